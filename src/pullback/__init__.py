@@ -1,0 +1,88 @@
+"""pullback: reverse-mode automatic differentiation on NumPy, with PyTorch's API.
+
+    >>> import pullback as torch
+    >>> x = torch.tensor([0.5, 1.0, -0.5], requires_grad=True)
+    >>> torch.sin(x).backward(torch.tensor([0.1, 1.0, 0.01]))
+    >>> x.grad    # v^T J, with J = diag(cos(x))
+    tensor([0.0878, 0.5403, 0.0088])
+"""
+from ._dtype import (dtype, float16, half, float32, float, float64, double, uint8, int8, int16, short,  # noqa: F401,A004
+                     int32, int, int64, long, bool, get_default_dtype, set_default_dtype, promote_types)
+from ._size import Size  # noqa: F401
+from ._tensor import Tensor, _Device as device  # noqa: F401
+from . import _methods  # noqa: F401  (installs Tensor methods and operators)
+from ._creation import (tensor, as_tensor, asarray, from_numpy, zeros, ones, full, empty, arange,  # noqa: F401
+                        linspace, logspace, eye, zeros_like, ones_like, full_like, empty_like, rand, randn,
+                        randint, randperm, normal, rand_like, randn_like, randint_like, bernoulli,
+                        multinomial, manual_seed, seed, initial_seed, get_rng_state, set_rng_state)
+from ._ops.functions import *  # noqa: F401,F403
+from ._ops.functions import (sum, max, min, all, any, abs, pow, round)  # noqa: F401,A004
+from ._ops.shape import (reshape, flatten, unflatten, squeeze, unsqueeze, transpose, swapaxes, swapdims,  # noqa: F401
+                         t, permute, movedim, moveaxis, broadcast_to, broadcast_tensors, tile, flip, roll,
+                         tril, triu, diagonal, diag, narrow, split, chunk, unbind, cat, concat, concatenate,
+                         stack, hstack, vstack)
+from ._ops.indexing import (gather, take_along_dim, scatter, scatter_add, index_select, masked_fill,  # noqa: F401
+                            masked_select, nonzero)
+from ._printing import set_printoptions  # noqa: F401
+from .autograd.grad_mode import (no_grad, enable_grad, set_grad_enabled, inference_mode,  # noqa: F401
+                                 is_grad_enabled, is_inference_mode_enabled)
+from . import autograd  # noqa: F401
+from . import _inplace as _inplace_ops
+
+
+def clone(input, *, memory_format=None):
+    """Returns a copy of ``input``, recorded in the graph."""
+    return input.clone()
+
+
+def is_tensor(obj):
+    """True if ``obj`` is a pullback Tensor."""
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input):
+    """True if ``input``'s dtype is a floating point dtype."""
+    return input.is_floating_point()
+
+
+def numel(input):
+    """The number of elements of ``input``."""
+    return input.numel()
+
+
+def result_type(tensor1, tensor2):
+    """The dtype PyTorch's promotion gives ``tensor1 op tensor2``."""
+    from ._dtype import result_type as _rt
+    return _rt(tensor1, tensor2)
+
+
+def detach(input):
+    """``input.detach()``."""
+    return input.detach()
+
+
+def zero_(input):
+    """Fills ``input`` with zeros in place."""
+    return _inplace_ops.zero_(input)
+
+
+class _Cuda:
+    """``pullback.cuda``: there is no GPU backend; ``is_available()`` is False."""
+
+    @staticmethod
+    def is_available():
+        return False
+
+    @staticmethod
+    def device_count():
+        return 0
+
+    @staticmethod
+    def manual_seed(seed):
+        pass
+
+    manual_seed_all = manual_seed
+
+
+cuda = _Cuda()
+__version__ = "0.1.0"

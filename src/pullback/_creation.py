@@ -1,0 +1,383 @@
+"""The one place that turns user data into Tensors, and the one random generator."""
+import builtins
+
+from ._backend import B
+from . import _dtype as D
+from ._tensor import Tensor, check_device
+from ._ops._rules import as_shape
+from ._ops import shape as _shape_ops
+
+# PyTorch's default generator starts from this seed, so a fresh process is reproducible.
+_DEFAULT_SEED = 67280421310721
+_generator = [B.random.default_rng(_DEFAULT_SEED)]
+_seed = [_DEFAULT_SEED]
+
+
+def manual_seed(seed):
+    """Seeds pullback's random generator: the same seed gives the same numbers.
+
+    Args:
+        seed (int): the seed.
+    """
+    seed = int(seed)
+    _generator[0] = B.random.default_rng(seed & 0xFFFFFFFFFFFFFFFF)
+    _seed[0] = seed
+    return _generator[0]
+
+
+def seed():
+    """Seeds the generator non-deterministically and returns the seed."""
+    s = int(B.random.SeedSequence().entropy % (2 ** 63))
+    manual_seed(s)
+    return s
+
+
+def initial_seed():
+    """The seed the generator was last seeded with."""
+    return _seed[0]
+
+
+def get_rng_state():
+    """The generator's state (pass it to ``set_rng_state`` to replay)."""
+    import copy
+    return copy.deepcopy(_generator[0].bit_generator.state)
+
+
+def set_rng_state(state):
+    """Restores a state from ``get_rng_state``."""
+    _generator[0].bit_generator.state = state
+
+
+def _finish(data, dtype, requires_grad):
+    if dtype is not None:
+        data = data.astype(D.as_dtype(dtype).np, copy=False)
+    t = Tensor._make(data)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _infer_dtype(data):
+    """PyTorch's dtype for Python data: bools -> bool, ints -> int64, floats -> default float."""
+    if isinstance(data, Tensor):
+        return data.dtype
+    if isinstance(data, (B.ndarray, B.generic)):
+        return D.from_numpy_dtype(data.dtype)
+    kind = _python_kind(data)
+    return {0: D.bool, 1: D.int64, 2: D.get_default_dtype()}[kind]
+
+
+def _python_kind(data):
+    # The highest category (bool 0 < int 1 < float 2) among the leaves, found without recursion.
+    kind = 0
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif isinstance(item, Tensor):
+            kind = builtins.max(kind, item.dtype.category)
+        elif isinstance(item, (bool, B.bool_)):
+            pass
+        elif isinstance(item, (int, B.integer)):
+            kind = builtins.max(kind, 1)
+        elif isinstance(item, (float, B.floating)):
+            return 2
+        elif isinstance(item, B.ndarray):
+            kind = builtins.max(kind, D.from_numpy_dtype(item.dtype).category)
+        elif isinstance(item, complex):
+            raise TypeError("pullback does not support complex numbers")
+        else:
+            raise TypeError(f"Could not infer dtype of {type(item).__name__}")
+    return kind
+
+
+def _to_array(data):
+    if isinstance(data, Tensor):
+        return data._data
+    if isinstance(data, (list, tuple)) and _contains_tensor(data):
+        data = _tensors_to_lists(data)
+    try:
+        return B.array(data)
+    except ValueError as e:
+        raise ValueError(f"expected a rectangular (non-ragged) sequence of numbers: {e}") from None
+
+
+def _contains_tensor(data):
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Tensor):
+            return True
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return False
+
+
+def _tensors_to_lists(data):
+    if isinstance(data, Tensor):
+        return data.tolist()
+    if isinstance(data, (list, tuple)):
+        return [_tensors_to_lists(x) for x in data]
+    return data
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    """Constructs a Tensor by copying ``data`` (a number, a nested sequence, an array or a Tensor).
+
+    Python floats become the default dtype (float32), ints int64, bools bool.
+
+    Args:
+        data: the values.
+        dtype (pullback.dtype, optional): the dtype; inferred from ``data`` when None.
+        requires_grad (bool): whether autograd should record operations on it.
+
+    Example::
+
+        >>> pullback.tensor([[0.1, 1.2], [2.2, 3.1]])
+        tensor([[0.1000, 1.2000],
+                [2.2000, 3.1000]])
+        >>> pullback.tensor([1, 2, 3]).dtype
+        pullback.int64
+    """
+    check_device(device)
+    target = D.as_dtype(dtype) if dtype is not None else _infer_dtype(data)
+    arr = B.array(_to_array(data), dtype=target.np, copy=True)
+    return _finish(arr, None, requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None):
+    """Converts ``data`` to a Tensor, sharing memory with a NumPy array or Tensor when the dtype
+    already matches."""
+    check_device(device)
+    if isinstance(data, Tensor):
+        return data if dtype is None else data.to(dtype)
+    if isinstance(data, B.ndarray):
+        arr = data if dtype is None else data.astype(D.as_dtype(dtype).np, copy=False)
+        D.from_numpy_dtype(arr.dtype)
+        return Tensor._make(arr)
+    return tensor(data, dtype=dtype)
+
+
+asarray = as_tensor
+
+
+def from_numpy(ndarray):
+    """A Tensor sharing memory with the NumPy array ``ndarray``: changes to one show in the other."""
+    if not isinstance(ndarray, B.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    D.from_numpy_dtype(ndarray.dtype)
+    return Tensor._make(ndarray)
+
+
+def _factory(fill):
+    def make(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
+             memory_format=None):
+        check_device(device)
+        shape = as_shape(size)
+        dt = D.as_dtype(dtype) if dtype is not None else D.get_default_dtype()
+        return _finish(fill(shape, dt.np), None, requires_grad)
+    return make
+
+
+zeros = _factory(B.zeros)
+zeros.__name__ = "zeros"
+zeros.__doc__ = """Returns a Tensor of zeros of the given size (ints or a tuple).
+
+    Example::
+
+        >>> pullback.zeros(2, 3)
+        tensor([[0., 0., 0.],
+                [0., 0., 0.]])
+    """
+ones = _factory(B.ones)
+ones.__name__ = "ones"
+ones.__doc__ = """Returns a Tensor of ones of the given size (ints or a tuple).
+
+    Example::
+
+        >>> pullback.ones(2)
+        tensor([1., 1.])
+    """
+empty = _factory(B.zeros)  # zero-filled: uninitialised memory would make runs irreproducible
+empty.__name__ = "empty"
+empty.__doc__ = "Returns a Tensor of the given size; pullback fills it with zeros."
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    """Returns a Tensor of ``size`` filled with ``fill_value`` (dtype inferred from it)."""
+    check_device(device)
+    dt = D.as_dtype(dtype) if dtype is not None else D.scalar_dtype(fill_value)
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    return _finish(B.full(as_shape((size,)), fill_value, dtype=dt.np), None, requires_grad)
+
+
+def _like(fn):
+    def make(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+        return fn(tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad)
+    return make
+
+
+zeros_like = _like(zeros)
+zeros_like.__doc__ = "A Tensor of zeros with the shape (and dtype) of ``input``."
+ones_like = _like(ones)
+ones_like.__doc__ = "A Tensor of ones with the shape (and dtype) of ``input``."
+empty_like = _like(empty)
+empty_like.__doc__ = "A Tensor with the shape (and dtype) of ``input`` (zero-filled)."
+
+
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False):
+    """A Tensor with the shape (and dtype) of ``input``, filled with ``fill_value``."""
+    return full(tuple(input.shape), fill_value, dtype=dtype or input.dtype, requires_grad=requires_grad)
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+    """Values from ``start`` to ``end`` (exclusive) spaced by ``step``; int64 when all are ints.
+
+    Example::
+
+        >>> pullback.arange(5)
+        tensor([0, 1, 2, 3, 4])
+    """
+    check_device(device)
+    if end is None:
+        start, end = 0, start
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if dtype is None:
+        dt = D.int64 if builtins.all(isinstance(v, (int, B.integer)) for v in vals) else D.get_default_dtype()
+    else:
+        dt = D.as_dtype(dtype)
+    import math
+    n = builtins.max(0, math.ceil((vals[1] - vals[0]) / vals[2]))
+    data = (vals[0] + B.arange(n, dtype=B.float64 if dt.is_floating_point else B.int64) * vals[2])
+    return _finish(data.astype(dt.np), None, requires_grad)
+
+
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    check_device(device)
+    dt = D.as_dtype(dtype) if dtype is not None else D.get_default_dtype()
+    return _finish(B.linspace(float(start), float(end), int(steps)).astype(dt.np), None, requires_grad)
+
+
+def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+    """``steps`` values ``base ** linspace(start, end, steps)``."""
+    dt = D.as_dtype(dtype) if dtype is not None else D.get_default_dtype()
+    return _finish(B.logspace(float(start), float(end), int(steps), base=base).astype(dt.np), None, requires_grad)
+
+
+def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
+    """The ``n x m`` identity matrix (square when ``m`` is None)."""
+    check_device(device)
+    dt = D.as_dtype(dtype) if dtype is not None else D.get_default_dtype()
+    return _finish(B.eye(n, m if m is not None else n, dtype=dt.np), None, requires_grad)
+
+
+def _random_dtype(dtype):
+    dt = D.as_dtype(dtype) if dtype is not None else D.get_default_dtype()
+    if not dt.is_floating_point:
+        raise RuntimeError(f"\"normal_kernel_cpu\" not implemented for '{dt._tensor_type[:-6]}'")
+    return dt
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    """Uniform random numbers in [0, 1) of the given size.
+
+    Example::
+
+        >>> pullback.manual_seed(0); pullback.rand(2).shape
+        pullback.Size([2])
+    """
+    check_device(device)
+    dt = _random_dtype(dtype)
+    rng = generator or _generator[0]
+    return _finish(rng.random(as_shape(size)).astype(dt.np), None, requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    """Standard normal random numbers of the given size.
+
+    Example::
+
+        >>> x = pullback.randn(3, requires_grad=True)
+    """
+    check_device(device)
+    dt = _random_dtype(dtype)
+    rng = generator or _generator[0]
+    return _finish(rng.standard_normal(as_shape(size)).astype(dt.np), None, requires_grad)
+
+
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """Random integers in ``[low, high)`` of ``size`` (a tuple); ``randint(high, size)`` too."""
+    check_device(device)
+    if size is None:
+        if isinstance(high, (tuple, list)):
+            low, high, size = 0, low, high
+        else:
+            raise TypeError("randint() missing required argument 'size'")
+    rng = generator or _generator[0]
+    dt = D.as_dtype(dtype) if dtype is not None else D.int64
+    return _finish(rng.integers(low, high, size=as_shape((size,))).astype(dt.np), None, requires_grad)
+
+
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """A random permutation of ``0 .. n-1``."""
+    rng = generator or _generator[0]
+    dt = D.as_dtype(dtype) if dtype is not None else D.int64
+    return _finish(rng.permutation(n).astype(dt.np), None, requires_grad)
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """Normal random numbers: ``mean`` and ``std`` may be numbers (then ``size`` is needed) or
+    Tensors (the result has their broadcast shape)."""
+    rng = generator or _generator[0]
+    m = mean._data if isinstance(mean, Tensor) else mean
+    s = std._data if isinstance(std, Tensor) else std
+    if size is None:
+        shape = B.broadcast_shapes(B.shape(m), B.shape(s))
+    else:
+        shape = as_shape((size,))
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        dt = (mean if isinstance(mean, Tensor) else std).dtype
+    else:
+        dt = _random_dtype(dtype)
+    return _finish((m + s * rng.standard_normal(shape)).astype(dt.np), None, requires_grad)
+
+
+def rand_like(input, *, dtype=None, device=None, requires_grad=False):
+    """Uniform [0, 1) random numbers with the shape (and dtype) of ``input``."""
+    return rand(tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad)
+
+
+def randn_like(input, *, dtype=None, device=None, requires_grad=False):
+    """Standard normal random numbers with the shape (and dtype) of ``input``."""
+    return randn(tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad)
+
+
+def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False):
+    """Random integers with the shape of ``input``."""
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype)
+
+
+def bernoulli(input, *, generator=None):
+    """Draws 0/1 with probabilities ``input``."""
+    rng = generator or _generator[0]
+    return Tensor._make((rng.random(input._data.shape) < input._data).astype(input._data.dtype))
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None):
+    """Samples ``num_samples`` indices per row with probabilities proportional to ``input``."""
+    rng = generator or _generator[0]
+    p = input._data.astype(B.float64)
+    rows = p.reshape(-1, p.shape[-1])
+    out = B.stack([rng.choice(len(r), size=num_samples, replace=replacement, p=r / r.sum()) for r in rows])
+    return Tensor._make(out.reshape(p.shape[:-1] + (num_samples,)).astype(B.int64))
+
+
+cat = _shape_ops.cat
+stack = _shape_ops.stack

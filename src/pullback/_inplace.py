@@ -1,0 +1,117 @@
+"""In-place operations: ``add_``, ``x[i] = v``, ``+=`` and friends.
+
+Note [In-place on the graph]
+An in-place op is its out-of-place op plus a write into the existing storage (so views and
+``from_numpy`` arrays see the change). When autograd records it, the op runs on a snapshot of the
+old values (so the node saves the old values, not the overwritten storage), and the Tensor then
+takes the new node as its ``grad_fn``. Its version counter is bumped, so any node that saved the
+old Tensor refuses to run backward, with PyTorch's error.
+"""
+from ._backend import B
+from . import _errors
+from .autograd import grad_mode
+from ._tensor import Tensor
+from ._ops.indexing import normalize_index, index_put
+
+_TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
+               "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def _check_allowed(self):
+    if not grad_mode.is_grad_enabled():
+        return
+    if self._requires_grad and self.grad_fn is None:
+        raise RuntimeError(_errors.LEAF_INPLACE)
+    base = self._base
+    if base is not None and base._requires_grad and base.grad_fn is None:
+        raise RuntimeError(_errors.VIEW_OF_LEAF_INPLACE)
+
+
+def _write(self, out):
+    if tuple(out.shape) != tuple(self._data.shape):
+        raise RuntimeError(f"output with shape [{', '.join(map(str, self._data.shape))}] doesn't match the "
+                           f"broadcast shape [{', '.join(map(str, out.shape))}]")
+    if out.dtype.category > self.dtype.category:
+        raise RuntimeError(f"result type {_TYPE_NAMES[out.dtype.name]} can't be cast to the desired output "
+                           f"type {_TYPE_NAMES[self.dtype.name]}")
+    try:
+        self._data[...] = out._data
+    except ValueError:
+        raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers "
+                           "to a single memory location. Please clone() the tensor before performing the "
+                           "operation.") from None
+
+
+def apply_inplace(self, fn, *args, **kwargs):
+    """Computes ``fn(self, *args, **kwargs)`` out of place and makes ``self`` hold the result."""
+    _check_allowed(self)
+    recording = grad_mode.is_grad_enabled() and (
+        self._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args))
+    if not recording:
+        out = fn(self, *args, **kwargs)
+        _write(self, out)
+        self._bump_version()
+        return self
+    if self._base is not None:
+        raise RuntimeError("pullback cannot yet record an in-place operation on a view of another "
+                           "tensor (a slice, reshape or transpose of it) when gradients flow through it; "
+                           "use the out-of-place operation instead, e.g. y = x.mul(2), or clone() the view.")
+    snapshot = Tensor._make(self._data.copy(), grad_fn=self.grad_fn, output_nr=self._output_nr,
+                            requires_grad=self._requires_grad)
+    out = fn(snapshot, *args, **kwargs)
+    _write(self, out)
+    self.grad_fn = out.grad_fn
+    self._output_nr = out._output_nr
+    self._requires_grad = out._requires_grad
+    self._bump_version()
+    return self
+
+
+def setitem(self, index, value):
+    """``self[index] = value``: recorded as an index_put when gradients are involved."""
+    idx, _ = normalize_index(index)
+    recording = grad_mode.is_grad_enabled() and (
+        self._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
+    if not recording:
+        _check_allowed(self)
+        v = value._data if isinstance(value, Tensor) else value
+        try:
+            self._data[idx] = v
+        except IndexError as e:
+            raise IndexError(str(e).replace("axis", "dimension")) from None
+        except ValueError as e:
+            if "read-only" in str(e):
+                raise RuntimeError("unsupported operation: more than one element of the written-to tensor "
+                                   "refers to a single memory location. Please clone() the tensor before "
+                                   "performing the operation.") from None
+            raise RuntimeError(f"shape mismatch: {e}") from None
+        self._bump_version()
+        return
+    apply_inplace(self, lambda s, v: index_put(s, v, index=idx), value)
+
+
+def zero_(self):
+    """Fills this Tensor with zeros, in place."""
+    return fill_(self, 0)
+
+
+def fill_(self, value):
+    """Fills this Tensor with ``value`` (a number or 0-dim Tensor), in place."""
+    from ._ops.elementwise import overwrite
+    if isinstance(value, Tensor) and value.ndim != 0:
+        raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} dimensions.")
+    return apply_inplace(self, lambda s, v: overwrite(s, v), value)
+
+
+def copy_(self, src, non_blocking=False):
+    """Copies the values of ``src`` (broadcast to this shape, cast to this dtype), in place."""
+    from ._ops.elementwise import overwrite
+    if not isinstance(src, Tensor):
+        raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
+    try:
+        B.broadcast_shapes(tuple(src.shape), tuple(self.shape))
+    except ValueError:
+        raise RuntimeError(f"The size of tensor a ({self.shape[-1] if self.ndim else 1}) must match the size of "
+                           f"tensor b ({src.shape[-1] if src.ndim else 1}) at non-singleton dimension "
+                           f"{max(self.ndim, src.ndim) - 1}") from None
+    return apply_inplace(self, lambda s, v: overwrite(s, v), src.to(self.dtype))

@@ -1,0 +1,155 @@
+"""Installs the public functions as Tensor methods, operators and in-place variants.
+
+Kept apart from ``_tensor.py`` so that Tensor's own file holds only its data and autograd
+metadata, and every method is the very function users call as ``pullback.<name>``.
+"""
+import functools
+
+from ._tensor import Tensor
+from . import _inplace
+from ._ops import functions as F
+from ._ops import shape as S
+from ._ops import indexing as I
+from ._ops import elementwise as E
+from ._ops.indexing import normalize_index, getitem
+from ._ops._rules import is_tensor
+
+_METHODS = [
+    # elementwise
+    "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "rsqrt", "square", "sin", "cos", "tan", "asin",
+    "acos", "atan", "sinh", "cosh", "tanh", "sigmoid", "relu", "erf", "abs", "absolute", "sign", "floor",
+    "ceil", "trunc", "frac", "round", "reciprocal", "neg", "negative", "add", "sub", "subtract", "mul",
+    "multiply", "div", "divide", "true_divide", "floor_divide", "remainder", "fmod", "pow", "float_power",
+    "atan2", "arctan2", "maximum", "minimum", "lerp", "clamp", "clip", "clamp_min", "clamp_max", "where",
+    "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal",
+    "logical_and", "logical_or", "logical_xor", "logical_not", "isnan", "isinf", "isfinite",
+    "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "arcsin", "arccos", "arctan", "rsub",
+    # reductions
+    "sum", "nansum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "norm", "var", "std",
+    "logsumexp", "cumsum", "cumprod", "all", "any", "count_nonzero",
+    # linear algebra
+    "matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "ger", "addmm",
+    # softmax and comparisons
+    "softmax", "log_softmax", "isclose", "allclose", "equal",
+]
+_SHAPE_METHODS = ["reshape", "view", "view_as", "reshape_as", "flatten", "unflatten", "squeeze", "unsqueeze",
+                  "transpose", "swapaxes", "swapdims", "t", "permute", "movedim", "moveaxis", "expand",
+                  "expand_as", "broadcast_to", "repeat", "tile", "flip", "roll", "tril", "triu", "diagonal",
+                  "diag", "narrow", "split", "chunk", "unbind"]
+_INDEX_METHODS = ["gather", "take_along_dim", "scatter", "scatter_add", "index_select", "masked_fill",
+                  "masked_select", "nonzero"]
+
+for _name in _METHODS:
+    setattr(Tensor, _name, getattr(F, _name))
+for _name in _SHAPE_METHODS:
+    setattr(Tensor, _name, getattr(S, _name))
+for _name in _INDEX_METHODS:
+    setattr(Tensor, _name, getattr(I, _name))
+
+
+def _permute_method(self, *dims):
+    return S.permute(self, *dims)
+
+
+Tensor.permute = _permute_method
+Tensor.clone = lambda self, *, memory_format=None: E.clone(self)
+Tensor.clone.__doc__ = "Returns a copy of this Tensor, recorded in the graph (CloneBackward0)."
+Tensor.contiguous = lambda self, memory_format=None: self if self._data.flags.c_contiguous else E.clone(self)
+Tensor.contiguous.__doc__ = "Returns this Tensor, or a contiguous copy of it."
+Tensor.T = property(lambda self: S._permute(self, dims=tuple(reversed(range(self.ndim)))),
+                    doc="The Tensor with its dimensions reversed.")
+Tensor.mT = property(lambda self: S.transpose(self, -2, -1), doc="The transpose of the last two dims.")
+
+
+# -------------------------------------------------------------------- operators
+def _binary_op(fn, reflected=False):
+    def op(self, other):
+        if not (is_tensor(other) or isinstance(other, F._NUMBER)):
+            return NotImplemented
+        return fn(other, self) if reflected else fn(self, other)
+    return op
+
+
+Tensor.__add__ = _binary_op(F.add)
+Tensor.__radd__ = _binary_op(F.add, True)
+Tensor.__sub__ = _binary_op(F.sub)
+Tensor.__rsub__ = _binary_op(F.sub, True)
+Tensor.__mul__ = _binary_op(F.mul)
+Tensor.__rmul__ = _binary_op(F.mul, True)
+Tensor.__truediv__ = _binary_op(F.div)
+Tensor.__rtruediv__ = _binary_op(F.div, True)
+Tensor.__floordiv__ = _binary_op(F.floor_divide)
+Tensor.__rfloordiv__ = _binary_op(F.floor_divide, True)
+Tensor.__mod__ = _binary_op(F.remainder)
+Tensor.__rmod__ = _binary_op(F.remainder, True)
+Tensor.__pow__ = _binary_op(F.pow)
+Tensor.__rpow__ = _binary_op(F.pow, True)
+Tensor.__matmul__ = lambda self, other: F.matmul(self, other) if is_tensor(other) else NotImplemented
+Tensor.__rmatmul__ = lambda self, other: F.matmul(other, self) if is_tensor(other) else NotImplemented
+Tensor.__and__ = _binary_op(F.bitwise_and)
+Tensor.__rand__ = _binary_op(F.bitwise_and, True)
+Tensor.__or__ = _binary_op(F.bitwise_or)
+Tensor.__ror__ = _binary_op(F.bitwise_or, True)
+Tensor.__xor__ = _binary_op(F.bitwise_xor)
+Tensor.__rxor__ = _binary_op(F.bitwise_xor, True)
+Tensor.__eq__ = _binary_op(F.eq)
+Tensor.__ne__ = _binary_op(F.ne)
+Tensor.__lt__ = _binary_op(F.lt)
+Tensor.__le__ = _binary_op(F.le)
+Tensor.__gt__ = _binary_op(F.gt)
+Tensor.__ge__ = _binary_op(F.ge)
+Tensor.__neg__ = lambda self: F.neg(self)
+Tensor.__pos__ = lambda self: self
+Tensor.__abs__ = lambda self: F.abs(self)
+Tensor.__invert__ = lambda self: F.bitwise_not(self)
+
+
+def _getitem(self, index):
+    idx, basic = normalize_index(index)
+    return getitem(self, index=idx, basic=basic)
+
+
+Tensor.__getitem__ = _getitem
+Tensor.__setitem__ = _inplace.setitem
+
+
+# ---------------------------------------------------------------- in-place ops
+def _make_inplace(fn, name):
+    @functools.wraps(fn)
+    def method(self, *args, **kwargs):
+        return _inplace.apply_inplace(self, fn, *args, **kwargs)
+    method.__name__ = name
+    method.__doc__ = f"In-place version of :meth:`{fn.__name__}`."
+    return method
+
+
+for _name in ["add", "sub", "mul", "div", "pow", "clamp", "clip", "clamp_min", "clamp_max", "neg", "exp",
+              "expm1", "log", "log1p", "log2", "sqrt", "rsqrt", "square", "sin", "cos", "tan", "tanh",
+              "sigmoid", "relu", "abs", "sign", "floor", "ceil", "trunc", "round", "reciprocal", "remainder",
+              "fmod", "lerp", "maximum", "minimum", "atan2", "erf", "floor_divide", "logical_not",
+              "subtract", "multiply", "divide", "true_divide", "masked_fill", "scatter", "scatter_add",
+              "fill_diagonal"]:
+    if hasattr(Tensor, _name):
+        setattr(Tensor, _name + "_", _make_inplace(getattr(Tensor, _name), _name + "_"))
+
+
+def _iop(name):
+    inplace = getattr(Tensor, name)
+
+    def op(self, other):
+        if not (is_tensor(other) or isinstance(other, F._NUMBER)):
+            return NotImplemented
+        return inplace(self, other)
+    return op
+
+
+Tensor.__iadd__ = _iop("add_")
+Tensor.__isub__ = _iop("sub_")
+Tensor.__imul__ = _iop("mul_")
+Tensor.__itruediv__ = _iop("div_")
+Tensor.__ipow__ = _iop("pow_")
+Tensor.__ifloordiv__ = _iop("floor_divide_")
+Tensor.__imod__ = _iop("remainder_")
+Tensor.zero_ = _inplace.zero_
+Tensor.fill_ = _inplace.fill_
+Tensor.copy_ = _inplace.copy_

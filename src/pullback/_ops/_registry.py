@@ -1,0 +1,244 @@
+"""The Primitive record and ``bind``: how a primitive runs on arrays and on Tensors.
+
+A primitive called on plain arrays (as VJP rules are, in a backward pass without
+``create_graph``) computes on the arrays and returns arrays: no Tensor, no graph. Called with
+Tensors, it applies PyTorch's type promotion, computes, wraps the result, and, when grad mode is
+on and an input requires grad, links a Node holding exactly the values its VJP rules name.
+"""
+import inspect
+
+from .._backend import B, ndarray
+from .. import _dtype as D
+from .._dtype import result_type
+from ..autograd import grad_mode
+from ..autograd.graph import Node, SavedTensor
+
+
+class Joint:
+    """A VJP rule computing the cotangents of all inputs at once; it receives ``needs``, a tuple
+    of booleans saying which inputs want one, and returns one cotangent (or None) per input."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn):
+        self.fn = fn
+
+
+def _camel(name):
+    return "".join(part[:1].upper() + part[1:] for part in name.split("_"))
+
+
+def _arg_names(rule):
+    return tuple(inspect.signature(rule).parameters)
+
+
+class Primitive:
+    """One entry of the primitive table.
+
+    Args:
+        name: the op's name (``"sin"``); the default backward name is ``SinBackward0``.
+        impl: forward on arrays: ``impl(*arrays, **params) -> array`` (or a tuple of arrays).
+        inputs: space-separated names of the tensor inputs, as the VJP rules call them.
+        vjp: one rule per input (a tuple; a single rule for one input; None entries for inputs
+            that are never differentiated), or a ``Joint`` rule. A rule is a function whose
+            parameter names say what it needs: ``g`` (the cotangent), an input name (the input is
+            saved), ``ans`` (the output is saved), ``<input>_shape``/``<input>_dtype`` (metadata
+            only), or the name of a static parameter. ``vjp=None``: not differentiable.
+        grad_name: the backward node's name, or a function of ``(params, input shapes)``.
+        out_dtype: ``"promote"`` (PyTorch promotion over the inputs), ``"float"`` (promotion,
+            then integers go to the default float dtype), ``"bool"`` (inputs promoted, output
+            bool), ``"keep"`` (no casting: the output keeps the dtype the forward gives), or a
+            function ``(args, params) -> (compute dtype or None, result dtype or None)``.
+        outputs: number of outputs (-1: as many as the forward returns); ``nondiff_outputs``
+            lists outputs that never require grad.
+        broadcasting: the inputs broadcast against each other (used by batching rules; the
+            engine sums every cotangent back to its input's shape in one place).
+        view: the output aliases the first input's memory (it shares its version counter).
+    """
+
+    def __init__(self, name, impl, *, inputs="x", vjp=None, grad_name=None, out_dtype="promote",
+                 outputs=1, nondiff_outputs=(), broadcasting=False, view=False, variadic=False,
+                 jvp=None, batch=None):
+        self.name = name
+        self.impl = impl
+        # A variadic primitive (cat, stack) takes any number of tensor inputs; its Joint rule
+        # sees their shapes as `shapes`.
+        self.variadic = variadic
+        self.input_names = () if variadic else tuple(inputs.split())
+        self.n_inputs = len(self.input_names)
+        self.grad_name = grad_name if grad_name is not None else _camel(name) + "Backward0"
+        self.out_dtype = out_dtype
+        self.n_outputs = outputs
+        self.nondiff_outputs = frozenset(nondiff_outputs)
+        self.broadcasting = broadcasting
+        self.view = view
+        self.jvp = jvp
+        self.batch = batch
+        self.differentiable = vjp is not None
+        if variadic and vjp is not None and not isinstance(vjp, Joint):
+            raise ValueError(f"variadic primitive {name!r} needs a Joint VJP rule")
+        if vjp is None or isinstance(vjp, Joint):
+            self.rules = vjp
+        else:
+            rules = vjp if isinstance(vjp, tuple) else (vjp,)
+            if len(rules) != self.n_inputs:
+                raise ValueError(f"primitive {name!r}: {len(rules)} VJP rules for {self.n_inputs} inputs")
+            self.rules = rules
+        self._read_rule_signatures()
+
+    def _read_rule_signatures(self):
+        rules = () if self.rules is None else (
+            (self.rules.fn,) if isinstance(self.rules, Joint) else [r for r in self.rules if r])
+        self._rule_args = {}
+        names = set()
+        for r in rules:
+            args = _arg_names(r)
+            self._rule_args[r] = args
+            names.update(args)
+        self.saved_inputs = tuple(i for i, n in enumerate(self.input_names) if n in names)
+        self.saves_all_inputs = self.variadic and "xs" in names  # a variadic rule naming `xs`
+        self.saves_ans = "ans" in names
+        self.meta_names = tuple(
+            (n + suffix, i, suffix) for i, n in enumerate(self.input_names)
+            for suffix in ("_shape", "_dtype") if n + suffix in names)
+
+    def __repr__(self):
+        return f"<primitive {self.name}>"
+
+    # ------------------------------------------------------------------ forward
+    def __call__(self, *args, **params):
+        for a in args:
+            if isinstance(a, _Tensor):
+                return self.bind(args, params)
+        return self.impl(*args, **params)
+
+    def bind(self, args, params):
+        """Runs the primitive on Tensors (and Python scalars), recording a Node when needed."""
+        datas, out_dt = self._prepare(args, params)
+        out = self.impl(*datas, **params)
+        requires = False
+        if self.differentiable and grad_mode.is_grad_enabled():
+            for a in args:
+                if isinstance(a, _Tensor) and a._requires_grad:
+                    requires = True
+                    break
+        inference = grad_mode.is_inference_mode_enabled()
+        vc = None
+        if self.view and isinstance(args[0], _Tensor):
+            first = out[0] if self.n_outputs != 1 else out
+            if B.may_share_memory(first, args[0]._data):
+                vc = args[0]._version_counter
+        if self.n_outputs == 1:
+            result = _wrap(out, out_dt, vc, args[0] if vc is not None else None, inference)
+            if requires:
+                node = self._record(args, params, (result,))
+                result.grad_fn = node
+                result._requires_grad = True
+                if self.saves_ans:
+                    node.saved["ans"] = SavedTensor(result, is_output=True)
+            return result
+        results = tuple(_wrap(o, out_dt, vc if vc is not None and B.may_share_memory(o, args[0]._data)
+                              else None, args[0] if vc is not None else None, inference)
+                        for o in out)
+        if requires:
+            node = self._record(args, params, results)
+            for k, r in enumerate(results):
+                if k not in self.nondiff_outputs:
+                    r.grad_fn = node
+                    r._output_nr = k
+                    r._requires_grad = True
+            if self.saves_ans:
+                node.saved["ans"] = tuple(SavedTensor(r, is_output=True) for r in results)
+        return results
+
+    def _prepare(self, args, params):
+        rule = self.out_dtype
+        if rule == "keep":
+            return [a._data if isinstance(a, _Tensor) else a for a in args], None
+        if callable(rule):
+            compute_dt, out_dt = rule(args, params)
+        else:
+            compute_dt = result_type(*args)
+            if rule == "float" and not compute_dt.is_floating_point:
+                compute_dt = D.get_default_dtype()
+            out_dt = D.bool if rule == "bool" else compute_dt
+        datas = []
+        for a in args:
+            if isinstance(a, _Tensor):
+                d = a._data
+                if compute_dt is not None and d.dtype != compute_dt.np:
+                    d = d.astype(compute_dt.np)
+                datas.append(d)
+            else:
+                datas.append(a)
+        return datas, out_dt
+
+    def _record(self, args, params, outputs):
+        edges = []
+        meta = []
+        for a in args:
+            if isinstance(a, _Tensor):
+                meta.append((a._data.shape, a.dtype))
+                edges.append(a._edge() if a._requires_grad else None)
+            else:
+                meta.append(None)
+                edges.append(None)
+        saved = {}
+        for i in self.saved_inputs:
+            a = args[i]
+            saved[self.input_names[i]] = SavedTensor(a) if isinstance(a, _Tensor) else a
+        if self.saves_all_inputs:
+            saved["xs"] = tuple(SavedTensor(a) if isinstance(a, _Tensor) else a for a in args)
+        name = self.grad_name
+        if callable(name):
+            name = name(params, [m[0] if m else None for m in meta])
+        return Node(self, params, tuple(edges), saved, tuple(meta), name)
+
+    # ----------------------------------------------------------------- backward
+    def run_vjp(self, g, values, params, input_meta, needs):
+        """Cotangents of the inputs, one per input (None: zero or not needed)."""
+        env = values
+        env.update(params)
+        env["g"] = g
+        env["needs"] = needs
+        for name, i, suffix in self.meta_names:
+            m = input_meta[i]
+            env[name] = None if m is None else m[0] if suffix == "_shape" else m[1]
+        if self.variadic:
+            env["shapes"] = [m[0] if m else None for m in input_meta]
+        if isinstance(self.rules, Joint):
+            fn = self.rules.fn
+            return fn(*[env[n] for n in self._rule_args[fn]])
+        out = []
+        for i, rule in enumerate(self.rules):
+            if rule is None or not needs[i]:
+                out.append(None)
+            else:
+                out.append(rule(*[env[n] for n in self._rule_args[rule]]))
+        return out
+
+
+def _wrap(out, out_dt, version_counter, base, inference):
+    if type(out) is not ndarray:
+        out = B.asarray(out)
+    if out_dt is not None and out.dtype != out_dt.np:
+        out = out.astype(out_dt.np)
+    t = _Tensor._make(out, version_counter=version_counter)
+    if base is not None and version_counter is not None:
+        t._base = base._base if base._base is not None else base
+    if inference:
+        t._is_inference = True
+    return t
+
+
+def primitive(name, impl, **kwargs):
+    """Declares a primitive (see ``Primitive``)."""
+    return Primitive(name, impl, **kwargs)
+
+
+_Tensor = None  # set by _tensor.py once Tensor exists (the registry sits below Tensor)
+
+
+def _set_tensor_class(cls):
+    global _Tensor
+    _Tensor = cls

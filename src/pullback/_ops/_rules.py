@@ -1,0 +1,76 @@
+"""Helpers shared by the primitive families: dimension handling and the shapes of reductions.
+
+Everything here works on arrays and on Tensors alike (it calls primitives), so VJP rules that use
+it stay differentiable.
+"""
+from .._backend import B
+
+
+def is_tensor(x):
+    from ._registry import _Tensor
+    return isinstance(x, _Tensor)
+
+
+def wrap_dim(dim, ndim):
+    """A dimension index in ``[0, ndim)``, with PyTorch's error for one out of range."""
+    n = max(ndim, 1)
+    if isinstance(dim, bool) or not isinstance(dim, (int, B.integer)):
+        try:
+            dim = dim.__index__()
+        except AttributeError:
+            raise TypeError(f"dim must be an int, got {type(dim).__name__}") from None
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+    return int(dim) % n
+
+
+def wrap_dims(dim, ndim):
+    """``dim`` (None, int, or a sequence) as a sorted tuple of non-negative axes, or None (all)."""
+    if dim is None:
+        return None
+    if isinstance(dim, (list, tuple)):
+        if len(dim) == 0:
+            return None
+        axes = tuple(sorted(wrap_dim(d, ndim) for d in dim))
+        if len(set(axes)) != len(axes):
+            raise RuntimeError(f"dim {axes[0]} appears multiple times in the list of dims")
+        return axes
+    return (wrap_dim(dim, ndim),)
+
+
+def reduced_shape(shape, axis):
+    """The shape of a keepdim=True reduction of ``shape`` over ``axis`` (None: all)."""
+    if axis is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in axis else s for i, s in enumerate(shape))
+
+
+def expand_back(g, shape, axis, keepdim):
+    """Broadcasts the cotangent of a reduction back to the reduced input's ``shape``."""
+    from .shape import _reshape, _expand
+    if not keepdim:
+        g = _reshape(g, shape=reduced_shape(shape, axis))
+    return _expand(g, shape=tuple(shape))
+
+
+def numel_over(shape, axis):
+    n = 1
+    for i, s in enumerate(shape):
+        if axis is None or i in axis:
+            n *= s
+    return n
+
+
+def as_shape(size):
+    """Sizes given as ints, a tuple/list or a Size, as a tuple of ints."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    out = []
+    for s in size:
+        if is_tensor(s):
+            s = s.item()
+        if isinstance(s, bool) or not isinstance(s, (int, B.integer)):
+            raise TypeError(f"sizes must be ints, got {type(s).__name__} ({s!r})")
+        out.append(int(s))
+    return tuple(out)

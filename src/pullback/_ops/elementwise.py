@@ -1,0 +1,278 @@
+"""Elementwise primitives: arithmetic, math functions, comparisons.
+
+Each rule reads like the math; ``g`` is the cotangent, ``ans`` the output. Inputs broadcast
+against each other; the engine sums every cotangent back to its input's shape.
+"""
+import math
+
+from .._backend import B
+from .. import _dtype as D
+from ._registry import primitive, Joint  # noqa: F401
+from ._rules import is_tensor
+
+LN2 = math.log(2.0)
+TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+def _rsub_name(base):
+    return lambda params, shapes: base + ("1" if shapes[0] is None else "0")
+
+
+# ------------------------------------------------------------------ arithmetic
+neg = primitive("neg", B.negative, vjp=lambda g: -g)
+add = primitive("add", lambda x, y, alpha=1: B.add(x, y) if alpha == 1 else B.add(x, B.multiply(y, alpha)),
+                inputs="x y", broadcasting=True,
+                vjp=(lambda g: g,
+                     lambda g, alpha: g if alpha == 1 else g * alpha))
+sub = primitive("sub", lambda x, y, alpha=1: B.subtract(x, y) if alpha == 1 else B.subtract(x, B.multiply(y, alpha)),
+                inputs="x y", broadcasting=True, grad_name=lambda p, s: "RsubBackward1" if s[0] is None else "SubBackward0",
+                vjp=(lambda g: g,
+                     lambda g, alpha: -g if alpha == 1 else g * -alpha))
+mul = primitive("mul", B.multiply, inputs="x y", broadcasting=True,
+                vjp=(lambda g, y: g * y,
+                     lambda g, x: g * x))
+div = primitive("div", B.true_divide, inputs="x y", broadcasting=True, out_dtype="float",
+                vjp=(lambda g, y: g / y,
+                     lambda g, x, y: -g * x / (y * y)))
+
+
+def _zero_grad(g):
+    return g * 0
+
+
+def _rounding_div_impl(x, y, rounding_mode):
+    q = B.true_divide(x, y)
+    if rounding_mode == "floor":
+        return B.floor_divide(x, y) if x.dtype.kind in "iub" else B.floor(q)
+    return B.trunc(q) if q.dtype.kind == "f" else q
+
+
+def _rounding_div_dtype(args, params):
+    dt = D.result_type(*args)
+    return dt, dt
+
+
+div_rounding = primitive("div_rounding", _rounding_div_impl, inputs="x y", broadcasting=True,
+                         out_dtype=_rounding_div_dtype, grad_name="DivBackward2",
+                         vjp=(lambda g: g * 0, lambda g: g * 0))
+floor_divide = primitive("floor_divide", lambda x, y: _rounding_div_impl(x, y, "floor"),
+                         inputs="x y", broadcasting=True, grad_name="FloorDivideBackward0",
+                         vjp=(lambda g: g * 0, lambda g: g * 0))
+remainder = primitive("remainder", B.remainder, inputs="x y", broadcasting=True,
+                      vjp=(lambda g: g,
+                           lambda g, x, y: -g * floor(x / y)))
+fmod = primitive("fmod", B.fmod, inputs="x y", broadcasting=True,
+                 vjp=(lambda g: g,
+                      lambda g, x, y: -g * trunc(x / y)))
+
+
+def _pow_impl(x, y):
+    return B.power(x, y)
+
+
+def _pow_dtype(args, params):
+    x, y = args
+    dt = D.result_type(x, y)
+    if dt.category == 1 and not is_tensor(y) and y < 0 and isinstance(y, int):
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    return dt, dt
+
+
+def _pow_grad_x(g, x, y):
+    if not is_tensor(y) and not hasattr(y, "shape"):
+        return g * 0 if y == 0 else g * y * x ** (y - 1)
+    # The derivative of x**0 is 0 everywhere, also at x == 0 where y * x**(y-1) is nan.
+    return where(y == 0, 0.0, g * y * x ** (y - 1))
+
+
+def _pow_grad_y(g, x, ans):
+    # d/dy x**y = x**y log x; PyTorch takes it as 0 where x == 0 (the limit from y > 0).
+    if not is_tensor(x) and not hasattr(x, "shape"):
+        return g * ans * math.log(x) if x > 0 else g * ans * 0
+    return where(x == 0, 0.0, g * ans * log(x))
+
+
+def _pow_name(params, shapes):
+    if shapes[1] is None:
+        return "PowBackward0"
+    if shapes[0] is None:
+        return "PowBackward2"
+    return "PowBackward1"
+
+
+pow = primitive("pow", _pow_impl, inputs="x y", broadcasting=True, out_dtype=_pow_dtype,  # noqa: A001
+                grad_name=_pow_name, vjp=(_pow_grad_x, _pow_grad_y))
+
+atan2 = primitive("atan2", B.arctan2, inputs="x y", broadcasting=True, out_dtype="float",
+                  vjp=(lambda g, x, y: g * y / (x * x + y * y),
+                       lambda g, x, y: -g * x / (x * x + y * y)))
+
+
+def _tie_split(x, y):
+    # Where x == y the gradient is split evenly between the two, as PyTorch does.
+    return (x > y) + (x == y) * 0.5
+
+
+maximum = primitive("maximum", B.maximum, inputs="x y", broadcasting=True,
+                    vjp=(lambda g, x, y: g * _tie_split(x, y),
+                         lambda g, x, y: g * _tie_split(y, x)))
+minimum = primitive("minimum", B.minimum, inputs="x y", broadcasting=True,
+                    vjp=(lambda g, x, y: g * _tie_split(y, x),
+                         lambda g, x, y: g * _tie_split(x, y)))
+
+
+def _where_dtype(args, params):
+    dt = D.result_type(args[1], args[2])
+    return dt, dt
+
+
+def _where_impl(c, x, y):
+    return B.where(c.astype(bool, copy=False) if hasattr(c, "astype") else c, x, y)
+
+
+where_ = primitive("where", _where_impl, inputs="c x y", broadcasting=True, out_dtype=_where_dtype,
+                   vjp=(None,
+                        lambda g, c: where(c, g, 0.0),
+                        lambda g, c: where(c, 0.0, g)))
+
+
+def where(condition, x=None, y=None):
+    """Returns elements of ``x`` where ``condition`` is True and of ``y`` elsewhere.
+
+    With only ``condition``, returns the indices of its nonzero elements (``nonzero(as_tuple=True)``).
+    """
+    if x is None and y is None:
+        from .indexing import nonzero
+        return nonzero(condition, as_tuple=True)
+    return where_(condition, x, y)
+
+
+def _lerp_impl(start, end, weight):
+    return start + weight * (end - start)
+
+
+lerp = primitive("lerp", _lerp_impl, inputs="start end weight", broadcasting=True,
+                 grad_name=lambda p, s: "LerpBackward0" if s[2] is None else "LerpBackward1",
+                 vjp=(lambda g, weight: g * (1 - weight),
+                      lambda g, weight: g * weight,
+                      lambda g, start, end: g * (end - start)))
+
+# ------------------------------------------------------------- unary functions
+exp = primitive("exp", B.exp, out_dtype="float", vjp=lambda g, ans: g * ans)
+expm1 = primitive("expm1", B.expm1, out_dtype="float", vjp=lambda g, ans: g * (ans + 1))
+log = primitive("log", B.log, out_dtype="float", vjp=lambda g, x: g / x)
+log1p = primitive("log1p", B.log1p, out_dtype="float", grad_name="Log1PBackward0",
+                  vjp=lambda g, x: g / (x + 1))
+log2 = primitive("log2", B.log2, out_dtype="float", vjp=lambda g, x: g / (x * LN2))
+log10 = primitive("log10", B.log10, out_dtype="float", vjp=lambda g, x: g / (x * math.log(10.0)))
+sqrt = primitive("sqrt", B.sqrt, out_dtype="float", vjp=lambda g, ans: g / (ans * 2))
+rsqrt = primitive("rsqrt", lambda x: 1 / B.sqrt(x), out_dtype="float",
+                  vjp=lambda g, ans: g * ans * ans * ans * -0.5)
+sin = primitive("sin", B.sin, out_dtype="float", vjp=lambda g, x: g * cos(x))
+cos = primitive("cos", B.cos, out_dtype="float", vjp=lambda g, x: -g * sin(x))
+tan = primitive("tan", B.tan, out_dtype="float", vjp=lambda g, ans: g * (ans * ans + 1))
+asin = primitive("asin", B.arcsin, out_dtype="float", vjp=lambda g, x: g * rsqrt(1 - x * x))
+acos = primitive("acos", B.arccos, out_dtype="float", vjp=lambda g, x: -g * rsqrt(1 - x * x))
+atan = primitive("atan", B.arctan, out_dtype="float", vjp=lambda g, x: g / (x * x + 1))
+sinh = primitive("sinh", B.sinh, out_dtype="float", vjp=lambda g, x: g * cosh(x))
+cosh = primitive("cosh", B.cosh, out_dtype="float", vjp=lambda g, x: g * sinh(x))
+tanh = primitive("tanh", B.tanh, out_dtype="float", vjp=lambda g, ans: g * (1 - ans * ans))
+
+
+def _sigmoid_impl(x):
+    # Two branches so that neither overflows: 1/(1+e^-x) for x >= 0, e^x/(1+e^x) below.
+    e = B.exp(-B.abs(x))
+    return B.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+sigmoid = primitive("sigmoid", _sigmoid_impl, out_dtype="float",
+                    vjp=lambda g, ans: g * ans * (1 - ans))
+relu = primitive("relu", lambda x: B.maximum(x, 0), out_dtype="keep",
+                 vjp=lambda g, ans: g * (ans > 0))
+
+
+def _erf_impl(x):
+    # NumPy has no erf; math.erf is exact to double precision (and slow: a C loop per element).
+    return _vector_erf(x).astype(x.dtype, copy=False)
+
+
+_vector_erf = B.vectorize(math.erf, otypes=[B.float64])
+
+erf = primitive("erf", _erf_impl, out_dtype="float",
+                vjp=lambda g, x: g * exp(-x * x) * TWO_OVER_SQRT_PI)
+
+
+def _softplus_impl(x, beta, threshold):
+    bx = x * beta
+    # log1p(exp(bx)) computed without overflow; linear above the threshold, as PyTorch does.
+    soft = (B.maximum(bx, 0) + B.log1p(B.exp(-B.abs(bx)))) / beta
+    return B.where(bx > threshold, x, soft).astype(x.dtype, copy=False)
+
+
+softplus_ = primitive("softplus", _softplus_impl, out_dtype="float",
+                      vjp=lambda g, x, beta, threshold: where(x * beta > threshold, g,
+                                                              g * sigmoid(x * beta)))
+abs = primitive("abs", B.abs, out_dtype="keep", vjp=lambda g, x: g * sign(x))  # noqa: A001
+sign = primitive("sign", B.sign, out_dtype="keep", vjp=lambda g: g * 0)
+floor = primitive("floor", lambda x: B.floor(x) if x.dtype.kind == "f" else x.copy(),
+                  out_dtype="keep", vjp=lambda g: g * 0)
+ceil = primitive("ceil", lambda x: B.ceil(x) if x.dtype.kind == "f" else x.copy(),
+                 out_dtype="keep", vjp=lambda g: g * 0)
+trunc = primitive("trunc", lambda x: B.trunc(x) if x.dtype.kind == "f" else x.copy(),
+                  out_dtype="keep", vjp=lambda g: g * 0)
+round_ = primitive("round", lambda x, decimals=0: B.round(x, decimals), out_dtype="keep",
+                   vjp=lambda g: g * 0)
+frac = primitive("frac", lambda x: x - B.trunc(x), out_dtype="keep", vjp=lambda g: g)
+reciprocal = primitive("reciprocal", lambda x: 1 / x, out_dtype="float",
+                       vjp=lambda g, ans: -g * ans * ans)
+
+
+def _clamp_impl(x, min, max):
+    if min is not None:
+        x = B.maximum(x, min)
+    if max is not None:
+        x = B.minimum(x, max)
+    return x
+
+
+def _clamp_mask(x, min, max):
+    if min is None:
+        return x <= max
+    if max is None:
+        return x >= min
+    return (x >= min) * (x <= max)
+
+
+clamp_scalar = primitive("clamp", _clamp_impl, grad_name="ClampBackward1",
+                         vjp=lambda g, x, min, max: g * _clamp_mask(x, min, max))
+
+# --------------------------------------------------------------- dtype and copies
+to_dtype = primitive("to_dtype", lambda x, dtype: x.astype(dtype.np),
+                     out_dtype=lambda args, params: (None, params["dtype"]),
+                     grad_name="ToCopyBackward0",
+                     vjp=lambda g, x_dtype: to_dtype(g, dtype=x_dtype))
+clone = primitive("clone", lambda x: x.copy(), out_dtype="keep", vjp=lambda g: g)
+# Writes `src` (broadcast) over all of x: the out-of-place form of copy_ and fill_.
+overwrite = primitive("overwrite", lambda x, src: B.broadcast_to(B.asarray(src, dtype=x.dtype), x.shape).copy(),
+                      inputs="x src", out_dtype="keep", grad_name="CopyBackwards",
+                      vjp=(lambda g: g * 0, lambda g: g))
+
+# ------------------------------------------------------ comparisons and logic
+eq = primitive("eq", B.equal, inputs="x y", out_dtype="bool")
+ne = primitive("ne", B.not_equal, inputs="x y", out_dtype="bool")
+lt = primitive("lt", B.less, inputs="x y", out_dtype="bool")
+le = primitive("le", B.less_equal, inputs="x y", out_dtype="bool")
+gt = primitive("gt", B.greater, inputs="x y", out_dtype="bool")
+ge = primitive("ge", B.greater_equal, inputs="x y", out_dtype="bool")
+logical_and = primitive("logical_and", B.logical_and, inputs="x y", out_dtype="bool")
+logical_or = primitive("logical_or", B.logical_or, inputs="x y", out_dtype="bool")
+logical_xor = primitive("logical_xor", B.logical_xor, inputs="x y", out_dtype="bool")
+logical_not = primitive("logical_not", B.logical_not, out_dtype="bool")
+isnan = primitive("isnan", B.isnan, out_dtype="bool")
+isinf = primitive("isinf", B.isinf, out_dtype="bool")
+isfinite = primitive("isfinite", B.isfinite, out_dtype="bool")
+bitwise_and = primitive("bitwise_and", B.bitwise_and, inputs="x y")
+bitwise_or = primitive("bitwise_or", B.bitwise_or, inputs="x y")
+bitwise_xor = primitive("bitwise_xor", B.bitwise_xor, inputs="x y")
+bitwise_not = primitive("bitwise_not", lambda x: B.logical_not(x) if x.dtype == bool else B.invert(x),
+                        out_dtype="keep")

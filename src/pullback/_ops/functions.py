@@ -1,0 +1,628 @@
+"""The public functions over the primitive table: argument checking, PyTorch's signatures and
+defaults, then one primitive call (or a short composition)."""
+import builtins
+import collections
+import math
+
+from .._backend import B
+from .. import _dtype as D
+from ._rules import is_tensor, wrap_dim, wrap_dims
+from . import elementwise as E
+from . import reduction as R
+from . import linalg as L
+from . import nn as N
+
+_NUMBER = (int, float, bool, B.number, B.bool_)
+
+
+def _check_tensor(x, fn, arg="input", pos=1):
+    if not is_tensor(x):
+        raise TypeError(f"{fn}(): argument '{arg}' (position {pos}) must be Tensor, not {type(x).__name__}")
+
+
+def _check_operand(x, fn):
+    if not (is_tensor(x) or isinstance(x, _NUMBER)):
+        raise TypeError(f"{fn}(): argument 'other' (position 2) must be Tensor or Number, not "
+                        f"{type(x).__name__}")
+
+
+def _unary(prim, torch_name, doc):
+    def fn(input):
+        _check_tensor(input, torch_name)
+        return prim.bind((input,), {})
+    fn.__name__ = fn.__qualname__ = torch_name
+    fn.__doc__ = doc
+    return fn
+
+
+_UNARY_DOCS = {
+    "exp": (E.exp, "e^x"), "expm1": (E.expm1, "e^x - 1, accurate near 0"),
+    "log": (E.log, "the natural logarithm"), "log1p": (E.log1p, "log(1 + x), accurate near 0"),
+    "log2": (E.log2, "the base-2 logarithm"), "log10": (E.log10, "the base-10 logarithm"),
+    "sqrt": (E.sqrt, "the square root"), "rsqrt": (E.rsqrt, "1 / sqrt(x)"),
+    "sin": (E.sin, "the sine"), "cos": (E.cos, "the cosine"), "tan": (E.tan, "the tangent"),
+    "asin": (E.asin, "the arcsine"), "acos": (E.acos, "the arccosine"), "atan": (E.atan, "the arctangent"),
+    "sinh": (E.sinh, "the hyperbolic sine"), "cosh": (E.cosh, "the hyperbolic cosine"),
+    "tanh": (E.tanh, "the hyperbolic tangent"), "sigmoid": (E.sigmoid, "1 / (1 + e^-x), computed without overflow"),
+    "relu": (E.relu, "max(x, 0)"), "erf": (E.erf, "the error function"),
+    "abs": (E.abs, "the absolute value"), "sign": (E.sign, "the sign (-1, 0 or 1); its gradient is 0"),
+    "floor": (E.floor, "the largest integer <= x; its gradient is 0"),
+    "ceil": (E.ceil, "the smallest integer >= x; its gradient is 0"),
+    "trunc": (E.trunc, "x rounded towards zero; its gradient is 0"),
+    "frac": (E.frac, "the fractional part x - trunc(x)"),
+    "reciprocal": (E.reciprocal, "1 / x"), "neg": (E.neg, "-x"),
+    "logical_not": (E.logical_not, "logical NOT (a bool Tensor)"),
+    "isnan": (E.isnan, "whether each element is NaN (a bool Tensor)"),
+    "isinf": (E.isinf, "whether each element is infinite (a bool Tensor)"),
+    "isfinite": (E.isfinite, "whether each element is finite (a bool Tensor)"),
+    "bitwise_not": (E.bitwise_not, "bitwise NOT of an integer or bool Tensor"),
+}
+
+for _name, (_prim, _what) in _UNARY_DOCS.items():
+    globals()[_name] = _unary(_prim, _name, f"""Returns {_what}, elementwise.
+
+    Args:
+        input (Tensor): the input.
+
+    Example::
+
+        >>> pullback.{_name}(pullback.tensor([0.5, 1.0]))
+    """)
+
+negative = globals()["neg"]
+absolute = globals()["abs"]
+arcsin, arccos, arctan = globals()["asin"], globals()["acos"], globals()["atan"]
+
+
+def square(input):
+    """Returns ``input ** 2``, elementwise."""
+    _check_tensor(input, "square")
+    return E.pow(input, 2)
+
+
+def round(input, *, decimals=0):  # noqa: A001
+    """Rounds to ``decimals`` decimal places (half to even); its gradient is 0."""
+    _check_tensor(input, "round")
+    return E.round_(input, decimals=decimals)
+
+
+def _binary(prim, torch_name, doc, *, swap_ok=True):
+    def fn(input, other):
+        if not is_tensor(input):
+            _check_tensor(other, torch_name, "other", 2)
+        _check_operand(other, torch_name)
+        return prim.bind((input, other), {})
+    fn.__name__ = fn.__qualname__ = torch_name
+    fn.__doc__ = doc
+    return fn
+
+
+def _bin_doc(what, name):
+    return f"""Returns {what}, elementwise, with broadcasting and PyTorch's type promotion.
+
+    Args:
+        input (Tensor or Number): the first operand.
+        other (Tensor or Number): the second operand.
+
+    Example::
+
+        >>> pullback.{name}(pullback.tensor([1.0, 2.0]), 2)
+    """
+
+
+for _name, _prim, _what in [
+        ("mul", E.mul, "input * other"), ("atan2", E.atan2, "atan2(input, other), the angle of (other, input)"),
+        ("maximum", E.maximum, "the larger of input and other (ties share the gradient)"),
+        ("minimum", E.minimum, "the smaller of input and other (ties share the gradient)"),
+        ("remainder", E.remainder, "the remainder of input / other, with the sign of other"),
+        ("fmod", E.fmod, "the remainder of input / other, with the sign of input"),
+        ("floor_divide", E.floor_divide, "floor(input / other)"),
+        ("eq", E.eq, "input == other (a bool Tensor)"), ("ne", E.ne, "input != other (a bool Tensor)"),
+        ("lt", E.lt, "input < other (a bool Tensor)"), ("le", E.le, "input <= other (a bool Tensor)"),
+        ("gt", E.gt, "input > other (a bool Tensor)"), ("ge", E.ge, "input >= other (a bool Tensor)"),
+        ("logical_and", E.logical_and, "logical AND (a bool Tensor)"),
+        ("logical_or", E.logical_or, "logical OR (a bool Tensor)"),
+        ("logical_xor", E.logical_xor, "logical XOR (a bool Tensor)"),
+        ("bitwise_and", E.bitwise_and, "bitwise AND"), ("bitwise_or", E.bitwise_or, "bitwise OR"),
+        ("bitwise_xor", E.bitwise_xor, "bitwise XOR")]:
+    globals()[_name] = _binary(_prim, _name, _bin_doc(_what, _name))
+
+multiply = globals()["mul"]
+greater, greater_equal, less, less_equal = globals()["gt"], globals()["ge"], globals()["lt"], globals()["le"]
+not_equal = globals()["ne"]
+arctan2 = globals()["atan2"]
+
+
+def add(input, other, *, alpha=1):
+    """Returns ``input + alpha * other``, with broadcasting.
+
+    Example::
+
+        >>> pullback.add(pullback.tensor([1.0, 2.0]), pullback.tensor([10.0, 20.0]), alpha=2)
+        tensor([21., 42.])
+    """
+    if not is_tensor(input):
+        _check_tensor(other, "add", "other", 2)
+    _check_operand(other, "add")
+    return E.add.bind((input, other), {"alpha": alpha})
+
+
+def sub(input, other, *, alpha=1):
+    """Returns ``input - alpha * other``, with broadcasting."""
+    if not is_tensor(input):
+        _check_tensor(other, "sub", "other", 2)
+    _check_operand(other, "sub")
+    if is_tensor(input) and input.dtype is D.bool and (not is_tensor(other) or other.dtype is D.bool):
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                           "Use the `^` or `logical_xor()` operator instead.")
+    return E.sub.bind((input, other), {"alpha": alpha})
+
+
+subtract = sub
+
+
+def rsub(input, other, *, alpha=1):
+    """Returns ``other - alpha * input``."""
+    return sub(other, input, alpha=alpha)
+
+
+def div(input, other, *, rounding_mode=None):
+    """Returns ``input / other``: true division (integers give floats), or rounded with
+    ``rounding_mode='trunc'`` or ``'floor'``.
+
+    Example::
+
+        >>> pullback.div(pullback.tensor([5, -5]), 2, rounding_mode="floor")
+        tensor([ 2, -3])
+    """
+    if not is_tensor(input):
+        _check_tensor(other, "div", "other", 2)
+    _check_operand(other, "div")
+    if rounding_mode is None:
+        return E.div.bind((input, other), {})
+    if rounding_mode not in ("trunc", "floor"):
+        raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+                           f"found '{rounding_mode}'")
+    return E.div_rounding.bind((input, other), {"rounding_mode": rounding_mode})
+
+
+divide = true_divide = div
+
+
+def pow(input, exponent):  # noqa: A001
+    """Returns ``input ** exponent`` (either may be a number), elementwise."""
+    if not is_tensor(input):
+        _check_tensor(exponent, "pow", "exponent", 2)
+    _check_operand(exponent, "pow")
+    return E.pow.bind((input, exponent), {})
+
+
+def float_power(input, exponent):
+    """``pow`` computed in float64."""
+    x = input.double() if is_tensor(input) else float(input)
+    e = exponent.double() if is_tensor(exponent) else exponent
+    return pow(x, e)
+
+
+def lerp(input, end, weight):
+    """Linear interpolation ``input + weight * (end - input)``; ``weight`` a number or Tensor."""
+    _check_tensor(input, "lerp")
+    _check_tensor(end, "lerp", "end", 2)
+    return E.lerp.bind((input, end, weight), {})
+
+
+def where(condition, input=None, other=None):
+    """Elements of ``input`` where ``condition`` is True, of ``other`` elsewhere.
+
+    Args:
+        condition (Tensor): a bool Tensor, broadcastable with the others.
+        input, other (Tensor or Number): the values to choose between.
+    """
+    if input is None and other is None:
+        return E.where(condition)
+    if not is_tensor(condition) or condition.dtype is not D.bool:
+        got = condition.dtype.name if is_tensor(condition) else type(condition).__name__
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {got}")
+    return E.where_.bind((condition, input, other), {})
+
+
+def clamp(input, min=None, max=None):  # noqa: A002
+    """Clamps every element into ``[min, max]`` (either bound may be None, a number or a Tensor).
+
+    Example::
+
+        >>> pullback.clamp(pullback.tensor([-2.0, 0.5, 3.0]), min=-1, max=1)
+        tensor([-1.0000,  0.5000,  1.0000])
+    """
+    _check_tensor(input, "clamp")
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if is_tensor(min) or is_tensor(max):
+        out = input
+        if min is not None:
+            out = E.where_(out < min, min, out) if is_tensor(min) else E.clamp_scalar(out, min=min, max=None)
+        if max is not None:
+            out = E.where_(out > max, max, out) if is_tensor(max) else E.clamp_scalar(out, min=None, max=max)
+        return out
+    return E.clamp_scalar.bind((input,), {"min": min, "max": max})
+
+
+clip = clamp
+
+
+def clamp_min(input, min):  # noqa: A002
+    """``clamp(input, min=min)``."""
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):  # noqa: A002
+    """``clamp(input, max=max)``."""
+    return clamp(input, max=max)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """``log(1 + exp(beta * x)) / beta``, linear where ``beta * x > threshold``."""
+    _check_tensor(input, "softplus")
+    return E.softplus_.bind((input,), {"beta": beta, "threshold": threshold})
+
+
+# ------------------------------------------------------------------ reductions
+def _dims(input, dim):
+    return wrap_dims(dim, input.ndim)
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
+    """Sums over ``dim`` (an int, a tuple of ints, or None for all), keeping reduced dims as
+    size 1 when ``keepdim``. Integer and bool inputs are summed in int64.
+
+    Example::
+
+        >>> pullback.tensor([[1.0, 2.0], [3.0, 4.0]]).sum(dim=0)
+        tensor([4., 6.])
+    """
+    _check_tensor(input, "sum")
+    if dtype is not None:
+        input = input.to(dtype)
+    return R._sum.bind((input,), {"axis": _dims(input, dim), "keepdim": keepdim})
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None):
+    """The mean over ``dim`` (all dims when None). Floating point inputs only, as in PyTorch.
+
+    Example::
+
+        >>> pullback.tensor([1.0, 2.0, 6.0]).mean()
+        tensor(3.)
+    """
+    _check_tensor(input, "mean")
+    if dtype is not None:
+        input = input.to(dtype)
+    return R._mean.bind((input,), {"axis": _dims(input, dim), "keepdim": keepdim})
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    """``sum`` treating NaN as zero."""
+    return sum(where(isnan(input), 0.0, input), dim, keepdim, dtype=dtype)
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    """The product of all elements, or along ``dim`` (a single int). Exact gradients with zeros."""
+    _check_tensor(input, "prod")
+    if dtype is not None:
+        input = input.to(dtype)
+    if dim is None:
+        return R._prod.bind((input,), {"axis": None, "keepdim": False})
+    return R._prod.bind((input,), {"axis": wrap_dim(dim, input.ndim), "keepdim": keepdim})
+
+
+_minmax = {}
+
+
+def _return_type(name):
+    if name not in _minmax:
+        _minmax[name] = collections.namedtuple(name, ["values", "indices"])
+    return _minmax[name]
+
+
+def _max_min(input, dim, keepdim, other, which):
+    _check_tensor(input, which)
+    if is_tensor(dim) and other is None:
+        other, dim = dim, None
+    if other is not None:
+        return (E.maximum if which == "max" else E.minimum)(input, other)
+    if dim is None:
+        if input.numel() == 0:
+            raise RuntimeError(f"{which}(): Expected reduction dim to be specified for input.numel() == 0. "
+                               "Specify the reduction dim with the 'dim' argument.")
+        prim = R.amax_ if which == "max" else R.amin_
+        return prim.bind((input,), {"axis": None, "keepdim": False, "whole": True})
+    d = wrap_dim(dim, input.ndim)
+    if input.ndim and input.shape[d] == 0:
+        raise IndexError(f"{which}(): Expected reduction dim {d} to have non-zero size.")
+    prim = R.max_dim if which == "max" else R.min_dim
+    values, indices = prim.bind((input,), {"axis": d if input.ndim else None, "keepdim": keepdim})
+    return _return_type(f"pullback.return_types.{which}")(values, indices)
+
+
+def max(input, dim=None, keepdim=False, *, other=None):  # noqa: A001
+    """The maximum of all elements; with ``dim``, a named tuple ``(values, indices)`` along it;
+    with a Tensor second argument, the elementwise ``maximum``.
+
+    Example::
+
+        >>> pullback.tensor([[1, 5], [7, 2]]).max(dim=1)
+        pullback.return_types.max(
+        values=tensor([5, 7]),
+        indices=tensor([1, 0]))
+    """
+    return _max_min(input, dim, keepdim, other, "max")
+
+
+def min(input, dim=None, keepdim=False, *, other=None):  # noqa: A001
+    """The minimum of all elements; with ``dim``, ``(values, indices)`` along it; with a
+    Tensor second argument, the elementwise ``minimum``."""
+    return _max_min(input, dim, keepdim, other, "min")
+
+
+def amax(input, dim=(), keepdim=False):
+    """The maximum over ``dim`` (all dims when empty); ties share the gradient evenly."""
+    _check_tensor(input, "amax")
+    return R.amax_.bind((input,), {"axis": _dims(input, dim), "keepdim": keepdim})
+
+
+def amin(input, dim=(), keepdim=False):
+    """The minimum over ``dim`` (all dims when empty); ties share the gradient evenly."""
+    _check_tensor(input, "amin")
+    return R.amin_.bind((input,), {"axis": _dims(input, dim), "keepdim": keepdim})
+
+
+def argmax(input, dim=None, keepdim=False):
+    """The index of the maximum (of the flattened input when ``dim`` is None)."""
+    _check_tensor(input, "argmax")
+    return R.argmax_.bind((input,), {"axis": None if dim is None else wrap_dim(dim, input.ndim),
+                                     "keepdim": keepdim})
+
+
+def argmin(input, dim=None, keepdim=False):
+    """The index of the minimum (of the flattened input when ``dim`` is None)."""
+    _check_tensor(input, "argmin")
+    return R.argmin_.bind((input,), {"axis": None if dim is None else wrap_dim(dim, input.ndim),
+                                     "keepdim": keepdim})
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """The vector p-norm over ``dim`` (all elements when None). ``p`` may be a number, ``inf``,
+    ``-inf`` or ``'fro'`` (the 2-norm of the elements).
+
+    Example::
+
+        >>> pullback.tensor([3.0, 4.0]).norm()
+        tensor(5.)
+    """
+    _check_tensor(input, "norm")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as input. "
+                           f"Got {input.dtype._tensor_type[:-6]}")
+    if dtype is not None:
+        input = input.to(dtype)
+    if p == "fro" or p is None:
+        p = 2
+    if isinstance(p, str):
+        raise RuntimeError(f"norm(): p={p!r} is not supported; use a number, inf, -inf or 'fro'")
+    return R.vector_norm.bind((input,), {"ord": builtins.float(p), "axis": _dims(input, dim), "keepdim": keepdim})
+
+
+def _correction(unbiased, correction):
+    if correction is not None:
+        return correction
+    if unbiased is None:
+        return 1
+    return 1 if unbiased else 0
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """The variance over ``dim``, dividing by ``N - correction`` (default correction 1)."""
+    _check_tensor(input, "var")
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    return R.var_.bind((input,), {"axis": _dims(input, dim), "correction": _correction(unbiased, correction),
+                                  "keepdim": keepdim})
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """The standard deviation over ``dim``, dividing by ``N - correction`` (default 1)."""
+    _check_tensor(input, "std")
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    return R.std_.bind((input,), {"axis": _dims(input, dim), "correction": _correction(unbiased, correction),
+                                  "keepdim": keepdim})
+
+
+def logsumexp(input, dim, keepdim=False):
+    """``log(sum(exp(input), dim))``, computed stably."""
+    _check_tensor(input, "logsumexp")
+    axis = _dims(input, dim)
+    if axis is None:
+        axis = tuple(range(input.ndim))
+    return R.logsumexp_.bind((input,), {"axis": axis, "keepdim": keepdim})
+
+
+def cumsum(input, dim, *, dtype=None):
+    """Cumulative sums along ``dim``."""
+    _check_tensor(input, "cumsum")
+    if dtype is not None:
+        input = input.to(dtype)
+    return R.cumsum_.bind((input,), {"axis": wrap_dim(dim, input.ndim)})
+
+
+def cumprod(input, dim, *, dtype=None):
+    """Cumulative products along ``dim`` (exact gradients with zeros)."""
+    _check_tensor(input, "cumprod")
+    if dtype is not None:
+        input = input.to(dtype)
+    return R._cumprod.bind((input,), {"axis": wrap_dim(dim, input.ndim)})
+
+
+def all(input, dim=None, keepdim=False):  # noqa: A001
+    """Whether all elements (along ``dim``) are nonzero: a bool Tensor."""
+    _check_tensor(input, "all")
+    return R.all_.bind((input,), {"axis": _dims(input, dim), "keepdim": keepdim})
+
+
+def any(input, dim=None, keepdim=False):  # noqa: A001
+    """Whether any element (along ``dim``) is nonzero: a bool Tensor."""
+    _check_tensor(input, "any")
+    return R.any_.bind((input,), {"axis": _dims(input, dim), "keepdim": keepdim})
+
+
+def count_nonzero(input, dim=None):
+    """The number of nonzero elements (along ``dim``)."""
+    return sum(ne(input, 0), dim)
+
+
+# --------------------------------------------------------------- linear algebra
+def matmul(input, other):
+    """Matrix product with NumPy/PyTorch semantics for every rank: 1-D x 1-D is a dot product,
+    a 1-D operand is a row (left) or column (right) vector, and leading dims broadcast.
+
+    Example::
+
+        >>> A = pullback.ones(2, 3); x = pullback.ones(3)
+        >>> (A @ x).shape
+        pullback.Size([2])
+    """
+    _check_tensor(input, "matmul")
+    _check_tensor(other, "matmul", "other", 2)
+    a, b = tuple(input.shape), tuple(other.shape)
+    if not a or not b:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {len(a)}D and {len(b)}D")
+    k_a = a[-1]
+    k_b = b[0] if len(b) == 1 else b[-2]
+    if k_a != k_b:
+        if len(a) == 1 and len(b) == 1:
+            raise RuntimeError(f"inconsistent tensor size, expected tensor [{a[0]}] and src [{b[0]}] to have the "
+                               "same number of elements, but got " + f"{a[0]} and {b[0]} elements respectively")
+        left = f"{a[0]}x{a[-1]}" if len(a) == 2 else "x".join(map(str, a))
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({left if len(a) > 1 else '1x' + str(a[0])} "
+                           f"and {'x'.join(map(str, b[-2:])) if len(b) > 1 else str(b[0]) + 'x1'})")
+    if input.dtype is not other.dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {input.dtype.name} != {other.dtype.name}")
+    try:
+        return L.matmul_.bind((input, other), {})
+    except ValueError as e:
+        raise RuntimeError(f"matmul: shapes {list(a)} and {list(b)} do not broadcast ({e})") from None
+
+
+def mm(input, mat2):
+    """Matrix product of two 2-D Tensors."""
+    _check_tensor(input, "mm")
+    if input.ndim != 2:
+        raise RuntimeError("self must be a matrix")
+    if mat2.ndim != 2:
+        raise RuntimeError("mat2 must be a matrix")
+    return matmul(input, mat2)
+
+
+def bmm(input, mat2):
+    """Batched matrix product of two 3-D Tensors with the same batch size."""
+    _check_tensor(input, "bmm")
+    if input.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if mat2.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    if input.shape[0] != mat2.shape[0]:
+        raise RuntimeError(f"batch1 and batch2 must have same number of batches, got {input.shape[0]} and {mat2.shape[0]}")
+    return matmul(input, mat2)
+
+
+def mv(input, vec):
+    """Matrix-vector product (2-D x 1-D)."""
+    _check_tensor(input, "mv")
+    if input.ndim != 2 or vec.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {vec.ndim}, {input.ndim}, {vec.ndim}")
+    return matmul(input, vec)
+
+
+def dot(input, other):
+    """Dot product of two 1-D Tensors."""
+    _check_tensor(input, "dot")
+    if input.ndim != 1 or other.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
+    return matmul(input, other)
+
+
+inner = dot
+
+
+def outer(input, vec2):
+    """Outer product of two 1-D Tensors: ``out[i, j] = input[i] * vec2[j]``."""
+    _check_tensor(input, "outer")
+    from .shape import unsqueeze
+    return E.mul(unsqueeze(input, 1), unsqueeze(vec2, 0))
+
+
+ger = outer
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """``beta * input + alpha * (mat1 @ mat2)``."""
+    _check_tensor(input, "addmm")
+    if mat1.ndim != 2 or mat2.ndim != 2:
+        raise RuntimeError("mat1 and mat2 must be matrices")
+    return L.addmm_.bind((input, mat1, mat2), {"beta": beta, "alpha": alpha})
+
+
+einsum = L.einsum
+
+
+# --------------------------------------------------------------------- softmax
+def softmax(input, dim=None, dtype=None, _stacklevel=3):
+    """``exp(x) / sum(exp(x), dim)``, computed stably, with a fused VJP."""
+    _check_tensor(input, "softmax")
+    if dim is None:
+        raise TypeError("softmax() missing required argument 'dim' (pullback, like PyTorch's functional "
+                        "API, does not guess it)")
+    if dtype is not None:
+        input = input.to(dtype)
+    return N.softmax_.bind((input,), {"axis": wrap_dim(dim, input.ndim)})
+
+
+def log_softmax(input, dim=None, dtype=None, _stacklevel=3):
+    """``x - logsumexp(x, dim)``, computed stably, with a fused VJP."""
+    _check_tensor(input, "log_softmax")
+    if dim is None:
+        raise TypeError("log_softmax() missing required argument 'dim'")
+    if dtype is not None:
+        input = input.to(dtype)
+    return N.log_softmax_.bind((input,), {"axis": wrap_dim(dim, input.ndim)})
+
+
+# -------------------------------------------------------------- comparisons
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Elementwise ``|input - other| <= atol + rtol * |other|`` (a bool Tensor)."""
+    from .._tensor import Tensor
+    a, b = _as_float_pair(input, other)
+    return Tensor._make(B.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def _as_float_pair(input, other):
+    _check_tensor(input, "isclose")
+    b = other._data if is_tensor(other) else other
+    return input._data, b
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Whether every element satisfies ``|input - other| <= atol + rtol * |other|`` (a bool)."""
+    a, b = _as_float_pair(input, other)
+    return builtins.bool(B.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def equal(input, other):
+    """True if both Tensors have the same shape and elements."""
+    _check_tensor(input, "equal")
+    return tuple(input.shape) == tuple(other.shape) and builtins.bool(B.array_equal(input._data, other._data))
+
+
+__all__ = [n for n in list(globals()) if not n.startswith("_") and n not in (
+    "builtins", "collections", "math", "B", "D", "E", "R", "L", "N", "is_tensor", "wrap_dim", "wrap_dims")]
+del math

@@ -1,0 +1,135 @@
+"""Linear algebra primitives: matmul in every rank combination, einsum, addmm."""
+from .._backend import B
+from ._registry import primitive, Joint
+from ._rules import is_tensor
+
+
+def _mT(x):
+    from .shape import _transpose
+    return _transpose(x, dim0=x.ndim - 2, dim1=x.ndim - 1)
+
+
+def _matmul_vjp(g, x, y, needs):
+    from .shape import _reshape
+    xr, yr = x.ndim, y.ndim
+    if xr == 1 and yr == 1:                      # dot: scalar g
+        return (g * y if needs[0] else None, g * x if needs[1] else None)
+    # Lift 1-D operands to matrices (a row for x, a column for y), as matmul itself does.
+    xe = _reshape(x, shape=(1,) + tuple(x.shape)) if xr == 1 else x
+    ye = _reshape(y, shape=tuple(y.shape) + (1,)) if yr == 1 else y
+    gshape = tuple(g.shape)
+    if xr == 1:
+        gshape = gshape[:-1] + (1,) + gshape[-1:] if yr > 1 else gshape
+    if yr == 1:
+        gshape = gshape + (1,)
+    ge = _reshape(g, shape=gshape)
+    gx = gy = None
+    if needs[0]:
+        gx = matmul_(ge, _mT(ye))                 # the engine sums broadcast batch dims away
+        if xr == 1:
+            gx = _reshape(gx, shape=tuple(gx.shape[:-2]) + (gx.shape[-1],))
+    if needs[1]:
+        gy = matmul_(_mT(xe), ge)
+        if yr == 1:
+            gy = _reshape(gy, shape=tuple(gy.shape[:-1]))
+    return (gx, gy)
+
+
+def _matmul_name(params, shapes):
+    rx, ry = len(shapes[0]), len(shapes[1])
+    if rx == 1 and ry == 1:
+        return "DotBackward0"
+    if rx == 2 and ry == 1:
+        return "MvBackward0"
+    if rx == 1 and ry == 2:
+        return "SqueezeBackward4"
+    if rx == 2 and ry == 2:
+        return "MmBackward0"
+    if rx == 3 and ry == 3 and shapes[0][0] == shapes[1][0]:
+        return "BmmBackward0"
+    return "UnsafeViewBackward0"
+
+
+matmul_ = primitive("matmul", B.matmul, inputs="x y", grad_name=_matmul_name, vjp=Joint(_matmul_vjp))
+
+
+def _addmm_vjp(g, a, b, beta, alpha, needs):
+    return (g * beta if needs[0] else None,
+            matmul_(g, _mT(b)) * alpha if needs[1] else None,
+            matmul_(_mT(a), g) * alpha if needs[2] else None)
+
+
+addmm_ = primitive("addmm", lambda c, a, b, beta, alpha: beta * c + alpha * (a @ b), inputs="c a b",
+                   vjp=Joint(_addmm_vjp))
+
+
+def _einsum_operand_grad(g, operands, subs, out_sub, k, shape):
+    """The cotangent of operand k: g contracted with every other operand, then broadcast over the
+    indices that only operand k carries."""
+    target = subs[k]
+    if len(set(target)) != len(target):
+        raise RuntimeError(f"einsum: the gradient for an operand with a repeated index ('{target}') "
+                           "is not supported; take the diagonal explicitly with pullback.diagonal first")
+    others = [(s, op) for i, (s, op) in enumerate(zip(subs, operands)) if i != k]
+    available = set(out_sub).union(*[set(s) for s, _ in others]) if others else set(out_sub)
+    present = "".join(c for c in target if c in available)
+    spec = ",".join([out_sub] + [s for s, _ in others]) + "->" + present
+    r = einsum_(g, *[op for _, op in others], equation=spec)
+    if present != target:
+        from .shape import _reshape, _expand
+        r = _reshape(r, shape=tuple(shape[i] if c in present else 1 for i, c in enumerate(target)))
+        r = _expand(r, shape=tuple(shape))
+    return r
+
+
+def _einsum_vjp(g, xs, shapes, equation, needs):
+    lhs, out_sub = equation.split("->")
+    subs = lhs.split(",")
+    return [_einsum_operand_grad(g, xs, subs, out_sub, k, shapes[k]) if need else None
+            for k, need in enumerate(needs)]
+
+
+einsum_ = primitive("einsum", lambda *xs, equation: B.einsum(equation, *xs, optimize=len(xs) > 2),
+                    variadic=True, vjp=Joint(_einsum_vjp))
+
+
+def _normalize_equation(equation, operands):
+    """An explicit '->' equation without spaces or ellipses (they are expanded to letters)."""
+    eq = equation.replace(" ", "")
+    if "->" not in eq:
+        lhs = eq
+        letters = [c for c in lhs.replace(",", "").replace(".", "") if lhs.count(c) == 1]
+        out = ("..." if "..." in lhs else "") + "".join(sorted(letters))
+        eq = lhs + "->" + out
+    if "..." in eq:
+        lhs, out = eq.split("->")
+        used = set(eq)
+        free = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in used]
+        subs = lhs.split(",")
+        n_ell = max(op.ndim - (len(s) - 3) for s, op in zip(subs, operands) if "..." in s)
+        ell = "".join(free[:n_ell])
+        new = []
+        for s, op in zip(subs, operands):
+            if "..." in s:
+                k = op.ndim - (len(s) - 3)
+                s = s.replace("...", ell[n_ell - k:])
+            new.append(s)
+        eq = ",".join(new) + "->" + out.replace("...", ell)
+    return eq
+
+
+def einsum(equation, *operands):
+    """Einstein summation, as ``torch.einsum``: ``einsum("ij,jk->ik", a, b)`` is ``a @ b``.
+
+    Example::
+
+        >>> a = pullback.ones(2, 3); b = pullback.ones(3, 4)
+        >>> pullback.einsum("ij,jk->ik", a, b).shape
+        pullback.Size([2, 4])
+    """
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    for i, op in enumerate(operands):
+        if not is_tensor(op):
+            raise TypeError(f"einsum(): operand {i} must be a Tensor, not {type(op).__name__}")
+    return einsum_(*operands, equation=_normalize_equation(equation, operands))

@@ -1,0 +1,252 @@
+"""Reductions: sum, mean, prod, max/min, norms, var/std, logsumexp, cumulative ops.
+
+``axis`` is always a sorted tuple of non-negative dims or None (all dims); the public wrappers in
+``functions.py`` normalise what users pass.
+"""
+from .._backend import B
+from .. import _dtype as D
+from ._registry import primitive, Joint
+from ._rules import expand_back, numel_over, reduced_shape
+from .elementwise import where, exp, sign, abs as abs_, sqrt
+
+
+def _sum_dtype(args, params):
+    dt = params.get("dtype") or args[0].dtype
+    if not dt.is_floating_point and params.get("dtype") is None:
+        dt = D.int64  # PyTorch sums integers and bools in int64
+    return dt, dt
+
+
+def _sum_impl(x, axis, keepdim, dtype=None):
+    return B.sum(x, axis=axis, keepdims=keepdim)
+
+
+_sum = primitive("sum", _sum_impl, out_dtype=_sum_dtype,
+                 grad_name=lambda p, s: "SumBackward0" if p["axis"] is None and not p["keepdim"] else "SumBackward1",
+                 vjp=lambda g, x_shape, axis, keepdim: expand_back(g, x_shape, axis, keepdim))
+
+
+def _mean_dtype(args, params):
+    dt = params.get("dtype") or args[0].dtype
+    if not dt.is_floating_point:
+        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
+                           f"floating point or complex dtype. Got: {dt._tensor_type[:-6]}")
+    return dt, dt
+
+
+_mean = primitive("mean", lambda x, axis, keepdim, dtype=None: B.mean(x, axis=axis, keepdims=keepdim),
+                  out_dtype=_mean_dtype,
+                  grad_name=lambda p, s: "MeanBackward0" if p["axis"] is None and not p["keepdim"] else "MeanBackward1",
+                  vjp=lambda g, x_shape, axis, keepdim:
+                      expand_back(g, x_shape, axis, keepdim) / numel_over(x_shape, axis))
+
+
+def _prod_others(x, axis):
+    """prod over `axis` of every element but one, for each element: exact with zeros present."""
+    from .shape import movedim, cat, flip
+    from .elementwise import mul  # noqa: F401
+    moved = movedim(x, axis, -1)
+    ones = B.ones(moved.shape[:-1] + (1,), dtype=B.dtype(getattr(moved.dtype, "np", moved.dtype)))
+    left = _cumprod(cat([ones, moved[..., :-1]], -1), axis=moved.ndim - 1)
+    right = flip(_cumprod(flip(cat([moved[..., 1:], ones], -1), (-1,)), axis=moved.ndim - 1), (-1,))
+    return movedim(left * right, -1, axis)
+
+
+def _prod_vjp(g, x, axis, keepdim):
+    if axis is None:
+        from .shape import _reshape
+        flat = _reshape(x, shape=(-1,))
+        others = _reshape(_prod_others(flat, 0), shape=tuple(x.shape))
+        return expand_back(g, x.shape, None, keepdim) * others
+    return expand_back(g, x.shape, (axis,), keepdim) * _prod_others(x, axis)
+
+
+def _prod_impl(x, axis, keepdim, dtype=None):
+    return B.prod(x, axis=axis, keepdims=keepdim)
+
+
+_prod = primitive("prod", _prod_impl, out_dtype=_sum_dtype,
+                  grad_name=lambda p, s: "ProdBackward0" if p["axis"] is None else "ProdBackward1",
+                  vjp=_prod_vjp)
+
+
+def _evenly_distributed(g, x, ans, axis, keepdim):
+    # Ties share the gradient equally, as PyTorch's amax/amin (and max() of a whole tensor) do.
+    shape = tuple(x.shape)
+    mask = (x == expand_back(ans, shape, axis, keepdim)) * 1.0
+    count = _sum(mask, axis=axis, keepdim=True)
+    return expand_back(g, shape, axis, keepdim) * mask / count
+
+
+def _amax_impl(x, axis, keepdim, whole=False):  # `whole` names the node MaxBackward1
+    return B.amax(x, axis=axis, keepdims=keepdim)
+
+
+def _amin_impl(x, axis, keepdim, whole=False):
+    return B.amin(x, axis=axis, keepdims=keepdim)
+
+
+amax_ = primitive("amax", _amax_impl, out_dtype="keep",
+                  grad_name=lambda p, s: "MaxBackward1" if p.get("whole") else "AmaxBackward0",
+                  vjp=lambda g, x, ans, axis, keepdim: _evenly_distributed(g, x, ans, axis, keepdim))
+amin_ = primitive("amin", _amin_impl, out_dtype="keep",
+                  grad_name=lambda p, s: "MinBackward1" if p.get("whole") else "AminBackward0",
+                  vjp=lambda g, x, ans, axis, keepdim: _evenly_distributed(g, x, ans, axis, keepdim))
+
+
+def _arg_reduce(fn):
+    def impl(x, axis, keepdim):
+        if axis is None:
+            r = fn(x.reshape(-1), axis=0)
+            return B.asarray(r).reshape((1,) * x.ndim if keepdim else ())
+        return fn(x, axis=axis, keepdims=keepdim)
+    return impl
+
+
+argmax_ = primitive("argmax", _arg_reduce(B.argmax), out_dtype="keep")
+argmin_ = primitive("argmin", _arg_reduce(B.argmin), out_dtype="keep")
+
+
+def _max_dim_impl(x, axis, keepdim, fn):
+    idx = fn(x, axis=axis, keepdims=True)
+    values = B.take_along_axis(x, idx, axis=axis)
+    if not keepdim:
+        values, idx = values.squeeze(axis), idx.squeeze(axis)
+    return values, idx
+
+
+def _value_selecting_vjp(g, ans, x_shape, axis, keepdim):
+    # The gradient goes to the position each selected value came from.
+    from .indexing import put_along
+    from .shape import unsqueeze
+    indices = ans[1]
+    gv = g[0]
+    if gv is None:
+        return (None,)
+    if not keepdim:
+        gv = unsqueeze(gv, axis)
+        indices = unsqueeze(indices, axis)
+    return (put_along(gv, indices, axis=axis, shape=tuple(x_shape)),)
+
+
+max_dim = primitive("max_dim", lambda x, axis, keepdim: _max_dim_impl(x, axis, keepdim, B.argmax),
+                    out_dtype="keep", outputs=2, nondiff_outputs=(1,), grad_name="MaxBackward0",
+                    vjp=Joint(_value_selecting_vjp))
+min_dim = primitive("min_dim", lambda x, axis, keepdim: _max_dim_impl(x, axis, keepdim, B.argmin),
+                    out_dtype="keep", outputs=2, nondiff_outputs=(1,), grad_name="MinBackward0",
+                    vjp=Joint(_value_selecting_vjp))
+
+
+def _logsumexp_impl(x, axis, keepdim):
+    m = B.amax(x, axis=axis, keepdims=True)
+    m = B.where(B.isfinite(m), m, 0)
+    out = B.log(B.sum(B.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdim else out.reshape(tuple(s for i, s in enumerate(x.shape) if i not in axis))
+
+
+logsumexp_ = primitive("logsumexp", _logsumexp_impl, out_dtype="float",
+                       vjp=lambda g, x, ans, axis, keepdim:
+                           expand_back(g, x.shape, axis, keepdim)
+                           * exp(x - expand_back(ans, x.shape, axis, keepdim)))
+
+
+def _var_impl(x, axis, correction, keepdim):
+    return B.var(x, axis=axis, ddof=correction, keepdims=keepdim)
+
+
+def _var_vjp(g, x, axis, correction, keepdim):
+    from .reduction import _mean as mean_p
+    n = numel_over(x.shape, axis)
+    centered = x - mean_p(x, axis=axis, keepdim=True)
+    return expand_back(g, x.shape, axis, keepdim) * centered * (2.0 / (n - correction))
+
+
+var_ = primitive("var", _var_impl, out_dtype="float", grad_name="VarBackward0", vjp=_var_vjp)
+std_ = primitive("std", lambda x, axis, correction, keepdim: B.sqrt(_var_impl(x, axis, correction, keepdim)),
+                 out_dtype="float", grad_name="StdBackward0",
+                 vjp=lambda g, x, ans, axis, correction, keepdim:
+                     _var_vjp(g / (ans * 2), x, axis, correction, keepdim))
+
+
+def _norm_impl(x, ord, axis, keepdim):
+    a = B.abs(x)
+    if ord == 2:
+        return B.sqrt(B.sum(a * a, axis=axis, keepdims=keepdim))
+    if ord == float("inf"):
+        return B.amax(a, axis=axis, keepdims=keepdim)
+    if ord == -float("inf"):
+        return B.amin(a, axis=axis, keepdims=keepdim)
+    if ord == 0:
+        return B.sum(a != 0, axis=axis, keepdims=keepdim).astype(x.dtype)
+    if ord == 1:
+        return B.sum(a, axis=axis, keepdims=keepdim)
+    return B.sum(a ** ord, axis=axis, keepdims=keepdim) ** (1.0 / ord)
+
+
+def _norm_vjp(g, x, ans, ord, axis, keepdim):
+    shape = tuple(x.shape)
+    gx = expand_back(g, shape, axis, keepdim)
+    if ord == 0:
+        return gx * 0
+    if ord == 1:
+        return gx * sign(x)
+    n = expand_back(ans, shape, axis, keepdim)
+    if ord == 2:
+        # x / ||x||, taken as 0 where the norm is 0 (PyTorch's subgradient).
+        return where(n == 0, 0.0, gx * x / n)
+    if ord in (float("inf"), -float("inf")):
+        mask = (abs_(x) == n) * 1.0
+        count = _sum(mask, axis=axis, keepdim=True)
+        return gx * sign(x) * mask / count
+    return where(n == 0, 0.0, gx * sign(x) * abs_(x) ** (ord - 1) / n ** (ord - 1))
+
+
+vector_norm = primitive("vector_norm", _norm_impl, out_dtype="float",
+                        grad_name="LinalgVectorNormBackward0", vjp=_norm_vjp)
+
+cumsum_ = primitive("cumsum", lambda x, axis: B.cumsum(x, axis=axis),
+                    out_dtype=lambda args, p: _sum_dtype(args, {}),
+                    vjp=lambda g, axis: _reverse_cumsum(g, axis))
+
+
+def _reverse_cumsum(g, axis):
+    from .shape import flip
+    return flip(cumsum_(flip(g, (axis,)), axis=axis), (axis,))
+
+
+def _cumprod_vjp(g, x, ans, axis):
+    # d ans_j / d x_i = ans_j / x_i for j >= i. Exact where x has no zeros; at a zero, the
+    # products of the other elements are formed explicitly.
+    from .shape import flip  # noqa: F401
+    zero = x == 0
+    if not zero.any():
+        return _reverse_cumsum(g * ans, axis) / x
+    safe = where(zero, 1.0, x)
+    return where(zero, _cumprod_grad_at_zeros(g, x, axis), _reverse_cumsum(g * ans, axis) / safe)
+
+
+def _cumprod_grad_at_zeros(g, x, axis):
+    # sum_{j >= i} g_j prod_{k <= j, k != i} x_k, for every i: an (n x n) computation along
+    # `axis`, used only where x == 0 so that the common case stays O(n).
+    from .shape import movedim, unsqueeze
+    xm = movedim(x, axis, -1)
+    gm = movedim(g, axis, -1)
+    n = xm.shape[-1]
+    eye = B.eye(n, dtype=bool)
+    # M[..., i, k] = x_k, with x_i replaced by 1: the factor list for the "other" products.
+    factors = where(eye, 1.0, unsqueeze(xm, -2))
+    partial = _cumprod(factors, axis=len(factors.shape) - 1)      # [..., i, j] = prod_{k<=j, k!=i}
+    upper = B.triu(B.ones((n, n), dtype=bool))                    # keep j >= i
+    contrib = where(upper, partial * unsqueeze(gm, -2), 0.0)
+    return movedim(_sum(contrib, axis=(len(contrib.shape) - 1,), keepdim=False), -1, axis)
+
+
+_cumprod = primitive("cumprod", lambda x, axis: B.cumprod(x, axis=axis),
+                     out_dtype=lambda args, p: _sum_dtype(args, {}), vjp=_cumprod_vjp)
+
+all_ = primitive("all", lambda x, axis, keepdim: B.all(x, axis=axis, keepdims=keepdim), out_dtype="keep")
+any_ = primitive("any", lambda x, axis, keepdim: B.any(x, axis=axis, keepdims=keepdim), out_dtype="keep")
+
+__all__ = ["_sum", "_mean", "_prod", "amax_", "amin_", "argmax_", "argmin_", "max_dim", "min_dim",
+           "logsumexp_", "var_", "std_", "vector_norm", "cumsum_", "_cumprod", "all_", "any_",
+           "reduced_shape", "sqrt"]

@@ -1,0 +1,554 @@
+"""Shape primitives: views (reshape, transpose, permute, expand, diagonal, ...) and copies
+(cat, stack, flip, roll, repeat, tril, ...). Every VJP is another shape op."""
+from .._backend import B
+from .. import _dtype as D
+from ._registry import primitive, Joint
+from ._rules import wrap_dim, wrap_dims, as_shape, is_tensor
+
+
+def _infer_shape(shape, numel):
+    shape = list(shape)
+    unknown = [i for i, s in enumerate(shape) if s == -1]
+    if len(unknown) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    known = 1
+    for s in shape:
+        if s != -1:
+            if s < 0:
+                raise RuntimeError(f"invalid shape dimension {s}")
+            known *= s
+    if unknown:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '[{', '.join(str(s) for s in shape)}]' is invalid for input of size {numel}")
+        shape[unknown[0]] = numel // known
+    elif known != numel:
+        raise RuntimeError(f"shape '[{', '.join(str(s) for s in shape)}]' is invalid for input of size {numel}")
+    return tuple(shape)
+
+
+def _view_impl(x, shape):
+    try:
+        return B.reshape(x, shape, copy=False)
+    except ValueError:
+        raise RuntimeError("view size is not compatible with input tensor's size and stride (at least "
+                           "one dimension spans across two contiguous subspaces). Use .reshape(...) "
+                           "instead.") from None
+
+
+def _reshaping(name, grad_name, impl=B.reshape):
+    return primitive(name, lambda x, shape, variant=0: impl(x, shape), out_dtype="keep", view=True,
+                     grad_name=grad_name, vjp=lambda g, x_shape: _reshape(g, shape=tuple(x_shape)))
+
+
+_reshape = _reshaping("reshape", "ViewBackward0")
+_view = _reshaping("view", "ViewBackward0", _view_impl)
+_squeeze = _reshaping("squeeze", lambda p, s: f"SqueezeBackward{p['variant']}")
+_unsqueeze = _reshaping("unsqueeze", "UnsqueezeBackward0")
+
+
+def _sum_to(g, x_shape):
+    from ..autograd.engine import sum_to
+    return sum_to(g, tuple(x_shape))
+
+
+_expand = primitive("expand", lambda x, shape: B.broadcast_to(x, shape), out_dtype="keep", view=True,
+                    vjp=lambda g, x_shape: _sum_to(g, x_shape))
+_transpose = primitive("transpose", lambda x, dim0, dim1, variant=0: B.swapaxes(x, dim0, dim1),
+                       out_dtype="keep", view=True,
+                       grad_name=lambda p, s: "TBackward0" if p.get("variant") else "TransposeBackward0",
+                       vjp=lambda g, dim0, dim1: _transpose(g, dim0=dim0, dim1=dim1))
+_permute = primitive("permute", lambda x, dims: B.transpose(x, dims), out_dtype="keep", view=True,
+                     vjp=lambda g, dims: _permute(g, dims=tuple(B.argsort(dims))))
+_flip = primitive("flip", lambda x, dims: B.flip(x, axis=dims).copy(), out_dtype="keep",
+                  vjp=lambda g, dims: _flip(g, dims=dims))
+_roll = primitive("roll", lambda x, shifts, dims: B.roll(x, shifts, axis=dims), out_dtype="keep",
+                  vjp=lambda g, shifts, dims: _roll(g, shifts=tuple(-s for s in shifts) if isinstance(shifts, tuple) else -shifts, dims=dims))
+
+
+def _repeat_vjp(g, x_shape, repeats):
+    # Output dim i has size r_i * s_i, laid out as r_i blocks of s_i: sum over the blocks.
+    shape = (1,) * (len(repeats) - len(x_shape)) + tuple(x_shape)
+    split = []
+    for r, s in zip(repeats, shape):
+        split += [r, s]
+    g = _reshape(g, shape=tuple(split))
+    from .reduction import _sum
+    g = _sum(g, axis=tuple(range(0, 2 * len(shape), 2)), keepdim=False)
+    return _reshape(g, shape=tuple(x_shape))
+
+
+_repeat = primitive("repeat", lambda x, repeats: B.tile(x, repeats), out_dtype="keep", vjp=_repeat_vjp)
+_tril = primitive("tril", lambda x, diagonal: B.tril(x, diagonal), out_dtype="keep",
+                  vjp=lambda g, diagonal: _tril(g, diagonal=diagonal))
+_triu = primitive("triu", lambda x, diagonal: B.triu(x, diagonal), out_dtype="keep",
+                  vjp=lambda g, diagonal: _triu(g, diagonal=diagonal))
+
+
+def _diagonal_view(x, offset, dim1, dim2):
+    # A writable strided view (NumPy's own diagonal() is read-only; PyTorch's is a view).
+    moved = B.moveaxis(x, (dim1, dim2), (-2, -1))
+    n, m = moved.shape[-2:]
+    if offset >= 0:
+        length = max(0, min(n, m - offset))
+        start = moved[..., :, offset:] if length else moved[..., :0, :0]
+    else:
+        length = max(0, min(n + offset, m))
+        start = moved[..., -offset:, :] if length else moved[..., :0, :0]
+    s = start.strides
+    return B.lib.stride_tricks.as_strided(start, start.shape[:-2] + (length,), s[:-2] + (s[-2] + s[-1],),
+                                          writeable=x.flags.writeable)
+
+
+def _diag_embed_impl(g, shape, offset, dim1, dim2):
+    out = B.zeros(shape, dtype=g.dtype)
+    _diagonal_view(out, offset, dim1, dim2)[...] = g
+    return out
+
+
+_diagonal = primitive("diagonal", _diagonal_view, out_dtype="keep", view=True,
+                      vjp=lambda g, x_shape, offset, dim1, dim2:
+                          _diag_embed(g, shape=tuple(x_shape), offset=offset, dim1=dim1, dim2=dim2))
+_diag_embed = primitive("diag_embed", _diag_embed_impl, out_dtype="keep", grad_name="DiagonalScatterBackward0",
+                        vjp=lambda g, offset, dim1, dim2: _diagonal(g, offset=offset, dim1=dim1, dim2=dim2))
+_diag_1d = primitive("diag", lambda x, offset: B.diag(x, offset), out_dtype="keep", grad_name="DiagEmbedBackward0",
+                     vjp=lambda g, offset: _diagonal(g, offset=offset, dim1=0, dim2=1))
+
+
+def _split_impl(x, sizes, axis):
+    bounds = B.cumsum(sizes)[:-1]
+    return tuple(B.split(x, bounds, axis=axis))
+
+
+def _zeros_for(g_like, shape):
+    dt = g_like.dtype
+    return B.zeros(shape, dtype=dt.np if isinstance(dt, D.dtype) else dt)
+
+
+def _split_vjp(g, x_shape, sizes, axis):
+    some = next(x for x in g if x is not None)
+    pieces = []
+    for gi, size in zip(g, sizes):
+        if gi is None:
+            shape = list(x_shape)
+            shape[axis] = size
+            gi = _zeros_for(some, tuple(shape))
+        pieces.append(gi)
+    return (_cat(*pieces, axis=axis),)
+
+
+def _unbind_vjp(g, x_shape, axis):
+    some = next(x for x in g if x is not None)
+    shape = tuple(s for i, s in enumerate(x_shape) if i != axis)
+    return (_stack(*[gi if gi is not None else _zeros_for(some, shape) for gi in g], axis=axis),)
+
+
+_split = primitive("split", _split_impl, out_dtype="keep", outputs=-1, view=True,
+                   grad_name=lambda p, s: "SplitBackward0" if p.get("equal") else "SplitWithSizesBackward0",
+                   vjp=Joint(lambda g, x_shape, sizes, axis: _split_vjp(g, x_shape, sizes, axis)))
+# `equal` only picks the backward's name (PyTorch's split of equal chunks vs given sizes).
+_split_impl_named = _split.impl
+_split.impl = lambda x, sizes, axis, equal=False: _split_impl_named(x, sizes, axis)
+
+
+def _unbind_impl(x, axis):
+    return tuple(B.moveaxis(x, axis, 0))
+
+
+_unbind = primitive("unbind", _unbind_impl, out_dtype="keep", outputs=-1, view=True,
+                    vjp=Joint(_unbind_vjp))
+
+
+def _cat_dtype(args, params):
+    dt = D.result_type(*[a for a in args if is_tensor(a) or isinstance(a, B.ndarray)])
+    return dt, dt
+
+
+def _cat_vjp(g, shapes, axis, needs):
+    out = []
+    start = 0
+    for shape, need in zip(shapes, needs):
+        size = shape[axis]
+        if need:
+            index = (slice(None),) * axis + (slice(start, start + size),)
+            out.append(g[index])
+        else:
+            out.append(None)
+        start += size
+    return out
+
+
+_cat = primitive("cat", lambda *xs, axis: B.concatenate(xs, axis=axis), variadic=True,
+                 out_dtype=_cat_dtype, vjp=Joint(_cat_vjp))
+_stack = primitive("stack", lambda *xs, axis: B.stack(xs, axis=axis), variadic=True, out_dtype=_cat_dtype,
+                   vjp=Joint(lambda g, axis, needs: [g[(slice(None),) * axis + (i,)] if n else None
+                                                     for i, n in enumerate(needs)]))
+
+
+# ----------------------------------------------------------------- public API
+def _check_tensor(x, fn):
+    if not is_tensor(x):
+        raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
+
+
+def reshape(input, *shape):
+    """Returns a Tensor with the same data and the given shape (a view when possible).
+
+    One dimension may be -1 and is inferred.
+
+    Example::
+
+        >>> pullback.arange(6).reshape(2, 3)
+        tensor([[0, 1, 2],
+                [3, 4, 5]])
+    """
+    return _reshape(input, shape=_infer_shape(as_shape(shape), input.numel()))
+
+
+def view(input, *shape):
+    """Returns a view with the given shape; errors where the data is not laid out for it
+    (use ``reshape`` then). ``view(dtype)`` is not supported."""
+    if len(shape) == 1 and isinstance(shape[0], D.dtype):
+        raise RuntimeError("pullback does not support view(dtype); use .to(dtype) instead")
+    return _view(input, shape=_infer_shape(as_shape(shape), input.numel()))
+
+
+def view_as(input, other):
+    """``input.view(other.shape)``."""
+    return view(input, tuple(other.shape))
+
+
+def reshape_as(input, other):
+    """``input.reshape(other.shape)``."""
+    return reshape(input, tuple(other.shape))
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    """Flattens dims ``start_dim`` to ``end_dim`` into one.
+
+    Example::
+
+        >>> pullback.zeros(2, 3, 4).flatten(1).shape
+        pullback.Size([2, 12])
+    """
+    shape = tuple(input.shape)
+    if len(shape) == 0:
+        return _reshape(input, shape=(1,))
+    s, e = wrap_dim(start_dim, len(shape)), wrap_dim(end_dim, len(shape))
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:
+        return input
+    n = 1
+    for d in shape[s:e + 1]:
+        n *= d
+    return _reshape(input, shape=shape[:s] + (n,) + shape[e + 1:])
+
+
+def unflatten(input, dim, sizes):
+    """Expands dimension ``dim`` into the shape ``sizes`` (one entry may be -1)."""
+    shape = tuple(input.shape)
+    d = wrap_dim(dim, len(shape))
+    sizes = _infer_shape(tuple(sizes), shape[d])
+    return _reshape(input, shape=shape[:d] + sizes + shape[d + 1:])
+
+
+def squeeze(input, dim=None):
+    """Removes dimensions of size 1 (all of them, or those in ``dim``)."""
+    shape = tuple(input.shape)
+    if dim is None:
+        return _squeeze(input, shape=tuple(s for s in shape if s != 1), variant=0)
+    variant = 2 if isinstance(dim, (tuple, list)) else 1
+    axes = wrap_dims(dim, len(shape)) or ()
+    return _squeeze(input, shape=tuple(s for i, s in enumerate(shape) if not (i in axes and s == 1)),
+                    variant=variant)
+
+
+def unsqueeze(input, dim):
+    """Inserts a dimension of size 1 at ``dim``."""
+    shape = list(input.shape)
+    d = wrap_dim(dim, len(shape) + 1)
+    shape.insert(d, 1)
+    return _unsqueeze(input, shape=tuple(shape))
+
+
+def transpose(input, dim0, dim1):
+    """Swaps dimensions ``dim0`` and ``dim1`` (a view)."""
+    n = input.ndim
+    return _transpose(input, dim0=wrap_dim(dim0, n), dim1=wrap_dim(dim1, n))
+
+
+swapaxes = swapdims = transpose
+
+
+def t(input):
+    """Transposes a tensor of at most 2 dims (dims 0 and 1)."""
+    if input.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
+    if input.ndim < 2:
+        return _transpose(input, dim0=0, dim1=0, variant=1)
+    return _transpose(input, dim0=0, dim1=1, variant=1)
+
+
+def permute(input, *dims):
+    """Returns a view with dimensions reordered as ``dims``."""
+    dims = as_shape(dims)
+    n = input.ndim
+    if len(dims) != n:
+        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match "
+                           f"the length of the desired ordering of dimensions i.e. input.dim() = {n} "
+                           f"is not equal to len(dims) = {len(dims)}")
+    dims = tuple(wrap_dim(d, n) for d in dims)
+    if len(set(dims)) != n:
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    return _permute(input, dims=dims)
+
+
+def movedim(input, source, destination):
+    """Moves dimension(s) ``source`` to position(s) ``destination``."""
+    n = input.ndim
+    src = (source,) if isinstance(source, int) else tuple(source)
+    dst = (destination,) if isinstance(destination, int) else tuple(destination)
+    src = [wrap_dim(s, n) for s in src]
+    dst = [wrap_dim(d, n) for d in dst]
+    order = [i for i in range(n) if i not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    if is_tensor(input):
+        return _permute(input, dims=tuple(order))
+    return B.transpose(input, order)
+
+
+moveaxis = movedim
+
+
+def expand(input, *sizes):
+    """Returns a view with singleton dimensions broadcast to ``sizes`` (-1 keeps a size)."""
+    sizes = as_shape(sizes)
+    shape = tuple(input.shape)
+    if len(sizes) < len(shape):
+        raise RuntimeError(f"expand({input.type()}{{[{', '.join(map(str, shape))}]}}, size=[{', '.join(map(str, sizes))}]): "
+                           "the number of sizes provided (%d) must be greater or equal to the number of "
+                           "dimensions in the tensor (%d)" % (len(sizes), len(shape)))
+    lead = len(sizes) - len(shape)
+    target = []
+    for i, s in enumerate(sizes):
+        if s == -1:
+            if i < lead:
+                raise RuntimeError("The expanded size of the tensor (-1) isn't allowed in a leading, non-existing dimension 0")
+            s = shape[i - lead]
+        elif i >= lead and shape[i - lead] != 1 and shape[i - lead] != s:
+            raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing size "
+                               f"({shape[i - lead]}) at non-singleton dimension {i}.  Target sizes: "
+                               f"[{', '.join(map(str, sizes))}].  Tensor sizes: [{', '.join(map(str, shape))}]")
+        target.append(s)
+    return _expand(input, shape=tuple(target))
+
+
+def expand_as(input, other):
+    """``input.expand(other.shape)``."""
+    return expand(input, tuple(other.shape))
+
+
+def broadcast_to(input, size):
+    """Broadcasts ``input`` to ``size`` (``expand``)."""
+    return expand(input, tuple(size))
+
+
+def broadcast_tensors(*tensors):
+    """Broadcasts the given Tensors to a common shape."""
+    shape = B.broadcast_shapes(*[tuple(t.shape) for t in tensors])
+    return tuple(expand(t, shape) for t in tensors)
+
+
+def repeat(input, *sizes):
+    """Repeats the tensor along each dimension ``sizes[i]`` times (NumPy's ``tile``)."""
+    sizes = as_shape(sizes)
+    if len(sizes) < input.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of "
+                           "dimensions of tensor")
+    return _repeat(input, repeats=sizes)
+
+
+def tile(input, dims):
+    """Like ``repeat``, padding ``dims`` with leading ones when it is shorter than the rank."""
+    dims = as_shape((dims,))
+    dims = (1,) * (input.ndim - len(dims)) + dims
+    return _repeat(input, repeats=dims)
+
+
+def flip(input, dims):
+    """Reverses the order of elements along ``dims``."""
+    if isinstance(dims, int):
+        dims = (dims,)
+    dims = tuple(wrap_dim(d, input.ndim) for d in dims)
+    return _flip(input, dims=dims)
+
+
+def roll(input, shifts, dims=None):
+    """Rolls elements along ``dims`` by ``shifts`` (the flattened tensor when ``dims`` is None)."""
+    if dims is None:
+        flat = _reshape(input, shape=(-1,) if input.numel() else (0,))
+        return _reshape(_roll(flat, shifts=shifts if isinstance(shifts, int) else tuple(shifts)[0], dims=0),
+                        shape=tuple(input.shape))
+    if isinstance(dims, int):
+        return _roll(input, shifts=int(shifts), dims=wrap_dim(dims, input.ndim))
+    return _roll(input, shifts=tuple(shifts), dims=tuple(wrap_dim(d, input.ndim) for d in dims))
+
+
+def tril(input, diagonal=0):
+    """The lower triangle of a matrix (or batch), the rest zeroed."""
+    if input.ndim < 2:
+        raise RuntimeError("tril: input tensor must have at least 2 dimensions")
+    return _tril(input, diagonal=diagonal)
+
+
+def triu(input, diagonal=0):
+    """The upper triangle of a matrix (or batch), the rest zeroed."""
+    if input.ndim < 2:
+        raise RuntimeError("triu: input tensor must have at least 2 dimensions")
+    return _triu(input, diagonal=diagonal)
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    """A view of the diagonal of ``input`` over ``dim1`` and ``dim2``, moved to the last dim."""
+    n = input.ndim
+    d1, d2 = wrap_dim(dim1, n), wrap_dim(dim2, n)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return _diagonal(input, offset=offset, dim1=d1, dim2=d2)
+
+
+def diag(input, diagonal=0):
+    """A 1-D input becomes a matrix with it on the ``diagonal``-th diagonal; a 2-D input gives
+    that diagonal as a 1-D tensor."""
+    if input.ndim == 1:
+        return _diag_1d(input, offset=diagonal)
+    if input.ndim == 2:
+        return clone_(_diagonal(input, offset=diagonal, dim1=0, dim2=1))
+    raise RuntimeError("diag(): Supports 1D or 2D tensors. Got " + f"{input.ndim}D")
+
+
+def clone_(x):
+    from .elementwise import clone
+    return clone(x)
+
+
+def narrow(input, dim, start, length):
+    """A view of ``input`` along ``dim`` from ``start`` for ``length`` elements."""
+    d = wrap_dim(dim, input.ndim)
+    size = input.shape[d]
+    if start < 0:
+        start += size
+    if not 0 <= start <= size or length < 0 or start + length > size:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
+    return input[(slice(None),) * d + (slice(start, start + length),)]
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    """Splits ``tensor`` into chunks of ``split_size_or_sections`` (an int: equal chunks, the last
+    possibly smaller; a list: those sizes) along ``dim``. Returns a tuple of views."""
+    d = wrap_dim(dim, tensor.ndim)
+    n = tensor.shape[d]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        if step <= 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={step}")
+        sizes = [min(step, n - i) for i in range(0, n, step)] or [0]
+        equal = True
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if sum(sizes) != n:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's "
+                               f"size at dimension {d}), but got split_sizes=[{', '.join(map(str, sizes))}]")
+        equal = False
+    return _split(tensor, sizes=tuple(sizes), axis=d, equal=equal)
+
+
+def chunk(input, chunks, dim=0):
+    """Splits into ``chunks`` pieces of ceil(n / chunks) elements along ``dim`` (maybe fewer)."""
+    if chunks <= 0:
+        raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
+    n = input.shape[wrap_dim(dim, input.ndim)]
+    step = max(1, -(-n // chunks))
+    return split(input, step, dim)
+
+
+def unbind(input, dim=0):
+    """Removes dimension ``dim``, returning a tuple of all slices along it."""
+    d = wrap_dim(dim, input.ndim)
+    return _unbind(input, axis=d)
+
+
+def _check_tensors(tensors, fn):
+    if is_tensor(tensors):
+        raise TypeError(f"{fn}(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError(f"{fn}(): expected a non-empty list of Tensors")
+    for i, t in enumerate(tensors):
+        if not is_tensor(t):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
+    return tensors
+
+
+def cat(tensors, dim=0):
+    """Concatenates Tensors along an existing dimension ``dim``.
+
+    Example::
+
+        >>> pullback.cat([pullback.zeros(2), pullback.ones(1)])
+        tensor([0., 0., 1.])
+    """
+    tensors = list(tensors)
+    if tensors and all(isinstance(t, B.ndarray) for t in tensors):  # inside a VJP rule, on arrays
+        return B.concatenate(tensors, axis=dim)
+    if is_tensor(tensors) or not tensors:
+        _check_tensors(tensors, "cat")
+    for i, t in enumerate(tensors):
+        if not (is_tensor(t) or isinstance(t, B.ndarray)):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
+    kept = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
+    ref = kept[0]
+    d = wrap_dim(dim, ref.ndim)
+    for i, t in enumerate(kept):
+        if t.ndim != ref.ndim:
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {ref.ndim} and {t.ndim}")
+        for k in range(ref.ndim):
+            if k != d and t.shape[k] != ref.shape[k]:
+                raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size "
+                                   f"{ref.shape[k]} but got size {t.shape[k]} for tensor number {i} in the list.")
+    return _cat(*kept, axis=d)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim=0):
+    """Stacks Tensors of the same shape along a new dimension ``dim``.
+
+    Example::
+
+        >>> pullback.stack([pullback.tensor([1, 2]), pullback.tensor([3, 4])])
+        tensor([[1, 2],
+                [3, 4]])
+    """
+    tensors = _check_tensors(tensors, "stack")
+    shape = tuple(tensors[0].shape)
+    for i, t in enumerate(tensors):
+        if tuple(t.shape) != shape:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got [{', '.join(map(str, shape))}] "
+                               f"at entry 0 and [{', '.join(map(str, t.shape))}] at entry {i}")
+    d = wrap_dim(dim, len(shape) + 1)
+    return _stack(*tensors, axis=d)
+
+
+def hstack(tensors):
+    """Stacks horizontally (``cat`` along dim 1, or 0 for 1-D tensors)."""
+    tensors = _check_tensors(tensors, "hstack")
+    return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors):
+    """Stacks vertically (``cat`` along dim 0 after making 1-D tensors rows)."""
+    tensors = _check_tensors(tensors, "vstack")
+    return cat([unsqueeze(t, 0) if t.ndim == 1 else t for t in tensors], 0)

@@ -1,0 +1,531 @@
+"""Tensor: an array plus autograd metadata. Arithmetic delegates to the primitive table."""
+import builtins
+import warnings
+import weakref
+
+from ._backend import B, ndarray
+from . import _dtype as D
+from . import _errors
+from ._size import Size
+from ._ops import _registry
+from .autograd import grad_mode
+from .autograd.graph import AccumulateGrad
+
+
+class _Device:
+    """``pullback.device``: pullback computes on the CPU (through NumPy)."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type="cpu", index=None):
+        if isinstance(type, _Device):
+            type, index = type.type, type.index
+        if isinstance(type, str) and ":" in type:
+            type, index = type.split(":")[0], int(type.split(":")[1])
+        if type != "cpu":
+            raise RuntimeError(f"pullback computes on the CPU only; got device {type!r}. "
+                               "Use device='cpu' (or leave it out).")
+        self.type = type
+        self.index = index
+
+    def __repr__(self):
+        return f"device(type='{self.type}')"
+
+    def __str__(self):
+        return self.type
+
+    def __eq__(self, other):
+        return str(self) == str(other)
+
+    # NumPy defers to Tensor's reflected operators instead of swallowing it as an array.
+    __array_ufunc__ = None
+
+    def __hash__(self):
+        return hash(self.type)
+
+
+CPU = _Device("cpu")
+
+
+def check_device(device):
+    if device is not None:
+        _Device(device)
+
+
+class Tensor:
+    """A multi-dimensional array that can record the operations applied to it.
+
+    Create Tensors with ``pullback.tensor``, ``pullback.zeros``, ``pullback.randn`` and the like.
+    """
+
+    __slots__ = ("_data", "_requires_grad", "_grad", "grad_fn", "_output_nr", "_version_counter",
+                 "_base", "_backward_hooks", "_post_accumulate_hooks", "_accumulator",
+                 "_is_inference", "_retains_grad", "__weakref__", "__dict__")
+
+    def __init__(self, *args):
+        # pullback.Tensor(2, 3) is an uninitialised float tensor; pullback.Tensor([1, 2]) copies data.
+        if len(args) == 1 and not isinstance(args[0], (builtins.int, Size)):
+            data = B.array(args[0].tolist() if isinstance(args[0], Tensor) else args[0],
+                           dtype=D.get_default_dtype().np)
+        else:
+            shape = args[0] if len(args) == 1 and isinstance(args[0], Size) else args
+            data = B.empty(tuple(shape), dtype=D.get_default_dtype().np)
+        self._init(data)
+
+    def _init(self, data, requires_grad=False, grad_fn=None, output_nr=0, version_counter=None):
+        self._data = data
+        self._requires_grad = requires_grad
+        self._grad = None
+        self.grad_fn = grad_fn
+        self._output_nr = output_nr
+        self._version_counter = version_counter if version_counter is not None else [0]
+        self._base = None
+        self._backward_hooks = None
+        self._post_accumulate_hooks = None
+        self._accumulator = None
+        self._is_inference = False
+        self._retains_grad = False
+
+    @classmethod
+    def _make(cls, data, grad_fn=None, output_nr=0, requires_grad=False, version_counter=None):
+        t = object.__new__(cls)
+        t._init(data, requires_grad, grad_fn, output_nr, version_counter)
+        return t
+
+    # --------------------------------------------------------------- metadata
+    @property
+    def dtype(self):
+        return D._FROM_NP[self._data.dtype]
+
+    @property
+    def shape(self):
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        """Returns the shape as a ``pullback.Size``, or the size of dimension ``dim``."""
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_wrap_dim(dim, self._data.ndim)]
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    def dim(self):
+        """Returns the number of dimensions."""
+        return self._data.ndim
+
+    ndimension = dim
+
+    def numel(self):
+        """Returns the number of elements."""
+        return self._data.size
+
+    nelement = numel
+
+    def element_size(self):
+        """Returns the size in bytes of one element."""
+        return self._data.itemsize
+
+    @property
+    def device(self):
+        return CPU
+
+    @property
+    def is_cuda(self):
+        return False
+
+    @property
+    def is_sparse(self):
+        return False
+
+    @property
+    def layout(self):
+        return "torch.strided"
+
+    def is_floating_point(self):
+        """Returns True if the dtype is a floating point dtype."""
+        return self.dtype.is_floating_point
+
+    def is_complex(self):
+        return False
+
+    def is_contiguous(self):
+        return self._data.flags.c_contiguous
+
+    def stride(self, dim=None):
+        """Returns the strides in elements (as PyTorch does), or the stride of dimension ``dim``."""
+        strides = tuple(s // self._data.itemsize for s in self._data.strides)
+        return strides if dim is None else strides[_wrap_dim(dim, self._data.ndim)]
+
+    def data_ptr(self):
+        return self._data.__array_interface__["data"][0]
+
+    @property
+    def _version(self):
+        return self._version_counter[0]
+
+    def _bump_version(self):
+        self._version_counter[0] += 1
+
+    # --------------------------------------------------------------- autograd
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        value = bool(value)
+        if self.grad_fn is not None:
+            msg = _errors.NON_LEAF_REQUIRES_GRAD
+            if not value:
+                msg += _errors.NON_LEAF_REQUIRES_GRAD_FALSE
+            raise RuntimeError(msg)
+        if value and not self.dtype.is_floating_point:
+            raise RuntimeError(_errors.INT_REQUIRES_GRAD_ATTR)
+        self._requires_grad = value
+
+    def requires_grad_(self, requires_grad=True):
+        """Sets ``requires_grad`` in place and returns this Tensor.
+
+        Example::
+
+            >>> x = pullback.zeros(3).requires_grad_()
+            >>> x.requires_grad
+            True
+        """
+        if self.grad_fn is not None:
+            msg = _errors.NON_LEAF_REQUIRES_GRAD
+            if not requires_grad:
+                msg += _errors.NON_LEAF_REQUIRES_GRAD_FALSE
+            raise RuntimeError(msg)
+        if requires_grad and not self.dtype.is_floating_point:
+            raise RuntimeError(_errors.INT_REQUIRES_GRAD)
+        self._requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def output_nr(self):
+        return self._output_nr
+
+    @property
+    def grad(self):
+        if self.grad_fn is not None and not self._retains_grad:
+            warnings.warn(_errors.NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of "
+                                f"type {type(value).__name__}")
+            if value.shape != self.shape:
+                raise RuntimeError("assigned grad has data of a different size")
+            if value.dtype is not self.dtype:
+                raise RuntimeError("assigned grad has data of a different type")
+        self._grad = value
+
+    @property
+    def retains_grad(self):
+        return self._retains_grad
+
+    @property
+    def data(self):
+        """This Tensor's values as a new Tensor outside the graph. Unlike ``detach()``, in-place
+        changes through ``.data`` are invisible to autograd's version checks."""
+        return Tensor._make(self._data)
+
+    @data.setter
+    def data(self, value):
+        self._data = value._data if isinstance(value, Tensor) else B.asarray(value)
+
+    def _edge(self):
+        """Where a gradient for this Tensor goes: its grad_fn, or its leaf accumulator."""
+        if self.grad_fn is not None:
+            return (self.grad_fn, self._output_nr)
+        acc = self._accumulator() if self._accumulator is not None else None
+        if acc is None:
+            acc = AccumulateGrad(self)
+            self._accumulator = weakref.ref(acc)
+        return (acc, 0)
+
+    def detach(self):
+        """Returns a new Tensor sharing this one's data (and version counter), outside the graph.
+
+        Example::
+
+            >>> y = (x * 2).detach()
+            >>> y.requires_grad
+            False
+        """
+        # Not an autograd view: in-place changes to it are allowed even if self requires grad
+        # (PyTorch's "non-differentiable view"); the shared version counter still catches them.
+        return Tensor._make(self._data, version_counter=self._version_counter)
+
+    def detach_(self):
+        """Detaches this Tensor from the graph in place, making it a leaf."""
+        self.grad_fn = None
+        self._requires_grad = False
+        self._output_nr = 0
+        return self
+
+    def retain_grad(self):
+        """Makes a non-leaf Tensor keep its ``.grad`` after ``backward()``."""
+        if not self._requires_grad:
+            raise RuntimeError(_errors.RETAIN_GRAD_NO_GRAD)
+        if self.grad_fn is None or self._retains_grad:
+            return
+        node = self.grad_fn
+        if node._retained is None:
+            node._retained = {}
+        node._retained[self._output_nr] = weakref.ref(self)
+        self._retains_grad = True
+
+    def register_hook(self, hook):
+        """Registers ``hook(grad)`` to run when the gradient of this Tensor is computed.
+
+        The hook may return a Tensor to use instead of ``grad``. Returns a handle whose
+        ``remove()`` unregisters it.
+
+        Example::
+
+            >>> h = x.register_hook(lambda g: g * 2)  # doubles the gradient
+            >>> h.remove()
+        """
+        if not self._requires_grad:
+            raise RuntimeError(_errors.HOOK_NO_GRAD)
+        if self.grad_fn is not None:
+            return self.grad_fn._add_tensor_hook(self._output_nr, hook)
+        from .autograd.graph import RemovableHandle, _HookDict
+        if self._backward_hooks is None:
+            self._backward_hooks = _HookDict()
+        handle = RemovableHandle(self._backward_hooks)
+        self._backward_hooks[handle.id] = hook
+        return handle
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Registers ``hook(tensor)`` to run after a leaf's ``.grad`` has been accumulated."""
+        if self.grad_fn is not None:
+            raise RuntimeError(_errors.POST_ACCUMULATE_NON_LEAF)
+        if not self._requires_grad:
+            raise RuntimeError(_errors.HOOK_NO_GRAD)
+        from .autograd.graph import RemovableHandle, _HookDict
+        if self._post_accumulate_hooks is None:
+            self._post_accumulate_hooks = _HookDict()
+        handle = RemovableHandle(self._post_accumulate_hooks)
+        self._post_accumulate_hooks[handle.id] = hook
+        return handle
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Computes the gradient of this Tensor with respect to the graph leaves.
+
+        For a scalar Tensor ``gradient`` may be omitted (it is 1). For a non-scalar output ``y``,
+        ``gradient`` is the vector ``v`` (same shape as ``y``) and leaves receive ``v^T J`` in
+        ``.grad``, accumulated across calls.
+
+        Args:
+            gradient (Tensor, optional): the vector in the vector-Jacobian product.
+            retain_graph (bool, optional): keep the graph's saved values for another backward.
+                Defaults to ``create_graph``.
+            create_graph (bool): record the backward pass, for higher-order derivatives.
+            inputs (sequence of Tensor, optional): accumulate only into these.
+
+        Example::
+
+            >>> x = pullback.tensor([0.5, 1.0], requires_grad=True)
+            >>> pullback.sin(x).backward(pullback.tensor([1.0, 0.1]))
+            >>> x.grad   # [cos(0.5), 0.1 * cos(1.0)]
+            tensor([0.8776, 0.0540])
+        """
+        from .autograd import backward
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    # ------------------------------------------------------------ conversions
+    def item(self):
+        """Returns the value of a one-element Tensor as a Python number."""
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        return self._data.reshape(()).item()
+
+    def tolist(self):
+        """Returns the Tensor as a (nested) Python list, or a number for a 0-dim Tensor."""
+        return self._data.tolist()
+
+    def numpy(self, *, force=False):
+        """Returns a NumPy array sharing memory with this Tensor."""
+        if self._requires_grad and not force:
+            raise RuntimeError(_errors.NUMPY_REQUIRES_GRAD)
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        if self._requires_grad:
+            raise RuntimeError(_errors.NUMPY_REQUIRES_GRAD)
+        return self._data if dtype is None else self._data.astype(dtype)
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+        return builtins.bool(self._data.reshape(()))
+
+    def __float__(self):
+        return builtins.float(self.item())
+
+    def __int__(self):
+        return builtins.int(self.item())
+
+    def __index__(self):
+        if self.dtype.is_floating_point or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return builtins.int(self.item())
+
+    # NumPy defers to Tensor's reflected operators instead of swallowing it as an array.
+    __array_ufunc__ = None
+
+    def __hash__(self):
+        return id(self)
+
+    def __repr__(self, *, tensor_contents=None):
+        from ._printing import tensor_repr
+        return tensor_repr(self)
+
+    def __format__(self, spec):
+        if self._data.ndim == 0:
+            return self.item().__format__(spec)
+        return object.__format__(str(self), spec)
+
+    def __reduce_ex__(self, proto):
+        return (_rebuild, (self._data.copy(), self._requires_grad))
+
+    def __deepcopy__(self, memo):
+        if self.grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support "
+                               "the deepcopy protocol at the moment.")
+        t = type(self)._make(self._data.copy(), requires_grad=self._requires_grad)
+        if self._grad is not None:
+            t._grad = self._grad.__deepcopy__(memo)
+        memo[id(self)] = t
+        return t
+
+    def cpu(self):
+        return self
+
+    def cuda(self, *args, **kwargs):
+        raise RuntimeError("pullback computes on the CPU only: there is no CUDA device.")
+
+    def type(self, dtype=None):
+        """Returns the type name (``'pullback.FloatTensor'``), or converts to ``dtype``."""
+        if dtype is None:
+            return "pullback." + self.dtype._tensor_type
+        return self.to(dtype)
+
+    def to(self, *args, **kwargs):
+        """Returns the Tensor converted to a dtype (and/or device; only 'cpu' exists).
+
+        ``to(dtype)``, ``to(device)``, ``to(other_tensor)``, ``to(device, dtype)`` and keyword
+        forms are accepted. Returns ``self`` when nothing changes, as PyTorch does.
+        """
+        dtype = kwargs.pop("dtype", None)
+        check_device(kwargs.pop("device", None))
+        copy = kwargs.pop("copy", False)
+        kwargs.pop("non_blocking", None)
+        if kwargs:
+            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, (D.dtype, type)) or (isinstance(a, str) and a in D._BY_NAME):
+                dtype = D.as_dtype(a)
+            else:
+                check_device(a)
+        if dtype is None or D.as_dtype(dtype) is self.dtype:
+            return self.clone() if copy else self
+        from ._ops.elementwise import to_dtype
+        return to_dtype(self, dtype=D.as_dtype(dtype))
+
+    def float(self):
+        """Returns this Tensor as float32 (``self`` if it already is)."""
+        return self.to(D.float32)
+
+    def double(self):
+        """Returns this Tensor as float64."""
+        return self.to(D.float64)
+
+    def half(self):
+        """Returns this Tensor as float16."""
+        return self.to(D.float16)
+
+    def long(self):
+        """Returns this Tensor as int64."""
+        return self.to(D.int64)
+
+    def int(self):
+        """Returns this Tensor as int32."""
+        return self.to(D.int32)
+
+    def short(self):
+        return self.to(D.int16)
+
+    def char(self):
+        return self.to(D.int8)
+
+    def byte(self):
+        return self.to(D.uint8)
+
+    def bool(self):
+        """Returns this Tensor as bool."""
+        return self.to(D.bool)
+
+    def type_as(self, other):
+        """Returns this Tensor converted to ``other``'s dtype."""
+        return self.to(other.dtype)
+
+    # ------------------------------------------------------- new_* factories
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        from ._creation import zeros
+        return zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        from ._creation import ones
+        return ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        from ._creation import empty
+        return empty(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        from ._creation import full
+        return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        from ._creation import tensor
+        return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+def _rebuild(data, requires_grad):
+    return Tensor._make(data, requires_grad=requires_grad)
+
+
+def _wrap_dim(dim, ndim):
+    n = builtins.max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+    return dim % n
+
+
+_registry._set_tensor_class(Tensor)

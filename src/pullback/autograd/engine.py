@@ -1,0 +1,286 @@
+"""The one place that walks backward graphs.
+
+``run_backward`` serves ``Tensor.backward``, ``autograd.backward`` and ``autograd.grad``:
+
+1. From the roots, an explicit stack discovers every reachable node and counts, for each, the
+   edges pointing at it (its dependencies). With ``inputs`` given, only nodes on a path to an
+   input are kept (a backward walk over the parent links).
+2. Ready nodes (all consumers have contributed) run in reverse creation order (a heap on the
+   sequence number). Each node's cotangent buffer is popped when it runs: the first contribution
+   is held by reference, later ones are summed into an owned array.
+3. Every cotangent a node returns is checked against the input it belongs to: a shape the input
+   broadcasts to is summed back (the one ``unbroadcast``), any other shape is an error naming
+   the node; the dtype is cast to the input's.
+
+No recursion anywhere, so a graph of a million nodes is fine.
+"""
+import heapq
+
+from .._backend import B, ndarray
+from .. import _errors
+from . import grad_mode
+from .graph import AccumulateGrad
+
+
+def _is_broadcastable_to(shape, target):
+    if len(shape) > len(target):
+        return False
+    for s, t in zip(reversed(shape), reversed(target)):
+        if s != t and s != 1:
+            return False
+    return True
+
+
+def sum_to(g, shape):
+    """Sums ``g`` down to ``shape`` (which broadcasts to ``g.shape``); differentiable."""
+    from .._ops.reduction import _sum
+    from .._ops.shape import _reshape
+    lead = len(g.shape) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, s in enumerate(shape) if s == 1 and g.shape[lead + i] != 1)
+    if axes:
+        g = _sum(g, axis=axes, keepdim=False)
+    if tuple(g.shape) != tuple(shape):
+        g = _reshape(g, shape=tuple(shape))
+    return g
+
+
+def _check_gradient(node, index, r, meta, as_tensor):
+    shape, dtype = meta
+    if not as_tensor and type(r) is not ndarray:
+        r = B.asarray(r)
+    if r.shape != shape:
+        if not _is_broadcastable_to(shape, r.shape):
+            raise RuntimeError(_errors.invalid_gradient(node.name(), index, r.shape, shape))
+        r = sum_to(r, shape)
+    if as_tensor:
+        if r.dtype is not dtype:
+            r = r.to(dtype)
+    elif r.dtype != dtype.np:
+        r = r.astype(dtype.np)
+    return r
+
+
+def _wrap_for_hook(g, as_tensor):
+    if as_tensor:
+        return g
+    from .._tensor import Tensor
+    return Tensor._make(g)
+
+
+def _unwrap_from_hook(r, as_tensor):
+    return r if as_tensor else r._data
+
+
+def _run_tensor_hooks(hooks, g, as_tensor):
+    for fn in list(hooks.values()):
+        r = fn(_wrap_for_hook(g, as_tensor))
+        if r is not None:
+            g = _unwrap_from_hook(r, as_tensor)
+    return g
+
+
+def _accumulate_into(tensor, g, owned, as_tensor):
+    from .._tensor import Tensor
+    if as_tensor:
+        tensor._grad = g if tensor._grad is None else tensor._grad + g
+    elif tensor._grad is None:
+        tensor._grad = Tensor._make(g if owned else g.copy())
+    elif tensor._grad._requires_grad:
+        tensor._grad = Tensor._make(tensor._grad._data + g)
+    else:
+        B.add(tensor._grad._data, g, out=tensor._grad._data)
+
+
+def run_backward(roots, root_grads, *, inputs=None, retain_graph=False, create_graph=False,
+                 accumulate=True):
+    """Backpropagates ``root_grads`` from ``roots``.
+
+    Returns, when ``inputs`` is given and ``accumulate`` is False, the gradient reaching each
+    input (None where none did). Leaves accumulate into ``.grad`` when ``accumulate`` is True
+    (all leaves, or only ``inputs`` when given).
+    """
+    as_tensor = create_graph
+    root_edges = [t._edge() for t in roots]
+
+    # Where the gradients of `inputs` are read off: (node, output_nr) -> input positions.
+    targets = None
+    if inputs is not None:
+        targets = {}
+        for k, t in enumerate(inputs):
+            if t.grad_fn is None:
+                acc = t._accumulator() if t._accumulator is not None else None
+                if acc is None:
+                    continue  # never used in any graph
+                key = (acc, 0)
+            else:
+                key = (t.grad_fn, t._output_nr)
+            targets.setdefault(key, []).append(k)
+
+    # 1. Discover the graph, counting dependencies.
+    deps = {}
+    parents = {} if targets is not None else None
+    stack = []
+    seen = set()
+    for node, _ in root_edges:
+        if node not in seen:
+            seen.add(node)
+            stack.append(node)
+    while stack:
+        node = stack.pop()
+        for e in node.next_edges:
+            if e is None:
+                continue
+            child = e[0]
+            deps[child] = deps.get(child, 0) + 1
+            if parents is not None:
+                parents.setdefault(child, []).append(node)
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+
+    # With inputs: keep only nodes on a path to one of them, and recount.
+    needed = None
+    if targets is not None:
+        needed = set()
+        stack = [node for node, _ in targets if node in seen]
+        needed.update(stack)
+        while stack:
+            node = stack.pop()
+            for p in parents.get(node, ()):
+                if p not in needed:
+                    needed.add(p)
+                    stack.append(p)
+        deps = {}
+        for node in needed:
+            for e in node.next_edges:
+                if e is not None and e[0] in needed:
+                    deps[e[0]] = deps.get(e[0], 0) + 1
+
+    # 2. Run ready nodes, latest first.
+    buffers = {}
+    owned = set()
+
+    def add_to_buffer(node, nr, g):
+        buf = buffers.get(node)
+        if buf is None:
+            buf = buffers[node] = [None] * node.n_outputs
+        current = buf[nr]
+        if current is None:
+            buf[nr] = g
+        elif as_tensor:
+            buf[nr] = current + g
+        elif (node, nr) in owned:
+            B.add(current, g, out=current)
+        else:
+            buf[nr] = current + g
+            owned.add((node, nr))
+
+    heap = []
+    for (node, nr), g in zip(root_edges, root_grads):
+        if needed is not None and node not in needed:
+            continue
+        if g is not None:
+            add_to_buffer(node, nr, g)
+    for node in {node for node, _ in root_edges}:
+        if deps.get(node, 0) == 0 and (needed is None or node in needed):
+            heapq.heappush(heap, (-node.seq, id(node), node))
+
+    captured = [None] * len(inputs) if inputs is not None else None
+    input_set = None
+    if accumulate and inputs is not None:
+        input_set = {id(t) for t in inputs}
+
+    previous_mode = grad_mode.is_grad_enabled()
+    grad_mode._set_enabled(create_graph)
+    try:
+        while heap:
+            _, _, node = heapq.heappop(heap)
+            grads = buffers.pop(node, None)
+            if grads is None:
+                grads = [None] * node.n_outputs
+
+            if node._tensor_pre_hooks:
+                for nr, hooks in node._tensor_pre_hooks.items():
+                    if grads[nr] is not None and hooks:
+                        grads[nr] = _run_tensor_hooks(hooks, grads[nr], as_tensor)
+            if node._retained:
+                for nr, ref in node._retained.items():
+                    t = ref()
+                    if t is not None and grads[nr] is not None:
+                        _accumulate_into(t, grads[nr], False, as_tensor)
+            if node._pre_hooks:
+                for fn in list(node._pre_hooks.values()):
+                    r = fn(tuple(_wrap_for_hook(g, as_tensor) if g is not None else None
+                                 for g in grads))
+                    if r is not None:
+                        grads = [_unwrap_from_hook(x, as_tensor) if x is not None else None for x in r]
+
+            if isinstance(node, AccumulateGrad):
+                _run_leaf(node, grads[0], targets, captured, accumulate, input_set,
+                          (node, 0) in owned, as_tensor)
+                continue
+
+            if targets is not None:
+                for nr in range(len(grads)):
+                    positions = targets.get((node, nr))
+                    if positions:
+                        for k in positions:
+                            captured[k] = grads[nr]
+                            if accumulate and grads[nr] is not None:
+                                _accumulate_into(inputs[k], grads[nr], False, as_tensor)
+
+            edges = node.next_edges
+            if needed is None:
+                needs = tuple(e is not None for e in edges)
+            else:
+                needs = tuple(e is not None and e[0] in needed for e in edges)
+            if any(needs) and any(g is not None for g in grads):
+                results = node.apply(grads, needs, as_tensor)
+                if len(results) != len(edges):
+                    raise RuntimeError(f"function {node.name()} returned an incorrect number of "
+                                       f"gradients (expected {len(edges)}, got {len(results)})")
+            else:
+                results = (None,) * len(edges)
+            if node._post_hooks:
+                for fn in list(node._post_hooks.values()):
+                    r = fn(tuple(_wrap_for_hook(x, as_tensor) if x is not None else None
+                                 for x in results),
+                           tuple(_wrap_for_hook(g, as_tensor) if g is not None else None
+                                 for g in grads))
+                    if r is not None:
+                        results = [_unwrap_from_hook(x, as_tensor) if x is not None else None
+                                   for x in r]
+            if not retain_graph:
+                node.release()
+            for i, e in enumerate(edges):
+                if not needs[i]:
+                    continue
+                child, nr = e
+                r = results[i]
+                if r is not None:
+                    add_to_buffer(child, nr, _check_gradient(node, i, r, node.input_meta[i], as_tensor))
+                left = deps[child] - 1
+                deps[child] = left
+                if left == 0:
+                    heapq.heappush(heap, (-child.seq, id(child), child))
+    finally:
+        grad_mode._set_enabled(previous_mode)
+    return captured
+
+
+def _run_leaf(node, g, targets, captured, accumulate, input_set, owned, as_tensor):
+    t = node.variable
+    if g is None:
+        return
+    if t._backward_hooks:
+        g = _run_tensor_hooks(t._backward_hooks, g, as_tensor)
+        owned = False
+    if targets is not None:
+        for k in targets.get((node, 0), ()):
+            captured[k] = g
+    if accumulate and (input_set is None or id(t) in input_set):
+        _accumulate_into(t, g, owned, as_tensor)
+        if t._post_accumulate_hooks:
+            for fn in list(t._post_accumulate_hooks.values()):
+                fn(t)

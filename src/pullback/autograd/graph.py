@@ -1,0 +1,209 @@
+"""The backward graph: one Node per primitive application, and the values it saved.
+
+Note [Saved values]
+A Node never holds the Tensors it was built from, only what its VJP rules name: the array,
+the version counter it had when saved, and how to rebuild a Tensor with the right ``grad_fn``
+when a backward pass with ``create_graph=True`` needs one. Holding the arrays (not the Tensors)
+keeps output -> grad_fn -> saved output from forming a reference cycle, and lets the engine free
+a node's saved values the moment it has run.
+"""
+import itertools
+import weakref
+
+from .. import _errors
+
+_sequence = itertools.count()
+
+
+class RemovableHandle:
+    """Returned by every ``register_*hook``; ``remove()`` unregisters the hook."""
+
+    _ids = itertools.count()
+
+    def __init__(self, hooks_dict):
+        self.id = next(RemovableHandle._ids)
+        self._hooks = weakref.ref(hooks_dict) if hooks_dict is not None else None
+
+    def remove(self):
+        hooks = self._hooks() if self._hooks is not None else None
+        if hooks is not None:
+            hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+class _HookDict(dict):
+    """A dict that a RemovableHandle can refer to weakly."""
+
+    __slots__ = ("__weakref__",)
+
+
+class SavedTensor:
+    """A value saved for backward: the array, its version, and how to rebuild it as a Tensor."""
+
+    __slots__ = ("data", "version_counter", "version", "grad_fn", "output_nr", "leaf", "is_output",
+                 "dtype", "requires_grad")
+
+    def __init__(self, tensor, is_output=False):
+        if tensor._is_inference:
+            raise RuntimeError(_errors.INFERENCE_SAVED)
+        self.data = tensor._data
+        self.dtype = tensor.dtype
+        self.version_counter = tensor._version_counter
+        self.version = self.version_counter[0]
+        self.is_output = is_output
+        self.requires_grad = tensor._requires_grad
+        self.output_nr = tensor._output_nr
+        # An output's grad_fn is the very node saving it: referring to it would make a cycle.
+        self.grad_fn = None if is_output else tensor.grad_fn
+        self.leaf = tensor if (tensor.grad_fn is None and tensor.requires_grad) else None
+
+    def _grad_fn(self, node):
+        if self.is_output:
+            return node if self.requires_grad else None
+        return self.grad_fn
+
+    def unpack(self, node, as_tensor):
+        if self.version_counter[0] != self.version:
+            grad_fn = self._grad_fn(node)
+            raise RuntimeError(_errors.version_mismatch(
+                self.dtype, self.data.shape, grad_fn, self.output_nr,
+                self.version_counter[0], self.version))
+        if not as_tensor:
+            return self.data
+        if self.leaf is not None:
+            return self.leaf
+        from .._tensor import Tensor
+        grad_fn = self._grad_fn(node)
+        return Tensor._make(self.data, grad_fn=grad_fn, output_nr=self.output_nr,
+                            requires_grad=grad_fn is not None,
+                            version_counter=self.version_counter)
+
+
+class Node:
+    """The backward function of one primitive application (PyTorch's ``grad_fn``).
+
+    ``next_functions`` lists, for each input, ``(node, output_nr)`` of the function that
+    produced it (or ``(None, 0)`` for an input that does not require grad).
+    """
+
+    __slots__ = ("prim", "params", "next_edges", "saved", "input_meta", "seq", "released", "n_outputs",
+                 "_tensor_pre_hooks", "_retained", "_pre_hooks", "_post_hooks", "_name",
+                 "metadata", "__weakref__")
+
+    def __init__(self, prim, params, next_edges, saved, input_meta, name, n_outputs=1):
+        self.prim = prim
+        self.n_outputs = n_outputs
+        self.params = params
+        self.next_edges = next_edges
+        self.saved = saved
+        self.input_meta = input_meta  # (shape, dtype) per input, None for non-tensors
+        self.seq = next(_sequence)
+        self.released = False
+        self._tensor_pre_hooks = None  # {output_nr: {id: fn}}: hooks registered on output Tensors
+        self._retained = None          # {output_nr: weakref to Tensor} for retain_grad()
+        self._pre_hooks = None
+        self._post_hooks = None
+        self._name = name
+        self.metadata = {}
+
+    def name(self):
+        """The PyTorch name of this backward function, e.g. ``'SinBackward0'``."""
+        return self._name
+
+    @property
+    def next_functions(self):
+        return tuple(e if e is not None else (None, 0) for e in self.next_edges)
+
+    def __repr__(self):
+        return f"<{self._name} object at {hex(id(self))}>"
+
+    def register_hook(self, fn):
+        """Registers ``fn(grad_inputs, grad_outputs)`` to run after this node; it may return
+        replacement ``grad_inputs``."""
+        if self._post_hooks is None:
+            self._post_hooks = _HookDict()
+        handle = RemovableHandle(self._post_hooks)
+        self._post_hooks[handle.id] = fn
+        return handle
+
+    def register_prehook(self, fn):
+        """Registers ``fn(grad_outputs)`` to run before this node; it may return replacement
+        ``grad_outputs``."""
+        if self._pre_hooks is None:
+            self._pre_hooks = _HookDict()
+        handle = RemovableHandle(self._pre_hooks)
+        self._pre_hooks[handle.id] = fn
+        return handle
+
+    def _add_tensor_hook(self, output_nr, fn):
+        if self._tensor_pre_hooks is None:
+            self._tensor_pre_hooks = {}
+        hooks = self._tensor_pre_hooks.setdefault(output_nr, _HookDict())
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = fn
+        return handle
+
+    def release(self):
+        """Frees the saved values (after a backward pass without ``retain_graph``)."""
+        if self.saved is not None:
+            self.saved = None
+            self.released = True
+
+    def apply(self, grad_outputs, needs, as_tensor):
+        """Runs the VJP rules: cotangents of the outputs -> cotangents of the inputs."""
+        prim = self.prim
+        if self.released:
+            raise RuntimeError(_errors.BACKWARD_TWICE)
+        saved = self.saved
+        if saved:
+            values = {name: _unpack(v, self, as_tensor) for name, v in saved.items()}
+        else:
+            values = {}
+        g = grad_outputs[0] if prim.n_outputs == 1 else tuple(grad_outputs)  # many: a tuple
+        return prim.run_vjp(g, values, self.params, self.input_meta, needs)
+
+    # A node of a primitive without saved values can run again after release, as in PyTorch.
+
+
+def _unpack(value, node, as_tensor):
+    if isinstance(value, SavedTensor):
+        return value.unpack(node, as_tensor)
+    if isinstance(value, tuple) and any(isinstance(v, SavedTensor) for v in value):
+        return tuple(v.unpack(node, as_tensor) if isinstance(v, SavedTensor) else v for v in value)
+    return value
+
+
+class AccumulateGrad:
+    """The node at a leaf Tensor that requires grad: accumulates into ``.grad``."""
+
+    __slots__ = ("variable", "seq", "next_edges", "n_outputs", "_pre_hooks", "_post_hooks", "_tensor_pre_hooks",
+                 "_retained", "metadata", "__weakref__")
+
+    def __init__(self, variable):
+        self.variable = variable
+        self.n_outputs = 1
+        self.seq = -1  # leaves run last among ready nodes
+        self.next_edges = ()
+        self._pre_hooks = None
+        self._post_hooks = None
+        self._tensor_pre_hooks = None
+        self._retained = None
+        self.metadata = {}
+
+    def name(self):
+        return "torch::autograd::AccumulateGrad"
+
+    @property
+    def next_functions(self):
+        return ()
+
+    def __repr__(self):
+        return f"<AccumulateGrad object at {hex(id(self))}>"
+
+    register_hook = Node.register_hook
+    register_prehook = Node.register_prehook
