@@ -142,6 +142,7 @@ class Primitive:
                         for o in out)
         if requires:
             node = self._record(args, params, results)
+            node.n_outputs = len(results)
             for k, r in enumerate(results):
                 if k not in self.nondiff_outputs:
                     r.grad_fn = node
@@ -181,7 +182,8 @@ class Primitive:
                 meta.append((a._data.shape, a.dtype))
                 edges.append(a._edge() if a._requires_grad else None)
             else:
-                meta.append(None)
+                # A constant array (inside a VJP rule) still has a shape a Joint rule may need.
+                meta.append((a.shape, None) if isinstance(a, ndarray) else None)
                 edges.append(None)
         saved = {}
         for i in self.saved_inputs:

@@ -315,13 +315,18 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     return R._prod.bind((input,), {"axis": wrap_dim(dim, input.ndim), "keepdim": keepdim})
 
 
-_minmax = {}
+_return_types = {}
 
 
 def _return_type(name):
-    if name not in _minmax:
-        _minmax[name] = collections.namedtuple(name, ["values", "indices"])
-    return _minmax[name]
+    """A named tuple ``(values, indices)`` that prints as ``pullback.return_types.<name>(...)``."""
+    if name not in _return_types:
+        base = collections.namedtuple(name, ["values", "indices"])
+
+        def __repr__(self):
+            return f"pullback.return_types.{name}(\nvalues={self.values!r},\nindices={self.indices!r})"
+        _return_types[name] = type(name, (base,), {"__repr__": __repr__, "__slots__": ()})
+    return _return_types[name]
 
 
 def _max_min(input, dim, keepdim, other, which):
@@ -341,7 +346,7 @@ def _max_min(input, dim, keepdim, other, which):
         raise IndexError(f"{which}(): Expected reduction dim {d} to have non-zero size.")
     prim = R.max_dim if which == "max" else R.min_dim
     values, indices = prim.bind((input,), {"axis": d if input.ndim else None, "keepdim": keepdim})
-    return _return_type(f"pullback.return_types.{which}")(values, indices)
+    return _return_type(which)(values, indices)
 
 
 def max(input, dim=None, keepdim=False, *, other=None):  # noqa: A001
