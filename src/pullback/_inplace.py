@@ -1,17 +1,20 @@
-"""In-place operations: ``add_``, ``x[i] = v``, ``+=`` and friends.
+"""In-place operations: ``add_``, ``x[i] = v``, ``+=`` and friends, also on views.
 
 Note [In-place on the graph]
 An in-place op is its out-of-place op plus a write into the existing storage (so views and
 ``from_numpy`` arrays see the change). When autograd records it, the op runs on a snapshot of the
 old values (so the node saves the old values, not the overwritten storage), and the Tensor then
 takes the new node as its ``grad_fn``. Its version counter is bumped, so any node that saved the
-old Tensor refuses to run backward, with PyTorch's error.
+old Tensor refuses to run backward, with PyTorch's error. On a view whose base is in the graph,
+the base is rewired instead (see ``_apply_inplace_on_view``): every Tensor made by a view primitive
+remembers the chain of view ops from its base, so the same chain replays on arrays (to write)
+and on Tensors (to differentiate).
 """
 from ._backend import B
 from . import _errors
 from .autograd import grad_mode
 from ._tensor import Tensor
-from ._ops.indexing import normalize_index, index_put
+from ._ops.indexing import normalize_index, index_put, view_scatter, apply_view_chain
 
 _TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
                "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
@@ -53,9 +56,7 @@ def apply_inplace(self, fn, *args, **kwargs):
         self._bump_version()
         return self
     if self._base is not None:
-        raise RuntimeError("pullback cannot yet record an in-place operation on a view of another "
-                           "tensor (a slice, reshape or transpose of it) when gradients flow through it; "
-                           "use the out-of-place operation instead, e.g. y = x.mul(2), or clone() the view.")
+        return _apply_inplace_on_view(self, fn, args, kwargs)
     snapshot = Tensor._make(self._data.copy(), grad_fn=self.grad_fn, output_nr=self._output_nr,
                             requires_grad=self._requires_grad)
     out = fn(snapshot, *args, **kwargs)
@@ -65,6 +66,31 @@ def apply_inplace(self, fn, *args, **kwargs):
     self._requires_grad = out._requires_grad
     self._bump_version()
     return self
+
+
+def _apply_inplace_on_view(view, fn, args, kwargs):
+    """In-place on a view of ``base``: the new view values are scattered into a copy of the base
+    (a ``CopySlices`` node), the base takes that node, and the view becomes a view of the new base.
+    """
+    base = view._base
+    chain = view._view_chain
+    snapshot = Tensor._make(view._data.copy(), grad_fn=view.grad_fn, output_nr=view._output_nr,
+                            requires_grad=view._requires_grad)
+    new_values = fn(snapshot, *args, **kwargs)
+    base_snapshot = Tensor._make(base._data.copy(), grad_fn=base.grad_fn, output_nr=base._output_nr,
+                                 requires_grad=base._requires_grad)
+    new_base = view_scatter(base_snapshot, new_values, chain=chain)
+    _write(view, new_values)
+    base.grad_fn = new_base.grad_fn
+    base._output_nr = 0
+    base._requires_grad = True
+    regenerated = apply_view_chain(new_base, chain)
+    view.grad_fn = regenerated.grad_fn
+    view._output_nr = regenerated._output_nr
+    view._requires_grad = True
+    view._bump_version()
+    view._view_version = view._version_counter[0]
+    return view
 
 
 def setitem(self, index, value):
@@ -87,7 +113,7 @@ def setitem(self, index, value):
             raise RuntimeError(f"shape mismatch: {e}") from None
         self._bump_version()
         return
-    apply_inplace(self, lambda s, v: index_put(s, v, index=idx), value)
+    apply_inplace(self, lambda s, v: index_put(s, v, index=idx, accumulate=False), value)
 
 
 def zero_(self):

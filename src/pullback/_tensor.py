@@ -59,7 +59,7 @@ class Tensor:
     """
 
     __slots__ = ("_data", "_requires_grad", "_grad", "grad_fn", "_output_nr", "_version_counter",
-                 "_base", "_backward_hooks", "_post_accumulate_hooks", "_accumulator",
+                 "_base", "_view_chain", "_view_version", "_backward_hooks", "_post_accumulate_hooks", "_accumulator",
                  "_is_inference", "_retains_grad", "__weakref__", "__dict__")
 
     def __init__(self, *args):
@@ -80,10 +80,12 @@ class Tensor:
         self._output_nr = output_nr
         self._version_counter = version_counter if version_counter is not None else [0]
         self._base = None
+        self._view_chain = ()
+        self._view_version = 0
         self._backward_hooks = None
         self._post_accumulate_hooks = None
         self._accumulator = None
-        self._is_inference = False
+        self._is_inference = grad_mode.is_inference_mode_enabled()
         self._retains_grad = False
 
     @classmethod
@@ -253,6 +255,19 @@ class Tensor:
             acc = AccumulateGrad(self)
             self._accumulator = weakref.ref(acc)
         return (acc, 0)
+
+    def _refresh_view(self):
+        """Re-derives a view's grad_fn from its base after an in-place change to either (PyTorch
+        regenerates views the same way): the view then differentiates through the change."""
+        base = self._base
+        if not base._requires_grad:
+            return
+        from ._ops.indexing import apply_view_chain
+        regenerated = apply_view_chain(base, self._view_chain)
+        self.grad_fn = regenerated.grad_fn
+        self._output_nr = regenerated._output_nr
+        self._requires_grad = regenerated._requires_grad
+        self._view_version = self._version_counter[0]
 
     def detach(self):
         """Returns a new Tensor sharing this one's data (and version counter), outside the graph.

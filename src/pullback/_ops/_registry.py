@@ -119,17 +119,19 @@ class Primitive:
         requires = False
         if self.differentiable and grad_mode.is_grad_enabled():
             for a in args:
-                if isinstance(a, _Tensor) and a._requires_grad:
-                    requires = True
-                    break
-        inference = grad_mode.is_inference_mode_enabled()
+                if isinstance(a, _Tensor):
+                    if a._base is not None and a._version_counter[0] != a._view_version:
+                        a._refresh_view()
+                    if a._requires_grad:
+                        requires = True
         vc = None
         if self.view and isinstance(args[0], _Tensor):
             first = out[0] if self.n_outputs != 1 else out
             if B.may_share_memory(first, args[0]._data):
                 vc = args[0]._version_counter
         if self.n_outputs == 1:
-            result = _wrap(out, out_dt, vc, args[0] if vc is not None else None, inference)
+            result = _wrap(out, out_dt, vc, args[0] if vc is not None else None,
+                           (self, params, None))
             if requires:
                 node = self._record(args, params, (result,))
                 result.grad_fn = node
@@ -138,8 +140,8 @@ class Primitive:
                     node.saved["ans"] = SavedTensor(result, is_output=True)
             return result
         results = tuple(_wrap(o, out_dt, vc if vc is not None and B.may_share_memory(o, args[0]._data)
-                              else None, args[0] if vc is not None else None, inference)
-                        for o in out)
+                              else None, args[0] if vc is not None else None, (self, params, k))
+                        for k, o in enumerate(out))
         if requires:
             node = self._record(args, params, results)
             node.n_outputs = len(results)
@@ -220,16 +222,19 @@ class Primitive:
         return out
 
 
-def _wrap(out, out_dt, version_counter, base, inference):
+def _wrap(out, out_dt, version_counter, base, view_step=None):
     if type(out) is not ndarray:
         out = B.asarray(out)
     if out_dt is not None and out.dtype != out_dt.np:
         out = out.astype(out_dt.np)
     t = _Tensor._make(out, version_counter=version_counter)
     if base is not None and version_counter is not None:
-        t._base = base._base if base._base is not None else base
-    if inference:
-        t._is_inference = True
+        # A view remembers its root base and the view ops from it (see _inplace.py).
+        if base._base is not None:
+            t._base, t._view_chain = base._base, base._view_chain + (view_step,)
+        else:
+            t._base, t._view_chain = base, (view_step,)
+        t._view_version = version_counter[0]
     return t
 
 

@@ -59,9 +59,11 @@ floor_divide = primitive("floor_divide", lambda x, y: _rounding_div_impl(x, y, "
                          inputs="x y", broadcasting=True, grad_name="FloorDivideBackward0",
                          vjp=(lambda g: g * 0, lambda g: g * 0))
 remainder = primitive("remainder", B.remainder, inputs="x y", broadcasting=True,
+                      grad_name=lambda p, s: "RemainderBackward0" if s[1] is None else "RemainderBackward1",
                       vjp=(lambda g: g,
                            lambda g, x, y: -g * floor(x / y)))
 fmod = primitive("fmod", B.fmod, inputs="x y", broadcasting=True,
+                 grad_name=lambda p, s: "FmodBackward0" if s[1] is None else "FmodBackward1",
                  vjp=(lambda g: g,
                       lambda g, x, y: -g * trunc(x / y)))
 

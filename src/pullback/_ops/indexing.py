@@ -124,8 +124,29 @@ def _index_put_dtype(args, params):
 
 index_put = primitive("index_put", _index_put_impl, inputs="x v", out_dtype=_index_put_dtype,
                       grad_name="IndexPutBackward0",
-                      vjp=(lambda g, index, accumulate: g if accumulate else index_put(g, 0.0, index=index),
+                      vjp=(lambda g, index, accumulate: g if accumulate else index_put(g, 0.0, index=index, accumulate=False),
                            lambda g, index: getitem(g, index=index, basic=False)))
+
+
+def apply_view_chain(x, chain):
+    """Replays the view ops that made a view from its base (on an array or a Tensor)."""
+    for prim, params, output in chain:
+        x = prim(x, **params)
+        if output is not None:
+            x = x[output]
+    return x
+
+
+def _view_scatter_impl(base, value, chain):
+    out = base.copy()
+    apply_view_chain(out, chain)[...] = value  # the chain gives NumPy views of `out`
+    return out
+
+
+view_scatter = primitive("view_scatter", _view_scatter_impl, inputs="base value", out_dtype="keep",
+                         grad_name="CopySlices",
+                         vjp=(lambda g, chain: view_scatter(g, 0.0, chain=chain),
+                              lambda g, chain: apply_view_chain(g, chain)))
 
 
 # -------------------------------------------------------- along-a-dimension ops

@@ -110,6 +110,9 @@ _diagonal = primitive("diagonal", _diagonal_view, out_dtype="keep", view=True,
                           _diag_embed(g, shape=tuple(x_shape), offset=offset, dim1=dim1, dim2=dim2))
 _diag_embed = primitive("diag_embed", _diag_embed_impl, out_dtype="keep", grad_name="DiagonalScatterBackward0",
                         vjp=lambda g, offset, dim1, dim2: _diagonal(g, offset=offset, dim1=dim1, dim2=dim2))
+_diag_2d = primitive("diag_2d", lambda x, offset: B.diagonal(x, offset).copy(), out_dtype="keep",
+                     grad_name="DiagonalBackward0_copy",
+                     vjp=lambda g, x_shape, offset: _diag_embed(g, shape=tuple(x_shape), offset=offset, dim1=0, dim2=1))
 _diag_1d = primitive("diag", lambda x, offset: B.diag(x, offset), out_dtype="keep", grad_name="DiagEmbedBackward0",
                      vjp=lambda g, offset: _diagonal(g, offset=offset, dim1=0, dim2=1))
 
@@ -386,10 +389,8 @@ def flip(input, dims):
 
 def roll(input, shifts, dims=None):
     """Rolls elements along ``dims`` by ``shifts`` (the flattened tensor when ``dims`` is None)."""
-    if dims is None:
-        flat = _reshape(input, shape=(-1,) if input.numel() else (0,))
-        return _reshape(_roll(flat, shifts=shifts if isinstance(shifts, int) else tuple(shifts)[0], dims=0),
-                        shape=tuple(input.shape))
+    if dims is None:  # roll the flattened tensor, keeping the shape
+        return _roll(input, shifts=int(shifts if isinstance(shifts, int) else tuple(shifts)[0]), dims=None)
     if isinstance(dims, int):
         return _roll(input, shifts=int(shifts), dims=wrap_dim(dims, input.ndim))
     return _roll(input, shifts=tuple(shifts), dims=tuple(wrap_dim(d, input.ndim) for d in dims))
@@ -424,13 +425,8 @@ def diag(input, diagonal=0):
     if input.ndim == 1:
         return _diag_1d(input, offset=diagonal)
     if input.ndim == 2:
-        return clone_(_diagonal(input, offset=diagonal, dim1=0, dim2=1))
+        return _diag_2d(input, offset=diagonal)
     raise RuntimeError("diag(): Supports 1D or 2D tensors. Got " + f"{input.ndim}D")
-
-
-def clone_(x):
-    from .elementwise import clone
-    return clone(x)
 
 
 def narrow(input, dim, start, length):

@@ -89,9 +89,9 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             raise RuntimeError(_errors.EMPTY_INPUTS)
         _check_inputs(inputs)
     grad_tensors = _as_tuple(grad_tensors) if grad_tensors is not None else (None,) * len(tensors)
-    if len(grad_tensors) != len(tensors):
-        raise RuntimeError(f"got {len(grad_tensors)} tensors and {len(tensors)} gradients")
     grads = _make_grads(tensors, grad_tensors, create_graph)
+    if len(grad_tensors) != len(tensors):
+        raise RuntimeError(f"got {len(tensors)} tensors and {len(grad_tensors)} gradients")
     _check_roots(tensors)
     if retain_graph is None:
         retain_graph = create_graph

@@ -150,7 +150,7 @@ class Node:
 
     def release(self):
         """Frees the saved values (after a backward pass without ``retain_graph``)."""
-        if self.saved is not None:
+        if self.saved:  # a node that saved nothing can run again, as in PyTorch
             self.saved = None
             self.released = True
 
@@ -167,7 +167,6 @@ class Node:
         g = grad_outputs[0] if prim.n_outputs == 1 else tuple(grad_outputs)  # many: a tuple
         return prim.run_vjp(g, values, self.params, self.input_meta, needs)
 
-    # A node of a primitive without saved values can run again after release, as in PyTorch.
 
 
 def _unpack(value, node, as_tensor):
