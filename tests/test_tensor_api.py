@@ -1,0 +1,236 @@
+"""Tensor creation, dtypes and type promotion, metadata and conversions, against PyTorch's rules."""
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+from hypothesis.extra import numpy as hnp
+
+import pullback
+
+try:
+    import torch
+except ImportError:
+    torch = None
+needs_torch = pytest.mark.skipif(torch is None, reason="torch is not installed")
+
+DTYPES = ["float16", "float32", "float64", "int64", "int32", "int8", "uint8", "bool"]
+
+
+# ------------------------------------------------------------------ creation
+def test_dtype_inference():
+    assert pullback.tensor([1.0, 2]).dtype is pullback.float32
+    assert pullback.tensor([1, 2]).dtype is pullback.int64
+    assert pullback.tensor([True, False]).dtype is pullback.bool
+    assert pullback.tensor(np.zeros(2)).dtype is pullback.float64
+    assert pullback.tensor([[1, 2], [3, 4.5]]).dtype is pullback.float32
+    assert pullback.tensor([pullback.tensor(1.0), pullback.tensor(2.0)]).tolist() == [1.0, 2.0]
+
+
+def test_default_dtype():
+    try:
+        pullback.set_default_dtype(pullback.float64)
+        assert pullback.tensor([1.0]).dtype is pullback.float64
+        assert pullback.zeros(2).dtype is pullback.float64
+        assert pullback.get_default_dtype() is pullback.float64
+    finally:
+        pullback.set_default_dtype(pullback.float32)
+    with pytest.raises(TypeError):
+        pullback.set_default_dtype(pullback.int64)
+
+
+def test_from_numpy_and_as_tensor_share_memory():
+    a = np.arange(3.0)
+    t = pullback.from_numpy(a)
+    a[0] = 9
+    assert t[0].item() == 9 and t.dtype is pullback.float64
+    u = pullback.as_tensor(a)
+    u[1] = 7
+    assert a[1] == 7
+    c = pullback.tensor(a)
+    c[2] = -1
+    assert a[2] == 2  # tensor() copies
+    with pytest.raises(TypeError, match="can't convert"):
+        pullback.from_numpy(np.zeros(2, dtype=np.complex64))
+
+
+def test_factories():
+    assert pullback.zeros(2, 3).shape == (2, 3) == pullback.zeros((2, 3)).shape
+    assert pullback.ones([4]).tolist() == [1.0] * 4
+    assert pullback.full((2,), 7).dtype is pullback.int64
+    assert pullback.full((2,), 7.0).dtype is pullback.float32
+    assert pullback.empty(3).shape == (3,)
+    assert pullback.arange(5).tolist() == [0, 1, 2, 3, 4]
+    assert pullback.arange(1, 2, 0.25).tolist() == [1.0, 1.25, 1.5, 1.75]
+    assert pullback.arange(0, 1, 0.25).dtype is pullback.float32
+    assert pullback.linspace(0, 1, 5).tolist() == [0.0, 0.25, 0.5, 0.75, 1.0]
+    assert pullback.eye(2).tolist() == [[1.0, 0.0], [0.0, 1.0]]
+    assert pullback.eye(2, 3).shape == (2, 3)
+    x = pullback.ones(2, 3, dtype=pullback.float64)
+    for like in (pullback.zeros_like, pullback.ones_like, pullback.empty_like, pullback.rand_like, pullback.randn_like):
+        y = like(x)
+        assert y.shape == x.shape and y.dtype is pullback.float64
+    assert pullback.full_like(x, 3).tolist() == [[3.0] * 3] * 2
+    r = pullback.randint(0, 5, (100,))
+    assert r.dtype is pullback.int64 and 0 <= r.min().item() and r.max().item() < 5
+    assert pullback.randint(3, (4,)).shape == (4,)
+    assert pullback.rand(3, 2).dtype is pullback.float32
+    n = pullback.normal(2.0, 0.5, size=(1000,))
+    assert abs(n.mean().item() - 2.0) < 0.1
+    assert pullback.normal(pullback.zeros(3), pullback.ones(3)).shape == (3,)
+    assert pullback.zeros(2, requires_grad=True).requires_grad
+    assert pullback.zeros(2, device="cpu").device.type == "cpu"
+    with pytest.raises(RuntimeError, match="CPU only"):
+        pullback.zeros(2, device="cuda")
+
+
+def test_manual_seed_reproduces():
+    pullback.manual_seed(123)
+    a = pullback.randn(5)
+    b = pullback.rand(2)
+    pullback.manual_seed(123)
+    assert pullback.randn(5).tolist() == a.tolist()
+    assert pullback.rand(2).tolist() == b.tolist()
+
+
+def test_cat_and_stack():
+    a, b = pullback.tensor([[1, 2]]), pullback.tensor([[3, 4]])
+    assert pullback.cat([a, b]).tolist() == [[1, 2], [3, 4]]
+    assert pullback.cat((a, b), dim=1).tolist() == [[1, 2, 3, 4]]
+    assert pullback.stack([a, b]).shape == (2, 1, 2)
+    assert pullback.cat([pullback.tensor([1]), pullback.tensor([2.5])]).dtype is pullback.float32
+    with pytest.raises(RuntimeError, match="stack expects each tensor to be equal size"):
+        pullback.stack([pullback.zeros(2), pullback.zeros(3)])
+    with pytest.raises(RuntimeError, match="Sizes of tensors must match except in dimension 0"):
+        pullback.cat([pullback.zeros(2, 2), pullback.zeros(2, 3)])
+
+
+# ------------------------------------------------------------- type promotion
+def _sample(module, dtype_name, zero_dim):
+    d = getattr(module, dtype_name)
+    return module.ones(() if zero_dim else (2,), dtype=d)
+
+
+@needs_torch
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(DTYPES), st.sampled_from(DTYPES + ["int", "float", "bool_scalar"]),
+       st.booleans(), st.booleans(), st.sampled_from(["add", "mul", "div", "sub", "maximum", "eq", "pow"]))
+def test_type_promotion_matches_torch(da, db, a_zero, b_zero, op):
+    def operand(module, name, zero):
+        if name == "int":
+            return 2
+        if name == "float":
+            return 2.5
+        if name == "bool_scalar":
+            return True
+        return _sample(module, name, zero)
+
+    def run(module):
+        a, b = _sample(module, da, a_zero), operand(module, db, b_zero)
+        if op == "sub" and (da == "bool" or db in ("bool", "bool_scalar")):
+            return "error"
+        if op == "maximum" and not hasattr(b, "shape"):
+            return "skip"
+        try:
+            return str(getattr(module, op)(a, b).dtype).split(".")[1]
+        except (RuntimeError, TypeError):
+            return "error"
+    ours, theirs = run(pullback), run(torch)
+    if "skip" in (ours, theirs) or theirs == "error":
+        return
+    assert ours == theirs
+
+
+def test_promotion_examples():
+    f = pullback.ones(2)
+    assert (f * 2.0).dtype is pullback.float32
+    assert (pullback.tensor([1, 2]) / 2).dtype is pullback.float32
+    assert (pullback.tensor([1, 2]) * 2.5).dtype is pullback.float32
+    assert (f * pullback.tensor(1.0, dtype=pullback.float64)).dtype is pullback.float32
+    assert (f * pullback.ones(2, dtype=pullback.float64)).dtype is pullback.float64
+    assert (pullback.tensor([True]) + 1).dtype is pullback.int64
+
+
+# --------------------------------------------------------------- metadata
+def test_metadata_and_conversions():
+    x = pullback.arange(6.0).reshape(2, 3)
+    assert isinstance(x.shape, pullback.Size) and x.size() == (2, 3) and x.size(1) == 3 and x.size(-1) == 3
+    assert x.dim() == x.ndim == 2 and x.numel() == 6 and len(x) == 2
+    assert x.T.shape == (3, 2) and x.mT.shape == (3, 2) and x.t().shape == (3, 2)
+    assert x[1, 2].item() == 5.0 and x.tolist() == [[0, 1, 2], [3, 4, 5]]
+    assert [row.tolist() for row in x] == [[0, 1, 2], [3, 4, 5]]
+    assert float(x[0, 1]) == 1.0 and int(x[1, 1]) == 4
+    assert [10, 20, 30][pullback.tensor(1)] == 20
+    assert bool(pullback.tensor([1.0])) and not bool(pullback.tensor(0))
+    with pytest.raises(RuntimeError, match="ambiguous"):
+        bool(x)
+    with pytest.raises(RuntimeError, match="a Tensor with 6 elements cannot be converted to Scalar"):
+        x.item()
+    assert x.is_floating_point() and not pullback.tensor([1]).is_floating_point()
+    assert x.numpy().shape == (2, 3) and x.is_contiguous() and not x.t().is_contiguous()
+    assert x.t().contiguous().is_contiguous()
+    y = x.clone()
+    y.zero_()
+    assert x.sum().item() == 15 and y.sum().item() == 0
+    y.fill_(2)
+    assert y.tolist() == [[2.0] * 3] * 2
+    y.copy_(pullback.tensor([1.0, 2.0, 3.0]))
+    assert y.tolist() == [[1, 2, 3], [1, 2, 3]]
+    assert x.to(pullback.float64).dtype is pullback.float64 and x.double().dtype is pullback.float64
+    assert x.long().dtype is pullback.int64 and x.int().dtype is pullback.int32 and x.bool().dtype is pullback.bool
+    assert x.half().float().dtype is pullback.float32
+    assert x.type_as(pullback.tensor([1])).dtype is pullback.int64
+    assert x.to("cpu") is x and x.float() is x
+    assert x.type() == "pullback.FloatTensor"
+    assert x.view(3, 2).shape == (3, 2) and x.reshape(-1).shape == (6,)
+    with pytest.raises(RuntimeError, match="view size is not compatible"):
+        x.t().view(6)
+    with pytest.raises(RuntimeError, match=r"shape '\[4, -1\]' is invalid for input of size 6"):
+        x.reshape(4, -1)
+
+
+def test_indexing_errors_name_the_dimension():
+    x = pullback.zeros(3)
+    with pytest.raises(IndexError, match="index 5 is out of bounds for dimension 0 with size 3"):
+        x[5]
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        x.sum(2)
+
+
+def test_functions_reject_non_tensors():
+    with pytest.raises(TypeError, match=r"sin\(\): argument 'input' \(position 1\) must be Tensor, not list"):
+        pullback.sin([1.0, 2.0])
+    with pytest.raises(TypeError):
+        pullback.ones(2) + [1, 2]
+
+
+def test_max_returns_named_tuple():
+    t = pullback.tensor([[1, 5], [7, 2]])
+    r = t.max(dim=1)
+    assert r.values.tolist() == [5, 7] and r.indices.tolist() == [1, 0]
+    values, indices = t.min(0)
+    assert values.tolist() == [1, 2] and indices.tolist() == [0, 1]
+    assert repr(r) == "pullback.return_types.max(\nvalues=tensor([5, 7]),\nindices=tensor([1, 0]))"
+    assert t.max().item() == 7 and pullback.max(t, pullback.tensor(6)).tolist() == [[6, 6], [7, 6]]
+
+
+# ------------------------------------------------------ broadcasting gradients
+@needs_torch
+@settings(max_examples=60, deadline=None)
+@given(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3),
+       st.sampled_from(["add", "sub", "mul", "div", "maximum", "atan2", "where"]),
+       st.sampled_from(["float32", "float64"]))
+def test_broadcast_gradients_match_torch(shapes, op, dtype):
+    rng = np.random.default_rng(0)
+    a = rng.uniform(0.5, 2, shapes.input_shapes[0])
+    b = rng.uniform(0.5, 2, shapes.input_shapes[1])
+
+    def run(m):
+        x = m.tensor(a, dtype=getattr(m, dtype), requires_grad=True)
+        y = m.tensor(b, dtype=getattr(m, dtype), requires_grad=True)
+        out = m.where(x > 1, x, y) if op == "where" else getattr(m, op)(x, y)
+        (out * out).sum().backward()
+        return out.detach().numpy(), x.grad.numpy(), y.grad.numpy()
+
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    for ours, theirs in zip(run(pullback), run(torch)):
+        assert ours.shape == theirs.shape and ours.dtype == theirs.dtype
+        np.testing.assert_allclose(ours, theirs, rtol=tol, atol=tol)
