@@ -1,0 +1,27 @@
+"""The main job, ``python -m pullback``, runs every tutorial section and all its checks pass."""
+import os
+import subprocess
+import sys
+
+ROOT = os.path.join(os.path.dirname(__file__), "..")
+
+
+def test_tour_runs_and_every_check_passes():
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "src"))
+    result = subprocess.run([sys.executable, "-m", "pullback"], capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    last = result.stdout.strip().splitlines()[-1]
+    passed, failed = last.split(",")
+    assert int(passed.split()[0]) >= 13 and failed.strip() == "0 failed"
+    assert "Match: True" in result.stdout
+    assert "grad can be implicitly created only for scalar outputs" in result.stdout
+
+
+def test_tour_reports_a_failure_with_exit_status_1():
+    code = ("import pullback.__main__ as t\n"
+            "t.SECTIONS = [lambda: t.check('deliberately wrong', False)]\n"
+            "raise SystemExit(t.main())\n")
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "src"))
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 1
+    assert "0 passed, 1 failed" in result.stdout
