@@ -1,5 +1,9 @@
 """Dtypes, the default dtype, and PyTorch's type promotion rules."""
+import builtins
+
 from ._backend import B
+
+_py_bool, _py_int, _py_float = builtins.bool, builtins.int, builtins.float
 
 
 class dtype:
@@ -72,13 +76,11 @@ def as_dtype(d):
         return d
     if d is None:
         return None
-    import builtins
-
-    if d is builtins.float:
+    if d is _py_float:
         return get_default_dtype()
-    if d is builtins.int:
+    if d is _py_int:
         return int64
-    if d is builtins.bool:
+    if d is _py_bool:
         return bool
     if isinstance(d, str) and d in _BY_NAME:
         return _BY_NAME[d]
@@ -112,13 +114,11 @@ def promote_types(a, b):
 
 def scalar_dtype(value):
     """The dtype PyTorch gives a Python scalar on its own (bool, int64, or the default float)."""
-    import builtins
-
-    if isinstance(value, builtins.bool) or isinstance(value, B.bool_):
+    if isinstance(value, (_py_bool, B.bool_)):
         return bool
-    if isinstance(value, (builtins.int, B.integer)):
+    if isinstance(value, (_py_int, B.integer)):
         return int64
-    return get_default_dtype()
+    return _default_float[0]
 
 
 def result_type(*operands):

@@ -4,11 +4,11 @@ Everything here works on arrays and on Tensors alike (it calls primitives), so V
 it stay differentiable.
 """
 from .._backend import B
+from . import _registry
 
 
 def is_tensor(x):
-    from ._registry import _Tensor
-    return isinstance(x, _Tensor)
+    return isinstance(x, _registry._Tensor)
 
 
 def wrap_dim(dim, ndim):
