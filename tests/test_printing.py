@@ -48,6 +48,7 @@ def _same_as_torch(array):
     np.array([1.5, 2.0], dtype=np.float16), np.zeros((2, 3, 0), dtype=np.float32), np.array([-0.0, 0.0], dtype=np.float32),
     np.random.default_rng(0).standard_normal((7, 13)).astype(np.float32) * 1e-3,
     np.random.default_rng(1).standard_normal((3, 40)).astype(np.float32),
+    np.full(4, -1.17549435e-38), np.full(5, 1e-8, dtype=np.float32), np.full(5, -10 ** 6, dtype=np.int32),
     np.array(7, dtype=np.int8), np.array([True]), np.array([[1e-10, 1.0]], dtype=np.float64),
 ], ids=lambda a: f"{a.dtype}{a.shape}")
 def test_matches_torch_on_examples(array):
@@ -55,7 +56,7 @@ def test_matches_torch_on_examples(array):
 
 
 @needs_torch
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(st.one_of(
     hnp.arrays(dtype=st.sampled_from([np.float32, np.float64]),
                shape=hnp.array_shapes(min_dims=0, max_dims=3, max_side=6),
