@@ -352,6 +352,24 @@ def test_invalid_gradient_from_a_rule_names_the_node():
                       "shape compatible with [3]")
 
 
+def test_detached_in_place_saved_tensor_error():
+    x = pullback.randn(2, requires_grad=True)
+    y = x * 2
+    z = y * y
+    y.detach_()
+    assert _message(lambda: z.sum().backward()) == (
+        RuntimeError, "Trying to use a saved tensor that has been detached in-place, i.e. with .detach_().This is "
+                      "not supported, please use out-of-place `.detach()` instead")
+
+
+def test_wrong_number_of_gradients_names_the_node():
+    from pullback._ops._registry import primitive, Joint
+    bad = primitive("bad_pair", lambda x, y: x * y, inputs="x y", vjp=Joint(lambda g, needs: (g,)))
+    x = pullback.randn(3, requires_grad=True)
+    assert _message(lambda: bad(x, x).sum().backward()) == (
+        RuntimeError, "function BadPairBackward0 returned an incorrect number of gradients (expected 2, got 1)")
+
+
 # --------------------------------------------------------------------- hooks
 def test_tensor_hooks_replace_gradients_and_can_be_removed():
     x = pullback.tensor([1.0, 2.0], requires_grad=True)

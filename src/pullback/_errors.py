@@ -11,6 +11,8 @@ INFERENCE_SAVED = (
     "mode in computation tracked by autograd. To work around this, you can make a clone to get a "
     "normal tensor and use it in autograd.")
 
+DETACHED_SAVED = ("Trying to use a saved tensor that has been detached in-place, i.e. with .detach_()."
+                  "This is not supported, please use out-of-place `.detach()` instead")
 IMPLICIT_SCALAR = "grad can be implicitly created only for scalar outputs"
 LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation."
 VIEW_OF_LEAF_INPLACE = "a view of a leaf Variable that requires grad is being used in an in-place operation."

@@ -70,14 +70,24 @@ def _binary_op(fn, reflected=False):
     return op
 
 
-Tensor.__add__ = _binary_op(F.add)
-Tensor.__radd__ = _binary_op(F.add, True)
-Tensor.__sub__ = _binary_op(F.sub)
+def _arithmetic(prim, params, reflected=False):
+    # The operators skip the public functions' argument checks: `self` is a Tensor and `other`
+    # was just checked, so they go straight to the primitive (the hottest path in user code).
+    def op(self, other):
+        if not (isinstance(other, Tensor) or isinstance(other, F._NUMBER)):
+            return NotImplemented
+        return prim.bind((other, self) if reflected else (self, other), params)
+    return op
+
+
+Tensor.__add__ = _arithmetic(E.add, {"alpha": 1})
+Tensor.__radd__ = _arithmetic(E.add, {"alpha": 1}, True)
+Tensor.__sub__ = _binary_op(F.sub)   # checks bool - bool
 Tensor.__rsub__ = _binary_op(F.sub, True)
-Tensor.__mul__ = _binary_op(F.mul)
-Tensor.__rmul__ = _binary_op(F.mul, True)
-Tensor.__truediv__ = _binary_op(F.div)
-Tensor.__rtruediv__ = _binary_op(F.div, True)
+Tensor.__mul__ = _arithmetic(E.mul, {})
+Tensor.__rmul__ = _arithmetic(E.mul, {}, True)
+Tensor.__truediv__ = _arithmetic(E.div, {})
+Tensor.__rtruediv__ = _arithmetic(E.div, {}, True)
 Tensor.__floordiv__ = _binary_op(F.floor_divide)
 Tensor.__rfloordiv__ = _binary_op(F.floor_divide, True)
 Tensor.__mod__ = _binary_op(F.remainder)

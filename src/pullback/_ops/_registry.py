@@ -161,7 +161,9 @@ class Primitive:
         if callable(rule):
             compute_dt, out_dt = rule(args, params)
         else:
-            compute_dt = result_type(*args)
+            compute_dt = _common_dtype(args)
+            if compute_dt is None:
+                compute_dt = result_type(*args)
             if rule == "float" and not compute_dt.is_floating_point:
                 compute_dt = D.get_default_dtype()
             out_dt = D.bool if rule == "bool" else compute_dt
@@ -181,20 +183,21 @@ class Primitive:
         meta = []
         for a in args:
             if isinstance(a, _Tensor):
-                meta.append((a._data.shape, a.dtype))
+                meta.append((a._data.shape, D._FROM_NP[a._data.dtype]))
                 edges.append(a._edge() if a._requires_grad else None)
             else:
                 # A constant array (inside a VJP rule) still has a shape a Joint rule may need.
                 meta.append((a.shape, None) if isinstance(a, ndarray) else None)
                 edges.append(None)
         saved = {}
+        names = self.input_names
         for i in self.saved_inputs:
             a = args[i]
-            saved[self.input_names[i]] = SavedTensor(a) if isinstance(a, _Tensor) else a
+            saved[names[i]] = SavedTensor(a) if isinstance(a, _Tensor) else a
         if self.saves_all_inputs:
             saved["xs"] = tuple(SavedTensor(a) if isinstance(a, _Tensor) else a for a in args)
         name = self.grad_name
-        if callable(name):
+        if not isinstance(name, str):
             name = name(params, [m[0] if m else None for m in meta])
         return Node(self, params, tuple(edges), saved, tuple(meta), name)
 
@@ -220,6 +223,34 @@ class Primitive:
             else:
                 out.append(rule(*[env[n] for n in self._rule_args[rule]]))
         return out
+
+
+_PY_SCALARS = {float: 2, int: 1}
+
+
+def _common_dtype(args):
+    """The promoted dtype when it is obvious (the common case: one dtype, maybe with a Python
+    scalar of no higher category); None sends the caller to the full promotion rules."""
+    dt = None
+    for a in args:
+        if isinstance(a, _Tensor):
+            d = D._FROM_NP[a._data.dtype]
+            if dt is None:
+                dt = d
+            elif d is not dt:
+                return None
+        else:
+            category = _PY_SCALARS.get(type(a))
+            if category is None:
+                return None
+            if dt is not None and category > dt.category:
+                return None
+    if dt is not None:
+        for a in args:  # a scalar before the first tensor
+            category = _PY_SCALARS.get(type(a))
+            if category is not None and category > dt.category:
+                return None
+    return dt
 
 
 def _wrap(out, out_dt, version_counter, base, view_step=None):

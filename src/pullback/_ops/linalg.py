@@ -14,6 +14,9 @@ def _matmul_vjp(g, x, y, needs):
     xr, yr = x.ndim, y.ndim
     if xr == 1 and yr == 1:                      # dot: scalar g
         return (g * y if needs[0] else None, g * x if needs[1] else None)
+    if xr >= 2 and yr >= 2:                      # the common case, without reshapes
+        return (matmul_(g, _mT(y)) if needs[0] else None,   # the engine sums broadcast batch dims
+                matmul_(_mT(x), g) if needs[1] else None)
     # Lift 1-D operands to matrices (a row for x, a column for y), as matmul itself does.
     xe = _reshape(x, shape=(1,) + tuple(x.shape)) if xr == 1 else x
     ye = _reshape(y, shape=tuple(y.shape) + (1,)) if yr == 1 else y

@@ -47,6 +47,8 @@ def sum_to(g, shape):
 
 def _check_gradient(node, index, r, meta, as_tensor):
     shape, dtype = meta
+    if type(r) is ndarray and r.shape == shape and r.dtype is dtype.np:
+        return r  # the common case, decided in three comparisons
     if not as_tensor and type(r) is not ndarray:
         r = B.asarray(r)
     if r.shape != shape:
@@ -59,6 +61,13 @@ def _check_gradient(node, index, r, meta, as_tensor):
     elif r.dtype != dtype.np:
         r = r.astype(dtype.np)
     return r
+
+
+def _any_gradient(grads):
+    for g in grads:
+        if g is not None:
+            return True
+    return False
 
 
 def _wrap_for_hook(g, as_tensor):
@@ -232,10 +241,10 @@ def run_backward(roots, root_grads, *, inputs=None, retain_graph=False, create_g
 
             edges = node.next_edges
             if needed is None:
-                needs = tuple(e is not None for e in edges)
+                needs = tuple([e is not None for e in edges])
             else:
-                needs = tuple(e is not None and e[0] in needed for e in edges)
-            if any(needs) and any(g is not None for g in grads):
+                needs = tuple([e is not None and e[0] in needed for e in edges])
+            if True in needs and _any_gradient(grads):
                 results = node.apply(grads, needs, as_tensor)
                 if len(results) != len(edges):
                     raise RuntimeError(f"function {node.name()} returned an incorrect number of "

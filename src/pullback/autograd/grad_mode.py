@@ -6,12 +6,18 @@ and as decorators, like PyTorch's.
 import functools
 import threading
 
-_state = threading.local()
+class _State(threading.local):
+    # Class attributes are every thread's defaults: grad mode on, inference mode off.
+    enabled = True
+    inference = False
+
+
+_state = _State()
 
 
 def is_grad_enabled():
     """Returns True if grad mode is currently enabled."""
-    return getattr(_state, "enabled", True)
+    return _state.enabled
 
 
 def _set_enabled(mode):
@@ -20,7 +26,7 @@ def _set_enabled(mode):
 
 def is_inference_mode_enabled():
     """Returns True if inference mode is currently enabled."""
-    return getattr(_state, "inference", False)
+    return _state.inference
 
 
 class _GradModeContext:

@@ -46,7 +46,7 @@ class SavedTensor:
     """A value saved for backward: the array, its version, and how to rebuild it as a Tensor."""
 
     __slots__ = ("data", "version_counter", "version", "grad_fn", "output_nr", "leaf", "is_output",
-                 "dtype", "requires_grad")
+                 "dtype", "requires_grad", "tensor_ref")
 
     def __init__(self, tensor, is_output=False):
         if tensor._is_inference:
@@ -61,6 +61,8 @@ class SavedTensor:
         # An output's grad_fn is the very node saving it: referring to it would make a cycle.
         self.grad_fn = None if is_output else tensor.grad_fn
         self.leaf = tensor if (tensor.grad_fn is None and tensor.requires_grad) else None
+        # Watches for detach_() on a saved non-leaf, which must make it unusable (PyTorch's error).
+        self.tensor_ref = weakref.ref(tensor) if self.grad_fn is not None else None
 
     def _grad_fn(self, node):
         if self.is_output:
@@ -68,6 +70,10 @@ class SavedTensor:
         return self.grad_fn
 
     def unpack(self, node, as_tensor):
+        if self.tensor_ref is not None:
+            t = self.tensor_ref()
+            if t is not None and t.grad_fn is None:
+                raise RuntimeError(_errors.DETACHED_SAVED)
         if self.version_counter[0] != self.version:
             grad_fn = self._grad_fn(node)
             raise RuntimeError(_errors.version_mismatch(
