@@ -9,7 +9,7 @@ from . import _errors
 from ._size import Size
 from ._ops import _registry
 from .autograd import grad_mode
-from .autograd.graph import AccumulateGrad
+from .autograd.graph import AccumulateGrad, add_hook
 
 
 class _Device:
@@ -316,11 +316,7 @@ class Tensor:
             raise RuntimeError(_errors.HOOK_NO_GRAD)
         if self.grad_fn is not None:
             return self.grad_fn._add_tensor_hook(self._output_nr, hook)
-        from .autograd.graph import RemovableHandle, _HookDict
-        if self._backward_hooks is None:
-            self._backward_hooks = _HookDict()
-        handle = RemovableHandle(self._backward_hooks)
-        self._backward_hooks[handle.id] = hook
+        self._backward_hooks, handle = add_hook(self._backward_hooks, hook)
         return handle
 
     def register_post_accumulate_grad_hook(self, hook):
@@ -329,11 +325,7 @@ class Tensor:
             raise RuntimeError(_errors.POST_ACCUMULATE_NON_LEAF)
         if not self._requires_grad:
             raise RuntimeError(_errors.HOOK_NO_GRAD)
-        from .autograd.graph import RemovableHandle, _HookDict
-        if self._post_accumulate_hooks is None:
-            self._post_accumulate_hooks = _HookDict()
-        handle = RemovableHandle(self._post_accumulate_hooks)
-        self._post_accumulate_hooks[handle.id] = hook
+        self._post_accumulate_hooks, handle = add_hook(self._post_accumulate_hooks, hook)
         return handle
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):

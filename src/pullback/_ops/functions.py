@@ -425,22 +425,22 @@ def _correction(unbiased, correction):
     return 1 if unbiased else 0
 
 
+def _spread(prim, name, input, dim, unbiased, keepdim, correction):
+    _check_tensor(input, name)
+    if isinstance(dim, bool):  # the legacy var(input, unbiased) overload
+        dim, unbiased = None, dim
+    return prim.bind((input,), {"axis": _dims(input, dim), "correction": _correction(unbiased, correction),
+                                "keepdim": keepdim})
+
+
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """The variance over ``dim``, dividing by ``N - correction`` (default correction 1)."""
-    _check_tensor(input, "var")
-    if isinstance(dim, bool):
-        dim, unbiased = None, dim
-    return R.var_.bind((input,), {"axis": _dims(input, dim), "correction": _correction(unbiased, correction),
-                                  "keepdim": keepdim})
+    return _spread(R.var_, "var", input, dim, unbiased, keepdim, correction)
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """The standard deviation over ``dim``, dividing by ``N - correction`` (default 1)."""
-    _check_tensor(input, "std")
-    if isinstance(dim, bool):
-        dim, unbiased = None, dim
-    return R.std_.bind((input,), {"axis": _dims(input, dim), "correction": _correction(unbiased, correction),
-                                  "keepdim": keepdim})
+    return _spread(R.std_, "std", input, dim, unbiased, keepdim, correction)
 
 
 def logsumexp(input, dim, keepdim=False):

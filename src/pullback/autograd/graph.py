@@ -42,6 +42,16 @@ class _HookDict(dict):
     __slots__ = ("__weakref__",)
 
 
+def add_hook(hooks, fn):
+    """Adds ``fn`` to a dict of hooks (made when ``hooks`` is None); returns the dict and a
+    handle whose ``remove()`` takes ``fn`` out again."""
+    if hooks is None:
+        hooks = _HookDict()
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = fn
+    return hooks, handle
+
+
 class SavedTensor:
     """A value saved for backward: the array, its version, and how to rebuild it as a Tensor."""
 
@@ -131,27 +141,19 @@ class Node:
     def register_hook(self, fn):
         """Registers ``fn(grad_inputs, grad_outputs)`` to run after this node; it may return
         replacement ``grad_inputs``."""
-        if self._post_hooks is None:
-            self._post_hooks = _HookDict()
-        handle = RemovableHandle(self._post_hooks)
-        self._post_hooks[handle.id] = fn
+        self._post_hooks, handle = add_hook(self._post_hooks, fn)
         return handle
 
     def register_prehook(self, fn):
         """Registers ``fn(grad_outputs)`` to run before this node; it may return replacement
         ``grad_outputs``."""
-        if self._pre_hooks is None:
-            self._pre_hooks = _HookDict()
-        handle = RemovableHandle(self._pre_hooks)
-        self._pre_hooks[handle.id] = fn
+        self._pre_hooks, handle = add_hook(self._pre_hooks, fn)
         return handle
 
     def _add_tensor_hook(self, output_nr, fn):
         if self._tensor_pre_hooks is None:
             self._tensor_pre_hooks = {}
-        hooks = self._tensor_pre_hooks.setdefault(output_nr, _HookDict())
-        handle = RemovableHandle(hooks)
-        hooks[handle.id] = fn
+        self._tensor_pre_hooks[output_nr], handle = add_hook(self._tensor_pre_hooks.get(output_nr), fn)
         return handle
 
     def release(self):
