@@ -1,0 +1,98 @@
+"""Convolution: ``unfold`` (im2col, a strided view copied once) and its adjoint ``fold``, and
+``conv2d`` as one primitive: im2col plus one matmul forward, and a VJP written with fold,
+unfold and matmul, so that convolutions are differentiable to any order.
+
+Shapes follow PyTorch: inputs (N, C, H, W), weights (O, C/groups, KH, KW), unfolded columns
+(N, C*KH*KW, L) with L = OH*OW output positions.
+"""
+from .._backend import B
+from ._registry import primitive, Joint
+
+
+def out_size(size, kernel, stride, padding, dilation):
+    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def _windows(x, kernel, stride, padding, dilation):
+    """A (N, C, KH, KW, OH, OW) strided view of the zero-padded input."""
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+    if ph or pw:
+        x = B.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    n, c, h, w = x.shape
+    oh = (h - dh * (kh - 1) - 1) // sh + 1
+    ow = (w - dw * (kw - 1) - 1) // sw + 1
+    s = x.strides
+    return B.lib.stride_tricks.as_strided(
+        x, (n, c, kh, kw, oh, ow), (s[0], s[1], s[2] * dh, s[3] * dw, s[2] * sh, s[3] * sw), writeable=False)
+
+
+def _unfold_impl(x, kernel, stride, padding, dilation):
+    win = _windows(x, kernel, stride, padding, dilation)
+    n, c, kh, kw, oh, ow = win.shape
+    return win.reshape(n, c * kh * kw, oh * ow)
+
+
+def _fold_impl(cols, size, kernel, stride, padding, dilation):
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+    h, w = size
+    n = cols.shape[0]
+    c = cols.shape[1] // (kh * kw)
+    oh = out_size(h, kh, sh, ph, dh)
+    ow = out_size(w, kw, sw, pw, dw)
+    cols = cols.reshape(n, c, kh, kw, oh, ow)
+    out = B.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+    # One strided add per kernel offset: KH*KW adds of whole images, not a loop over pixels.
+    for i in range(kh):
+        for j in range(kw):
+            out[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw] += cols[:, :, i, j]
+    return out[:, :, ph:ph + h, pw:pw + w]
+
+
+unfold_ = primitive("unfold", _unfold_impl, out_dtype="keep", grad_name="Im2ColBackward0",
+                    vjp=lambda g, x_shape, kernel, stride, padding, dilation:
+                        fold_(g, size=tuple(x_shape[2:]), kernel=kernel, stride=stride, padding=padding,
+                              dilation=dilation))
+fold_ = primitive("fold", _fold_impl, out_dtype="keep", grad_name="Col2ImBackward0",
+                  vjp=lambda g, kernel, stride, padding, dilation:
+                      unfold_(g, kernel=kernel, stride=stride, padding=padding, dilation=dilation))
+
+
+def _grouped(cols, groups):
+    """(N, C*K, L) columns as (N, G, C/G*K, L)."""
+    n, ck, l = cols.shape
+    return cols.reshape(n, groups, ck // groups, l)
+
+
+def _conv2d_impl(x, w, kernel, stride, padding, dilation, groups):
+    cols = _grouped(_unfold_impl(x, kernel, stride, padding, dilation), groups)     # (N, G, CK, L)
+    o = w.shape[0]
+    wg = w.reshape(groups, o // groups, -1)                                           # (G, O/G, CK)
+    out = B.matmul(wg[None], cols)                                                    # (N, G, O/G, L)
+    n = x.shape[0]
+    oh = out_size(x.shape[2], kernel[0], stride[0], padding[0], dilation[0])
+    ow = out_size(x.shape[3], kernel[1], stride[1], padding[1], dilation[1])
+    return out.reshape(n, o, oh, ow)
+
+
+def _conv2d_vjp(g, x, w, kernel, stride, padding, dilation, groups, needs):
+    from .shape import _reshape
+    from .linalg import matmul_, _mT
+    n, o = g.shape[0], g.shape[1]
+    gg = _reshape(g, shape=(n, groups, o // groups, g.shape[2] * g.shape[3]))         # (N, G, O/G, L)
+    wg = _reshape(w, shape=(groups, o // groups, -1))                                 # (G, O/G, CK)
+    gx = gw = None
+    if needs[0]:
+        cols = matmul_(_reshape(_mT(wg), shape=(1,) + tuple(_mT(wg).shape)), gg)      # (N, G, CK, L)
+        cols = _reshape(cols, shape=(n, -1, cols.shape[-1]))
+        gx = fold_(cols, size=tuple(x.shape[2:]), kernel=kernel, stride=stride, padding=padding, dilation=dilation)
+    if needs[1]:
+        cols = unfold_(x, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
+        cols = _reshape(cols, shape=(n, groups, -1, cols.shape[-1]))                  # (N, G, CK, L)
+        from .reduction import _sum
+        gw = _sum(matmul_(gg, _mT(cols)), axis=(0,), keepdim=False)                   # (G, O/G, CK)
+        gw = _reshape(gw, shape=tuple(w.shape))
+    return gx, gw
+
+
+conv2d_ = primitive("conv2d", _conv2d_impl, inputs="x w", grad_name="ConvolutionBackward0",
+                    vjp=Joint(_conv2d_vjp))

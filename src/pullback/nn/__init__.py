@@ -1,0 +1,12 @@
+"""pullback.nn: modules, parameters, losses and initialisation, as ``torch.nn``."""
+from .parameter import Parameter, Buffer  # noqa: F401
+from .modules.module import Module  # noqa: F401
+from .modules.container import Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict  # noqa: F401
+from .modules.linear import Identity, Linear, Bilinear, Flatten, Unflatten  # noqa: F401
+from .modules.activation import (ReLU, LeakyReLU, ELU, GELU, SiLU, Tanh, Sigmoid, Softplus, Softmax,  # noqa: F401
+                                 LogSoftmax, Hardtanh)
+from .modules.loss import (CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, SmoothL1Loss, HuberLoss, BCELoss,  # noqa: F401
+                           BCEWithLogitsLoss, KLDivLoss)
+from .modules.conv import Conv1d, Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d  # noqa: F401
+from .modules.normalization import LayerNorm, BatchNorm1d, BatchNorm2d, Dropout, Embedding  # noqa: F401
+from . import functional, init, utils  # noqa: F401

@@ -1,0 +1,531 @@
+"""pullback.nn.functional: activations, losses, linear and convolution layers as functions.
+
+Built from the primitive table: activations with their own primitives where that is faster or
+more stable (leaky_relu, elu, softplus, log_softmax), the rest as short compositions whose
+gradients (of any order) follow from their parts.
+"""
+import math
+
+from .._backend import B
+from .. import _dtype as D
+from .._tensor import Tensor
+from .._ops import functions as F
+from .._ops import shape as S
+from .._ops import elementwise as E
+from .._ops import nn as N
+from .._ops import conv as C
+from .._ops.indexing import take_along, getitem
+from .._ops._rules import wrap_dim
+from ..autograd import grad_mode
+
+
+def _check(input, fn):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+
+
+# ------------------------------------------------------------------ activations
+relu = F.relu
+sigmoid = F.sigmoid
+tanh = F.tanh
+softmax = F.softmax
+log_softmax = F.log_softmax
+softplus = F.softplus
+
+
+def relu_(input):
+    """In-place ``relu``."""
+    return input.relu_()
+
+
+def relu6(input, inplace=False):
+    """``min(max(x, 0), 6)``."""
+    return hardtanh(input, 0.0, 6.0)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """``x`` where ``x > 0``, ``negative_slope * x`` elsewhere."""
+    _check(input, "leaky_relu")
+    return N.leaky_relu_.bind((input,), {"slope": negative_slope})
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """``x`` where ``x > 0``, ``alpha * (exp(x) - 1)`` elsewhere."""
+    _check(input, "elu")
+    return N.elu_.bind((input,), {"alpha": alpha})
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """``x`` clamped to ``[min_val, max_val]``."""
+    _check(input, "hardtanh")
+    return N.hardtanh_.bind((input,), {"lo": min_val, "hi": max_val})
+
+
+def gelu(input, approximate="none"):
+    """Gaussian error linear unit: ``x * Phi(x)`` (``approximate='tanh'`` for the tanh form)."""
+    _check(input, "gelu")
+    if approximate == "tanh":
+        inner = (input + input * input * input * 0.044715) * math.sqrt(2.0 / math.pi)
+        return input * 0.5 * (F.tanh(inner) + 1.0)
+    if approximate != "none":
+        raise RuntimeError(f"approximate argument must be either none or tanh, got {approximate!r}")
+    return input * 0.5 * (F.erf(input * (1.0 / math.sqrt(2.0))) + 1.0)
+
+
+def silu(input, inplace=False):
+    """``x * sigmoid(x)``."""
+    _check(input, "silu")
+    return input * F.sigmoid(input)
+
+
+def mish(input, inplace=False):
+    """``x * tanh(softplus(x))``."""
+    return input * F.tanh(F.softplus(input))
+
+
+def logsigmoid(input):
+    """``log(sigmoid(x))``, stable: ``-softplus(-x)``."""
+    return -F.softplus(-input)
+
+
+def softmin(input, dim=None, dtype=None):
+    """``softmax(-input, dim)``."""
+    return F.softmax(-input, dim, dtype)
+
+
+# ------------------------------------------------------------------- layers
+def linear(input, weight, bias=None):
+    """``input @ weight.T + bias``.
+
+    Args:
+        input (Tensor): ``(*, in_features)``.
+        weight (Tensor): ``(out_features, in_features)``.
+        bias (Tensor, optional): ``(out_features,)``.
+    """
+    _check(input, "linear")
+    if input.shape[-1] != weight.shape[-1]:
+        rows = 1
+        for s in input.shape[:-1]:
+            rows *= s
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} and "
+                           f"{weight.shape[1]}x{weight.shape[0]})")
+    out = F.matmul(input, S.t(weight)) if weight.ndim == 2 else F.matmul(input, weight)
+    return out if bias is None else out + bias
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """``out[..., k] = input1 @ weight[k] @ input2 + bias[k]``."""
+    out = F.einsum("...i,kij,...j->...k", input1, weight, input2)
+    return out if bias is None else out + bias
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Zeroes each element with probability ``p`` (scaling the rest by ``1/(1-p)``) in training."""
+    if p < 0 or p > 1:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0:
+        return input
+    if p == 1:
+        return input * 0
+    from .._creation import _generator
+    keep = (_generator[0].random(tuple(input.shape)) >= p).astype(input.dtype.np) / (1 - p)
+    return input * Tensor._make(keep)
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+              sparse=False):
+    """Rows of ``weight`` selected by the integer Tensor ``input``; ``padding_idx`` rows get no
+    gradient."""
+    if not isinstance(input, Tensor) or input.dtype.is_floating_point:
+        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following scalar types: "
+                           "Long, Int; but got a floating point tensor instead (while checking arguments for embedding)")
+    idx = input._data
+    out = getitem(weight, index=(idx,), basic=False, name="EmbeddingBackward0")
+    if padding_idx is not None:
+        mask = (idx != (padding_idx % weight.shape[0]))[..., None]
+        out = E.where(Tensor._make(mask), out, out.detach())
+    return out
+
+
+def one_hot(tensor, num_classes=-1):
+    """Integer class indices as one-hot int64 vectors."""
+    if tensor.dtype is not D.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    n = int(tensor.max().item()) + 1 if num_classes == -1 else num_classes
+    idx = tensor._data
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    return Tensor._make(B.eye(n, dtype=B.int64)[idx])
+
+
+def pad(input, pad, mode="constant", value=None):
+    """Pads the last ``len(pad) // 2`` dims: ``pad = (left, right, top, bottom, ...)``, last dim
+    first. Only ``mode='constant'`` (with ``value``, default 0)."""
+    if mode != "constant":
+        raise ValueError(f"pad: pullback supports mode='constant' only, got mode={mode!r}")
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    widths = [(0, 0)] * input.ndim
+    for i in range(len(pad) // 2):
+        widths[input.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    return N.pad_.bind((input,), {"widths": tuple(widths), "value": 0.0 if value is None else value})
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12):
+    """``input / max(||input||_p over dim, eps)``."""
+    n = F.norm(input, p, dim, keepdim=True)
+    return input / F.clamp(n, min=eps)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """``x1 . x2 / max(||x1|| ||x2||, eps)`` along ``dim``."""
+    dot = (x1 * x2).sum(dim)
+    n1 = F.norm(x1, 2, dim)
+    n2 = F.norm(x2, 2, dim)
+    return dot / F.clamp(n1 * n2, min=eps)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """``||x1 - x2 + eps||_p`` along the last dim."""
+    return F.norm(x1 - x2 + eps, p, -1, keepdim=keepdim)
+
+
+# ---------------------------------------------------------------- convolution
+def _pair(v, n=2):
+    return tuple(v) if isinstance(v, (tuple, list)) else (v,) * n
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """Extracts sliding local blocks: ``(N, C, H, W) -> (N, C*KH*KW, L)`` (im2col)."""
+    return C.unfold_(input, kernel=_pair(kernel_size), stride=_pair(stride), padding=_pair(padding),
+                     dilation=_pair(dilation))
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """The adjoint of ``unfold``: sums blocks ``(N, C*KH*KW, L)`` back into ``(N, C, H, W)``."""
+    return C.fold_(input, size=_pair(output_size), kernel=_pair(kernel_size), stride=_pair(stride),
+                   padding=_pair(padding), dilation=_pair(dilation))
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution (cross-correlation) of ``(N, C, H, W)`` with ``(O, C/groups, KH, KW)``.
+
+    ``padding`` may be an int, a pair, ``'valid'`` or ``'same'`` (stride 1).
+    """
+    _check(input, "conv2d")
+    unbatched = input.ndim == 3
+    if unbatched:
+        input = S.unsqueeze(input, 0)
+    if input.ndim != 4:
+        raise RuntimeError(f"Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: "
+                           f"{list(input.shape)}")
+    kernel = tuple(weight.shape[2:])
+    dilation = _pair(dilation)
+    if padding == "valid":
+        padding = (0, 0)
+    elif padding == "same":
+        padding = tuple(d * (k - 1) // 2 for k, d in zip(kernel, dilation))
+    padding, stride = _pair(padding), _pair(stride)
+    if input.shape[1] != weight.shape[1] * groups:
+        raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, expected input"
+                           f"{list(input.shape)} to have {weight.shape[1] * groups} channels, but got "
+                           f"{input.shape[1]} channels instead")
+    out = C.conv2d_.bind((input, weight), {"kernel": kernel, "stride": stride, "padding": padding,
+                                           "dilation": dilation, "groups": groups})
+    if bias is not None:
+        out = out + S.reshape(bias, 1, -1, 1, 1)
+    return S.squeeze(out, 0) if unbatched else out
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution of ``(N, C, L)`` with ``(O, C/groups, K)`` (a conv2d of height 1)."""
+    _check(input, "conv1d")
+    unbatched = input.ndim == 2
+    if unbatched:
+        input = S.unsqueeze(input, 0)
+    if padding == "same":
+        padding = _pair(dilation, 1)[0] * (weight.shape[-1] - 1) // 2
+    elif padding == "valid":
+        padding = 0
+    first = lambda v: v[0] if isinstance(v, (tuple, list)) else v  # noqa: E731
+    out = conv2d(S.unsqueeze(input, 2), S.unsqueeze(weight, 2), bias, (1, first(stride)), (0, first(padding)),
+                 (1, first(dilation)), groups)
+    out = S.squeeze(out, 2)
+    return S.squeeze(out, 0) if unbatched else out
+
+
+def _pool_windows(input, kernel_size, stride, padding, fill):
+    kernel = _pair(kernel_size)
+    stride = _pair(stride if stride is not None else kernel_size)
+    padding = _pair(padding)
+    n, c, h, w = input.shape
+    if padding != (0, 0):
+        input = pad(input, (padding[1], padding[1], padding[0], padding[0]), value=fill)
+    cols = unfold(S.reshape(input, n * c, 1, input.shape[2], input.shape[3]), kernel, 1, 0, stride)
+    oh = C.out_size(h, kernel[0], stride[0], padding[0], 1)
+    ow = C.out_size(w, kernel[1], stride[1], padding[1], 1)
+    return cols, (n, c, oh, ow)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """The maximum over each ``kernel_size`` window (padding counts as -inf)."""
+    if ceil_mode or dilation != 1 or return_indices:
+        raise ValueError("max_pool2d: pullback does not support ceil_mode, dilation or return_indices yet")
+    unbatched = input.ndim == 3
+    if unbatched:
+        input = S.unsqueeze(input, 0)
+    cols, shape = _pool_windows(input, kernel_size, stride, padding, -math.inf)
+    out = S.reshape(F.amax(cols, 1), *shape)
+    return S.squeeze(out, 0) if unbatched else out
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """The mean over each ``kernel_size`` window (zero padding counted, as PyTorch's default)."""
+    if ceil_mode or not count_include_pad or divisor_override is not None:
+        raise ValueError("avg_pool2d: pullback does not support ceil_mode, count_include_pad=False or divisor_override "
+                         "yet")
+    unbatched = input.ndim == 3
+    if unbatched:
+        input = S.unsqueeze(input, 0)
+    cols, shape = _pool_windows(input, kernel_size, stride, padding, 0.0)
+    out = S.reshape(F.mean(cols, 1), *shape)
+    return S.squeeze(out, 0) if unbatched else out
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Averages into a fixed ``output_size``; cell i covers ``[floor(i*H/oh), ceil((i+1)*H/oh))``."""
+    oh, ow = _pair(output_size)
+    h, w = input.shape[-2:]
+    oh = h if oh is None else oh
+    ow = w if ow is None else ow
+    if h % oh == 0 and w % ow == 0:
+        kh, kw = h // oh, w // ow
+        x = input if input.ndim == 4 else S.unsqueeze(input, 0)
+        out = avg_pool2d(x, (kh, kw), (kh, kw))
+        return out if input.ndim == 4 else S.squeeze(out, 0)
+    rows = []
+    for i in range(oh):
+        h0, h1 = (i * h) // oh, -((-(i + 1) * h) // oh)
+        cells = []
+        for j in range(ow):
+            w0, w1 = (j * w) // ow, -((-(j + 1) * w) // ow)
+            cells.append(F.mean(input[..., h0:h1, w0:w1], (-2, -1)))
+        rows.append(S.stack(cells, -1))
+    return S.stack(rows, -2)
+
+
+# ----------------------------------------------------------------- normalization
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalizes over the last ``len(normalized_shape)`` dims, then scales and shifts."""
+    dims = tuple(range(input.ndim - len(tuple(normalized_shape)), input.ndim))
+    mean = F.mean(input, dims, keepdim=True)
+    centered = input - mean
+    var = F.mean(centered * centered, dims, keepdim=True)
+    out = centered * F.rsqrt(var + eps)
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
+               eps=1e-5):
+    """Normalizes each channel (dim 1) by batch statistics in training (updating the running
+    ones in place) or by the running statistics in evaluation."""
+    dims = (0,) + tuple(range(2, input.ndim))
+    shape = (1, -1) + (1,) * (input.ndim - 2)
+    if training:
+        n = input.numel() // input.shape[1]
+        if n <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size {list(input.shape)}")
+        mean = F.mean(input, dims, keepdim=True)
+        centered = input - mean
+        var = F.mean(centered * centered, dims, keepdim=True)
+        if running_mean is not None:
+            with grad_mode.no_grad():
+                running_mean.mul_(1 - momentum).add_(S.reshape(mean.detach(), -1) * momentum)
+                running_var.mul_(1 - momentum).add_(S.reshape(var.detach(), -1) * (momentum * n / (n - 1)))
+    else:
+        mean = S.reshape(running_mean, *shape)
+        var = S.reshape(running_var, *shape)
+        centered = input - mean
+    out = centered * F.rsqrt(var + eps)
+    if weight is not None:
+        out = out * S.reshape(weight, *shape)
+    if bias is not None:
+        out = out + S.reshape(bias, *shape)
+    return out
+
+
+# -------------------------------------------------------------------- losses
+def _reduce(loss, reduction):
+    if reduction == "mean":
+        return F.mean(loss)
+    if reduction == "sum":
+        return F.sum(loss)
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _check_same_size(input, target, fn):
+    if tuple(input.shape) != tuple(target.shape):
+        import warnings
+        warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
+                      "This will likely lead to incorrect results due to broadcasting. Please ensure they have "
+                      "the same size.", UserWarning, stacklevel=3)
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+    """Negative log likelihood of class indices ``target`` under log-probabilities ``input``
+    (``(N, C)`` or ``(N, C, d1, ...)``)."""
+    _check(input, "nll_loss")
+    if target.dtype.is_floating_point:
+        raise RuntimeError("expected scalar type Long but found Float")
+    unbatched = input.ndim == 1
+    if unbatched:
+        input, target = S.unsqueeze(input, 0), S.unsqueeze(target, 0)
+    c = input.shape[1]
+    t = target._data
+    if input.shape[0] != t.shape[0]:
+        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size ({t.shape[0]}).")
+    valid = t != ignore_index
+    safe = B.where(valid, t, 0)
+    if safe.size and (safe.min() < 0 or safe.max() >= c):
+        bad = int(safe.max() if safe.max() >= c else safe.min())
+        raise IndexError(f"Target {bad} is out of bounds.")
+    w = B.ones(c, dtype=input.dtype.np) if weight is None else weight._data.astype(input.dtype.np)
+    wt = B.where(valid, w[safe], 0).astype(input.dtype.np)
+    total = float(wt.sum())
+    out = N.nll_loss_.bind((input,), {"target": safe, "weights": wt, "reduction": reduction,
+                                      "total_weight": total})
+    return S.squeeze(out, 0) if unbatched and reduction == "none" else out
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                  label_smoothing=0.0):
+    """Cross entropy between logits ``input`` (``(N, C)`` or ``(N, C, d1, ...)``) and ``target``:
+    class indices, or class probabilities of ``input``'s shape.
+
+    Args:
+        weight (Tensor, optional): a weight per class.
+        ignore_index (int): a target value that contributes nothing (class indices only).
+        reduction (str): ``'mean'``, ``'sum'`` or ``'none'``.
+        label_smoothing (float): mixes the target with the uniform distribution.
+
+    Example::
+
+        >>> logits = pullback.randn(4, 3, requires_grad=True)
+        >>> loss = pullback.nn.functional.cross_entropy(logits, pullback.tensor([0, 2, 1, 0]))
+    """
+    _check(input, "cross_entropy")
+    class_dim = 0 if input.ndim == 1 else 1
+    logp = F.log_softmax(input, class_dim)
+    c = input.shape[class_dim]
+    if target.dtype.is_floating_point:
+        if tuple(target.shape) != tuple(input.shape):
+            raise RuntimeError(f"Expected target size {list(input.shape)}, got {list(target.shape)}")
+        if label_smoothing > 0:
+            target = target * (1 - label_smoothing) + label_smoothing / c
+        terms = logp * target
+        if weight is not None:
+            terms = terms * S.reshape(weight, *((-1,) + (1,) * (input.ndim - 2))) if class_dim else terms * weight
+        loss = -F.sum(terms, class_dim)
+        if reduction == "mean":
+            return F.sum(loss) / (loss.numel() if loss.ndim else 1)
+        return _reduce(loss, reduction)
+    nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
+    if label_smoothing <= 0:
+        return nll
+    t = target._data if input.ndim > 1 else target._data[None]
+    lp = logp if input.ndim > 1 else S.unsqueeze(logp, 0)
+    valid = t != ignore_index
+    if weight is not None:
+        shape = (1, -1) + (1,) * (lp.ndim - 2)
+        smooth = -F.sum(lp * S.reshape(weight, *shape), 1)
+    else:
+        smooth = -F.sum(lp, 1)
+    smooth = smooth * Tensor._make(valid.astype(input.dtype.np))
+    if reduction == "mean":
+        if weight is not None:
+            denom = float(B.where(valid, weight._data[B.where(valid, t, 0)], 0).sum())
+        else:
+            denom = float(valid.sum())
+        smooth = F.sum(smooth) / denom
+    else:
+        smooth = _reduce(smooth if input.ndim > 1 else S.squeeze(smooth, 0), reduction)
+    return nll * (1 - label_smoothing) + smooth * (label_smoothing / c)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """Mean squared error."""
+    _check_same_size(input, target, "mse_loss")
+    d = input - target
+    return _reduce(d * d, reduction)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """Mean absolute error."""
+    _check_same_size(input, target, "l1_loss")
+    return _reduce(F.abs(input - target), reduction)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """``0.5 d^2 / beta`` where ``|d| < beta``, ``|d| - 0.5 beta`` elsewhere."""
+    d = F.abs(input - target)
+    if beta == 0:
+        return _reduce(d, reduction)
+    return _reduce(E.where_(d < beta, d * d * (0.5 / beta), d - 0.5 * beta), reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0):
+    """``0.5 d^2`` where ``|d| < delta``, ``delta (|d| - 0.5 delta)`` elsewhere."""
+    d = F.abs(input - target)
+    return _reduce(E.where_(d < delta, d * d * 0.5, (d - 0.5 * delta) * delta), reduction)
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """``-(y log p + (1 - y) log(1 - p))`` with the logs clamped at -100, as PyTorch does."""
+    if tuple(input.shape) != tuple(target.shape):
+        raise ValueError(f"Using a target size ({target.shape}) that is different to the input size "
+                         f"({input.shape}) is deprecated. Please ensure they have the same size.")
+    loss = -(target * F.clamp(F.log(input), min=-100) + (1 - target) * F.clamp(F.log(1 - input), min=-100))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
+                                     pos_weight=None):
+    """``binary_cross_entropy(sigmoid(input), target)`` computed stably from the logits."""
+    if tuple(input.shape) != tuple(target.shape):
+        raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
+    log_sigmoid_neg = F.softplus(input)          # -log(1 - sigmoid(x)) = log(1 + e^x)
+    if pos_weight is None:
+        loss = log_sigmoid_neg - target * input
+    else:
+        log_weight = (pos_weight - 1) * target + 1
+        loss = (1 - target) * input + log_weight * F.softplus(-input)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """KL divergence with ``input`` log-probabilities: ``target * (log target - input)``.
+    ``reduction='batchmean'`` divides the sum by the batch size (the mathematical KL)."""
+    if log_target:
+        loss = F.exp(target) * (target - input)
+    else:
+        safe = E.where_(target > 0, target, 1.0)
+        loss = E.where_(target > 0, target * (F.log(safe) - input), -input * 0)
+    if reduction == "batchmean":
+        return F.sum(loss) / (input.shape[0] if input.ndim else 1)
+    return _reduce(loss, reduction)
+
+
+def soft_margin_loss(input, target, reduction="mean"):
+    """``log(1 + exp(-y x))``."""
+    return _reduce(F.softplus(-target * input), reduction)

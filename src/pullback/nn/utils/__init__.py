@@ -1,0 +1,64 @@
+"""``nn.utils``: gradient clipping and parameters as one vector."""
+import math
+
+from ..._backend import B
+from ..._tensor import Tensor
+from ...autograd import grad_mode
+from ..._ops import shape as S
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]
+
+
+def _as_list(parameters):
+    if isinstance(parameters, Tensor):
+        return [parameters]
+    return list(parameters)
+
+
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+    """Scales the gradients in place so that their joint ``norm_type``-norm is at most
+    ``max_norm``; returns the total norm before clipping (a Tensor)."""
+    grads = [p.grad for p in _as_list(parameters) if p.grad is not None]
+    norm_type = float(norm_type)
+    if not grads:
+        return Tensor._make(B.asarray(0.0, dtype=B.float32))
+    arrays = [g._data for g in grads]
+    if norm_type == math.inf:
+        total = max(float(B.abs(a).max()) if a.size else 0.0 for a in arrays)
+    else:
+        total = float(sum(float((B.abs(a.astype(B.float64)) ** norm_type).sum()) for a in arrays) ** (1.0 / norm_type))
+    if error_if_nonfinite and not math.isfinite(total):
+        raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, "
+                           "so it cannot be clipped. To disable this error and scale the gradients by the "
+                           "non-finite norm anyway, set `error_if_nonfinite=False`")
+    coef = max_norm / (total + 1e-6)
+    if coef < 1:
+        with grad_mode.no_grad():
+            for g in grads:
+                g.mul_(coef)
+    return Tensor._make(B.asarray(total, dtype=grads[0]._data.dtype))
+
+
+def clip_grad_value_(parameters, clip_value, foreach=None):
+    """Clamps every gradient element into ``[-clip_value, clip_value]`` in place."""
+    with grad_mode.no_grad():
+        for p in _as_list(parameters):
+            if p.grad is not None:
+                p.grad.clamp_(-clip_value, clip_value)
+
+
+def parameters_to_vector(parameters):
+    """All parameters flattened and concatenated into one vector (differentiable)."""
+    return S.cat([S.reshape(p, -1) for p in parameters])
+
+
+def vector_to_parameters(vec, parameters):
+    """Copies consecutive slices of ``vec`` into the parameters, in place."""
+    if not isinstance(vec, Tensor):
+        raise TypeError(f"expected torch.Tensor, but got: {type(vec).__name__}")
+    offset = 0
+    with grad_mode.no_grad():
+        for p in parameters:
+            n = p.numel()
+            p.copy_(S.reshape(vec[offset:offset + n], *p.shape))
+            offset += n

@@ -1,0 +1,6 @@
+"""pullback.optim: optimizers and learning-rate schedulers, as ``torch.optim``."""
+from .optimizer import Optimizer  # noqa: F401
+from .sgd import SGD  # noqa: F401
+from .adam import Adam, AdamW  # noqa: F401
+from .rmsprop import RMSprop, Adagrad  # noqa: F401
+from . import lr_scheduler  # noqa: F401
