@@ -3,6 +3,8 @@
 Both are primitives (not compositions of exp and sum) because the stable forward subtracts the
 max, and their VJPs have short closed forms that are themselves written in pullback ops.
 """
+import math
+
 from .._backend import B
 from ._registry import primitive
 from .reduction import _sum
@@ -31,12 +33,22 @@ def _where_positive(x, a, b):
     return where(x > 0, a, b)
 
 
+def _leaky_relu_vjp(g, x, slope):
+    from .elementwise import interval_mask
+    return g * (interval_mask(x, lo=0.0, hi=math.inf) * (1 - slope) + slope)
+
+
 leaky_relu_ = primitive("leaky_relu", lambda x, slope: B.where(x > 0, x, x * slope), out_dtype="float",
-                        vjp=lambda g, x, slope: _where_positive(x, g, g * slope))
+                        vjp=_leaky_relu_vjp)
 elu_ = primitive("elu", lambda x, alpha: B.where(x > 0, x, alpha * B.expm1(B.minimum(x, 0))), out_dtype="float",
                  vjp=lambda g, x, ans, alpha: _where_positive(x, g, g * (ans + alpha)))
 hardtanh_ = primitive("hardtanh", lambda x, lo, hi: B.clip(x, lo, hi), out_dtype="float",
-                      vjp=lambda g, x, lo, hi: g * ((x > lo) * (x < hi)))
+                      vjp=lambda g, x, lo, hi: g * _interval(x, lo, hi))
+
+
+def _interval(x, lo, hi):
+    from .elementwise import interval_mask
+    return interval_mask(x, lo=lo, hi=hi)
 
 
 def _pad_impl(x, widths, value):

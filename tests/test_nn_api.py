@@ -1,0 +1,278 @@
+"""Module behaviour: registration, traversal, state dicts, modes, hooks, printing, init, utils."""
+import math
+
+import numpy as np
+import pytest
+
+import pullback
+import pullback.nn as nn
+import pullback.nn.functional as F
+
+try:
+    import torch
+except ImportError:
+    torch = None
+needs_torch = pytest.mark.skipif(torch is None, reason="torch is not installed")
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(3, 4)
+        self.act = nn.ReLU()
+        self.blocks = nn.ModuleList([nn.Linear(4, 4), nn.Linear(4, 4)])
+        self.scale = nn.Parameter(pullback.ones(1))
+        self.register_buffer("steps", pullback.zeros(1))
+        self.register_buffer("cache", pullback.zeros(2), persistent=False)
+
+    def forward(self, x):
+        h = self.act(self.fc1(x))
+        for block in self.blocks:
+            h = block(h)
+        return h * self.scale
+
+
+def test_registration_and_traversal():
+    net = Net()
+    names = [n for n, _ in net.named_parameters()]
+    assert names == ["scale", "fc1.weight", "fc1.bias", "blocks.0.weight", "blocks.0.bias", "blocks.1.weight",
+                     "blocks.1.bias"]
+    assert len(list(net.parameters(recurse=False))) == 1
+    assert [n for n, _ in net.named_buffers()] == ["steps", "cache"]
+    assert [n for n, _ in net.named_children()] == ["fc1", "act", "blocks"]
+    assert [n for n, _ in net.named_modules()] == ["", "fc1", "act", "blocks", "blocks.0", "blocks.1"]
+    assert net.get_submodule("blocks.1") is net.blocks[1]
+    assert list(net.state_dict()) == ["scale", "steps", "fc1.weight", "fc1.bias", "blocks.0.weight",
+                                      "blocks.0.bias", "blocks.1.weight", "blocks.1.bias"]
+    shared = nn.Linear(2, 2)
+    seq = nn.Sequential(shared, shared)
+    assert len(list(seq.parameters())) == 2
+    with pytest.raises(AttributeError, match="'Net' object has no attribute 'nope'"):
+        net.nope
+    with pytest.raises(TypeError, match="cannot assign 'int' as parameter 'scale'"):
+        net.scale = 3
+
+
+@needs_torch
+def test_state_dict_order_matches_torch():
+    class TorchNet(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1 = torch.nn.Linear(3, 4)
+            self.act = torch.nn.ReLU()
+            self.blocks = torch.nn.ModuleList([torch.nn.Linear(4, 4), torch.nn.Linear(4, 4)])
+            self.scale = torch.nn.Parameter(torch.ones(1))
+            self.register_buffer("steps", torch.zeros(1))
+            self.register_buffer("cache", torch.zeros(2), persistent=False)
+    assert list(Net().state_dict()) == list(TorchNet().state_dict())
+    assert [n for n, _ in Net().named_parameters()] == [n for n, _ in TorchNet().named_parameters()]
+
+
+def test_load_state_dict_errors_and_round_trip():
+    a, b = Net(), Net()
+    b.load_state_dict(a.state_dict())
+    x = pullback.randn(2, 3)
+    assert np.allclose(a(x).detach().numpy(), b(x).detach().numpy())
+    lin = nn.Linear(2, 3)
+    with pytest.raises(RuntimeError) as info:
+        lin.load_state_dict({"weight": pullback.zeros(3, 2), "foo": pullback.zeros(1)})
+    assert str(info.value) == ('Error(s) in loading state_dict for Linear:\n\tMissing key(s) in state_dict: "bias". '
+                               '\n\tUnexpected key(s) in state_dict: "foo". ')
+    with pytest.raises(RuntimeError) as info:
+        lin.load_state_dict({"weight": pullback.zeros(3, 3), "bias": pullback.zeros(3)})
+    assert str(info.value) == ("Error(s) in loading state_dict for Linear:\n\tsize mismatch for weight: copying a "
+                               "param with shape pullback.Size([3, 3]) from checkpoint, the shape in current model "
+                               "is pullback.Size([3, 2]).")
+    result = lin.load_state_dict({"weight": pullback.zeros(3, 2), "foo": pullback.zeros(1)}, strict=False)
+    assert result.missing_keys == ["bias"] and result.unexpected_keys == ["foo"]
+    assert lin.weight.abs().sum().item() == 0
+
+
+def test_train_eval_zero_grad_apply_to():
+    net = Net()
+    assert net.training and net.fc1.training
+    net.eval()
+    assert not net.training and not net.blocks[0].training
+    net.train()
+    net(pullback.randn(2, 3)).sum().backward()
+    assert net.fc1.weight.grad is not None
+    net.zero_grad()
+    assert net.fc1.weight.grad is None
+    seen = []
+    net.apply(lambda m: seen.append(type(m).__name__))
+    assert seen[-1] == "Net" and seen[0] == "Linear"
+    net.double()
+    assert net.fc1.weight.dtype is pullback.float64 and isinstance(net.fc1.weight, nn.Parameter)
+    assert net(pullback.randn(2, 3, dtype=pullback.float64)).dtype is pullback.float64
+    net.requires_grad_(False)
+    assert not any(p.requires_grad for p in net.parameters())
+
+
+def test_forward_hooks_and_pre_hooks():
+    model = nn.Sequential(nn.Linear(10, 64), nn.ReLU(), nn.Linear(64, 10))
+    activations = []
+    handle = model[1].register_forward_hook(lambda module, inp, out: activations.append(out))
+    model(pullback.randn(32, 10))
+    assert activations[0].shape == (32, 64)
+    handle.remove()
+    model(pullback.randn(32, 10))
+    assert len(activations) == 1
+    model[2].register_forward_hook(lambda module, inp, out: out * 0)
+    assert model(pullback.randn(2, 10)).abs().sum().item() == 0
+    lin = nn.Linear(2, 2)
+    lin.register_forward_pre_hook(lambda module, args: (args[0] * 0,))
+    assert np.allclose(lin(pullback.ones(1, 2)).detach().numpy(), lin.bias.detach().numpy())
+    calls = []
+    lin.register_forward_hook(lambda m, args, kwargs, out: calls.append(sorted(kwargs)), with_kwargs=True)
+    lin(pullback.ones(1, 2))
+    assert calls == [[]]
+
+
+def test_full_backward_hooks():
+    lin = nn.Linear(3, 2)
+    seen = {}
+
+    def hook(module, grad_input, grad_output):
+        seen["in"] = [g.shape for g in grad_input]
+        seen["out"] = [g.shape for g in grad_output]
+        return (grad_input[0] * 0,)
+
+    def pre_hook(module, grad_output):
+        seen["pre"] = grad_output[0].tolist()
+        return (grad_output[0] * 2,)
+
+    lin.register_full_backward_hook(hook)
+    lin.register_full_backward_pre_hook(pre_hook)
+    x = pullback.randn(4, 3, requires_grad=True)
+    lin(x).sum().backward()
+    assert seen["in"] == [(4, 3)] and seen["out"] == [(4, 2)]
+    assert seen["pre"] == [[1.0, 1.0]] * 4
+    assert x.grad.abs().sum().item() == 0
+    assert np.allclose(lin.bias.grad.numpy(), [8.0, 8.0])  # the pre-hook doubled grad_output
+
+
+def test_module_repr_examples():
+    model = nn.Sequential(nn.Linear(10, 64), nn.ReLU(), nn.Linear(64, 10))
+    assert repr(model) == ("Sequential(\n  (0): Linear(in_features=10, out_features=64, bias=True)\n  (1): ReLU()\n"
+                           "  (2): Linear(in_features=64, out_features=10, bias=True)\n)")
+    assert repr(nn.Parameter(pullback.zeros(2))) == "Parameter containing:\ntensor([0., 0.], requires_grad=True)"
+    assert repr(nn.ModuleList([nn.ReLU(), nn.ReLU()])) == "ModuleList(\n  (0-1): 2 x ReLU()\n)"
+
+
+@needs_torch
+def test_module_reprs_match_torch():
+    makers = [lambda m: m.Sequential(m.Linear(2, 2), m.Sequential(m.ReLU(), m.Linear(2, 1, bias=False))),
+              lambda m: m.ModuleList([m.Linear(2, 2), m.Linear(2, 2), m.ReLU()]),
+              lambda m: m.ModuleDict({"a": m.ReLU(), "b": m.Linear(1, 1)}),
+              lambda m: m.Embedding(10, 3, padding_idx=0), lambda m: m.Dropout(0.2), lambda m: m.ELU(),
+              lambda m: m.Softmax(dim=1), lambda m: m.BatchNorm2d(4, momentum=0.2), lambda m: m.CrossEntropyLoss(),
+              lambda m: m.Conv1d(2, 3, 3, stride=2, bias=False), lambda m: m.AvgPool2d(2),
+              lambda m: m.MaxPool2d(3, 1), lambda m: m.Flatten(), lambda m: m.Unflatten(1, (2, 2)),
+              lambda m: m.LeakyReLU(0.2), lambda m: m.GELU("tanh"), lambda m: m.Bilinear(2, 3, 4)]
+    for make in makers:
+        assert repr(make(nn)) == repr(make(torch.nn))
+
+
+def test_linear_init_bounds():
+    pullback.manual_seed(0)
+    lin = nn.Linear(100, 50)
+    bound = 1 / math.sqrt(100)  # kaiming_uniform with a=sqrt(5) gives the same bound as the bias
+    assert lin.weight.abs().max().item() <= bound and lin.weight.abs().max().item() > 0.9 * bound
+    assert lin.bias.abs().max().item() <= bound
+    w = pullback.empty(200, 300)
+    nn.init.xavier_uniform_(w)
+    assert w.abs().max().item() <= math.sqrt(6 / 500)
+    nn.init.kaiming_normal_(w, nonlinearity="relu")
+    assert abs(w.std().item() - math.sqrt(2 / 300)) < 0.005
+    nn.init.orthogonal_(w)
+    q = w.detach().numpy()
+    assert np.allclose(q @ q.T, np.eye(200), atol=1e-5)
+    nn.init.trunc_normal_(w, std=1.0, a=-0.5, b=0.5)
+    assert w.abs().max().item() <= 0.5
+    nn.init.eye_(w)
+    assert w.sum().item() == 200
+    assert nn.init.calculate_gain("leaky_relu", 0.2) == pytest.approx(math.sqrt(2 / 1.04))
+
+
+def test_batchnorm_running_stats_and_eval():
+    bn = nn.BatchNorm1d(3)
+    x = pullback.randn(50, 3) * 2 + 1
+    bn(x)
+    assert np.allclose(bn.running_mean.numpy(), 0.1 * x.mean(0).numpy(), atol=1e-6)
+    assert bn.num_batches_tracked.item() == 1
+    bn.eval()
+    y = bn(x)
+    expected = (x.numpy() - bn.running_mean.numpy()) / np.sqrt(bn.running_var.numpy() + 1e-5)
+    assert np.allclose(y.detach().numpy(), expected, atol=1e-5)
+
+
+def test_dropout_train_and_eval():
+    pullback.manual_seed(0)
+    d = nn.Dropout(0.25)
+    y = d(pullback.ones(1000))
+    zeros = (y == 0).sum().item()
+    assert 180 < zeros < 320 and np.allclose(y.numpy()[y.numpy() != 0], 1 / 0.75)
+    d.eval()
+    assert d(pullback.ones(5)).tolist() == [1.0] * 5
+
+
+def test_embedding_padding_idx_gets_no_gradient():
+    emb = nn.Embedding(5, 2, padding_idx=0)
+    assert emb.weight[0].abs().sum().item() == 0
+    emb(pullback.tensor([0, 1, 1])).sum().backward()
+    assert emb.weight.grad[0].tolist() == [0.0, 0.0] and emb.weight.grad[1].tolist() == [2.0, 2.0]
+
+
+def test_functional_helpers():
+    assert F.one_hot(pullback.tensor([0, 2]), 3).tolist() == [[1, 0, 0], [0, 0, 1]]
+    x = pullback.tensor([[3.0, 4.0]])
+    assert np.allclose(F.normalize(x).numpy(), [[0.6, 0.8]])
+    assert F.cosine_similarity(x, x).item() == pytest.approx(1.0)
+    assert F.pad(pullback.ones(1, 2), (1, 2)).tolist() == [[0.0, 1.0, 1.0, 0.0, 0.0]]
+    with pytest.raises(ValueError, match="constant"):
+        F.pad(pullback.ones(1, 2), (1, 1), mode="reflect")
+
+
+def test_utils():
+    a = nn.Parameter(pullback.tensor([3.0, 0.0]))
+    b = nn.Parameter(pullback.tensor([4.0]))
+    a.grad, b.grad = pullback.tensor([3.0, 0.0]), pullback.tensor([4.0])
+    total = nn.utils.clip_grad_norm_([a, b], 1.0)
+    assert total.item() == pytest.approx(5.0)
+    assert math.sqrt(a.grad.pow(2).sum().item() + b.grad.pow(2).sum().item()) == pytest.approx(1.0, rel=1e-5)
+    nn.utils.clip_grad_value_([a, b], 0.1)
+    assert a.grad.max().item() == pytest.approx(0.1)
+    vec = nn.utils.parameters_to_vector([a, b])
+    assert vec.tolist() == [3.0, 0.0, 4.0]
+    nn.utils.vector_to_parameters(pullback.tensor([1.0, 2.0, 3.0]), [a, b])
+    assert a.tolist() == [1.0, 2.0] and b.tolist() == [3.0]
+
+
+def test_gradient_penalty_leaves_unreached_parameter_grad_none():
+    pullback.manual_seed(0)
+    critic = nn.Sequential(nn.Flatten(), nn.Linear(12, 8), nn.LeakyReLU(0.2), nn.Linear(8, 1))
+    unused = nn.Linear(2, 2)
+    x = pullback.randn(4, 3, 2, 2).requires_grad_(True)
+    out = critic(x)
+    (g,) = pullback.autograd.grad(out, x, pullback.ones_like(out), create_graph=True)
+    penalty = ((g.view(4, -1).norm(2, dim=1) - 1) ** 2).mean()
+    penalty.backward()
+    # The last bias does not affect d critic / d x, so the penalty does not reach it; the first
+    # bias reaches it only through LeakyReLU's (zero) second derivative: zeros, as in PyTorch.
+    assert [name for name, p in critic.named_parameters() if p.grad is None] == ["3.bias"]
+    assert critic[1].bias.grad.abs().sum().item() == 0
+    assert unused.weight.grad is None
+
+
+@needs_torch
+@pytest.mark.parametrize("act", ["ReLU", "LeakyReLU", "ELU", "GELU", "SiLU", "Tanh", "Sigmoid", "Softplus",
+                                 "Hardtanh"])
+def test_gradient_penalty_reach_matches_torch(act):
+    def grads(m):
+        critic = m.nn.Sequential(m.nn.Linear(3, 4), getattr(m.nn, act)(), m.nn.Linear(4, 1))
+        x = m.ones(2, 3).requires_grad_(True)
+        out = critic(x)
+        (g,) = m.autograd.grad(out, x, m.ones_like(out), create_graph=True)
+        ((g.norm(2, dim=1) - 1) ** 2).mean().backward()
+        return [p.grad is None for p in critic.parameters()]
+    assert grads(pullback) == grads(torch)

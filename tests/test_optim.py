@@ -1,0 +1,137 @@
+"""Optimizers: the same parameters as torch after 10 steps for every optimizer and option set,
+state dicts, parameter groups; schedulers: the same learning rates as torch's."""
+import numpy as np
+import pytest
+
+import pullback
+
+torch = pytest.importorskip("torch")
+
+CONFIGS = [
+    ("SGD", dict(lr=0.1)),
+    ("SGD", dict(lr=0.1, momentum=0.9)),
+    ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01)),
+    ("SGD", dict(lr=0.1, momentum=0.9, dampening=0.1, maximize=True)),
+    ("Adam", dict(lr=0.01)),
+    ("Adam", dict(lr=0.01, betas=(0.8, 0.9), weight_decay=0.1, amsgrad=True)),
+    ("AdamW", dict(lr=0.01)),
+    ("AdamW", dict(lr=0.01, weight_decay=0.5, amsgrad=True, maximize=True)),
+    ("RMSprop", dict(lr=0.01)),
+    ("RMSprop", dict(lr=0.01, centered=True, momentum=0.5, weight_decay=0.1)),
+    ("Adagrad", dict(lr=0.1)),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.1, weight_decay=0.1)),
+]
+
+
+def _train(m, name, kwargs, dtype, steps=10):
+    rng = np.random.default_rng(0)
+    w = m.tensor(rng.standard_normal((3, 4)), dtype=getattr(m, dtype), requires_grad=True)
+    b = m.tensor(rng.standard_normal(4), dtype=getattr(m, dtype), requires_grad=True)
+    x = m.tensor(rng.standard_normal((8, 3)), dtype=getattr(m, dtype))
+    opt = getattr(m.optim, name)([w, b], **kwargs)
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = ((x @ w + b).tanh() ** 2).sum()
+        loss.backward()
+        opt.step()
+    return w.detach().numpy(), b.detach().numpy(), opt
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("name,kwargs", CONFIGS, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CONFIGS)])
+def test_ten_steps_match_torch(name, kwargs, dtype):
+    ours = _train(pullback, name, kwargs, dtype)
+    theirs = _train(torch, name, kwargs, dtype)
+    tol = 1e-12 if dtype == "float64" else 2e-5
+    for a, b in zip(ours[:2], theirs[:2]):
+        assert a.dtype == b.dtype
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+
+def test_state_dict_round_trip_resumes_identically():
+    w_a, _, opt = _train(pullback, "Adam", dict(lr=0.01), "float64", steps=3)
+    state = opt.state_dict()
+    assert state["param_groups"][0]["params"] == [0, 1] and state["state"][0]["step"] == 3
+    rng = np.random.default_rng(1)
+    p = pullback.tensor(rng.standard_normal(3), requires_grad=True)
+    q = pullback.tensor(p.detach().numpy().copy(), requires_grad=True)
+    a = pullback.optim.Adam([p], lr=0.1)
+    for _ in range(2):
+        a.zero_grad()
+        (p ** 2).sum().backward()
+        a.step()
+    b = pullback.optim.Adam([q], lr=0.5)
+    q.data = p.detach().clone()
+    b.load_state_dict(a.state_dict())
+    assert b.param_groups[0]["lr"] == 0.1
+    for opt, t in ((a, p), (b, q)):
+        opt.zero_grad()
+        (t ** 2).sum().backward()
+        opt.step()
+    assert np.allclose(p.detach().numpy(), q.detach().numpy())
+
+
+def test_param_groups_and_errors():
+    a = pullback.zeros(2, requires_grad=True)
+    b = pullback.zeros(2, requires_grad=True)
+    opt = pullback.optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.5}], lr=0.1)
+    a.grad, b.grad = pullback.ones(2), pullback.ones(2)
+    opt.step()
+    assert np.allclose(a.tolist(), [-0.1, -0.1]) and b.tolist() == [-0.5, -0.5]
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        opt.add_param_group({"params": [a]})
+    with pytest.raises(ValueError, match="empty parameter list"):
+        pullback.optim.SGD([], lr=0.1)
+    with pytest.raises(ValueError, match="can't optimize a non-leaf Tensor"):
+        pullback.optim.SGD([a * 2], lr=0.1)
+    with pytest.raises(ValueError, match="Invalid learning rate"):
+        pullback.optim.Adam([a], lr=-1)
+
+
+def test_step_does_not_record_a_graph_and_bumps_versions():
+    w = pullback.ones(2, requires_grad=True)
+    y = w * w
+    (w * 2).sum().backward()
+    pullback.optim.SGD([w], lr=0.1).step()
+    assert w.grad_fn is None and w.is_leaf and w._version == 1
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+
+
+SCHEDULERS = [
+    ("StepLR", dict(step_size=3, gamma=0.5)),
+    ("MultiStepLR", dict(milestones=[2, 5], gamma=0.1)),
+    ("ExponentialLR", dict(gamma=0.9)),
+    ("CosineAnnealingLR", dict(T_max=6, eta_min=0.01)),
+    ("LambdaLR", dict(lr_lambda=lambda epoch: 1 / (epoch + 1))),
+]
+
+
+@pytest.mark.parametrize("name,kwargs", SCHEDULERS, ids=[n for n, _ in SCHEDULERS])
+def test_schedulers_match_torch(name, kwargs):
+    def lrs(m):
+        p = m.zeros(1, requires_grad=True)
+        opt = m.optim.SGD([p], lr=0.5)
+        sched = getattr(m.optim.lr_scheduler, name)(opt, **kwargs)
+        out = []
+        for _ in range(10):
+            opt.step()
+            sched.step()
+            out.append(sched.get_last_lr()[0])
+        return out
+    np.testing.assert_allclose(lrs(pullback), lrs(torch), rtol=1e-12)
+
+
+def test_reduce_lr_on_plateau_matches_torch():
+    metrics = [1.0, 0.9, 0.9, 0.9, 0.9, 0.95, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8]
+
+    def lrs(m):
+        p = m.zeros(1, requires_grad=True)
+        opt = m.optim.SGD([p], lr=1.0)
+        sched = m.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=2, cooldown=1)
+        out = []
+        for metric in metrics:
+            sched.step(metric)
+            out.append(opt.param_groups[0]["lr"])
+        return out
+    assert lrs(pullback) == lrs(torch)
