@@ -12,7 +12,8 @@ def test_tour_runs_and_every_check_passes():
     assert result.returncode == 0, result.stdout + result.stderr
     last = result.stdout.strip().splitlines()[-1]
     passed, failed = last.split(",")
-    assert int(passed.split()[0]) >= 13 and failed.strip() == "0 failed"
+    assert int(passed.split()[0]) >= 17 and failed.strip() == "0 failed"
+    assert "final accuracy" in result.stdout and "Hidden activation shape: pullback.Size([32, 64])" in result.stdout
     assert "Match: True" in result.stdout
     assert "grad can be implicitly created only for scalar outputs" in result.stdout
 

@@ -4,11 +4,15 @@ Each section runs the tutorial's program with pullback, prints what the tutorial
 checks the result against an independent computation: a closed form in NumPy, or central
 finite differences in float64. A check prints a mark; any failure makes the exit status 1.
 """
+import math
 import sys
+import time
 
 import numpy as np
 
-import pullback as torch  # the tutorial's programs run with only this import changed
+import pullback as torch  # the tutorial's programs run with only these imports changed
+import pullback.nn as nn
+from pullback.autograd.functional import jacobian
 
 _results = []
 
@@ -140,60 +144,152 @@ def batched_linear_vjp():
     check("x_batch.grad[b] == v_batch[b] @ A (NumPy, float64)", np.allclose(x_batch.grad.numpy(), closed, atol=1e-6))
 
 
+def gradient_penalty(critic, real, fake, device):
+    """Compute gradient penalty for WGAN-GP (the tutorial's function, unchanged)."""
+    batch_size = real.size(0)
+    alpha = torch.rand(batch_size, 1, 1, 1, device=device)
+
+    interpolated = alpha * real + (1 - alpha) * fake
+    interpolated.requires_grad_(True)
+
+    critic_output = critic(interpolated)
+
+    # Need gradients w.r.t. interpolated (not scalar loss!)
+    gradients = torch.autograd.grad(
+        outputs=critic_output,
+        inputs=interpolated,
+        grad_outputs=torch.ones_like(critic_output),
+        create_graph=True
+    )[0]
+
+    gradients = gradients.view(batch_size, -1)
+    penalty = ((gradients.norm(2, dim=1) - 1) ** 2).mean()
+    return penalty
+
+
 def gradient_penalty_section():
-    section("Gradient penalty (WGAN-GP), create_graph=True")
-
-    def gradient_penalty(critic, real, fake, device):
-        """Compute gradient penalty for WGAN-GP."""
-        batch_size = real.size(0)
-        alpha = torch.rand(batch_size, 1, 1, 1, device=device)
-        interpolated = alpha * real + (1 - alpha) * fake
-        interpolated.requires_grad_(True)
-        critic_output = critic(interpolated)
-        gradients = torch.autograd.grad(
-            outputs=critic_output,
-            inputs=interpolated,
-            grad_outputs=torch.ones_like(critic_output),
-            create_graph=True
-        )[0]
-        gradients = gradients.view(batch_size, -1)
-        penalty = ((gradients.norm(2, dim=1) - 1) ** 2).mean()
-        return penalty
-
-    # A small critic written with tensors (pullback.nn arrives with the nn issue): 2x3x3 images -> 1.
+    section("Gradient penalty (WGAN-GP): create_graph=True, then backward into the critic")
     torch.manual_seed(3)
-    torch.set_default_dtype(torch.float64)
+    torch.set_default_dtype(torch.float64)  # float64 so that finite differences can check it
     try:
-        W1 = (torch.randn(18, 16) * 0.3).requires_grad_()
-        W2 = (torch.randn(16, 1) * 0.3).requires_grad_()
-        untouched = torch.zeros(4, requires_grad=True)
-
-        def critic_with(w1, w2):
-            return lambda images: torch.tanh(images.reshape(images.size(0), -1) @ w1) @ w2
-
+        critic = nn.Sequential(nn.Flatten(), nn.Linear(2 * 3 * 3, 16), nn.LeakyReLU(0.2), nn.Linear(16, 1))
         real, fake = torch.randn(4, 2, 3, 3), torch.randn(4, 2, 3, 3)
         torch.manual_seed(4)
-        penalty = gradient_penalty(critic_with(W1, W2), real, fake, "cpu")
+        penalty = gradient_penalty(critic, real, fake, "cpu")
         penalty.backward()
-        print(f"penalty: {penalty}")
-        print(f"W1.grad norm: {W1.grad.norm():.6f}, W2.grad norm: {W2.grad.norm():.6f}")
-        check("a parameter the penalty does not reach keeps .grad None", untouched.grad is None)
+        print(critic)
+        print(f"penalty: {penalty.item():.6f}")
+        print(f"critic[1].weight.grad norm: {critic[1].weight.grad.norm():.6f}")
+        print(f"critic[3].bias.grad: {critic[3].bias.grad}")
+        check("the last bias does not reach the penalty: its .grad stays None, as in PyTorch",
+              critic[3].bias.grad is None)
+        weight = critic[1].weight
+        u = np.random.default_rng(0).standard_normal(tuple(weight.shape))
+        w0 = weight.detach().numpy().copy()
 
-        def penalty_at(w1_flat):
+        def penalty_at(w):
+            with torch.no_grad():
+                weight.copy_(torch.tensor(w))
             torch.manual_seed(4)  # the same interpolation weights alpha
-            w1 = torch.tensor(w1_flat.reshape(18, 16))
-            return gradient_penalty(critic_with(w1, W2.detach()), real, fake, "cpu").item()
+            value = gradient_penalty(critic, real, fake, "cpu").item()
+            with torch.no_grad():
+                weight.copy_(torch.tensor(w0))
+            return value
 
-        rng = np.random.default_rng(0)
-        u = rng.standard_normal(18 * 16)
-        w = W1.detach().numpy().reshape(-1)
         eps = 1e-6
-        numeric = (penalty_at(w + eps * u) - penalty_at(w - eps * u)) / (2 * eps)
-        analytic = float(W1.grad.numpy().reshape(-1) @ u)
-        check("d penalty / d W1 matches float64 finite differences",
+        numeric = (penalty_at(w0 + eps * u) - penalty_at(w0 - eps * u)) / (2 * eps)
+        analytic = float((weight.grad.numpy() * u).sum())
+        check("d penalty / d critic[1].weight matches float64 finite differences",
               np.isclose(analytic, numeric, rtol=1e-6), f"{analytic:.8f} vs {numeric:.8f}")
     finally:
         torch.set_default_dtype(torch.float32)
+
+
+def jacobian_functional():
+    section("Computing full Jacobians with autograd.functional")
+
+    def f(x):
+        return torch.stack([
+            x[0] * x[1] + x[2],
+            torch.sin(x[0]) + x[1]**2
+        ])
+
+    x = torch.tensor([1.0, 2.0, 3.0])
+    J = jacobian(f, x)
+    print(f"Jacobian shape: {J.shape}")
+    print(f"Jacobian:\n{J}")
+    closed = np.array([[2.0, 1.0, 1.0], [np.cos(1.0), 4.0, 0.0]])
+    check("J == [[x1, x0, 1], [cos x0, 2 x1, 0]] (closed form)", np.allclose(J.numpy(), closed, atol=1e-6))
+
+
+def intermediate_layers():
+    section("Gradient of the loss w.r.t. intermediate layers (a forward hook)")
+    torch.manual_seed(5)
+    model = nn.Sequential(
+        nn.Linear(10, 64),
+        nn.ReLU(),
+        nn.Linear(64, 10)
+    )
+    x = torch.randn(32, 10)
+    y_true = torch.randint(0, 10, (32,))
+    activations = []
+
+    def hook(module, input, output):
+        activations.append(output)
+
+    model[1].register_forward_hook(hook)
+    logits = model(x)
+    loss = nn.functional.cross_entropy(logits, y_true)
+    loss.backward()
+    hidden = activations[0]
+    print(f"Hidden activation shape: {hidden.shape}")
+    check("the hook captured the ReLU output (32 x 64, no negatives)",
+          tuple(hidden.shape) == (32, 64) and hidden.min().item() >= 0)
+    w2 = model[2].weight.detach().numpy().astype(np.float64)
+    b2 = model[2].bias.detach().numpy().astype(np.float64)
+    h = hidden.detach().numpy().astype(np.float64)
+    z = h @ w2.T + b2
+    p = np.exp(z - z.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    p[np.arange(32), y_true.numpy()] -= 1
+    closed = p.T @ h / 32  # d cross_entropy / d W2 = (softmax - onehot)^T h / N
+    check("d loss / d model[2].weight == (softmax - onehot)^T h / N (NumPy, float64)",
+          np.allclose(model[2].weight.grad.numpy(), closed, atol=1e-6))
+
+
+def make_spirals(n_per_class=500, noise=0.08):
+    """Two interleaved 2-D spirals: points (2n, 2) and labels (2n,)."""
+    t = torch.rand(n_per_class) ** 0.5 * 3 * math.pi
+    arm = torch.stack([t * torch.cos(t), t * torch.sin(t)], 1) / (3 * math.pi)
+    points = torch.cat([arm, -arm]) + torch.randn(2 * n_per_class, 2) * noise
+    labels = torch.cat([torch.zeros(n_per_class, dtype=torch.long), torch.ones(n_per_class, dtype=torch.long)])
+    return points, labels
+
+
+def training():
+    section("Training a small MLP on two interleaved spirals")
+    torch.manual_seed(0)
+    points, labels = make_spirals()
+    model = nn.Sequential(nn.Linear(2, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 2))
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.02)
+    epochs, batch_size = 40, 50
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
+    start = time.perf_counter()
+    for epoch in range(epochs):
+        order = torch.randperm(len(points))
+        for first in range(0, len(points), batch_size):
+            batch = order[first:first + batch_size]
+            loss = nn.functional.cross_entropy(model(points[batch]), labels[batch])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        scheduler.step()
+        with torch.no_grad():
+            accuracy = (model(points).argmax(dim=1) == labels).float().mean().item()
+        print(f"epoch {epoch + 1:2d}/{epochs}  loss {loss.item():.4f}  accuracy {accuracy:.3f}")
+    seconds = time.perf_counter() - start
+    print(f"final accuracy: {accuracy:.3f} ({seconds:.1f} s)")
+    check("the MLP separates the spirals (accuracy >= 0.95)", accuracy >= 0.95, f"{accuracy:.3f}")
 
 
 def common_pitfalls():
@@ -219,7 +315,8 @@ def common_pitfalls():
 
 
 SECTIONS = [scalar_loss, non_scalar_outputs, mathematical_verification, linear_transformation,
-            jacobian_row_by_row, batched_linear_vjp, gradient_penalty_section, common_pitfalls]
+            jacobian_functional, jacobian_row_by_row, batched_linear_vjp, intermediate_layers,
+            gradient_penalty_section, common_pitfalls, training]
 
 
 def main():

@@ -182,7 +182,8 @@ def run_backward(roots, root_grads, *, inputs=None, retain_graph=False, create_g
         elif (node, nr) in owned:
             B.add(current, g, out=current)
         else:
-            buf[nr] = current + g
+            # A fresh array we own from now on (asarray: 0-dim sums come back as NumPy scalars).
+            buf[nr] = B.asarray(current + g)
             owned.add((node, nr))
 
     heap = []
