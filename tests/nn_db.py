@@ -44,6 +44,9 @@ def _values(shape, lo=-1.0, hi=1.0):
 MODULES = [
     ModuleInfo("Linear", lambda nn: nn.Linear(4, 3), ((5, 4),)),
     ModuleInfo("Linear_nobias_3d", lambda nn: nn.Linear(4, 2, bias=False), ((2, 5, 4),)),
+    ModuleInfo("Linear_1d", lambda nn: nn.Linear(4, 3), ((4,),)),
+    ModuleInfo("Linear_nobias_1d", lambda nn: nn.Linear(4, 3, bias=False), ((4,),)),
+    ModuleInfo("Linear_4d", lambda nn: nn.Linear(4, 3), ((2, 3, 2, 4),), second_order=True),
     ModuleInfo("Bilinear", lambda nn: nn.Bilinear(3, 2, 4), ((5, 3), (5, 2))),
     ModuleInfo("Identity", lambda nn: nn.Identity(), ((3,),)),
     ModuleInfo("Flatten", lambda nn: nn.Flatten(), ((2, 3, 4),)),

@@ -48,7 +48,6 @@ def reduced_shape(shape, axis):
 
 def expand_back(g, shape, axis, keepdim):
     """Broadcasts the cotangent of a reduction back to the reduced input's ``shape``."""
-    from .shape import _reshape, _expand
     if not keepdim:
         g = _reshape(g, shape=reduced_shape(shape, axis))
     return _expand(g, shape=tuple(shape))
@@ -74,3 +73,6 @@ def as_shape(size):
             raise TypeError(f"sizes must be ints, got {type(s).__name__} ({s!r})")
         out.append(int(s))
     return tuple(out)
+
+
+from .shape import _reshape, _expand  # noqa: E402  (shape imports this module first)

@@ -75,8 +75,6 @@ def _conv2d_impl(x, w, kernel, stride, padding, dilation, groups):
 
 
 def _conv2d_vjp(g, x, w, kernel, stride, padding, dilation, groups, needs):
-    from .shape import _reshape
-    from .linalg import matmul_, _mT
     n, o = g.shape[0], g.shape[1]
     gg = _reshape(g, shape=(n, groups, o // groups, g.shape[2] * g.shape[3]))         # (N, G, O/G, L)
     wg = _reshape(w, shape=(groups, o // groups, -1))                                 # (G, O/G, CK)
@@ -88,7 +86,6 @@ def _conv2d_vjp(g, x, w, kernel, stride, padding, dilation, groups, needs):
     if needs[1]:
         cols = unfold_(x, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
         cols = _reshape(cols, shape=(n, groups, -1, cols.shape[-1]))                  # (N, G, CK, L)
-        from .reduction import _sum
         gw = _sum(matmul_(gg, _mT(cols)), axis=(0,), keepdim=False)                   # (G, O/G, CK)
         gw = _reshape(gw, shape=tuple(w.shape))
     return gx, gw
@@ -96,3 +93,8 @@ def _conv2d_vjp(g, x, w, kernel, stride, padding, dilation, groups, needs):
 
 conv2d_ = primitive("conv2d", _conv2d_impl, inputs="x w", grad_name="ConvolutionBackward0",
                     vjp=Joint(_conv2d_vjp))
+
+
+from .shape import _reshape  # noqa: E402
+from .linalg import matmul_, _mT  # noqa: E402
+from .reduction import _sum  # noqa: E402

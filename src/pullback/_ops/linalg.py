@@ -5,12 +5,10 @@ from ._rules import is_tensor
 
 
 def _mT(x):
-    from .shape import _transpose
     return _transpose(x, dim0=x.ndim - 2, dim1=x.ndim - 1)
 
 
 def _matmul_vjp(g, x, y, needs):
-    from .shape import _reshape
     xr, yr = x.ndim, y.ndim
     if xr == 1 and yr == 1:                      # dot: scalar g
         return (g * y if needs[0] else None, g * x if needs[1] else None)
@@ -79,7 +77,6 @@ def _einsum_operand_grad(g, operands, subs, out_sub, k, shape):
     spec = ",".join([out_sub] + [s for s, _ in others]) + "->" + present
     r = einsum_(g, *[op for _, op in others], equation=spec)
     if present != target:
-        from .shape import _reshape, _expand
         r = _reshape(r, shape=tuple(shape[i] if c in present else 1 for i, c in enumerate(target)))
         r = _expand(r, shape=tuple(shape))
     return r
@@ -136,3 +133,47 @@ def einsum(equation, *operands):
         if not is_tensor(op):
             raise TypeError(f"einsum(): operand {i} must be a Tensor, not {type(op).__name__}")
     return einsum_(*operands, equation=_normalize_equation(equation, operands))
+
+
+# --------------------------------------------------------------------- linear
+def _linear_impl(x, w, b=None):
+    out = B.matmul(x, w.T)
+    if b is not None:
+        out += b
+    return out
+
+
+def _linear_vjp(g, x, w, needs):
+    # y = x W^T + b over any leading dims of x: the batch dims are flattened into one.
+    out_features, in_features = w.shape
+    g2 = _reshape(g, shape=(-1, out_features)) if g.ndim != 2 else g
+    gx = gw = gb = None
+    if needs[0]:
+        gx = matmul_(g, w)
+    if needs[1]:
+        x2 = _reshape(x, shape=(-1, in_features)) if x.ndim != 2 else x
+        gw = matmul_(_mT(g2), x2) if x.ndim > 1 else matmul_(_reshape(g2, shape=(out_features, 1)),
+                                                             _reshape(x, shape=(1, in_features)))
+    if len(needs) > 2 and needs[2]:
+        gb = _sum(g2, axis=(0,), keepdim=False)
+    return (gx, gw, gb) if len(needs) > 2 else (gx, gw)
+
+
+def _linear_name(params, shapes):
+    has_bias = len(shapes) > 2
+    if len(shapes[0]) == 2:
+        return "AddmmBackward0" if has_bias else "MmBackward0"
+    if len(shapes[0]) == 1 and not has_bias:
+        return "SqueezeBackward4"
+    return "ViewBackward0" if has_bias else "UnsafeViewBackward0"
+
+
+# Two primitives (with and without bias) so that each has a fixed number of inputs.
+linear_ = primitive("linear", _linear_impl, inputs="x w b", grad_name=_linear_name, vjp=Joint(_linear_vjp))
+linear_nobias_ = primitive("linear_nobias", _linear_impl, inputs="x w", grad_name=_linear_name,
+                           vjp=Joint(_linear_vjp))
+
+
+# Imported last: shape and reduction import this module's neighbours, not this module.
+from .shape import _reshape, _expand, _transpose  # noqa: E402
+from .reduction import _sum  # noqa: E402

@@ -29,12 +29,10 @@ log_softmax_ = primitive("log_softmax", _log_softmax_impl, out_dtype="float",
 
 # ------------------------------------------------------------------ activations
 def _where_positive(x, a, b):
-    from .elementwise import where
     return where(x > 0, a, b)
 
 
 def _leaky_relu_vjp(g, x, slope):
-    from .elementwise import interval_mask
     return g * (interval_mask(x, lo=0.0, hi=math.inf) * (1 - slope) + slope)
 
 
@@ -47,7 +45,6 @@ hardtanh_ = primitive("hardtanh", lambda x, lo, hi: B.clip(x, lo, hi), out_dtype
 
 
 def _interval(x, lo, hi):
-    from .elementwise import interval_mask
     return interval_mask(x, lo=lo, hi=hi)
 
 
@@ -56,7 +53,6 @@ def _pad_impl(x, widths, value):
 
 
 def _unpad(g, widths):
-    from .indexing import getitem
     index = tuple(slice(lo, g.shape[i] - hi) for i, (lo, hi) in enumerate(widths))
     return getitem(g, index=index, basic=True)
 
@@ -66,11 +62,23 @@ pad_ = primitive("constant_pad", _pad_impl, out_dtype="keep", grad_name="Constan
 
 
 # ------------------------------------------------------------------ nll loss
+def _rows_scatter_impl(values, target, shape):
+    out = B.zeros(shape, dtype=values.dtype)
+    out[B.arange(len(target)), target] = values
+    return out
+
+
+# out[i, target[i]] = values[i] into zeros, and its adjoint, picking one entry per row.
+rows_scatter = primitive("rows_scatter", _rows_scatter_impl, inputs="values", out_dtype="keep",
+                         vjp=lambda g, target: rows_gather(g, target=target))
+rows_gather = primitive("rows_gather", lambda x, target: x[B.arange(len(target)), target], out_dtype="keep",
+                        vjp=lambda g, target, x_shape: rows_scatter(g, target=target, shape=tuple(x_shape)))
+
+
 def _nll_impl(logp, target, weights, reduction, total_weight):
-    # logp (N, C, ...), target (N, ...) class indices made safe, weights (N, ...): the class
-    # weight of each target, 0 where ignored.
-    picked = B.take_along_axis(logp, target[:, None], axis=1)[:, 0]
-    loss = -picked * weights
+    # logp (M, C), target (M,) class indices made safe, weights (M,): the class weight of each
+    # target, 0 where ignored.
+    loss = -logp[B.arange(len(target)), target] * weights
     if reduction == "mean":
         return loss.sum() / total_weight
     if reduction == "sum":
@@ -79,14 +87,15 @@ def _nll_impl(logp, target, weights, reduction, total_weight):
 
 
 def _nll_vjp(g, logp_shape, target, weights, reduction, total_weight):
-    from .elementwise import mul
-    from .indexing import put_along
-    from .shape import unsqueeze
     scale = -weights / total_weight if reduction == "mean" else -weights
-    per_element = mul(g, scale.astype(weights.dtype))
-    return put_along(unsqueeze(per_element, 1), target[:, None], axis=1, shape=tuple(logp_shape))
+    return rows_scatter(mul(g, scale.astype(weights.dtype)), target=target, shape=tuple(logp_shape))
 
 
 nll_loss_ = primitive("nll_loss", _nll_impl, inputs="logp", out_dtype="keep", grad_name="NllLossBackward0",
                       vjp=lambda g, logp_shape, target, weights, reduction, total_weight:
                           _nll_vjp(g, logp_shape, target, weights, reduction, total_weight))
+
+
+from .elementwise import where, interval_mask, mul  # noqa: E402
+from .indexing import getitem  # noqa: E402
+from .shape import unsqueeze  # noqa: E402

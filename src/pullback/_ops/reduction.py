@@ -43,8 +43,6 @@ _mean = primitive("mean", lambda x, axis, keepdim, dtype=None: B.mean(x, axis=ax
 
 def _prod_others(x, axis):
     """prod over `axis` of every element but one, for each element: exact with zeros present."""
-    from .shape import movedim, cat, flip
-    from .elementwise import mul  # noqa: F401
     moved = movedim(x, axis, -1)
     ones = B.ones(moved.shape[:-1] + (1,), dtype=B.dtype(getattr(moved.dtype, "np", moved.dtype)))
     left = _cumprod(cat([ones, moved[..., :-1]], -1), axis=moved.ndim - 1)
@@ -54,7 +52,6 @@ def _prod_others(x, axis):
 
 def _prod_vjp(g, x, axis, keepdim):
     if axis is None:
-        from .shape import _reshape
         flat = _reshape(x, shape=(-1,))
         others = _reshape(_prod_others(flat, 0), shape=tuple(x.shape))
         return expand_back(g, x.shape, None, keepdim) * others
@@ -117,8 +114,6 @@ def _max_dim_impl(x, axis, keepdim, fn):
 
 def _value_selecting_vjp(g, ans, x_shape, axis, keepdim):
     # The gradient goes to the position each selected value came from.
-    from .indexing import put_along
-    from .shape import unsqueeze
     indices = ans[1]
     gv = g[0]
     if gv is None:
@@ -126,7 +121,7 @@ def _value_selecting_vjp(g, ans, x_shape, axis, keepdim):
     if not keepdim:
         gv = unsqueeze(gv, axis)
         indices = unsqueeze(indices, axis)
-    return (put_along(gv, indices, axis=axis, shape=tuple(x_shape)),)
+    return (indexing.put_along(gv, indices, axis=axis, shape=tuple(x_shape)),)
 
 
 max_dim = primitive("max_dim", lambda x, axis, keepdim: _max_dim_impl(x, axis, keepdim, B.argmax),
@@ -155,9 +150,8 @@ def _var_impl(x, axis, correction, keepdim):
 
 
 def _var_vjp(g, x, axis, correction, keepdim):
-    from .reduction import _mean as mean_p
     n = numel_over(x.shape, axis)
-    centered = x - mean_p(x, axis=axis, keepdim=True)
+    centered = x - _mean(x, axis=axis, keepdim=True)
     return expand_back(g, x.shape, axis, keepdim) * centered * (2.0 / (n - correction))
 
 
@@ -210,14 +204,12 @@ cumsum_ = primitive("cumsum", lambda x, axis: B.cumsum(x, axis=axis),
 
 
 def _reverse_cumsum(g, axis):
-    from .shape import flip
     return flip(cumsum_(flip(g, (axis,)), axis=axis), (axis,))
 
 
 def _cumprod_vjp(g, x, ans, axis):
     # d ans_j / d x_i = ans_j / x_i for j >= i. Exact where x has no zeros; at a zero, the
     # products of the other elements are formed explicitly.
-    from .shape import flip  # noqa: F401
     zero = x == 0
     if not zero.any():
         return _reverse_cumsum(g * ans, axis) / x
@@ -228,7 +220,6 @@ def _cumprod_vjp(g, x, ans, axis):
 def _cumprod_grad_at_zeros(g, x, axis):
     # sum_{j >= i} g_j prod_{k <= j, k != i} x_k, for every i: an (n x n) computation along
     # `axis`, used only where x == 0 so that the common case stays O(n).
-    from .shape import movedim, unsqueeze
     xm = movedim(x, axis, -1)
     gm = movedim(g, axis, -1)
     n = xm.shape[-1]
@@ -250,3 +241,7 @@ any_ = primitive("any", lambda x, axis, keepdim: B.any(x, axis=axis, keepdims=ke
 __all__ = ["_sum", "_mean", "_prod", "amax_", "amin_", "argmax_", "argmin_", "max_dim", "min_dim",
            "logsumexp_", "var_", "std_", "vector_norm", "cumsum_", "_cumprod", "all_", "any_",
            "reduced_shape", "sqrt"]
+
+
+from .shape import movedim, cat, flip, unsqueeze, _reshape  # noqa: E402
+from . import indexing  # noqa: E402  (a module: indexing may still be importing this one)

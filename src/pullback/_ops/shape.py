@@ -47,7 +47,6 @@ _unsqueeze = _reshaping("unsqueeze", "UnsqueezeBackward0")
 
 
 def _sum_to(g, x_shape):
-    from ..autograd.engine import sum_to
     return sum_to(g, tuple(x_shape))
 
 
@@ -72,7 +71,6 @@ def _repeat_vjp(g, x_shape, repeats):
     for r, s in zip(repeats, shape):
         split += [r, s]
     g = _reshape(g, shape=tuple(split))
-    from .reduction import _sum
     g = _sum(g, axis=tuple(range(0, 2 * len(shape), 2)), keepdim=False)
     return _reshape(g, shape=tuple(x_shape))
 
@@ -548,3 +546,7 @@ def vstack(tensors):
     """Stacks vertically (``cat`` along dim 0 after making 1-D tensors rows)."""
     tensors = _check_tensors(tensors, "vstack")
     return cat([unsqueeze(t, 0) if t.ndim == 1 else t for t in tensors], 0)
+
+
+from ..autograd.engine import sum_to  # noqa: E402
+from .reduction import _sum  # noqa: E402

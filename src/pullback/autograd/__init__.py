@@ -6,14 +6,15 @@ and touches no ``.grad``. Both run the one engine in ``engine.py``.
 import warnings
 
 from .. import _errors
+from .._backend import B
 from .grad_mode import (no_grad, enable_grad, set_grad_enabled, inference_mode,  # noqa: F401
                         is_grad_enabled, is_inference_mode_enabled)
 from . import engine as _engine
+from .._ops import _registry
 
 
 def _tensor_cls():
-    from .._tensor import Tensor
-    return Tensor
+    return _registry._Tensor
 
 
 def _as_tuple(x):
@@ -27,7 +28,6 @@ def _as_tuple(x):
 def _make_grads(outputs, grads, as_tensor):
     """Checks the user's ``grad_outputs`` against ``outputs`` and fills in implicit ones."""
     Tensor = _tensor_cls()
-    from .._backend import B
     result = []
     for i, (out, grad) in enumerate(zip(outputs, grads)):
         if isinstance(grad, Tensor):

@@ -20,6 +20,7 @@ from .._backend import B, ndarray
 from .. import _errors
 from . import grad_mode
 from .graph import AccumulateGrad
+from .._ops import _registry
 
 
 def _is_broadcastable_to(shape, target):
@@ -73,8 +74,7 @@ def _any_gradient(grads):
 def _wrap_for_hook(g, as_tensor):
     if as_tensor:
         return g
-    from .._tensor import Tensor
-    return Tensor._make(g)
+    return _registry._Tensor._make(g)
 
 
 def _unwrap_from_hook(r, as_tensor):
@@ -90,7 +90,7 @@ def _run_tensor_hooks(hooks, g, as_tensor):
 
 
 def _accumulate_into(tensor, g, owned, as_tensor):
-    from .._tensor import Tensor
+    Tensor = _registry._Tensor
     if as_tensor:
         tensor._grad = g if tensor._grad is None else tensor._grad + g
     elif tensor._grad is None:

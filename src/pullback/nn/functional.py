@@ -14,6 +14,7 @@ from .._ops import shape as S
 from .._ops import elementwise as E
 from .._ops import nn as N
 from .._ops import conv as C
+from .._ops import linalg as L
 from .._ops.indexing import take_along, getitem
 from .._ops._rules import wrap_dim
 from ..autograd import grad_mode
@@ -109,8 +110,12 @@ def linear(input, weight, bias=None):
             rows *= s
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} and "
                            f"{weight.shape[1]}x{weight.shape[0]})")
-    out = F.matmul(input, S.t(weight)) if weight.ndim == 2 else F.matmul(input, weight)
-    return out if bias is None else out + bias
+    if weight.ndim != 2 or input.ndim == 0 or (bias is not None and bias.ndim != 1):
+        out = F.matmul(input, S.t(weight)) if weight.ndim == 2 else F.matmul(input, weight)
+        return out if bias is None else out + bias
+    if bias is None:
+        return L.linear_nobias_.bind((input, weight), {})
+    return L.linear_.bind((input, weight, bias), {})
 
 
 def bilinear(input1, input2, weight, bias=None):
@@ -398,9 +403,15 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         raise IndexError(f"Target {bad} is out of bounds.")
     w = B.ones(c, dtype=input.dtype.np) if weight is None else weight._data.astype(input.dtype.np)
     wt = B.where(valid, w[safe], 0).astype(input.dtype.np)
-    total = float(wt.sum())
-    out = N.nll_loss_.bind((input,), {"target": safe, "weights": wt, "reduction": reduction,
-                                      "total_weight": total})
+    params = {"weights": wt.reshape(-1), "reduction": reduction, "total_weight": float(wt.sum()),
+              "target": safe.reshape(-1)}
+    if input.ndim == 2:
+        out = N.nll_loss_.bind((input,), params)
+    else:  # (N, C, d1, ...): one row per position, classes last
+        rows = S.reshape(S.movedim(input, 1, -1), -1, c)
+        out = N.nll_loss_.bind((rows,), params)
+        if reduction == "none":
+            out = S.reshape(out, *t.shape)
     return S.squeeze(out, 0) if unbatched and reduction == "none" else out
 
 
