@@ -200,6 +200,7 @@ def test_functions_reject_non_tensors():
         pullback.sin([1.0, 2.0])
     with pytest.raises(TypeError):
         pullback.ones(2) + [1, 2]
+    assert (pullback.ones(2) + np.ones(2)).tolist() == [2.0, 2.0]  # a NumPy array is a constant operand
 
 
 def test_max_returns_named_tuple():

@@ -64,7 +64,7 @@ Tensor.mT = property(lambda self: S.transpose(self, -2, -1), doc="The transpose 
 # -------------------------------------------------------------------- operators
 def _binary_op(fn, reflected=False):
     def op(self, other):
-        if not (is_tensor(other) or isinstance(other, F._NUMBER)):
+        if not (is_tensor(other) or isinstance(other, F._OPERAND)):
             return NotImplemented
         return fn(other, self) if reflected else fn(self, other)
     return op
@@ -74,7 +74,7 @@ def _arithmetic(prim, params, reflected=False):
     # The operators skip the public functions' argument checks: `self` is a Tensor and `other`
     # was just checked, so they go straight to the primitive (the hottest path in user code).
     def op(self, other):
-        if not (isinstance(other, Tensor) or isinstance(other, F._NUMBER)):
+        if not (isinstance(other, Tensor) or isinstance(other, F._OPERAND)):
             return NotImplemented
         return prim.bind((other, self) if reflected else (self, other), params)
     return op

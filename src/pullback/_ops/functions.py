@@ -13,6 +13,8 @@ from . import linalg as L
 from . import nn as N
 
 _NUMBER = (int, float, bool, B.number, B.bool_)
+# What a Tensor combines with in arithmetic: numbers, and NumPy arrays (constants, as in VJP rules).
+_OPERAND = _NUMBER + (B.ndarray,)
 
 
 def _check_tensor(x, fn, arg="input", pos=1):
@@ -21,7 +23,7 @@ def _check_tensor(x, fn, arg="input", pos=1):
 
 
 def _check_operand(x, fn):
-    if not (is_tensor(x) or isinstance(x, _NUMBER)):
+    if not (is_tensor(x) or isinstance(x, _OPERAND)):
         raise TypeError(f"{fn}(): argument 'other' (position 2) must be Tensor or Number, not "
                         f"{type(x).__name__}")
 

@@ -96,6 +96,34 @@ nll_loss_ = primitive("nll_loss", _nll_impl, inputs="logp", out_dtype="keep", gr
                           _nll_vjp(g, logp_shape, target, weights, reduction, total_weight))
 
 
+def _cross_entropy_impl(x, target, weights, reduction, total_weight):
+    # logsumexp(x_i) - x_i[target_i] per row, computed stably: one pass for log_softmax and nll.
+    m = x.max(axis=1, keepdims=True)
+    lse = B.log(B.exp(x - m).sum(axis=1)) + m[:, 0]
+    loss = (lse - x[B.arange(len(target)), target]) * weights
+    if reduction == "mean":
+        return loss.sum() / total_weight
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _cross_entropy_vjp(g, x, target, weights, reduction, total_weight):
+    # d/dx = (softmax(x) - onehot(target)) * weight, scaled by g (and 1/total for the mean).
+    scale = weights / total_weight if reduction == "mean" else weights
+    per_row = mul(g, scale.astype(weights.dtype))
+    p = softmax_(x, axis=1)
+    return (p - rows_scatter(B.ones(len(target), dtype=weights.dtype), target=target, shape=tuple(x.shape))) \
+        * unsqueeze(per_row, 1)
+
+
+# log_softmax + nll_loss fused for the common case (class indices over dim 1 of a 2-D input):
+# one node instead of two, named as PyTorch's last one.
+cross_entropy_ = primitive("cross_entropy", _cross_entropy_impl, out_dtype="keep", grad_name="NllLossBackward0",
+                           vjp=lambda g, x, target, weights, reduction, total_weight:
+                               _cross_entropy_vjp(g, x, target, weights, reduction, total_weight))
+
+
 from .elementwise import where, interval_mask, mul  # noqa: E402
 from .indexing import getitem  # noqa: E402
 from .shape import unsqueeze  # noqa: E402

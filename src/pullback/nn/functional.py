@@ -383,28 +383,42 @@ def _check_same_size(input, target, fn):
                       "the same size.", UserWarning, stacklevel=3)
 
 
+def _class_targets(input, target, weight, ignore_index, reduction):
+    """Checks class-index targets; the static parameters of the nll/cross-entropy primitives:
+    safe targets, each row's class weight (0 where ignored) and the total weight."""
+    if target.dtype.is_floating_point:
+        raise RuntimeError("expected scalar type Long but found Float")
+    t = target._data
+    c = input.shape[1]
+    if input.shape[0] != t.shape[0]:
+        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size ({t.shape[0]}).")
+    dt = input._data.dtype
+    if weight is None and t.size and t.min() >= 0 and t.max() < c:  # the common case, checked once
+        safe = t
+        wt = B.ones(t.shape, dtype=dt)
+        total = float(t.size)
+    else:
+        valid = t != ignore_index
+        safe = B.where(valid, t, 0)
+        if safe.size and (safe.min() < 0 or safe.max() >= c):
+            bad = int(safe.max() if safe.max() >= c else safe.min())
+            raise IndexError(f"Target {bad} is out of bounds.")
+        w = B.ones(c, dtype=dt) if weight is None else weight._data.astype(dt)
+        wt = B.where(valid, w[safe], 0).astype(dt)
+        total = float(wt.sum())
+    return {"target": safe.reshape(-1), "weights": wt.reshape(-1), "reduction": reduction, "total_weight": total}
+
+
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """Negative log likelihood of class indices ``target`` under log-probabilities ``input``
     (``(N, C)`` or ``(N, C, d1, ...)``)."""
     _check(input, "nll_loss")
-    if target.dtype.is_floating_point:
-        raise RuntimeError("expected scalar type Long but found Float")
     unbatched = input.ndim == 1
     if unbatched:
         input, target = S.unsqueeze(input, 0), S.unsqueeze(target, 0)
     c = input.shape[1]
     t = target._data
-    if input.shape[0] != t.shape[0]:
-        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size ({t.shape[0]}).")
-    valid = t != ignore_index
-    safe = B.where(valid, t, 0)
-    if safe.size and (safe.min() < 0 or safe.max() >= c):
-        bad = int(safe.max() if safe.max() >= c else safe.min())
-        raise IndexError(f"Target {bad} is out of bounds.")
-    w = B.ones(c, dtype=input.dtype.np) if weight is None else weight._data.astype(input.dtype.np)
-    wt = B.where(valid, w[safe], 0).astype(input.dtype.np)
-    params = {"weights": wt.reshape(-1), "reduction": reduction, "total_weight": float(wt.sum()),
-              "target": safe.reshape(-1)}
+    params = _class_targets(input, target, weight, ignore_index, reduction)
     if input.ndim == 2:
         out = N.nll_loss_.bind((input,), params)
     else:  # (N, C, d1, ...): one row per position, classes last
@@ -432,6 +446,10 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         >>> loss = pullback.nn.functional.cross_entropy(logits, pullback.tensor([0, 2, 1, 0]))
     """
     _check(input, "cross_entropy")
+    if (input.ndim == 2 and not target.dtype.is_floating_point and label_smoothing <= 0
+            and input.dtype.is_floating_point):
+        params = _class_targets(input, target, weight, ignore_index, reduction)
+        return N.cross_entropy_.bind((input,), params)
     class_dim = 0 if input.ndim == 1 else 1
     logp = F.log_softmax(input, class_dim)
     c = input.shape[class_dim]
