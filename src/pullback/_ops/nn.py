@@ -32,12 +32,19 @@ def _where_positive(x, a, b):
     return where(x > 0, a, b)
 
 
-def _leaky_relu_vjp(g, x, slope):
-    return g * (interval_mask(x, lo=0.0, hi=math.inf) * (1 - slope) + slope)
+def _leaky_relu_impl(x, slope):
+    # max(x, slope * x) is two passes instead of where()'s three; it needs 0 <= slope <= 1.
+    if 0 <= slope <= 1:
+        return B.maximum(x, x * slope)
+    return B.where(x > 0, x, x * slope)
 
 
-leaky_relu_ = primitive("leaky_relu", lambda x, slope: B.where(x > 0, x, x * slope), out_dtype="float",
-                        vjp=_leaky_relu_vjp)
+# 1 where x > 0, `slope` elsewhere: leaky_relu's derivative. A primitive with a zero VJP so that x
+# stays in the graph of a second-order pass (PyTorch's zero "reach", see interval_mask).
+slope_mask = primitive("slope_mask", lambda x, slope: B.where(x > 0, B.ones((), x.dtype), B.asarray(slope, x.dtype)),
+                       out_dtype="keep", grad_name="LeakyReluBackwardBackward0", vjp=lambda g: g * 0)
+leaky_relu_ = primitive("leaky_relu", _leaky_relu_impl, out_dtype="float",
+                        vjp=lambda g, x, slope: g * slope_mask(x, slope=slope))
 elu_ = primitive("elu", lambda x, alpha: B.where(x > 0, x, alpha * B.expm1(B.minimum(x, 0))), out_dtype="float",
                  vjp=lambda g, x, ans, alpha: _where_positive(x, g, g * (ans + alpha)))
 hardtanh_ = primitive("hardtanh", lambda x, lo, hi: B.clip(x, lo, hi), out_dtype="float",
