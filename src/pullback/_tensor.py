@@ -58,9 +58,18 @@ class Tensor:
     Create Tensors with ``pullback.tensor``, ``pullback.zeros``, ``pullback.randn`` and the like.
     """
 
-    __slots__ = ("_data", "_requires_grad", "_grad", "grad_fn", "_output_nr", "_version_counter",
-                 "_base", "_view_chain", "_view_version", "_backward_hooks", "_post_accumulate_hooks", "_accumulator",
-                 "_is_inference", "_retains_grad", "__weakref__", "__dict__")
+    # Every Tensor sets these; the rarer attributes below are class-level defaults that an
+    # instance overrides (in its __dict__) only when it needs to, which keeps creation cheap.
+    __slots__ = ("_data", "_requires_grad", "grad_fn", "_output_nr", "_version_counter", "_is_inference",
+                 "__weakref__", "__dict__")
+    _grad = None
+    _base = None
+    _view_chain = ()
+    _view_version = 0
+    _backward_hooks = None
+    _post_accumulate_hooks = None
+    _accumulator = None
+    _retains_grad = False
 
     def __init__(self, *args):
         # pullback.Tensor(2, 3) is an uninitialised float tensor; pullback.Tensor([1, 2]) copies data.
@@ -75,18 +84,10 @@ class Tensor:
     def _init(self, data, requires_grad=False, grad_fn=None, output_nr=0, version_counter=None):
         self._data = data
         self._requires_grad = requires_grad
-        self._grad = None
         self.grad_fn = grad_fn
         self._output_nr = output_nr
         self._version_counter = version_counter if version_counter is not None else [0]
-        self._base = None
-        self._view_chain = ()
-        self._view_version = 0
-        self._backward_hooks = None
-        self._post_accumulate_hooks = None
-        self._accumulator = None
-        self._is_inference = grad_mode.is_inference_mode_enabled()
-        self._retains_grad = False
+        self._is_inference = grad_mode._state.inference
 
     @classmethod
     def _make(cls, data, grad_fn=None, output_nr=0, requires_grad=False, version_counter=None):

@@ -107,9 +107,14 @@ class Node:
     produced it (or ``(None, 0)`` for an input that does not require grad).
     """
 
-    __slots__ = ("prim", "params", "next_edges", "saved", "input_meta", "seq", "released", "n_outputs",
-                 "_tensor_pre_hooks", "_retained", "_pre_hooks", "_post_hooks", "_name",
-                 "metadata", "__weakref__")
+    # Hooks and flags are class-level defaults, set per node only when used (cheap creation).
+    __slots__ = ("prim", "params", "next_edges", "saved", "input_meta", "seq", "n_outputs", "_name",
+                 "__weakref__", "__dict__")
+    released = False
+    _tensor_pre_hooks = None   # {output_nr: {id: fn}}: hooks registered on output Tensors
+    _retained = None           # {output_nr: weakref to Tensor} for retain_grad()
+    _pre_hooks = None
+    _post_hooks = None
 
     def __init__(self, prim, params, next_edges, saved, input_meta, name, n_outputs=1):
         self.prim = prim
@@ -119,13 +124,14 @@ class Node:
         self.saved = saved
         self.input_meta = input_meta  # (shape, dtype) per input, None for non-tensors
         self.seq = next(_sequence)
-        self.released = False
-        self._tensor_pre_hooks = None  # {output_nr: {id: fn}}: hooks registered on output Tensors
-        self._retained = None          # {output_nr: weakref to Tensor} for retain_grad()
-        self._pre_hooks = None
-        self._post_hooks = None
         self._name = name
-        self.metadata = {}
+
+    @property
+    def metadata(self):
+        """A dict for the user's own annotations of this node."""
+        if "_metadata" not in self.__dict__:
+            self.__dict__["_metadata"] = {}
+        return self.__dict__["_metadata"]
 
     def name(self):
         """The PyTorch name of this backward function, e.g. ``'SinBackward0'``."""
