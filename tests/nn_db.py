@@ -19,6 +19,8 @@ class ModuleInfo:
     targets: Optional[Callable] = None   # extra non-differentiable inputs: fn(m, rng) -> list
     second_order: bool = False
     train: bool = False
+    # padding_idx rows get no gradient by definition, though the output depends on them
+    finite_differences: bool = True
 
 
 def _classes(n, c, ignore=False):
@@ -89,8 +91,20 @@ MODULES = [
     ModuleInfo("CrossEntropyLoss_probs", lambda nn: nn.CrossEntropyLoss(reduction="sum"), ((5, 3),),
                targets=_probabilities((5, 3)), second_order=True),
     ModuleInfo("CrossEntropyLoss_kdim", lambda nn: nn.CrossEntropyLoss(reduction="none"), ((2, 3, 4),),
-               targets=lambda m, rng: [m.tensor(rng.integers(0, 3, (2, 4)))]),
-    ModuleInfo("NLLLoss", lambda nn: nn.NLLLoss(reduction="sum"), ((6, 4),), targets=_classes(6, 4)),
+               targets=lambda m, rng: [m.tensor(rng.integers(0, 3, (2, 4)))], second_order=True),
+    ModuleInfo("NLLLoss", lambda nn: nn.NLLLoss(reduction="sum"), ((6, 4),), targets=_classes(6, 4), second_order=True),
+    ModuleInfo("CrossEntropyLoss_weight", lambda nn: nn.CrossEntropyLoss(weight=_lib(nn).tensor([1.0, 2.0, 0.5, 3.0])),
+               ((6, 4),), targets=_classes(6, 4, ignore=True), second_order=True),
+    ModuleInfo("CrossEntropyLoss_weight_smooth",
+               lambda nn: nn.CrossEntropyLoss(weight=_lib(nn).tensor([1.0, 2.0, 0.5, 3.0]), label_smoothing=0.2,
+                                              reduction="sum"),
+               ((6, 4),), targets=_classes(6, 4, ignore=True)),
+    ModuleInfo("BCEWithLogitsLoss_pos_weight",
+               lambda nn: nn.BCEWithLogitsLoss(pos_weight=_lib(nn).tensor([1.0, 2.0, 0.5])), ((4, 3),),
+               targets=_values((4, 3), 0.0, 1.0), second_order=True),
+    ModuleInfo("Embedding", lambda nn: nn.Embedding(6, 3), (), targets=lambda m, rng: [m.tensor([[0, 2, 2], [5, 1, 0]])]),
+    ModuleInfo("Embedding_padding", lambda nn: nn.Embedding(6, 3, padding_idx=2), (),
+               targets=lambda m, rng: [m.tensor([0, 2, 2, 4])], finite_differences=False),
     ModuleInfo("MSELoss", lambda nn: nn.MSELoss(), ((4, 3),), targets=_values((4, 3)), second_order=True),
     ModuleInfo("L1Loss", lambda nn: nn.L1Loss(reduction="sum"), ((4, 3),), targets=_values((4, 3), 3.0, 4.0)),
     ModuleInfo("SmoothL1Loss", lambda nn: nn.SmoothL1Loss(beta=0.5), ((4, 3),), targets=_values((4, 3)),
@@ -104,6 +118,12 @@ MODULES = [
     ModuleInfo("KLDivLoss", lambda nn: nn.KLDivLoss(reduction="batchmean"), ((4, 3),), (-3.0, -0.1),
                targets=_probabilities((4, 3)), second_order=True),
 ]
+
+
+def _lib(nn):
+    """pullback (or torch) from its nn module, to build tensors for a module's constructor."""
+    import sys
+    return sys.modules[nn.__name__.rsplit(".", 1)[0]]
 
 
 def inputs_for(info, rng):
