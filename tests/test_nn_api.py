@@ -276,3 +276,20 @@ def test_gradient_penalty_reach_matches_torch(act):
         ((g.norm(2, dim=1) - 1) ** 2).mean().backward()
         return [p.grad is None for p in critic.parameters()]
     assert grads(pullback) == grads(torch)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"reduction": "sum"}, {"reduction": "none"},
+                                    {"weight": [1.0, 2.0, 0.5], "ignore_index": 1}])
+def test_fused_cross_entropy_vjp_agrees_with_its_composite(kwargs):
+    # Without create_graph the VJP runs a fused NumPy formula; with it, the pullback-op composite.
+    kwargs = dict(kwargs)
+    if "weight" in kwargs:
+        kwargs["weight"] = pullback.tensor(kwargs["weight"], dtype=pullback.float64)
+    x = pullback.randn(5, 3, dtype=pullback.float64, requires_grad=True)
+    t = pullback.tensor([0, 2, 1, 1, 0])
+    v = pullback.randn(5, dtype=pullback.float64) if kwargs.get("reduction") == "none" else None
+    loss = F.cross_entropy(x, t, **kwargs)
+    assert loss.grad_fn.name() == "NllLossBackward0"
+    (fused,) = pullback.autograd.grad(loss, x, v, retain_graph=True)
+    (composite,) = pullback.autograd.grad(loss, x, v, create_graph=True)
+    np.testing.assert_allclose(fused.numpy(), composite.detach().numpy(), rtol=1e-12, atol=1e-15)

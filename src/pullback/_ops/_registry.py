@@ -196,10 +196,7 @@ class Primitive:
             saved[names[i]] = SavedTensor(a) if isinstance(a, _Tensor) else a
         if self.saves_all_inputs:
             saved["xs"] = tuple(SavedTensor(a) if isinstance(a, _Tensor) else a for a in args)
-        name = self.grad_name
-        if not isinstance(name, str):
-            name = name(params, [m[0] if m else None for m in meta])
-        return Node(self, params, tuple(edges), saved, tuple(meta), name)
+        return Node(self, params, tuple(edges), saved, tuple(meta), self.grad_name)
 
     # ----------------------------------------------------------------- backward
     def run_vjp(self, g, values, params, input_meta, needs):

@@ -192,8 +192,16 @@ sigmoid = primitive("sigmoid", _sigmoid_impl, out_dtype="float",
 # 1 where lo < x < hi, 0 elsewhere: the derivative of relu, leaky_relu, hardtanh. Its own VJP is
 # zero, but it keeps x in the graph, so a parameter feeding x gets a zero gradient rather than
 # None in a second-order pass, exactly as PyTorch's threshold_backward does.
-interval_mask = primitive("interval_mask", lambda x, lo, hi: ((x > lo) & (x < hi)).astype(x.dtype),
-                          out_dtype="keep", grad_name="ThresholdBackwardBackward0", vjp=lambda g: g * 0)
+def _interval_mask_impl(x, lo, hi):
+    if hi == math.inf:
+        return x > lo
+    if lo == -math.inf:
+        return x < hi
+    return (x > lo) & (x < hi)
+
+
+interval_mask = primitive("interval_mask", _interval_mask_impl, out_dtype="keep",
+                          grad_name="ThresholdBackwardBackward0", vjp=lambda g: g * 0)
 relu = primitive("relu", lambda x: B.maximum(x, 0), out_dtype="keep",
                  vjp=lambda g, ans: g * interval_mask(ans, lo=0.0, hi=math.inf))
 

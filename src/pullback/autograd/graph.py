@@ -135,14 +135,17 @@ class Node:
 
     def name(self):
         """The PyTorch name of this backward function, e.g. ``'SinBackward0'``."""
-        return self._name
+        name = self._name
+        if not isinstance(name, str):  # a primitive whose name depends on its use: decided when asked
+            name = self._name = name(self.params, [m[0] if m else None for m in self.input_meta])
+        return name
 
     @property
     def next_functions(self):
         return tuple(e if e is not None else (None, 0) for e in self.next_edges)
 
     def __repr__(self):
-        return f"<{self._name} object at {hex(id(self))}>"
+        return f"<{self.name()} object at {hex(id(self))}>"
 
     def register_hook(self, fn):
         """Registers ``fn(grad_inputs, grad_outputs)`` to run after this node; it may return

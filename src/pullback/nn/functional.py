@@ -104,18 +104,19 @@ def linear(input, weight, bias=None):
         bias (Tensor, optional): ``(out_features,)``.
     """
     _check(input, "linear")
-    if input.shape[-1] != weight.shape[-1]:
+    x_shape, w_shape = input._data.shape, weight._data.shape
+    if len(w_shape) == 2 and x_shape and x_shape[-1] == w_shape[1] and (bias is None or bias._data.ndim == 1):
+        if bias is None:
+            return L.linear_nobias_.bind((input, weight), {})
+        return L.linear_.bind((input, weight, bias), {})
+    if not x_shape or x_shape[-1] != w_shape[-1]:
         rows = 1
-        for s in input.shape[:-1]:
+        for s in x_shape[:-1]:
             rows *= s
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} and "
-                           f"{weight.shape[1]}x{weight.shape[0]})")
-    if weight.ndim != 2 or input.ndim == 0 or (bias is not None and bias.ndim != 1):
-        out = F.matmul(input, S.t(weight)) if weight.ndim == 2 else F.matmul(input, weight)
-        return out if bias is None else out + bias
-    if bias is None:
-        return L.linear_nobias_.bind((input, weight), {})
-    return L.linear_.bind((input, weight, bias), {})
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{x_shape[-1] if x_shape else 1} and "
+                           f"{w_shape[-1]}x{w_shape[0]})")
+    out = F.matmul(input, S.t(weight)) if weight.ndim == 2 else F.matmul(input, weight)
+    return out if bias is None else out + bias
 
 
 def bilinear(input1, input2, weight, bias=None):

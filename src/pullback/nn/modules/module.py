@@ -437,6 +437,8 @@ class Module:
 
     def __call__(self, *args, **kwargs):
         d = self.__dict__
+        if not (d["_forward_pre_hooks"] or d["_forward_hooks"] or d["_backward_hooks"] or d["_backward_pre_hooks"]):
+            return self.forward(*args, **kwargs)  # no hooks: the common case
         pre_hooks = d["_forward_pre_hooks"]
         if pre_hooks:
             for hid, hook in list(pre_hooks.items()):
