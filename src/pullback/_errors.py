@@ -55,14 +55,19 @@ def mismatch_in_shape(i, grad_shape, j, out_shape):
             f"output[{j}] has a shape of {size_str(out_shape)}.")
 
 
-def version_mismatch(dtype, shape, grad_fn, output_nr, current, saved):
+def version_mismatch(dtype, shape, grad_fn, output_nr, current, saved, modified_at=None):
     msg = ("one of the variables needed for gradient computation has been modified by an inplace "
            f"operation: [pullback.{dtype._tensor_type} [{', '.join(str(s) for s in shape)}]]")
     if grad_fn is not None:
         msg += f", which is output {output_nr} of {grad_fn.name()},"
     msg += f" is at version {current}; expected version {saved} instead."
-    msg += (" Hint: enable anomaly detection to find the operation that failed to compute its "
-            "gradient, with torch.autograd.set_detect_anomaly(True).")
+    if modified_at is None:
+        msg += (" Hint: enable anomaly detection to find the operation that failed to compute its "
+                "gradient, with torch.autograd.set_detect_anomaly(True).")
+    else:  # anomaly mode: PyTorch's hint, and (beyond PyTorch) where the change happened
+        msg += (" Hint: the backtrace further above shows the operation that failed to compute its gradient. "
+                "The variable in question was changed in there or anywhere later. Good luck!"
+                f" It was last modified in place at {modified_at}.")
     return msg
 
 

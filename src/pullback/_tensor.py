@@ -9,6 +9,7 @@ from . import _errors
 from ._size import Size
 from ._ops import _registry
 from .autograd import grad_mode
+from .autograd import anomaly_mode
 from .autograd.graph import AccumulateGrad, add_hook
 
 
@@ -169,7 +170,11 @@ class Tensor:
         return self._version_counter[0]
 
     def _bump_version(self):
-        self._version_counter[0] += 1
+        vc = self._version_counter
+        vc[0] += 1
+        if anomaly_mode.is_anomaly_enabled():  # remember where, for the version error's message
+            del vc[1:]
+            vc.append(anomaly_mode.user_line())
 
     # --------------------------------------------------------------- autograd
     @property

@@ -12,6 +12,7 @@ from .. import _dtype as D
 from .._dtype import result_type
 from ..autograd import grad_mode
 from ..autograd.graph import Node, SavedTensor
+from ..autograd import anomaly_mode
 
 
 class Joint:
@@ -96,6 +97,13 @@ class Primitive:
             self._rule_args[r] = args
             names.update(args)
         self.saved_inputs = tuple(i for i, n in enumerate(self.input_names) if n in names)
+        # Per input, the inputs its own rule names: only the rules of inputs that require grad
+        # run, so only what they name is saved (x * 2 saves nothing of x).
+        self.saved_by_rule = None
+        if self.rules is not None and not isinstance(self.rules, Joint):
+            self.saved_by_rule = tuple(
+                tuple(j for j, n in enumerate(self.input_names) if r is not None and n in self._rule_args[r])
+                for r in self.rules)
         self.saves_all_inputs = self.variadic and "xs" in names  # a variadic rule naming `xs`
         self.saves_ans = "ans" in names
         self.meta_names = tuple(
@@ -191,12 +199,22 @@ class Primitive:
                 edges.append(None)
         saved = {}
         names = self.input_names
-        for i in self.saved_inputs:
+        if self.saved_by_rule is None:
+            to_save = self.saved_inputs
+        else:
+            to_save = set()
+            for i, e in enumerate(edges):
+                if e is not None:
+                    to_save.update(self.saved_by_rule[i])
+        for i in to_save:
             a = args[i]
             saved[names[i]] = SavedTensor(a) if isinstance(a, _Tensor) else a
         if self.saves_all_inputs:
             saved["xs"] = tuple(SavedTensor(a) if isinstance(a, _Tensor) else a for a in args)
-        return Node(self, params, tuple(edges), saved, tuple(meta), self.grad_name)
+        node = Node(self, params, tuple(edges), saved, tuple(meta), self.grad_name)
+        if anomaly_mode.is_anomaly_enabled():
+            anomaly_mode.record(node)
+        return node
 
     # ----------------------------------------------------------------- backward
     def run_vjp(self, g, values, params, input_meta, needs):

@@ -180,3 +180,18 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 from .graph import Node, RemovableHandle  # noqa: E402,F401
 from . import graph  # noqa: E402,F401
+
+
+_LAZY = {"Function": "function", "FunctionCtx": "function", "once_differentiable": "function",
+         "functional": None, "function": None, "gradcheck": "_gradcheck", "gradgradcheck": "_gradcheck", "GradcheckError": "_gradcheck",
+         "detect_anomaly": "anomaly_mode", "set_detect_anomaly": "anomaly_mode",
+         "is_anomaly_enabled": "anomaly_mode"}
+
+
+def __getattr__(name):
+    # These modules need Tensor, which is still being defined when this package is first imported.
+    if name in _LAZY:
+        import importlib
+        module = importlib.import_module(f"{__name__}.{_LAZY[name] or name}")
+        return module if _LAZY[name] is None else getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

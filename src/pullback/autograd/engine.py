@@ -20,6 +20,7 @@ from .._backend import B, ndarray
 from .. import _errors
 from . import grad_mode
 from .graph import AccumulateGrad
+from . import anomaly_mode
 from .._ops import _registry
 
 
@@ -246,7 +247,10 @@ def run_backward(roots, root_grads, *, inputs=None, retain_graph=False, create_g
             else:
                 needs = tuple([e is not None and e[0] in needed for e in edges])
             if True in needs and _any_gradient(grads):
-                results = node.apply(grads, needs, as_tensor)
+                if anomaly_mode.is_anomaly_enabled():
+                    results = _apply_with_anomaly_checks(node, grads, needs, as_tensor)
+                else:
+                    results = node.apply(grads, needs, as_tensor)
                 if len(results) != len(edges):
                     raise RuntimeError(f"function {node.name()} returned an incorrect number of "
                                        f"gradients (expected {len(edges)}, got {len(results)})")
@@ -277,6 +281,17 @@ def run_backward(roots, root_grads, *, inputs=None, retain_graph=False, create_g
     finally:
         grad_mode._set_enabled(previous_mode)
     return captured
+
+
+def _apply_with_anomaly_checks(node, grads, needs, as_tensor):
+    try:
+        results = node.apply(grads, needs, as_tensor)
+    except Exception:
+        anomaly_mode.forward_traceback_warning(node)
+        raise
+    if anomaly_mode.is_anomaly_check_nan_enabled():
+        anomaly_mode.check_nan(node, results)
+    return results
 
 
 def _run_leaf(node, g, targets, captured, accumulate, input_set, owned, as_tensor):

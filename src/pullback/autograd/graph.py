@@ -8,11 +8,14 @@ keeps output -> grad_fn -> saved output from forming a reference cycle, and lets
 a node's saved values the moment it has run.
 """
 import itertools
+import threading
 import weakref
 
 from .. import _errors
+from . import anomaly_mode
 
 _sequence = itertools.count()
+_LEAF_FIRST = 1 << 62
 
 
 class RemovableHandle:
@@ -42,6 +45,15 @@ class _HookDict(dict):
     __slots__ = ("__weakref__",)
 
 
+def backward_twice_message(node):
+    """PyTorch's error; in anomaly mode (beyond PyTorch) it also says where the graph was made."""
+    msg = _errors.BACKWARD_TWICE
+    stack = node.__dict__.get("_metadata", {}).get("traceback_") if hasattr(node, "__dict__") else None
+    if anomaly_mode.is_anomaly_enabled() and stack:
+        msg += f" The node {node.name()} was made by the forward call at:\n{stack}"
+    return msg
+
+
 def add_hook(hooks, fn):
     """Adds ``fn`` to a dict of hooks (made when ``hooks`` is None); returns the dict and a
     handle whose ``remove()`` takes ``fn`` out again."""
@@ -52,16 +64,75 @@ def add_hook(hooks, fn):
     return hooks, handle
 
 
+_hooks_state = threading.local()
+
+
+def _saved_tensors_hooks_stack():
+    return getattr(_hooks_state, "stack", None)
+
+
+class saved_tensors_hooks:
+    """Context manager: every Tensor saved for backward inside it is stored as
+    ``pack_hook(tensor)``, and ``unpack_hook(packed)`` gives it back when backward needs it
+    (e.g. to compress, offload, or recompute saved values).
+
+    Example::
+
+        >>> with pullback.autograd.graph.saved_tensors_hooks(lambda t: t.numpy().tobytes(),
+        ...                                                   lambda b: ...):
+        ...     y = x.exp()
+    """
+
+    def __init__(self, pack_hook, unpack_hook):
+        self.pack_hook = pack_hook
+        self.unpack_hook = unpack_hook
+
+    def __enter__(self):
+        if getattr(_hooks_state, "stack", None) is None:
+            _hooks_state.stack = []
+        _hooks_state.stack.append((self.pack_hook, self.unpack_hook))
+        return self
+
+    def __exit__(self, *exc):
+        _hooks_state.stack.pop()
+        if not _hooks_state.stack:
+            _hooks_state.stack = None
+        return False
+
+
+class disable_saved_tensors_hooks:
+    """Context manager in which saved_tensors_hooks do not apply."""
+
+    def __init__(self, error_message=""):
+        self.error_message = error_message
+
+    def __enter__(self):
+        self._prev = getattr(_hooks_state, "stack", None)
+        _hooks_state.stack = None
+
+    def __exit__(self, *exc):
+        _hooks_state.stack = self._prev
+        return False
+
+
 class SavedTensor:
     """A value saved for backward: the array, its version, and how to rebuild it as a Tensor."""
 
     __slots__ = ("data", "version_counter", "version", "grad_fn", "output_nr", "leaf", "is_output",
-                 "dtype", "requires_grad", "tensor_ref")
+                 "dtype", "requires_grad", "tensor_ref", "shape", "packed", "unpack_hook")
 
     def __init__(self, tensor, is_output=False):
         if tensor._is_inference:
             raise RuntimeError(_errors.INFERENCE_SAVED)
-        self.data = tensor._data
+        self.shape = tensor._data.shape
+        hooks = _saved_tensors_hooks_stack()
+        if hooks:  # saved_tensors_hooks: keep only what pack_hook returns
+            pack_hook, self.unpack_hook = hooks[-1]
+            self.packed = pack_hook(tensor)
+            self.data = None
+        else:
+            self.data = tensor._data
+            self.unpack_hook = None
         self.dtype = tensor.dtype
         self.version_counter = tensor._version_counter
         self.version = self.version_counter[0]
@@ -86,16 +157,21 @@ class SavedTensor:
                 raise RuntimeError(_errors.DETACHED_SAVED)
         if self.version_counter[0] != self.version:
             grad_fn = self._grad_fn(node)
+            vc = self.version_counter
             raise RuntimeError(_errors.version_mismatch(
-                self.dtype, self.data.shape, grad_fn, self.output_nr,
-                self.version_counter[0], self.version))
+                self.dtype, self.shape, grad_fn, self.output_nr, vc[0], self.version,
+                vc[1] if len(vc) > 1 and anomaly_mode.is_anomaly_enabled() else None))
+        data = self.data
+        if self.unpack_hook is not None:
+            unpacked = self.unpack_hook(self.packed)
+            data = unpacked._data if hasattr(unpacked, "_data") else unpacked
         if not as_tensor:
-            return self.data
+            return data
         if self.leaf is not None:
             return self.leaf
         from .._tensor import Tensor
         grad_fn = self._grad_fn(node)
-        return Tensor._make(self.data, grad_fn=grad_fn, output_nr=self.output_nr,
+        return Tensor._make(data, grad_fn=grad_fn, output_nr=self.output_nr,
                             requires_grad=grad_fn is not None,
                             version_counter=self.version_counter)
 
@@ -175,7 +251,7 @@ class Node:
         """Runs the VJP rules: cotangents of the outputs -> cotangents of the inputs."""
         prim = self.prim
         if self.released:
-            raise RuntimeError(_errors.BACKWARD_TWICE)
+            raise RuntimeError(backward_twice_message(self))
         saved = self.saved
         if saved:
             values = {name: _unpack(v, self, as_tensor) for name, v in saved.items()}
@@ -203,7 +279,9 @@ class AccumulateGrad:
     def __init__(self, variable):
         self.variable = variable
         self.n_outputs = 1
-        self.seq = -1  # leaves run last among ready nodes
+        # Ready leaves run first: each gradient goes into .grad at once instead of waiting in a
+        # buffer until the end of the pass (which would hold every weight gradient at once).
+        self.seq = _LEAF_FIRST
         self.next_edges = ()
         self._pre_hooks = None
         self._post_hooks = None
@@ -223,3 +301,11 @@ class AccumulateGrad:
 
     register_hook = Node.register_hook
     register_prehook = Node.register_prehook
+
+
+def __getattr__(name):
+    # Graph pictures live in dot.py; they are reached here as in torch.autograd.graph.
+    if name in ("to_dot", "render"):
+        from . import dot
+        return getattr(dot, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,2 @@
+"""pullback.utils: ``checkpoint``."""
+from . import checkpoint  # noqa: F401
