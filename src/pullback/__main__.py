@@ -5,6 +5,7 @@ checks the result against an independent computation: a closed form in NumPy, or
 finite differences in float64. A check prints a mark; any failure makes the exit status 1.
 """
 import math
+import os
 import sys
 import time
 
@@ -167,6 +168,23 @@ def gradient_penalty(critic, real, fake, device):
     return penalty
 
 
+def _write_graph_picture(penalty, critic):
+    """Writes the penalty's backward graph (DOT, and SVG where Graphviz is installed)."""
+    from pullback.autograd.graph import to_dot, render
+    params = {f"critic.{name}": p for name, p in critic.named_parameters()}
+    dot_path = os.path.abspath("pullback_gradient_penalty.dot")
+    render(penalty, dot_path, params=params)
+    print(f"graph of the penalty ({to_dot(penalty).count(' -> ')} edges) written to {dot_path}")
+    try:
+        svg_path = render(penalty, os.path.abspath("pullback_gradient_penalty.svg"), params=params)
+        print(f"  and drawn in {svg_path}")
+    except RuntimeError as e:
+        print(f"  (no picture: {e})")
+    text = open(dot_path).read()
+    check("the picture shows the double-backward graph (Addmm and the critic's leaves)",
+          "AddmmBackward0" in text and "critic.1.weight" in text)
+
+
 def gradient_penalty_section():
     section("Gradient penalty (WGAN-GP): create_graph=True, then backward into the critic")
     torch.manual_seed(3)
@@ -176,6 +194,7 @@ def gradient_penalty_section():
         real, fake = torch.randn(4, 2, 3, 3), torch.randn(4, 2, 3, 3)
         torch.manual_seed(4)
         penalty = gradient_penalty(critic, real, fake, "cpu")
+        _write_graph_picture(penalty, critic)
         penalty.backward()
         print(critic)
         print(f"penalty: {penalty.item():.6f}")
