@@ -293,3 +293,18 @@ def test_fused_cross_entropy_vjp_agrees_with_its_composite(kwargs):
     (fused,) = pullback.autograd.grad(loss, x, v, retain_graph=True)
     (composite,) = pullback.autograd.grad(loss, x, v, create_graph=True)
     np.testing.assert_allclose(fused.numpy(), composite.detach().numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_sequence_containers_index_insert_delete():
+    seq = nn.Sequential(nn.ReLU(), nn.Tanh(), nn.Sigmoid())
+    assert type(seq[-1]).__name__ == "Sigmoid" and len(seq[1:]) == 2 and isinstance(seq[1:], nn.Sequential)
+    del seq[0]
+    assert list(seq._modules) == ["0", "1"] and type(seq[0]).__name__ == "Tanh"
+    seq.insert(0, nn.ReLU()).append(nn.Identity())
+    assert [type(m).__name__ for m in seq] == ["ReLU", "Tanh", "Sigmoid", "Identity"]
+    with pytest.raises(IndexError, match="index 9 is out of range"):
+        seq[9]
+    ml = nn.ModuleList([nn.Linear(1, 1)])
+    ml += [nn.Linear(1, 1)]
+    ml[0] = nn.Tanh()
+    assert len(ml) == 2 and type(ml[0]).__name__ == "Tanh" and len(list(ml.parameters())) == 2

@@ -82,10 +82,7 @@ rows_gather = primitive("rows_gather", lambda x, target: x[B.arange(len(target))
                         vjp=lambda g, target, x_shape: rows_scatter(g, target=target, shape=tuple(x_shape)))
 
 
-def _nll_impl(logp, target, weights, reduction, total_weight):
-    # logp (M, C), target (M,) class indices made safe, weights (M,): the class weight of each
-    # target, 0 where ignored.
-    loss = -logp[B.arange(len(target)), target] * weights
+def _reduce_rows(loss, reduction, total_weight):
     if reduction == "mean":
         return loss.sum() / total_weight
     if reduction == "sum":
@@ -93,9 +90,19 @@ def _nll_impl(logp, target, weights, reduction, total_weight):
     return loss
 
 
+def _row_scale(weights, reduction, total_weight):
+    """d loss / d (row loss): each row's weight, over the total weight for the mean."""
+    return (weights / total_weight if reduction == "mean" else weights).astype(weights.dtype)
+
+
+def _nll_impl(logp, target, weights, reduction, total_weight):
+    # logp (M, C), target (M,) class indices made safe, weights (M,): the class weight of each
+    # target, 0 where ignored.
+    return _reduce_rows(-logp[B.arange(len(target)), target] * weights, reduction, total_weight)
+
+
 def _nll_vjp(g, logp_shape, target, weights, reduction, total_weight):
-    scale = -weights / total_weight if reduction == "mean" else -weights
-    return rows_scatter(mul(g, scale.astype(weights.dtype)), target=target, shape=tuple(logp_shape))
+    return rows_scatter(mul(g, -_row_scale(weights, reduction, total_weight)), target=target, shape=tuple(logp_shape))
 
 
 nll_loss_ = primitive("nll_loss", _nll_impl, inputs="logp", out_dtype="keep", grad_name="NllLossBackward0",
@@ -107,26 +114,21 @@ def _cross_entropy_impl(x, target, weights, reduction, total_weight):
     # logsumexp(x_i) - x_i[target_i] per row, computed stably: one pass for log_softmax and nll.
     m = x.max(axis=1, keepdims=True)
     lse = B.log(B.exp(x - m).sum(axis=1)) + m[:, 0]
-    loss = (lse - x[B.arange(len(target)), target]) * weights
-    if reduction == "mean":
-        return loss.sum() / total_weight
-    if reduction == "sum":
-        return loss.sum()
-    return loss
+    return _reduce_rows((lse - x[B.arange(len(target)), target]) * weights, reduction, total_weight)
 
 
 def _cross_entropy_vjp(g, x, target, weights, reduction, total_weight):
     # d/dx = (softmax(x) - onehot(target)) * weight, scaled by g (and 1/total for the mean).
-    scale = weights / total_weight if reduction == "mean" else weights
+    scale = _row_scale(weights, reduction, total_weight)
     if type(x) is B.ndarray:
         # The fast path (no create_graph), fused in NumPy; tests check it against the
         # composite below, which is what a second-order pass differentiates.
         p = B.exp(x - x.max(axis=1, keepdims=True))
         p /= p.sum(axis=1, keepdims=True)
         p[B.arange(len(target)), target] -= 1
-        p *= (g * scale.astype(x.dtype))[:, None]
+        p *= (g * scale)[:, None]
         return p
-    per_row = mul(g, scale.astype(weights.dtype))
+    per_row = mul(g, scale)
     p = softmax_(x, axis=1)
     return (p - rows_scatter(B.ones(len(target), dtype=weights.dtype), target=target, shape=tuple(x.shape))) \
         * unsqueeze(per_row, 1)

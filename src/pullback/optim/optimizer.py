@@ -7,6 +7,7 @@ import copy
 
 from .._tensor import Tensor
 from ..autograd import grad_mode
+from ..nn.modules.module import zero_grads
 
 
 class _Required:
@@ -56,14 +57,7 @@ class Optimizer:
 
     def zero_grad(self, set_to_none=True):
         """Resets the gradients of every parameter (to None, or zeros in place)."""
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is not None:
-                    if set_to_none:
-                        p.grad = None
-                    else:
-                        p.grad.detach_()
-                        p.grad.zero_()
+        zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     def _params_with_grad(self, group):
         for p in group["params"]:

@@ -12,6 +12,17 @@ from ..parameter import Parameter, Buffer
 _IncompatibleKeys = collections.namedtuple("_IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
+def zero_grads(parameters, set_to_none=True):
+    """Sets each parameter's ``.grad`` to None, or (``set_to_none=False``) zeroes it in place."""
+    for p in parameters:
+        if p._grad is not None:
+            if set_to_none:
+                p._grad = None
+            else:
+                p._grad.detach_()
+                p._grad.zero_()
+
+
 def _addindent(text, spaces):
     lines = text.split("\n")
     if len(lines) == 1:
@@ -281,13 +292,7 @@ class Module:
 
     def zero_grad(self, set_to_none=True):
         """Resets the gradients of every parameter (to None, or to zeros in place)."""
-        for p in self.parameters():
-            if p.grad is not None:
-                if set_to_none:
-                    p.grad = None
-                else:
-                    p.grad.detach_()
-                    p.grad.zero_()
+        zero_grads(self.parameters(), set_to_none)
 
     def apply(self, fn):
         """Calls ``fn`` on every descendant and then on this module (as PyTorch: children first)."""
