@@ -50,6 +50,13 @@ def apply_inplace(self, fn, *args, **kwargs):
     _check_allowed(self)
     recording = grad_mode.is_grad_enabled() and (
         self._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args))
+    if not recording and (self.__dict__.get("_fw_grads") or any(
+            isinstance(a, Tensor) and a.__dict__.get("_fw_grads") for a in args)):
+        out = fn(_with_tangents(self), *args, **kwargs)
+        _write(self, out)
+        _copy_tangents(out, self)
+        self._bump_version()
+        return self
     if not recording:
         out = fn(self, *args, **kwargs)
         _write(self, out)
@@ -59,13 +66,30 @@ def apply_inplace(self, fn, *args, **kwargs):
         return _apply_inplace_on_view(self, fn, args, kwargs)
     snapshot = Tensor._make(self._data.copy(), grad_fn=self.grad_fn, output_nr=self._output_nr,
                             requires_grad=self._requires_grad)
+    _copy_tangents(self, snapshot)
     out = fn(snapshot, *args, **kwargs)
     _write(self, out)
+    _copy_tangents(out, self)
     self.grad_fn = out.grad_fn
     self._output_nr = out._output_nr
     self._requires_grad = out._requires_grad
     self._bump_version()
     return self
+
+
+def _copy_tangents(source, target):
+    """Forward-mode tangents follow the values through an in-place op (Note [Forward-mode tangents])."""
+    tangents = source.__dict__.get("_fw_grads")
+    if tangents:
+        from .autograd import forward_ad
+        for level, t in tangents.items():
+            forward_ad.set_tangent(target, level, t)
+
+
+def _with_tangents(self):
+    snapshot = Tensor._make(self._data.copy())
+    _copy_tangents(self, snapshot)
+    return snapshot
 
 
 def _apply_inplace_on_view(view, fn, args, kwargs):

@@ -188,4 +188,10 @@ def tensor_repr(t, prefix="tensor("):
         suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
     elif t.requires_grad:
         suffixes.append("requires_grad=True")
+    tangents = t.__dict__.get("_fw_grads")
+    if tangents:
+        from .autograd import forward_ad
+        tangent = tangents.get(forward_ad.current_level())
+        if tangent is not None:
+            suffixes.append("tangent=" + tensor_repr(tangent))
     return _add_suffixes(prefix + body, suffixes, indent)

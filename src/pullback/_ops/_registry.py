@@ -13,6 +13,7 @@ from .._dtype import result_type
 from ..autograd import grad_mode
 from ..autograd.graph import Node, SavedTensor
 from ..autograd import anomaly_mode
+from ..autograd import forward_ad
 
 
 class Joint:
@@ -146,6 +147,8 @@ class Primitive:
                 result._requires_grad = True
                 if self.saves_ans:
                     node.saved["ans"] = SavedTensor(result, is_output=True)
+            if forward_ad._state.__dict__.get("levels") and self.differentiable:
+                self._forward_mode(args, params, (result,))
             return result
         results = tuple(_wrap(o, out_dt, vc if vc is not None and B.may_share_memory(o, args[0]._data)
                               else None, args[0] if vc is not None else None, (self, params, k))
@@ -160,6 +163,8 @@ class Primitive:
                     r._requires_grad = True
             if self.saves_ans:
                 node.saved["ans"] = tuple(SavedTensor(r, is_output=True) for r in results)
+        if forward_ad._state.__dict__.get("levels") and self.differentiable:
+            self._forward_mode(args, params, results)
         return results
 
     def _prepare(self, args, params):
@@ -215,6 +220,28 @@ class Primitive:
         if anomaly_mode.is_anomaly_enabled():
             anomaly_mode.record(node)
         return node
+
+    # ----------------------------------------------------------- forward mode
+    def _forward_mode(self, args, params, outputs):
+        """Computes and attaches the outputs' tangents at every dual level the inputs carry."""
+        levels = set()
+        for a in args:
+            if isinstance(a, _Tensor):
+                grads = a.__dict__.get("_fw_grads")
+                if grads:
+                    levels.update(grads)
+        for level in sorted(levels):
+            tangents = [a.__dict__.get("_fw_grads", {}).get(level) if isinstance(a, _Tensor) else None
+                        for a in args]
+            if all(t is None for t in tangents):
+                continue
+            primals = [forward_ad.strip(a, level) if isinstance(a, _Tensor) else a for a in args]
+            plain_outputs = [forward_ad.strip(o, level) for o in outputs]
+            from . import _jvp
+            out_tangents = _jvp.tangents(self, primals, tangents, params, plain_outputs)
+            for k, (o, t) in enumerate(zip(outputs, out_tangents)):
+                if t is not None and k not in self.nondiff_outputs and o.dtype.is_floating_point:
+                    forward_ad.set_tangent(o, level, t)
 
     # ----------------------------------------------------------------- backward
     def run_vjp(self, g, values, params, input_meta, needs):

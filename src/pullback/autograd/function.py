@@ -177,6 +177,7 @@ class Function:
                 output = cls.forward(ctx, *args, **kwargs)
         is_tuple = isinstance(output, tuple)
         outputs = list(output) if is_tuple else [output]
+        _forward_mode(cls, ctx, args, outputs)
         requires = grad_mode.is_grad_enabled() and any(ctx.needs_input_grad)
         inputs_by_id = {id(a): a for a in args if isinstance(a, Tensor)}
         for k, o in enumerate(outputs):
@@ -208,6 +209,26 @@ class Function:
 
 
 _BASE_SETUP_CONTEXT = Function.setup_context
+_BASE_JVP = Function.jvp
+
+
+def _forward_mode(cls, ctx, args, outputs):
+    """Tangents of a custom Function's outputs, from its ``jvp`` staticmethod."""
+    from . import forward_ad
+    levels = set()
+    for a in args:
+        if isinstance(a, Tensor) and a.__dict__.get("_fw_grads"):
+            levels.update(a.__dict__["_fw_grads"])
+    for level in sorted(levels):
+        if cls.jvp is _BASE_JVP:
+            raise NotImplementedError("You must implement the jvp function for custom autograd.Function to use it "
+                                      "with forward mode AD.")
+        tangents = [a.__dict__.get("_fw_grads", {}).get(level) if isinstance(a, Tensor) else None for a in args]
+        result = cls.jvp(ctx, *tangents)
+        result = result if isinstance(result, tuple) else (result,)
+        for o, t in zip(outputs, result):
+            if isinstance(o, Tensor) and t is not None:
+                forward_ad.set_tangent(o, level, t)
 
 _delayed_error = primitive(
     "delayed_error", lambda x: x, out_dtype="keep", grad_name="DelayedError",

@@ -119,7 +119,7 @@ class SavedTensor:
     """A value saved for backward: the array, its version, and how to rebuild it as a Tensor."""
 
     __slots__ = ("data", "version_counter", "version", "grad_fn", "output_nr", "leaf", "is_output",
-                 "dtype", "requires_grad", "tensor_ref", "shape", "packed", "unpack_hook")
+                 "dtype", "requires_grad", "tensor_ref", "shape", "packed", "unpack_hook", "attributes")
 
     def __init__(self, tensor, is_output=False):
         if tensor._is_inference:
@@ -142,6 +142,9 @@ class SavedTensor:
         # An output's grad_fn is the very node saving it: referring to it would make a cycle.
         self.grad_fn = None if is_output else tensor.grad_fn
         self.leaf = tensor if (tensor.grad_fn is None and tensor.requires_grad) else None
+        # The saved Tensor's own attribute dict: forward-mode tangents live there (possibly set
+        # after saving, for outputs), and a create_graph pass rebuilds the Tensor with them.
+        self.attributes = tensor.__dict__
         # Watches for detach_() on a saved non-leaf, which must make it unusable (PyTorch's error).
         self.tensor_ref = weakref.ref(tensor) if self.grad_fn is not None else None
 
@@ -171,9 +174,12 @@ class SavedTensor:
             return self.leaf
         from .._tensor import Tensor
         grad_fn = self._grad_fn(node)
-        return Tensor._make(data, grad_fn=grad_fn, output_nr=self.output_nr,
-                            requires_grad=grad_fn is not None,
-                            version_counter=self.version_counter)
+        t = Tensor._make(data, grad_fn=grad_fn, output_nr=self.output_nr, requires_grad=grad_fn is not None,
+                         version_counter=self.version_counter)
+        tangents = self.attributes.get("_fw_grads")
+        if tangents:
+            t.__dict__["_fw_grads"] = dict(tangents)
+        return t
 
 
 class Node:

@@ -1,0 +1,157 @@
+"""Forward-mode AD with dual tensors, as ``torch.autograd.forward_ad``.
+
+Note [Forward-mode tangents]
+A Tensor made by ``make_dual`` carries a tangent per open dual level (``_fw_grads``). Every
+primitive applied to Tensors with tangents at a level computes its output's tangent there with
+its JVP rule, in pullback ops: so tangents compose with reverse mode (a tangent computation is
+itself recorded when its inputs require grad) and with deeper dual levels (nested forward mode).
+Closing a level drops the tangents made at it.
+"""
+import collections
+import threading
+import weakref
+
+from .._ops import _registry  # Tensor is defined after this module: reached as _registry._Tensor
+
+_state = threading.local()
+
+UnpackedDualTensor = collections.namedtuple("UnpackedDualTensor", ["primal", "tangent"])
+
+
+def _levels():
+    if getattr(_state, "levels", None) is None:
+        _state.levels = []
+    return _state.levels
+
+
+def current_level():
+    levels = _levels()
+    return levels[-1][0] if levels else None
+
+
+def active():
+    """True when a dual level is open (the fast path of bind skips all forward-mode work)."""
+    return bool(getattr(_state, "levels", None))
+
+
+def enter_dual_level():
+    """Opens a new dual level and returns its index."""
+    levels = _levels()
+    level = levels[-1][0] + 1 if levels else 0
+    levels.append((level, []))
+    return level
+
+
+def exit_dual_level(*, level=None):
+    """Closes the innermost dual level: the tangents made at it are dropped."""
+    levels = _levels()
+    if not levels or (level is not None and levels[-1][0] != level):
+        raise RuntimeError("Trying to exit a forward AD level that was not the last one that was created. This is "
+                           "not supported.")
+    level, tensors = levels.pop()
+    for ref in tensors:
+        t = ref()
+        if t is not None and t._fw_grads:
+            t._fw_grads.pop(level, None)
+
+
+class dual_level:
+    """Context manager for a dual level: tangents set inside live until it closes.
+
+    Example::
+
+        >>> import pullback.autograd.forward_ad as fwAD
+        >>> with fwAD.dual_level():
+        ...     x = fwAD.make_dual(pullback.tensor([1.0, 2.0]), pullback.ones(2))
+        ...     fwAD.unpack_dual(pullback.sin(x)).tangent      # cos(x) . 1
+        tensor([ 0.5403, -0.4161])
+    """
+
+    def __enter__(self):
+        self.level = enter_dual_level()
+        return self.level
+
+    def __exit__(self, *exc):
+        exit_dual_level(level=self.level)
+        return False
+
+
+def _register(tensor, level):
+    for lvl, tensors in _levels():
+        if lvl == level:
+            tensors.append(weakref.ref(tensor))
+            return
+
+
+def set_tangent(tensor, level, tangent):
+    """Attaches ``tangent`` to ``tensor`` at ``level`` (internal: bind and make_dual)."""
+    grads = tensor.__dict__.get("_fw_grads")
+    if grads is None:
+        grads = tensor.__dict__["_fw_grads"] = {}
+    grads[level] = tangent
+    _register(tensor, level)
+
+
+def make_dual(tensor, tangent, *, level=None):
+    """A Tensor equal to ``tensor`` (sharing its data and its autograd history) that carries
+    ``tangent`` at dual ``level`` (the innermost by default)."""
+    if level is None:
+        level = current_level()
+        if level is None:
+            raise RuntimeError("Trying to create a dual Tensor for forward AD but no level exists, make sure to "
+                               "enter_dual_level() first.")
+    if not isinstance(tangent, _registry._Tensor):
+        raise TypeError(f"Expected tangent to be a Tensor, but got {type(tangent).__name__}")
+    if tuple(tangent.shape) != tuple(tensor.shape):
+        raise RuntimeError("Trying to set a forward gradient that has a different size than that of the original "
+                           f"Tensor, this is not supported. Tensor is of size [{', '.join(map(str, tensor.shape))}] "
+                           f"while the given forward gradient is of size [{', '.join(map(str, tangent.shape))}].")
+    if not tensor.is_floating_point():
+        raise ValueError(f"Expected primal to be floating point, but got: {tensor.dtype}")
+    dual = alias(tensor)
+    for lvl, t in (tensor.__dict__.get("_fw_grads") or {}).items():  # keep tangents of other levels
+        if lvl != level:
+            set_tangent(dual, lvl, t)
+    set_tangent(dual, level, tangent.to(tensor.dtype) if tangent.dtype is not tensor.dtype else tangent)
+    return dual
+
+
+def unpack_dual(tensor, *, level=None):
+    """``(primal, tangent)`` of a dual Tensor at ``level`` (tangent None if it has none)."""
+    if level is None:
+        level = current_level()
+    grads = tensor.__dict__.get("_fw_grads") if isinstance(tensor, _registry._Tensor) else None
+    tangent = grads.get(level) if grads and level is not None else None
+    if tangent is None:
+        return UnpackedDualTensor(tensor, None)
+    return UnpackedDualTensor(strip(tensor, level), tangent)
+
+
+def strip(tensor, level):
+    """``tensor`` without its tangent at ``level`` (sharing data and autograd history)."""
+    grads = tensor.__dict__.get("_fw_grads")
+    if not grads or level not in grads:
+        return tensor
+    result = alias(tensor)
+    for lvl, t in grads.items():
+        if lvl != level:
+            set_tangent(result, lvl, t)
+    return result
+
+
+def alias(tensor):
+    """A new Tensor object for the same data and the same place in the graph (no tangents).
+
+    Made directly, not by a view primitive, so that no tangent rule runs; a leaf that requires
+    grad shares the original's gradient accumulator, so gradients still reach the original.
+    """
+    t = _registry._Tensor._make(tensor._data, grad_fn=tensor.grad_fn, output_nr=tensor._output_nr,
+                     requires_grad=tensor._requires_grad, version_counter=tensor._version_counter)
+    if tensor._requires_grad and tensor.grad_fn is None:
+        t._accumulator = weakref.ref(tensor._edge()[0])
+    return t
+
+
+def tangents_at(tensor):
+    grads = tensor.__dict__.get("_fw_grads") if isinstance(tensor, _registry._Tensor) else None
+    return grads if grads else None
