@@ -187,7 +187,7 @@ OPS = [
     OpInfo("getitem_none_ellipsis", lambda m, x: x[None, ..., 1], ((2, 3),)),
     OpInfo("getitem_list_repeat", lambda m, x: x[[0, 2, 0]], ((3, 2),)),
     OpInfo("getitem_tensor_index", lambda m, x: x[_idx(m, [1, 1]), 1:], ((3, 3),)),
-    OpInfo("getitem_mask", lambda m, x: x[x > 0], ((3, 4),), avoid=(0.0,)),
+    OpInfo("getitem_mask", lambda m, x: x[x > 0], ((3, 4),), avoid=(0.0,), tags=("data_dependent",)),
     OpInfo("getitem_two_arrays", lambda m, x: x[_idx(m, [0, 2, 2]), _idx(m, [1, 0, 0])], ((3, 2),)),
     OpInfo("gather", lambda m, x: m.gather(x, 1, _idx(m, [[0, 0], [2, 1]])), ((2, 3),)),
     OpInfo("take_along_dim", lambda m, x: m.take_along_dim(x, _idx(m, [[1], [0]]), 1), ((2, 3),)),
@@ -195,7 +195,8 @@ OPS = [
     OpInfo("scatter_add", lambda m, x, s: m.scatter_add(x, 1, _idx(m, [[0, 0], [1, 2]]), s), ((2, 3), (2, 2))),
     OpInfo("index_select", lambda m, x: m.index_select(x, 0, _idx(m, [2, 0, 2])), ((3, 2),)),
     OpInfo("masked_fill", lambda m, x: x.masked_fill(x > 0.5, 2.0), ((2, 3),), avoid=(0.5,)),
-    OpInfo("masked_select", lambda m, x: m.masked_select(x, x < 0), ((2, 3),), avoid=(0.0,)),
+    OpInfo("masked_select", lambda m, x: m.masked_select(x, x < 0), ((2, 3),), avoid=(0.0,),
+           tags=("data_dependent",)),
     # ------------------------------------------------------------ nn.functional
     OpInfo("F.normalize", lambda m, x: m.nn.functional.normalize(x, dim=1), ((3, 4),)),
     OpInfo("F.cosine_similarity", lambda m, x, y: m.nn.functional.cosine_similarity(x, y), ((3, 4), (3, 4))),

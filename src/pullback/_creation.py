@@ -6,6 +6,7 @@ from . import _dtype as D
 from ._tensor import Tensor, check_device
 from ._ops._rules import as_shape
 from ._ops import shape as _shape_ops
+from ._ops import _registry
 
 # PyTorch's default generator starts from this seed, so a fresh process is reproducible.
 _DEFAULT_SEED = 67280421310721
@@ -94,6 +95,7 @@ def _python_kind(data):
 
 def _to_array(data):
     if isinstance(data, Tensor):
+        _registry.refuse_batched(data, "tensor(...) of a batched tensor")
         return data._data
     if isinstance(data, (list, tuple)) and _contains_tensor(data):
         data = _tensors_to_lists(data)

@@ -361,21 +361,25 @@ class Tensor:
     # ------------------------------------------------------------ conversions
     def item(self):
         """Returns the value of a one-element Tensor as a Python number."""
+        _registry.refuse_batched(self, ".item()")
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
         return self._data.reshape(()).item()
 
     def tolist(self):
         """Returns the Tensor as a (nested) Python list, or a number for a 0-dim Tensor."""
+        _registry.refuse_batched(self, ".tolist()")
         return self._data.tolist()
 
     def numpy(self, *, force=False):
         """Returns a NumPy array sharing memory with this Tensor."""
+        _registry.refuse_batched(self, ".numpy()")
         if self._requires_grad and not force:
             raise RuntimeError(_errors.NUMPY_REQUIRES_GRAD)
         return self._data
 
     def __array__(self, dtype=None, copy=None):
+        _registry.refuse_batched(self, "conversion to a NumPy array")
         if self._requires_grad:
             raise RuntimeError(_errors.NUMPY_REQUIRES_GRAD)
         return self._data if dtype is None else self._data.astype(dtype)
@@ -391,11 +395,13 @@ class Tensor:
         return iter(self.unbind(0))
 
     def __bool__(self):
+        _registry.refuse_batched(self, "bool")
         if self._data.size != 1:
             raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
         return builtins.bool(self._data.reshape(()))
 
     def __float__(self):
+        _registry.refuse_batched(self, ".item()")
         return builtins.float(self.item())
 
     def __int__(self):

@@ -123,6 +123,10 @@ class Primitive:
 
     def bind(self, args, params):
         """Runs the primitive on Tensors (and Python scalars), recording a Node when needed."""
+        if _batching is not None and _batching[2]["depth"]:
+            for a in args:
+                if isinstance(a, _batching[0]):
+                    return _batching[1](self, args, params)
         datas, out_dt = self._prepare(args, params)
         out = self.impl(*datas, **params)
         requires = False
@@ -317,6 +321,24 @@ def primitive(name, impl, **kwargs):
 
 
 _Tensor = None  # set by _tensor.py once Tensor exists (the registry sits below Tensor)
+_batching = None  # (BatchedTensor, batch_bind, state), set by func/_batching.py (vmap)
+
+
+def refuse_batched(x, where):
+    """Raises where the values of a vmap-batched tensor would be read (see Note [Batched values])."""
+    if _batching is not None and isinstance(x, _batching[0]):
+        if where == ".item()":
+            raise RuntimeError("vmap: It looks like you're calling .item() on a Tensor. We don't support vmap over "
+                               "calling .item() on a Tensor, please try to rewrite what you're doing with other "
+                               "operations. If error is occurring somewhere inside PyTorch internals, please file a "
+                               "bug report.")
+        if where == "bool":
+            raise RuntimeError("vmap: It looks like you're attempting to use a Tensor in some data-dependent control "
+                               "flow. We don't support that yet, please shout over at "
+                               "https://github.com/pytorch/functorch/issues/257 .")
+        raise RuntimeError(f"vmap: {where} reads the values of a tensor that vmap batches, which pullback cannot do "
+                           "per sample; compute it outside the vmapped function, or pass that tensor with "
+                           "in_dims=None.")
 
 
 def _set_tensor_class(cls):

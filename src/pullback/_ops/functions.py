@@ -7,6 +7,7 @@ import math
 from .._backend import B
 from .. import _dtype as D
 from ._rules import is_tensor, wrap_dim, wrap_dims
+from ._registry import refuse_batched
 from . import elementwise as E
 from . import reduction as R
 from . import linalg as L
@@ -616,6 +617,8 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 def _as_float_pair(input, other):
     _check_tensor(input, "isclose")
+    refuse_batched(input, "isclose/allclose")
+    refuse_batched(other, "isclose/allclose")
     b = other._data if is_tensor(other) else other
     return input._data, b
 

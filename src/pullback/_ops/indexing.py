@@ -6,13 +6,14 @@ accumulation, so repeated indices add up, as they must.
 """
 from .._backend import B
 from .. import _dtype as D
-from ._registry import primitive
+from ._registry import primitive, refuse_batched
 from ._rules import is_tensor, wrap_dim
 
 
 # ------------------------------------------------------------- normalisation
 def _index_array(x):
     if is_tensor(x):
+        refuse_batched(x, "indexing with a tensor")
         d = x._data
     else:
         d = B.asarray(x)
@@ -214,7 +215,8 @@ def _masked_fill_impl(x, mask, value):
     return B.where(mask, B.asarray(value, dtype=x.dtype), x)
 
 
-masked_fill_ = primitive("masked_fill", _masked_fill_impl, inputs="x mask value", out_dtype=_index_put_dtype,
+masked_fill_ = primitive("masked_fill", _masked_fill_impl, inputs="x mask value",
+                         out_dtype=lambda args, params: (None, args[0].dtype),
                          vjp=(lambda g, mask: where_(mask, 0.0, g), None,
                               lambda g, mask: where_(mask, g, 0.0)))
 
@@ -226,6 +228,7 @@ def where_(c, x, y):
 
 # ----------------------------------------------------------------- public API
 def _check_index_tensor(index, fn):
+    refuse_batched(index, f"{fn}() with a batched index")
     if not is_tensor(index):
         raise TypeError(f"{fn}(): argument 'index' must be Tensor, not {type(index).__name__}")
     if index.dtype not in (D.int64, D.int32, D.int16, D.int8, D.uint8):
@@ -308,11 +311,12 @@ def masked_fill(input, mask, value):
     if is_tensor(value) and value.ndim != 0:
         raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got tensor "
                            f"with {value.ndim} dimension(s).")
-    return masked_fill_(input, mask._data, value)
+    return masked_fill_(input, mask, value)
 
 
 def masked_select(input, mask):
     """The elements of ``input`` where ``mask`` is True, as a 1-D Tensor."""
+    refuse_batched(mask, "masked_select (its output size depends on the mask)")
     if not is_tensor(mask) or mask.dtype is not D.bool:
         raise RuntimeError("masked_select: expected BoolTensor for mask")
     from .shape import expand
@@ -324,6 +328,7 @@ def masked_select(input, mask):
 def nonzero(input, *, as_tuple=False):
     """The indices of the nonzero elements: an (n, ndim) int64 Tensor, or a tuple of 1-D ones."""
     from .._tensor import Tensor
+    refuse_batched(input, "nonzero (its output size depends on the values)")
     idx = B.nonzero(input._data) if input.ndim else B.nonzero(input._data.reshape(1))
     if as_tuple:
         return tuple(Tensor._make(i.astype(B.int64)) for i in idx)

@@ -17,6 +17,7 @@ from .._ops import conv as C
 from .._ops import linalg as L
 from .._ops.indexing import take_along, getitem
 from .._ops._rules import wrap_dim
+from .._ops._registry import refuse_batched
 from ..autograd import grad_mode
 
 
@@ -145,6 +146,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     if not isinstance(input, Tensor) or input.dtype.is_floating_point:
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following scalar types: "
                            "Long, Int; but got a floating point tensor instead (while checking arguments for embedding)")
+    refuse_batched(input, "embedding with batched indices")
     idx = input._data
     out = getitem(weight, index=(idx,), basic=False, name="EmbeddingBackward0")
     if padding_idx is not None:
@@ -389,6 +391,8 @@ def _class_targets(input, target, weight, ignore_index, reduction):
     safe targets, each row's class weight (0 where ignored) and the total weight."""
     if target.dtype.is_floating_point:
         raise RuntimeError("expected scalar type Long but found Float")
+    refuse_batched(target, "a loss with batched class targets")
+    refuse_batched(weight, "a loss with batched class weights")
     t = target._data
     c = input.shape[1]
     if input.shape[0] != t.shape[0]:

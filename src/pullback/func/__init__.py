@@ -1,0 +1,2 @@
+"""pullback.func: composable function transforms, as ``torch.func``."""
+from .vmap import vmap  # noqa: F401

@@ -1,0 +1,141 @@
+"""``vmap``: a function of one sample, run on a whole batch at once."""
+import functools
+
+from .._tensor import Tensor
+from .._ops import shape as S
+from . import _batching
+from ._batching import BatchedTensor, wrap, _state
+
+
+def _flatten(tree):
+    """Leaves of nested tuples, lists and dicts, and a function rebuilding the structure."""
+    if isinstance(tree, (tuple, list)):
+        parts = [_flatten(x) for x in tree]
+        leaves = [leaf for p in parts for leaf in p[0]]
+
+        def rebuild(values, parts=parts, kind=type(tree)):
+            out, k = [], 0
+            for leaves_i, rebuild_i in parts:
+                out.append(rebuild_i(values[k:k + len(leaves_i)]))
+                k += len(leaves_i)
+            return kind(out) if kind in (tuple, list) else kind(*out)
+        return leaves, rebuild
+    if isinstance(tree, dict):
+        keys = list(tree)
+        leaves, rebuild = _flatten([tree[k] for k in keys])
+        return leaves, lambda values: dict(zip(keys, rebuild(values)))
+    return [tree], lambda values: values[0]
+
+
+def _broadcast_dims(dims, tree, what):
+    """``in_dims``/``out_dims`` given per argument (a tree of the same structure, or one int/None)."""
+    if dims is None or isinstance(dims, int):
+        return [dims] * len(_flatten(tree)[0])
+    if isinstance(tree, (tuple, list)) and isinstance(dims, (tuple, list)):
+        if len(dims) != len(tree):
+            raise ValueError(f"vmap: {what} is not compatible with the structure of the inputs: got {len(dims)} "
+                             f"entries for {len(tree)} arguments.")
+        return [d for sub, t in zip(dims, tree) for d in _broadcast_dims(sub, t, what)]
+    if isinstance(tree, dict) and isinstance(dims, dict):
+        return [d for k in tree for d in _broadcast_dims(dims[k], tree[k], what)]
+    raise ValueError(f"vmap: {what} must be an int, None, or a structure matching the inputs; got {dims!r}")
+
+
+def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
+    """Vectorizes ``func`` over a batch dimension of its inputs.
+
+    ``func`` is written for one sample; ``vmap(func)`` takes inputs with an extra dimension
+    (``in_dims``: per argument, an int or None for unbatched; nested tuples/lists/dicts follow the
+    arguments' structure) and returns outputs with that dimension at ``out_dims``. Every
+    primitive runs once on the whole batch through its batching rule: no per-sample loop.
+
+    Args:
+        randomness: ``'error'`` (random ops inside raise), ``'different'`` (each sample draws its
+            own) or ``'same'`` (one draw shared by the batch).
+        chunk_size: run the batch in chunks of this size (bounds peak memory).
+
+    Example::
+
+        >>> x = pullback.randn(5, 3)
+        >>> pullback.vmap(lambda row: (row * row).sum())(x).shape
+        pullback.Size([5])
+    """
+    if randomness not in ("error", "different", "same"):
+        raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or 'same'. Got {randomness}")
+
+    @functools.wraps(func)
+    def batched(*args, **kwargs):
+        leaves, rebuild = _flatten(args)
+        dims = _broadcast_dims(in_dims, args, "in_dims")
+        sizes = []
+        for leaf, d in zip(leaves, dims):
+            if d is None:
+                continue
+            if not isinstance(leaf, Tensor):
+                raise ValueError(f"vmap: Got in_dim={d} for an input but the input is of type {type(leaf).__name__}. "
+                                 "We cannot vmap over non-Tensor arguments, please use None as the respective in_dim")
+            if not -leaf.ndim <= d < max(leaf.ndim, 1) or leaf.ndim == 0:
+                raise ValueError(f"vmap: Got in_dim={d} for some input, but that input is a Tensor of dimensionality "
+                                 f"{leaf.ndim} so expected in_dim to satisfy -{leaf.ndim} <= in_dim < {leaf.ndim}.")
+            sizes.append(leaf.shape[d % leaf.ndim])
+        if not sizes:
+            raise ValueError("vmap: Expected at least one Tensor to vmap over")
+        if len(set(sizes)) > 1:
+            raise ValueError(f"vmap: Expected all tensors to have the same size in the mapped dimension, got sizes "
+                             f"{sizes} for the mapped dimension")
+        n = sizes[0]
+        if chunk_size is not None and chunk_size < n:
+            return _chunked(n, leaves, dims, rebuild, kwargs)
+        return _run(leaves, dims, rebuild, kwargs, n)
+
+    def _chunked(n, leaves, dims, rebuild, kwargs):
+        pieces = []
+        for start in range(0, n, chunk_size):
+            part = [leaf if d is None else S.narrow(leaf, d % leaf.ndim, start, min(chunk_size, n - start))
+                    for leaf, d in zip(leaves, dims)]
+            pieces.append(_run(part, dims, rebuild, kwargs, min(chunk_size, n - start)))
+        first_leaves, out_rebuild = _flatten(pieces[0])
+        od = _broadcast_dims(out_dims, pieces[0], "out_dims")
+        columns = [[_flatten(p)[0][i] for p in pieces] for i in range(len(first_leaves))]
+        return out_rebuild([S.cat(col, d) for col, d in zip(columns, od)])
+
+    def _run(leaves, dims, rebuild, kwargs, n):
+        level = _state["depth"] + 1
+        _state["depth"] = level
+        _state["sizes"][level] = n
+        _state["randomness"][level] = randomness
+        try:
+            wrapped = [leaf if d is None else wrap(leaf, d % leaf.ndim, level) for leaf, d in zip(leaves, dims)]
+            out = func(*rebuild(wrapped), **kwargs)
+        finally:
+            _state["depth"] = level - 1
+            _state["sizes"].pop(level, None)
+            _state["randomness"].pop(level, None)
+        out_leaves, out_rebuild = _flatten(out)
+        od = _broadcast_dims(out_dims, out, "out_dims")
+        return out_rebuild([_unwrap(o, d, level, n) for o, d in zip(out_leaves, od)])
+
+    return batched
+
+
+def _unwrap(out, out_dim, level, n):
+    if not isinstance(out, Tensor):
+        raise ValueError(f"vmap: `func` must only return Tensors, got type {type(out).__name__} as a return.")
+    if isinstance(out, BatchedTensor) and out._level == level:
+        value, bdim = out._value, out._bdim
+        if out_dim is None:
+            raise ValueError("vmap: out_dims=None is only allowed for outputs that are not batched")
+        return S.movedim(value, bdim, out_dim % value.ndim) if bdim != out_dim % value.ndim else value
+    if out_dim is None:
+        return out
+    # An output that does not depend on the batch is broadcast to it, as PyTorch does.
+    expanded = S.unsqueeze(out, 0).expand(n, *out.shape) if out.ndim else S.unsqueeze(out, 0).expand(n)
+    return S.movedim(expanded, 0, out_dim % expanded.ndim) if out_dim else expanded
+
+
+def batched_levels_active():
+    return _state["depth"] > 0
+
+
+__all__ = ["vmap"]
+_ = _batching
