@@ -456,10 +456,15 @@ def test_data_is_untracked():
     assert x.tolist() == [2.0, 4.0] and x._version == 0
 
 
-def test_is_grads_batched_says_what_to_do():
-    x = pullback.randn(2, requires_grad=True)
-    with pytest.raises(RuntimeError, match="is_grads_batched"):
-        autograd.grad(x * 2, x, pullback.eye(2), is_grads_batched=True)
+def test_is_grads_batched_is_one_batched_backward():
+    x = pullback.tensor([0.5, -1.0, 2.0], dtype=pullback.float64, requires_grad=True)
+    y = pullback.stack([x[0] * x[1], pullback.sin(x[2]), (x ** 2).sum()])
+    (J,) = autograd.grad(y, x, pullback.eye(3, dtype=pullback.float64), is_grads_batched=True)
+    x0 = x.detach().numpy()
+    expected = [[x0[1], x0[0], 0.0], [0.0, 0.0, np.cos(x0[2])], list(2 * x0)]
+    np.testing.assert_allclose(J.numpy(), expected)
+    with pytest.raises(RuntimeError, match="If `is_grads_batched=True`, we interpret the first dimension"):
+        autograd.grad(y, x, pullback.ones(3), is_grads_batched=True)
 
 
 # ------------------------------------------------------- in-place vs torch

@@ -49,6 +49,24 @@ def set_rng_state(state):
     _generator[0].bit_generator.state = state
 
 
+def _random(shape, draw):
+    """Random numbers of ``shape`` from ``draw(shape)``, following vmap's ``randomness``."""
+    batching = _registry._batching
+    if batching is not None and batching[2]["depth"]:
+        state = batching[2]
+        level = state["depth"]
+        mode = state["randomness"][level]
+        if mode == "error":
+            raise RuntimeError("vmap: called random operation while in randomness error mode. Please either use the "
+                               "'same' or 'different' randomness flags on vmap or perform the randomness operation "
+                               "out of vmap")
+        if mode == "different":
+            from .func._batching import wrap
+            n = state["sizes"][level]
+            return wrap(Tensor._make(draw((n,) + tuple(shape))), 0, level)
+    return Tensor._make(draw(tuple(shape)))
+
+
 def _finish(data, dtype, requires_grad):
     if dtype is not None:
         data = data.astype(D.as_dtype(dtype).np, copy=False)
@@ -296,7 +314,8 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     check_device(device)
     dt = _random_dtype(dtype)
     rng = generator or _generator[0]
-    return _finish(rng.random(as_shape(size)).astype(dt.np), None, requires_grad)
+    t = _random(as_shape(size), lambda shape: rng.random(shape).astype(dt.np))
+    return t.requires_grad_(True) if requires_grad else t
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
@@ -309,7 +328,8 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     check_device(device)
     dt = _random_dtype(dtype)
     rng = generator or _generator[0]
-    return _finish(rng.standard_normal(as_shape(size)).astype(dt.np), None, requires_grad)
+    t = _random(as_shape(size), lambda shape: rng.standard_normal(shape).astype(dt.np))
+    return t.requires_grad_(True) if requires_grad else t
 
 
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
@@ -322,7 +342,7 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
             raise TypeError("randint() missing required argument 'size'")
     rng = generator or _generator[0]
     dt = D.as_dtype(dtype) if dtype is not None else D.int64
-    return _finish(rng.integers(low, high, size=as_shape((size,))).astype(dt.np), None, requires_grad)
+    return _random(as_shape((size,)), lambda shape: rng.integers(low, high, size=shape).astype(dt.np))
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):

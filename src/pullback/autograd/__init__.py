@@ -101,6 +101,30 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
                          create_graph=create_graph, accumulate=True)
 
 
+def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads):
+    """``grad`` for a batch of grad_outputs (dim 0): one backward pass with batched cotangents."""
+    from ..func import vmap
+    for i, (g, out) in enumerate(zip(grad_outputs, outputs)):
+        if g is not None and tuple(g.shape[1:]) != tuple(out.shape):
+            raise RuntimeError("If `is_grads_batched=True`, we interpret the first dimension of each grad_output as "
+                               "the batch dimension. The sizes of the remaining dimensions are expected to match "
+                               "the shape of corresponding output, but a mismatch was detected: grad_output["
+                               f"{i}] has a shape of {_errors.size_str(g.shape)} and output[{i}] has a shape of "
+                               f"{_errors.size_str(out.shape)}. If you only want some tensors in `grad_output` to be "
+                               "considered batched, consider using vmap.")
+    batched = [g for g in grad_outputs if g is not None]
+    positions = [i for i, g in enumerate(grad_outputs) if g is not None]
+
+    def one(*gs):
+        full = list(grad_outputs)
+        for i, g in zip(positions, gs):
+            full[i] = g
+        return grad(outputs, inputs, full, retain_graph=True, create_graph=create_graph, allow_unused=allow_unused,
+                    materialize_grads=materialize_grads)
+
+    return vmap(one)(*batched)
+
+
 def _check_inputs(inputs):
     Tensor = _tensor_cls()
     for t in inputs:
@@ -149,9 +173,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         raise ValueError(f"grad requires one grad_output per output: got {len(grad_outputs)} "
                          f"grad_outputs and {len(outputs)} outputs")
     if is_grads_batched:
-        raise RuntimeError("is_grads_batched=True needs pullback.func.vmap, which pullback does "
-                           "not have yet; call grad once per row of grad_outputs instead.")
-    grads = _make_grads(outputs, grad_outputs, create_graph)
+        return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+                             materialize_grads)
+    as_tensor = create_graph or any(_registry._batching is not None and isinstance(g, _registry._batching[0])
+                                    for g in grad_outputs)
+    grads = _make_grads(outputs, grad_outputs, as_tensor)
     _check_roots(outputs)
     for t in inputs:
         if not t._requires_grad:
@@ -159,7 +185,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if retain_graph is None:
         retain_graph = create_graph
     captured = _engine.run_backward(outputs, grads, inputs=inputs, retain_graph=retain_graph,
-                                    create_graph=create_graph, accumulate=False)
+                                    create_graph=create_graph, accumulate=False, as_tensor=as_tensor)
     Tensor = _tensor_cls()
     result = []
     for t, g in zip(inputs, captured):
@@ -171,7 +197,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             if not allow_unused:
                 raise RuntimeError(_errors.UNUSED_INPUT)
             result.append(None)
-        elif create_graph:
+        elif as_tensor:
             result.append(g)
         else:
             result.append(Tensor._make(g))

@@ -103,14 +103,15 @@ def _accumulate_into(tensor, g, owned, as_tensor):
 
 
 def run_backward(roots, root_grads, *, inputs=None, retain_graph=False, create_graph=False,
-                 accumulate=True):
+                 accumulate=True, as_tensor=None):
     """Backpropagates ``root_grads`` from ``roots``.
 
     Returns, when ``inputs`` is given and ``accumulate`` is False, the gradient reaching each
     input (None where none did). Leaves accumulate into ``.grad`` when ``accumulate`` is True
     (all leaves, or only ``inputs`` when given).
     """
-    as_tensor = create_graph
+    # Rules run on Tensors when recording (create_graph) or when cotangents are batched (vmap).
+    as_tensor = create_graph if as_tensor is None else as_tensor
     root_edges = [t._edge() for t in roots]
 
     # Where the gradients of `inputs` are read off: (node, output_nr) -> input positions.

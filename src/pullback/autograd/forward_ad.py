@@ -108,6 +108,11 @@ def make_dual(tensor, tangent, *, level=None):
                            f"while the given forward gradient is of size [{', '.join(map(str, tangent.shape))}].")
     if not tensor.is_floating_point():
         raise ValueError(f"Expected primal to be floating point, but got: {tensor.dtype}")
+    if _is_batched(tensor):
+        # Under vmap the tangent lives on the underlying Tensor, in its frame (batch dims included).
+        from ..func._transforms import _peel, _rewrap, _flatten_cotangent
+        u, chain = _peel(tensor)
+        return _rewrap(make_dual(u, _flatten_cotangent(tangent, tensor), level=level), chain)
     dual = alias(tensor)
     for lvl, t in (tensor.__dict__.get("_fw_grads") or {}).items():  # keep tangents of other levels
         if lvl != level:
@@ -120,11 +125,20 @@ def unpack_dual(tensor, *, level=None):
     """``(primal, tangent)`` of a dual Tensor at ``level`` (tangent None if it has none)."""
     if level is None:
         level = current_level()
+    if _is_batched(tensor):
+        from ..func._transforms import _peel, _rewrap
+        u, chain = _peel(tensor)
+        primal, tangent = unpack_dual(u, level=level)
+        return UnpackedDualTensor(_rewrap(primal, chain), None if tangent is None else _rewrap(tangent, chain))
     grads = tensor.__dict__.get("_fw_grads") if isinstance(tensor, _registry._Tensor) else None
     tangent = grads.get(level) if grads and level is not None else None
     if tangent is None:
         return UnpackedDualTensor(tensor, None)
     return UnpackedDualTensor(strip(tensor, level), tangent)
+
+
+def _is_batched(tensor):
+    return _registry._batching is not None and isinstance(tensor, _registry._batching[0])
 
 
 def strip(tensor, level):

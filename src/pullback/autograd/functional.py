@@ -120,8 +120,11 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
         inputs (Tensor or tuple of Tensor): where to evaluate.
         create_graph (bool): make the Jacobian differentiable (for Hessians and the like).
         strict (bool): raise if an output does not depend on an input (instead of zeros).
-        vectorize (bool), strategy (str): accepted for PyTorch compatibility; pullback builds
-            the Jacobian one VJP per output element (reverse mode).
+        vectorize (bool): compute all rows in one backward pass with batched cotangents
+            (instead of one VJP per output element).
+        strategy (str): ``'reverse-mode'`` (rows by VJPs), ``'forward-mode'`` (columns by JVPs,
+            all in one batched forward pass), or pullback's own ``'auto'``: forward mode when the
+            inputs have fewer elements than the outputs, reverse mode otherwise.
 
     Example::
 
@@ -130,7 +133,7 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
         >>> jacobian(f, pullback.tensor([1.0, 2.0, 3.0])).shape
         pullback.Size([2, 3])
     """
-    if strategy not in ("forward-mode", "reverse-mode"):
+    if strategy not in ("forward-mode", "reverse-mode", "auto"):
         raise ValueError('Expected strategy to be either "forward-mode" or "reverse-mode". Hint: If your function '
                          'has more outputs than inputs, "forward-mode" tends to be more performant. Otherwise, '
                          'prefer to use "reverse-mode".')
@@ -139,34 +142,104 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
         xs = _prepare_inputs(inputs, create_graph)
         outputs = func(*xs)
         out_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", "jacobian")
-        from .._creation import zeros, zeros_like
-        from .._ops.shape import stack, reshape
-        blocks = []
-        for i, out in enumerate(outputs):
-            flat = reshape(out, -1)
-            rows = [[] for _ in xs]
-            for k in range(flat.numel()):
-                if out.requires_grad:
-                    row = _grad_or_zeros(flat[k], xs, None, create_graph, strict, "jacobian", i)
-                else:
-                    if strict:
-                        raise RuntimeError(f"Output {i} of the user-provided function does not require gradients. "
-                                           "The outputs must be computed in a differentiable manner from the input "
-                                           "when running in strict mode.")
-                    row = tuple(zeros_like(x) for x in xs)
-                for j, r in enumerate(row):
-                    rows[j].append(r)
-            per_input = []
-            for j, x in enumerate(xs):
-                if rows[j]:
-                    block = reshape(stack(rows[j]), *(tuple(out.shape) + tuple(x.shape)))
-                else:
-                    block = zeros(*(tuple(out.shape) + tuple(x.shape)), dtype=x.dtype)
-                per_input.append(block if create_graph else block.detach())
-            blocks.append(tuple(per_input))
+        if strategy == "auto":
+            strategy = _auto_strategy(xs, outputs)
+        if strategy == "forward-mode":
+            blocks = _forward_jacobian(func, xs, outputs, create_graph)
+        elif vectorize:
+            blocks = _vectorized_jacobian(xs, outputs, create_graph, strict)
+        else:
+            blocks = _row_by_row_jacobian(xs, outputs, create_graph, strict)
     if out_tuple:
         return tuple(b if is_tuple else b[0] for b in blocks)
     return blocks[0] if is_tuple else blocks[0][0]
+
+
+def _auto_strategy(inputs, outputs):
+    """pullback's own strategy='auto': forward mode when the inputs are smaller than the outputs
+    (fewer columns than rows to compute), reverse mode otherwise."""
+    n_in = sum(x.numel() for x in inputs)
+    n_out = sum(o.numel() for o in outputs)
+    return "forward-mode" if n_in < n_out else "reverse-mode"
+
+
+def _row_by_row_jacobian(xs, outputs, create_graph, strict):
+    from .._creation import zeros, zeros_like
+    from .._ops.shape import stack, reshape
+    blocks = []
+    for i, out in enumerate(outputs):
+        flat = reshape(out, -1)
+        rows = [[] for _ in xs]
+        for k in range(flat.numel()):
+            if out.requires_grad:
+                row = _grad_or_zeros(flat[k], xs, None, create_graph, strict, "jacobian", i)
+            else:
+                if strict:
+                    raise RuntimeError(f"Output {i} of the user-provided function does not require gradients. "
+                                       "The outputs must be computed in a differentiable manner from the input "
+                                       "when running in strict mode.")
+                row = tuple(zeros_like(x) for x in xs)
+            for j, r in enumerate(row):
+                rows[j].append(r)
+        per_input = []
+        for j, x in enumerate(xs):
+            if rows[j]:
+                block = reshape(stack(rows[j]), *(tuple(out.shape) + tuple(x.shape)))
+            else:
+                block = zeros(*(tuple(out.shape) + tuple(x.shape)), dtype=x.dtype)
+            per_input.append(block if create_graph else block.detach())
+        blocks.append(tuple(per_input))
+    return blocks
+
+
+def _vectorized_jacobian(xs, outputs, create_graph, strict):
+    """All rows of each output's Jacobian in one backward pass with batched cotangents."""
+    from .._creation import eye, zeros
+    from .._ops.shape import reshape
+    blocks = []
+    for i, out in enumerate(outputs):
+        m = out.numel()
+        if not out.requires_grad or m == 0:
+            blocks.append(tuple(zeros(*(tuple(out.shape) + tuple(x.shape)), dtype=x.dtype) for x in xs))
+            continue
+        basis = reshape(eye(m, dtype=out.dtype), m, *out.shape)
+        grads = _grad(out, xs, basis, retain_graph=True, create_graph=create_graph, allow_unused=True,
+                      is_grads_batched=True)
+        per_input = []
+        for j, (g, x) in enumerate(zip(grads, xs)):
+            if g is None:
+                if strict:
+                    raise RuntimeError(f"Output {i} of the user-provided function is independent of input {j}. "
+                                       "This is not allowed in strict mode.")
+                g = zeros(m, *x.shape, dtype=x.dtype)
+            block = reshape(g, *(tuple(out.shape) + tuple(x.shape)))
+            per_input.append(block if create_graph else block.detach())
+        blocks.append(tuple(per_input))
+    return blocks
+
+
+def _forward_jacobian(func, xs, outputs, create_graph):
+    """All columns of the Jacobian in one batched forward pass per input (vmap over jvp)."""
+    from ..func import vmap
+    from ..func._transforms import jvp as func_jvp
+    from .._creation import eye, zeros_like
+    from .._ops.shape import reshape, movedim
+    per_input = []
+    for j, x in enumerate(xs):
+        n = x.numel()
+        basis = reshape(eye(n, dtype=x.dtype), n, *x.shape)
+
+        def column(t, j=j):
+            tangents = tuple(t if k == j else zeros_like(a) for k, a in enumerate(xs))
+            out = func_jvp(lambda *a: func(*a), tuple(xs), tangents)[1]
+            return out if isinstance(out, tuple) else (out,)
+
+        cols = vmap(column)(basis)                                    # per output: (n, *out.shape)
+        per_input.append([movedim(reshape(c, n, -1), 0, -1).reshape(*o.shape, *x.shape) for c, o in zip(cols, outputs)])
+    blocks = []
+    for i in range(len(outputs)):
+        blocks.append(tuple(per_input[j][i] if create_graph else per_input[j][i].detach() for j in range(len(xs))))
+    return blocks
 
 
 def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, outer_jacobian_strategy="reverse-mode"):

@@ -30,7 +30,15 @@ class BatchedTensor(Tensor):
 
 
 def wrap(value, bdim, level):
-    """A BatchedTensor over ``value`` with batch dimension ``bdim`` at vmap ``level``."""
+    """A BatchedTensor over ``value`` with batch dimension ``bdim`` at vmap ``level``.
+
+    Wrappers nest with the highest level outermost: wrapping a value batched at a higher level
+    puts the new wrapper inside it (``bdim`` is translated to the inner value's dimensions).
+    """
+    if isinstance(value, BatchedTensor) and value._level > level:
+        inner_bdim = bdim if bdim < value._bdim else bdim + 1
+        outer_bdim = value._bdim if value._bdim < inner_bdim else value._bdim - 1
+        return wrap(wrap(value._value, inner_bdim, level), outer_bdim, value._level)
     shape = tuple(s for i, s in enumerate(value.shape) if i != bdim)
     t = BatchedTensor._make(B.broadcast_to(B.zeros((), dtype=value._data.dtype), shape))
     t._value, t._bdim, t._level = value, bdim, level

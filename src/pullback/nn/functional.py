@@ -134,9 +134,9 @@ def dropout(input, p=0.5, training=True, inplace=False):
         return input
     if p == 1:
         return input * 0
-    from .._creation import _generator
-    keep = (_generator[0].random(tuple(input.shape)) >= p).astype(input.dtype.np) / (1 - p)
-    return input * Tensor._make(keep)
+    from .._creation import rand
+    keep = F.ge(rand(*input.shape, dtype=input.dtype), p) * (1.0 / (1 - p))   # rand follows vmap's randomness
+    return input * keep
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
@@ -386,6 +386,34 @@ def _check_same_size(input, target, fn):
                       "the same size.", UserWarning, stacklevel=3)
 
 
+def _is_batched(t):
+    from .._ops import _registry
+    return _registry._batching is not None and isinstance(t, _registry._batching[0])
+
+
+def _class_loss_from_ops(logp, target, weight, ignore_index, reduction, label_smoothing):
+    """nll of class indices written with elementwise ops and reductions only, so that it works
+    for targets that vmap batches (per-sample losses and gradients)."""
+    class_dim = 0 if logp.ndim == 1 else 1
+    c = logp.shape[class_dim]
+    from .._creation import arange, ones
+    shape = [1] * logp.ndim
+    shape[class_dim] = c
+    classes = S.reshape(arange(c), *shape)
+    t = S.unsqueeze(target, class_dim)
+    onehot = F.eq(t, classes)
+    valid = F.ne(target, ignore_index)
+    w = ones(c, dtype=logp.dtype) if weight is None else weight
+    row_weight = F.sum(onehot * S.reshape(w, *shape), class_dim) * valid
+    loss = -F.sum(logp * onehot, class_dim) * row_weight
+    if label_smoothing > 0:
+        smooth = -F.sum(logp * S.reshape(w, *shape), class_dim) * valid
+        loss = loss * (1 - label_smoothing) + smooth * (label_smoothing / c)
+    if reduction == "mean":
+        return F.sum(loss) / F.sum(row_weight)
+    return _reduce(loss, reduction)
+
+
 def _class_targets(input, target, weight, ignore_index, reduction):
     """Checks class-index targets; the static parameters of the nll/cross-entropy primitives:
     safe targets, each row's class weight (0 where ignored) and the total weight."""
@@ -418,6 +446,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     """Negative log likelihood of class indices ``target`` under log-probabilities ``input``
     (``(N, C)`` or ``(N, C, d1, ...)``)."""
     _check(input, "nll_loss")
+    if _is_batched(target):
+        return _class_loss_from_ops(input, target, weight, ignore_index, reduction, 0.0)
     unbatched = input.ndim == 1
     if unbatched:
         input, target = S.unsqueeze(input, 0), S.unsqueeze(target, 0)
@@ -451,6 +481,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         >>> loss = pullback.nn.functional.cross_entropy(logits, pullback.tensor([0, 2, 1, 0]))
     """
     _check(input, "cross_entropy")
+    if _is_batched(target) and not target.dtype.is_floating_point:
+        return _class_loss_from_ops(F.log_softmax(input, 0 if input.ndim == 1 else 1), target, weight, ignore_index,
+                                    reduction, label_smoothing)
     if (input.ndim == 2 and not target.dtype.is_floating_point and label_smoothing <= 0
             and input.dtype.is_floating_point):
         params = _class_targets(input, target, weight, ignore_index, reduction)

@@ -1,0 +1,408 @@
+"""grad, vjp, jvp, jacrev, jacfwd, hessian, linearize, functional_call: torch.func's transforms.
+
+They compose with each other and with vmap because they only ever differentiate the underlying
+Tensors of their inputs (see Note [Batched values]): ``grad`` inside ``vmap`` differentiates the
+whole batch in one backward pass, with unbatched arguments first broadcast to the batch so that
+each sample gets its own gradient (per-sample gradients). A transform never touches ``.grad``.
+"""
+import functools
+
+from .._tensor import Tensor
+from .. import autograd
+from ..autograd import forward_ad
+from ..autograd.grad_mode import enable_grad
+from .._ops import shape as S
+from .. import _creation
+from ._batching import BatchedTensor, wrap, _state
+from .vmap import vmap, _flatten
+
+
+def _peel(x):
+    """The plain Tensor under a (nested) BatchedTensor, and its wrappers [(level, bdim), ...]."""
+    chain = []
+    while isinstance(x, BatchedTensor):
+        chain.append((x._level, x._bdim))
+        x = x._value
+    return x, chain
+
+
+def _rewrap(u, chain):
+    for level, bdim in reversed(chain):
+        u = wrap(u, bdim, level)
+    return u
+
+
+def _prepare(x):
+    """A differentiable stand-in for ``x``: batched at every active vmap level (so that each
+    sample's gradient stays its own), leaf-like, and connected to ``x``'s own graph and tangents."""
+    if not isinstance(x, Tensor) or not x.is_floating_point():
+        raise RuntimeError(f"grad/vjp: expected the differentiated arguments to be floating point Tensors, got "
+                           f"{type(x).__name__ if not isinstance(x, Tensor) else x.dtype}")
+    # Broadcast to the vmap batches it does not belong to yet, so that each sample's gradient stays
+    # its own (per-sample gradients). Not for a dual tensor: there the batch is over tangents
+    # (jacfwd), and the primal gradient is one for the whole batch.
+    top = x._level if isinstance(x, BatchedTensor) else 0
+    if not _peel(x)[0].__dict__.get("_fw_grads"):
+        for level in range(top + 1, _state["depth"] + 1):
+            n = _state["sizes"][level]
+            x = wrap(S.unsqueeze(x, 0).expand(n, *x.shape), 0, level)
+    u, chain = _peel(x)
+    if u.requires_grad:
+        leaf = u.view_as(u)                       # keeps the outer graph: higher-order derivatives
+    else:
+        leaf = forward_ad.alias(u).requires_grad_(True)
+        for level, t in (u.__dict__.get("_fw_grads") or {}).items():
+            forward_ad.set_tangent(leaf, level, t)
+    return _rewrap(leaf, chain), leaf, u.requires_grad
+
+
+def _nested(own=0):
+    """Whether an enclosing transform will differentiate this one's result (``own``: how many
+    grad levels of the caller itself are counted in grad_depth)."""
+    return forward_ad.active() or _state.get("grad_depth", 0) > own
+
+
+def _finalize(result, inputs):
+    """Outside every transform, results for inputs that do not require grad carry no graph
+    (the graph kept for composition is dropped), as torch.func's do."""
+    if _state.get("grad_depth", 0) or forward_ad.active() or _state["depth"]:
+        return result
+    if any(isinstance(x, Tensor) and x.requires_grad for x in _flatten(inputs)[0]):
+        return result
+    leaves, rebuild = _flatten(result)
+    return rebuild([x.detach() if isinstance(x, Tensor) else x for x in leaves])
+
+
+def _argnums(argnums, n):
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    for a in nums:
+        if not -n <= a < n:
+            raise RuntimeError(f"Got argnums={argnums}, but only {n} positional inputs")
+    return tuple(a % n for a in nums), isinstance(argnums, int)
+
+
+def _differentiate(outputs, leaves, cotangents, keep_graph):
+    outs_u = []
+    grads_u = []
+    for o, v in zip(outputs, cotangents):
+        ou, _ = _peel(o)
+        if not ou.requires_grad:
+            continue
+        outs_u.append(ou)
+        grads_u.append(v)
+    if not outs_u:
+        return [None] * len(leaves)
+    return list(autograd.grad(outs_u, leaves, grads_u, retain_graph=True, create_graph=keep_graph,
+                              allow_unused=True))
+
+
+def grad_and_value(func, argnums=0, has_aux=False):
+    """``grad`` that also returns ``func``'s value: ``(gradients, value)`` (and aux)."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        nums, single = _argnums(argnums, len(args))
+        args = list(args)
+        prepared = {}
+        _state["grad_depth"] = _state.get("grad_depth", 0) + 1
+        try:
+            with enable_grad():
+                for i in nums:
+                    leaves, rebuild = _flatten(args[i])
+                    parts = [_prepare(leaf) for leaf in leaves]
+                    prepared[i] = parts
+                    args[i] = rebuild([p[0] for p in parts])
+                output = func(*args, **kwargs)
+                aux = None
+                if has_aux:
+                    if not (isinstance(output, tuple) and len(output) == 2):
+                        raise RuntimeError("grad_and_value(f)(*args): output of function f should be a tuple: "
+                                           "(output, aux) if has_aux is True")
+                    output, aux = output
+                if not isinstance(output, Tensor):
+                    raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a Tensor, got "
+                                       f"{type(output)}")
+                if output.ndim != 0:
+                    raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, got "
+                                       f"tensor with {output.ndim} dims. Maybe you wanted to use the vjp or jacrev "
+                                       "APIs instead?")
+                keep = any(p[2] for parts in prepared.values() for p in parts) or _nested(own=1)
+                all_leaves = [p[1] for i in nums for p in prepared[i]]
+                ou, _ = _peel(output)
+                grads = _differentiate([output], all_leaves, [_creation.ones_like(ou)], keep)
+        finally:
+            _state["grad_depth"] -= 1
+        results, k = [], 0
+        for i in nums:
+            parts = prepared[i]
+            gs = []
+            for (stand_in, leaf, _), g in zip(parts, grads[k:k + len(parts)]):
+                _, chain = _peel(stand_in)
+                gs.append(_rewrap(g if g is not None else _creation.zeros_like(leaf), chain))
+            k += len(parts)
+            results.append(_flatten(args[i])[1](gs))
+        gradient = results[0] if single else tuple(results)
+        value = output if keep else output.detach()
+        result = (gradient, (value, aux)) if has_aux else (gradient, value)
+        return _finalize(result, args)
+    return wrapper
+
+
+def grad(func, argnums=0, has_aux=False):
+    """The gradient of a scalar function: ``grad(f)(x)`` is ``df/dx`` at ``x``.
+
+    Args:
+        argnums (int or tuple of int): which positional arguments to differentiate.
+        has_aux (bool): ``func`` returns ``(output, aux)``; ``aux`` is passed through.
+
+    Example::
+
+        >>> pullback.func.grad(lambda x: (x ** 3).sum())(pullback.tensor([1.0, 2.0]))
+        tensor([ 3., 12.])
+    """
+    gv = grad_and_value(func, argnums, has_aux)
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        g, value = gv(*args, **kwargs)
+        return (g, value[1]) if has_aux else g
+    return wrapper
+
+
+def vjp(func, *primals, has_aux=False):
+    """``(func(*primals), vjp_fn)``: ``vjp_fn(v)`` is ``v^T J`` for each primal (a tuple)."""
+    _state["grad_depth"] = _state.get("grad_depth", 0) + 1
+    try:
+        with enable_grad():
+            parts = [_prepare(p) for p in primals]
+            output = func(*[p[0] for p in parts])
+    finally:
+        _state["grad_depth"] -= 1
+    aux = None
+    if has_aux:
+        output, aux = output
+    out_leaves, out_rebuild = _flatten(output)
+    keep = any(p[2] for p in parts) or _nested()
+
+    def vjp_fn(*cotangents):
+        cot_leaves = _flatten(cotangents[0] if len(cotangents) == 1 else cotangents)[0]
+        if len(cot_leaves) != len(out_leaves):
+            raise RuntimeError(f"Expected pytree structure of cotangents to be the same as pytree structure of "
+                               f"outputs to the function. cotangents: {len(cot_leaves)} leaves, primal output: "
+                               f"{len(out_leaves)} leaves")
+        cots = []
+        for o, c in zip(out_leaves, cot_leaves):
+            if tuple(c.shape) != tuple(o.shape):
+                raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {c.shape} and output[0] has "
+                                   f"a shape of {o.shape}.")
+            cots.append(_flatten_cotangent(c, o))
+        with enable_grad():
+            grads = _differentiate(out_leaves, [p[1] for p in parts], cots,
+                                   keep or any(isinstance(c, BatchedTensor) for c in cot_leaves) and keep)
+        return _finalize(tuple(_rewrap(g if g is not None else _creation.zeros_like(p[1]), _peel(p[0])[1])
+                               for g, p in zip(grads, parts)), primals)
+
+    value = out_rebuild([o if keep else o.detach() for o in out_leaves])
+    return (value, vjp_fn, aux) if has_aux else (value, vjp_fn)
+
+
+def _flatten_cotangent(c, o):
+    """The cotangent for the plain Tensor under output ``o``: ``c`` gets ``o``'s batch dims
+    (moved from ``c``'s own wrapper at that level, or broadcast where ``c`` has none)."""
+    _, chain = _peel(o)
+    for level, bdim in chain:
+        if isinstance(c, BatchedTensor) and c._level == level:
+            c = S.movedim(c._value, c._bdim, bdim) if c._bdim != bdim else c._value
+        else:
+            n = _state["sizes"][level]
+            c = S.unsqueeze(c, bdim)
+            shape = list(c.shape)
+            shape[bdim] = n
+            c = c.expand(*shape)
+    return c
+
+
+def jvp(func, primals, tangents, *, strict=False, has_aux=False):
+    """``(func(*primals), J t)``: forward mode, one pass, with dual tensors.
+
+    Example::
+
+        >>> pullback.func.jvp(pullback.sin, (pullback.tensor([0.0]),), (pullback.tensor([1.0]),))
+        (tensor([0.]), tensor([1.]))
+    """
+    if not isinstance(primals, tuple) or not isinstance(tangents, tuple):
+        raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents to be tuples")
+    if len(primals) != len(tangents):
+        raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents to have the same length")
+    with forward_ad.dual_level():
+        duals = [forward_ad.make_dual(p, t) for p, t in zip(primals, tangents)]
+        output = func(*duals)
+        aux = None
+        if has_aux:
+            output, aux = output
+        leaves, rebuild = _flatten(output)
+        primal_out, tangent_out = [], []
+        for o in leaves:
+            p, t = forward_ad.unpack_dual(o)
+            primal_out.append(p)
+            tangent_out.append(t if t is not None else _creation.zeros_like(p))
+    result = _finalize((rebuild(primal_out), rebuild(tangent_out)), primals + tangents)
+    return result + (aux,) if has_aux else result
+
+
+def linearize(func, *primals):
+    """``(func(*primals), jvp_fn)``: ``jvp_fn(*tangents)`` is ``J t`` at the primals."""
+    output = func(*primals)
+
+    def jvp_fn(*tangents):
+        return jvp(func, primals, tangents)[1]
+    return output, jvp_fn
+
+
+def _basis(like, n):
+    eye = _creation.eye(n, dtype=like.dtype)
+    return S.reshape(eye, n, *like.shape)
+
+
+def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_copy=False):
+    """The Jacobian by reverse mode: all rows in one batched backward pass (vmap over vjp).
+
+    Returns ``output.shape + input.shape`` (a tuple over ``argnums`` when it is a tuple).
+
+    Example::
+
+        >>> pullback.func.jacrev(pullback.sin)(pullback.tensor([0.0, 1.0]))
+        tensor([[1.0000, 0.0000],
+                [0.0000, 0.5403]])
+    """
+    @functools.wraps(func)
+    def wrapper(*args):
+        nums, single = _argnums(argnums, len(args))
+
+        def selected(*diff):
+            full = list(args)
+            for i, d in zip(nums, diff):
+                full[i] = d
+            return func(*full)
+
+        result = vjp(selected, *[args[i] for i in nums], has_aux=has_aux)
+        output, vjp_fn = result[0], result[1]
+        outs, rebuild = _flatten(output)
+        jacobians = []
+        for k, out in enumerate(outs):
+            basis = _basis(out, out.numel())
+
+            def row(v, k=k):
+                cots = [_creation.zeros_like(o) if j != k else v for j, o in enumerate(outs)]
+                return vjp_fn(rebuild(cots) if len(outs) > 1 else cots[0])
+
+            rows = vmap(row, chunk_size=chunk_size)(basis)
+            jacobians.append(tuple(S.reshape(r, *out.shape, *args[i].shape) for r, i in zip(rows, nums)))
+        per_output = [j[0] if single else j for j in jacobians]
+        jac = _finalize(rebuild(per_output) if len(outs) > 1 else per_output[0], args)
+        return (jac, result[2]) if has_aux else jac
+    return wrapper
+
+
+def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
+    """The Jacobian by forward mode: all columns in one batched forward pass (vmap over jvp)."""
+    @functools.wraps(func)
+    def wrapper(*args):
+        nums, single = _argnums(argnums, len(args))
+        columns = []
+        output = None
+        for i in nums:
+            x = args[i]
+            basis = _basis(x, x.numel())
+
+            def column(t, i=i):
+                primals = tuple(args)
+                tangents = tuple(t if j == i else _creation.zeros_like(a) if isinstance(a, Tensor) else None
+                                 for j, a in enumerate(args))
+                diff = [j for j, a in enumerate(args) if isinstance(a, Tensor) and a.is_floating_point()]
+                res = jvp(lambda *d: func(*_fill(args, diff, d)), tuple(primals[j] for j in diff),
+                          tuple(tangents[j] for j in diff), has_aux=has_aux)
+                return res[1]
+
+            cols = vmap(column, randomness=randomness)(basis)        # (n, *out.shape) per output
+            leaves, rebuild = _flatten(cols)
+            columns.append(rebuild([S.movedim(S.reshape(c, x.numel(), -1), 0, -1).reshape(*c.shape[1:], *x.shape)
+                                    for c in leaves]))
+        if single:
+            return _finalize(columns[0], args)
+        first, rebuild = _flatten(columns[0])
+        if len(first) == 1:
+            return _finalize(tuple(columns), args)
+        return _finalize(rebuild([tuple(_flatten(c)[0][k] for c in columns) for k in range(len(first))]), args)
+    return wrapper
+
+
+def _fill(args, positions, values):
+    full = list(args)
+    for j, v in zip(positions, values):
+        full[j] = v
+    return full
+
+
+def hessian(func, argnums=0):
+    """The Hessian of a scalar function: ``jacfwd(jacrev(func))``."""
+    return jacfwd(jacrev(func, argnums), argnums)
+
+
+def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, *, tie_weights=True, strict=False):
+    """Calls ``module`` with its parameters and buffers replaced by the given Tensors (by dotted
+    name), restoring them afterwards: a module used as a pure function of its weights.
+
+    Example::
+
+        >>> params = {k: v.detach() for k, v in model.named_parameters()}
+        >>> out = pullback.func.functional_call(model, params, (x,))
+    """
+    dicts = parameter_and_buffer_dicts
+    if isinstance(dicts, dict):
+        dicts = (dicts,)
+    replacements = {}
+    for d in dicts:
+        for k, v in d.items():
+            if k in replacements:
+                raise ValueError(f"{k} appeared in multiple dictionaries; behavior of functional call is ambiguous")
+            replacements[k] = v
+    known = dict(module.named_parameters(remove_duplicate=False))
+    known.update(dict(module.named_buffers(remove_duplicate=False)))
+    if strict:
+        missing = [k for k in known if k not in replacements]
+        unexpected = [k for k in replacements if k not in known]
+        if missing or unexpected:
+            raise RuntimeError(f"Error(s) in reparametrizing for {type(module).__name__}: missing keys {missing}, "
+                               f"unexpected keys {unexpected}")
+    saved = []
+    try:
+        for name, value in replacements.items():
+            path, _, attr = name.rpartition(".")
+            owner = module.get_submodule(path)
+            store = owner._parameters if attr in owner._parameters else owner._buffers
+            if attr not in store:
+                raise AttributeError(f"{type(owner).__name__} has no parameter or buffer {attr!r}")
+            saved.append((store, attr, store[attr]))
+            store[attr] = value
+        if args is None:
+            args = ()
+        elif not isinstance(args, tuple):
+            args = (args,)
+        return module(*args, **(kwargs or {}))
+    finally:
+        for store, attr, value in reversed(saved):
+            store[attr] = value
+
+
+def stack_module_state(models):
+    """Stacks the parameters and buffers of same-shaped modules: ``(params, buffers)`` dicts of
+    Tensors with a leading model dimension (for ``vmap`` over ``functional_call``)."""
+    models = list(models)
+    if not models:
+        raise RuntimeError("stack_module_state: Expected at least one model, got 0.")
+    params = {}
+    for name, _ in models[0].named_parameters():
+        stacked = S.stack([dict(m.named_parameters())[name].detach() for m in models])
+        params[name] = stacked.requires_grad_(dict(models[0].named_parameters())[name].requires_grad)
+    buffers = {name: S.stack([dict(m.named_buffers())[name] for m in models]) for name, _ in models[0].named_buffers()}
+    return params, buffers
