@@ -258,6 +258,15 @@ def linearize(func, *primals):
     return output, jvp_fn
 
 
+def _basis_rows(like, start, stop):
+    """Rows ``start:stop`` of the identity over ``like``'s elements, shaped ``(rows, *like.shape)``."""
+    import numpy
+    n = like.numel()
+    rows = numpy.zeros((stop - start, n), dtype=like.dtype.np)
+    rows[numpy.arange(stop - start), numpy.arange(start, stop)] = 1
+    return S.reshape(Tensor._make(rows), stop - start, *like.shape)
+
+
 def _basis(like, n):
     eye = _creation.eye(n, dtype=like.dtype)
     return S.reshape(eye, n, *like.shape)
@@ -289,13 +298,17 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
         outs, rebuild = _flatten(output)
         jacobians = []
         for k, out in enumerate(outs):
-            basis = _basis(out, out.numel())
-
             def row(v, k=k):
                 cots = [_creation.zeros_like(o) if j != k else v for j, o in enumerate(outs)]
                 return vjp_fn(rebuild(cots) if len(outs) > 1 else cots[0])
 
-            rows = vmap(row, chunk_size=chunk_size)(basis)
+            m = out.numel()
+            step = chunk_size or max(m, 1)
+            # One batched backward per chunk of rows; the basis is made a chunk at a time, so
+            # chunk_size bounds the memory of the cotangents too.
+            chunks = [vmap(row)(_basis_rows(out, start, min(start + step, m))) for start in range(0, m, step)]
+            rows = tuple(S.cat([c[i] for c in chunks]) if len(chunks) > 1 else chunks[0][i]
+                         for i in range(len(chunks[0]))) if chunks else ()
             jacobians.append(tuple(S.reshape(r, *out.shape, *args[i].shape) for r, i in zip(rows, nums)))
         per_output = [j[0] if single else j for j in jacobians]
         jac = _finalize(rebuild(per_output) if len(outs) > 1 else per_output[0], args)
