@@ -166,3 +166,28 @@ def test_stack_module_state_and_vmap_over_models():
     out = func.vmap(lambda p, b: func.functional_call(models[0], (p, b), (x,)))(params, buffers)
     for i, m in enumerate(models):
         np.testing.assert_allclose(out[i].detach().numpy(), m(x).detach().numpy(), rtol=1e-6)
+
+
+def test_inplace_under_vmap():
+    a = pullback.randn(4, 3)
+
+    def f(r):
+        out = r * 1
+        out.add_(r)
+        out[0] = 5.0
+        return out
+    expected = a * 2
+    expected[:, 0] = 5.0
+    np.testing.assert_allclose(func.vmap(f)(a).numpy(), expected.numpy())
+    with pytest.raises(RuntimeError, match="vmap: inplace arithmetic"):
+        func.vmap(lambda r: pullback.zeros(3).add_(r))(a)
+    assert pullback.vmap is func.vmap
+    assert func.vmap(lambda r: r * 2)(pullback.ones(1, 2)).shape == (1, 2)   # batch size 1
+
+
+def test_hessian_options_agree():
+    x = pullback.tensor(X, dtype=pullback.float64)
+    f = lambda a: (a ** 3).sum() * a[0]  # noqa: E731
+    ref = AF.hessian(f, x)
+    for kwargs in [dict(vectorize=True), dict(vectorize=True, outer_jacobian_strategy="forward-mode")]:
+        np.testing.assert_allclose(AF.hessian(f, x, **kwargs).numpy(), ref.numpy())

@@ -27,7 +27,8 @@ from ._printing import set_printoptions  # noqa: F401
 from .autograd.grad_mode import (no_grad, enable_grad, set_grad_enabled, inference_mode,  # noqa: F401
                                  is_grad_enabled, is_inference_mode_enabled)
 from . import autograd  # noqa: F401
-from . import nn, optim, utils  # noqa: F401,E402
+from . import nn, optim, utils, func  # noqa: F401,E402
+from .func import vmap  # noqa: F401,E402
 from . import _inplace as _inplace_ops
 
 

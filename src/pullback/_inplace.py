@@ -14,6 +14,7 @@ from ._backend import B
 from . import _errors
 from .autograd import grad_mode
 from ._tensor import Tensor
+from ._ops import _registry, shape as S
 from ._ops.indexing import normalize_index, index_put, view_scatter, apply_view_chain
 
 _TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
@@ -45,8 +46,34 @@ def _write(self, out):
                            "operation.") from None
 
 
+def _batched_inplace(self, out):
+    """In-place under vmap: the batched result goes into the underlying Tensor of ``self``."""
+    batched = _registry._batching[0]
+    if not isinstance(self, batched) or (isinstance(out, batched) and out._level > self._level):
+        raise RuntimeError("vmap: inplace arithmetic(self, *extra_args) is not possible because there exists a "
+                           "Tensor `other` in extra_args that has more elements than `self`. This happened due to "
+                           "`other` being vmapped over but `self` not being vmapped over in a vmap. Please try to use "
+                           "out-of-place operators instead of inplace arithmetic. If said operator is being called "
+                           "inside the PyTorch framework, please file a bug report instead")
+    if isinstance(out, batched) and out._level == self._level:
+        value = out._value if out._bdim == self._bdim else S.movedim(out._value, out._bdim, self._bdim)
+    else:  # the result does not depend on the batch: broadcast it
+        value = S.unsqueeze(out, self._bdim).expand(*self._value.shape)
+    self._value.copy_(value)
+    return self
+
+
+def _any_batched(self, args):
+    batching = _registry._batching
+    if batching is None or not batching[2]["depth"]:
+        return False
+    return isinstance(self, batching[0]) or any(isinstance(a, batching[0]) for a in args)
+
+
 def apply_inplace(self, fn, *args, **kwargs):
     """Computes ``fn(self, *args, **kwargs)`` out of place and makes ``self`` hold the result."""
+    if _any_batched(self, args):
+        return _batched_inplace(self, fn(self, *args, **kwargs))
     _check_allowed(self)
     recording = grad_mode.is_grad_enabled() and (
         self._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args))
@@ -120,6 +147,9 @@ def _apply_inplace_on_view(view, fn, args, kwargs):
 def setitem(self, index, value):
     """``self[index] = value``: recorded as an index_put when gradients are involved."""
     idx, _ = normalize_index(index)
+    if _any_batched(self, (value,)):
+        _batched_inplace(self, index_put(self, value, index=idx, accumulate=False))
+        return
     recording = grad_mode.is_grad_enabled() and (
         self._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
     if not recording:

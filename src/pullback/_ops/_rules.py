@@ -49,8 +49,8 @@ def reduced_shape(shape, axis):
 def expand_back(g, shape, axis, keepdim):
     """Broadcasts the cotangent of a reduction back to the reduced input's ``shape``."""
     if not keepdim:
-        g = _reshape(g, shape=reduced_shape(shape, axis))
-    return _expand(g, shape=tuple(shape))
+        g = _shape._reshape(g, shape=reduced_shape(shape, axis))
+    return _shape._expand(g, shape=tuple(shape))
 
 
 def numel_over(shape, axis):
@@ -75,4 +75,4 @@ def as_shape(size):
     return tuple(out)
 
 
-from .shape import _reshape, _expand  # noqa: E402  (shape imports this module first)
+from . import shape as _shape  # noqa: E402  (a module: shape may still be importing this one)

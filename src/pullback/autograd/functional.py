@@ -252,7 +252,8 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, out
             raise RuntimeError("The function given to hessian should return a single Tensor with a single element.")
         return _grad_or_zeros(out, xs, None, True, strict, "hessian")
 
-    result = jacobian(gradient, inputs if is_tuple else inputs[0], create_graph=create_graph, strict=strict)
+    result = jacobian(gradient, inputs if is_tuple else inputs[0], create_graph=create_graph, strict=strict,
+                      vectorize=vectorize, strategy=outer_jacobian_strategy)
     if not is_tuple:
         return result[0]
     return result
