@@ -187,3 +187,24 @@ def test_once_differentiable_second_order_raises_clearly():
 def test_legacy_call_is_refused():
     with pytest.raises(RuntimeError, match="Legacy autograd function with non-static forward method"):
         Exp()(pullback.ones(1))
+
+
+def test_custom_function_under_vmap():
+    class Cube(Function):
+        @staticmethod
+        def forward(x):
+            return x ** 3
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.save_for_backward(inputs[0])
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 3 * x ** 2 * g
+
+    x = pullback.randn(4, 3)
+    np.testing.assert_allclose(pullback.vmap(Cube.apply)(x).numpy(), (x ** 3).numpy())
+    with pytest.raises(RuntimeError, match="it must override the setup_context staticmethod"):
+        pullback.vmap(Exp.apply)(x)

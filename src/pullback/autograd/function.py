@@ -167,6 +167,18 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs):
         """Runs ``forward`` and, when an input requires grad, links the backward node."""
+        from .._ops import _registry
+        batching = _registry._batching
+        if batching is not None and any(isinstance(a, batching[0]) for a in args):
+            if cls.setup_context is _BASE_SETUP_CONTEXT:
+                raise RuntimeError("In order to use an autograd.Function with functorch transforms (vmap, grad, jvp, "
+                                   "jacrev, ...), it must override the setup_context staticmethod. For more details, "
+                                   "please see https://pytorch.org/docs/main/notes/extending.func.html")
+            if grad_mode.is_grad_enabled() and any(isinstance(a, Tensor) and a.requires_grad for a in args):
+                raise RuntimeError(f"vmap: pullback cannot yet differentiate the custom Function {cls.__name__} "
+                                   "under vmap; vmap its forward only, or write it with pullback ops.")
+            with grad_mode.no_grad():   # forward on batched values: its ops have batching rules
+                return cls.forward(*args, **kwargs)
         ctx = FunctionCtx(cls, args)
         with grad_mode.no_grad():
             # forward(*args) + setup_context(ctx, inputs, output), or forward(ctx, *args)
