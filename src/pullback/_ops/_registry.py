@@ -123,7 +123,7 @@ class Primitive:
 
     def bind(self, args, params):
         """Runs the primitive on Tensors (and Python scalars), recording a Node when needed."""
-        if _batching is not None and _batching[2]["depth"]:
+        if TRANSFORMS[0] and _batching is not None and _batching[2]["depth"]:
             for a in args:
                 if isinstance(a, _batching[0]):
                     return _batching[1](self, args, params)
@@ -151,7 +151,7 @@ class Primitive:
                 result._requires_grad = True
                 if self.saves_ans:
                     node.saved["ans"] = SavedTensor(result, is_output=True)
-            if forward_ad._state.__dict__.get("levels") and self.differentiable:
+            if TRANSFORMS[0] and forward_ad.active() and self.differentiable:
                 self._forward_mode(args, params, (result,))
             return result
         results = tuple(_wrap(o, out_dt, vc if vc is not None and B.may_share_memory(o, args[0]._data)
@@ -167,7 +167,7 @@ class Primitive:
                     r._requires_grad = True
             if self.saves_ans:
                 node.saved["ans"] = tuple(SavedTensor(r, is_output=True) for r in results)
-        if forward_ad._state.__dict__.get("levels") and self.differentiable:
+        if TRANSFORMS[0] and forward_ad.active() and self.differentiable:
             self._forward_mode(args, params, results)
         return results
 
@@ -210,6 +210,8 @@ class Primitive:
         names = self.input_names
         if self.saved_by_rule is None:
             to_save = self.saved_inputs
+        elif self.n_inputs == 1:
+            to_save = self.saved_by_rule[0]
         else:
             to_save = set()
             for i, e in enumerate(edges):
@@ -322,6 +324,8 @@ def primitive(name, impl, **kwargs):
 
 _Tensor = None  # set by _tensor.py once Tensor exists (the registry sits below Tensor)
 _batching = None  # (BatchedTensor, batch_bind, state), set by func/_batching.py (vmap)
+# How many transform contexts (vmap levels, dual levels) are open: bind's one check for them all.
+TRANSFORMS = [0]
 
 
 def refuse_batched(x, where):

@@ -90,55 +90,71 @@ def _reduce_rows(loss, reduction, total_weight):
     return loss
 
 
-def _row_scale(weights, reduction, total_weight):
-    """d loss / d (row loss): each row's weight, over the total weight for the mean."""
+def _row_scale(weights, reduction, total_weight, rows):
+    """d loss / d (row loss) per row: its weight (1 when ``weights`` is None), over the total
+    weight for the mean."""
+    if weights is None:
+        return B.full(rows, 1.0 / total_weight if reduction == "mean" else 1.0)
     return (weights / total_weight if reduction == "mean" else weights).astype(weights.dtype)
+
+
+def _weighted(loss, weights):
+    return loss if weights is None else loss * weights
 
 
 def _nll_impl(logp, target, weights, reduction, total_weight):
     # logp (M, C), target (M,) class indices made safe, weights (M,): the class weight of each
-    # target, 0 where ignored.
-    return _reduce_rows(-logp[B.arange(len(target)), target] * weights, reduction, total_weight)
+    # target, 0 where ignored (None: all ones).
+    return _reduce_rows(_weighted(-logp[B.arange(len(target)), target], weights), reduction, total_weight)
 
 
-def _nll_vjp(g, logp_shape, target, weights, reduction, total_weight):
-    return rows_scatter(mul(g, -_row_scale(weights, reduction, total_weight)), target=target, shape=tuple(logp_shape))
+def _nll_vjp(g, logp_shape, logp_dtype, target, weights, reduction, total_weight):
+    scale = _row_scale(weights, reduction, total_weight, len(target)).astype(logp_dtype.np)
+    return rows_scatter(mul(g, -scale), target=target, shape=tuple(logp_shape))
 
 
 nll_loss_ = primitive("nll_loss", _nll_impl, inputs="logp", out_dtype="keep", grad_name="NllLossBackward0",
-                      vjp=lambda g, logp_shape, target, weights, reduction, total_weight:
-                          _nll_vjp(g, logp_shape, target, weights, reduction, total_weight))
+                      vjp=lambda g, logp_shape, logp_dtype, target, weights, reduction, total_weight:
+                          _nll_vjp(g, logp_shape, logp_dtype, target, weights, reduction, total_weight))
 
 
-def _cross_entropy_impl(x, target, weights, reduction, total_weight):
+def _cross_entropy_impl(x, target, weights, reduction, total_weight, cache):
     # logsumexp(x_i) - x_i[target_i] per row, computed stably: one pass for log_softmax and nll.
+    # The softmax is kept in `cache` for the fast VJP (it costs one division here, and saves the
+    # backward pass a max, an exp and a sum).
     m = x.max(axis=1, keepdims=True)
-    lse = B.log(B.exp(x - m).sum(axis=1)) + m[:, 0]
-    return _reduce_rows((lse - x[B.arange(len(target)), target]) * weights, reduction, total_weight)
+    e = B.exp(x - m)
+    s = e.sum(axis=1, keepdims=True)
+    cache["softmax"] = e / s
+    loss = B.log(s[:, 0]) - (x[B.arange(len(target)), target] - m[:, 0])
+    return _reduce_rows(_weighted(loss, weights), reduction, total_weight)
 
 
-def _cross_entropy_vjp(g, x, target, weights, reduction, total_weight):
+def _cross_entropy_vjp(g, x, target, weights, reduction, total_weight, cache):
     # d/dx = (softmax(x) - onehot(target)) * weight, scaled by g (and 1/total for the mean).
-    scale = _row_scale(weights, reduction, total_weight)
     if type(x) is B.ndarray:
         # The fast path (no create_graph), fused in NumPy; tests check it against the
         # composite below, which is what a second-order pass differentiates.
-        p = B.exp(x - x.max(axis=1, keepdims=True))
-        p /= p.sum(axis=1, keepdims=True)
+        p = cache["softmax"].copy()
         p[B.arange(len(target)), target] -= 1
-        p *= (g * scale)[:, None]
+        if weights is None:
+            factor = g * (1.0 / total_weight if reduction == "mean" else 1.0)
+            p *= factor[:, None] if reduction == "none" else factor
+        else:
+            p *= (g * _row_scale(weights, reduction, total_weight, len(target)).astype(x.dtype))[:, None]
         return p
+    scale = _row_scale(weights, reduction, total_weight, len(target)).astype(x.dtype.np)
     per_row = mul(g, scale)
     p = softmax_(x, axis=1)
-    return (p - rows_scatter(B.ones(len(target), dtype=weights.dtype), target=target, shape=tuple(x.shape))) \
+    return (p - rows_scatter(B.ones(len(target), dtype=x.dtype.np), target=target, shape=tuple(x.shape))) \
         * unsqueeze(per_row, 1)
 
 
 # log_softmax + nll_loss fused for the common case (class indices over dim 1 of a 2-D input):
 # one node instead of two, named as PyTorch's last one.
 cross_entropy_ = primitive("cross_entropy", _cross_entropy_impl, out_dtype="keep", grad_name="NllLossBackward0",
-                           vjp=lambda g, x, target, weights, reduction, total_weight:
-                               _cross_entropy_vjp(g, x, target, weights, reduction, total_weight))
+                           vjp=lambda g, x, target, weights, reduction, total_weight, cache:
+                               _cross_entropy_vjp(g, x, target, weights, reduction, total_weight, cache))
 
 
 from .elementwise import where, interval_mask, mul  # noqa: E402

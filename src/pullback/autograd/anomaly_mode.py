@@ -6,17 +6,22 @@ import threading
 import traceback
 import warnings
 
-_state = threading.local()
+class _State(threading.local):
+    enabled = False     # every thread starts with anomaly detection off
+    check_nan = True
+
+
+_state = _State()
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def is_anomaly_enabled():
     """True inside ``detect_anomaly`` (or after ``set_detect_anomaly(True)``)."""
-    return getattr(_state, "enabled", False)
+    return _state.enabled
 
 
 def is_anomaly_check_nan_enabled():
-    return getattr(_state, "check_nan", True)
+    return _state.check_nan
 
 
 def _set(mode, check_nan):

@@ -39,6 +39,7 @@ def enter_dual_level():
     levels = _levels()
     level = levels[-1][0] + 1 if levels else 0
     levels.append((level, []))
+    _registry.TRANSFORMS[0] += 1
     return level
 
 
@@ -49,6 +50,7 @@ def exit_dual_level(*, level=None):
         raise RuntimeError("Trying to exit a forward AD level that was not the last one that was created. This is "
                            "not supported.")
     level, tensors = levels.pop()
+    _registry.TRANSFORMS[0] -= 1
     for ref in tensors:
         t = ref()
         if t is not None and t._fw_grads:

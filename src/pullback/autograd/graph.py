@@ -13,6 +13,7 @@ import weakref
 
 from .. import _errors
 from . import anomaly_mode
+from .._ops import _registry  # a module: it imports this one first
 
 _sequence = itertools.count()
 _LEAF_FIRST = 1 << 62
@@ -64,11 +65,18 @@ def add_hook(hooks, fn):
     return hooks, handle
 
 
-_hooks_state = threading.local()
+_NO_ATTRIBUTES = {}
+
+
+class _HooksState(threading.local):
+    stack = None  # every thread starts without saved-tensor hooks
+
+
+_hooks_state = _HooksState()
 
 
 def _saved_tensors_hooks_stack():
-    return getattr(_hooks_state, "stack", None)
+    return _hooks_state.stack
 
 
 class saved_tensors_hooks:
@@ -88,7 +96,7 @@ class saved_tensors_hooks:
         self.unpack_hook = unpack_hook
 
     def __enter__(self):
-        if getattr(_hooks_state, "stack", None) is None:
+        if _hooks_state.stack is None:
             _hooks_state.stack = []
         _hooks_state.stack.append((self.pack_hook, self.unpack_hook))
         return self
@@ -107,7 +115,7 @@ class disable_saved_tensors_hooks:
         self.error_message = error_message
 
     def __enter__(self):
-        self._prev = getattr(_hooks_state, "stack", None)
+        self._prev = _hooks_state.stack
         _hooks_state.stack = None
 
     def __exit__(self, *exc):
@@ -144,7 +152,7 @@ class SavedTensor:
         self.leaf = tensor if (tensor.grad_fn is None and tensor.requires_grad) else None
         # The saved Tensor's own attribute dict: forward-mode tangents live there (possibly set
         # after saving, for outputs), and a create_graph pass rebuilds the Tensor with them.
-        self.attributes = tensor.__dict__
+        self.attributes = tensor.__dict__ if _registry.TRANSFORMS[0] else _NO_ATTRIBUTES
         # Watches for detach_() on a saved non-leaf, which must make it unusable (PyTorch's error).
         self.tensor_ref = weakref.ref(tensor) if self.grad_fn is not None else None
 

@@ -336,7 +336,7 @@ def _rule_cross_entropy(prim, values, bdims, params, level):
 
 
 def _finish_rows(row_loss, params, level):
-    loss = E.mul(row_loss, params["weights"])
+    loss = row_loss if params["weights"] is None else E.mul(row_loss, params["weights"])
     if params["reduction"] == "mean":
         loss = R._sum(loss, axis=None, keepdim=False) / params["total_weight"]
     elif params["reduction"] == "sum":

@@ -4,6 +4,7 @@ import functools
 from .._tensor import Tensor
 from .._ops import shape as S
 from . import _batching
+from .._ops import _registry
 from ._batching import BatchedTensor, wrap, _state
 
 
@@ -104,10 +105,12 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         _state["depth"] = level
         _state["sizes"][level] = n
         _state["randomness"][level] = randomness
+        _registry.TRANSFORMS[0] += 1
         try:
             wrapped = [leaf if d is None else wrap(leaf, d % leaf.ndim, level) for leaf, d in zip(leaves, dims)]
             out = func(*rebuild(wrapped), **kwargs)
         finally:
+            _registry.TRANSFORMS[0] -= 1
             _state["depth"] = level - 1
             _state["sizes"].pop(level, None)
             _state["randomness"].pop(level, None)

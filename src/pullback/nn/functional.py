@@ -428,7 +428,7 @@ def _class_targets(input, target, weight, ignore_index, reduction):
     dt = input._data.dtype
     if weight is None and t.size and t.min() >= 0 and t.max() < c:  # the common case, checked once
         safe = t
-        wt = B.ones(t.shape, dtype=dt)
+        wt = None                                                     # every row weighs 1
         total = float(t.size)
     else:
         valid = t != ignore_index
@@ -439,7 +439,8 @@ def _class_targets(input, target, weight, ignore_index, reduction):
         w = B.ones(c, dtype=dt) if weight is None else weight._data.astype(dt)
         wt = B.where(valid, w[safe], 0).astype(dt)
         total = float(wt.sum())
-    return {"target": safe.reshape(-1), "weights": wt.reshape(-1), "reduction": reduction, "total_weight": total}
+    return {"target": safe.reshape(-1), "weights": None if wt is None else wt.reshape(-1), "reduction": reduction,
+            "total_weight": total}
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
@@ -487,6 +488,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if (input.ndim == 2 and not target.dtype.is_floating_point and label_smoothing <= 0
             and input.dtype.is_floating_point):
         params = _class_targets(input, target, weight, ignore_index, reduction)
+        params["cache"] = {}
         return N.cross_entropy_.bind((input,), params)
     class_dim = 0 if input.ndim == 1 else 1
     logp = F.log_softmax(input, class_dim)
