@@ -27,6 +27,7 @@ def _inputs():
 
 def test_correct_functions_pass():
     x, y = _inputs()
+    assert gradcheck(lambda a, b: pullback.sin(a) * b, (x, y), check_forward_ad=True, check_batched_grad=True)
     assert gradcheck(lambda a, b: pullback.sin(a) * b, (x, y))
     assert gradcheck(lambda a, b: (a @ b.unsqueeze(1), a.exp()), (x.reshape(1, 3), y))
     assert gradgradcheck(lambda a, b: pullback.tanh(a) * b ** 2, (x, y))
@@ -43,6 +44,23 @@ def test_wrong_backward_is_caught_and_located():
     expected = np.diag(np.cos(x.detach().numpy()) * y.detach().numpy())
     assert f"{expected[0, 0]: .4e}" in message  # the numerical Jacobian is printed
     assert gradcheck(BadSin.apply, (x, y), raise_exception=False) is False
+
+    class BadJvp(Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+        @staticmethod
+        def jvp(ctx, t):
+            return t * 3  # deliberately wrong
+
+    with pytest.raises(GradcheckError, match="Jacobian computed with forward mode mismatch for output 0 with respect "
+                                             "to input 0"):
+        gradcheck(BadJvp.apply, (x,), check_forward_ad=True)
     with pytest.raises(GradcheckError, match="computed in fast mode"):
         gradcheck(BadSin.apply, (x, y), fast_mode=True)
 

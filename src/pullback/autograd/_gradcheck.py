@@ -104,9 +104,6 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
         >>> pullback.autograd.gradcheck(pullback.sin, (x,))
         True
     """
-    if check_forward_ad or check_batched_grad or check_batched_forward_grad:
-        raise RuntimeError("gradcheck: check_forward_ad and check_batched_grad need forward-mode AD and vmap, "
-                           "which pullback does not have yet; leave them False.")
     inputs = _as_tuple(inputs)
     diff = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     if not diff:
@@ -117,6 +114,10 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
             warnings.warn(f"Input #{i} requires gradient and is not a double precision floating point or complex. "
                           "This check will likely fail if all the inputs are not of double precision floating "
                           "point or complex. ", UserWarning, stacklevel=2)
+    if check_forward_ad and not _check_forward_ad(func, inputs, diff, eps, atol, rtol, raise_exception):
+        return False
+    if check_batched_grad and not _check_batched_grad(func, inputs, diff, atol, rtol, raise_exception):
+        return False
     if not check_backward_ad:
         return True
     if fast_mode:
@@ -140,6 +141,50 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
                     return _fail(f"Expected backward function to handle undefined output grads. Please look at "
                                  f"\"Notes about undefined output gradients\" in \"tools/autograd/derivatives.yaml\": "
                                  f"zero output gradients gave a nonzero gradient for input {i}", raise_exception)
+    return True
+
+
+def _check_forward_ad(func, inputs, diff, eps, atol, rtol, raise_exception):
+    """Forward mode: each column J e_j from a dual-number pass against the numerical Jacobian."""
+    from . import forward_ad
+    numerical = _numerical_jacobians(func, inputs, diff, eps)
+    for i_pos, i in enumerate(diff):
+        x = inputs[i]
+        for j in range(x.numel()):
+            basis = B.zeros(x.numel(), dtype=x.dtype.np)
+            basis[j] = 1
+            with forward_ad.dual_level():
+                args = list(inputs)
+                args[i] = forward_ad.make_dual(x, Tensor._make(basis.reshape(tuple(x.shape))))
+                outs = _differentiable_outputs(func(*args))
+                tangents = [forward_ad.unpack_dual(o).tangent for o in outs]
+            for o, t in enumerate(tangents):
+                column = B.zeros(outs[o].numel()) if t is None else t.detach().numpy().astype(B.float64).reshape(-1)
+                expected = numerical[i_pos][o][:, j]
+                if not B.allclose(column, expected, rtol=rtol, atol=atol):
+                    return _fail(f"Jacobian computed with forward mode mismatch for output {o} with respect to input "
+                                 f"{i} (column {j}),\n{_side_by_side(expected[:, None], column[:, None])}\n",
+                                 raise_exception)
+    return True
+
+
+def _check_batched_grad(func, inputs, diff, atol, rtol, raise_exception):
+    """A batch of VJPs in one pass (is_grads_batched) against the same VJPs one at a time."""
+    rng = B.random.default_rng(2)
+    with enable_grad():
+        outputs = [o for o in _differentiable_outputs(func(*inputs)) if o.requires_grad]
+    xs = [inputs[i] for i in diff]
+    for o, out in enumerate(outputs):
+        vs = rng.standard_normal((3,) + tuple(out.shape)).astype(out.dtype.np)
+        batched = _grad(out, xs, Tensor._make(vs), retain_graph=True, allow_unused=True, is_grads_batched=True)
+        for b in range(3):
+            single = _grad(out, xs, Tensor._make(vs[b]), retain_graph=True, allow_unused=True)
+            for i, (gb, gs) in zip(diff, zip(batched, single)):
+                if gb is None or gs is None:
+                    continue
+                if not B.allclose(gb.detach().numpy()[b], gs.detach().numpy(), rtol=rtol, atol=atol):
+                    return _fail(f"While computing batched gradients, got: batched and unbatched gradients differ "
+                                 f"for output {o} with respect to input {i} (batch entry {b})", raise_exception)
     return True
 
 
