@@ -191,3 +191,12 @@ def test_hessian_options_agree():
     ref = AF.hessian(f, x)
     for kwargs in [dict(vectorize=True), dict(vectorize=True, outer_jacobian_strategy="forward-mode")]:
         np.testing.assert_allclose(AF.hessian(f, x, **kwargs).numpy(), ref.numpy())
+
+
+def test_jacobians_with_aux():
+    x = pullback.tensor(X, dtype=pullback.float64)
+    J, aux = func.jacfwd(lambda a: (pullback.sin(a), a.sum()), has_aux=True)(x)
+    J2, aux2 = func.jacrev(lambda a: (pullback.sin(a), a.sum()), has_aux=True)(x)
+    np.testing.assert_allclose(J.numpy(), np.diag(np.cos(X)))
+    np.testing.assert_allclose(J2.numpy(), np.diag(np.cos(X)))
+    assert aux.item() == pytest.approx(X.sum()) and aux2.item() == pytest.approx(X.sum())

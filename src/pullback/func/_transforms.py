@@ -267,11 +267,6 @@ def _basis_rows(like, start, stop):
     return S.reshape(Tensor._make(rows), stop - start, *like.shape)
 
 
-def _basis(like, n):
-    eye = _creation.eye(n, dtype=like.dtype)
-    return S.reshape(eye, n, *like.shape)
-
-
 def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_copy=False):
     """The Jacobian by reverse mode: all rows in one batched backward pass (vmap over vjp).
 
@@ -322,30 +317,30 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
     def wrapper(*args):
         nums, single = _argnums(argnums, len(args))
         columns = []
-        output = None
         for i in nums:
             x = args[i]
-            basis = _basis(x, x.numel())
+            basis = _basis_rows(x, 0, x.numel())
 
             def column(t, i=i):
                 primals = tuple(args)
                 tangents = tuple(t if j == i else _creation.zeros_like(a) if isinstance(a, Tensor) else None
                                  for j, a in enumerate(args))
                 diff = [j for j, a in enumerate(args) if isinstance(a, Tensor) and a.is_floating_point()]
-                res = jvp(lambda *d: func(*_fill(args, diff, d)), tuple(primals[j] for j in diff),
-                          tuple(tangents[j] for j in diff), has_aux=has_aux)
-                return res[1]
+                f = (lambda *d: func(*_fill(args, diff, d))[0]) if has_aux else (lambda *d: func(*_fill(args, diff, d)))
+                return jvp(f, tuple(primals[j] for j in diff), tuple(tangents[j] for j in diff))[1]
 
             cols = vmap(column, randomness=randomness)(basis)        # (n, *out.shape) per output
             leaves, rebuild = _flatten(cols)
             columns.append(rebuild([S.movedim(S.reshape(c, x.numel(), -1), 0, -1).reshape(*c.shape[1:], *x.shape)
                                     for c in leaves]))
         if single:
-            return _finalize(columns[0], args)
-        first, rebuild = _flatten(columns[0])
-        if len(first) == 1:
-            return _finalize(tuple(columns), args)
-        return _finalize(rebuild([tuple(_flatten(c)[0][k] for c in columns) for k in range(len(first))]), args)
+            jac = columns[0]
+        else:
+            first, rebuild = _flatten(columns[0])
+            jac = tuple(columns) if len(first) == 1 else rebuild(
+                [tuple(_flatten(c)[0][k] for c in columns) for k in range(len(first))])
+        jac = _finalize(jac, args)
+        return (jac, func(*args)[1]) if has_aux else jac
     return wrapper
 
 
