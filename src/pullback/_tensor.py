@@ -3,7 +3,7 @@ import builtins
 import warnings
 import weakref
 
-from ._backend import B, ndarray
+from ._backend import B
 from . import _dtype as D
 from . import _errors
 from ._size import Size
@@ -397,7 +397,7 @@ class Tensor:
     def __bool__(self):
         _registry.refuse_batched(self, "bool")
         if self._data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
         return builtins.bool(self._data.reshape(()))
 
     def __float__(self):

@@ -7,7 +7,7 @@ import math
 
 from .._backend import B
 from .. import _dtype as D
-from ._registry import primitive, Joint  # noqa: F401
+from ._registry import primitive
 from ._rules import is_tensor
 
 LN2 = math.log(2.0)

@@ -305,7 +305,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     """``sum`` treating NaN as zero."""
-    return sum(where(isnan(input), 0.0, input), dim, keepdim, dtype=dtype)
+    return sum(where(E.isnan(input), 0.0, input), dim, keepdim, dtype=dtype)
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None):
@@ -485,7 +485,7 @@ def any(input, dim=None, keepdim=False):  # noqa: A001
 
 def count_nonzero(input, dim=None):
     """The number of nonzero elements (along ``dim``)."""
-    return sum(ne(input, 0), dim)
+    return sum(E.ne(input, 0), dim)
 
 
 # --------------------------------------------------------------- linear algebra

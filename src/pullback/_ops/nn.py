@@ -3,8 +3,6 @@
 Both are primitives (not compositions of exp and sum) because the stable forward subtracts the
 max, and their VJPs have short closed forms that are themselves written in pullback ops.
 """
-import math
-
 from .._backend import B
 from ._registry import primitive
 from .reduction import _sum

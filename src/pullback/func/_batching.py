@@ -14,10 +14,8 @@ the reverse graph is recorded on the underlying Tensors, so a backward pass over
 is one pass over the whole batch.
 """
 from .._backend import B
-from .. import _dtype as D
 from .._tensor import Tensor
 from .._ops import elementwise as E, reduction as R, shape as S, linalg as L, indexing as I, nn as N, conv as C
-from .._ops._registry import primitive
 
 _state = {"depth": 0, "sizes": {}, "randomness": {}}
 

@@ -15,8 +15,7 @@ from .._ops import elementwise as E
 from .._ops import nn as N
 from .._ops import conv as C
 from .._ops import linalg as L
-from .._ops.indexing import take_along, getitem
-from .._ops._rules import wrap_dim
+from .._ops.indexing import getitem
 from .._ops._registry import refuse_batched
 from ..autograd import grad_mode
 

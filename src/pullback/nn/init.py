@@ -151,6 +151,19 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
     return normal_(tensor, 0.0, std, generator)
 
 
+def _uniform_fan_in_(tensor, fan_in):
+    """``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``: how PyTorch's layers initialise biases."""
+    bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+    return uniform_(tensor, -bound, bound)
+
+
+def _weight_and_bias(out_features, weight_shape, bias, dtype):
+    """A layer's (weight, bias or None) Parameters, uninitialised."""
+    from .parameter import Parameter
+    weight = Parameter(_creation.empty(*weight_shape, dtype=dtype))
+    return weight, (Parameter(_creation.empty(out_features, dtype=dtype)) if bias else None)
+
+
 def orthogonal_(tensor, gain=1.0, generator=None):
     """Fills with a (semi-)orthogonal matrix from the QR decomposition of a normal matrix."""
     if tensor.ndim < 2:

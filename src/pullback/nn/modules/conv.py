@@ -2,10 +2,8 @@
 import math
 
 from .module import Module
-from ..parameter import Parameter
 from .. import init
 from .. import functional as F
-from ... import _creation
 
 
 def _tuple(v, n):
@@ -28,20 +26,15 @@ class _ConvNd(Module):
         self.padding = padding if isinstance(padding, str) else _tuple(padding, n)
         self.dilation = _tuple(dilation, n)
         self.groups, self.padding_mode = groups, padding_mode
-        self.weight = Parameter(_creation.empty(out_channels, in_channels // groups, *self.kernel_size, dtype=dtype))
-        if bias:
-            self.bias = Parameter(_creation.empty(out_channels, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        self.weight, b = init._weight_and_bias(out_channels, (out_channels, in_channels // groups) + self.kernel_size,
+                                               bias, dtype)
+        self.register_parameter("bias", b)
         self.reset_parameters()
 
     def reset_parameters(self):
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            if fan_in:
-                bound = 1 / math.sqrt(fan_in)
-                init.uniform_(self.bias, -bound, bound)
+            init._uniform_fan_in_(self.bias, init._calculate_fan_in_and_fan_out(self.weight)[0])
 
     def extra_repr(self):
         n = len(self.kernel_size)

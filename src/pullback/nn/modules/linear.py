@@ -2,10 +2,8 @@
 import math
 
 from .module import Module
-from ..parameter import Parameter
 from .. import init
 from .. import functional as F
-from ... import _creation
 from ..._ops import shape as S
 
 
@@ -33,19 +31,14 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(_creation.empty(out_features, in_features, dtype=dtype))
-        if bias:
-            self.bias = Parameter(_creation.empty(out_features, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        self.weight, b = init._weight_and_bias(out_features, (out_features, in_features), bias, dtype)
+        self.register_parameter("bias", b)
         self.reset_parameters()
 
     def reset_parameters(self):
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
-            fan_in = self.in_features
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+            init._uniform_fan_in_(self.bias, self.in_features)
 
     def forward(self, input):
         return F.linear(input, self.weight, self.bias)
@@ -60,18 +53,14 @@ class Bilinear(Module):
     def __init__(self, in1_features, in2_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
         self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features
-        self.weight = Parameter(_creation.empty(out_features, in1_features, in2_features, dtype=dtype))
-        if bias:
-            self.bias = Parameter(_creation.empty(out_features, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        self.weight, b = init._weight_and_bias(out_features, (out_features, in1_features, in2_features), bias, dtype)
+        self.register_parameter("bias", b)
         self.reset_parameters()
 
     def reset_parameters(self):
-        bound = 1 / math.sqrt(self.weight.shape[1])
-        init.uniform_(self.weight, -bound, bound)
+        init._uniform_fan_in_(self.weight, self.weight.shape[1])
         if self.bias is not None:
-            init.uniform_(self.bias, -bound, bound)
+            init._uniform_fan_in_(self.bias, self.weight.shape[1])
 
     def forward(self, input1, input2):
         return F.bilinear(input1, input2, self.weight, self.bias)
