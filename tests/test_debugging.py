@@ -131,7 +131,7 @@ def test_checkpoint_lowers_memory():
     held, peak = _memory(lambda: model(x))
     held_ckpt, peak_ckpt = _memory(lambda: checkpoint_sequential(model, 4, x))
     assert held_ckpt < 0.4 * held      # 3 segment boundaries + the last segment, instead of all 32 layers
-    assert peak_ckpt < 0.9 * peak
+    assert peak_ckpt < 0.6 * peak, (peak / 2 ** 20, peak_ckpt / 2 ** 20)
 
 
 # ------------------------------------------------------------------ pictures

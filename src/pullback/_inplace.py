@@ -77,7 +77,7 @@ def apply_inplace(self, fn, *args, **kwargs):
     _check_allowed(self)
     recording = grad_mode.is_grad_enabled() and (
         self._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args))
-    if not recording and (self.__dict__.get("_fw_grads") or any(
+    if not recording and _registry.TRANSFORMS[0] and (self.__dict__.get("_fw_grads") or any(
             isinstance(a, Tensor) and a.__dict__.get("_fw_grads") for a in args)):
         out = fn(_with_tangents(self), *args, **kwargs)
         _write(self, out)
@@ -106,6 +106,8 @@ def apply_inplace(self, fn, *args, **kwargs):
 
 def _copy_tangents(source, target):
     """Forward-mode tangents follow the values through an in-place op (Note [Forward-mode tangents])."""
+    if not _registry.TRANSFORMS[0]:
+        return
     tangents = source.__dict__.get("_fw_grads")
     if tangents:
         from .autograd import forward_ad

@@ -13,6 +13,7 @@ import warnings
 from ..autograd.graph import saved_tensors_hooks
 from ..autograd import grad_mode
 from .. import _creation
+from .._tensor import Tensor
 
 
 class _Recomputation:
@@ -43,8 +44,11 @@ class _Recomputation:
         return self.values[index]
 
     def _capture(self, tensor):
-        self.values.append(tensor)
-        return tensor
+        # Keep the array, not the Tensor: a recomputed output saved by its own node would make a
+        # Tensor -> node -> saved value -> Tensor cycle, freed only by the cyclic GC (late).
+        value = Tensor._make(tensor._data)
+        self.values.append(value)
+        return value
 
 
 def checkpoint(function, *args, use_reentrant=None, context_fn=None, determinism_check="default", debug=False,
