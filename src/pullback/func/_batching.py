@@ -345,6 +345,20 @@ def _finish_rows(row_loss, params, level):
 def _rule_matmul(prim, values, bdims, params, level):
     (x, y), (dx, dy) = values, bdims
     rx, ry = _logical_ndim(x, dx), _logical_ndim(y, dy)
+    # The common cases as one GEMM each (a batched matmul of B small products is much slower).
+    if dy is None and ry == 2 and rx in (1, 2):                  # batched x @ shared matrix
+        x = to_front(x, dx)
+        flat = S._reshape(x, shape=(-1, x.shape[-1])) if rx == 2 else x
+        out = prim.bind((flat, y), params)
+        return (S._reshape(out, shape=(x.shape[0], x.shape[1], y.shape[1])) if rx == 2 else out), 0
+    if dx is None and rx == 2 and ry == 1:                       # shared matrix @ batched vector
+        return prim.bind((to_front(y, dy), S._transpose(x, dim0=0, dim1=1)), params), 0
+    if dx is None and rx == 2 and ry == 2:                       # shared matrix @ batched matrices
+        y = to_front(y, dy)                                      # (B, k, n)
+        nb, k, n = y.shape
+        flat = S._reshape(S._transpose(y, dim0=0, dim1=1), shape=(k, nb * n))
+        out = S._reshape(prim.bind((x, flat), params), shape=(x.shape[0], nb, n))
+        return S._transpose(out, dim0=0, dim1=1), 0
     if dx is not None:
         x = to_front(x, dx)
         if rx == 1:
