@@ -266,13 +266,3 @@ def once_differentiable(fn):
                         and o.is_floating_point() else o for o in ((outputs,) if single else outputs))
         return wrapped[0] if single else wrapped
     return wrapper
-
-
-class InplaceFunction(Function):
-    def __init__(self, inplace=False):
-        super().__init__()
-        self.inplace = inplace
-
-
-class NestedIOFunction(Function):
-    pass

@@ -271,13 +271,13 @@ def _rule_index_put(prim, values, bdims, params, level):
     v = values[1]
     if bdims[1] is not None:
         v = to_front(v, bdims[1])
-        selection_rank = len(prim_selection_shape(x, index)) - 1
-        v = _align(v, 0, selection_rank)
+        v = _align(v, 0, len(_selection_shape(x, index)) - 1)
     return prim.bind((x, v), dict(params, index=index)), 0
 
 
-def prim_selection_shape(x, index):
-    return B.zeros(tuple(x.shape), dtype=bool)[index].shape
+def _selection_shape(x, index):
+    """The shape of ``x[index]`` (computed on a zero-stride array: no copy of x)."""
+    return B.broadcast_to(B.zeros((), dtype=bool), tuple(x.shape))[index].shape
 
 
 def _broadcast_indices(indices, n):
