@@ -205,6 +205,9 @@ def run_backward(roots, root_grads, *, inputs=None, retain_graph=False, create_g
 
     previous_mode = grad_mode.is_grad_enabled()
     grad_mode._set_enabled(create_graph)
+    # A backward pass is silent about inf/nan arithmetic, as PyTorch's is (anomaly mode reports it).
+    errstate = B.errstate(all="ignore")
+    errstate.__enter__()
     try:
         while heap:
             _, _, node = heapq.heappop(heap)
@@ -280,6 +283,7 @@ def run_backward(roots, root_grads, *, inputs=None, retain_graph=False, create_g
                 if left == 0:
                     heapq.heappush(heap, (-child.seq, id(child), child))
     finally:
+        errstate.__exit__(None, None, None)
         grad_mode._set_enabled(previous_mode)
     return captured
 
