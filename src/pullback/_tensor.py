@@ -355,6 +355,13 @@ class Tensor:
             >>> x.grad   # [cos(0.5), 0.1 * cos(1.0)]
             tensor([0.8776, 0.0540])
         """
+        if (gradient is None and inputs is None and not create_graph and self._requires_grad
+                and self._data.size == 1 and self.dtype.is_floating_point):
+            # The common `loss.backward()`: straight to the engine with an implicit 1.
+            from .autograd import engine
+            engine.run_backward((self,), (B.ones(self._data.shape, dtype=self._data.dtype),),
+                                retain_graph=bool(retain_graph))
+            return
         from .autograd import backward
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 

@@ -413,6 +413,14 @@ def _class_loss_from_ops(logp, target, weight, ignore_index, reduction, label_sm
     return _reduce(loss, reduction)
 
 
+def _all_classes_valid(t, c):
+    """Whether every target is a class in [0, c): one bincount instead of a min and a max."""
+    try:
+        return B.bincount(t.reshape(-1)).size <= c
+    except (ValueError, TypeError):   # negative targets (ignore_index) or not int64
+        return False
+
+
 def _class_targets(input, target, weight, ignore_index, reduction):
     """Checks class-index targets; the static parameters of the nll/cross-entropy primitives:
     safe targets, each row's class weight (0 where ignored) and the total weight."""
@@ -425,7 +433,7 @@ def _class_targets(input, target, weight, ignore_index, reduction):
     if input.shape[0] != t.shape[0]:
         raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size ({t.shape[0]}).")
     dt = input._data.dtype
-    if weight is None and t.size and t.min() >= 0 and t.max() < c:  # the common case, checked once
+    if weight is None and t.size and _all_classes_valid(t, c):  # the common case, checked once
         safe = t
         wt = None                                                     # every row weighs 1
         total = float(t.size)

@@ -259,8 +259,23 @@ class Module:
 
     def parameters(self, recurse=True):
         """The parameters of this module (and, with ``recurse``, of its descendants)."""
-        for _, p in self.named_parameters(recurse=recurse):
-            yield p
+        if not recurse:
+            return iter([p for p in self._parameters.values() if p is not None])
+        # The same order as named_parameters, without building names (zero_grad and optimizers
+        # walk this every step).
+        seen_modules, seen, out = set(), set(), []
+        stack = [self]
+        while stack:
+            module = stack.pop()
+            if id(module) in seen_modules:
+                continue
+            seen_modules.add(id(module))
+            for p in module._parameters.values():
+                if p is not None and id(p) not in seen:
+                    seen.add(id(p))
+                    out.append(p)
+            stack.extend(reversed([m for m in module._modules.values() if m is not None]))
+        return iter(out)
 
     def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
         """Yields ``(dotted name, buffer)``."""
