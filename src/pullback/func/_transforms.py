@@ -196,8 +196,7 @@ def vjp(func, *primals, has_aux=False):
                                    f"a shape of {o.shape}.")
             cots.append(_flatten_cotangent(c, o))
         with enable_grad():
-            grads = _differentiate(out_leaves, [p[1] for p in parts], cots,
-                                   keep or any(isinstance(c, BatchedTensor) for c in cot_leaves) and keep)
+            grads = _differentiate(out_leaves, [p[1] for p in parts], cots, keep)
         return _finalize(tuple(_rewrap(g if g is not None else _creation.zeros_like(p[1]), _peel(p[0])[1])
                                for g, p in zip(grads, parts)), primals)
 
