@@ -49,6 +49,26 @@ def test_leaves_accumulate_and_grad_does_not_touch_dot_grad():
     assert x.grad.tolist() == [6.0, 6.0]
 
 
+def test_first_gradient_never_aliases_other_memory():
+    # See Note [Stealing gradient buffers]: fresh arrays may become .grad, shared ones are copied.
+    x = pullback.tensor([1.0, 2.0], requires_grad=True)
+    v = pullback.tensor([1.0, 1.0])
+    (x + 0).backward(v)                       # add's VJP passes v's own array through
+    assert not np.shares_memory(x.grad.numpy(), v.numpy())
+    (x + 0).backward(v)
+    assert v.tolist() == [1.0, 1.0] and x.grad.tolist() == [2.0, 2.0]
+    w = pullback.tensor([3.0, 4.0], requires_grad=True)
+    (x + w).sum().backward()                  # one (broadcast, read-only) array for both leaves
+    assert not np.shares_memory(x.grad.numpy(), w.grad.numpy())
+    w.grad += 1                               # writable, and private
+    assert w.grad.tolist() == [2.0, 2.0] and x.grad.tolist() == [3.0, 3.0]
+    a = pullback.tensor([1.0, 2.0], requires_grad=True)
+    (a * 3).sum().backward()
+    first = a.grad
+    (a * 3).sum().backward()
+    assert a.grad is first and a.grad.tolist() == [6.0, 6.0]
+
+
 def test_grad_of_grad():
     x = pullback.tensor([1.0, 2.0], requires_grad=True)
     (g,) = autograd.grad((x ** 3).sum(), x, create_graph=True)

@@ -90,6 +90,14 @@ def _run_tensor_hooks(hooks, g, as_tensor):
     return g
 
 
+# Note [Stealing gradient buffers]
+# A leaf's first .grad takes the cotangent array itself instead of a copy when the engine owns it:
+# an array the engine summed, or one a VJP rule freshly computed (not a view, not one of the
+# node's incoming cotangents passed through, not returned twice). Anything else (the user's
+# gradient, a view, an array shared by two buffers) is copied, so a later in-place accumulation
+# never writes into someone else's memory.
+
+
 def _accumulate_into(tensor, g, owned, as_tensor):
     Tensor = _registry._Tensor
     if as_tensor:
@@ -172,13 +180,15 @@ def run_backward(roots, root_grads, *, inputs=None, retain_graph=False, create_g
     buffers = {}
     owned = set()
 
-    def add_to_buffer(node, nr, g):
+    def add_to_buffer(node, nr, g, fresh=False):
         buf = buffers.get(node)
         if buf is None:
             buf = buffers[node] = [None] * node.n_outputs
         current = buf[nr]
         if current is None:
             buf[nr] = g
+            if fresh:
+                owned.add((node, nr))
         elif as_tensor:
             buf[nr] = current + g
         elif (node, nr) in owned:
@@ -277,7 +287,9 @@ def run_backward(roots, root_grads, *, inputs=None, retain_graph=False, create_g
                 child, nr = e
                 r = results[i]
                 if r is not None:
-                    add_to_buffer(child, nr, _check_gradient(node, i, r, node.input_meta[i], as_tensor))
+                    checked = _check_gradient(node, i, r, node.input_meta[i], as_tensor)
+                    add_to_buffer(child, nr, checked,
+                                  not as_tensor and _is_fresh(checked, r, grads, results))
                 left = deps[child] - 1
                 deps[child] = left
                 if left == 0:
@@ -297,6 +309,22 @@ def _apply_with_anomaly_checks(node, grads, needs, as_tensor):
     if anomaly_mode.is_anomaly_check_nan_enabled():
         anomaly_mode.check_nan(node, results)
     return results
+
+
+def _is_fresh(checked, r, grads, results):
+    """Whether a rule's result is an array nobody else holds (Note [Stealing gradient buffers])."""
+    if checked is not r:          # the engine made it (sum_to, a cast): fresh
+        return type(checked) is ndarray and checked.base is None
+    if type(r) is not ndarray or r.base is not None or not r.flags.writeable:
+        return False
+    for g in grads:
+        if g is r:
+            return False
+    count = 0
+    for other in results:
+        if other is r:
+            count += 1
+    return count == 1
 
 
 def _run_leaf(node, g, targets, captured, accumulate, input_set, owned, as_tensor):
