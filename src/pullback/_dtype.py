@@ -143,8 +143,7 @@ def result_type(*operands):
             scalar_result = s if scalar_result is None else promote_types(scalar_result, s)
     result = dim_result
     if zero_result is not None and (result is None or zero_result.category > result.category):
-        result = zero_result if result is None else promote_types(result, zero_result) \
-            if zero_result.category == result.category else zero_result
+        result = zero_result
     if scalar_result is not None and (result is None or scalar_result.category > result.category):
         result = scalar_result
     return result

@@ -6,8 +6,8 @@
 from .._backend import B
 from .. import _dtype as D
 from ._registry import primitive, Joint
-from ._rules import expand_back, numel_over, reduced_shape
-from .elementwise import where, exp, sign, abs as abs_, sqrt
+from ._rules import expand_back, numel_over
+from .elementwise import where, exp, sign, abs as abs_
 
 
 def _sum_dtype(args, params):
@@ -237,11 +237,6 @@ _cumprod = primitive("cumprod", lambda x, axis: B.cumprod(x, axis=axis),
 
 all_ = primitive("all", lambda x, axis, keepdim: B.all(x, axis=axis, keepdims=keepdim), out_dtype="keep")
 any_ = primitive("any", lambda x, axis, keepdim: B.any(x, axis=axis, keepdims=keepdim), out_dtype="keep")
-
-__all__ = ["_sum", "_mean", "_prod", "amax_", "amin_", "argmax_", "argmin_", "max_dim", "min_dim",
-           "logsumexp_", "var_", "std_", "vector_norm", "cumsum_", "_cumprod", "all_", "any_",
-           "reduced_shape", "sqrt"]
-
 
 from .shape import movedim, cat, flip, unsqueeze, _reshape  # noqa: E402
 from . import indexing  # noqa: E402  (a module: indexing may still be importing this one)

@@ -115,7 +115,7 @@ _diag_1d = primitive("diag", lambda x, offset: B.diag(x, offset), out_dtype="kee
                      vjp=lambda g, offset: _diagonal(g, offset=offset, dim1=0, dim2=1))
 
 
-def _split_impl(x, sizes, axis):
+def _split_impl(x, sizes, axis, equal=False):  # `equal` only names the backward node
     bounds = B.cumsum(sizes)[:-1]
     return tuple(B.split(x, bounds, axis=axis))
 
@@ -146,9 +146,6 @@ def _unbind_vjp(g, x_shape, axis):
 _split = primitive("split", _split_impl, out_dtype="keep", outputs=-1, view=True,
                    grad_name=lambda p, s: "SplitBackward0" if p.get("equal") else "SplitWithSizesBackward0",
                    vjp=Joint(lambda g, x_shape, sizes, axis: _split_vjp(g, x_shape, sizes, axis)))
-# `equal` only picks the backward's name (PyTorch's split of equal chunks vs given sizes).
-_split_impl_named = _split.impl
-_split.impl = lambda x, sizes, axis, equal=False: _split_impl_named(x, sizes, axis)
 
 
 def _unbind_impl(x, axis):

@@ -231,7 +231,7 @@ def _forward_jacobian(func, xs, outputs, create_graph):
 
         def column(t, j=j):
             tangents = tuple(t if k == j else zeros_like(a) for k, a in enumerate(xs))
-            out = func_jvp(lambda *a: func(*a), tuple(xs), tangents)[1]
+            out = func_jvp(func, tuple(xs), tangents)[1]
             return out if isinstance(out, tuple) else (out,)
 
         cols = vmap(column)(basis)                                    # per output: (n, *out.shape)

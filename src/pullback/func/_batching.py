@@ -425,7 +425,7 @@ def wrap_or(v, bdim, level):
     return v if bdim is None else wrap(v, bdim, level)
 
 
-def _merge_batch_into_n(prim, values, bdims, params, level, shape_key=None):
+def _merge_batch_into_n(prim, values, bdims, params, level):
     x = to_front(values[0], bdims[0])
     n_b, n = x.shape[0], x.shape[1]
     merged = S._reshape(x, shape=(n_b * n,) + tuple(x.shape[2:]))

@@ -3,7 +3,6 @@ import functools
 
 from .._tensor import Tensor
 from .._ops import shape as S
-from . import _batching
 from .._ops import _registry
 from ._batching import BatchedTensor, wrap, _state
 
@@ -136,9 +135,4 @@ def _unwrap(out, out_dim, level, n):
     return S.movedim(expanded, 0, out_dim % expanded.ndim) if out_dim else expanded
 
 
-def batched_levels_active():
-    return _state["depth"] > 0
-
-
 __all__ = ["vmap"]
-_ = _batching
