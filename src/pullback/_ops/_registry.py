@@ -18,7 +18,7 @@ from ..autograd import forward_ad
 
 class Joint:
     """A VJP rule computing the cotangents of all inputs at once; it receives ``needs``, a tuple
-    of booleans saying which inputs want one, and returns one cotangent (or None) per input."""
+    saying which inputs want one (truthy entries), and returns one cotangent (or None) per input."""
 
     __slots__ = ("fn",)
 

@@ -202,8 +202,13 @@ def _interval_mask_impl(x, lo, hi):
 
 interval_mask = primitive("interval_mask", _interval_mask_impl, out_dtype="keep",
                           grad_name="ThresholdBackwardBackward0", vjp=lambda g: g * 0)
-relu = primitive("relu", lambda x: B.maximum(x, 0), out_dtype="keep",
-                 vjp=lambda g, ans: g * interval_mask(ans, lo=0.0, hi=math.inf))
+def _relu_vjp(g, ans):
+    if type(g) is B.ndarray:  # no create_graph: the mask directly (the op table checks both paths)
+        return g * (ans > 0)
+    return g * interval_mask(ans, lo=0.0, hi=math.inf)
+
+
+relu = primitive("relu", lambda x: B.maximum(x, 0), out_dtype="keep", vjp=_relu_vjp)
 
 
 def _erf_impl(x):

@@ -1,5 +1,5 @@
 """Linear algebra primitives: matmul in every rank combination, einsum, addmm."""
-from .._backend import B
+from .._backend import B, ndarray
 from ._registry import primitive, Joint
 from ._rules import is_tensor
 
@@ -145,6 +145,11 @@ def _linear_impl(x, w, b=None):
 
 def _linear_vjp(g, x, w, needs):
     # y = x W^T + b over any leading dims of x: the batch dims are flattened into one.
+    if type(g) is ndarray and g.ndim == 2 and x.ndim == 2:
+        # The common case without create_graph, straight in NumPy (the composite below is what a
+        # second-order pass differentiates; the op table checks both).
+        return (g @ w if needs[0] else None, g.T @ x if needs[1] else None) + (
+            (B.add.reduce(g, 0) if needs[2] else None,) if len(needs) > 2 else ())
     out_features, in_features = w.shape
     g2 = _reshape(g, shape=(-1, out_features)) if g.ndim != 2 else g
     gx = gw = gb = None

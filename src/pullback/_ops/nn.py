@@ -118,13 +118,15 @@ nll_loss_ = primitive("nll_loss", _nll_impl, inputs="logp", out_dtype="keep", gr
 
 def _cross_entropy_impl(x, target, weights, reduction, total_weight, cache):
     # logsumexp(x_i) - x_i[target_i] per row, computed stably: one pass for log_softmax and nll.
-    # The softmax is kept in `cache` for the fast VJP (it costs one division here, and saves the
-    # backward pass a max, an exp and a sum).
-    m = x.max(axis=1, keepdims=True)
-    e = B.exp(x - m)
-    s = e.sum(axis=1, keepdims=True)
-    cache["softmax"] = e / s
-    loss = B.log(s[:, 0]) - (x[B.arange(len(target)), target] - m[:, 0])
+    # exp(x - max) and its row sums stay in `cache` for the fast VJP: softmax = e / s, there.
+    # (ufunc reductions and in-place steps: on small batches the number of NumPy calls is the cost)
+    e = x - B.maximum.reduce(x, axis=1, keepdims=True)
+    picked = e[B.arange(len(target)), target]
+    B.exp(e, out=e)
+    s = B.add.reduce(e, axis=1)
+    cache["exp"], cache["sum"] = e, s
+    loss = B.log(s)
+    loss -= picked
     return _reduce_rows(_weighted(loss, weights), reduction, total_weight)
 
 
@@ -133,13 +135,12 @@ def _cross_entropy_vjp(g, x, target, weights, reduction, total_weight, cache):
     if type(x) is B.ndarray:
         # The fast path (no create_graph), fused in NumPy; tests check it against the
         # composite below, which is what a second-order pass differentiates.
-        p = cache["softmax"].copy()
-        p[B.arange(len(target)), target] -= 1
         if weights is None:
-            factor = g * (1.0 / total_weight if reduction == "mean" else 1.0)
-            p *= factor[:, None] if reduction == "none" else factor
+            row_factor = g * (1.0 / total_weight if reduction == "mean" else 1.0)  # () or (N,)
         else:
-            p *= (g * _row_scale(weights, reduction, total_weight, len(target)).astype(x.dtype))[:, None]
+            row_factor = g * _row_scale(weights, reduction, total_weight, len(target)).astype(x.dtype)
+        p = cache["exp"] * (row_factor / cache["sum"])[:, None]    # softmax, scaled per row
+        p[B.arange(len(target)), target] -= row_factor
         return p
     scale = _row_scale(weights, reduction, total_weight, len(target)).astype(x.dtype.np)
     per_row = mul(g, scale)

@@ -47,10 +47,7 @@ def sum_to(g, shape):
     return g
 
 
-def _check_gradient(node, index, r, meta, as_tensor):
-    shape, dtype = meta
-    if type(r) is ndarray and r.shape == shape and r.dtype is dtype.np:
-        return r  # the common case, decided in three comparisons
+def _check_gradient(node, index, r, shape, dtype, as_tensor):
     if not as_tensor and type(r) is not ndarray:
         r = B.asarray(r)
     if r.shape != shape:
@@ -136,33 +133,31 @@ def run_backward(roots, root_grads, *, inputs=None, retain_graph=False, create_g
                 key = (t.grad_fn, t._output_nr)
             targets.setdefault(key, []).append(k)
 
-    # 1. Discover the graph, counting dependencies.
+    # 1. Discover the graph, counting dependencies (a node is discovered when it first gets one).
     deps = {}
     parents = {} if targets is not None else None
-    stack = []
-    seen = set()
-    for node, _ in root_edges:
-        if node not in seen:
-            seen.add(node)
-            stack.append(node)
+    seen = {node for node, _ in root_edges}
+    stack = list(seen)
     while stack:
         node = stack.pop()
         for e in node.next_edges:
             if e is None:
                 continue
             child = e[0]
-            deps[child] = deps.get(child, 0) + 1
+            if child in deps:
+                deps[child] += 1
+            else:
+                deps[child] = 1
+                if child not in seen:
+                    stack.append(child)
             if parents is not None:
                 parents.setdefault(child, []).append(node)
-            if child not in seen:
-                seen.add(child)
-                stack.append(child)
 
     # With inputs: keep only nodes on a path to one of them, and recount.
     needed = None
     if targets is not None:
         needed = set()
-        stack = [node for node, _ in targets if node in seen]
+        stack = [node for node, _ in targets if node in seen or node in deps]
         needed.update(stack)
         while stack:
             node = stack.pop()
@@ -176,9 +171,9 @@ def run_backward(roots, root_grads, *, inputs=None, retain_graph=False, create_g
                 if e is not None and e[0] in needed:
                     deps[e[0]] = deps.get(e[0], 0) + 1
 
-    # 2. Run ready nodes, latest first.
+    # 2. Run ready nodes, latest first; a leaf runs the moment it is ready (see AccumulateGrad).
     buffers = {}
-    owned = set()
+    owned = set()  # (node, output_nr) whose buffered array the engine may sum into in place
 
     def add_to_buffer(node, nr, g, fresh=False):
         buf = buffers.get(node)
@@ -199,6 +194,7 @@ def run_backward(roots, root_grads, *, inputs=None, retain_graph=False, create_g
             owned.add((node, nr))
 
     heap = []
+    leaves = []  # ready AccumulateGrad nodes: they go before anything on the heap
     for (node, nr), g in zip(root_edges, root_grads):
         if needed is not None and node not in needed:
             continue
@@ -212,6 +208,10 @@ def run_backward(roots, root_grads, *, inputs=None, retain_graph=False, create_g
     input_set = None
     if accumulate and inputs is not None:
         input_set = {id(t) for t in inputs}
+    anomaly = anomaly_mode.is_anomaly_enabled()
+    plain_leaves = accumulate and targets is None and not as_tensor
+    Tensor = _registry._Tensor
+    heappush, heappop = heapq.heappush, heapq.heappop
 
     previous_mode = grad_mode.is_grad_enabled()
     grad_mode._set_enabled(create_graph)
@@ -219,31 +219,22 @@ def run_backward(roots, root_grads, *, inputs=None, retain_graph=False, create_g
     errstate = B.errstate(all="ignore")
     errstate.__enter__()
     try:
-        while heap:
-            _, _, node = heapq.heappop(heap)
+        while heap or leaves:
+            node = leaves.pop() if leaves else heappop(heap)[2]
             grads = buffers.pop(node, None)
             if grads is None:
                 grads = [None] * node.n_outputs
+            if node._tensor_pre_hooks or node._retained or node._pre_hooks:
+                grads = _run_pre_hooks(node, grads, as_tensor)
 
-            if node._tensor_pre_hooks:
-                for nr, hooks in node._tensor_pre_hooks.items():
-                    if grads[nr] is not None and hooks:
-                        grads[nr] = _run_tensor_hooks(hooks, grads[nr], as_tensor)
-            if node._retained:
-                for nr, ref in node._retained.items():
-                    t = ref()
-                    if t is not None and grads[nr] is not None:
-                        _accumulate_into(t, grads[nr], False, as_tensor)
-            if node._pre_hooks:
-                for fn in list(node._pre_hooks.values()):
-                    r = fn(tuple(_wrap_for_hook(g, as_tensor) if g is not None else None
-                                 for g in grads))
-                    if r is not None:
-                        grads = [_unwrap_from_hook(x, as_tensor) if x is not None else None for x in r]
-
-            if isinstance(node, AccumulateGrad):
-                _run_leaf(node, grads[0], targets, captured, accumulate, input_set,
-                          (node, 0) in owned, as_tensor)
+            if type(node) is AccumulateGrad:
+                g = grads[0]
+                t = node.variable
+                if plain_leaves and t._grad is None and not t._backward_hooks and not t._post_accumulate_hooks:
+                    if g is not None:  # the common first gradient, inline
+                        t._grad = Tensor._make(g if (node, 0) in owned else g.copy())
+                else:
+                    _run_leaf(node, g, targets, captured, accumulate, input_set, (node, 0) in owned, as_tensor)
                 continue
 
             if targets is not None:
@@ -256,12 +247,10 @@ def run_backward(roots, root_grads, *, inputs=None, retain_graph=False, create_g
                                 _accumulate_into(inputs[k], grads[nr], False, as_tensor)
 
             edges = node.next_edges
-            if needed is None:
-                needs = tuple([e is not None for e in edges])
-            else:
-                needs = tuple([e is not None and e[0] in needed for e in edges])
-            if True in needs and _any_gradient(grads):
-                if anomaly_mode.is_anomaly_enabled():
+            # Per input, whether its cotangent is wanted: the edge itself is truthy exactly then.
+            needs = edges if needed is None else tuple([e is not None and e[0] in needed for e in edges])
+            if any(needs) and _any_gradient(grads):
+                if anomaly:
                     results = _apply_with_anomaly_checks(node, grads, needs, as_tensor)
                 else:
                     results = node.apply(grads, needs, as_tensor)
@@ -271,33 +260,79 @@ def run_backward(roots, root_grads, *, inputs=None, retain_graph=False, create_g
             else:
                 results = (None,) * len(edges)
             if node._post_hooks:
-                for fn in list(node._post_hooks.values()):
-                    r = fn(tuple(_wrap_for_hook(x, as_tensor) if x is not None else None
-                                 for x in results),
-                           tuple(_wrap_for_hook(g, as_tensor) if g is not None else None
-                                 for g in grads))
-                    if r is not None:
-                        results = [_unwrap_from_hook(x, as_tensor) if x is not None else None
-                                   for x in r]
+                results = _run_post_hooks(node, results, grads, as_tensor)
             if not retain_graph:
                 node.release()
+            input_meta = node.input_meta
             for i, e in enumerate(edges):
                 if not needs[i]:
                     continue
                 child, nr = e
                 r = results[i]
                 if r is not None:
-                    checked = _check_gradient(node, i, r, node.input_meta[i], as_tensor)
-                    add_to_buffer(child, nr, checked,
-                                  not as_tensor and _is_fresh(checked, r, grads, results))
+                    shape, dtype = input_meta[i]
+                    if type(r) is ndarray and r.shape == shape and r.dtype is dtype.np:
+                        checked = r  # the common case, decided in three comparisons
+                    else:
+                        checked = _check_gradient(node, i, r, shape, dtype, as_tensor)
+                    if plain_leaves and type(child) is AccumulateGrad and deps[child] == 1 \
+                            and child not in buffers and not child._pre_hooks and not child.variable._backward_hooks \
+                            and not child.variable._post_accumulate_hooks:
+                        # A leaf's last contribution, nothing buffered before it, no hooks: straight
+                        # into .grad, without scheduling its node.
+                        t = child.variable
+                        if t._grad is None:
+                            t._grad = Tensor._make(checked if _is_fresh(checked, r, grads, results) else checked.copy())
+                        else:
+                            _accumulate_into(t, checked, False, False)
+                        continue
+                    if child.n_outputs == 1 and child not in buffers:
+                        buffers[child] = [checked]
+                        # Only a leaf's first gradient may be kept as its .grad (Note [Stealing
+                        # gradient buffers]); elsewhere a later sum just allocates.
+                        if type(child) is AccumulateGrad and not as_tensor and _is_fresh(checked, r, grads, results):
+                            owned.add((child, 0))
+                    else:
+                        add_to_buffer(child, nr, checked, not as_tensor and _is_fresh(checked, r, grads, results))
                 left = deps[child] - 1
                 deps[child] = left
                 if left == 0:
-                    heapq.heappush(heap, (-child.seq, id(child), child))
+                    if type(child) is AccumulateGrad:
+                        leaves.append(child)
+                    else:
+                        heappush(heap, (-child.seq, id(child), child))
     finally:
         errstate.__exit__(None, None, None)
         grad_mode._set_enabled(previous_mode)
     return captured
+
+
+def _run_pre_hooks(node, grads, as_tensor):
+    """A node's tensor hooks, retain_grad() captures and pre-hooks, in PyTorch's order."""
+    if node._tensor_pre_hooks:
+        for nr, hooks in node._tensor_pre_hooks.items():
+            if grads[nr] is not None and hooks:
+                grads[nr] = _run_tensor_hooks(hooks, grads[nr], as_tensor)
+    if node._retained:
+        for nr, ref in node._retained.items():
+            t = ref()
+            if t is not None and grads[nr] is not None:
+                _accumulate_into(t, grads[nr], False, as_tensor)
+    if node._pre_hooks:
+        for fn in list(node._pre_hooks.values()):
+            r = fn(tuple(_wrap_for_hook(g, as_tensor) if g is not None else None for g in grads))
+            if r is not None:
+                grads = [_unwrap_from_hook(x, as_tensor) if x is not None else None for x in r]
+    return grads
+
+
+def _run_post_hooks(node, results, grads, as_tensor):
+    for fn in list(node._post_hooks.values()):
+        r = fn(tuple(_wrap_for_hook(x, as_tensor) if x is not None else None for x in results),
+               tuple(_wrap_for_hook(g, as_tensor) if g is not None else None for g in grads))
+        if r is not None:
+            results = [_unwrap_from_hook(x, as_tensor) if x is not None else None for x in r]
+    return results
 
 
 def _apply_with_anomaly_checks(node, grads, needs, as_tensor):

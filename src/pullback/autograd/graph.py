@@ -267,10 +267,10 @@ class Node:
         if self.released:
             raise RuntimeError(backward_twice_message(self))
         saved = self.saved
+        values = {}
         if saved:
-            values = {name: _unpack(v, self, as_tensor) for name, v in saved.items()}
-        else:
-            values = {}
+            for name, v in saved.items():
+                values[name] = v.unpack(self, as_tensor) if type(v) is SavedTensor else _unpack(v, self, as_tensor)
         g = grad_outputs[0] if prim.n_outputs == 1 else tuple(grad_outputs)  # many: a tuple
         return prim.run_vjp(g, values, self.params, self.input_meta, needs)
 

@@ -424,14 +424,14 @@ def _all_classes_valid(t, c):
 def _class_targets(input, target, weight, ignore_index, reduction):
     """Checks class-index targets; the static parameters of the nll/cross-entropy primitives:
     safe targets, each row's class weight (0 where ignored) and the total weight."""
-    if target.dtype.is_floating_point:
+    t = target._data
+    if t.dtype.kind == "f":
         raise RuntimeError("expected scalar type Long but found Float")
     refuse_batched(target, "a loss with batched class targets")
     refuse_batched(weight, "a loss with batched class weights")
-    t = target._data
-    c = input.shape[1]
-    if input.shape[0] != t.shape[0]:
-        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size ({t.shape[0]}).")
+    rows, c = input._data.shape[:2]
+    if rows != t.shape[0]:
+        raise ValueError(f"Expected input batch_size ({rows}) to match target batch_size ({t.shape[0]}).")
     dt = input._data.dtype
     if weight is None and t.size and _all_classes_valid(t, c):  # the common case, checked once
         safe = t
@@ -492,8 +492,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if _is_batched(target) and not target.dtype.is_floating_point:
         return _class_loss_from_ops(F.log_softmax(input, 0 if input.ndim == 1 else 1), target, weight, ignore_index,
                                     reduction, label_smoothing)
-    if (input.ndim == 2 and not target.dtype.is_floating_point and label_smoothing <= 0
-            and input.dtype.is_floating_point):
+    if (input._data.ndim == 2 and target._data.dtype.kind in "iu" and label_smoothing <= 0
+            and input._data.dtype.kind == "f"):
         params = _class_targets(input, target, weight, ignore_index, reduction)
         params["cache"] = {}
         return N.cross_entropy_.bind((input,), params)
