@@ -77,6 +77,10 @@ class Primitive:
         self.jvp = jvp
         self.batch = batch
         self.differentiable = vjp is not None
+        # For bind's fast path (inputs all Tensors of one dtype): True when the output has that
+        # dtype, False when it keeps the forward's, None when the dtype rule must run.
+        self.same_dtype_out = {"promote": True, "keep": False}.get(out_dtype) if isinstance(out_dtype, str) else None
+        self.float_out = out_dtype == "float"  # same dtype out for floating inputs
         if variadic and vjp is not None and not isinstance(vjp, Joint):
             raise ValueError(f"variadic primitive {name!r} needs a Joint VJP rule")
         if vjp is None or isinstance(vjp, Joint):
@@ -127,6 +131,41 @@ class Primitive:
             for a in args:
                 if isinstance(a, _batching[0]):
                     return _batching[1](self, args, params)
+        # One pass over the inputs for the common case: Tensors of one dtype, no stale views.
+        datas = []
+        requires = False
+        dt = None
+        for a in args:
+            if not isinstance(a, _Tensor):
+                break
+            d = a._data
+            if dt is None:
+                dt = d.dtype
+            elif d.dtype is not dt:
+                break
+            if a._base is not None and a._version_counter[0] != a._view_version:
+                break
+            if a._requires_grad:
+                requires = True
+            datas.append(d)
+        else:
+            if self.same_dtype_out is not None or (self.float_out and dt is not None and dt.kind == "f"):
+                out = self.impl(*datas, **params)
+                if (requires and self.differentiable and grad_mode._state.enabled and not self.view
+                        and self.n_outputs == 1):
+                    if type(out) is not ndarray:
+                        out = B.asarray(out)
+                    if self.same_dtype_out is not False and out.dtype is not dt:
+                        out = out.astype(dt)
+                    result = _Tensor._make(out, requires_grad=True)
+                    node = result.grad_fn = self._record(args, params, (result,))
+                    if self.saves_ans:
+                        node.saved["ans"] = SavedTensor(result, is_output=True)
+                    if TRANSFORMS[0] and forward_ad.active():
+                        self._forward_mode(args, params, (result,))
+                    return result
+                return self._finish(args, params, out, requires, None if dt is None else D._FROM_NP[dt]
+                                    if self.same_dtype_out is not False else None)
         datas, out_dt = self._prepare(args, params)
         out = self.impl(*datas, **params)
         requires = False
@@ -137,6 +176,11 @@ class Primitive:
                         a._refresh_view()
                     if a._requires_grad:
                         requires = True
+        return self._finish(args, params, out, requires, out_dt)
+
+    def _finish(self, args, params, out, requires, out_dt):
+        """Wraps the forward's arrays as Tensors; records the Node when ``requires``."""
+        requires = requires and self.differentiable and grad_mode._state.enabled
         vc = None
         if self.view and isinstance(args[0], _Tensor):
             first = out[0] if self.n_outputs != 1 else out
@@ -198,10 +242,17 @@ class Primitive:
     def _record(self, args, params, outputs):
         edges = []
         meta = []
+        from_np = D._FROM_NP
         for a in args:
             if isinstance(a, _Tensor):
-                meta.append((a._data.shape, D._FROM_NP[a._data.dtype]))
-                edges.append(a._edge() if a._requires_grad else None)
+                d = a._data
+                meta.append((d.shape, from_np[d.dtype]))
+                if not a._requires_grad:
+                    edges.append(None)
+                elif a.grad_fn is not None:
+                    edges.append((a.grad_fn, a._output_nr))
+                else:
+                    edges.append(a._edge())
             else:
                 # A constant array (inside a VJP rule) still has a shape a Joint rule may need.
                 meta.append((a.shape, None) if isinstance(a, ndarray) else None)

@@ -12,6 +12,7 @@ import threading
 import weakref
 
 from .. import _errors
+from .. import _dtype
 from . import anomaly_mode
 from .._ops import _registry  # a module: it imports this one first
 
@@ -132,29 +133,30 @@ class SavedTensor:
     def __init__(self, tensor, is_output=False):
         if tensor._is_inference:
             raise RuntimeError(_errors.INFERENCE_SAVED)
-        self.shape = tensor._data.shape
-        hooks = _saved_tensors_hooks_stack()
+        data = tensor._data
+        self.shape = data.shape
+        self.dtype = data.dtype  # NumPy's; the error texts turn it into pullback's
+        hooks = _hooks_state.stack
         if hooks:  # saved_tensors_hooks: keep only what pack_hook returns
             pack_hook, self.unpack_hook = hooks[-1]
             self.packed = pack_hook(tensor)
             self.data = None
         else:
-            self.data = tensor._data
+            self.data = data
             self.unpack_hook = None
-        self.dtype = tensor.dtype
-        self.version_counter = tensor._version_counter
-        self.version = self.version_counter[0]
+        self.version_counter = vc = tensor._version_counter
+        self.version = vc[0]
         self.is_output = is_output
-        self.requires_grad = tensor._requires_grad
+        self.requires_grad = requires_grad = tensor._requires_grad
         self.output_nr = tensor._output_nr
         # An output's grad_fn is the very node saving it: referring to it would make a cycle.
-        self.grad_fn = None if is_output else tensor.grad_fn
-        self.leaf = tensor if (tensor.grad_fn is None and tensor.requires_grad) else None
+        grad_fn = self.grad_fn = None if is_output else tensor.grad_fn
+        self.leaf = tensor if (tensor.grad_fn is None and requires_grad) else None
         # The saved Tensor's own attribute dict: forward-mode tangents live there (possibly set
         # after saving, for outputs), and a create_graph pass rebuilds the Tensor with them.
         self.attributes = tensor.__dict__ if _registry.TRANSFORMS[0] else _NO_ATTRIBUTES
         # Watches for detach_() on a saved non-leaf, which must make it unusable (PyTorch's error).
-        self.tensor_ref = weakref.ref(tensor) if self.grad_fn is not None else None
+        self.tensor_ref = weakref.ref(tensor) if grad_fn is not None else None
 
     def _grad_fn(self, node):
         if self.is_output:
@@ -170,7 +172,7 @@ class SavedTensor:
             grad_fn = self._grad_fn(node)
             vc = self.version_counter
             raise RuntimeError(_errors.version_mismatch(
-                self.dtype, self.shape, grad_fn, self.output_nr, vc[0], self.version,
+                _dtype._FROM_NP[self.dtype], self.shape, grad_fn, self.output_nr, vc[0], self.version,
                 vc[1] if len(vc) > 1 and anomaly_mode.is_anomaly_enabled() else None))
         data = self.data
         if self.unpack_hook is not None:
@@ -287,21 +289,23 @@ def _unpack(value, node, as_tensor):
 class AccumulateGrad:
     """The node at a leaf Tensor that requires grad: accumulates into ``.grad``."""
 
-    __slots__ = ("variable", "seq", "next_edges", "n_outputs", "_pre_hooks", "_post_hooks", "_tensor_pre_hooks",
-                 "_retained", "metadata", "__weakref__")
+    # Made anew for each graph a parameter joins (the Tensor holds it weakly, so no cycle keeps a
+    # leaf alive): only `variable` is set per node, the rest are class-level defaults.
+    __slots__ = ("variable", "__weakref__", "__dict__")
+    n_outputs = 1
+    # Ready leaves run first: each gradient goes into .grad at once instead of waiting in a
+    # buffer until the end of the pass (which would hold every weight gradient at once).
+    seq = _LEAF_FIRST
+    next_edges = ()
+    _pre_hooks = None
+    _post_hooks = None
+    _tensor_pre_hooks = None
+    _retained = None
 
     def __init__(self, variable):
         self.variable = variable
-        self.n_outputs = 1
-        # Ready leaves run first: each gradient goes into .grad at once instead of waiting in a
-        # buffer until the end of the pass (which would hold every weight gradient at once).
-        self.seq = _LEAF_FIRST
-        self.next_edges = ()
-        self._pre_hooks = None
-        self._post_hooks = None
-        self._tensor_pre_hooks = None
-        self._retained = None
-        self.metadata = {}
+
+    metadata = Node.metadata
 
     def name(self):
         return "torch::autograd::AccumulateGrad"

@@ -103,7 +103,8 @@ def linear(input, weight, bias=None):
         weight (Tensor): ``(out_features, in_features)``.
         bias (Tensor, optional): ``(out_features,)``.
     """
-    _check(input, "linear")
+    if not isinstance(input, Tensor):
+        _check(input, "linear")
     x_shape, w_shape = input._data.shape, weight._data.shape
     if len(w_shape) == 2 and x_shape and x_shape[-1] == w_shape[1] and (bias is None or bias._data.ndim == 1):
         if bias is None:

@@ -41,6 +41,9 @@ class Linear(Module):
             init._uniform_fan_in_(self.bias, self.in_features)
 
     def forward(self, input):
+        p = self._parameters  # (a direct read: the attribute route costs as much as the matmul here)
+        if "weight" in p and "bias" in p:
+            return F.linear(input, p["weight"], p["bias"])
         return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self):
