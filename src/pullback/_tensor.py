@@ -93,7 +93,13 @@ class Tensor:
     @classmethod
     def _make(cls, data, grad_fn=None, output_nr=0, requires_grad=False, version_counter=None):
         t = object.__new__(cls)
-        t._init(data, requires_grad, grad_fn, output_nr, version_counter)
+        # _init's body, inlined: every op's result comes through here.
+        t._data = data
+        t._requires_grad = requires_grad
+        t.grad_fn = grad_fn
+        t._output_nr = output_nr
+        t._version_counter = version_counter if version_counter is not None else [0]
+        t._is_inference = grad_mode._state.inference
         return t
 
     # --------------------------------------------------------------- metadata
@@ -359,7 +365,8 @@ class Tensor:
                 and self._data.size == 1 and self.dtype.is_floating_point):
             # The common `loss.backward()`: straight to the engine with an implicit 1.
             from .autograd import engine
-            engine.run_backward((self,), (B.ones(self._data.shape, dtype=self._data.dtype),),
+            one = B.array(1, dtype=self._data.dtype)
+            engine.run_backward((self,), (one if not self._data.ndim else B.ones(self._data.shape, one.dtype),),
                                 retain_graph=bool(retain_graph))
             return
         from .autograd import backward

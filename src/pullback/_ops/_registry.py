@@ -6,6 +6,7 @@ Tensors, it applies PyTorch's type promotion, computes, wraps the result, and, w
 on and an input requires grad, links a Node holding exactly the values its VJP rules name.
 """
 import inspect
+import operator
 
 from .._backend import B, ndarray
 from .. import _dtype as D
@@ -96,10 +97,13 @@ class Primitive:
         rules = () if self.rules is None else (
             (self.rules.fn,) if isinstance(self.rules, Joint) else [r for r in self.rules if r])
         self._rule_args = {}
+        self._rule_getters = {}  # rule -> env -> its arguments (itemgetter: one C call)
         names = set()
         for r in rules:
             args = _arg_names(r)
             self._rule_args[r] = args
+            self._rule_getters[r] = (operator.itemgetter(*args) if len(args) > 1 else
+                                     (lambda env, name=args[0]: (env[name],)) if args else (lambda env: ()))
             names.update(args)
         self.saved_inputs = tuple(i for i, n in enumerate(self.input_names) if n in names)
         # Per input, the inputs its own rule names: only the rules of inputs that require grad
@@ -304,23 +308,23 @@ class Primitive:
     def run_vjp(self, g, values, params, input_meta, needs):
         """Cotangents of the inputs, one per input (None: zero or not needed)."""
         env = values
-        env.update(params)
+        if params:
+            env.update(params)
         env["g"] = g
         env["needs"] = needs
-        for name, i, suffix in self.meta_names:
-            m = input_meta[i]
-            env[name] = None if m is None else m[0] if suffix == "_shape" else m[1]
+        if self.meta_names:
+            for name, i, suffix in self.meta_names:
+                m = input_meta[i]
+                env[name] = None if m is None else m[0] if suffix == "_shape" else m[1]
         if self.variadic:
             env["shapes"] = [m[0] if m else None for m in input_meta]
-        if isinstance(self.rules, Joint):
-            fn = self.rules.fn
-            return fn(*[env[n] for n in self._rule_args[fn]])
+        rules = self.rules
+        getters = self._rule_getters
+        if type(rules) is Joint:
+            return rules.fn(*getters[rules.fn](env))
         out = []
-        for i, rule in enumerate(self.rules):
-            if rule is None or not needs[i]:
-                out.append(None)
-            else:
-                out.append(rule(*[env[n] for n in self._rule_args[rule]]))
+        for i, rule in enumerate(rules):
+            out.append(rule(*getters[rule](env)) if rule is not None and needs[i] else None)
         return out
 
 

@@ -152,8 +152,7 @@ def _cross_entropy_vjp(g, x, target, weights, reduction, total_weight, cache):
 # log_softmax + nll_loss fused for the common case (class indices over dim 1 of a 2-D input):
 # one node instead of two, named as PyTorch's last one.
 cross_entropy_ = primitive("cross_entropy", _cross_entropy_impl, out_dtype="keep", grad_name="NllLossBackward0",
-                           vjp=lambda g, x, target, weights, reduction, total_weight, cache:
-                               _cross_entropy_vjp(g, x, target, weights, reduction, total_weight, cache))
+                           vjp=_cross_entropy_vjp)
 
 
 from .elementwise import where, interval_mask, mul  # noqa: E402

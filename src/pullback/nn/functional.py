@@ -16,6 +16,7 @@ from .._ops import nn as N
 from .._ops import conv as C
 from .._ops import linalg as L
 from .._ops.indexing import getitem
+from .._ops import _registry
 from .._ops._registry import refuse_batched
 from ..autograd import grad_mode
 
@@ -387,7 +388,6 @@ def _check_same_size(input, target, fn):
 
 
 def _is_batched(t):
-    from .._ops import _registry
     return _registry._batching is not None and isinstance(t, _registry._batching[0])
 
 

@@ -267,14 +267,17 @@ class Module:
         stack = [self]
         while stack:
             module = stack.pop()
-            if id(module) in seen_modules:
+            if module in seen_modules:
                 continue
-            seen_modules.add(id(module))
-            for p in module._parameters.values():
+            seen_modules.add(module)
+            d = module.__dict__
+            for p in d["_parameters"].values():
                 if p is not None and id(p) not in seen:
                     seen.add(id(p))
                     out.append(p)
-            stack.extend(reversed([m for m in module._modules.values() if m is not None]))
+            children = d["_modules"]
+            if children:
+                stack.extend(reversed([m for m in children.values() if m is not None]))
         return iter(out)
 
     def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
