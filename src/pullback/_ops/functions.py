@@ -7,6 +7,7 @@ import math
 from .._backend import B
 from .. import _dtype as D
 from ._rules import is_tensor, wrap_dim, wrap_dims
+from . import _registry
 from ._registry import refuse_batched
 from . import elementwise as E
 from . import reduction as R
@@ -31,7 +32,8 @@ def _check_operand(x, fn):
 
 def _unary(prim, torch_name, doc):
     def fn(input):
-        _check_tensor(input, torch_name)
+        if not isinstance(input, _registry._Tensor):
+            _check_tensor(input, torch_name)
         return prim.bind((input,), {})
     fn.__name__ = fn.__qualname__ = torch_name
     fn.__doc__ = doc

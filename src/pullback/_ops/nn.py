@@ -127,6 +127,8 @@ def _cross_entropy_impl(x, target, weights, reduction, total_weight, cache):
     cache["exp"], cache["sum"] = e, s
     loss = B.log(s)
     loss -= picked
+    if weights is None and reduction == "mean":
+        return B.add.reduce(loss) / total_weight
     return _reduce_rows(_weighted(loss, weights), reduction, total_weight)
 
 

@@ -428,8 +428,9 @@ def _class_targets(input, target, weight, ignore_index, reduction):
     t = target._data
     if t.dtype.kind == "f":
         raise RuntimeError("expected scalar type Long but found Float")
-    refuse_batched(target, "a loss with batched class targets")
-    refuse_batched(weight, "a loss with batched class weights")
+    if _registry.TRANSFORMS[0]:  # (no transform open: nothing is batched)
+        refuse_batched(target, "a loss with batched class targets")
+        refuse_batched(weight, "a loss with batched class weights")
     rows, c = input._data.shape[:2]
     if rows != t.shape[0]:
         raise ValueError(f"Expected input batch_size ({rows}) to match target batch_size ({t.shape[0]}).")
@@ -489,8 +490,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         >>> logits = pullback.randn(4, 3, requires_grad=True)
         >>> loss = pullback.nn.functional.cross_entropy(logits, pullback.tensor([0, 2, 1, 0]))
     """
-    _check(input, "cross_entropy")
-    if _is_batched(target) and not target.dtype.is_floating_point:
+    if not isinstance(input, Tensor):
+        _check(input, "cross_entropy")
+    if _registry.TRANSFORMS[0] and _is_batched(target) and not target.dtype.is_floating_point:
         return _class_loss_from_ops(F.log_softmax(input, 0 if input.ndim == 1 else 1), target, weight, ignore_index,
                                     reduction, label_smoothing)
     if (input._data.ndim == 2 and target._data.dtype.kind in "iu" and label_smoothing <= 0
