@@ -121,10 +121,11 @@ def _cross_entropy_impl(x, target, weights, reduction, total_weight, cache):
     # exp(x - max) and its row sums stay in `cache` for the fast VJP: softmax = e / s, there.
     # (ufunc reductions and in-place steps: on small batches the number of NumPy calls is the cost)
     e = x - B.maximum.reduce(x, axis=1, keepdims=True)
-    picked = e[B.arange(len(target)), target]
+    rows = B.arange(len(target))
+    picked = e[rows, target]
     B.exp(e, out=e)
     s = B.add.reduce(e, axis=1)
-    cache["exp"], cache["sum"] = e, s
+    cache["exp"], cache["sum"], cache["rows"] = e, s, rows
     loss = B.log(s)
     loss -= picked
     if weights is None and reduction == "mean":
@@ -138,11 +139,12 @@ def _cross_entropy_vjp(g, x, target, weights, reduction, total_weight, cache):
         # The fast path (no create_graph), fused in NumPy; tests check it against the
         # composite below, which is what a second-order pass differentiates.
         if weights is None:
-            row_factor = g * (1.0 / total_weight if reduction == "mean" else 1.0)  # () or (N,)
+            # a Python float for a reduced loss, else one factor per row
+            row_factor = (float(g) if g.ndim == 0 else g) * (1.0 / total_weight if reduction == "mean" else 1.0)
         else:
             row_factor = g * _row_scale(weights, reduction, total_weight, len(target)).astype(x.dtype)
         p = cache["exp"] * (row_factor / cache["sum"])[:, None]    # softmax, scaled per row
-        p[B.arange(len(target)), target] -= row_factor
+        p[cache["rows"], target] -= row_factor
         return p
     scale = _row_scale(weights, reduction, total_weight, len(target)).astype(x.dtype.np)
     per_row = mul(g, scale)

@@ -310,7 +310,24 @@ class Module:
 
     def zero_grad(self, set_to_none=True):
         """Resets the gradients of every parameter (to None, or to zeros in place)."""
-        zero_grads(self.parameters(), set_to_none)
+        if not set_to_none:
+            zero_grads(self.parameters(), False)
+            return
+        # Called every training step: a bare walk (setting None twice is harmless, so no
+        # parameter bookkeeping; modules are still visited once, as a module may contain itself).
+        seen = set()
+        stack = [self]
+        while stack:
+            module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            d = module.__dict__
+            for p in d["_parameters"].values():
+                if p is not None:
+                    p._grad = None
+            if d["_modules"]:
+                stack.extend([m for m in d["_modules"].values() if m is not None])
 
     def apply(self, fn):
         """Calls ``fn`` on every descendant and then on this module (as PyTorch: children first)."""
