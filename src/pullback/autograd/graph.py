@@ -124,72 +124,107 @@ class disable_saved_tensors_hooks:
         return False
 
 
-class SavedTensor:
-    """A value saved for backward: the array, its version, and how to rebuild it as a Tensor."""
+class _SavedDetails:
+    """What a SavedTensor also keeps for an output, or under saved_tensors_hooks (the rare cases)."""
 
-    __slots__ = ("data", "version_counter", "version", "grad_fn", "output_nr", "leaf", "is_output",
-                 "dtype", "requires_grad", "tensor_ref", "shape", "packed", "unpack_hook", "attributes")
+    __slots__ = ("is_output", "requires_grad", "output_nr", "leaf", "tensor_ref", "attributes", "packed",
+                 "unpack_hook", "shape", "dtype")
+
+
+class SavedTensor:
+    """A value saved for backward: the array, its version, and how to rebuild it as a Tensor.
+
+    A saved input keeps its Tensor (``source``): it is older than the node saving it, so no cycle
+    forms, and its grad_fn, output number and tangents are read there when needed. An output, or
+    anything saved under saved_tensors_hooks, keeps the few facts it needs in ``details`` instead.
+    """
+
+    __slots__ = ("data", "version_counter", "version", "grad_fn", "source", "details")
 
     def __init__(self, tensor, is_output=False):
         if tensor._is_inference:
             raise RuntimeError(_errors.INFERENCE_SAVED)
-        data = tensor._data
-        self.shape = data.shape
-        self.dtype = data.dtype  # NumPy's; the error texts turn it into pullback's
-        hooks = _hooks_state.stack
-        if hooks:  # saved_tensors_hooks: keep only what pack_hook returns
-            pack_hook, self.unpack_hook = hooks[-1]
-            self.packed = pack_hook(tensor)
-            self.data = None
-        else:
-            self.data = data
-            self.unpack_hook = None
+        self.data = data = tensor._data
         self.version_counter = vc = tensor._version_counter
         self.version = vc[0]
-        self.is_output = is_output
-        self.requires_grad = requires_grad = tensor._requires_grad
-        self.output_nr = tensor._output_nr
+        hooks = _hooks_state.stack
+        if not is_output and not hooks:  # the common case: an input, saved as it is
+            self.grad_fn = tensor.grad_fn
+            self.source = tensor
+            self.details = None
+            return
+        self.source = None
+        d = self.details = _SavedDetails()
+        d.shape, d.dtype = data.shape, data.dtype
+        d.is_output = is_output
+        d.requires_grad = tensor._requires_grad
+        d.output_nr = tensor._output_nr
         # An output's grad_fn is the very node saving it: referring to it would make a cycle.
         grad_fn = self.grad_fn = None if is_output else tensor.grad_fn
-        self.leaf = tensor if (tensor.grad_fn is None and requires_grad) else None
+        d.leaf = tensor if (tensor.grad_fn is None and tensor._requires_grad) else None
         # The saved Tensor's own attribute dict: forward-mode tangents live there (possibly set
         # after saving, for outputs), and a create_graph pass rebuilds the Tensor with them.
-        self.attributes = tensor.__dict__ if _registry.TRANSFORMS[0] else _NO_ATTRIBUTES
+        d.attributes = tensor.__dict__ if _registry.TRANSFORMS[0] else _NO_ATTRIBUTES
         # Watches for detach_() on a saved non-leaf, which must make it unusable (PyTorch's error).
-        self.tensor_ref = weakref.ref(tensor) if grad_fn is not None else None
+        d.tensor_ref = weakref.ref(tensor) if grad_fn is not None else None
+        if hooks:  # saved_tensors_hooks: keep only what pack_hook returns
+            pack_hook, d.unpack_hook = hooks[-1]
+            d.packed = pack_hook(tensor)
+            self.data = None
+        else:
+            d.unpack_hook = None
 
-    def _grad_fn(self, node):
-        if self.is_output:
-            return node if self.requires_grad else None
-        return self.grad_fn
+    @property
+    def shape(self):
+        return self.data.shape if self.details is None else self.details.shape
+
+    def _version_error(self, grad_fn, output_nr, dtype):
+        vc = self.version_counter
+        return RuntimeError(_errors.version_mismatch(
+            _dtype._FROM_NP[dtype], self.shape, grad_fn, output_nr, vc[0], self.version,
+            vc[1] if len(vc) > 1 and anomaly_mode.is_anomaly_enabled() else None))
 
     def unpack(self, node, as_tensor):
-        if self.tensor_ref is not None:
-            t = self.tensor_ref()
+        d = self.details
+        if d is None:
+            source, grad_fn = self.source, self.grad_fn
+            if grad_fn is not None and source.grad_fn is None:
+                raise RuntimeError(_errors.DETACHED_SAVED)
+            if self.version_counter[0] != self.version:
+                raise self._version_error(grad_fn, source._output_nr, self.data.dtype)
+            if not as_tensor:
+                return self.data
+            if grad_fn is None and source._requires_grad:
+                return source  # a leaf: itself, so a second-order pass reaches it
+            return _rebuild(self.data, grad_fn, source._output_nr, self.version_counter, source.__dict__)
+        return self._unpack_with_details(d, node, as_tensor)
+
+    def _unpack_with_details(self, d, node, as_tensor):
+        grad_fn = (node if d.requires_grad else None) if d.is_output else self.grad_fn
+        if d.tensor_ref is not None:
+            t = d.tensor_ref()
             if t is not None and t.grad_fn is None:
                 raise RuntimeError(_errors.DETACHED_SAVED)
         if self.version_counter[0] != self.version:
-            grad_fn = self._grad_fn(node)
-            vc = self.version_counter
-            raise RuntimeError(_errors.version_mismatch(
-                _dtype._FROM_NP[self.dtype], self.shape, grad_fn, self.output_nr, vc[0], self.version,
-                vc[1] if len(vc) > 1 and anomaly_mode.is_anomaly_enabled() else None))
+            raise self._version_error(grad_fn, d.output_nr, d.dtype)
         data = self.data
-        if self.unpack_hook is not None:
-            unpacked = self.unpack_hook(self.packed)
+        if d.unpack_hook is not None:
+            unpacked = d.unpack_hook(d.packed)
             data = unpacked._data if hasattr(unpacked, "_data") else unpacked
         if not as_tensor:
             return data
-        if self.leaf is not None:
-            return self.leaf
-        from .._tensor import Tensor
-        grad_fn = self._grad_fn(node)
-        t = Tensor._make(data, grad_fn=grad_fn, output_nr=self.output_nr, requires_grad=grad_fn is not None,
-                         version_counter=self.version_counter)
-        tangents = self.attributes.get("_fw_grads")
-        if tangents:
-            t.__dict__["_fw_grads"] = dict(tangents)
-        return t
+        if d.leaf is not None:
+            return d.leaf
+        return _rebuild(data, grad_fn, d.output_nr, self.version_counter, d.attributes)
+
+
+def _rebuild(data, grad_fn, output_nr, version_counter, attributes):
+    t = _registry._Tensor._make(data, grad_fn=grad_fn, output_nr=output_nr, requires_grad=grad_fn is not None,
+                                version_counter=version_counter)
+    tangents = attributes.get("_fw_grads")
+    if tangents:
+        t.__dict__["_fw_grads"] = dict(tangents)
+    return t
 
 
 class Node:
