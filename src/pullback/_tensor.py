@@ -12,6 +12,15 @@ from .autograd import grad_mode
 from .autograd import anomaly_mode
 from .autograd.graph import AccumulateGrad, add_hook
 
+_engine = None  # autograd.engine, imported on first use (it imports the op table, which imports this)
+
+
+def _load_engine():
+    global _engine
+    from .autograd import engine
+    _engine = engine
+    return engine
+
 
 class _Device:
     """``pullback.device``: pullback computes on the CPU (through NumPy)."""
@@ -364,7 +373,7 @@ class Tensor:
         if (gradient is None and inputs is None and not create_graph and self._requires_grad
                 and self._data.size == 1 and self.dtype.is_floating_point):
             # The common `loss.backward()`: straight to the engine with an implicit 1.
-            from .autograd import engine
+            engine = _engine or _load_engine()
             one = B.array(1, dtype=self._data.dtype)
             engine.run_backward((self,), (one if not self._data.ndim else B.ones(self._data.shape, one.dtype),),
                                 retain_graph=bool(retain_graph))

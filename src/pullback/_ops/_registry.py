@@ -278,7 +278,7 @@ class Primitive:
         if self.saves_all_inputs:
             saved["xs"] = tuple(SavedTensor(a) if isinstance(a, _Tensor) else a for a in args)
         node = Node(self, params, tuple(edges), saved, tuple(meta), self.grad_name)
-        if anomaly_mode.is_anomaly_enabled():
+        if anomaly_mode._state.enabled:
             anomaly_mode.record(node)
         return node
 

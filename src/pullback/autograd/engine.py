@@ -249,7 +249,7 @@ def run_backward(roots, root_grads, *, inputs=None, retain_graph=False, create_g
             edges = node.next_edges
             # Per input, whether its cotangent is wanted: the edge itself is truthy exactly then.
             needs = edges if needed is None else tuple([e is not None and e[0] in needed for e in edges])
-            if any(needs) and _any_gradient(grads):
+            if any(needs) and (grads[0] is not None if len(grads) == 1 else _any_gradient(grads)):
                 if anomaly:
                     results = _apply_with_anomaly_checks(node, grads, needs, as_tensor)
                 else:
