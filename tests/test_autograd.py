@@ -541,3 +541,44 @@ def test_inplace_dtype_and_shape_errors():
     x = pullback.zeros(3)
     assert _message(lambda: x.add_(pullback.ones(2, 3))) == (
         RuntimeError, "output with shape [3] doesn't match the broadcast shape [2, 3]")
+
+
+def test_zero_cotangents_skip_work_but_still_reach_leaves():
+    # relu's mask has a zero VJP: in a gradient penalty the second backward reaches W1 and b1
+    # only through it, so they get zero gradients (not None, as in PyTorch) without any matmul.
+    pullback.manual_seed(0)
+    W1 = pullback.randn(3, 4, dtype=pullback.float64, requires_grad=True)
+    b1 = pullback.randn(3, dtype=pullback.float64, requires_grad=True)
+    W2 = pullback.randn(1, 3, dtype=pullback.float64, requires_grad=True)
+    x = pullback.randn(5, 4, dtype=pullback.float64, requires_grad=True)
+    out = pullback.nn.functional.linear(pullback.relu(pullback.nn.functional.linear(x, W1, b1)), W2)
+    (g,) = autograd.grad(out.sum(), x, create_graph=True)
+    penalty = (g ** 2).sum()
+    penalty.backward()
+    # d penalty / d b1 is zero (b1 only moves the mask); W1 and W2 get real gradients.
+    assert b1.grad is not None and not b1.grad.numpy().any()
+    mask = (x.detach().numpy() @ W1.detach().numpy().T + b1.detach().numpy()) > 0
+    w2 = W2.detach().numpy()[0]
+    g_ref = (mask * w2) @ W1.detach().numpy()             # d out.sum() / dx, per row
+    np.testing.assert_allclose(g.detach().numpy(), g_ref, rtol=1e-12)
+    np.testing.assert_allclose(W2.grad.numpy()[0], (2 * g_ref[:, None, :] * mask[:, :, None]
+                                                    * W1.detach().numpy()[None]).sum((0, 2)), rtol=1e-12)
+    # x itself is reached only through the mask as well: a zero .grad.
+    assert x.grad is not None and not x.grad.numpy().any()
+
+
+def test_zero_cotangents_meet_real_ones_and_hooks():
+    x = pullback.tensor([-1.0, 2.0, 3.0], requires_grad=True)
+    seen = []
+    y = pullback.sign(x) + x * x
+    y.register_hook(lambda g: seen.append(g.numpy().copy()))
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), 2 * x.detach().numpy())
+    z = pullback.floor(x * 2)
+    h = z.exp()
+    h.register_hook(lambda g: seen.append(g.numpy().copy()))   # a hooked node sees real zeros
+    (gx,) = autograd.grad(h.sum(), x)
+    assert gx.shape == (3,) and not gx.numpy().any()
+    with autograd.detect_anomaly():
+        (gx,) = autograd.grad(pullback.floor(x).sum(), x)
+    assert not gx.numpy().any()

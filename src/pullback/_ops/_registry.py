@@ -12,7 +12,7 @@ from .._backend import B, ndarray
 from .. import _dtype as D
 from .._dtype import result_type
 from ..autograd import grad_mode
-from ..autograd.graph import Node, SavedTensor
+from ..autograd.graph import Node, SavedTensor, ZeroCotangent
 from ..autograd import anomaly_mode
 from ..autograd import forward_ad
 
@@ -25,6 +25,14 @@ class Joint:
 
     def __init__(self, fn):
         self.fn = fn
+
+
+def zero_cotangent(g):
+    """The VJP rule of a piecewise-constant function: zero. On arrays a ZeroCotangent; on Tensors
+    (``create_graph``) the recorded ``g * 0``, which keeps the input in a higher-order graph."""
+    if type(g) is ndarray:
+        return ZeroCotangent(g.shape, g.dtype)
+    return g * 0
 
 
 def _camel(name):

@@ -7,7 +7,7 @@ import math
 
 from .._backend import B
 from .. import _dtype as D
-from ._registry import primitive
+from ._registry import primitive, zero_cotangent
 from ._rules import is_tensor
 
 LN2 = math.log(2.0)
@@ -36,10 +36,6 @@ div = primitive("div", B.true_divide, inputs="x y", broadcasting=True, out_dtype
                      lambda g, x, y: -g * x / (y * y)))
 
 
-def _zero_grad(g):
-    return g * 0
-
-
 def _rounding_div_impl(x, y, rounding_mode):
     q = B.true_divide(x, y)
     if rounding_mode == "floor":
@@ -54,10 +50,10 @@ def _rounding_div_dtype(args, params):
 
 div_rounding = primitive("div_rounding", _rounding_div_impl, inputs="x y", broadcasting=True,
                          out_dtype=_rounding_div_dtype, grad_name="DivBackward2",
-                         vjp=(lambda g: g * 0, lambda g: g * 0))
+                         vjp=(zero_cotangent, zero_cotangent))
 floor_divide = primitive("floor_divide", lambda x, y: _rounding_div_impl(x, y, "floor"),
                          inputs="x y", broadcasting=True, grad_name="FloorDivideBackward0",
-                         vjp=(lambda g: g * 0, lambda g: g * 0))
+                         vjp=(zero_cotangent, zero_cotangent))
 remainder = primitive("remainder", B.remainder, inputs="x y", broadcasting=True,
                       grad_name=lambda p, s: "RemainderBackward0" if s[1] is None else "RemainderBackward1",
                       vjp=(lambda g: g,
@@ -201,7 +197,7 @@ def _interval_mask_impl(x, lo, hi):
 
 
 interval_mask = primitive("interval_mask", _interval_mask_impl, out_dtype="keep",
-                          grad_name="ThresholdBackwardBackward0", vjp=lambda g: g * 0)
+                          grad_name="ThresholdBackwardBackward0", vjp=zero_cotangent)
 def _relu_vjp(g, ans):
     if type(g) is B.ndarray:  # no create_graph: the mask directly (the op table checks both paths)
         return g * (ans > 0)
@@ -233,15 +229,15 @@ softplus_ = primitive("softplus", _softplus_impl, out_dtype="float",
                       vjp=lambda g, x, beta, threshold: where(x * beta > threshold, g,
                                                               g * sigmoid(x * beta)))
 abs = primitive("abs", B.abs, out_dtype="keep", vjp=lambda g, x: g * sign(x))  # noqa: A001
-sign = primitive("sign", B.sign, out_dtype="keep", vjp=lambda g: g * 0)
+sign = primitive("sign", B.sign, out_dtype="keep", vjp=zero_cotangent)
 floor = primitive("floor", lambda x: B.floor(x) if x.dtype.kind == "f" else x.copy(),
-                  out_dtype="keep", vjp=lambda g: g * 0)
+                  out_dtype="keep", vjp=zero_cotangent)
 ceil = primitive("ceil", lambda x: B.ceil(x) if x.dtype.kind == "f" else x.copy(),
-                 out_dtype="keep", vjp=lambda g: g * 0)
+                 out_dtype="keep", vjp=zero_cotangent)
 trunc = primitive("trunc", lambda x: B.trunc(x) if x.dtype.kind == "f" else x.copy(),
-                  out_dtype="keep", vjp=lambda g: g * 0)
+                  out_dtype="keep", vjp=zero_cotangent)
 round_ = primitive("round", lambda x, decimals=0: B.round(x, decimals), out_dtype="keep",
-                   vjp=lambda g: g * 0)
+                   vjp=zero_cotangent)
 frac = primitive("frac", lambda x: x - B.trunc(x), out_dtype="keep", vjp=lambda g: g)
 reciprocal = primitive("reciprocal", lambda x: 1 / x, out_dtype="float",
                        vjp=lambda g, ans: -g * ans * ans)
@@ -275,7 +271,7 @@ clone = primitive("clone", lambda x: x.copy(), out_dtype="keep", vjp=lambda g: g
 # Writes `src` (broadcast) over all of x: the out-of-place form of copy_ and fill_.
 overwrite = primitive("overwrite", lambda x, src: B.broadcast_to(B.asarray(src, dtype=x.dtype), x.shape).copy(),
                       inputs="x src", out_dtype="keep", grad_name="CopyBackwards",
-                      vjp=(lambda g: g * 0, lambda g: g))
+                      vjp=(zero_cotangent, lambda g: g))
 
 # ------------------------------------------------------ comparisons and logic
 eq = primitive("eq", B.equal, inputs="x y", out_dtype="bool")

@@ -4,7 +4,7 @@ Both are primitives (not compositions of exp and sum) because the stable forward
 max, and their VJPs have short closed forms that are themselves written in pullback ops.
 """
 from .._backend import B
-from ._registry import primitive
+from ._registry import primitive, zero_cotangent
 from .reduction import _sum
 from .elementwise import exp
 
@@ -40,7 +40,7 @@ def _leaky_relu_impl(x, slope):
 # 1 where x > 0, `slope` elsewhere: leaky_relu's derivative. A primitive with a zero VJP so that x
 # stays in the graph of a second-order pass (PyTorch's zero "reach", see interval_mask).
 slope_mask = primitive("slope_mask", lambda x, slope: B.where(x > 0, B.ones((), x.dtype), B.asarray(slope, x.dtype)),
-                       out_dtype="keep", grad_name="LeakyReluBackwardBackward0", vjp=lambda g: g * 0)
+                       out_dtype="keep", grad_name="LeakyReluBackwardBackward0", vjp=zero_cotangent)
 leaky_relu_ = primitive("leaky_relu", _leaky_relu_impl, out_dtype="float",
                         vjp=lambda g, x, slope: g * slope_mask(x, slope=slope))
 elu_ = primitive("elu", lambda x, alpha: B.where(x > 0, x, alpha * B.expm1(B.minimum(x, 0))), out_dtype="float",

@@ -19,7 +19,7 @@ import heapq
 from .._backend import B, ndarray
 from .. import _errors
 from . import grad_mode
-from .graph import AccumulateGrad
+from .graph import AccumulateGrad, Node, ZeroCotangent
 from . import anomaly_mode
 from .._ops import _registry
 
@@ -60,6 +60,17 @@ def _check_gradient(node, index, r, shape, dtype, as_tensor):
     elif r.dtype != dtype.np:
         r = r.astype(dtype.np)
     return r
+
+
+def _has_zero(grads):
+    for g in grads:
+        if type(g) is ZeroCotangent:
+            return True
+    return False
+
+
+def _materialize(grads):
+    return [g.materialize() if type(g) is ZeroCotangent else g for g in grads]
 
 
 def _any_gradient(grads):
@@ -184,6 +195,12 @@ def run_backward(roots, root_grads, *, inputs=None, retain_graph=False, create_g
             buf[nr] = g
             if fresh:
                 owned.add((node, nr))
+        elif type(g) is ZeroCotangent:
+            pass
+        elif type(current) is ZeroCotangent:
+            buf[nr] = g
+            if fresh:
+                owned.add((node, nr))
         elif as_tensor:
             buf[nr] = current + g
         elif (node, nr) in owned:
@@ -210,6 +227,7 @@ def run_backward(roots, root_grads, *, inputs=None, retain_graph=False, create_g
         input_set = {id(t) for t in inputs}
     anomaly = anomaly_mode.is_anomaly_enabled()
     plain_leaves = accumulate and targets is None and not as_tensor
+    zeros_seen = False  # whether a ZeroCotangent is in flight (checked for only then)
     Tensor = _registry._Tensor
     heappush, heappop = heapq.heappush, heapq.heappop
 
@@ -224,6 +242,23 @@ def run_backward(roots, root_grads, *, inputs=None, retain_graph=False, create_g
             grads = buffers.pop(node, None)
             if grads is None:
                 grads = [None] * node.n_outputs
+            all_zero = False
+            if zeros_seen and _has_zero(grads):
+                # Only a plain node with no hook or target on it may skip its rules (below);
+                # anything else sees real zeros.
+                if (type(node) is Node and targets is None and not node._post_hooks and
+                        not (node._tensor_pre_hooks or node._retained or node._pre_hooks)):
+                    all_zero = True
+                    for g in grads:
+                        if g is not None and type(g) is not ZeroCotangent:
+                            all_zero = False
+                    if not all_zero:
+                        grads = _materialize(grads)
+                else:
+                    grads = _materialize(grads)
+                    for nr, g in enumerate(grads):
+                        if g is not None:
+                            owned.add((node, nr))
             if node._tensor_pre_hooks or node._retained or node._pre_hooks:
                 grads = _run_pre_hooks(node, grads, as_tensor)
 
@@ -249,7 +284,9 @@ def run_backward(roots, root_grads, *, inputs=None, retain_graph=False, create_g
             edges = node.next_edges
             # Per input, whether its cotangent is wanted: the edge itself is truthy exactly then.
             needs = edges if needed is None else tuple([e is not None and e[0] in needed for e in edges])
-            if any(needs) and (grads[0] is not None if len(grads) == 1 else _any_gradient(grads)):
+            if all_zero:  # zero in, zero out: the rules need not run
+                results = [ZeroCotangent(m[0], m[1].np) if n else None for m, n in zip(node.input_meta, needs)]
+            elif any(needs) and (grads[0] is not None if len(grads) == 1 else _any_gradient(grads)):
                 if anomaly:
                     results = _apply_with_anomaly_checks(node, grads, needs, as_tensor)
                 else:
@@ -273,6 +310,9 @@ def run_backward(roots, root_grads, *, inputs=None, retain_graph=False, create_g
                     shape, dtype = input_meta[i]
                     if type(r) is ndarray and r.shape == shape and r.dtype is dtype.np:
                         checked = r  # the common case, decided in three comparisons
+                    elif type(r) is ZeroCotangent:
+                        zeros_seen = True
+                        checked = r = ZeroCotangent(shape, dtype.np)  # a zero of the input's shape
                     else:
                         checked = _check_gradient(node, i, r, shape, dtype, as_tensor)
                     if plain_leaves and type(child) is AccumulateGrad and deps[child] == 1 \
@@ -281,7 +321,10 @@ def run_backward(roots, root_grads, *, inputs=None, retain_graph=False, create_g
                         # A leaf's last contribution, nothing buffered before it, no hooks: straight
                         # into .grad, without scheduling its node.
                         t = child.variable
-                        if t._grad is None:
+                        if type(checked) is ZeroCotangent:
+                            if t._grad is None:  # reached: a zero .grad, as in PyTorch
+                                t._grad = Tensor._make(checked.materialize())
+                        elif t._grad is None:
                             t._grad = Tensor._make(checked if _is_fresh(checked, r, grads, results) else checked.copy())
                         else:
                             _accumulate_into(t, checked, False, False)

@@ -11,6 +11,7 @@ import itertools
 import threading
 import weakref
 
+from .._backend import B
 from .. import _errors
 from .. import _dtype
 from . import anomaly_mode
@@ -122,6 +123,26 @@ class disable_saved_tensors_hooks:
     def __exit__(self, *exc):
         _hooks_state.stack = self._prev
         return False
+
+
+class ZeroCotangent:
+    """A cotangent known to be zero, of this shape and (NumPy) dtype.
+
+    The VJP of a piecewise-constant function (``sign``, ``floor``, relu's mask in a second-order
+    pass) is zero. Without ``create_graph`` its rule returns this marker instead of an array of
+    zeros, and the engine skips every node that receives nothing else (a VJP is linear in its
+    cotangent: zero in, zero out), so the matmuls behind such a mask are never run on zeros. A
+    leaf it reaches still gets a zero ``.grad`` (not None), as in PyTorch.
+    """
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape, dtype):
+        self.shape = shape
+        self.dtype = dtype
+
+    def materialize(self):
+        return B.zeros(self.shape, self.dtype)
 
 
 class _SavedDetails:
