@@ -371,7 +371,7 @@ class Tensor:
             tensor([0.8776, 0.0540])
         """
         if (gradient is None and inputs is None and not create_graph and self._requires_grad
-                and self._data.size == 1 and self.dtype.is_floating_point):
+                and self._data.size == 1 and self._data.dtype.kind == "f"):
             # The common `loss.backward()`: straight to the engine with an implicit 1.
             engine = _engine or _load_engine()
             one = B.array(1, dtype=self._data.dtype)

@@ -169,7 +169,7 @@ class Primitive:
                         out = B.asarray(out)
                     if self.same_dtype_out is not False and out.dtype is not dt:
                         out = out.astype(dt)
-                    result = _Tensor._make(out, requires_grad=True)
+                    result = _Tensor._make(out, None, 0, True)
                     node = result.grad_fn = self._record(args, params, (result,))
                     if self.saves_ans:
                         node.saved["ans"] = SavedTensor(result, is_output=True)
