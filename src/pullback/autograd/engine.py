@@ -12,6 +12,12 @@
    broadcasts to is summed back (the one ``unbroadcast``), any other shape is an error naming
    the node; the dtype is cast to the input's.
 
+4. A ZeroCotangent (the VJP of a piecewise-constant op, without ``create_graph``) travels like
+   a cotangent; a plain node receiving nothing else skips its rules and passes zeros on, and
+   anything that must see values (hooks, custom Functions, ``inputs``, leaves) gets real zeros.
+5. A leaf's last contribution, with nothing buffered before it and no hooks, goes straight into
+   ``.grad`` without scheduling the leaf's node.
+
 No recursion anywhere, so a graph of a million nodes is fine.
 """
 import heapq
@@ -255,10 +261,10 @@ def run_backward(roots, root_grads, *, inputs=None, retain_graph=False, create_g
                     if not all_zero:
                         grads = _materialize(grads)
                 else:
-                    grads = _materialize(grads)
                     for nr, g in enumerate(grads):
-                        if g is not None:
-                            owned.add((node, nr))
+                        if type(g) is ZeroCotangent:
+                            grads[nr] = g.materialize()
+                            owned.add((node, nr))  # fresh zeros a leaf may keep as its .grad
             if node._tensor_pre_hooks or node._retained or node._pre_hooks:
                 grads = _run_pre_hooks(node, grads, as_tensor)
 
