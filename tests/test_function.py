@@ -208,3 +208,24 @@ def test_custom_function_under_vmap():
     np.testing.assert_allclose(pullback.vmap(Cube.apply)(x).numpy(), (x ** 3).numpy())
     with pytest.raises(RuntimeError, match="it must override the setup_context staticmethod"):
         pullback.vmap(Exp.apply)(x)
+
+
+def test_a_gradient_a_custom_function_returns_is_never_kept_as_grad():
+    # backward returns a tensor the Function keeps: .grad must be a copy, so accumulating into
+    # .grad later cannot change the Function's tensor.
+    kept = pullback.ones(3)
+
+    class PassKept(pullback.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return kept
+
+    x = pullback.zeros(3, requires_grad=True)
+    PassKept.apply(x).sum().backward()
+    PassKept.apply(x).sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0, 2.0]
+    assert kept.tolist() == [1.0, 1.0, 1.0]

@@ -107,7 +107,7 @@ def _run_tensor_hooks(hooks, g, as_tensor):
 # Note [Stealing gradient buffers]
 # A leaf's first .grad takes the cotangent array itself instead of a copy when the engine owns it:
 # an array the engine summed, or one a VJP rule freshly computed (not a view, not one of the
-# node's incoming cotangents passed through, not returned twice). Anything else (the user's
+# node's incoming cotangents passed through, not returned twice, not from a custom Function). Anything else (the user's
 # gradient, a view, an array shared by two buffers) is copied, so a later in-place accumulation
 # never writes into someone else's memory.
 
@@ -331,7 +331,7 @@ def run_backward(roots, root_grads, *, inputs=None, retain_graph=False, create_g
                             if t._grad is None:  # reached: a zero .grad, as in PyTorch
                                 t._grad = Tensor._make(checked.materialize())
                         elif t._grad is None:
-                            t._grad = Tensor._make(checked if _is_fresh(checked, r, grads, results) else checked.copy())
+                            t._grad = Tensor._make(checked if _is_fresh(node, checked, r, grads, results) else checked.copy())
                         else:
                             _accumulate_into(t, checked, False, False)
                         continue
@@ -339,10 +339,10 @@ def run_backward(roots, root_grads, *, inputs=None, retain_graph=False, create_g
                         buffers[child] = [checked]
                         # Only a leaf's first gradient may be kept as its .grad (Note [Stealing
                         # gradient buffers]); elsewhere a later sum just allocates.
-                        if type(child) is AccumulateGrad and not as_tensor and _is_fresh(checked, r, grads, results):
+                        if type(child) is AccumulateGrad and not as_tensor and _is_fresh(node, checked, r, grads, results):
                             owned.add((child, 0))
                     else:
-                        add_to_buffer(child, nr, checked, not as_tensor and _is_fresh(checked, r, grads, results))
+                        add_to_buffer(child, nr, checked, not as_tensor and _is_fresh(node, checked, r, grads, results))
                 left = deps[child] - 1
                 deps[child] = left
                 if left == 0:
@@ -395,12 +395,12 @@ def _apply_with_anomaly_checks(node, grads, needs, as_tensor):
     return results
 
 
-def _is_fresh(checked, r, grads, results):
+def _is_fresh(node, checked, r, grads, results):
     """Whether a rule's result is an array nobody else holds (Note [Stealing gradient buffers])."""
     if checked is not r:          # the engine made it (sum_to, a cast): fresh
         return type(checked) is ndarray and checked.base is None
-    if type(r) is not ndarray or r.base is not None or not r.flags.writeable:
-        return False
+    if type(node) is not Node or type(r) is not ndarray or r.base is not None or not r.flags.writeable:
+        return False  # (a custom Function's backward may return an array its author still holds)
     for g in grads:
         if g is r:
             return False
