@@ -1,0 +1,329 @@
+"""Running torch's own test databases against pullback.
+
+torch ships, inside its wheel, the inputs it tests itself with: ``op_db`` (OpInfo: sample, reference
+and error inputs per op), ``module_db`` (ModuleInfo), ``optim_db`` and ``autograd_function_db``. This
+module turns those inputs into pullback values, finds pullback's counterpart of each entry, and
+compares what the two libraries compute. The ``test_spec_*.py`` files drive it; ``spec_exceptions.py``
+lists, with a reason each, the cases that are known to differ.
+
+Everything here imports torch lazily: without torch (or without ``expecttest``, which
+``torch.testing._internal`` imports) the spec tests skip as a whole.
+"""
+import functools
+import types
+
+import numpy as np
+
+import pullback
+
+try:  # the oracle extra: torch and expecttest
+    import torch
+    import expecttest  # noqa: F401  (torch.testing._internal imports it)
+    HAVE_TORCH = True
+except ImportError:  # pragma: no cover - exercised only without the oracle extra
+    torch = None
+    HAVE_TORCH = False
+
+# The dtypes pullback has, by torch's name.
+DTYPE_NAMES = ("float16", "float32", "float64", "uint8", "int8", "int16", "int32", "int64", "bool")
+
+
+class Unsupported(Exception):
+    """An input pullback cannot represent at all (a complex tensor, a sparse layout, ...)."""
+
+
+# ----------------------------------------------------------------------------- torch -> pullback
+
+def pb_dtype(torch_dtype):
+    name = str(torch_dtype).replace("torch.", "")
+    if name not in DTYPE_NAMES:
+        raise Unsupported(f"dtype {name}")
+    return getattr(pullback, name)
+
+
+def to_pb(obj):
+    """The pullback twin of a torch sample value: tensors, dtypes, sizes and containers, recursively."""
+    if isinstance(obj, torch.Tensor):
+        if obj.layout != torch.strided:
+            raise Unsupported(f"layout {obj.layout}")
+        dtype = pb_dtype(obj.dtype)
+        array = obj.detach().cpu().resolve_conj().resolve_neg().numpy().copy()
+        return pullback.tensor(array, dtype=dtype, requires_grad=obj.requires_grad)
+    if isinstance(obj, torch.dtype):
+        return pb_dtype(obj)
+    if isinstance(obj, torch.Size):
+        return pullback.Size(obj)
+    if isinstance(obj, torch.device):
+        return str(obj)
+    if isinstance(obj, torch.memory_format):
+        return getattr(pullback, str(obj).replace("torch.", ""), obj)
+    if isinstance(obj, torch.Generator):
+        raise Unsupported("torch.Generator argument")
+    if isinstance(obj, complex):
+        raise Unsupported("complex scalar")
+    if isinstance(obj, tuple) and hasattr(obj, "_fields"):
+        return type(obj)(*(to_pb(o) for o in obj))
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(to_pb(o) for o in obj)
+    if isinstance(obj, dict):
+        return {k: to_pb(v) for k, v in obj.items()}
+    return obj
+
+
+def to_torch(obj):
+    """A pullback result as torch values, so torch's ``assert_close`` compares it."""
+    if isinstance(obj, pullback.Tensor):
+        array = obj.detach().numpy()
+        return torch.from_numpy(np.array(array, copy=True)).reshape(tuple(obj.shape))
+    if isinstance(obj, pullback.dtype):
+        return getattr(torch, obj.name)
+    if isinstance(obj, pullback.Size):
+        return torch.Size(obj)
+    if isinstance(obj, (list, tuple)):
+        return [to_torch(o) for o in obj]
+    return obj
+
+
+def plain(obj):
+    """torch outputs as plain containers (named tuples and return types become lists)."""
+    if isinstance(obj, torch.Tensor):
+        return obj
+    if isinstance(obj, (list, tuple)) and not isinstance(obj, torch.Size):
+        return [plain(o) for o in obj]
+    return obj
+
+
+# ----------------------------------------------------------------------------- finding pullback's op
+
+def _resolve(module, dotted):
+    obj = module
+    for part in dotted.split("."):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return None
+    return obj
+
+
+def _with_pullback(fn):
+    """The entry's own Python wrapper with ``torch`` replaced by ``pullback`` in its globals."""
+    globals_ = dict(fn.__globals__)
+    for name, value in fn.__globals__.items():
+        if value is torch:
+            globals_[name] = pullback
+        elif value is getattr(torch, "nn", None):
+            globals_[name] = pullback.nn
+        elif value is getattr(getattr(torch, "nn", None), "functional", None):
+            globals_[name] = pullback.nn.functional
+    rebound = types.FunctionType(fn.__code__, globals_, fn.__name__, fn.__defaults__, fn.__closure__)
+    rebound.__kwdefaults__ = fn.__kwdefaults__
+    return rebound
+
+
+_WRAPPER_MODULES = ("torch.testing._internal",)
+
+
+def pullback_op(op):
+    """pullback's function for a torch OpInfo entry, or None when pullback has no counterpart.
+
+    The entry's dotted name is looked up as a function first, then as a Tensor method; an entry
+    whose op is a wrapper written in torch's test code (a lambda calling methods) runs that wrapper
+    with pullback in place of torch.
+    """
+    found = _resolve(pullback, op.name)
+    method = getattr(pullback.Tensor, op.name, None)
+    if found is None and method is None:
+        return None
+    fn = op.op
+    if isinstance(fn, types.FunctionType) and fn.__module__.startswith(_WRAPPER_MODULES):
+        return _with_pullback(fn)
+    if found is not None and callable(found):
+        return found
+    if isinstance(method, property):
+        return lambda self, *args, **kwargs: getattr(self, op.name)
+    return lambda self, *args, **kwargs: getattr(self, op.name)(*args, **kwargs)
+
+
+@functools.lru_cache(maxsize=None)
+def op_db():
+    from torch.testing._internal.common_methods_invocations import op_db as db
+    return tuple(db)
+
+
+def op_id(op):
+    return op.name + ("." + op.variant_test_name if op.variant_test_name else "")
+
+
+# ----------------------------------------------------------------------------- running one sample
+
+SPEC_DTYPES = ("float64", "float32", "int64", "bool")
+
+
+def sample_dtypes(op):
+    """The dtypes among SPEC_DTYPES that torch supports for ``op`` on the CPU."""
+    supported = op.supported_dtypes("cpu")
+    return [name for name in SPEC_DTYPES if getattr(torch, name) in supported]
+
+
+def samples(op, dtype_name, requires_grad=False, reference=False):
+    """torch's sample inputs for ``op``; with ``reference``, its reference inputs where it has them
+    (a superset of the samples)."""
+    dtype = getattr(torch, dtype_name)
+    if reference and op.reference_inputs_func is not None:
+        return list(op.reference_inputs("cpu", dtype, requires_grad=requires_grad))
+    return list(op.sample_inputs("cpu", dtype, requires_grad=requires_grad))
+
+
+def sample_args(sample):
+    return (sample.input, *sample.args), dict(sample.kwargs)
+
+
+def run_torch(op, sample):
+    args, kwargs = sample_args(sample)
+    return op.op(*args, **kwargs)
+
+
+def run_pullback(fn, sample):
+    args, kwargs = sample_args(sample)
+    return fn(*to_pb(args), **to_pb(kwargs))
+
+
+# Ops whose values are random or uninitialized: only their shapes, dtypes and structure are compared.
+UNCOMPARABLE_VALUES = frozenset({
+    "bernoulli", "empty", "empty_like", "new_empty", "empty_strided", "new_empty_strided", "multinomial",
+    "normal", "normal.number_mean", "normal.in_place", "rand_like", "randn", "randn_like", "randint",
+    "randint_like", "nn.functional.dropout", "uniform", "cauchy", "exponential", "geometric", "log_normal",
+})
+
+
+def assert_same_meta(actual, expected, what="output"):
+    """Structure, shapes and dtypes only (for random or uninitialized values)."""
+    expected, actual = plain(expected), to_torch(actual)
+    if isinstance(expected, list):
+        assert isinstance(actual, list) and len(actual) == len(expected), f"{what}: structure differs"
+        for i, (a, e) in enumerate(zip(actual, expected)):
+            assert_same_meta(a, e, f"{what}[{i}]")
+        return
+    assert isinstance(actual, torch.Tensor), f"{what}: torch gives a tensor, pullback {actual!r}"
+    assert actual.dtype == expected.dtype, f"{what}: dtype {actual.dtype}, torch's is {expected.dtype}"
+    assert actual.shape == expected.shape, f"{what}: shape {tuple(actual.shape)}, torch's is {tuple(expected.shape)}"
+
+
+def assert_same(actual, expected, *, rtol=None, atol=None, what="output"):
+    """pullback's ``actual`` against torch's ``expected``: values, shapes, dtypes, container shape."""
+    expected = plain(expected)
+    actual = to_torch(actual)
+    if isinstance(expected, list):
+        assert isinstance(actual, list), f"{what}: torch returns a sequence, pullback a {type(actual).__name__}"
+        assert len(actual) == len(expected), f"{what}: {len(actual)} results, torch gives {len(expected)}"
+        for i, (a, e) in enumerate(zip(actual, expected)):
+            assert_same_one(a, e, rtol=rtol, atol=atol, what=f"{what}[{i}]")
+    else:
+        assert_same_one(actual, expected, rtol=rtol, atol=atol, what=what)
+
+
+def assert_same_one(actual, expected, *, rtol, atol, what):
+    if isinstance(expected, torch.Tensor):
+        assert isinstance(actual, torch.Tensor), f"{what}: torch gives a tensor, pullback {actual!r}"
+        assert actual.dtype == expected.dtype, f"{what}: dtype {actual.dtype}, torch's is {expected.dtype}"
+        assert actual.shape == expected.shape, f"{what}: shape {tuple(actual.shape)}, torch's is {tuple(expected.shape)}"
+        torch.testing.assert_close(actual, expected.detach(), rtol=rtol, atol=atol, equal_nan=True,
+                                   check_stride=False, msg=lambda m: f"{what}: {m}")
+    elif isinstance(expected, (bool, int, float)) and not isinstance(actual, torch.Tensor):
+        assert type(actual) is type(expected) and (actual == expected or (actual != actual and expected != expected)), \
+            f"{what}: {actual!r}, torch gives {expected!r}"
+    else:
+        assert actual == expected, f"{what}: {actual!r}, torch gives {expected!r}"
+
+
+# ----------------------------------------------------------------------------- gradients
+
+def leaves(obj, found=None):
+    """The tensors that require grad in a sample's (args, kwargs), in a fixed traversal order."""
+    found = [] if found is None else found
+    if isinstance(obj, (torch.Tensor, pullback.Tensor)):
+        if obj.requires_grad:
+            found.append(obj)
+    elif isinstance(obj, (list, tuple)):
+        for o in obj:
+            leaves(o, found)
+    elif isinstance(obj, dict):
+        for key in sorted(obj):
+            leaves(obj[key], found)
+    return found
+
+
+def differentiable_outputs(out):
+    flat = out if isinstance(out, (list, tuple)) else [out]
+    return [o for o in flat if isinstance(o, (torch.Tensor, pullback.Tensor))
+            and o.dtype.is_floating_point and o.requires_grad]
+
+
+def output_process_fn(sample, for_pullback):
+    fn = sample.output_process_fn_grad
+    if for_pullback and isinstance(fn, types.FunctionType) and fn.__module__.startswith(_WRAPPER_MODULES):
+        return _with_pullback(fn)
+    return fn
+
+
+def _vjp(lib, outs, inputs, cotangents, create_graph):
+    return lib.autograd.grad(outs, inputs, cotangents, allow_unused=True, create_graph=create_graph)
+
+
+def gradients(lib, call, sample_values, sample, second_order, seed):
+    """First (and second) order VJPs of one sample with seeded random cotangents, as numpy arrays.
+
+    ``call(args, kwargs)`` runs the op; the same seed gives torch and pullback the same cotangents.
+    """
+    args, kwargs = sample_values
+    inputs = leaves((args, kwargs))
+    out = output_process_fn(sample, lib is pullback)(call(args, kwargs))
+    outs = differentiable_outputs(out)
+    if not inputs or not outs:
+        return None
+    rng = np.random.default_rng(seed)
+    cotangents = [lib.tensor(rng.standard_normal(tuple(o.shape)), dtype=o.dtype) for o in outs]
+    grads = _vjp(lib, outs, inputs, cotangents, create_graph=second_order)
+    result = [None if g is None else g.detach().numpy().copy() for g in grads]
+    if not second_order:
+        return result, None
+    pairs = [(g, inp) for g, inp in zip(grads, inputs) if g is not None and g.requires_grad]
+    if not pairs:  # no gradient depends on the inputs: every second-order gradient is zero
+        return result, [None] * len(inputs)
+    weights = [lib.tensor(rng.standard_normal(tuple(g.shape)), dtype=g.dtype) for g, _ in pairs]
+    seconds = _vjp(lib, [g for g, _ in pairs], inputs, weights, create_graph=False)
+    return result, [None if g is None else g.detach().numpy().copy() for g in seconds]
+
+
+def assert_same_gradients(actual, expected, *, rtol=None, atol=None, what="grad"):
+    assert (actual is None) == (expected is None), f"{what}: pullback {actual is not None}, torch {expected is not None}"
+    if expected is None:
+        return
+    assert len(actual) == len(expected), f"{what}: {len(actual)} gradients, torch gives {len(expected)}"
+    for i, (a, e) in enumerate(zip(actual, expected)):
+        if e is None or a is None:
+            # torch's None (no path) and an all-zero gradient are the same derivative.
+            other = a if e is None else e
+            assert other is None or not np.any(other), f"{what}[{i}]: pullback {a is not None}, torch {e is not None}"
+            continue
+        torch.testing.assert_close(torch.from_numpy(a), torch.from_numpy(e), rtol=rtol, atol=atol,
+                                   equal_nan=True, msg=lambda m: f"{what}[{i}]: {m}")
+
+
+# ----------------------------------------------------------------------------- error inputs
+
+def check_error_input(fn, error_input):
+    """Runs pullback on one of torch's error inputs; returns None when pullback raises torch's
+    exception type with a message matching torch's, else a description of the difference."""
+    import re
+    sample = error_input.sample_input
+    try:
+        run_pullback(fn, sample)
+    except Unsupported:
+        raise
+    except Exception as e:  # noqa: BLE001  (comparing exception types is the point)
+        if not isinstance(e, error_input.error_type):
+            return f"raises {type(e).__name__}: {str(e)[:200]}; torch raises {error_input.error_type.__name__}: {error_input.error_regex}"
+        if error_input.error_regex and not re.search(error_input.error_regex, str(e)):
+            return f"message {str(e)[:200]!r} does not match torch's {error_input.error_regex!r}"
+        return None
+    return f"raises nothing; torch raises {error_input.error_type.__name__}: {error_input.error_regex}"
