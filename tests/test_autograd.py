@@ -1,5 +1,5 @@
 """The autograd API: backward, grad, graph freeing, versions, hooks, grad modes, and PyTorch's
-error texts (../shared/reference/pytorch-errors.md) where these features raise them."""
+error texts (verbatim) where these features raise them."""
 import numpy as np
 import pytest
 

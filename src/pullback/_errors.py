@@ -1,4 +1,4 @@
-"""PyTorch's error texts (../shared/reference/pytorch-errors.md), in one place."""
+"""PyTorch's autograd error texts, verbatim, in one place."""
 
 BACKWARD_TWICE = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "

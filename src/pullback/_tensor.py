@@ -57,6 +57,26 @@ class _Device:
 CPU = _Device("cpu")
 
 
+class memory_format:
+    """A memory format name (``pullback.contiguous_format``, ...): accepted where PyTorch takes one.
+
+    pullback's arrays are NumPy arrays; conversions and copies are always C-contiguous."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return f"pullback.{self.name}"
+
+
+contiguous_format = memory_format("contiguous_format")
+preserve_format = memory_format("preserve_format")
+channels_last = memory_format("channels_last")
+channels_last_3d = memory_format("channels_last_3d")
+
+
 def check_device(device):
     if device is not None:
         _Device(device)
@@ -485,9 +505,15 @@ class Tensor:
         check_device(kwargs.pop("device", None))
         copy = kwargs.pop("copy", False)
         kwargs.pop("non_blocking", None)
+        kwargs.pop("memory_format", None)  # results are always C-contiguous arrays
         if kwargs:
             raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+        flags = [a for a in args if isinstance(a, bool)]  # to(dtype, non_blocking, copy), positionally
+        if len(flags) > 1:
+            copy = flags[1]
         for a in args:
+            if isinstance(a, bool):
+                continue
             if isinstance(a, Tensor):
                 dtype = a.dtype
             elif isinstance(a, (D.dtype, type)) or (isinstance(a, str) and a in D._BY_NAME):
@@ -499,36 +525,36 @@ class Tensor:
         from ._ops.elementwise import to_dtype
         return to_dtype(self, dtype=D.as_dtype(dtype))
 
-    def float(self):
+    def float(self, memory_format=None):
         """Returns this Tensor as float32 (``self`` if it already is)."""
         return self.to(D.float32)
 
-    def double(self):
+    def double(self, memory_format=None):
         """Returns this Tensor as float64."""
         return self.to(D.float64)
 
-    def half(self):
+    def half(self, memory_format=None):
         """Returns this Tensor as float16."""
         return self.to(D.float16)
 
-    def long(self):
+    def long(self, memory_format=None):
         """Returns this Tensor as int64."""
         return self.to(D.int64)
 
-    def int(self):
+    def int(self, memory_format=None):
         """Returns this Tensor as int32."""
         return self.to(D.int32)
 
-    def short(self):
+    def short(self, memory_format=None):
         return self.to(D.int16)
 
-    def char(self):
+    def char(self, memory_format=None):
         return self.to(D.int8)
 
-    def byte(self):
+    def byte(self, memory_format=None):
         return self.to(D.uint8)
 
-    def bool(self):
+    def bool(self, memory_format=None):
         """Returns this Tensor as bool."""
         return self.to(D.bool)
 
