@@ -13,7 +13,6 @@ import json
 import os
 import warnings
 
-import numpy as np
 import pytest
 
 import torch_spec as S
@@ -58,40 +57,36 @@ def _ops(predicate=lambda op: True):
 
 
 def _check_all(op_id, kind, cases, check):
-    """Runs ``check`` on every case; fails naming each unexpected failure and each listed case
-    that now passes."""
+    """Runs ``check(index, case)`` on every case; fails naming each unexpected failure and each
+    listed case that now passes."""
     unexpected, fixed = [], []
-    for index, case in cases:
-        key = (op_id, kind, str(index))
-        try:
-            check(case)
-        except S.Unsupported:
-            continue
-        except Exception as e:  # noqa: BLE001  (every difference is reported, none swallowed)
-            _recorded["|".join(key)] = f"{type(e).__name__}: {str(e).splitlines()[0][:160]}"
-            if key not in KNOWN:
-                unexpected.append(f"sample {index}: {type(e).__name__}: {str(e)[:300]}\n    {repr(case)[:300]}")
-            continue
-        if key in KNOWN:
-            fixed.append(f"sample {index} now passes: remove {'|'.join(key)!r} from spec_known_failures.json")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for index, case in enumerate(cases):
+            _check_one((op_id, kind, str(index)), index, case, check, unexpected, fixed)
     assert RECORD or not (unexpected or fixed), "\n".join(unexpected + fixed)
+
+
+def _check_one(key, index, case, check, unexpected, fixed):
+    try:
+        check(index, case)
+    except S.Unsupported:
+        return
+    except Exception as e:  # noqa: BLE001  (every difference is reported, none swallowed)
+        _recorded["|".join(key)] = f"{type(e).__name__}: {str(e).splitlines()[0][:160]}"
+        if key not in KNOWN:
+            unexpected.append(f"sample {index}: {type(e).__name__}: {str(e)[:300]}\n    {repr(case)[:300]}")
+        return
+    if key in KNOWN:
+        fixed.append(f"sample {index} now passes: remove {'|'.join(key)!r} from spec_known_failures.json")
 
 
 @pytest.mark.parametrize("op,dtype_name", _entries())
 def test_forward(op, dtype_name):
     fn = S.pullback_op(op)
     S.torch.manual_seed(0)
-    cases = list(enumerate(S.samples(op, dtype_name)))
-    meta_only = S.op_id(op) in S.UNCOMPARABLE_VALUES
-
-    def check(sample):
-        expected = S.run_torch(op, sample)
-        actual = S.run_pullback(fn, sample)
-        (S.assert_same_meta if meta_only else S.assert_same)(actual, expected)
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        _check_all(S.op_id(op), dtype_name, cases, check)
+    _check_all(S.op_id(op), dtype_name, S.samples(op, dtype_name),
+               lambda index, sample: S.check_forward(op, fn, sample))
 
 
 def _differentiable(op):
@@ -103,36 +98,20 @@ def _differentiable(op):
 def test_gradients(op):
     fn = S.pullback_op(op)
     S.torch.manual_seed(0)
-    cases = list(enumerate(S.samples(op, "float64", requires_grad=True)))
+    _check_all(S.op_id(op), "grad", S.samples(op, "float64", requires_grad=True),
+               lambda index, sample: S.check_gradients(op, fn, index, sample))
 
-    def check(indexed):
-        index, sample = indexed
-        second = op.supports_gradgrad
-        expected = S.gradients(S.torch, lambda a, k: op.op(*a, **k), S.sample_args(sample), sample, second, index)
-        actual = S.gradients(S.pullback, lambda a, k: fn(*a, **k), S.to_pb(S.sample_args(sample)), sample,
-                             second, index)
-        assert (actual is None) == (expected is None), "torch and pullback differ on what is differentiable"
-        if expected is not None:
-            S.assert_same_gradients(actual[0], expected[0], what="grad")
-            S.assert_same_gradients(actual[1], expected[1], what="gradgrad")
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        _check_all(S.op_id(op), "grad", [(i, (i, s)) for i, s in cases], check)
+def _raises_as_torch(fn, error_input):
+    problem = S.check_error_input(fn, error_input)
+    assert problem is None, problem
 
 
 @pytest.mark.parametrize("op", _ops(lambda op: op.error_inputs_func is not None))
 def test_error_inputs(op):
     fn = S.pullback_op(op)
-    cases = list(enumerate(op.error_inputs("cpu")))
-
-    def check(error_input):
-        problem = S.check_error_input(fn, error_input)
-        assert problem is None, problem
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        _check_all(S.op_id(op), "error", cases, check)
+    _check_all(S.op_id(op), "error", list(op.error_inputs("cpu")),
+               lambda index, error_input: _raises_as_torch(fn, error_input))
 
 
 def test_known_failures_name_real_cases():
@@ -142,4 +121,4 @@ def test_known_failures_name_real_cases():
     stale = [k for k in KNOWN if k[0] not in provided or k[1] not in kinds]
     assert not stale, stale
     assert all(reason.strip() for reason in KNOWN.values())
-    assert np.all([k[2].isdigit() for k in KNOWN])
+    assert all(k[2].isdigit() for k in KNOWN)

@@ -3,13 +3,14 @@
 torch ships, inside its wheel, the inputs it tests itself with: ``op_db`` (OpInfo: sample, reference
 and error inputs per op), ``module_db`` (ModuleInfo), ``optim_db`` and ``autograd_function_db``. This
 module turns those inputs into pullback values, finds pullback's counterpart of each entry, and
-compares what the two libraries compute. The ``test_spec_*.py`` files drive it; ``spec_exceptions.py``
-lists, with a reason each, the cases that are known to differ.
+compares what the two libraries compute. ``test_spec_ops.py`` and ``tools/spec_survey.py`` drive it;
+``spec_known_failures.json`` lists, with the difference seen, the samples known to differ.
 
-Everything here imports torch lazily: without torch (or without ``expecttest``, which
-``torch.testing._internal`` imports) the spec tests skip as a whole.
+Without torch (or without ``expecttest``, which ``torch.testing._internal`` imports) ``HAVE_TORCH`` is
+False and the spec tests skip as a whole.
 """
 import functools
+import re
 import types
 
 import numpy as np
@@ -235,6 +236,36 @@ def assert_same_one(actual, expected, *, rtol, atol, what):
         assert actual == expected, f"{what}: {actual!r}, torch gives {expected!r}"
 
 
+class TorchRaises(Exception):
+    """torch itself fails on a sample: nothing to compare pullback with."""
+
+
+def _expected(compute):
+    try:
+        return compute()
+    except Exception as e:  # noqa: BLE001
+        raise TorchRaises(f"{type(e).__name__}: {e}") from e
+
+
+def check_forward(op, fn, sample):
+    """pullback's result on one sample against torch's (structure only for UNCOMPARABLE_VALUES)."""
+    expected = _expected(lambda: run_torch(op, sample))
+    actual = run_pullback(fn, sample)
+    (assert_same_meta if op_id(op) in UNCOMPARABLE_VALUES else assert_same)(actual, expected)
+
+
+def check_gradients(op, fn, index, sample):
+    """First- and (where torch has them) second-order VJPs of one sample against torch's."""
+    second = op.supports_gradgrad
+    expected = _expected(lambda: gradients(torch, lambda a, k: op.op(*a, **k), sample_args(sample), sample,
+                                           second, index))
+    actual = gradients(pullback, lambda a, k: fn(*a, **k), to_pb(sample_args(sample)), sample, second, index)
+    assert (actual is None) == (expected is None), "torch and pullback differ on what is differentiable"
+    if expected is not None:
+        assert_same_gradients(actual[0], expected[0], what="grad")
+        assert_same_gradients(actual[1], expected[1], what="gradgrad")
+
+
 # ----------------------------------------------------------------------------- gradients
 
 def leaves(obj, found=None):
@@ -314,7 +345,6 @@ def assert_same_gradients(actual, expected, *, rtol=None, atol=None, what="grad"
 def check_error_input(fn, error_input):
     """Runs pullback on one of torch's error inputs; returns None when pullback raises torch's
     exception type with a message matching torch's, else a description of the difference."""
-    import re
     sample = error_input.sample_input
     try:
         run_pullback(fn, sample)

@@ -20,74 +20,48 @@ import torch_spec as S  # noqa: E402
 import torch  # noqa: E402
 
 
-def survey_forward(op, fn, dtype_name, results, reference):
+def survey_samples(op, kind, make_cases, check, results, prefix=""):
+    """Runs ``check(index, sample)`` on every case and files each under passes, differs
+    (an assertion), raises (pullback's exception), torch_raises or unsupported."""
     try:
-        cases = S.samples(op, dtype_name, reference=reference)
+        cases = make_cases()
     except Exception as e:  # torch's own generator failing is not ours to count
-        results["generator_error"].append((S.op_id(op), dtype_name, repr(e)[:200]))
+        results["generator_error"].append((S.op_id(op), kind, repr(e)[:200]))
         return
     for i, sample in enumerate(cases):
-        key = (S.op_id(op), dtype_name, i)
+        key = (S.op_id(op), kind, i)
         try:
-            expected = S.run_torch(op, sample)
-        except Exception:
-            results["torch_raises"].append(key)
-            continue
-        try:
-            actual = S.run_pullback(fn, sample)
+            check(i, sample)
+        except S.TorchRaises:
+            results[prefix + "torch_raises"].append(key)
         except S.Unsupported as e:
             results["unsupported"].append(key + (str(e),))
-            continue
+        except AssertionError as e:
+            results[prefix + "differs"].append(key + (str(e)[:300], repr(sample)[:300]))
         except Exception as e:
             tb = traceback.extract_tb(e.__traceback__)[-1]
-            results["raises"].append(key + (f"{type(e).__name__}: {str(e)[:150]} @ {os.path.basename(tb.filename)}:{tb.lineno}", repr(sample)[:300]))
-            continue
-        try:
-            S.assert_same(actual, expected)
-        except Exception as e:
-            results["differs"].append(key + (str(e)[:300], repr(sample)[:300]))
-            continue
-        results["passes"].append(key)
+            where = f"{os.path.basename(tb.filename)}:{tb.lineno}"
+            results[prefix + "raises"].append(key + (f"{type(e).__name__}: {str(e)[:150]} @ {where}", repr(sample)[:300]))
+        else:
+            results[prefix + "passes"].append(key)
+
+
+def survey_forward(op, fn, dtype_name, results, reference):
+    survey_samples(op, dtype_name, lambda: S.samples(op, dtype_name, reference=reference),
+                   lambda i, sample: S.check_forward(op, fn, sample), results)
 
 
 def survey_gradients(op, fn, results):
-    if not op.supports_autograd or torch.float64 not in op.supported_backward_dtypes("cpu"):
+    if not op.supports_autograd or torch.float64 not in op.supported_backward_dtypes("cpu") \
+            or S.op_id(op) in S.UNCOMPARABLE_VALUES:
         return
-    try:
-        cases = S.samples(op, "float64", requires_grad=True)
-    except Exception as e:
-        results["generator_error"].append((S.op_id(op), "grad", repr(e)[:200]))
-        return
-    for i, sample in enumerate(cases):
-        key = (S.op_id(op), "grad", i)
-        second = op.supports_gradgrad
-        try:
-            expected = S.gradients(torch, lambda a, k: op.op(*a, **k), S.sample_args(sample), sample, second, i)
-        except Exception:
-            results["grad_torch_raises"].append(key)
-            continue
-        try:
-            actual = S.gradients(S.pullback, lambda a, k: fn(*a, **k), S.to_pb(S.sample_args(sample)), sample, second, i)
-        except S.Unsupported as e:
-            results["unsupported"].append(key + (str(e),))
-            continue
-        except Exception as e:
-            tb = traceback.extract_tb(e.__traceback__)[-1]
-            results["grad_raises"].append(key + (f"{type(e).__name__}: {str(e)[:150]} @ {os.path.basename(tb.filename)}:{tb.lineno}", repr(sample)[:300]))
-            continue
-        try:
-            if expected is None or actual is None:
-                assert expected is None and actual is None, f"torch {expected is None} pullback {actual is None}"
-            else:
-                S.assert_same_gradients(actual[0], expected[0], what="grad")
-                S.assert_same_gradients(actual[1], expected[1], what="gradgrad")
-        except Exception as e:
-            results["grad_differs"].append(key + (str(e)[:300], repr(sample)[:300]))
-            continue
-        results["grad_passes"].append(key)
+    survey_samples(op, "grad", lambda: S.samples(op, "float64", requires_grad=True),
+                   lambda i, sample: S.check_gradients(op, fn, i, sample), results, prefix="grad_")
 
 
 def survey_errors(op, fn, results):
+    if op.error_inputs_func is None:
+        return
     try:
         cases = list(op.error_inputs("cpu"))
     except Exception as e:
