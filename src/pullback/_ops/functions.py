@@ -13,6 +13,7 @@ from . import elementwise as E
 from . import reduction as R
 from . import linalg as L
 from . import nn as N
+from .._out import write_out
 
 _NUMBER = (int, float, bool, B.number, B.bool_)
 # What a Tensor combines with in arithmetic: numbers, and NumPy arrays (constants, as in VJP rules).
@@ -92,11 +93,11 @@ def round(input, *, decimals=0):  # noqa: A001
 
 
 def _binary(prim, torch_name, doc, *, swap_ok=True):
-    def fn(input, other):
+    def fn(input, other, *, out=None):
         if not is_tensor(input):
             _check_tensor(other, torch_name, "other", 2)
         _check_operand(other, torch_name)
-        return prim.bind((input, other), {})
+        return write_out(out, prim.bind((input, other), {}), torch_name, (input, other))
     fn.__name__ = fn.__qualname__ = torch_name
     fn.__doc__ = doc
     return fn
@@ -138,8 +139,8 @@ not_equal = globals()["ne"]
 arctan2 = globals()["atan2"]
 
 
-def add(input, other, *, alpha=1):
-    """Returns ``input + alpha * other``, with broadcasting.
+def add(input, other, *, alpha=1, out=None):
+    """Returns ``input + alpha * other``, with broadcasting (written into ``out`` when given).
 
     Example::
 
@@ -149,18 +150,18 @@ def add(input, other, *, alpha=1):
     if not is_tensor(input):
         _check_tensor(other, "add", "other", 2)
     _check_operand(other, "add")
-    return E.add.bind((input, other), {"alpha": alpha})
+    return write_out(out, E.add.bind((input, other), {"alpha": alpha}), "add", (input, other))
 
 
-def sub(input, other, *, alpha=1):
-    """Returns ``input - alpha * other``, with broadcasting."""
+def sub(input, other, *, alpha=1, out=None):
+    """Returns ``input - alpha * other``, with broadcasting (written into ``out`` when given)."""
     if not is_tensor(input):
         _check_tensor(other, "sub", "other", 2)
     _check_operand(other, "sub")
     if is_tensor(input) and input.dtype is D.bool and (not is_tensor(other) or other.dtype is D.bool):
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
                            "Use the `^` or `logical_xor()` operator instead.")
-    return E.sub.bind((input, other), {"alpha": alpha})
+    return write_out(out, E.sub.bind((input, other), {"alpha": alpha}), "sub", (input, other))
 
 
 subtract = sub

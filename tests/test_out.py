@@ -1,0 +1,53 @@
+"""``out=`` keyword arguments behave as PyTorch's: written in place, resized, dtype-checked, and
+refused where they would overlap an input or hide a gradient."""
+import warnings
+
+import numpy as np
+import pytest
+
+import pullback
+
+torch = pytest.importorskip("torch")
+
+
+def _outcome(lib, make):
+    """What ``make(lib)`` does: ('ok', out values, out is the result, warned) or the exception."""
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        try:
+            out, result = make(lib)
+        except Exception as e:  # noqa: BLE001  (the exception is what is compared)
+            return type(e).__name__, str(e)
+    return "ok", np.asarray(out.tolist()).tolist(), out.dtype == result.dtype, result is out, len(seen)
+
+
+CASES = {
+    "into_fresh": lambda t: (lambda o: (o, t.add(t.tensor([1.0, 2.0]), 1, out=o)))(t.empty(2)),
+    "into_input": lambda t: (lambda x: (x, t.add(x, 1, out=x)))(t.tensor([1.0, 2.0])),
+    "resized_warns": lambda t: (lambda o: (o, t.mul(t.tensor([1.0, 2.0, 3.0]), 2, out=o)))(t.empty(2)),
+    "empty_resized_silently": lambda t: (lambda o: (o, t.sub(t.tensor([1.0, 2.0]), 1, out=o)))(t.empty(0)),
+    "int_into_float": lambda t: (lambda o: (o, t.add(t.tensor([1, 2]), 1, out=o)))(t.empty(2)),
+    "float_into_int": lambda t: (lambda o: (o, t.add(t.tensor([1.0, 2.0]), 1, out=o)))(t.empty(2, dtype=t.int64)),
+    "partial_overlap": lambda t: (lambda x: (x, t.add(x[:3], 1, out=x[1:])))(t.arange(4.0)),
+    "not_a_tensor": lambda t: ([], t.add(t.tensor([1.0]), 1, out=[0.0])),
+    "requires_grad": lambda t: (lambda o: (o, t.add(t.ones(2, requires_grad=True), 1, out=o)))(t.empty(2)),
+    "requires_grad_no_grad": lambda t: (lambda o: (o, _no_grad(t, lambda: t.add(t.ones(2, requires_grad=True), 1,
+                                                                               out=o))))(t.empty(2)),
+}
+
+
+def _no_grad(t, fn):
+    with t.no_grad():
+        return fn()
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_out_matches_torch(case):
+    assert _outcome(pullback, CASES[case]) == _outcome(torch, CASES[case])
+
+
+def test_out_bumps_the_version():
+    out = pullback.empty(2)
+    before = out._version
+    pullback.add(pullback.tensor([1.0, 2.0]), 1, out=out)
+    assert out._version > before
