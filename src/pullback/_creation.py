@@ -233,8 +233,14 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
     return _finish(B.full(as_shape((size,)), fill_value, dtype=dt.np), None, requires_grad)
 
 
+def _is_batched(x):
+    return _registry._batching is not None and isinstance(x, _registry._batching[0])
+
+
 def _like(fn):
     def make(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+        if _registry.TRANSFORMS[0] and _is_batched(input):  # under vmap: one per sample, as torch's
+            return input._per_sample(lambda shape: fn(shape, dtype=dtype or input.dtype), tuple(input.shape))
         return fn(tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad)
     return make
 
@@ -249,6 +255,8 @@ empty_like.__doc__ = "A Tensor with the shape (and dtype) of ``input`` (zero-fil
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False):
     """A Tensor with the shape (and dtype) of ``input``, filled with ``fill_value``."""
+    if _registry.TRANSFORMS[0] and _is_batched(input):  # under vmap: one per sample, as torch's
+        return input._per_sample(lambda shape: full(shape, fill_value, dtype=dtype or input.dtype), tuple(input.shape))
     return full(tuple(input.shape), fill_value, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 

@@ -137,6 +137,9 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
         raise ValueError('Expected strategy to be either "forward-mode" or "reverse-mode". Hint: If your function '
                          'has more outputs than inputs, "forward-mode" tends to be more performant. Otherwise, '
                          'prefer to use "reverse-mode".')
+    if strict and vectorize:
+        raise RuntimeError("torch.autograd.functional.jacobian: `strict=True` and `vectorized=True` are not supported "
+                           "together. Please either set `strict=False` or `vectorize=False`.")
     is_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
     with enable_grad():
         xs = _prepare_inputs(inputs, create_graph)
@@ -147,7 +150,7 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
         if strategy == "forward-mode":
             blocks = _forward_jacobian(func, xs, outputs, create_graph)
         elif vectorize:
-            blocks = _vectorized_jacobian(xs, outputs, create_graph, strict)
+            blocks = _vectorized_jacobian(xs, outputs, create_graph)
         else:
             blocks = _row_by_row_jacobian(xs, outputs, create_graph, strict)
     if out_tuple:
@@ -192,29 +195,26 @@ def _row_by_row_jacobian(xs, outputs, create_graph, strict):
     return blocks
 
 
-def _vectorized_jacobian(xs, outputs, create_graph, strict):
-    """All rows of each output's Jacobian in one backward pass with batched cotangents."""
-    from .._creation import eye, zeros
+def _vectorized_jacobian(xs, outputs, create_graph):
+    """All rows of each output's Jacobian in one backward pass with batched cotangents; an
+    input the output does not depend on gets a zero block, as PyTorch's."""
+    from .._creation import eye, zeros, zeros_like
     from .._ops.shape import reshape
+    from ..func import vmap
     blocks = []
-    for i, out in enumerate(outputs):
+    for out in outputs:
         m = out.numel()
         if not out.requires_grad or m == 0:
             blocks.append(tuple(zeros(*(tuple(out.shape) + tuple(x.shape)), dtype=x.dtype) for x in xs))
             continue
-        basis = reshape(eye(m, dtype=out.dtype), m, *out.shape)
-        grads = _grad(out, xs, basis, retain_graph=True, create_graph=create_graph, allow_unused=True,
-                      is_grads_batched=True)
-        per_input = []
-        for j, (g, x) in enumerate(zip(grads, xs)):
-            if g is None:
-                if strict:
-                    raise RuntimeError(f"Output {i} of the user-provided function is independent of input {j}. "
-                                       "This is not allowed in strict mode.")
-                g = zeros(m, *x.shape, dtype=x.dtype)
-            block = reshape(g, *(tuple(out.shape) + tuple(x.shape)))
-            per_input.append(block if create_graph else block.detach())
-        blocks.append(tuple(per_input))
+
+        def row(v, out=out):
+            grads = _grad(out, xs, v, retain_graph=True, create_graph=create_graph, allow_unused=True)
+            return tuple(zeros_like(x) if g is None else g for g, x in zip(grads, xs))
+
+        grads = vmap(row)(reshape(eye(m, dtype=out.dtype), m, *out.shape))
+        blocks.append(tuple(reshape(g, *(tuple(out.shape) + tuple(x.shape))) if create_graph else
+                            reshape(g, *(tuple(out.shape) + tuple(x.shape))).detach() for g, x in zip(grads, xs)))
     return blocks
 
 

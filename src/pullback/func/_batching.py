@@ -15,6 +15,7 @@ is one pass over the whole batch.
 """
 from .._backend import B
 from .._tensor import Tensor
+from .._ops._rules import as_shape
 from .._ops import elementwise as E, reduction as R, shape as S, linalg as L, indexing as I, nn as N, conv as C
 
 _state = {"depth": 0, "sizes": {}, "randomness": {}}
@@ -25,6 +26,34 @@ class BatchedTensor(Tensor):
 
     def __repr__(self):
         return f"BatchedTensor(lvl={self._level}, bdim={self._bdim}, value=\n{self._value!r}\n)"
+
+    def _per_sample(self, make, shape):
+        """A fresh Tensor of logical ``shape`` for each sample of this one's batches (as torch's
+        factories on batched tensors: ``zeros_like``, ``new_zeros``...), so that writing into it
+        in place with batched values works. ``make(full_shape)`` makes the plain Tensor."""
+        levels, sizes, t = [], [], self
+        while isinstance(t, BatchedTensor):            # outermost level first
+            levels.append(t._level)
+            sizes.append(t._value.shape[t._bdim])
+            t = t._value
+        value = make(tuple(sizes) + tuple(shape))
+        for k in reversed(range(len(levels))):
+            value = wrap(value, k, levels[k])
+        return value
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        from .._creation import zeros
+        return self._per_sample(lambda shape: zeros(shape, dtype=dtype or self.dtype), as_shape(size))
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        from .._creation import ones
+        return self._per_sample(lambda shape: ones(shape, dtype=dtype or self.dtype), as_shape(size))
+
+    new_empty = new_zeros
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        from .._creation import full
+        return self._per_sample(lambda shape: full(shape, fill_value, dtype=dtype or self.dtype), as_shape((size,)))
 
 
 def wrap(value, bdim, level):

@@ -169,12 +169,23 @@ def grad(func, argnums=0, has_aux=False):
 
 
 def vjp(func, *primals, has_aux=False):
-    """``(func(*primals), vjp_fn)``: ``vjp_fn(v)`` is ``v^T J`` for each primal (a tuple)."""
+    """``(func(*primals), vjp_fn)``: ``vjp_fn(v)`` is ``v^T J`` for each primal (a tuple).
+
+    Primals and cotangents may be pytrees (nested tuples, lists and dicts) of Tensors; each
+    gradient has its primal's structure.
+
+    Example::
+
+        >>> out, vjp_fn = pullback.func.vjp(pullback.sin, pullback.tensor([0.0]))
+        >>> vjp_fn(pullback.tensor([2.0]))
+        (tensor([2.]),)
+    """
+    primal_leaves, primal_rebuild = _flatten(primals)
     _state["grad_depth"] = _state.get("grad_depth", 0) + 1
     try:
         with enable_grad():
-            parts = [_prepare(p) for p in primals]
-            output = func(*[p[0] for p in parts])
+            parts = [_prepare(p) for p in primal_leaves]
+            output = func(*primal_rebuild([p[0] for p in parts]))
     finally:
         _state["grad_depth"] -= 1
     aux = None
@@ -197,8 +208,8 @@ def vjp(func, *primals, has_aux=False):
             cots.append(_flatten_cotangent(c, o))
         with enable_grad():
             grads = _differentiate(out_leaves, [p[1] for p in parts], cots, keep)
-        return _finalize(tuple(_rewrap(g if g is not None else _creation.zeros_like(p[1]), _peel(p[0])[1])
-                               for g, p in zip(grads, parts)), primals)
+        return _finalize(primal_rebuild([_rewrap(g if g is not None else _creation.zeros_like(p[1]), _peel(p[0])[1])
+                                         for g, p in zip(grads, parts)]), primals)
 
     value = out_rebuild([o if keep else o.detach() for o in out_leaves])
     return (value, vjp_fn, aux) if has_aux else (value, vjp_fn)
@@ -223,6 +234,9 @@ def _flatten_cotangent(c, o):
 def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     """``(func(*primals), J t)``: forward mode, one pass, with dual tensors.
 
+    ``primals`` and ``tangents`` are tuples of the same pytree structure (each entry a Tensor or
+    nested tuples, lists and dicts of Tensors).
+
     Example::
 
         >>> pullback.func.jvp(pullback.sin, (pullback.tensor([0.0]),), (pullback.tensor([1.0]),))
@@ -232,9 +246,14 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
         raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents to be tuples")
     if len(primals) != len(tangents):
         raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents to have the same length")
+    primal_leaves, rebuild_primals = _flatten(primals)
+    tangent_leaves = _flatten(tangents)[0]
+    if len(primal_leaves) != len(tangent_leaves):
+        raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents to have the same python "
+                           "structure.")
     with forward_ad.dual_level():
-        duals = [forward_ad.make_dual(p, t) for p, t in zip(primals, tangents)]
-        output = func(*duals)
+        duals = [forward_ad.make_dual(p, t) for p, t in zip(primal_leaves, tangent_leaves)]
+        output = func(*rebuild_primals(duals))
         aux = None
         if has_aux:
             output, aux = output
@@ -266,10 +285,19 @@ def _basis_rows(like, start, stop):
     return S.reshape(Tensor._make(rows), stop - start, *like.shape)
 
 
+def _select(args, nums):
+    """``func`` of the differentiated arguments only (the others are held fixed)."""
+    def call(func, *diff):
+        return func(*_fill(args, nums, diff))
+    return call
+
+
 def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_copy=False):
     """The Jacobian by reverse mode: all rows in one batched backward pass (vmap over vjp).
 
-    Returns ``output.shape + input.shape`` (a tuple over ``argnums`` when it is a tuple).
+    Returns ``output.shape + input.shape`` per output and input leaf: the outputs' structure
+    outside, then a tuple over ``argnums`` when it is a tuple, then each argument's structure
+    (arguments and outputs may be pytrees: nested tuples, lists and dicts of Tensors).
 
     Example::
 
@@ -280,65 +308,68 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
     @functools.wraps(func)
     def wrapper(*args):
         nums, single = _argnums(argnums, len(args))
-
-        def selected(*diff):
-            full = list(args)
-            for i, d in zip(nums, diff):
-                full[i] = d
-            return func(*full)
-
-        result = vjp(selected, *[args[i] for i in nums], has_aux=has_aux)
+        call = _select(args, nums)
+        selected = tuple(args[i] for i in nums)
+        input_leaves, rebuild_inputs = _flatten(selected)
+        result = vjp(lambda *diff: call(func, *diff), *selected, has_aux=has_aux)
         output, vjp_fn = result[0], result[1]
         outs, rebuild = _flatten(output)
         jacobians = []
         for k, out in enumerate(outs):
             def row(v, k=k):
                 cots = [_creation.zeros_like(o) if j != k else v for j, o in enumerate(outs)]
-                return vjp_fn(rebuild(cots) if len(outs) > 1 else cots[0])
+                return _flatten(vjp_fn(rebuild(cots)))[0]
 
             m = out.numel()
             step = chunk_size or max(m, 1)
             # One batched backward per chunk of rows; the basis is made a chunk at a time, so
             # chunk_size bounds the memory of the cotangents too.
             chunks = [vmap(row)(_basis_rows(out, start, min(start + step, m))) for start in range(0, m, step)]
-            rows = tuple(S.cat([c[i] for c in chunks]) if len(chunks) > 1 else chunks[0][i]
-                         for i in range(len(chunks[0]))) if chunks else ()
-            jacobians.append(tuple(S.reshape(r, *out.shape, *args[i].shape) for r, i in zip(rows, nums)))
-        per_output = [j[0] if single else j for j in jacobians]
-        jac = _finalize(rebuild(per_output) if len(outs) > 1 else per_output[0], args)
+            if not chunks:                                    # an empty output: empty blocks
+                rows = [_creation.zeros(0, *x.shape, dtype=x.dtype) for x in input_leaves]
+            else:
+                rows = [S.cat([c[i] for c in chunks]) if len(chunks) > 1 else chunks[0][i]
+                        for i in range(len(input_leaves))]
+            blocks = rebuild_inputs([S.reshape(r, *out.shape, *x.shape) for r, x in zip(rows, input_leaves)])
+            jacobians.append(blocks[0] if single else blocks)
+        jac = _finalize(rebuild(jacobians), args)
         return (jac, result[2]) if has_aux else jac
     return wrapper
 
 
 def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
-    """The Jacobian by forward mode: all columns in one batched forward pass (vmap over jvp)."""
+    """The Jacobian by forward mode: all columns in one batched forward pass (vmap over jvp).
+
+    Same structure as ``jacrev``'s result; arguments and outputs may be pytrees.
+
+    Example::
+
+        >>> pullback.func.jacfwd(pullback.sin)(pullback.tensor([0.0, 1.0]))
+        tensor([[1.0000, 0.0000],
+                [0.0000, 0.5403]])
+    """
     @functools.wraps(func)
     def wrapper(*args):
         nums, single = _argnums(argnums, len(args))
-        columns = []
-        for i in nums:
-            x = args[i]
-            basis = _basis_rows(x, 0, x.numel())
+        call = _select(args, nums)
+        selected = tuple(args[i] for i in nums)
+        input_leaves, rebuild_inputs = _flatten(selected)
+        value = (lambda *diff: call(func, *diff)[0]) if has_aux else (lambda *diff: call(func, *diff))
+        per_input = []                                   # per input leaf: its column block per output
+        for k, x in enumerate(input_leaves):
+            def column(t, k=k):
+                tangents = [t if j == k else _creation.zeros_like(leaf) for j, leaf in enumerate(input_leaves)]
+                return jvp(value, selected, tuple(rebuild_inputs(tangents)))[1]
 
-            def column(t, i=i):
-                primals = tuple(args)
-                tangents = tuple(t if j == i else _creation.zeros_like(a) if isinstance(a, Tensor) else None
-                                 for j, a in enumerate(args))
-                diff = [j for j, a in enumerate(args) if isinstance(a, Tensor) and a.is_floating_point()]
-                f = (lambda *d: func(*_fill(args, diff, d))[0]) if has_aux else (lambda *d: func(*_fill(args, diff, d)))
-                return jvp(f, tuple(primals[j] for j in diff), tuple(tangents[j] for j in diff))[1]
-
-            cols = vmap(column, randomness=randomness)(basis)        # (n, *out.shape) per output
-            leaves, rebuild = _flatten(cols)
-            columns.append(rebuild([S.movedim(S.reshape(c, x.numel(), -1), 0, -1).reshape(*c.shape[1:], *x.shape)
-                                    for c in leaves]))
-        if single:
-            jac = columns[0]
-        else:
-            first, rebuild = _flatten(columns[0])
-            jac = tuple(columns) if len(first) == 1 else rebuild(
-                [tuple(_flatten(c)[0][k] for c in columns) for k in range(len(first))])
-        jac = _finalize(jac, args)
+            cols = vmap(column, randomness=randomness)(_basis_rows(x, 0, x.numel()))
+            col_leaves, rebuild = _flatten(cols)         # each (n, *out.shape)
+            per_input.append([S.movedim(S.reshape(c, x.numel(), -1), 0, -1).reshape(*c.shape[1:], *x.shape)
+                              for c in col_leaves])
+        jacobians = []
+        for j in range(len(per_input[0])):
+            blocks = rebuild_inputs([per_input[k][j] for k in range(len(input_leaves))])
+            jacobians.append(blocks[0] if single else blocks)
+        jac = _finalize(rebuild(jacobians), args)
         return (jac, func(*args)[1]) if has_aux else jac
     return wrapper
 

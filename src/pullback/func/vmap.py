@@ -95,7 +95,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
                     for leaf, d in zip(leaves, dims)]
             pieces.append(_run(part, dims, rebuild, kwargs, min(chunk_size, n - start)))
         first_leaves, out_rebuild = _flatten(pieces[0])
-        od = _broadcast_dims(out_dims, pieces[0], "out_dims")
+        od = _broadcast_dims(_single_output_dims(out_dims, pieces[0]), pieces[0], "out_dims")
         columns = [[_flatten(p)[0][i] for p in pieces] for i in range(len(first_leaves))]
         return out_rebuild([S.cat(col, d) for col, d in zip(columns, od)])
 
@@ -114,10 +114,17 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
             _state["sizes"].pop(level, None)
             _state["randomness"].pop(level, None)
         out_leaves, out_rebuild = _flatten(out)
-        od = _broadcast_dims(out_dims, out, "out_dims")
+        od = _broadcast_dims(_single_output_dims(out_dims, out), out, "out_dims")
         return out_rebuild([_unwrap(o, d, level, n) for o, d in zip(out_leaves, od)])
 
     return batched
+
+
+def _single_output_dims(out_dims, out):
+    """torch accepts ``out_dims=(d,)`` for a function returning one Tensor."""
+    if isinstance(out_dims, tuple) and len(out_dims) == 1 and isinstance(out, Tensor):
+        return out_dims[0]
+    return out_dims
 
 
 def _unwrap(out, out_dim, level, n):
