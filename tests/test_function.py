@@ -191,6 +191,8 @@ def test_legacy_call_is_refused():
 
 def test_custom_function_under_vmap():
     class Cube(Function):
+        generate_vmap_rule = True
+
         @staticmethod
         def forward(x):
             return x ** 3
@@ -204,10 +206,16 @@ def test_custom_function_under_vmap():
             (x,) = ctx.saved_tensors
             return 3 * x ** 2 * g
 
+    class CubeWithoutRule(Cube):
+        generate_vmap_rule = False
+
     x = pullback.randn(4, 3)
     np.testing.assert_allclose(pullback.vmap(Cube.apply)(x).numpy(), (x ** 3).numpy())
     with pytest.raises(RuntimeError, match="it must override the setup_context staticmethod"):
         pullback.vmap(Exp.apply)(x)
+    with pytest.raises(RuntimeError, match="You tried to vmap over CubeWithoutRule, but it does not have vmap "
+                                           "support"):   # torch's error
+        pullback.vmap(CubeWithoutRule.apply)(x)
 
 
 def test_a_gradient_a_custom_function_returns_is_never_kept_as_grad():

@@ -417,13 +417,13 @@ class Tensor:
     def numpy(self, *, force=False):
         """Returns a NumPy array sharing memory with this Tensor."""
         _registry.refuse_batched(self, ".numpy()")
-        if self._requires_grad and not force:
+        if self._requires_grad and not force and grad_mode._state.enabled:  # as torch: allowed under no_grad
             raise RuntimeError(_errors.NUMPY_REQUIRES_GRAD)
         return self._data
 
     def __array__(self, dtype=None, copy=None):
         _registry.refuse_batched(self, "conversion to a NumPy array")
-        if self._requires_grad:
+        if self._requires_grad and grad_mode._state.enabled:
             raise RuntimeError(_errors.NUMPY_REQUIRES_GRAD)
         return self._data if dtype is None else self._data.astype(dtype)
 

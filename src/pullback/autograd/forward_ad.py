@@ -171,3 +171,27 @@ def alias(tensor):
 def tangents_at(tensor):
     grads = tensor.__dict__.get("_fw_grads") if isinstance(tensor, _registry._Tensor) else None
     return grads if grads else None
+
+
+class paused:
+    """No dual level is active inside (a custom Function's forward and jvp run so: the
+    Function's jvp alone gives its outputs' tangents, as in PyTorch)."""
+
+    def __enter__(self):
+        self.levels = getattr(_state, "levels", None)
+        _state.levels = None
+        return self
+
+    def __exit__(self, *exc):
+        _state.levels = self.levels
+        return False
+
+
+def set_output_tangent(tensor, level, tangent):
+    """Sets ``tangent`` (in ``tensor``'s logical frame) as the tangent of ``tensor`` at
+    ``level``; under vmap it goes on the underlying Tensor, batch dims included."""
+    if _is_batched(tensor):
+        from ..func._transforms import _peel, _flatten_cotangent
+        set_tangent(_peel(tensor)[0], level, _flatten_cotangent(tangent, tensor))
+        return
+    set_tangent(tensor, level, tangent.to(tensor.dtype) if tangent.dtype is not tensor.dtype else tangent)

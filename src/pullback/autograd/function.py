@@ -32,6 +32,8 @@ class FunctionCtx(Node):
         self._materialize_grads = True
         self._output_meta = ()
         self.to_save_forward = ()
+        self._jvp_running = False
+        self._batched = None       # under vmap (generate_vmap_rule): the wrappers of inputs, outputs, saved
         self.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         from .graph import _sequence
         self.seq = next(_sequence)
@@ -51,13 +53,20 @@ class FunctionCtx(Node):
 
     @property
     def saved_tensors(self):
-        """The Tensors given to ``save_for_backward``; freed after backward unless the graph
-        is retained (reading them then raises PyTorch's error)."""
+        """The Tensors given to ``save_for_backward`` (in ``jvp``: to ``save_for_forward``, as
+        PyTorch's); freed after backward unless the graph is retained (reading them then
+        raises PyTorch's error)."""
+        if self._jvp_running:
+            return tuple(self.to_save_forward)
         if self.released:
             raise RuntimeError(backward_twice_message(self))
         if self.saved is None:
             return tuple(self._to_save)
-        return tuple(s.unpack(self, True) if isinstance(s, SavedTensor) else s for s in self.saved)
+        unpacked = tuple(s.unpack(self, True) if isinstance(s, SavedTensor) else s for s in self.saved)
+        if self._batched is None:
+            return unpacked
+        from ..func._function_vmap import rewrap
+        return tuple(t if t is None else rewrap(t, chain) for t, chain in zip(unpacked, self._batched.saved))
 
     def mark_non_differentiable(self, *tensors):
         """Marks outputs that never require grad (their gradient is always None or zero)."""
@@ -70,6 +79,18 @@ class FunctionCtx(Node):
     def set_materialize_grads(self, value):
         """Whether None output gradients reach ``backward`` as zeros (default True)."""
         self._materialize_grads = bool(value)
+
+    def _backward(self, grads):
+        if self._batched is None:
+            result = self._cls.backward(self, *grads)
+            return result if isinstance(result, tuple) else (result,)
+        # generate_vmap_rule: the backward runs on batched values (see func/_function_vmap.py)
+        from ..func._function_vmap import levels_active, rewrap, input_frame
+        with levels_active(self._batched.sizes):
+            result = self._cls.backward(self, *[rewrap(g, c) for g, c in zip(grads, self._batched.outputs)])
+            result = result if isinstance(result, tuple) else (result,)
+            return tuple(input_frame(r, x) if isinstance(r, Tensor) and isinstance(x, Tensor) else r
+                         for r, x in zip(result, self._batched.inputs + (None,) * len(result)))
 
     # ------------------------------------------------------- the node API
     def name(self):
@@ -90,9 +111,7 @@ class FunctionCtx(Node):
             elif not isinstance(g, Tensor):
                 g = Tensor._make(g)
             grads.append(g)
-        result = self._cls.backward(self, *grads)
-        if not isinstance(result, tuple):
-            result = (result,)
+        result = self._backward(grads)
         expected = len(self.next_edges)
         if len(result) > expected and all(r is None for r in result[expected:]):
             result = result[:expected]  # PyTorch accepts trailing Nones
@@ -164,83 +183,163 @@ class Function:
         raise NotImplementedError("You must implement the jvp function for custom autograd.Function to use it "
                                   "with forward mode AD.")
 
+    generate_vmap_rule = False
+
+    @staticmethod
+    def vmap(info, in_dims, *args):
+        raise NotImplementedError("To use autograd.Function with vmap, you must either override the vmap "
+                                  "staticmethod or set generate_vmap_rule=True.")
+
     @classmethod
     def apply(cls, *args, **kwargs):
         """Runs ``forward`` and, when an input requires grad, links the backward node."""
         from .._ops import _registry
         batching = _registry._batching
-        if batching is not None and any(isinstance(a, batching[0]) for a in args):
-            if cls.setup_context is _BASE_SETUP_CONTEXT:
-                raise RuntimeError("In order to use an autograd.Function with functorch transforms (vmap, grad, jvp, "
-                                   "jacrev, ...), it must override the setup_context staticmethod. For more details, "
-                                   "please see https://pytorch.org/docs/main/notes/extending.func.html")
-            if grad_mode.is_grad_enabled() and any(isinstance(a, Tensor) and a.requires_grad for a in args):
-                raise RuntimeError(f"vmap: pullback cannot yet differentiate the custom Function {cls.__name__} "
-                                   "under vmap; vmap its forward only, or write it with pullback ops.")
-            with grad_mode.no_grad():   # forward on batched values: its ops have batching rules
-                return cls.forward(*args, **kwargs)
+        if batching is not None and batching[2]["depth"] and any(isinstance(a, batching[0]) for a in args):
+            from ..func import _function_vmap
+            _function_vmap.refuse_unbatchable(cls)
+            if _function_vmap.has_vmap_staticmethod(cls):
+                return _function_vmap.apply_with_vmap_staticmethod(cls, args, kwargs)
         ctx = FunctionCtx(cls, args)
-        with grad_mode.no_grad():
-            # forward(*args) + setup_context(ctx, inputs, output), or forward(ctx, *args)
-            if cls.setup_context is not _BASE_SETUP_CONTEXT:
-                output = cls.forward(*args, **kwargs)
-                cls.setup_context(ctx, args, output)
-            else:
-                output = cls.forward(ctx, *args, **kwargs)
+        inputs, output = _run_forward(cls, ctx, args, kwargs)
         is_tuple = isinstance(output, tuple)
-        outputs = list(output) if is_tuple else [output]
-        _forward_mode(cls, ctx, args, outputs)
-        requires = grad_mode.is_grad_enabled() and any(ctx.needs_input_grad)
-        inputs_by_id = {id(a): a for a in args if isinstance(a, Tensor)}
-        for k, o in enumerate(outputs):
-            if isinstance(o, Tensor) and id(o) in inputs_by_id and id(o) not in ctx._dirty:
-                # An input returned as it is: the output is a new Tensor on the same data.
-                outputs[k] = Tensor._make(o._data, version_counter=o._version_counter)
-        ctx._output_meta = tuple((tuple(o.shape), o.dtype) if isinstance(o, Tensor) else ((), None)
-                                 for o in outputs)
-        if requires:
-            ctx.next_edges = tuple(a._edge() if isinstance(a, Tensor) and a._requires_grad else None for a in args)
-            ctx.input_meta = tuple((a._data.shape, a.dtype) if isinstance(a, Tensor) else None for a in args)
-            ctx.n_outputs = len(outputs)
-            from . import anomaly_mode
-            if anomaly_mode.is_anomaly_enabled():
-                anomaly_mode.record(ctx)
-            for k, o in enumerate(outputs):
-                if not isinstance(o, Tensor) or id(o) in ctx._non_differentiable or not o.is_floating_point():
-                    continue
-                if id(o) in ctx._dirty and o.grad_fn is None and o._requires_grad:
-                    raise RuntimeError(_errors.LEAF_INPLACE)
-                o.grad_fn = ctx
-                o._output_nr = k
-                o._requires_grad = True
-            output_ids = {id(o): k for k, o in enumerate(outputs) if isinstance(o, Tensor)}
-            ctx.saved = tuple(None if t is None else SavedTensor(t, is_output=id(t) in output_ids
-                                                                 and t.grad_fn is ctx)
-                              for t in ctx._to_save)
+        outputs = [_fresh_if_input(o, args, ctx) for o in (output if is_tuple else (output,))]
+        _forward_mode(cls, ctx, inputs, outputs)
+        if grad_mode.is_grad_enabled() and any(ctx.needs_input_grad):
+            _link(ctx, args, outputs)
+        else:
+            ctx._output_meta = tuple(_meta(o) for o in outputs)
         return tuple(outputs) if is_tuple else outputs[0]
+
+
+def _run_forward(cls, ctx, args, kwargs):
+    """forward(*args) + setup_context(ctx, inputs, output), or forward(ctx, *args): without
+    recording and without tangents (the Function's jvp gives its outputs' tangents)."""
+    from . import forward_ad
+    with grad_mode.no_grad(), forward_ad.paused():
+        if cls.setup_context is not _BASE_SETUP_CONTEXT:
+            output = cls.forward(*args, **kwargs)
+            inputs = _with_defaults(cls, args, kwargs)
+            cls.setup_context(ctx, inputs, output)
+        else:
+            inputs = args
+            output = cls.forward(ctx, *args, **kwargs)
+    return inputs, output
+
+
+def _with_defaults(cls, args, kwargs):
+    """forward's arguments with its defaults filled in: the ``inputs`` PyTorch gives setup_context."""
+    if not kwargs and cls.forward.__defaults__ is None:
+        return args
+    import inspect
+    bound = inspect.signature(cls.forward).bind(*args, **kwargs)
+    bound.apply_defaults()
+    return tuple(bound.arguments.values())
+
+
+def _plain(t):
+    """The Tensor autograd records on: the one under vmap's wrappers (see Note [Batched values])."""
+    while getattr(t, "_bdim", None) is not None and hasattr(t, "_value"):
+        t = t._value
+    return t
+
+
+def _fresh_if_input(o, args, ctx):
+    """An input returned as it is (and not marked dirty) becomes a new Tensor on the same data."""
+    if not isinstance(o, Tensor) or id(o) in ctx._dirty or not any(o is a for a in args):
+        return o
+    from ..func._function_vmap import peel, rewrap
+    u, chain = peel(o)
+    return rewrap(Tensor._make(u._data, version_counter=u._version_counter), chain)
+
+
+def _meta(o):
+    return (tuple(_plain(o).shape), o.dtype) if isinstance(o, Tensor) else ((), None)
+
+
+def _link(ctx, args, outputs):
+    """Makes ``ctx`` the backward node of the outputs, on the plain Tensors under any vmap
+    wrappers (generate_vmap_rule: the wrappers are kept on ctx to rebuild batched values)."""
+    plain_args = [_plain(a) if isinstance(a, Tensor) else a for a in args]
+    plain_outputs = [_plain(o) if isinstance(o, Tensor) else o for o in outputs]
+    ctx._output_meta = tuple(_meta(o) for o in outputs)
+    ctx.next_edges = tuple(a._edge() if isinstance(a, Tensor) and a._requires_grad else None for a in plain_args)
+    ctx.input_meta = tuple((a._data.shape, a.dtype) if isinstance(a, Tensor) else None for a in plain_args)
+    ctx.n_outputs = len(outputs)
+    from . import anomaly_mode
+    if anomaly_mode.is_anomaly_enabled():
+        anomaly_mode.record(ctx)
+    for k, (o, u) in enumerate(zip(outputs, plain_outputs)):
+        if not isinstance(o, Tensor) or id(o) in ctx._non_differentiable or not o.is_floating_point():
+            continue
+        if id(o) in ctx._dirty and u.grad_fn is None and u._requires_grad:
+            raise RuntimeError(_errors.LEAF_INPLACE)
+        u.grad_fn = ctx
+        u._output_nr = k
+        u._requires_grad = True
+        while o is not u:                                    # the wrappers say so too
+            o._requires_grad = True
+            o = o._value
+    output_ids = {id(u) for u in plain_outputs if isinstance(u, Tensor)}
+    saved = [None if t is None else _plain(t) for t in ctx._to_save]
+    ctx.saved = tuple(None if t is None else SavedTensor(t, is_output=id(t) in output_ids and t.grad_fn is ctx)
+                      for t in saved)
+    if any(a is not p for a, p in zip(args, plain_args)) or any(o is not u for o, u in zip(outputs, plain_outputs)):
+        from ..func._function_vmap import peel, level_sizes
+        chains = lambda values: tuple(peel(v)[1] if isinstance(v, Tensor) else None for v in values)  # noqa: E731
+        ctx._batched = _BatchedCtx(tuple(args), chains(outputs), chains(ctx._to_save),
+                                   level_sizes([a for a in args if isinstance(a, Tensor)]))
+
+
+class _BatchedCtx:
+    """A generate_vmap_rule Function's (batched) inputs, and the vmap wrappers of its outputs and
+    saved Tensors."""
+    __slots__ = ("inputs", "outputs", "saved", "sizes")
+
+    def __init__(self, inputs, outputs, saved, sizes):
+        self.inputs, self.outputs, self.saved, self.sizes = inputs, outputs, saved, sizes
 
 
 _BASE_SETUP_CONTEXT = Function.setup_context
 _BASE_JVP = Function.jvp
 
 
-def _forward_mode(cls, ctx, args, outputs):
-    """Tangents of a custom Function's outputs, from its ``jvp`` staticmethod."""
+def _forward_mode(cls, ctx, inputs, outputs):
+    """Tangents of a custom Function's outputs, from its ``jvp`` staticmethod. As PyTorch's, a
+    floating-point input without a tangent gets zeros, other inputs None, and ``saved_tensors``
+    are those given to ``save_for_forward``."""
     from . import forward_ad
     levels = set()
-    for a in args:
-        if isinstance(a, Tensor) and a.__dict__.get("_fw_grads"):
-            levels.update(a.__dict__["_fw_grads"])
+    for a in inputs:
+        if isinstance(a, Tensor):
+            levels.update(forward_ad.tangents_at(_plain(a)) or ())
     for level in sorted(levels):
         if cls.jvp is _BASE_JVP:
             raise NotImplementedError("You must implement the jvp function for custom autograd.Function to use it "
                                       "with forward mode AD.")
-        tangents = [a.__dict__.get("_fw_grads", {}).get(level) if isinstance(a, Tensor) else None for a in args]
-        result = cls.jvp(ctx, *tangents)
+        tangents = [_input_tangent(a, level) for a in inputs]
+        ctx._jvp_running = True
+        try:
+            with forward_ad.paused():
+                result = cls.jvp(ctx, *tangents)
+        finally:
+            ctx._jvp_running = False
         result = result if isinstance(result, tuple) else (result,)
         for o, t in zip(outputs, result):
-            if isinstance(o, Tensor) and t is not None:
-                forward_ad.set_tangent(o, level, t)
+            if isinstance(o, Tensor) and t is not None and o.is_floating_point():
+                forward_ad.set_output_tangent(o, level, t)
+
+
+def _input_tangent(a, level):
+    from . import forward_ad
+    if not isinstance(a, Tensor) or not a.is_floating_point():
+        return None
+    tangent = forward_ad.unpack_dual(a, level=level).tangent
+    if tangent is None:
+        from .._creation import zeros_like
+        return zeros_like(a)
+    return tangent
+
 
 _delayed_error = primitive(
     "delayed_error", lambda x: x, out_dtype="keep", grad_name="DelayedError",

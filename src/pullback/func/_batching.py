@@ -27,6 +27,10 @@ class BatchedTensor(Tensor):
     def __repr__(self):
         return f"BatchedTensor(lvl={self._level}, bdim={self._bdim}, value=\n{self._value!r}\n)"
 
+    def detach(self):
+        """The batched value outside the graph (each sample's values, not the placeholder)."""
+        return wrap(self._value.detach(), self._bdim, self._level)
+
     def _per_sample(self, make, shape):
         """A fresh Tensor of logical ``shape`` for each sample of this one's batches (as torch's
         factories on batched tensors: ``zeros_like``, ``new_zeros``...), so that writing into it
