@@ -54,7 +54,7 @@ def _batched_inplace(self, out):
                            "Tensor `other` in extra_args that has more elements than `self`. This happened due to "
                            "`other` being vmapped over but `self` not being vmapped over in a vmap. Please try to use "
                            "out-of-place operators instead of inplace arithmetic. If said operator is being called "
-                           "inside the PyTorch framework, please file a bug report instead")
+                           "inside the PyTorch framework, please file a bug report instead.")
     if isinstance(out, batched) and out._level == self._level:
         value = out._value if out._bdim == self._bdim else S.movedim(out._value, out._bdim, self._bdim)
     else:  # the result does not depend on the batch: broadcast it
