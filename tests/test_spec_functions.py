@@ -10,7 +10,7 @@ where torch has them second-) order VJPs with ``autograd.grad``; where the Funct
 (``supports_forward_ad``), forward mode by dual numbers (``forward_ad``) and by ``func.jvp``;
 where it has a ``vmap`` staticmethod or ``generate_vmap_rule``, ``vmap`` over a batch of three
 samples; ``func.grad`` of a weighted sum of the outputs, and ``vmap`` over it (per-sample
-gradients, where both apply). Known differences are listed in
+gradients, where both apply); ``func.jacrev`` (and ``func.jacfwd`` where it has a ``jvp``). Known differences are listed in
 ``spec_known_failures_functions.json`` (strict both ways, see ``spec_known``).
 """
 import functools
@@ -183,6 +183,16 @@ def func_grad(lib, fn, args, kwargs, seed):
     return lib.func.grad(loss, argnums=tuple(range(len(pos))))(*[args[i] for i in pos])
 
 
+def jacobian(lib, fn, args, kwargs, transform):
+    """``func.jacrev``/``func.jacfwd`` of the floating-point outputs in every float input."""
+    args = _detached(lib, args)
+    pos = _float_inputs(lib, args)
+
+    def outputs(*diff):
+        return tuple(_float_outputs(lib, fn(*_fill(args, pos, diff), **kwargs)))
+    return getattr(lib.func, transform)(outputs, argnums=tuple(range(len(pos))))(*[args[i] for i in pos])
+
+
 def _compare(compute, entry, sample):
     """``compute(lib, fn, args, kwargs)`` in torch and in pullback, on the sample's values."""
     args, kwargs = S.sample_args(sample)
@@ -251,9 +261,21 @@ def test_vmap_grad(entry):
         lambda lib, fn, args, kwargs: vmapped_grad(lib, fn, args, kwargs, index), entry, sample))
 
 
+@pytest.mark.parametrize("entry", _entries(lambda entry: entry.supports_autograd))
+def test_jacrev(entry):
+    _run(entry, "jacrev", _samples(entry), lambda index, sample: _compare(
+        lambda lib, fn, args, kwargs: jacobian(lib, fn, args, kwargs, "jacrev"), entry, sample))
+
+
+@pytest.mark.parametrize("entry", _entries(lambda entry: entry.supports_forward_ad))
+def test_jacfwd(entry):
+    _run(entry, "jacfwd", _samples(entry), lambda index, sample: _compare(
+        lambda lib, fn, args, kwargs: jacobian(lib, fn, args, kwargs, "jacfwd"), entry, sample))
+
+
 def test_known_failures_name_real_cases():
     """Every listed failure names an entry of the database and a kind this file checks."""
     names = {entry.values[0].name for entry in _entries()}
-    kinds = {"forward", "grad", "forward_ad", "jvp", "vmap", "func_grad", "vmap_grad"}
+    kinds = {"forward", "grad", "forward_ad", "jvp", "vmap", "func_grad", "vmap_grad", "jacrev", "jacfwd"}
     stale = [k for k in KNOWN.known if k[0] not in names or k[1] not in kinds or not k[2].isdigit()]
     assert not stale, stale

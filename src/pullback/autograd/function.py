@@ -11,6 +11,8 @@ from .. import _errors
 from . import grad_mode
 from .graph import Node, SavedTensor, backward_twice_message
 from .._ops._registry import primitive
+from .._ops import _registry
+from . import forward_ad
 
 
 class FunctionCtx(Node):
@@ -193,7 +195,6 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs):
         """Runs ``forward`` and, when an input requires grad, links the backward node."""
-        from .._ops import _registry
         batching = _registry._batching
         if batching is not None and batching[2]["depth"] and any(isinstance(a, batching[0]) for a in args):
             from ..func import _function_vmap
@@ -204,7 +205,8 @@ class Function:
         inputs, output = _run_forward(cls, ctx, args, kwargs)
         is_tuple = isinstance(output, tuple)
         outputs = [_fresh_if_input(o, args, ctx) for o in (output if is_tuple else (output,))]
-        _forward_mode(cls, ctx, inputs, outputs)
+        if _registry.TRANSFORMS[0] and forward_ad.active():
+            _forward_mode(cls, ctx, inputs, outputs)
         if grad_mode.is_grad_enabled() and any(ctx.needs_input_grad):
             _link(ctx, args, outputs)
         else:
@@ -215,7 +217,6 @@ class Function:
 def _run_forward(cls, ctx, args, kwargs):
     """forward(*args) + setup_context(ctx, inputs, output), or forward(ctx, *args): without
     recording and without tangents (the Function's jvp gives its outputs' tangents)."""
-    from . import forward_ad
     with grad_mode.no_grad(), forward_ad.paused():
         if cls.setup_context is not _BASE_SETUP_CONTEXT:
             output = cls.forward(*args, **kwargs)
@@ -239,7 +240,8 @@ def _with_defaults(cls, args, kwargs):
 
 def _plain(t):
     """The Tensor autograd records on: the one under vmap's wrappers (see Note [Batched values])."""
-    while getattr(t, "_bdim", None) is not None and hasattr(t, "_value"):
+    batched = _registry._batching[0] if _registry._batching is not None else ()
+    while isinstance(t, batched):
         t = t._value
     return t
 
@@ -308,7 +310,6 @@ def _forward_mode(cls, ctx, inputs, outputs):
     """Tangents of a custom Function's outputs, from its ``jvp`` staticmethod. As PyTorch's, a
     floating-point input without a tangent gets zeros, other inputs None, and ``saved_tensors``
     are those given to ``save_for_forward``."""
-    from . import forward_ad
     levels = set()
     for a in inputs:
         if isinstance(a, Tensor):
@@ -331,7 +332,6 @@ def _forward_mode(cls, ctx, inputs, outputs):
 
 
 def _input_tangent(a, level):
-    from . import forward_ad
     if not isinstance(a, Tensor) or not a.is_floating_point():
         return None
     tangent = forward_ad.unpack_dual(a, level=level).tangent
