@@ -105,6 +105,42 @@ def test_vjp_jvp_and_vmap_take_pytrees(name):
     same_in_both(program)
 
 
+@pytest.mark.parametrize("name", ["vmap_hessian", "vmap_jacfwd_jacrev", "vmap_jacfwd_grad", "vmap_jvp_of_grad",
+                                  "hessian_argnums", "vmap_hessian_dict"])
+def test_forward_over_reverse_under_vmap_keeps_samples_apart(name):
+    # An unbatched argument differentiated inside vmap gets a gradient per sample, also when
+    # forward mode runs over it; inside jacfwd the primal stays one for the batch of tangents.
+    def program(lib):
+        F, w, x = lib.func, lib.tensor(W), lib.tensor(X)
+
+        def g(w, x):
+            return lib.tanh(x @ w.T).sum()
+        return {
+            "vmap_hessian": lambda: F.vmap(F.hessian(g), in_dims=(None, 0))(w, x),
+            "vmap_jacfwd_jacrev": lambda: F.vmap(F.jacfwd(F.jacrev(g)), in_dims=(None, 0))(w, x),
+            "vmap_jacfwd_grad": lambda: F.vmap(F.jacfwd(F.grad(g)), in_dims=(None, 0))(w, x),
+            "vmap_jvp_of_grad": lambda: F.vmap(lambda xi: F.jvp(lambda v: F.grad(g)(v, xi), (w,), (lib.ones_like(w),)))(x),
+            "hessian_argnums": lambda: F.hessian(lambda a, b: (a ** 2 * b).sum(), argnums=(0, 1))(x, x.exp()),
+            "vmap_hessian_dict": lambda: F.vmap(F.hessian(lambda p, xi: model_fn(lib)(p, xi).sum()),
+                                                in_dims=(None, 0))(params(lib), x),
+        }[name]()
+    same_in_both(program)
+
+
+@pytest.mark.parametrize("name", ["grad_of_int", "grad_of_float", "vjp_of_int"])
+def test_transform_argument_errors_as_torch(name):
+    def program(lib):
+        call = {
+            "grad_of_int": lambda: lib.func.grad(lambda a: a.sum())(lib.tensor([1, 2])),
+            "grad_of_float": lambda: lib.func.grad(lambda a: lib.tensor(1.0))(3.0),
+            "vjp_of_int": lambda: lib.func.vjp(lambda a: a, lib.tensor([1, 2])),
+        }[name]
+        with pytest.raises(Exception) as info:
+            call()
+        return type(info.value).__name__, str(info.value)
+    assert program(pullback) == program(torch)
+
+
 # ----------------------------------------------------------------------------- torch's tutorials
 
 def _twin(torch_module, build):

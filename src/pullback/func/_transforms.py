@@ -32,18 +32,30 @@ def _rewrap(u, chain):
     return u
 
 
-def _prepare(x):
+def _tangent_levels(values):
+    """The vmap levels the tangents of ``values`` are batched at (jacfwd's batches of tangents)."""
+    levels = set()
+    for x in values:
+        tangents = forward_ad.tangents_at(_peel(x)[0]) if isinstance(x, Tensor) else None
+        for t in (tangents or {}).values():
+            levels.update(level for level, _ in _peel(t)[1])
+    return levels
+
+
+def _prepare(x, tangent_levels=frozenset()):
     """A differentiable stand-in for ``x``: batched at every active vmap level (so that each
     sample's gradient stays its own), leaf-like, and connected to ``x``'s own graph and tangents."""
-    if not isinstance(x, Tensor) or not x.is_floating_point():
-        raise RuntimeError(f"grad/vjp: expected the differentiated arguments to be floating point Tensors, got "
-                           f"{type(x).__name__ if not isinstance(x, Tensor) else x.dtype}")
+    if not isinstance(x, Tensor):
+        raise ValueError(f"Thing passed to transform API must be Tensor, got {type(x)}")
+    if not x.is_floating_point():
+        raise RuntimeError("only Tensors of floating point dtype can require gradients")
     # Broadcast to the vmap batches it does not belong to yet, so that each sample's gradient stays
-    # its own (per-sample gradients). Not for a dual tensor: there the batch is over tangents
-    # (jacfwd), and the primal gradient is one for the whole batch.
+    # its own (per-sample gradients). Not to a batch of tangents of the differentiated values
+    # (``tangent_levels``, jacfwd): there the primal is one for the whole batch, and so is its
+    # gradient.
     top = x._level if isinstance(x, BatchedTensor) else 0
-    if not _peel(x)[0].__dict__.get("_fw_grads"):
-        for level in range(top + 1, _state["depth"] + 1):
+    for level in range(top + 1, _state["depth"] + 1):
+        if level not in tangent_levels:
             n = _state["sizes"][level]
             x = wrap(S.unsqueeze(x, 0).expand(n, *x.shape), 0, level)
     u, chain = _peel(x)
@@ -106,9 +118,10 @@ def grad_and_value(func, argnums=0, has_aux=False):
         _state["grad_depth"] = _state.get("grad_depth", 0) + 1
         try:
             with enable_grad():
+                skip = _tangent_levels(_flatten([args[i] for i in nums])[0])
                 for i in nums:
                     leaves, rebuild = _flatten(args[i])
-                    parts = [_prepare(leaf) for leaf in leaves]
+                    parts = [_prepare(leaf, skip) for leaf in leaves]
                     prepared[i] = parts
                     args[i] = rebuild([p[0] for p in parts])
                 output = func(*args, **kwargs)
@@ -184,7 +197,8 @@ def vjp(func, *primals, has_aux=False):
     _state["grad_depth"] = _state.get("grad_depth", 0) + 1
     try:
         with enable_grad():
-            parts = [_prepare(p) for p in primal_leaves]
+            skip = _tangent_levels(primal_leaves)
+            parts = [_prepare(p, skip) for p in primal_leaves]
             output = func(*primal_rebuild([p[0] for p in parts]))
     finally:
         _state["grad_depth"] -= 1
