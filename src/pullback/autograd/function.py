@@ -204,13 +204,14 @@ class Function:
         ctx = FunctionCtx(cls, args)
         inputs, output = _run_forward(cls, ctx, args, kwargs)
         is_tuple = isinstance(output, tuple)
-        outputs = [_fresh_if_input(o, args, ctx) for o in (output if is_tuple else (output,))]
+        outputs = list(output) if is_tuple else [output]
+        for k, o in enumerate(outputs):
+            if isinstance(o, Tensor) and any(o is a for a in args):
+                outputs[k] = _fresh_if_input(o, args, ctx)
         if _registry.TRANSFORMS[0] and forward_ad.active():
             _forward_mode(cls, ctx, inputs, outputs)
         if grad_mode.is_grad_enabled() and any(ctx.needs_input_grad):
             _link(ctx, args, outputs)
-        else:
-            ctx._output_meta = tuple(_meta(o) for o in outputs)
         return tuple(outputs) if is_tuple else outputs[0]
 
 
@@ -248,23 +249,26 @@ def _plain(t):
 
 def _fresh_if_input(o, args, ctx):
     """An input returned as it is (and not marked dirty) becomes a new Tensor on the same data."""
-    if not isinstance(o, Tensor) or id(o) in ctx._dirty or not any(o is a for a in args):
+    if id(o) in ctx._dirty:
         return o
     from ..func._function_vmap import peel, rewrap
     u, chain = peel(o)
     return rewrap(Tensor._make(u._data, version_counter=u._version_counter), chain)
 
 
-def _meta(o):
-    return (tuple(_plain(o).shape), o.dtype) if isinstance(o, Tensor) else ((), None)
+def _any_batched(values):
+    batching = _registry._batching
+    return batching is not None and any(isinstance(v, batching[0]) for v in values)
 
 
 def _link(ctx, args, outputs):
     """Makes ``ctx`` the backward node of the outputs, on the plain Tensors under any vmap
     wrappers (generate_vmap_rule: the wrappers are kept on ctx to rebuild batched values)."""
-    plain_args = [_plain(a) if isinstance(a, Tensor) else a for a in args]
-    plain_outputs = [_plain(o) if isinstance(o, Tensor) else o for o in outputs]
-    ctx._output_meta = tuple(_meta(o) for o in outputs)
+    batched = _registry.TRANSFORMS[0] and _any_batched(args + tuple(outputs))
+    plain_args = [_plain(a) for a in args] if batched else args
+    plain_outputs = [_plain(o) for o in outputs] if batched else outputs
+    ctx._output_meta = tuple((tuple(u.shape), u.dtype) if isinstance(u, Tensor) else ((), None)
+                             for u in plain_outputs)
     ctx.next_edges = tuple(a._edge() if isinstance(a, Tensor) and a._requires_grad else None for a in plain_args)
     ctx.input_meta = tuple((a._data.shape, a.dtype) if isinstance(a, Tensor) else None for a in plain_args)
     ctx.n_outputs = len(outputs)
@@ -282,11 +286,11 @@ def _link(ctx, args, outputs):
         while o is not u:                                    # the wrappers say so too
             o._requires_grad = True
             o = o._value
-    output_ids = {id(u) for u in plain_outputs if isinstance(u, Tensor)}
-    saved = [None if t is None else _plain(t) for t in ctx._to_save]
+    output_ids = {id(u): k for k, u in enumerate(plain_outputs) if isinstance(u, Tensor)}
+    saved = [_plain(t) for t in ctx._to_save] if batched else ctx._to_save
     ctx.saved = tuple(None if t is None else SavedTensor(t, is_output=id(t) in output_ids and t.grad_fn is ctx)
                       for t in saved)
-    if any(a is not p for a, p in zip(args, plain_args)) or any(o is not u for o, u in zip(outputs, plain_outputs)):
+    if batched:
         from ..func._function_vmap import peel, level_sizes
         chains = lambda values: tuple(peel(v)[1] if isinstance(v, Tensor) else None for v in values)  # noqa: E731
         ctx._batched = _BatchedCtx(tuple(args), chains(outputs), chains(ctx._to_save),
