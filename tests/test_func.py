@@ -132,7 +132,7 @@ def test_vmap_errors():
                                          r"got sizes \[4, 3\] for the mapped dimension"):
         func.vmap(lambda r, s: r + s)(a, pullback.randn(3, 3))
     with pytest.raises(ValueError, match="vmap: Expected at least one Tensor to vmap over"):
-        func.vmap(lambda r: r, in_dims=None)(a)
+        func.vmap(lambda r: r, in_dims=(None,))(a)
     with pytest.raises(RuntimeError, match="vmap: called random operation while in randomness error mode"):
         func.vmap(lambda r: r + pullback.randn(3))(a)
     same = func.vmap(lambda r: pullback.randn(3) + r * 0, randomness="same")(a)

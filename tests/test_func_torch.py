@@ -415,3 +415,38 @@ def test_custom_functions_as_torch(name):
             "mark_dirty_numpy_grad": mark_dirty_numpy_grad,
         }[name]()
     same_in_both(program)
+
+
+# ----------------------------------------------------------------------------- vmap's error texts
+
+def _f(x):
+    return x * 2
+
+
+@pytest.mark.parametrize("name", ["non_tensor_in_dim", "in_dim_out_of_range", "sizes_differ", "no_tensors",
+                                  "in_dims_too_long", "in_dims_not_tuple", "in_dims_dict_keys", "returns_non_tensor",
+                                  "out_dims_none_for_batched", "out_dims_structure", "out_dims_type", "no_inputs",
+                                  "zero_dim_input", "partial_name"])
+def test_vmap_errors_as_torch(name):
+    def program(lib):
+        x = lib.ones(2, 3)
+        call = {
+            "non_tensor_in_dim": lambda: lib.vmap(lambda a, n: a * n, in_dims=(0, 0))(x, 3),
+            "in_dim_out_of_range": lambda: lib.vmap(_f, in_dims=3)(x),
+            "sizes_differ": lambda: lib.vmap(lambda a, b: a + b)(x, lib.ones(3, 3)),
+            "no_tensors": lambda: lib.vmap(_f, in_dims=(None,))(x),
+            "in_dims_too_long": lambda: lib.vmap(_f, in_dims=(0, 0))(x),
+            "in_dims_not_tuple": lambda: lib.vmap(_f, in_dims=[0])(x),
+            "in_dims_dict_keys": lambda: lib.vmap(lambda d: d["a"], in_dims=({"a": 0},))({"a": x, "b": x}),
+            "returns_non_tensor": lambda: lib.vmap(lambda a: 3)(x),
+            "out_dims_none_for_batched": lambda: lib.vmap(_f, out_dims=None)(x),
+            "out_dims_structure": lambda: lib.vmap(_f, out_dims=(0, 1))(x),
+            "out_dims_type": lambda: lib.vmap(_f, out_dims="a")(x),
+            "no_inputs": lambda: lib.vmap(lambda: x)(),
+            "zero_dim_input": lambda: lib.vmap(_f)(lib.tensor(3.0)),
+            "partial_name": lambda: lib.vmap(functools.partial(_f), in_dims=4)(x),
+        }[name]
+        with pytest.raises(Exception) as info:
+            call()
+        return type(info.value).__name__, str(info.value)
+    assert program(pullback) == program(torch)

@@ -131,9 +131,14 @@ def apply_with_vmap_staticmethod(cls, args, kwargs):
 
 
 def _wrap_outputs(output, out_dims, level, args, values):
-    from .vmap import _flatten, _broadcast_dims
+    from .vmap import _flatten, _broadcast_dims, _single_output_dims, _StructureMismatch
     leaves, rebuild = _flatten(output)
-    dims = _broadcast_dims(out_dims, output, "out_dims")
+    try:
+        dims = _broadcast_dims(_single_output_dims(out_dims, output), output)
+    except _StructureMismatch:
+        raise RuntimeError("Expected the vmap staticmethod to have two returns, an output and out_dims with pytree "
+                           f"structure compatible with the output. Got out_dims={out_dims} for an output of type "
+                           f"{type(output)}") from None
     wrapped = []
     for leaf, d in zip(leaves, dims):
         if d is None or not isinstance(leaf, Tensor):
