@@ -89,7 +89,8 @@ class FunctionCtx(Node):
         # generate_vmap_rule: the backward runs on batched values (see func/_function_vmap.py)
         from ..func._function_vmap import levels_active, rewrap, input_frame
         with levels_active(self._batched.sizes):
-            result = self._cls.backward(self, *[rewrap(g, c) for g, c in zip(grads, self._batched.outputs)])
+            result = self._cls.backward(self, *[g if g is None or c is None else rewrap(g, c)
+                                                for g, c in zip(grads, self._batched.outputs)])
             result = result if isinstance(result, tuple) else (result,)
             return tuple(input_frame(r, x) if isinstance(r, Tensor) and isinstance(x, Tensor) else r
                          for r, x in zip(result, self._batched.inputs + (None,) * len(result)))

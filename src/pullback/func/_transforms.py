@@ -299,11 +299,9 @@ def _basis_rows(like, start, stop):
     return S.reshape(Tensor._make(rows), stop - start, *like.shape)
 
 
-def _select(args, nums):
-    """``func`` of the differentiated arguments only (the others are held fixed)."""
-    def call(func, *diff):
-        return func(*_fill(args, nums, diff))
-    return call
+def _of_selected(func, args, nums):
+    """``func`` as a function of the arguments ``nums`` only (the others held fixed)."""
+    return lambda *diff: func(*_fill(args, nums, diff))
 
 
 def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_copy=False):
@@ -322,10 +320,9 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
     @functools.wraps(func)
     def wrapper(*args):
         nums, single = _argnums(argnums, len(args))
-        call = _select(args, nums)
         selected = tuple(args[i] for i in nums)
         input_leaves, rebuild_inputs = _flatten(selected)
-        result = vjp(lambda *diff: call(func, *diff), *selected, has_aux=has_aux)
+        result = vjp(_of_selected(func, args, nums), *selected, has_aux=has_aux)
         output, vjp_fn = result[0], result[1]
         outs, rebuild = _flatten(output)
         jacobians = []
@@ -365,10 +362,10 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
     @functools.wraps(func)
     def wrapper(*args):
         nums, single = _argnums(argnums, len(args))
-        call = _select(args, nums)
         selected = tuple(args[i] for i in nums)
         input_leaves, rebuild_inputs = _flatten(selected)
-        value = (lambda *diff: call(func, *diff)[0]) if has_aux else (lambda *diff: call(func, *diff))
+        of_selected = _of_selected(func, args, nums)
+        value = (lambda *diff: of_selected(*diff)[0]) if has_aux else of_selected
         per_input = []                                   # per input leaf: its column block per output
         for k, x in enumerate(input_leaves):
             def column(t, k=k):
