@@ -276,17 +276,83 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     return _finish(data.astype(dt.np), None, requires_grad)
 
 
-def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
-    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+def _space_signatures(fn, extra=""):
+    rest = (f"int steps, {extra}*, Tensor out = None, torch.dtype dtype = None, torch.layout layout = None, "
+            "torch.device device = None, bool pin_memory = False, bool requires_grad = False)")
+    return tuple(f"({a} start, {b} end, {rest}" for a, b in
+                 (("Tensor", "Tensor"), ("Number", "Tensor"), ("Tensor", "Number"), ("Number", "Number")))
+
+
+def _space_bounds(fn, start, end, steps, extra=""):
+    """``start`` and ``end`` as Python numbers, after PyTorch's checks of linspace/logspace's arguments."""
+    if not isinstance(steps, (builtins.int, B.integer)) or isinstance(steps, builtins.bool):
+        from ._ops.functions import _invalid_combination
+        raise _invalid_combination(fn, (start, end, steps), _space_signatures(fn, extra))
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    dims = [v.ndim if isinstance(v, Tensor) else 0 for v in (start, end)]
+    if builtins.any(dims):
+        raise RuntimeError(f"{fn} only supports 0-dimensional start and end tensors, but got start with "
+                           f"{dims[0]} dimension(s) and end with {dims[1]} dimension(s).")
+    return [v.item() if isinstance(v, Tensor) else v for v in (start, end)]
+
+
+def _integer_space(start, end, steps):
+    """PyTorch's linspace exponents for an integer dtype: the bounds truncated to integers, then
+    filled in float64 from both ends (each half from its nearer bound)."""
+    start, end = builtins.float(builtins.int(start)), builtins.float(builtins.int(end))
+    step = (end - start) / (steps - 1)
+    i = B.arange(steps)
+    return B.where(i < steps // 2, start + step * i, end - step * (steps - 1 - i))
+
+
+def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+             pin_memory=False):
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive.
+
+    Args:
+        start, end (Number or 0-dim Tensor): the first and last values.
+        steps (int): how many values (>= 0).
+        dtype (pullback.dtype, optional): the dtype (the default float dtype when None); for an
+            integer dtype the bounds are truncated first and the values truncated, as PyTorch does.
+
+    Example::
+
+        >>> pullback.linspace(0, 1, 5)
+        tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
+    """
     check_device(device)
+    start, end = _space_bounds("linspace", start, end, steps)
     dt = D.as_dtype(dtype) if dtype is not None else D.get_default_dtype()
-    return _finish(B.linspace(float(start), float(end), int(steps)).astype(dt.np), None, requires_grad)
+    if dt.is_floating_point or steps < 2:
+        data = B.linspace(start, end, steps)
+    else:
+        data = _integer_space(start, end, steps)
+    return _written(out, _finish(data.astype(dt.np), None, requires_grad), "linspace")
 
 
-def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
-    """``steps`` values ``base ** linspace(start, end, steps)``."""
+def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
+             requires_grad=False, pin_memory=False):
+    """``steps`` values ``base ** linspace(start, end, steps)``.
+
+    Example::
+
+        >>> pullback.logspace(0, 2, 3)
+        tensor([  1.,  10., 100.])
+    """
+    check_device(device)
+    start, end = _space_bounds("logspace", start, end, steps, "float base = 10.0, ")
     dt = D.as_dtype(dtype) if dtype is not None else D.get_default_dtype()
-    return _finish(B.logspace(float(start), float(end), int(steps), base=base).astype(dt.np), None, requires_grad)
+    if dt.is_floating_point or steps < 2:
+        data = B.logspace(start, end, steps, base=base)
+    else:
+        data = B.power(builtins.float(base), _integer_space(start, end, steps))
+    return _written(out, _finish(data.astype(dt.np), None, requires_grad), "logspace")
+
+
+def _written(out, result, fn):
+    from ._out import write_out
+    return write_out(out, result, fn)
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
