@@ -1,5 +1,6 @@
 """The one place that turns user data into Tensors, and the one random generator."""
 import builtins
+import math
 
 from ._backend import B
 from . import _dtype as D
@@ -252,8 +253,12 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
     return full(tuple(input.shape), fill_value, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
-def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+           pin_memory=False):
     """Values from ``start`` to ``end`` (exclusive) spaced by ``step``; int64 when all are ints.
+
+    With an integer dtype, ``start``, ``end`` and ``step`` are truncated to integers first, as in
+    PyTorch (``arange(0.1, 2.9, dtype=int64)`` is ``[0, 1]``).
 
     Example::
 
@@ -264,16 +269,35 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
-    if step == 0:
-        raise RuntimeError("step must be nonzero")
-    if dtype is None:
-        dt = D.int64 if builtins.all(isinstance(v, (int, B.integer)) for v in vals) else D.get_default_dtype()
-    else:
+    if dtype is not None:
         dt = D.as_dtype(dtype)
-    import math
+    elif out is not None:
+        dt = out.dtype
+    elif builtins.all(isinstance(v, (builtins.int, B.integer)) for v in vals):
+        dt = D.int64
+    else:
+        dt = D.get_default_dtype()
+    _check_range(*vals)
+    if not dt.is_floating_point:
+        vals = [builtins.int(v) for v in vals]
+        if vals[2] == 0:  # a fractional step truncated to 0: PyTorch's Python-level check
+            raise ValueError("step must be nonzero")
     n = builtins.max(0, math.ceil((vals[1] - vals[0]) / vals[2]))
     data = (vals[0] + B.arange(n, dtype=B.float64 if dt.is_floating_point else B.int64) * vals[2])
-    return _finish(data.astype(dt.np), None, requires_grad)
+    return _written(out, _finish(data.astype(dt.np), None, requires_grad), "arange")
+
+
+def _check_range(start, end, step):
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"unsupported range: {_scalar_str(start)} -> {_scalar_str(end)}")
+    if (step > 0 and end < start) or (step < 0 and end > start):
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+
+
+def _scalar_str(v):
+    return f"{v:g}" if isinstance(v, builtins.float) else str(v)
 
 
 def _space_signatures(fn, extra=""):
@@ -355,11 +379,15 @@ def _written(out, result, fn):
     return write_out(out, result, fn)
 
 
-def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
+def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
     """The ``n x m`` identity matrix (square when ``m`` is None)."""
     check_device(device)
-    dt = D.as_dtype(dtype) if dtype is not None else D.get_default_dtype()
-    return _finish(B.eye(n, m if m is not None else n, dtype=dt.np), None, requires_grad)
+    m = n if m is None else m
+    for name, size in (("n", n), ("m", m)):
+        if size < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {size}")
+    dt = D.as_dtype(dtype) if dtype is not None else out.dtype if out is not None else D.get_default_dtype()
+    return _written(out, _finish(B.eye(n, m, dtype=dt.np), None, requires_grad), "eye")
 
 
 def _random_dtype(dtype):
@@ -418,12 +446,15 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
     return _finish(rng.permutation(n).astype(dt.np), None, requires_grad)
 
 
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
+           requires_grad=False, pin_memory=False):
     """Normal random numbers: ``mean`` and ``std`` may be numbers (then ``size`` is needed) or
     Tensors (the result has their broadcast shape)."""
+    check_device(device)
     rng = generator or _generator[0]
     m = mean._data if isinstance(mean, Tensor) else mean
     s = std._data if isinstance(std, Tensor) else std
+    _check_std(s)
     if size is None:
         shape = B.broadcast_shapes(B.shape(m), B.shape(s))
     else:
@@ -431,8 +462,24 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         dt = (mean if isinstance(mean, Tensor) else std).dtype
     else:
-        dt = _random_dtype(dtype)
-    return _finish((m + s * rng.standard_normal(shape)).astype(dt.np), None, requires_grad)
+        dt = _random_dtype(dtype if dtype is not None or out is None else out.dtype)
+    result = _finish((m + s * rng.standard_normal(shape)).astype(dt.np), None, requires_grad)
+    return _written(out, result, "normal")
+
+
+def _check_std(std):
+    if isinstance(std, B.ndarray) and std.ndim:
+        if not (std >= 0).all():
+            raise RuntimeError("normal expects all elements of std >= 0.0")
+    elif std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {_scalar_str(std)}")
+
+
+def normal_(self, mean=0.0, std=1.0, *, generator=None):
+    """Fills this Tensor with normal random numbers of mean ``mean`` and standard deviation
+    ``std``, in place."""
+    _check_std(std)
+    return self.copy_(normal(mean, std, tuple(self.shape), generator=generator, dtype=self.dtype))
 
 
 def rand_like(input, *, dtype=None, device=None, requires_grad=False):
@@ -452,19 +499,67 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_g
     return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype)
 
 
-def bernoulli(input, *, generator=None):
-    """Draws 0/1 with probabilities ``input``."""
+def bernoulli(input, p=None, *, generator=None, out=None):
+    """Draws 1 with probability ``input`` (or ``p``, a number, when given) and 0 otherwise, with
+    the dtype and shape of ``input``."""
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f'"bernoulli_tensor_cpu_p_" not implemented for \'{input.dtype._tensor_type[:-6]}\'')
+    prob = input._data if p is None else p
+    if not ((0 <= B.asarray(prob)) & (B.asarray(prob) <= 1)).all():
+        raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error message "
+                           "be improved?  If so, please report an enhancement request to PyTorch.)")
     rng = generator or _generator[0]
-    return Tensor._make((rng.random(input._data.shape) < input._data).astype(input._data.dtype))
+    result = Tensor._make((rng.random(input._data.shape) < prob).astype(input._data.dtype))
+    return _written(out, result, "bernoulli")
 
 
-def multinomial(input, num_samples, replacement=False, *, generator=None):
-    """Samples ``num_samples`` indices per row with probabilities proportional to ``input``."""
+def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
+    """Samples ``num_samples`` indices per row of ``input`` (1-D or 2-D) with probabilities
+    proportional to its entries (without replacement unless ``replacement``)."""
+    p = _multinomial_probabilities(input, num_samples, replacement, out)
     rng = generator or _generator[0]
-    p = input._data.astype(B.float64)
     rows = p.reshape(-1, p.shape[-1])
-    out = B.stack([rng.choice(len(r), size=num_samples, replace=replacement, p=r / r.sum()) for r in rows])
-    return Tensor._make(out.reshape(p.shape[:-1] + (num_samples,)).astype(B.int64))
+    if replacement:
+        cumulative = B.cumsum(rows, axis=1)
+        draws = rng.random((rows.shape[0], num_samples)) * cumulative[:, -1:]
+        picked = B.stack([B.searchsorted(c, d, side="right") for c, d in zip(cumulative, draws)])
+        picked = B.minimum(picked, rows.shape[1] - 1)
+    else:
+        # The exponential race: the k smallest Exp(1) / p are a draw of k without replacement.
+        with B.errstate(divide="ignore", invalid="ignore"):
+            keys = rng.standard_exponential(rows.shape) / rows
+        picked = B.argsort(keys, axis=1, kind="stable")[:, :num_samples]
+    result = Tensor._make(picked.reshape(p.shape[:-1] + (num_samples,)).astype(B.int64))
+    return _written(out, result, "multinomial")
+
+
+def _multinomial_probabilities(input, num_samples, replacement, out):
+    """``input`` as float64 rows, after PyTorch's checks (its messages)."""
+    if input.ndim not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
+                           f"{input.dtype._tensor_type[:-6]}")
+    if out is not None and out.dtype is not D.int64:
+        raise RuntimeError(f"multinomial expects Long tensor out, got: {out.dtype._tensor_type[:-6]}")
+    if num_samples <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
+    n = input.shape[-1]
+    if not replacement and num_samples > n:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+    if n > 2 ** 24:
+        raise RuntimeError("number of categories cannot exceed 2^24")
+    p = input._data.astype(B.float64)
+    bad = ~B.isfinite(p) | (p < 0)
+    if not replacement and bad.any():
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    if (p < 0).any():
+        raise RuntimeError("invalid multinomial distribution (encountering probability entry < 0)")
+    if bad.any():
+        raise RuntimeError("invalid multinomial distribution (encountering probability entry = infinity or NaN)")
+    if (p.sum(axis=-1) <= 0).any():
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    return p
 
 
 cat = _shape_ops.cat

@@ -7,6 +7,7 @@ import functools
 
 from ._tensor import Tensor
 from . import _inplace
+from . import _creation
 from ._ops import functions as F
 from ._ops import shape as S
 from ._ops import indexing as I
@@ -187,5 +188,6 @@ Tensor.__ipow__ = _iop("pow_")
 Tensor.__ifloordiv__ = _iop("floor_divide_")
 Tensor.__imod__ = _iop("remainder_")
 Tensor.zero_ = _inplace.zero_
+Tensor.normal_ = _creation.normal_
 Tensor.fill_ = _inplace.fill_
 Tensor.copy_ = _inplace.copy_
