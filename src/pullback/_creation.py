@@ -121,7 +121,31 @@ def _to_array(data):
     try:
         return B.array(data)
     except ValueError as e:
+        _raise_ragged(data)
         raise ValueError(f"expected a rectangular (non-ragged) sequence of numbers: {e}") from None
+
+
+def _raise_ragged(data):
+    """PyTorch's error for nested sequences that are not rectangular: the shape is read from the
+    first elements, and the first sequence whose length differs is named."""
+    shape, first = [], data
+    while isinstance(first, (list, tuple)):
+        shape.append(len(first))
+        first = first[0] if first else None
+    pending = [(data, 0)]
+    while pending:
+        seq, dim = pending.pop()
+        is_seq = isinstance(seq, (list, tuple))
+        if dim < len(shape) and not is_seq:
+            raise TypeError("not a sequence")
+        if is_seq and dim >= len(shape):  # a sequence where the first elements have a number
+            if isinstance(first, builtins.float):
+                raise TypeError(f"must be real number, not {type(seq).__name__}")
+            raise TypeError(f"'{type(seq).__name__}' object cannot be interpreted as an integer")
+        if is_seq:
+            if len(seq) != shape[dim]:
+                raise ValueError(f"expected sequence of length {shape[dim]} at dim {dim} (got {len(seq)})")
+            pending.extend((s, dim + 1) for s in reversed(seq))
 
 
 def _contains_tensor(data):
