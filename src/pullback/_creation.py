@@ -371,7 +371,7 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
     """
     check_device(device)
     start, end = _space_bounds("linspace", start, end, steps)
-    dt = D.as_dtype(dtype) if dtype is not None else D.get_default_dtype()
+    dt = _result_dtype(dtype, out)
     if dt.is_floating_point or steps < 2:
         data = B.linspace(start, end, steps)
     else:
@@ -390,12 +390,19 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
     """
     check_device(device)
     start, end = _space_bounds("logspace", start, end, steps, "float base = 10.0, ")
-    dt = D.as_dtype(dtype) if dtype is not None else D.get_default_dtype()
+    dt = _result_dtype(dtype, out)
     if dt.is_floating_point or steps < 2:
         data = B.logspace(start, end, steps, base=base)
     else:
         data = B.power(builtins.float(base), _integer_space(start, end, steps))
     return _written(out, _finish(data.astype(dt.np), None, requires_grad), "logspace")
+
+
+def _result_dtype(dtype, out):
+    """A factory's dtype: ``dtype``, else ``out``'s (as PyTorch computes in it), else the default."""
+    if dtype is not None:
+        return D.as_dtype(dtype)
+    return out.dtype if out is not None else D.get_default_dtype()
 
 
 def _written(out, result, fn):
@@ -410,7 +417,7 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
     for name, size in (("n", n), ("m", m)):
         if size < 0:
             raise RuntimeError(f"{name} must be greater or equal to 0, got {size}")
-    dt = D.as_dtype(dtype) if dtype is not None else out.dtype if out is not None else D.get_default_dtype()
+    dt = _result_dtype(dtype, out)
     return _written(out, _finish(B.eye(n, m, dtype=dt.np), None, requires_grad), "eye")
 
 
@@ -574,12 +581,14 @@ def _multinomial_probabilities(input, num_samples, replacement, out):
     if n > 2 ** 24:
         raise RuntimeError("number of categories cannot exceed 2^24")
     p = input._data.astype(B.float64)
-    bad = ~B.isfinite(p) | (p < 0)
-    if not replacement and bad.any():
-        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
-    if (p < 0).any():
+    negative_or_nan = ~(p >= 0)
+    infinite = B.isinf(p)
+    if not replacement or num_samples == 1:  # PyTorch's sampling by exponential race checks first
+        if (negative_or_nan | infinite).any():
+            raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    if negative_or_nan.any():
         raise RuntimeError("invalid multinomial distribution (encountering probability entry < 0)")
-    if bad.any():
+    if infinite.any():
         raise RuntimeError("invalid multinomial distribution (encountering probability entry = infinity or NaN)")
     if (p.sum(axis=-1) <= 0).any():
         raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
