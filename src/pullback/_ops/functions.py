@@ -31,11 +31,16 @@ def _check_operand(x, fn):
                         f"{type(x).__name__}")
 
 
+def _written(out, result, fn, inputs):
+    """``write_out`` where ``out`` was given: the common path (no ``out``) pays one comparison."""
+    return result if out is None else write_out(out, result, fn, inputs)
+
+
 def _unary(prim, torch_name, doc):
-    def fn(input):
+    def fn(input, *, out=None):
         if not isinstance(input, _registry._Tensor):
             _check_tensor(input, torch_name)
-        return prim.bind((input,), {})
+        return _written(out, prim.bind((input,), {}), torch_name, (input,))
     fn.__name__ = fn.__qualname__ = torch_name
     fn.__doc__ = doc
     return fn
@@ -77,7 +82,7 @@ for _name, (_prim, _what) in _UNARY_DOCS.items():
 
 
 
-def neg(input):
+def neg(input, *, out=None):
     """Returns ``-input``, elementwise.
 
     Args:
@@ -91,7 +96,7 @@ def neg(input):
     if not isinstance(input, _registry._Tensor):
         _check_tensor(input, "neg")
     try:
-        return E.neg.bind((input,), {})
+        return _written(out, E.neg.bind((input,), {}), "neg", (input,))
     except TypeError:  # NumPy refuses to negate bools; PyTorch's error says what to use instead
         if input.dtype is D.bool:
             raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
@@ -99,7 +104,7 @@ def neg(input):
         raise
 
 
-def sign(input):
+def sign(input, *, out=None):
     """Returns the sign of each element (-1, 0 or 1; a bool Tensor is its own sign); its gradient is 0.
 
     Example::
@@ -110,10 +115,10 @@ def sign(input):
     if not isinstance(input, _registry._Tensor):
         _check_tensor(input, "sign")
     try:
-        return E.sign.bind((input,), {})
+        return _written(out, E.sign.bind((input,), {}), "sign", (input,))
     except TypeError:  # NumPy has no sign for bools
         if input.dtype is D.bool:
-            return E.clone(input)
+            return _written(out, E.clone(input), "sign", (input,))
         raise
 
 
@@ -122,16 +127,16 @@ absolute = globals()["abs"]
 arcsin, arccos, arctan = globals()["asin"], globals()["acos"], globals()["atan"]
 
 
-def square(input):
+def square(input, *, out=None):
     """Returns ``input ** 2``, elementwise."""
     _check_tensor(input, "square")
-    return E.pow(input, 2)
+    return _written(out, E.pow(input, 2), "square", (input,))
 
 
-def round(input, *, decimals=0):  # noqa: A001
+def round(input, *, decimals=0, out=None):  # noqa: A001
     """Rounds to ``decimals`` decimal places (half to even); its gradient is 0."""
     _check_tensor(input, "round")
-    return E.round_(input, decimals=decimals)
+    return _written(out, E.round_(input, decimals=decimals), "round", (input,))
 
 
 def _invalid_combination(fn, args, signatures):
@@ -254,7 +259,7 @@ def rsub(input, other, *, alpha=1):
     return sub(other, input, alpha=alpha)
 
 
-def div(input, other, *, rounding_mode=None):
+def div(input, other, *, rounding_mode=None, out=None):
     """Returns ``input / other``: true division (integers give floats), or rounded with
     ``rounding_mode='trunc'`` or ``'floor'``.
 
@@ -267,36 +272,37 @@ def div(input, other, *, rounding_mode=None):
         _check_tensor(other, "div", "other", 2)
     _check_operand(other, "div")
     if rounding_mode is None:
-        return E.div.bind((input, other), {})
+        return _written(out, E.div.bind((input, other), {}), "div", (input, other))
     if rounding_mode not in ("trunc", "floor"):
         raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                            f"found '{rounding_mode}'")
-    return E.div_rounding.bind((input, other), {"rounding_mode": rounding_mode})
+    return _written(out, E.div_rounding.bind((input, other), {"rounding_mode": rounding_mode}), "div",
+                    (input, other))
 
 
 divide = true_divide = div
 
 
-def pow(input, exponent):  # noqa: A001
+def pow(input, exponent, *, out=None):  # noqa: A001
     """Returns ``input ** exponent`` (either may be a number), elementwise."""
     if not is_tensor(input):
         _check_tensor(exponent, "pow", "exponent", 2)
     _check_operand(exponent, "pow")
-    return E.pow.bind((input, exponent), {})
+    return _written(out, E.pow.bind((input, exponent), {}), "pow", (input, exponent))
 
 
-def float_power(input, exponent):
+def float_power(input, exponent, *, out=None):
     """``pow`` computed in float64."""
     x = input.double() if is_tensor(input) else float(input)
     e = exponent.double() if is_tensor(exponent) else exponent
-    return pow(x, e)
+    return _written(out, pow(x, e), "float_power", (input, exponent))
 
 
-def lerp(input, end, weight):
+def lerp(input, end, weight, *, out=None):
     """Linear interpolation ``input + weight * (end - input)``; ``weight`` a number or Tensor."""
     _check_tensor(input, "lerp")
     _check_tensor(end, "lerp", "end", 2)
-    return E.lerp.bind((input, end, weight), {})
+    return _written(out, E.lerp.bind((input, end, weight), {}), "lerp", (input, end, weight))
 
 
 def where(condition, input=None, other=None):
@@ -314,7 +320,7 @@ def where(condition, input=None, other=None):
     return E.where_.bind((condition, input, other), {})
 
 
-def clamp(input, min=None, max=None):  # noqa: A002
+def clamp(input, min=None, max=None, *, out=None):  # noqa: A002
     """Clamps every element into ``[min, max]`` (either bound may be None, a number or a Tensor).
 
     Example::
@@ -326,30 +332,30 @@ def clamp(input, min=None, max=None):  # noqa: A002
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if is_tensor(min) or is_tensor(max):
-        out = input
+        result = input
         if min is not None:
-            out = E.where_(out < min, min, out) if is_tensor(min) else E.clamp_scalar(out, min=min, max=None)
+            result = E.where_(result < min, min, result) if is_tensor(min) else E.clamp_scalar(result, min=min, max=None)
         if max is not None:
-            out = E.where_(out > max, max, out) if is_tensor(max) else E.clamp_scalar(out, min=None, max=max)
-        return out
-    return E.clamp_scalar.bind((input,), {"min": min, "max": max})
+            result = E.where_(result > max, max, result) if is_tensor(max) else E.clamp_scalar(result, min=None, max=max)
+        return _written(out, result, "clamp", (input, min, max))
+    return _written(out, E.clamp_scalar.bind((input,), {"min": min, "max": max}), "clamp", (input,))
 
 
 clip = clamp
 
 
-def clamp_min(input, min):  # noqa: A002
+def clamp_min(input, min, *, out=None):  # noqa: A002
     """``clamp(input, min=min)``."""
     if not is_tensor(input):
         raise _invalid_combination("clamp_min", (input, min), _other_signatures("min"))
-    return clamp(input, min=min)
+    return _written(out, clamp(input, min=min), "clamp_min", (input, min))
 
 
-def clamp_max(input, max):  # noqa: A002
+def clamp_max(input, max, *, out=None):  # noqa: A002
     """``clamp(input, max=max)``."""
     if not is_tensor(input):
         raise _invalid_combination("clamp_max", (input, max), _other_signatures("max"))
-    return clamp(input, max=max)
+    return _written(out, clamp(input, max=max), "clamp_max", (input, max))
 
 
 def softplus(input, beta=1.0, threshold=20.0):
