@@ -51,3 +51,24 @@ def test_out_bumps_the_version():
     before = out._version
     pullback.add(pullback.tensor([1.0, 2.0]), 1, out=out)
     assert out._version > before
+
+
+def test_expanded_out_is_refused_as_in_torch():
+    for lib in (pullback, torch):
+        out = lib.zeros(1).expand(3)
+        with pytest.raises(RuntimeError, match="more than one element of the written-to tensor refers to a single "
+                                               "memory location"):
+            lib.add(lib.ones(3), 1, out=out)
+
+
+@pytest.mark.parametrize("make", [
+    lambda t, o: t.arange(3, out=o), lambda t, o: t.linspace(0, 1, 3, out=o), lambda t, o: t.eye(2, out=o),
+    lambda t, o: t.logspace(0, 1, 3, out=o), lambda t, o: t.atan2(t.ones(2).double(), t.ones(2).double(), out=o),
+    lambda t, o: t.maximum(t.ones(2), t.zeros(2), out=o), lambda t, o: t.eq(t.ones(2), 1, out=o),
+])
+def test_creation_and_elementwise_out_match_torch(make):
+    def outcome(lib):
+        out = lib.empty(0, dtype=lib.float64)
+        result = make(lib, out)
+        return result is out, out.dtype == lib.float64, np.asarray(out.tolist()).tolist()
+    assert outcome(pullback) == outcome(torch)

@@ -235,3 +235,90 @@ def test_broadcast_gradients_match_torch(shapes, op, dtype):
     for ours, theirs in zip(run(pullback), run(torch)):
         assert ours.shape == theirs.shape and ours.dtype == theirs.dtype
         np.testing.assert_allclose(ours, theirs, rtol=tol, atol=tol)
+
+
+# ------------------------------------------------- errors and legacy types, against torch
+def _raised(make):
+    """``make()``'s exception as (type name, message), or ('ok', its value as a list)."""
+    try:
+        value = make()
+    except Exception as e:  # noqa: BLE001  (the exception is what is compared)
+        return type(e).__name__, str(e)
+    return "ok", value.tolist() if hasattr(value, "tolist") else value
+
+
+@needs_torch
+@pytest.mark.parametrize("a, b", [((2,), (3,)), ((2, 3), (3, 2)), ((4, 2, 3), (5, 3)), ((5, 3), (4, 2, 3)),
+                                  ((2, 1, 3), (4, 5)), ((3,), (2, 4)), ((0,), (2,)), ((2, 5), (3, 5))])
+@pytest.mark.parametrize("op", ["add", "mul", "eq", "maximum", "logical_and", "bitwise_and", "where", "lerp"])
+def test_broadcast_errors_match_torch(a, b, op):
+    def make(lib):
+        x, y = lib.ones(a, dtype=lib.int64), lib.ones(b, dtype=lib.int64)
+        if op == "where":
+            return lambda: lib.where(x > 0, x, y)
+        if op == "lerp":
+            return lambda: lib.lerp(x.double(), x.double(), y.double())
+        return lambda: getattr(lib, op)(x, y)
+    assert _raised(make(pullback)) == _raised(make(torch))
+
+
+@needs_torch
+@pytest.mark.parametrize("make", [
+    lambda t: t.FloatTensor(2, 3).shape, lambda t: t.FloatTensor([1, 2]), lambda t: t.FloatTensor(),
+    lambda t: t.DoubleTensor(t.Size([2])).shape, lambda t: t.LongTensor([1.7, -2.5]), lambda t: t.IntTensor([1, 2]),
+    lambda t: t.BoolTensor([1, 0]), lambda t: t.ByteTensor([1, 2]), lambda t: t.FloatTensor("a"),
+    lambda t: t.FloatTensor(2.5), lambda t: t.tensor([1, 2]).type(t.FloatTensor),
+    lambda t: t.tensor([1, 2]).type("torch.DoubleTensor"), lambda t: t.tensor([1, 2]).type("foo"),
+    lambda t: [isinstance(t.ones(1), t.FloatTensor), isinstance(t.ones(1), t.LongTensor),
+               isinstance(t.tensor([1]), t.LongTensor), isinstance(1.0, t.FloatTensor)],
+    lambda t: t.tensor([[1], [2, 3]]), lambda t: t.tensor([[1, 2], 3]), lambda t: t.tensor([1, [2]]),
+    lambda t: t.tensor([1.0, [2]]),
+])
+def test_legacy_types_and_constructors_match_torch(make):
+    ours, theirs = _raised(lambda: make(pullback)), _raised(lambda: make(torch))
+    assert ours[0] == theirs[0]
+    if ours[0] == "ok":
+        assert ours[1] == theirs[1]
+    elif "invalid type" not in ours[1]:  # PyTorch's ValueError quotes the name its own way
+        assert ours[1] == theirs[1]
+
+
+def test_legacy_type_names():
+    x = pullback.tensor([1, 2])
+    assert x.type() == "pullback.LongTensor" and x.float().type() == "pullback.FloatTensor"
+    assert x.type("pullback.FloatTensor").dtype is pullback.float32
+    assert type(pullback.FloatTensor(2)) is pullback.Tensor and pullback.FloatTensor.dtype is pullback.float32
+
+
+@needs_torch
+@pytest.mark.parametrize("make", [
+    lambda t: t.atan2(t.ones(2), 2), lambda t: t.maximum(2, t.ones(2)), lambda t: t.eq(2, t.ones(2)),
+    lambda t: t.fmod(2, t.ones(2)), lambda t: t.rsub(2, t.ones(2)), lambda t: t.clamp_min(2, t.ones(2)),
+    lambda t: t.Tensor.__radd__(2, t.ones(2)), lambda t: t.Tensor.__rmul__(2, 3),
+    lambda t: t.isclose(t.ones(2), t.ones(2), rtol=-1), lambda t: t.isclose(t.ones(2), t.ones(2).double()),
+    lambda t: t.allclose(t.ones(2), 1.0), lambda t: -t.tensor([True]), lambda t: t.sign(t.tensor([True, False])),
+    lambda t: t.tensor([2, -1, 1, 0]) ** t.tensor([-1, -3, -2, 2]), lambda t: t.tensor([-1, 1]) ** t.tensor(-3),
+    lambda t: t.tensor([2]) ** -1, lambda t: 2 - t.ones(2), lambda t: 2 * t.ones(2),
+])
+def test_operand_errors_match_torch(make):
+    ours, theirs = _raised(lambda: make(pullback)), _raised(lambda: make(torch))
+    assert ours[0] == theirs[0]
+    if ours[0] == "ok":
+        assert ours[1] == theirs[1]
+    elif "descriptor" not in ours[1]:  # PyTorch names its C base class
+        assert ours[1] == theirs[1]
+
+
+@needs_torch
+@pytest.mark.parametrize("make", [
+    lambda t: t.arange(0.1, 2.9, dtype=t.int64), lambda t: t.arange(2.1, -2.9, -1.0, dtype=t.int64),
+    lambda t: t.arange(0, -3, 2), lambda t: t.arange(0, float("inf")), lambda t: t.arange(0, 3, 0.5, dtype=t.int64),
+    lambda t: t.linspace(4.3, -3, 50, dtype=t.int64), lambda t: t.linspace(0, 3, -1),
+    lambda t: t.logspace(0, 1.2, 4, dtype=t.int64), lambda t: t.logspace(1.5, 3, 1, dtype=t.int64),
+    lambda t: t.logspace(0, 2, 3, base=5.0, dtype=t.int64), lambda t: t.eye(2, -1),
+    lambda t: t.multinomial(t.tensor([1.0, -1.0]), 1, True), lambda t: t.multinomial(t.tensor([[[1.0]]]), 1),
+    lambda t: t.multinomial(t.tensor([1.0, 1.0]), 3), lambda t: t.zeros(3).normal_(0, -1),
+    lambda t: t.bernoulli(t.tensor([0.5, 2.0])), lambda t: t.multinomial(t.tensor([1.0, 0.0, 0.0]), 2)[0],
+])
+def test_creation_matches_torch(make):
+    assert _raised(lambda: make(pullback)) == _raised(lambda: make(torch))

@@ -11,6 +11,8 @@ from ._dtype import (dtype, float16, half, float32, float, float64, double, uint
 from ._size import Size  # noqa: F401
 from ._tensor import (Tensor, _Device as device, memory_format, contiguous_format,  # noqa: F401
                       preserve_format, channels_last, channels_last_3d)
+from ._tensor import (FloatTensor, DoubleTensor, HalfTensor, ByteTensor, CharTensor, ShortTensor,  # noqa: F401
+                      IntTensor, LongTensor, BoolTensor)
 from . import _methods  # noqa: F401  (installs Tensor methods and operators)
 from ._creation import (tensor, as_tensor, asarray, from_numpy, zeros, ones, full, empty, arange,  # noqa: F401
                         linspace, logspace, eye, zeros_like, ones_like, full_like, empty_like, rand, randn,

@@ -1,5 +1,6 @@
 """The one place that turns user data into Tensors, and the one random generator."""
 import builtins
+import math
 
 from ._backend import B
 from . import _dtype as D
@@ -120,7 +121,31 @@ def _to_array(data):
     try:
         return B.array(data)
     except ValueError as e:
+        _raise_ragged(data)
         raise ValueError(f"expected a rectangular (non-ragged) sequence of numbers: {e}") from None
+
+
+def _raise_ragged(data):
+    """PyTorch's error for nested sequences that are not rectangular: the shape is read from the
+    first elements, and the first sequence whose length differs is named."""
+    shape, first = [], data
+    while isinstance(first, (list, tuple)):
+        shape.append(len(first))
+        first = first[0] if first else None
+    pending = [(data, 0)]
+    while pending:
+        seq, dim = pending.pop()
+        is_seq = isinstance(seq, (list, tuple))
+        if dim < len(shape) and not is_seq:
+            raise TypeError("not a sequence")
+        if is_seq and dim >= len(shape):  # a sequence where the first elements have a number
+            if isinstance(first, builtins.float):
+                raise TypeError(f"must be real number, not {type(seq).__name__}")
+            raise TypeError(f"'{type(seq).__name__}' object cannot be interpreted as an integer")
+        if is_seq:
+            if len(seq) != shape[dim]:
+                raise ValueError(f"expected sequence of length {shape[dim]} at dim {dim} (got {len(seq)})")
+            pending.extend((s, dim + 1) for s in reversed(seq))
 
 
 def _contains_tensor(data):
@@ -260,8 +285,12 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
     return full(tuple(input.shape), fill_value, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
-def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+           pin_memory=False):
     """Values from ``start`` to ``end`` (exclusive) spaced by ``step``; int64 when all are ints.
+
+    With an integer dtype, ``start``, ``end`` and ``step`` are truncated to integers first, as in
+    PyTorch (``arange(0.1, 2.9, dtype=int64)`` is ``[0, 1]``).
 
     Example::
 
@@ -272,36 +301,132 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
-    if step == 0:
-        raise RuntimeError("step must be nonzero")
-    if dtype is None:
-        dt = D.int64 if builtins.all(isinstance(v, (int, B.integer)) for v in vals) else D.get_default_dtype()
-    else:
+    if dtype is not None:
         dt = D.as_dtype(dtype)
-    import math
+    elif out is not None:
+        dt = out.dtype
+    elif builtins.all(isinstance(v, (builtins.int, B.integer)) for v in vals):
+        dt = D.int64
+    else:
+        dt = D.get_default_dtype()
+    _check_range(*vals)
+    if not dt.is_floating_point:
+        vals = [builtins.int(v) for v in vals]
+        if vals[2] == 0:  # a fractional step truncated to 0: PyTorch's Python-level check
+            raise ValueError("step must be nonzero")
     n = builtins.max(0, math.ceil((vals[1] - vals[0]) / vals[2]))
     data = (vals[0] + B.arange(n, dtype=B.float64 if dt.is_floating_point else B.int64) * vals[2])
-    return _finish(data.astype(dt.np), None, requires_grad)
+    return _written(out, _finish(data.astype(dt.np), None, requires_grad), "arange")
 
 
-def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
-    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+def _check_range(start, end, step):
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"unsupported range: {_scalar_str(start)} -> {_scalar_str(end)}")
+    if (step > 0 and end < start) or (step < 0 and end > start):
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+
+
+def _scalar_str(v):
+    return f"{v:g}" if isinstance(v, builtins.float) else str(v)
+
+
+def _space_signatures(fn, extra=""):
+    rest = (f"int steps, {extra}*, Tensor out = None, torch.dtype dtype = None, torch.layout layout = None, "
+            "torch.device device = None, bool pin_memory = False, bool requires_grad = False)")
+    return tuple(f"({a} start, {b} end, {rest}" for a, b in
+                 (("Tensor", "Tensor"), ("Number", "Tensor"), ("Tensor", "Number"), ("Number", "Number")))
+
+
+def _space_bounds(fn, start, end, steps, extra=""):
+    """``start`` and ``end`` as Python numbers, after PyTorch's checks of linspace/logspace's arguments."""
+    if not isinstance(steps, (builtins.int, B.integer)) or isinstance(steps, builtins.bool):
+        from ._ops.functions import _invalid_combination
+        raise _invalid_combination(fn, (start, end, steps), _space_signatures(fn, extra))
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    dims = [v.ndim if isinstance(v, Tensor) else 0 for v in (start, end)]
+    if builtins.any(dims):
+        raise RuntimeError(f"{fn} only supports 0-dimensional start and end tensors, but got start with "
+                           f"{dims[0]} dimension(s) and end with {dims[1]} dimension(s).")
+    return [v.item() if isinstance(v, Tensor) else v for v in (start, end)]
+
+
+def _integer_space(start, end, steps):
+    """PyTorch's linspace exponents for an integer dtype: the bounds truncated to integers, then
+    filled in float64 from both ends (each half from its nearer bound)."""
+    start, end = builtins.float(builtins.int(start)), builtins.float(builtins.int(end))
+    step = (end - start) / (steps - 1)
+    i = B.arange(steps)
+    return B.where(i < steps // 2, start + step * i, end - step * (steps - 1 - i))
+
+
+def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+             pin_memory=False):
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive.
+
+    Args:
+        start, end (Number or 0-dim Tensor): the first and last values.
+        steps (int): how many values (>= 0).
+        dtype (pullback.dtype, optional): the dtype (the default float dtype when None); for an
+            integer dtype the bounds are truncated first and the values truncated, as PyTorch does.
+
+    Example::
+
+        >>> pullback.linspace(0, 1, 5)
+        tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
+    """
     check_device(device)
-    dt = D.as_dtype(dtype) if dtype is not None else D.get_default_dtype()
-    return _finish(B.linspace(float(start), float(end), int(steps)).astype(dt.np), None, requires_grad)
+    start, end = _space_bounds("linspace", start, end, steps)
+    dt = _result_dtype(dtype, out)
+    if dt.is_floating_point or steps < 2:
+        data = B.linspace(start, end, steps)
+    else:
+        data = _integer_space(start, end, steps)
+    return _written(out, _finish(data.astype(dt.np), None, requires_grad), "linspace")
 
 
-def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
-    """``steps`` values ``base ** linspace(start, end, steps)``."""
-    dt = D.as_dtype(dtype) if dtype is not None else D.get_default_dtype()
-    return _finish(B.logspace(float(start), float(end), int(steps), base=base).astype(dt.np), None, requires_grad)
+def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
+             requires_grad=False, pin_memory=False):
+    """``steps`` values ``base ** linspace(start, end, steps)``.
+
+    Example::
+
+        >>> pullback.logspace(0, 2, 3)
+        tensor([  1.,  10., 100.])
+    """
+    check_device(device)
+    start, end = _space_bounds("logspace", start, end, steps, "float base = 10.0, ")
+    dt = _result_dtype(dtype, out)
+    if dt.is_floating_point or steps < 2:
+        data = B.logspace(start, end, steps, base=base)
+    else:
+        data = B.power(builtins.float(base), _integer_space(start, end, steps))
+    return _written(out, _finish(data.astype(dt.np), None, requires_grad), "logspace")
 
 
-def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
+def _result_dtype(dtype, out):
+    """A factory's dtype: ``dtype``, else ``out``'s (as PyTorch computes in it), else the default."""
+    if dtype is not None:
+        return D.as_dtype(dtype)
+    return out.dtype if out is not None else D.get_default_dtype()
+
+
+def _written(out, result, fn):
+    from ._out import write_out
+    return write_out(out, result, fn)
+
+
+def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
     """The ``n x m`` identity matrix (square when ``m`` is None)."""
     check_device(device)
-    dt = D.as_dtype(dtype) if dtype is not None else D.get_default_dtype()
-    return _finish(B.eye(n, m if m is not None else n, dtype=dt.np), None, requires_grad)
+    m = n if m is None else m
+    for name, size in (("n", n), ("m", m)):
+        if size < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {size}")
+    dt = _result_dtype(dtype, out)
+    return _written(out, _finish(B.eye(n, m, dtype=dt.np), None, requires_grad), "eye")
 
 
 def _random_dtype(dtype):
@@ -360,12 +485,15 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
     return _finish(rng.permutation(n).astype(dt.np), None, requires_grad)
 
 
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
+           requires_grad=False, pin_memory=False):
     """Normal random numbers: ``mean`` and ``std`` may be numbers (then ``size`` is needed) or
     Tensors (the result has their broadcast shape)."""
+    check_device(device)
     rng = generator or _generator[0]
     m = mean._data if isinstance(mean, Tensor) else mean
     s = std._data if isinstance(std, Tensor) else std
+    _check_std(s)
     if size is None:
         shape = B.broadcast_shapes(B.shape(m), B.shape(s))
     else:
@@ -373,8 +501,24 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         dt = (mean if isinstance(mean, Tensor) else std).dtype
     else:
-        dt = _random_dtype(dtype)
-    return _finish((m + s * rng.standard_normal(shape)).astype(dt.np), None, requires_grad)
+        dt = _random_dtype(dtype if dtype is not None or out is None else out.dtype)
+    result = _finish((m + s * rng.standard_normal(shape)).astype(dt.np), None, requires_grad)
+    return _written(out, result, "normal")
+
+
+def _check_std(std):
+    if isinstance(std, B.ndarray) and std.ndim:
+        if not (std >= 0).all():
+            raise RuntimeError("normal expects all elements of std >= 0.0")
+    elif std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {_scalar_str(std)}")
+
+
+def normal_(self, mean=0.0, std=1.0, *, generator=None):
+    """Fills this Tensor with normal random numbers of mean ``mean`` and standard deviation
+    ``std``, in place."""
+    _check_std(std)
+    return self.copy_(normal(mean, std, tuple(self.shape), generator=generator, dtype=self.dtype))
 
 
 def rand_like(input, *, dtype=None, device=None, requires_grad=False):
@@ -394,19 +538,69 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_g
     return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype)
 
 
-def bernoulli(input, *, generator=None):
-    """Draws 0/1 with probabilities ``input``."""
+def bernoulli(input, p=None, *, generator=None, out=None):
+    """Draws 1 with probability ``input`` (or ``p``, a number, when given) and 0 otherwise, with
+    the dtype and shape of ``input``."""
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f'"bernoulli_tensor_cpu_p_" not implemented for \'{input.dtype._tensor_type[:-6]}\'')
+    prob = input._data if p is None else p
+    if not ((0 <= B.asarray(prob)) & (B.asarray(prob) <= 1)).all():
+        raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error message "
+                           "be improved?  If so, please report an enhancement request to PyTorch.)")
     rng = generator or _generator[0]
-    return Tensor._make((rng.random(input._data.shape) < input._data).astype(input._data.dtype))
+    result = Tensor._make((rng.random(input._data.shape) < prob).astype(input._data.dtype))
+    return _written(out, result, "bernoulli")
 
 
-def multinomial(input, num_samples, replacement=False, *, generator=None):
-    """Samples ``num_samples`` indices per row with probabilities proportional to ``input``."""
+def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
+    """Samples ``num_samples`` indices per row of ``input`` (1-D or 2-D) with probabilities
+    proportional to its entries (without replacement unless ``replacement``)."""
+    p = _multinomial_probabilities(input, num_samples, replacement, out)
     rng = generator or _generator[0]
-    p = input._data.astype(B.float64)
     rows = p.reshape(-1, p.shape[-1])
-    out = B.stack([rng.choice(len(r), size=num_samples, replace=replacement, p=r / r.sum()) for r in rows])
-    return Tensor._make(out.reshape(p.shape[:-1] + (num_samples,)).astype(B.int64))
+    if replacement:
+        cumulative = B.cumsum(rows, axis=1)
+        draws = rng.random((rows.shape[0], num_samples)) * cumulative[:, -1:]
+        picked = B.stack([B.searchsorted(c, d, side="right") for c, d in zip(cumulative, draws)])
+        picked = B.minimum(picked, rows.shape[1] - 1)
+    else:
+        # The exponential race: the k smallest Exp(1) / p are a draw of k without replacement.
+        with B.errstate(divide="ignore", invalid="ignore"):
+            keys = rng.standard_exponential(rows.shape) / rows
+        picked = B.argsort(keys, axis=1, kind="stable")[:, :num_samples]
+    result = Tensor._make(picked.reshape(p.shape[:-1] + (num_samples,)).astype(B.int64))
+    return _written(out, result, "multinomial")
+
+
+def _multinomial_probabilities(input, num_samples, replacement, out):
+    """``input`` as float64 rows, after PyTorch's checks (its messages)."""
+    if input.ndim not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
+                           f"{input.dtype._tensor_type[:-6]}")
+    if out is not None and out.dtype is not D.int64:
+        raise RuntimeError(f"multinomial expects Long tensor out, got: {out.dtype._tensor_type[:-6]}")
+    if num_samples <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
+    n = input.shape[-1]
+    if not replacement and num_samples > n:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+    if n > 2 ** 24:
+        raise RuntimeError("number of categories cannot exceed 2^24")
+    p = input._data.astype(B.float64)
+    negative_or_nan = ~(p >= 0)
+    infinite = B.isinf(p)
+    if not replacement or num_samples == 1:  # PyTorch's sampling by exponential race checks first
+        if (negative_or_nan | infinite).any():
+            raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    if negative_or_nan.any():
+        raise RuntimeError("invalid multinomial distribution (encountering probability entry < 0)")
+    if infinite.any():
+        raise RuntimeError("invalid multinomial distribution (encountering probability entry = infinity or NaN)")
+    if (p.sum(axis=-1) <= 0).any():
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    return p
 
 
 cat = _shape_ops.cat

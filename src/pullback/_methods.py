@@ -7,6 +7,7 @@ import functools
 
 from ._tensor import Tensor
 from . import _inplace
+from . import _creation
 from ._ops import functions as F
 from ._ops import shape as S
 from ._ops import indexing as I
@@ -63,6 +64,17 @@ Tensor.mT = property(lambda self: S.transpose(self, -2, -1), doc="The transpose 
 
 # -------------------------------------------------------------------- operators
 def _binary_op(fn, reflected=False):
+    """``self <op> other`` through the public function ``fn``; ``reflected``: the reflected
+    operator, ``fn(other, self)`` (given as its name: one that refuses a non-Tensor ``self``)."""
+    if isinstance(reflected, str):
+        def op(self, other):
+            if not isinstance(self, Tensor):
+                raise _not_a_tensor(reflected, self)
+            if not (is_tensor(other) or isinstance(other, F._OPERAND)):
+                return NotImplemented
+            return fn(other, self)
+        return op
+
     def op(self, other):
         if not (is_tensor(other) or isinstance(other, F._OPERAND)):
             return NotImplemented
@@ -73,6 +85,15 @@ def _binary_op(fn, reflected=False):
 def _arithmetic(prim, params, reflected=False):
     # The operators skip the public functions' argument checks: `self` is a Tensor and `other`
     # was just checked, so they go straight to the primitive (the hottest path in user code).
+    if isinstance(reflected, str):
+        def op(self, other):
+            if not isinstance(self, Tensor):
+                raise _not_a_tensor(reflected, self)
+            if not (isinstance(other, Tensor) or isinstance(other, F._OPERAND)):
+                return NotImplemented
+            return prim.bind((other, self), params)
+        return op
+
     def op(self, other):
         if not (isinstance(other, Tensor) or isinstance(other, F._OPERAND)):
             return NotImplemented
@@ -80,12 +101,18 @@ def _arithmetic(prim, params, reflected=False):
     return op
 
 
+def _not_a_tensor(name, self):
+    # Python calls `x.__radd__(y)` only with `x` a Tensor; an explicit `Tensor.__radd__(2, t)` is
+    # refused as PyTorch's C methods refuse it, rather than computing `t + 2`.
+    return TypeError(f"descriptor '{name}' for 'Tensor' objects doesn't apply to a '{type(self).__name__}' object")
+
+
 Tensor.__add__ = _arithmetic(E.add, {"alpha": 1})
-Tensor.__radd__ = _arithmetic(E.add, {"alpha": 1}, True)
+Tensor.__radd__ = _arithmetic(E.add, {"alpha": 1}, "__radd__")
 Tensor.__sub__ = _binary_op(F.sub)   # checks bool - bool
 Tensor.__rsub__ = _binary_op(F.sub, True)
 Tensor.__mul__ = _arithmetic(E.mul, {})
-Tensor.__rmul__ = _arithmetic(E.mul, {}, True)
+Tensor.__rmul__ = _arithmetic(E.mul, {}, "__rmul__")
 Tensor.__truediv__ = _arithmetic(E.div, {})
 Tensor.__rtruediv__ = _arithmetic(E.div, {}, True)
 Tensor.__floordiv__ = _binary_op(F.floor_divide)
@@ -97,11 +124,11 @@ Tensor.__rpow__ = _binary_op(F.pow, True)
 Tensor.__matmul__ = lambda self, other: F.matmul(self, other) if is_tensor(other) else NotImplemented
 Tensor.__rmatmul__ = lambda self, other: F.matmul(other, self) if is_tensor(other) else NotImplemented
 Tensor.__and__ = _binary_op(F.bitwise_and)
-Tensor.__rand__ = _binary_op(F.bitwise_and, True)
+Tensor.__rand__ = _binary_op(F.bitwise_and, "__rand__")
 Tensor.__or__ = _binary_op(F.bitwise_or)
-Tensor.__ror__ = _binary_op(F.bitwise_or, True)
+Tensor.__ror__ = _binary_op(F.bitwise_or, "__ror__")
 Tensor.__xor__ = _binary_op(F.bitwise_xor)
-Tensor.__rxor__ = _binary_op(F.bitwise_xor, True)
+Tensor.__rxor__ = _binary_op(F.bitwise_xor, "__rxor__")
 Tensor.__eq__ = _binary_op(F.eq)
 Tensor.__ne__ = _binary_op(F.ne)
 Tensor.__lt__ = _binary_op(F.lt)
@@ -161,5 +188,6 @@ Tensor.__ipow__ = _iop("pow_")
 Tensor.__ifloordiv__ = _iop("floor_divide_")
 Tensor.__imod__ = _iop("remainder_")
 Tensor.zero_ = _inplace.zero_
+Tensor.normal_ = _creation.normal_
 Tensor.fill_ = _inplace.fill_
 Tensor.copy_ = _inplace.copy_

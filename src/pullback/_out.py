@@ -4,6 +4,7 @@ Every public function with an ``out`` keyword computes its result as usual and e
 ``return write_out(out, result, fn_name, inputs)``; with ``out=None`` that is the result itself, so
 the common path pays one comparison.
 """
+import builtins
 import warnings
 
 from ._backend import B
@@ -30,6 +31,9 @@ def write_out(out, result, fn_name, inputs=()):
     if grad_mode.is_grad_enabled() and (out._requires_grad or result._requires_grad):
         raise RuntimeError(f"{fn_name}(): functions with out=... arguments don't support automatic "
                            "differentiation, but one of the arguments requires grad.")
+    if builtins.any(st == 0 and n > 1 for st, n in zip(out._data.strides, out._data.shape)):  # expanded
+        raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a single "
+                           "memory location. Please clone() the tensor before performing the operation.")
     for t in inputs:
         if isinstance(t, Tensor) and _partially_overlap(t._data, out._data):
             raise RuntimeError(_OVERLAP)

@@ -102,14 +102,8 @@ class Tensor:
     _retains_grad = False
 
     def __init__(self, *args):
-        # pullback.Tensor(2, 3) is an uninitialised float tensor; pullback.Tensor([1, 2]) copies data.
-        if len(args) == 1 and not isinstance(args[0], (builtins.int, Size)):
-            data = B.array(args[0].tolist() if isinstance(args[0], Tensor) else args[0],
-                           dtype=D.get_default_dtype().np)
-        else:
-            shape = args[0] if len(args) == 1 and isinstance(args[0], Size) else args
-            data = B.empty(tuple(shape), dtype=D.get_default_dtype().np)
-        self._init(data)
+        # pullback.Tensor(2, 3) is a (zero-filled) float tensor; pullback.Tensor([1, 2]) copies data.
+        self._init(_legacy_data(args, D.get_default_dtype()))
 
     def _init(self, data, requires_grad=False, grad_fn=None, output_nr=0, version_counter=None):
         self._data = data
@@ -489,10 +483,18 @@ class Tensor:
     def cuda(self, *args, **kwargs):
         raise RuntimeError("pullback computes on the CPU only: there is no CUDA device.")
 
-    def type(self, dtype=None):
-        """Returns the type name (``'pullback.FloatTensor'``), or converts to ``dtype``."""
+    def type(self, dtype=None, non_blocking=False):
+        """Returns the type name (``'pullback.FloatTensor'``), or converts to ``dtype``: a dtype,
+        a legacy type (``pullback.FloatTensor``) or its name (``'torch.FloatTensor'`` too)."""
         if dtype is None:
             return "pullback." + self.dtype._tensor_type
+        if isinstance(dtype, _LegacyTensorType):
+            return self.to(dtype.dtype)
+        if isinstance(dtype, str):
+            legacy = _LEGACY_BY_NAME.get(dtype.rpartition(".")[2]) if dtype.startswith(("torch.", "pullback.")) else None
+            if legacy is None:
+                raise ValueError(f"invalid type: {dtype!r}")
+            return self.to(legacy.dtype)
         return self.to(dtype)
 
     def to(self, *args, **kwargs):
@@ -582,6 +584,44 @@ class Tensor:
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
         from ._creation import tensor
         return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+def _legacy_data(args, dtype):
+    """The array of a legacy constructor call, ``Tensor(2, 3)`` (a shape) or ``FloatTensor([1, 2])`` (data)."""
+    if len(args) == 1 and not isinstance(args[0], (builtins.int, Size)):
+        data = args[0]
+        if isinstance(data, Tensor):
+            if data.dtype is not dtype:
+                raise TypeError(f"expected {dtype._tensor_type} (got {data.dtype._tensor_type})")
+            return data._data
+        if isinstance(data, str) or not hasattr(data, "__len__"):
+            what = "invalid data type" if isinstance(data, str) else "data must be a sequence (got"
+            raise TypeError(f"new(): {what} '{type(data).__name__}'" if isinstance(data, str)
+                            else f"new(): {what} {type(data).__name__})")
+        from ._creation import tensor
+        return tensor(data, dtype=dtype)._data
+    shape = args[0] if len(args) == 1 and isinstance(args[0], Size) else args if args else (0,)
+    return B.zeros(tuple(shape), dtype=dtype.np)
+
+
+class _LegacyTensorType(type):
+    """The type of ``pullback.FloatTensor`` and the other legacy tensor types: calling one makes
+    a Tensor of its dtype (``FloatTensor(2, 3)``, ``LongTensor([1, 2])``), and ``isinstance(x,
+    FloatTensor)`` asks whether ``x`` is a float32 Tensor, as in PyTorch."""
+
+    def __call__(cls, *args, device=None):
+        check_device(device)
+        return Tensor._make(_legacy_data(args, cls.dtype))
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj.dtype is cls.dtype
+
+
+_LEGACY_BY_NAME = {d._tensor_type: _LegacyTensorType(d._tensor_type, (), {"dtype": d, "__module__": "pullback"})
+                   for d in D.ALL_DTYPES}
+FloatTensor, DoubleTensor, HalfTensor = (_LEGACY_BY_NAME[n] for n in ("FloatTensor", "DoubleTensor", "HalfTensor"))
+ByteTensor, CharTensor, ShortTensor = (_LEGACY_BY_NAME[n] for n in ("ByteTensor", "CharTensor", "ShortTensor"))
+IntTensor, LongTensor, BoolTensor = (_LEGACY_BY_NAME[n] for n in ("IntTensor", "LongTensor", "BoolTensor"))
 
 
 def _rebuild(data, requires_grad):

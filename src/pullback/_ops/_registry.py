@@ -43,6 +43,25 @@ def _arg_names(rule):
     return tuple(inspect.signature(rule).parameters)
 
 
+def broadcast_shape(shapes):
+    """The shape ``shapes`` broadcast to, or PyTorch's RuntimeError naming the first mismatch.
+
+    As PyTorch does, the shapes are combined left to right (``a`` is the shape so far, ``b`` the
+    next one) and dims are compared from the last; the dim is counted in the broadcast result.
+    """
+    result = ()
+    for shape in shapes:
+        n = max(len(result), len(shape))
+        a = (1,) * (n - len(result)) + tuple(result)
+        b = (1,) * (n - len(shape)) + tuple(shape)
+        for dim in reversed(range(n)):
+            if a[dim] != b[dim] and a[dim] != 1 and b[dim] != 1:
+                raise RuntimeError(f"The size of tensor a ({a[dim]}) must match the size of tensor b ({b[dim]}) "
+                                   f"at non-singleton dimension {dim}")
+        result = tuple(y if x == 1 else x for x, y in zip(a, b))
+    return result
+
+
 class Primitive:
     """One entry of the primitive table.
 
@@ -162,7 +181,11 @@ class Primitive:
             datas.append(d)
         else:
             if self.same_dtype_out is not None or (self.float_out and dt is not None and dt.kind == "f"):
-                out = self.impl(*datas, **params)
+                try:
+                    out = self.impl(*datas, **params)
+                except ValueError:
+                    self._check_broadcast(datas)
+                    raise
                 if (requires and self.differentiable and grad_mode._state.enabled and not self.view
                         and self.n_outputs == 1):
                     if type(out) is not ndarray:
@@ -179,7 +202,11 @@ class Primitive:
                 return self._finish(args, params, out, requires, None if dt is None else D._FROM_NP[dt]
                                     if self.same_dtype_out is not False else None)
         datas, out_dt = self._prepare(args, params)
-        out = self.impl(*datas, **params)
+        try:
+            out = self.impl(*datas, **params)
+        except ValueError:
+            self._check_broadcast(datas)
+            raise
         requires = False
         if self.differentiable and grad_mode.is_grad_enabled():
             for a in args:
@@ -189,6 +216,12 @@ class Primitive:
                     if a._requires_grad:
                         requires = True
         return self._finish(args, params, out, requires, out_dt)
+
+    def _check_broadcast(self, datas):
+        """Raises PyTorch's error when the forward failed because the inputs do not broadcast
+        (called only after NumPy raised, so the common path pays nothing)."""
+        if self.broadcasting:
+            broadcast_shape([B.shape(d) for d in datas if isinstance(d, ndarray)])
 
     def _finish(self, args, params, out, requires, out_dt):
         """Wraps the forward's arrays as Tensors; records the Node when ``requires``."""

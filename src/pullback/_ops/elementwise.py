@@ -65,7 +65,17 @@ fmod = primitive("fmod", B.fmod, inputs="x y", broadcasting=True,
 
 
 def _pow_impl(x, y):
-    return B.power(x, y)
+    try:
+        return B.power(x, y)
+    except ValueError:  # NumPy refuses integer arrays to negative integer powers; PyTorch does not
+        return _integer_pow_negative(x, y)
+
+
+def _integer_pow_negative(x, y):
+    # PyTorch's integer x ** y for y < 0: 1 ** y is 1, (-1) ** y is +-1 by parity, all else 0.
+    x, y = B.broadcast_arrays(x, y)
+    unit = B.where(x == 1, 1, B.where(x == -1, B.where(y % 2 == 0, 1, -1), 0))
+    return B.where(y < 0, unit, B.power(x, B.maximum(y, 0))).astype(B.result_type(x, y), copy=False)
 
 
 def _pow_dtype(args, params):
@@ -274,21 +284,21 @@ overwrite = primitive("overwrite", lambda x, src: B.broadcast_to(B.asarray(src, 
                       vjp=(zero_cotangent, lambda g: g))
 
 # ------------------------------------------------------ comparisons and logic
-eq = primitive("eq", B.equal, inputs="x y", out_dtype="bool")
-ne = primitive("ne", B.not_equal, inputs="x y", out_dtype="bool")
-lt = primitive("lt", B.less, inputs="x y", out_dtype="bool")
-le = primitive("le", B.less_equal, inputs="x y", out_dtype="bool")
-gt = primitive("gt", B.greater, inputs="x y", out_dtype="bool")
-ge = primitive("ge", B.greater_equal, inputs="x y", out_dtype="bool")
-logical_and = primitive("logical_and", B.logical_and, inputs="x y", out_dtype="bool")
-logical_or = primitive("logical_or", B.logical_or, inputs="x y", out_dtype="bool")
-logical_xor = primitive("logical_xor", B.logical_xor, inputs="x y", out_dtype="bool")
+eq = primitive("eq", B.equal, inputs="x y", broadcasting=True, out_dtype="bool")
+ne = primitive("ne", B.not_equal, inputs="x y", broadcasting=True, out_dtype="bool")
+lt = primitive("lt", B.less, inputs="x y", broadcasting=True, out_dtype="bool")
+le = primitive("le", B.less_equal, inputs="x y", broadcasting=True, out_dtype="bool")
+gt = primitive("gt", B.greater, inputs="x y", broadcasting=True, out_dtype="bool")
+ge = primitive("ge", B.greater_equal, inputs="x y", broadcasting=True, out_dtype="bool")
+logical_and = primitive("logical_and", B.logical_and, inputs="x y", broadcasting=True, out_dtype="bool")
+logical_or = primitive("logical_or", B.logical_or, inputs="x y", broadcasting=True, out_dtype="bool")
+logical_xor = primitive("logical_xor", B.logical_xor, inputs="x y", broadcasting=True, out_dtype="bool")
 logical_not = primitive("logical_not", B.logical_not, out_dtype="bool")
 isnan = primitive("isnan", B.isnan, out_dtype="bool")
 isinf = primitive("isinf", B.isinf, out_dtype="bool")
 isfinite = primitive("isfinite", B.isfinite, out_dtype="bool")
-bitwise_and = primitive("bitwise_and", B.bitwise_and, inputs="x y")
-bitwise_or = primitive("bitwise_or", B.bitwise_or, inputs="x y")
-bitwise_xor = primitive("bitwise_xor", B.bitwise_xor, inputs="x y")
+bitwise_and = primitive("bitwise_and", B.bitwise_and, inputs="x y", broadcasting=True)
+bitwise_or = primitive("bitwise_or", B.bitwise_or, inputs="x y", broadcasting=True)
+bitwise_xor = primitive("bitwise_xor", B.bitwise_xor, inputs="x y", broadcasting=True)
 bitwise_not = primitive("bitwise_not", lambda x: B.logical_not(x) if x.dtype == bool else B.invert(x),
                         out_dtype="keep")

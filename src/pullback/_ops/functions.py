@@ -31,11 +31,16 @@ def _check_operand(x, fn):
                         f"{type(x).__name__}")
 
 
+def _written(out, result, fn, inputs):
+    """``write_out`` where ``out`` was given: the common path (no ``out``) pays one comparison."""
+    return result if out is None else write_out(out, result, fn, inputs)
+
+
 def _unary(prim, torch_name, doc):
-    def fn(input):
+    def fn(input, *, out=None):
         if not isinstance(input, _registry._Tensor):
             _check_tensor(input, torch_name)
-        return prim.bind((input,), {})
+        return _written(out, prim.bind((input,), {}), torch_name, (input,))
     fn.__name__ = fn.__qualname__ = torch_name
     fn.__doc__ = doc
     return fn
@@ -51,12 +56,12 @@ _UNARY_DOCS = {
     "sinh": (E.sinh, "the hyperbolic sine"), "cosh": (E.cosh, "the hyperbolic cosine"),
     "tanh": (E.tanh, "the hyperbolic tangent"), "sigmoid": (E.sigmoid, "1 / (1 + e^-x), computed without overflow"),
     "relu": (E.relu, "max(x, 0)"), "erf": (E.erf, "the error function"),
-    "abs": (E.abs, "the absolute value"), "sign": (E.sign, "the sign (-1, 0 or 1); its gradient is 0"),
+    "abs": (E.abs, "the absolute value"),
     "floor": (E.floor, "the largest integer <= x; its gradient is 0"),
     "ceil": (E.ceil, "the smallest integer >= x; its gradient is 0"),
     "trunc": (E.trunc, "x rounded towards zero; its gradient is 0"),
     "frac": (E.frac, "the fractional part x - trunc(x)"),
-    "reciprocal": (E.reciprocal, "1 / x"), "neg": (E.neg, "-x"),
+    "reciprocal": (E.reciprocal, "1 / x"),
     "logical_not": (E.logical_not, "logical NOT (a bool Tensor)"),
     "isnan": (E.isnan, "whether each element is NaN (a bool Tensor)"),
     "isinf": (E.isinf, "whether each element is infinite (a bool Tensor)"),
@@ -75,28 +80,102 @@ for _name, (_prim, _what) in _UNARY_DOCS.items():
         >>> pullback.{_name}(pullback.tensor([0.5, 1.0]))
     """)
 
-negative = globals()["neg"]
+
+
+def neg(input, *, out=None):
+    """Returns ``-input``, elementwise.
+
+    Args:
+        input (Tensor): the input (not bool: negate a mask with ``~`` or ``logical_not``).
+
+    Example::
+
+        >>> pullback.neg(pullback.tensor([1.0, -2.0]))
+        tensor([-1.,  2.])
+    """
+    if not isinstance(input, _registry._Tensor):
+        _check_tensor(input, "neg")
+    try:
+        return _written(out, E.neg.bind((input,), {}), "neg", (input,))
+    except TypeError:  # NumPy refuses to negate bools; PyTorch's error says what to use instead
+        if input.dtype is D.bool:
+            raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
+                               "to invert a mask, use the `~` or `logical_not()` operator instead.") from None
+        raise
+
+
+def sign(input, *, out=None):
+    """Returns the sign of each element (-1, 0 or 1; a bool Tensor is its own sign); its gradient is 0.
+
+    Example::
+
+        >>> pullback.sign(pullback.tensor([-2.0, 0.0, 3.0]))
+        tensor([-1.,  0.,  1.])
+    """
+    if not isinstance(input, _registry._Tensor):
+        _check_tensor(input, "sign")
+    try:
+        return _written(out, E.sign.bind((input,), {}), "sign", (input,))
+    except TypeError:  # NumPy has no sign for bools
+        if input.dtype is D.bool:
+            return _written(out, E.clone(input), "sign", (input,))
+        raise
+
+
+negative = neg
 absolute = globals()["abs"]
 arcsin, arccos, arctan = globals()["asin"], globals()["acos"], globals()["atan"]
 
 
-def square(input):
+def square(input, *, out=None):
     """Returns ``input ** 2``, elementwise."""
     _check_tensor(input, "square")
-    return E.pow(input, 2)
+    return _written(out, E.pow(input, 2), "square", (input,))
 
 
-def round(input, *, decimals=0):  # noqa: A001
+def round(input, *, decimals=0, out=None):  # noqa: A001
     """Rounds to ``decimals`` decimal places (half to even); its gradient is 0."""
     _check_tensor(input, "round")
-    return E.round_(input, decimals=decimals)
+    return _written(out, E.round_(input, decimals=decimals), "round", (input,))
 
 
-def _binary(prim, torch_name, doc, *, swap_ok=True):
+def _invalid_combination(fn, args, signatures):
+    """PyTorch's TypeError for arguments that match none of a function's overloads."""
+    got = ", ".join("Tensor" if is_tensor(a) else type(a).__name__ for a in args)
+    return TypeError(f"{fn}() received an invalid combination of arguments - got ({got}), but expected one of:\n"
+                     + "".join(f" * {s}\n" for s in signatures))
+
+
+def _other_signatures(other="other"):
+    return (f"(Tensor input, Tensor {other}, *, Tensor out = None)",
+            f"(Tensor input, Number {other}, *, Tensor out = None)")
+
+
+def _either_tensor(input, other, fn):
+    """Operands of ops with a Number overload on either side (mul, remainder, the bitwise ops)."""
+    if not is_tensor(input):
+        _check_tensor(other, fn, "other", 2)
+    _check_operand(other, fn)
+
+
+def _tensor_input(input, other, fn):
+    """Operands of ops whose ``input`` must be a Tensor, ``other`` a Tensor or Number (eq, fmod)."""
+    if not is_tensor(input):
+        raise _invalid_combination(fn, (input, other), _other_signatures())
+    _check_operand(other, fn)
+
+
+def _tensors(input, other, fn):
+    """Operands of ops that take two Tensors only (atan2, maximum, the logical ops)."""
+    if not is_tensor(input):
+        _check_tensor(input, fn)
+    if not is_tensor(other):
+        _check_tensor(other, fn, "other", 2)
+
+
+def _binary(prim, torch_name, doc, check=_either_tensor):
     def fn(input, other, *, out=None):
-        if not is_tensor(input):
-            _check_tensor(other, torch_name, "other", 2)
-        _check_operand(other, torch_name)
+        check(input, other, torch_name)
         return write_out(out, prim.bind((input, other), {}), torch_name, (input, other))
     fn.__name__ = fn.__qualname__ = torch_name
     fn.__doc__ = doc
@@ -116,22 +195,27 @@ def _bin_doc(what, name):
     """
 
 
-for _name, _prim, _what in [
-        ("mul", E.mul, "input * other"), ("atan2", E.atan2, "atan2(input, other), the angle of (other, input)"),
-        ("maximum", E.maximum, "the larger of input and other (ties share the gradient)"),
-        ("minimum", E.minimum, "the smaller of input and other (ties share the gradient)"),
-        ("remainder", E.remainder, "the remainder of input / other, with the sign of other"),
-        ("fmod", E.fmod, "the remainder of input / other, with the sign of input"),
-        ("floor_divide", E.floor_divide, "floor(input / other)"),
-        ("eq", E.eq, "input == other (a bool Tensor)"), ("ne", E.ne, "input != other (a bool Tensor)"),
-        ("lt", E.lt, "input < other (a bool Tensor)"), ("le", E.le, "input <= other (a bool Tensor)"),
-        ("gt", E.gt, "input > other (a bool Tensor)"), ("ge", E.ge, "input >= other (a bool Tensor)"),
-        ("logical_and", E.logical_and, "logical AND (a bool Tensor)"),
-        ("logical_or", E.logical_or, "logical OR (a bool Tensor)"),
-        ("logical_xor", E.logical_xor, "logical XOR (a bool Tensor)"),
-        ("bitwise_and", E.bitwise_and, "bitwise AND"), ("bitwise_or", E.bitwise_or, "bitwise OR"),
-        ("bitwise_xor", E.bitwise_xor, "bitwise XOR")]:
-    globals()[_name] = _binary(_prim, _name, _bin_doc(_what, _name))
+for _name, _prim, _what, _check in [
+        ("mul", E.mul, "input * other", _either_tensor),
+        ("atan2", E.atan2, "atan2(input, other), the angle of (other, input)", _tensors),
+        ("maximum", E.maximum, "the larger of input and other (ties share the gradient)", _tensors),
+        ("minimum", E.minimum, "the smaller of input and other (ties share the gradient)", _tensors),
+        ("remainder", E.remainder, "the remainder of input / other, with the sign of other", _either_tensor),
+        ("fmod", E.fmod, "the remainder of input / other, with the sign of input", _tensor_input),
+        ("floor_divide", E.floor_divide, "floor(input / other)", _either_tensor),
+        ("eq", E.eq, "input == other (a bool Tensor)", _tensor_input),
+        ("ne", E.ne, "input != other (a bool Tensor)", _tensor_input),
+        ("lt", E.lt, "input < other (a bool Tensor)", _tensor_input),
+        ("le", E.le, "input <= other (a bool Tensor)", _tensor_input),
+        ("gt", E.gt, "input > other (a bool Tensor)", _tensor_input),
+        ("ge", E.ge, "input >= other (a bool Tensor)", _tensor_input),
+        ("logical_and", E.logical_and, "logical AND (a bool Tensor)", _tensors),
+        ("logical_or", E.logical_or, "logical OR (a bool Tensor)", _tensors),
+        ("logical_xor", E.logical_xor, "logical XOR (a bool Tensor)", _tensors),
+        ("bitwise_and", E.bitwise_and, "bitwise AND", _either_tensor),
+        ("bitwise_or", E.bitwise_or, "bitwise OR", _either_tensor),
+        ("bitwise_xor", E.bitwise_xor, "bitwise XOR", _either_tensor)]:
+    globals()[_name] = _binary(_prim, _name, _bin_doc(_what, _name), _check)
 
 multiply = globals()["mul"]
 greater, greater_equal, less, less_equal = globals()["gt"], globals()["ge"], globals()["lt"], globals()["le"]
@@ -169,10 +253,13 @@ subtract = sub
 
 def rsub(input, other, *, alpha=1):
     """Returns ``other - alpha * input``."""
+    if not is_tensor(input):
+        raise _invalid_combination("rsub", (input, other), ("(Tensor input, Tensor other, *, Number alpha = 1)",
+                                                            "(Tensor input, Number other, Number alpha = 1)"))
     return sub(other, input, alpha=alpha)
 
 
-def div(input, other, *, rounding_mode=None):
+def div(input, other, *, rounding_mode=None, out=None):
     """Returns ``input / other``: true division (integers give floats), or rounded with
     ``rounding_mode='trunc'`` or ``'floor'``.
 
@@ -185,36 +272,37 @@ def div(input, other, *, rounding_mode=None):
         _check_tensor(other, "div", "other", 2)
     _check_operand(other, "div")
     if rounding_mode is None:
-        return E.div.bind((input, other), {})
+        return _written(out, E.div.bind((input, other), {}), "div", (input, other))
     if rounding_mode not in ("trunc", "floor"):
         raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                            f"found '{rounding_mode}'")
-    return E.div_rounding.bind((input, other), {"rounding_mode": rounding_mode})
+    return _written(out, E.div_rounding.bind((input, other), {"rounding_mode": rounding_mode}), "div",
+                    (input, other))
 
 
 divide = true_divide = div
 
 
-def pow(input, exponent):  # noqa: A001
+def pow(input, exponent, *, out=None):  # noqa: A001
     """Returns ``input ** exponent`` (either may be a number), elementwise."""
     if not is_tensor(input):
         _check_tensor(exponent, "pow", "exponent", 2)
     _check_operand(exponent, "pow")
-    return E.pow.bind((input, exponent), {})
+    return _written(out, E.pow.bind((input, exponent), {}), "pow", (input, exponent))
 
 
-def float_power(input, exponent):
+def float_power(input, exponent, *, out=None):
     """``pow`` computed in float64."""
     x = input.double() if is_tensor(input) else float(input)
     e = exponent.double() if is_tensor(exponent) else exponent
-    return pow(x, e)
+    return _written(out, pow(x, e), "float_power", (input, exponent))
 
 
-def lerp(input, end, weight):
+def lerp(input, end, weight, *, out=None):
     """Linear interpolation ``input + weight * (end - input)``; ``weight`` a number or Tensor."""
     _check_tensor(input, "lerp")
     _check_tensor(end, "lerp", "end", 2)
-    return E.lerp.bind((input, end, weight), {})
+    return _written(out, E.lerp.bind((input, end, weight), {}), "lerp", (input, end, weight))
 
 
 def where(condition, input=None, other=None):
@@ -232,7 +320,7 @@ def where(condition, input=None, other=None):
     return E.where_.bind((condition, input, other), {})
 
 
-def clamp(input, min=None, max=None):  # noqa: A002
+def clamp(input, min=None, max=None, *, out=None):  # noqa: A002
     """Clamps every element into ``[min, max]`` (either bound may be None, a number or a Tensor).
 
     Example::
@@ -244,26 +332,30 @@ def clamp(input, min=None, max=None):  # noqa: A002
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if is_tensor(min) or is_tensor(max):
-        out = input
+        result = input
         if min is not None:
-            out = E.where_(out < min, min, out) if is_tensor(min) else E.clamp_scalar(out, min=min, max=None)
+            result = E.where_(result < min, min, result) if is_tensor(min) else E.clamp_scalar(result, min=min, max=None)
         if max is not None:
-            out = E.where_(out > max, max, out) if is_tensor(max) else E.clamp_scalar(out, min=None, max=max)
-        return out
-    return E.clamp_scalar.bind((input,), {"min": min, "max": max})
+            result = E.where_(result > max, max, result) if is_tensor(max) else E.clamp_scalar(result, min=None, max=max)
+        return _written(out, result, "clamp", (input, min, max))
+    return _written(out, E.clamp_scalar.bind((input,), {"min": min, "max": max}), "clamp", (input,))
 
 
 clip = clamp
 
 
-def clamp_min(input, min):  # noqa: A002
+def clamp_min(input, min, *, out=None):  # noqa: A002
     """``clamp(input, min=min)``."""
-    return clamp(input, min=min)
+    if not is_tensor(input):
+        raise _invalid_combination("clamp_min", (input, min), _other_signatures("min"))
+    return _written(out, clamp(input, min=min), "clamp_min", (input, min))
 
 
-def clamp_max(input, max):  # noqa: A002
+def clamp_max(input, max, *, out=None):  # noqa: A002
     """``clamp(input, max=max)``."""
-    return clamp(input, max=max)
+    if not is_tensor(input):
+        raise _invalid_combination("clamp_max", (input, max), _other_signatures("max"))
+    return _written(out, clamp(input, max=max), "clamp_max", (input, max))
 
 
 def softplus(input, beta=1.0, threshold=20.0):
@@ -614,21 +706,28 @@ def log_softmax(input, dim=None, dtype=None, _stacklevel=3):
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """Elementwise ``|input - other| <= atol + rtol * |other|`` (a bool Tensor)."""
     from .._tensor import Tensor
-    a, b = _as_float_pair(input, other)
+    a, b = _close_operands(input, other, rtol, atol, "isclose")
     return Tensor._make(B.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
-def _as_float_pair(input, other):
-    _check_tensor(input, "isclose")
+def _close_operands(input, other, rtol, atol, fn):
+    """The arrays isclose/allclose compare, after PyTorch's checks: two Tensors of one dtype that
+    broadcast, and tolerances >= 0."""
+    _tensors(input, other, fn)
     refuse_batched(input, "isclose/allclose")
     refuse_batched(other, "isclose/allclose")
-    b = other._data if is_tensor(other) else other
-    return input._data, b
+    if input.dtype is not other.dtype:
+        raise RuntimeError(f"{input.dtype._tensor_type[:-6]} did not match {other.dtype._tensor_type[:-6]}")
+    for name, tol in (("rtol", rtol), ("atol", atol)):
+        if tol < 0:
+            raise RuntimeError(f"{name} must be greater than or equal to zero, but got {tol}")
+    _registry.broadcast_shape((input._data.shape, other._data.shape))
+    return input._data, other._data
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """Whether every element satisfies ``|input - other| <= atol + rtol * |other|`` (a bool)."""
-    a, b = _as_float_pair(input, other)
+    a, b = _close_operands(input, other, rtol, atol, "allclose")
     return builtins.bool(B.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
