@@ -104,6 +104,9 @@ SCHEDULERS = [
     ("ExponentialLR", dict(gamma=0.9)),
     ("CosineAnnealingLR", dict(T_max=6, eta_min=0.01)),
     ("LambdaLR", dict(lr_lambda=lambda epoch: 1 / (epoch + 1))),
+    ("ConstantLR", dict(factor=0.4, total_iters=4)),
+    ("LinearLR", dict(start_factor=0.4, end_factor=0.8, total_iters=4)),
+    ("PolynomialLR", dict(power=0.9, total_iters=4)),
 ]
 
 
@@ -120,6 +123,33 @@ def test_schedulers_match_torch(name, kwargs):
             out.append(sched.get_last_lr()[0])
         return out
     np.testing.assert_allclose(lrs(pullback), lrs(torch), rtol=1e-12)
+
+
+CHAINS = [
+    [("CosineAnnealingLR", dict(T_max=3, eta_min=0.1)), ("MultiStepLR", dict(milestones=[2, 2, 5], gamma=0.5))],
+    [("ConstantLR", dict(factor=0.4, total_iters=4)), ("ExponentialLR", dict(gamma=0.9))],
+    [("StepLR", dict(step_size=2, gamma=0.9)), ("LinearLR", dict(start_factor=0.4, total_iters=4))],
+]
+
+
+@pytest.mark.parametrize("chain", CHAINS, ids=["+".join(n for n, _ in c) for c in CHAINS])
+def test_chained_schedulers_compose_as_torch(chain):
+    """Schedulers on one optimizer multiply their factors (torch's chainable form), bit for bit;
+    step(epoch) jumps to the closed form."""
+    def lrs(m):
+        p = m.zeros(1, requires_grad=True)
+        opt = m.optim.SGD([p], lr=1.0)
+        scheds = [getattr(m.optim.lr_scheduler, name)(opt, **kwargs) for name, kwargs in chain]
+        out = []
+        for _ in range(9):
+            opt.step()
+            for sched in scheds:
+                sched.step()
+            out.append(opt.param_groups[0]["lr"])
+        with pytest.warns(UserWarning, match="epoch parameter"):
+            scheds[0].step(4)
+        return out + scheds[0].get_last_lr()
+    assert lrs(pullback) == lrs(torch)
 
 
 def test_reduce_lr_on_plateau_matches_torch():

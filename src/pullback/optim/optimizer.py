@@ -5,6 +5,8 @@ parameter's version, so a graph that saved the old value refuses to backward thr
 """
 import copy
 
+from .._backend import B
+from .._creation import tensor
 from .._tensor import Tensor
 from ..autograd import grad_mode
 from ..nn.modules.module import zero_grads
@@ -75,6 +77,8 @@ class Optimizer:
                 for p in self._params_with_grad(group):
                     state = self.state.setdefault(p, {})
                     self._update(p, p._data, p.grad._data, state, group)
+                    if not state:  # an optimizer without state for this group (SGD without momentum)
+                        del self.state[p]
                     p._bump_version()
         return loss
 
@@ -93,8 +97,8 @@ class Optimizer:
                 index.setdefault(id(p), len(index))
                 packed["params"].append(index[id(p)])
             groups.append(packed)
-        state = {index[id(p)]: {k: (v.clone() if isinstance(v, Tensor) else copy.deepcopy(v)) for k, v in s.items()}
-                 for p, s in self.state.items() if id(p) in index}
+        # As torch's, the state holds the optimizer's own tensors, not copies.
+        state = {index[id(p)]: s for p, s in self.state.items() if id(p) in index}
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict):
@@ -113,8 +117,7 @@ class Optimizer:
         self.state = {}
         for idx, s in state_dict["state"].items():
             p = by_index[int(idx)]
-            self.state[p] = {k: (v.clone().to(p.dtype) if isinstance(v, Tensor) and v.is_floating_point()
-                                 else copy.deepcopy(v)) for k, v in s.items()}
+            self.state[p] = {k: _loaded_state_value(k, v, p) for k, v in s.items()}
 
     def __repr__(self):
         lines = [self.__class__.__name__ + " ("]
@@ -126,8 +129,46 @@ class Optimizer:
         return "\n".join(lines)
 
 
-def state_array(state, key, like):
-    """The state entry ``key`` as an array (created as zeros like ``like``, stored as a Tensor)."""
+def _loaded_state_value(key, value, p):
+    """A loaded state value: floating Tensors take the parameter's dtype, except the step count."""
+    if not isinstance(value, Tensor):
+        return copy.deepcopy(value)
+    if value.is_floating_point() and key != "step":
+        return value.clone().to(p.dtype)
+    return value.clone()
+
+
+def check_lr(lr):
+    """torch's checks of a learning rate (a float or a one-element Tensor)."""
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+
+
+def state_array(state, key, like, fill=0):
+    """The state entry ``key`` as an array (created filled with ``fill`` like ``like``, stored as a
+    Tensor). Always an ndarray, 0-dim included, so that updates in place reach the state."""
     if key not in state:
-        state[key] = Tensor._make(like * 0)
+        state[key] = Tensor._make(B.full_like(like, fill))
     return state[key]._data
+
+
+def state_copy(state, key, value, like):
+    """Stores a copy of the array ``value`` as the state entry ``key`` (an ndarray of ``like``'s dtype)."""
+    state[key] = Tensor._make(B.array(value, dtype=like.dtype, copy=True))
+    return state[key]._data
+
+
+def advance_step(state):
+    """Counts one more step in ``state['step']`` (a 0-dim float Tensor, as torch keeps it) and
+    returns the new count as a float."""
+    if "step" not in state:
+        state["step"] = new_step()
+    step = state["step"]._data
+    step += 1
+    return float(step)
+
+
+def new_step():
+    return tensor(0.0)
