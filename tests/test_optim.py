@@ -165,3 +165,18 @@ def test_reduce_lr_on_plateau_matches_torch():
             out.append(opt.param_groups[0]["lr"])
         return out
     assert lrs(pullback) == lrs(torch)
+
+
+def test_named_parameters_keep_their_names_as_torch():
+    def run(m):
+        m.manual_seed(0)
+        model = m.nn.Linear(2, 1)
+        opt = m.optim.SGD(model.named_parameters(), lr=0.1, momentum=0.9)
+        model(m.ones(2)).sum().backward()
+        opt.step()
+        sd = opt.state_dict()
+        return list(opt.param_groups[0]), sd["param_groups"][0]["param_names"], sorted(sd["state"])
+    assert run(pullback) == run(torch)
+    w = pullback.zeros(2, requires_grad=True)
+    with pytest.raises(ValueError, match="Some param names are missing"):
+        pullback.optim.SGD([("w", w), pullback.zeros(1, requires_grad=True)])

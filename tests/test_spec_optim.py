@@ -6,10 +6,11 @@ input torch tests it with (``optim_inputs_func``), in float64 and float32: the s
 for STEPS steps; after each step, the same parameters and the same ``state_dict()`` (state and
 parameter groups, values and types). The entry's learning-rate schedulers (``scheduler_inputs``)
 run with its default input, stepped after each optimizer step, with the same checks plus
-``get_last_lr()``.
+``get_last_lr()``. Every ``optim_error_inputs_func`` entry: torch's exception (or warning) type
+and message.
 
 One test per optimizer, input and dtype (and per scheduler set). Cases known to differ are listed
-in ``spec_known_failures_optim.json`` (``Name|dtype|index`` or ``Name|sched|index``), strictly both
+in ``spec_known_failures_optim.json`` (``Name|dtype|index``, ``Name|sched|index``, ``Name|error|index``), strictly both
 ways (see ``spec_known.py``, which also describes the record mode).
 """
 import functools
@@ -165,11 +166,67 @@ def test_schedulers(info, index):
                      skip=S.Unsupported)
 
 
+def to_pb_sharing(obj, memo):
+    """``to_pb`` that converts a tensor met twice to one pullback tensor (duplicates stay duplicates)."""
+    if isinstance(obj, torch.Tensor):
+        if id(obj) not in memo:
+            memo[id(obj)] = S.to_pb(obj)
+        return memo[id(obj)]
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(to_pb_sharing(o, memo) for o in obj)
+    if isinstance(obj, dict):
+        return {k: to_pb_sharing(v, memo) for k, v in obj.items()}
+    return S.to_pb(obj)
+
+
+def check_error_input(info, error_input):
+    """pullback raises (or warns) torch's exception type with a message matching torch's, where
+    torch does: at construction, or at the first step."""
+    import re
+    import warnings
+    from torch.testing._internal.common_optimizers import OptimizerErrorEnum
+    optim_input = error_input.optimizer_error_input
+    params = to_pb_sharing(optim_input.params, {}) if optim_input.params is not None else \
+        [pullback.zeros(2, 3, requires_grad=True)]
+    kwargs = S.to_pb(optim_input.kwargs)
+    cls = getattr(pullback.optim, optim_name(info))
+    expected = error_input.error_type
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        try:
+            optimizer = cls(params, **kwargs)
+            if error_input.error_on == OptimizerErrorEnum.STEP_ERROR:
+                optimizer.step()
+        except Exception as e:  # noqa: BLE001  (comparing exception types is the point)
+            assert not issubclass(expected, Warning) and isinstance(e, expected), \
+                f"raises {type(e).__name__}: {e}; torch: {expected.__name__} {error_input.error_regex!r}"
+            assert re.search(error_input.error_regex, str(e)), f"message {str(e)!r}; torch's: {error_input.error_regex!r}"
+            return
+    if issubclass(expected, Warning):
+        assert any(issubclass(w.category, expected) and re.search(error_input.error_regex, str(w.message))
+                   for w in seen), f"no {expected.__name__} matching {error_input.error_regex!r}"
+        return
+    raise AssertionError(f"raises nothing; torch raises {expected.__name__}: {error_input.error_regex!r}")
+
+
+def _error_cases():
+    return [pytest.param(info, id=optim_name(info)) for info in optim_db() if info.optim_error_inputs_func]
+
+
+@pytest.mark.parametrize("info", _error_cases())
+def test_error_inputs(info):
+    errors = info.optim_error_inputs_func(device="cpu", dtype=torch.float32)
+    KNOWN.check_all(optim_name(info), "error", errors, lambda index, e: check_error_input(info, e),
+                    skip=S.Unsupported)
+
+
 def test_known_failures_name_real_cases():
     """Every listed failure names an optimizer pullback has and an existing input or scheduler set."""
     counts = {(optim_name(info), dtype_name): len(optim_inputs(info, dtype_name))
               for info in optim_db() for dtype_name in OPTIM_DTYPES}
     counts.update({(optim_name(info), "sched"): len(info.scheduler_inputs) for info in optim_db()})
+    counts.update({(optim_name(info), "error"): len(info.optim_error_inputs_func(device="cpu", dtype=torch.float32))
+                   for info in optim_db() if info.optim_error_inputs_func})
     stale = [k for k in KNOWN.known if len(k) != 3 or not k[2].isdigit() or int(k[2]) >= counts.get(k[:2], 0)]
     assert not stale, stale
     assert all(reason.strip() for reason in KNOWN.known.values())

@@ -4,6 +4,7 @@ Optimizers update parameters in place on their arrays, outside any graph; each u
 parameter's version, so a graph that saved the old value refuses to backward through it.
 """
 import copy
+import warnings
 
 from .._backend import B
 from .._creation import tensor
@@ -39,23 +40,41 @@ class Optimizer:
             self.add_param_group(group)
 
     def add_param_group(self, param_group):
-        """Adds a group of parameters with its own hyperparameters (defaults fill the rest)."""
+        """Adds a group of parameters with its own hyperparameters (defaults fill the rest).
+        Parameters may come named, as ``(name, tensor)`` pairs (``module.named_parameters()``):
+        the group then keeps their ``param_names``."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
         params = param_group["params"]
         params = [params] if isinstance(params, Tensor) else list(params)
+        names = [p[0] for p in params if isinstance(p, tuple)]
+        params = [p[1] if isinstance(p, tuple) else p for p in params]
+        if names and len(names) != len(params):
+            raise ValueError("all optimizer params should be with/without names. Some param names are missing")
         for p in params:
             if not isinstance(p, Tensor):
                 raise TypeError("optimizer can only optimize Tensors, but one of the params is " + type(p).__name__)
-            if not p.is_leaf:
+            if not p.is_leaf and not p.retains_grad:
                 raise ValueError("can't optimize a non-leaf Tensor")
-        group = dict(param_group, params=params)
+        param_group["params"] = params  # the caller's dict becomes the group, as in torch
+        if names:
+            param_group["param_names"] = names
         for key, value in self.defaults.items():
-            if value is required and key not in group:
+            if value is required and key not in param_group:
                 raise ValueError(f"parameter group didn't specify a value of required optimization parameter {key}")
-            group.setdefault(key, value)
+            param_group.setdefault(key, value)
+        if len({id(p) for p in params}) != len(params):
+            warnings.warn("optimizer contains a parameter group with duplicate parameters; in future, this will "
+                          "cause an error; see github.com/pytorch/pytorch/issues/40967 for more information",
+                          stacklevel=3)
         existing = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in existing for p in params):
             raise ValueError("some parameters appear in more than one parameter group")
-        self.param_groups.append(group)
+        if self.param_groups and ("param_names" in param_group) != ("param_names" in self.param_groups[0]):
+            with_or_without = "with" if names else "without"
+            raise ValueError("all optimizer param groups should be with/without names. "
+                             f"cannot add param group {with_or_without} names to the optimizer")
+        self.param_groups.append(param_group)
 
     def zero_grad(self, set_to_none=True):
         """Resets the gradients of every parameter (to None, or zeros in place)."""
@@ -138,10 +157,13 @@ def _loaded_state_value(key, value, p):
     return value.clone()
 
 
-def check_lr(lr):
+def check_lr(lr, foreach=None, capturable=False):
     """torch's checks of a learning rate (a float or a one-element Tensor)."""
-    if isinstance(lr, Tensor) and lr.numel() != 1:
-        raise ValueError("Tensor lr must be 1-element")
+    if isinstance(lr, Tensor):
+        if foreach and not capturable:
+            raise ValueError("lr as a Tensor is not supported for capturable=False and foreach=True")
+        if lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
     if not 0.0 <= lr:
         raise ValueError(f"Invalid learning rate: {lr}")
 
