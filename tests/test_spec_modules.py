@@ -5,9 +5,10 @@ tests it with, in float64 and float32, in train and in eval mode: the module bui
 constructor arguments, with torch's parameters and buffers loaded, gives torch's outputs (values,
 dtypes, shapes), torch's buffers after the forward (running statistics), and torch's input and
 parameter gradients for the same seeded cotangents. Random modules compare shapes and dtypes only.
+Every ``module_error_inputs_func`` entry: torch's exception type and message, at the same stage.
 
 One test per module, dtype, mode and input index. Inputs known to differ are listed in
-``spec_known_failures_modules.json`` (``Module|dtype-mode|index``) with the difference seen,
+``spec_known_failures_modules.json`` (``Module|dtype-mode|index``, ``Module|error|index``) with the difference seen,
 strictly both ways (see ``spec_known.py``, which also describes the record mode).
 """
 import pytest
@@ -44,10 +45,23 @@ def test_module(info, dtype_name, mode, index):
                      skip=S.Unsupported)
 
 
+def _error_cases():
+    if not S.HAVE_TORCH:
+        return []
+    return [pytest.param(info, id=M.module_name(info)) for info in M.module_db() if M.module_error_inputs(info)]
+
+
+@pytest.mark.parametrize("info", _error_cases())
+def test_error_inputs(info):
+    KNOWN.check_all(M.module_name(info), "error", M.module_error_inputs(info),
+                    lambda index, error_input: M.check_module_error(info, error_input), skip=S.Unsupported)
+
+
 def test_known_failures_name_real_cases():
     """Every listed failure names a module pullback has, a dtype and mode, and an existing input."""
     inputs = {(M.module_name(info), f"{dtype_name}-{mode}"): len(M.module_inputs(info, dtype_name, mode))
               for info in M.module_db() for dtype_name in M.MODULE_DTYPES for mode in M.MODES}
+    inputs.update({(M.module_name(info), "error"): len(M.module_error_inputs(info)) for info in M.module_db()})
     stale = [k for k in KNOWN.known if len(k) != 3 or not k[2].isdigit() or int(k[2]) >= inputs.get(k[:2], 0)]
     assert not stale, stale
     assert all(reason.strip() for reason in KNOWN.known.values())

@@ -116,3 +116,34 @@ def assert_same_gradients(ours, actual, pb_inputs, theirs, expected, torch_input
     assert sorted(mine[1]) == sorted(torchs[1]), f"parameters {sorted(mine[1])}, torch's are {sorted(torchs[1])}"
     for name in torchs[1]:
         S.assert_same_gradients([mine[1][name]], [torchs[1][name]], what=f"grad of {name}")
+
+
+def module_error_inputs(info):
+    """torch's ErrorModuleInputs for one entry (empty where it has none)."""
+    if info.module_error_inputs_func is None:
+        return ()
+    return tuple(info.module_error_inputs_func(info, device="cpu", dtype=torch.float64, requires_grad=False,
+                                               training=True))
+
+
+def check_module_error(info, error_input):
+    """pullback raises torch's exception type with a message matching torch's, at construction or
+    in the forward as torch does."""
+    import re
+    from torch.testing._internal.common_modules import ModuleErrorEnum
+    module_input = error_input.module_error_input
+    ctor, forward = module_input.constructor_input, module_input.forward_input
+    expected, regex = error_input.error_type, error_input.error_regex
+    constructing = error_input.error_on == ModuleErrorEnum.CONSTRUCTION_ERROR
+    try:
+        module = pullback_module_cls(info)(*S.to_pb(ctor.args), **S.to_pb(ctor.kwargs)).double()
+        stage = "forward"
+        module(*S.to_pb(forward.args), **S.to_pb(forward.kwargs))
+    except S.Unsupported:
+        raise
+    except Exception as e:  # noqa: BLE001  (comparing exception types is the point)
+        assert isinstance(e, expected), f"raises {type(e).__name__}: {str(e)[:200]}; torch: {expected.__name__} {regex!r}"
+        assert re.search(regex, str(e)), f"message {str(e)[:200]!r}; torch's: {regex!r}"
+        assert constructing == (locals().get("stage") is None), "raised at another stage than torch"
+        return
+    raise AssertionError(f"raises nothing; torch raises {expected.__name__}: {regex!r}")
