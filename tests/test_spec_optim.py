@@ -1,7 +1,8 @@
 """torch's optimizer database (optim_db) as the specification of pullback's optimizers.
 
 For every optim_db entry whose optimizer pullback has (``pullback.optim.<Name>``), every optimizer
-input torch tests it with (``optim_inputs_func``), in float64 and float32: the same parameters (a
+input torch tests it with (``optim_inputs_func``, with each implementation flag: foreach,
+differentiable, fused), in float64 and float32: the same parameters (a
 0-dim one, a matrix, and a vector whose gradient is None in some steps) given the same gradients,
 for STEPS steps; after each step, the same parameters and the same ``state_dict()`` (state and
 parameter groups, values and types). The entry's learning-rate schedulers (``scheduler_inputs``)
@@ -49,7 +50,10 @@ def optim_name(info):
 
 @functools.lru_cache(maxsize=None)
 def optim_inputs(info, dtype_name):
-    return tuple(info.optim_inputs_func(device="cpu", dtype=getattr(torch, dtype_name)))
+    """The entry's optimizer inputs, each also with the implementation flags it supports
+    (foreach, differentiable, fused), as torch's own optimizer tests run them."""
+    from torch.testing._internal.common_optimizers import _get_optim_inputs_including_global_cliquey_kwargs
+    return tuple(_get_optim_inputs_including_global_cliquey_kwargs("cpu", getattr(torch, dtype_name), info))
 
 
 def _initial_params():
@@ -79,6 +83,8 @@ def run(lib, name, kwargs, dtype_name, make_schedulers=()):
     """STEPS optimizer steps; after each: (parameters, state_dict, last learning rates)."""
     dtype = getattr(lib, dtype_name)
     params = [lib.tensor(a, dtype=dtype, requires_grad=True) for a in _initial_params()]
+    if kwargs.get("differentiable"):  # a differentiable step updates non-leaves (torch refuses leaves)
+        params = [p.clone() for p in params]
     optimizer = getattr(lib.optim, name)(params, **kwargs)
     schedulers = [make(optimizer) for make in make_schedulers]
     history = []
@@ -134,7 +140,7 @@ def assert_same_runs(ours, theirs):
 def check_input(info, optim_input, dtype_name, make_schedulers=()):
     assert optim_input.params is None, "inputs with their own parameter groups are not run yet"
     name = optim_name(info)
-    theirs = run(torch, name, optim_input.kwargs, dtype_name, make_schedulers)
+    theirs = S._expected(lambda: run(torch, name, optim_input.kwargs, dtype_name, make_schedulers))
     ours = run(pullback, name, S.to_pb(optim_input.kwargs), dtype_name,
                [_with_pullback_schedulers(make) for make in make_schedulers])
     assert_same_runs(ours, theirs)
