@@ -226,6 +226,19 @@ def test_batchnorm_options_over_several_batches_match_torch(kwargs):
                                rtol=1e-10, atol=1e-12)
 
 
+@needs_torch
+@pytest.mark.parametrize("loss", ["MSELoss", "L1Loss", "NLLLoss", "CrossEntropyLoss", "BCELoss", "KLDivLoss",
+                                  "SmoothL1Loss", "BCEWithLogitsLoss"])
+@pytest.mark.parametrize("size_average,reduce", [(False, None), (None, False), (True, True), (False, True)])
+def test_loss_legacy_size_average_and_reduce_choose_torchs_reduction(loss, size_average, reduce):
+    with pytest.warns(UserWarning, match="size_average and reduce args will be deprecated") as ours:
+        mine = getattr(nn, loss)(size_average=size_average, reduce=reduce)
+    with pytest.warns(UserWarning) as theirs:
+        expected = getattr(torch.nn, loss)(size_average=size_average, reduce=reduce)
+    assert mine.reduction == expected.reduction
+    assert str(ours[0].message) == str(theirs[0].message)
+
+
 def test_dropout_train_and_eval():
     pullback.manual_seed(0)
     d = nn.Dropout(0.25)
