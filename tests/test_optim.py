@@ -180,3 +180,10 @@ def test_named_parameters_keep_their_names_as_torch():
     w = pullback.zeros(2, requires_grad=True)
     with pytest.raises(ValueError, match="Some param names are missing"):
         pullback.optim.SGD([("w", w), pullback.zeros(1, requires_grad=True)])
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
+def test_differentiable_steps_are_refused_not_silently_undifferentiated(name):
+    p = pullback.zeros(2, requires_grad=True).clone()
+    with pytest.raises(NotImplementedError, match="differentiable=True"):
+        getattr(pullback.optim, name)([p], differentiable=True)

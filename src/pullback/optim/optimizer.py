@@ -25,6 +25,10 @@ class Optimizer:
     """Base class: holds ``param_groups`` (dicts of params and hyperparameters) and ``state``."""
 
     def __init__(self, params, defaults):
+        if defaults.get("differentiable"):
+            # Accepting it would leave a graph through the parameters that silently misses the step.
+            raise NotImplementedError(f"{type(self).__name__}(differentiable=True): pullback's optimizers update "
+                                      "parameters outside the graph and cannot differentiate through step()")
         self.defaults = defaults
         self.state = {}
         self.param_groups = []
@@ -54,7 +58,7 @@ class Optimizer:
         for p in params:
             if not isinstance(p, Tensor):
                 raise TypeError("optimizer can only optimize Tensors, but one of the params is " + type(p).__name__)
-            if not self.defaults.get("differentiable") and not (p.is_leaf or p.retains_grad):
+            if not (p.is_leaf or p.retains_grad):
                 raise ValueError("can't optimize a non-leaf Tensor")
         param_group["params"] = params  # the caller's dict becomes the group, as in torch
         if names:
