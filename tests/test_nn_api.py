@@ -206,6 +206,39 @@ def test_batchnorm_running_stats_and_eval():
     assert np.allclose(y.detach().numpy(), expected, atol=1e-5)
 
 
+@needs_torch
+@pytest.mark.parametrize("kwargs", [dict(momentum=None), dict(bias=False), dict(affine=False),
+                                    dict(track_running_stats=False), dict(momentum=None, affine=False)])
+def test_batchnorm_options_over_several_batches_match_torch(kwargs):
+    """The cumulative moving average (momentum=None) needs several batches to show."""
+    ours, theirs = nn.BatchNorm1d(3, **kwargs).double(), torch.nn.BatchNorm1d(3, **kwargs).double()
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    batches = [np.random.default_rng(i).standard_normal((6, 3)) * (i + 1) for i in range(3)]
+    for x in batches:
+        y, expected = ours(pullback.tensor(x)), theirs(torch.tensor(x))
+        np.testing.assert_allclose(y.detach().numpy(), expected.detach().numpy(), rtol=1e-10, atol=1e-12)
+    for name, buffer in theirs.named_buffers():
+        np.testing.assert_allclose(getattr(ours, name).numpy(), buffer.numpy(), rtol=1e-10, atol=1e-12)
+    ours.eval(), theirs.eval()
+    x = batches[0]
+    np.testing.assert_allclose(ours(pullback.tensor(x)).detach().numpy(), theirs(torch.tensor(x)).detach().numpy(),
+                               rtol=1e-10, atol=1e-12)
+
+
+@needs_torch
+@pytest.mark.parametrize("loss", ["MSELoss", "L1Loss", "NLLLoss", "CrossEntropyLoss", "BCELoss", "KLDivLoss",
+                                  "SmoothL1Loss", "BCEWithLogitsLoss"])
+@pytest.mark.parametrize("size_average,reduce", [(False, None), (None, False), (True, True), (False, True)])
+def test_loss_legacy_size_average_and_reduce_choose_torchs_reduction(loss, size_average, reduce):
+    with pytest.warns(UserWarning, match="size_average and reduce args will be deprecated") as ours:
+        mine = getattr(nn, loss)(size_average=size_average, reduce=reduce)
+    with pytest.warns(UserWarning) as theirs:
+        expected = getattr(torch.nn, loss)(size_average=size_average, reduce=reduce)
+    assert mine.reduction == expected.reduction
+    assert str(ours[0].message) == str(theirs[0].message)
+
+
 def test_dropout_train_and_eval():
     pullback.manual_seed(0)
     d = nn.Dropout(0.25)

@@ -104,6 +104,9 @@ SCHEDULERS = [
     ("ExponentialLR", dict(gamma=0.9)),
     ("CosineAnnealingLR", dict(T_max=6, eta_min=0.01)),
     ("LambdaLR", dict(lr_lambda=lambda epoch: 1 / (epoch + 1))),
+    ("ConstantLR", dict(factor=0.4, total_iters=4)),
+    ("LinearLR", dict(start_factor=0.4, end_factor=0.8, total_iters=4)),
+    ("PolynomialLR", dict(power=0.9, total_iters=4)),
 ]
 
 
@@ -122,6 +125,33 @@ def test_schedulers_match_torch(name, kwargs):
     np.testing.assert_allclose(lrs(pullback), lrs(torch), rtol=1e-12)
 
 
+CHAINS = [
+    [("CosineAnnealingLR", dict(T_max=3, eta_min=0.1)), ("MultiStepLR", dict(milestones=[2, 2, 5], gamma=0.5))],
+    [("ConstantLR", dict(factor=0.4, total_iters=4)), ("ExponentialLR", dict(gamma=0.9))],
+    [("StepLR", dict(step_size=2, gamma=0.9)), ("LinearLR", dict(start_factor=0.4, total_iters=4))],
+]
+
+
+@pytest.mark.parametrize("chain", CHAINS, ids=["+".join(n for n, _ in c) for c in CHAINS])
+def test_chained_schedulers_compose_as_torch(chain):
+    """Schedulers on one optimizer multiply their factors (torch's chainable form), bit for bit;
+    step(epoch) jumps to the closed form."""
+    def lrs(m):
+        p = m.zeros(1, requires_grad=True)
+        opt = m.optim.SGD([p], lr=1.0)
+        scheds = [getattr(m.optim.lr_scheduler, name)(opt, **kwargs) for name, kwargs in chain]
+        out = []
+        for _ in range(9):
+            opt.step()
+            for sched in scheds:
+                sched.step()
+            out.append(opt.param_groups[0]["lr"])
+        with pytest.warns(UserWarning, match="epoch parameter"):
+            scheds[0].step(4)
+        return out + scheds[0].get_last_lr()
+    assert lrs(pullback) == lrs(torch)
+
+
 def test_reduce_lr_on_plateau_matches_torch():
     metrics = [1.0, 0.9, 0.9, 0.9, 0.9, 0.95, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8]
 
@@ -135,3 +165,25 @@ def test_reduce_lr_on_plateau_matches_torch():
             out.append(opt.param_groups[0]["lr"])
         return out
     assert lrs(pullback) == lrs(torch)
+
+
+def test_named_parameters_keep_their_names_as_torch():
+    def run(m):
+        m.manual_seed(0)
+        model = m.nn.Linear(2, 1)
+        opt = m.optim.SGD(model.named_parameters(), lr=0.1, momentum=0.9)
+        model(m.ones(2)).sum().backward()
+        opt.step()
+        sd = opt.state_dict()
+        return list(opt.param_groups[0]), sd["param_groups"][0]["param_names"], sorted(sd["state"])
+    assert run(pullback) == run(torch)
+    w = pullback.zeros(2, requires_grad=True)
+    with pytest.raises(ValueError, match="Some param names are missing"):
+        pullback.optim.SGD([("w", w), pullback.zeros(1, requires_grad=True)])
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
+def test_differentiable_steps_are_refused_not_silently_undifferentiated(name):
+    p = pullback.zeros(2, requires_grad=True).clone()
+    with pytest.raises(NotImplementedError, match="differentiable=True"):
+        getattr(pullback.optim, name)([p], differentiable=True)

@@ -9,35 +9,14 @@ One test per op, dtype and kind; a failing sample is named by its index and its 
 to differ are listed in ``spec_known_failures.json`` with the reason (the difference seen); a listed
 sample that starts passing fails the test too, so the list only shrinks.
 """
-import json
-import os
-import warnings
-
 import pytest
 
+import spec_known
 import torch_spec as S
 
 pytestmark = pytest.mark.skipif(not S.HAVE_TORCH, reason="the oracle extra (torch, expecttest) is not installed")
 
-KNOWN_PATH = os.path.join(os.path.dirname(__file__), "spec_known_failures.json")
-with open(KNOWN_PATH) as _f:
-    KNOWN = {tuple(k.split("|")): reason for k, reason in json.load(_f).items()}
-
-
-# PULLBACK_SPEC_RECORD=1 rewrites the entries of the tests this run ran from what it sees, and keeps
-# the others (so `-k max_pool2d` re-records only max_pool2d); read the diff afterwards.
-RECORD = os.environ.get("PULLBACK_SPEC_RECORD") == "1"
-_recorded = {}
-_ran = set()
-if RECORD:
-    import atexit
-
-    @atexit.register
-    def _write_known():
-        kept = {"|".join(k): reason for k, reason in KNOWN.items() if k[:2] not in _ran}
-        with open(KNOWN_PATH, "w") as f:
-            json.dump(dict(sorted({**kept, **_recorded}.items())), f, indent=0)
-            f.write("\n")
+KNOWN = spec_known.KnownFailures("spec_known_failures.json")
 
 
 def _entries():
@@ -60,29 +39,7 @@ def _ops(predicate=lambda op: True):
 
 
 def _check_all(op_id, kind, cases, check):
-    """Runs ``check(index, case)`` on every case; fails naming each unexpected failure and each
-    listed case that now passes."""
-    unexpected, fixed = [], []
-    _ran.add((op_id, kind))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for index, case in enumerate(cases):
-            _check_one((op_id, kind, str(index)), index, case, check, unexpected, fixed)
-    assert RECORD or not (unexpected or fixed), "\n".join(unexpected + fixed)
-
-
-def _check_one(key, index, case, check, unexpected, fixed):
-    try:
-        check(index, case)
-    except S.Unsupported:
-        return
-    except Exception as e:  # noqa: BLE001  (every difference is reported, none swallowed)
-        _recorded["|".join(key)] = f"{type(e).__name__}: {str(e).splitlines()[0][:160]}"
-        if key not in KNOWN:
-            unexpected.append(f"sample {index}: {type(e).__name__}: {str(e)[:300]}\n    {repr(case)[:300]}")
-        return
-    if key in KNOWN:
-        fixed.append(f"sample {index} now passes: remove {'|'.join(key)!r} from spec_known_failures.json")
+    KNOWN.check_all(op_id, kind, cases, check, skip=S.Unsupported)
 
 
 @pytest.mark.parametrize("op,dtype_name", _entries())
@@ -122,7 +79,7 @@ def test_known_failures_name_real_cases():
     """Every listed failure names an op pullback provides and a kind this file checks."""
     provided = {S.op_id(op) for op in S.op_db() if S.pullback_op(op) is not None}
     kinds = set(S.SPEC_DTYPES) | {"grad", "error"}
-    stale = [k for k in KNOWN if k[0] not in provided or k[1] not in kinds]
+    stale = [k for k in KNOWN.known if k[0] not in provided or k[1] not in kinds]
     assert not stale, stale
-    assert all(reason.strip() for reason in KNOWN.values())
-    assert all(k[2].isdigit() for k in KNOWN)
+    assert all(reason.strip() for reason in KNOWN.known.values())
+    assert all(k[2].isdigit() for k in KNOWN.known)

@@ -1,75 +1,219 @@
-"""Learning-rate schedulers, as ``torch.optim.lr_scheduler`` (closed forms of each schedule)."""
+"""Learning-rate schedulers, as ``torch.optim.lr_scheduler``.
+
+``step()`` updates each group's current ``lr`` by the schedule's factor for this epoch (the
+chainable form), so that several schedulers on one optimizer compose as torch's do and the rates
+are torch's to the last bit; ``step(epoch)`` (deprecated in torch too) jumps with the closed form.
+"""
 import bisect
+import collections
 import math
+import warnings
+
+from .._tensor import Tensor
+from .optimizer import Optimizer
+
+EPOCH_DEPRECATION_WARNING = (
+    "The epoch parameter in `scheduler.step()` was not necessary and is being deprecated where possible. "
+    "Please use `scheduler.step()` to step the scheduler. During the deprecation, if epoch is different from "
+    "None, the closed form is used instead of the new chainable form, where available. Please open an issue "
+    "if you are unable to replicate your use case: https://github.com/pytorch/pytorch/issues/new/choose."
+)
+
+
+def _group_values(optimizer, key):
+    """Each group's ``key`` (tensors cloned, so that no caller aliases the optimizer's)."""
+    return [g[key].clone() if isinstance(g[key], Tensor) else g[key] for g in optimizer.param_groups]
+
+
+def _set_group_value(group, key, value):
+    """Sets ``group[key]``, in place where it is a Tensor (as torch: a Tensor lr keeps its identity)."""
+    if isinstance(group[key], Tensor):
+        group[key].fill_(float(value))
+    else:
+        group[key] = value
 
 
 class LRScheduler:
-    """Base class: ``step()`` advances ``last_epoch`` and sets each group's ``lr``."""
+    """Base class: ``step()`` advances ``last_epoch`` and sets each group's ``lr`` from ``get_lr()``."""
+
+    _is_initial = False
 
     def __init__(self, optimizer, last_epoch=-1):
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
-                group.setdefault("initial_lr", group["lr"])
-        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
+                lr = group["lr"]
+                group.setdefault("initial_lr", lr.clone() if isinstance(lr, Tensor) else lr)
+        else:
+            for i, group in enumerate(optimizer.param_groups):
+                if "initial_lr" not in group:
+                    raise KeyError(
+                        f"param 'initial_lr' is not specified in param_groups[{i}] when resuming scheduler with "
+                        "last_epoch >= 0.\nThis typically happens when:\n1. You're trying to resume training from a "
+                        "checkpoint but haven't properly loaded the optimizer state\n2. You're using last_epoch >= 0 "
+                        "for a fresh training run (not recommended)")
+        self.base_lrs = _group_values(optimizer, "initial_lr")
         self.last_epoch = last_epoch
-        self.step()
+        self._initial_step()
 
-    def _lr_at(self, base_lr, epoch):
-        raise NotImplementedError(f"{type(self).__name__} must define _lr_at")
+    def _initial_step(self):
+        self._step_count = 0
+        self._is_initial = True
+        try:
+            self.step()
+        finally:
+            self._is_initial = False
 
     def get_last_lr(self):
         """The learning rates set by the last ``step()``."""
         return self._last_lr
 
     def get_lr(self):
-        return [self._lr_at(base, self.last_epoch) for base in self.base_lrs]
+        """The next learning rate of each group, from its current one."""
+        raise NotImplementedError(f"{type(self).__name__} must define get_lr")
+
+    def _closed_form_lr(self):
+        """The learning rates at ``last_epoch`` from the base ones (used by ``step(epoch)``)."""
+        return [self._lr_at(base_lr, self.last_epoch) for base_lr in self.base_lrs]
 
     def step(self, epoch=None):
-        """Advances one epoch (or jumps to ``epoch``) and updates the learning rates."""
-        self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
-            group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+        """Advances one epoch (or, deprecated, jumps to ``epoch``) and updates the learning rates."""
+        self._step_count += 1
+        if epoch is None:
+            self.last_epoch += 1
+            values = self.get_lr()
+        else:
+            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+            self.last_epoch = epoch
+            values = self._closed_form_lr() if hasattr(self, "_lr_at") else self.get_lr()
+        for group, lr in zip(self.optimizer.param_groups, values):
+            _set_group_value(group, "lr", lr)
+        self._last_lr = _group_values(self.optimizer, "lr")
+
+    def _current(self):
+        return _group_values(self.optimizer, "lr")
+
+    def _scaled(self, factor):
+        return [group["lr"] * factor for group in self.optimizer.param_groups]
 
     def state_dict(self):
-        return {k: v for k, v in self.__dict__.items() if k != "optimizer" and not callable(v)}
+        """Every attribute but the optimizer."""
+        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict):
         self.__dict__.update(state_dict)
 
 
 class StepLR(LRScheduler):
-    """``base_lr * gamma ** (epoch // step_size)``."""
+    """Multiplies the rate by ``gamma`` every ``step_size`` epochs: ``base_lr * gamma ** (epoch // step_size)``."""
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
+            return self._current()
+        return self._scaled(self.gamma)
 
     def _lr_at(self, base_lr, epoch):
         return base_lr * self.gamma ** (epoch // self.step_size)
 
 
 class MultiStepLR(LRScheduler):
-    """``base_lr * gamma ** (number of milestones <= epoch)``."""
+    """Multiplies the rate by ``gamma`` at each milestone: ``base_lr * gamma ** (milestones <= epoch)``."""
 
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
-        self.milestones, self.gamma = sorted(milestones), gamma
+        self.milestones, self.gamma = collections.Counter(milestones), gamma
         super().__init__(optimizer, last_epoch)
 
+    def get_lr(self):
+        if self.last_epoch not in self.milestones:
+            return self._current()
+        return self._scaled(self.gamma ** self.milestones[self.last_epoch])
+
     def _lr_at(self, base_lr, epoch):
-        return base_lr * self.gamma ** bisect.bisect_right(self.milestones, epoch)
+        return base_lr * self.gamma ** bisect.bisect_right(sorted(self.milestones.elements()), epoch)
 
 
 class ExponentialLR(LRScheduler):
-    """``base_lr * gamma ** epoch``."""
+    """Multiplies the rate by ``gamma`` every epoch: ``base_lr * gamma ** epoch``."""
 
     def __init__(self, optimizer, gamma, last_epoch=-1):
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
+    def get_lr(self):
+        return self._current() if self._is_initial else self._scaled(self.gamma)
+
     def _lr_at(self, base_lr, epoch):
         return base_lr * self.gamma ** epoch
+
+
+class ConstantLR(LRScheduler):
+    """Multiplies the rate by ``factor`` until epoch ``total_iters``, then restores it."""
+
+    def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
+        if factor > 1.0 or factor < 0:
+            raise ValueError("Constant multiplicative factor expected to be between 0 and 1.")
+        self.factor, self.total_iters = factor, total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        if self.last_epoch == 0:
+            return self._scaled(self.factor)
+        if self.last_epoch != self.total_iters:
+            return self._current()
+        return self._scaled(1.0 / self.factor)
+
+    def _lr_at(self, base_lr, epoch):
+        return base_lr * (self.factor + (epoch >= self.total_iters) * (1 - self.factor))
+
+
+class LinearLR(LRScheduler):
+    """Scales the rate by a factor going linearly from ``start_factor`` to ``end_factor`` over
+    ``total_iters`` epochs."""
+
+    def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, last_epoch=-1):
+        if start_factor > 1.0 or start_factor <= 0:
+            raise ValueError("Starting multiplicative factor expected to be greater than 0 and less or equal to 1.")
+        if end_factor > 1.0 or end_factor < 0:
+            raise ValueError("Ending multiplicative factor expected to be between 0 and 1.")
+        self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        if self.last_epoch == 0:
+            return self._scaled(self.start_factor)
+        if self._is_initial or self.last_epoch > self.total_iters:
+            return self._current()
+        # this epoch's factor over the previous one's
+        delta = self.end_factor - self.start_factor
+        return self._scaled(1.0 + delta / (self.total_iters * self.start_factor + (self.last_epoch - 1) * delta))
+
+    def _lr_at(self, base_lr, epoch):
+        progress = min(self.total_iters, epoch) / self.total_iters
+        return base_lr * (self.start_factor + (self.end_factor - self.start_factor) * progress)
+
+
+class PolynomialLR(LRScheduler):
+    """``base_lr * (1 - epoch / total_iters) ** power`` until ``total_iters``, then constant."""
+
+    def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
+        self.total_iters, self.power = total_iters, power
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        if self._is_initial or self.last_epoch > self.total_iters:
+            return self._current()
+        remaining = 1.0 - self.last_epoch / self.total_iters
+        previous = 1.0 - (self.last_epoch - 1) / self.total_iters
+        return self._scaled((remaining / previous) ** self.power)
+
+    def _lr_at(self, base_lr, epoch):
+        return base_lr * (1.0 - min(self.total_iters, epoch) / self.total_iters) ** self.power
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -78,6 +222,19 @@ class CosineAnnealingLR(LRScheduler):
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):  # noqa: N803 (PyTorch's name)
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        if self._is_initial:
+            return self._current()
+        epoch, t_max, eta_min = self.last_epoch, self.T_max, self.eta_min
+        if self._step_count == 1 and epoch > 0:  # resumed: start from the closed form
+            return self._closed_form_lr()
+        groups = self.optimizer.param_groups
+        if (epoch - 1 - t_max) % (2 * t_max) == 0:  # past a minimum: climb back by one step's worth
+            return [g["lr"] + (base - eta_min) * (1 - math.cos(math.pi / t_max)) / 2
+                    for base, g in zip(self.base_lrs, groups)]
+        ratio = (1 + math.cos(math.pi * epoch / t_max)) / (1 + math.cos(math.pi * (epoch - 1) / t_max))
+        return [ratio * (g["lr"] - eta_min) + eta_min for g in groups]
 
     def _lr_at(self, base_lr, epoch):
         return self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * epoch / self.T_max)) / 2
@@ -100,7 +257,7 @@ class LambdaLR(LRScheduler):
         return {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
 
 
-class ReduceLROnPlateau:
+class ReduceLROnPlateau(LRScheduler):
     """Multiplies the learning rate by ``factor`` once the metric passed to ``step(metric)``
     has not improved for ``patience`` epochs."""
 
@@ -121,17 +278,19 @@ class ReduceLROnPlateau:
         self.num_bad_epochs = 0
         self.cooldown_counter = 0
         self.last_epoch = 0
-        self._last_lr = [group["lr"] for group in optimizer.param_groups]
+        self._last_lr = _group_values(optimizer, "lr")
 
     def _is_better(self, a, best):
         if self.mode == "min":
             return a < best * (1 - self.threshold) if self.threshold_mode == "rel" else a < best - self.threshold
         return a > best * (1 + self.threshold) if self.threshold_mode == "rel" else a > best + self.threshold
 
-    def step(self, metrics):
+    def step(self, metrics, epoch=None):
         """Records this epoch's metric and reduces the learning rate on a plateau."""
         current = float(metrics)
-        self.last_epoch += 1
+        if epoch is not None:
+            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+        self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
         if self._is_better(current, self.best):
             self.best = current
             self.num_bad_epochs = 0
@@ -142,15 +301,13 @@ class ReduceLROnPlateau:
             self.num_bad_epochs = 0
         if self.num_bad_epochs > self.patience:
             for group, min_lr in zip(self.optimizer.param_groups, self.min_lrs):
-                new_lr = max(group["lr"] * self.factor, min_lr)
-                if group["lr"] - new_lr > self.eps:
-                    group["lr"] = new_lr
+                old_lr = float(group["lr"])
+                new_lr = max(old_lr * self.factor, min_lr)
+                if old_lr - new_lr > self.eps:
+                    _set_group_value(group, "lr", new_lr)
             self.cooldown_counter = self.cooldown
             self.num_bad_epochs = 0
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
-
-    def get_last_lr(self):
-        return self._last_lr
+        self._last_lr = _group_values(self.optimizer, "lr")
 
 
 _LRScheduler = LRScheduler

@@ -4,7 +4,10 @@ Optimizers update parameters in place on their arrays, outside any graph; each u
 parameter's version, so a graph that saved the old value refuses to backward through it.
 """
 import copy
+import warnings
 
+from .._backend import B
+from .._creation import tensor
 from .._tensor import Tensor
 from ..autograd import grad_mode
 from ..nn.modules.module import zero_grads
@@ -22,6 +25,10 @@ class Optimizer:
     """Base class: holds ``param_groups`` (dicts of params and hyperparameters) and ``state``."""
 
     def __init__(self, params, defaults):
+        if defaults.get("differentiable"):
+            # Accepting it would leave a graph through the parameters that silently misses the step.
+            raise NotImplementedError(f"{type(self).__name__}(differentiable=True): pullback's optimizers update "
+                                      "parameters outside the graph and cannot differentiate through step()")
         self.defaults = defaults
         self.state = {}
         self.param_groups = []
@@ -37,23 +44,41 @@ class Optimizer:
             self.add_param_group(group)
 
     def add_param_group(self, param_group):
-        """Adds a group of parameters with its own hyperparameters (defaults fill the rest)."""
+        """Adds a group of parameters with its own hyperparameters (defaults fill the rest).
+        Parameters may come named, as ``(name, tensor)`` pairs (``module.named_parameters()``):
+        the group then keeps their ``param_names``."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
         params = param_group["params"]
         params = [params] if isinstance(params, Tensor) else list(params)
+        names = [p[0] for p in params if isinstance(p, tuple)]
+        params = [p[1] if isinstance(p, tuple) else p for p in params]
+        if names and len(names) != len(params):
+            raise ValueError("all optimizer params should be with/without names. Some param names are missing")
         for p in params:
             if not isinstance(p, Tensor):
                 raise TypeError("optimizer can only optimize Tensors, but one of the params is " + type(p).__name__)
-            if not p.is_leaf:
+            if not (p.is_leaf or p.retains_grad):
                 raise ValueError("can't optimize a non-leaf Tensor")
-        group = dict(param_group, params=params)
+        param_group["params"] = params  # the caller's dict becomes the group, as in torch
+        if names:
+            param_group["param_names"] = names
         for key, value in self.defaults.items():
-            if value is required and key not in group:
+            if value is required and key not in param_group:
                 raise ValueError(f"parameter group didn't specify a value of required optimization parameter {key}")
-            group.setdefault(key, value)
+            param_group.setdefault(key, value)
+        if len({id(p) for p in params}) != len(params):
+            warnings.warn("optimizer contains a parameter group with duplicate parameters; in future, this will "
+                          "cause an error; see github.com/pytorch/pytorch/issues/40967 for more information",
+                          stacklevel=3)
         existing = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in existing for p in params):
             raise ValueError("some parameters appear in more than one parameter group")
-        self.param_groups.append(group)
+        if self.param_groups and ("param_names" in param_group) != ("param_names" in self.param_groups[0]):
+            with_or_without = "with" if names else "without"
+            raise ValueError("all optimizer param groups should be with/without names. "
+                             f"cannot add param group {with_or_without} names to the optimizer")
+        self.param_groups.append(param_group)
 
     def zero_grad(self, set_to_none=True):
         """Resets the gradients of every parameter (to None, or zeros in place)."""
@@ -75,6 +100,8 @@ class Optimizer:
                 for p in self._params_with_grad(group):
                     state = self.state.setdefault(p, {})
                     self._update(p, p._data, p.grad._data, state, group)
+                    if not state:  # an optimizer without state for this group (SGD without momentum)
+                        del self.state[p]
                     p._bump_version()
         return loss
 
@@ -93,8 +120,8 @@ class Optimizer:
                 index.setdefault(id(p), len(index))
                 packed["params"].append(index[id(p)])
             groups.append(packed)
-        state = {index[id(p)]: {k: (v.clone() if isinstance(v, Tensor) else copy.deepcopy(v)) for k, v in s.items()}
-                 for p, s in self.state.items() if id(p) in index}
+        # As torch's, the state holds the optimizer's own tensors, not copies.
+        state = {index[id(p)]: s for p, s in self.state.items() if id(p) in index}
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict):
@@ -113,8 +140,7 @@ class Optimizer:
         self.state = {}
         for idx, s in state_dict["state"].items():
             p = by_index[int(idx)]
-            self.state[p] = {k: (v.clone().to(p.dtype) if isinstance(v, Tensor) and v.is_floating_point()
-                                 else copy.deepcopy(v)) for k, v in s.items()}
+            self.state[p] = {k: _loaded_state_value(k, v, p) for k, v in s.items()}
 
     def __repr__(self):
         lines = [self.__class__.__name__ + " ("]
@@ -126,8 +152,49 @@ class Optimizer:
         return "\n".join(lines)
 
 
-def state_array(state, key, like):
-    """The state entry ``key`` as an array (created as zeros like ``like``, stored as a Tensor)."""
+def _loaded_state_value(key, value, p):
+    """A loaded state value: floating Tensors take the parameter's dtype, except the step count."""
+    if not isinstance(value, Tensor):
+        return copy.deepcopy(value)
+    if value.is_floating_point() and key != "step":
+        return value.clone().to(p.dtype)
+    return value.clone()
+
+
+def check_lr(lr, foreach=None, capturable=False):
+    """torch's checks of a learning rate (a float or a one-element Tensor)."""
+    if isinstance(lr, Tensor):
+        if foreach and not capturable:
+            raise ValueError("lr as a Tensor is not supported for capturable=False and foreach=True")
+        if lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+
+
+def state_array(state, key, like, fill=0):
+    """The state entry ``key`` as an array (created filled with ``fill`` like ``like``, stored as a
+    Tensor). Always an ndarray, 0-dim included, so that updates in place reach the state."""
     if key not in state:
-        state[key] = Tensor._make(like * 0)
+        state[key] = Tensor._make(B.full_like(like, fill))
     return state[key]._data
+
+
+def state_copy(state, key, value, like):
+    """Stores a copy of the array ``value`` as the state entry ``key`` (an ndarray of ``like``'s dtype)."""
+    state[key] = Tensor._make(B.array(value, dtype=like.dtype, copy=True))
+    return state[key]._data
+
+
+def advance_step(state):
+    """Counts one more step in ``state['step']`` (a 0-dim float Tensor, as torch keeps it) and
+    returns the new count as a float."""
+    if "step" not in state:
+        state["step"] = new_step()
+    step = state["step"]._data
+    step += 1
+    return float(step)
+
+
+def new_step():
+    return tensor(0.0)

@@ -1,5 +1,6 @@
 """RMSprop and Adagrad, as ``torch.optim``."""
-from .optimizer import Optimizer, state_array
+from .._backend import B
+from .optimizer import Optimizer, advance_step, check_lr, new_step, state_array
 
 
 class RMSprop(Optimizer):
@@ -8,36 +9,45 @@ class RMSprop(Optimizer):
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
                  capturable=False, foreach=None, maximize=False, differentiable=False):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        check_lr(lr)
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= momentum:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
         if not 0.0 <= alpha:
             raise ValueError(f"Invalid alpha value: {alpha}")
-        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
-                                      centered=centered, maximize=maximize))
+        super().__init__(params, dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
+                                      weight_decay=weight_decay, capturable=capturable, foreach=foreach,
+                                      maximize=maximize, differentiable=differentiable))
 
     def _update(self, p, x, g, state, group):
         if group["maximize"]:
             g = -g
+        advance_step(state)
         if group["weight_decay"]:
             g = g + group["weight_decay"] * x
         alpha = group["alpha"]
-        state["step"] = state.get("step", 0) + 1
         sq = state_array(state, "square_avg", x)
+        if group["momentum"] > 0:
+            buf = state_array(state, "momentum_buffer", x)
+        if group["centered"]:
+            avg_g = state_array(state, "grad_avg", x)
         sq *= alpha
         sq += (1 - alpha) * g * g
         if group["centered"]:
-            avg_g = state_array(state, "grad_avg", x)
             avg_g += (g - avg_g) * (1 - alpha)
-            avg = (sq - avg_g * avg_g) ** 0.5 + group["eps"]
+            avg = B.sqrt(sq - avg_g * avg_g) + group["eps"]
         else:
-            avg = sq ** 0.5 + group["eps"]
+            avg = B.sqrt(sq) + group["eps"]
+        lr = float(group["lr"])
         if group["momentum"] > 0:
-            buf = state_array(state, "momentum_buffer", x)
             buf *= group["momentum"]
             buf += g / avg
-            x -= group["lr"] * buf
+            x -= lr * buf
         else:
-            x -= group["lr"] * g / avg
+            x -= lr * (g / avg)
 
 
 class Adagrad(Optimizer):
@@ -45,22 +55,30 @@ class Adagrad(Optimizer):
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
                  foreach=None, *, maximize=False, differentiable=False, fused=None):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay, eps=eps,
-                                      initial_accumulator_value=initial_accumulator_value, maximize=maximize))
-        for group in self.param_groups:
+        check_lr(lr)
+        if not 0.0 <= lr_decay:
+            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= initial_accumulator_value:
+            raise ValueError(f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value, foreach=foreach,
+                                      maximize=maximize, differentiable=differentiable, fused=fused))
+        for group in self.param_groups:  # torch creates Adagrad's state up front
             for p in group["params"]:
-                from .._tensor import Tensor
-                self.state[p] = {"step": 0, "sum": Tensor._make(p._data * 0 + initial_accumulator_value)}
+                state = self.state[p] = {"step": new_step()}
+                state_array(state, "sum", p._data, fill=group["initial_accumulator_value"])
 
     def _update(self, p, x, g, state, group):
+        step = advance_step(state)
         if group["maximize"]:
             g = -g
         if group["weight_decay"]:
             g = g + group["weight_decay"] * x
-        state["step"] = step = state.get("step", 0) + 1
-        clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
+        clr = float(group["lr"]) / (1 + (step - 1) * group["lr_decay"])
         s = state_array(state, "sum", x)
         s += g * g
-        x -= clr * g / (s ** 0.5 + group["eps"])
+        x -= clr * (g / (B.sqrt(s) + group["eps"]))

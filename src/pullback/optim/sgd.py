@@ -1,6 +1,5 @@
 """Stochastic gradient descent, with momentum (plain or Nesterov), dampening and weight decay."""
-from .optimizer import Optimizer, required
-from .._tensor import Tensor
+from .optimizer import Optimizer, check_lr, required, state_copy
 
 
 class SGD(Optimizer):
@@ -13,8 +12,8 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
                  maximize=False, foreach=None, differentiable=False, fused=None):
-        if lr is not required and lr < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        if lr is not required:
+            check_lr(lr)
         if momentum < 0.0:
             raise ValueError(f"Invalid momentum value: {momentum}")
         if weight_decay < 0.0:
@@ -22,7 +21,8 @@ class SGD(Optimizer):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                                      nesterov=nesterov, maximize=maximize))
+                                      nesterov=nesterov, maximize=maximize, foreach=foreach,
+                                      differentiable=differentiable, fused=fused))
 
     def _update(self, p, x, g, state, group):
         if group["maximize"]:
@@ -31,12 +31,11 @@ class SGD(Optimizer):
             g = g + group["weight_decay"] * x
         momentum = group["momentum"]
         if momentum:
-            buf = state.get("momentum_buffer")
-            if buf is None:
-                buf = state["momentum_buffer"] = Tensor._make(g.copy())
+            if "momentum_buffer" not in state:
+                buf = state_copy(state, "momentum_buffer", g, x)
             else:
-                b = buf._data
-                b *= momentum
-                b += (1 - group["dampening"]) * g
-            g = g + momentum * buf._data if group["nesterov"] else buf._data
-        x -= group["lr"] * g
+                buf = state["momentum_buffer"]._data
+                buf *= momentum
+                buf += (1 - group["dampening"]) * g
+            g = g + momentum * buf if group["nesterov"] else buf
+        x -= float(group["lr"]) * g

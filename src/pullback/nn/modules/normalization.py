@@ -37,13 +37,16 @@ class _BatchNorm(Module):
     _dims = ()
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
-                 device=None, dtype=None):
+                 device=None, dtype=None, *, bias=True):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         if affine:
             self.weight = Parameter(_creation.ones(num_features, dtype=dtype))
-            self.bias = Parameter(_creation.zeros(num_features, dtype=dtype))
+            if bias:
+                self.bias = Parameter(_creation.zeros(num_features, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -62,14 +65,35 @@ class _BatchNorm(Module):
             init.ones_(self.running_var)
             self.num_batches_tracked.zero_()
 
+    def reset_parameters(self):
+        """Resets the running statistics, the scale to ones and the shift to zeros."""
+        self.reset_running_stats()
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
     def forward(self, input):
         if input.ndim not in self._dims:
             raise ValueError(f"expected {' or '.join(f'{d}D' for d in self._dims)} input (got {input.ndim}D input)")
-        use_batch = self.training or self.running_mean is None
-        if self.training and self.track_running_stats:
+        update_stats = self.training and self.track_running_stats
+        if update_stats and self.num_batches_tracked is not None:
             self.num_batches_tracked.add_(1)
-        return F.batch_norm(input, self.running_mean, self.running_var, self.weight, self.bias, use_batch,
-                            self.momentum, self.eps)
+        use_batch_stats = self.training or (self.running_mean is None and self.running_var is None)
+        # Running statistics go in only to be updated (training) or to normalize with (eval).
+        pass_stats = not self.training or self.track_running_stats
+        return F.batch_norm(input, self.running_mean if pass_stats else None,
+                            self.running_var if pass_stats else None, self.weight, self.bias, use_batch_stats,
+                            self._average_factor(update_stats), self.eps)
+
+    def _average_factor(self, update_stats):
+        """The weight of this batch in the running statistics: ``momentum``, or with
+        ``momentum=None`` the cumulative average's ``1 / num_batches_tracked``."""
+        if self.momentum is not None:
+            return self.momentum
+        if update_stats and self.num_batches_tracked is not None:
+            return 1.0 / float(self.num_batches_tracked)
+        return 0.0
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "

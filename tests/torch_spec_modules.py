@@ -1,0 +1,149 @@
+"""Running torch's ModuleInfo database (``module_db``) against pullback's modules.
+
+Every entry whose module class pullback has (the same name under ``pullback.nn``) gives, per dtype
+and mode, the inputs torch tests that module with (``module_inputs_func``): constructor arguments
+and forward arguments. ``check_module`` builds both modules from the same constructor arguments,
+copies torch's parameters and buffers into pullback's, and compares the forward outputs, the
+buffers after the forward (running statistics), and the input and parameter gradients for the same
+seeded cotangents. ``test_spec_modules.py`` drives it.
+"""
+import functools
+
+import numpy as np
+
+import pullback
+import torch_spec as S
+from torch_spec import torch
+
+# Modules whose outputs are random: only shapes, dtypes and structure are compared.
+RANDOM_MODULES = frozenset({"Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout",
+                            "FeatureAlphaDropout", "FractionalMaxPool2d", "FractionalMaxPool3d", "RReLU"})
+
+MODES = ("train", "eval")
+MODULE_DTYPES = ("float64", "float32")
+
+
+def pullback_module_cls(info):
+    """pullback's class for a ModuleInfo entry, or None when pullback has none by that name."""
+    return getattr(pullback.nn, info.module_cls.__name__, None)
+
+
+def module_name(info):
+    return info.module_cls.__name__
+
+
+@functools.lru_cache(maxsize=None)
+def module_db():
+    from torch.testing._internal.common_modules import module_db as db
+    return tuple(info for info in db if pullback_module_cls(info) is not None)
+
+
+@functools.lru_cache(maxsize=None)
+def module_inputs(info, dtype_name, mode):
+    """torch's ModuleInputs for one entry, dtype and mode (seeded, so every run sees the same)."""
+    torch.manual_seed(0)
+    return tuple(info.module_inputs_func(info, device="cpu", dtype=getattr(torch, dtype_name),
+                                         requires_grad=True, training=mode == "train"))
+
+
+def fresh(obj):
+    """A copy of torch sample values with new leaves (so no gradient leaks between runs)."""
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().clone().requires_grad_(obj.requires_grad)
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(fresh(o) for o in obj)
+    if isinstance(obj, dict):
+        return {k: fresh(v) for k, v in obj.items()}
+    return obj
+
+
+def build_modules(info, module_input, dtype_name):
+    """torch's module and pullback's twin, with torch's parameters and buffers loaded into it."""
+    ctor = module_input.constructor_input
+    torch.manual_seed(0)
+    theirs = info.module_cls(*fresh(ctor.args), **fresh(ctor.kwargs)).to(getattr(torch, dtype_name))
+    ours = pullback_module_cls(info)(*S.to_pb(fresh(ctor.args)), **S.to_pb(fresh(ctor.kwargs)))
+    ours = ours.to(S.pb_dtype(getattr(torch, dtype_name)))
+    ours.load_state_dict(S.to_pb(theirs.state_dict()))
+    return theirs, ours
+
+
+def check_module(info, module_input, dtype_name, mode, seed):
+    """Forward outputs, buffers after the forward, and input and parameter gradients of one input."""
+    theirs, ours = build_modules(info, module_input, dtype_name)
+    theirs.train(mode == "train")
+    ours.train(mode == "train")
+    forward = module_input.forward_input
+    torch_args = fresh((forward.args, forward.kwargs))
+    pb_args = S.to_pb(torch_args)
+    expected = S._expected(lambda: theirs(*torch_args[0], **torch_args[1]))
+    actual = ours(*pb_args[0], **pb_args[1])
+    random = module_name(info) in RANDOM_MODULES
+    (S.assert_same_meta if random else S.assert_same)(actual, expected)
+    assert_same_tensors(dict(ours.named_buffers()), dict(theirs.named_buffers()), "buffer")
+    if not random:
+        assert_same_gradients(ours, actual, S.leaves(pb_args), theirs, expected, S.leaves(torch_args), seed)
+
+
+def assert_same_tensors(actual, expected, what):
+    """Two ``{name: tensor}`` dicts: the same names, and for each the same values, dtype and shape."""
+    assert sorted(actual) == sorted(expected), f"{what}s {sorted(actual)}, torch's are {sorted(expected)}"
+    for name, value in expected.items():
+        S.assert_same(actual[name], value, what=f"{what} {name}")
+
+
+def gradients(lib, module, out, inputs, seed):
+    """VJPs of the module's outputs with seeded random cotangents: (input grads, {param: grad})."""
+    outs = S.differentiable_outputs(out)
+    params = [(name, p) for name, p in module.named_parameters() if p.requires_grad]
+    wrt = list(inputs) + [p for _, p in params]
+    if not outs or not wrt:
+        return None
+    rng = np.random.default_rng(seed)
+    cotangents = [lib.tensor(rng.standard_normal(tuple(o.shape)), dtype=o.dtype) for o in outs]
+    grads = [None if g is None else g.detach().numpy().copy()
+             for g in lib.autograd.grad(outs, wrt, cotangents, allow_unused=True)]
+    return grads[:len(inputs)], dict(zip((name for name, _ in params), grads[len(inputs):]))
+
+
+def assert_same_gradients(ours, actual, pb_inputs, theirs, expected, torch_inputs, seed):
+    mine = gradients(pullback, ours, actual, pb_inputs, seed)
+    torchs = gradients(torch, theirs, expected, torch_inputs, seed)
+    assert (mine is None) == (torchs is None), "torch and pullback differ on what is differentiable"
+    if torchs is None:
+        return
+    S.assert_same_gradients(mine[0], torchs[0], what="input grad")
+    assert sorted(mine[1]) == sorted(torchs[1]), f"parameters {sorted(mine[1])}, torch's are {sorted(torchs[1])}"
+    for name in torchs[1]:
+        S.assert_same_gradients([mine[1][name]], [torchs[1][name]], what=f"grad of {name}")
+
+
+def module_error_inputs(info):
+    """torch's ErrorModuleInputs for one entry (empty where it has none)."""
+    if info.module_error_inputs_func is None:
+        return ()
+    return tuple(info.module_error_inputs_func(info, device="cpu", dtype=torch.float64, requires_grad=False,
+                                               training=True))
+
+
+def check_module_error(info, error_input):
+    """pullback raises torch's exception type with a message matching torch's, at construction or
+    in the forward as torch does."""
+    import re
+    from torch.testing._internal.common_modules import ModuleErrorEnum
+    module_input = error_input.module_error_input
+    ctor, forward = module_input.constructor_input, module_input.forward_input
+    expected, regex = error_input.error_type, error_input.error_regex
+    constructing = error_input.error_on == ModuleErrorEnum.CONSTRUCTION_ERROR
+    try:
+        module = pullback_module_cls(info)(*S.to_pb(ctor.args), **S.to_pb(ctor.kwargs)).double()
+        stage = "forward"
+        module(*S.to_pb(forward.args), **S.to_pb(forward.kwargs))
+    except S.Unsupported:
+        raise
+    except Exception as e:  # noqa: BLE001  (comparing exception types is the point)
+        assert isinstance(e, expected), f"raises {type(e).__name__}: {str(e)[:200]}; torch: {expected.__name__} {regex!r}"
+        assert re.search(regex, str(e)), f"message {str(e)[:200]!r}; torch's: {regex!r}"
+        assert constructing == (locals().get("stage") is None), "raised at another stage than torch"
+        return
+    raise AssertionError(f"raises nothing; torch raises {expected.__name__}: {regex!r}")
