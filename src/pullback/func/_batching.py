@@ -504,3 +504,20 @@ def _install():
 
 
 _install()
+
+
+# ------------------------------------------------------------------ pooling (see _ops/pooling.py)
+from .._ops import pooling as P  # noqa: E402
+
+
+def _rule_pool_indices(prim, values, bdims, params, level):
+    # The input and the pooled values share their batch: both merged into N.
+    x, ans = (_expand_batch(v, d, level) for v, d in zip(values, bdims))
+    merged = [S._reshape(v, shape=(v.shape[0] * v.shape[1],) + tuple(v.shape[2:])) for v in (x, ans)]
+    out = prim.bind(tuple(merged), params)
+    return S._reshape(out, shape=tuple(ans.shape)), 0
+
+
+RULES.update({P.max_pool2d_: _merge_batch_into_n, P.max_pool2d_indices: _rule_pool_indices,
+              P.avg_pool2d_: _merge_batch_into_n, P.avg_pool2d_backward_: _merge_batch_into_n,
+              P.adaptive_avg_pool2d_: _rule_same_last_dims, P.adaptive_avg_pool2d_backward_: _rule_same_last_dims})
