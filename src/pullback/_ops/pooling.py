@@ -3,11 +3,11 @@ maps of reflect / replicate / circular padding.
 
 Shapes follow PyTorch: inputs (N, C, H, W); an output cell (oy, ox) pools the window of rows
 ``oy * stride - padding + i * dilation`` (i < kernel), columns alike. Every pooling here is linear
-in its input given the window choice, so each VJP is another primitive of this file (or
-put_along / take_along for max pooling) and gradients of any order follow.
+in its input given the window choice, so each VJP is another primitive of this file and gradients of any
+order follow.
 
-Max pooling computes its argmax positions only when they are needed (a backward pass, a JVP,
-``return_indices``): the forward alone is a running maximum over the kernel offsets.
+Max pooling finds which window offset holds each maximum only when that is needed (a backward
+pass, a JVP, ``return_indices``): the forward alone is a running maximum over the offsets.
 """
 from .._backend import B
 from ._registry import primitive
@@ -56,56 +56,98 @@ def _max_pool2d_impl(x, kernel, stride, padding, dilation, out_size):
 
 
 def _input_rows(out, kernel, stride, pad, dilation):
-    """(K, OUT) input positions of each window offset, and whether each lies inside the input."""
+    """(K, OUT): the input position of each window offset at each output position."""
     return B.arange(kernel)[:, None] * dilation + B.arange(out)[None, :] * stride - pad
 
 
-def _max_positions_impl(x, ans, kernel, stride, padding, dilation, out_size):
-    """PyTorch's max_pool2d indices: per window the flat position (row * W + col) in its input
-    plane of the first maximum in scan order, or of the last NaN where the window holds one."""
+def _code_dtype(kernel):
+    return B.int8 if kernel[0] * kernel[1] <= 127 else B.int32
+
+
+def _argmax_codes_impl(x, ans, kernel, stride, padding, dilation, out_size):
+    """Which window offset (i * KW + j) holds each window's maximum, as PyTorch chooses: the first
+    maximum in scan order, or the last NaN where the window holds one."""
     h, w = x.shape[2:]
     win = _windows(x, kernel, stride, padding, dilation, out_size, _lowest(x.dtype))
     rows = _input_rows(out_size[0], kernel[0], stride[0], padding[0], dilation[0])
     cols = _input_rows(out_size[1], kernel[1], stride[1], padding[1], dilation[1])
     inside_rows, inside_cols = (rows >= 0) & (rows < h), (cols >= 0) & (cols < w)
-    positions = B.zeros(ans.shape, dtype=B.int64)
+    codes = B.zeros(ans.shape, dtype=_code_dtype(kernel))
     hit = B.empty(ans.shape, dtype=bool)
-    for i, j in reversed(_offsets(kernel)):        # the earliest offset written last wins
+    found = B.zeros(ans.shape, dtype=bool)
+    offsets = _offsets(kernel)
+    for o, (i, j) in enumerate(offsets):
         B.equal(win[:, :, i, j], ans, out=hit)
         inside = inside_rows[i][:, None] & inside_cols[j][None, :]
-        if not inside.all():                       # padding can equal the max (-inf, int min)
+        if not inside.all():                         # the padding can equal the max (-inf, int min)
             hit &= inside
-        B.copyto(positions, rows[i][:, None] * w + cols[j][None, :], where=hit)
+        B.greater(hit, found, out=hit)               # a first hit (masks only: copyto(where=) is slow)
+        if o:
+            codes += hit.astype(codes.dtype) * codes.dtype.type(o)
+        found |= hit
     if ans.dtype.kind == "f" and B.isnan(ans).any():
-        for i, j in _offsets(kernel):              # NaN beats everything; the last NaN wins
-            B.copyto(positions, rows[i][:, None] * w + cols[j][None, :], where=B.isnan(win[:, :, i, j]))
-    return positions
+        for o, (i, j) in enumerate(offsets):         # NaN beats everything; the last NaN wins
+            codes = B.where(B.isnan(win[:, :, i, j]), codes.dtype.type(o), codes)
+    return codes
 
 
-max_pool2d_indices = primitive("max_pool2d_indices", _max_positions_impl, inputs="x ans", out_dtype="keep")
+def _positions_impl(x, ans, kernel, stride, padding, dilation, out_size):
+    """max_pool2d's indices: each maximum's flat position (row * W + col) in its input plane."""
+    codes = _argmax_codes_impl(x, ans, kernel, stride, padding, dilation, out_size).astype(B.int64)
+    rows = _input_rows(out_size[0], kernel[0], stride[0], padding[0], dilation[0])
+    cols = _input_rows(out_size[1], kernel[1], stride[1], padding[1], dilation[1])
+    return (rows[codes // kernel[1], B.arange(out_size[0])[:, None]] * x.shape[3]
+            + cols[codes % kernel[1], B.arange(out_size[1])[None, :]])
 
 
-def _to_input_positions(g, positions, x_shape):
-    """Adds each output cotangent at its argmax position of the input (max_pool2d's VJP)."""
-    n, c, h, w = x_shape
-    cells = g.shape[2] * g.shape[3]
-    flat = put_along(_reshape(g, shape=(n, c, cells)), _reshape(positions, shape=(n, c, cells)), axis=2,
-                     shape=(n, c, h * w))
-    return _reshape(flat, shape=tuple(x_shape))
+def _select_impl(x, codes, kernel, stride, padding, dilation, out_size):
+    """Each window's element at its code: the argmax's value (max_pool2d's JVP, and the VJP of
+    its backward)."""
+    win = _windows(x, kernel, stride, padding, dilation, out_size, 0)
+    out = win[:, :, 0, 0].copy()
+    for o, (i, j) in enumerate(_offsets(kernel)[1:], 1):
+        out = B.where(codes == o, win[:, :, i, j], out)
+    return out
 
 
-def _from_input_positions(t, positions, out_shape):
-    """The input tangent read at each argmax position (max_pool2d's JVP)."""
-    n, c = t.shape[0], t.shape[1]
-    cells = out_shape[2] * out_shape[3]
-    picked = take_along(_reshape(t, shape=(n, c, -1)), _reshape(positions, shape=(n, c, cells)), axis=2)
-    return _reshape(picked, shape=tuple(out_shape))
+def _spread_impl(g, codes, size, kernel, stride, padding, dilation, out_size):
+    """The adjoint of ``_select_impl``: each cotangent added at its window's argmax."""
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw), (oh, ow) = kernel, stride, padding, dilation, out_size
+    n, c = g.shape[:2]
+    extended = [s + 2 * p + _extra_end_padding(s, o, k, st, p, d)
+                for s, o, k, st, p, d in zip(size, out_size, kernel, stride, padding, dilation)]
+    out = B.zeros((n, c, *extended), dtype=g.dtype)
+    # g * mask is several times faster than where(mask, g, 0), but is NaN at 0 * inf.
+    finite = bool(B.isfinite(g).all())
+    zero = B.zeros((), dtype=g.dtype)
+    for o, (i, j) in enumerate(_offsets(kernel)):
+        mask = codes == o
+        out[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw] += \
+            g * mask if finite else B.where(mask, g, zero)
+    return out[:, :, ph:ph + size[0], pw:pw + size[1]]
+
+
+max_pool2d_codes = primitive("max_pool2d_codes", _argmax_codes_impl, inputs="x ans", out_dtype="keep")
+max_pool2d_indices = primitive("max_pool2d_indices", _positions_impl, inputs="x ans", out_dtype="keep")
+max_pool2d_select = primitive("max_pool2d_select", _select_impl, inputs="x codes", out_dtype="keep",
+                              grad_name="GatherBackward0",
+                              vjp=(lambda g, codes, x_shape, kernel, stride, padding, dilation, out_size:
+                                   max_pool2d_backward_(g, codes, size=tuple(x_shape[2:]), kernel=kernel, stride=stride,
+                                                        padding=padding, dilation=dilation, out_size=out_size),
+                                   None))
+max_pool2d_backward_ = primitive("max_pool2d_backward", _spread_impl, inputs="g codes", out_dtype="keep",
+                                 grad_name="MaxPool2DWithIndicesBackwardBackward0",
+                                 vjp=(lambda g, codes, kernel, stride, padding, dilation, out_size:
+                                      max_pool2d_select(g, codes, kernel=kernel, stride=stride, padding=padding,
+                                                        dilation=dilation, out_size=out_size),
+                                      None))
 
 
 def _max_pool2d_vjp(g, x, ans, x_shape, kernel, stride, padding, dilation, out_size):
-    positions = max_pool2d_indices(x, ans, kernel=kernel, stride=stride, padding=padding, dilation=dilation,
-                                   out_size=out_size)
-    return _to_input_positions(g, positions, x_shape)
+    codes = max_pool2d_codes(x, ans, kernel=kernel, stride=stride, padding=padding, dilation=dilation,
+                             out_size=out_size)
+    return max_pool2d_backward_(g, codes, size=tuple(x_shape[2:]), kernel=kernel, stride=stride, padding=padding,
+                                dilation=dilation, out_size=out_size)
 
 
 max_pool2d_ = primitive("max_pool2d", _max_pool2d_impl, out_dtype="keep", grad_name="MaxPool2DWithIndicesBackward0",
@@ -114,8 +156,7 @@ max_pool2d_ = primitive("max_pool2d", _max_pool2d_impl, out_dtype="keep", grad_n
 
 def max_pool2d_jvp(primals, tangents_in, params, outputs):
     (x,), (t,), (ans,) = primals, tangents_in, outputs
-    positions = max_pool2d_indices(x, ans, **params)
-    return (_from_input_positions(t, positions, tuple(ans.shape)),)
+    return (max_pool2d_select(t, max_pool2d_codes(x, ans, **params), **params),)
 
 
 # ------------------------------------------------------------------ average pooling
@@ -186,6 +227,8 @@ def _with_length(shape, axis, n):
 def _segment_sums(x, axis, bounds):
     """Sums of ``x`` over each ``[start, end)`` of ``bounds`` along ``axis``."""
     starts, ends = bounds
+    if not starts:
+        return B.zeros(_with_length(x.shape, axis, 0), dtype=x.dtype)
     # reduceat over [s0, e0, s1, e1, ...] sums each [s_i, e_i) at the even places; a zero slice
     # appended keeps an end equal to the length a valid index (no cumsum: inf - inf would be NaN).
     extended = B.concatenate((x, B.zeros(_with_length(x.shape, axis, 1), dtype=x.dtype)), axis=axis)
@@ -404,5 +447,3 @@ def pad_index(shape, widths, mode, k):
     return (Ellipsis,) + B.ix_(*sources), name
 
 
-from .shape import _reshape  # noqa: E402
-from .indexing import put_along, take_along  # noqa: E402
