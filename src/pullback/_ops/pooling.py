@@ -1,7 +1,7 @@
 """Pooling primitives (max, average, adaptive average over the last two dims) and the index
 maps of reflect / replicate / circular padding.
 
-Shapes follow PyTorch: inputs (N, C, H, W); an output cell (oy, ox) pools the window of rows
+Shapes follow PyTorch: inputs (N, C, H, W) or (C, H, W), each (H, W) plane pooled alone; an output cell (oy, ox) pools the window of rows
 ``oy * stride - padding + i * dilation`` (i < kernel), columns alike. Every pooling here is linear
 in its input given the window choice, so each VJP is another primitive of this file and gradients of any
 order follow.
@@ -36,6 +36,16 @@ def _windows(x, kernel, stride, padding, dilation, out_size, fill):
     if any(hi for _, hi in widths):
         x = B.pad(x, widths, constant_values=fill)
     return C._windows(x, kernel, stride, (0, 0), dilation)[..., :out_size[0], :out_size[1]]
+
+
+def _per_plane(impl):
+    """``impl`` on (P, 1, H, W) arrays applied to arrays of any leading dims (3-d unbatched
+    inputs, vmap's extra batch dim): pooling acts on each (H, W) plane alone."""
+    def on_planes(*arrays, **params):
+        lead = arrays[0].shape[:-2]
+        out = impl(*[a.reshape(-1, 1, *a.shape[-2:]) for a in arrays], **params)
+        return out.reshape(lead + out.shape[-2:])
+    return on_planes
 
 
 def _offsets(kernel):
@@ -127,15 +137,15 @@ def _spread_impl(g, codes, size, kernel, stride, padding, dilation, out_size):
     return out[:, :, ph:ph + size[0], pw:pw + size[1]]
 
 
-max_pool2d_codes = primitive("max_pool2d_codes", _argmax_codes_impl, inputs="x ans", out_dtype="keep")
-max_pool2d_indices = primitive("max_pool2d_indices", _positions_impl, inputs="x ans", out_dtype="keep")
-max_pool2d_select = primitive("max_pool2d_select", _select_impl, inputs="x codes", out_dtype="keep",
+max_pool2d_codes = primitive("max_pool2d_codes", _per_plane(_argmax_codes_impl), inputs="x ans", out_dtype="keep")
+max_pool2d_indices = primitive("max_pool2d_indices", _per_plane(_positions_impl), inputs="x ans", out_dtype="keep")
+max_pool2d_select = primitive("max_pool2d_select", _per_plane(_select_impl), inputs="x codes", out_dtype="keep",
                               grad_name="GatherBackward0",
                               vjp=(lambda g, codes, x_shape, kernel, stride, padding, dilation, out_size:
-                                   max_pool2d_backward_(g, codes, size=tuple(x_shape[2:]), kernel=kernel, stride=stride,
+                                   max_pool2d_backward_(g, codes, size=tuple(x_shape[-2:]), kernel=kernel, stride=stride,
                                                         padding=padding, dilation=dilation, out_size=out_size),
                                    None))
-max_pool2d_backward_ = primitive("max_pool2d_backward", _spread_impl, inputs="g codes", out_dtype="keep",
+max_pool2d_backward_ = primitive("max_pool2d_backward", _per_plane(_spread_impl), inputs="g codes", out_dtype="keep",
                                  grad_name="MaxPool2DWithIndicesBackwardBackward0",
                                  vjp=(lambda g, codes, kernel, stride, padding, dilation, out_size:
                                       max_pool2d_select(g, codes, kernel=kernel, stride=stride, padding=padding,
@@ -146,11 +156,11 @@ max_pool2d_backward_ = primitive("max_pool2d_backward", _spread_impl, inputs="g 
 def _max_pool2d_vjp(g, x, ans, x_shape, kernel, stride, padding, dilation, out_size):
     codes = max_pool2d_codes(x, ans, kernel=kernel, stride=stride, padding=padding, dilation=dilation,
                              out_size=out_size)
-    return max_pool2d_backward_(g, codes, size=tuple(x_shape[2:]), kernel=kernel, stride=stride, padding=padding,
+    return max_pool2d_backward_(g, codes, size=tuple(x_shape[-2:]), kernel=kernel, stride=stride, padding=padding,
                                 dilation=dilation, out_size=out_size)
 
 
-max_pool2d_ = primitive("max_pool2d", _max_pool2d_impl, out_dtype="keep", grad_name="MaxPool2DWithIndicesBackward0",
+max_pool2d_ = primitive("max_pool2d", _per_plane(_max_pool2d_impl), out_dtype="keep", grad_name="MaxPool2DWithIndicesBackward0",
                         vjp=_max_pool2d_vjp)
 
 
@@ -200,11 +210,11 @@ def _avg_pool2d_backward_impl(g, size, kernel, stride, padding, out_size, diviso
     return C._fold_impl(cols, extended, kernel, stride, padding, (1, 1))[:, :, :size[0], :size[1]]
 
 
-avg_pool2d_ = primitive("avg_pool2d", _avg_pool2d_impl, out_dtype="keep", grad_name="AvgPool2DBackward0",
+avg_pool2d_ = primitive("avg_pool2d", _per_plane(_avg_pool2d_impl), out_dtype="keep", grad_name="AvgPool2DBackward0",
                         vjp=lambda g, x_shape, kernel, stride, padding, out_size, divisor:
-                            avg_pool2d_backward_(g, size=tuple(x_shape[2:]), kernel=kernel, stride=stride,
+                            avg_pool2d_backward_(g, size=tuple(x_shape[-2:]), kernel=kernel, stride=stride,
                                                  padding=padding, out_size=out_size, divisor=divisor))
-avg_pool2d_backward_ = primitive("avg_pool2d_backward", _avg_pool2d_backward_impl, out_dtype="keep",
+avg_pool2d_backward_ = primitive("avg_pool2d_backward", _per_plane(_avg_pool2d_backward_impl), out_dtype="keep",
                                  grad_name="AvgPool2DBackwardBackward0",
                                  vjp=lambda g, kernel, stride, padding, out_size, divisor:
                                      avg_pool2d_(g, kernel=kernel, stride=stride, padding=padding,

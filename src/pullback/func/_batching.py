@@ -510,17 +510,12 @@ _install()
 from .._ops import pooling as P  # noqa: E402
 
 
-def _rule_pool_pair(prim, values, bdims, params, level):
-    # Both inputs (the input and its pooled values, or its argmax codes) share N: the batch of
-    # each merged into it.
-    pair = [_expand_batch(v, d, level) for v, d in zip(values, bdims)]
-    merged = [S._reshape(v, shape=(v.shape[0] * v.shape[1],) + tuple(v.shape[2:])) for v in pair]
-    out = prim.bind(tuple(merged), params)
-    return S._reshape(out, shape=tuple(pair[0].shape[:2]) + tuple(out.shape[1:])), 0
+# Each pools the (H, W) planes of its inputs alone, whatever their leading dims: the batch dim
+# goes to the front, with the other inputs' batch dims (codes and values share the input's).
+def _rule_planes(prim, values, bdims, params, level):
+    return prim.bind(tuple(_expand_batch(v, d, level) for v, d in zip(values, bdims)), params), 0
 
 
-RULES.update({P.max_pool2d_: _merge_batch_into_n, P.max_pool2d_indices: _rule_pool_pair,
-              P.max_pool2d_codes: _rule_pool_pair, P.max_pool2d_select: _rule_pool_pair,
-              P.max_pool2d_backward_: _rule_pool_pair,
-              P.avg_pool2d_: _merge_batch_into_n, P.avg_pool2d_backward_: _merge_batch_into_n,
-              P.adaptive_avg_pool2d_: _rule_same_last_dims, P.adaptive_avg_pool2d_backward_: _rule_same_last_dims})
+for _p in [P.max_pool2d_, P.max_pool2d_indices, P.max_pool2d_codes, P.max_pool2d_select, P.max_pool2d_backward_,
+           P.avg_pool2d_, P.avg_pool2d_backward_, P.adaptive_avg_pool2d_, P.adaptive_avg_pool2d_backward_]:
+    RULES[_p] = _rule_planes

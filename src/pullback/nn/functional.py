@@ -277,11 +277,6 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return S.squeeze(out, 0) if unbatched else out
 
 
-def _batched_pool_input(input):
-    """A 4-d view of a 3-d (unbatched) or 4-d input, and whether it was unbatched."""
-    return (S.unsqueeze(input, 0), True) if input.ndim == 3 else (input, False)
-
-
 def _pool_pairs(fn, kernel_size, stride, padding, dilation=1):
     kernel = P.pool_pair(kernel_size, fn, "kernel_size", 2)
     stride = P.pool_pair(stride, fn, "stride", 3)
@@ -315,13 +310,11 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     out_size = P.pool2d_out_size(tuple(input.shape), kernel, stride, padding, dilation, ceil_mode)
     if input.dtype is D.bool:
         raise P.not_implemented_for("max_pool2d", input.dtype)
-    x, unbatched = _batched_pool_input(input)
     params = {"kernel": kernel, "stride": stride, "padding": padding, "dilation": dilation, "out_size": out_size}
-    out = P.max_pool2d_.bind((x,), params)
+    out = P.max_pool2d_.bind((input,), params)
     if return_indices:
-        indices = P.max_pool2d_indices.bind((x, out), params)
-        return (S.squeeze(out, 0), S.squeeze(indices, 0)) if unbatched else (out, indices)
-    return S.squeeze(out, 0) if unbatched else out
+        return out, P.max_pool2d_indices.bind((input, out), params)
+    return out
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
@@ -356,12 +349,10 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     out_size = P.pool2d_out_size(tuple(input.shape), kernel, stride, padding, (1, 1), ceil_mode)
     if not (input.dtype.is_floating_point or input.dtype is D.int64):
         raise P.not_implemented_for("avg_pool2d", input.dtype)
-    x, unbatched = _batched_pool_input(input)
-    divisor = P.avg_pool_divisors(tuple(x.shape[2:]), kernel, stride, padding, out_size, count_include_pad,
+    divisor = P.avg_pool_divisors(tuple(input.shape[-2:]), kernel, stride, padding, out_size, count_include_pad,
                                   divisor_override)
-    out = P.avg_pool2d_.bind((x,), {"kernel": kernel, "stride": stride, "padding": padding, "out_size": out_size,
-                                    "divisor": divisor})
-    return S.squeeze(out, 0) if unbatched else out
+    return P.avg_pool2d_.bind((input,), {"kernel": kernel, "stride": stride, "padding": padding,
+                                         "out_size": out_size, "divisor": divisor})
 
 
 def _adaptive_output_size(input, output_size, fn):
