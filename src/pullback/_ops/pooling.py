@@ -1,10 +1,13 @@
 """Pooling primitives (max, average, adaptive average over the last two dims) and the index
 maps of reflect / replicate / circular padding.
 
-Shapes follow PyTorch: inputs (N, C, H, W) or (C, H, W), each (H, W) plane pooled alone; an output cell (oy, ox) pools the window of rows
-``oy * stride - padding + i * dilation`` (i < kernel), columns alike. Every pooling here is linear
-in its input given the window choice, so each VJP is another primitive of this file and gradients of any
-order follow.
+Shapes follow PyTorch: inputs (N, C, H, W) or (C, H, W), each (H, W) plane pooled alone; an
+output cell (oy, ox) pools the window of rows ``oy * stride - padding + i * dilation`` (i <
+kernel), columns alike. Every pooling here is linear in its input given the window choice, so
+each VJP is another primitive of this file and gradients of any order follow.
+
+Also here: the argument checks of F.max_pool2d / avg_pool2d / adaptive_avg_pool2d / pad, with
+PyTorch's messages.
 
 Max pooling finds which window offset holds each maximum only when that is needed (a backward
 pass, a JVP, ``return_indices``): the forward alone is a running maximum over the offsets.
@@ -142,8 +145,9 @@ max_pool2d_indices = primitive("max_pool2d_indices", _per_plane(_positions_impl)
 max_pool2d_select = primitive("max_pool2d_select", _per_plane(_select_impl), inputs="x codes", out_dtype="keep",
                               grad_name="GatherBackward0",
                               vjp=(lambda g, codes, x_shape, kernel, stride, padding, dilation, out_size:
-                                   max_pool2d_backward_(g, codes, size=tuple(x_shape[-2:]), kernel=kernel, stride=stride,
-                                                        padding=padding, dilation=dilation, out_size=out_size),
+                                   max_pool2d_backward_(g, codes, size=tuple(x_shape[-2:]), kernel=kernel,
+                                                        stride=stride, padding=padding, dilation=dilation,
+                                                        out_size=out_size),
                                    None))
 max_pool2d_backward_ = primitive("max_pool2d_backward", _per_plane(_spread_impl), inputs="g codes", out_dtype="keep",
                                  grad_name="MaxPool2DWithIndicesBackwardBackward0",
@@ -160,8 +164,8 @@ def _max_pool2d_vjp(g, x, ans, x_shape, kernel, stride, padding, dilation, out_s
                                 dilation=dilation, out_size=out_size)
 
 
-max_pool2d_ = primitive("max_pool2d", _per_plane(_max_pool2d_impl), out_dtype="keep", grad_name="MaxPool2DWithIndicesBackward0",
-                        vjp=_max_pool2d_vjp)
+max_pool2d_ = primitive("max_pool2d", _per_plane(_max_pool2d_impl), out_dtype="keep",
+                        grad_name="MaxPool2DWithIndicesBackward0", vjp=_max_pool2d_vjp)
 
 
 def max_pool2d_jvp(primals, tangents_in, params, outputs):
@@ -303,19 +307,19 @@ _PAIR_RULES = {"kernel_size": "must either be a single int, or a tuple of two in
                "dilation": "must be either a single int, or a tuple of two ints"}
 
 
-def _is_int(v):
+def is_int(v):
     return isinstance(v, (int, B.integer)) and not isinstance(v, bool)
 
 
 def int_tuple(value, fn, name, position):
     """``value`` (an int or a sequence of ints) as a tuple, with PyTorch's argument TypeErrors."""
-    if _is_int(value):
+    if is_int(value):
         return (int(value),)
     if not isinstance(value, (tuple, list)):
         raise TypeError(f"{fn}(): argument '{name}' (position {position}) must be tuple of ints, not "
                         f"{type(value).__name__}")
     for i, v in enumerate(value):
-        if not _is_int(v):
+        if not is_int(v):
             raise TypeError(f"{fn}(): argument '{name}' (position {position}) must be tuple of ints, but found "
                             f"element of type {type(v).__name__} at pos {i}")
     return tuple(int(v) for v in value)
@@ -333,6 +337,32 @@ def pool_pair(value, fn, name, position):
     if not values and name == "stride":
         return None
     raise RuntimeError(f"{fn}: {name} {_PAIR_RULES[name]}")
+
+
+def pool_pairs(fn, kernel_size, stride, padding, dilation=1):
+    """kernel, stride (the kernel's when omitted), padding and dilation as (height, width) pairs."""
+    kernel = pool_pair(kernel_size, fn, "kernel_size", 2)
+    stride = pool_pair(stride, fn, "stride", 3)
+    return (kernel, kernel if stride is None else stride, pool_pair(padding, fn, "padding", 4),
+            pool_pair(dilation, fn, "dilation", 5))
+
+
+def adaptive_output_size(shape, output_size, fn):
+    """``output_size`` as (OH, OW) with PyTorch's checks; None entries keep the input's size."""
+    if isinstance(output_size, (tuple, list)):
+        if len(shape) <= len(output_size):
+            raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
+        output_size = [shape[i - len(output_size)] if v is None else v for i, v in enumerate(output_size)]
+    elif not is_int(output_size):
+        raise TypeError(f"object of type '{type(output_size).__name__}' has no len()")
+    size = int_tuple(output_size, fn, "output_size", 2)
+    size = size * 2 if is_int(output_size) else size
+    if len(size) != 2:
+        raise RuntimeError(f"{fn}: output_size must be 2")
+    if min(size) < 0:
+        raise RuntimeError(f"{fn}: elements of output_size must be greater than or equal to 0 but received "
+                           f"{{{size[0]}, {size[1]}}}")
+    return size
 
 
 def _c_div(a, b):

@@ -277,13 +277,6 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return S.squeeze(out, 0) if unbatched else out
 
 
-def _pool_pairs(fn, kernel_size, stride, padding, dilation=1):
-    kernel = P.pool_pair(kernel_size, fn, "kernel_size", 2)
-    stride = P.pool_pair(stride, fn, "stride", 3)
-    return (kernel, kernel if stride is None else stride, P.pool_pair(padding, fn, "padding", 4),
-            P.pool_pair(dilation, fn, "dilation", 5))
-
-
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """The maximum over each window of a ``(N, C, H, W)`` or ``(C, H, W)`` input.
 
@@ -303,7 +296,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         tensor([[[[ 5.,  7.],
                   [13., 15.]]]])
     """
-    kernel, stride, padding, dilation = _pool_pairs("max_pool2d", kernel_size, stride, padding, dilation)
+    kernel, stride, padding, dilation = P.pool_pairs("max_pool2d", kernel_size, stride, padding, dilation)
     _check(input, "max_pool2d")
     if input.ndim not in (3, 4):
         raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
@@ -336,8 +329,8 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
         tensor([[[[ 2.5000,  4.5000],
                   [10.5000, 12.5000]]]])
     """
-    kernel, stride, padding, _ = _pool_pairs("avg_pool2d", kernel_size, stride, padding)
-    if divisor_override is not None and not P._is_int(divisor_override):
+    kernel, stride, padding, _ = P.pool_pairs("avg_pool2d", kernel_size, stride, padding)
+    if divisor_override is not None and not P.is_int(divisor_override):
         raise TypeError(f"avg_pool2d(): argument 'divisor_override' must be int, not {type(divisor_override).__name__}")
     if divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
@@ -355,24 +348,6 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
                                          "out_size": out_size, "divisor": divisor})
 
 
-def _adaptive_output_size(input, output_size, fn):
-    """``output_size`` as (OH, OW) with PyTorch's checks; None entries keep the input's size."""
-    if isinstance(output_size, (tuple, list)):
-        if input.ndim <= len(output_size):
-            raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
-        output_size = [input.shape[i - len(output_size)] if v is None else v for i, v in enumerate(output_size)]
-    elif not P._is_int(output_size):
-        raise TypeError(f"object of type '{type(output_size).__name__}' has no len()")
-    size = P.int_tuple(output_size, fn, "output_size", 2)
-    size = size * 2 if P._is_int(output_size) else size
-    if len(size) != 2:
-        raise RuntimeError(f"{fn}: output_size must be 2")
-    if min(size) < 0:
-        raise RuntimeError(f"{fn}: elements of output_size must be greater than or equal to 0 but received "
-                           f"{{{size[0]}, {size[1]}}}")
-    return size
-
-
 def adaptive_avg_pool2d(input, output_size):
     """Averages each plane of a ``(N, C, H, W)`` or ``(C, H, W)`` input into ``output_size``
     cells; cell i covers rows ``[floor(i * H / OH), ceil((i + 1) * H / OH))``, columns alike.
@@ -388,7 +363,7 @@ def adaptive_avg_pool2d(input, output_size):
                  [5., 6.]]])
     """
     _check(input, "adaptive_avg_pool2d")
-    oh, ow = _adaptive_output_size(input, output_size, "adaptive_avg_pool2d")
+    oh, ow = P.adaptive_output_size(tuple(input.shape), output_size, "adaptive_avg_pool2d")
     shape = tuple(input.shape)
     if len(shape) not in (3, 4):
         raise RuntimeError(f"adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got {list(shape)}")
