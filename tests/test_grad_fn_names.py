@@ -18,9 +18,10 @@ KNOWN_DIFFERENT = {
     "einsum_ellipsis": "EinsumBackward0", "einsum_three": "EinsumBackward0",
     # nn.functional compositions: pullback's last op differs from torch's fused kernel
     "F.normalize": "DivBackward0", "F.cosine_similarity": "DivBackward0", "F.layer_norm": "AddBackward0",
-    "F.conv1d_groups": "SqueezeBackward1", "F.max_pool2d": "ViewBackward0", "F.avg_pool2d": "ViewBackward0",
+    "F.conv1d_groups": "SqueezeBackward1",
     "F.gelu": "MulBackward0", "F.elu": "EluBackward0", "F.linear": "ViewBackward0", "F.kl_div": "DivBackward0",
     "F.binary_cross_entropy": "MeanBackward0",
+    "F.pad_circular": "CopySlices",           # torch's name() spells it torch::autograd::CopySlices
 }
 
 

@@ -262,8 +262,7 @@ def test_functional_helpers():
     assert np.allclose(F.normalize(x).numpy(), [[0.6, 0.8]])
     assert F.cosine_similarity(x, x).item() == pytest.approx(1.0)
     assert F.pad(pullback.ones(1, 2), (1, 2)).tolist() == [[0.0, 1.0, 1.0, 0.0, 0.0]]
-    with pytest.raises(ValueError, match="constant"):
-        F.pad(pullback.ones(1, 2), (1, 1), mode="reflect")
+    assert F.pad(pullback.tensor([[0.0, 1.0, 2.0]]), (2, 1), mode="reflect").tolist() == [[2.0, 1.0, 0.0, 1.0, 2.0, 1.0]]
 
 
 def test_utils():
@@ -341,3 +340,91 @@ def test_sequence_containers_index_insert_delete():
     ml += [nn.Linear(1, 1)]
     ml[0] = nn.Tanh()
     assert len(ml) == 2 and type(ml[0]).__name__ == "Tanh" and len(list(ml.parameters())) == 2
+
+
+# ------------------------------------------------------------------ pooling and padding against torch
+_NAN, _INF = float("nan"), float("inf")
+_SPECIAL = np.array([[[[_NAN, 1.0, _NAN, -_INF], [2.0, 2.0, -_INF, -_INF], [5.0, 5.0, 0.0, _INF]]]])
+
+
+@needs_torch
+@pytest.mark.parametrize("kwargs", [dict(kernel_size=2, stride=1, padding=1), dict(kernel_size=(1, 4)),
+                                    dict(kernel_size=2, ceil_mode=True), dict(kernel_size=(2, 2), dilation=(1, 2))])
+def test_max_pool2d_picks_torchs_argmax(kwargs):
+    # ties go to the first maximum, NaN to the last NaN, and an inf cotangent only to the argmax
+    x, tx = pullback.tensor(_SPECIAL, requires_grad=True), torch.tensor(_SPECIAL, requires_grad=True)
+    out, idx = F.max_pool2d(x, return_indices=True, **kwargs)
+    t_out, t_idx = torch.nn.functional.max_pool2d(tx, return_indices=True, **kwargs)
+    np.testing.assert_array_equal(idx.numpy(), t_idx.numpy())
+    np.testing.assert_array_equal(out.detach().numpy(), t_out.detach().numpy())
+    g = np.full(tuple(out.shape), _INF)
+    g[..., 0] = 1.0
+    out.backward(pullback.tensor(g))
+    t_out.backward(torch.tensor(g))
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+
+
+@needs_torch
+def test_max_pool2d_integer_padding_never_wins():
+    a = np.array([[[[-2**63, -2**63], [-2**63, 5]]]])
+    out, idx = F.max_pool2d(pullback.tensor(a), 2, padding=1, return_indices=True)
+    t_out, t_idx = torch.nn.functional.max_pool2d(torch.tensor(a), 2, padding=1, return_indices=True)
+    assert out.tolist() == t_out.tolist() and idx.tolist() == t_idx.tolist()
+
+
+@needs_torch
+@pytest.mark.parametrize("kwargs", [dict(kernel_size=2, padding=1, divisor_override=-3),
+                                    dict(kernel_size=2, ceil_mode=True, count_include_pad=False),
+                                    dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)])
+def test_avg_pool2d_integers_divide_as_torch(kwargs):
+    a = np.array([[[[-7, 2, 3], [1, 1, -9], [4, 4, 4]]]])
+    assert F.avg_pool2d(pullback.tensor(a), **kwargs).tolist() == \
+        torch.nn.functional.avg_pool2d(torch.tensor(a), **kwargs).tolist()
+
+
+@needs_torch
+def test_adaptive_avg_pool2d_keeps_inf_in_its_cells():
+    a = np.array([[[[1.0, _INF, 2.0, 3.0]]]])
+    np.testing.assert_array_equal(F.adaptive_avg_pool2d(pullback.tensor(a), (1, 3)).numpy(),
+                                  torch.nn.functional.adaptive_avg_pool2d(torch.tensor(a), (1, 3)).numpy())
+    assert tuple(F.adaptive_avg_pool2d(pullback.ones(1, 2, 3, 3), (0, 2)).shape) == (1, 2, 0, 2)
+
+
+_PAD_CASES = [((1, 3, 3), (3, 3), "reflect"), ((1, 3, 3), (-4, 1), "reflect"), ((1, 1, 3, 3), (-3, 0, -3, 0), "reflect"),
+              ((1, 1, 3, 3), (-3, 0, -3, 0), "replicate"), ((1, 1, 3, 3, 3), (-3, 0, -3, 0, -3, 0), "replicate"),
+              ((1, 1, 3, 3, 3), (1, 1, 1, 1, 3, 3), "reflect"), ((1, 0, 3, 3), (1, 1, 1, 1), "reflect"),
+              ((1, 3, 3), (4, 0), "circular"), ((1, 3, 3), (-3, -1), "circular"), ((2, 3), (1, 1, 1, 1), "circular"),
+              ((1, 2, 3), (1, 1), "bogus"), ((1, 2, 3), (-2, -2), "constant"), ((1, 2, 3), (1,), "constant"),
+              ((1, 2, 3), (1,) * 8, "constant"), ((4,), (1, 1), "reflect")]
+
+
+@needs_torch
+@pytest.mark.parametrize("shape,pad,mode", _PAD_CASES)
+def test_pad_errors_as_torch(shape, pad, mode):
+    with pytest.raises(Exception) as expected:
+        torch.nn.functional.pad(torch.ones(shape), pad, mode)
+    with pytest.raises(type(expected.value)) as raised:
+        F.pad(pullback.ones(*shape), pad, mode)
+    assert str(raised.value) == str(expected.value)
+
+
+@needs_torch
+@pytest.mark.parametrize("pad", [(2, -2), (-2, 2), (-1, -1), (3, 0), (0, 3)])
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular", "constant"])
+def test_pad_values_as_torch(pad, mode):
+    # negative pads crop; circular wraps around what the crop leaves, reflect and replicate do not
+    a = np.arange(4.0).reshape(1, 1, 4)
+    assert F.pad(pullback.tensor(a), pad, mode).tolist() == torch.nn.functional.pad(torch.tensor(a), pad, mode).tolist()
+
+
+@needs_torch
+def test_pooling_modules_pass_every_option():
+    x = np.random.default_rng(0).standard_normal((2, 3, 7, 6))
+    pairs = [(nn.MaxPool2d(3, 2, 1, 2, True, True), torch.nn.MaxPool2d(3, 2, 1, 2, True, True)),
+             (nn.AvgPool2d(3, 2, 1, True, False, 2), torch.nn.AvgPool2d(3, 2, 1, True, False, 2)),
+             (nn.AdaptiveAvgPool2d((None, 4)), torch.nn.AdaptiveAvgPool2d((None, 4)))]
+    for module, t_module in pairs:
+        assert repr(module) == repr(t_module)
+        out, t_out = module(pullback.tensor(x)), t_module(torch.tensor(x))
+        for o, t in zip(out if isinstance(out, tuple) else (out,), t_out if isinstance(t_out, tuple) else (t_out,)):
+            np.testing.assert_allclose(o.numpy(), t.numpy(), rtol=1e-12)

@@ -181,3 +181,12 @@ def _pad_jvp(primals, tangents_in, params, outputs):
 
 _EXPLICIT = {N.pad_: _pad_jvp, N.softmax_: _softmax_jvp, N.log_softmax_: _log_softmax_jvp, L.linear_: _linear_jvp,
              L.linear_nobias_: _linear_jvp, L.addmm_: _addmm_jvp, R.max_dim: _max_dim_jvp, R.min_dim: _max_dim_jvp}
+
+
+# Pooling (see pooling.py): the average poolings, their backwards and max pooling's gather and
+# scatter at the argmax are linear; max pooling reads the tangent at each window's argmax.
+from . import pooling as P  # noqa: E402
+for _p in [P.avg_pool2d_, P.avg_pool2d_backward_, P.adaptive_avg_pool2d_, P.adaptive_avg_pool2d_backward_,
+           P.max_pool2d_select, P.max_pool2d_backward_]:
+    KIND[_p] = LINEAR
+_EXPLICIT[P.max_pool2d_] = P.max_pool2d_jvp

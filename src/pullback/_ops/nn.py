@@ -54,16 +54,21 @@ def _interval(x, lo, hi):
 
 
 def _pad_impl(x, widths, value):
+    # A negative width crops that side first.
+    if any(lo < 0 or hi < 0 for lo, hi in widths):
+        x = x[tuple(slice(max(-lo, 0), n - max(-hi, 0)) for n, (lo, hi) in zip(x.shape, widths))]
+        widths = tuple((max(lo, 0), max(hi, 0)) for lo, hi in widths)
     return B.pad(x, widths, constant_values=value)
 
 
-def _unpad(g, widths):
-    index = tuple(slice(lo, g.shape[i] - hi) for i, (lo, hi) in enumerate(widths))
-    return getitem(g, index=index, basic=True)
+def _negated(widths):
+    return tuple((-lo, -hi) for lo, hi in widths)
 
 
+# Cropping is the adjoint of padding with zeros, and padding of cropping: the VJP pads by the
+# negated widths.
 pad_ = primitive("constant_pad", _pad_impl, out_dtype="keep", grad_name="ConstantPadNdBackward0",
-                 vjp=lambda g, widths: _unpad(g, widths))
+                 vjp=lambda g, widths: pad_(g, widths=_negated(widths), value=0))
 
 
 # ------------------------------------------------------------------ nll loss
@@ -160,5 +165,4 @@ cross_entropy_ = primitive("cross_entropy", _cross_entropy_impl, out_dtype="keep
 
 
 from .elementwise import where, interval_mask, mul  # noqa: E402
-from .indexing import getitem  # noqa: E402
 from .shape import unsqueeze  # noqa: E402

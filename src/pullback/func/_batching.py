@@ -537,3 +537,18 @@ def _install():
 
 
 _install()
+
+
+# ------------------------------------------------------------------ pooling (see _ops/pooling.py)
+from .._ops import pooling as P  # noqa: E402
+
+
+# Each pools the (H, W) planes of its inputs alone, whatever their leading dims: the batch dim
+# goes to the front, with the other inputs' batch dims (codes and values share the input's).
+def _rule_planes(prim, values, bdims, params, level):
+    return prim.bind(tuple(_expand_batch(v, d, level) for v, d in zip(values, bdims)), params), 0
+
+
+for _p in [P.max_pool2d_, P.max_pool2d_indices, P.max_pool2d_codes, P.max_pool2d_select, P.max_pool2d_backward_,
+           P.avg_pool2d_, P.avg_pool2d_backward_, P.adaptive_avg_pool2d_, P.adaptive_avg_pool2d_backward_]:
+    RULES[_p] = _rule_planes

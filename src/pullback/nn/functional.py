@@ -14,6 +14,7 @@ from .._ops import shape as S
 from .._ops import elementwise as E
 from .._ops import nn as N
 from .._ops import conv as C
+from .._ops import pooling as P
 from .._ops import linalg as L
 from .._ops.indexing import getitem
 from .._ops import _registry
@@ -168,16 +169,29 @@ def one_hot(tensor, num_classes=-1):
 
 
 def pad(input, pad, mode="constant", value=None):
-    """Pads the last ``len(pad) // 2`` dims: ``pad = (left, right, top, bottom, ...)``, last dim
-    first. Only ``mode='constant'`` (with ``value``, default 0)."""
-    if mode != "constant":
-        raise ValueError(f"pad: pullback supports mode='constant' only, got mode={mode!r}")
-    if len(pad) % 2:
-        raise RuntimeError("Padding length must be divisible by 2")
-    widths = [(0, 0)] * input.ndim
-    for i in range(len(pad) // 2):
-        widths[input.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
-    return N.pad_.bind((input,), {"widths": tuple(widths), "value": 0.0 if value is None else value})
+    """Pads (or, with negative sizes, crops) the last ``len(pad) // 2`` dims of ``input``.
+
+    Args:
+        input (Tensor): the tensor to pad.
+        pad (tuple of ints): ``(left, right, top, bottom, front, back)``, the last dim first.
+        mode (str): ``'constant'``, ``'reflect'``, ``'replicate'`` or ``'circular'``; the last three
+            pad 1 to 3 dims of an input with one or two more dims (unbatched or batched).
+        value (float, optional): the fill of ``'constant'`` padding. Default: 0.
+
+    Example::
+
+        >>> F.pad(torch.arange(3.).reshape(1, 3), (2, 1), mode='reflect')
+        tensor([[2., 1., 0., 1., 2., 1.]])
+    """
+    _check(input, "pad")
+    widths = P.pad_widths(tuple(input.shape), pad, mode, value)
+    if mode == "constant":
+        return N.pad_.bind((input,), {"widths": widths, "value": 0 if value is None else value})
+    k = len(pad) // 2
+    if mode != "circular" and input.dtype is D.bool:
+        raise P.not_implemented_for(f"{'reflection' if mode == 'reflect' else 'replication'}_pad{k}d", input.dtype)
+    index, name = P.pad_index(tuple(input.shape), widths, mode, k)
+    return getitem(input, index=index, basic=False, name=name)
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12):
@@ -263,65 +277,106 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return S.squeeze(out, 0) if unbatched else out
 
 
-def _pool_windows(input, kernel_size, stride, padding, fill):
-    kernel = _pair(kernel_size)
-    stride = _pair(stride if stride is not None else kernel_size)
-    padding = _pair(padding)
-    n, c, h, w = input.shape
-    if padding != (0, 0):
-        input = pad(input, (padding[1], padding[1], padding[0], padding[0]), value=fill)
-    cols = unfold(S.reshape(input, n * c, 1, input.shape[2], input.shape[3]), kernel, 1, 0, stride)
-    oh = C.out_size(h, kernel[0], stride[0], padding[0], 1)
-    ow = C.out_size(w, kernel[1], stride[1], padding[1], 1)
-    return cols, (n, c, oh, ow)
-
-
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    """The maximum over each ``kernel_size`` window (padding counts as -inf)."""
-    if ceil_mode or dilation != 1 or return_indices:
-        raise ValueError("max_pool2d: pullback does not support ceil_mode, dilation or return_indices yet")
-    unbatched = input.ndim == 3
-    if unbatched:
-        input = S.unsqueeze(input, 0)
-    cols, shape = _pool_windows(input, kernel_size, stride, padding, -math.inf)
-    out = S.reshape(F.amax(cols, 1), *shape)
-    return S.squeeze(out, 0) if unbatched else out
+    """The maximum over each window of a ``(N, C, H, W)`` or ``(C, H, W)`` input.
+
+    Args:
+        input (Tensor): the input.
+        kernel_size (int or tuple): the window's (height, width).
+        stride (int or tuple, optional): the window's step. Default: ``kernel_size``.
+        padding (int or tuple): implicit ``-inf`` padding on each side, at most half the
+            effective kernel. Default: 0.
+        dilation (int or tuple): the step between a window's elements. Default: 1.
+        ceil_mode (bool): round the output size up (a last, partial window). Default: False.
+        return_indices (bool): also return each maximum's flat position in its ``H * W`` plane.
+
+    Example::
+
+        >>> F.max_pool2d(torch.arange(16.).reshape(1, 1, 4, 4), 2)
+        tensor([[[[ 5.,  7.],
+                  [13., 15.]]]])
+    """
+    kernel, stride, padding, dilation = P.pool_pairs("max_pool2d", kernel_size, stride, padding, dilation)
+    _check(input, "max_pool2d")
+    if input.ndim not in (3, 4):
+        raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
+    out_size = P.pool2d_out_size(tuple(input.shape), kernel, stride, padding, dilation, ceil_mode)
+    if input.dtype is D.bool:
+        raise P.not_implemented_for("max_pool2d", input.dtype)
+    params = {"kernel": kernel, "stride": stride, "padding": padding, "dilation": dilation, "out_size": out_size}
+    out = P.max_pool2d_.bind((input,), params)
+    if return_indices:
+        return out, P.max_pool2d_indices.bind((input, out), params)
+    return out
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
-    """The mean over each ``kernel_size`` window (zero padding counted, as PyTorch's default)."""
-    if ceil_mode or not count_include_pad or divisor_override is not None:
-        raise ValueError("avg_pool2d: pullback does not support ceil_mode, count_include_pad=False or divisor_override "
-                         "yet")
-    unbatched = input.ndim == 3
-    if unbatched:
-        input = S.unsqueeze(input, 0)
-    cols, shape = _pool_windows(input, kernel_size, stride, padding, 0.0)
-    out = S.reshape(F.mean(cols, 1), *shape)
-    return S.squeeze(out, 0) if unbatched else out
+    """The mean over each window of a ``(N, C, H, W)`` or ``(C, H, W)`` input.
+
+    Args:
+        input (Tensor): the input (floating point or int64; integers divide truncating).
+        kernel_size (int or tuple): the window's (height, width).
+        stride (int or tuple, optional): the window's step. Default: ``kernel_size``.
+        padding (int or tuple): implicit zero padding on each side, at most half the kernel.
+        ceil_mode (bool): round the output size up (a last, partial window). Default: False.
+        count_include_pad (bool): count the padding in each window's divisor. Default: True.
+        divisor_override (int, optional): divide every window's sum by this instead.
+
+    Example::
+
+        >>> F.avg_pool2d(torch.arange(16.).reshape(1, 1, 4, 4), 2)
+        tensor([[[[ 2.5000,  4.5000],
+                  [10.5000, 12.5000]]]])
+    """
+    kernel, stride, padding, _ = P.pool_pairs("avg_pool2d", kernel_size, stride, padding)
+    if divisor_override is not None and not P.is_int(divisor_override):
+        raise TypeError(f"avg_pool2d(): argument 'divisor_override' must be int, not {type(divisor_override).__name__}")
+    if divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    _check(input, "avg_pool2d")
+    if input.ndim < 3:
+        raise (IndexError("Dimension specified as -3 but tensor has no dimensions") if input.ndim == 0 else
+               IndexError(f"Dimension out of range (expected to be in range of [{-input.ndim}, {input.ndim - 1}], "
+                          "but got -3)"))
+    out_size = P.pool2d_out_size(tuple(input.shape), kernel, stride, padding, (1, 1), ceil_mode)
+    if not (input.dtype.is_floating_point or input.dtype is D.int64):
+        raise P.not_implemented_for("avg_pool2d", input.dtype)
+    divisor = P.avg_pool_divisors(tuple(input.shape[-2:]), kernel, stride, padding, out_size, count_include_pad,
+                                  divisor_override)
+    return P.avg_pool2d_.bind((input,), {"kernel": kernel, "stride": stride, "padding": padding,
+                                         "out_size": out_size, "divisor": divisor})
 
 
 def adaptive_avg_pool2d(input, output_size):
-    """Averages into a fixed ``output_size``; cell i covers ``[floor(i*H/oh), ceil((i+1)*H/oh))``."""
-    oh, ow = _pair(output_size)
-    h, w = input.shape[-2:]
-    oh = h if oh is None else oh
-    ow = w if ow is None else ow
-    if h % oh == 0 and w % ow == 0:
-        kh, kw = h // oh, w // ow
-        x = input if input.ndim == 4 else S.unsqueeze(input, 0)
-        out = avg_pool2d(x, (kh, kw), (kh, kw))
-        return out if input.ndim == 4 else S.squeeze(out, 0)
-    rows = []
-    for i in range(oh):
-        h0, h1 = (i * h) // oh, -((-(i + 1) * h) // oh)
-        cells = []
-        for j in range(ow):
-            w0, w1 = (j * w) // ow, -((-(j + 1) * w) // ow)
-            cells.append(F.mean(input[..., h0:h1, w0:w1], (-2, -1)))
-        rows.append(S.stack(cells, -1))
-    return S.stack(rows, -2)
+    """Averages each plane of a ``(N, C, H, W)`` or ``(C, H, W)`` input into ``output_size``
+    cells; cell i covers rows ``[floor(i * H / OH), ceil((i + 1) * H / OH))``, columns alike.
+
+    Args:
+        input (Tensor): the input (floating point).
+        output_size (int or tuple): (OH, OW); None keeps that dim's size.
+
+    Example::
+
+        >>> F.adaptive_avg_pool2d(torch.arange(9.).reshape(1, 3, 3), 2)
+        tensor([[[2., 3.],
+                 [5., 6.]]])
+    """
+    _check(input, "adaptive_avg_pool2d")
+    oh, ow = P.adaptive_output_size(tuple(input.shape), output_size, "adaptive_avg_pool2d")
+    shape = tuple(input.shape)
+    if len(shape) not in (3, 4):
+        raise RuntimeError(f"adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got {list(shape)}")
+    for i in range(1, len(shape)):
+        if shape[i] == 0:
+            raise RuntimeError("adaptive_avg_pool2d(): Expected input to have non-zero size for non-batch "
+                               f"dimensions, but input has sizes {list(shape)} with dimension {i} being empty")
+    if not input.dtype.is_floating_point:
+        raise P.not_implemented_for("adaptive_avg_pool2d", input.dtype)
+    if (oh, ow) == (1, 1):
+        return F.mean(input, (-2, -1), keepdim=True)   # as PyTorch: a global mean
+    bounds = (P.adaptive_bounds(shape[-2], oh), P.adaptive_bounds(shape[-1], ow))
+    return P.adaptive_avg_pool2d_.bind((input,), {"bounds": bounds})
 
 
 # ----------------------------------------------------------------- normalization
