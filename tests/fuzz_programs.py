@@ -1231,8 +1231,11 @@ def generate_program(ch, exclusions=(), max_steps=8):
     steps = []
     for _ in range(ch.integer(1, max_steps)):
         gen = choice(ch, _WEIGHTED)
-        step = gen(ch, ctx)
-        if step is None or excluded_step(step, ctx, exclusions):
+        try:
+            step = gen(ch, ctx)
+            if step is None or excluded_step(step, ctx, exclusions):
+                continue
+        except RuntimeError:  # torch refuses to look at a value (a view invalidated by an in-place write)
             continue
         if step.call[0] != "setitem":
             step.out = ctx.new_name()
@@ -1523,6 +1526,24 @@ def compare(program, exclusions=()):
             or compare_final(program, expected, actual, tolerances)
             or compare_gradients(program, expected, actual, tolerances))
     return None if diff is None or excused(diff, program, exclusions) else diff
+
+
+def known_class(program, diff, exclusions=EXCLUSIONS):
+    """The name of the exclusion that covers ``diff``: a difference pattern, or a step pattern matching
+    the step where it shows (replayed in torch to see that step's operands); None for a new class."""
+    covering = excused(diff, program, exclusions)
+    if covering is not None:
+        return covering.name
+    if not 0 <= diff.step < len(program.steps):
+        return None
+    ctx = Context(None)
+    try:
+        for line in [i.source() for i in program.inputs] + [s.source() for s in program.steps[:diff.step]]:
+            execute(line, ctx.namespace)
+        step = program.steps[diff.step]
+        return next((e.name for e in exclusions if e.step is not None and e.step(step, ctx)), None)
+    except Exception:  # noqa: BLE001  (a program torch cannot replay up to that step)
+        return None
 
 
 # ----------------------------------------------------------------------------- shrinking

@@ -64,9 +64,17 @@ def report(ran, tally, shortest, seconds):
     print(f"{'count':>6}  {'op':<24} kind")
     for (op, kind), n in tally.most_common():
         print(f"{n:>6}  {op:<24} {kind}")
+    by_cause = collections.Counter()
+    for key, n in tally.items():
+        program, diff = shortest[key]
+        by_cause[(diff and F.known_class(program, diff)) or f"new: {key[0]} / {key[1]}"] += n
+    print("\nby known class (the CI test's exclusions; the class of each op/kind's shortest program)")
+    for cause, n in by_cause.most_common():
+        print(f"{n:>6}  {cause}")
     for (op, kind), n in tally.most_common():
         program, diff = shortest[(op, kind)]
-        print(f"\n# ---- {op} / {kind} ({n} programs)\n# {str(diff).replace(chr(10), chr(10) + '# ')}")
+        cause = F.known_class(program, diff) or "new"
+        print(f"\n# ---- {op} / {kind} ({n} programs; {cause})\n# {str(diff).replace(chr(10), chr(10) + '# ')}")
         print(program.source())
 
 
