@@ -1074,7 +1074,7 @@ def _either(*predicates):
 
 def _gradient_after_inplace(diff, program):
     """A gradient difference where a later step writes in place (into the base of a view taken earlier)."""
-    return diff.kind in ("gradient", "gradgrad") and any(
+    return diff.kind in ("gradient", "gradgrad", "gradient exception") and any(
         "inplace" in s.tags for s in program.steps[diff.step + 1:])
 
 
@@ -1156,7 +1156,7 @@ EXCLUSIONS = (
                                  _error_says(r"modified by an inplace operation", _GRADIENT_ERROR_KINDS,
                                              side="pullback_error"))),
     Exclusion("gradients through views of a base written in place", "v = x.unsqueeze(1); x.clamp_(...): "
-              "torch's gradient of v goes through the write, pullback's does not",
+              "torch's gradient of v goes through the write (and v requires grad once x does), pullback's not",
               difference=_gradient_after_inplace),
     Exclusion("arguments torch refuses", "torch refuses missing or wrongly typed arguments (x.permute(), "
               "x.expand(), atan2(x, 2.0), roll((), ()), norm(dim=3-tuple)); pullback accepts them",
@@ -1181,11 +1181,16 @@ EXCLUSIONS = (
     Exclusion("multi-view outputs are copies", "unbind/split/chunk results do not see later writes into "
               "their base", difference=lambda diff, program: diff.kind == "value" and "after the in-place"
               in diff.detail and any(s.op in ("unbind", "split", "chunk") for s in program.steps)),
-    Exclusion("rounding divisions", "x // y and remainder where x / y is within rounding of an integer "
+    Exclusion("rounding divisions", "x // y, remainder and fmod where x / y is within rounding of an integer "
               "round either way (NumPy's and torch's algorithms), and remainder's exact zeros take the "
               "divisor's sign in pullback (1/remainder(1., -1.) is -inf there, inf in torch)",
               difference=lambda diff, program: diff.kind == "value" and any(
-                  s.op in ("floor_divide", "remainder") for s in program.steps[:diff.step + 1])),
+                  s.op in ("floor_divide", "remainder", "fmod") for s in program.steps[:diff.step + 1])),
+    Exclusion("lerp of infinite ends", "lerp(inf, y, w): torch's formula gives nan where pullback's gives inf "
+              "(or the reverse)", difference=lambda diff, program: diff.op == "lerp" and diff.kind == "value"
+              and "nan" in diff.detail),
+    Exclusion("cosine_similarity of near-zero vectors", "the eps clamp of the norms differs in the gradient",
+              difference=lambda diff, program: diff.op == "cosine_similarity" and diff.kind == "gradient"),
     Exclusion("chunk of an empty dim", "torch gives n empty chunks, pullback fewer", step=lambda step, ctx:
               step.op == "chunk" and size_at(ctx.value(step.args[0]), step.args[2]) == 0),
     Exclusion("check order", "stack checks sizes before its dim", difference=lambda diff, program:
@@ -1530,7 +1535,7 @@ def compare(program, exclusions=()):
 
 def known_class(program, diff, exclusions=EXCLUSIONS):
     """The name of the exclusion that covers ``diff``: a difference pattern, or a step pattern matching
-    the step where it shows (replayed in torch to see that step's operands); None for a new class."""
+    a step up to the one where it shows (replayed in torch to see the operands); None for a new class."""
     covering = excused(diff, program, exclusions)
     if covering is not None:
         return covering.name
@@ -1538,12 +1543,16 @@ def known_class(program, diff, exclusions=EXCLUSIONS):
         return None
     ctx = Context(None)
     try:
-        for line in [i.source() for i in program.inputs] + [s.source() for s in program.steps[:diff.step]]:
-            execute(line, ctx.namespace)
-        step = program.steps[diff.step]
-        return next((e.name for e in exclusions if e.step is not None and e.step(step, ctx)), None)
+        for i in program.inputs:
+            execute(i.source(), ctx.namespace)
+        for step in program.steps[:diff.step + 1]:  # a step pattern before the difference counts too
+            found = next((e.name for e in exclusions if e.step is not None and e.step(step, ctx)), None)
+            if found:
+                return found
+            execute(step.source(), ctx.namespace)
     except Exception:  # noqa: BLE001  (a program torch cannot replay up to that step)
-        return None
+        pass
+    return None
 
 
 # ----------------------------------------------------------------------------- shrinking

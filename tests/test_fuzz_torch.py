@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 import fuzz_programs as F  # noqa: E402
 
 
-@settings(max_examples=1000, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=1500, deadline=None, suppress_health_check=list(HealthCheck))
 @given(F.programs())
 def test_program_matches_torch(program):
     diff = F.compare(program, F.EXCLUSIONS)
