@@ -51,7 +51,15 @@ def _matmul_name(params, shapes):
     return "UnsafeViewBackward0"
 
 
-matmul_ = primitive("matmul", B.matmul, inputs="x y", grad_name=_matmul_name, vjp=Joint(_matmul_vjp))
+def _matmul_impl(x, y):
+    if x.ndim != 1 or y.ndim < 3:
+        return B.matmul(x, y)
+    # A vector times a stack of matrices: NumPy's matmul sums in another order than PyTorch's
+    # (float32 results differ in the last digits); einsum sums over k in order, as PyTorch does.
+    return B.einsum("k,...kj->...j", x, y)
+
+
+matmul_ = primitive("matmul", _matmul_impl, inputs="x y", grad_name=_matmul_name, vjp=Joint(_matmul_vjp))
 
 
 def _addmm_vjp(g, a, b, beta, alpha, needs):
@@ -65,21 +73,38 @@ addmm_ = primitive("addmm", lambda c, a, b, beta, alpha: beta * c + alpha * (a @
 
 
 def _einsum_operand_grad(g, operands, subs, out_sub, k, shape):
-    """The cotangent of operand k: g contracted with every other operand, then broadcast over the
-    indices that only operand k carries."""
+    """The cotangent of operand k: g contracted with every other operand, broadcast over the
+    indices that only operand k carries, and put on the diagonals its repeated indices name."""
     target = subs[k]
-    if len(set(target)) != len(target):
-        raise RuntimeError(f"einsum: the gradient for an operand with a repeated index ('{target}') "
-                           "is not supported; take the diagonal explicitly with pullback.diagonal first")
+    letters = "".join(dict.fromkeys(target))             # each index once, in order
+    sizes = dict(zip(target, shape))
     others = [(s, op) for i, (s, op) in enumerate(zip(subs, operands)) if i != k]
     available = set(out_sub).union(*[set(s) for s, _ in others]) if others else set(out_sub)
-    present = "".join(c for c in target if c in available)
+    present = "".join(c for c in letters if c in available)
     spec = ",".join([out_sub] + [s for s, _ in others]) + "->" + present
     r = einsum_(g, *[op for _, op in others], equation=spec)
-    if present != target:
-        r = _reshape(r, shape=tuple(shape[i] if c in present else 1 for i, c in enumerate(target)))
-        r = _expand(r, shape=tuple(shape))
+    if present != letters:
+        r = _reshape(r, shape=tuple(sizes[c] if c in present else 1 for c in letters))
+        r = _expand(r, shape=tuple(sizes[c] for c in letters))
+    if letters != target:
+        r = _onto_diagonals(r, letters, target, sizes)
     return r
+
+
+def _onto_diagonals(r, letters, target, sizes):
+    """``r`` (indexed by ``letters``) as a tensor indexed by ``target``, where a letter may repeat:
+    zero off the diagonals, since x[i, i] is one element that the cotangent of x[i, j] is not."""
+    spare = iter(c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in target)
+    seen, renamed, eyes = set(), "", []
+    for c in target:
+        if c in seen:
+            fresh = next(spare)
+            eyes.append((c + fresh, B.eye(sizes[c], dtype=getattr(r.dtype, "np", r.dtype))))
+            c = fresh
+        seen.add(c)
+        renamed += c
+    spec = ",".join([letters] + [s for s, _ in eyes]) + "->" + renamed
+    return einsum_(r, *[e for _, e in eyes], equation=spec)
 
 
 def _einsum_vjp(g, xs, shapes, equation, needs):

@@ -60,6 +60,8 @@ def _check_gradient(node, index, r, shape, dtype, as_tensor):
         if not _is_broadcastable_to(shape, r.shape):
             raise RuntimeError(_errors.invalid_gradient(node.name(), index, r.shape, shape))
         r = sum_to(r, shape)
+        if not as_tensor:
+            r = B.asarray(r)  # summing an array down to shape () gives a NumPy scalar
     if as_tensor:
         if r.dtype is not dtype:
             r = r.to(dtype)
