@@ -160,6 +160,41 @@ def einsum(equation, *operands):
     return einsum_(*operands, equation=_normalize_equation(equation, operands))
 
 
+# ------------------------------------------------------------------ nuclear norm
+def _svd(x):
+    u, s, vh = B.linalg.svd(x, full_matrices=False)
+    return u, s, vh
+
+
+def _mTa(a):
+    return B.swapaxes(a, -1, -2)
+
+
+def _polar_vjp(g, x):
+    """The VJP of Q = U V^T (A = U S V^T): with X = U^T G V, U ((X - X^T) / (s_i + s_j)) V^T, plus,
+    for a non-square A, the part of G outside the column (row) space of U (V), scaled by 1 / s."""
+    if is_tensor(g):
+        raise RuntimeError("norm(p='nuc'): derivatives beyond the second order are not implemented")
+    u, s, vh = _svd(x)
+    v = _mTa(vh)
+    X = _mTa(u) @ g @ v
+    r = u @ ((X - _mTa(X)) / (s[..., :, None] + s[..., None, :])) @ vh
+    m, n = x.shape[-2:]
+    if m > n:
+        r = r + (g @ v - u @ X) / s[..., None, :] @ vh
+    elif m < n:
+        r = r + u @ ((_mTa(u) @ g - X @ vh) / s[..., :, None])
+    return r
+
+
+# Q = U V^T, the orthogonal factor of the polar decomposition A = Q H: the nuclear norm's gradient.
+polar_ = primitive("polar", lambda x: B.matmul(*_svd(x)[::2]), out_dtype="float", vjp=_polar_vjp)
+
+nuclear_norm = primitive("nuclear_norm", lambda x: B.linalg.svd(x, compute_uv=False).sum(-1), out_dtype="float",
+                         grad_name="SumBackward1",  # torch sums the singular values
+                         vjp=lambda g, x: _reshape(g, shape=tuple(g.shape) + (1, 1)) * polar_(x))
+
+
 # --------------------------------------------------------------------- linear
 def _linear_impl(x, w, b=None):
     out = B.matmul(x, w.T)

@@ -175,10 +175,15 @@ def _var_vjp(g, x, axis, correction, keepdim):
 
 
 var_ = primitive("var", _var_impl, out_dtype="float", grad_name="VarBackward0", vjp=_var_vjp)
+def _std_to_var_cotangent(g, ans):
+    # d std = d var / (2 std); where std == 0 (equal elements) PyTorch's gradient is 0, not 0 / 0.
+    return where(ans == 0, 0.0, g / (ans * 2))
+
+
 std_ = primitive("std", lambda x, axis, correction, keepdim: B.sqrt(_var_impl(x, axis, correction, keepdim)),
                  out_dtype="float", grad_name="StdBackward0",
                  vjp=lambda g, x, ans, axis, correction, keepdim:
-                     _var_vjp(g / (ans * 2), x, axis, correction, keepdim))
+                     _var_vjp(_std_to_var_cotangent(g, ans), x, axis, correction, keepdim))
 
 
 def _norm_impl(x, ord, axis, keepdim):
