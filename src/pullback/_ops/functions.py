@@ -625,8 +625,8 @@ def matmul(input, other, *, out=None):
     _check_tensor(other, "matmul", "other", 2)
     a, b = input._data.shape, other._data.shape
     if len(a) == 2 and len(b) == 2 and a[1] == b[0] and input._data.dtype is other._data.dtype:
-        # the common case, checked in one line
-        return write_out(out, L.matmul_.bind((input, other), {}), "matmul", (input, other))
+        result = L.matmul_.bind((input, other), {})  # the common case, checked in one line
+        return result if out is None else write_out(out, result, "matmul", (input, other))
     if not a or not b:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {len(a)}D and {len(b)}D")
     k_a = a[-1]
@@ -641,7 +641,7 @@ def matmul(input, other, *, out=None):
     if input.dtype is not other.dtype:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {input.dtype.name} != {other.dtype.name}")
     try:
-        result = L.matmul_.bind((input, other), {})
+        result = (L.vecmat_ if len(a) == 1 and len(b) > 2 else L.matmul_).bind((input, other), {})
     except ValueError as e:
         raise RuntimeError(f"matmul: shapes {list(a)} and {list(b)} do not broadcast ({e})") from None
     return write_out(out, result, "matmul", (input, other))

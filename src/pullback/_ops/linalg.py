@@ -51,15 +51,12 @@ def _matmul_name(params, shapes):
     return "UnsafeViewBackward0"
 
 
-def _matmul_impl(x, y):
-    if x.ndim != 1 or y.ndim < 3:
-        return B.matmul(x, y)
-    # A vector times a stack of matrices: NumPy's matmul sums in another order than PyTorch's
-    # (float32 results differ in the last digits); einsum sums over k in order, as PyTorch does.
-    return B.einsum("k,...kj->...j", x, y)
-
-
-matmul_ = primitive("matmul", _matmul_impl, inputs="x y", grad_name=_matmul_name, vjp=Joint(_matmul_vjp))
+matmul_ = primitive("matmul", B.matmul, inputs="x y", grad_name=_matmul_name, vjp=Joint(_matmul_vjp))
+# A vector times a stack of matrices: NumPy's matmul sums in another order than PyTorch's (float32
+# results differ in the last digits); einsum sums over k in order, as PyTorch does. The same op
+# otherwise (its rules are matmul's), kept apart so that the common matmul pays nothing for it.
+vecmat_ = primitive("matmul", lambda x, y: B.einsum("k,...kj->...j", x, y), inputs="x y", grad_name=_matmul_name,
+                    vjp=Joint(_matmul_vjp))
 
 
 def _addmm_vjp(g, a, b, beta, alpha, needs):
