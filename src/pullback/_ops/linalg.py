@@ -89,8 +89,8 @@ def _einsum_operand_grad(g, operands, subs, out_sub, k, shape):
 
 
 def _onto_diagonals(r, letters, target, sizes):
-    """``r`` (indexed by ``letters``) as a tensor indexed by ``target``, where a letter may repeat:
-    zero off the diagonals, since x[i, i] is one element that the cotangent of x[i, j] is not."""
+    """``r`` (indexed by ``letters``) as a tensor indexed by ``target``, where a letter repeats: zero
+    off the diagonals that letter names, as only the elements on them are read by the forward."""
     spare = iter(c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in target)
     seen, renamed, eyes = set(), "", []
     for c in target:
@@ -159,8 +159,7 @@ def einsum(equation, *operands):
 
 # ------------------------------------------------------------------ nuclear norm
 def _svd(x):
-    u, s, vh = B.linalg.svd(x, full_matrices=False)
-    return u, s, vh
+    return B.linalg.svd(x, full_matrices=False)  # U, S, V^T, thin
 
 
 def _mTa(a):
