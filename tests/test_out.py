@@ -33,7 +33,28 @@ CASES = {
     "requires_grad": lambda t: (lambda o: (o, t.add(t.ones(2, requires_grad=True), 1, out=o)))(t.empty(2)),
     "requires_grad_no_grad": lambda t: (lambda o: (o, _no_grad(t, lambda: t.add(t.ones(2, requires_grad=True), 1,
                                                                                out=o))))(t.empty(2)),
+    # reductions and products
+    "sum_dim": lambda t: (lambda o: (o, t.sum(t.tensor([[1.0, 2.0], [3.0, 4.0]]), 1, out=o)))(t.empty(2)),
+    "mean_resized": lambda t: (lambda o: (o, t.mean(t.tensor([[1.0, 2.0], [3.0, 4.0]]), 0, out=o)))(t.empty(3)),
+    "prod_int_into_float": lambda t: (lambda o: (o, t.prod(t.tensor([[1, 2], [3, 4]]), 0, out=o)))(t.empty(2)),
+    "cumsum": lambda t: (lambda o: (o, t.cumsum(t.tensor([1.0, 2.0, 3.0]), 0, out=o)))(t.empty(3)),
+    "amax_dtype_must_match": lambda t: (lambda o: (o, t.amax(t.tensor([1.0, 2.0]), 0, out=o)))(
+        t.empty((), dtype=t.float64)),
+    "logsumexp": lambda t: (lambda o: (o, t.logsumexp(t.tensor([1.0, 2.0]), 0, out=o)))(t.empty(())),
+    "all": lambda t: (lambda o: (o, t.all(t.tensor([[True, False], [True, True]]), 1, out=o)))(
+        t.empty(2, dtype=t.bool)),
+    "matmul": lambda t: (lambda o: (o, t.matmul(t.ones(2, 3), t.ones(3, 2), out=o)))(t.empty(2, 2)),
+    "dot": lambda t: (lambda o: (o, t.dot(t.tensor([1.0, 2.0]), t.tensor([3.0, 4.0]), out=o)))(t.empty(())),
+    "inner": lambda t: (lambda o: (o, t.inner(t.ones(2, 3), t.ones(4, 3), out=o)))(t.empty(2, 4)),
 }
+
+
+def test_max_dim_out_takes_values_and_indices():
+    for lib in (pullback, torch):
+        values, indices = lib.empty(2), lib.empty(2, dtype=lib.int64)
+        result = lib.max(lib.tensor([[1.0, 5.0], [7.0, 2.0]]), 1, out=(values, indices))
+        assert result.values is values and result.indices is indices
+        assert values.tolist() == [5.0, 7.0] and indices.tolist() == [1, 0]
 
 
 def _no_grad(t, fn):

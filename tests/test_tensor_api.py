@@ -322,3 +322,70 @@ def test_operand_errors_match_torch(make):
 ])
 def test_creation_matches_torch(make):
     assert _raised(lambda: make(pullback)) == _raised(lambda: make(torch))
+
+NUMPY_NAMES = [
+    ("sum", {"axis": 0, "keepdims": True}), ("mean", {"axis": (0, 1)}), ("prod", {"axis": 1, "keepdims": True}),
+    ("nansum", {"axis": 1}), ("amax", {"axis": 0, "keepdims": True}), ("amin", {"axis": -1}),
+    ("argmax", {"axis": 1}), ("logsumexp", {"axis": 0}), ("cumsum", {"axis": 1}), ("cumprod", {"axis": 0}),
+    ("all", {"axis": 1}), ("any", {"axis": 0, "keepdims": True}), ("var", {"axis": 0}), ("std", {"axis": 1}),
+    ("count_nonzero", {"axis": 0}), ("sum", {"axis": 1, "keepdim": True}), ("cumsum", {"keepdims": True, "axis": 0}),
+    ("sum", {"axis": 0, "dim": 1}), ("sum", {"axes": 0}),
+]
+
+
+@pytest.mark.parametrize("name,kwargs", NUMPY_NAMES, ids=[f"{n}-{'-'.join(k)}" for n, k in NUMPY_NAMES])
+def test_reductions_take_numpy_names_as_torch(name, kwargs):
+    """``axis=`` for ``dim=`` and ``keepdims=`` for ``keepdim=``, where torch takes them."""
+    torch = pytest.importorskip("torch")
+    values = [[1.0, -2.0, 0.0], [3.0, 0.5, -1.0]]
+
+    def outcome(lib):
+        try:
+            r = getattr(lib.tensor(values), name)(**kwargs)
+        except Exception as e:  # noqa: BLE001  (the exception is what is compared)
+            return type(e).__name__
+        r = r.values if isinstance(r, tuple) else r
+        return str(r.dtype).split(".")[-1], tuple(r.shape), np.round(np.asarray(r.tolist(), dtype=float), 5).tolist()
+    assert outcome(pullback) == outcome(torch)
+
+
+ZERO_DIM_REDUCTIONS = [
+    ("sum", (0,), {}), ("sum", ([0, -1],), {}), ("sum", (1,), {}), ("mean", (-1,), {"keepdim": True}),
+    ("prod", (0,), {"keepdim": True}), ("amax", ((),), {}), ("amin", ([0],), {}), ("logsumexp", (0,), {}),
+    ("cumsum", (0,), {}), ("cumprod", (-1,), {}), ("max", (0,), {"keepdim": True}), ("min", (-1,), {}),
+    ("argmax", (0,), {}), ("all", (0,), {}), ("count_nonzero", (0,), {}), ("norm", (2, 0), {}),
+    ("std", (0,), {"correction": 0}),
+]
+
+
+@pytest.mark.parametrize("name,args,kwargs", ZERO_DIM_REDUCTIONS, ids=[f"{n}-{a}" for n, a, _ in ZERO_DIM_REDUCTIONS])
+def test_reductions_of_zero_dim_tensors_match_torch(name, args, kwargs):
+    """A 0-dim tensor takes dim 0 and -1 and gives a 0-dim result (values and gradient)."""
+    torch = pytest.importorskip("torch")
+
+    def outcome(lib):
+        x = lib.tensor(-1.5, dtype=lib.float64, requires_grad=True)
+        try:
+            r = getattr(x, name)(*args, **kwargs)
+        except Exception as e:  # noqa: BLE001
+            return type(e).__name__, str(e)
+        r = r[0] if isinstance(r, tuple) else r
+        grad = lib.autograd.grad(r, x)[0].item() if r.requires_grad else None
+        return str(r.dtype).split(".")[-1], tuple(r.shape), r.item(), grad
+    assert outcome(pullback) == outcome(torch)
+
+
+def test_nuclear_norm_matches_torch():
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(0).standard_normal((2, 4, 3))
+    for dim in [(1, 2), (0, 2), (2, 1)]:
+        x, tx = pullback.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+        r, tr = pullback.norm(x, "nuc", dim=dim, keepdim=True), torch.norm(tx, "nuc", dim=dim, keepdim=True)
+        np.testing.assert_allclose(r.detach().numpy(), tr.detach().numpy())
+        np.testing.assert_allclose(pullback.autograd.grad(r.sum(), x)[0].numpy(),
+                                   torch.autograd.grad(tr.sum(), tx)[0].numpy())
+    f = lambda m: pullback.norm(m, "nuc")  # noqa: E731
+    m = pullback.tensor(a[0], requires_grad=True)
+    assert pullback.autograd.gradcheck(f, (m,)) and pullback.autograd.gradgradcheck(f, (m,))
+    batched = pullback.func.vmap(f)(x)
+    np.testing.assert_allclose(batched.detach().numpy(), [f(m).item() for m in x])

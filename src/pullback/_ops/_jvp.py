@@ -32,7 +32,7 @@ for _p in [E.to_dtype, E.clone, E.overwrite, R._sum, R._mean, R.cumsum_, S._resh
            I.getitem, I.index_add_zeros, I.index_put, I.take_along, I.put_along, I.scatter_, I.masked_fill_,
            I.view_scatter, N.rows_scatter, N.rows_gather, N.nll_loss_, C.unfold_, C.fold_]:
     KIND[_p] = LINEAR
-for _p in [L.matmul_, L.einsum_, C.conv2d_]:
+for _p in [L.matmul_, L.vecmat_, L.einsum_, C.conv2d_]:
     KIND[_p] = MULTILINEAR
 
 

@@ -26,7 +26,11 @@ def wrap_dim(dim, ndim):
 
 
 def wrap_dims(dim, ndim):
-    """``dim`` (None, int, or a sequence) as a sorted tuple of non-negative axes, or None (all)."""
+    """``dim`` (None, int, or a sequence) as a sorted tuple of non-negative axes, or None (all).
+
+    A 0-dim tensor takes dim 0 and -1 (PyTorch's convention): reducing over that one "dim" is
+    reducing over all (none) of its dims, so it gives None too.
+    """
     if dim is None:
         return None
     if isinstance(dim, (list, tuple)):
@@ -34,9 +38,11 @@ def wrap_dims(dim, ndim):
             return None
         axes = tuple(sorted(wrap_dim(d, ndim) for d in dim))
         if len(set(axes)) != len(axes):
-            raise RuntimeError(f"dim {axes[0]} appears multiple times in the list of dims")
-        return axes
-    return (wrap_dim(dim, ndim),)
+            duplicate = next(a for a, b in zip(axes, axes[1:]) if a == b)
+            raise RuntimeError(f"dim {duplicate} appears multiple times in the list of dims")
+        return axes if ndim else None
+    axis = wrap_dim(dim, ndim)
+    return (axis,) if ndim else None
 
 
 def reduced_shape(shape, axis):

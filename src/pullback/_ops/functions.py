@@ -365,13 +365,36 @@ def softplus(input, beta=1.0, threshold=20.0):
 
 
 # ------------------------------------------------------------------ reductions
-def _dims(input, dim):
-    return wrap_dims(dim, input.ndim)
+def _numpy_names(fn, names, dim, keepdim=False):
+    """``dim`` and ``keepdim`` after the NumPy spellings torch also takes, ``axis=`` and
+    ``keepdims=`` (``x.sum(axis=0, keepdims=True)``); any other keyword is a TypeError."""
+    for name, value in names.items():
+        if name == "axis" and dim is None:
+            dim = value
+        elif name == "keepdims" and keepdim is False:
+            keepdim = value
+        else:
+            raise TypeError(f"{fn}() got an unexpected keyword argument '{name}'")
+    return dim, keepdim
 
 
-def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
+def _reduction_params(input, dim, keepdim, dtype=None):
+    params = {"axis": wrap_dims(dim, input.ndim), "keepdim": keepdim}
+    if dtype is not None:  # the input is cast to it first, as in PyTorch
+        params["dtype"] = dtype
+    return params
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None, out=None, **numpy_names):  # noqa: A001
     """Sums over ``dim`` (an int, a tuple of ints, or None for all), keeping reduced dims as
-    size 1 when ``keepdim``. Integer and bool inputs are summed in int64.
+    size 1 when ``keepdim``. Integer and bool inputs are summed in int64 unless ``dtype`` is given.
+
+    Args:
+        input (Tensor): the input.
+        dim (int or tuple of ints, optional): the dims to reduce (``axis`` is an alias).
+        keepdim (bool): keep the reduced dims, with size 1 (``keepdims`` is an alias).
+        dtype (dtype, optional): the input is cast to it before summing.
+        out (Tensor, optional): the Tensor to write the result into.
 
     Example::
 
@@ -379,13 +402,14 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
         tensor([4., 6.])
     """
     _check_tensor(input, "sum")
-    if dtype is not None:
-        input = input.to(dtype)
-    return R._sum.bind((input,), {"axis": _dims(input, dim), "keepdim": keepdim})
+    if numpy_names:
+        dim, keepdim = _numpy_names("sum", numpy_names, dim, keepdim)
+    return write_out(out, R._sum.bind((input,), _reduction_params(input, dim, keepdim, dtype)), "sum", (input,))
 
 
-def mean(input, dim=None, keepdim=False, *, dtype=None):
-    """The mean over ``dim`` (all dims when None). Floating point inputs only, as in PyTorch.
+def mean(input, dim=None, keepdim=False, *, dtype=None, out=None, **numpy_names):
+    """The mean over ``dim`` (all dims when None). Floating point inputs (or ``dtype``) only,
+    as in PyTorch; arguments as in :func:`sum`.
 
     Example::
 
@@ -393,24 +417,38 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
         tensor(3.)
     """
     _check_tensor(input, "mean")
-    if dtype is not None:
-        input = input.to(dtype)
-    return R._mean.bind((input,), {"axis": _dims(input, dim), "keepdim": keepdim})
+    if numpy_names:
+        dim, keepdim = _numpy_names("mean", numpy_names, dim, keepdim)
+    return write_out(out, R._mean.bind((input,), _reduction_params(input, dim, keepdim, dtype)), "mean", (input,))
 
 
-def nansum(input, dim=None, keepdim=False, *, dtype=None):
-    """``sum`` treating NaN as zero."""
-    return sum(where(E.isnan(input), 0.0, input), dim, keepdim, dtype=dtype)
+def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None, **numpy_names):
+    """``sum`` treating NaN as zero (NaNs get a zero gradient); arguments as in :func:`sum`."""
+    _check_tensor(input, "nansum")
+    if input.dtype.is_floating_point:
+        input = E.where_(E.isnan(input), 0.0, input)
+    return sum(input, dim, keepdim, dtype=dtype, out=out, **numpy_names)
 
 
-def prod(input, dim=None, keepdim=False, *, dtype=None):
-    """The product of all elements, or along ``dim`` (a single int). Exact gradients with zeros."""
+def prod(input, dim=None, keepdim=False, *, dtype=None, out=None, **numpy_names):
+    """The product of all elements, or along ``dim`` (a single int). Exact gradients with zeros.
+
+    Example::
+
+        >>> pullback.tensor([[1.0, 2.0], [3.0, 4.0]]).prod(1)
+        tensor([ 2., 12.])
+    """
     _check_tensor(input, "prod")
-    if dtype is not None:
-        input = input.to(dtype)
+    if numpy_names:
+        dim, keepdim = _numpy_names("prod", numpy_names, dim, keepdim)
     if dim is None:
-        return R._prod.bind((input,), {"axis": None, "keepdim": False})
-    return R._prod.bind((input,), {"axis": wrap_dim(dim, input.ndim), "keepdim": keepdim})
+        params = {"axis": None, "keepdim": False}
+    else:
+        axis = wrap_dim(dim, input.ndim)
+        params = {"axis": axis if input.ndim else None, "keepdim": keepdim}  # 0-dim: its one element
+    if dtype is not None:
+        params["dtype"] = dtype
+    return write_out(out, R._prod.bind((input,), params), "prod", (input,))
 
 
 _return_types = {}
@@ -427,27 +465,31 @@ def _return_type(name):
     return _return_types[name]
 
 
-def _max_min(input, dim, keepdim, other, which):
+def _max_min(input, dim, keepdim, other, out, which):
     _check_tensor(input, which)
     if is_tensor(dim) and other is None:
         other, dim = dim, None
     if other is not None:
-        return (E.maximum if which == "max" else E.minimum)(input, other)
+        return write_out(out, (E.maximum if which == "max" else E.minimum)(input, other), which, (input, other))
     if dim is None:
         if input.numel() == 0:
             raise RuntimeError(f"{which}(): Expected reduction dim to be specified for input.numel() == 0. "
                                "Specify the reduction dim with the 'dim' argument.")
         prim = R.amax_ if which == "max" else R.amin_
-        return prim.bind((input,), {"axis": None, "keepdim": False, "whole": True})
+        return write_out(out, prim.bind((input,), {"axis": None, "keepdim": False, "whole": True}), which, (input,))
     d = wrap_dim(dim, input.ndim)
-    if input.ndim and input.shape[d] == 0:
+    if not input.ndim:  # a 0-dim tensor is its own max along dim 0, at index 0
+        input, keepdim = input.reshape(1), False
+    elif input.shape[d] == 0:
         raise IndexError(f"{which}(): Expected reduction dim {d} to have non-zero size.")
     prim = R.max_dim if which == "max" else R.min_dim
-    values, indices = prim.bind((input,), {"axis": d if input.ndim else None, "keepdim": keepdim})
+    values, indices = prim.bind((input,), {"axis": d, "keepdim": keepdim})
+    if out is not None:
+        values, indices = write_out(out[0], values, which, (input,)), write_out(out[1], indices, which, (input,))
     return _return_type(which)(values, indices)
 
 
-def max(input, dim=None, keepdim=False, *, other=None):  # noqa: A001
+def max(input, dim=None, keepdim=False, *, other=None, out=None, **numpy_names):  # noqa: A001
     """The maximum of all elements; with ``dim``, a named tuple ``(values, indices)`` along it;
     with a Tensor second argument, the elementwise ``maximum``.
 
@@ -458,44 +500,74 @@ def max(input, dim=None, keepdim=False, *, other=None):  # noqa: A001
         values=tensor([5, 7]),
         indices=tensor([1, 0]))
     """
-    return _max_min(input, dim, keepdim, other, "max")
+    if numpy_names:
+        dim, keepdim = _numpy_names("max", numpy_names, dim, keepdim)
+    return _max_min(input, dim, keepdim, other, out, "max")
 
 
-def min(input, dim=None, keepdim=False, *, other=None):  # noqa: A001
+def min(input, dim=None, keepdim=False, *, other=None, out=None, **numpy_names):  # noqa: A001
     """The minimum of all elements; with ``dim``, ``(values, indices)`` along it; with a
     Tensor second argument, the elementwise ``minimum``."""
-    return _max_min(input, dim, keepdim, other, "min")
+    if numpy_names:
+        dim, keepdim = _numpy_names("min", numpy_names, dim, keepdim)
+    return _max_min(input, dim, keepdim, other, out, "min")
 
 
-def amax(input, dim=(), keepdim=False):
-    """The maximum over ``dim`` (all dims when empty); ties share the gradient evenly."""
-    _check_tensor(input, "amax")
-    return R.amax_.bind((input,), {"axis": _dims(input, dim), "keepdim": keepdim})
+def _extremum(prim, name, input, dim, keepdim, out):
+    _check_tensor(input, name)
+    if out is not None and is_tensor(out) and out.dtype is not input.dtype:
+        raise RuntimeError(f"Expected the dtype for input and out to match, but got {input.dtype._tensor_type[:-6]} "
+                           f"for input's dtype and {out.dtype._tensor_type[:-6]} for out's dtype.")
+    return write_out(out, prim.bind((input,), _reduction_params(input, dim, keepdim)), name, (input,))
 
 
-def amin(input, dim=(), keepdim=False):
-    """The minimum over ``dim`` (all dims when empty); ties share the gradient evenly."""
-    _check_tensor(input, "amin")
-    return R.amin_.bind((input,), {"axis": _dims(input, dim), "keepdim": keepdim})
+def amax(input, dim=None, keepdim=False, *, out=None, **numpy_names):
+    """The maximum over ``dim`` (all dims when None or empty); ties share the gradient evenly."""
+    if numpy_names:
+        dim, keepdim = _numpy_names("amax", numpy_names, dim, keepdim)
+    return _extremum(R.amax_, "amax", input, dim, keepdim, out)
 
 
-def argmax(input, dim=None, keepdim=False):
+def amin(input, dim=None, keepdim=False, *, out=None, **numpy_names):
+    """The minimum over ``dim`` (all dims when None or empty); ties share the gradient evenly."""
+    if numpy_names:
+        dim, keepdim = _numpy_names("amin", numpy_names, dim, keepdim)
+    return _extremum(R.amin_, "amin", input, dim, keepdim, out)
+
+
+def _arg_extremum(prim, name, input, dim, keepdim, out):
+    _check_tensor(input, name)
+    axis = None if dim is None else wrap_dim(dim, input.ndim)
+    if not input.ndim:
+        axis = None  # the one element of a 0-dim tensor, which takes dim 0 and -1
+    return write_out(out, prim.bind((input,), {"axis": axis, "keepdim": keepdim}), name, (input,))
+
+
+def argmax(input, dim=None, keepdim=False, *, out=None, **numpy_names):
     """The index of the maximum (of the flattened input when ``dim`` is None)."""
-    _check_tensor(input, "argmax")
-    return R.argmax_.bind((input,), {"axis": None if dim is None else wrap_dim(dim, input.ndim),
-                                     "keepdim": keepdim})
+    if numpy_names:
+        dim, keepdim = _numpy_names("argmax", numpy_names, dim, keepdim)
+    return _arg_extremum(R.argmax_, "argmax", input, dim, keepdim, out)
 
 
-def argmin(input, dim=None, keepdim=False):
+def argmin(input, dim=None, keepdim=False, *, out=None, **numpy_names):
     """The index of the minimum (of the flattened input when ``dim`` is None)."""
-    _check_tensor(input, "argmin")
-    return R.argmin_.bind((input,), {"axis": None if dim is None else wrap_dim(dim, input.ndim),
-                                     "keepdim": keepdim})
+    if numpy_names:
+        dim, keepdim = _numpy_names("argmin", numpy_names, dim, keepdim)
+    return _arg_extremum(R.argmin_, "argmin", input, dim, keepdim, out)
 
 
-def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
-    """The vector p-norm over ``dim`` (all elements when None). ``p`` may be a number, ``inf``,
-    ``-inf`` or ``'fro'`` (the 2-norm of the elements).
+def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
+    """The vector p-norm over ``dim`` (all elements when None), or the nuclear norm of matrices.
+
+    Args:
+        input (Tensor): a floating point Tensor.
+        p (number or str): a number, ``inf``, ``-inf``, ``'fro'`` (the 2-norm of the elements over
+            ``dim``) or ``'nuc'`` (the sum of the singular values over the two dims ``dim``).
+        dim (int or tuple of ints, optional): the dims to reduce.
+        keepdim (bool): keep the reduced dims, with size 1.
+        out (Tensor, optional): the Tensor to write the result into.
+        dtype (dtype, optional): the input is cast to it first.
 
     Example::
 
@@ -503,16 +575,40 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
         tensor(5.)
     """
     _check_tensor(input, "norm")
+    if isinstance(p, str) and not (p == "fro" and (dim is None or not isinstance(dim, (list, tuple)) or len(dim) <= 2)):
+        return write_out(out, _matrix_norm(input, p, dim, keepdim, dtype), "norm", (input,))
     if not input.dtype.is_floating_point:
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as input. "
                            f"Got {input.dtype._tensor_type[:-6]}")
     if dtype is not None:
         input = input.to(dtype)
-    if p == "fro" or p is None:
-        p = 2
-    if isinstance(p, str):
-        raise RuntimeError(f"norm(): p={p!r} is not supported; use a number, inf, -inf or 'fro'")
-    return R.vector_norm.bind((input,), {"ord": builtins.float(p), "axis": _dims(input, dim), "keepdim": keepdim})
+    ord = 2.0 if p == "fro" or p is None else builtins.float(p)
+    result = R.vector_norm.bind((input,), {"ord": ord, "axis": wrap_dims(dim, input.ndim), "keepdim": keepdim})
+    return write_out(out, result, "norm", (input,))
+
+
+def _matrix_norm(input, p, dim, keepdim, dtype):
+    """``norm`` with a string order over two dims: the nuclear norm (PyTorch's matrix_norm)."""
+    dims = tuple(range(input.ndim)) if dim is None else tuple(dim) if isinstance(dim, (list, tuple)) else (dim,)
+    if len(dims) != 2:
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, dims))}")
+    axes = (wrap_dim(dims[0], input.ndim), wrap_dim(dims[1], input.ndim))
+    if axes[0] == axes[1]:
+        raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({dims[0]}, {dims[1]})")
+    if p != "nuc":
+        raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError("linalg.matrix_norm: Expected a floating point or complex tensor as input. "
+                           f"Got {input.dtype._tensor_type[:-6]}")
+    if dtype is not None:
+        input = input.to(dtype)
+    from .shape import movedim, unsqueeze
+    matrices = movedim(input, axes, (-2, -1))
+    result = L.nuclear_norm(matrices)
+    if keepdim:
+        for a in sorted(axes):
+            result = unsqueeze(result, a)
+    return result
 
 
 def _correction(unbiased, correction):
@@ -523,68 +619,91 @@ def _correction(unbiased, correction):
     return 1 if unbiased else 0
 
 
-def _spread(prim, name, input, dim, unbiased, keepdim, correction):
+def _spread(prim, name, input, dim, unbiased, keepdim, correction, out, numpy_names):
     _check_tensor(input, name)
+    if numpy_names:
+        dim, keepdim = _numpy_names(name, numpy_names, dim, keepdim)
     if isinstance(dim, bool):  # the legacy var(input, unbiased) overload
         dim, unbiased = None, dim
-    return prim.bind((input,), {"axis": _dims(input, dim), "correction": _correction(unbiased, correction),
-                                "keepdim": keepdim})
+    result = prim.bind((input,), {"axis": wrap_dims(dim, input.ndim), "keepdim": keepdim,
+                                  "correction": _correction(unbiased, correction)})
+    return write_out(out, result, name, (input,))
 
 
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None, **numpy_names):
     """The variance over ``dim``, dividing by ``N - correction`` (default correction 1)."""
-    return _spread(R.var_, "var", input, dim, unbiased, keepdim, correction)
+    return _spread(R.var_, "var", input, dim, unbiased, keepdim, correction, out, numpy_names)
 
 
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None, **numpy_names):
     """The standard deviation over ``dim``, dividing by ``N - correction`` (default 1)."""
-    return _spread(R.std_, "std", input, dim, unbiased, keepdim, correction)
+    return _spread(R.std_, "std", input, dim, unbiased, keepdim, correction, out, numpy_names)
 
 
-def logsumexp(input, dim, keepdim=False):
-    """``log(sum(exp(input), dim))``, computed stably."""
+def logsumexp(input, dim=None, keepdim=False, *, out=None, **numpy_names):
+    """``log(sum(exp(input), dim))``, computed stably (``dim`` is required, as in PyTorch)."""
     _check_tensor(input, "logsumexp")
-    axis = _dims(input, dim)
+    if numpy_names:
+        dim, keepdim = _numpy_names("logsumexp", numpy_names, dim, keepdim)
+    if dim is None:
+        raise TypeError('logsumexp() missing 1 required positional arguments: "dim"')
+    axis = wrap_dims(dim, input.ndim)
     if axis is None:
         axis = tuple(range(input.ndim))
-    return R.logsumexp_.bind((input,), {"axis": axis, "keepdim": keepdim})
+    return write_out(out, R.logsumexp_.bind((input,), {"axis": axis, "keepdim": keepdim}), "logsumexp", (input,))
 
 
-def cumsum(input, dim, *, dtype=None):
-    """Cumulative sums along ``dim``."""
-    _check_tensor(input, "cumsum")
+def _cumulative(prim, name, input, dim, dtype, out, numpy_names):
+    _check_tensor(input, name)
+    if numpy_names:
+        dim, _ = _numpy_names(name, numpy_names, dim, keepdim=None)  # no keepdims here
+    if dim is None:
+        raise TypeError(f'{name}() missing 1 required positional arguments: "dim"')
+    params = {"axis": wrap_dim(dim, input.ndim)}
     if dtype is not None:
-        input = input.to(dtype)
-    return R.cumsum_.bind((input,), {"axis": wrap_dim(dim, input.ndim)})
+        params["dtype"] = dtype
+    if input.ndim:
+        return write_out(out, prim.bind((input,), params), name, (input,))
+    # A 0-dim tensor is its own cumulative sum, still 0-dim (NumPy's would be 1-dim).
+    return write_out(out, prim.bind((input.reshape(1),), params).reshape(()), name, (input,))
 
 
-def cumprod(input, dim, *, dtype=None):
+def cumsum(input, dim=None, *, dtype=None, out=None, **numpy_names):
+    """Cumulative sums along ``dim`` (integers and bools in int64 unless ``dtype`` is given)."""
+    return _cumulative(R.cumsum_, "cumsum", input, dim, dtype, out, numpy_names)
+
+
+def cumprod(input, dim=None, *, dtype=None, out=None, **numpy_names):
     """Cumulative products along ``dim`` (exact gradients with zeros)."""
-    _check_tensor(input, "cumprod")
-    if dtype is not None:
-        input = input.to(dtype)
-    return R._cumprod.bind((input,), {"axis": wrap_dim(dim, input.ndim)})
+    return _cumulative(R._cumprod, "cumprod", input, dim, dtype, out, numpy_names)
 
 
-def all(input, dim=None, keepdim=False):  # noqa: A001
+def all(input, dim=None, keepdim=False, *, out=None, **numpy_names):  # noqa: A001
     """Whether all elements (along ``dim``) are nonzero: a bool Tensor."""
     _check_tensor(input, "all")
-    return R.all_.bind((input,), {"axis": _dims(input, dim), "keepdim": keepdim})
+    if numpy_names:
+        dim, keepdim = _numpy_names("all", numpy_names, dim, keepdim)
+    return write_out(out, R.all_.bind((input,), _reduction_params(input, dim, keepdim)), "all", (input,))
 
 
-def any(input, dim=None, keepdim=False):  # noqa: A001
+def any(input, dim=None, keepdim=False, *, out=None, **numpy_names):  # noqa: A001
     """Whether any element (along ``dim``) is nonzero: a bool Tensor."""
     _check_tensor(input, "any")
-    return R.any_.bind((input,), {"axis": _dims(input, dim), "keepdim": keepdim})
+    if numpy_names:
+        dim, keepdim = _numpy_names("any", numpy_names, dim, keepdim)
+    return write_out(out, R.any_.bind((input,), _reduction_params(input, dim, keepdim)), "any", (input,))
 
 
-def count_nonzero(input, dim=None):
-    """The number of nonzero elements (along ``dim``)."""
+def count_nonzero(input, dim=None, **numpy_names):
+    """The number of nonzero elements (along ``dim``), an int64 Tensor."""
+    _check_tensor(input, "count_nonzero")
+    if numpy_names:
+        dim, _ = _numpy_names("count_nonzero", numpy_names, dim, keepdim=None)
     return sum(E.ne(input, 0), dim)
 
 
 # --------------------------------------------------------------- linear algebra
-def matmul(input, other):
+def matmul(input, other, *, out=None):
     """Matrix product with NumPy/PyTorch semantics for every rank: 1-D x 1-D is a dot product,
     a 1-D operand is a row (left) or column (right) vector, and leading dims broadcast.
 
@@ -598,7 +717,8 @@ def matmul(input, other):
     _check_tensor(other, "matmul", "other", 2)
     a, b = input._data.shape, other._data.shape
     if len(a) == 2 and len(b) == 2 and a[1] == b[0] and input._data.dtype is other._data.dtype:
-        return L.matmul_.bind((input, other), {})  # the common case, checked in one line
+        result = L.matmul_.bind((input, other), {})  # the common case, checked in one line
+        return result if out is None else write_out(out, result, "matmul", (input, other))
     if not a or not b:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {len(a)}D and {len(b)}D")
     k_a = a[-1]
@@ -613,22 +733,23 @@ def matmul(input, other):
     if input.dtype is not other.dtype:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {input.dtype.name} != {other.dtype.name}")
     try:
-        return L.matmul_.bind((input, other), {})
+        result = (L.vecmat_ if len(a) == 1 and len(b) > 2 else L.matmul_).bind((input, other), {})
     except ValueError as e:
         raise RuntimeError(f"matmul: shapes {list(a)} and {list(b)} do not broadcast ({e})") from None
+    return write_out(out, result, "matmul", (input, other))
 
 
-def mm(input, mat2):
+def mm(input, mat2, *, out=None):
     """Matrix product of two 2-D Tensors."""
     _check_tensor(input, "mm")
     if input.ndim != 2:
         raise RuntimeError("self must be a matrix")
     if mat2.ndim != 2:
         raise RuntimeError("mat2 must be a matrix")
-    return matmul(input, mat2)
+    return matmul(input, mat2, out=out)
 
 
-def bmm(input, mat2):
+def bmm(input, mat2, *, out=None):
     """Batched matrix product of two 3-D Tensors with the same batch size."""
     _check_tensor(input, "bmm")
     if input.ndim != 3:
@@ -637,44 +758,72 @@ def bmm(input, mat2):
         raise RuntimeError("batch2 must be a 3D tensor")
     if input.shape[0] != mat2.shape[0]:
         raise RuntimeError(f"batch1 and batch2 must have same number of batches, got {input.shape[0]} and {mat2.shape[0]}")
-    return matmul(input, mat2)
+    return matmul(input, mat2, out=out)
 
 
-def mv(input, vec):
+def mv(input, vec, *, out=None):
     """Matrix-vector product (2-D x 1-D)."""
     _check_tensor(input, "mv")
     if input.ndim != 2 or vec.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got {vec.ndim}, {input.ndim}, {vec.ndim}")
-    return matmul(input, vec)
+    return matmul(input, vec, out=out)
 
 
-def dot(input, other):
-    """Dot product of two 1-D Tensors."""
+def dot(input, other, *, out=None):
+    """Dot product of two 1-D Tensors of one dtype."""
     _check_tensor(input, "dot")
+    _check_tensor(other, "dot", "tensor", 2)
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
-    return matmul(input, other)
+    if input.dtype is not other.dtype:
+        raise RuntimeError("dot : expected both vectors to have same dtype, but found "
+                           f"{input.dtype._tensor_type[:-6]} and {other.dtype._tensor_type[:-6]}")
+    return matmul(input, other, out=out)
 
 
-inner = dot
+def inner(input, other, *, out=None):
+    """The inner product over the last dims: ``out[i..., j...] = sum_k input[i..., k] * other[j..., k]``
+    (the product when either is 0-dim).
+
+    Example::
+
+        >>> pullback.inner(pullback.ones(2, 3), pullback.ones(4, 3)).shape
+        pullback.Size([2, 4])
+    """
+    _check_tensor(input, "inner")
+    _check_tensor(other, "inner", "other", 2)
+    if not input.ndim or not other.ndim:
+        return write_out(out, E.mul(input, other), "inner", (input, other))
+    if input.dtype is not other.dtype:
+        raise RuntimeError("both inputs should have same dtype")
+    k = input.shape[-1]
+    if other.shape[-1] != k:
+        raise RuntimeError("inner() the last dimension must match on both input tensors but got shapes "
+                           f"{list(input.shape)} and {list(other.shape)}")
+    if other.ndim == 1:
+        return write_out(out, matmul(input, other), "inner", (input, other))
+    columns = other.reshape(-1, k).mT
+    result = matmul(input, columns).reshape(*input.shape[:-1], *other.shape[:-1])
+    return write_out(out, result, "inner", (input, other))
 
 
-def outer(input, vec2):
+def outer(input, vec2, *, out=None):
     """Outer product of two 1-D Tensors: ``out[i, j] = input[i] * vec2[j]``."""
     _check_tensor(input, "outer")
     from .shape import unsqueeze
-    return E.mul(unsqueeze(input, 1), unsqueeze(vec2, 0))
+    return write_out(out, E.mul(unsqueeze(input, 1), unsqueeze(vec2, 0)), "outer", (input, vec2))
 
 
 ger = outer
 
 
-def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * (mat1 @ mat2)``."""
     _check_tensor(input, "addmm")
     if mat1.ndim != 2 or mat2.ndim != 2:
         raise RuntimeError("mat1 and mat2 must be matrices")
-    return L.addmm_.bind((input, mat1, mat2), {"beta": beta, "alpha": alpha})
+    return write_out(out, L.addmm_.bind((input, mat1, mat2), {"beta": beta, "alpha": alpha}), "addmm",
+                     (input, mat1, mat2))
 
 
 einsum = L.einsum

@@ -52,6 +52,11 @@ def _matmul_name(params, shapes):
 
 
 matmul_ = primitive("matmul", B.matmul, inputs="x y", grad_name=_matmul_name, vjp=Joint(_matmul_vjp))
+# A vector times a stack of matrices: NumPy's matmul sums in another order than PyTorch's (float32
+# results differ in the last digits); einsum sums over k in order, as PyTorch does. The same op
+# otherwise (its rules are matmul's), kept apart so that the common matmul pays nothing for it.
+vecmat_ = primitive("matmul", lambda x, y: B.einsum("k,...kj->...j", x, y), inputs="x y", grad_name=_matmul_name,
+                    vjp=Joint(_matmul_vjp))
 
 
 def _addmm_vjp(g, a, b, beta, alpha, needs):
@@ -65,21 +70,38 @@ addmm_ = primitive("addmm", lambda c, a, b, beta, alpha: beta * c + alpha * (a @
 
 
 def _einsum_operand_grad(g, operands, subs, out_sub, k, shape):
-    """The cotangent of operand k: g contracted with every other operand, then broadcast over the
-    indices that only operand k carries."""
+    """The cotangent of operand k: g contracted with every other operand, broadcast over the
+    indices that only operand k carries, and put on the diagonals its repeated indices name."""
     target = subs[k]
-    if len(set(target)) != len(target):
-        raise RuntimeError(f"einsum: the gradient for an operand with a repeated index ('{target}') "
-                           "is not supported; take the diagonal explicitly with pullback.diagonal first")
+    letters = "".join(dict.fromkeys(target))             # each index once, in order
+    sizes = dict(zip(target, shape))
     others = [(s, op) for i, (s, op) in enumerate(zip(subs, operands)) if i != k]
     available = set(out_sub).union(*[set(s) for s, _ in others]) if others else set(out_sub)
-    present = "".join(c for c in target if c in available)
+    present = "".join(c for c in letters if c in available)
     spec = ",".join([out_sub] + [s for s, _ in others]) + "->" + present
     r = einsum_(g, *[op for _, op in others], equation=spec)
-    if present != target:
-        r = _reshape(r, shape=tuple(shape[i] if c in present else 1 for i, c in enumerate(target)))
-        r = _expand(r, shape=tuple(shape))
+    if present != letters:
+        r = _reshape(r, shape=tuple(sizes[c] if c in present else 1 for c in letters))
+        r = _expand(r, shape=tuple(sizes[c] for c in letters))
+    if letters != target:
+        r = _onto_diagonals(r, letters, target, sizes)
     return r
+
+
+def _onto_diagonals(r, letters, target, sizes):
+    """``r`` (indexed by ``letters``) as a tensor indexed by ``target``, where a letter repeats: zero
+    off the diagonals that letter names, as only the elements on them are read by the forward."""
+    spare = iter(c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in target)
+    seen, renamed, eyes = set(), "", []
+    for c in target:
+        if c in seen:
+            fresh = next(spare)
+            eyes.append((c + fresh, B.eye(sizes[c], dtype=getattr(r.dtype, "np", r.dtype))))
+            c = fresh
+        seen.add(c)
+        renamed += c
+    spec = ",".join([letters] + [s for s, _ in eyes]) + "->" + renamed
+    return einsum_(r, *[e for _, e in eyes], equation=spec)
 
 
 def _einsum_vjp(g, xs, shapes, equation, needs):
@@ -133,6 +155,40 @@ def einsum(equation, *operands):
         if not is_tensor(op):
             raise TypeError(f"einsum(): operand {i} must be a Tensor, not {type(op).__name__}")
     return einsum_(*operands, equation=_normalize_equation(equation, operands))
+
+
+# ------------------------------------------------------------------ nuclear norm
+def _svd(x):
+    return B.linalg.svd(x, full_matrices=False)  # U, S, V^T, thin
+
+
+def _mTa(a):
+    return B.swapaxes(a, -1, -2)
+
+
+def _polar_vjp(g, x):
+    """The VJP of Q = U V^T (A = U S V^T): with X = U^T G V, U ((X - X^T) / (s_i + s_j)) V^T, plus,
+    for a non-square A, the part of G outside the column (row) space of U (V), scaled by 1 / s."""
+    if is_tensor(g):
+        raise RuntimeError("norm(p='nuc'): derivatives beyond the second order are not implemented")
+    u, s, vh = _svd(x)
+    v = _mTa(vh)
+    X = _mTa(u) @ g @ v
+    r = u @ ((X - _mTa(X)) / (s[..., :, None] + s[..., None, :])) @ vh
+    m, n = x.shape[-2:]
+    if m > n:
+        r = r + (g @ v - u @ X) / s[..., None, :] @ vh
+    elif m < n:
+        r = r + u @ ((_mTa(u) @ g - X @ vh) / s[..., :, None])
+    return r
+
+
+# Q = U V^T, the orthogonal factor of the polar decomposition A = Q H: the nuclear norm's gradient.
+polar_ = primitive("polar", lambda x: B.matmul(*_svd(x)[::2]), out_dtype="float", vjp=_polar_vjp)
+
+nuclear_norm = primitive("nuclear_norm", lambda x: B.linalg.svd(x, compute_uv=False).sum(-1), out_dtype="float",
+                         grad_name="SumBackward1",  # torch sums the singular values
+                         vjp=lambda g, x: _reshape(g, shape=tuple(g.shape) + (1, 1)) * polar_(x))
 
 
 # --------------------------------------------------------------------- linear

@@ -27,10 +27,12 @@ _sum = primitive("sum", _sum_impl, out_dtype=_sum_dtype,
 
 
 def _mean_dtype(args, params):
-    dt = params.get("dtype") or args[0].dtype
+    given = params.get("dtype")
+    dt = given or args[0].dtype
     if not dt.is_floating_point:
-        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
-                           f"floating point or complex dtype. Got: {dt._tensor_type[:-6]}")
+        which = "Input" if given is None else "Optional"
+        raise RuntimeError(f"mean(): could not infer output dtype. {which} dtype must be either a floating point or "
+                           f"complex dtype. Got: {dt._tensor_type[:-6]}")
     return dt, dt
 
 
@@ -43,6 +45,8 @@ _mean = primitive("mean", lambda x, axis, keepdim, dtype=None: B.mean(x, axis=ax
 
 def _prod_others(x, axis):
     """prod over `axis` of every element but one, for each element: exact with zeros present."""
+    if x.shape[axis] == 0:
+        return x  # no elements: an empty gradient
     moved = movedim(x, axis, -1)
     ones = B.ones(moved.shape[:-1] + (1,), dtype=B.dtype(getattr(moved.dtype, "np", moved.dtype)))
     left = _cumprod(cat([ones, moved[..., :-1]], -1), axis=moved.ndim - 1)
@@ -76,11 +80,26 @@ def _evenly_distributed(g, x, ans, axis, keepdim):
 
 
 def _amax_impl(x, axis, keepdim, whole=False):  # `whole` names the node MaxBackward1
-    return B.amax(x, axis=axis, keepdims=keepdim)
+    try:
+        return B.amax(x, axis=axis, keepdims=keepdim)
+    except ValueError:
+        raise _no_identity_error("max" if whole else "amax", x.shape, axis) from None
 
 
 def _amin_impl(x, axis, keepdim, whole=False):
-    return B.amin(x, axis=axis, keepdims=keepdim)
+    try:
+        return B.amin(x, axis=axis, keepdims=keepdim)
+    except ValueError:
+        raise _no_identity_error("min" if whole else "amin", x.shape, axis) from None
+
+
+def _no_identity_error(name, shape, axis):
+    """PyTorch's error for a max or min over no elements (NumPy's is "zero-size array ...")."""
+    if axis is None:
+        return RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                            "Specify the reduction dim with the 'dim' argument.")
+    empty = next(a for a in axis if shape[a] == 0)
+    return IndexError(f"{name}(): Expected reduction dim {empty} to have non-zero size.")
 
 
 amax_ = primitive("amax", _amax_impl, out_dtype="keep",
@@ -156,10 +175,15 @@ def _var_vjp(g, x, axis, correction, keepdim):
 
 
 var_ = primitive("var", _var_impl, out_dtype="float", grad_name="VarBackward0", vjp=_var_vjp)
+def _std_to_var_cotangent(g, ans):
+    # d std = d var / (2 std); where std == 0 (equal elements) PyTorch's gradient is 0, not 0 / 0.
+    return where(ans == 0, 0.0, g / (ans * 2))
+
+
 std_ = primitive("std", lambda x, axis, correction, keepdim: B.sqrt(_var_impl(x, axis, correction, keepdim)),
                  out_dtype="float", grad_name="StdBackward0",
                  vjp=lambda g, x, ans, axis, correction, keepdim:
-                     _var_vjp(g / (ans * 2), x, axis, correction, keepdim))
+                     _var_vjp(_std_to_var_cotangent(g, ans), x, axis, correction, keepdim))
 
 
 def _norm_impl(x, ord, axis, keepdim):
@@ -198,8 +222,7 @@ def _norm_vjp(g, x, ans, ord, axis, keepdim):
 vector_norm = primitive("vector_norm", _norm_impl, out_dtype="float",
                         grad_name="LinalgVectorNormBackward0", vjp=_norm_vjp)
 
-cumsum_ = primitive("cumsum", lambda x, axis: B.cumsum(x, axis=axis),
-                    out_dtype=lambda args, p: _sum_dtype(args, {}),
+cumsum_ = primitive("cumsum", lambda x, axis, dtype=None: B.cumsum(x, axis=axis), out_dtype=_sum_dtype,
                     vjp=lambda g, axis: _reverse_cumsum(g, axis))
 
 
@@ -210,6 +233,8 @@ def _reverse_cumsum(g, axis):
 def _cumprod_vjp(g, x, ans, axis):
     # d ans_j / d x_i = ans_j / x_i for j >= i. Exact where x has no zeros; at a zero, the
     # products of the other elements are formed explicitly.
+    if x.shape[axis] <= 1:
+        return g  # along one element cumprod is the identity (and ans / x would round)
     zero = x == 0
     if not zero.any():
         return _reverse_cumsum(g * ans, axis) / x
@@ -232,8 +257,8 @@ def _cumprod_grad_at_zeros(g, x, axis):
     return movedim(_sum(contrib, axis=(len(contrib.shape) - 1,), keepdim=False), -1, axis)
 
 
-_cumprod = primitive("cumprod", lambda x, axis: B.cumprod(x, axis=axis),
-                     out_dtype=lambda args, p: _sum_dtype(args, {}), vjp=_cumprod_vjp)
+_cumprod = primitive("cumprod", lambda x, axis, dtype=None: B.cumprod(x, axis=axis), out_dtype=_sum_dtype,
+                     vjp=_cumprod_vjp)
 
 all_ = primitive("all", lambda x, axis, keepdim: B.all(x, axis=axis, keepdims=keepdim), out_dtype="keep")
 any_ = primitive("any", lambda x, axis, keepdim: B.any(x, axis=axis, keepdims=keepdim), out_dtype="keep")

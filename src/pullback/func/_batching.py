@@ -527,7 +527,9 @@ RULES.update({S._transpose: _rule_transpose, S._permute: _rule_permute, S._flip:
               N.rows_gather: _rule_rows_gather, N.rows_scatter: _rule_rows_scatter, N.nll_loss_: _rule_nll,
               N.cross_entropy_: _rule_cross_entropy, N.pad_: _rule_pad, L.matmul_: _rule_matmul,
               L.einsum_: _rule_einsum, L.linear_: _rule_linear, L.linear_nobias_: _rule_linear,
-              L.addmm_: _rule_addmm, C.unfold_: _merge_batch_into_n, C.fold_: _merge_batch_into_n,
+              L.addmm_: _rule_addmm, L.vecmat_: lambda prim, *rest: _rule_matmul(L.matmul_, *rest),
+              L.nuclear_norm: _rule_same_last_dims, L.polar_: _rule_same_last_dims,
+              C.unfold_: _merge_batch_into_n, C.fold_: _merge_batch_into_n,
               C.conv2d_: lambda *a: _rule_conv2d(*a)})
 
 
