@@ -52,6 +52,7 @@ def _permute_method(self, *dims):
 
 
 Tensor.permute = _permute_method
+Tensor.flip = S.flip_method
 Tensor.clone = lambda self, *, memory_format=None: E.clone(self)
 Tensor.clone.__doc__ = "Returns a copy of this Tensor, recorded in the graph (CloneBackward0)."
 Tensor.contiguous = lambda self, memory_format=None: self if self._data.flags.c_contiguous else E.clone(self)

@@ -181,18 +181,30 @@ put_along = primitive("put_along", _put_along_impl, inputs="g indices", out_dtyp
                       vjp=(lambda g, indices, axis: take_along(g, indices, axis=axis), None))
 
 
+def _along_grid(indices, axis):
+    """The advanced index that reaches, for every element of ``indices``, the position whose
+    coordinate along ``axis`` is that element and whose other coordinates are its own."""
+    grid = list(B.indices(indices.shape, sparse=True))
+    grid[axis] = indices
+    return tuple(grid)
+
+
+def _scatter_source(src, indices, dtype):
+    """The values written at ``indices``: ``src`` cut to the index's shape, or a number broadcast
+    (cast to the destination's dtype first, as PyTorch does)."""
+    if not hasattr(src, "shape") or src.ndim == 0:
+        return B.broadcast_to(B.asarray(src, dtype=dtype), indices.shape)
+    return src[_slices_to(indices.shape)]
+
+
 def _scatter_impl(x, indices, src, axis, add):
     out = x.copy()
-    sub = _slices_to(indices.shape[:axis]) + (slice(None),) + _slices_to(indices.shape[axis + 1:])
-    if not hasattr(src, "shape") or src.ndim == 0:
-        src = B.broadcast_to(B.asarray(src, dtype=x.dtype), indices.shape)
-    else:
-        src = src[_slices_to(indices.shape)]
+    where = _along_grid(indices, axis)
+    values = _scatter_source(src, indices, x.dtype)
     if add:
-        out = out + _put_along_impl(src, indices, axis, x.shape).astype(x.dtype, copy=False)
+        B.add.at(out, where, values)
     else:
-        view = out[sub]
-        B.put_along_axis(view, indices, src, axis=axis)
+        out[where] = values
     return out
 
 
@@ -211,6 +223,23 @@ scatter_ = primitive("scatter", _scatter_impl, inputs="x indices src", out_dtype
                           lambda g, indices, axis, src_shape: _src_grad(g, indices, axis, src_shape)))
 
 
+def _scatter_reduce_impl(x, indices, src, axis, reduce):
+    out = x.copy()
+    ufunc = B.add if reduce == "add" else B.multiply
+    ufunc.at(out, _along_grid(indices, axis), _scatter_source(src, indices, x.dtype))
+    return out
+
+
+def _no_scatter_reduce_derivative(g):
+    raise RuntimeError("derivative for aten::scatter is not implemented")
+
+
+# scatter(..., reduce=) has no derivative in PyTorch: its backward raises.
+scatter_reduce_ = primitive("scatter_reduce", _scatter_reduce_impl, inputs="x indices src",
+                            out_dtype=_index_put_dtype, grad_name="NotImplemented",
+                            vjp=(_no_scatter_reduce_derivative, None, _no_scatter_reduce_derivative))
+
+
 def _masked_fill_impl(x, mask, value):
     return B.where(mask, B.asarray(value, dtype=x.dtype), x)
 
@@ -227,17 +256,113 @@ def where_(c, x, y):
 
 
 # ----------------------------------------------------------------- public API
+_INTEGER_INDEX = (D.int64, D.int32)
+# PyTorch names C++ scalar types in some of its out= errors.
+_CPP_TYPE_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double", "int64": "long int",
+                   "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+                   "bool": "bool"}
+
+
 def _check_index_tensor(index, fn):
     refuse_batched(index, f"{fn}() with a batched index")
     if not is_tensor(index):
-        raise TypeError(f"{fn}(): argument 'index' must be Tensor, not {type(index).__name__}")
-    if index.dtype not in (D.int64, D.int32, D.int16, D.int8, D.uint8):
-        raise RuntimeError(f"{fn}(): Expected dtype int64 for index")
+        raise TypeError(f"{fn}(): argument 'index' (position 3) must be Tensor, not {type(index).__name__}")
     return index._data
 
 
-def gather(input, dim, index):
-    """Gathers values along ``dim``: ``out[i][j] = input[index[i][j]][j]`` for ``dim=0``.
+def _check_index_dtype(idx, fn):
+    """gather and scatter take int64 or int32 indices (any dtype when there are none)."""
+    if idx.size and D._FROM_NP[idx.dtype] not in _INTEGER_INDEX:
+        raise RuntimeError(f"{fn}(): Expected dtype int32/int64 for index")
+
+
+def _sizes(shape):
+    return f"[{', '.join(map(str, shape))}]"
+
+
+def _size_at(shape, d):
+    """A dimension's size, a 0-dim tensor counting as one of size 1 (as gather and scatter see it)."""
+    return shape[d] if shape else 1
+
+
+def _check_in_bounds(idx, size, dim):
+    if idx.size and (idx.min() < 0 or idx.max() >= size):
+        bad = idx[(idx < 0) | (idx >= size)].flat[0]
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+
+
+def _check_gather_shape(shape, idx, d):
+    if max(len(shape), 1) != max(idx.ndim, 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    for k in range(idx.ndim):
+        if k != d and idx.shape[k] > _size_at(shape, k):
+            raise RuntimeError(f"Size does not match at dimension {k} expected index {_sizes(idx.shape)} to be no "
+                               f"larger than self {_sizes(shape)} apart from dimension {d}")
+
+
+def _check_scatter_shape(shape, idx, d, src):
+    if max(len(shape), 1) != max(idx.ndim, 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    src_shape = tuple(src.shape) if is_tensor(src) else None
+    if src_shape is not None and max(len(src_shape), 1) != max(idx.ndim, 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
+    too_big = any(k != d and idx.shape[k] > _size_at(shape, k) for k in range(idx.ndim))
+    if src_shape is None:
+        if too_big:
+            raise RuntimeError(f"Expected index {_sizes(idx.shape)} to be no larger than self {_sizes(shape)} "
+                               f"apart from dimension {d}")
+    elif too_big or any(idx.shape[k] > _size_at(src_shape, k) for k in range(idx.ndim)):
+        raise RuntimeError(f"Expected index {_sizes(idx.shape)} to be no larger than self {_sizes(shape)} apart "
+                           f"from dimension {d} and to be no larger size than src {_sizes(src_shape)}")
+
+
+def _at_least_1d(x):
+    from .shape import _reshape
+    return x if x.ndim else _reshape(x, shape=(1,))
+
+
+def _index_like(idx, ndim):
+    """``idx`` with ``ndim`` dims: a 0-dim index becomes one element, an empty one all-empty."""
+    if idx.ndim == ndim:
+        return idx
+    if idx.size == 0:
+        return B.zeros((0,) * ndim, dtype=B.int64)
+    return idx.reshape((1,) * ndim)
+
+
+def _shaped_like(result, shape):
+    from .shape import _reshape
+    return result if tuple(result.shape) == tuple(shape) else _reshape(result, shape=tuple(shape))
+
+
+def _check_out_dtype(out, dtype):
+    if is_tensor(out) and out.dtype is not dtype:
+        raise RuntimeError(f"Expected out tensor to have dtype {_CPP_TYPE_NAMES[dtype.name]}, but got "
+                           f"{_CPP_TYPE_NAMES[out.dtype.name]} instead")
+
+
+def _write_gathered(out, result, fn, inputs):
+    """``out=`` for ops that read their inputs while writing: no overlap with them at all."""
+    from .shape import _refuse_aliased_out
+    _refuse_aliased_out(out, inputs)
+    return _write_out(out, result, fn, inputs)
+
+
+def _write_out(out, result, fn, inputs):
+    from .._out import write_out  # _out sits above the ops (it imports Tensor)
+    return write_out(out, result, fn, inputs)
+
+
+def gather(input, dim, index, *, sparse_grad=False, out=None):
+    """Gathers values along ``dim``: ``out[i][j] = input[index[i][j]][j]`` for ``dim=0``. The
+    result has ``index``'s shape.
+
+    Args:
+        input (Tensor): the source.
+        dim (int): the dimension to index along.
+        index (LongTensor): int64 or int32 indices, with ``input``'s number of dims and no larger
+            than ``input`` outside ``dim``.
+        out (Tensor, optional): written with the result.
 
     Example::
 
@@ -248,9 +373,16 @@ def gather(input, dim, index):
     """
     idx = _check_index_tensor(index, "gather")
     d = wrap_dim(dim, input.ndim)
-    if idx.ndim != input.ndim:
-        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
-    return take_along(input, idx, axis=d)
+    _check_index_dtype(idx, "gather")
+    if out is not None:
+        _check_out_dtype(out, input.dtype)
+    shape = tuple(input.shape)
+    if idx.size:
+        _check_gather_shape(shape, idx, d)
+        _check_in_bounds(idx, _size_at(shape, d), d)
+    x = _at_least_1d(input)
+    result = _shaped_like(take_along(x, _index_like(idx, x.ndim), axis=d), idx.shape)
+    return result if out is None else _write_gathered(out, result, "gather", (input, index))
 
 
 def take_along_dim(input, indices, dim=None):
@@ -275,32 +407,104 @@ def take_along_dim(input, indices, dim=None):
     return take_along(input, B.broadcast_to(idx, tuple(is_)), axis=d)
 
 
-def scatter(input, dim, index, src=None, value=None, *, reduce=None):
-    """Writes ``src`` (a Tensor, or a scalar ``value``) into a copy of ``input`` at ``index``
-    along ``dim``. ``reduce='add'`` accumulates instead (``scatter_add``)."""
-    if src is None:
-        src = value
-    idx = _check_index_tensor(index, "scatter")
+def _scatter_checked(input, dim, index, src, fn):
+    """The checks scatter and scatter_add share; returns the wrapped dim and the index array."""
+    idx = _check_index_tensor(index, fn)
     d = wrap_dim(dim, input.ndim)
-    if reduce not in (None, "add"):
-        raise RuntimeError(f"scatter(): reduce={reduce!r} is not supported; use None or 'add'")
-    return scatter_(input, idx, src, axis=d, add=reduce == "add")
+    _check_index_dtype(idx, "scatter")
+    if is_tensor(src) and src.dtype is not input.dtype:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+    if idx.size:
+        _check_scatter_shape(tuple(input.shape), idx, d, src)
+        _check_in_bounds(idx, _size_at(tuple(input.shape), d), d)
+    return d, idx
 
 
-def scatter_add(input, dim, index, src):
-    """Adds ``src`` into a copy of ``input`` at ``index`` along ``dim``; repeated indices add up."""
-    idx = _check_index_tensor(index, "scatter_add")
-    return scatter_(input, idx, src, axis=wrap_dim(dim, input.ndim), add=True)
+def _scatter_call(prim, input, d, idx, src, **params):
+    """Runs a scatter primitive on at-least-1-D operands (a 0-dim tensor is one of one element)."""
+    if not idx.size:
+        idx, src = B.zeros((0,) * max(input.ndim, 1), dtype=B.int64), 0
+    x = _at_least_1d(input)
+    if is_tensor(src):
+        src = _at_least_1d(src)
+    return _shaped_like(prim(x, _index_like(idx, x.ndim), src, axis=d, **params), input.shape)
 
 
-def index_select(input, dim, index):
-    """Selects the entries ``index`` (a 1-D integer Tensor) along ``dim``."""
+def scatter(input, dim, index, src=None, value=None, *, reduce=None, out=None):
+    """Writes ``src`` (a Tensor, or a number ``value``) into a copy of ``input`` at ``index``
+    along ``dim``: ``out[index[i][j]][j] = src[i][j]`` for ``dim=0``.
+
+    Args:
+        input (Tensor): the destination (not modified; ``scatter_`` writes in place).
+        dim (int): the dimension to index along.
+        index (LongTensor): int64 or int32 indices, no larger than ``src``, nor than ``input``
+            outside ``dim``.
+        src (Tensor or Number): the values; a Tensor must have ``input``'s dtype.
+        reduce (str, optional): ``'add'`` or ``'multiply'`` combines with the values already
+            there (repeated indices combine too); no gradient then, as in PyTorch.
+        out (Tensor, optional): written with the result.
+
+    Example::
+
+        >>> pullback.zeros(3).scatter(0, pullback.tensor([2, 0]), pullback.tensor([5.0, 7.0]))
+        tensor([7., 0., 5.])
+    """
+    if src is None:
+        src = value.item() if is_tensor(value) else value
+    if src is None:
+        raise TypeError("scatter() received an invalid combination of arguments: it needs a Tensor `src` "
+                        "or a Number `value`")
+    if reduce is not None and reduce not in ("add", "multiply"):
+        raise RuntimeError("reduce argument must be either add or multiply.")
+    d, idx = _scatter_checked(input, dim, index, src, "scatter")
+    if reduce is None:
+        result = _scatter_call(scatter_, input, d, idx, src, add=False)
+    else:
+        result = _scatter_call(scatter_reduce_, input, d, idx, src, reduce=reduce)
+    return result if out is None else _write_out(out, result, "scatter", (input, index, src))
+
+
+def scatter_add(input, dim, index, src, *, out=None):
+    """Adds ``src`` into a copy of ``input`` at ``index`` along ``dim``; repeated indices add up.
+
+    Example::
+
+        >>> pullback.zeros(3).scatter_add(0, pullback.tensor([2, 2]), pullback.tensor([5.0, 7.0]))
+        tensor([ 0.,  0., 12.])
+    """
+    if not is_tensor(src):
+        raise TypeError(f"scatter_add(): argument 'src' (position 4) must be Tensor, not {type(src).__name__}")
+    d, idx = _scatter_checked(input, dim, index, src, "scatter_add")
+    result = _scatter_call(scatter_, input, d, idx, src, add=True)
+    return result if out is None else _write_out(out, result, "scatter_add", (input, index, src))
+
+
+def index_select(input, dim, index, *, out=None):
+    """Selects the entries ``index`` (a 1-D, or 0-dim, int64 or int32 Tensor) along ``dim``.
+
+    Example::
+
+        >>> pullback.tensor([[1, 2], [3, 4]]).index_select(1, pullback.tensor([1, 1]))
+        tensor([[2, 2],
+                [4, 4]])
+    """
     idx = _check_index_tensor(index, "index_select")
+    if D._FROM_NP[idx.dtype] not in _INTEGER_INDEX:
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     if idx.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
     d = wrap_dim(dim, input.ndim)
-    return getitem(input, index=(slice(None),) * d + (idx.reshape(-1),), basic=False,
-                   name="IndexSelectBackward0")
+    if out is not None and is_tensor(out) and out.dtype is not input.dtype:
+        raise RuntimeError("index_select(): self and result must have the same scalar type")
+    if input.ndim == 0 and idx.size != 1:
+        raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {idx.size} value(s)")
+    size = _size_at(tuple(input.shape), d)
+    if idx.size and (idx.min() < 0 or idx.max() >= size):
+        raise IndexError("index out of range in self")
+    x = _at_least_1d(input)
+    result = getitem(x, index=(slice(None),) * d + (idx.reshape(-1),), basic=False, name="IndexSelectBackward0")
+    result = _shaped_like(result, ()) if input.ndim == 0 else result
+    return result if out is None else _write_gathered(out, result, "index_select", (input, index))
 
 
 def masked_fill(input, mask, value):
@@ -314,22 +518,70 @@ def masked_fill(input, mask, value):
     return masked_fill_(input, mask, value)
 
 
-def masked_select(input, mask):
-    """The elements of ``input`` where ``mask`` is True, as a 1-D Tensor."""
+def _broadcast_shape(a, b):
+    """The broadcast shape of two shapes, with PyTorch's error where they do not broadcast."""
+    try:
+        return B.broadcast_shapes(a, b)
+    except ValueError:
+        n = max(len(a), len(b))
+        for k in range(1, n + 1):
+            sa = a[-k] if k <= len(a) else 1
+            sb = b[-k] if k <= len(b) else 1
+            if sa != sb and sa != 1 and sb != 1:
+                raise RuntimeError(f"The size of tensor a ({sa}) must match the size of tensor b ({sb}) at "
+                                   f"non-singleton dimension {n - k}") from None
+        raise
+
+
+def masked_select(input, mask, *, out=None):
+    """The elements of ``input`` where ``mask`` (a bool Tensor, broadcast with ``input``) is True,
+    as a 1-D Tensor.
+
+    Example::
+
+        >>> x = pullback.tensor([1.0, -2.0, 3.0])
+        >>> pullback.masked_select(x, x > 0)
+        tensor([1., 3.])
+    """
     refuse_batched(mask, "masked_select (its output size depends on the mask)")
     if not is_tensor(mask) or mask.dtype is not D.bool:
         raise RuntimeError("masked_select: expected BoolTensor for mask")
     from .shape import expand
-    shape = B.broadcast_shapes(tuple(input.shape), tuple(mask.shape))
+    shape = _broadcast_shape(tuple(input.shape), tuple(mask.shape))
+    if out is not None and is_tensor(out) and out.dtype is not input.dtype:
+        raise RuntimeError("masked_select(): self and result must have the same scalar type")
     x = expand(input, shape) if tuple(input.shape) != tuple(shape) else input
-    return getitem(x, index=(B.broadcast_to(mask._data, shape),), basic=False, name="MaskedSelectBackward0")
+    result = getitem(x, index=(B.broadcast_to(mask._data, shape),), basic=False, name="MaskedSelectBackward0")
+    return result if out is None else _write_gathered(out, result, "masked_select", (input, mask))
 
 
-def nonzero(input, *, as_tuple=False):
-    """The indices of the nonzero elements: an (n, ndim) int64 Tensor, or a tuple of 1-D ones."""
+def nonzero(input, *, out=None, as_tuple=False):
+    """The indices of the nonzero elements: an (n, ndim) int64 Tensor, or with ``as_tuple`` a
+    tuple of 1-D ones (one per dim; a 0-dim input counts as 1-D there).
+
+    Example::
+
+        >>> pullback.nonzero(pullback.tensor([0, 3, 0, 4]))
+        tensor([[1],
+                [3]])
+    """
     from .._tensor import Tensor
     refuse_batched(input, "nonzero (its output size depends on the values)")
-    idx = B.nonzero(input._data) if input.ndim else B.nonzero(input._data.reshape(1))
-    if as_tuple:
-        return tuple(Tensor._make(i.astype(B.int64)) for i in idx)
-    return Tensor._make(B.stack(idx, axis=1).astype(B.int64) if idx else B.zeros((0, 0), B.int64))
+    if input.ndim == 0:
+        idx = B.nonzero(input._data.reshape(1))
+        if as_tuple:
+            return tuple(Tensor._make(i.astype(B.int64)) for i in idx)
+        result = Tensor._make(B.zeros((idx[0].size, 0), dtype=B.int64))
+    else:
+        idx = B.nonzero(input._data)
+        if as_tuple:
+            return tuple(Tensor._make(i.astype(B.int64)) for i in idx)
+        result = Tensor._make(B.stack(idx, axis=1).astype(B.int64))
+    if out is None:
+        return result
+    if is_tensor(out) and out.dtype is not D.int64:
+        from .._inplace import _TYPE_NAMES
+        raise RuntimeError(f"nonzero: Expected out tensor to have scalar type Long but got scalar type"
+                           f"{_TYPE_NAMES[out.dtype.name]}")
+    return _write_out(out, result, "nonzero", (input,))
+

@@ -490,7 +490,7 @@ RULES.update({S._transpose: _rule_transpose, S._permute: _rule_permute, S._flip:
               S._diag_2d: _rule_diag_2d, S._split: _rule_split, S._unbind: _rule_split, S._cat: _rule_cat,
               S._stack: _rule_cat, I.getitem: _rule_getitem, I.index_add_zeros: _rule_index_add_zeros,
               I.index_put: _rule_index_put, I.take_along: _rule_take_along, I.put_along: _rule_put_along,
-              I.scatter_: _rule_scatter, I.view_scatter: _not_batchable("view_scatter"),
+              I.scatter_: _rule_scatter, I.scatter_reduce_: _rule_scatter, I.view_scatter: _not_batchable("view_scatter"),
               N.rows_gather: _rule_rows_gather, N.rows_scatter: _rule_rows_scatter, N.nll_loss_: _rule_nll,
               N.cross_entropy_: _rule_cross_entropy, N.pad_: _rule_pad, L.matmul_: _rule_matmul,
               L.einsum_: _rule_einsum, L.linear_: _rule_linear, L.linear_nobias_: _rule_linear,
