@@ -116,8 +116,9 @@ Tensor.__invert__ = lambda self: F.bitwise_not(self)
 
 
 def _getitem(self, index):
-    idx, basic = normalize_index(index)
-    return getitem(self, index=idx, basic=basic)
+    first, basic, second = normalize_index(index, self._data.shape)
+    out = getitem(self, index=first, basic=basic)
+    return out if second is None else getitem(out, index=second, basic=False)
 
 
 Tensor.__getitem__ = _getitem

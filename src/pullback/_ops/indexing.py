@@ -11,57 +11,199 @@ from ._rules import is_tensor, wrap_dim
 
 
 # ------------------------------------------------------------- normalisation
+# Note [Indexing as PyTorch reads it]
+# PyTorch applies an index in two steps: first the basic items (an int selects, a slice slices,
+# None inserts a dim), then the advanced ones (integer arrays, bool masks, and a Python bool,
+# which inserts a dim and indexes it with [0] or []) together on the result. NumPy treats an int
+# as one more advanced index, which changes where the advanced result dims go:
+# `x[0, :, [1, 2]]` is (3, 2) in PyTorch, (2, 3) in NumPy. So an index that mixes ints (or bools)
+# with advanced items runs as two NumPy indexes, a basic view then an advanced copy, as PyTorch's
+# own graph does (SelectBackward0 under IndexBackward0); any other index is one NumPy index,
+# where NumPy and PyTorch agree.
+_INDEX_DTYPES = frozenset({D.int64, D.int32, D.uint8, D.bool})
+_LIST_AS_TUPLE_WARNING = (
+    "Using a non-tuple sequence for multidimensional indexing is deprecated and will be changed in pytorch "
+    "2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will be interpreted as tensor index, "
+    "x[torch.tensor(seq)], which will result either in an error or a different result")
+
+
+def _warn(message):
+    import warnings
+    warnings.warn(message, UserWarning, stacklevel=4)
+
+
 def _index_array(x):
     if is_tensor(x):
         refuse_batched(x, "indexing with a tensor")
+        if x.dtype not in _INDEX_DTYPES:
+            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
         d = x._data
     else:
         d = B.asarray(x)
-        if d.dtype.kind == "f" and d.size == 0:
+        if d.dtype.kind == "f" and not isinstance(x, B.ndarray):  # PyTorch truncates a list's floats
             d = d.astype(B.int64)
-    if d.dtype.kind not in "iub":
-        raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-    return d.astype(bool) if d.dtype == B.uint8 else d
+        if d.dtype.kind not in "iub":
+            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+    if d.dtype == B.uint8:
+        _warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool instead.")
+        return d.astype(bool)
+    return d
 
 
-def normalize_index(index):
-    """The user's index as a tuple NumPy understands, and whether it is basic (a view)."""
-    if not isinstance(index, tuple):
-        index = (index,)
-    out = []
-    basic = True
-    for item in index:
-        if item is None or item is Ellipsis or isinstance(item, slice):
-            if isinstance(item, slice):
-                item = slice(*(int(v) if is_tensor(v) else v for v in (item.start, item.stop, item.step)))
-                if item.step is not None and item.step <= 0:
-                    raise ValueError("step must be greater than zero")
-            out.append(item)
-        elif isinstance(item, bool):
-            out.append(B.asarray(item))
-            basic = False
-        elif isinstance(item, (int, B.integer)):
-            out.append(int(item))
-        elif is_tensor(item) and item.ndim == 0 and not item.dtype.is_floating_point and item.dtype is not D.bool:
-            out.append(int(item.item()))
-        elif is_tensor(item) or isinstance(item, (list, tuple, B.ndarray)):
-            out.append(_index_array(item))
-            basic = False
+def _index_items(index):
+    """The index as a tuple of items; a short list holding a sequence, slice, None, ... or Tensor
+    is read as a tuple (PyTorch's legacy rule, with its warning)."""
+    if isinstance(index, tuple):
+        return index
+    if type(index) is list and len(index) < 32 and any(
+            isinstance(i, (list, tuple, slice, B.ndarray)) or i is None or i is Ellipsis or is_tensor(i)
+            for i in index):
+        _warn(_LIST_AS_TUPLE_WARNING)
+        return tuple(index)
+    return (index,)
+
+
+def _classify(item):
+    """One index item as ``(kind, value)``: kind "int", "slice", "none", "ellipsis", "bool" (a
+    Python or 0-dim bool: a new dim, indexed) or "array" (advanced: integers or a bool mask)."""
+    if isinstance(item, slice):
+        return "slice", _slice(item)
+    if item is None:
+        return "none", None
+    if item is Ellipsis:
+        return "ellipsis", None
+    if isinstance(item, (bool, B.bool_)):
+        return "bool", bool(item)
+    if isinstance(item, (int, B.integer)):
+        return "int", int(item)
+    if is_tensor(item) or isinstance(item, B.ndarray):
+        if item.ndim == 0:
+            dt = item.dtype if is_tensor(item) else D.from_numpy_dtype(item.dtype)
+            if dt is D.bool or dt is D.uint8:
+                return "bool", bool(item.item())
+            if not dt.is_floating_point:
+                return "int", int(item.item())
+        return "array", _index_array(item)
+    if isinstance(item, (list, tuple)):
+        return "array", _index_array(item)
+    raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid "
+                     f"indices (got {_type_name(item)})")
+
+
+def _type_name(item):
+    t = type(item)
+    return t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__name__}"
+
+
+def _slice(item):
+    start, stop, step = (int(v) if is_tensor(v) else v for v in (item.start, item.stop, item.step))
+    if step is not None:
+        if step == 0:
+            raise ValueError("slice step cannot be zero")
+        if step < 0:
+            raise ValueError("step must be greater than zero")
+    return slice(start, stop, step)
+
+
+def normalize_index(index, shape):
+    """The user's index on a tensor of ``shape``, as PyTorch reads it, in NumPy's terms:
+    ``(first, basic, second)``: ``x[index]`` is ``x[first]`` (a view when ``basic``), then, when
+    ``second`` is not None, that result indexed by the advanced index ``second``
+    (see Note [Indexing as PyTorch reads it])."""
+    items = [_classify(i) for i in _index_items(index)]
+    kinds = [k for k, _ in items]
+    if not shape and "int" in kinds:
+        raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in "
+                         "C++ to convert a 0-dim tensor to a number")
+    advanced = "array" in kinds or "bool" in kinds
+    two_stages = kinds.count("ellipsis") > 1 or (advanced and ("int" in kinds or "bool" in kinds))
+    if two_stages or any(k == "array" and v.dtype == bool for k, v in items):
+        first, second = _two_stages(items, shape)  # also checks the masks
+        if two_stages:
+            return (first, True, second) if second else (first, True, None)
+    return tuple(_numpy_item(k, v) for k, v in items), not advanced, None
+
+
+def _numpy_item(kind, value):
+    return None if kind == "none" else Ellipsis if kind == "ellipsis" else value
+
+
+def _two_stages(items, shape):
+    """The basic index and the advanced index on its result that together read ``items`` as
+    PyTorch does; the masks are checked against the dims they cover."""
+    ndim = len(shape)
+    used = sum(1 if k in ("int", "slice") else (v.ndim if v.dtype == bool else 1) if k == "array" else 0
+               for k, v in items)
+    if used > ndim:
+        raise IndexError(f"too many indices for tensor of dimension {ndim}")
+    rest = ndim - used
+    first, second = [], []
+    for kind, value in items:
+        if kind == "ellipsis":  # later ellipses cover no dims
+            first += [slice(None)] * rest
+            second += [slice(None)] * rest
+            rest = 0
+        elif kind == "int":
+            first.append(value)
+        elif kind in ("slice", "none"):
+            first.append(_numpy_item(kind, value))
+            second.append(slice(None))
+        elif kind == "bool":
+            first.append(None)
+            second.append(B.arange(int(value)))  # True indexes the new dim with [0], False with []
         else:
-            raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte "
-                             f"Variables are valid indices (got {type(item).__name__})")
-    return tuple(out), basic
+            first += [slice(None)] * (value.ndim if value.dtype == bool else 1)
+            second.append(value)
+    first = tuple(first)
+    _check_masks(second, selection_shape(shape, first))
+    while second and isinstance(second[-1], slice):
+        second.pop()
+    return first, tuple(second)
 
 
-def _numpy_index_error(e):
-    return IndexError(str(e).replace("axis", "dimension"))
+def selection_shape(shape, index):
+    """The shape of ``x[index]`` for ``x`` of ``shape`` (on a zero-stride array: nothing copied)."""
+    try:
+        return B.broadcast_to(B.zeros((), dtype=bool), tuple(shape))[index].shape
+    except IndexError as e:
+        raise numpy_index_error(e) from None
+
+
+def _check_masks(second, view_shape):
+    dim = 0
+    for item in second:
+        if isinstance(item, B.ndarray) and item.dtype == bool:
+            for j, size in enumerate(item.shape):
+                if size != view_shape[dim + j]:
+                    raise IndexError(f"The shape of the mask {list(item.shape)} at index {j} does not match the "
+                                     f"shape of the indexed tensor {list(view_shape)} at index {dim + j}")
+            dim += item.ndim
+        else:
+            dim += 1
+
+
+def numpy_index_error(e):
+    """NumPy's IndexError in PyTorch's words."""
+    import re
+    text = str(e)
+    m = re.match(r"too many indices for array: array is (\d+)-dimensional", text)
+    if m:
+        return IndexError(f"too many indices for tensor of dimension {m.group(1)}")
+    if text.startswith("shape mismatch: indexing arrays could not be broadcast together with shapes"):
+        shapes = ", ".join(f"[{', '.join(filter(None, (d.strip() for d in g.split(','))))}]"
+                           for g in re.findall(r"\(([^)]*)\)", text))
+        return IndexError(f"shape mismatch: indexing tensors could not be broadcast together with shapes {shapes}")
+    return IndexError(text.replace("axis", "dimension"))
 
 
 def _getitem_impl(x, index, basic=True, name=None):
     try:
-        return x[index]
+        out = x[index]
     except IndexError as e:
-        raise _numpy_index_error(e) from None
+        raise numpy_index_error(e) from None
+    # PyTorch's advanced indexing returns a fresh contiguous tensor; NumPy's may be laid out
+    # with the indexed dims outermost.
+    return out if basic else B.ascontiguousarray(out)
 
 
 def _positions(shape, index):
@@ -104,6 +246,23 @@ index_add_zeros = primitive("index_add_zeros", _index_add_zeros_impl, out_dtype=
                             vjp=lambda g, index, basic: getitem(g, index=index, basic=basic))
 
 
+def value_shape_error(value_shape, target_shape, basic):
+    """PyTorch's error for ``x[index] = value`` where ``value`` does not broadcast to ``x[index]``:
+    a copy into a view (basic) reports it as ``expand`` does."""
+    value_shape, target_shape = tuple(value_shape), tuple(target_shape)
+    if basic:
+        from .._tensor import Tensor
+        from .shape import expand
+        while value_shape and value_shape[0] == 1 and len(value_shape) > len(target_shape):
+            value_shape = value_shape[1:]  # leading ones are dropped first
+        try:
+            expand(Tensor._make(B.broadcast_to(B.zeros((), dtype=B.float32), value_shape)), target_shape)
+        except RuntimeError as e:
+            return e
+    return RuntimeError(f"shape mismatch: value tensor of shape {list(value_shape)} cannot be broadcast to indexing "
+                        f"result of shape {list(target_shape)}")
+
+
 def _index_put_impl(x, v, index, accumulate=False):
     out = x.copy()
     try:
@@ -112,9 +271,9 @@ def _index_put_impl(x, v, index, accumulate=False):
         else:
             out[index] = v
     except IndexError as e:
-        raise _numpy_index_error(e) from None
-    except ValueError as e:
-        raise RuntimeError(f"shape mismatch: {e}") from None
+        raise numpy_index_error(e) from None
+    except ValueError:
+        raise value_shape_error(B.shape(v), selection_shape(x.shape, index), False) from None
     return out
 
 
@@ -160,7 +319,7 @@ def _take_along_impl(x, indices, axis):
         return B.take_along_axis(x[_slices_to(indices.shape[:axis]) + (slice(None),)
                                    + _slices_to(indices.shape[axis + 1:])], indices, axis=axis)
     except IndexError as e:
-        raise _numpy_index_error(e) from None
+        raise numpy_index_error(e) from None
 
 
 def _put_along_impl(g, indices, axis, shape):
