@@ -35,7 +35,7 @@ _METHODS = [
 _SHAPE_METHODS = ["reshape", "view", "view_as", "reshape_as", "flatten", "unflatten", "squeeze", "unsqueeze",
                   "transpose", "swapaxes", "swapdims", "t", "permute", "movedim", "moveaxis", "expand",
                   "expand_as", "broadcast_to", "repeat", "tile", "flip", "roll", "tril", "triu", "diagonal",
-                  "diag", "narrow", "split", "chunk", "unbind"]
+                  "diag", "narrow", "split", "chunk", "unbind", "unfold", "sum_to_size"]
 _INDEX_METHODS = ["gather", "take_along_dim", "scatter", "scatter_add", "index_select", "masked_fill",
                   "masked_select", "nonzero"]
 
@@ -53,6 +53,8 @@ def _permute_method(self, *dims):
 
 Tensor.permute = _permute_method
 Tensor.flip = S.flip_method
+Tensor.where = lambda self, condition, other: F.where(condition, self, other)
+Tensor.where.__doc__ = "``pullback.where(condition, self, other)``."
 Tensor.clone = lambda self, *, memory_format=None: E.clone(self)
 Tensor.clone.__doc__ = "Returns a copy of this Tensor, recorded in the graph (CloneBackward0)."
 Tensor.contiguous = lambda self, memory_format=None: self if self._data.flags.c_contiguous else E.clone(self)

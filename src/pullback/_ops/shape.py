@@ -199,6 +199,41 @@ _stack = primitive("stack", lambda *xs, axis: B.stack(xs, axis=axis), variadic=T
                                                      for i, n in enumerate(needs)]))
 
 
+def _unfold_view(x, dimension, size, step):
+    # A writable strided view, as PyTorch's: window i along `dimension` starts at i * step, and
+    # the window's own elements form a new last dim.
+    if x.ndim == 0:
+        return B.lib.stride_tricks.as_strided(x, (size,), (0,), writeable=x.flags.writeable)
+    n = x.shape[dimension]
+    windows = (n - size) // step + 1
+    shape = x.shape[:dimension] + (windows,) + x.shape[dimension + 1:] + (size,)
+    st = x.strides
+    strides = st[:dimension] + (st[dimension] * step,) + st[dimension + 1:] + (st[dimension],)
+    return B.lib.stride_tricks.as_strided(x, shape, strides, writeable=x.flags.writeable)
+
+
+def _unfold_backward_impl(g, shape, dimension, size, step):
+    # The adjoint of unfold: every window adds its values back where they came from (windows
+    # overlap when step < size), one strided slice per position in the window.
+    out = B.zeros(shape, dtype=g.dtype)
+    if not shape:
+        out[...] = g.sum()
+        return out
+    windows = g.shape[dimension]
+    for k in range(size):
+        where = (slice(None),) * dimension + (slice(k, k + step * (windows - 1) + 1, step),)
+        out[where] += g[..., k]
+    return out
+
+
+_unfold = primitive("unfold_dim", _unfold_view, out_dtype="keep", view=True, grad_name="UnfoldBackward0",
+                    vjp=lambda g, x_shape, dimension, size, step:
+                        _unfold_backward(g, shape=tuple(x_shape), dimension=dimension, size=size, step=step))
+_unfold_backward = primitive("unfold_backward", _unfold_backward_impl, out_dtype="keep",
+                             grad_name="UnfoldBackwardBackward0",
+                             vjp=lambda g, dimension, size, step: _unfold(g, dimension=dimension, size=size, step=step))
+
+
 # ----------------------------------------------------------------- public API
 def _check_tensor(x, fn):
     if not is_tensor(x):
@@ -529,6 +564,43 @@ def narrow(input, dim, start, length):
     if start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
     return input[(slice(None),) * d + (slice(start, start + length),)]
+
+
+def unfold(input, dimension, size, step):
+    """``Tensor.unfold``: a view holding every slice of ``size`` elements along ``dimension``, a
+    new one every ``step`` elements, as a new last dimension.
+
+    Example::
+
+        >>> pullback.arange(5.0).unfold(0, 2, 2)
+        tensor([[0., 1.],
+                [2., 3.]])
+    """
+    d = wrap_dim(dimension, input.ndim)
+    n = input.shape[d] if input.ndim else 1
+    if size > n:
+        raise RuntimeError(f"maximum size for tensor at dimension {d} is {n} but size is {size}")
+    if size < 0:
+        raise RuntimeError(f"size is {size} but must be >= 0")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    return _unfold(input, dimension=d, size=size, step=step)
+
+
+def sum_to_size(input, *size):
+    """``input`` summed down to ``size``, which must broadcast to ``input``'s shape.
+
+    Example::
+
+        >>> pullback.ones(2, 3).sum_to_size(1, 3)
+        tensor([[2., 2., 2.]])
+    """
+    size = as_shape(size)
+    shape = tuple(input.shape)
+    lead = len(shape) - len(size)
+    if lead < 0 or any(s != 1 and s != shape[lead + i] for i, s in enumerate(size)):
+        raise RuntimeError(f"size {{{_shape_text(size)}}} is not expandable to size {{{_shape_text(shape)}}}.")
+    return input if size == shape else sum_to(input, size)
 
 
 def split(tensor, split_size_or_sections, dim=0):
