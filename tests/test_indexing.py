@@ -41,7 +41,7 @@ def _expressions():
     singles = [(n,) for n in _NAMES]
     pairs = list(itertools.product(_NAMES, repeat=2))
     rng = random.Random(0)
-    triples = [tuple(rng.choice(_NAMES) for _ in range(3)) for _ in range(400)]
+    triples = [tuple(rng.choice(_NAMES) for _ in range(3)) for _ in range(250)]
     return [e for e in singles + pairs + triples if e.count("...") < 2]
 
 

@@ -194,7 +194,7 @@ def _write_index(data, idx, basic, value):
     try:
         data[idx] = v
     except IndexError as e:
-        raise numpy_index_error(e) from None
+        raise numpy_index_error(e, data.shape, idx) from None
     except ValueError as e:
         if "read-only" in str(e):
             raise RuntimeError("unsupported operation: more than one element of the written-to tensor "

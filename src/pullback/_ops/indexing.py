@@ -66,15 +66,18 @@ def _index_items(index):
 def _classify(item):
     """One index item as ``(kind, value)``: kind "int", "slice", "none", "ellipsis", "bool" (a
     Python or 0-dim bool: a new dim, indexed) or "array" (advanced: integers or a bool mask)."""
-    if isinstance(item, slice):
+    t = type(item)
+    if t is int:
+        return "int", item
+    if t is slice:
         return "slice", _slice(item)
     if item is None:
         return "none", None
     if item is Ellipsis:
-        return "ellipsis", None
-    if isinstance(item, (bool, B.bool_)):
+        return "ellipsis", Ellipsis
+    if t is bool or t is B.bool_:
         return "bool", bool(item)
-    if isinstance(item, (int, B.integer)):
+    if isinstance(item, B.integer):
         return "int", int(item)
     if is_tensor(item) or isinstance(item, B.ndarray):
         if item.ndim == 0:
@@ -96,6 +99,8 @@ def _type_name(item):
 
 
 def _slice(item):
+    if type(item.start) in (int, _NONE_TYPE) and type(item.stop) in (int, _NONE_TYPE) and item.step is None:
+        return item
     start, stop, step = (int(v) if is_tensor(v) else v for v in (item.start, item.stop, item.step))
     if step is not None:
         if step == 0:
@@ -110,27 +115,52 @@ def normalize_index(index, shape):
     ``(first, basic, second)``: ``x[index]`` is ``x[first]`` (a view when ``basic``), then, when
     ``second`` is not None, that result indexed by the advanced index ``second``
     (see Note [Indexing as PyTorch reads it])."""
-    items = [_classify(i) for i in _index_items(index)]
-    kinds = [k for k, _ in items]
+    basic = _plain_basic(index, shape)
+    if basic is not None:
+        return basic, True, None
+    kinds, values = [], []
+    for item in _index_items(index):
+        kind, value = _classify(item)
+        kinds.append(kind)
+        values.append(value)
     if not shape and "int" in kinds:
         raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in "
                          "C++ to convert a 0-dim tensor to a number")
     advanced = "array" in kinds or "bool" in kinds
-    two_stages = kinds.count("ellipsis") > 1 or (advanced and ("int" in kinds or "bool" in kinds))
-    if two_stages or any(k == "array" and v.dtype == bool for k, v in items):
-        first, second = _two_stages(items, shape)  # also checks the masks
-        if two_stages:
-            return (first, True, second) if second else (first, True, None)
-    return tuple(_numpy_item(k, v) for k, v in items), not advanced, None
+    if (advanced and ("int" in kinds or "bool" in kinds)) or kinds.count("ellipsis") > 1:
+        first, second = _two_stages(kinds, values, shape)
+        return (first, True, second) if second else (first, True, None)
+    return tuple(values), not advanced, None
 
 
-def _numpy_item(kind, value):
-    return None if kind == "none" else Ellipsis if kind == "ellipsis" else value
+_NONE_TYPE = type(None)
 
 
-def _two_stages(items, shape):
-    """The basic index and the advanced index on its result that together read ``items`` as
-    PyTorch does; the masks are checked against the dims they cover."""
+def _plain_basic(index, shape):
+    """The common index (ints, int slices, None, one Ellipsis) as the tuple NumPy reads exactly as
+    PyTorch does, or None for every other index (the general path)."""
+    items = index if type(index) is tuple else (index,)
+    ellipses = 0
+    for i in items:
+        t = type(i)
+        if t is int:
+            if not shape:
+                return None
+        elif t is slice:
+            if type(i.start) not in (int, _NONE_TYPE) or type(i.stop) not in (int, _NONE_TYPE) or not (
+                    i.step is None or (type(i.step) is int and i.step > 0)):
+                return None
+        elif i is Ellipsis:
+            ellipses += 1
+        elif i is not None:
+            return None
+    return items if ellipses <= 1 else None
+
+
+def _two_stages(kinds, values, shape):
+    """The basic index and the advanced index on its result that together read the classified
+    items as PyTorch does."""
+    items = list(zip(kinds, values))
     ndim = len(shape)
     used = sum(1 if k in ("int", "slice") else (v.ndim if v.dtype == bool else 1) if k == "array" else 0
                for k, v in items)
@@ -146,7 +176,7 @@ def _two_stages(items, shape):
         elif kind == "int":
             first.append(value)
         elif kind in ("slice", "none"):
-            first.append(_numpy_item(kind, value))
+            first.append(value)
             second.append(slice(None))
         elif kind == "bool":
             first.append(None)
@@ -155,7 +185,6 @@ def _two_stages(items, shape):
             first += [slice(None)] * (value.ndim if value.dtype == bool else 1)
             second.append(value)
     first = tuple(first)
-    _check_masks(second, selection_shape(shape, first))
     while second and isinstance(second[-1], slice):
         second.pop()
     return first, tuple(second)
@@ -169,23 +198,38 @@ def selection_shape(shape, index):
         raise numpy_index_error(e) from None
 
 
-def _check_masks(second, view_shape):
+def _mask_error(shape, index):
+    """PyTorch's error for the first bool mask in ``index`` that does not fit the dims it covers
+    of the tensor left by the basic items (None when they all fit)."""
+    items = index if isinstance(index, tuple) else (index,)
+    dims = [i.ndim if isinstance(i, B.ndarray) and i.dtype == bool else 1 for i in items]
+    basic = []
+    for item, n in zip(items, dims):
+        basic += [slice(None)] * n if isinstance(item, B.ndarray) else [item]
+    view_shape = list(selection_shape(shape, tuple(basic)))
+    used = sum(n for item, n in zip(items, dims) if item is not None and item is not Ellipsis)
     dim = 0
-    for item in second:
-        if isinstance(item, B.ndarray) and item.dtype == bool:
+    for item, n in zip(items, dims):
+        if item is Ellipsis:
+            dim += len(shape) - used
+        elif isinstance(item, B.ndarray) and item.dtype == bool:
             for j, size in enumerate(item.shape):
-                if size != view_shape[dim + j]:
-                    raise IndexError(f"The shape of the mask {list(item.shape)} at index {j} does not match the "
-                                     f"shape of the indexed tensor {list(view_shape)} at index {dim + j}")
-            dim += item.ndim
-        else:
+                if dim + j >= len(view_shape) or size != view_shape[dim + j]:
+                    return IndexError(f"The shape of the mask {list(item.shape)} at index {j} does not match the "
+                                      f"shape of the indexed tensor {view_shape} at index {dim + j}")
+            dim += n
+        elif not isinstance(item, (int, B.integer)):
             dim += 1
+    return None
 
 
-def numpy_index_error(e):
-    """NumPy's IndexError in PyTorch's words."""
+def numpy_index_error(e, shape=None, index=None):
+    """NumPy's IndexError in PyTorch's words (a mask's error names the mask: pass the indexed
+    ``shape`` and the ``index``)."""
     import re
     text = str(e)
+    if text.startswith("boolean index did not match") and shape is not None:
+        return _mask_error(shape, index) or IndexError(text)
     m = re.match(r"too many indices for array: array is (\d+)-dimensional", text)
     if m:
         return IndexError(f"too many indices for tensor of dimension {m.group(1)}")
@@ -200,7 +244,7 @@ def _getitem_impl(x, index, basic=True, name=None):
     try:
         out = x[index]
     except IndexError as e:
-        raise numpy_index_error(e) from None
+        raise numpy_index_error(e, x.shape, index) from None
     # PyTorch's advanced indexing returns a fresh contiguous tensor; NumPy's may be laid out
     # with the indexed dims outermost.
     return out if basic else B.ascontiguousarray(out)
@@ -271,7 +315,7 @@ def _index_put_impl(x, v, index, accumulate=False):
         else:
             out[index] = v
     except IndexError as e:
-        raise numpy_index_error(e) from None
+        raise numpy_index_error(e, x.shape, index) from None
     except ValueError:
         raise value_shape_error(B.shape(v), selection_shape(x.shape, index), False) from None
     return out
