@@ -600,6 +600,8 @@ def sum_to_size(input, *size):
     lead = len(shape) - len(size)
     if lead < 0 or any(s != 1 and s != shape[lead + i] for i, s in enumerate(size)):
         raise RuntimeError(f"size {{{_shape_text(size)}}} is not expandable to size {{{_shape_text(shape)}}}.")
+    if not size:  # as in PyTorch, a full sum (bool and integers to int64) even of a 0-dim tensor
+        return _sum(input, axis=None, keepdim=False)
     return input if size == shape else sum_to(input, size)
 
 
