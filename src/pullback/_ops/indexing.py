@@ -592,10 +592,16 @@ def take_along_dim(input, indices, dim=None):
     """Selects values from ``input`` at ``indices`` along ``dim`` (the flattened input when None),
     broadcasting the other dimensions."""
     idx = _check_index_tensor(indices, "take_along_dim")
+    if indices.dtype is not D.int64:
+        from .._inplace import _TYPE_NAMES
+        raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got "
+                           f"{_TYPE_NAMES[indices.dtype.name]}")
     if dim is None:
         from .shape import _reshape
         return take_along(_reshape(input, shape=(-1,)), idx.reshape(-1), axis=0)
     d = wrap_dim(dim, input.ndim)
+    if input.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     shape_x = list(input.shape)
     shape_i = list(idx.shape)
     shape_x[d] = shape_i[d] = 1

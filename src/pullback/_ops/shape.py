@@ -540,6 +540,24 @@ def _narrow_start(start):
     return start
 
 
+def select(input, dim, index):
+    """The slice of ``input`` at ``index`` along ``dim``, that dim removed (a view).
+
+    Example::
+
+        >>> pullback.arange(6).reshape(2, 3).select(1, -1)
+        tensor([2, 5])
+    """
+    if input.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    d = wrap_dim(dim, input.ndim)
+    size = input.shape[d]
+    if not -size <= index < size:
+        raise IndexError(f"select(): index {index} out of range for tensor of size {_shape_text(input.shape)} at "
+                         f"dimension {d}")
+    return input[(slice(None),) * d + (int(index),)]
+
+
 def narrow(input, dim, start, length):
     """A view of ``input`` along ``dim`` from ``start`` (negative counts from the end; an int or a
     0-dim integer Tensor) for ``length`` elements.
@@ -602,12 +620,18 @@ def sum_to_size(input, *size):
         raise RuntimeError(f"size {{{_shape_text(size)}}} is not expandable to size {{{_shape_text(shape)}}}.")
     if not size:  # as in PyTorch, a full sum (bool and integers to int64) even of a 0-dim tensor
         return _sum(input, axis=None, keepdim=False)
-    return input if size == shape else sum_to(input, size)
+    if size == shape:
+        return input
+    axes = tuple(i for i in range(len(shape)) if i < lead or (size[i - lead] == 1 and shape[i] != 1))
+    out = _sum(input, axis=axes, keepdim=True)  # one SumBackward1, as in PyTorch; a view drops leading dims
+    return _reshape(out, shape=size) if lead else out
 
 
 def split(tensor, split_size_or_sections, dim=0):
     """Splits ``tensor`` into chunks of ``split_size_or_sections`` (an int: equal chunks, the last
     possibly smaller; a list: those sizes) along ``dim``. Returns a tuple of views."""
+    if tensor.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     d = wrap_dim(dim, tensor.ndim)
     n = tensor.shape[d]
     if isinstance(split_size_or_sections, int):
@@ -629,6 +653,8 @@ def chunk(input, chunks, dim=0):
     """Splits into ``chunks`` pieces of ceil(n / chunks) elements along ``dim`` (maybe fewer)."""
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
+    if input.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     n = input.shape[wrap_dim(dim, input.ndim)]
     step = max(1, -(-n // chunks))
     return split(input, step, dim)
