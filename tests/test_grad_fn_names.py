@@ -21,6 +21,7 @@ KNOWN_DIFFERENT = {
     "F.conv1d_groups": "SqueezeBackward1", "F.max_pool2d": "ViewBackward0", "F.avg_pool2d": "ViewBackward0",
     "F.gelu": "MulBackward0", "F.elu": "EluBackward0", "F.linear": "ViewBackward0", "F.kl_div": "DivBackward0",
     "F.binary_cross_entropy": "MeanBackward0",
+    "scatter_0dim": "ViewBackward0",          # a 0-dim scatter runs on one element, viewed back as 0-dim
 }
 
 
