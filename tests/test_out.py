@@ -93,3 +93,41 @@ def test_creation_and_elementwise_out_match_torch(make):
         result = make(lib, out)
         return result is out, out.dtype == lib.float64, np.asarray(out.tolist()).tolist()
     assert outcome(pullback) == outcome(torch)
+
+# Ops that read their inputs while they write (cat, gather, index_select, masked_select) refuse
+# an out= that shares any memory with an input, even all of it; some want out's exact dtype.
+def _aliased(t, fn):
+    x = t.arange(6.0)
+    return x, fn(t, x)
+
+
+GATHERING_CASES = {
+    "cat_fresh": lambda t: (lambda o: (o, t.cat([t.ones(2), t.zeros(1)], out=o)))(t.empty(3)),
+    "cat_into_input": lambda t: _aliased(t, lambda t, x: t.cat([x, x], out=x)),
+    "cat_into_part_of_input": lambda t: (lambda x: (x, t.cat([x[:2], x[2:4]], out=x[4:])))(t.zeros(8)),
+    "cat_into_expanded": lambda t: (lambda o: (o, t.cat([t.ones(2, 2), t.ones(1, 2)], out=o)))(
+        t.empty(1, 2).expand(3, 2)),
+    "cat_float_into_int": lambda t: (lambda o: (o, t.cat([t.ones(2)], out=o)))(t.empty(2, dtype=t.int64)),
+    "cat_int_into_float": lambda t: (lambda o: (o, t.cat([t.ones(2, dtype=t.int64)], out=o)))(t.empty(2)),
+    "gather_fresh": lambda t: (lambda o: (o, t.gather(t.arange(6.0), 0, t.tensor([5, 0]), out=o)))(t.empty(2)),
+    "gather_into_input": lambda t: _aliased(t, lambda t, x: t.gather(x, 0, t.tensor([5, 0, 1, 2, 3, 4]), out=x)),
+    "gather_wrong_dtype": lambda t: (lambda o: (o, t.gather(t.arange(6.0), 0, t.tensor([1]), out=o)))(
+        t.empty(1, dtype=t.float64)),
+    "index_select_into_input": lambda t: _aliased(t, lambda t, x: t.index_select(x, 0, t.tensor([5, 4, 3, 2, 1, 0]),
+                                                                                out=x)),
+    "index_select_wrong_dtype": lambda t: (lambda o: (o, t.index_select(t.arange(6.0), 0, t.tensor([1]), out=o)))(
+        t.empty(1, dtype=t.float64)),
+    "masked_select_fresh": lambda t: (lambda o: (o, t.masked_select(t.arange(4.0), t.tensor([True, False, True, True]),
+                                                                    out=o)))(t.empty(0)),
+    "masked_select_into_input": lambda t: _aliased(t, lambda t, x: t.masked_select(x, x > 1, out=x)),
+    "scatter_fresh": lambda t: (lambda o: (o, t.scatter(t.zeros(3), 0, t.tensor([2]), 5.0, out=o)))(t.empty(3)),
+    "scatter_add_fresh": lambda t: (lambda o: (o, t.scatter_add(t.zeros(3), 0, t.tensor([2, 2]), t.ones(2), out=o)))(
+        t.empty(3)),
+    "nonzero_fresh": lambda t: (lambda o: (o, t.nonzero(t.tensor([0, 3, 0, 4]), out=o)))(t.empty(0, dtype=t.int64)),
+    "nonzero_wrong_dtype": lambda t: (lambda o: (o, t.nonzero(t.tensor([0, 3]), out=o)))(t.empty(0, dtype=t.int32)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(GATHERING_CASES))
+def test_gathering_out_matches_torch(case):
+    assert _outcome(pullback, GATHERING_CASES[case]) == _outcome(torch, GATHERING_CASES[case])

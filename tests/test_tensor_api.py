@@ -195,6 +195,59 @@ def test_indexing_errors_name_the_dimension():
         x.sum(2)
 
 
+# ------------------------------------------------- shape method signatures (torch's)
+_SIGNATURE_CASES = {
+    "flip_varargs": lambda m, x: x.flip(0, 1),
+    "flip_list": lambda m, x: x.flip([1]),
+    "flip_function_tuple": lambda m, x: m.flip(x, (0, -1)),
+    "flip_function_int": lambda m, x: m.flip(x, 0),
+    "flip_repeated_dim": lambda m, x: x.flip(0, -2),
+    "where_method_tensor": lambda m, x: x.where(x > 0, m.zeros(2, 3, dtype=m.float64)),
+    "where_method_number": lambda m, x: x.where(x > 0, 5.0),
+    "where_method_keywords": lambda m, x: x.where(condition=x < 0, other=-x),
+    "sum_to_size_varargs": lambda m, x: x.sum_to_size(1, 3),
+    "sum_to_size_tuple": lambda m, x: x.sum_to_size((2, 1)),
+    "sum_to_size_same": lambda m, x: x.sum_to_size(2, 3) * 2,
+    "sum_to_size_leading": lambda m, x: x.sum_to_size(3),
+    "sum_to_size_bad": lambda m, x: x.sum_to_size(2),
+    "unfold": lambda m, x: x.unfold(1, 2, 1),
+    "unfold_step": lambda m, x: x.unfold(-1, 1, 2),
+    "unfold_rows": lambda m, x: x.unfold(0, 2, 1),
+    "unfold_empty_window": lambda m, x: x.unfold(1, 0, 1),
+    "unfold_too_big": lambda m, x: x.unfold(1, 4, 1),
+    "unfold_bad_step": lambda m, x: x.unfold(1, 2, 0),
+    "unfold_0dim": lambda m, x: x.sum().unfold(0, 1, 1),
+}
+
+
+@needs_torch
+@pytest.mark.parametrize("case", sorted(_SIGNATURE_CASES))
+def test_shape_method_signatures_match_torch(case):
+    a = np.random.default_rng(0).standard_normal((2, 3))
+
+    def run(m):
+        x = m.tensor(a, dtype=m.float64, requires_grad=True)
+        try:
+            out = _SIGNATURE_CASES[case](m, x)
+        except Exception as e:  # noqa: BLE001  (the exception is what is compared)
+            return type(e).__name__, str(e)
+        w = m.tensor(np.arange(1.0, 1.0 + out.numel()).reshape(tuple(out.shape)), dtype=m.float64)
+        (out * w).sum().backward()
+        return tuple(out.shape), out.detach().numpy().tolist(), x.grad.numpy().tolist()
+
+    assert run(pullback) == run(torch)
+
+
+def test_unfold_is_a_writable_view_with_second_order_gradients():
+    x = pullback.arange(6.0)
+    x.unfold(0, 2, 2)[1, 0] = 100.0
+    assert x.tolist() == [0.0, 1.0, 100.0, 3.0, 4.0, 5.0]
+    a = pullback.tensor(np.random.default_rng(1).standard_normal((3, 5)), requires_grad=True)
+    for size, step in [(2, 1), (3, 2), (1, 3)]:
+        assert pullback.autograd.gradcheck(lambda t: t.unfold(1, size, step) ** 2, (a,))
+        assert pullback.autograd.gradgradcheck(lambda t: t.unfold(1, size, step) ** 2, (a,))
+
+
 def test_functions_reject_non_tensors():
     with pytest.raises(TypeError, match=r"sin\(\): argument 'input' \(position 1\) must be Tensor, not list"):
         pullback.sin([1.0, 2.0])

@@ -15,7 +15,8 @@ from . import _errors
 from .autograd import grad_mode
 from ._tensor import Tensor
 from ._ops import _registry, shape as S
-from ._ops.indexing import normalize_index, index_put, view_scatter, apply_view_chain
+from ._ops.indexing import (normalize_index, index_put, view_scatter, apply_view_chain, getitem,
+                            value_shape_error, selection_shape, numpy_index_error)
 
 _TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
                "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
@@ -147,29 +148,59 @@ def _apply_inplace_on_view(view, fn, args, kwargs):
 
 
 def setitem(self, index, value):
-    """``self[index] = value``: recorded as an index_put when gradients are involved."""
-    idx, _ = normalize_index(index)
+    """``self[index] = value``: recorded as an index_put when gradients are involved. An index
+    PyTorch reads in two steps writes through the view its first step makes
+    (see Note [Indexing as PyTorch reads it])."""
+    first, basic, second = normalize_index(index, self._data.shape)
+    if second is None:
+        _setitem_normalized(self, first, basic, value)
+    elif _any_batched(self, (value,)):
+        _setitem_normalized(getitem(self, index=first, basic=True), second, False, value)
+    elif _records(self, value):
+        apply_inplace(self, lambda s, v: _put_in_two_stages(s, v, first, second), value)
+    else:
+        _check_allowed(self)
+        _write_index(self._data[first], second, False, value)
+        self._bump_version()
+
+
+def _put_in_two_stages(x, value, first, second):
+    """``x`` with ``x[first][second] = value``, differentiably: the advanced write on the basic
+    view, scattered back into ``x``."""
+    selected = index_put(getitem(x, index=first, basic=True), value, index=second, accumulate=False)
+    return view_scatter(x, selected, chain=((getitem, {"index": first, "basic": True}, None),))
+
+
+def _records(self, value):
+    return grad_mode.is_grad_enabled() and (
+        self._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
+
+
+def _setitem_normalized(self, idx, basic, value):
     if _any_batched(self, (value,)):
         _batched_inplace(self, index_put(self, value, index=idx, accumulate=False))
         return
-    recording = grad_mode.is_grad_enabled() and (
-        self._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
-    if not recording:
+    if not _records(self, value):
         _check_allowed(self)
-        v = value._data if isinstance(value, Tensor) else value
-        try:
-            self._data[idx] = v
-        except IndexError as e:
-            raise IndexError(str(e).replace("axis", "dimension")) from None
-        except ValueError as e:
-            if "read-only" in str(e):
-                raise RuntimeError("unsupported operation: more than one element of the written-to tensor "
-                                   "refers to a single memory location. Please clone() the tensor before "
-                                   "performing the operation.") from None
-            raise RuntimeError(f"shape mismatch: {e}") from None
+        _write_index(self._data, idx, basic, value)
         self._bump_version()
         return
     apply_inplace(self, lambda s, v: index_put(s, v, index=idx, accumulate=False), value)
+
+
+def _write_index(data, idx, basic, value):
+    """``data[idx] = value`` on arrays, with PyTorch's errors."""
+    v = value._data if isinstance(value, Tensor) else value
+    try:
+        data[idx] = v
+    except IndexError as e:
+        raise numpy_index_error(e, data.shape, idx) from None
+    except ValueError as e:
+        if "read-only" in str(e):
+            raise RuntimeError("unsupported operation: more than one element of the written-to tensor "
+                               "refers to a single memory location. Please clone() the tensor before "
+                               "performing the operation.") from None
+        raise value_shape_error(B.shape(v), selection_shape(data.shape, idx), basic) from None
 
 
 def zero_(self):

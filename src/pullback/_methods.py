@@ -36,7 +36,8 @@ _METHODS = [
 _SHAPE_METHODS = ["reshape", "view", "view_as", "reshape_as", "flatten", "unflatten", "squeeze", "unsqueeze",
                   "transpose", "swapaxes", "swapdims", "t", "permute", "movedim", "moveaxis", "expand",
                   "expand_as", "broadcast_to", "repeat", "tile", "flip", "roll", "tril", "triu", "diagonal",
-                  "diag", "narrow", "split", "chunk", "unbind"]
+                  "diag", "narrow", "split", "chunk", "unbind", "unfold", "sum_to_size",
+                  "select"]
 _INDEX_METHODS = ["gather", "take_along_dim", "scatter", "scatter_add", "index_select", "masked_fill",
                   "masked_select", "nonzero"]
 
@@ -53,13 +54,34 @@ def _permute_method(self, *dims):
 
 
 Tensor.permute = _permute_method
+Tensor.flip = S.flip_method
+Tensor.where = lambda self, condition, other: F.where(condition, self, other)
+Tensor.where.__doc__ = "``pullback.where(condition, self, other)``."
 Tensor.clone = lambda self, *, memory_format=None: E.clone(self)
 Tensor.clone.__doc__ = "Returns a copy of this Tensor, recorded in the graph (CloneBackward0)."
 Tensor.contiguous = lambda self, memory_format=None: self if self._data.flags.c_contiguous else E.clone(self)
 Tensor.contiguous.__doc__ = "Returns this Tensor, or a contiguous copy of it."
-Tensor.T = property(lambda self: S._permute(self, dims=tuple(reversed(range(self.ndim)))),
-                    doc="The Tensor with its dimensions reversed.")
-Tensor.mT = property(lambda self: S.transpose(self, -2, -1), doc="The transpose of the last two dims.")
+def _reversed_dims(self):
+    if self.ndim == 0:
+        _warn_identity_on_0dim("Tensor.T")
+    return S._permute(self, dims=tuple(reversed(range(self.ndim))))
+
+
+def _matrix_transpose(self):
+    if self.ndim == 0:
+        _warn_identity_on_0dim("Tensor.mT")
+        return S._permute(self, dims=())
+    return S.transpose(self, -2, -1)
+
+
+def _warn_identity_on_0dim(name):
+    import warnings
+    warnings.warn(f"{name} is deprecated on 0-D tensors. This function is the identity in these cases.",
+                  UserWarning, stacklevel=3)
+
+
+Tensor.T = property(_reversed_dims, doc="The Tensor with its dimensions reversed.")
+Tensor.mT = property(_matrix_transpose, doc="The transpose of the last two dims.")
 
 
 # -------------------------------------------------------------------- operators
@@ -142,8 +164,9 @@ Tensor.__invert__ = lambda self: F.bitwise_not(self)
 
 
 def _getitem(self, index):
-    idx, basic = normalize_index(index)
-    return getitem(self, index=idx, basic=basic)
+    first, basic, second = normalize_index(index, self._data.shape)
+    out = getitem(self, index=first, basic=basic)
+    return out if second is None else getitem(out, index=second, basic=False)
 
 
 Tensor.__getitem__ = _getitem

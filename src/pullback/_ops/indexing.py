@@ -11,57 +11,243 @@ from ._rules import is_tensor, wrap_dim
 
 
 # ------------------------------------------------------------- normalisation
+# Note [Indexing as PyTorch reads it]
+# PyTorch applies an index in two steps: first the basic items (an int selects, a slice slices,
+# None inserts a dim), then the advanced ones (integer arrays, bool masks, and a Python bool,
+# which inserts a dim and indexes it with [0] or []) together on the result. NumPy treats an int
+# as one more advanced index, which changes where the advanced result dims go:
+# `x[0, :, [1, 2]]` is (3, 2) in PyTorch, (2, 3) in NumPy. So an index that mixes ints (or bools)
+# with advanced items runs as two NumPy indexes, a basic view then an advanced copy, as PyTorch's
+# own graph does (SelectBackward0 under IndexBackward0); any other index is one NumPy index,
+# where NumPy and PyTorch agree.
+_INDEX_DTYPES = frozenset({D.int64, D.int32, D.uint8, D.bool})
+_LIST_AS_TUPLE_WARNING = (
+    "Using a non-tuple sequence for multidimensional indexing is deprecated and will be changed in pytorch "
+    "2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will be interpreted as tensor index, "
+    "x[torch.tensor(seq)], which will result either in an error or a different result")
+
+
+def _warn(message):
+    import warnings
+    warnings.warn(message, UserWarning, stacklevel=4)
+
+
 def _index_array(x):
     if is_tensor(x):
         refuse_batched(x, "indexing with a tensor")
+        if x.dtype not in _INDEX_DTYPES:
+            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
         d = x._data
     else:
         d = B.asarray(x)
-        if d.dtype.kind == "f" and d.size == 0:
+        if d.dtype.kind == "f" and not isinstance(x, B.ndarray):  # PyTorch truncates a list's floats
             d = d.astype(B.int64)
-    if d.dtype.kind not in "iub":
-        raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-    return d.astype(bool) if d.dtype == B.uint8 else d
+        if d.dtype.kind not in "iub":
+            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+    if d.dtype == B.uint8:
+        _warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool instead.")
+        return d.astype(bool)
+    return d
 
 
-def normalize_index(index):
-    """The user's index as a tuple NumPy understands, and whether it is basic (a view)."""
-    if not isinstance(index, tuple):
-        index = (index,)
-    out = []
-    basic = True
-    for item in index:
-        if item is None or item is Ellipsis or isinstance(item, slice):
-            if isinstance(item, slice):
-                item = slice(*(int(v) if is_tensor(v) else v for v in (item.start, item.stop, item.step)))
-                if item.step is not None and item.step <= 0:
-                    raise ValueError("step must be greater than zero")
-            out.append(item)
-        elif isinstance(item, bool):
-            out.append(B.asarray(item))
-            basic = False
-        elif isinstance(item, (int, B.integer)):
-            out.append(int(item))
-        elif is_tensor(item) and item.ndim == 0 and not item.dtype.is_floating_point and item.dtype is not D.bool:
-            out.append(int(item.item()))
-        elif is_tensor(item) or isinstance(item, (list, tuple, B.ndarray)):
-            out.append(_index_array(item))
-            basic = False
+def _index_items(index):
+    """The index as a tuple of items; a short list holding a sequence, slice, None, ... or Tensor
+    is read as a tuple (PyTorch's legacy rule, with its warning)."""
+    if isinstance(index, tuple):
+        return index
+    if type(index) is list and len(index) < 32 and any(
+            isinstance(i, (list, tuple, slice, B.ndarray)) or i is None or i is Ellipsis or is_tensor(i)
+            for i in index):
+        _warn(_LIST_AS_TUPLE_WARNING)
+        return tuple(index)
+    return (index,)
+
+
+def _classify(item):
+    """One index item as ``(kind, value)``: kind "int", "slice", "none", "ellipsis", "bool" (a
+    Python or 0-dim bool: a new dim, indexed) or "array" (advanced: integers or a bool mask)."""
+    t = type(item)
+    if t is int:
+        return "int", item
+    if t is slice:
+        return "slice", _slice(item)
+    if item is None:
+        return "none", None
+    if item is Ellipsis:
+        return "ellipsis", Ellipsis
+    if t is bool or t is B.bool_:
+        return "bool", bool(item)
+    if isinstance(item, B.integer):
+        return "int", int(item)
+    if is_tensor(item) or isinstance(item, B.ndarray):
+        if item.ndim == 0:
+            dt = item.dtype if is_tensor(item) else D.from_numpy_dtype(item.dtype)
+            if dt is D.bool or dt is D.uint8:
+                return "bool", bool(item.item())
+            if not dt.is_floating_point:
+                return "int", int(item.item())
+        return "array", _index_array(item)
+    if isinstance(item, (list, tuple)):
+        return "array", _index_array(item)
+    raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid "
+                     f"indices (got {_type_name(item)})")
+
+
+def _type_name(item):
+    t = type(item)
+    return t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__name__}"
+
+
+def _slice(item):
+    if type(item.start) in (int, _NONE_TYPE) and type(item.stop) in (int, _NONE_TYPE) and item.step is None:
+        return item
+    start, stop, step = (int(v) if is_tensor(v) else v for v in (item.start, item.stop, item.step))
+    if step is not None:
+        if step == 0:
+            raise ValueError("slice step cannot be zero")
+        if step < 0:
+            raise ValueError("step must be greater than zero")
+    return slice(start, stop, step)
+
+
+def normalize_index(index, shape):
+    """The user's index on a tensor of ``shape``, as PyTorch reads it, in NumPy's terms:
+    ``(first, basic, second)``: ``x[index]`` is ``x[first]`` (a view when ``basic``), then, when
+    ``second`` is not None, that result indexed by the advanced index ``second``
+    (see Note [Indexing as PyTorch reads it])."""
+    basic = _plain_basic(index, shape)
+    if basic is not None:
+        return basic, True, None
+    kinds, values = [], []
+    for item in _index_items(index):
+        kind, value = _classify(item)
+        kinds.append(kind)
+        values.append(value)
+    if not shape and "int" in kinds:
+        raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in "
+                         "C++ to convert a 0-dim tensor to a number")
+    advanced = "array" in kinds or "bool" in kinds
+    if (advanced and ("int" in kinds or "bool" in kinds)) or kinds.count("ellipsis") > 1:
+        first, second = _two_stages(kinds, values, shape)
+        return (first, True, second) if second else (first, True, None)
+    return tuple(values), not advanced, None
+
+
+_NONE_TYPE = type(None)
+
+
+def _plain_basic(index, shape):
+    """The common index (ints, int slices, None, one Ellipsis) as the tuple NumPy reads exactly as
+    PyTorch does, or None for every other index (the general path)."""
+    items = index if type(index) is tuple else (index,)
+    ellipses = 0
+    for i in items:
+        t = type(i)
+        if t is int:
+            if not shape:
+                return None
+        elif t is slice:
+            if type(i.start) not in (int, _NONE_TYPE) or type(i.stop) not in (int, _NONE_TYPE) or not (
+                    i.step is None or (type(i.step) is int and i.step > 0)):
+                return None
+        elif i is Ellipsis:
+            ellipses += 1
+        elif i is not None:
+            return None
+    return items if ellipses <= 1 else None
+
+
+def _two_stages(kinds, values, shape):
+    """The basic index and the advanced index on its result that together read the classified
+    items as PyTorch does."""
+    items = list(zip(kinds, values))
+    ndim = len(shape)
+    used = sum(1 if k in ("int", "slice") else (v.ndim if v.dtype == bool else 1) if k == "array" else 0
+               for k, v in items)
+    if used > ndim:
+        raise IndexError(f"too many indices for tensor of dimension {ndim}")
+    rest = ndim - used
+    first, second = [], []
+    for kind, value in items:
+        if kind == "ellipsis":  # later ellipses cover no dims
+            first += [slice(None)] * rest
+            second += [slice(None)] * rest
+            rest = 0
+        elif kind == "int":
+            first.append(value)
+        elif kind in ("slice", "none"):
+            first.append(value)
+            second.append(slice(None))
+        elif kind == "bool":
+            first.append(None)
+            second.append(B.arange(int(value)))  # True indexes the new dim with [0], False with []
         else:
-            raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte "
-                             f"Variables are valid indices (got {type(item).__name__})")
-    return tuple(out), basic
+            first += [slice(None)] * (value.ndim if value.dtype == bool else 1)
+            second.append(value)
+    first = tuple(first)
+    while second and isinstance(second[-1], slice):
+        second.pop()
+    return first, tuple(second)
 
 
-def _numpy_index_error(e):
-    return IndexError(str(e).replace("axis", "dimension"))
+def selection_shape(shape, index):
+    """The shape of ``x[index]`` for ``x`` of ``shape`` (on a zero-stride array: nothing copied)."""
+    try:
+        return B.broadcast_to(B.zeros((), dtype=bool), tuple(shape))[index].shape
+    except IndexError as e:
+        raise numpy_index_error(e) from None
+
+
+def _mask_error(shape, index):
+    """PyTorch's error for the first bool mask in ``index`` that does not fit the dims it covers
+    of the tensor left by the basic items (None when they all fit)."""
+    items = index if isinstance(index, tuple) else (index,)
+    dims = [i.ndim if isinstance(i, B.ndarray) and i.dtype == bool else 1 for i in items]
+    basic = []
+    for item, n in zip(items, dims):
+        basic += [slice(None)] * n if isinstance(item, B.ndarray) else [item]
+    view_shape = list(selection_shape(shape, tuple(basic)))
+    used = sum(n for item, n in zip(items, dims) if item is not None and item is not Ellipsis)
+    dim = 0
+    for item, n in zip(items, dims):
+        if item is Ellipsis:
+            dim += len(shape) - used
+        elif isinstance(item, B.ndarray) and item.dtype == bool:
+            for j, size in enumerate(item.shape):
+                if dim + j >= len(view_shape) or size != view_shape[dim + j]:
+                    return IndexError(f"The shape of the mask {list(item.shape)} at index {j} does not match the "
+                                      f"shape of the indexed tensor {view_shape} at index {dim + j}")
+            dim += n
+        elif not isinstance(item, (int, B.integer)):
+            dim += 1
+    return None
+
+
+def numpy_index_error(e, shape=None, index=None):
+    """NumPy's IndexError in PyTorch's words (a mask's error names the mask: pass the indexed
+    ``shape`` and the ``index``)."""
+    import re
+    text = str(e)
+    if text.startswith("boolean index did not match") and shape is not None:
+        return _mask_error(shape, index) or IndexError(text)
+    m = re.match(r"too many indices for array: array is (\d+)-dimensional", text)
+    if m:
+        return IndexError(f"too many indices for tensor of dimension {m.group(1)}")
+    if text.startswith("shape mismatch: indexing arrays could not be broadcast together with shapes"):
+        shapes = ", ".join(f"[{', '.join(filter(None, (d.strip() for d in g.split(','))))}]"
+                           for g in re.findall(r"\(([^)]*)\)", text))
+        return IndexError(f"shape mismatch: indexing tensors could not be broadcast together with shapes {shapes}")
+    return IndexError(text.replace("axis", "dimension"))
 
 
 def _getitem_impl(x, index, basic=True, name=None):
     try:
-        return x[index]
+        out = x[index]
     except IndexError as e:
-        raise _numpy_index_error(e) from None
+        raise numpy_index_error(e, x.shape, index) from None
+    # PyTorch's advanced indexing returns a fresh contiguous tensor; NumPy's may be laid out
+    # with the indexed dims outermost.
+    return out if basic else B.ascontiguousarray(out)
 
 
 def _positions(shape, index):
@@ -104,6 +290,23 @@ index_add_zeros = primitive("index_add_zeros", _index_add_zeros_impl, out_dtype=
                             vjp=lambda g, index, basic: getitem(g, index=index, basic=basic))
 
 
+def value_shape_error(value_shape, target_shape, basic):
+    """PyTorch's error for ``x[index] = value`` where ``value`` does not broadcast to ``x[index]``:
+    a copy into a view (basic) reports it as ``expand`` does."""
+    value_shape, target_shape = tuple(value_shape), tuple(target_shape)
+    if basic:
+        from .._tensor import Tensor
+        from .shape import expand
+        while value_shape and value_shape[0] == 1 and len(value_shape) > len(target_shape):
+            value_shape = value_shape[1:]  # leading ones are dropped first
+        try:
+            expand(Tensor._make(B.broadcast_to(B.zeros((), dtype=B.float32), value_shape)), target_shape)
+        except RuntimeError as e:
+            return e
+    return RuntimeError(f"shape mismatch: value tensor of shape {list(value_shape)} cannot be broadcast to indexing "
+                        f"result of shape {list(target_shape)}")
+
+
 def _index_put_impl(x, v, index, accumulate=False):
     out = x.copy()
     try:
@@ -112,9 +315,9 @@ def _index_put_impl(x, v, index, accumulate=False):
         else:
             out[index] = v
     except IndexError as e:
-        raise _numpy_index_error(e) from None
-    except ValueError as e:
-        raise RuntimeError(f"shape mismatch: {e}") from None
+        raise numpy_index_error(e, x.shape, index) from None
+    except ValueError:
+        raise value_shape_error(B.shape(v), selection_shape(x.shape, index), False) from None
     return out
 
 
@@ -160,7 +363,7 @@ def _take_along_impl(x, indices, axis):
         return B.take_along_axis(x[_slices_to(indices.shape[:axis]) + (slice(None),)
                                    + _slices_to(indices.shape[axis + 1:])], indices, axis=axis)
     except IndexError as e:
-        raise _numpy_index_error(e) from None
+        raise numpy_index_error(e) from None
 
 
 def _put_along_impl(g, indices, axis, shape):
@@ -181,18 +384,30 @@ put_along = primitive("put_along", _put_along_impl, inputs="g indices", out_dtyp
                       vjp=(lambda g, indices, axis: take_along(g, indices, axis=axis), None))
 
 
+def _along_grid(indices, axis):
+    """The advanced index that reaches, for every element of ``indices``, the position whose
+    coordinate along ``axis`` is that element and whose other coordinates are its own."""
+    grid = list(B.indices(indices.shape, sparse=True))
+    grid[axis] = indices
+    return tuple(grid)
+
+
+def _scatter_source(src, indices, dtype):
+    """The values written at ``indices``: ``src`` cut to the index's shape, or a number broadcast
+    (cast to the destination's dtype first, as PyTorch does)."""
+    if not hasattr(src, "shape") or src.ndim == 0:
+        return B.broadcast_to(B.asarray(src, dtype=dtype), indices.shape)
+    return src[_slices_to(indices.shape)]
+
+
 def _scatter_impl(x, indices, src, axis, add):
     out = x.copy()
-    sub = _slices_to(indices.shape[:axis]) + (slice(None),) + _slices_to(indices.shape[axis + 1:])
-    if not hasattr(src, "shape") or src.ndim == 0:
-        src = B.broadcast_to(B.asarray(src, dtype=x.dtype), indices.shape)
-    else:
-        src = src[_slices_to(indices.shape)]
+    where = _along_grid(indices, axis)
+    values = _scatter_source(src, indices, x.dtype)
     if add:
-        out = out + _put_along_impl(src, indices, axis, x.shape).astype(x.dtype, copy=False)
+        B.add.at(out, where, values)
     else:
-        view = out[sub]
-        B.put_along_axis(view, indices, src, axis=axis)
+        out[where] = values
     return out
 
 
@@ -211,6 +426,23 @@ scatter_ = primitive("scatter", _scatter_impl, inputs="x indices src", out_dtype
                           lambda g, indices, axis, src_shape: _src_grad(g, indices, axis, src_shape)))
 
 
+def _scatter_reduce_impl(x, indices, src, axis, reduce):
+    out = x.copy()
+    ufunc = B.add if reduce == "add" else B.multiply
+    ufunc.at(out, _along_grid(indices, axis), _scatter_source(src, indices, x.dtype))
+    return out
+
+
+def _no_scatter_reduce_derivative(g):
+    raise RuntimeError("derivative for aten::scatter is not implemented")
+
+
+# scatter(..., reduce=) has no derivative in PyTorch: its backward raises.
+scatter_reduce_ = primitive("scatter_reduce", _scatter_reduce_impl, inputs="x indices src",
+                            out_dtype=_index_put_dtype, grad_name="NotImplemented",
+                            vjp=(_no_scatter_reduce_derivative, None, _no_scatter_reduce_derivative))
+
+
 def _masked_fill_impl(x, mask, value):
     return B.where(mask, B.asarray(value, dtype=x.dtype), x)
 
@@ -227,17 +459,113 @@ def where_(c, x, y):
 
 
 # ----------------------------------------------------------------- public API
+_INTEGER_INDEX = (D.int64, D.int32)
+# PyTorch names C++ scalar types in some of its out= errors.
+_CPP_TYPE_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double", "int64": "long int",
+                   "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+                   "bool": "bool"}
+
+
 def _check_index_tensor(index, fn):
     refuse_batched(index, f"{fn}() with a batched index")
     if not is_tensor(index):
-        raise TypeError(f"{fn}(): argument 'index' must be Tensor, not {type(index).__name__}")
-    if index.dtype not in (D.int64, D.int32, D.int16, D.int8, D.uint8):
-        raise RuntimeError(f"{fn}(): Expected dtype int64 for index")
+        raise TypeError(f"{fn}(): argument 'index' (position 3) must be Tensor, not {type(index).__name__}")
     return index._data
 
 
-def gather(input, dim, index):
-    """Gathers values along ``dim``: ``out[i][j] = input[index[i][j]][j]`` for ``dim=0``.
+def _check_index_dtype(idx, fn):
+    """gather and scatter take int64 or int32 indices (any dtype when there are none)."""
+    if idx.size and D._FROM_NP[idx.dtype] not in _INTEGER_INDEX:
+        raise RuntimeError(f"{fn}(): Expected dtype int32/int64 for index")
+
+
+def _sizes(shape):
+    return f"[{', '.join(map(str, shape))}]"
+
+
+def _size_at(shape, d):
+    """A dimension's size, a 0-dim tensor counting as one of size 1 (as gather and scatter see it)."""
+    return shape[d] if shape else 1
+
+
+def _check_in_bounds(idx, size, dim):
+    if idx.size and (idx.min() < 0 or idx.max() >= size):
+        bad = idx[(idx < 0) | (idx >= size)].flat[0]
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+
+
+def _check_gather_shape(shape, idx, d):
+    if max(len(shape), 1) != max(idx.ndim, 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    for k in range(idx.ndim):
+        if k != d and idx.shape[k] > _size_at(shape, k):
+            raise RuntimeError(f"Size does not match at dimension {k} expected index {_sizes(idx.shape)} to be no "
+                               f"larger than self {_sizes(shape)} apart from dimension {d}")
+
+
+def _check_scatter_shape(shape, idx, d, src):
+    if max(len(shape), 1) != max(idx.ndim, 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    src_shape = tuple(src.shape) if is_tensor(src) else None
+    if src_shape is not None and max(len(src_shape), 1) != max(idx.ndim, 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
+    too_big = any(k != d and idx.shape[k] > _size_at(shape, k) for k in range(idx.ndim))
+    if src_shape is None:
+        if too_big:
+            raise RuntimeError(f"Expected index {_sizes(idx.shape)} to be no larger than self {_sizes(shape)} "
+                               f"apart from dimension {d}")
+    elif too_big or any(idx.shape[k] > _size_at(src_shape, k) for k in range(idx.ndim)):
+        raise RuntimeError(f"Expected index {_sizes(idx.shape)} to be no larger than self {_sizes(shape)} apart "
+                           f"from dimension {d} and to be no larger size than src {_sizes(src_shape)}")
+
+
+def _at_least_1d(x):
+    from .shape import _reshape
+    return x if x.ndim else _reshape(x, shape=(1,))
+
+
+def _index_like(idx, ndim):
+    """``idx`` with ``ndim`` dims: a 0-dim index becomes one element, an empty one all-empty."""
+    if idx.ndim == ndim:
+        return idx
+    if idx.size == 0:
+        return B.zeros((0,) * ndim, dtype=B.int64)
+    return idx.reshape((1,) * ndim)
+
+
+def _shaped_like(result, shape):
+    from .shape import _reshape
+    return result if tuple(result.shape) == tuple(shape) else _reshape(result, shape=tuple(shape))
+
+
+def _check_out_dtype(out, dtype):
+    if is_tensor(out) and out.dtype is not dtype:
+        raise RuntimeError(f"Expected out tensor to have dtype {_CPP_TYPE_NAMES[dtype.name]}, but got "
+                           f"{_CPP_TYPE_NAMES[out.dtype.name]} instead")
+
+
+def _write_gathered(out, result, fn, inputs):
+    """``out=`` for ops that read their inputs while writing: no overlap with them at all."""
+    from .shape import _refuse_aliased_out
+    _refuse_aliased_out(out, inputs)
+    return _write_out(out, result, fn, inputs)
+
+
+def _write_out(out, result, fn, inputs):
+    from .._out import write_out  # _out sits above the ops (it imports Tensor)
+    return write_out(out, result, fn, inputs)
+
+
+def gather(input, dim, index, *, sparse_grad=False, out=None):
+    """Gathers values along ``dim``: ``out[i][j] = input[index[i][j]][j]`` for ``dim=0``. The
+    result has ``index``'s shape.
+
+    Args:
+        input (Tensor): the source.
+        dim (int): the dimension to index along.
+        index (LongTensor): int64 or int32 indices, with ``input``'s number of dims and no larger
+            than ``input`` outside ``dim``.
+        out (Tensor, optional): written with the result.
 
     Example::
 
@@ -248,19 +576,32 @@ def gather(input, dim, index):
     """
     idx = _check_index_tensor(index, "gather")
     d = wrap_dim(dim, input.ndim)
-    if idx.ndim != input.ndim:
-        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
-    return take_along(input, idx, axis=d)
+    _check_index_dtype(idx, "gather")
+    if out is not None:
+        _check_out_dtype(out, input.dtype)
+    shape = tuple(input.shape)
+    if idx.size:
+        _check_gather_shape(shape, idx, d)
+        _check_in_bounds(idx, _size_at(shape, d), d)
+    x = _at_least_1d(input)
+    result = _shaped_like(take_along(x, _index_like(idx, x.ndim), axis=d), idx.shape)
+    return result if out is None else _write_gathered(out, result, "gather", (input, index))
 
 
 def take_along_dim(input, indices, dim=None):
     """Selects values from ``input`` at ``indices`` along ``dim`` (the flattened input when None),
     broadcasting the other dimensions."""
     idx = _check_index_tensor(indices, "take_along_dim")
+    if indices.dtype is not D.int64:
+        from .._inplace import _TYPE_NAMES
+        raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got "
+                           f"{_TYPE_NAMES[indices.dtype.name]}")
     if dim is None:
         from .shape import _reshape
         return take_along(_reshape(input, shape=(-1,)), idx.reshape(-1), axis=0)
     d = wrap_dim(dim, input.ndim)
+    if input.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     shape_x = list(input.shape)
     shape_i = list(idx.shape)
     shape_x[d] = shape_i[d] = 1
@@ -275,32 +616,104 @@ def take_along_dim(input, indices, dim=None):
     return take_along(input, B.broadcast_to(idx, tuple(is_)), axis=d)
 
 
-def scatter(input, dim, index, src=None, value=None, *, reduce=None):
-    """Writes ``src`` (a Tensor, or a scalar ``value``) into a copy of ``input`` at ``index``
-    along ``dim``. ``reduce='add'`` accumulates instead (``scatter_add``)."""
-    if src is None:
-        src = value
-    idx = _check_index_tensor(index, "scatter")
+def _scatter_checked(input, dim, index, src, fn):
+    """The checks scatter and scatter_add share; returns the wrapped dim and the index array."""
+    idx = _check_index_tensor(index, fn)
     d = wrap_dim(dim, input.ndim)
-    if reduce not in (None, "add"):
-        raise RuntimeError(f"scatter(): reduce={reduce!r} is not supported; use None or 'add'")
-    return scatter_(input, idx, src, axis=d, add=reduce == "add")
+    _check_index_dtype(idx, "scatter")
+    if is_tensor(src) and src.dtype is not input.dtype:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+    if idx.size:
+        _check_scatter_shape(tuple(input.shape), idx, d, src)
+        _check_in_bounds(idx, _size_at(tuple(input.shape), d), d)
+    return d, idx
 
 
-def scatter_add(input, dim, index, src):
-    """Adds ``src`` into a copy of ``input`` at ``index`` along ``dim``; repeated indices add up."""
-    idx = _check_index_tensor(index, "scatter_add")
-    return scatter_(input, idx, src, axis=wrap_dim(dim, input.ndim), add=True)
+def _scatter_call(prim, input, d, idx, src, **params):
+    """Runs a scatter primitive on at-least-1-D operands (a 0-dim tensor is one of one element)."""
+    if not idx.size:
+        idx, src = B.zeros((0,) * max(input.ndim, 1), dtype=B.int64), 0
+    x = _at_least_1d(input)
+    if is_tensor(src):
+        src = _at_least_1d(src)
+    return _shaped_like(prim(x, _index_like(idx, x.ndim), src, axis=d, **params), input.shape)
 
 
-def index_select(input, dim, index):
-    """Selects the entries ``index`` (a 1-D integer Tensor) along ``dim``."""
+def scatter(input, dim, index, src=None, value=None, *, reduce=None, out=None):
+    """Writes ``src`` (a Tensor, or a number ``value``) into a copy of ``input`` at ``index``
+    along ``dim``: ``out[index[i][j]][j] = src[i][j]`` for ``dim=0``.
+
+    Args:
+        input (Tensor): the destination (not modified; ``scatter_`` writes in place).
+        dim (int): the dimension to index along.
+        index (LongTensor): int64 or int32 indices, no larger than ``src``, nor than ``input``
+            outside ``dim``.
+        src (Tensor or Number): the values; a Tensor must have ``input``'s dtype.
+        reduce (str, optional): ``'add'`` or ``'multiply'`` combines with the values already
+            there (repeated indices combine too); no gradient then, as in PyTorch.
+        out (Tensor, optional): written with the result.
+
+    Example::
+
+        >>> pullback.zeros(3).scatter(0, pullback.tensor([2, 0]), pullback.tensor([5.0, 7.0]))
+        tensor([7., 0., 5.])
+    """
+    if src is None:
+        src = value.item() if is_tensor(value) else value
+    if src is None:
+        raise TypeError("scatter() received an invalid combination of arguments: it needs a Tensor `src` "
+                        "or a Number `value`")
+    if reduce is not None and reduce not in ("add", "multiply"):
+        raise RuntimeError("reduce argument must be either add or multiply.")
+    d, idx = _scatter_checked(input, dim, index, src, "scatter")
+    if reduce is None:
+        result = _scatter_call(scatter_, input, d, idx, src, add=False)
+    else:
+        result = _scatter_call(scatter_reduce_, input, d, idx, src, reduce=reduce)
+    return result if out is None else _write_out(out, result, "scatter", (input, index, src))
+
+
+def scatter_add(input, dim, index, src, *, out=None):
+    """Adds ``src`` into a copy of ``input`` at ``index`` along ``dim``; repeated indices add up.
+
+    Example::
+
+        >>> pullback.zeros(3).scatter_add(0, pullback.tensor([2, 2]), pullback.tensor([5.0, 7.0]))
+        tensor([ 0.,  0., 12.])
+    """
+    if not is_tensor(src):
+        raise TypeError(f"scatter_add(): argument 'src' (position 4) must be Tensor, not {type(src).__name__}")
+    d, idx = _scatter_checked(input, dim, index, src, "scatter_add")
+    result = _scatter_call(scatter_, input, d, idx, src, add=True)
+    return result if out is None else _write_out(out, result, "scatter_add", (input, index, src))
+
+
+def index_select(input, dim, index, *, out=None):
+    """Selects the entries ``index`` (a 1-D, or 0-dim, int64 or int32 Tensor) along ``dim``.
+
+    Example::
+
+        >>> pullback.tensor([[1, 2], [3, 4]]).index_select(1, pullback.tensor([1, 1]))
+        tensor([[2, 2],
+                [4, 4]])
+    """
     idx = _check_index_tensor(index, "index_select")
+    if D._FROM_NP[idx.dtype] not in _INTEGER_INDEX:
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     if idx.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
     d = wrap_dim(dim, input.ndim)
-    return getitem(input, index=(slice(None),) * d + (idx.reshape(-1),), basic=False,
-                   name="IndexSelectBackward0")
+    if out is not None and is_tensor(out) and out.dtype is not input.dtype:
+        raise RuntimeError("index_select(): self and result must have the same scalar type")
+    if input.ndim == 0 and idx.size != 1:
+        raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {idx.size} value(s)")
+    size = _size_at(tuple(input.shape), d)
+    if idx.size and (idx.min() < 0 or idx.max() >= size):
+        raise IndexError("index out of range in self")
+    x = _at_least_1d(input)
+    result = getitem(x, index=(slice(None),) * d + (idx.reshape(-1),), basic=False, name="IndexSelectBackward0")
+    result = _shaped_like(result, ()) if input.ndim == 0 else result
+    return result if out is None else _write_gathered(out, result, "index_select", (input, index))
 
 
 def masked_fill(input, mask, value):
@@ -314,22 +727,70 @@ def masked_fill(input, mask, value):
     return masked_fill_(input, mask, value)
 
 
-def masked_select(input, mask):
-    """The elements of ``input`` where ``mask`` is True, as a 1-D Tensor."""
+def _broadcast_shape(a, b):
+    """The broadcast shape of two shapes, with PyTorch's error where they do not broadcast."""
+    try:
+        return B.broadcast_shapes(a, b)
+    except ValueError:
+        n = max(len(a), len(b))
+        for k in range(1, n + 1):
+            sa = a[-k] if k <= len(a) else 1
+            sb = b[-k] if k <= len(b) else 1
+            if sa != sb and sa != 1 and sb != 1:
+                raise RuntimeError(f"The size of tensor a ({sa}) must match the size of tensor b ({sb}) at "
+                                   f"non-singleton dimension {n - k}") from None
+        raise
+
+
+def masked_select(input, mask, *, out=None):
+    """The elements of ``input`` where ``mask`` (a bool Tensor, broadcast with ``input``) is True,
+    as a 1-D Tensor.
+
+    Example::
+
+        >>> x = pullback.tensor([1.0, -2.0, 3.0])
+        >>> pullback.masked_select(x, x > 0)
+        tensor([1., 3.])
+    """
     refuse_batched(mask, "masked_select (its output size depends on the mask)")
     if not is_tensor(mask) or mask.dtype is not D.bool:
         raise RuntimeError("masked_select: expected BoolTensor for mask")
     from .shape import expand
-    shape = B.broadcast_shapes(tuple(input.shape), tuple(mask.shape))
+    shape = _broadcast_shape(tuple(input.shape), tuple(mask.shape))
+    if out is not None and is_tensor(out) and out.dtype is not input.dtype:
+        raise RuntimeError("masked_select(): self and result must have the same scalar type")
     x = expand(input, shape) if tuple(input.shape) != tuple(shape) else input
-    return getitem(x, index=(B.broadcast_to(mask._data, shape),), basic=False, name="MaskedSelectBackward0")
+    result = getitem(x, index=(B.broadcast_to(mask._data, shape),), basic=False, name="MaskedSelectBackward0")
+    return result if out is None else _write_gathered(out, result, "masked_select", (input, mask))
 
 
-def nonzero(input, *, as_tuple=False):
-    """The indices of the nonzero elements: an (n, ndim) int64 Tensor, or a tuple of 1-D ones."""
+def nonzero(input, *, out=None, as_tuple=False):
+    """The indices of the nonzero elements: an (n, ndim) int64 Tensor, or with ``as_tuple`` a
+    tuple of 1-D ones (one per dim; a 0-dim input counts as 1-D there).
+
+    Example::
+
+        >>> pullback.nonzero(pullback.tensor([0, 3, 0, 4]))
+        tensor([[1],
+                [3]])
+    """
     from .._tensor import Tensor
     refuse_batched(input, "nonzero (its output size depends on the values)")
-    idx = B.nonzero(input._data) if input.ndim else B.nonzero(input._data.reshape(1))
-    if as_tuple:
-        return tuple(Tensor._make(i.astype(B.int64)) for i in idx)
-    return Tensor._make(B.stack(idx, axis=1).astype(B.int64) if idx else B.zeros((0, 0), B.int64))
+    if input.ndim == 0:
+        idx = B.nonzero(input._data.reshape(1))
+        if as_tuple:
+            return tuple(Tensor._make(i.astype(B.int64)) for i in idx)
+        result = Tensor._make(B.zeros((idx[0].size, 0), dtype=B.int64))
+    else:
+        idx = B.nonzero(input._data)
+        if as_tuple:
+            return tuple(Tensor._make(i.astype(B.int64)) for i in idx)
+        result = Tensor._make(B.stack(idx, axis=1).astype(B.int64))
+    if out is None:
+        return result
+    if is_tensor(out) and out.dtype is not D.int64:
+        from .._inplace import _TYPE_NAMES
+        raise RuntimeError(f"nonzero: Expected out tensor to have scalar type Long but got scalar type"
+                           f"{_TYPE_NAMES[out.dtype.name]}")
+    return _write_out(out, result, "nonzero", (input,))
+

@@ -6,23 +6,35 @@ from ._registry import primitive, Joint
 from ._rules import wrap_dim, wrap_dims, as_shape, is_tensor
 
 
+def _shape_text(shape):
+    return f"[{', '.join(str(s) for s in shape)}]"
+
+
 def _infer_shape(shape, numel):
+    """``shape`` with its one -1 entry (if any) replaced by the size that makes ``numel`` elements."""
     shape = list(shape)
-    unknown = [i for i, s in enumerate(shape) if s == -1]
-    if len(unknown) > 1:
-        raise RuntimeError("only one dimension can be inferred")
+    unknown = None
     known = 1
-    for s in shape:
-        if s != -1:
-            if s < 0:
-                raise RuntimeError(f"invalid shape dimension {s}")
+    for i, s in enumerate(shape):
+        if s == -1:
+            if unknown is not None:
+                raise RuntimeError("only one dimension can be inferred")
+            unknown = i
+        elif s < 0:
+            raise RuntimeError(f"invalid shape dimension {s} at index {i} of shape {_shape_text(shape)}")
+        else:
             known *= s
-    if unknown:
-        if known == 0 or numel % known:
-            raise RuntimeError(f"shape '[{', '.join(str(s) for s in shape)}]' is invalid for input of size {numel}")
-        shape[unknown[0]] = numel // known
+    if unknown is not None:
+        if known == 0:
+            if numel == 0:
+                raise RuntimeError(f"cannot reshape tensor of 0 elements into shape {_shape_text(shape)} because "
+                                   "the unspecified dimension size -1 can be any value and is ambiguous")
+            raise RuntimeError(f"shape '{_shape_text(shape)}' is invalid for input of size {numel}")
+        if numel % known:
+            raise RuntimeError(f"shape '{_shape_text(shape)}' is invalid for input of size {numel}")
+        shape[unknown] = numel // known
     elif known != numel:
-        raise RuntimeError(f"shape '[{', '.join(str(s) for s in shape)}]' is invalid for input of size {numel}")
+        raise RuntimeError(f"shape '{_shape_text(shape)}' is invalid for input of size {numel}")
     return tuple(shape)
 
 
@@ -52,7 +64,12 @@ def _sum_to(g, x_shape):
 
 _expand = primitive("expand", lambda x, shape: B.broadcast_to(x, shape), out_dtype="keep", view=True,
                     vjp=lambda g, x_shape: _sum_to(g, x_shape))
-_transpose = primitive("transpose", lambda x, dim0, dim1, variant=0: B.swapaxes(x, dim0, dim1),
+def _swapaxes(x, dim0, dim1, variant=0):
+    # dim0 == dim1 is the identity view, also of a 0-dim tensor (which NumPy's swapaxes refuses).
+    return B.swapaxes(x, dim0, dim1) if dim0 != dim1 else x[...]
+
+
+_transpose = primitive("transpose", _swapaxes,
                        out_dtype="keep", view=True,
                        grad_name=lambda p, s: "TBackward0" if p.get("variant") else "TransposeBackward0",
                        vjp=lambda g, dim0, dim1: _transpose(g, dim0=dim0, dim1=dim1))
@@ -182,6 +199,41 @@ _stack = primitive("stack", lambda *xs, axis: B.stack(xs, axis=axis), variadic=T
                                                      for i, n in enumerate(needs)]))
 
 
+def _unfold_view(x, dimension, size, step):
+    # A writable strided view, as PyTorch's: window i along `dimension` starts at i * step, and
+    # the window's own elements form a new last dim.
+    if x.ndim == 0:
+        return B.lib.stride_tricks.as_strided(x, (size,), (0,), writeable=x.flags.writeable)
+    n = x.shape[dimension]
+    windows = (n - size) // step + 1
+    shape = x.shape[:dimension] + (windows,) + x.shape[dimension + 1:] + (size,)
+    st = x.strides
+    strides = st[:dimension] + (st[dimension] * step,) + st[dimension + 1:] + (st[dimension],)
+    return B.lib.stride_tricks.as_strided(x, shape, strides, writeable=x.flags.writeable)
+
+
+def _unfold_backward_impl(g, shape, dimension, size, step):
+    # The adjoint of unfold: every window adds its values back where they came from (windows
+    # overlap when step < size), one strided slice per position in the window.
+    out = B.zeros(shape, dtype=g.dtype)
+    if not shape:
+        out[...] = g.sum()
+        return out
+    windows = g.shape[dimension]
+    for k in range(size):
+        where = (slice(None),) * dimension + (slice(k, k + step * (windows - 1) + 1, step),)
+        out[where] += g[..., k]
+    return out
+
+
+_unfold = primitive("unfold_dim", _unfold_view, out_dtype="keep", view=True, grad_name="UnfoldBackward0",
+                    vjp=lambda g, x_shape, dimension, size, step:
+                        _unfold_backward(g, shape=tuple(x_shape), dimension=dimension, size=size, step=step))
+_unfold_backward = primitive("unfold_backward", _unfold_backward_impl, out_dtype="keep",
+                             grad_name="UnfoldBackwardBackward0",
+                             vjp=lambda g, dimension, size, step: _unfold(g, dimension=dimension, size=size, step=step))
+
+
 # ----------------------------------------------------------------- public API
 def _check_tensor(x, fn):
     if not is_tensor(x):
@@ -301,18 +353,36 @@ def permute(input, *dims):
     return _permute(input, dims=dims)
 
 
+def _dims_text(dims):
+    return f"[{', '.join(str(d) for d in dims)}]"
+
+
 def movedim(input, source, destination):
-    """Moves dimension(s) ``source`` to position(s) ``destination``."""
+    """Moves dimension(s) ``source`` to position(s) ``destination``; the other dimensions keep
+    their order.
+
+    Example::
+
+        >>> pullback.zeros(2, 3, 4).movedim(0, -1).shape
+        pullback.Size([3, 4, 2])
+    """
     n = input.ndim
     src = (source,) if isinstance(source, int) else tuple(source)
     dst = (destination,) if isinstance(destination, int) else tuple(destination)
-    src = [wrap_dim(s, n) for s in src]
-    dst = [wrap_dim(d, n) for d in dst]
-    order = [i for i in range(n) if i not in src]
-    for d, s in sorted(zip(dst, src)):
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({_dims_text(src)} dims) should "
+                           f"contain the same number of dims as destination ({_dims_text(dst)} dims)")
+    wrapped_src = [wrap_dim(s, n) for s in src]
+    wrapped_dst = [wrap_dim(d, n) for d in dst]
+    for name, given, wrapped in (("source", src, wrapped_src), ("destination", dst, wrapped_dst)):
+        if len(set(wrapped)) != len(wrapped):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({_dims_text(given)})")
+    order = [i for i in range(n) if i not in wrapped_src]
+    for d, s in sorted(zip(wrapped_dst, wrapped_src)):
         order.insert(d, s)
+    order = tuple(order[:n])  # a 0-dim tensor: dims 0 and -1 name no dimension
     if is_tensor(input):
-        return _permute(input, dims=tuple(order))
+        return _permute(input, dims=order)
     return B.transpose(input, order)
 
 
@@ -375,20 +445,58 @@ def tile(input, dims):
 
 
 def flip(input, dims):
-    """Reverses the order of elements along ``dims``."""
-    if isinstance(dims, int):
-        dims = (dims,)
-    dims = tuple(wrap_dim(d, input.ndim) for d in dims)
-    return _flip(input, dims=dims)
+    """Reverses the order of elements along ``dims`` (a tuple or list of dims; the method also
+    takes them as separate arguments, ``x.flip(0, 1)``).
+
+    Example::
+
+        >>> pullback.arange(4).reshape(2, 2).flip([0])
+        tensor([[2, 3],
+                [0, 1]])
+    """
+    if isinstance(dims, (int, B.integer)):
+        raise TypeError(f"flip(): argument 'dims' (position 2) must be tuple of ints, not {type(dims).__name__}")
+    n = input.ndim
+    wrapped = tuple(wrap_dim(d, n) for d in dims)
+    if len(set(wrapped)) != len(wrapped):
+        raise RuntimeError(f"dim {wrapped[0]} appears multiple times in the list of dims")
+    return _flip(input, dims=wrapped if n else ())
+
+
+def flip_method(self, *dims):
+    """``Tensor.flip(*dims)``: the dims as separate ints, or as one tuple or list."""
+    if len(dims) == 1 and not isinstance(dims[0], (int, B.integer)):
+        dims = dims[0]
+    return flip(self, tuple(dims))
+
+
+def _wrap_dim_of_dimensioned(dim, ndim):
+    """``wrap_dim`` for ops that need a real dimension (roll, unbind): a 0-dim tensor has none."""
+    d = wrap_dim(dim, ndim)
+    if ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    return d
 
 
 def roll(input, shifts, dims=None):
-    """Rolls elements along ``dims`` by ``shifts`` (the flattened tensor when ``dims`` is None)."""
-    if dims is None:  # roll the flattened tensor, keeping the shape
-        return _roll(input, shifts=int(shifts if isinstance(shifts, int) else tuple(shifts)[0]), dims=None)
-    if isinstance(dims, int):
-        return _roll(input, shifts=int(shifts), dims=wrap_dim(dims, input.ndim))
-    return _roll(input, shifts=tuple(shifts), dims=tuple(wrap_dim(d, input.ndim) for d in dims))
+    """Rolls elements along ``dims`` by ``shifts`` (the flattened tensor when ``dims`` is None);
+    elements shifted past the end come back at the start.
+
+    Example::
+
+        >>> pullback.roll(pullback.arange(4), 1)
+        tensor([3, 0, 1, 2])
+    """
+    shifts = (shifts,) if isinstance(shifts, (int, B.integer)) else tuple(shifts)
+    dims = () if dims is None else (dims,) if isinstance(dims, (int, B.integer)) else tuple(dims)
+    if not shifts:
+        raise RuntimeError("`shifts` required")
+    if not dims and len(shifts) == 1:  # roll the flattened tensor, keeping the shape
+        return _roll(input, shifts=int(shifts[0]), dims=None)
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
+    dims = tuple(_wrap_dim_of_dimensioned(d, input.ndim) for d in dims)
+    return _roll(input, shifts=tuple(int(s) for s in shifts), dims=dims)
 
 
 def tril(input, diagonal=0):
@@ -424,20 +532,106 @@ def diag(input, diagonal=0):
     raise RuntimeError("diag(): Supports 1D or 2D tensors. Got " + f"{input.ndim}D")
 
 
-def narrow(input, dim, start, length):
-    """A view of ``input`` along ``dim`` from ``start`` for ``length`` elements."""
+def _narrow_start(start):
+    if is_tensor(start):
+        if start.ndim != 0 or start.dtype.is_floating_point or start.dtype is D.bool:
+            raise RuntimeError("start must be an 0-dim integral Tensor.")
+        return int(start.item())
+    return start
+
+
+def select(input, dim, index):
+    """The slice of ``input`` at ``index`` along ``dim``, that dim removed (a view).
+
+    Example::
+
+        >>> pullback.arange(6).reshape(2, 3).select(1, -1)
+        tensor([2, 5])
+    """
+    if input.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
     d = wrap_dim(dim, input.ndim)
     size = input.shape[d]
+    if not -size <= index < size:
+        raise IndexError(f"select(): index {index} out of range for tensor of size {_shape_text(input.shape)} at "
+                         f"dimension {d}")
+    return input[(slice(None),) * d + (int(index),)]
+
+
+def narrow(input, dim, start, length):
+    """A view of ``input`` along ``dim`` from ``start`` (negative counts from the end; an int or a
+    0-dim integer Tensor) for ``length`` elements.
+
+    Example::
+
+        >>> pullback.arange(6).narrow(0, 2, 3)
+        tensor([2, 3, 4])
+    """
+    if input.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    start = _narrow_start(start)
+    length = int(length.item()) if is_tensor(length) else length
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    d = wrap_dim(dim, input.ndim)
+    size = input.shape[d]
+    if not -size <= start <= size:
+        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
     if start < 0:
         start += size
-    if not 0 <= start <= size or length < 0 or start + length > size:
+    if start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
     return input[(slice(None),) * d + (slice(start, start + length),)]
+
+
+def unfold(input, dimension, size, step):
+    """``Tensor.unfold``: a view holding every slice of ``size`` elements along ``dimension``, a
+    new one every ``step`` elements, as a new last dimension.
+
+    Example::
+
+        >>> pullback.arange(5.0).unfold(0, 2, 2)
+        tensor([[0., 1.],
+                [2., 3.]])
+    """
+    d = wrap_dim(dimension, input.ndim)
+    n = input.shape[d] if input.ndim else 1
+    if size > n:
+        raise RuntimeError(f"maximum size for tensor at dimension {d} is {n} but size is {size}")
+    if size < 0:
+        raise RuntimeError(f"size is {size} but must be >= 0")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    return _unfold(input, dimension=d, size=size, step=step)
+
+
+def sum_to_size(input, *size):
+    """``input`` summed down to ``size``, which must broadcast to ``input``'s shape.
+
+    Example::
+
+        >>> pullback.ones(2, 3).sum_to_size(1, 3)
+        tensor([[2., 2., 2.]])
+    """
+    size = as_shape(size)
+    shape = tuple(input.shape)
+    lead = len(shape) - len(size)
+    if lead < 0 or any(s != 1 and s != shape[lead + i] for i, s in enumerate(size)):
+        raise RuntimeError(f"size {{{_shape_text(size)}}} is not expandable to size {{{_shape_text(shape)}}}.")
+    if not size:  # as in PyTorch, a full sum (bool and integers to int64) even of a 0-dim tensor
+        return _sum(input, axis=None, keepdim=False)
+    if size == shape:
+        return input
+    axes = tuple(i for i in range(len(shape)) if i < lead or (size[i - lead] == 1 and shape[i] != 1))
+    out = _sum(input, axis=axes, keepdim=True)  # one SumBackward1, as in PyTorch; a view drops leading dims
+    return _reshape(out, shape=size) if lead else out
 
 
 def split(tensor, split_size_or_sections, dim=0):
     """Splits ``tensor`` into chunks of ``split_size_or_sections`` (an int: equal chunks, the last
     possibly smaller; a list: those sizes) along ``dim``. Returns a tuple of views."""
+    if tensor.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     d = wrap_dim(dim, tensor.ndim)
     n = tensor.shape[d]
     if isinstance(split_size_or_sections, int):
@@ -459,6 +653,8 @@ def chunk(input, chunks, dim=0):
     """Splits into ``chunks`` pieces of ceil(n / chunks) elements along ``dim`` (maybe fewer)."""
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
+    if input.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     n = input.shape[wrap_dim(dim, input.ndim)]
     step = max(1, -(-n // chunks))
     return split(input, step, dim)
@@ -466,8 +662,7 @@ def chunk(input, chunks, dim=0):
 
 def unbind(input, dim=0):
     """Removes dimension ``dim``, returning a tuple of all slices along it."""
-    d = wrap_dim(dim, input.ndim)
-    return _unbind(input, axis=d)
+    return _unbind(input, axis=_wrap_dim_of_dimensioned(dim, input.ndim))
 
 
 def _check_tensors(tensors, fn):
@@ -475,29 +670,22 @@ def _check_tensors(tensors, fn):
         raise TypeError(f"{fn}(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError(f"{fn}(): expected a non-empty list of Tensors")
-    for i, t in enumerate(tensors):
-        if not is_tensor(t):
-            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
+        raise RuntimeError(f"{fn} expects a non-empty TensorList")
+    _check_elements(tensors)
     return tensors
 
 
-def cat(tensors, dim=0):
-    """Concatenates Tensors along an existing dimension ``dim``.
-
-    Example::
-
-        >>> pullback.cat([pullback.zeros(2), pullback.ones(1)])
-        tensor([0., 0., 1.])
-    """
-    tensors = list(tensors)
-    if tensors and all(isinstance(t, B.ndarray) for t in tensors):  # inside a VJP rule, on arrays
-        return B.concatenate(tensors, axis=dim)
-    if is_tensor(tensors) or not tensors:
-        _check_tensors(tensors, "cat")
+def _check_elements(tensors):
     for i, t in enumerate(tensors):
-        if not (is_tensor(t) or isinstance(t, B.ndarray)):
+        if not is_tensor(t):
             raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
+
+
+def _check_cat_shapes(tensors, dim):
+    """The dim to concatenate along, after PyTorch's checks; legacy empty 1-D tensors are skipped."""
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
     kept = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
     ref = kept[0]
     d = wrap_dim(dim, ref.ndim)
@@ -508,7 +696,49 @@ def cat(tensors, dim=0):
             if k != d and t.shape[k] != ref.shape[k]:
                 raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size "
                                    f"{ref.shape[k]} but got size {t.shape[k]} for tensor number {i} in the list.")
-    return _cat(*kept, axis=d)
+    return kept, d
+
+
+def cat(tensors, dim=0, *, out=None):
+    """Concatenates Tensors along an existing dimension ``dim`` (written into ``out`` when given).
+
+    Example::
+
+        >>> pullback.cat([pullback.zeros(2), pullback.ones(1)])
+        tensor([0., 0., 1.])
+    """
+    if is_tensor(tensors):
+        raise TypeError("cat(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
+    tensors = list(tensors)
+    if tensors and all(isinstance(t, B.ndarray) for t in tensors):  # inside a VJP rule, on arrays
+        return B.concatenate(tensors, axis=dim)
+    if not tensors:
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    for i, t in enumerate(tensors):
+        if not (is_tensor(t) or isinstance(t, B.ndarray)):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
+    kept, d = _check_cat_shapes(tensors, dim)
+    result = _cat(*kept, axis=d)
+    if out is None:
+        return result
+    _refuse_aliased_out(out, tensors)
+    if is_tensor(out) and result.dtype.category > out.dtype.category:
+        from .._inplace import _TYPE_NAMES
+        raise TypeError(f"torch.cat(): input types can't be cast to the desired output type "
+                        f"{_TYPE_NAMES[out.dtype.name]}")
+    from .._out import write_out  # _out sits above the ops (it imports Tensor)
+    return write_out(out, result, "cat", tensors)
+
+
+def _refuse_aliased_out(out, inputs):
+    """``out=`` of a gathering op (cat, gather, index_select, ...) may not share memory with an
+    input, not even all of it: the op reads inputs while it writes."""
+    if not is_tensor(out):
+        return
+    for t in inputs:
+        if is_tensor(t) and (t is out or B.shares_memory(t._data, out._data)):
+            from .._out import _OVERLAP
+            raise RuntimeError(_OVERLAP)
 
 
 concat = concatenate = cat
@@ -535,14 +765,14 @@ def stack(tensors, dim=0):
 
 def hstack(tensors):
     """Stacks horizontally (``cat`` along dim 1, or 0 for 1-D tensors)."""
-    tensors = _check_tensors(tensors, "hstack")
+    tensors = [t if t.ndim else _reshape(t, shape=(1,)) for t in _check_tensors(tensors, "hstack")]
     return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
 
 
 def vstack(tensors):
     """Stacks vertically (``cat`` along dim 0 after making 1-D tensors rows)."""
     tensors = _check_tensors(tensors, "vstack")
-    return cat([unsqueeze(t, 0) if t.ndim == 1 else t for t in tensors], 0)
+    return cat([_reshape(t, shape=(1, t.numel())) if t.ndim < 2 else t for t in tensors], 0)
 
 
 from ..autograd.engine import sum_to  # noqa: E402

@@ -225,6 +225,21 @@ def _rule_roll(prim, values, bdims, params, level):
     return prim.bind((x,), dict(params, dims=dims)), 0
 
 
+def _rule_unfold(prim, values, bdims, params, level):
+    x = to_front(values[0], bdims[0])
+    if x.ndim == 1:  # a 0-dim sample: its window is the element itself (size 1) or nothing (size 0)
+        return I.getitem(S._reshape(x, shape=(x.shape[0], 1)), index=(slice(None), slice(0, params["size"]))), 0
+    return prim.bind((x,), dict(params, dimension=params["dimension"] + 1)), 0
+
+
+def _rule_unfold_backward(prim, values, bdims, params, level):
+    g = to_front(values[0], bdims[0])
+    if not params["shape"]:
+        return R._sum(g, axis=(1,), keepdim=False), 0
+    return prim.bind((g,), dict(params, dimension=params["dimension"] + 1,
+                                shape=(g.shape[0],) + tuple(params["shape"]))), 0
+
+
 def _rule_repeat(prim, values, bdims, params, level):
     repeats = tuple(params["repeats"])
     x = _align(values[0], bdims[0], len(repeats))
@@ -517,13 +532,13 @@ for _p in [R.cumsum_, R._cumprod, N.softmax_, N.log_softmax_]:
     RULES[_p] = axis_rule
 for _p in [S._reshape, S._view, S._squeeze, S._unsqueeze, S._expand]:
     RULES[_p] = shape_param_rule
-RULES.update({S._transpose: _rule_transpose, S._permute: _rule_permute, S._flip: _rule_flip, S._roll: _rule_roll,
+RULES.update({S._unfold: _rule_unfold, S._unfold_backward: _rule_unfold_backward, S._transpose: _rule_transpose, S._permute: _rule_permute, S._flip: _rule_flip, S._roll: _rule_roll,
               S._repeat: _rule_repeat, S._tril: _rule_same_last_dims, S._triu: _rule_same_last_dims,
               S._diagonal: _rule_diagonal, S._diag_embed: _rule_diag_embed, S._diag_1d: _rule_diag_1d,
               S._diag_2d: _rule_diag_2d, S._split: _rule_split, S._unbind: _rule_split, S._cat: _rule_cat,
               S._stack: _rule_cat, I.getitem: _rule_getitem, I.index_add_zeros: _rule_index_add_zeros,
               I.index_put: _rule_index_put, I.take_along: _rule_take_along, I.put_along: _rule_put_along,
-              I.scatter_: _rule_scatter, I.view_scatter: _not_batchable("view_scatter"),
+              I.scatter_: _rule_scatter, I.scatter_reduce_: _rule_scatter, I.view_scatter: _not_batchable("view_scatter"),
               N.rows_gather: _rule_rows_gather, N.rows_scatter: _rule_rows_scatter, N.nll_loss_: _rule_nll,
               N.cross_entropy_: _rule_cross_entropy, N.pad_: _rule_pad, L.matmul_: _rule_matmul,
               L.einsum_: _rule_einsum, L.linear_: _rule_linear, L.linear_nobias_: _rule_linear,

@@ -1,0 +1,165 @@
+"""``x[index]`` and ``x[index] = v`` read every index as PyTorch does (see Note [Indexing as
+PyTorch reads it] in ``_ops/indexing.py``): shapes, values, contiguity, errors and gradients are
+compared with torch over a generated set of index expressions mixing ints, slices, None,
+Ellipsis, lists, integer and bool tensors, bool masks and Python bools, with the advanced items
+adjacent and separated."""
+import itertools
+import random
+import warnings
+
+import numpy as np
+import pytest
+
+import pullback
+
+torch = pytest.importorskip("torch")
+
+SHAPE = (2, 3, 4)
+
+
+def _items(lib):
+    """The index items, built for ``lib`` (a tensor item is a tensor of that library)."""
+    mask = np.array([True, False, True])
+    return {
+        "0": 0, "-1": -1, "1": 1,
+        ":": slice(None), "1:": slice(1, None), "::2": slice(None, None, 2), "0:0": slice(0, 0),
+        "None": None, "...": Ellipsis, "True": True, "False": False,
+        "[1,0]": [1, 0], "[[0],[1]]": [[0], [1]], "[]": [], "[0,0]": [0, 0],
+        "t[1,0]": lib.tensor([1, 0]), "t(1)": lib.tensor(1), "t32[0,1]": lib.tensor([0, 1], dtype=lib.int32),
+        "t(True)": lib.tensor(True), "mask3": lib.tensor(mask), "mask2": lib.tensor([False, True]),
+        "mask2x3": lib.tensor([[True, False, True], [False, False, True]]),
+    }
+
+
+_NAMES = list(_items(torch))
+
+
+def _expressions():
+    """Every index of one and two items, and a fixed sample of three-item ones. Indexes with two
+    ellipses are left out: PyTorch moves its dim counter past the end for each one, which
+    pullback follows only where that ends in a valid index."""
+    singles = [(n,) for n in _NAMES]
+    pairs = list(itertools.product(_NAMES, repeat=2))
+    rng = random.Random(0)
+    triples = [tuple(rng.choice(_NAMES) for _ in range(3)) for _ in range(250)]
+    return [e for e in singles + pairs + triples if e.count("...") < 2]
+
+
+def _index(lib, names):
+    items = _items(lib)
+    return tuple(items[n] for n in names)
+
+
+def _base(lib, requires_grad=False):
+    x = lib.arange(24.0, dtype=lib.float64).reshape(SHAPE)
+    return x.requires_grad_() if requires_grad else x
+
+
+def _outcome(fn):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return "ok", fn()
+        except Exception as e:  # noqa: BLE001  (the exception is what is compared)
+            return "raises", (type(e).__name__, str(e))
+
+
+def _read(lib, names):
+    x = _base(lib, requires_grad=True)
+    out = x[_index(lib, names)]
+    w = lib.arange(float(out.numel()), dtype=lib.float64).reshape(out.shape) + 1
+    (out * w).sum().backward()
+    return tuple(out.shape), out.detach().numpy().tolist(), out.is_contiguous(), x.grad.numpy().tolist()
+
+
+def _write(lib, names):
+    """Writes values computed from the selected positions themselves (so repeated positions get
+    the same value, whatever order they are written in), with gradients to both sides."""
+    x = _base(lib, requires_grad=True)
+    index = _index(lib, names)
+    with lib.no_grad():
+        v = (x[index] * 10 + 1).clone()
+    v.requires_grad_()
+    y = x * 1
+    y[index] = v
+    w = lib.arange(24.0, dtype=lib.float64).reshape(SHAPE) + 1
+    (y * w).sum().backward()
+    return y.detach().numpy().tolist(), x.grad.numpy().tolist(), v.grad.numpy().tolist()
+
+
+def _same(names, fn):
+    expected = _outcome(lambda: fn(torch, names))
+    actual = _outcome(lambda: fn(pullback, names))
+    if expected[0] == "raises" or actual[0] == "raises":
+        # Same exception type; the message too, except where PyTorch's names a dim NumPy counts
+        # differently (an advanced index out of bounds).
+        assert actual[0] == expected[0] and actual[1][0] == expected[1][0], (names, actual, expected)
+        if "out of bounds" not in expected[1][1]:
+            assert actual[1][1] == expected[1][1], (names, actual, expected)
+        return
+    assert actual == expected, (names, actual, expected)
+
+
+@pytest.mark.parametrize("names", _expressions(), ids=lambda n: " ".join(n))
+def test_getitem_matches_torch(names):
+    _same(names, _read)
+
+
+@pytest.mark.parametrize("names", _expressions(), ids=lambda n: " ".join(n))
+def test_setitem_matches_torch(names):
+    _same(names, _write)
+
+
+def test_an_int_beside_advanced_indices_is_a_basic_index():
+    # NumPy moves the broadcast dims first here ((2, 3)); PyTorch selects first, then indexes.
+    t = pullback.arange(24.0).reshape(2, 3, 4)
+    assert t[0, :, [1, 2]].shape == (3, 2)
+    assert t[-1, None, [2, 0]].shape == (1, 2, 4)
+    assert t[0, :, [1, 2]].tolist() == [[1.0, 2.0], [5.0, 6.0], [9.0, 10.0]]
+
+
+def test_advanced_results_are_contiguous_and_viewable():
+    t = pullback.arange(24.0).reshape(2, 3, 4)
+    for out in (t[:, [0, 2]], t[..., [3, 1]], t[[1, 0], :, [0, 1]], t[:, t[0, :, 0] > 0]):
+        assert out.is_contiguous()
+        assert out.view(-1).tolist() == out.reshape(-1).tolist()
+
+
+def test_list_holding_sequences_reads_as_a_tuple_with_torch_warning():
+    t = pullback.arange(24.0).reshape(2, 3, 4)
+    with pytest.warns(UserWarning, match="non-tuple sequence for multidimensional indexing"):
+        out = t[[[0, 1], [1, 2]]]
+    assert out.tolist() == torch.arange(24.0).reshape(2, 3, 4)[(0, 1), (1, 2)].tolist()
+
+
+def test_index_dtypes_follow_torch():
+    t = pullback.arange(6.0)
+    with pytest.raises(IndexError, match="tensors used as indices must be long, int, byte or bool tensors"):
+        t[pullback.tensor([0, 1], dtype=pullback.int16)]
+    with pytest.raises(IndexError, match="got float"):
+        t[1.5]
+    with pytest.warns(UserWarning, match="indexing with dtype torch.uint8 is now deprecated"):
+        assert t[pullback.tensor([0, 1, 0, 0, 0, 1], dtype=pullback.uint8)].tolist() == [1.0, 5.0]
+
+
+def test_zero_dim_integer_tensor_indexes_like_an_int():
+    t = pullback.arange(24.0).reshape(2, 3, 4)
+    expected = torch.arange(24.0).reshape(2, 3, 4)[torch.tensor(1), :, [0, 1]]
+    assert t[pullback.tensor(1), :, [0, 1]].tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize("index", ["()", "None", "...", "True", "False", "0", "[0]", ":", "t(True)", "[True]"])
+def test_zero_dim_tensor_indexing_matches_torch(index):
+    def run(lib):
+        items = {"t(True)": lib.tensor(True)}
+        x = lib.tensor(3.0, dtype=lib.float64, requires_grad=True)
+        ix = items.get(index) if index in items else eval(index.replace("...", "Ellipsis"))
+        out = x[ix] if index != "()" else x[()]
+        out.sum().backward()
+        return tuple(out.shape), out.detach().numpy().tolist(), x.grad.item()
+    _same_outcome(run)
+
+
+def _same_outcome(run):
+    expected, actual = _outcome(lambda: run(torch)), _outcome(lambda: run(pullback))
+    assert actual == expected
