@@ -9,20 +9,30 @@ from .reduction import _sum
 from .elementwise import exp
 
 
+def _row_max(x, axis):
+    # `initial`: an empty axis has a max too (the result is empty either way)
+    return B.amax(x, axis=axis, keepdims=True, initial=-B.inf)
+
+
 def _softmax_impl(x, axis):
-    e = B.exp(x - B.amax(x, axis=axis, keepdims=True))
+    e = B.exp(x - _row_max(x, axis))
     return e / B.sum(e, axis=axis, keepdims=True)
 
 
 def _log_softmax_impl(x, axis):
-    shifted = x - B.amax(x, axis=axis, keepdims=True)
+    shifted = x - _row_max(x, axis)
     return shifted - B.log(B.sum(B.exp(shifted), axis=axis, keepdims=True))
 
 
+def _axes(ans, axis):
+    """The reduced axes: none for a 0-dim tensor (its dim 0 and -1 name the tensor itself)."""
+    return (axis,) if ans.ndim else ()
+
+
 softmax_ = primitive("softmax", _softmax_impl, out_dtype="float",
-                     vjp=lambda g, ans, axis: ans * (g - _sum(g * ans, axis=(axis,), keepdim=True)))
+                     vjp=lambda g, ans, axis: ans * (g - _sum(g * ans, axis=_axes(ans, axis), keepdim=True)))
 log_softmax_ = primitive("log_softmax", _log_softmax_impl, out_dtype="float",
-                         vjp=lambda g, ans, axis: g - exp(ans) * _sum(g, axis=(axis,), keepdim=True))
+                         vjp=lambda g, ans, axis: g - exp(ans) * _sum(g, axis=_axes(ans, axis), keepdim=True))
 
 
 # ------------------------------------------------------------------ activations
@@ -82,41 +92,49 @@ rows_gather = primitive("rows_gather", lambda x, target: x[B.arange(len(target))
 
 def _reduce_rows(loss, reduction, total_weight):
     if reduction == "mean":
-        return loss.sum() / total_weight
+        if total_weight:
+            return loss.sum() / total_weight
+        with B.errstate(divide="ignore", invalid="ignore"):   # every row ignored: nan, as PyTorch
+            return B.true_divide(loss.sum(), total_weight)
     if reduction == "sum":
         return loss.sum()
     return loss
 
 
-def _row_scale(weights, reduction, total_weight, rows):
+def _row_scale(weights, reduction, total_weight, rows, ignored):
     """d loss / d (row loss) per row: its weight (1 when ``weights`` is None), over the total
-    weight for the mean."""
+    weight for the mean. ``ignored`` (the ignored rows, given only when the total weight is 0)
+    keeps their gradient 0 where the mean's 0 / 0 would make it nan, as PyTorch does."""
     if weights is None:
         return B.full(rows, 1.0 / total_weight if reduction == "mean" else 1.0)
-    return (weights / total_weight if reduction == "mean" else weights).astype(weights.dtype)
+    if reduction != "mean":
+        return weights
+    if ignored is None:
+        return (weights / total_weight).astype(weights.dtype)
+    with B.errstate(divide="ignore", invalid="ignore"):
+        return B.where(ignored, 0, weights / total_weight).astype(weights.dtype)
 
 
 def _weighted(loss, weights):
     return loss if weights is None else loss * weights
 
 
-def _nll_impl(logp, target, weights, reduction, total_weight):
+def _nll_impl(logp, target, weights, reduction, total_weight, ignored):
     # logp (M, C), target (M,) class indices made safe, weights (M,): the class weight of each
     # target, 0 where ignored (None: all ones).
     return _reduce_rows(_weighted(-logp[B.arange(len(target)), target], weights), reduction, total_weight)
 
 
-def _nll_vjp(g, logp_shape, logp_dtype, target, weights, reduction, total_weight):
-    scale = _row_scale(weights, reduction, total_weight, len(target)).astype(logp_dtype.np)
+def _nll_vjp(g, logp_shape, logp_dtype, target, weights, reduction, total_weight, ignored):
+    scale = _row_scale(weights, reduction, total_weight, len(target), ignored).astype(logp_dtype.np)
     return rows_scatter(mul(g, -scale), target=target, shape=tuple(logp_shape))
 
 
 nll_loss_ = primitive("nll_loss", _nll_impl, inputs="logp", out_dtype="keep", grad_name="NllLossBackward0",
-                      vjp=lambda g, logp_shape, logp_dtype, target, weights, reduction, total_weight:
-                          _nll_vjp(g, logp_shape, logp_dtype, target, weights, reduction, total_weight))
+                      vjp=_nll_vjp)
 
 
-def _cross_entropy_impl(x, target, weights, reduction, total_weight, cache):
+def _cross_entropy_impl(x, target, weights, reduction, total_weight, ignored, cache):
     # logsumexp(x_i) - x_i[target_i] per row, computed stably: one pass for log_softmax and nll.
     # exp(x - max) and its row sums stay in `cache` for the fast VJP: softmax = e / s, there.
     # (ufunc reductions and in-place steps: on small batches the number of NumPy calls is the cost)
@@ -133,7 +151,7 @@ def _cross_entropy_impl(x, target, weights, reduction, total_weight, cache):
     return _reduce_rows(_weighted(loss, weights), reduction, total_weight)
 
 
-def _cross_entropy_vjp(g, x, target, weights, reduction, total_weight, cache):
+def _cross_entropy_vjp(g, x, target, weights, reduction, total_weight, ignored, cache):
     # d/dx = (softmax(x) - onehot(target)) * weight, scaled by g (and 1/total for the mean).
     if type(x) is B.ndarray:
         # The fast path (no create_graph), fused in NumPy; tests check it against the
@@ -142,11 +160,11 @@ def _cross_entropy_vjp(g, x, target, weights, reduction, total_weight, cache):
             # a Python float for a reduced loss, else one factor per row
             row_factor = (float(g) if g.ndim == 0 else g) * (1.0 / total_weight if reduction == "mean" else 1.0)
         else:
-            row_factor = g * _row_scale(weights, reduction, total_weight, len(target)).astype(x.dtype)
+            row_factor = g * _row_scale(weights, reduction, total_weight, len(target), ignored).astype(x.dtype)
         p = cache["exp"] * (row_factor / cache["sum"])[:, None]    # softmax, scaled per row
         p[cache["rows"], target] -= row_factor
         return p
-    scale = _row_scale(weights, reduction, total_weight, len(target)).astype(x.dtype.np)
+    scale = _row_scale(weights, reduction, total_weight, len(target), ignored).astype(x.dtype.np)
     per_row = mul(g, scale)
     p = softmax_(x, axis=1)
     return (p - rows_scatter(B.ones(len(target), dtype=x.dtype.np), target=target, shape=tuple(x.shape))) \

@@ -216,51 +216,148 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
                    padding=_pair(padding), dilation=_pair(dilation))
 
 
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """2-D convolution (cross-correlation) of ``(N, C, H, W)`` with ``(O, C/groups, KH, KW)``.
+# PyTorch's C++ names of the dtypes, as its convolution errors print them.
+_CPP_TYPE_NAMES = {D.float16: "c10::Half", D.float32: "float", D.float64: "double", D.uint8: "unsigned char",
+                   D.int8: "signed char", D.int16: "short int", D.int32: "int", D.int64: "long int", D.bool: "bool"}
 
-    ``padding`` may be an int, a pair, ``'valid'`` or ``'same'`` (stride 1).
-    """
-    _check(input, "conv2d")
-    unbatched = input.ndim == 3
+
+def _conv_param(value, name, n):
+    """``stride``, ``padding`` or ``dilation`` as ``n`` ints (a single value applies to every dim)."""
+    v = tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
+    if len(v) == 1:
+        v = v * n
+    if len(v) != n:
+        raise RuntimeError(f"expected {name} to be a single integer value or a list of {n} values to match the "
+                           f"convolution dimensions, but got {name}={list(v)}")
+    return v
+
+
+def _same_padding(input, weight, stride, dilation):
+    """``padding='same'``: the symmetric padding of each dim, and ``input`` padded on the right
+    where the total padding ``dilation * (kernel - 1)`` is odd (PyTorch puts the extra there)."""
+    if any(s != 1 for s in _pair(stride, weight.ndim - 2)):
+        raise RuntimeError("padding='same' is not supported for strided convolutions")
+    if weight.ndim != input.ndim:
+        raise RuntimeError(f"Expected {weight.ndim}-dimensional input for {weight.ndim}-dimensional weight"
+                           f"{list(weight.shape)}, but got {input.ndim}-dimensional input of size "
+                           f"{list(input.shape)} instead")
+    dilation = _conv_param(dilation, "dilation", weight.ndim - 2)
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError("dilation should be greater than zero")
+    totals = [d * (k - 1) for d, k in zip(dilation, weight.shape[2:])]
+    if any(t % 2 for t in totals):
+        import warnings
+        warnings.warn("Using padding='same' with even kernel lengths and odd dilation may require a zero-padded "
+                      "copy of the input be created", UserWarning, stacklevel=4)
+        widths = ((0, 0), (0, 0)) + tuple((0, t % 2) for t in totals)
+        input = N.pad_.bind((input,), {"widths": widths, "value": 0})
+    return input, tuple(t // 2 for t in totals)
+
+
+def _check_conv(input, weight, bias, stride, padding, dilation, groups):
+    """PyTorch's checks of a convolution's arguments, in its order, with its messages; returns
+    ``stride``, ``padding`` and ``dilation`` as one int per spatial dim. ``input`` is batched."""
+    if weight.ndim < 3:
+        raise RuntimeError("weight should have at least three dimensions")
+    if bias is not None and bias.dtype is not input.dtype:
+        raise RuntimeError(f"Input type ({_CPP_TYPE_NAMES[input.dtype]}) and bias type "
+                           f"({_CPP_TYPE_NAMES[bias.dtype]}) should be the same")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    n = weight.ndim - 2
+    stride, padding = _conv_param(stride, "stride", n), _conv_param(padding, "padding", n)
+    dilation = _conv_param(dilation, "dilation", n)
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(p < 0 for p in padding):
+        raise RuntimeError("negative padding is not supported")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError("dilation should be greater than zero")
+    w, x = list(weight.shape), list(input.shape)
+    if weight.ndim != input.ndim:
+        raise RuntimeError(f"Expected {weight.ndim}-dimensional input for {weight.ndim}-dimensional weight {w}, but "
+                           f"got {input.ndim}-dimensional input of size {x} instead")
+    if w[0] < groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, but got "
+                           f"weight of size {w} instead")
+    if w[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but "
+                           f"got weight of size [{w}] instead")
+    if x[1] != w[1] * groups:
+        raise RuntimeError(f"Given groups={groups}, weight of size {w}, expected input{x} to have {w[1] * groups} "
+                           f"channels, but got {x[1]} channels instead")
+    if bias is not None and (bias.ndim != 1 or bias.shape[0] != w[0]):
+        raise RuntimeError(f"Given weight of size {w}, expected bias to be 1-dimensional with {w[0]} elements, but "
+                           f"got bias of size {list(bias.shape)} instead")
+    padded = [size + 2 * p for size, p in zip(x[2:], padding)]
+    kernel = [d * (k - 1) + 1 for k, d in zip(w[2:], dilation)]
+    if any(k > size for k, size in zip(kernel, padded)):
+        raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel "
+                           f"size: ({' x '.join(map(str, kernel))}). Kernel size can't be greater than actual input "
+                           "size")
+    if weight.dtype is not input.dtype:
+        raise RuntimeError(f"expected scalar type {input.dtype._tensor_type[:-6]} but found "
+                           f"{weight.dtype._tensor_type[:-6]}")
+    if input.dtype is D.bool:
+        raise NotImplementedError("\"slow_conv2d_cpu\" not implemented for 'Bool'")
+    return stride, padding, dilation
+
+
+def _conv(input, weight, bias, stride, padding, dilation, groups, n, name):
+    """An ``n``-d convolution (n = 1 or 2) of a batched or unbatched input, as the conv2d primitive."""
+    _check(input, name)
+    if input.ndim not in (n + 1, n + 2):
+        raise RuntimeError(f"Expected {n + 1}D (unbatched) or {n + 2}D (batched) input to {name}, but got input of "
+                           f"size: {list(input.shape)}")
+    unbatched = input.ndim == n + 1
     if unbatched:
         input = S.unsqueeze(input, 0)
-    if input.ndim != 4:
-        raise RuntimeError(f"Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: "
-                           f"{list(input.shape)}")
-    kernel = tuple(weight.shape[2:])
-    dilation = _pair(dilation)
-    if padding == "valid":
-        padding = (0, 0)
-    elif padding == "same":
-        padding = tuple(d * (k - 1) // 2 for k, d in zip(kernel, dilation))
-    padding, stride = _pair(padding), _pair(stride)
-    if input.shape[1] != weight.shape[1] * groups:
-        raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, expected input"
-                           f"{list(input.shape)} to have {weight.shape[1] * groups} channels, but got "
-                           f"{input.shape[1]} channels instead")
-    out = C.conv2d_.bind((input, weight), {"kernel": kernel, "stride": stride, "padding": padding,
+    if isinstance(padding, str):
+        if padding == "same":
+            input, padding = _same_padding(input, weight, stride, dilation)
+        elif padding == "valid":
+            padding = 0
+        else:
+            raise RuntimeError(f"Invalid padding string: {padding!r}")
+    stride, padding, dilation = _check_conv(input, weight, bias, _pair(stride, n), padding, dilation, groups)
+    if input.shape[1] == 0:   # PyTorch's result for inputs without channels has no channels either
+        weight = weight[:0]
+        bias = None if bias is None else bias[:0]
+    if n == 1:   # a conv2d of height 1
+        input, weight = S.unsqueeze(input, 2), S.unsqueeze(weight, 2)
+        stride, padding, dilation = (1,) + stride, (0,) + padding, (1,) + dilation
+    out = C.conv2d_.bind((input, weight), {"kernel": tuple(weight.shape[2:]), "stride": stride, "padding": padding,
                                            "dilation": dilation, "groups": groups})
     if bias is not None:
         out = out + S.reshape(bias, 1, -1, 1, 1)
+    if n == 1:
+        out = S.squeeze(out, 2)
     return S.squeeze(out, 0) if unbatched else out
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution (cross-correlation) of ``(N, C, H, W)`` (or ``(C, H, W)``) with
+    ``(O, C/groups, KH, KW)``.
+
+    Args:
+        stride, dilation (int or pair): the step between windows, between kernel taps.
+        padding (int, pair or str): zeros added on both sides; ``'valid'`` (none) or ``'same'``
+            (the output keeps the input's size; stride 1 only).
+        groups (int): splits the channels into groups convolved separately.
+
+    Example::
+
+        >>> out = pullback.nn.functional.conv2d(pullback.randn(1, 3, 8, 8), pullback.randn(4, 3, 3, 3), padding=1)
+        >>> out.shape
+        pullback.Size([1, 4, 8, 8])
+    """
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """1-D convolution of ``(N, C, L)`` with ``(O, C/groups, K)`` (a conv2d of height 1)."""
-    _check(input, "conv1d")
-    unbatched = input.ndim == 2
-    if unbatched:
-        input = S.unsqueeze(input, 0)
-    if padding == "same":
-        padding = _pair(dilation, 1)[0] * (weight.shape[-1] - 1) // 2
-    elif padding == "valid":
-        padding = 0
-    first = lambda v: v[0] if isinstance(v, (tuple, list)) else v  # noqa: E731
-    out = conv2d(S.unsqueeze(input, 2), S.unsqueeze(weight, 2), bias, (1, first(stride)), (0, first(padding)),
-                 (1, first(dilation)), groups)
-    out = S.squeeze(out, 2)
-    return S.squeeze(out, 0) if unbatched else out
+    """1-D convolution of ``(N, C, L)`` (or ``(C, L)``) with ``(O, C/groups, K)``; the arguments
+    as :func:`conv2d`'s, one value per dim."""
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
 
 
 def _pool_windows(input, kernel_size, stride, padding, fill):
@@ -435,7 +532,8 @@ def _class_targets(input, target, weight, ignore_index, reduction):
     if rows != t.shape[0]:
         raise ValueError(f"Expected input batch_size ({rows}) to match target batch_size ({t.shape[0]}).")
     dt = input._data.dtype
-    if weight is None and t.size and _all_classes_valid(t, c):  # the common case, checked once
+    ignored = None
+    if weight is None and t.size and not 0 <= ignore_index < c and _all_classes_valid(t, c):  # the common case
         safe = t
         wt = None                                                     # every row weighs 1
         total = float(t.size)
@@ -448,8 +546,10 @@ def _class_targets(input, target, weight, ignore_index, reduction):
         w = B.ones(c, dtype=dt) if weight is None else weight._data.astype(dt)
         wt = B.where(valid, w[safe], 0).astype(dt)
         total = float(wt.sum())
+        if total == 0:
+            ignored = ~valid.reshape(-1)
     return {"target": safe.reshape(-1), "weights": None if wt is None else wt.reshape(-1), "reduction": reduction,
-            "total_weight": total}
+            "total_weight": total, "ignored": ignored}
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
@@ -526,7 +626,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         smooth = -F.sum(lp * S.reshape(weight, *shape), 1)
     else:
         smooth = -F.sum(lp, 1)
-    smooth = smooth * Tensor._make(valid.astype(input.dtype.np))
+    smooth = E.where_(Tensor._make(valid), smooth, 0.0)   # not a product: the ignored rows' gradient stays 0
     if reduction == "mean":
         if weight is not None:
             denom = float(B.where(valid, weight._data[B.where(valid, t, 0)], 0).sum())
