@@ -36,9 +36,6 @@ log_softmax_ = primitive("log_softmax", _log_softmax_impl, out_dtype="float",
 
 
 # ------------------------------------------------------------------ activations
-def _where_positive(x, a, b):
-    return where(x > 0, a, b)
-
 
 def _leaky_relu_impl(x, slope):
     # max(x, slope * x) is two passes instead of where()'s three; it needs 0 <= slope <= 1.
@@ -53,9 +50,15 @@ slope_mask = primitive("slope_mask", lambda x, slope: B.where(x > 0, B.ones((), 
                        out_dtype="keep", grad_name="LeakyReluBackwardBackward0", vjp=zero_cotangent)
 leaky_relu_ = primitive("leaky_relu", _leaky_relu_impl, out_dtype="float",
                         vjp=lambda g, x, slope: g * slope_mask(x, slope=slope))
+def _elu_vjp(g, x, ans, alpha):
+    # g where x > 0, g * (ans + alpha) elsewhere; at x = 0 the factor alpha is written as a constant,
+    # so that the second derivative there is 0, as PyTorch's (its mask is x < 0).
+    return where(x > 0, g, g * (where(x < 0, ans, 0.0) + alpha))
+
+
 elu_ = primitive("elu", lambda x, alpha: B.where(x > 0, x, alpha * B.expm1(B.minimum(x, 0))), out_dtype="float",
-                 vjp=lambda g, x, ans, alpha: _where_positive(x, g, g * (ans + alpha)))
-hardtanh_ = primitive("hardtanh", lambda x, lo, hi: B.clip(x, lo, hi), out_dtype="float",
+                 vjp=_elu_vjp)
+hardtanh_ = primitive("hardtanh", lambda x, lo, hi: B.clip(x, lo, hi), out_dtype="keep",   # integers stay integers
                       vjp=lambda g, x, lo, hi: g * _interval(x, lo, hi))
 
 
@@ -74,6 +77,13 @@ def _unpad(g, widths):
 
 pad_ = primitive("constant_pad", _pad_impl, out_dtype="keep", grad_name="ConstantPadNdBackward0",
                  vjp=lambda g, widths: _unpad(g, widths))
+
+
+# ------------------------------------------------------------------ embedding
+# The identity whose gradient is multiplied by `scale`: embedding's scale_grad_by_freq (each row's
+# gradient divided by how often its index occurs; PyTorch's forward mode does not scale).
+scale_grad = primitive("scale_grad", lambda x, scale: x.copy(), out_dtype="keep", grad_name="EmbeddingBackward0",
+                       vjp=lambda g, scale: mul(g, scale))
 
 
 # ------------------------------------------------------------------ nll loss

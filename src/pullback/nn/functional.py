@@ -5,9 +5,11 @@ more stable (leaky_relu, elu, softplus, log_softmax), the rest as short composit
 gradients (of any order) follow from their parts.
 """
 import math
+import warnings
 
 from .._backend import B
 from .. import _dtype as D
+from .. import _inplace
 from .._tensor import Tensor
 from .._ops import functions as F
 from .._ops import shape as S
@@ -27,12 +29,20 @@ def _check(input, fn):
 
 
 # ------------------------------------------------------------------ activations
-relu = F.relu
 sigmoid = F.sigmoid
 tanh = F.tanh
-softmax = F.softmax
-log_softmax = F.log_softmax
 softplus = F.softplus
+
+
+def _maybe_inplace(input, inplace, fn, *args):
+    """``fn(input, *args)``; with ``inplace``, written into ``input`` (which is returned), as
+    PyTorch's ``inplace=True`` does."""
+    return _inplace.apply_inplace(input, fn, *args) if inplace else fn(input, *args)
+
+
+def relu(input, inplace=False):
+    """``max(x, 0)``."""
+    return input.relu_() if inplace else F.relu(input)
 
 
 def relu_(input):
@@ -42,25 +52,38 @@ def relu_(input):
 
 def relu6(input, inplace=False):
     """``min(max(x, 0), 6)``."""
-    return hardtanh(input, 0.0, 6.0)
+    return hardtanh(input, 0, 6, inplace)
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """``x`` where ``x > 0``, ``negative_slope * x`` elsewhere."""
     _check(input, "leaky_relu")
-    return N.leaky_relu_.bind((input,), {"slope": negative_slope})
+    return _maybe_inplace(input, inplace, lambda x: N.leaky_relu_.bind((x,), {"slope": negative_slope}))
 
 
 def elu(input, alpha=1.0, inplace=False):
     """``x`` where ``x > 0``, ``alpha * (exp(x) - 1)`` elsewhere."""
     _check(input, "elu")
-    return N.elu_.bind((input,), {"alpha": alpha})
+    return _maybe_inplace(input, inplace, lambda x: N.elu_.bind((x,), {"alpha": alpha}))
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
-    """``x`` clamped to ``[min_val, max_val]``."""
+    """``x`` clamped to ``[min_val, max_val]``; integer inputs keep their dtype (the bounds
+    truncated to integers, as PyTorch does)."""
     _check(input, "hardtanh")
-    return N.hardtanh_.bind((input,), {"lo": min_val, "hi": max_val})
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    if not input.dtype.is_floating_point:
+        min_val, max_val = _integer_bounds(input.dtype, min_val, max_val)
+    return _maybe_inplace(input, inplace, lambda x: N.hardtanh_.bind((x,), {"lo": min_val, "hi": max_val}))
+
+
+def _integer_bounds(dtype, min_val, max_val):
+    if dtype is D.bool:
+        raise RuntimeError("Bool inputs not supported for hardtanh")
+    if not dtype.is_signed and (min_val < 0 or max_val < 0):
+        raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
+    return int(min_val), int(max_val)
 
 
 def gelu(input, approximate="none"):
@@ -77,12 +100,12 @@ def gelu(input, approximate="none"):
 def silu(input, inplace=False):
     """``x * sigmoid(x)``."""
     _check(input, "silu")
-    return input * F.sigmoid(input)
+    return _maybe_inplace(input, inplace, lambda x: x * F.sigmoid(x))
 
 
 def mish(input, inplace=False):
     """``x * tanh(softplus(x))``."""
-    return input * F.tanh(F.softplus(input))
+    return _maybe_inplace(input, inplace, lambda x: x * F.tanh(F.softplus(x)))
 
 
 def logsigmoid(input):
@@ -90,9 +113,37 @@ def logsigmoid(input):
     return -F.softplus(-input)
 
 
-def softmin(input, dim=None, dtype=None):
+def _softmax_dim(name, input, dim):
+    """``dim``, or PyTorch's deprecated implicit choice (0 for 0-, 1- and 3-dim inputs, else 1)."""
+    if dim is not None:
+        return dim
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X as "
+                  "an argument.", UserWarning, stacklevel=3)
+    return 0 if input.ndim in (0, 1, 3) else 1
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """``exp(x) / sum(exp(x), dim)``, computed stably (``dtype``: the input is cast to it first).
+
+    Example::
+
+        >>> pullback.nn.functional.softmax(pullback.tensor([1.0, 2.0, 3.0]), dim=0)
+        tensor([0.0900, 0.2447, 0.6652])
+    """
+    _check(input, "softmax")
+    return F.softmax(input, _softmax_dim("softmax", input, dim), dtype)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """``x - logsumexp(x, dim)``, computed stably (``dtype``: the input is cast to it first)."""
+    _check(input, "log_softmax")
+    return F.log_softmax(input, _softmax_dim("log_softmax", input, dim), dtype)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """``softmax(-input, dim)``."""
-    return F.softmax(-input, dim, dtype)
+    _check(input, "softmin")
+    return F.softmax(-input, _softmax_dim("softmin", input, dim), dtype)
 
 
 # ------------------------------------------------------------------- layers
@@ -133,6 +184,10 @@ def dropout(input, p=0.5, training=True, inplace=False):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0:
         return input
+    return _maybe_inplace(input, inplace, _dropout, p)
+
+
+def _dropout(input, p):
     if p == 1:
         return input * 0
     from .._creation import rand
@@ -142,18 +197,64 @@ def dropout(input, p=0.5, training=True, inplace=False):
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
               sparse=False):
-    """Rows of ``weight`` selected by the integer Tensor ``input``; ``padding_idx`` rows get no
-    gradient."""
-    if not isinstance(input, Tensor) or input.dtype.is_floating_point:
+    """Rows of ``weight`` selected by the integer Tensor ``input``.
+
+    Args:
+        padding_idx (int, optional): this row gets no gradient.
+        max_norm (float, optional): the selected rows whose ``norm_type``-norm exceeds it are
+            rescaled to norm ``max_norm``, in ``weight`` itself, before the lookup (as PyTorch).
+        scale_grad_by_freq (bool): divides each row's gradient by how often its index occurs.
+
+    Example::
+
+        >>> w = pullback.arange(6.0).reshape(3, 2)
+        >>> pullback.nn.functional.embedding(pullback.tensor([2, 0]), w)
+        tensor([[4., 5.],
+                [0., 1.]])
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"embedding(): argument 'indices' (position 2) must be Tensor, not {type(input).__name__}")
+    if weight.ndim != 2:
+        raise RuntimeError("'weight' must be 2-D")
+    if input.dtype is not D.int64 and input.dtype is not D.int32:
+        got = "CPUBoolType" if input.dtype is D.bool else f"pullback.{input.dtype._tensor_type}"
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following scalar types: "
-                           "Long, Int; but got a floating point tensor instead (while checking arguments for embedding)")
+                           f"Long, Int; but got {got} instead (while checking arguments for embedding)")
+    rows = weight.shape[0]
+    padding_idx = _embedding_padding_idx(padding_idx, rows)
     refuse_batched(input, "embedding with batched indices")
     idx = input._data
+    if idx.size and (idx.min() < 0 or idx.max() >= rows):
+        raise IndexError("index out of range in self")
+    if max_norm is not None:
+        _embedding_renorm_(weight, idx, max_norm, norm_type)
     out = getitem(weight, index=(idx,), basic=False, name="EmbeddingBackward0")
+    if scale_grad_by_freq:
+        counts = B.bincount(idx.reshape(-1), minlength=rows)[idx]
+        out = N.scale_grad(out, scale=(1.0 / counts[..., None]).astype(weight.dtype.np))
     if padding_idx is not None:
-        mask = (idx != (padding_idx % weight.shape[0]))[..., None]
-        out = E.where(Tensor._make(mask), out, out.detach())
+        out = E.where(Tensor._make((idx != padding_idx)[..., None]), out, out.detach())
     return out
+
+
+def _embedding_padding_idx(padding_idx, rows):
+    """``padding_idx`` as a row in ``[0, rows)`` (None stays None), checked as PyTorch does."""
+    if padding_idx is None:
+        return None
+    if not -rows <= padding_idx < rows:
+        raise AssertionError("Padding_idx must be within num_embeddings")
+    return padding_idx % rows
+
+
+def _embedding_renorm_(weight, idx, max_norm, norm_type):
+    """Rescales, in place and outside autograd, the rows ``idx`` of ``weight`` whose norm exceeds
+    ``max_norm`` to norm ``max_norm`` (PyTorch's ``embedding_renorm_``, with its ``1e-7``)."""
+    with grad_mode.no_grad():
+        rows = Tensor._make(B.unique(idx))
+        selected = weight[rows]
+        norms = F.norm(selected, norm_type, 1, keepdim=True)
+        scale = E.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+        weight[rows] = selected * scale
 
 
 def one_hot(tensor, num_classes=-1):
@@ -246,7 +347,6 @@ def _same_padding(input, weight, stride, dilation):
         raise RuntimeError("dilation should be greater than zero")
     totals = [d * (k - 1) for d, k in zip(dilation, weight.shape[2:])]
     if any(t % 2 for t in totals):
-        import warnings
         warnings.warn("Using padding='same' with even kernel lengths and odd dilation may require a zero-padded "
                       "copy of the input be created", UserWarning, stacklevel=4)
         widths = ((0, 0), (0, 0)) + tuple((0, t % 2) for t in totals)
@@ -476,12 +576,52 @@ def _reduce(loss, reduction):
     raise ValueError(f"{reduction} is not a valid value for reduction")
 
 
-def _check_same_size(input, target, fn):
-    if tuple(input.shape) != tuple(target.shape):
-        import warnings
+def _legacy_reduction(size_average, reduce, reduction):
+    """``reduction``, or the one named by the deprecated ``size_average``/``reduce`` flags
+    (a flag left None counts as True) when either is given, with PyTorch's warning."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    reduction = ("mean" if size_average else "sum") if reduce else "none"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{reduction}' instead.",
+                  UserWarning, stacklevel=3)
+    return reduction
+
+
+def _broadcast_shape(a, b):
+    """The shape ``a`` and ``b`` broadcast to, or PyTorch's error naming the first dim (from the
+    last, counted in the result) where they cannot."""
+    n = max(len(a), len(b))
+    a, b = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
+    for dim in reversed(range(n)):
+        if a[dim] != b[dim] and a[dim] != 1 and b[dim] != 1:
+            raise RuntimeError(f"The size of tensor a ({a[dim]}) must match the size of tensor b ({b[dim]}) at "
+                               f"non-singleton dimension {dim}")
+    return tuple(y if x == 1 else x for x, y in zip(a, b))
+
+
+def _check_same_size(input, target):
+    """A target of another shape than the input: PyTorch's warning, and its error where they do
+    not broadcast."""
+    if input.shape != target.shape:
         warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
                       "This will likely lead to incorrect results due to broadcasting. Please ensure they have "
                       "the same size.", UserWarning, stacklevel=3)
+        _broadcast_shape(input.shape, target.shape)
+
+
+def _weighted_loss(loss, weight, input, reduction, mean_over_weight=True):
+    """An elementwise loss times ``weight`` (``input``'s shape), reduced; the weighted mean divides
+    by the weights' sum (``mean_over_weight``) or by the number of elements."""
+    if weight.shape != input.shape:
+        raise ValueError("Weights and input must have the same size.")
+    loss = loss * weight
+    if reduction == "mean" and mean_over_weight:
+        return F.sum(loss) / F.sum(weight)
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"Invalid reduction mode: {reduction}. Expected one of 'none', 'mean', 'sum'.")
+    return _reduce(loss, reduction)
 
 
 def _is_batched(t):
@@ -638,35 +778,49 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     return nll * (1 - label_smoothing) + smooth * (label_smoothing / c)
 
 
-def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    """Mean squared error."""
-    _check_same_size(input, target, "mse_loss")
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean squared error ``(input - target)^2``, reduced (``weight``: one weight per element; the
+    weighted mean divides by the weights' sum)."""
+    _check_same_size(input, target)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     d = input - target
-    return _reduce(d * d, reduction)
+    return _reduce(d * d, reduction) if weight is None else _weighted_loss(d * d, weight, input, reduction)
 
 
-def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    """Mean absolute error."""
-    _check_same_size(input, target, "l1_loss")
-    return _reduce(F.abs(input - target), reduction)
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean absolute error ``|input - target|``, reduced (``weight`` as in :func:`mse_loss`)."""
+    _check_same_size(input, target)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    loss = F.abs(input - target)
+    return _reduce(loss, reduction) if weight is None else _weighted_loss(loss, weight, input, reduction)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """``0.5 d^2 / beta`` where ``|d| < beta``, ``|d| - 0.5 beta`` elsewhere."""
+    _check_same_size(input, target)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     d = F.abs(input - target)
     if beta == 0:
         return _reduce(d, reduction)
     return _reduce(E.where_(d < beta, d * d * (0.5 / beta), d - 0.5 * beta), reduction)
 
 
-def huber_loss(input, target, reduction="mean", delta=1.0):
-    """``0.5 d^2`` where ``|d| < delta``, ``delta (|d| - 0.5 delta)`` elsewhere."""
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """``0.5 d^2`` where ``|d| < delta``, ``delta (|d| - 0.5 delta)`` elsewhere (``weight``: one
+    weight per element; the weighted mean divides by the number of elements)."""
+    _check_same_size(input, target)
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
     d = F.abs(input - target)
-    return _reduce(E.where_(d < delta, d * d * 0.5, (d - 0.5 * delta) * delta), reduction)
+    loss = E.where_(d < delta, d * d * 0.5, (d - 0.5 * delta) * delta)
+    return _reduce(loss, reduction) if weight is None else _weighted_loss(loss, weight, input, reduction, False)
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """``-(y log p + (1 - y) log(1 - p))`` with the logs clamped at -100, as PyTorch does."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     if tuple(input.shape) != tuple(target.shape):
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input size "
                          f"({input.shape}) is deprecated. Please ensure they have the same size.")
@@ -679,6 +833,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
                                      pos_weight=None):
     """``binary_cross_entropy(sigmoid(input), target)`` computed stably from the logits."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     if tuple(input.shape) != tuple(target.shape):
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
     log_sigmoid_neg = F.softplus(input)          # -log(1 - sigmoid(x)) = log(1 + e^x)
@@ -693,18 +848,37 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
-    """KL divergence with ``input`` log-probabilities: ``target * (log target - input)``.
-    ``reduction='batchmean'`` divides the sum by the batch size (the mathematical KL)."""
+    """KL divergence with ``input`` log-probabilities: ``target * (log target - input)``, where
+    ``0 log 0 = 0`` (``xlogy``: its gradient with respect to a zero target is nan, as PyTorch's).
+
+    Args:
+        log_target (bool): ``target`` holds log-probabilities: ``exp(target) * (target - input)``.
+        reduction (str): ``'batchmean'`` divides the sum by the batch size (the mathematical
+            KL); ``'mean'`` by the number of elements (with PyTorch's warning).
+    """
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce, reduction)
+    elif reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                      "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+                      UserWarning, stacklevel=2)
+    if input.shape != target.shape:
+        _broadcast_shape(target.shape, input.shape)
     if log_target:
         loss = F.exp(target) * (target - input)
     else:
-        safe = E.where_(target > 0, target, 1.0)
-        loss = E.where_(target > 0, target * (F.log(safe) - input), -input * 0)
+        with B.errstate(divide="ignore", invalid="ignore"):   # log(0) is taken, and masked
+            loss = target * E.where_(target != 0, F.log(target), 0.0) - target * input
     if reduction == "batchmean":
-        return F.sum(loss) / (input.shape[0] if input.ndim else 1)
+        return F.sum(loss) / input.shape[0] if input.ndim else F.sum(loss)
     return _reduce(loss, reduction)
 
 
-def soft_margin_loss(input, target, reduction="mean"):
-    """``log(1 + exp(-y x))``."""
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """``log(1 + exp(-target * input))``, for targets of +1 and -1."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if input.shape != target.shape and _broadcast_shape(input.shape, target.shape) != tuple(input.shape):
+        raise RuntimeError(f"output with shape {list(input.shape)} doesn't match the broadcast shape "
+                           f"{list(_broadcast_shape(input.shape, target.shape))}")
     return _reduce(F.softplus(-target * input), reduction)
