@@ -20,6 +20,7 @@ from .._ops import linalg as L
 from .._ops.indexing import getitem
 from .._ops import _registry
 from .._ops._registry import refuse_batched
+from .._ops._rules import wrap_dim
 from ..autograd import grad_mode
 
 
@@ -281,18 +282,48 @@ def pad(input, pad, mode="constant", value=None):
     return N.pad_.bind((input,), {"widths": tuple(widths), "value": 0.0 if value is None else value})
 
 
-def normalize(input, p=2.0, dim=1, eps=1e-12):
-    """``input / max(||input||_p over dim, eps)``."""
-    n = F.norm(input, p, dim, keepdim=True)
-    return input / F.clamp(n, min=eps)
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """``input / max(||input||_p over dim, eps)``.
+
+    Example::
+
+        >>> pullback.nn.functional.normalize(pullback.tensor([3.0, 4.0]), dim=0)
+        tensor([0.6000, 0.8000])
+    """
+    if input.ndim == 0:   # a 0-dim tensor's dim 0 is itself: the norm of one element
+        return S.squeeze(normalize(S.unsqueeze(input, 0), p, wrap_dim(dim, 0), eps), 0)
+    result = input / F.clamp(F.norm(input, p, dim, keepdim=True), min=eps)
+    return result if out is None else out.copy_(result)
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
-    """``x1 . x2 / max(||x1|| ||x2||, eps)`` along ``dim``."""
-    dot = (x1 * x2).sum(dim)
-    n1 = F.norm(x1, 2, dim)
-    n2 = F.norm(x2, 2, dim)
-    return dot / F.clamp(n1 * n2, min=eps)
+    """``sum(x1 / max(||x1||, eps) * x2 / max(||x2||, eps))`` along ``dim`` (``x1`` and ``x2``
+    broadcast; integers are promoted, but not to an integer result).
+
+    Example::
+
+        >>> pullback.nn.functional.cosine_similarity(pullback.tensor([1.0, 0.0]), pullback.tensor([1.0, 1.0]), dim=0)
+        tensor(0.7071)
+    """
+    _check(x1, "cosine_similarity")
+    if x1.shape != x2.shape:
+        shape = _broadcast_shape(x1.shape, x2.shape)
+        x1, x2 = S.expand(x1, *shape), S.expand(x2, *shape)
+    dtype = D.result_type(x1, x2)
+    if not dtype.is_floating_point:
+        raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is {dtype._tensor_type[:-6]}")
+    if x1.ndim == 0:   # the sum over a 0-dim tensor's dim 0 is the tensor itself
+        return S.squeeze(cosine_similarity(S.unsqueeze(x1, 0), S.unsqueeze(x2, 0), wrap_dim(dim, 0), eps), 0)
+    x1, x2 = x1.to(dtype), x2.to(dtype)
+    unit1 = x1 / _at_least(F.norm(x1, 2, dim, keepdim=True), eps)
+    unit2 = x2 / _at_least(F.norm(x2, 2, dim, keepdim=True), eps)
+    return F.sum(unit1 * unit2, dim)
+
+
+def _at_least(norm, eps):
+    """``max(norm, eps)``, differentiated as ``norm`` where it is clamped (PyTorch clamps the
+    norms of cosine_similarity in place, outside autograd). ``norm - norm.detach()`` is exactly 0."""
+    return E.where_(norm < eps, norm - norm.detach() + eps, norm)
 
 
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
@@ -539,13 +570,27 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
                eps=1e-5):
     """Normalizes each channel (dim 1) by batch statistics in training (updating the running
-    ones in place) or by the running statistics in evaluation."""
+    ones in place, unbiased variance) or by the running statistics in evaluation, then scales by
+    ``weight`` and shifts by ``bias``.
+
+    Example::
+
+        >>> x = pullback.randn(8, 3)
+        >>> out = pullback.nn.functional.batch_norm(x, None, None, training=True)
+    """
+    _check(input, "batch_norm")
+    if momentum is None:
+        raise TypeError("batch_norm(): argument 'momentum' (position 7) must be float, not NoneType")
+    if training:
+        n = input.numel() // input.shape[1] if input.ndim > 1 and input.shape[1] else 0
+        if n == 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
+    _check_batch_norm_args(input, running_mean, running_var, weight, bias, training)
+    if input.numel() == 0:   # nothing to normalize: the running statistics stay as they are
+        return input.clone()
     dims = (0,) + tuple(range(2, input.ndim))
     shape = (1, -1) + (1,) * (input.ndim - 2)
     if training:
-        n = input.numel() // input.shape[1]
-        if n <= 1:
-            raise ValueError(f"Expected more than 1 value per channel when training, got input size {list(input.shape)}")
         mean = F.mean(input, dims, keepdim=True)
         centered = input - mean
         var = F.mean(centered * centered, dims, keepdim=True)
@@ -563,6 +608,27 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if bias is not None:
         out = out + S.reshape(bias, *shape)
     return out
+
+
+def _check_batch_norm_args(input, running_mean, running_var, weight, bias, training):
+    """PyTorch's checks of batch_norm's statistics and parameters, in its order."""
+    if training and (running_mean is None) != (running_var is None):
+        raise ValueError("running_mean and running_var must either both be None or neither be None")
+    if not training:
+        for name, t in (("running_mean", running_mean), ("running_var", running_var)):
+            if t is None:
+                raise RuntimeError(f"{name} must be defined in evaluation mode")
+    channels = input.shape[1] if input.ndim > 1 else 0
+    given = [(name, t) for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                                       ("weight", weight), ("bias", bias)) if t is not None]
+    for name, t in given:
+        if t.numel() != channels:
+            raise RuntimeError(f"{name} should contain {channels} elements not {t.numel()}")
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"batch_norm\" not implemented for '{input.dtype._tensor_type[:-6]}'")
+    if any(t.dtype is not input.dtype for _, t in given):
+        raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float" if input.dtype is D.float32
+                           else "mixed dtype (CPU): all inputs must share same datatype.")
 
 
 # -------------------------------------------------------------------- losses
