@@ -838,7 +838,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             denom = float(B.where(valid, weight._data[B.where(valid, t, 0)], 0).sum())
         else:
             denom = float(valid.sum())
-        smooth = F.sum(smooth) / denom
+        with B.errstate(divide="ignore", invalid="ignore"):   # every row ignored: nan, as PyTorch, silently
+            smooth = F.sum(smooth) / denom
     else:
         smooth = _reduce(smooth if input.ndim > 1 else S.squeeze(smooth, 0), reduction)
     return nll * (1 - label_smoothing) + smooth * (label_smoothing / c)
