@@ -1,5 +1,6 @@
 """Module behaviour: registration, traversal, state dicts, modes, hooks, printing, init, utils."""
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -254,6 +255,145 @@ def test_embedding_padding_idx_gets_no_gradient():
     assert emb.weight[0].abs().sum().item() == 0
     emb(pullback.tensor([0, 1, 1])).sum().backward()
     assert emb.weight.grad[0].tolist() == [0.0, 0.0] and emb.weight.grad[1].tolist() == [2.0, 2.0]
+
+
+# ------------------------------------------------ nn.functional against torch (fixed silent bugs)
+def _torch():
+    return pytest.importorskip("torch")
+
+
+def _pair_of(torch, array, requires_grad=True):
+    return (torch.tensor(array, requires_grad=requires_grad),
+            pullback.tensor(array, requires_grad=requires_grad))
+
+
+def _assert_close(p, t):
+    np.testing.assert_allclose(p.detach().numpy(), t.detach().numpy(), rtol=1e-10, atol=1e-12, equal_nan=True)
+
+
+def test_kl_div_zero_targets_and_log_target_infinities_match_torch():
+    torch = _torch()
+    cases = [([-1.0, -2.0, -0.5, -1.0, -1.0], [0.0, 0.5, 0.0, -0.2, 1.0], False),
+             ([-1.0, -2.0, -np.inf, -1.0, 0.0], [-np.inf, -0.5, 0.3, np.inf, np.nan], True)]
+    for x, t, log_target in cases:
+        (tx, px), (tt, pt) = _pair_of(torch, np.array(x)), _pair_of(torch, np.array(t))
+        outs = [lib.nn.functional.kl_div(a, b, reduction="none", log_target=log_target)
+                for lib, a, b in ((torch, tx, tt), (pullback, px, pt))]
+        _assert_close(outs[1], outs[0])
+        firsts = [lib.autograd.grad(o, [a, b], lib.ones(5, dtype=lib.float64), create_graph=True)
+                  for lib, o, a, b in ((torch, outs[0], tx, tt), (pullback, outs[1], px, pt))]
+        for p, t_ in zip(firsts[1], firsts[0]):
+            _assert_close(p, t_)
+        seconds = [lib.autograd.grad(g[1].sum(), [a, b], allow_unused=True)
+                   for lib, g, a, b in ((torch, firsts[0], tx, tt), (pullback, firsts[1], px, pt))]
+        for p, t_ in zip(seconds[1], seconds[0]):
+            _assert_close(p, t_)
+
+
+def test_nll_loss_ignore_index_naming_a_class_matches_torch():
+    torch = _torch()
+    logp = np.log(np.random.default_rng(0).dirichlet(np.ones(3), size=4))
+    target = np.array([0, 1, 0, 2])
+    for reduction in ("mean", "sum", "none"):
+        for ignore in (0, 1):
+            (tx, px) = _pair_of(torch, logp)
+            t = torch.nn.functional.nll_loss(tx, torch.tensor(target), ignore_index=ignore, reduction=reduction)
+            p = F.nll_loss(px, pullback.tensor(target), ignore_index=ignore, reduction=reduction)
+            _assert_close(p, t)
+            (t.sum() if t.ndim else t).backward()
+            (p.sum() if p.ndim else p).backward()
+            _assert_close(px.grad, tx.grad)
+    (tx, px) = _pair_of(torch, logp)   # every row ignored: the loss is nan, the gradient 0
+    torch.nn.functional.cross_entropy(tx, torch.ones(4, dtype=torch.long), ignore_index=1,
+                                      label_smoothing=0.2).backward()
+    F.cross_entropy(px, pullback.ones(4, dtype=pullback.long), ignore_index=1, label_smoothing=0.2).backward()
+    _assert_close(px.grad, tx.grad)
+
+
+def test_conv_padding_same_with_dilation_matches_torch():
+    torch = _torch()
+    rng = np.random.default_rng(0)
+    for x_shape, w_shape, dilation in [((1, 2, 7), (3, 2, 4), 3), ((2, 3, 6, 5), (4, 3, 2, 3), (3, 2))]:
+        (tx, px), (tw, pw) = _pair_of(torch, rng.standard_normal(x_shape)), _pair_of(torch, rng.standard_normal(w_shape))
+        name = "conv1d" if len(w_shape) == 3 else "conv2d"
+        with warnings.catch_warnings():   # torch warns once per process
+            warnings.simplefilter("ignore")
+            t = getattr(torch.nn.functional, name)(tx, tw, padding="same", dilation=dilation)
+        with pytest.warns(UserWarning, match="padding='same'"):
+            p = getattr(F, name)(px, pw, padding="same", dilation=dilation)
+        assert tuple(p.shape) == tuple(t.shape) == x_shape[:1] + w_shape[:1] + x_shape[2:]
+        _assert_close(p, t)
+        cotangent = rng.standard_normal(t.shape)
+        for a, b in zip(pullback.autograd.grad(p, [px, pw], pullback.tensor(cotangent)),
+                        torch.autograd.grad(t, [tx, tw], torch.tensor(cotangent))):
+            _assert_close(a, b)
+
+
+def test_embedding_max_norm_and_scale_grad_by_freq_match_torch():
+    torch = _torch()
+    weight = np.random.default_rng(1).standard_normal((5, 3)) * 2
+    idx = [[0, 2, 0], [2, 2, 4]]
+    for kwargs in ({"max_norm": 1.0}, {"max_norm": 1.5, "norm_type": 1.0}, {"scale_grad_by_freq": True},
+                   {"scale_grad_by_freq": True, "padding_idx": 0}):
+        (tw, pw) = _pair_of(torch, weight)
+        t = torch.nn.functional.embedding(torch.tensor(idx), tw, **kwargs)
+        p = F.embedding(pullback.tensor(idx), pw, **kwargs)
+        _assert_close(p, t)
+        _assert_close(pw, tw)          # max_norm rescales the rows in place
+        t.sum().backward()
+        p.sum().backward()
+        _assert_close(pw.grad, tw.grad)
+
+
+def test_loss_target_broadcast_errors_and_legacy_reduction_match_torch():
+    torch = _torch()
+    for name in ("l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss"):
+        with pytest.warns(UserWarning, match="target size"):
+            with pytest.raises(RuntimeError, match=r"The size of tensor a \(4\) must match the size of tensor b "
+                                                   r"\(5\) at non-singleton dimension 1"):
+                getattr(F, name)(pullback.randn(5, 4), pullback.randn(5))
+    x, t = np.random.default_rng(2).standard_normal((2, 3, 4))
+    for size_average, reduce in ((False, None), (None, False), (True, True)):
+        with pytest.warns(UserWarning, match="size_average and reduce args will be deprecated"):
+            p = F.mse_loss(pullback.tensor(x), pullback.tensor(t), size_average=size_average, reduce=reduce)
+        with pytest.warns(UserWarning):
+            expected = torch.nn.functional.mse_loss(torch.tensor(x), torch.tensor(t), size_average=size_average,
+                                                    reduce=reduce)
+        _assert_close(p, expected)
+
+
+def test_inplace_activations_write_into_their_input():
+    torch = _torch()
+    x = np.array([-2.0, -0.5, 0.0, 0.5, 3.0, 7.0])
+    for name, kwargs in (("relu", {}), ("relu6", {}), ("hardtanh", {"min_val": -0.5, "max_val": 2.0}),
+                         ("leaky_relu", {"negative_slope": 0.2}), ("elu", {"alpha": 0.7}), ("silu", {})):
+        (tx, px) = _pair_of(torch, x)
+        ty, py = tx * 1, px * 1
+        t = getattr(torch.nn.functional, name)(ty, inplace=True, **kwargs)
+        p = getattr(F, name)(py, inplace=True, **kwargs)
+        assert p is py
+        _assert_close(py, ty)
+        tg, = torch.autograd.grad(t.sum(), tx, create_graph=True)
+        pg, = pullback.autograd.grad(p.sum(), px, create_graph=True)
+        _assert_close(pg, tg)
+        tgg = torch.autograd.grad(tg.sum(), tx, allow_unused=True)[0]
+        pgg = pullback.autograd.grad(pg.sum(), px, allow_unused=True)[0]
+        if tgg is not None and pgg is not None:
+            _assert_close(pgg, tgg)
+    assert F.hardtanh(pullback.tensor([-3, 0, 2]), -2.7, 1.5).tolist() == [-2, 0, 1]   # truncated integer bounds
+    with pytest.raises(ValueError, match="min_val cannot be greater than max_val"):
+        F.hardtanh(pullback.randn(3), 1.0, -1.0)
+
+
+def test_cosine_similarity_and_elu_gradients_against_finite_differences():
+    rng = np.random.default_rng(3)
+    a = pullback.tensor(rng.standard_normal((4, 3)), requires_grad=True)
+    b = pullback.tensor(rng.standard_normal((4, 3)), requires_grad=True)
+    assert pullback.autograd.gradcheck(F.cosine_similarity, (a, b))
+    assert pullback.autograd.gradgradcheck(F.cosine_similarity, (a, b))
+    x = pullback.tensor(rng.standard_normal(6), requires_grad=True)
+    assert pullback.autograd.gradcheck(lambda v: F.elu(v, 0.7), (x,))
+    assert pullback.autograd.gradgradcheck(lambda v: F.elu(v, 0.7), (x,))
 
 
 def test_functional_helpers():

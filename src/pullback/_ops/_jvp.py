@@ -30,7 +30,7 @@ for _p in [E.to_dtype, E.clone, E.overwrite, R._sum, R._mean, R.cumsum_, S._resh
            S._unsqueeze, S._expand, S._transpose, S._permute, S._flip, S._roll, S._repeat, S._tril, S._triu,
            S._diagonal, S._diag_embed, S._diag_1d, S._diag_2d, S._split, S._unbind, S._cat, S._stack,
            I.getitem, I.index_add_zeros, I.index_put, I.take_along, I.put_along, I.scatter_, I.masked_fill_,
-           I.view_scatter, N.rows_scatter, N.rows_gather, N.nll_loss_, C.unfold_, C.fold_, S._unfold,
+           I.view_scatter, N.rows_scatter, N.rows_gather, N.nll_loss_, N.scale_grad, C.unfold_, C.fold_, S._unfold,
            S._unfold_backward]:
     KIND[_p] = LINEAR
 for _p in [L.matmul_, L.vecmat_, L.einsum_, C.conv2d_]:

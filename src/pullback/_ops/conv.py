@@ -66,7 +66,7 @@ def _grouped(cols, groups):
 def _conv2d_impl(x, w, kernel, stride, padding, dilation, groups):
     cols = _grouped(_unfold_impl(x, kernel, stride, padding, dilation), groups)     # (N, G, CK, L)
     o = w.shape[0]
-    wg = w.reshape(groups, o // groups, -1)                                           # (G, O/G, CK)
+    wg = w.reshape(groups, o // groups, cols.shape[2])                                # (G, O/G, CK)
     out = B.matmul(wg[None], cols)                                                    # (N, G, O/G, L)
     n = x.shape[0]
     oh = out_size(x.shape[2], kernel[0], stride[0], padding[0], dilation[0])
@@ -77,7 +77,8 @@ def _conv2d_impl(x, w, kernel, stride, padding, dilation, groups):
 def _conv2d_vjp(g, x, w, kernel, stride, padding, dilation, groups, needs):
     n, o = g.shape[0], g.shape[1]
     gg = _reshape(g, shape=(n, groups, o // groups, g.shape[2] * g.shape[3]))         # (N, G, O/G, L)
-    wg = _reshape(w, shape=(groups, o // groups, -1))                                 # (G, O/G, CK)
+    ck = w.shape[1] * kernel[0] * kernel[1]   # (not -1: O may be 0)
+    wg = _reshape(w, shape=(groups, o // groups, ck))                                 # (G, O/G, CK)
     gx = gw = None
     if needs[0]:
         cols = matmul_(_reshape(_mT(wg), shape=(1,) + tuple(_mT(wg).shape)), gg)      # (N, G, CK, L)

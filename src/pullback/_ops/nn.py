@@ -9,26 +9,33 @@ from .reduction import _sum
 from .elementwise import exp
 
 
+def _row_max(x, axis):
+    # `initial`: an empty axis has a max too (the result is empty either way)
+    return B.amax(x, axis=axis, keepdims=True, initial=-B.inf)
+
+
 def _softmax_impl(x, axis):
-    e = B.exp(x - B.amax(x, axis=axis, keepdims=True))
+    e = B.exp(x - _row_max(x, axis))
     return e / B.sum(e, axis=axis, keepdims=True)
 
 
 def _log_softmax_impl(x, axis):
-    shifted = x - B.amax(x, axis=axis, keepdims=True)
+    shifted = x - _row_max(x, axis)
     return shifted - B.log(B.sum(B.exp(shifted), axis=axis, keepdims=True))
 
 
+def _axes(ans, axis):
+    """The reduced axes: none for a 0-dim tensor (its dim 0 and -1 name the tensor itself)."""
+    return (axis,) if ans.ndim else ()
+
+
 softmax_ = primitive("softmax", _softmax_impl, out_dtype="float",
-                     vjp=lambda g, ans, axis: ans * (g - _sum(g * ans, axis=(axis,), keepdim=True)))
+                     vjp=lambda g, ans, axis: ans * (g - _sum(g * ans, axis=_axes(ans, axis), keepdim=True)))
 log_softmax_ = primitive("log_softmax", _log_softmax_impl, out_dtype="float",
-                         vjp=lambda g, ans, axis: g - exp(ans) * _sum(g, axis=(axis,), keepdim=True))
+                         vjp=lambda g, ans, axis: g - exp(ans) * _sum(g, axis=_axes(ans, axis), keepdim=True))
 
 
 # ------------------------------------------------------------------ activations
-def _where_positive(x, a, b):
-    return where(x > 0, a, b)
-
 
 def _leaky_relu_impl(x, slope):
     # max(x, slope * x) is two passes instead of where()'s three; it needs 0 <= slope <= 1.
@@ -43,9 +50,15 @@ slope_mask = primitive("slope_mask", lambda x, slope: B.where(x > 0, B.ones((), 
                        out_dtype="keep", grad_name="LeakyReluBackwardBackward0", vjp=zero_cotangent)
 leaky_relu_ = primitive("leaky_relu", _leaky_relu_impl, out_dtype="float",
                         vjp=lambda g, x, slope: g * slope_mask(x, slope=slope))
+def _elu_vjp(g, x, ans, alpha):
+    # g where x > 0, g * (ans + alpha) elsewhere; at x = 0 the factor alpha is written as a constant,
+    # so that the second derivative there is 0, as PyTorch's (its mask is x < 0).
+    return where(x > 0, g, g * (where(x < 0, ans, 0.0) + alpha))
+
+
 elu_ = primitive("elu", lambda x, alpha: B.where(x > 0, x, alpha * B.expm1(B.minimum(x, 0))), out_dtype="float",
-                 vjp=lambda g, x, ans, alpha: _where_positive(x, g, g * (ans + alpha)))
-hardtanh_ = primitive("hardtanh", lambda x, lo, hi: B.clip(x, lo, hi), out_dtype="float",
+                 vjp=_elu_vjp)
+hardtanh_ = primitive("hardtanh", lambda x, lo, hi: B.clip(x, lo, hi), out_dtype="keep",   # integers stay integers
                       vjp=lambda g, x, lo, hi: g * _interval(x, lo, hi))
 
 
@@ -71,6 +84,13 @@ pad_ = primitive("constant_pad", _pad_impl, out_dtype="keep", grad_name="Constan
                  vjp=lambda g, widths: pad_(g, widths=_negated(widths), value=0))
 
 
+# ------------------------------------------------------------------ embedding
+# The identity whose gradient is multiplied by `scale`: embedding's scale_grad_by_freq (each row's
+# gradient divided by how often its index occurs; PyTorch's forward mode does not scale).
+scale_grad = primitive("scale_grad", lambda x, scale: x.copy(), out_dtype="keep", grad_name="EmbeddingBackward0",
+                       vjp=lambda g, scale: mul(g, scale))
+
+
 # ------------------------------------------------------------------ nll loss
 def _rows_scatter_impl(values, target, shape):
     out = B.zeros(shape, dtype=values.dtype)
@@ -87,41 +107,49 @@ rows_gather = primitive("rows_gather", lambda x, target: x[B.arange(len(target))
 
 def _reduce_rows(loss, reduction, total_weight):
     if reduction == "mean":
-        return loss.sum() / total_weight
+        if total_weight:
+            return loss.sum() / total_weight
+        with B.errstate(divide="ignore", invalid="ignore"):   # every row ignored: nan, as PyTorch
+            return B.true_divide(loss.sum(), total_weight)
     if reduction == "sum":
         return loss.sum()
     return loss
 
 
-def _row_scale(weights, reduction, total_weight, rows):
+def _row_scale(weights, reduction, total_weight, rows, ignored):
     """d loss / d (row loss) per row: its weight (1 when ``weights`` is None), over the total
-    weight for the mean."""
+    weight for the mean. ``ignored`` (the ignored rows, given only when the total weight is 0)
+    keeps their gradient 0 where the mean's 0 / 0 would make it nan, as PyTorch does."""
     if weights is None:
         return B.full(rows, 1.0 / total_weight if reduction == "mean" else 1.0)
-    return (weights / total_weight if reduction == "mean" else weights).astype(weights.dtype)
+    if reduction != "mean":
+        return weights
+    if ignored is None:
+        return (weights / total_weight).astype(weights.dtype)
+    with B.errstate(divide="ignore", invalid="ignore"):
+        return B.where(ignored, 0, weights / total_weight).astype(weights.dtype)
 
 
 def _weighted(loss, weights):
     return loss if weights is None else loss * weights
 
 
-def _nll_impl(logp, target, weights, reduction, total_weight):
+def _nll_impl(logp, target, weights, reduction, total_weight, ignored):
     # logp (M, C), target (M,) class indices made safe, weights (M,): the class weight of each
     # target, 0 where ignored (None: all ones).
     return _reduce_rows(_weighted(-logp[B.arange(len(target)), target], weights), reduction, total_weight)
 
 
-def _nll_vjp(g, logp_shape, logp_dtype, target, weights, reduction, total_weight):
-    scale = _row_scale(weights, reduction, total_weight, len(target)).astype(logp_dtype.np)
+def _nll_vjp(g, logp_shape, logp_dtype, target, weights, reduction, total_weight, ignored):
+    scale = _row_scale(weights, reduction, total_weight, len(target), ignored).astype(logp_dtype.np)
     return rows_scatter(mul(g, -scale), target=target, shape=tuple(logp_shape))
 
 
 nll_loss_ = primitive("nll_loss", _nll_impl, inputs="logp", out_dtype="keep", grad_name="NllLossBackward0",
-                      vjp=lambda g, logp_shape, logp_dtype, target, weights, reduction, total_weight:
-                          _nll_vjp(g, logp_shape, logp_dtype, target, weights, reduction, total_weight))
+                      vjp=_nll_vjp)
 
 
-def _cross_entropy_impl(x, target, weights, reduction, total_weight, cache):
+def _cross_entropy_impl(x, target, weights, reduction, total_weight, ignored, cache):
     # logsumexp(x_i) - x_i[target_i] per row, computed stably: one pass for log_softmax and nll.
     # exp(x - max) and its row sums stay in `cache` for the fast VJP: softmax = e / s, there.
     # (ufunc reductions and in-place steps: on small batches the number of NumPy calls is the cost)
@@ -138,7 +166,7 @@ def _cross_entropy_impl(x, target, weights, reduction, total_weight, cache):
     return _reduce_rows(_weighted(loss, weights), reduction, total_weight)
 
 
-def _cross_entropy_vjp(g, x, target, weights, reduction, total_weight, cache):
+def _cross_entropy_vjp(g, x, target, weights, reduction, total_weight, ignored, cache):
     # d/dx = (softmax(x) - onehot(target)) * weight, scaled by g (and 1/total for the mean).
     if type(x) is B.ndarray:
         # The fast path (no create_graph), fused in NumPy; tests check it against the
@@ -147,11 +175,11 @@ def _cross_entropy_vjp(g, x, target, weights, reduction, total_weight, cache):
             # a Python float for a reduced loss, else one factor per row
             row_factor = (float(g) if g.ndim == 0 else g) * (1.0 / total_weight if reduction == "mean" else 1.0)
         else:
-            row_factor = g * _row_scale(weights, reduction, total_weight, len(target)).astype(x.dtype)
+            row_factor = g * _row_scale(weights, reduction, total_weight, len(target), ignored).astype(x.dtype)
         p = cache["exp"] * (row_factor / cache["sum"])[:, None]    # softmax, scaled per row
         p[cache["rows"], target] -= row_factor
         return p
-    scale = _row_scale(weights, reduction, total_weight, len(target)).astype(x.dtype.np)
+    scale = _row_scale(weights, reduction, total_weight, len(target), ignored).astype(x.dtype.np)
     per_row = mul(g, scale)
     p = softmax_(x, axis=1)
     return (p - rows_scatter(B.ones(len(target), dtype=x.dtype.np), target=target, shape=tuple(x.shape))) \

@@ -5,9 +5,11 @@ more stable (leaky_relu, elu, softplus, log_softmax), the rest as short composit
 gradients (of any order) follow from their parts.
 """
 import math
+import warnings
 
 from .._backend import B
 from .. import _dtype as D
+from .. import _inplace
 from .._tensor import Tensor
 from .._ops import functions as F
 from .._ops import shape as S
@@ -19,6 +21,7 @@ from .._ops import linalg as L
 from .._ops.indexing import getitem
 from .._ops import _registry
 from .._ops._registry import refuse_batched
+from .._ops._rules import wrap_dim
 from ..autograd import grad_mode
 
 
@@ -28,12 +31,20 @@ def _check(input, fn):
 
 
 # ------------------------------------------------------------------ activations
-relu = F.relu
 sigmoid = F.sigmoid
 tanh = F.tanh
-softmax = F.softmax
-log_softmax = F.log_softmax
 softplus = F.softplus
+
+
+def _maybe_inplace(input, inplace, fn, *args):
+    """``fn(input, *args)``; with ``inplace``, written into ``input`` (which is returned), as
+    PyTorch's ``inplace=True`` does."""
+    return _inplace.apply_inplace(input, fn, *args) if inplace else fn(input, *args)
+
+
+def relu(input, inplace=False):
+    """``max(x, 0)``."""
+    return input.relu_() if inplace else F.relu(input)
 
 
 def relu_(input):
@@ -43,25 +54,38 @@ def relu_(input):
 
 def relu6(input, inplace=False):
     """``min(max(x, 0), 6)``."""
-    return hardtanh(input, 0.0, 6.0)
+    return hardtanh(input, 0, 6, inplace)
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """``x`` where ``x > 0``, ``negative_slope * x`` elsewhere."""
     _check(input, "leaky_relu")
-    return N.leaky_relu_.bind((input,), {"slope": negative_slope})
+    return _maybe_inplace(input, inplace, lambda x: N.leaky_relu_.bind((x,), {"slope": negative_slope}))
 
 
 def elu(input, alpha=1.0, inplace=False):
     """``x`` where ``x > 0``, ``alpha * (exp(x) - 1)`` elsewhere."""
     _check(input, "elu")
-    return N.elu_.bind((input,), {"alpha": alpha})
+    return _maybe_inplace(input, inplace, lambda x: N.elu_.bind((x,), {"alpha": alpha}))
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
-    """``x`` clamped to ``[min_val, max_val]``."""
+    """``x`` clamped to ``[min_val, max_val]``; integer inputs keep their dtype (the bounds
+    truncated to integers, as PyTorch does)."""
     _check(input, "hardtanh")
-    return N.hardtanh_.bind((input,), {"lo": min_val, "hi": max_val})
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    if not input.dtype.is_floating_point:
+        min_val, max_val = _integer_bounds(input.dtype, min_val, max_val)
+    return _maybe_inplace(input, inplace, lambda x: N.hardtanh_.bind((x,), {"lo": min_val, "hi": max_val}))
+
+
+def _integer_bounds(dtype, min_val, max_val):
+    if dtype is D.bool:
+        raise RuntimeError("Bool inputs not supported for hardtanh")
+    if not dtype.is_signed and (min_val < 0 or max_val < 0):
+        raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
+    return int(min_val), int(max_val)
 
 
 def gelu(input, approximate="none"):
@@ -78,12 +102,12 @@ def gelu(input, approximate="none"):
 def silu(input, inplace=False):
     """``x * sigmoid(x)``."""
     _check(input, "silu")
-    return input * F.sigmoid(input)
+    return _maybe_inplace(input, inplace, lambda x: x * F.sigmoid(x))
 
 
 def mish(input, inplace=False):
     """``x * tanh(softplus(x))``."""
-    return input * F.tanh(F.softplus(input))
+    return _maybe_inplace(input, inplace, lambda x: x * F.tanh(F.softplus(x)))
 
 
 def logsigmoid(input):
@@ -91,9 +115,37 @@ def logsigmoid(input):
     return -F.softplus(-input)
 
 
-def softmin(input, dim=None, dtype=None):
+def _softmax_dim(name, input, dim):
+    """``dim``, or PyTorch's deprecated implicit choice (0 for 0-, 1- and 3-dim inputs, else 1)."""
+    if dim is not None:
+        return dim
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X as "
+                  "an argument.", UserWarning, stacklevel=3)
+    return 0 if input.ndim in (0, 1, 3) else 1
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """``exp(x) / sum(exp(x), dim)``, computed stably (``dtype``: the input is cast to it first).
+
+    Example::
+
+        >>> pullback.nn.functional.softmax(pullback.tensor([1.0, 2.0, 3.0]), dim=0)
+        tensor([0.0900, 0.2447, 0.6652])
+    """
+    _check(input, "softmax")
+    return F.softmax(input, _softmax_dim("softmax", input, dim), dtype)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """``x - logsumexp(x, dim)``, computed stably (``dtype``: the input is cast to it first)."""
+    _check(input, "log_softmax")
+    return F.log_softmax(input, _softmax_dim("log_softmax", input, dim), dtype)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """``softmax(-input, dim)``."""
-    return F.softmax(-input, dim, dtype)
+    _check(input, "softmin")
+    return F.softmax(-input, _softmax_dim("softmin", input, dim), dtype)
 
 
 # ------------------------------------------------------------------- layers
@@ -134,6 +186,10 @@ def dropout(input, p=0.5, training=True, inplace=False):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0:
         return input
+    return _maybe_inplace(input, inplace, _dropout, p)
+
+
+def _dropout(input, p):
     if p == 1:
         return input * 0
     from .._creation import rand
@@ -143,18 +199,64 @@ def dropout(input, p=0.5, training=True, inplace=False):
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
               sparse=False):
-    """Rows of ``weight`` selected by the integer Tensor ``input``; ``padding_idx`` rows get no
-    gradient."""
-    if not isinstance(input, Tensor) or input.dtype.is_floating_point:
+    """Rows of ``weight`` selected by the integer Tensor ``input``.
+
+    Args:
+        padding_idx (int, optional): this row gets no gradient.
+        max_norm (float, optional): the selected rows whose ``norm_type``-norm exceeds it are
+            rescaled to norm ``max_norm``, in ``weight`` itself, before the lookup (as PyTorch).
+        scale_grad_by_freq (bool): divides each row's gradient by how often its index occurs.
+
+    Example::
+
+        >>> w = pullback.arange(6.0).reshape(3, 2)
+        >>> pullback.nn.functional.embedding(pullback.tensor([2, 0]), w)
+        tensor([[4., 5.],
+                [0., 1.]])
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"embedding(): argument 'indices' (position 2) must be Tensor, not {type(input).__name__}")
+    if weight.ndim != 2:
+        raise RuntimeError("'weight' must be 2-D")
+    if input.dtype is not D.int64 and input.dtype is not D.int32:
+        got = "CPUBoolType" if input.dtype is D.bool else f"pullback.{input.dtype._tensor_type}"
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following scalar types: "
-                           "Long, Int; but got a floating point tensor instead (while checking arguments for embedding)")
+                           f"Long, Int; but got {got} instead (while checking arguments for embedding)")
+    rows = weight.shape[0]
+    padding_idx = _embedding_padding_idx(padding_idx, rows)
     refuse_batched(input, "embedding with batched indices")
     idx = input._data
+    if idx.size and (idx.min() < 0 or idx.max() >= rows):
+        raise IndexError("index out of range in self")
+    if max_norm is not None:
+        _embedding_renorm_(weight, idx, max_norm, norm_type)
     out = getitem(weight, index=(idx,), basic=False, name="EmbeddingBackward0")
+    if scale_grad_by_freq:
+        counts = B.bincount(idx.reshape(-1), minlength=rows)[idx]
+        out = N.scale_grad(out, scale=(1.0 / counts[..., None]).astype(weight.dtype.np))
     if padding_idx is not None:
-        mask = (idx != (padding_idx % weight.shape[0]))[..., None]
-        out = E.where(Tensor._make(mask), out, out.detach())
+        out = E.where(Tensor._make((idx != padding_idx)[..., None]), out, out.detach())
     return out
+
+
+def _embedding_padding_idx(padding_idx, rows):
+    """``padding_idx`` as a row in ``[0, rows)`` (None stays None), checked as PyTorch does."""
+    if padding_idx is None:
+        return None
+    if not -rows <= padding_idx < rows:
+        raise AssertionError("Padding_idx must be within num_embeddings")
+    return padding_idx % rows
+
+
+def _embedding_renorm_(weight, idx, max_norm, norm_type):
+    """Rescales, in place and outside autograd, the rows ``idx`` of ``weight`` whose norm exceeds
+    ``max_norm`` to norm ``max_norm`` (PyTorch's ``embedding_renorm_``, with its ``1e-7``)."""
+    with grad_mode.no_grad():
+        rows = Tensor._make(B.unique(idx))
+        selected = weight[rows]
+        norms = F.norm(selected, norm_type, 1, keepdim=True)
+        scale = E.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+        weight[rows] = selected * scale
 
 
 def one_hot(tensor, num_classes=-1):
@@ -194,18 +296,48 @@ def pad(input, pad, mode="constant", value=None):
     return getitem(input, index=index, basic=False, name=name)
 
 
-def normalize(input, p=2.0, dim=1, eps=1e-12):
-    """``input / max(||input||_p over dim, eps)``."""
-    n = F.norm(input, p, dim, keepdim=True)
-    return input / F.clamp(n, min=eps)
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """``input / max(||input||_p over dim, eps)``.
+
+    Example::
+
+        >>> pullback.nn.functional.normalize(pullback.tensor([3.0, 4.0]), dim=0)
+        tensor([0.6000, 0.8000])
+    """
+    if input.ndim == 0:   # a 0-dim tensor's dim 0 is itself: the norm of one element
+        return S.squeeze(normalize(S.unsqueeze(input, 0), p, wrap_dim(dim, 0), eps), 0)
+    result = input / F.clamp(F.norm(input, p, dim, keepdim=True), min=eps)
+    return result if out is None else out.copy_(result)
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
-    """``x1 . x2 / max(||x1|| ||x2||, eps)`` along ``dim``."""
-    dot = (x1 * x2).sum(dim)
-    n1 = F.norm(x1, 2, dim)
-    n2 = F.norm(x2, 2, dim)
-    return dot / F.clamp(n1 * n2, min=eps)
+    """``sum(x1 / max(||x1||, eps) * x2 / max(||x2||, eps))`` along ``dim`` (``x1`` and ``x2``
+    broadcast; integers are promoted, but not to an integer result).
+
+    Example::
+
+        >>> pullback.nn.functional.cosine_similarity(pullback.tensor([1.0, 0.0]), pullback.tensor([1.0, 1.0]), dim=0)
+        tensor(0.7071)
+    """
+    _check(x1, "cosine_similarity")
+    if x1.shape != x2.shape:
+        shape = _broadcast_shape(x1.shape, x2.shape)
+        x1, x2 = S.expand(x1, *shape), S.expand(x2, *shape)
+    dtype = D.result_type(x1, x2)
+    if not dtype.is_floating_point:
+        raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is {dtype._tensor_type[:-6]}")
+    if x1.ndim == 0:   # the sum over a 0-dim tensor's dim 0 is the tensor itself
+        return S.squeeze(cosine_similarity(S.unsqueeze(x1, 0), S.unsqueeze(x2, 0), wrap_dim(dim, 0), eps), 0)
+    x1, x2 = x1.to(dtype), x2.to(dtype)
+    unit1 = x1 / _at_least(F.norm(x1, 2, dim, keepdim=True), eps)
+    unit2 = x2 / _at_least(F.norm(x2, 2, dim, keepdim=True), eps)
+    return F.sum(unit1 * unit2, dim)
+
+
+def _at_least(norm, eps):
+    """``max(norm, eps)``, differentiated as ``norm`` where it is clamped (PyTorch clamps the
+    norms of cosine_similarity in place, outside autograd). ``norm - norm.detach()`` is exactly 0."""
+    return E.where_(norm < eps, norm - norm.detach() + eps, norm)
 
 
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
@@ -230,51 +362,147 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
                    padding=_pair(padding), dilation=_pair(dilation))
 
 
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """2-D convolution (cross-correlation) of ``(N, C, H, W)`` with ``(O, C/groups, KH, KW)``.
+# PyTorch's C++ names of the dtypes, as its convolution errors print them.
+_CPP_TYPE_NAMES = {D.float16: "c10::Half", D.float32: "float", D.float64: "double", D.uint8: "unsigned char",
+                   D.int8: "signed char", D.int16: "short int", D.int32: "int", D.int64: "long int", D.bool: "bool"}
 
-    ``padding`` may be an int, a pair, ``'valid'`` or ``'same'`` (stride 1).
-    """
-    _check(input, "conv2d")
-    unbatched = input.ndim == 3
+
+def _conv_param(value, name, n):
+    """``stride``, ``padding`` or ``dilation`` as ``n`` ints (a single value applies to every dim)."""
+    v = tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
+    if len(v) == 1:
+        v = v * n
+    if len(v) != n:
+        raise RuntimeError(f"expected {name} to be a single integer value or a list of {n} values to match the "
+                           f"convolution dimensions, but got {name}={list(v)}")
+    return v
+
+
+def _same_padding(input, weight, stride, dilation):
+    """``padding='same'``: the symmetric padding of each dim, and ``input`` padded on the right
+    where the total padding ``dilation * (kernel - 1)`` is odd (PyTorch puts the extra there)."""
+    if any(s != 1 for s in _pair(stride, weight.ndim - 2)):
+        raise RuntimeError("padding='same' is not supported for strided convolutions")
+    if weight.ndim != input.ndim:
+        raise RuntimeError(f"Expected {weight.ndim}-dimensional input for {weight.ndim}-dimensional weight"
+                           f"{list(weight.shape)}, but got {input.ndim}-dimensional input of size "
+                           f"{list(input.shape)} instead")
+    dilation = _conv_param(dilation, "dilation", weight.ndim - 2)
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError("dilation should be greater than zero")
+    totals = [d * (k - 1) for d, k in zip(dilation, weight.shape[2:])]
+    if any(t % 2 for t in totals):
+        warnings.warn("Using padding='same' with even kernel lengths and odd dilation may require a zero-padded "
+                      "copy of the input be created", UserWarning, stacklevel=4)
+        widths = ((0, 0), (0, 0)) + tuple((0, t % 2) for t in totals)
+        input = N.pad_.bind((input,), {"widths": widths, "value": 0})
+    return input, tuple(t // 2 for t in totals)
+
+
+def _check_conv(input, weight, bias, stride, padding, dilation, groups):
+    """PyTorch's checks of a convolution's arguments, in its order, with its messages; returns
+    ``stride``, ``padding`` and ``dilation`` as one int per spatial dim. ``input`` is batched."""
+    if weight.ndim < 3:
+        raise RuntimeError("weight should have at least three dimensions")
+    if bias is not None and bias.dtype is not input.dtype:
+        raise RuntimeError(f"Input type ({_CPP_TYPE_NAMES[input.dtype]}) and bias type "
+                           f"({_CPP_TYPE_NAMES[bias.dtype]}) should be the same")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    n = weight.ndim - 2
+    stride, padding = _conv_param(stride, "stride", n), _conv_param(padding, "padding", n)
+    dilation = _conv_param(dilation, "dilation", n)
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(p < 0 for p in padding):
+        raise RuntimeError("negative padding is not supported")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError("dilation should be greater than zero")
+    w, x = list(weight.shape), list(input.shape)
+    if weight.ndim != input.ndim:
+        raise RuntimeError(f"Expected {weight.ndim}-dimensional input for {weight.ndim}-dimensional weight {w}, but "
+                           f"got {input.ndim}-dimensional input of size {x} instead")
+    if w[0] < groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, but got "
+                           f"weight of size {w} instead")
+    if w[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but "
+                           f"got weight of size [{w}] instead")
+    if x[1] != w[1] * groups:
+        raise RuntimeError(f"Given groups={groups}, weight of size {w}, expected input{x} to have {w[1] * groups} "
+                           f"channels, but got {x[1]} channels instead")
+    if bias is not None and (bias.ndim != 1 or bias.shape[0] != w[0]):
+        raise RuntimeError(f"Given weight of size {w}, expected bias to be 1-dimensional with {w[0]} elements, but "
+                           f"got bias of size {list(bias.shape)} instead")
+    padded = [size + 2 * p for size, p in zip(x[2:], padding)]
+    kernel = [d * (k - 1) + 1 for k, d in zip(w[2:], dilation)]
+    if any(k > size for k, size in zip(kernel, padded)):
+        raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel "
+                           f"size: ({' x '.join(map(str, kernel))}). Kernel size can't be greater than actual input "
+                           "size")
+    if weight.dtype is not input.dtype:
+        raise RuntimeError(f"expected scalar type {input.dtype._tensor_type[:-6]} but found "
+                           f"{weight.dtype._tensor_type[:-6]}")
+    if input.dtype is D.bool:
+        raise NotImplementedError("\"slow_conv2d_cpu\" not implemented for 'Bool'")
+    return stride, padding, dilation
+
+
+def _conv(input, weight, bias, stride, padding, dilation, groups, n, name):
+    """An ``n``-d convolution (n = 1 or 2) of a batched or unbatched input, as the conv2d primitive."""
+    _check(input, name)
+    if input.ndim not in (n + 1, n + 2):
+        raise RuntimeError(f"Expected {n + 1}D (unbatched) or {n + 2}D (batched) input to {name}, but got input of "
+                           f"size: {list(input.shape)}")
+    unbatched = input.ndim == n + 1
     if unbatched:
         input = S.unsqueeze(input, 0)
-    if input.ndim != 4:
-        raise RuntimeError(f"Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: "
-                           f"{list(input.shape)}")
-    kernel = tuple(weight.shape[2:])
-    dilation = _pair(dilation)
-    if padding == "valid":
-        padding = (0, 0)
-    elif padding == "same":
-        padding = tuple(d * (k - 1) // 2 for k, d in zip(kernel, dilation))
-    padding, stride = _pair(padding), _pair(stride)
-    if input.shape[1] != weight.shape[1] * groups:
-        raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, expected input"
-                           f"{list(input.shape)} to have {weight.shape[1] * groups} channels, but got "
-                           f"{input.shape[1]} channels instead")
-    out = C.conv2d_.bind((input, weight), {"kernel": kernel, "stride": stride, "padding": padding,
+    if isinstance(padding, str):
+        if padding == "same":
+            input, padding = _same_padding(input, weight, stride, dilation)
+        elif padding == "valid":
+            padding = 0
+        else:
+            raise RuntimeError(f"Invalid padding string: {padding!r}")
+    stride, padding, dilation = _check_conv(input, weight, bias, _pair(stride, n), padding, dilation, groups)
+    if input.shape[1] == 0:   # PyTorch's result for inputs without channels has no channels either
+        weight = weight[:0]
+        bias = None if bias is None else bias[:0]
+    if n == 1:   # a conv2d of height 1
+        input, weight = S.unsqueeze(input, 2), S.unsqueeze(weight, 2)
+        stride, padding, dilation = (1,) + stride, (0,) + padding, (1,) + dilation
+    out = C.conv2d_.bind((input, weight), {"kernel": tuple(weight.shape[2:]), "stride": stride, "padding": padding,
                                            "dilation": dilation, "groups": groups})
     if bias is not None:
         out = out + S.reshape(bias, 1, -1, 1, 1)
+    if n == 1:
+        out = S.squeeze(out, 2)
     return S.squeeze(out, 0) if unbatched else out
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution (cross-correlation) of ``(N, C, H, W)`` (or ``(C, H, W)``) with
+    ``(O, C/groups, KH, KW)``.
+
+    Args:
+        stride, dilation (int or pair): the step between windows, between kernel taps.
+        padding (int, pair or str): zeros added on both sides; ``'valid'`` (none) or ``'same'``
+            (the output keeps the input's size; stride 1 only).
+        groups (int): splits the channels into groups convolved separately.
+
+    Example::
+
+        >>> out = pullback.nn.functional.conv2d(pullback.randn(1, 3, 8, 8), pullback.randn(4, 3, 3, 3), padding=1)
+        >>> out.shape
+        pullback.Size([1, 4, 8, 8])
+    """
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """1-D convolution of ``(N, C, L)`` with ``(O, C/groups, K)`` (a conv2d of height 1)."""
-    _check(input, "conv1d")
-    unbatched = input.ndim == 2
-    if unbatched:
-        input = S.unsqueeze(input, 0)
-    if padding == "same":
-        padding = _pair(dilation, 1)[0] * (weight.shape[-1] - 1) // 2
-    elif padding == "valid":
-        padding = 0
-    first = lambda v: v[0] if isinstance(v, (tuple, list)) else v  # noqa: E731
-    out = conv2d(S.unsqueeze(input, 2), S.unsqueeze(weight, 2), bias, (1, first(stride)), (0, first(padding)),
-                 (1, first(dilation)), groups)
-    out = S.squeeze(out, 2)
-    return S.squeeze(out, 0) if unbatched else out
+    """1-D convolution of ``(N, C, L)`` (or ``(C, L)``) with ``(O, C/groups, K)``; the arguments
+    as :func:`conv2d`'s, one value per dim."""
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
@@ -397,13 +625,27 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
                eps=1e-5):
     """Normalizes each channel (dim 1) by batch statistics in training (updating the running
-    ones in place) or by the running statistics in evaluation."""
+    ones in place, unbiased variance) or by the running statistics in evaluation, then scales by
+    ``weight`` and shifts by ``bias``.
+
+    Example::
+
+        >>> x = pullback.randn(8, 3)
+        >>> out = pullback.nn.functional.batch_norm(x, None, None, training=True)
+    """
+    _check(input, "batch_norm")
+    if momentum is None:
+        raise TypeError("batch_norm(): argument 'momentum' (position 7) must be float, not NoneType")
+    if training:
+        n = input.numel() // input.shape[1] if input.ndim > 1 and input.shape[1] else 0
+        if n == 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
+    _check_batch_norm_args(input, running_mean, running_var, weight, bias, training)
+    if input.numel() == 0:   # nothing to normalize: the running statistics stay as they are
+        return input.clone()
     dims = (0,) + tuple(range(2, input.ndim))
     shape = (1, -1) + (1,) * (input.ndim - 2)
     if training:
-        n = input.numel() // input.shape[1]
-        if n <= 1:
-            raise ValueError(f"Expected more than 1 value per channel when training, got input size {list(input.shape)}")
         mean = F.mean(input, dims, keepdim=True)
         centered = input - mean
         var = F.mean(centered * centered, dims, keepdim=True)
@@ -423,6 +665,27 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     return out
 
 
+def _check_batch_norm_args(input, running_mean, running_var, weight, bias, training):
+    """PyTorch's checks of batch_norm's statistics and parameters, in its order."""
+    if training and (running_mean is None) != (running_var is None):
+        raise ValueError("running_mean and running_var must either both be None or neither be None")
+    if not training:
+        for name, t in (("running_mean", running_mean), ("running_var", running_var)):
+            if t is None:
+                raise RuntimeError(f"{name} must be defined in evaluation mode")
+    channels = input.shape[1] if input.ndim > 1 else 0
+    given = [(name, t) for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                                       ("weight", weight), ("bias", bias)) if t is not None]
+    for name, t in given:
+        if t.numel() != channels:
+            raise RuntimeError(f"{name} should contain {channels} elements not {t.numel()}")
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"batch_norm\" not implemented for '{input.dtype._tensor_type[:-6]}'")
+    if any(t.dtype is not input.dtype for _, t in given):
+        raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float" if input.dtype is D.float32
+                           else "mixed dtype (CPU): all inputs must share same datatype.")
+
+
 # -------------------------------------------------------------------- losses
 def _reduce(loss, reduction):
     if reduction == "mean":
@@ -434,12 +697,52 @@ def _reduce(loss, reduction):
     raise ValueError(f"{reduction} is not a valid value for reduction")
 
 
-def _check_same_size(input, target, fn):
-    if tuple(input.shape) != tuple(target.shape):
-        import warnings
+def _legacy_reduction(size_average, reduce, reduction):
+    """``reduction``, or the one named by the deprecated ``size_average``/``reduce`` flags
+    (a flag left None counts as True) when either is given, with PyTorch's warning."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    reduction = ("mean" if size_average else "sum") if reduce else "none"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{reduction}' instead.",
+                  UserWarning, stacklevel=3)
+    return reduction
+
+
+def _broadcast_shape(a, b):
+    """The shape ``a`` and ``b`` broadcast to, or PyTorch's error naming the first dim (from the
+    last, counted in the result) where they cannot."""
+    n = max(len(a), len(b))
+    a, b = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
+    for dim in reversed(range(n)):
+        if a[dim] != b[dim] and a[dim] != 1 and b[dim] != 1:
+            raise RuntimeError(f"The size of tensor a ({a[dim]}) must match the size of tensor b ({b[dim]}) at "
+                               f"non-singleton dimension {dim}")
+    return tuple(y if x == 1 else x for x, y in zip(a, b))
+
+
+def _check_same_size(input, target):
+    """A target of another shape than the input: PyTorch's warning, and its error where they do
+    not broadcast."""
+    if input.shape != target.shape:
         warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
                       "This will likely lead to incorrect results due to broadcasting. Please ensure they have "
                       "the same size.", UserWarning, stacklevel=3)
+        _broadcast_shape(input.shape, target.shape)
+
+
+def _weighted_loss(loss, weight, input, reduction, mean_over_weight=True):
+    """An elementwise loss times ``weight`` (``input``'s shape), reduced; the weighted mean divides
+    by the weights' sum (``mean_over_weight``) or by the number of elements."""
+    if weight.shape != input.shape:
+        raise ValueError("Weights and input must have the same size.")
+    loss = loss * weight
+    if reduction == "mean" and mean_over_weight:
+        return F.sum(loss) / F.sum(weight)
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"Invalid reduction mode: {reduction}. Expected one of 'none', 'mean', 'sum'.")
+    return _reduce(loss, reduction)
 
 
 def _is_batched(t):
@@ -490,7 +793,8 @@ def _class_targets(input, target, weight, ignore_index, reduction):
     if rows != t.shape[0]:
         raise ValueError(f"Expected input batch_size ({rows}) to match target batch_size ({t.shape[0]}).")
     dt = input._data.dtype
-    if weight is None and t.size and _all_classes_valid(t, c):  # the common case, checked once
+    ignored = None
+    if weight is None and t.size and not 0 <= ignore_index < c and _all_classes_valid(t, c):  # the common case
         safe = t
         wt = None                                                     # every row weighs 1
         total = float(t.size)
@@ -503,8 +807,10 @@ def _class_targets(input, target, weight, ignore_index, reduction):
         w = B.ones(c, dtype=dt) if weight is None else weight._data.astype(dt)
         wt = B.where(valid, w[safe], 0).astype(dt)
         total = float(wt.sum())
+        if total == 0:
+            ignored = ~valid.reshape(-1)
     return {"target": safe.reshape(-1), "weights": None if wt is None else wt.reshape(-1), "reduction": reduction,
-            "total_weight": total}
+            "total_weight": total, "ignored": ignored}
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
@@ -581,47 +887,62 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         smooth = -F.sum(lp * S.reshape(weight, *shape), 1)
     else:
         smooth = -F.sum(lp, 1)
-    smooth = smooth * Tensor._make(valid.astype(input.dtype.np))
+    smooth = E.where_(Tensor._make(valid), smooth, 0.0)   # not a product: the ignored rows' gradient stays 0
     if reduction == "mean":
         if weight is not None:
             denom = float(B.where(valid, weight._data[B.where(valid, t, 0)], 0).sum())
         else:
             denom = float(valid.sum())
-        smooth = F.sum(smooth) / denom
+        with B.errstate(divide="ignore", invalid="ignore"):   # every row ignored: nan, as PyTorch, silently
+            smooth = F.sum(smooth) / denom
     else:
         smooth = _reduce(smooth if input.ndim > 1 else S.squeeze(smooth, 0), reduction)
     return nll * (1 - label_smoothing) + smooth * (label_smoothing / c)
 
 
-def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    """Mean squared error."""
-    _check_same_size(input, target, "mse_loss")
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean squared error ``(input - target)^2``, reduced (``weight``: one weight per element; the
+    weighted mean divides by the weights' sum)."""
+    _check_same_size(input, target)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     d = input - target
-    return _reduce(d * d, reduction)
+    return _reduce(d * d, reduction) if weight is None else _weighted_loss(d * d, weight, input, reduction)
 
 
-def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    """Mean absolute error."""
-    _check_same_size(input, target, "l1_loss")
-    return _reduce(F.abs(input - target), reduction)
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean absolute error ``|input - target|``, reduced (``weight`` as in :func:`mse_loss`)."""
+    _check_same_size(input, target)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    loss = F.abs(input - target)
+    return _reduce(loss, reduction) if weight is None else _weighted_loss(loss, weight, input, reduction)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """``0.5 d^2 / beta`` where ``|d| < beta``, ``|d| - 0.5 beta`` elsewhere."""
+    _check_same_size(input, target)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     d = F.abs(input - target)
     if beta == 0:
         return _reduce(d, reduction)
     return _reduce(E.where_(d < beta, d * d * (0.5 / beta), d - 0.5 * beta), reduction)
 
 
-def huber_loss(input, target, reduction="mean", delta=1.0):
-    """``0.5 d^2`` where ``|d| < delta``, ``delta (|d| - 0.5 delta)`` elsewhere."""
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """``0.5 d^2`` where ``|d| < delta``, ``delta (|d| - 0.5 delta)`` elsewhere (``weight``: one
+    weight per element; the weighted mean divides by the number of elements)."""
+    _check_same_size(input, target)
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
     d = F.abs(input - target)
-    return _reduce(E.where_(d < delta, d * d * 0.5, (d - 0.5 * delta) * delta), reduction)
+    loss = E.where_(d < delta, d * d * 0.5, (d - 0.5 * delta) * delta)
+    return _reduce(loss, reduction) if weight is None else _weighted_loss(loss, weight, input, reduction, False)
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """``-(y log p + (1 - y) log(1 - p))`` with the logs clamped at -100, as PyTorch does."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     if tuple(input.shape) != tuple(target.shape):
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input size "
                          f"({input.shape}) is deprecated. Please ensure they have the same size.")
@@ -634,6 +955,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
                                      pos_weight=None):
     """``binary_cross_entropy(sigmoid(input), target)`` computed stably from the logits."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     if tuple(input.shape) != tuple(target.shape):
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
     log_sigmoid_neg = F.softplus(input)          # -log(1 - sigmoid(x)) = log(1 + e^x)
@@ -648,18 +970,37 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
-    """KL divergence with ``input`` log-probabilities: ``target * (log target - input)``.
-    ``reduction='batchmean'`` divides the sum by the batch size (the mathematical KL)."""
+    """KL divergence with ``input`` log-probabilities: ``target * (log target - input)``, where
+    ``0 log 0 = 0`` (``xlogy``: its gradient with respect to a zero target is nan, as PyTorch's).
+
+    Args:
+        log_target (bool): ``target`` holds log-probabilities: ``exp(target) * (target - input)``.
+        reduction (str): ``'batchmean'`` divides the sum by the batch size (the mathematical
+            KL); ``'mean'`` by the number of elements (with PyTorch's warning).
+    """
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce, reduction)
+    elif reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                      "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+                      UserWarning, stacklevel=2)
+    if input.shape != target.shape:
+        _broadcast_shape(target.shape, input.shape)
     if log_target:
         loss = F.exp(target) * (target - input)
     else:
-        safe = E.where_(target > 0, target, 1.0)
-        loss = E.where_(target > 0, target * (F.log(safe) - input), -input * 0)
+        with B.errstate(divide="ignore", invalid="ignore"):   # log(0) is taken, and masked
+            loss = target * E.where_(target != 0, F.log(target), 0.0) - target * input
     if reduction == "batchmean":
-        return F.sum(loss) / (input.shape[0] if input.ndim else 1)
+        return F.sum(loss) / input.shape[0] if input.ndim else F.sum(loss)
     return _reduce(loss, reduction)
 
 
-def soft_margin_loss(input, target, reduction="mean"):
-    """``log(1 + exp(-y x))``."""
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """``log(1 + exp(-target * input))``, for targets of +1 and -1."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if input.shape != target.shape and _broadcast_shape(input.shape, target.shape) != tuple(input.shape):
+        raise RuntimeError(f"output with shape {list(input.shape)} doesn't match the broadcast shape "
+                           f"{list(_broadcast_shape(input.shape, target.shape))}")
     return _reduce(F.softplus(-target * input), reduction)
