@@ -15,6 +15,7 @@ from .._ops import functions as F
 from .._ops import shape as S
 from .._ops import elementwise as E
 from .._ops import nn as N
+from .._ops import _registry
 from .._ops import conv as C
 from .._ops import pooling as P
 from .._ops import linalg as L
@@ -711,15 +712,7 @@ def _legacy_reduction(size_average, reduce, reduction):
 
 
 def _broadcast_shape(a, b):
-    """The shape ``a`` and ``b`` broadcast to, or PyTorch's error naming the first dim (from the
-    last, counted in the result) where they cannot."""
-    n = max(len(a), len(b))
-    a, b = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
-    for dim in reversed(range(n)):
-        if a[dim] != b[dim] and a[dim] != 1 and b[dim] != 1:
-            raise RuntimeError(f"The size of tensor a ({a[dim]}) must match the size of tensor b ({b[dim]}) at "
-                               f"non-singleton dimension {dim}")
-    return tuple(y if x == 1 else x for x, y in zip(a, b))
+    return _registry.broadcast_shape((a, b))
 
 
 def _check_same_size(input, target):

@@ -1,26 +1,14 @@
 """Loss modules: thin wrappers over ``nn.functional``."""
-import warnings
 
 from .module import Module
 from .. import functional as F
-
-
-def legacy_reduction(size_average, reduce):
-    """The ``reduction`` meant by the deprecated ``size_average`` / ``reduce`` flags (each None
-    meaning True), with torch's deprecation warning."""
-    size_average = True if size_average is None else size_average
-    reduce = True if reduce is None else reduce
-    reduction = ("mean" if size_average else "sum") if reduce else "none"
-    warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{reduction}' instead.",
-                  stacklevel=2)
-    return reduction
 
 
 class _Loss(Module):
     def __init__(self, size_average=None, reduce=None, reduction="mean"):
         super().__init__()
         if size_average is not None or reduce is not None:
-            reduction = legacy_reduction(size_average, reduce)
+            reduction = F._legacy_reduction(size_average, reduce, reduction)
         self.reduction = reduction
 
 
