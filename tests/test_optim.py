@@ -1,5 +1,7 @@
 """Optimizers: the same parameters as torch after 10 steps for every optimizer and option set,
 state dicts, parameter groups; schedulers: the same learning rates as torch's."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -279,3 +281,26 @@ def test_differentiable_errors_as_torch(name):
         else:
             with pytest.raises(AssertionError, match="_foreach ops don't support autograd"):
                 optimizer.step()
+
+
+def _scheduler_warnings(m, calls):
+    """The UserWarning messages of ``calls(optimizer, scheduler)`` on an SGD optimizer with a StepLR."""
+    p = m.zeros(2, requires_grad=True)
+    p.grad = m.ones(2)
+    optimizer = m.optim.SGD([p], lr=0.1)
+    scheduler = m.optim.lr_scheduler.StepLR(optimizer, step_size=2)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        calls(optimizer, scheduler)
+    return [str(w.message) for w in seen if issubclass(w.category, UserWarning)], optimizer.param_groups[0]["lr"]
+
+
+@pytest.mark.parametrize("calls", [
+    lambda opt, sched: (sched.step(), opt.step(), sched.step()),               # scheduler first: warns once
+    lambda opt, sched: (opt.step(), sched.step(), sched.step()),               # the right order: no warning
+    lambda opt, sched: (opt.step(), sched.step(3)),                            # step(epoch): deprecated
+    lambda opt, sched: (opt.step(), sched.get_lr(), sched.step()),             # get_lr() outside step()
+    lambda opt, sched: (setattr(opt, "step", lambda: None), sched.step()),     # step replaced after the scheduler
+], ids=["before-optimizer", "in-order", "epoch", "get_lr", "overridden"])
+def test_scheduler_warnings_as_torch(calls):
+    assert _scheduler_warnings(pullback, calls) == _scheduler_warnings(torch, calls)
