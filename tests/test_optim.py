@@ -304,3 +304,36 @@ def _scheduler_warnings(m, calls):
 ], ids=["before-optimizer", "in-order", "epoch", "get_lr", "overridden"])
 def test_scheduler_warnings_as_torch(calls):
     assert _scheduler_warnings(pullback, calls) == _scheduler_warnings(torch, calls)
+
+
+@pytest.mark.parametrize("name,kwargs,error,where", [
+    ("Adam", dict(capturable=True), AssertionError, "step"),
+    ("AdamW", dict(capturable=True), AssertionError, "step"),
+    ("RMSprop", dict(capturable=True), AssertionError, "step"),
+    ("Adam", dict(capturable=True, fused=True), None, "nowhere"),
+    ("SGD", dict(fused=True, foreach=True), RuntimeError, "init"),
+    ("Adam", dict(fused=True, foreach=True), RuntimeError, "init"),
+    ("Adagrad", dict(fused=True, foreach=True), RuntimeError, "init"),
+])
+def test_implementation_options_error_as_torch(name, kwargs, error, where):
+    """capturable (CUDA graphs) is refused on CPU tensors at step() (not by the fused Adam, which
+    does not check); fused with foreach at once."""
+    def outcome(m):
+        """What happens, in order: construction, then the parameter after one step, or an exception."""
+        seen = []
+        p = m.ones(3, requires_grad=True)
+        try:
+            optimizer = getattr(m.optim, name)([p], **kwargs)
+            seen.append("constructed")
+            p.grad = m.ones(3)
+            optimizer.step()
+            seen.append(p.detach().tolist())
+        except Exception as e:  # noqa: BLE001  (the exception is what is compared)
+            seen.append((type(e), str(e)))
+        return seen
+    ours = outcome(pullback)
+    assert ours == outcome(torch)
+    if error is None:
+        assert ours == ["constructed", pytest.approx([0.999] * 3)]
+    else:
+        assert ours[-1][0] is error and (where == "step") == ("constructed" in ours)

@@ -45,6 +45,8 @@ class Optimizer:
             self.add_param_group(group)
         if defaults.get("fused") and defaults.get("differentiable"):
             raise RuntimeError("`fused` does not support `differentiable`")
+        if defaults.get("fused") and defaults.get("foreach"):
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
 
     def add_param_group(self, param_group):
         """Adds a group of parameters with its own hyperparameters (defaults fill the rest).
@@ -103,7 +105,11 @@ class Optimizer:
             for group in self.param_groups:
                 if differentiable and group.get("foreach") and not self._foreach_differentiable:
                     raise AssertionError("_foreach ops don't support autograd")
+                capturable = group.get("capturable") and not group.get("fused")  # fused: no such check
                 for p in self._params_with_grad(group):
+                    if capturable:  # CUDA graphs: pullback's tensors, like torch's CPU ones, cannot be captured
+                        raise AssertionError("If capturable=True, params and state_steps must be on supported "
+                                             "devices: ['cuda', 'xpu', 'hpu', 'privateuseone', 'xla'].")
                     state = self.state.setdefault(p, {})
                     if differentiable:  # on the Tensors, recorded (in-place Tensor ops bump the version)
                         self._update(p, p, p._grad, state, group)
