@@ -1,9 +1,7 @@
 """Adam and AdamW (with AMSGrad), as ``torch.optim.Adam`` / ``AdamW``."""
-import math
-
-from .._backend import B
 from .._tensor import Tensor
-from .optimizer import Optimizer, advance_step, check_lr, state_array
+from .optimizer import (Optimizer, advance_step, check_lr, hyperparameter, maximum_into, sqrt, state_array,
+                        unaliased)
 
 
 class Adam(Optimizer):
@@ -33,14 +31,16 @@ class Adam(Optimizer):
     def _update(self, p, x, g, state, group):
         if group["maximize"]:
             g = -g
-        lr, (beta1, beta2), eps, wd = float(group["lr"]), group["betas"], group["eps"], group["weight_decay"]
-        beta1, beta2 = float(beta1), float(beta2)
+        lr, eps, wd = hyperparameter(group["lr"], x), group["eps"], hyperparameter(group["weight_decay"], x)
+        beta1, beta2 = (hyperparameter(beta, x) for beta in group["betas"])
         if wd:
             if group["decoupled_weight_decay"]:
                 x *= 1 - lr * wd
             else:
                 g = g + wd * x
         step = advance_step(state)
+        if isinstance(x, Tensor):  # differentiable, as torch: the bias corrections from the (float32) step Tensor
+            step = unaliased(state["step"])
         m = state_array(state, "exp_avg", x)
         v = state_array(state, "exp_avg_sq", x)
         if group["amsgrad"]:
@@ -49,12 +49,12 @@ class Adam(Optimizer):
         v *= beta2
         v += (1 - beta2) * g * g
         step_size = lr / (1 - beta1 ** step)
-        bias_correction2_sqrt = math.sqrt(1 - beta2 ** step)
+        bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
         if group["amsgrad"]:
-            B.maximum(v_max, v, out=v_max)
+            maximum_into(v_max, v)
             v = v_max
-        denom = B.sqrt(v) / bias_correction2_sqrt + eps
-        x -= step_size * (m / denom)
+        denom = sqrt(v) / bias_correction2_sqrt + eps
+        x -= step_size * (unaliased(m) / denom)
 
 
 def _check_betas(betas, foreach, capturable):

@@ -8,6 +8,7 @@ import bisect
 import collections
 import math
 import warnings
+import weakref
 
 from .._tensor import Tensor
 from .optimizer import Optimizer
@@ -18,6 +19,36 @@ EPOCH_DEPRECATION_WARNING = (
     "None, the closed form is used instead of the new chainable form, where available. Please open an issue "
     "if you are unable to replicate your use case: https://github.com/pytorch/pytorch/issues/new/choose."
 )
+
+
+STEP_ORDER_WARNING = (
+    "Detected call of `lr_scheduler.step()` before `optimizer.step()`. In PyTorch 1.1.0 and later, you should call "
+    "them in the opposite order: `optimizer.step()` before `lr_scheduler.step()`.  Failure to do this will result "
+    "in PyTorch skipping the first value of the learning rate schedule. See more details at "
+    "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate"
+)
+STEP_OVERRIDDEN_WARNING = (
+    "Seems like `optimizer.step()` has been overridden after learning rate scheduler initialization. Please, make "
+    "sure to call `optimizer.step()` before `lr_scheduler.step()`. See more details at "
+    "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate"
+)
+GET_LR_WARNING = "To get the last learning rate computed by the scheduler, please use `get_last_lr()`."
+
+
+def _record_optimizer_steps(optimizer):
+    """Replaces the optimizer's ``step`` (once) by one that notes it was called, as torch's schedulers
+    do, so that a first ``scheduler.step()`` before any ``optimizer.step()`` warns. The optimizer is
+    held weakly: the wrapper, an attribute of the optimizer, must not keep it alive."""
+    if hasattr(optimizer.step, "_wrapped_by_lr_sched"):
+        return
+    step, optimizer_ref = type(optimizer).step, weakref.ref(optimizer)
+
+    def recording_step(*args, **kwargs):
+        opt = optimizer_ref()
+        opt._opt_called = True
+        return step(opt, *args, **kwargs)
+    recording_step._wrapped_by_lr_sched = True
+    optimizer.step = recording_step
 
 
 def _group_values(optimizer, key):
@@ -56,6 +87,7 @@ class LRScheduler:
                         "for a fresh training run (not recommended)")
         self.base_lrs = _group_values(optimizer, "initial_lr")
         self.last_epoch = last_epoch
+        _record_optimizer_steps(optimizer)
         self._initial_step()
 
     def _initial_step(self):
@@ -71,8 +103,23 @@ class LRScheduler:
         return self._last_lr
 
     def get_lr(self):
-        """The next learning rate of each group, from its current one."""
+        """The next learning rate of each group, from its current one (``step()`` calls it; called
+        directly it warns, as torch's, that ``get_last_lr()`` is what gives the current ones)."""
+        if not self._get_lr_called_within_step:
+            warnings.warn(GET_LR_WARNING, UserWarning, stacklevel=2)
+        return self._next_lrs()
+
+    _get_lr_called_within_step = False
+
+    def _next_lrs(self):
         raise NotImplementedError(f"{type(self).__name__} must define get_lr")
+
+    def _check_step_order(self):
+        """At the first ``step()`` after construction, torch's warnings about the call order."""
+        if not hasattr(self.optimizer.step, "_wrapped_by_lr_sched"):
+            warnings.warn(STEP_OVERRIDDEN_WARNING, UserWarning, stacklevel=3)
+        elif not getattr(self.optimizer, "_opt_called", False):
+            warnings.warn(STEP_ORDER_WARNING, UserWarning, stacklevel=3)
 
     def _closed_form_lr(self):
         """The learning rates at ``last_epoch`` from the base ones (used by ``step(epoch)``)."""
@@ -80,14 +127,21 @@ class LRScheduler:
 
     def step(self, epoch=None):
         """Advances one epoch (or, deprecated, jumps to ``epoch``) and updates the learning rates."""
+        if self._step_count == 1:
+            self._check_step_order()
         self._step_count += 1
-        if epoch is None:
-            self.last_epoch += 1
-            values = self.get_lr()
-        else:
+        if epoch is not None:
             warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
-            self.last_epoch = epoch
-            values = self._closed_form_lr() if hasattr(self, "_lr_at") else self.get_lr()
+        self._get_lr_called_within_step = True
+        try:
+            if epoch is None:
+                self.last_epoch += 1
+                values = self.get_lr()
+            else:
+                self.last_epoch = epoch
+                values = self._closed_form_lr() if hasattr(self, "_lr_at") else self.get_lr()
+        finally:
+            self._get_lr_called_within_step = False
         for group, lr in zip(self.optimizer.param_groups, values):
             _set_group_value(group, "lr", lr)
         self._last_lr = _group_values(self.optimizer, "lr")
@@ -113,7 +167,7 @@ class StepLR(LRScheduler):
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def _next_lrs(self):
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return self._current()
         return self._scaled(self.gamma)
@@ -129,7 +183,7 @@ class MultiStepLR(LRScheduler):
         self.milestones, self.gamma = collections.Counter(milestones), gamma
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def _next_lrs(self):
         if self.last_epoch not in self.milestones:
             return self._current()
         return self._scaled(self.gamma ** self.milestones[self.last_epoch])
@@ -145,7 +199,7 @@ class ExponentialLR(LRScheduler):
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def _next_lrs(self):
         return self._current() if self._is_initial else self._scaled(self.gamma)
 
     def _lr_at(self, base_lr, epoch):
@@ -161,7 +215,7 @@ class ConstantLR(LRScheduler):
         self.factor, self.total_iters = factor, total_iters
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def _next_lrs(self):
         if self.last_epoch == 0:
             return self._scaled(self.factor)
         if self.last_epoch != self.total_iters:
@@ -184,7 +238,7 @@ class LinearLR(LRScheduler):
         self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def _next_lrs(self):
         if self.last_epoch == 0:
             return self._scaled(self.start_factor)
         if self._is_initial or self.last_epoch > self.total_iters:
@@ -205,7 +259,7 @@ class PolynomialLR(LRScheduler):
         self.total_iters, self.power = total_iters, power
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def _next_lrs(self):
         if self._is_initial or self.last_epoch > self.total_iters:
             return self._current()
         remaining = 1.0 - self.last_epoch / self.total_iters
@@ -223,7 +277,7 @@ class CosineAnnealingLR(LRScheduler):
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def _next_lrs(self):
         if self._is_initial:
             return self._current()
         epoch, t_max, eta_min = self.last_epoch, self.T_max, self.eta_min
@@ -250,7 +304,7 @@ class LambdaLR(LRScheduler):
             raise ValueError(f"Expected {n} lr_lambdas, but got {len(self.lr_lambdas)}")
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def _next_lrs(self):
         return [base * fn(self.last_epoch) for base, fn in zip(self.base_lrs, self.lr_lambdas)]
 
     def state_dict(self):

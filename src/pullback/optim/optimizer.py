@@ -2,12 +2,17 @@
 
 Optimizers update parameters in place on their arrays, outside any graph; each update bumps the
 parameter's version, so a graph that saved the old value refuses to backward through it.
+With ``differentiable=True`` (as torch) the same update runs on the Tensors in grad mode instead,
+so that it is recorded: gradients flow through ``step()`` into what the parameters, gradients and
+Tensor hyperparameters came from. Each optimizer writes its update once, with the helpers below
+that work on arrays and Tensors alike.
 """
 import copy
 import warnings
 
 from .._backend import B
 from .._creation import tensor
+from .._ops.elementwise import maximum
 from .._tensor import Tensor
 from ..autograd import grad_mode
 from ..nn.modules.module import zero_grads
@@ -25,10 +30,6 @@ class Optimizer:
     """Base class: holds ``param_groups`` (dicts of params and hyperparameters) and ``state``."""
 
     def __init__(self, params, defaults):
-        if defaults.get("differentiable"):
-            # Accepting it would leave a graph through the parameters that silently misses the step.
-            raise NotImplementedError(f"{type(self).__name__}(differentiable=True): pullback's optimizers update "
-                                      "parameters outside the graph and cannot differentiate through step()")
         self.defaults = defaults
         self.state = {}
         self.param_groups = []
@@ -42,6 +43,10 @@ class Optimizer:
             groups = [{"params": groups}]
         for group in groups:
             self.add_param_group(group)
+        if defaults.get("fused") and defaults.get("differentiable"):
+            raise RuntimeError("`fused` does not support `differentiable`")
+        if defaults.get("fused") and defaults.get("foreach"):
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
 
     def add_param_group(self, param_group):
         """Adds a group of parameters with its own hyperparameters (defaults fill the rest).
@@ -58,7 +63,7 @@ class Optimizer:
         for p in params:
             if not isinstance(p, Tensor):
                 raise TypeError("optimizer can only optimize Tensors, but one of the params is " + type(p).__name__)
-            if not (p.is_leaf or p.retains_grad):
+            if not (self.defaults.get("differentiable") or p.is_leaf or p.retains_grad):
                 raise ValueError("can't optimize a non-leaf Tensor")
         param_group["params"] = params  # the caller's dict becomes the group, as in torch
         if names:
@@ -86,7 +91,7 @@ class Optimizer:
 
     def _params_with_grad(self, group):
         for p in group["params"]:
-            if p.grad is not None:
+            if p._grad is not None:  # the slot: reading .grad of a non-leaf (differentiable) would warn
                 yield p
 
     def step(self, closure=None):
@@ -95,18 +100,31 @@ class Optimizer:
         if closure is not None:
             with grad_mode.enable_grad():
                 loss = closure()
-        with grad_mode.no_grad():
+        differentiable = bool(self.defaults["differentiable"])
+        with grad_mode.set_grad_enabled(differentiable):
             for group in self.param_groups:
+                if differentiable and group.get("foreach") and not self._foreach_differentiable:
+                    raise AssertionError("_foreach ops don't support autograd")
+                capturable = group.get("capturable") and not group.get("fused")  # fused: no such check
                 for p in self._params_with_grad(group):
+                    if capturable:  # CUDA graphs: pullback's tensors, like torch's CPU ones, cannot be captured
+                        raise AssertionError("If capturable=True, params and state_steps must be on supported "
+                                             "devices: ['cuda', 'xpu', 'hpu', 'privateuseone', 'xla'].")
                     state = self.state.setdefault(p, {})
-                    self._update(p, p._data, p.grad._data, state, group)
+                    if differentiable:  # on the Tensors, recorded (in-place Tensor ops bump the version)
+                        self._update(p, p, p._grad, state, group)
+                    else:
+                        self._update(p, p._data, p._grad._data, state, group)
+                        p._bump_version()
                     if not state:  # an optimizer without state for this group (SGD without momentum)
                         del self.state[p]
-                    p._bump_version()
         return loss
 
+    _foreach_differentiable = False  # torch's foreach implementation records the step (SGD's does)
+
     def _update(self, p, x, g, state, group):
-        """Updates the array ``x`` of parameter ``p`` in place from its gradient array ``g``."""
+        """Updates ``x`` in place from the gradient ``g``: the arrays of parameter ``p`` and of its
+        gradient, or (``differentiable=True``) ``p`` and ``p.grad`` themselves."""
         raise NotImplementedError(f"{type(self).__name__} must define _update (or override step)")
 
     def state_dict(self):
@@ -172,18 +190,51 @@ def check_lr(lr, foreach=None, capturable=False):
         raise ValueError(f"Invalid learning rate: {lr}")
 
 
+def _array(a):
+    return a._data if isinstance(a, Tensor) else a
+
+
 def state_array(state, key, like, fill=0):
-    """The state entry ``key`` as an array (created filled with ``fill`` like ``like``, stored as a
-    Tensor). Always an ndarray, 0-dim included, so that updates in place reach the state."""
+    """The state entry ``key`` (created filled with ``fill`` like ``like``, stored as a Tensor), as
+    ``like`` is: an array (always an ndarray, 0-dim included, so that updates in place reach the
+    state) or, on the differentiable path, the Tensor."""
     if key not in state:
-        state[key] = Tensor._make(B.full_like(like, fill))
-    return state[key]._data
+        state[key] = Tensor._make(B.full_like(_array(like), fill))
+    return state[key] if isinstance(like, Tensor) else state[key]._data
 
 
 def state_copy(state, key, value, like):
-    """Stores a copy of the array ``value`` as the state entry ``key`` (an ndarray of ``like``'s dtype)."""
-    state[key] = Tensor._make(B.array(value, dtype=like.dtype, copy=True))
-    return state[key]._data
+    """Stores a copy of ``value`` (of ``like``'s dtype, and out of any graph, as torch's first
+    momentum buffer) as the state entry ``key``; returns it as ``state_array`` does."""
+    state[key] = Tensor._make(B.array(_array(value), dtype=_array(like).dtype, copy=True))
+    return state[key] if isinstance(like, Tensor) else state[key]._data
+
+
+def hyperparameter(value, x):
+    """A hyperparameter as the update of ``x`` uses it: a float on arrays; on the differentiable
+    path a Tensor stays one (0-dim), so that gradients reach it."""
+    if isinstance(value, Tensor) and isinstance(x, Tensor):
+        return value.squeeze() if value.dim() else value
+    return float(value)
+
+
+def sqrt(a):
+    """The elementwise square root of an array or a Tensor."""
+    return a.sqrt() if isinstance(a, Tensor) else B.sqrt(a)
+
+
+def maximum_into(out, other):
+    """``out = max(out, other)`` in place, on arrays or Tensors."""
+    if isinstance(out, Tensor):
+        out.copy_(maximum(out.clone(), other))  # the clone: the graph keeps the old maximum
+    else:
+        B.maximum(out, other, out=out)
+
+
+def unaliased(a):
+    """``a``, or on the differentiable path a copy of it: where the graph saves a state Tensor that
+    the next step updates in place (backward would refuse the modified value)."""
+    return a.clone() if isinstance(a, Tensor) else a
 
 
 def advance_step(state):

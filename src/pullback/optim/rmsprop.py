@@ -1,6 +1,5 @@
 """RMSprop and Adagrad, as ``torch.optim``."""
-from .._backend import B
-from .optimizer import Optimizer, advance_step, check_lr, new_step, state_array
+from .optimizer import Optimizer, advance_step, check_lr, hyperparameter, new_step, sqrt, state_array
 
 
 class RMSprop(Optimizer):
@@ -27,7 +26,7 @@ class RMSprop(Optimizer):
             g = -g
         advance_step(state)
         if group["weight_decay"]:
-            g = g + group["weight_decay"] * x
+            g = g + hyperparameter(group["weight_decay"], x) * x
         alpha = group["alpha"]
         sq = state_array(state, "square_avg", x)
         if group["momentum"] > 0:
@@ -38,10 +37,10 @@ class RMSprop(Optimizer):
         sq += (1 - alpha) * g * g
         if group["centered"]:
             avg_g += (g - avg_g) * (1 - alpha)
-            avg = B.sqrt(sq - avg_g * avg_g) + group["eps"]
+            avg = sqrt(sq - avg_g * avg_g) + group["eps"]
         else:
-            avg = B.sqrt(sq) + group["eps"]
-        lr = float(group["lr"])
+            avg = sqrt(sq) + group["eps"]
+        lr = hyperparameter(group["lr"], x)
         if group["momentum"] > 0:
             buf *= group["momentum"]
             buf += g / avg
@@ -77,8 +76,8 @@ class Adagrad(Optimizer):
         if group["maximize"]:
             g = -g
         if group["weight_decay"]:
-            g = g + group["weight_decay"] * x
-        clr = float(group["lr"]) / (1 + (step - 1) * group["lr_decay"])
+            g = g + hyperparameter(group["weight_decay"], x) * x
+        clr = hyperparameter(group["lr"], x) / (1 + (step - 1) * group["lr_decay"])
         s = state_array(state, "sum", x)
         s += g * g
-        x -= clr * (g / (B.sqrt(s) + group["eps"]))
+        x -= clr * (g / (sqrt(s) + group["eps"]))

@@ -1,5 +1,5 @@
 """Stochastic gradient descent, with momentum (plain or Nesterov), dampening and weight decay."""
-from .optimizer import Optimizer, check_lr, required, state_copy
+from .optimizer import Optimizer, check_lr, hyperparameter, required, state_array, state_copy
 
 
 class SGD(Optimizer):
@@ -28,14 +28,16 @@ class SGD(Optimizer):
         if group["maximize"]:
             g = -g
         if group["weight_decay"]:
-            g = g + group["weight_decay"] * x
+            g = g + hyperparameter(group["weight_decay"], x) * x
         momentum = group["momentum"]
         if momentum:
             if "momentum_buffer" not in state:
                 buf = state_copy(state, "momentum_buffer", g, x)
             else:
-                buf = state["momentum_buffer"]._data
+                buf = state_array(state, "momentum_buffer", x)
                 buf *= momentum
                 buf += (1 - group["dampening"]) * g
             g = g + momentum * buf if group["nesterov"] else buf
-        x -= float(group["lr"]) * g
+        x -= hyperparameter(group["lr"], x) * g
+
+    _foreach_differentiable = True
