@@ -764,8 +764,12 @@ def bmm(input, mat2, *, out=None):
 def mv(input, vec, *, out=None):
     """Matrix-vector product (2-D x 1-D)."""
     _check_tensor(input, "mv")
-    if input.ndim != 2 or vec.ndim != 1:
-        raise RuntimeError(f"vector + matrix @ vector expected, got {vec.ndim}, {input.ndim}, {vec.ndim}")
+    _check_tensor(vec, "mv", "vec", 2)
+    if input.ndim != 2 or vec.ndim != 1:  # PyTorch names the dims of (result, matrix, vector)
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input.ndim}, {vec.ndim}")
+    rows, cols = input.shape
+    if vec.shape[0] != cols:
+        raise RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{cols}), vec ({vec.shape[0]})")
     return matmul(input, vec, out=out)
 
 
@@ -810,6 +814,10 @@ def inner(input, other, *, out=None):
 def outer(input, vec2, *, out=None):
     """Outer product of two 1-D Tensors: ``out[i, j] = input[i] * vec2[j]``."""
     _check_tensor(input, "outer")
+    _check_tensor(vec2, "outer", "vec2", 2)
+    for name, operand in (("self", input), ("vec2", vec2)):
+        if operand.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {operand.ndim}-D")
     from .shape import unsqueeze
     return write_out(out, E.mul(unsqueeze(input, 1), unsqueeze(vec2, 0)), "outer", (input, vec2))
 
