@@ -467,6 +467,17 @@ def test_products_refuse_shapes_as_torch(name, shapes):
     assert error(pullback) == error(torch)
 
 
+def test_prod_keepdim_without_dim_is_refused_as_torch():
+    """torch has no prod over all dims that keeps them (pullback used to drop keepdim silently)."""
+    torch = pytest.importorskip("torch")
+
+    def error(lib):
+        with pytest.raises(TypeError) as info:
+            lib.prod(lib.ones(2, 3), keepdim=True)
+        return str(info.value)
+    assert error(pullback) == error(torch)
+
+
 def test_nuclear_norm_matches_torch():
     torch = pytest.importorskip("torch")
     a = np.random.default_rng(0).standard_normal((2, 4, 3))

@@ -430,6 +430,12 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None, **numpy_name
     return sum(input, dim, keepdim, dtype=dtype, out=out, **numpy_names)
 
 
+_PROD_KEEPDIM_WITHOUT_DIM = (
+    "prod() received an invalid combination of arguments - got (Tensor, keepdim=bool), but expected one of:\n"
+    " * (Tensor input, *, torch.dtype dtype = None)\n"
+    " * (Tensor input, int dim, bool keepdim = False, *, torch.dtype dtype = None, Tensor out = None)\n")
+
+
 def prod(input, dim=None, keepdim=False, *, dtype=None, out=None, **numpy_names):
     """The product of all elements, or along ``dim`` (a single int). Exact gradients with zeros.
 
@@ -442,6 +448,8 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, out=None, **numpy_names)
     if numpy_names:
         dim, keepdim = _numpy_names("prod", numpy_names, dim, keepdim)
     if dim is None:
+        if keepdim:  # PyTorch has no prod over all dims that keeps them: no overload matches
+            raise TypeError(_PROD_KEEPDIM_WITHOUT_DIM)
         params = {"axis": None, "keepdim": False}
     else:
         axis = wrap_dim(dim, input.ndim)
