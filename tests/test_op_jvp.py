@@ -125,7 +125,22 @@ REDUCTION_JVPS = [
     ("amax-keepdim", lambda L, x: x.amax(0, keepdim=True)), ("logsumexp", lambda L, x: L.logsumexp(x, 1)),
     ("var", lambda L, x: x.var(1)), ("var-all-c0", lambda L, x: x.var(correction=0)),
     ("std-constant-row", lambda L, x: x.std(1)), ("std-keepdim", lambda L, x: x.std(0, keepdim=True)),
+    ("cumprod", lambda L, x: x.cumprod(1)), ("cumprod-zeros", lambda L, x: (x * (x > 0)).cumprod(0)),
 ]
+PROD_JVPS = [
+    ("prod", lambda L, x: x.prod(1)), ("prod-all", lambda L, x: x.prod()),
+    ("prod-zeros", lambda L, x: (x * (x > 0)).prod(0, keepdim=True)), ("prod-zeros-all", lambda L, x: (x * (x > 0)).prod()),
+]
+
+
+@pytest.mark.parametrize("name,f", PROD_JVPS, ids=[n for n, _ in PROD_JVPS])
+def test_prod_jvp_matches_torch_forward_ad(name, f):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    a, t = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    _, expected = torch.func.jvp(lambda x: f(torch, x), (torch.tensor(a),), (torch.tensor(t),))
+    _, got = pullback.func.jvp(lambda x: f(pullback, x), (pullback.tensor(a),), (pullback.tensor(t),))
+    np.testing.assert_allclose(got.numpy(), expected.numpy(), atol=1e-12)
 
 
 @pytest.mark.filterwarnings("ignore")
