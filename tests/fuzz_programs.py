@@ -1099,9 +1099,6 @@ EXCLUSIONS = (
               "so in-place writes through it differ", step=_element_index),
     Exclusion("empty dim tuple", "dim=() reduces over every dim in torch; pullback gives other shapes "
               "(all/any/amax/...)", step=_empty_dims),
-    Exclusion("inner/outer/mv shapes", "inner on n-D operands is refused by pullback; outer/mv shape checks "
-              "raise NumPy's errors", step=lambda step, ctx: step.op in ("inner", "outer", "mv") and
-              any(t.ndim != 1 for t in _operands(step, ctx))),
     Exclusion("matmul shape errors", "n-D @ 1-D size mismatch: pullback words it as mm's error",
               difference=lambda diff, program: diff.op == "matmul" and diff.kind == "message"),
     Exclusion("mT of a 1-D tensor", "pullback raises IndexError, torch RuntimeError('tensor.mT is only "

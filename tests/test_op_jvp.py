@@ -118,3 +118,44 @@ def test_tangent_printing_inplace_and_custom_function():
                 return t * 2
 
         assert fwAD.unpack_dual(DoubleJ.apply(d)).tangent.tolist() == [1.0, 0.0]
+
+
+REDUCTION_JVPS = [
+    ("amax-ties", lambda L, x: L.amax(x, 1)), ("amin-all", lambda L, x: L.amin(x)),
+    ("amax-keepdim", lambda L, x: x.amax(0, keepdim=True)), ("logsumexp", lambda L, x: L.logsumexp(x, 1)),
+    ("var", lambda L, x: x.var(1)), ("var-all-c0", lambda L, x: x.var(correction=0)),
+    ("std-constant-row", lambda L, x: x.std(1)), ("std-keepdim", lambda L, x: x.std(0, keepdim=True)),
+    ("cumprod", lambda L, x: x.cumprod(1)), ("cumprod-zeros", lambda L, x: (x * (x > 0)).cumprod(0)),
+]
+PROD_JVPS = [
+    ("prod", lambda L, x: x.prod(1)), ("prod-all", lambda L, x: x.prod()),
+    ("prod-zeros", lambda L, x: (x * (x > 0)).prod(0, keepdim=True)), ("prod-zeros-all", lambda L, x: (x * (x > 0)).prod()),
+]
+
+
+@pytest.mark.parametrize("name,f", PROD_JVPS, ids=[n for n, _ in PROD_JVPS])
+def test_prod_jvp_matches_torch_forward_ad(name, f):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    a, t = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    _, expected = torch.func.jvp(lambda x: f(torch, x), (torch.tensor(a),), (torch.tensor(t),))
+    _, got = pullback.func.jvp(lambda x: f(pullback, x), (pullback.tensor(a),), (pullback.tensor(t),))
+    np.testing.assert_allclose(got.numpy(), expected.numpy(), atol=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore")
+@pytest.mark.parametrize("name,f", REDUCTION_JVPS, ids=[n for n, _ in REDUCTION_JVPS])
+def test_reduction_jvp_rules_match_torch_forward_ad(name, f):
+    """amax/amin (ties share the tangent evenly), logsumexp, var and std have explicit JVP rules."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    a, t = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    a[0, :2] = 5.0  # a tie for the max of row 0
+    a[1] = 2.0      # a constant row: std 0
+    _, expected = torch.func.jvp(lambda x: f(torch, x), (torch.tensor(a),), (torch.tensor(t),))
+    _, got = pullback.func.jvp(lambda x: f(pullback, x), (pullback.tensor(a),), (pullback.tensor(t),))
+    np.testing.assert_allclose(got.numpy(), expected.numpy(), atol=1e-12)
+    hessian = lambda L: L.func.jacfwd(L.func.jacrev(lambda x: f(L, x).sum()))  # noqa: E731
+    b = rng.standard_normal((3, 4))
+    np.testing.assert_allclose(hessian(pullback)(pullback.tensor(b)).numpy(),
+                               hessian(torch)(torch.tensor(b)).numpy(), atol=1e-10)

@@ -428,6 +428,56 @@ def test_reductions_of_zero_dim_tensors_match_torch(name, args, kwargs):
     assert outcome(pullback) == outcome(torch)
 
 
+EMPTY_REDUCTIONS = [
+    ("argmax", (), {}, (0, 3)), ("argmax", (0,), {}, (0, 3)), ("argmin", (), {}, (0, 3)), ("argmin", (1,), {}, (0, 3)),
+    ("var", (), {}, (0, 3)), ("std", (1,), {}, (0, 3)), ("std", (), {}, (1,)), ("var", (), {}, (1,)),
+    ("std", (), {"correction": 0}, (1,)), ("logsumexp", (0,), {}, (0, 3)), ("logsumexp", (1,), {}, (0, 3)),
+    ("prod", (), {}, (0, 0)), ("prod", (0,), {}, (0, 3)),
+]
+
+
+@pytest.mark.filterwarnings("ignore")
+@pytest.mark.parametrize("name,args,kwargs,shape", EMPTY_REDUCTIONS,
+                         ids=[f"{n}-{a}-{k}-{s}" for n, a, k, s in EMPTY_REDUCTIONS])
+def test_reductions_over_no_elements_match_torch(name, args, kwargs, shape):
+    """Reductions over empty dims (or with no degrees of freedom left): torch's errors, values and gradients."""
+    torch = pytest.importorskip("torch")
+
+    def outcome(lib):
+        x = lib.ones(shape, dtype=lib.float64, requires_grad=True)
+        try:
+            r = getattr(x, name)(*args, **kwargs)
+        except Exception as e:  # noqa: BLE001  (the exception is what is compared)
+            return type(e).__name__, str(e)
+        grad = lib.autograd.grad(r.sum(), x)[0] if r.requires_grad else None
+        listed = lambda t: None if t is None else (tuple(t.shape), str(t.detach().tolist()))  # noqa: E731
+        return listed(r), listed(grad)
+    assert outcome(pullback) == outcome(torch)
+
+
+@pytest.mark.parametrize("name,shapes", [("outer", [(2, 3), (2,)]), ("outer", [(2,), (2, 3)]), ("outer", [(), (2,)]),
+                                         ("mv", [(2, 3), (2,)]), ("mv", [(2, 3), (2, 3)]), ("mv", [(2,), (2,)])])
+def test_products_refuse_shapes_as_torch(name, shapes):
+    torch = pytest.importorskip("torch")
+
+    def error(lib):
+        with pytest.raises(Exception) as info:
+            getattr(lib, name)(*(lib.ones(s) for s in shapes))
+        return type(info.value).__name__, str(info.value)
+    assert error(pullback) == error(torch)
+
+
+def test_prod_keepdim_without_dim_is_refused_as_torch():
+    """torch has no prod over all dims that keeps them (pullback used to drop keepdim silently)."""
+    torch = pytest.importorskip("torch")
+
+    def error(lib):
+        with pytest.raises(TypeError) as info:
+            lib.prod(lib.ones(2, 3), keepdim=True)
+        return str(info.value)
+    assert error(pullback) == error(torch)
+
+
 def test_nuclear_norm_matches_torch():
     torch = pytest.importorskip("torch")
     a = np.random.default_rng(0).standard_normal((2, 4, 3))

@@ -176,12 +176,78 @@ def _max_dim_jvp(primals, tangents_in, params, outputs):
     return (I.take_along(t, indices._data, axis=axis), None)
 
 
+def _reduced(value, x, params):
+    """``value`` summed over the reduced dims, with the output's keepdim."""
+    return R._sum(value, axis=params["axis"], keepdim=params["keepdim"])
+
+
+def _extremum_jvp(primals, tangents_in, params, outputs):
+    # The mean of the tangents at the tied extrema: torch's even split of the gradient, transposed.
+    (x,), (t,), (ans,) = primals, tangents_in, outputs
+    axis, keepdim = params["axis"], params["keepdim"]
+    mask = (x == R.expand_back(ans, tuple(x.shape), axis, keepdim)) * 1.0
+    return (_reduced(t * mask, x, params) / _reduced(mask, x, params),)
+
+
+def _logsumexp_jvp(primals, tangents_in, params, outputs):
+    # d logsumexp = sum(softmax(x) * t) over the reduced dims.
+    (x,), (t,), (ans,) = primals, tangents_in, outputs
+    weights = E.exp(x - R.expand_back(ans, tuple(x.shape), params["axis"], params["keepdim"]))
+    return (_reduced(weights * t, x, params),)
+
+
+def _var_jvp(primals, tangents_in, params, outputs):
+    # d var = 2 / (n - correction) * sum((x - mean) * t), written as the VJP rule applied to t.
+    (x,), (t,) = primals, tangents_in
+    centered = x - R._mean(x, axis=params["axis"], keepdim=True)
+    n = R.numel_over(tuple(x.shape), params["axis"])
+    scale = 2.0 / (n - params["correction"]) if n != params["correction"] else float("inf")
+    return (_reduced(centered * t, x, params) * scale,)
+
+
+def _std_jvp(primals, tangents_in, params, outputs):
+    # d std = d var / (2 std), 0 where std == 0 as in the VJP.
+    (dvar,) = _var_jvp(primals, tangents_in, params, outputs)
+    return (R._std_to_var_cotangent(dvar, outputs[0]),)
+
+
+def _prod_jvp(primals, tangents_in, params, outputs):
+    # d prod = sum(t * prod of the other elements): exact with zeros present.
+    (x,), (t,) = primals, tangents_in
+    axis = params["axis"]
+    if axis is None:
+        others = S._reshape(R._prod_others(S._reshape(x, shape=(-1,)), 0), shape=tuple(x.shape))
+        return (R._sum(t * others, axis=None, keepdim=False),)
+    return (R._sum(t * R._prod_others(x, axis), axis=(axis,), keepdim=params["keepdim"]),)
+
+
+def _cumprod_jvp(primals, tangents_in, params, outputs):
+    # d ans_j = sum_{i <= j} t_i prod_{k <= j, k != i} x_k: ans * cumsum(t / x) without zeros,
+    # the products of the other elements formed explicitly where there are.
+    (x,), (t,), (ans,) = primals, tangents_in, outputs
+    axis = params["axis"]
+    if x.shape[axis] <= 1:
+        return (t,)
+    if not (x == 0).any():
+        return (ans * R.cumsum_(t / x, axis=axis),)
+    xm, tm = S.movedim(x, axis, -1), S.movedim(t, axis, -1)
+    n = xm.shape[-1]
+    eye = R.B.eye(n, dtype=bool)
+    partial = R._cumprod(E.where(eye, 1.0, S.unsqueeze(xm, -2)), axis=len(xm.shape))  # [..., i, j]
+    upper = R.B.triu(R.B.ones((n, n), dtype=bool))                                  # keep i <= j
+    contrib = E.where(upper, partial * S.unsqueeze(tm, -1), 0.0)
+    return (S.movedim(R._sum(contrib, axis=(len(xm.shape) - 1,), keepdim=False), -1, axis),)
+
+
 def _pad_jvp(primals, tangents_in, params, outputs):
     return (N.pad_(tangents_in[0], widths=params["widths"], value=0.0),)
 
 
 _EXPLICIT = {N.pad_: _pad_jvp, N.softmax_: _softmax_jvp, N.log_softmax_: _log_softmax_jvp, L.linear_: _linear_jvp,
-             L.linear_nobias_: _linear_jvp, L.addmm_: _addmm_jvp, R.max_dim: _max_dim_jvp, R.min_dim: _max_dim_jvp}
+             L.linear_nobias_: _linear_jvp, L.addmm_: _addmm_jvp, R.max_dim: _max_dim_jvp, R.min_dim: _max_dim_jvp,
+             R.amax_: _extremum_jvp, R.amin_: _extremum_jvp, R.logsumexp_: _logsumexp_jvp, R.var_: _var_jvp,
+             R.std_: _std_jvp, R._prod: _prod_jvp,
+             R._cumprod: _cumprod_jvp}
 
 
 # Pooling (see pooling.py): the average poolings, their backwards and max pooling's gather and

@@ -430,6 +430,12 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None, **numpy_name
     return sum(input, dim, keepdim, dtype=dtype, out=out, **numpy_names)
 
 
+_PROD_KEEPDIM_WITHOUT_DIM = (
+    "prod() received an invalid combination of arguments - got (Tensor, keepdim=bool), but expected one of:\n"
+    " * (Tensor input, *, torch.dtype dtype = None)\n"
+    " * (Tensor input, int dim, bool keepdim = False, *, torch.dtype dtype = None, Tensor out = None)\n")
+
+
 def prod(input, dim=None, keepdim=False, *, dtype=None, out=None, **numpy_names):
     """The product of all elements, or along ``dim`` (a single int). Exact gradients with zeros.
 
@@ -442,6 +448,8 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, out=None, **numpy_names)
     if numpy_names:
         dim, keepdim = _numpy_names("prod", numpy_names, dim, keepdim)
     if dim is None:
+        if keepdim:  # PyTorch has no prod over all dims that keeps them: no overload matches
+            raise TypeError(_PROD_KEEPDIM_WITHOUT_DIM)
         params = {"axis": None, "keepdim": False}
     else:
         axis = wrap_dim(dim, input.ndim)
@@ -764,8 +772,12 @@ def bmm(input, mat2, *, out=None):
 def mv(input, vec, *, out=None):
     """Matrix-vector product (2-D x 1-D)."""
     _check_tensor(input, "mv")
-    if input.ndim != 2 or vec.ndim != 1:
-        raise RuntimeError(f"vector + matrix @ vector expected, got {vec.ndim}, {input.ndim}, {vec.ndim}")
+    _check_tensor(vec, "mv", "vec", 2)
+    if input.ndim != 2 or vec.ndim != 1:  # PyTorch names the dims of (result, matrix, vector)
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input.ndim}, {vec.ndim}")
+    rows, cols = input.shape
+    if vec.shape[0] != cols:
+        raise RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{cols}), vec ({vec.shape[0]})")
     return matmul(input, vec, out=out)
 
 
@@ -810,6 +822,10 @@ def inner(input, other, *, out=None):
 def outer(input, vec2, *, out=None):
     """Outer product of two 1-D Tensors: ``out[i, j] = input[i] * vec2[j]``."""
     _check_tensor(input, "outer")
+    _check_tensor(vec2, "outer", "vec2", 2)
+    for name, operand in (("self", input), ("vec2", vec2)):
+        if operand.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {operand.ndim}-D")
     from .shape import unsqueeze
     return write_out(out, E.mul(unsqueeze(input, 1), unsqueeze(vec2, 0)), "outer", (input, vec2))
 

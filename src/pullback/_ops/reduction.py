@@ -110,8 +110,12 @@ amin_ = primitive("amin", _amin_impl, out_dtype="keep",
                   vjp=lambda g, x, ans, axis, keepdim: _evenly_distributed(g, x, ans, axis, keepdim))
 
 
-def _arg_reduce(fn):
+def _arg_reduce(fn, name):
     def impl(x, axis, keepdim):
+        if x.size == 0 and (axis is None or x.shape[axis] == 0):
+            # PyTorch's texts are amax's, without its hint to give a dim, and always an IndexError.
+            message = str(_no_identity_error(name, x.shape, None if axis is None else (axis,)))
+            raise IndexError(message.split(" Specify")[0])
         if axis is None:
             r = fn(x.reshape(-1), axis=0)
             return B.asarray(r).reshape((1,) * x.ndim if keepdim else ())
@@ -119,8 +123,8 @@ def _arg_reduce(fn):
     return impl
 
 
-argmax_ = primitive("argmax", _arg_reduce(B.argmax), out_dtype="keep")
-argmin_ = primitive("argmin", _arg_reduce(B.argmin), out_dtype="keep")
+argmax_ = primitive("argmax", _arg_reduce(B.argmax, "argmax"), out_dtype="keep")
+argmin_ = primitive("argmin", _arg_reduce(B.argmin, "argmin"), out_dtype="keep")
 
 
 def _max_dim_impl(x, axis, keepdim, fn):
@@ -152,7 +156,10 @@ min_dim = primitive("min_dim", lambda x, axis, keepdim: _max_dim_impl(x, axis, k
 
 
 def _logsumexp_impl(x, axis, keepdim):
-    m = B.amax(x, axis=axis, keepdims=True)
+    if x.size == 0:  # the sum of no exponentials is 0: log gives -inf, as in PyTorch
+        m = B.zeros(tuple(1 if i in axis else n for i, n in enumerate(x.shape)), dtype=x.dtype)
+    else:
+        m = B.amax(x, axis=axis, keepdims=True)
     m = B.where(B.isfinite(m), m, 0)
     out = B.log(B.sum(B.exp(x - m), axis=axis, keepdims=True)) + m
     return out if keepdim else out.reshape(tuple(s for i, s in enumerate(x.shape) if i not in axis))
@@ -171,7 +178,9 @@ def _var_impl(x, axis, correction, keepdim):
 def _var_vjp(g, x, axis, correction, keepdim):
     n = numel_over(x.shape, axis)
     centered = x - _mean(x, axis=axis, keepdim=True)
-    return expand_back(g, x.shape, axis, keepdim) * centered * (2.0 / (n - correction))
+    # With no degrees of freedom left, var is 0 / 0 = nan and so is its gradient (inf * 0), as in PyTorch.
+    scale = 2.0 / (n - correction) if n != correction else float("inf")
+    return expand_back(g, x.shape, axis, keepdim) * centered * scale
 
 
 var_ = primitive("var", _var_impl, out_dtype="float", grad_name="VarBackward0", vjp=_var_vjp)
