@@ -47,6 +47,8 @@ def to_pb(obj):
     if isinstance(obj, torch.Tensor):
         if obj.layout != torch.strided:
             raise Unsupported(f"layout {obj.layout}")
+        if obj.dim() > 64:  # NumPy's limit: pullback cannot hold such a tensor at all
+            raise Unsupported(f"{obj.dim()} dims")
         dtype = pb_dtype(obj.dtype)
         array = obj.detach().cpu().resolve_conj().resolve_neg().numpy().copy()
         return pullback.tensor(array, dtype=dtype, requires_grad=obj.requires_grad)
@@ -314,7 +316,7 @@ def gradients(lib, call, sample_values, sample, second_order, seed):
     rng = np.random.default_rng(seed)
     cotangents = [lib.tensor(rng.standard_normal(tuple(o.shape)), dtype=o.dtype) for o in outs]
     grads = _vjp(lib, outs, inputs, cotangents, create_graph=second_order)
-    result = [None if g is None else g.detach().numpy().copy() for g in grads]
+    result = [_as_array(g) for g in grads]
     if not second_order:
         return result, None
     pairs = [(g, inp) for g, inp in zip(grads, inputs) if g is not None and g.requires_grad]
@@ -322,7 +324,17 @@ def gradients(lib, call, sample_values, sample, second_order, seed):
         return result, [None] * len(inputs)
     weights = [lib.tensor(rng.standard_normal(tuple(g.shape)), dtype=g.dtype) for g, _ in pairs]
     seconds = _vjp(lib, [g for g, _ in pairs], inputs, weights, create_graph=False)
-    return result, [None if g is None else g.detach().numpy().copy() for g in seconds]
+    return result, [_as_array(g) for g in seconds]
+
+
+def _as_array(gradient):
+    """A gradient (torch's or pullback's, or None) as a NumPy array. torch's may be a ZeroTensor,
+    which refuses ``.numpy()`` (and ``numpy(force=True)`` crashes on a non-contiguous one)."""
+    if gradient is None:
+        return None
+    if isinstance(gradient, torch.Tensor) and gradient._is_zerotensor():
+        return np.zeros(tuple(gradient.shape), dtype=torch.empty(0, dtype=gradient.dtype).numpy().dtype)
+    return gradient.detach().numpy().copy()
 
 
 def assert_same_gradients(actual, expected, *, rtol=None, atol=None, what="grad"):
