@@ -1133,15 +1133,10 @@ EXCLUSIONS = (
               "int or bool tensors: pullback's result dtype differs",
               difference=lambda diff, program: diff.kind == "value" and diff.op in _INT_RESULT_OPS
               and "dtype" in diff.detail),
-    Exclusion("integer division by zero", "torch raises RuntimeError('ZeroDivisionError') for int // 0, % 0, "
-              "fmod(_, 0); pullback computes", difference=_error_says(r"ZeroDivisionError")),
     Exclusion("index error texts", "getitem/setitem/index_select/gather index errors carry NumPy's text "
               "('too many indices for array'), and setitem checks the leaf before the index",
               difference=lambda diff, program: diff.op in ("getitem", "setitem", "index_select", "gather")
               and diff.kind in ("exception", "message")),
-    Exclusion("bool casts keep requires_grad", "x.bool() / x.to(torch.bool) of a tensor requiring grad "
-              "requires grad in pullback", difference=lambda diff, program: diff.kind == "requires_grad"
-              and diff.op in ("bool", "to")),
     Exclusion("in-place checks", "torch refuses in-place writes to views of leaves, to outputs of multi-view "
               "ops (split, unbind) and to overlapping memory; pullback allows them, words it differently, or "
               "refuses writes to broadcast_to/expand results that do not overlap",

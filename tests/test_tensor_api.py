@@ -1,4 +1,5 @@
 """Tensor creation, dtypes and type promotion, metadata and conversions, against PyTorch's rules."""
+import math
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -442,3 +443,35 @@ def test_nuclear_norm_matches_torch():
     assert pullback.autograd.gradcheck(f, (m,)) and pullback.autograd.gradgradcheck(f, (m,))
     batched = pullback.func.vmap(f)(x)
     np.testing.assert_allclose(batched.detach().numpy(), [f(m).item() for m in x])
+
+
+def test_casts_to_int_and_bool_do_not_require_grad():
+    torch = pytest.importorskip("torch")
+    for name in ("bool", "long", "int", "float", "double"):
+        x = pullback.randn(3, requires_grad=True)
+        assert getattr(x, name)().requires_grad == getattr(torch.randn(3, requires_grad=True), name)().requires_grad
+    assert not pullback.randn(3, requires_grad=True).to(pullback.int64).requires_grad
+
+
+def test_remainder_floor_divide_fmod_float_values_match_torch():
+    torch = pytest.importorskip("torch")
+    import itertools
+    values = [0.0, -0.0, 1.0, -1.0, 1.5, -0.1, 0.1, 3.0, -7.0, math.inf, -math.inf, math.nan, 0.3]
+    a, b = zip(*itertools.product(values, values))
+    for name in ("remainder", "fmod", "floor_divide"):
+        expected = getattr(torch, name)(torch.tensor(a), torch.tensor(b)).numpy()
+        got = getattr(pullback, name)(pullback.tensor(a), pullback.tensor(b)).numpy()
+        np.testing.assert_array_equal(got, expected)
+        numbers = ~np.isnan(expected)  # the sign of zeros too; a NaN's sign bit is not a value
+        np.testing.assert_array_equal(np.signbit(got[numbers]), np.signbit(expected[numbers]))
+
+
+def test_integer_division_by_zero_raises_like_torch():
+    torch = pytest.importorskip("torch")
+    calls = [lambda m: m.remainder(m.tensor(0), m.tensor(0)), lambda m: m.tensor([3]) // 0,
+             lambda m: m.fmod(m.tensor([3]), 0), lambda m: 7 % m.tensor([0])]
+    for call in calls:
+        with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+            call(torch)
+        with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+            call(pullback)

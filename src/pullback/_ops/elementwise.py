@@ -36,11 +36,39 @@ div = primitive("div", B.true_divide, inputs="x y", broadcasting=True, out_dtype
                      lambda g, x, y: -g * x / (y * y)))
 
 
+def _check_integer_divisor(y):
+    """PyTorch refuses integer division (and remainder) by zero, where NumPy gives 0 (y: integers)."""
+    if not B.all(y):
+        raise RuntimeError("ZeroDivisionError")
+
+
 def _rounding_div_impl(x, y, rounding_mode):
-    q = B.true_divide(x, y)
+    if B.result_type(x, y).kind in "iub":
+        _check_integer_divisor(y)
+        if rounding_mode == "floor":
+            return B.floor_divide(x, y)
     if rounding_mode == "floor":
-        return B.floor_divide(x, y) if x.dtype.kind in "iub" else B.floor(q)
+        # NumPy's float floor_divide is PyTorch's formula ((x - fmod(x, y)) / y, then rounded), which
+        # floor(x / y) is not for near-integer quotients (1.0 // 0.1 is 9.0).
+        return B.floor_divide(x, y)
+    q = B.true_divide(x, y)
     return B.trunc(q) if q.dtype.kind == "f" else q
+
+
+def _remainder_impl(x, y):
+    """x - floor(x / y) * y with the sign of y, computed as PyTorch does: from fmod, so a zero
+    remainder keeps the sign of fmod's (x's) zero where NumPy's takes y's."""
+    if B.result_type(x, y).kind in "iub":
+        _check_integer_divisor(y)
+        return B.remainder(x, y)
+    mod = B.fmod(x, y)
+    return B.where((mod != 0) & ((B.asarray(y) < 0) != (mod < 0)), mod + y, mod)
+
+
+def _fmod_impl(x, y):
+    if B.result_type(x, y).kind in "iub":
+        _check_integer_divisor(y)
+    return B.fmod(x, y)
 
 
 def _rounding_div_dtype(args, params):
@@ -54,11 +82,11 @@ div_rounding = primitive("div_rounding", _rounding_div_impl, inputs="x y", broad
 floor_divide = primitive("floor_divide", lambda x, y: _rounding_div_impl(x, y, "floor"),
                          inputs="x y", broadcasting=True, grad_name="FloorDivideBackward0",
                          vjp=(zero_cotangent, zero_cotangent))
-remainder = primitive("remainder", B.remainder, inputs="x y", broadcasting=True,
+remainder = primitive("remainder", _remainder_impl, inputs="x y", broadcasting=True,
                       grad_name=lambda p, s: "RemainderBackward0" if s[1] is None else "RemainderBackward1",
                       vjp=(lambda g: g,
                            lambda g, x, y: -g * floor(x / y)))
-fmod = primitive("fmod", B.fmod, inputs="x y", broadcasting=True,
+fmod = primitive("fmod", _fmod_impl, inputs="x y", broadcasting=True,
                  grad_name=lambda p, s: "FmodBackward0" if s[1] is None else "FmodBackward1",
                  vjp=(lambda g: g,
                       lambda g, x, y: -g * trunc(x / y)))
