@@ -1110,8 +1110,6 @@ EXCLUSIONS = (
     Exclusion("cat with empty 1-D tensors", "torch skips (0,)-shaped operands of cat (legacy); pullback checks "
               "their dims", step=lambda step, ctx: step.op == "cat" and
               any(tuple(t.shape) == (0,) for t in _operands(step, ctx))),
-    Exclusion("scalar // tensor", "2.0 // x fails in pullback (AttributeError: 'float' object has no "
-              "attribute 'dtype')", step=lambda step, ctx: step.call == ("rbinop", "//")),
     Exclusion("Boolean alpha", "add/sub(alpha=True/False) on non-bool results: torch refuses",
               difference=_error_says(r"Boolean alpha")),
     Exclusion("Tensor.where argument order", "x.where(condition, other) is read as where(x, condition, other)",
@@ -1156,8 +1154,8 @@ EXCLUSIONS = (
     Exclusion("arguments torch refuses", "torch refuses missing or wrongly typed arguments (x.permute(), "
               "x.expand(), atan2(x, 2.0), roll((), ()), norm(dim=3-tuple)); pullback accepts them",
               difference=_error_says(r"^TypeError|`shifts` required|dim must be a 2-tuple|alpha must not be")),
-    Exclusion("derivatives torch lacks", "torch has no derivative for floor_divide and remainder's divisor; "
-              "pullback differentiates them", difference=_error_says(r"derivative for .* is not implemented",
+    Exclusion("derivatives torch lacks", "torch has no derivative for remainder(Number, "
+              "tensor); pullback differentiates it", difference=_error_says(r"derivative for .* is not implemented",
                                                                     _GRADIENT_ERROR_KINDS)),
     Exclusion("empty tensors", "argmax/amax/softmax over an empty dim, var of no elements, view(-1, 0) of "
               "0 elements: NumPy's errors or a ZeroDivisionError escape",

@@ -475,3 +475,14 @@ def test_integer_division_by_zero_raises_like_torch():
             call(torch)
         with pytest.raises(RuntimeError, match="ZeroDivisionError"):
             call(pullback)
+
+
+def test_floor_divide_has_no_derivative_like_torch():
+    torch = pytest.importorskip("torch")
+    for lib in (torch, pullback):
+        x = lib.tensor([2.0, 5.0], requires_grad=True)
+        quotient = 1.5 // x
+        assert quotient.requires_grad
+        np.testing.assert_array_equal(quotient.detach().numpy(), [0.0, 0.0])
+        with pytest.raises(RuntimeError, match=r"derivative for aten::floor_divide is not implemented"):
+            lib.autograd.grad((x // 1.5).sum(), x)

@@ -79,9 +79,14 @@ def _rounding_div_dtype(args, params):
 div_rounding = primitive("div_rounding", _rounding_div_impl, inputs="x y", broadcasting=True,
                          out_dtype=_rounding_div_dtype, grad_name="DivBackward2",
                          vjp=(zero_cotangent, zero_cotangent))
+def _no_floor_divide_derivative(g):
+    raise RuntimeError("derivative for aten::floor_divide is not implemented")
+
+
+# floor_divide has no derivative in PyTorch (div(rounding_mode="floor") has a zero one): its backward raises.
 floor_divide = primitive("floor_divide", lambda x, y: _rounding_div_impl(x, y, "floor"),
-                         inputs="x y", broadcasting=True, grad_name="FloorDivideBackward0",
-                         vjp=(zero_cotangent, zero_cotangent))
+                         inputs="x y", broadcasting=True, grad_name="NotImplemented",
+                         vjp=(_no_floor_divide_derivative, _no_floor_divide_derivative))
 remainder = primitive("remainder", _remainder_impl, inputs="x y", broadcasting=True,
                       grad_name=lambda p, s: "RemainderBackward0" if s[1] is None else "RemainderBackward1",
                       vjp=(lambda g: g,
