@@ -1188,8 +1188,6 @@ EXCLUSIONS = (
               step.op == "chunk" and size_at(ctx.value(step.args[0]), step.args[2]) == 0),
     Exclusion("check order", "stack checks sizes before its dim", difference=lambda diff, program:
               diff.op == "stack" and diff.kind == "exception" and "Dimension out of range" in (diff.torch_error or "")),
-    Exclusion("sign of nan", "torch.sign(nan) is 0, pullback's nan", difference=lambda diff, program:
-              diff.op == "sign" and diff.kind == "value"),
     Exclusion("rounding divisions by inf", "x // inf and remainder(x, inf) follow Python in pullback",
               difference=lambda diff, program: diff.kind == "value" and has_special_inputs(program)
               and diff.op in ("floor_divide", "remainder", "fmod", "div")),

@@ -1,4 +1,5 @@
 """Tensor creation, dtypes and type promotion, metadata and conversions, against PyTorch's rules."""
+import re
 import math
 import numpy as np
 import pytest
@@ -486,3 +487,18 @@ def test_floor_divide_has_no_derivative_like_torch():
         np.testing.assert_array_equal(quotient.detach().numpy(), [0.0, 0.0])
         with pytest.raises(RuntimeError, match=r"derivative for aten::floor_divide is not implemented"):
             lib.autograd.grad((x // 1.5).sum(), x)
+
+
+def test_sign_of_nan_and_negative_sizes_like_torch():
+    torch = pytest.importorskip("torch")
+    values = [math.nan, -0.0, 0.0, -2.0, math.inf]
+    for dtype in ("float64", "float32"):
+        np.testing.assert_array_equal(pullback.sign(pullback.tensor(values, dtype=getattr(pullback, dtype))).numpy(),
+                                      torch.sign(torch.tensor(values, dtype=getattr(torch, dtype))).numpy())
+    for name in ("empty", "zeros", "ones", "rand", "randn"):
+        with pytest.raises(RuntimeError) as expected:
+            getattr(torch, name)(-1, 3)
+        with pytest.raises(RuntimeError, match=re.escape(str(expected.value))):
+            getattr(pullback, name)(-1, 3)
+    with pytest.raises(RuntimeError, match=re.escape("negative dimension -1: [-1, 3]")):
+        pullback.full((-1, 3), 1.0)

@@ -272,7 +272,15 @@ softplus_ = primitive("softplus", _softplus_impl, out_dtype="float",
                       vjp=lambda g, x, beta, threshold: where(x * beta > threshold, g,
                                                               g * sigmoid(x * beta)))
 abs = primitive("abs", B.abs, out_dtype="keep", vjp=lambda g, x: g * sign(x))  # noqa: A001
-sign = primitive("sign", B.sign, out_dtype="keep", vjp=zero_cotangent)
+
+
+def _sign_impl(x):
+    """NumPy's sign, except that PyTorch's sign of NaN is 0."""
+    out = B.sign(x)
+    return B.nan_to_num(out, copy=False, nan=0.0) if out.dtype.kind == "f" else out
+
+
+sign = primitive("sign", _sign_impl, out_dtype="keep", vjp=zero_cotangent)
 floor = primitive("floor", lambda x: B.floor(x) if x.dtype.kind == "f" else x.copy(),
                   out_dtype="keep", vjp=zero_cotangent)
 ceil = primitive("ceil", lambda x: B.ceil(x) if x.dtype.kind == "f" else x.copy(),
