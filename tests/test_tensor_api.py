@@ -491,6 +491,7 @@ def test_floor_divide_has_no_derivative_like_torch():
 
 def test_sign_of_nan_and_negative_sizes_like_torch():
     torch = pytest.importorskip("torch")
+    assert pullback.sign(pullback.tensor(math.nan)).item() == torch.sign(torch.tensor(math.nan)).item()
     values = [math.nan, -0.0, 0.0, -2.0, math.inf]
     for dtype in ("float64", "float32"):
         np.testing.assert_array_equal(pullback.sign(pullback.tensor(values, dtype=getattr(pullback, dtype))).numpy(),

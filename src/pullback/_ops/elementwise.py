@@ -277,7 +277,9 @@ abs = primitive("abs", B.abs, out_dtype="keep", vjp=lambda g, x: g * sign(x))  #
 def _sign_impl(x):
     """NumPy's sign, except that PyTorch's sign of NaN is 0."""
     out = B.sign(x)
-    return B.nan_to_num(out, copy=False, nan=0.0) if out.dtype.kind == "f" else out
+    if out.dtype.kind != "f":
+        return out
+    return B.nan_to_num(out, copy=type(out) is not B.ndarray, nan=0.0)  # a 0-dim input gives a NumPy scalar
 
 
 sign = primitive("sign", _sign_impl, out_dtype="keep", vjp=zero_cotangent)
