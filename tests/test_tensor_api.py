@@ -503,3 +503,13 @@ def test_sign_of_nan_and_negative_sizes_like_torch():
             getattr(pullback, name)(-1, 3)
     with pytest.raises(RuntimeError, match=re.escape("negative dimension -1: [-1, 3]")):
         pullback.full((-1, 3), 1.0)
+
+
+@pytest.mark.parametrize("op", ["__and__", "__or__", "__xor__"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_bitwise_ops_refuse_floats_like_torch(op, dtype):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(NotImplementedError) as expected:
+        getattr(torch.ones(2, dtype=getattr(torch, dtype)), op)(torch.ones(2, dtype=torch.int64))
+    with pytest.raises(NotImplementedError, match=re.escape(str(expected.value))):
+        getattr(pullback.ones(2, dtype=getattr(pullback, dtype)), op)(pullback.ones(2, dtype=pullback.int64))

@@ -340,8 +340,23 @@ logical_not = primitive("logical_not", B.logical_not, out_dtype="bool")
 isnan = primitive("isnan", B.isnan, out_dtype="bool")
 isinf = primitive("isinf", B.isinf, out_dtype="bool")
 isfinite = primitive("isfinite", B.isfinite, out_dtype="bool")
-bitwise_and = primitive("bitwise_and", B.bitwise_and, inputs="x y", broadcasting=True)
-bitwise_or = primitive("bitwise_or", B.bitwise_or, inputs="x y", broadcasting=True)
-bitwise_xor = primitive("bitwise_xor", B.bitwise_xor, inputs="x y", broadcasting=True)
+
+
+def _bitwise_kernel(name, ufunc):
+    """``ufunc``, refusing floating operands with PyTorch's error (NumPy raises its TypeError)."""
+    def kernel(x, y):
+        try:
+            return ufunc(x, y)
+        except TypeError:
+            dtype_name = D._FROM_NP[B.result_type(x, y)]._tensor_type[:-len("Tensor")]
+            raise NotImplementedError(f'"{name}_cpu" not implemented for \'{dtype_name}\'') from None
+    return kernel
+
+
+bitwise_and = primitive("bitwise_and", _bitwise_kernel("bitwise_and", B.bitwise_and), inputs="x y",
+                        broadcasting=True)
+bitwise_or = primitive("bitwise_or", _bitwise_kernel("bitwise_or", B.bitwise_or), inputs="x y", broadcasting=True)
+bitwise_xor = primitive("bitwise_xor", _bitwise_kernel("bitwise_xor", B.bitwise_xor), inputs="x y",
+                        broadcasting=True)
 bitwise_not = primitive("bitwise_not", lambda x: B.logical_not(x) if x.dtype == bool else B.invert(x),
                         out_dtype="keep")
