@@ -1188,9 +1188,6 @@ EXCLUSIONS = (
               step.op == "chunk" and size_at(ctx.value(step.args[0]), step.args[2]) == 0),
     Exclusion("check order", "stack checks sizes before its dim", difference=lambda diff, program:
               diff.op == "stack" and diff.kind == "exception" and "Dimension out of range" in (diff.torch_error or "")),
-    Exclusion("rounding divisions by inf", "x // inf and remainder(x, inf) follow Python in pullback",
-              difference=lambda diff, program: diff.kind == "value" and has_special_inputs(program)
-              and diff.op in ("floor_divide", "remainder", "fmod", "div")),
     Exclusion("loss dtype promotion", "mse_loss/l1_loss/smooth_l1_loss of float32 and float64: pullback's "
               "result is float32", difference=lambda diff, program: diff.kind == "value" and
               diff.op in ("mse_loss", "l1_loss", "smooth_l1_loss") and "dtype" in diff.detail),
