@@ -1,4 +1,6 @@
 """Tensor creation, dtypes and type promotion, metadata and conversions, against PyTorch's rules."""
+import re
+import math
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -492,3 +494,72 @@ def test_nuclear_norm_matches_torch():
     assert pullback.autograd.gradcheck(f, (m,)) and pullback.autograd.gradgradcheck(f, (m,))
     batched = pullback.func.vmap(f)(x)
     np.testing.assert_allclose(batched.detach().numpy(), [f(m).item() for m in x])
+
+
+def test_casts_to_int_and_bool_do_not_require_grad():
+    torch = pytest.importorskip("torch")
+    for name in ("bool", "long", "int", "float", "double"):
+        x = pullback.randn(3, requires_grad=True)
+        assert getattr(x, name)().requires_grad == getattr(torch.randn(3, requires_grad=True), name)().requires_grad
+    assert not pullback.randn(3, requires_grad=True).to(pullback.int64).requires_grad
+
+
+def test_remainder_floor_divide_fmod_float_values_match_torch():
+    torch = pytest.importorskip("torch")
+    import itertools
+    values = [0.0, -0.0, 1.0, -1.0, 1.5, -0.1, 0.1, 3.0, -7.0, math.inf, -math.inf, math.nan, 0.3]
+    a, b = zip(*itertools.product(values, values))
+    for name in ("remainder", "fmod", "floor_divide"):
+        expected = getattr(torch, name)(torch.tensor(a), torch.tensor(b)).numpy()
+        got = getattr(pullback, name)(pullback.tensor(a), pullback.tensor(b)).numpy()
+        np.testing.assert_array_equal(got, expected)
+        numbers = ~np.isnan(expected)  # the sign of zeros too; a NaN's sign bit is not a value
+        np.testing.assert_array_equal(np.signbit(got[numbers]), np.signbit(expected[numbers]))
+
+
+def test_integer_division_by_zero_raises_like_torch():
+    torch = pytest.importorskip("torch")
+    calls = [lambda m: m.remainder(m.tensor(0), m.tensor(0)), lambda m: m.tensor([3]) // 0,
+             lambda m: m.fmod(m.tensor([3]), 0), lambda m: 7 % m.tensor([0])]
+    for call in calls:
+        with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+            call(torch)
+        with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+            call(pullback)
+
+
+def test_floor_divide_has_no_derivative_like_torch():
+    torch = pytest.importorskip("torch")
+    for lib in (torch, pullback):
+        x = lib.tensor([2.0, 5.0], requires_grad=True)
+        quotient = 1.5 // x
+        assert quotient.requires_grad
+        np.testing.assert_array_equal(quotient.detach().numpy(), [0.0, 0.0])
+        with pytest.raises(RuntimeError, match=r"derivative for aten::floor_divide is not implemented"):
+            lib.autograd.grad((x // 1.5).sum(), x)
+
+
+def test_sign_of_nan_and_negative_sizes_like_torch():
+    torch = pytest.importorskip("torch")
+    assert pullback.sign(pullback.tensor(math.nan)).item() == torch.sign(torch.tensor(math.nan)).item()
+    values = [math.nan, -0.0, 0.0, -2.0, math.inf]
+    for dtype in ("float64", "float32"):
+        np.testing.assert_array_equal(pullback.sign(pullback.tensor(values, dtype=getattr(pullback, dtype))).numpy(),
+                                      torch.sign(torch.tensor(values, dtype=getattr(torch, dtype))).numpy())
+    for name in ("empty", "zeros", "ones", "rand", "randn"):
+        with pytest.raises(RuntimeError) as expected:
+            getattr(torch, name)(-1, 3)
+        with pytest.raises(RuntimeError, match=re.escape(str(expected.value))):
+            getattr(pullback, name)(-1, 3)
+    with pytest.raises(RuntimeError, match=re.escape("negative dimension -1: [-1, 3]")):
+        pullback.full((-1, 3), 1.0)
+
+
+@pytest.mark.parametrize("op", ["__and__", "__or__", "__xor__"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_bitwise_ops_refuse_floats_like_torch(op, dtype):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(NotImplementedError) as expected:
+        getattr(torch.ones(2, dtype=getattr(torch, dtype)), op)(torch.ones(2, dtype=torch.int64))
+    with pytest.raises(NotImplementedError, match=re.escape(str(expected.value))):
+        getattr(pullback.ones(2, dtype=getattr(pullback, dtype)), op)(pullback.ones(2, dtype=pullback.int64))

@@ -215,17 +215,28 @@ def from_numpy(ndarray):
     return Tensor._make(ndarray)
 
 
-def _factory(fill):
+def _creation_shape(size, factory=None):
+    """``as_shape(size)``, refusing negative sizes with PyTorch's error (NumPy's ValueError otherwise)."""
+    shape = as_shape(size)
+    if shape and builtins.min(shape) < 0:
+        if factory == "zeros":
+            raise RuntimeError("zeros: Dimension size must be non-negative.")
+        negative = next(n for n in shape if n < 0)
+        raise RuntimeError(f"Trying to create tensor with negative dimension {negative}: {list(shape)}")
+    return shape
+
+
+def _factory(fill, name=None):
     def make(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
              memory_format=None):
         check_device(device)
-        shape = as_shape(size)
+        shape = _creation_shape(size, name)
         dt = D.as_dtype(dtype) if dtype is not None else D.get_default_dtype()
         return _finish(fill(shape, dt.np), None, requires_grad)
     return make
 
 
-zeros = _factory(B.zeros)
+zeros = _factory(B.zeros, "zeros")
 zeros.__name__ = "zeros"
 zeros.__doc__ = """Returns a Tensor of zeros of the given size (ints or a tuple).
 
@@ -255,7 +266,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
     dt = D.as_dtype(dtype) if dtype is not None else D.scalar_dtype(fill_value)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
-    return _finish(B.full(as_shape((size,)), fill_value, dtype=dt.np), None, requires_grad)
+    return _finish(B.full(_creation_shape((size,)), fill_value, dtype=dt.np), None, requires_grad)
 
 
 def _is_batched(x):
@@ -447,7 +458,7 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     check_device(device)
     dt = _random_dtype(dtype)
     rng = generator or _generator[0]
-    t = _random(as_shape(size), lambda shape: rng.random(shape).astype(dt.np))
+    t = _random(_creation_shape(size), lambda shape: rng.random(shape).astype(dt.np))
     return t.requires_grad_(True) if requires_grad else t
 
 
@@ -461,7 +472,7 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     check_device(device)
     dt = _random_dtype(dtype)
     rng = generator or _generator[0]
-    t = _random(as_shape(size), lambda shape: rng.standard_normal(shape).astype(dt.np))
+    t = _random(_creation_shape(size), lambda shape: rng.standard_normal(shape).astype(dt.np))
     return t.requires_grad_(True) if requires_grad else t
 
 

@@ -234,7 +234,7 @@ class Primitive:
         if self.n_outputs == 1:
             result = _wrap(out, out_dt, vc, args[0] if vc is not None else None,
                            (self, params, None))
-            if requires:
+            if requires and result._data.dtype.kind in "fc":  # int/bool results never require grad
                 node = self._record(args, params, (result,))
                 result.grad_fn = node
                 result._requires_grad = True

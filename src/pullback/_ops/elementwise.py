@@ -36,11 +36,39 @@ div = primitive("div", B.true_divide, inputs="x y", broadcasting=True, out_dtype
                      lambda g, x, y: -g * x / (y * y)))
 
 
+def _check_integer_divisor(y):
+    """PyTorch refuses integer division (and remainder) by zero, where NumPy gives 0 (y: integers)."""
+    if not B.all(y):
+        raise RuntimeError("ZeroDivisionError")
+
+
 def _rounding_div_impl(x, y, rounding_mode):
-    q = B.true_divide(x, y)
+    if B.result_type(x, y).kind in "iub":
+        _check_integer_divisor(y)
+        if rounding_mode == "floor":
+            return B.floor_divide(x, y)
     if rounding_mode == "floor":
-        return B.floor_divide(x, y) if x.dtype.kind in "iub" else B.floor(q)
+        # NumPy's float floor_divide is PyTorch's formula ((x - fmod(x, y)) / y, then rounded), which
+        # floor(x / y) is not for near-integer quotients (1.0 // 0.1 is 9.0).
+        return B.floor_divide(x, y)
+    q = B.true_divide(x, y)
     return B.trunc(q) if q.dtype.kind == "f" else q
+
+
+def _remainder_impl(x, y):
+    """x - floor(x / y) * y with the sign of y, computed as PyTorch does: from fmod, so a zero
+    remainder keeps the sign of fmod's (x's) zero where NumPy's takes y's."""
+    if B.result_type(x, y).kind in "iub":
+        _check_integer_divisor(y)
+        return B.remainder(x, y)
+    mod = B.fmod(x, y)
+    return B.where((mod != 0) & ((B.asarray(y) < 0) != (mod < 0)), mod + y, mod)
+
+
+def _fmod_impl(x, y):
+    if B.result_type(x, y).kind in "iub":
+        _check_integer_divisor(y)
+    return B.fmod(x, y)
 
 
 def _rounding_div_dtype(args, params):
@@ -51,14 +79,19 @@ def _rounding_div_dtype(args, params):
 div_rounding = primitive("div_rounding", _rounding_div_impl, inputs="x y", broadcasting=True,
                          out_dtype=_rounding_div_dtype, grad_name="DivBackward2",
                          vjp=(zero_cotangent, zero_cotangent))
+def _no_floor_divide_derivative(g):
+    raise RuntimeError("derivative for aten::floor_divide is not implemented")
+
+
+# floor_divide has no derivative in PyTorch (div(rounding_mode="floor") has a zero one): its backward raises.
 floor_divide = primitive("floor_divide", lambda x, y: _rounding_div_impl(x, y, "floor"),
-                         inputs="x y", broadcasting=True, grad_name="FloorDivideBackward0",
-                         vjp=(zero_cotangent, zero_cotangent))
-remainder = primitive("remainder", B.remainder, inputs="x y", broadcasting=True,
+                         inputs="x y", broadcasting=True, grad_name="NotImplemented",
+                         vjp=(_no_floor_divide_derivative, _no_floor_divide_derivative))
+remainder = primitive("remainder", _remainder_impl, inputs="x y", broadcasting=True,
                       grad_name=lambda p, s: "RemainderBackward0" if s[1] is None else "RemainderBackward1",
                       vjp=(lambda g: g,
                            lambda g, x, y: -g * floor(x / y)))
-fmod = primitive("fmod", B.fmod, inputs="x y", broadcasting=True,
+fmod = primitive("fmod", _fmod_impl, inputs="x y", broadcasting=True,
                  grad_name=lambda p, s: "FmodBackward0" if s[1] is None else "FmodBackward1",
                  vjp=(lambda g: g,
                       lambda g, x, y: -g * trunc(x / y)))
@@ -239,7 +272,17 @@ softplus_ = primitive("softplus", _softplus_impl, out_dtype="float",
                       vjp=lambda g, x, beta, threshold: where(x * beta > threshold, g,
                                                               g * sigmoid(x * beta)))
 abs = primitive("abs", B.abs, out_dtype="keep", vjp=lambda g, x: g * sign(x))  # noqa: A001
-sign = primitive("sign", B.sign, out_dtype="keep", vjp=zero_cotangent)
+
+
+def _sign_impl(x):
+    """NumPy's sign, except that PyTorch's sign of NaN is 0."""
+    out = B.sign(x)
+    if out.dtype.kind != "f":
+        return out
+    return B.nan_to_num(out, copy=type(out) is not B.ndarray, nan=0.0)  # a 0-dim input gives a NumPy scalar
+
+
+sign = primitive("sign", _sign_impl, out_dtype="keep", vjp=zero_cotangent)
 floor = primitive("floor", lambda x: B.floor(x) if x.dtype.kind == "f" else x.copy(),
                   out_dtype="keep", vjp=zero_cotangent)
 ceil = primitive("ceil", lambda x: B.ceil(x) if x.dtype.kind == "f" else x.copy(),
@@ -297,8 +340,23 @@ logical_not = primitive("logical_not", B.logical_not, out_dtype="bool")
 isnan = primitive("isnan", B.isnan, out_dtype="bool")
 isinf = primitive("isinf", B.isinf, out_dtype="bool")
 isfinite = primitive("isfinite", B.isfinite, out_dtype="bool")
-bitwise_and = primitive("bitwise_and", B.bitwise_and, inputs="x y", broadcasting=True)
-bitwise_or = primitive("bitwise_or", B.bitwise_or, inputs="x y", broadcasting=True)
-bitwise_xor = primitive("bitwise_xor", B.bitwise_xor, inputs="x y", broadcasting=True)
+
+
+def _bitwise_kernel(name, ufunc):
+    """``ufunc``, refusing floating operands with PyTorch's error (NumPy raises its TypeError)."""
+    def kernel(x, y):
+        try:
+            return ufunc(x, y)
+        except TypeError:
+            dtype_name = D._FROM_NP[B.result_type(x, y)]._tensor_type[:-len("Tensor")]
+            raise NotImplementedError(f'"{name}_cpu" not implemented for \'{dtype_name}\'') from None
+    return kernel
+
+
+bitwise_and = primitive("bitwise_and", _bitwise_kernel("bitwise_and", B.bitwise_and), inputs="x y",
+                        broadcasting=True)
+bitwise_or = primitive("bitwise_or", _bitwise_kernel("bitwise_or", B.bitwise_or), inputs="x y", broadcasting=True)
+bitwise_xor = primitive("bitwise_xor", _bitwise_kernel("bitwise_xor", B.bitwise_xor), inputs="x y",
+                        broadcasting=True)
 bitwise_not = primitive("bitwise_not", lambda x: B.logical_not(x) if x.dtype == bool else B.invert(x),
                         out_dtype="keep")
