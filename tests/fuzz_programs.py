@@ -1095,8 +1095,6 @@ EXCLUSIONS = (
     Exclusion("pooling", "max_pool2d/avg_pool2d/adaptive_avg_pool2d shape checks",
               step=lambda step, ctx: "pool" in step.tags),
     # -- found by this fuzzer (tools/fuzz_torch.py shows a reproducer of each)
-    Exclusion("element index is a copy", "x[i, j] to a 0-dim result copies in pullback; torch returns a view, "
-              "so in-place writes through it differ", step=_element_index),
     Exclusion("empty dim tuple", "dim=() reduces over every dim in torch; pullback gives other shapes "
               "(all/any/amax/...)", step=_empty_dims),
     Exclusion("inner/outer/mv shapes", "inner on n-D operands is refused by pullback; outer/mv shape checks "
@@ -1155,9 +1153,6 @@ EXCLUSIONS = (
               difference=_either(_error_says(r"modified by an inplace operation", _GRADIENT_ERROR_KINDS),
                                  _error_says(r"modified by an inplace operation", _GRADIENT_ERROR_KINDS,
                                              side="pullback_error"))),
-    Exclusion("gradients through views of a base written in place", "v = x.unsqueeze(1); x.clamp_(...): "
-              "torch's gradient of v goes through the write (and v requires grad once x does), pullback's not",
-              difference=_gradient_after_inplace),
     Exclusion("arguments torch refuses", "torch refuses missing or wrongly typed arguments (x.permute(), "
               "x.expand(), atan2(x, 2.0), roll((), ()), norm(dim=3-tuple)); pullback accepts them",
               difference=_error_says(r"^TypeError|`shifts` required|dim must be a 2-tuple|alpha must not be")),

@@ -582,3 +582,28 @@ def test_zero_cotangents_meet_real_ones_and_hooks():
     with autograd.detect_anomaly():
         (gx,) = autograd.grad(pullback.floor(x).sum(), x)
     assert not gx.numpy().any()
+
+
+def test_view_of_base_written_in_place_differentiates_through_the_write():
+    """A view taken before an in-place change to its base gets its gradient through the change
+    (torch regenerates the view's grad_fn from the base), also when the view itself is the root."""
+    torch = pytest.importorskip("torch")
+    grads = []
+    for lib in (torch, pullback):
+        x = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64, requires_grad=True)
+        y = x * 2
+        element, column = y[1], y.unsqueeze(1)
+        y.mul_(x)
+        first = lib.autograd.grad(element, x, retain_graph=True)[0]
+        second = lib.autograd.grad(column.sum(), x)[0]
+        grads.append((first.tolist(), second.tolist()))
+    assert grads[0] == grads[1]
+    x = pullback.tensor([1.0, 2.0, 3.0], dtype=pullback.float64, requires_grad=True)
+
+    def view_after_write(x):
+        y = x * 2
+        column = y.unsqueeze(1)
+        y.mul_(x)
+        return column
+    assert autograd.gradcheck(view_after_write, (x,))
+    assert autograd.gradgradcheck(view_after_write, (x,))

@@ -163,3 +163,17 @@ def test_zero_dim_tensor_indexing_matches_torch(index):
 def _same_outcome(run):
     expected, actual = _outcome(lambda: run(torch)), _outcome(lambda: run(pullback))
     assert actual == expected
+
+
+@pytest.mark.parametrize("index", [(), (1,), (1, 2), (Ellipsis, 0)])
+def test_element_index_is_a_view_like_torch(index):
+    """An index selecting one element gives a 0-dim view: writing into it writes the base."""
+    results = []
+    for lib in (torch, pullback):
+        base = lib.arange(6).reshape(2, 3) if len(index) == 2 and Ellipsis not in index else lib.arange(3)
+        if index == ():
+            base = lib.tensor(-2)
+        element = base[index]
+        element.add_(10)
+        results.append((base.tolist(), element.item(), base._version))
+    assert results[0] == results[1]
