@@ -269,9 +269,9 @@ def test_inplace_version_error_text():
     y.add_(1)
     assert _message(lambda: z.sum().backward()) == (
         RuntimeError, "one of the variables needed for gradient computation has been modified by an inplace "
-                      "operation: [pullback.FloatTensor [2, 2]], which is output 0 of AddBackward0, is at version 1; "
+                      "operation: [pullback.FloatTensor [2, 2]], which is output 0 of Add, is at version 1; "
                       "expected version 0 instead. Hint: enable anomaly detection to find the operation that "
-                      "failed to compute its gradient, with torch.autograd.set_detect_anomaly(True).")
+                      "failed to compute its gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False).")
 
 
 def test_inplace_version_error_for_saved_leaf_without_grad():
@@ -282,7 +282,7 @@ def test_inplace_version_error_for_saved_leaf_without_grad():
     assert _message(lambda: y.backward())[1] == (
         "one of the variables needed for gradient computation has been modified by an inplace operation: "
         "[pullback.FloatTensor [3]] is at version 1; expected version 0 instead. Hint: enable anomaly detection "
-        "to find the operation that failed to compute its gradient, with torch.autograd.set_detect_anomaly(True).")
+        "to find the operation that failed to compute its gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False).")
 
 
 def test_leaf_inplace_errors():

@@ -59,11 +59,13 @@ def version_mismatch(dtype, shape, grad_fn, output_nr, current, saved, modified_
     msg = ("one of the variables needed for gradient computation has been modified by an inplace "
            f"operation: [pullback.{dtype._tensor_type} [{', '.join(str(s) for s in shape)}]]")
     if grad_fn is not None:
-        msg += f", which is output {output_nr} of {grad_fn.name()},"
+        # PyTorch names the forward function here: its node name without "Backward" (Prod1, Add)
+        node_name = grad_fn.name().replace("Backward0", "").replace("Backward", "")
+        msg += f", which is output {output_nr} of {node_name},"
     msg += f" is at version {current}; expected version {saved} instead."
     if modified_at is None:
         msg += (" Hint: enable anomaly detection to find the operation that failed to compute its "
-                "gradient, with torch.autograd.set_detect_anomaly(True).")
+                "gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False).")
     else:  # anomaly mode: PyTorch's hint, and (beyond PyTorch) where the change happened
         msg += (" Hint: the backtrace further above shows the operation that failed to compute its gradient. "
                 "The variable in question was changed in there or anywhere later. Good luck!"
