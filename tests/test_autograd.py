@@ -607,3 +607,32 @@ def test_view_of_base_written_in_place_differentiates_through_the_write():
         return column
     assert autograd.gradcheck(view_after_write, (x,))
     assert autograd.gradgradcheck(view_after_write, (x,))
+
+
+def _outcome(f):
+    try:
+        return f().tolist()
+    except RuntimeError as e:
+        return str(e)
+
+
+@pytest.mark.parametrize("views", [lambda z: z.split(2), lambda z: z.split([1, 3]), lambda z: z.chunk(2),
+                                   lambda z: z.unbind()])
+def test_multi_output_views_like_torch(views):
+    """split/unbind/chunk outputs are views of their input: writes show both ways, and with
+    gradients torch refuses in-place writes to them and their use after the base changed."""
+    torch = pytest.importorskip("torch")
+    outcomes = []
+    for lib in (torch, pullback):
+        x = lib.arange(4.0)
+        first = views(x)[0]
+        x.add_(1)
+        first.mul_(2)
+        y = lib.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+        z = y * 1
+        written, used = views(z)[0], views(z)[-1]
+        refused = _outcome(lambda: written.mul_(2))
+        z.add_(1)
+        stale = _outcome(lambda: lib.autograd.grad(used.sum(), y)[0])
+        outcomes.append((x.tolist(), first.tolist(), refused, stale))
+    assert outcomes[0] == outcomes[1]

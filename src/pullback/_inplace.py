@@ -30,6 +30,8 @@ def _check_allowed(self):
     base = self._base
     if base is not None and base._requires_grad and base.grad_fn is None:
         raise RuntimeError(_errors.VIEW_OF_LEAF_INPLACE)
+    if self.grad_fn is not None and base is not None and self._is_multi_output_view():
+        raise RuntimeError(_errors.multi_output_view(self.grad_fn, self._output_nr, "is being modified inplace"))
 
 
 def _write(self, out):

@@ -166,7 +166,8 @@ _split = primitive("split", _split_impl, out_dtype="keep", outputs=-1, view=True
 
 
 def _unbind_impl(x, axis):
-    return tuple(B.moveaxis(x, axis, 0))
+    moved = B.moveaxis(x, axis, 0)
+    return tuple(moved[i, ...] for i in range(moved.shape[0]))  # `...`: 0-dim views, not scalar copies
 
 
 _unbind = primitive("unbind", _unbind_impl, out_dtype="keep", outputs=-1, view=True,
