@@ -1054,14 +1054,6 @@ def _inplace_broadcasts_target(step, ctx):
                any(d != 1 and d != t for d, t in zip(reversed(o), reversed(target))) for o in others)
 
 
-def _grad_into_non_float(step, ctx):
-    """A setitem or copy_ writing a value that requires grad into a bool or int tensor."""
-    source = {"setitem": 2, "copy_": 1}.get(step.op)
-    if source is None or not isinstance(step.args[source], Ref):
-        return False
-    return not is_float(ctx.value(step.args[0])) and ctx.value(step.args[source]).requires_grad
-
-
 def _error_says(pattern, kinds=("exception", "message"), side="torch_error"):
     """A difference of one of ``kinds`` where torch's (or pullback's) exception text matches."""
     regex = re.compile(pattern)
@@ -1114,8 +1106,6 @@ EXCLUSIONS = (
               difference=_error_says(r"Boolean alpha")),
     Exclusion("Tensor.where argument order", "x.where(condition, other) is read as where(x, condition, other)",
               step=lambda step, ctx: step.op == "where" and step.call[0] == "method"),
-    Exclusion("setitem of a grad value into a non-float tensor", "bool_or_int[idx] = float_requiring_grad "
-              "makes the target require grad in pullback", step=_grad_into_non_float),
     Exclusion("dtypes torch refuses", "torch's kernels refuse some dtypes (bitwise on floats, round/frac/"
               "softmax/lerp/clamp/std on ints or bools, '-' on bools, mixed lerp dtypes, sum(dtype=int) with "
               "grad): pullback computes, or raises NumPy's TypeError",
