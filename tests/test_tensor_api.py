@@ -442,3 +442,20 @@ def test_nuclear_norm_matches_torch():
     assert pullback.autograd.gradcheck(f, (m,)) and pullback.autograd.gradgradcheck(f, (m,))
     batched = pullback.func.vmap(f)(x)
     np.testing.assert_allclose(batched.detach().numpy(), [f(m).item() for m in x])
+
+
+@pytest.mark.parametrize("make", [lambda lib: lib.zeros(1, 3).expand(1, 3), lambda lib: lib.zeros(3).expand(1, 1, 3),
+                                  lambda lib: lib.broadcast_to(lib.zeros(3, 1), (3, 1)),
+                                  lambda lib: lib.zeros(3, 1).expand(3, 4)])
+def test_inplace_on_expanded_tensor_refused_only_where_elements_alias(make):
+    """torch refuses in-place writes to an expand/broadcast_to result only where a stride-0
+    dimension repeats an element (size above 1)."""
+    torch = pytest.importorskip("torch")
+    outcomes = []
+    for lib in (torch, pullback):
+        expanded = make(lib)
+        try:
+            outcomes.append(expanded.add_(1).tolist())
+        except RuntimeError as e:
+            outcomes.append(str(e))
+    assert outcomes[0] == outcomes[1]

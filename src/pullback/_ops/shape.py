@@ -62,7 +62,15 @@ def _sum_to(g, x_shape):
     return sum_to(g, tuple(x_shape))
 
 
-_expand = primitive("expand", lambda x, shape: B.broadcast_to(x, shape), out_dtype="keep", view=True,
+def _expand_impl(x, shape):
+    shape = tuple(shape)
+    if shape[len(shape) - x.ndim:] == x.shape and all(s == 1 for s in shape[:len(shape) - x.ndim]):
+        # Nothing repeats: a writable view (torch allows in-place writes where no element aliases)
+        return x.reshape(shape)
+    return B.broadcast_to(x, shape)
+
+
+_expand = primitive("expand", _expand_impl, out_dtype="keep", view=True,
                     vjp=lambda g, x_shape: _sum_to(g, x_shape))
 def _swapaxes(x, dim0, dim1, variant=0):
     # dim0 == dim1 is the identity view, also of a 0-dim tensor (which NumPy's swapaxes refuses).
