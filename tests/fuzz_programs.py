@@ -1094,9 +1094,6 @@ EXCLUSIONS = (
               any(t.ndim != 1 for t in _operands(step, ctx))),
     Exclusion("matmul shape errors", "n-D @ 1-D size mismatch: pullback words it as mm's error",
               difference=lambda diff, program: diff.op == "matmul" and diff.kind == "message"),
-    Exclusion("mT of a 1-D tensor", "pullback raises IndexError, torch RuntimeError('tensor.mT is only "
-              "supported on matrices')", step=lambda step, ctx: step.op in ("mT", "T") and
-              ctx.value(step.args[0]).ndim == 1),
     Exclusion("cat with empty 1-D tensors", "torch skips (0,)-shaped operands of cat (legacy); pullback checks "
               "their dims", step=lambda step, ctx: step.op == "cat" and
               any(tuple(t.shape) == (0,) for t in _operands(step, ctx))),

@@ -459,3 +459,18 @@ def test_inplace_on_expanded_tensor_refused_only_where_elements_alias(make):
         except RuntimeError as e:
             outcomes.append(str(e))
     assert outcomes[0] == outcomes[1]
+
+
+@pytest.mark.parametrize("call", [lambda lib: lib.zeros(2, 3).permute(), lambda lib: lib.tensor(1.0).expand(),
+                                  lambda lib: lib.zeros(3).mT,
+                                  lambda lib: [c.shape for c in lib.zeros(0, 3).chunk(2)],
+                                  lambda lib: [c.shape for c in lib.zeros(3, 0).chunk(3, 1)]])
+def test_shape_method_edge_cases_like_torch(call):
+    torch = pytest.importorskip("torch")
+    outcomes = []
+    for lib in (torch, pullback):
+        try:
+            outcomes.append([tuple(s) for s in call(lib)])
+        except (TypeError, RuntimeError) as e:
+            outcomes.append((type(e), str(e)))
+    assert outcomes[0] == outcomes[1]

@@ -350,6 +350,8 @@ def t(input):
 
 def permute(input, *dims):
     """Returns a view with dimensions reordered as ``dims``."""
+    if not dims:
+        raise TypeError('permute() missing 1 required positional arguments: "dims"')
     dims = as_shape(dims)
     n = input.ndim
     if len(dims) != n:
@@ -400,6 +402,8 @@ moveaxis = movedim
 
 def expand(input, *sizes):
     """Returns a view with singleton dimensions broadcast to ``sizes`` (-1 keeps a size)."""
+    if not sizes:
+        raise TypeError('expand() missing 1 required positional arguments: "size"')
     sizes = as_shape(sizes)
     shape = tuple(input.shape)
     if len(sizes) < len(shape):
@@ -665,8 +669,9 @@ def chunk(input, chunks, dim=0):
     if input.ndim == 0:
         raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     n = input.shape[wrap_dim(dim, input.ndim)]
-    step = max(1, -(-n // chunks))
-    return split(input, step, dim)
+    if n == 0:  # torch gives `chunks` empty pieces
+        return split(input, [0] * chunks, dim)
+    return split(input, -(-n // chunks), dim)
 
 
 def unbind(input, dim=0):
