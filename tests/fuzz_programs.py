@@ -1101,8 +1101,6 @@ EXCLUSIONS = (
               "attribute 'dtype')", step=lambda step, ctx: step.call == ("rbinop", "//")),
     Exclusion("Boolean alpha", "add/sub(alpha=True/False) on non-bool results: torch refuses",
               difference=_error_says(r"Boolean alpha")),
-    Exclusion("Tensor.where argument order", "x.where(condition, other) is read as where(x, condition, other)",
-              step=lambda step, ctx: step.op == "where" and step.call[0] == "method"),
     Exclusion("dtypes torch refuses", "torch's kernels refuse some dtypes (bitwise on floats, round/frac/"
               "softmax/lerp/clamp/std on ints or bools, '-' on bools, mixed lerp dtypes, sum(dtype=int) with "
               "grad): pullback computes, or raises NumPy's TypeError",
