@@ -163,3 +163,57 @@ def test_zero_dim_tensor_indexing_matches_torch(index):
 def _same_outcome(run):
     expected, actual = _outcome(lambda: run(torch)), _outcome(lambda: run(pullback))
     assert actual == expected
+
+
+@pytest.mark.parametrize("index", [(), (1,), (1, 2), (Ellipsis, 0)])
+def test_element_index_is_a_view_like_torch(index):
+    """An index selecting one element gives a 0-dim view: writing into it writes the base."""
+    results = []
+    for lib in (torch, pullback):
+        base = lib.arange(6).reshape(2, 3) if len(index) == 2 and Ellipsis not in index else lib.arange(3)
+        if index == ():
+            base = lib.tensor(-2)
+        element = base[index]
+        element.add_(10)
+        results.append((base.tolist(), element.item(), base._version))
+    assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("index", [[0], [0, 1], (slice(None), [0])])
+def test_advanced_setitem_of_another_dtype_is_refused_and_leaves_the_target(index):
+    outcomes = []
+    for lib in (torch, pullback):
+        target = lib.tensor([[1, 2, 3]]).T.clone() if isinstance(index, tuple) else lib.tensor([1, 2, 3])
+        value = lib.tensor([1.5], requires_grad=True)
+        with pytest.raises(RuntimeError) as info:
+            target[index] = value
+        outcomes.append((str(info.value), target.tolist(), target.requires_grad))
+    assert outcomes[0] == outcomes[1]
+
+
+def test_setitem_through_a_mask_casts_the_value_like_torch():
+    results = []
+    for lib in (torch, pullback):
+        target = lib.tensor([1, 2, 3])
+        target[lib.tensor([True, False, True])] = lib.tensor([7.5])
+        results.append(target.tolist())
+    assert results[0] == results[1]
+
+
+def test_basic_setitem_of_a_grad_value_into_an_integer_tensor_does_not_require_grad():
+    outcomes = []
+    for lib in (torch, pullback):
+        target = lib.tensor([1, 2, 3])
+        target[1:] = lib.tensor([1.5], requires_grad=True)
+        outcomes.append((target.tolist(), target.requires_grad))
+    assert outcomes[0] == outcomes[1]
+
+
+@pytest.mark.parametrize("dtype", ["int64", "bool"])
+def test_copy_of_a_grad_value_into_a_non_float_tensor_does_not_require_grad(dtype):
+    outcomes = []
+    for lib in (torch, pullback):
+        target = lib.tensor([1, 0, 3], dtype=getattr(lib, dtype))
+        target.copy_(lib.tensor([1.5], requires_grad=True))
+        outcomes.append((target.tolist(), target.requires_grad))
+    assert outcomes[0] == outcomes[1]

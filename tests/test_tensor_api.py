@@ -563,3 +563,34 @@ def test_bitwise_ops_refuse_floats_like_torch(op, dtype):
         getattr(torch.ones(2, dtype=getattr(torch, dtype)), op)(torch.ones(2, dtype=torch.int64))
     with pytest.raises(NotImplementedError, match=re.escape(str(expected.value))):
         getattr(pullback.ones(2, dtype=getattr(pullback, dtype)), op)(pullback.ones(2, dtype=pullback.int64))
+
+@pytest.mark.parametrize("make", [lambda lib: lib.zeros(1, 3).expand(1, 3), lambda lib: lib.zeros(3).expand(1, 1, 3),
+                                  lambda lib: lib.broadcast_to(lib.zeros(3, 1), (3, 1)),
+                                  lambda lib: lib.zeros(3, 1).expand(3, 4)])
+def test_inplace_on_expanded_tensor_refused_only_where_elements_alias(make):
+    """torch refuses in-place writes to an expand/broadcast_to result only where a stride-0
+    dimension repeats an element (size above 1)."""
+    torch = pytest.importorskip("torch")
+    outcomes = []
+    for lib in (torch, pullback):
+        expanded = make(lib)
+        try:
+            outcomes.append(expanded.add_(1).tolist())
+        except RuntimeError as e:
+            outcomes.append(str(e))
+    assert outcomes[0] == outcomes[1]
+
+
+@pytest.mark.parametrize("call", [lambda lib: lib.zeros(2, 3).permute(), lambda lib: lib.tensor(1.0).expand(),
+                                  lambda lib: lib.zeros(3).mT,
+                                  lambda lib: [c.shape for c in lib.zeros(0, 3).chunk(2)],
+                                  lambda lib: [c.shape for c in lib.zeros(3, 0).chunk(3, 1)]])
+def test_shape_method_edge_cases_like_torch(call):
+    torch = pytest.importorskip("torch")
+    outcomes = []
+    for lib in (torch, pullback):
+        try:
+            outcomes.append([tuple(s) for s in call(lib)])
+        except (TypeError, RuntimeError) as e:
+            outcomes.append((type(e), str(e)))
+    assert outcomes[0] == outcomes[1]

@@ -55,15 +55,26 @@ def mismatch_in_shape(i, grad_shape, j, out_shape):
             f"output[{j}] has a shape of {size_str(out_shape)}.")
 
 
+def _forward_name(grad_fn):
+    """The forward function's name PyTorch's messages give for a node (Add, Prod1, Split)."""
+    return grad_fn.name().replace("Backward0", "").replace("Backward", "")
+
+
+def multi_output_view(grad_fn, output_nr, what):
+    return (f"Output {output_nr} of {_forward_name(grad_fn)} is a view and {what}. This view is the output of a "
+            "function that returns multiple views. Such functions do not allow the output views to be modified "
+            "inplace. You should replace the inplace operation by an out-of-place one.")
+
+
 def version_mismatch(dtype, shape, grad_fn, output_nr, current, saved, modified_at=None):
     msg = ("one of the variables needed for gradient computation has been modified by an inplace "
            f"operation: [pullback.{dtype._tensor_type} [{', '.join(str(s) for s in shape)}]]")
     if grad_fn is not None:
-        msg += f", which is output {output_nr} of {grad_fn.name()},"
+        msg += f", which is output {output_nr} of {_forward_name(grad_fn)},"
     msg += f" is at version {current}; expected version {saved} instead."
     if modified_at is None:
         msg += (" Hint: enable anomaly detection to find the operation that failed to compute its "
-                "gradient, with torch.autograd.set_detect_anomaly(True).")
+                "gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False).")
     else:  # anomaly mode: PyTorch's hint, and (beyond PyTorch) where the change happened
         msg += (" Hint: the backtrace further above shows the operation that failed to compute its gradient. "
                 "The variable in question was changed in there or anywhere later. Good luck!"

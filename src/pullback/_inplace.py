@@ -30,6 +30,8 @@ def _check_allowed(self):
     base = self._base
     if base is not None and base._requires_grad and base.grad_fn is None:
         raise RuntimeError(_errors.VIEW_OF_LEAF_INPLACE)
+    if self.grad_fn is not None and base is not None and self._is_multi_output_view():
+        raise RuntimeError(_errors.multi_output_view(self.grad_fn, self._output_nr, "is being modified inplace"))
 
 
 def _write(self, out):
@@ -152,6 +154,11 @@ def setitem(self, index, value):
     PyTorch reads in two steps writes through the view its first step makes
     (see Note [Indexing as PyTorch reads it])."""
     first, basic, second = normalize_index(index, self._data.shape)
+    if ((second is not None or not basic) and isinstance(value, Tensor) and value.dtype != self.dtype
+            and not _is_single_mask(index)):  # a lone mask writes as masked_fill, which casts
+        raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                           f"{_TYPE_NAMES[self.dtype.name]} for the destination and "
+                           f"{_TYPE_NAMES[value.dtype.name]} for the source.")
     if second is None:
         _setitem_normalized(self, first, basic, value)
     elif _any_batched(self, (value,)):
@@ -162,6 +169,10 @@ def setitem(self, index, value):
         _check_allowed(self)
         _write_index(self._data[first], second, False, value)
         self._bump_version()
+
+
+def _is_single_mask(index):
+    return isinstance(index, Tensor) and index.dtype.name == "bool"
 
 
 def _put_in_two_stages(x, value, first, second):
@@ -180,7 +191,9 @@ def _setitem_normalized(self, idx, basic, value):
     if _any_batched(self, (value,)):
         _batched_inplace(self, index_put(self, value, index=idx, accumulate=False))
         return
-    if not _records(self, value):
+    if not _records(self, value) or (basic and not self._requires_grad and not self.dtype.is_floating_point
+                                     and not self.dtype.is_complex):
+        # A copy into an integer or bool view is not differentiable (torch's copy_ into it).
         _check_allowed(self)
         _write_index(self._data, idx, basic, value)
         self._bump_version()
@@ -227,4 +240,6 @@ def copy_(self, src, non_blocking=False):
         raise RuntimeError(f"The size of tensor a ({self.shape[-1] if self.ndim else 1}) must match the size of "
                            f"tensor b ({src.shape[-1] if src.ndim else 1}) at non-singleton dimension "
                            f"{max(self.ndim, src.ndim) - 1}") from None
+    if src._requires_grad and not (self.dtype.is_floating_point or self.dtype.is_complex):
+        src = src.detach()  # a copy into an integer or bool tensor is not differentiable
     return apply_inplace(self, lambda s, v: overwrite(s, v), src.to(self.dtype))

@@ -71,6 +71,8 @@ def _matrix_transpose(self):
     if self.ndim == 0:
         _warn_identity_on_0dim("Tensor.mT")
         return S._permute(self, dims=())
+    if self.ndim == 1:
+        raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor.")
     return S.transpose(self, -2, -1)
 
 

@@ -291,12 +291,20 @@ class Tensor:
             self._accumulator = weakref.ref(acc)
         return (acc, 0)
 
+    def _is_multi_output_view(self):
+        """Whether a view op with several outputs (split, unbind) made this view: PyTorch does not
+        regenerate those after an in-place change, it refuses to use them."""
+        return any(output is not None for _, _, output in self._view_chain)
+
     def _refresh_view(self):
         """Re-derives a view's grad_fn from its base after an in-place change to either (PyTorch
         regenerates views the same way): the view then differentiates through the change."""
         base = self._base
         if not base._requires_grad:
             return
+        if self.grad_fn is not None and self._is_multi_output_view():
+            raise RuntimeError(_errors.multi_output_view(
+                self.grad_fn, self._output_nr, "its base or another view of its base has been modified inplace"))
         from ._ops.indexing import apply_view_chain
         regenerated = apply_view_chain(base, self._view_chain)
         self.grad_fn = regenerated.grad_fn

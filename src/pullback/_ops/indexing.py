@@ -245,6 +245,10 @@ def _getitem_impl(x, index, basic=True, name=None):
         out = x[index]
     except IndexError as e:
         raise numpy_index_error(e, x.shape, index) from None
+    if basic and type(out) is not type(x):
+        # NumPy gives a scalar copy for a full integer index; PyTorch a 0-dim view (an Ellipsis
+        # makes NumPy return a view).
+        out = x[(*index, Ellipsis)]
     # PyTorch's advanced indexing returns a fresh contiguous tensor; NumPy's may be laid out
     # with the indexed dims outermost.
     return out if basic else B.ascontiguousarray(out)

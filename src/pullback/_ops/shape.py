@@ -62,7 +62,15 @@ def _sum_to(g, x_shape):
     return sum_to(g, tuple(x_shape))
 
 
-_expand = primitive("expand", lambda x, shape: B.broadcast_to(x, shape), out_dtype="keep", view=True,
+def _expand_impl(x, shape):
+    shape = tuple(shape)
+    if shape[len(shape) - x.ndim:] == x.shape and all(s == 1 for s in shape[:len(shape) - x.ndim]):
+        # Nothing repeats: a writable view (torch allows in-place writes where no element aliases)
+        return x.reshape(shape)
+    return B.broadcast_to(x, shape)
+
+
+_expand = primitive("expand", _expand_impl, out_dtype="keep", view=True,
                     vjp=lambda g, x_shape: _sum_to(g, x_shape))
 def _swapaxes(x, dim0, dim1, variant=0):
     # dim0 == dim1 is the identity view, also of a 0-dim tensor (which NumPy's swapaxes refuses).
@@ -166,7 +174,8 @@ _split = primitive("split", _split_impl, out_dtype="keep", outputs=-1, view=True
 
 
 def _unbind_impl(x, axis):
-    return tuple(B.moveaxis(x, axis, 0))
+    moved = B.moveaxis(x, axis, 0)
+    return tuple(moved[i, ...] for i in range(moved.shape[0]))  # `...`: 0-dim views, not scalar copies
 
 
 _unbind = primitive("unbind", _unbind_impl, out_dtype="keep", outputs=-1, view=True,
@@ -341,6 +350,8 @@ def t(input):
 
 def permute(input, *dims):
     """Returns a view with dimensions reordered as ``dims``."""
+    if not dims:
+        raise TypeError('permute() missing 1 required positional arguments: "dims"')
     dims = as_shape(dims)
     n = input.ndim
     if len(dims) != n:
@@ -391,6 +402,8 @@ moveaxis = movedim
 
 def expand(input, *sizes):
     """Returns a view with singleton dimensions broadcast to ``sizes`` (-1 keeps a size)."""
+    if not sizes:
+        raise TypeError('expand() missing 1 required positional arguments: "size"')
     sizes = as_shape(sizes)
     shape = tuple(input.shape)
     if len(sizes) < len(shape):
@@ -656,8 +669,9 @@ def chunk(input, chunks, dim=0):
     if input.ndim == 0:
         raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     n = input.shape[wrap_dim(dim, input.ndim)]
-    step = max(1, -(-n // chunks))
-    return split(input, step, dim)
+    if n == 0:  # torch gives `chunks` empty pieces
+        return split(input, [0] * chunks, dim)
+    return split(input, -(-n // chunks), dim)
 
 
 def unbind(input, dim=0):

@@ -136,6 +136,9 @@ def run_backward(roots, root_grads, *, inputs=None, retain_graph=False, create_g
     """
     # Rules run on Tensors when recording (create_graph) or when cotangents are batched (vmap).
     as_tensor = create_graph if as_tensor is None else as_tensor
+    for t in (*roots, *(inputs or ())):
+        if t._base is not None and t._version_counter[0] != t._view_version:
+            t._refresh_view()  # a view whose base changed in place differentiates through the change
     root_edges = [t._edge() for t in roots]
 
     # Where the gradients of `inputs` are read off: (node, output_nr) -> input positions.
