@@ -638,6 +638,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if momentum is None:
         raise TypeError("batch_norm(): argument 'momentum' (position 7) must be float, not NoneType")
     if training:
+        if eps <= 0:
+            raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
         n = input.numel() // input.shape[1] if input.ndim > 1 and input.shape[1] else 0
         if n == 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
