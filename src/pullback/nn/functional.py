@@ -799,7 +799,10 @@ def _class_targets(input, target, weight, ignore_index, reduction):
         if safe.size and (safe.min() < 0 or safe.max() >= c):
             bad = int(safe.max() if safe.max() >= c else safe.min())
             raise IndexError(f"Target {bad} is out of bounds.")
-        w = B.ones(c, dtype=dt) if weight is None else weight._data.astype(dt)
+        if weight is not None and weight._data.dtype != dt:
+            names = _inplace._TYPE_NAMES
+            raise RuntimeError(f"expected scalar type {names[dt.name]} but found {names[weight._data.dtype.name]}")
+        w = B.ones(c, dtype=dt) if weight is None else weight._data
         wt = B.where(valid, w[safe], 0).astype(dt)
         total = float(wt.sum())
         if total == 0:
