@@ -568,3 +568,17 @@ def test_pooling_modules_pass_every_option():
         out, t_out = module(pullback.tensor(x)), t_module(torch.tensor(x))
         for o, t in zip(out if isinstance(out, tuple) else (out,), t_out if isinstance(t_out, tuple) else (t_out,)):
             np.testing.assert_allclose(o.numpy(), t.numpy(), rtol=1e-12)
+
+
+@needs_torch
+@pytest.mark.parametrize("loss", ["nll_loss", "cross_entropy"])
+@pytest.mark.parametrize("input_dtype,weight_dtype", [("float32", "float16"), ("float32", "float64"),
+                                                      ("float64", "float32")])
+def test_class_loss_weight_dtype_mismatch_raises_torchs_error(loss, input_dtype, weight_dtype):
+    def error(lib):
+        x = lib.zeros(2, 3, dtype=getattr(lib, input_dtype))
+        w = lib.ones(3, dtype=getattr(lib, weight_dtype))
+        with pytest.raises(RuntimeError) as info:
+            getattr(lib.nn.functional, loss)(x, lib.tensor([0, 1]), weight=w)
+        return str(info.value)
+    assert error(pullback) == error(torch)

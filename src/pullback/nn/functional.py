@@ -638,6 +638,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if momentum is None:
         raise TypeError("batch_norm(): argument 'momentum' (position 7) must be float, not NoneType")
     if training:
+        if eps <= 0:
+            raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
         n = input.numel() // input.shape[1] if input.ndim > 1 and input.shape[1] else 0
         if n == 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
@@ -797,7 +799,10 @@ def _class_targets(input, target, weight, ignore_index, reduction):
         if safe.size and (safe.min() < 0 or safe.max() >= c):
             bad = int(safe.max() if safe.max() >= c else safe.min())
             raise IndexError(f"Target {bad} is out of bounds.")
-        w = B.ones(c, dtype=dt) if weight is None else weight._data.astype(dt)
+        if weight is not None and weight._data.dtype != dt:
+            names = _inplace._TYPE_NAMES
+            raise RuntimeError(f"expected scalar type {names[dt.name]} but found {names[weight._data.dtype.name]}")
+        w = B.ones(c, dtype=dt) if weight is None else weight._data
         wt = B.where(valid, w[safe], 0).astype(dt)
         total = float(wt.sum())
         if total == 0:
