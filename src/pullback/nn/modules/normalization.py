@@ -133,9 +133,6 @@ class Embedding(Module):
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
                  scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None, dtype=None):
         super().__init__()
-        if num_embeddings < 0 or embedding_dim < 0:   # torch's message for the weight it would create
-            raise RuntimeError(f"Trying to create tensor with negative dimension "
-                               f"{num_embeddings if num_embeddings < 0 else embedding_dim}: [{num_embeddings}, {embedding_dim}]")
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.padding_idx = F._embedding_padding_idx(padding_idx, num_embeddings)
         self.max_norm, self.norm_type = max_norm, norm_type
