@@ -15,21 +15,7 @@ from .._ops import shape as S
 from .. import _creation
 from ._batching import BatchedTensor, wrap, _state
 from .vmap import vmap, _flatten
-
-
-def _peel(x):
-    """The plain Tensor under a (nested) BatchedTensor, and its wrappers [(level, bdim), ...]."""
-    chain = []
-    while isinstance(x, BatchedTensor):
-        chain.append((x._level, x._bdim))
-        x = x._value
-    return x, chain
-
-
-def _rewrap(u, chain):
-    for level, bdim in reversed(chain):
-        u = wrap(u, bdim, level)
-    return u
+from ._function_vmap import peel as _peel, rewrap as _rewrap
 
 
 def _tangent_levels(values):
