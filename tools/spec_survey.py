@@ -70,7 +70,7 @@ def survey_errors(op, fn, results):
     for i, error_input in enumerate(cases):
         key = (S.op_id(op), "error", i)
         try:
-            problem = S.check_error_input(fn, error_input)
+            problem = S.check_error_input(fn, error_input, op.op)
         except S.Unsupported as e:
             results["unsupported"].append(key + (str(e),))
             continue
