@@ -594,3 +594,12 @@ def test_shape_method_edge_cases_like_torch(call):
         except (TypeError, RuntimeError) as e:
             outcomes.append((type(e), str(e)))
     assert outcomes[0] == outcomes[1]
+
+
+@needs_torch
+@pytest.mark.parametrize("a, b", [((3,), (2,)), ((2, 3), (4, 3)), ((2, 3), (2, 4)), ((1,), (3,)),
+                                  ((2, 1, 3), (5, 3)), ((2, 3), (3,))])
+def test_copy_shape_errors_match_torch(a, b):
+    def make(lib):
+        return lambda: lib.zeros(a).copy_(lib.ones(b))
+    assert _raised(make(pullback)) == _raised(make(torch))

@@ -34,10 +34,15 @@ def _check_allowed(self):
         raise RuntimeError(_errors.multi_output_view(self.grad_fn, self._output_nr, "is being modified inplace"))
 
 
+def _check_result_shape(shape, result_shape):
+    """PyTorch's error for an in-place result that does not have the written tensor's shape."""
+    if tuple(result_shape) != tuple(shape):
+        raise RuntimeError(f"output with shape [{', '.join(map(str, shape))}] doesn't match the "
+                           f"broadcast shape [{', '.join(map(str, result_shape))}]")
+
+
 def _write(self, out):
-    if tuple(out.shape) != tuple(self._data.shape):
-        raise RuntimeError(f"output with shape [{', '.join(map(str, self._data.shape))}] doesn't match the "
-                           f"broadcast shape [{', '.join(map(str, out.shape))}]")
+    _check_result_shape(self._data.shape, out.shape)
     if out.dtype.category > self.dtype.category:
         raise RuntimeError(f"result type {_TYPE_NAMES[out.dtype.name]} can't be cast to the desired output "
                            f"type {_TYPE_NAMES[self.dtype.name]}")
@@ -234,12 +239,7 @@ def copy_(self, src, non_blocking=False):
     from ._ops.elementwise import overwrite
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
-    try:
-        B.broadcast_shapes(tuple(src.shape), tuple(self.shape))
-    except ValueError:
-        raise RuntimeError(f"The size of tensor a ({self.shape[-1] if self.ndim else 1}) must match the size of "
-                           f"tensor b ({src.shape[-1] if src.ndim else 1}) at non-singleton dimension "
-                           f"{max(self.ndim, src.ndim) - 1}") from None
+    _check_result_shape(self.shape, _registry.broadcast_shape((self.shape, src.shape)))
     if src._requires_grad and not (self.dtype.is_floating_point or self.dtype.is_complex):
         src = src.detach()  # a copy into an integer or bool tensor is not differentiable
     return apply_inplace(self, lambda s, v: overwrite(s, v), src.to(self.dtype))
