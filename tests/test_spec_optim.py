@@ -102,13 +102,7 @@ def run(lib, name, kwargs, dtype_name, make_schedulers=()):
 
 def snapshot(obj):
     """A copy of nested containers whose tensors are cloned (torch's state_dict holds references)."""
-    if isinstance(obj, (torch.Tensor, pullback.Tensor)):
-        return obj.detach().clone()
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(snapshot(o) for o in obj)
-    if isinstance(obj, dict):
-        return {k: snapshot(v) for k, v in obj.items()}
-    return obj
+    return S.map_tensors(lambda t: t.detach().clone(), obj)
 
 
 def assert_same_value(actual, expected, what):
@@ -191,15 +185,11 @@ def test_schedulers(info, index):
 
 def to_pb_sharing(obj, memo):
     """``to_pb`` that converts a tensor met twice to one pullback tensor (duplicates stay duplicates)."""
-    if isinstance(obj, torch.Tensor):
-        if id(obj) not in memo:
-            memo[id(obj)] = S.to_pb(obj)
-        return memo[id(obj)]
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(to_pb_sharing(o, memo) for o in obj)
-    if isinstance(obj, dict):
-        return {k: to_pb_sharing(v, memo) for k, v in obj.items()}
-    return S.to_pb(obj)
+    def convert(tensor):
+        if id(tensor) not in memo:
+            memo[id(tensor)] = S.to_pb(tensor)
+        return memo[id(tensor)]
+    return S.map_tensors(convert, obj, S.to_pb)
 
 
 def check_error_input(info, error_input):

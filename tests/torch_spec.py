@@ -73,6 +73,18 @@ def to_pb(obj):
     return obj
 
 
+def map_tensors(fn, obj, other=lambda o: o):
+    """``obj`` with each tensor (torch's or pullback's) replaced by ``fn(tensor)``, its lists, tuples
+    and dicts rebuilt, and every other value replaced by ``other(value)``."""
+    if isinstance(obj, (torch.Tensor, pullback.Tensor)):
+        return fn(obj)
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(map_tensors(fn, o, other) for o in obj)
+    if isinstance(obj, dict):
+        return {k: map_tensors(fn, v, other) for k, v in obj.items()}
+    return other(obj)
+
+
 def to_torch(obj):
     """A pullback result as torch values, so torch's ``assert_close`` compares it."""
     if isinstance(obj, pullback.Tensor):

@@ -48,13 +48,7 @@ def module_inputs(info, dtype_name, mode):
 
 def fresh(obj):
     """A copy of torch sample values with new leaves (so no gradient leaks between runs)."""
-    if isinstance(obj, torch.Tensor):
-        return obj.detach().clone().requires_grad_(obj.requires_grad)
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(fresh(o) for o in obj)
-    if isinstance(obj, dict):
-        return {k: fresh(v) for k, v in obj.items()}
-    return obj
+    return S.map_tensors(lambda t: t.detach().clone().requires_grad_(t.requires_grad), obj)
 
 
 def build_modules(info, module_input, dtype_name):
