@@ -27,6 +27,36 @@ class Joint:
         self.fn = fn
 
 
+class Decompose:
+    """A batching rule that runs ``fn(*inputs, **params)``, written in other primitives, on the
+    batched inputs themselves: each primitive inside then batches by its own rule (``linear`` is
+    a matmul and an add under vmap)."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn):
+        self.fn = fn
+
+
+# Shorthands a declaration names instead of writing a rule. As a JVP rule (see _jvp.py):
+#   ELEMENTWISE  each input's Jacobian is diagonal: J_i t_i is the input's VJP rule applied to t_i
+#   LINEAR       linear in its differentiable inputs jointly: the primitive applied to the tangents
+#   MULTILINEAR  linear in each input separately: a sum over inputs of the primitive with that input
+#                replaced by its tangent (matmul, einsum, conv2d)
+#   TRANSPOSE    J t from the VJP rules by the double-VJP trick: exact for every primitive with a
+#                VJP, at the cost of a small backward pass (declared where nothing better is known)
+# As a batching rule (see _vmap_rules.py):
+#   ELEMENTWISE  the batch dims go to the front and broadcasting does the rest
+#   REDUCTION    one input reduced over ``axis`` (None: all of it), shifted past the batch dim
+#   ALONG_AXIS   one input, every dim kept, an op along ``axis`` (softmax, cumsum)
+#   ALL_BATCHED  every tensor input given the batch dim at the front (unbatched ones broadcast);
+#                for primitives that act on the trailing dims whatever the leading ones are
+ELEMENTWISE, LINEAR, MULTILINEAR, TRANSPOSE = "elementwise", "linear", "multilinear", "transpose"
+REDUCTION, ALONG_AXIS, ALL_BATCHED = "reduction", "along_axis", "all_batched"
+JVP_SHORTHANDS = (ELEMENTWISE, LINEAR, MULTILINEAR, TRANSPOSE)
+BATCH_SHORTHANDS = (ELEMENTWISE, REDUCTION, ALONG_AXIS, ALL_BATCHED)
+
+
 def zero_cotangent(g):
     """The VJP rule of a piecewise-constant function: zero. On arrays a ZeroCotangent; on Tensors
     (``create_graph``) the recorded ``g * 0``, which keeps the input in a higher-order graph."""
@@ -84,6 +114,12 @@ class Primitive:
         broadcasting: the inputs broadcast against each other (used by batching rules; the
             engine sums every cotangent back to its input's shape in one place).
         view: the output aliases the first input's memory (it shares its version counter).
+        jvp: the forward-mode rule: a shorthand (ELEMENTWISE, LINEAR, MULTILINEAR, TRANSPOSE) or a
+            function ``(primals, tangents, params, outputs) -> tangents`` (one per output, None
+            for a zero tangent). Every differentiable primitive declares one.
+        batch: the vmap rule: a shorthand (ELEMENTWISE, REDUCTION, ALONG_AXIS, ALL_BATCHED), a
+            ``Decompose``, or a function ``(prim, values, bdims, params, size) -> (out, out_bdims)``
+            on the unwrapped values, their batch dims (None: unbatched) and the batch size.
     """
 
     def __init__(self, name, impl, *, inputs="x", vjp=None, grad_name=None, out_dtype="promote",
@@ -102,6 +138,10 @@ class Primitive:
         self.nondiff_outputs = frozenset(nondiff_outputs)
         self.broadcasting = broadcasting
         self.view = view
+        if isinstance(jvp, str) and jvp not in JVP_SHORTHANDS:
+            raise ValueError(f"primitive {name!r}: unknown JVP shorthand {jvp!r}")
+        if isinstance(batch, str) and batch not in BATCH_SHORTHANDS:
+            raise ValueError(f"primitive {name!r}: unknown batching shorthand {batch!r}")
         self.jvp = jvp
         self.batch = batch
         self.differentiable = vjp is not None

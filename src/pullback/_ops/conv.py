@@ -6,7 +6,8 @@ Shapes follow PyTorch: inputs (N, C, H, W), weights (O, C/groups, KH, KW), unfol
 (N, C*KH*KW, L) with L = OH*OW output positions.
 """
 from .._backend import B
-from ._registry import primitive, Joint
+from ._registry import primitive, Joint, LINEAR, MULTILINEAR
+from . import _vmap_rules as V
 
 
 def out_size(size, kernel, stride, padding, dilation):
@@ -48,13 +49,26 @@ def _fold_impl(cols, size, kernel, stride, padding, dilation):
     return out[:, :, ph:ph + h, pw:pw + w]
 
 
+def _batch_merged_into_n(prim, values, bdims, params, size):
+    x = V.to_front(values[0], bdims[0])
+    n_b, n = x.shape[0], x.shape[1]
+    merged = _reshape(x, shape=(n_b * n,) + tuple(x.shape[2:]))
+    rest = tuple(values[1:])
+    if any(d is not None for d in bdims[1:]):
+        raise RuntimeError(f"vmap: {prim.name} over batched weights is not supported; batch the input only.")
+    out = prim.bind((merged,) + rest, params)
+    return _reshape(out, shape=(n_b, n) + tuple(out.shape[1:])), 0
+
+
 unfold_ = primitive("unfold", _unfold_impl, out_dtype="keep", grad_name="Im2ColBackward0",
                     vjp=lambda g, x_shape, kernel, stride, padding, dilation:
                         fold_(g, size=tuple(x_shape[2:]), kernel=kernel, stride=stride, padding=padding,
-                              dilation=dilation))
+                              dilation=dilation),
+                    jvp=LINEAR, batch=_batch_merged_into_n)
 fold_ = primitive("fold", _fold_impl, out_dtype="keep", grad_name="Col2ImBackward0",
                   vjp=lambda g, kernel, stride, padding, dilation:
-                      unfold_(g, kernel=kernel, stride=stride, padding=padding, dilation=dilation))
+                      unfold_(g, kernel=kernel, stride=stride, padding=padding, dilation=dilation),
+                  jvp=LINEAR, batch=_batch_merged_into_n)
 
 
 def _grouped(cols, groups):
@@ -92,10 +106,24 @@ def _conv2d_vjp(g, x, w, kernel, stride, padding, dilation, groups, needs):
     return gx, gw
 
 
+def _batch_conv2d(prim, values, bdims, params, size):
+    if bdims[1] is None:
+        return _batch_merged_into_n(prim, values, bdims, params, size)
+    # Per-sample weights: the batch becomes groups of channels, one group per sample.
+    x = V.expand_batch(values[0], bdims[0], size)                 # (B, N, C, H, W)
+    w = V.to_front(values[1], bdims[1])                           # (B, O, C/g, KH, KW)
+    nb, n, c = x.shape[0], x.shape[1], x.shape[2]
+    x = _reshape(_transpose(x, dim0=0, dim1=1), shape=(n, nb * c) + tuple(x.shape[3:]))
+    w = _reshape(w, shape=(nb * w.shape[1],) + tuple(w.shape[2:]))
+    out = prim.bind((x, w), dict(params, groups=params["groups"] * nb))       # (N, B*O, OH, OW)
+    out = _reshape(out, shape=(n, nb, out.shape[1] // nb) + tuple(out.shape[2:]))
+    return _transpose(out, dim0=0, dim1=1), 0
+
+
 conv2d_ = primitive("conv2d", _conv2d_impl, inputs="x w", grad_name="ConvolutionBackward0",
-                    vjp=Joint(_conv2d_vjp))
+                    vjp=Joint(_conv2d_vjp), jvp=MULTILINEAR, batch=_batch_conv2d)
 
 
-from .shape import _reshape  # noqa: E402
+from .shape import _reshape, _transpose  # noqa: E402
 from .linalg import matmul_, _mT  # noqa: E402
 from .reduction import _sum  # noqa: E402

@@ -7,7 +7,7 @@ import math
 
 from .._backend import B
 from .. import _dtype as D
-from ._registry import primitive, zero_cotangent
+from ._registry import primitive, zero_cotangent, ELEMENTWISE, LINEAR, ALL_BATCHED
 from ._rules import is_tensor
 
 LN2 = math.log(2.0)
@@ -18,22 +18,30 @@ def _rsub_name(base):
     return lambda params, shapes: base + ("1" if shapes[0] is None else "0")
 
 
+def elementwise(name, impl, **declaration):
+    """Declares an elementwise primitive (see ``Primitive``): each input's Jacobian is diagonal after
+    broadcasting, so its JVP is its VJP rules applied to the tangents, and under vmap the inputs'
+    batch dims go to the front and broadcasting does the rest (ELEMENTWISE for both rules)."""
+    jvp = ELEMENTWISE if declaration.get("vjp") is not None else None
+    return primitive(name, impl, jvp=jvp, batch=ELEMENTWISE, **declaration)
+
+
 # ------------------------------------------------------------------ arithmetic
-neg = primitive("neg", B.negative, vjp=lambda g: -g)
-add = primitive("add", lambda x, y, alpha=1: B.add(x, y) if alpha == 1 else B.add(x, B.multiply(y, alpha)),
-                inputs="x y", broadcasting=True,
-                vjp=(lambda g: g,
-                     lambda g, alpha: g if alpha == 1 else g * alpha))
-sub = primitive("sub", lambda x, y, alpha=1: B.subtract(x, y) if alpha == 1 else B.subtract(x, B.multiply(y, alpha)),
-                inputs="x y", broadcasting=True, grad_name=lambda p, s: "RsubBackward1" if s[0] is None else "SubBackward0",
-                vjp=(lambda g: g,
-                     lambda g, alpha: -g if alpha == 1 else g * -alpha))
-mul = primitive("mul", B.multiply, inputs="x y", broadcasting=True,
-                vjp=(lambda g, y: g * y,
-                     lambda g, x: g * x))
-div = primitive("div", B.true_divide, inputs="x y", broadcasting=True, out_dtype="float",
-                vjp=(lambda g, y: g / y,
-                     lambda g, x, y: -g * x / (y * y)))
+neg = elementwise("neg", B.negative, vjp=lambda g: -g)
+add = elementwise("add", lambda x, y, alpha=1: B.add(x, y) if alpha == 1 else B.add(x, B.multiply(y, alpha)),
+                  inputs="x y", broadcasting=True,
+                  vjp=(lambda g: g,
+                       lambda g, alpha: g if alpha == 1 else g * alpha))
+sub = elementwise("sub", lambda x, y, alpha=1: B.subtract(x, y) if alpha == 1 else B.subtract(x, B.multiply(y, alpha)),
+                  inputs="x y", broadcasting=True, grad_name=lambda p, s: "RsubBackward1" if s[0] is None else "SubBackward0",
+                  vjp=(lambda g: g,
+                       lambda g, alpha: -g if alpha == 1 else g * -alpha))
+mul = elementwise("mul", B.multiply, inputs="x y", broadcasting=True,
+                  vjp=(lambda g, y: g * y,
+                       lambda g, x: g * x))
+div = elementwise("div", B.true_divide, inputs="x y", broadcasting=True, out_dtype="float",
+                  vjp=(lambda g, y: g / y,
+                       lambda g, x, y: -g * x / (y * y)))
 
 
 def _check_integer_divisor(y):
@@ -76,25 +84,25 @@ def _rounding_div_dtype(args, params):
     return dt, dt
 
 
-div_rounding = primitive("div_rounding", _rounding_div_impl, inputs="x y", broadcasting=True,
-                         out_dtype=_rounding_div_dtype, grad_name="DivBackward2",
-                         vjp=(zero_cotangent, zero_cotangent))
+div_rounding = elementwise("div_rounding", _rounding_div_impl, inputs="x y", broadcasting=True,
+                           out_dtype=_rounding_div_dtype, grad_name="DivBackward2",
+                           vjp=(zero_cotangent, zero_cotangent))
 def _no_floor_divide_derivative(g):
     raise RuntimeError("derivative for aten::floor_divide is not implemented")
 
 
 # floor_divide has no derivative in PyTorch (div(rounding_mode="floor") has a zero one): its backward raises.
-floor_divide = primitive("floor_divide", lambda x, y: _rounding_div_impl(x, y, "floor"),
-                         inputs="x y", broadcasting=True, grad_name="NotImplemented",
-                         vjp=(_no_floor_divide_derivative, _no_floor_divide_derivative))
-remainder = primitive("remainder", _remainder_impl, inputs="x y", broadcasting=True,
-                      grad_name=lambda p, s: "RemainderBackward0" if s[1] is None else "RemainderBackward1",
-                      vjp=(lambda g: g,
-                           lambda g, x, y: -g * floor(x / y)))
-fmod = primitive("fmod", _fmod_impl, inputs="x y", broadcasting=True,
-                 grad_name=lambda p, s: "FmodBackward0" if s[1] is None else "FmodBackward1",
-                 vjp=(lambda g: g,
-                      lambda g, x, y: -g * trunc(x / y)))
+floor_divide = elementwise("floor_divide", lambda x, y: _rounding_div_impl(x, y, "floor"),
+                           inputs="x y", broadcasting=True, grad_name="NotImplemented",
+                           vjp=(_no_floor_divide_derivative, _no_floor_divide_derivative))
+remainder = elementwise("remainder", _remainder_impl, inputs="x y", broadcasting=True,
+                        grad_name=lambda p, s: "RemainderBackward0" if s[1] is None else "RemainderBackward1",
+                        vjp=(lambda g: g,
+                             lambda g, x, y: -g * floor(x / y)))
+fmod = elementwise("fmod", _fmod_impl, inputs="x y", broadcasting=True,
+                   grad_name=lambda p, s: "FmodBackward0" if s[1] is None else "FmodBackward1",
+                   vjp=(lambda g: g,
+                        lambda g, x, y: -g * trunc(x / y)))
 
 
 def _pow_impl(x, y):
@@ -141,12 +149,12 @@ def _pow_name(params, shapes):
     return "PowBackward1"
 
 
-pow = primitive("pow", _pow_impl, inputs="x y", broadcasting=True, out_dtype=_pow_dtype,  # noqa: A001
-                grad_name=_pow_name, vjp=(_pow_grad_x, _pow_grad_y))
+pow = elementwise("pow", _pow_impl, inputs="x y", broadcasting=True, out_dtype=_pow_dtype,  # noqa: A001
+                  grad_name=_pow_name, vjp=(_pow_grad_x, _pow_grad_y))
 
-atan2 = primitive("atan2", B.arctan2, inputs="x y", broadcasting=True, out_dtype="float",
-                  vjp=(lambda g, x, y: g * y / (x * x + y * y),
-                       lambda g, x, y: -g * x / (x * x + y * y)))
+atan2 = elementwise("atan2", B.arctan2, inputs="x y", broadcasting=True, out_dtype="float",
+                    vjp=(lambda g, x, y: g * y / (x * x + y * y),
+                         lambda g, x, y: -g * x / (x * x + y * y)))
 
 
 def _tie_split(x, y):
@@ -154,12 +162,12 @@ def _tie_split(x, y):
     return (x > y) + (x == y) * 0.5
 
 
-maximum = primitive("maximum", B.maximum, inputs="x y", broadcasting=True,
-                    vjp=(lambda g, x, y: g * _tie_split(x, y),
-                         lambda g, x, y: g * _tie_split(y, x)))
-minimum = primitive("minimum", B.minimum, inputs="x y", broadcasting=True,
-                    vjp=(lambda g, x, y: g * _tie_split(y, x),
-                         lambda g, x, y: g * _tie_split(x, y)))
+maximum = elementwise("maximum", B.maximum, inputs="x y", broadcasting=True,
+                      vjp=(lambda g, x, y: g * _tie_split(x, y),
+                           lambda g, x, y: g * _tie_split(y, x)))
+minimum = elementwise("minimum", B.minimum, inputs="x y", broadcasting=True,
+                      vjp=(lambda g, x, y: g * _tie_split(y, x),
+                           lambda g, x, y: g * _tie_split(x, y)))
 
 
 def _where_dtype(args, params):
@@ -171,10 +179,10 @@ def _where_impl(c, x, y):
     return B.where(c.astype(bool, copy=False) if hasattr(c, "astype") else c, x, y)
 
 
-where_ = primitive("where", _where_impl, inputs="c x y", broadcasting=True, out_dtype=_where_dtype,
-                   vjp=(None,
-                        lambda g, c: where(c, g, 0.0),
-                        lambda g, c: where(c, 0.0, g)))
+where_ = elementwise("where", _where_impl, inputs="c x y", broadcasting=True, out_dtype=_where_dtype,
+                     vjp=(None,
+                          lambda g, c: where(c, g, 0.0),
+                          lambda g, c: where(c, 0.0, g)))
 
 
 def where(condition, x=None, y=None):
@@ -192,32 +200,32 @@ def _lerp_impl(start, end, weight):
     return start + weight * (end - start)
 
 
-lerp = primitive("lerp", _lerp_impl, inputs="start end weight", broadcasting=True,
-                 grad_name=lambda p, s: "LerpBackward0" if s[2] is None else "LerpBackward1",
-                 vjp=(lambda g, weight: g * (1 - weight),
-                      lambda g, weight: g * weight,
-                      lambda g, start, end: g * (end - start)))
+lerp = elementwise("lerp", _lerp_impl, inputs="start end weight", broadcasting=True,
+                   grad_name=lambda p, s: "LerpBackward0" if s[2] is None else "LerpBackward1",
+                   vjp=(lambda g, weight: g * (1 - weight),
+                        lambda g, weight: g * weight,
+                        lambda g, start, end: g * (end - start)))
 
 # ------------------------------------------------------------- unary functions
-exp = primitive("exp", B.exp, out_dtype="float", vjp=lambda g, ans: g * ans)
-expm1 = primitive("expm1", B.expm1, out_dtype="float", vjp=lambda g, ans: g * (ans + 1))
-log = primitive("log", B.log, out_dtype="float", vjp=lambda g, x: g / x)
-log1p = primitive("log1p", B.log1p, out_dtype="float", grad_name="Log1PBackward0",
-                  vjp=lambda g, x: g / (x + 1))
-log2 = primitive("log2", B.log2, out_dtype="float", vjp=lambda g, x: g / (x * LN2))
-log10 = primitive("log10", B.log10, out_dtype="float", vjp=lambda g, x: g / (x * math.log(10.0)))
-sqrt = primitive("sqrt", B.sqrt, out_dtype="float", vjp=lambda g, ans: g / (ans * 2))
-rsqrt = primitive("rsqrt", lambda x: 1 / B.sqrt(x), out_dtype="float",
-                  vjp=lambda g, ans: g * ans * ans * ans * -0.5)
-sin = primitive("sin", B.sin, out_dtype="float", vjp=lambda g, x: g * cos(x))
-cos = primitive("cos", B.cos, out_dtype="float", vjp=lambda g, x: -g * sin(x))
-tan = primitive("tan", B.tan, out_dtype="float", vjp=lambda g, ans: g * (ans * ans + 1))
-asin = primitive("asin", B.arcsin, out_dtype="float", vjp=lambda g, x: g * rsqrt(1 - x * x))
-acos = primitive("acos", B.arccos, out_dtype="float", vjp=lambda g, x: -g * rsqrt(1 - x * x))
-atan = primitive("atan", B.arctan, out_dtype="float", vjp=lambda g, x: g / (x * x + 1))
-sinh = primitive("sinh", B.sinh, out_dtype="float", vjp=lambda g, x: g * cosh(x))
-cosh = primitive("cosh", B.cosh, out_dtype="float", vjp=lambda g, x: g * sinh(x))
-tanh = primitive("tanh", B.tanh, out_dtype="float", vjp=lambda g, ans: g * (1 - ans * ans))
+exp = elementwise("exp", B.exp, out_dtype="float", vjp=lambda g, ans: g * ans)
+expm1 = elementwise("expm1", B.expm1, out_dtype="float", vjp=lambda g, ans: g * (ans + 1))
+log = elementwise("log", B.log, out_dtype="float", vjp=lambda g, x: g / x)
+log1p = elementwise("log1p", B.log1p, out_dtype="float", grad_name="Log1PBackward0",
+                    vjp=lambda g, x: g / (x + 1))
+log2 = elementwise("log2", B.log2, out_dtype="float", vjp=lambda g, x: g / (x * LN2))
+log10 = elementwise("log10", B.log10, out_dtype="float", vjp=lambda g, x: g / (x * math.log(10.0)))
+sqrt = elementwise("sqrt", B.sqrt, out_dtype="float", vjp=lambda g, ans: g / (ans * 2))
+rsqrt = elementwise("rsqrt", lambda x: 1 / B.sqrt(x), out_dtype="float",
+                    vjp=lambda g, ans: g * ans * ans * ans * -0.5)
+sin = elementwise("sin", B.sin, out_dtype="float", vjp=lambda g, x: g * cos(x))
+cos = elementwise("cos", B.cos, out_dtype="float", vjp=lambda g, x: -g * sin(x))
+tan = elementwise("tan", B.tan, out_dtype="float", vjp=lambda g, ans: g * (ans * ans + 1))
+asin = elementwise("asin", B.arcsin, out_dtype="float", vjp=lambda g, x: g * rsqrt(1 - x * x))
+acos = elementwise("acos", B.arccos, out_dtype="float", vjp=lambda g, x: -g * rsqrt(1 - x * x))
+atan = elementwise("atan", B.arctan, out_dtype="float", vjp=lambda g, x: g / (x * x + 1))
+sinh = elementwise("sinh", B.sinh, out_dtype="float", vjp=lambda g, x: g * cosh(x))
+cosh = elementwise("cosh", B.cosh, out_dtype="float", vjp=lambda g, x: g * sinh(x))
+tanh = elementwise("tanh", B.tanh, out_dtype="float", vjp=lambda g, ans: g * (1 - ans * ans))
 
 
 def _sigmoid_impl(x):
@@ -226,8 +234,8 @@ def _sigmoid_impl(x):
     return B.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
-sigmoid = primitive("sigmoid", _sigmoid_impl, out_dtype="float",
-                    vjp=lambda g, ans: g * ans * (1 - ans))
+sigmoid = elementwise("sigmoid", _sigmoid_impl, out_dtype="float",
+                      vjp=lambda g, ans: g * ans * (1 - ans))
 # 1 where lo < x < hi, 0 elsewhere: the derivative of relu, leaky_relu, hardtanh. Its own VJP is
 # zero, but it keeps x in the graph, so a parameter feeding x gets a zero gradient rather than
 # None in a second-order pass, exactly as PyTorch's threshold_backward does.
@@ -239,15 +247,15 @@ def _interval_mask_impl(x, lo, hi):
     return (x > lo) & (x < hi)
 
 
-interval_mask = primitive("interval_mask", _interval_mask_impl, out_dtype="keep",
-                          grad_name="ThresholdBackwardBackward0", vjp=zero_cotangent)
+interval_mask = elementwise("interval_mask", _interval_mask_impl, out_dtype="keep",
+                            grad_name="ThresholdBackwardBackward0", vjp=zero_cotangent)
 def _relu_vjp(g, ans):
     if type(g) is B.ndarray:  # no create_graph: the mask directly (the op table checks both paths)
         return g * (ans > 0)
     return g * interval_mask(ans, lo=0.0, hi=math.inf)
 
 
-relu = primitive("relu", lambda x: B.maximum(x, 0), out_dtype="keep", vjp=_relu_vjp)
+relu = elementwise("relu", lambda x: B.maximum(x, 0), out_dtype="keep", vjp=_relu_vjp)
 
 
 def _erf_impl(x):
@@ -257,8 +265,8 @@ def _erf_impl(x):
 
 _vector_erf = B.vectorize(math.erf, otypes=[B.float64])
 
-erf = primitive("erf", _erf_impl, out_dtype="float",
-                vjp=lambda g, x: g * exp(-x * x) * TWO_OVER_SQRT_PI)
+erf = elementwise("erf", _erf_impl, out_dtype="float",
+                  vjp=lambda g, x: g * exp(-x * x) * TWO_OVER_SQRT_PI)
 
 
 def _softplus_impl(x, beta, threshold):
@@ -268,10 +276,10 @@ def _softplus_impl(x, beta, threshold):
     return B.where(bx > threshold, x, soft).astype(x.dtype, copy=False)
 
 
-softplus_ = primitive("softplus", _softplus_impl, out_dtype="float",
-                      vjp=lambda g, x, beta, threshold: where(x * beta > threshold, g,
-                                                              g * sigmoid(x * beta)))
-abs = primitive("abs", B.abs, out_dtype="keep", vjp=lambda g, x: g * sign(x))  # noqa: A001
+softplus_ = elementwise("softplus", _softplus_impl, out_dtype="float",
+                        vjp=lambda g, x, beta, threshold: where(x * beta > threshold, g,
+                                                                g * sigmoid(x * beta)))
+abs = elementwise("abs", B.abs, out_dtype="keep", vjp=lambda g, x: g * sign(x))  # noqa: A001
 
 
 def _sign_impl(x):
@@ -282,18 +290,18 @@ def _sign_impl(x):
     return B.nan_to_num(out, copy=type(out) is not B.ndarray, nan=0.0)  # a 0-dim input gives a NumPy scalar
 
 
-sign = primitive("sign", _sign_impl, out_dtype="keep", vjp=zero_cotangent)
-floor = primitive("floor", lambda x: B.floor(x) if x.dtype.kind == "f" else x.copy(),
-                  out_dtype="keep", vjp=zero_cotangent)
-ceil = primitive("ceil", lambda x: B.ceil(x) if x.dtype.kind == "f" else x.copy(),
-                 out_dtype="keep", vjp=zero_cotangent)
-trunc = primitive("trunc", lambda x: B.trunc(x) if x.dtype.kind == "f" else x.copy(),
-                  out_dtype="keep", vjp=zero_cotangent)
-round_ = primitive("round", lambda x, decimals=0: B.round(x, decimals), out_dtype="keep",
-                   vjp=zero_cotangent)
-frac = primitive("frac", lambda x: x - B.trunc(x), out_dtype="keep", vjp=lambda g: g)
-reciprocal = primitive("reciprocal", lambda x: 1 / x, out_dtype="float",
-                       vjp=lambda g, ans: -g * ans * ans)
+sign = elementwise("sign", _sign_impl, out_dtype="keep", vjp=zero_cotangent)
+floor = elementwise("floor", lambda x: B.floor(x) if x.dtype.kind == "f" else x.copy(),
+                    out_dtype="keep", vjp=zero_cotangent)
+ceil = elementwise("ceil", lambda x: B.ceil(x) if x.dtype.kind == "f" else x.copy(),
+                   out_dtype="keep", vjp=zero_cotangent)
+trunc = elementwise("trunc", lambda x: B.trunc(x) if x.dtype.kind == "f" else x.copy(),
+                    out_dtype="keep", vjp=zero_cotangent)
+round_ = elementwise("round", lambda x, decimals=0: B.round(x, decimals), out_dtype="keep",
+                     vjp=zero_cotangent)
+frac = elementwise("frac", lambda x: x - B.trunc(x), out_dtype="keep", vjp=lambda g: g)
+reciprocal = elementwise("reciprocal", lambda x: 1 / x, out_dtype="float",
+                         vjp=lambda g, ans: -g * ans * ans)
 
 
 def _clamp_impl(x, min, max):
@@ -312,34 +320,34 @@ def _clamp_mask(x, min, max):
     return (x >= min) * (x <= max)
 
 
-clamp_scalar = primitive("clamp", _clamp_impl, grad_name="ClampBackward1",
-                         vjp=lambda g, x, min, max: g * _clamp_mask(x, min, max))
+clamp_scalar = elementwise("clamp", _clamp_impl, grad_name="ClampBackward1",
+                           vjp=lambda g, x, min, max: g * _clamp_mask(x, min, max))
 
 # --------------------------------------------------------------- dtype and copies
 to_dtype = primitive("to_dtype", lambda x, dtype: x.astype(dtype.np),
                      out_dtype=lambda args, params: (None, params["dtype"]),
                      grad_name="ToCopyBackward0",
-                     vjp=lambda g, x_dtype: to_dtype(g, dtype=x_dtype))
-clone = primitive("clone", lambda x: x.copy(), out_dtype="keep", vjp=lambda g: g)
+                     vjp=lambda g, x_dtype: to_dtype(g, dtype=x_dtype), jvp=LINEAR, batch=ELEMENTWISE)
+clone = primitive("clone", lambda x: x.copy(), out_dtype="keep", vjp=lambda g: g, jvp=LINEAR, batch=ELEMENTWISE)
 # Writes `src` (broadcast) over all of x: the out-of-place form of copy_ and fill_.
 overwrite = primitive("overwrite", lambda x, src: B.broadcast_to(B.asarray(src, dtype=x.dtype), x.shape).copy(),
                       inputs="x src", out_dtype="keep", grad_name="CopyBackwards",
-                      vjp=(zero_cotangent, lambda g: g))
+                      vjp=(zero_cotangent, lambda g: g), jvp=LINEAR, batch=ALL_BATCHED)
 
 # ------------------------------------------------------ comparisons and logic
-eq = primitive("eq", B.equal, inputs="x y", broadcasting=True, out_dtype="bool")
-ne = primitive("ne", B.not_equal, inputs="x y", broadcasting=True, out_dtype="bool")
-lt = primitive("lt", B.less, inputs="x y", broadcasting=True, out_dtype="bool")
-le = primitive("le", B.less_equal, inputs="x y", broadcasting=True, out_dtype="bool")
-gt = primitive("gt", B.greater, inputs="x y", broadcasting=True, out_dtype="bool")
-ge = primitive("ge", B.greater_equal, inputs="x y", broadcasting=True, out_dtype="bool")
-logical_and = primitive("logical_and", B.logical_and, inputs="x y", broadcasting=True, out_dtype="bool")
-logical_or = primitive("logical_or", B.logical_or, inputs="x y", broadcasting=True, out_dtype="bool")
-logical_xor = primitive("logical_xor", B.logical_xor, inputs="x y", broadcasting=True, out_dtype="bool")
-logical_not = primitive("logical_not", B.logical_not, out_dtype="bool")
-isnan = primitive("isnan", B.isnan, out_dtype="bool")
-isinf = primitive("isinf", B.isinf, out_dtype="bool")
-isfinite = primitive("isfinite", B.isfinite, out_dtype="bool")
+eq = elementwise("eq", B.equal, inputs="x y", broadcasting=True, out_dtype="bool")
+ne = elementwise("ne", B.not_equal, inputs="x y", broadcasting=True, out_dtype="bool")
+lt = elementwise("lt", B.less, inputs="x y", broadcasting=True, out_dtype="bool")
+le = elementwise("le", B.less_equal, inputs="x y", broadcasting=True, out_dtype="bool")
+gt = elementwise("gt", B.greater, inputs="x y", broadcasting=True, out_dtype="bool")
+ge = elementwise("ge", B.greater_equal, inputs="x y", broadcasting=True, out_dtype="bool")
+logical_and = elementwise("logical_and", B.logical_and, inputs="x y", broadcasting=True, out_dtype="bool")
+logical_or = elementwise("logical_or", B.logical_or, inputs="x y", broadcasting=True, out_dtype="bool")
+logical_xor = elementwise("logical_xor", B.logical_xor, inputs="x y", broadcasting=True, out_dtype="bool")
+logical_not = elementwise("logical_not", B.logical_not, out_dtype="bool")
+isnan = elementwise("isnan", B.isnan, out_dtype="bool")
+isinf = elementwise("isinf", B.isinf, out_dtype="bool")
+isfinite = elementwise("isfinite", B.isfinite, out_dtype="bool")
 
 
 def _bitwise_kernel(name, ufunc):
@@ -353,10 +361,10 @@ def _bitwise_kernel(name, ufunc):
     return kernel
 
 
-bitwise_and = primitive("bitwise_and", _bitwise_kernel("bitwise_and", B.bitwise_and), inputs="x y",
-                        broadcasting=True)
-bitwise_or = primitive("bitwise_or", _bitwise_kernel("bitwise_or", B.bitwise_or), inputs="x y", broadcasting=True)
-bitwise_xor = primitive("bitwise_xor", _bitwise_kernel("bitwise_xor", B.bitwise_xor), inputs="x y",
-                        broadcasting=True)
-bitwise_not = primitive("bitwise_not", lambda x: B.logical_not(x) if x.dtype == bool else B.invert(x),
-                        out_dtype="keep")
+bitwise_and = elementwise("bitwise_and", _bitwise_kernel("bitwise_and", B.bitwise_and), inputs="x y",
+                          broadcasting=True)
+bitwise_or = elementwise("bitwise_or", _bitwise_kernel("bitwise_or", B.bitwise_or), inputs="x y", broadcasting=True)
+bitwise_xor = elementwise("bitwise_xor", _bitwise_kernel("bitwise_xor", B.bitwise_xor), inputs="x y",
+                          broadcasting=True)
+bitwise_not = elementwise("bitwise_not", lambda x: B.logical_not(x) if x.dtype == bool else B.invert(x),
+                          out_dtype="keep")

@@ -6,7 +6,8 @@ accumulation, so repeated indices add up, as they must.
 """
 from .._backend import B
 from .. import _dtype as D
-from ._registry import primitive, refuse_batched
+from ._registry import primitive, refuse_batched, LINEAR, ELEMENTWISE, TRANSPOSE
+from . import _vmap_rules as V
 from ._rules import is_tensor, wrap_dim
 
 
@@ -286,12 +287,38 @@ def _getitem_name(params, shapes):
     return "SelectBackward0"
 
 
+def _batched_index(index):
+    """The index with a leading slice for the batch, and where NumPy puts the batch dim."""
+    full = (slice(None),) + tuple(index)
+    advanced = [i for i, item in enumerate(full) if isinstance(item, B.ndarray)]
+    if advanced and advanced != list(range(advanced[0], advanced[-1] + 1)):   # separated advanced indices go first
+        shape = B.broadcast_shapes(*[full[i].shape if full[i].dtype != bool else (int(full[i].sum()),)
+                                     for i in advanced])
+        return full, len(shape)
+    return full, 0
+
+
+def _batch_getitem(prim, values, bdims, params, size):
+    x = V.to_front(values[0], bdims[0])
+    index, out_bdim = _batched_index(params["index"])
+    return prim.bind((x,), dict(params, index=index)), out_bdim
+
+
+def _batch_index_add_zeros(prim, values, bdims, params, size):
+    index, g_bdim = _batched_index(params["index"])
+    g = values[0]
+    g = movedim(g, bdims[0], g_bdim) if bdims[0] != g_bdim else g
+    return prim.bind((g,), dict(params, index=index, shape=(g.shape[g_bdim],) + tuple(params["shape"]))), 0
+
+
 getitem = primitive("getitem", _getitem_impl, out_dtype="keep", view=True, grad_name=_getitem_name,
                     vjp=lambda g, x_shape, index, basic:
-                        index_add_zeros(g, shape=tuple(x_shape), index=index, basic=basic))
+                        index_add_zeros(g, shape=tuple(x_shape), index=index, basic=basic),
+                    jvp=LINEAR, batch=_batch_getitem)
 index_add_zeros = primitive("index_add_zeros", _index_add_zeros_impl, out_dtype="keep",
                             grad_name="IndexPutBackward0",
-                            vjp=lambda g, index, basic: getitem(g, index=index, basic=basic))
+                            vjp=lambda g, index, basic: getitem(g, index=index, basic=basic),
+                            jvp=LINEAR, batch=_batch_index_add_zeros)
 
 
 def value_shape_error(value_shape, target_shape, basic):
@@ -330,10 +357,22 @@ def _index_put_dtype(args, params):
     return dt, dt
 
 
+def _batch_index_put(prim, values, bdims, params, size):
+    index, selection_bdim = _batched_index(params["index"])
+    if selection_bdim:
+        raise RuntimeError("vmap: index_put with separated advanced indices is not supported under vmap")
+    x = V.expand_batch(values[0], bdims[0], size)
+    v = values[1]
+    if bdims[1] is not None:
+        v = V.align(v, bdims[1], len(selection_shape(tuple(x.shape), index)) - 1)
+    return prim.bind((x, v), dict(params, index=index)), 0
+
+
 index_put = primitive("index_put", _index_put_impl, inputs="x v", out_dtype=_index_put_dtype,
                       grad_name="IndexPutBackward0",
                       vjp=(lambda g, index, accumulate: g if accumulate else index_put(g, 0.0, index=index, accumulate=False),
-                           lambda g, index: getitem(g, index=index, basic=False)))
+                           lambda g, index: getitem(g, index=index, basic=False)),
+                      jvp=LINEAR, batch=_batch_index_put)
 
 
 def apply_view_chain(x, chain):
@@ -354,7 +393,8 @@ def _view_scatter_impl(base, value, chain):
 view_scatter = primitive("view_scatter", _view_scatter_impl, inputs="base value", out_dtype="keep",
                          grad_name="CopySlices",
                          vjp=(lambda g, chain: view_scatter(g, 0.0, chain=chain),
-                              lambda g, chain: apply_view_chain(g, chain)))
+                              lambda g, chain: apply_view_chain(g, chain)),
+                         jvp=LINEAR, batch=V.not_batchable)
 
 
 # -------------------------------------------------------- along-a-dimension ops
@@ -379,13 +419,31 @@ def _put_along_impl(g, indices, axis, shape):
     return total.reshape(shape).astype(g.dtype, copy=False)
 
 
+def _batched_indices(indices, size):
+    """The same indices for every sample (indices are never batched: they are arrays)."""
+    return B.broadcast_to(indices[None], (size,) + indices.shape)
+
+
+def _batch_take_along(prim, values, bdims, params, size):
+    x = V.to_front(values[0], bdims[0])
+    return prim.bind((x, _batched_indices(values[1], size)), dict(params, axis=params["axis"] + 1)), 0
+
+
+def _batch_put_along(prim, values, bdims, params, size):
+    g = V.to_front(values[0], bdims[0])
+    return prim.bind((g, _batched_indices(values[1], size)),
+                     dict(params, axis=params["axis"] + 1, shape=(size,) + tuple(params["shape"]))), 0
+
+
 take_along = primitive("take_along", _take_along_impl, inputs="x indices", out_dtype="keep",
                        grad_name="GatherBackward0",
                        vjp=(lambda g, indices, axis, x_shape: put_along(g, indices, axis=axis, shape=tuple(x_shape)),
-                            None))
+                            None),
+                       jvp=LINEAR, batch=_batch_take_along)
 put_along = primitive("put_along", _put_along_impl, inputs="g indices", out_dtype="keep",
                       grad_name="ScatterAddBackward0",
-                      vjp=(lambda g, indices, axis: take_along(g, indices, axis=axis), None))
+                      vjp=(lambda g, indices, axis: take_along(g, indices, axis=axis), None),
+                      jvp=LINEAR, batch=_batch_put_along)
 
 
 def _along_grid(indices, axis):
@@ -422,12 +480,23 @@ def _src_grad(g, indices, axis, src_shape):
     return r
 
 
+def _batch_scatter(prim, values, bdims, params, size):
+    x = V.expand_batch(values[0], bdims[0], size)
+    src = values[2]
+    if bdims[2] is not None:
+        src = V.to_front(src, bdims[2])
+    elif hasattr(src, "shape") and src.ndim:
+        src = V.expand_batch(src, None, size)
+    return prim.bind((x, _batched_indices(values[1], size), src), dict(params, axis=params["axis"] + 1)), 0
+
+
 scatter_ = primitive("scatter", _scatter_impl, inputs="x indices src", out_dtype=_index_put_dtype,
                      grad_name=lambda p, s: "ScatterAddBackward0" if p["add"] else
                      ("ScatterBackward0" if s[2] else "ScatterBackward1"),
                      vjp=(lambda g, indices, axis, add: g if add else scatter_(g, indices, 0.0, axis=axis, add=False),
                           None,
-                          lambda g, indices, axis, src_shape: _src_grad(g, indices, axis, src_shape)))
+                          lambda g, indices, axis, src_shape: _src_grad(g, indices, axis, src_shape)),
+                     jvp=LINEAR, batch=_batch_scatter)
 
 
 def _scatter_reduce_impl(x, indices, src, axis, reduce):
@@ -444,7 +513,8 @@ def _no_scatter_reduce_derivative(g):
 # scatter(..., reduce=) has no derivative in PyTorch: its backward raises.
 scatter_reduce_ = primitive("scatter_reduce", _scatter_reduce_impl, inputs="x indices src",
                             out_dtype=_index_put_dtype, grad_name="NotImplemented",
-                            vjp=(_no_scatter_reduce_derivative, None, _no_scatter_reduce_derivative))
+                            vjp=(_no_scatter_reduce_derivative, None, _no_scatter_reduce_derivative),
+                            jvp=TRANSPOSE, batch=_batch_scatter)  # (its JVP raises as its VJP does)
 
 
 def _masked_fill_impl(x, mask, value):
@@ -454,7 +524,8 @@ def _masked_fill_impl(x, mask, value):
 masked_fill_ = primitive("masked_fill", _masked_fill_impl, inputs="x mask value",
                          out_dtype=lambda args, params: (None, args[0].dtype),
                          vjp=(lambda g, mask: where_(mask, 0.0, g), None,
-                              lambda g, mask: where_(mask, g, 0.0)))
+                              lambda g, mask: where_(mask, g, 0.0)),
+                         jvp=LINEAR, batch=ELEMENTWISE)
 
 
 def where_(c, x, y):
@@ -798,3 +869,4 @@ def nonzero(input, *, out=None, as_tuple=False):
                            f"{_TYPE_NAMES[out.dtype.name]}")
     return _write_out(out, result, "nonzero", (input,))
 
+from .shape import movedim  # noqa: E402  (shape is loaded above this module)

@@ -1,6 +1,7 @@
 """Linear algebra primitives: matmul in every rank combination, einsum, addmm."""
 from .._backend import B, ndarray
-from ._registry import primitive, Joint
+from ._registry import primitive, Joint, Decompose, MULTILINEAR, TRANSPOSE
+from . import _vmap_rules as V
 from ._rules import is_tensor
 
 
@@ -51,12 +52,62 @@ def _matmul_name(params, shapes):
     return "UnsafeViewBackward0"
 
 
-matmul_ = primitive("matmul", B.matmul, inputs="x y", grad_name=_matmul_name, vjp=Joint(_matmul_vjp))
+def _batch_matmul(prim, values, bdims, params, size):
+    (x, y), (dx, dy) = values, bdims
+    rx, ry = V.logical_ndim(x, dx), V.logical_ndim(y, dy)
+    # The common cases as one GEMM each (a batched matmul of B small products is much slower).
+    if dy is None and ry == 2 and rx in (1, 2):                  # batched x @ shared matrix
+        x = V.to_front(x, dx)
+        flat = _reshape(x, shape=(-1, x.shape[-1])) if rx == 2 else x
+        out = prim.bind((flat, y), params)
+        return (_reshape(out, shape=(x.shape[0], x.shape[1], y.shape[1])) if rx == 2 else out), 0
+    if dx is None and rx == 2 and ry == 1:                       # shared matrix @ batched vector
+        return prim.bind((V.to_front(y, dy), _transpose(x, dim0=0, dim1=1)), params), 0
+    if dx is None and rx == 2 and ry == 2:                       # shared matrix @ batched matrices
+        y = V.to_front(y, dy)                                      # (B, k, n)
+        nb, k, n = y.shape
+        flat = _reshape(_transpose(y, dim0=0, dim1=1), shape=(k, nb * n))
+        out = _reshape(prim.bind((x, flat), params), shape=(x.shape[0], nb, n))
+        return _transpose(out, dim0=0, dim1=1), 0
+    if dx is not None:
+        x = V.to_front(x, dx)
+        if rx == 1:
+            x = _reshape(x, shape=(x.shape[0], 1, x.shape[1]))
+    elif rx == 1:
+        x = _reshape(x, shape=(1,) + tuple(x.shape))
+    if dy is not None:
+        y = V.to_front(y, dy)
+        if ry == 1:
+            y = _reshape(y, shape=(y.shape[0], y.shape[1], 1))
+    elif ry == 1:
+        y = _reshape(y, shape=tuple(y.shape) + (1,))
+    rank = max(rx, ry, 2)
+    if dx is not None:
+        x = V.align(x, 0, rank)
+    elif dy is not None:
+        x = _reshape(x, shape=(1,) * (rank + 1 - x.ndim) + tuple(x.shape))
+    if dy is not None:
+        y = V.align(y, 0, rank)
+    elif dx is not None:
+        y = _reshape(y, shape=(1,) * (rank + 1 - y.ndim) + tuple(y.shape))
+    out = prim.bind((x, y), params)
+    if rx == 1 and ry == 1:
+        out = _reshape(out, shape=(out.shape[0],))
+    elif rx == 1:
+        out = _reshape(out, shape=tuple(out.shape[:-2]) + (out.shape[-1],))
+    elif ry == 1:
+        out = _reshape(out, shape=tuple(out.shape[:-1]))
+    return out, 0
+
+
+matmul_ = primitive("matmul", B.matmul, inputs="x y", grad_name=_matmul_name, vjp=Joint(_matmul_vjp),
+                    jvp=MULTILINEAR, batch=_batch_matmul)
 # A vector times a stack of matrices: NumPy's matmul sums in another order than PyTorch's (float32
 # results differ in the last digits); einsum sums over k in order, as PyTorch does. The same op
 # otherwise (its rules are matmul's), kept apart so that the common matmul pays nothing for it.
 vecmat_ = primitive("matmul", lambda x, y: B.einsum("k,...kj->...j", x, y), inputs="x y", grad_name=_matmul_name,
-                    vjp=Joint(_matmul_vjp))
+                    vjp=Joint(_matmul_vjp), jvp=MULTILINEAR,
+                    batch=lambda prim, *rest: _batch_matmul(matmul_, *rest))
 
 
 def _addmm_vjp(g, a, b, beta, alpha, needs):
@@ -65,8 +116,26 @@ def _addmm_vjp(g, a, b, beta, alpha, needs):
             matmul_(_mT(a), g) * alpha if needs[2] else None)
 
 
+def _addmm_jvp(primals, tangents, params, outputs):
+    (c, a, b), (tc, ta, tb) = primals, tangents
+    terms = [tc * params["beta"] if tc is not None else None,
+             matmul_(ta, b) * params["alpha"] if ta is not None else None,
+             matmul_(a, tb) * params["alpha"] if tb is not None else None]
+    return (_total(terms),)
+
+
+def _total(terms):
+    """The sum of the terms that are not None (None if all are)."""
+    total = None
+    for term in terms:
+        if term is not None:
+            total = term if total is None else total + term
+    return total
+
+
 addmm_ = primitive("addmm", lambda c, a, b, beta, alpha: beta * c + alpha * (a @ b), inputs="c a b",
-                   vjp=Joint(_addmm_vjp))
+                   vjp=Joint(_addmm_vjp), jvp=_addmm_jvp,
+                   batch=Decompose(lambda c, a, b, beta, alpha: c * beta + matmul_(a, b) * alpha))
 
 
 def _einsum_operand_grad(g, operands, subs, out_sub, k, shape):
@@ -111,8 +180,25 @@ def _einsum_vjp(g, xs, shapes, equation, needs):
             for k, need in enumerate(needs)]
 
 
+def _batch_einsum(prim, values, bdims, params, size):
+    lhs, out_sub = params["equation"].split("->")
+    subs = lhs.split(",")
+    used = set(params["equation"])
+    letter = next(c for c in "zyxwvutsrqponmlkjihgfedcbaZYXWVUTSRQPONMLKJIHGFEDCBA" if c not in used)
+    args, new_subs = [], []
+    for v, d, s in zip(values, bdims, subs):
+        if d is None:
+            args.append(v)
+            new_subs.append(s)
+        else:
+            args.append(V.to_front(v, d))
+            new_subs.append(letter + s)
+    equation = ",".join(new_subs) + "->" + letter + out_sub
+    return prim.bind(tuple(args), dict(params, equation=equation)), 0
+
+
 einsum_ = primitive("einsum", lambda *xs, equation: B.einsum(equation, *xs, optimize=len(xs) > 2),
-                    variadic=True, vjp=Joint(_einsum_vjp))
+                    variadic=True, vjp=Joint(_einsum_vjp), jvp=MULTILINEAR, batch=_batch_einsum)
 
 
 def _normalize_equation(equation, operands):
@@ -184,11 +270,17 @@ def _polar_vjp(g, x):
 
 
 # Q = U V^T, the orthogonal factor of the polar decomposition A = Q H: the nuclear norm's gradient.
-polar_ = primitive("polar", lambda x: B.matmul(*_svd(x)[::2]), out_dtype="float", vjp=_polar_vjp)
+polar_ = primitive("polar", lambda x: B.matmul(*_svd(x)[::2]), out_dtype="float", vjp=_polar_vjp,
+                   jvp=TRANSPOSE, batch=V.trailing_dims_rule)
 
+# d ||X||_* = <U V^T, dX> (distinct nonzero singular values; at the others, the subgradient torch picks).
 nuclear_norm = primitive("nuclear_norm", lambda x: B.linalg.svd(x, compute_uv=False).sum(-1), out_dtype="float",
                          grad_name="SumBackward1",  # torch sums the singular values
-                         vjp=lambda g, x: _reshape(g, shape=tuple(g.shape) + (1, 1)) * polar_(x))
+                         vjp=lambda g, x: _reshape(g, shape=tuple(g.shape) + (1, 1)) * polar_(x),
+                         jvp=lambda primals, tangents, params, outputs: (
+                             _sum(polar_(primals[0]) * tangents[0], axis=(primals[0].ndim - 2, primals[0].ndim - 1),
+                                  keepdim=False),),
+                         batch=V.trailing_dims_rule)
 
 
 # --------------------------------------------------------------------- linear
@@ -230,9 +322,21 @@ def _linear_name(params, shapes):
 
 
 # Two primitives (with and without bias) so that each has a fixed number of inputs.
-linear_ = primitive("linear", _linear_impl, inputs="x w b", grad_name=_linear_name, vjp=Joint(_linear_vjp))
+def _linear_jvp(primals, tangents, params, outputs):
+    x, w, tx, tw = primals[0], primals[1], tangents[0], tangents[1]
+    terms = [linear_nobias_(tx, w) if tx is not None else None,
+             linear_nobias_(x, tw) if tw is not None else None,
+             tangents[2] if len(tangents) > 2 else None]
+    return (_total(terms),)
+
+
+# Two primitives (with and without bias) so that each has a fixed number of inputs. Under vmap
+# each is a matmul (and an add), which batch by their own rules.
+linear_ = primitive("linear", _linear_impl, inputs="x w b", grad_name=_linear_name, vjp=Joint(_linear_vjp),
+                    jvp=_linear_jvp, batch=Decompose(lambda x, w, b: matmul_(x, _transpose(w, dim0=0, dim1=1)) + b))
 linear_nobias_ = primitive("linear_nobias", _linear_impl, inputs="x w", grad_name=_linear_name,
-                           vjp=Joint(_linear_vjp))
+                           vjp=Joint(_linear_vjp), jvp=_linear_jvp,
+                           batch=Decompose(lambda x, w: matmul_(x, _transpose(w, dim0=0, dim1=1))))
 
 
 # Imported last: shape and reduction import this module's neighbours, not this module.

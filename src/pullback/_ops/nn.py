@@ -4,7 +4,8 @@ Both are primitives (not compositions of exp and sum) because the stable forward
 max, and their VJPs have short closed forms that are themselves written in pullback ops.
 """
 from .._backend import B
-from ._registry import primitive, zero_cotangent
+from ._registry import primitive, zero_cotangent, Decompose, ELEMENTWISE, LINEAR, ALONG_AXIS
+from . import _vmap_rules as V
 from .reduction import _sum
 from .elementwise import exp
 
@@ -29,10 +30,22 @@ def _axes(ans, axis):
     return (axis,) if ans.ndim else ()
 
 
+def _softmax_jvp(primals, tangents, params, outputs):
+    (t,), (ans,) = tangents, outputs
+    return (ans * (t - _sum(t * ans, axis=_axes(ans, params["axis"]), keepdim=True)),)
+
+
+def _log_softmax_jvp(primals, tangents, params, outputs):
+    (t,), (ans,) = tangents, outputs
+    return (t - _sum(exp(ans) * t, axis=_axes(ans, params["axis"]), keepdim=True),)
+
+
 softmax_ = primitive("softmax", _softmax_impl, out_dtype="float",
-                     vjp=lambda g, ans, axis: ans * (g - _sum(g * ans, axis=_axes(ans, axis), keepdim=True)))
+                     vjp=lambda g, ans, axis: ans * (g - _sum(g * ans, axis=_axes(ans, axis), keepdim=True)),
+                     jvp=_softmax_jvp, batch=ALONG_AXIS)
 log_softmax_ = primitive("log_softmax", _log_softmax_impl, out_dtype="float",
-                         vjp=lambda g, ans, axis: g - exp(ans) * _sum(g, axis=_axes(ans, axis), keepdim=True))
+                         vjp=lambda g, ans, axis: g - exp(ans) * _sum(g, axis=_axes(ans, axis), keepdim=True),
+                         jvp=_log_softmax_jvp, batch=ALONG_AXIS)
 
 
 # ------------------------------------------------------------------ activations
@@ -47,9 +60,10 @@ def _leaky_relu_impl(x, slope):
 # 1 where x > 0, `slope` elsewhere: leaky_relu's derivative. A primitive with a zero VJP so that x
 # stays in the graph of a second-order pass (PyTorch's zero "reach", see interval_mask).
 slope_mask = primitive("slope_mask", lambda x, slope: B.where(x > 0, B.ones((), x.dtype), B.asarray(slope, x.dtype)),
-                       out_dtype="keep", grad_name="LeakyReluBackwardBackward0", vjp=zero_cotangent)
+                       out_dtype="keep", grad_name="LeakyReluBackwardBackward0", vjp=zero_cotangent,
+                       jvp=ELEMENTWISE, batch=ELEMENTWISE)
 leaky_relu_ = primitive("leaky_relu", _leaky_relu_impl, out_dtype="float",
-                        vjp=lambda g, x, slope: g * slope_mask(x, slope=slope))
+                        vjp=lambda g, x, slope: g * slope_mask(x, slope=slope), jvp=ELEMENTWISE, batch=ELEMENTWISE)
 def _elu_vjp(g, x, ans, alpha):
     # g where x > 0, g * (ans + alpha) elsewhere; at x = 0 the factor alpha is written as a constant,
     # so that the second derivative there is 0, as PyTorch's (its mask is x < 0).
@@ -57,9 +71,9 @@ def _elu_vjp(g, x, ans, alpha):
 
 
 elu_ = primitive("elu", lambda x, alpha: B.where(x > 0, x, alpha * B.expm1(B.minimum(x, 0))), out_dtype="float",
-                 vjp=_elu_vjp)
+                 vjp=_elu_vjp, jvp=ELEMENTWISE, batch=ELEMENTWISE)
 hardtanh_ = primitive("hardtanh", lambda x, lo, hi: B.clip(x, lo, hi), out_dtype="keep",   # integers stay integers
-                      vjp=lambda g, x, lo, hi: g * _interval(x, lo, hi))
+                      vjp=lambda g, x, lo, hi: g * _interval(x, lo, hi), jvp=ELEMENTWISE, batch=ELEMENTWISE)
 
 
 def _interval(x, lo, hi):
@@ -80,15 +94,23 @@ def _negated(widths):
 
 # Cropping is the adjoint of padding with zeros, and padding of cropping: the VJP pads by the
 # negated widths.
+def _batch_pad(prim, values, bdims, params, size):
+    x = V.to_front(values[0], bdims[0])
+    return prim.bind((x,), dict(params, widths=((0, 0),) + tuple(params["widths"]))), 0
+
+
+# (linear in x; the fill value is a constant)
 pad_ = primitive("constant_pad", _pad_impl, out_dtype="keep", grad_name="ConstantPadNdBackward0",
-                 vjp=lambda g, widths: pad_(g, widths=_negated(widths), value=0))
+                 vjp=lambda g, widths: pad_(g, widths=_negated(widths), value=0),
+                 jvp=lambda primals, tangents, params, outputs: (pad_(tangents[0], widths=params["widths"], value=0.0),),
+                 batch=_batch_pad)
 
 
 # ------------------------------------------------------------------ embedding
 # The identity whose gradient is multiplied by `scale`: embedding's scale_grad_by_freq (each row's
 # gradient divided by how often its index occurs; PyTorch's forward mode does not scale).
 scale_grad = primitive("scale_grad", lambda x, scale: x.copy(), out_dtype="keep", grad_name="EmbeddingBackward0",
-                       vjp=lambda g, scale: mul(g, scale))
+                       vjp=lambda g, scale: mul(g, scale), jvp=LINEAR, batch=ELEMENTWISE)
 
 
 # ------------------------------------------------------------------ nll loss
@@ -99,10 +121,34 @@ def _rows_scatter_impl(values, target, shape):
 
 
 # out[i, target[i]] = values[i] into zeros, and its adjoint, picking one entry per row.
+def _batch_rows_gather(prim, values, bdims, params, size):
+    x = V.to_front(values[0], bdims[0])                       # (B, M, C)
+    index = B.broadcast_to(params["target"][None, :, None], (x.shape[0], x.shape[1], 1))
+    return _reshape(take_along(x, index, axis=2), shape=tuple(x.shape[:2])), 0
+
+
+def _batch_rows_scatter(prim, values, bdims, params, size):
+    v = V.to_front(values[0], bdims[0])                       # (B, M)
+    n, m = v.shape[0], v.shape[1]
+    index = B.broadcast_to(params["target"][None, :, None], (n, m, 1))
+    return put_along(_reshape(v, shape=(n, m, 1)), index, axis=2, shape=(n,) + tuple(params["shape"])), 0
+
+
 rows_scatter = primitive("rows_scatter", _rows_scatter_impl, inputs="values", out_dtype="keep",
-                         vjp=lambda g, target: rows_gather(g, target=target))
+                         vjp=lambda g, target: rows_gather(g, target=target), jvp=LINEAR, batch=_batch_rows_scatter)
 rows_gather = primitive("rows_gather", lambda x, target: x[B.arange(len(target)), target], out_dtype="keep",
-                        vjp=lambda g, target, x_shape: rows_scatter(g, target=target, shape=tuple(x_shape)))
+                        vjp=lambda g, target, x_shape: rows_scatter(g, target=target, shape=tuple(x_shape)),
+                        jvp=LINEAR, batch=_batch_rows_gather)
+
+
+def _rows_loss(row_loss, weights, reduction, total_weight):
+    """The loss of each row weighted and reduced, in primitives (the forward's ``_reduce_rows``)."""
+    loss = row_loss if weights is None else mul(row_loss, weights)
+    if reduction == "mean":
+        return _sum(loss, axis=None, keepdim=False) / total_weight
+    if reduction == "sum":
+        return _sum(loss, axis=None, keepdim=False)
+    return loss
 
 
 def _reduce_rows(loss, reduction, total_weight):
@@ -146,7 +192,9 @@ def _nll_vjp(g, logp_shape, logp_dtype, target, weights, reduction, total_weight
 
 
 nll_loss_ = primitive("nll_loss", _nll_impl, inputs="logp", out_dtype="keep", grad_name="NllLossBackward0",
-                      vjp=_nll_vjp)
+                      vjp=_nll_vjp, jvp=LINEAR,
+                      batch=Decompose(lambda logp, target, weights, reduction, total_weight, ignored:
+                                      _rows_loss(-rows_gather(logp, target=target), weights, reduction, total_weight)))
 
 
 def _cross_entropy_impl(x, target, weights, reduction, total_weight, ignored, cache):
@@ -188,9 +236,19 @@ def _cross_entropy_vjp(g, x, target, weights, reduction, total_weight, ignored, 
 
 # log_softmax + nll_loss fused for the common case (class indices over dim 1 of a 2-D input):
 # one node instead of two, named as PyTorch's last one.
+def _cross_entropy_jvp(primals, tangents, params, outputs):
+    # d(-log softmax(x)[target]) = sum_c softmax(x)_c t_c - t[target], per row, then weighted and reduced.
+    (x,), (t,) = primals, tangents
+    row = _sum(softmax_(x, axis=1) * t, axis=(1,), keepdim=False) - rows_gather(t, target=params["target"])
+    return (_rows_loss(row, params["weights"], params["reduction"], params["total_weight"]),)
+
+
 cross_entropy_ = primitive("cross_entropy", _cross_entropy_impl, out_dtype="keep", grad_name="NllLossBackward0",
-                           vjp=_cross_entropy_vjp)
+                           vjp=_cross_entropy_vjp, jvp=_cross_entropy_jvp,
+                           batch=Decompose(lambda x, target, weights, reduction, total_weight, ignored, cache: _rows_loss(
+                               -rows_gather(log_softmax_(x, axis=1), target=target), weights, reduction, total_weight)))
 
 
 from .elementwise import where, interval_mask, mul  # noqa: E402
-from .shape import unsqueeze  # noqa: E402
+from .shape import unsqueeze, _reshape  # noqa: E402
+from .indexing import take_along, put_along  # noqa: E402

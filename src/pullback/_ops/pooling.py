@@ -13,7 +13,7 @@ Max pooling finds which window offset holds each maximum only when that is neede
 pass, a JVP, ``return_indices``): the forward alone is a running maximum over the offsets.
 """
 from .._backend import B
-from ._registry import primitive
+from ._registry import primitive, LINEAR, ALL_BATCHED
 from . import conv as C
 
 
@@ -140,21 +140,23 @@ def _spread_impl(g, codes, size, kernel, stride, padding, dilation, out_size):
     return out[:, :, ph:ph + size[0], pw:pw + size[1]]
 
 
-max_pool2d_codes = primitive("max_pool2d_codes", _per_plane(_argmax_codes_impl), inputs="x ans", out_dtype="keep")
-max_pool2d_indices = primitive("max_pool2d_indices", _per_plane(_positions_impl), inputs="x ans", out_dtype="keep")
+max_pool2d_codes = primitive("max_pool2d_codes", _per_plane(_argmax_codes_impl), inputs="x ans", out_dtype="keep",
+                             batch=ALL_BATCHED)
+max_pool2d_indices = primitive("max_pool2d_indices", _per_plane(_positions_impl), inputs="x ans", out_dtype="keep",
+                               batch=ALL_BATCHED)
 max_pool2d_select = primitive("max_pool2d_select", _per_plane(_select_impl), inputs="x codes", out_dtype="keep",
                               grad_name="GatherBackward0",
                               vjp=(lambda g, codes, x_shape, kernel, stride, padding, dilation, out_size:
                                    max_pool2d_backward_(g, codes, size=tuple(x_shape[-2:]), kernel=kernel,
                                                         stride=stride, padding=padding, dilation=dilation,
                                                         out_size=out_size),
-                                   None))
+                                   None), jvp=LINEAR, batch=ALL_BATCHED)
 max_pool2d_backward_ = primitive("max_pool2d_backward", _per_plane(_spread_impl), inputs="g codes", out_dtype="keep",
                                  grad_name="MaxPool2DWithIndicesBackwardBackward0",
                                  vjp=(lambda g, codes, kernel, stride, padding, dilation, out_size:
                                       max_pool2d_select(g, codes, kernel=kernel, stride=stride, padding=padding,
                                                         dilation=dilation, out_size=out_size),
-                                      None))
+                                      None), jvp=LINEAR, batch=ALL_BATCHED)
 
 
 def _max_pool2d_vjp(g, x, ans, x_shape, kernel, stride, padding, dilation, out_size):
@@ -164,13 +166,15 @@ def _max_pool2d_vjp(g, x, ans, x_shape, kernel, stride, padding, dilation, out_s
                                 dilation=dilation, out_size=out_size)
 
 
-max_pool2d_ = primitive("max_pool2d", _per_plane(_max_pool2d_impl), out_dtype="keep",
-                        grad_name="MaxPool2DWithIndicesBackward0", vjp=_max_pool2d_vjp)
-
-
-def max_pool2d_jvp(primals, tangents_in, params, outputs):
-    (x,), (t,), (ans,) = primals, tangents_in, outputs
+def _max_pool2d_jvp(primals, tangents, params, outputs):
+    # The tangent at each window's argmax.
+    (x,), (t,), (ans,) = primals, tangents, outputs
     return (max_pool2d_select(t, max_pool2d_codes(x, ans, **params), **params),)
+
+
+max_pool2d_ = primitive("max_pool2d", _per_plane(_max_pool2d_impl), out_dtype="keep",
+                        grad_name="MaxPool2DWithIndicesBackward0", vjp=_max_pool2d_vjp,
+                        jvp=_max_pool2d_jvp, batch=ALL_BATCHED)
 
 
 # ------------------------------------------------------------------ average pooling
@@ -217,12 +221,13 @@ def _avg_pool2d_backward_impl(g, size, kernel, stride, padding, out_size, diviso
 avg_pool2d_ = primitive("avg_pool2d", _per_plane(_avg_pool2d_impl), out_dtype="keep", grad_name="AvgPool2DBackward0",
                         vjp=lambda g, x_shape, kernel, stride, padding, out_size, divisor:
                             avg_pool2d_backward_(g, size=tuple(x_shape[-2:]), kernel=kernel, stride=stride,
-                                                 padding=padding, out_size=out_size, divisor=divisor))
+                                                 padding=padding, out_size=out_size, divisor=divisor),
+                        jvp=LINEAR, batch=ALL_BATCHED)
 avg_pool2d_backward_ = primitive("avg_pool2d_backward", _per_plane(_avg_pool2d_backward_impl), out_dtype="keep",
                                  grad_name="AvgPool2DBackwardBackward0",
                                  vjp=lambda g, kernel, stride, padding, out_size, divisor:
                                      avg_pool2d_(g, kernel=kernel, stride=stride, padding=padding,
-                                                 out_size=out_size, divisor=divisor))
+                                                 out_size=out_size, divisor=divisor), jvp=LINEAR, batch=ALL_BATCHED)
 
 
 # ------------------------------------------------------------------ adaptive average pooling
@@ -276,10 +281,12 @@ def _adaptive_avg_pool2d_backward_impl(g, bounds, size):
 adaptive_avg_pool2d_ = primitive("adaptive_avg_pool2d", _adaptive_avg_pool2d_impl, out_dtype="keep",
                                  grad_name="AdaptiveAvgPool2DBackward0",
                                  vjp=lambda g, x_shape, bounds:
-                                     adaptive_avg_pool2d_backward_(g, bounds=bounds, size=tuple(x_shape[-2:])))
+                                     adaptive_avg_pool2d_backward_(g, bounds=bounds, size=tuple(x_shape[-2:])),
+                                 jvp=LINEAR, batch=ALL_BATCHED)
 adaptive_avg_pool2d_backward_ = primitive("adaptive_avg_pool2d_backward", _adaptive_avg_pool2d_backward_impl,
                                           out_dtype="keep", grad_name="AdaptiveAvgPool2DBackwardBackward0",
-                                          vjp=lambda g, bounds: adaptive_avg_pool2d_(g, bounds=bounds))
+                                          vjp=lambda g, bounds: adaptive_avg_pool2d_(g, bounds=bounds),
+                                          jvp=LINEAR, batch=ALL_BATCHED)
 
 
 # ------------------------------------------------------------------ padding index maps

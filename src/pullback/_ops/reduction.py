@@ -5,7 +5,8 @@
 """
 from .._backend import B
 from .. import _dtype as D
-from ._registry import primitive, Joint
+from ._registry import primitive, Joint, LINEAR, REDUCTION, ALONG_AXIS
+from . import _vmap_rules as V
 from ._rules import expand_back, numel_over
 from .elementwise import where, exp, sign, abs as abs_
 
@@ -23,7 +24,8 @@ def _sum_impl(x, axis, keepdim, dtype=None):
 
 _sum = primitive("sum", _sum_impl, out_dtype=_sum_dtype,
                  grad_name=lambda p, s: "SumBackward0" if p["axis"] is None and not p["keepdim"] else "SumBackward1",
-                 vjp=lambda g, x_shape, axis, keepdim: expand_back(g, x_shape, axis, keepdim))
+                 vjp=lambda g, x_shape, axis, keepdim: expand_back(g, x_shape, axis, keepdim),
+                 jvp=LINEAR, batch=REDUCTION)
 
 
 def _mean_dtype(args, params):
@@ -40,7 +42,8 @@ _mean = primitive("mean", lambda x, axis, keepdim, dtype=None: B.mean(x, axis=ax
                   out_dtype=_mean_dtype,
                   grad_name=lambda p, s: "MeanBackward0" if p["axis"] is None and not p["keepdim"] else "MeanBackward1",
                   vjp=lambda g, x_shape, axis, keepdim:
-                      expand_back(g, x_shape, axis, keepdim) / numel_over(x_shape, axis))
+                      expand_back(g, x_shape, axis, keepdim) / numel_over(x_shape, axis),
+                  jvp=LINEAR, batch=REDUCTION)
 
 
 def _prod_others(x, axis):
@@ -62,13 +65,23 @@ def _prod_vjp(g, x, axis, keepdim):
     return expand_back(g, x.shape, (axis,), keepdim) * _prod_others(x, axis)
 
 
+def _prod_jvp(primals, tangents, params, outputs):
+    # d prod = sum(t * prod of the other elements): exact with zeros present.
+    (x,), (t,) = primals, tangents
+    axis = params["axis"]
+    if axis is None:
+        others = _reshape(_prod_others(_reshape(x, shape=(-1,)), 0), shape=tuple(x.shape))
+        return (_sum(t * others, axis=None, keepdim=False),)
+    return (_sum(t * _prod_others(x, axis), axis=(axis,), keepdim=params["keepdim"]),)
+
+
 def _prod_impl(x, axis, keepdim, dtype=None):
     return B.prod(x, axis=axis, keepdims=keepdim)
 
 
 _prod = primitive("prod", _prod_impl, out_dtype=_sum_dtype,
                   grad_name=lambda p, s: "ProdBackward0" if p["axis"] is None else "ProdBackward1",
-                  vjp=_prod_vjp)
+                  vjp=_prod_vjp, jvp=_prod_jvp, batch=V.single_axis_reduction_rule)
 
 
 def _evenly_distributed(g, x, ans, axis, keepdim):
@@ -77,6 +90,18 @@ def _evenly_distributed(g, x, ans, axis, keepdim):
     mask = (x == expand_back(ans, shape, axis, keepdim)) * 1.0
     count = _sum(mask, axis=axis, keepdim=True)
     return expand_back(g, shape, axis, keepdim) * mask / count
+
+
+def _reduced(value, params):
+    """``value`` summed over the dims a reduction with ``params`` reduces, with its keepdim."""
+    return _sum(value, axis=params["axis"], keepdim=params["keepdim"])
+
+
+def _extremum_jvp(primals, tangents, params, outputs):
+    # The mean of the tangents at the tied extrema: torch's even split of the gradient, transposed.
+    (x,), (t,), (ans,) = primals, tangents, outputs
+    mask = (x == expand_back(ans, tuple(x.shape), params["axis"], params["keepdim"])) * 1.0
+    return (_reduced(t * mask, params) / _reduced(mask, params),)
 
 
 def _amax_impl(x, axis, keepdim, whole=False):  # `whole` names the node MaxBackward1
@@ -104,10 +129,12 @@ def _no_identity_error(name, shape, axis):
 
 amax_ = primitive("amax", _amax_impl, out_dtype="keep",
                   grad_name=lambda p, s: "MaxBackward1" if p.get("whole") else "AmaxBackward0",
-                  vjp=lambda g, x, ans, axis, keepdim: _evenly_distributed(g, x, ans, axis, keepdim))
+                  vjp=lambda g, x, ans, axis, keepdim: _evenly_distributed(g, x, ans, axis, keepdim),
+                  jvp=_extremum_jvp, batch=REDUCTION)
 amin_ = primitive("amin", _amin_impl, out_dtype="keep",
                   grad_name=lambda p, s: "MinBackward1" if p.get("whole") else "AminBackward0",
-                  vjp=lambda g, x, ans, axis, keepdim: _evenly_distributed(g, x, ans, axis, keepdim))
+                  vjp=lambda g, x, ans, axis, keepdim: _evenly_distributed(g, x, ans, axis, keepdim),
+                  jvp=_extremum_jvp, batch=REDUCTION)
 
 
 def _arg_reduce(fn, name):
@@ -123,8 +150,8 @@ def _arg_reduce(fn, name):
     return impl
 
 
-argmax_ = primitive("argmax", _arg_reduce(B.argmax, "argmax"), out_dtype="keep")
-argmin_ = primitive("argmin", _arg_reduce(B.argmin, "argmin"), out_dtype="keep")
+argmax_ = primitive("argmax", _arg_reduce(B.argmax, "argmax"), out_dtype="keep", batch=V.single_axis_reduction_rule)
+argmin_ = primitive("argmin", _arg_reduce(B.argmin, "argmin"), out_dtype="keep", batch=V.single_axis_reduction_rule)
 
 
 def _max_dim_impl(x, axis, keepdim, fn):
@@ -147,12 +174,20 @@ def _value_selecting_vjp(g, ans, x_shape, axis, keepdim):
     return (indexing.put_along(gv, indices, axis=axis, shape=tuple(x_shape)),)
 
 
+def _value_selecting_jvp(primals, tangents, params, outputs):
+    # The tangent at the position each selected value came from.
+    (t,), indices, axis = tangents, outputs[1]._data, params["axis"]
+    if not params["keepdim"]:
+        return (squeeze(indexing.take_along(t, B.expand_dims(indices, axis), axis=axis), axis), None)
+    return (indexing.take_along(t, indices, axis=axis), None)
+
+
 max_dim = primitive("max_dim", lambda x, axis, keepdim: _max_dim_impl(x, axis, keepdim, B.argmax),
                     out_dtype="keep", outputs=2, nondiff_outputs=(1,), grad_name="MaxBackward0",
-                    vjp=Joint(_value_selecting_vjp))
+                    vjp=Joint(_value_selecting_vjp), jvp=_value_selecting_jvp, batch=REDUCTION)
 min_dim = primitive("min_dim", lambda x, axis, keepdim: _max_dim_impl(x, axis, keepdim, B.argmin),
                     out_dtype="keep", outputs=2, nondiff_outputs=(1,), grad_name="MinBackward0",
-                    vjp=Joint(_value_selecting_vjp))
+                    vjp=Joint(_value_selecting_vjp), jvp=_value_selecting_jvp, batch=REDUCTION)
 
 
 def _logsumexp_impl(x, axis, keepdim):
@@ -165,10 +200,18 @@ def _logsumexp_impl(x, axis, keepdim):
     return out if keepdim else out.reshape(tuple(s for i, s in enumerate(x.shape) if i not in axis))
 
 
+def _logsumexp_jvp(primals, tangents, params, outputs):
+    # d logsumexp = sum(softmax(x) * t) over the reduced dims.
+    (x,), (t,), (ans,) = primals, tangents, outputs
+    weights = exp(x - expand_back(ans, tuple(x.shape), params["axis"], params["keepdim"]))
+    return (_reduced(weights * t, params),)
+
+
 logsumexp_ = primitive("logsumexp", _logsumexp_impl, out_dtype="float",
                        vjp=lambda g, x, ans, axis, keepdim:
                            expand_back(g, x.shape, axis, keepdim)
-                           * exp(x - expand_back(ans, x.shape, axis, keepdim)))
+                           * exp(x - expand_back(ans, x.shape, axis, keepdim)),
+                       jvp=_logsumexp_jvp, batch=REDUCTION)
 
 
 def _var_impl(x, axis, correction, keepdim):
@@ -183,7 +226,19 @@ def _var_vjp(g, x, axis, correction, keepdim):
     return expand_back(g, x.shape, axis, keepdim) * centered * scale
 
 
-var_ = primitive("var", _var_impl, out_dtype="float", grad_name="VarBackward0", vjp=_var_vjp)
+def _var_jvp(primals, tangents, params, outputs):
+    # d var = 2 / (n - correction) * sum((x - mean) * t): the VJP rule applied to t.
+    (x,), (t,) = primals, tangents
+    centered = x - _mean(x, axis=params["axis"], keepdim=True)
+    n = numel_over(tuple(x.shape), params["axis"])
+    scale = 2.0 / (n - params["correction"]) if n != params["correction"] else float("inf")
+    return (_reduced(centered * t, params) * scale,)
+
+
+var_ = primitive("var", _var_impl, out_dtype="float", grad_name="VarBackward0", vjp=_var_vjp,
+                 jvp=_var_jvp, batch=REDUCTION)
+
+
 def _std_to_var_cotangent(g, ans):
     # d std = d var / (2 std); where std == 0 (equal elements) PyTorch's gradient is 0, not 0 / 0.
     return where(ans == 0, 0.0, g / (ans * 2))
@@ -192,7 +247,10 @@ def _std_to_var_cotangent(g, ans):
 std_ = primitive("std", lambda x, axis, correction, keepdim: B.sqrt(_var_impl(x, axis, correction, keepdim)),
                  out_dtype="float", grad_name="StdBackward0",
                  vjp=lambda g, x, ans, axis, correction, keepdim:
-                     _var_vjp(_std_to_var_cotangent(g, ans), x, axis, correction, keepdim))
+                     _var_vjp(_std_to_var_cotangent(g, ans), x, axis, correction, keepdim),
+                 jvp=lambda primals, tangents, params, outputs:   # d std = d var / (2 std)
+                     (_std_to_var_cotangent(_var_jvp(primals, tangents, params, outputs)[0], outputs[0]),),
+                 batch=REDUCTION)
 
 
 def _norm_impl(x, ord, axis, keepdim):
@@ -228,11 +286,18 @@ def _norm_vjp(g, x, ans, ord, axis, keepdim):
     return where(n == 0, 0.0, gx * sign(x) * abs_(x) ** (ord - 1) / n ** (ord - 1))
 
 
+def _norm_jvp(primals, tangents, params, outputs):
+    # sum(d||x|| / dx * t) over the reduced dims; the VJP rule of a cotangent of ones is d||x|| / dx.
+    (x,), (t,), (ans,) = primals, tangents, outputs
+    slopes = _norm_vjp(ans * 0 + 1, x, ans, params["ord"], params["axis"], params["keepdim"])
+    return (_reduced(slopes * t, params),)
+
+
 vector_norm = primitive("vector_norm", _norm_impl, out_dtype="float",
-                        grad_name="LinalgVectorNormBackward0", vjp=_norm_vjp)
+                        grad_name="LinalgVectorNormBackward0", vjp=_norm_vjp, jvp=_norm_jvp, batch=REDUCTION)
 
 cumsum_ = primitive("cumsum", lambda x, axis, dtype=None: B.cumsum(x, axis=axis), out_dtype=_sum_dtype,
-                    vjp=lambda g, axis: _reverse_cumsum(g, axis))
+                    vjp=lambda g, axis: _reverse_cumsum(g, axis), jvp=LINEAR, batch=ALONG_AXIS)
 
 
 def _reverse_cumsum(g, axis):
@@ -266,11 +331,29 @@ def _cumprod_grad_at_zeros(g, x, axis):
     return movedim(_sum(contrib, axis=(len(contrib.shape) - 1,), keepdim=False), -1, axis)
 
 
+def _cumprod_jvp(primals, tangents, params, outputs):
+    # d ans_j = sum_{i <= j} t_i prod_{k <= j, k != i} x_k: ans * cumsum(t / x) without zeros,
+    # the products of the other elements formed explicitly where there are.
+    (x,), (t,), (ans,) = primals, tangents, outputs
+    axis = params["axis"]
+    if x.shape[axis] <= 1:
+        return (t,)
+    if not (x == 0).any():
+        return (ans * cumsum_(t / x, axis=axis),)
+    xm, tm = movedim(x, axis, -1), movedim(t, axis, -1)
+    n = xm.shape[-1]
+    partial = _cumprod(where(B.eye(n, dtype=bool), 1.0, unsqueeze(xm, -2)), axis=len(xm.shape))  # [..., i, j]
+    contrib = where(B.triu(B.ones((n, n), dtype=bool)), partial * unsqueeze(tm, -1), 0.0)       # keep i <= j
+    return (movedim(_sum(contrib, axis=(len(xm.shape) - 1,), keepdim=False), -1, axis),)
+
+
 _cumprod = primitive("cumprod", lambda x, axis, dtype=None: B.cumprod(x, axis=axis), out_dtype=_sum_dtype,
-                     vjp=_cumprod_vjp)
+                     vjp=_cumprod_vjp, jvp=_cumprod_jvp, batch=ALONG_AXIS)
 
-all_ = primitive("all", lambda x, axis, keepdim: B.all(x, axis=axis, keepdims=keepdim), out_dtype="keep")
-any_ = primitive("any", lambda x, axis, keepdim: B.any(x, axis=axis, keepdims=keepdim), out_dtype="keep")
+all_ = primitive("all", lambda x, axis, keepdim: B.all(x, axis=axis, keepdims=keepdim), out_dtype="keep",
+                 batch=REDUCTION)
+any_ = primitive("any", lambda x, axis, keepdim: B.any(x, axis=axis, keepdims=keepdim), out_dtype="keep",
+                 batch=REDUCTION)
 
-from .shape import movedim, cat, flip, unsqueeze, _reshape  # noqa: E402
+from .shape import movedim, cat, flip, unsqueeze, squeeze, _reshape  # noqa: E402
 from . import indexing  # noqa: E402  (a module: indexing may still be importing this one)

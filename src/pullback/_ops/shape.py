@@ -2,7 +2,8 @@
 (cat, stack, flip, roll, repeat, tril, ...). Every VJP is another shape op."""
 from .._backend import B
 from .. import _dtype as D
-from ._registry import primitive, Joint
+from ._registry import primitive, Joint, LINEAR
+from . import _vmap_rules as V
 from ._rules import wrap_dim, wrap_dims, as_shape, is_tensor
 
 
@@ -47,9 +48,20 @@ def _view_impl(x, shape):
                            "instead.") from None
 
 
+def _batch_shape_param(prim, values, bdims, params, size):
+    # The batch dim goes to the front of x and of the target shape (a view of a moved batch dim
+    # may not exist: it is a reshape).
+    x = V.to_front(values[0], bdims[0])
+    shape = tuple(params["shape"])
+    if prim is _expand:
+        x = V.align(x, 0, len(shape))
+    return (_reshape if prim is _view else prim).bind((x,), dict(params, shape=(x.shape[0],) + shape)), 0
+
+
 def _reshaping(name, grad_name, impl=B.reshape):
     return primitive(name, lambda x, shape, variant=0: impl(x, shape), out_dtype="keep", view=True,
-                     grad_name=grad_name, vjp=lambda g, x_shape: _reshape(g, shape=tuple(x_shape)))
+                     grad_name=grad_name, vjp=lambda g, x_shape: _reshape(g, shape=tuple(x_shape)),
+                     jvp=LINEAR, batch=_batch_shape_param)
 
 
 _reshape = _reshaping("reshape", "ViewBackward0")
@@ -71,22 +83,56 @@ def _expand_impl(x, shape):
 
 
 _expand = primitive("expand", _expand_impl, out_dtype="keep", view=True,
-                    vjp=lambda g, x_shape: _sum_to(g, x_shape))
+                    vjp=lambda g, x_shape: _sum_to(g, x_shape), jvp=LINEAR, batch=_batch_shape_param)
+
+
+
 def _swapaxes(x, dim0, dim1, variant=0):
     # dim0 == dim1 is the identity view, also of a 0-dim tensor (which NumPy's swapaxes refuses).
     return B.swapaxes(x, dim0, dim1) if dim0 != dim1 else x[...]
 
 
+def _batch_transpose(prim, values, bdims, params, size):
+    x = V.to_front(values[0], bdims[0])
+    return prim.bind((x,), dict(params, dim0=params["dim0"] + 1, dim1=params["dim1"] + 1)), 0
+
+
+def _batch_permute(prim, values, bdims, params, size):
+    x = V.to_front(values[0], bdims[0])
+    return prim.bind((x,), dict(params, dims=(0,) + tuple(d + 1 for d in params["dims"]))), 0
+
+
+def _batch_flip(prim, values, bdims, params, size):
+    x = V.to_front(values[0], bdims[0])
+    return prim.bind((x,), dict(params, dims=tuple(d + 1 for d in params["dims"]))), 0
+
+
 _transpose = primitive("transpose", _swapaxes,
                        out_dtype="keep", view=True,
                        grad_name=lambda p, s: "TBackward0" if p.get("variant") else "TransposeBackward0",
-                       vjp=lambda g, dim0, dim1: _transpose(g, dim0=dim0, dim1=dim1))
+                       vjp=lambda g, dim0, dim1: _transpose(g, dim0=dim0, dim1=dim1),
+                       jvp=LINEAR, batch=_batch_transpose)
 _permute = primitive("permute", lambda x, dims: B.transpose(x, dims), out_dtype="keep", view=True,
-                     vjp=lambda g, dims: _permute(g, dims=tuple(B.argsort(dims))))
+                     vjp=lambda g, dims: _permute(g, dims=tuple(B.argsort(dims))),
+                     jvp=LINEAR, batch=_batch_permute)
 _flip = primitive("flip", lambda x, dims: B.flip(x, axis=dims).copy(), out_dtype="keep",
-                  vjp=lambda g, dims: _flip(g, dims=dims))
+                  vjp=lambda g, dims: _flip(g, dims=dims),
+                  jvp=LINEAR, batch=_batch_flip)
+
+
+def _batch_roll(prim, values, bdims, params, size):
+    x = V.to_front(values[0], bdims[0])
+    dims = params["dims"]
+    if dims is None:  # roll of the flattened sample
+        flat = _reshape(x, shape=(x.shape[0], -1))
+        return _reshape(prim.bind((flat,), dict(params, dims=1)), shape=tuple(x.shape)), 0
+    dims = dims + 1 if isinstance(dims, int) else tuple(d + 1 for d in dims)
+    return prim.bind((x,), dict(params, dims=dims)), 0
+
+
 _roll = primitive("roll", lambda x, shifts, dims: B.roll(x, shifts, axis=dims), out_dtype="keep",
-                  vjp=lambda g, shifts, dims: _roll(g, shifts=tuple(-s for s in shifts) if isinstance(shifts, tuple) else -shifts, dims=dims))
+                  vjp=lambda g, shifts, dims: _roll(g, shifts=tuple(-s for s in shifts) if isinstance(shifts, tuple) else -shifts, dims=dims),
+                  jvp=LINEAR, batch=_batch_roll)
 
 
 def _repeat_vjp(g, x_shape, repeats):
@@ -100,11 +146,18 @@ def _repeat_vjp(g, x_shape, repeats):
     return _reshape(g, shape=tuple(x_shape))
 
 
-_repeat = primitive("repeat", lambda x, repeats: B.tile(x, repeats), out_dtype="keep", vjp=_repeat_vjp)
+def _batch_repeat(prim, values, bdims, params, size):
+    repeats = tuple(params["repeats"])
+    x = V.align(values[0], bdims[0], len(repeats))
+    return prim.bind((x,), dict(params, repeats=(1,) + repeats)), 0
+
+
+_repeat = primitive("repeat", lambda x, repeats: B.tile(x, repeats), out_dtype="keep", vjp=_repeat_vjp,
+                    jvp=LINEAR, batch=_batch_repeat)
 _tril = primitive("tril", lambda x, diagonal: B.tril(x, diagonal), out_dtype="keep",
-                  vjp=lambda g, diagonal: _tril(g, diagonal=diagonal))
+                  vjp=lambda g, diagonal: _tril(g, diagonal=diagonal), jvp=LINEAR, batch=V.trailing_dims_rule)
 _triu = primitive("triu", lambda x, diagonal: B.triu(x, diagonal), out_dtype="keep",
-                  vjp=lambda g, diagonal: _triu(g, diagonal=diagonal))
+                  vjp=lambda g, diagonal: _triu(g, diagonal=diagonal), jvp=LINEAR, batch=V.trailing_dims_rule)
 
 
 def _diagonal_view(x, offset, dim1, dim2):
@@ -128,16 +181,48 @@ def _diag_embed_impl(g, shape, offset, dim1, dim2):
     return out
 
 
+def _batch_diagonal(prim, values, bdims, params, size):
+    x = V.to_front(values[0], bdims[0])
+    return prim.bind((x,), dict(params, dim1=params["dim1"] + 1, dim2=params["dim2"] + 1)), 0
+
+
+def _batch_diag_embed(prim, values, bdims, params, size):
+    g = V.to_front(values[0], bdims[0])
+    return prim.bind((g,), dict(params, shape=(g.shape[0],) + tuple(params["shape"]), dim1=params["dim1"] + 1,
+                                dim2=params["dim2"] + 1)), 0
+
+
+def _batch_diag_1d(prim, values, bdims, params, size):
+    # diag of a vector is an embedding: of a batch of vectors, into a batch of matrices.
+    x = V.to_front(values[0], bdims[0])
+    n = x.shape[1] + abs(params["offset"])
+    return _diag_embed(x, shape=(x.shape[0], n, n), offset=params["offset"], dim1=1, dim2=2), 0
+
+
+def _batch_diag_2d(prim, values, bdims, params, size):
+    x = V.to_front(values[0], bdims[0])
+    return _diagonal(x, offset=params["offset"], dim1=1, dim2=2).clone(), 0
+
+
 _diagonal = primitive("diagonal", _diagonal_view, out_dtype="keep", view=True,
                       vjp=lambda g, x_shape, offset, dim1, dim2:
-                          _diag_embed(g, shape=tuple(x_shape), offset=offset, dim1=dim1, dim2=dim2))
+                          _diag_embed(g, shape=tuple(x_shape), offset=offset, dim1=dim1, dim2=dim2),
+                      jvp=LINEAR, batch=_batch_diagonal)
 _diag_embed = primitive("diag_embed", _diag_embed_impl, out_dtype="keep", grad_name="DiagonalScatterBackward0",
-                        vjp=lambda g, offset, dim1, dim2: _diagonal(g, offset=offset, dim1=dim1, dim2=dim2))
+                        vjp=lambda g, offset, dim1, dim2: _diagonal(g, offset=offset, dim1=dim1, dim2=dim2),
+                        jvp=LINEAR, batch=_batch_diag_embed)
 _diag_2d = primitive("diag_2d", lambda x, offset: B.diagonal(x, offset).copy(), out_dtype="keep",
                      grad_name="DiagonalBackward0_copy",
-                     vjp=lambda g, x_shape, offset: _diag_embed(g, shape=tuple(x_shape), offset=offset, dim1=0, dim2=1))
+                     vjp=lambda g, x_shape, offset: _diag_embed(g, shape=tuple(x_shape), offset=offset, dim1=0, dim2=1),
+                     jvp=LINEAR, batch=_batch_diag_2d)
 _diag_1d = primitive("diag", lambda x, offset: B.diag(x, offset), out_dtype="keep", grad_name="DiagEmbedBackward0",
-                     vjp=lambda g, offset: _diagonal(g, offset=offset, dim1=0, dim2=1))
+                     vjp=lambda g, offset: _diagonal(g, offset=offset, dim1=0, dim2=1), jvp=LINEAR, batch=_batch_diag_1d)
+
+
+def _batch_split(prim, values, bdims, params, size):
+    x = V.to_front(values[0], bdims[0])
+    out = prim.bind((x,), dict(params, axis=params["axis"] + 1))
+    return out, (0,) * len(out)
 
 
 def _split_impl(x, sizes, axis, equal=False):  # `equal` only names the backward node
@@ -170,7 +255,8 @@ def _unbind_vjp(g, x_shape, axis):
 
 _split = primitive("split", _split_impl, out_dtype="keep", outputs=-1, view=True,
                    grad_name=lambda p, s: "SplitBackward0" if p.get("equal") else "SplitWithSizesBackward0",
-                   vjp=Joint(lambda g, x_shape, sizes, axis: _split_vjp(g, x_shape, sizes, axis)))
+                   vjp=Joint(lambda g, x_shape, sizes, axis: _split_vjp(g, x_shape, sizes, axis)),
+                   jvp=LINEAR, batch=_batch_split)
 
 
 def _unbind_impl(x, axis):
@@ -179,7 +265,7 @@ def _unbind_impl(x, axis):
 
 
 _unbind = primitive("unbind", _unbind_impl, out_dtype="keep", outputs=-1, view=True,
-                    vjp=Joint(_unbind_vjp))
+                    vjp=Joint(_unbind_vjp), jvp=LINEAR, batch=_batch_split)
 
 
 def _cat_dtype(args, params):
@@ -201,11 +287,17 @@ def _cat_vjp(g, shapes, axis, needs):
     return out
 
 
+def _batch_join(prim, values, bdims, params, size):
+    args = tuple(V.expand_batch(v, d, size) for v, d in zip(values, bdims))
+    return prim.bind(args, dict(params, axis=params["axis"] + 1)), 0
+
+
 _cat = primitive("cat", lambda *xs, axis: B.concatenate(xs, axis=axis), variadic=True,
-                 out_dtype=_cat_dtype, vjp=Joint(_cat_vjp))
+                 out_dtype=_cat_dtype, vjp=Joint(_cat_vjp), jvp=LINEAR, batch=_batch_join)
 _stack = primitive("stack", lambda *xs, axis: B.stack(xs, axis=axis), variadic=True, out_dtype=_cat_dtype,
                    vjp=Joint(lambda g, axis, needs: [g[(slice(None),) * axis + (i,)] if n else None
-                                                     for i, n in enumerate(needs)]))
+                                                     for i, n in enumerate(needs)]),
+                   jvp=LINEAR, batch=_batch_join)
 
 
 def _unfold_view(x, dimension, size, step):
@@ -235,12 +327,29 @@ def _unfold_backward_impl(g, shape, dimension, size, step):
     return out
 
 
+def _batch_unfold(prim, values, bdims, params, size):
+    x = V.to_front(values[0], bdims[0])
+    if x.ndim == 1:  # a 0-dim sample: its window is the element itself (size 1) or nothing (size 0)
+        return _reshape(x, shape=(x.shape[0], 1))[:, :params["size"]], 0
+    return prim.bind((x,), dict(params, dimension=params["dimension"] + 1)), 0
+
+
+def _batch_unfold_backward(prim, values, bdims, params, size):
+    g = V.to_front(values[0], bdims[0])
+    if not params["shape"]:
+        return _sum(g, axis=(1,), keepdim=False), 0
+    return prim.bind((g,), dict(params, dimension=params["dimension"] + 1,
+                                shape=(g.shape[0],) + tuple(params["shape"]))), 0
+
+
 _unfold = primitive("unfold_dim", _unfold_view, out_dtype="keep", view=True, grad_name="UnfoldBackward0",
                     vjp=lambda g, x_shape, dimension, size, step:
-                        _unfold_backward(g, shape=tuple(x_shape), dimension=dimension, size=size, step=step))
+                        _unfold_backward(g, shape=tuple(x_shape), dimension=dimension, size=size, step=step),
+                    jvp=LINEAR, batch=_batch_unfold)
 _unfold_backward = primitive("unfold_backward", _unfold_backward_impl, out_dtype="keep",
                              grad_name="UnfoldBackwardBackward0",
-                             vjp=lambda g, dimension, size, step: _unfold(g, dimension=dimension, size=size, step=step))
+                             vjp=lambda g, dimension, size, step: _unfold(g, dimension=dimension, size=size, step=step),
+                             jvp=LINEAR, batch=_batch_unfold_backward)
 
 
 # ----------------------------------------------------------------- public API

@@ -10,7 +10,7 @@ from .._tensor import Tensor
 from .. import _errors
 from . import grad_mode
 from .graph import Node, SavedTensor, backward_twice_message
-from .._ops._registry import primitive
+from .._ops._registry import primitive, TRANSPOSE, ELEMENTWISE
 from .._ops import _registry
 from . import forward_ad
 
@@ -349,7 +349,8 @@ def _input_tangent(a, level):
 _delayed_error = primitive(
     "delayed_error", lambda x: x, out_dtype="keep", grad_name="DelayedError",
     vjp=lambda g: _raise(RuntimeError("trying to differentiate twice a function that was marked with "
-                                      "@once_differentiable")))
+                                      "@once_differentiable")),
+    jvp=TRANSPOSE, batch=ELEMENTWISE)  # (its JVP raises too: the VJP it transposes does)
 
 
 def _raise(error):

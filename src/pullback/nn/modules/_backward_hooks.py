@@ -4,11 +4,12 @@ The node on the outputs learns ``grad_output`` (and runs the backward pre-hooks)
 inputs learns ``grad_input`` (and runs the full backward hooks), as PyTorch's BackwardHook does.
 """
 from ..._tensor import Tensor
-from ..._ops._registry import primitive, Joint
+from ..._ops._registry import primitive, Joint, LINEAR
 from ...autograd import grad_mode
 
 _identity = primitive("backward_hook_function", lambda *xs: tuple(xs), variadic=True, outputs=-1, out_dtype="keep",
-                      grad_name="BackwardHookFunctionBackward", vjp=Joint(lambda g, needs: list(g)))
+                      grad_name="BackwardHookFunctionBackward", vjp=Joint(lambda g, needs: list(g)), jvp=LINEAR,
+                      batch=lambda prim, values, bdims, params, size: (prim.bind(tuple(values), params), tuple(bdims)))
 
 
 def _through_identity(values, on_gradients):
