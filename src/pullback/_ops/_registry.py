@@ -181,6 +181,7 @@ class Primitive:
                 tuple(j for j, n in enumerate(self.input_names) if r is not None and n in self._rule_args[r])
                 for r in self.rules)
         self.saves_all_inputs = self.variadic and "xs" in names  # a variadic rule naming `xs`
+        self._save_plans = {}
         self.saves_ans = "ans" in names
         self.meta_names = tuple(
             (n + suffix, i, suffix) for i, n in enumerate(self.input_names)
@@ -202,13 +203,21 @@ class Primitive:
             for a in args:
                 if isinstance(a, _batching[0]):
                     return _batching[1](self, args, params)
-        # One pass over the inputs for the common case: Tensors of one dtype, no stale views.
+        # One pass over the inputs for the common case: Tensors of one dtype, no stale views, and
+        # Python numbers that do not promote them (a float with floating Tensors, an int with any).
         datas = []
         requires = False
         dt = None
+        scalar = None  # the highest kind of Python number seen: "f" (float) or "i" (int)
         for a in args:
             if not isinstance(a, _Tensor):
-                break
+                kind = _FAST_SCALARS.get(type(a))
+                if kind is None:
+                    break
+                if kind == "f" or scalar is None:
+                    scalar = kind
+                datas.append(a)
+                continue
             d = a._data
             if dt is None:
                 dt = d.dtype
@@ -220,7 +229,9 @@ class Primitive:
                 requires = True
             datas.append(d)
         else:
-            if self.same_dtype_out is not None or (self.float_out and dt is not None and dt.kind == "f"):
+            if scalar is not None and (dt is None or (dt.kind == "b" or scalar == "f") and dt.kind != "f"):
+                pass  # a number that promotes the Tensors (a float with integers, an int with bools)
+            elif self.same_dtype_out is not None or (self.float_out and dt is not None and dt.kind == "f"):
                 try:
                     out = self.impl(*datas, **params)
                 except ValueError:
@@ -327,41 +338,47 @@ class Primitive:
     def _record(self, args, params, outputs):
         edges = []
         meta = []
+        mask = 0  # bit i: input i requires grad (picks what the rules of those inputs name)
         from_np = D._FROM_NP
-        for a in args:
-            if isinstance(a, _Tensor):
+        tensor = _Tensor
+        for i, a in enumerate(args):
+            if isinstance(a, tensor):
                 d = a._data
                 meta.append((d.shape, from_np[d.dtype]))
                 if not a._requires_grad:
                     edges.append(None)
-                elif a.grad_fn is not None:
-                    edges.append((a.grad_fn, a._output_nr))
-                else:
-                    edges.append(a._edge())
+                    continue
+                mask |= 1 << i
+                fn = a.grad_fn
+                edges.append((fn, a._output_nr) if fn is not None else a._edge())
             else:
                 # A constant array (inside a VJP rule) still has a shape a Joint rule may need.
                 meta.append((a.shape, None) if isinstance(a, ndarray) else None)
                 edges.append(None)
         saved = {}
         names = self.input_names
-        if self.saved_by_rule is None:
-            to_save = self.saved_inputs
-        elif self.n_inputs == 1:
-            to_save = self.saved_by_rule[0]
-        else:
-            to_save = set()
-            for i, e in enumerate(edges):
-                if e is not None:
-                    to_save.update(self.saved_by_rule[i])
+        to_save = self._save_plans.get(mask)
+        if to_save is None:
+            to_save = self._save_plan(mask)
         for i in to_save:
             a = args[i]
-            saved[names[i]] = SavedTensor(a) if isinstance(a, _Tensor) else a
+            saved[names[i]] = SavedTensor(a) if isinstance(a, tensor) else a
         if self.saves_all_inputs:
-            saved["xs"] = tuple(SavedTensor(a) if isinstance(a, _Tensor) else a for a in args)
+            saved["xs"] = tuple(SavedTensor(a) if isinstance(a, tensor) else a for a in args)
         node = Node(self, params, tuple(edges), saved, tuple(meta), self.grad_name)
         if anomaly_mode._state.enabled:
             anomaly_mode.record(node)
         return node
+
+    def _save_plan(self, mask):
+        """The inputs to save when the inputs in ``mask`` (bit i: input i) require grad: those the
+        rules of those inputs name (every input a Joint rule names). Memoised per mask."""
+        if self.saved_by_rule is None:
+            plan = self.saved_inputs
+        else:
+            plan = tuple(sorted({j for i, wanted in enumerate(self.saved_by_rule) if mask >> i & 1 for j in wanted}))
+        self._save_plans[mask] = plan
+        return plan
 
     # ----------------------------------------------------------- forward mode
     def _forward_mode(self, args, params, outputs):
@@ -410,6 +427,7 @@ class Primitive:
 
 
 _PY_SCALARS = {float: 2, int: 1}
+_FAST_SCALARS = {float: "f", int: "i"}
 
 
 def _common_dtype(args):
