@@ -79,7 +79,14 @@ def run_backward(roots, root_grads, *, inputs=None, retain_graph=False, create_g
             # Run the node. Per input, whether its cotangent is wanted: the edge itself is truthy exactly then.
             edges = node.next_edges
             needs = edges if needed is None else tuple([e is not None and e[0] in needed for e in edges])
-            results = _run_node(node, grads, needs, all_zero, anomaly, as_tensor)
+            if len(grads) == 1 and grads[0] is not None and not (all_zero or anomaly or node._post_hooks) \
+                    and needed is None and any(edges):
+                # The common case of _run_node, inline: one output, its cotangent, no hooks or checks.
+                results = node.apply(grads, needs, as_tensor)
+                if len(results) != len(edges):
+                    _count_error(node, results)
+            else:
+                results = _run_node(node, grads, needs, all_zero, anomaly, as_tensor)
             if not retain_graph:
                 node.release()
 
@@ -194,7 +201,7 @@ def _discover(root_nodes, with_parents):
                 deps[child] = 1
                 if child not in root_nodes:
                     stack.append(child)
-            if parents is not None:
+            if with_parents:
                 parents.setdefault(child, []).append(node)
     return deps, parents
 
@@ -311,13 +318,18 @@ def _run_node(node, grads, needs, all_zero, anomaly, as_tensor):
             if anomaly_mode.is_anomaly_check_nan_enabled():
                 anomaly_mode.check_nan(node, results)
         if len(results) != len(edges):
-            raise RuntimeError(f"function {node.name()} returned an incorrect number of "
-                               f"gradients (expected {len(edges)}, got {len(results)})")
+            _count_error(node, results)
     else:
         results = (None,) * len(edges)
     if node._post_hooks:
         results = _run_post_hooks(node, results, grads, as_tensor)
     return results
+
+
+def _count_error(node, results):
+    edges = node.next_edges
+    raise RuntimeError(f"function {node.name()} returned an incorrect number of "
+                       f"gradients (expected {len(edges)}, got {len(results)})")
 
 
 def _any_gradient(grads):
