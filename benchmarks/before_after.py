@@ -2,7 +2,9 @@
 
     git worktree add --detach /tmp/pullback-before <rev>
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \\
-        python benchmarks/before_after.py /tmp/pullback-before/src
+        python benchmarks/before_after.py /tmp/pullback-before/src [WORD ...]
+
+(with words, only the cases whose title contains one of them).
 
 The older package is imported a second time under the name ``pullback_before`` (pullback imports
 itself only relatively), so the cases of ``bench_core.py`` and ``bench_nn.py`` run on both versions
@@ -38,6 +40,8 @@ CASES = [
     ("MLP 784-1024-1024-10, batch 512, fwd + bwd", lambda m: bench_core.mlp_step(m, 512, [784, 1024, 1024, 10]),
      10, 1),
     ("200 small ops on 3 floats, fwd + bwd", lambda m: bench_core.small_op_overhead(m, 100), 30, 5),
+    ("100,000-op scalar chain, fwd + bwd", lambda m: bench_core.scalar_chain(m, 100_000), 7, 1),
+    ("tiny Jacobian (3 -> 3, autograd.functional)", bench_core.tiny_jacobian, 30, 20),
     ("seed MLP + cross_entropy, fwd + bwd", bench_nn.seed_mlp, 40, 20),
     ("MLP 784-1024-1024-10 + SGD step", bench_nn.big_mlp, 10, 1),
     ("gradient penalty, 784-256-1 critic", bench_nn.gradient_penalty, 20, 5),
@@ -46,11 +50,14 @@ CASES = [
 
 
 def main(argv):
-    if len(argv) != 1:
+    if not argv:
         sys.exit(__doc__)
     before = import_before(argv[0])
+    only = argv[1:]  # optional words: run only the cases whose title contains one of them
     print(f"{'case':48} {'before/torch':>13} {'after/torch':>12} {'after/before':>13}")
     for title, make, rounds, inner in CASES:
+        if only and not any(word in title for word in only):
+            continue
         candidates = {"before": make(before), "after": make(pullback)}
         if bench_core.torch is not None:
             candidates["torch"] = make(bench_core.torch)

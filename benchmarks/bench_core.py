@@ -85,6 +85,31 @@ def small_op_overhead(m, length):
     return run
 
 
+def scalar_chain(m, length):
+    """A long chain of ops on one number, then backward: the engine's per-node cost dominates."""
+    x = m.tensor(1.0, requires_grad=True)
+
+    def run():
+        x.grad = None
+        y = x
+        for _ in range(length):
+            y = y * 1.0000001
+        y.backward()
+    return run
+
+
+def tiny_jacobian(m):
+    """``autograd.functional.jacobian`` of a 3 -> 3 function: one small ``autograd.grad`` per row."""
+    x = m.tensor([0.5, 1.0, 1.5])
+
+    def f(v):
+        return m.sin(v) * v + v.exp()
+
+    def run():
+        m.autograd.functional.jacobian(f, x)
+    return run
+
+
 def numpy_mlp_by_hand(batch, sizes):
     rng = np.random.default_rng(0)
     ws = [rng.standard_normal((a, b)).astype(np.float32) * 0.1 for a, b in zip(sizes[:-1], sizes[1:])]

@@ -59,6 +59,33 @@ def expand_back(g, shape, axis, keepdim):
     return _shape._expand(g, shape=tuple(shape))
 
 
+def is_broadcastable_to(shape, target):
+    """Whether ``shape`` broadcasts to ``target`` (both tuples)."""
+    if len(shape) > len(target):
+        return False
+    for s, t in zip(reversed(shape), reversed(target)):
+        if s != t and s != 1:
+            return False
+    return True
+
+
+def sum_to(g, shape):
+    """Sums ``g`` down to ``shape`` (which broadcasts to ``g.shape``): the adjoint of broadcasting.
+
+    Differentiable (it calls primitives), so the engine uses it for every cotangent whose input
+    was broadcast, on arrays and on Tensors alike.
+    """
+    from .reduction import _sum  # (here: reduction imports shape, which may still be importing this)
+    lead = len(g.shape) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, s in enumerate(shape) if s == 1 and g.shape[lead + i] != 1)
+    if axes:
+        g = _sum(g, axis=axes, keepdim=False)
+    if tuple(g.shape) != tuple(shape):
+        g = _shape._reshape(g, shape=tuple(shape))
+    return g
+
+
 def numel_over(shape, axis):
     n = 1
     for i, s in enumerate(shape):

@@ -898,5 +898,5 @@ def vstack(tensors):
     return cat([_reshape(t, shape=(1, t.numel())) if t.ndim < 2 else t for t in tensors], 0)
 
 
-from ..autograd.engine import sum_to  # noqa: E402
+from ._rules import sum_to  # noqa: E402
 from .reduction import _sum  # noqa: E402

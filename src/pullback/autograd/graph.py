@@ -328,7 +328,11 @@ class Node:
         values = {}
         if saved:
             for name, v in saved.items():
-                values[name] = v.unpack(self, as_tensor) if type(v) is SavedTensor else _unpack(v, self, as_tensor)
+                if type(v) is SavedTensor:
+                    v = v.unpack(self, as_tensor)
+                elif isinstance(v, tuple):
+                    v = _unpack(v, self, as_tensor)
+                values[name] = v  # (anything else, a number or a shape, is kept as it is)
         g = grad_outputs[0] if prim.n_outputs == 1 else tuple(grad_outputs)  # many: a tuple
         return prim.run_vjp(g, values, self.params, self.input_meta, needs)
 

@@ -97,8 +97,8 @@ def input_frame(r, x):
     """A gradient ``r`` computed on batched values as the gradient of the plain Tensor under
     the input ``x``: first summed to ``x``'s logical shape where it is larger (broadcasting in
     the forward), then brought to ``x``'s frame."""
-    from ..autograd.engine import _is_broadcastable_to, sum_to
-    if tuple(r.shape) != tuple(x.shape) and _is_broadcastable_to(tuple(x.shape), tuple(r.shape)):
+    from .._ops._rules import is_broadcastable_to, sum_to
+    if tuple(r.shape) != tuple(x.shape) and is_broadcastable_to(tuple(x.shape), tuple(r.shape)):
         r = sum_to(r, tuple(x.shape))
     return to_frame(r, peel(x)[1])
 
