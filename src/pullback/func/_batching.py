@@ -14,11 +14,11 @@ the reverse graph is recorded on the underlying Tensors, so a backward pass over
 is one pass over the whole batch.
 """
 from .._backend import B
+from .. import _levels
 from .._tensor import Tensor
 from .._ops._rules import as_shape
 from .._ops import elementwise as E, reduction as R, shape as S, linalg as L, indexing as I, nn as N, conv as C
 
-_state = {"depth": 0, "sizes": {}, "randomness": {}}
 
 
 class BatchedTensor(Tensor):
@@ -85,12 +85,9 @@ def refuse(t, where):
                            "tensor unbatched (in_dims=None).")
 
 
-def current_level():
-    return _state["depth"]
-
-
 def batch_size(level):
-    return _state["sizes"][level]
+    """The batch size of the open vmap ``level``."""
+    return _levels.find(_levels.VMAP, level).size
 
 
 # ---------------------------------------------------------------- dispatch
@@ -548,12 +545,7 @@ RULES.update({S._unfold: _rule_unfold, S._unfold_backward: _rule_unfold_backward
               C.conv2d_: lambda *a: _rule_conv2d(*a)})
 
 
-def _install():
-    from .._ops import _registry
-    _registry._batching = (BatchedTensor, batch_bind, _state)
-
-
-_install()
+_levels.register(_levels.VMAP, BatchedTensor, batch_bind)
 
 
 # ------------------------------------------------------------------ pooling (see _ops/pooling.py)
