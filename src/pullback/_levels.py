@@ -128,9 +128,11 @@ class hidden:
 
     def __enter__(self):
         local = _local
-        self.saved = local.stack, local.floor
-        local.floor = max([local.floor] + [level.number for level in local.stack])
-        local.stack = [level for level in local.stack if not self.test(level)]
+        levels = local.stack
+        self.saved = levels, local.floor
+        if levels:  # (none open: nothing to hide, as around most custom Functions' forward)
+            local.floor = max(local.floor, levels[-1].number)   # numbers increase along the stack
+            local.stack = [level for level in levels if not self.test(level)]
         return self
 
     def __exit__(self, *exc):

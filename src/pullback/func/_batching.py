@@ -20,7 +20,6 @@ from .._ops._rules import as_shape
 from .._ops import elementwise as E, reduction as R, shape as S, linalg as L, indexing as I, nn as N, conv as C
 
 
-
 class BatchedTensor(Tensor):
     """A logical view of one sample of a batch, inside ``vmap`` (see Note [Batched values])."""
 
