@@ -57,14 +57,14 @@ def _write(self, out):
 
 def _batched_inplace(self, out):
     """In-place under vmap: the batched result goes into the underlying Tensor of ``self``."""
-    batched = _levels._BATCHED
-    if not isinstance(self, batched) or (isinstance(out, batched) and out._level > self._level):
+    batched = _levels.batched
+    if not batched(self) or (batched(out) and out._level > self._level):
         raise RuntimeError("vmap: inplace arithmetic(self, *extra_args) is not possible because there exists a "
                            "Tensor `other` in extra_args that has more elements than `self`. This happened due to "
                            "`other` being vmapped over but `self` not being vmapped over in a vmap. Please try to use "
                            "out-of-place operators instead of inplace arithmetic. If said operator is being called "
                            "inside the PyTorch framework, please file a bug report instead.")
-    if isinstance(out, batched) and out._level == self._level:
+    if batched(out) and out._level == self._level:
         value = out._value if out._bdim == self._bdim else S.movedim(out._value, out._bdim, self._bdim)
     else:  # the result does not depend on the batch: broadcast it
         value = S.unsqueeze(out, self._bdim).expand(*self._value.shape)

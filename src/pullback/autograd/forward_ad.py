@@ -10,6 +10,7 @@ transform-level stack (Note [Transform levels] in _levels.py); a level's index, 
 functions take and return, counts the dual levels only, as in PyTorch.
 """
 import collections
+import functools
 import weakref
 
 from .. import _levels
@@ -23,9 +24,9 @@ def current_level():
     return level.index if level is not None else None
 
 
-def active():
-    """True when a dual level is open (the fast path of bind skips all forward-mode work)."""
-    return _levels.active(_levels.DUAL)
+# Whether a dual level is open (the fast path of bind skips all forward-mode work); a partial,
+# not a def: bind asks it for every op while any transform level is open.
+active = functools.partial(_levels.active, _levels.DUAL)
 
 
 def enter_dual_level():
