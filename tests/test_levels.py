@@ -149,3 +149,36 @@ def test_dual_level_opened_in_one_thread_is_not_seen_in_another():
 
     assert _in_two_threads(hold, probe) == (0, [2.0, 4.0])
     assert _levels.stack() == [] and _levels.OPEN[0] == 0
+
+
+@needs_torch
+def test_vmaps_in_two_threads_keep_their_own_levels():
+    # The first thread's vmap returns while the second thread's is still open: the second one's
+    # ops must still be batched (the vmap state was once one module-wide dict).
+    def run(lib):
+        first_inside, second_inside, first_done, out = threading.Event(), threading.Event(), threading.Event(), {}
+
+        def first():
+            def body(x):
+                first_inside.set()
+                assert second_inside.wait(10)
+                return (x * 2).sum()
+            out["first"] = lib.func.vmap(body)(lib.arange(6.0).reshape(2, 3)).tolist()
+            first_done.set()
+
+        def second():
+            def body(x):
+                second_inside.set()
+                assert first_done.wait(10)
+                return lib.func.grad(lambda v: (v ** 3).sum())(x)
+            assert first_inside.wait(10)
+            out["second"] = lib.func.vmap(body)(lib.arange(4.0).reshape(2, 2)).tolist()
+
+        threads = [threading.Thread(target=first), threading.Thread(target=second)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return out
+
+    assert run(pullback) == run(torch) == {"first": [6.0, 24.0], "second": [[0.0, 3.0], [12.0, 27.0]]}
