@@ -7,6 +7,7 @@ from . import _dtype as D
 from ._tensor import Tensor, check_device
 from ._ops._rules import as_shape
 from ._ops import shape as _shape_ops
+from . import _levels
 from ._ops import _registry
 
 # PyTorch's default generator starts from this seed, so a fresh process is reproducible.
@@ -52,19 +53,16 @@ def set_rng_state(state):
 
 def _random(shape, draw):
     """Random numbers of ``shape`` from ``draw(shape)``, following vmap's ``randomness``."""
-    batching = _registry._batching
-    if batching is not None and batching[2]["depth"]:
-        state = batching[2]
-        level = state["depth"]
-        mode = state["randomness"][level]
+    level = _levels.top(_levels.VMAP) if _levels.OPEN[0] else None
+    if level is not None:
+        mode = level.randomness
         if mode == "error":
             raise RuntimeError("vmap: called random operation while in randomness error mode. Please either use the "
                                "'same' or 'different' randomness flags on vmap or perform the randomness operation "
                                "out of vmap")
         if mode == "different":
             from .func._batching import wrap
-            n = state["sizes"][level]
-            return wrap(Tensor._make(draw((n,) + tuple(shape))), 0, level)
+            return wrap(Tensor._make(draw((level.size,) + tuple(shape))), 0, level.number)
     return Tensor._make(draw(tuple(shape)))
 
 
@@ -269,13 +267,12 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
     return _finish(B.full(_creation_shape((size,)), fill_value, dtype=dt.np), None, requires_grad)
 
 
-def _is_batched(x):
-    return _registry._batching is not None and isinstance(x, _registry._batching[0])
+_is_batched = _levels.batched
 
 
 def _like(fn):
     def make(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
-        if _registry.TRANSFORMS[0] and _is_batched(input):  # under vmap: one per sample, as torch's
+        if _levels.OPEN[0] and _is_batched(input):  # under vmap: one per sample, as torch's
             return input._per_sample(lambda shape: fn(shape, dtype=dtype or input.dtype), tuple(input.shape))
         return fn(tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad)
     return make
@@ -291,7 +288,7 @@ empty_like.__doc__ = "A Tensor with the shape (and dtype) of ``input`` (zero-fil
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False):
     """A Tensor with the shape (and dtype) of ``input``, filled with ``fill_value``."""
-    if _registry.TRANSFORMS[0] and _is_batched(input):  # under vmap: one per sample, as torch's
+    if _levels.OPEN[0] and _is_batched(input):  # under vmap: one per sample, as torch's
         return input._per_sample(lambda shape: full(shape, fill_value, dtype=dtype or input.dtype), tuple(input.shape))
     return full(tuple(input.shape), fill_value, dtype=dtype or input.dtype, requires_grad=requires_grad)
 

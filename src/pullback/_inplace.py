@@ -14,6 +14,7 @@ from ._backend import B
 from . import _errors
 from .autograd import grad_mode
 from ._tensor import Tensor
+from . import _levels
 from ._ops import _registry, shape as S
 from ._ops.indexing import (normalize_index, index_put, view_scatter, apply_view_chain, getitem,
                             value_shape_error, selection_shape, numpy_index_error)
@@ -56,14 +57,14 @@ def _write(self, out):
 
 def _batched_inplace(self, out):
     """In-place under vmap: the batched result goes into the underlying Tensor of ``self``."""
-    batched = _registry._batching[0]
-    if not isinstance(self, batched) or (isinstance(out, batched) and out._level > self._level):
+    batched = _levels.batched
+    if not batched(self) or (batched(out) and out._level > self._level):
         raise RuntimeError("vmap: inplace arithmetic(self, *extra_args) is not possible because there exists a "
                            "Tensor `other` in extra_args that has more elements than `self`. This happened due to "
                            "`other` being vmapped over but `self` not being vmapped over in a vmap. Please try to use "
                            "out-of-place operators instead of inplace arithmetic. If said operator is being called "
                            "inside the PyTorch framework, please file a bug report instead.")
-    if isinstance(out, batched) and out._level == self._level:
+    if batched(out) and out._level == self._level:
         value = out._value if out._bdim == self._bdim else S.movedim(out._value, out._bdim, self._bdim)
     else:  # the result does not depend on the batch: broadcast it
         value = S.unsqueeze(out, self._bdim).expand(*self._value.shape)
@@ -72,10 +73,9 @@ def _batched_inplace(self, out):
 
 
 def _any_batched(self, args):
-    batching = _registry._batching
-    if batching is None or not batching[2]["depth"]:
+    if not _levels.OPEN[0] or not _levels.active(_levels.VMAP):
         return False
-    return isinstance(self, batching[0]) or any(isinstance(a, batching[0]) for a in args)
+    return _levels.batched(self) or any(_levels.batched(a) for a in args)
 
 
 def apply_inplace(self, fn, *args, **kwargs):
@@ -85,7 +85,7 @@ def apply_inplace(self, fn, *args, **kwargs):
     _check_allowed(self)
     recording = grad_mode.is_grad_enabled() and (
         self._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args))
-    if not recording and _registry.TRANSFORMS[0] and (self.__dict__.get("_fw_grads") or any(
+    if not recording and _levels.OPEN[0] and (self.__dict__.get("_fw_grads") or any(
             isinstance(a, Tensor) and a.__dict__.get("_fw_grads") for a in args)):
         out = fn(_with_tangents(self), *args, **kwargs)
         _write(self, out)
@@ -114,7 +114,7 @@ def apply_inplace(self, fn, *args, **kwargs):
 
 def _copy_tangents(source, target):
     """Forward-mode tangents follow the values through an in-place op (Note [Forward-mode tangents])."""
-    if not _registry.TRANSFORMS[0]:
+    if not _levels.OPEN[0]:
         return
     tangents = source.__dict__.get("_fw_grads")
     if tangents:

@@ -15,6 +15,8 @@ from ..autograd import grad_mode
 from ..autograd.graph import Node, SavedTensor, ZeroCotangent
 from ..autograd import anomaly_mode
 from ..autograd import forward_ad
+from .. import _levels
+from .._levels import OPEN
 
 
 class Joint:
@@ -199,10 +201,10 @@ class Primitive:
 
     def bind(self, args, params):
         """Runs the primitive on Tensors (and Python scalars), recording a Node when needed."""
-        if TRANSFORMS[0] and _batching is not None and _batching[2]["depth"]:
-            for a in args:
-                if isinstance(a, _batching[0]):
-                    return _batching[1](self, args, params)
+        if OPEN[0]:  # a transform level is open: the top one among the arguments may run the op
+            rule = _levels.interpreter(args)
+            if rule is not None:
+                return rule(self, args, params)
         # One pass over the inputs for the common case: Tensors of one dtype, no stale views, and
         # Python numbers that do not promote them (a float with floating Tensors, an int with any).
         datas = []
@@ -247,7 +249,7 @@ class Primitive:
                     node = result.grad_fn = self._record(args, params, (result,))
                     if self.saves_ans:
                         node.saved["ans"] = SavedTensor(result, is_output=True)
-                    if TRANSFORMS[0] and forward_ad.active():
+                    if OPEN[0] and forward_ad.active():
                         self._forward_mode(args, params, (result,))
                     return result
                 return self._finish(args, params, out, requires, None if dt is None else D._FROM_NP[dt]
@@ -291,7 +293,7 @@ class Primitive:
                 result._requires_grad = True
                 if self.saves_ans:
                     node.saved["ans"] = SavedTensor(result, is_output=True)
-            if TRANSFORMS[0] and forward_ad.active() and self.differentiable:
+            if OPEN[0] and forward_ad.active() and self.differentiable:
                 self._forward_mode(args, params, (result,))
             return result
         results = tuple(_wrap(o, out_dt, vc if vc is not None and B.may_share_memory(o, args[0]._data)
@@ -307,7 +309,7 @@ class Primitive:
                     r._requires_grad = True
             if self.saves_ans:
                 node.saved["ans"] = tuple(SavedTensor(r, is_output=True) for r in results)
-        if TRANSFORMS[0] and forward_ad.active() and self.differentiable:
+        if OPEN[0] and forward_ad.active() and self.differentiable:
             self._forward_mode(args, params, results)
         return results
 
@@ -477,14 +479,11 @@ def primitive(name, impl, **kwargs):
 
 
 _Tensor = None  # set by _tensor.py once Tensor exists (the registry sits below Tensor)
-_batching = None  # (BatchedTensor, batch_bind, state), set by func/_batching.py (vmap)
-# How many transform contexts (vmap levels, dual levels) are open: bind's one check for them all.
-TRANSFORMS = [0]
 
 
 def refuse_batched(x, where):
     """Raises where the values of a vmap-batched tensor would be read (see Note [Batched values])."""
-    if _batching is not None and isinstance(x, _batching[0]):
+    if _levels.batched(x):
         if where == ".item()":
             raise RuntimeError("vmap: It looks like you're calling .item() on a Tensor. We don't support vmap over "
                                "calling .item() on a Tensor, please try to rewrite what you're doing with other "

@@ -10,6 +10,7 @@ from .._backend import B
 from .grad_mode import (no_grad, enable_grad, set_grad_enabled, inference_mode,  # noqa: F401
                         is_grad_enabled, is_inference_mode_enabled)
 from . import engine as _engine
+from .. import _levels
 from .._ops import _registry
 
 
@@ -175,8 +176,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if is_grads_batched:
         return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
                              materialize_grads)
-    as_tensor = create_graph or any(_registry._batching is not None and isinstance(g, _registry._batching[0])
-                                    for g in grad_outputs)
+    as_tensor = create_graph or any(_levels.batched(g) for g in grad_outputs)
     grads = _make_grads(outputs, grad_outputs, as_tensor)
     _check_roots(outputs)
     for t in inputs:

@@ -5,56 +5,46 @@ A Tensor made by ``make_dual`` carries a tangent per open dual level (``_fw_grad
 primitive applied to Tensors with tangents at a level computes its output's tangent there with
 its JVP rule, in pullback ops: so tangents compose with reverse mode (a tangent computation is
 itself recorded when its inputs require grad) and with deeper dual levels (nested forward mode).
-Closing a level drops the tangents made at it.
+Closing a level drops the tangents made at it. Dual levels are levels of the thread's
+transform-level stack (Note [Transform levels] in _levels.py); a level's index, the one these
+functions take and return, counts the dual levels only, as in PyTorch.
 """
 import collections
-import threading
+import functools
 import weakref
 
+from .. import _levels
 from .._ops import _registry  # Tensor is defined after this module: reached as _registry._Tensor
-
-_state = threading.local()
 
 UnpackedDualTensor = collections.namedtuple("UnpackedDualTensor", ["primal", "tangent"])
 
 
-def _levels():
-    if getattr(_state, "levels", None) is None:
-        _state.levels = []
-    return _state.levels
-
-
 def current_level():
-    levels = _levels()
-    return levels[-1][0] if levels else None
+    level = _levels.top(_levels.DUAL)
+    return level.index if level is not None else None
 
 
-def active():
-    """True when a dual level is open (the fast path of bind skips all forward-mode work)."""
-    return bool(getattr(_state, "levels", None))
+# Whether a dual level is open (the fast path of bind skips all forward-mode work); a partial,
+# not a def: bind asks it for every op while any transform level is open.
+active = functools.partial(_levels.active, _levels.DUAL)
 
 
 def enter_dual_level():
     """Opens a new dual level and returns its index."""
-    levels = _levels()
-    level = levels[-1][0] + 1 if levels else 0
-    levels.append((level, []))
-    _registry.TRANSFORMS[0] += 1
-    return level
+    return _levels.push(_levels.DUAL).index
 
 
 def exit_dual_level(*, level=None):
     """Closes the innermost dual level: the tangents made at it are dropped."""
-    levels = _levels()
-    if not levels or (level is not None and levels[-1][0] != level):
+    entry = _levels.top(_levels.DUAL)
+    if entry is None or (level is not None and entry.index != level):
         raise RuntimeError("Trying to exit a forward AD level that was not the last one that was created. This is "
                            "not supported.")
-    level, tensors = levels.pop()
-    _registry.TRANSFORMS[0] -= 1
-    for ref in tensors:
+    _levels.pop(entry)
+    for ref in entry.tensors:
         t = ref()
         if t is not None and t._fw_grads:
-            t._fw_grads.pop(level, None)
+            t._fw_grads.pop(entry.index, None)
 
 
 class dual_level:
@@ -79,9 +69,9 @@ class dual_level:
 
 
 def _register(tensor, level):
-    for lvl, tensors in _levels():
-        if lvl == level:
-            tensors.append(weakref.ref(tensor))
+    for entry in reversed(_levels.stack()):
+        if entry.kind is _levels.DUAL and entry.index == level:
+            entry.tensors.append(weakref.ref(tensor))
             return
 
 
@@ -139,8 +129,7 @@ def unpack_dual(tensor, *, level=None):
     return UnpackedDualTensor(strip(tensor, level), tangent)
 
 
-def _is_batched(tensor):
-    return _registry._batching is not None and isinstance(tensor, _registry._batching[0])
+_is_batched = _levels.batched
 
 
 def strip(tensor, level):
@@ -173,18 +162,14 @@ def tangents_at(tensor):
     return grads if grads else None
 
 
-class paused:
+def _is_dual(level):
+    return level.kind is _levels.DUAL
+
+
+def paused():
     """No dual level is active inside (a custom Function's forward and jvp run so: the
     Function's jvp alone gives its outputs' tangents, as in PyTorch)."""
-
-    def __enter__(self):
-        self.levels = getattr(_state, "levels", None)
-        _state.levels = None
-        return self
-
-    def __exit__(self, *exc):
-        _state.levels = self.levels
-        return False
+    return _levels.hidden(_is_dual)
 
 
 def set_output_tangent(tensor, level, tangent):

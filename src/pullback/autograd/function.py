@@ -11,7 +11,7 @@ from .. import _errors
 from . import grad_mode
 from .graph import Node, SavedTensor, backward_twice_message
 from .._ops._registry import primitive, TRANSPOSE, ELEMENTWISE
-from .._ops import _registry
+from .. import _levels
 from . import forward_ad
 
 
@@ -196,8 +196,7 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs):
         """Runs ``forward`` and, when an input requires grad, links the backward node."""
-        batching = _registry._batching
-        if batching is not None and batching[2]["depth"] and any(isinstance(a, batching[0]) for a in args):
+        if _levels.OPEN[0] and _levels.active(_levels.VMAP) and any(_levels.batched(a) for a in args):
             from ..func import _function_vmap
             _function_vmap.refuse_unbatchable(cls)
             if _function_vmap.has_vmap_staticmethod(cls):
@@ -209,7 +208,7 @@ class Function:
         for k, o in enumerate(outputs):
             if isinstance(o, Tensor) and any(o is a for a in args):
                 outputs[k] = _fresh_if_input(o, args, ctx)
-        if _registry.TRANSFORMS[0] and forward_ad.active():
+        if _levels.OPEN[0] and forward_ad.active():
             _forward_mode(cls, ctx, inputs, outputs)
         if grad_mode.is_grad_enabled() and any(ctx.needs_input_grad):
             _link(ctx, args, outputs)
@@ -242,8 +241,7 @@ def _with_defaults(cls, args, kwargs):
 
 def _plain(t):
     """The Tensor autograd records on: the one under vmap's wrappers (see Note [Batched values])."""
-    batched = _registry._batching[0] if _registry._batching is not None else ()
-    while isinstance(t, batched):
+    while _levels.batched(t):
         t = t._value
     return t
 
@@ -258,14 +256,13 @@ def _fresh_if_input(o, args, ctx):
 
 
 def _any_batched(values):
-    batching = _registry._batching
-    return batching is not None and any(isinstance(v, batching[0]) for v in values)
+    return any(_levels.batched(v) for v in values)
 
 
 def _link(ctx, args, outputs):
     """Makes ``ctx`` the backward node of the outputs, on the plain Tensors under any vmap
     wrappers (generate_vmap_rule: the wrappers are kept on ctx to rebuild batched values)."""
-    batched = _registry.TRANSFORMS[0] and _any_batched(args + tuple(outputs))
+    batched = _levels.OPEN[0] and _any_batched(args + tuple(outputs))
     plain_args = [_plain(a) for a in args] if batched else args
     plain_outputs = [_plain(o) for o in outputs] if batched else outputs
     ctx._output_meta = tuple((tuple(u.shape), u.dtype) if isinstance(u, Tensor) else ((), None)

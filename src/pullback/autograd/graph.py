@@ -15,6 +15,7 @@ from .._backend import B
 from .. import _errors
 from .. import _dtype
 from . import anomaly_mode
+from .. import _levels
 from .._ops import _registry  # a module: it imports this one first
 
 _sequence = itertools.count()
@@ -185,7 +186,7 @@ class SavedTensor:
         d.leaf = tensor if (tensor.grad_fn is None and tensor._requires_grad) else None
         # The saved Tensor's own attribute dict: forward-mode tangents live there (possibly set
         # after saving, for outputs), and a create_graph pass rebuilds the Tensor with them.
-        d.attributes = tensor.__dict__ if _registry.TRANSFORMS[0] else _NO_ATTRIBUTES
+        d.attributes = tensor.__dict__ if _levels.OPEN[0] else _NO_ATTRIBUTES
         # Watches for detach_() on a saved non-leaf, which must make it unusable (PyTorch's error).
         d.tensor_ref = weakref.ref(tensor) if grad_fn is not None else None
         if hooks:  # saved_tensors_hooks: keep only what pack_hook returns

@@ -14,12 +14,11 @@ the reverse graph is recorded on the underlying Tensors, so a backward pass over
 is one pass over the whole batch.
 """
 from .._backend import B
+from .. import _levels
 from .._tensor import Tensor
 from .._ops._rules import as_shape
 from .._ops._registry import Decompose
 from .._ops._vmap_rules import RULES as SHORTHAND_RULES
-
-_state = {"depth": 0, "sizes": {}, "randomness": {}}
 
 
 class BatchedTensor(Tensor):
@@ -86,12 +85,9 @@ def refuse(t, where):
                            "tensor unbatched (in_dims=None).")
 
 
-def current_level():
-    return _state["depth"]
-
-
 def batch_size(level):
-    return _state["sizes"][level]
+    """The batch size of the open vmap ``level``."""
+    return _levels.find(_levels.VMAP, level).size
 
 
 # ---------------------------------------------------------------- dispatch
@@ -119,9 +115,4 @@ def batch_bind(prim, args, params):
     return out if out_bdims is None else wrap(out, out_bdims, level)
 
 
-def _install():
-    from .._ops import _registry
-    _registry._batching = (BatchedTensor, batch_bind, _state)
-
-
-_install()
+_levels.register(_levels.VMAP, BatchedTensor, batch_bind)

@@ -11,11 +11,11 @@ gradients are wrapped back at the outputs' levels, the Function's backward runs 
 and each result is brought to its input's frame (``to_frame``).
 """
 import collections
-import contextlib
 
+from .. import _levels
 from .._tensor import Tensor
-from .._ops import _registry, shape as S
-from ._batching import BatchedTensor, wrap, _state
+from .._ops import shape as S
+from ._batching import BatchedTensor, wrap, batch_size
 
 VmapInfo = collections.namedtuple("VmapInfo", ["batch_size", "randomness"])
 
@@ -48,28 +48,11 @@ def level_sizes(values):
     return sizes
 
 
-@contextlib.contextmanager
 def levels_active(sizes):
     """Makes the vmap levels in ``sizes`` active again (a backward pass run after the vmap that
     recorded it has returned), so batched values computed with can be taken apart."""
-    missing = {level: n for level, n in sizes.items() if level not in _state["sizes"]}
-    if not missing:
-        yield
-        return
-    depth = _state["depth"]
-    _state["sizes"].update(missing)
-    for level in missing:
-        _state["randomness"][level] = "error"
-    _state["depth"] = max(depth, max(missing))
-    _registry.TRANSFORMS[0] += 1
-    try:
-        yield
-    finally:
-        _registry.TRANSFORMS[0] -= 1
-        _state["depth"] = depth
-        for level in missing:
-            _state["sizes"].pop(level, None)
-            _state["randomness"].pop(level, None)
+    return _levels.reopened(_levels.Level(_levels.VMAP, level, size=n, randomness="error")
+                            for level, n in sizes.items() if _levels.find(_levels.VMAP, level) is None)
 
 
 def to_frame(r, chain):
@@ -88,7 +71,7 @@ def to_frame(r, chain):
         else:
             level, bdim = chain.pop(0)
             shape = list(r.shape)
-            shape.insert(bdim, _state["sizes"][level])
+            shape.insert(bdim, batch_size(level))
             r = S.unsqueeze(r, bdim).expand(*shape)
     return r
 
@@ -117,13 +100,11 @@ def apply_with_vmap_staticmethod(cls, args, kwargs):
         batched = isinstance(a, BatchedTensor) and a._level == level
         values.append(a._value if batched else a)
         in_dims.append(a._bdim if batched else None)
-    info = VmapInfo(batch_size=_state["sizes"][level], randomness=_state["randomness"][level])
-    depth = _state["depth"]
-    _state["depth"] = level - 1         # the staticmethod works on the values below this level
-    try:
+    entry = _levels.find(_levels.VMAP, level)
+    info = VmapInfo(batch_size=entry.size, randomness=entry.randomness)
+    # The staticmethod works on the values below this level: the vmap levels from it are hidden.
+    with _levels.hidden(lambda lv: lv.kind is _levels.VMAP and lv.number >= level):
         result = cls.vmap(info, tuple(in_dims), *values)
-    finally:
-        _state["depth"] = depth
     if not (isinstance(result, tuple) and len(result) == 2):
         raise RuntimeError("Expected the vmap staticmethod to have two returns, an output and out_dims with pytree "
                            f"structure compatible with the output. Got a {type(result)} instead")

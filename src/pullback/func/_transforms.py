@@ -13,7 +13,8 @@ from ..autograd import forward_ad
 from ..autograd.grad_mode import enable_grad
 from .._ops import shape as S
 from .. import _creation
-from ._batching import BatchedTensor, wrap, _state
+from .. import _levels
+from ._batching import BatchedTensor, wrap, batch_size
 from .vmap import vmap, _flatten
 from ._function_vmap import peel as _peel, rewrap as _rewrap
 
@@ -40,10 +41,9 @@ def _prepare(x, tangent_levels=frozenset()):
     # (``tangent_levels``, jacfwd): there the primal is one for the whole batch, and so is its
     # gradient.
     top = x._level if isinstance(x, BatchedTensor) else 0
-    for level in range(top + 1, _state["depth"] + 1):
-        if level not in tangent_levels:
-            n = _state["sizes"][level]
-            x = wrap(S.unsqueeze(x, 0).expand(n, *x.shape), 0, level)
+    for level in _levels.stack():
+        if level.kind is _levels.VMAP and level.number > top and level.number not in tangent_levels:
+            x = wrap(S.unsqueeze(x, 0).expand(level.size, *x.shape), 0, level.number)
     u, chain = _peel(x)
     if u.requires_grad:
         leaf = u.view_as(u)                       # keeps the outer graph: higher-order derivatives
@@ -56,14 +56,14 @@ def _prepare(x, tangent_levels=frozenset()):
 
 def _nested(own=0):
     """Whether an enclosing transform will differentiate this one's result (``own``: how many
-    grad levels of the caller itself are counted in grad_depth)."""
-    return forward_ad.active() or _state.get("grad_depth", 0) > own
+    grad levels of the caller itself are open)."""
+    return forward_ad.active() or _levels.count(_levels.GRAD) > own
 
 
 def _finalize(result, inputs):
     """Outside every transform, results for inputs that do not require grad carry no graph
     (the graph kept for composition is dropped), as torch.func's do."""
-    if _state.get("grad_depth", 0) or forward_ad.active() or _state["depth"]:
+    if _levels.stack():   # a vmap, dual or grad level is open
         return result
     if any(isinstance(x, Tensor) and x.requires_grad for x in _flatten(inputs)[0]):
         return result
@@ -101,7 +101,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
         nums, single = _argnums(argnums, len(args))
         args = list(args)
         prepared = {}
-        _state["grad_depth"] = _state.get("grad_depth", 0) + 1
+        level = _levels.push(_levels.GRAD)
         try:
             with enable_grad():
                 skip = _tangent_levels(_flatten([args[i] for i in nums])[0])
@@ -129,7 +129,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
                 ou, _ = _peel(output)
                 grads = _differentiate([output], all_leaves, [_creation.ones_like(ou)], keep)
         finally:
-            _state["grad_depth"] -= 1
+            _levels.pop(level)
         results, k = [], 0
         for i in nums:
             parts = prepared[i]
@@ -180,14 +180,14 @@ def vjp(func, *primals, has_aux=False):
         (tensor([2.]),)
     """
     primal_leaves, primal_rebuild = _flatten(primals)
-    _state["grad_depth"] = _state.get("grad_depth", 0) + 1
+    level = _levels.push(_levels.GRAD)
     try:
         with enable_grad():
             skip = _tangent_levels(primal_leaves)
             parts = [_prepare(p, skip) for p in primal_leaves]
             output = func(*primal_rebuild([p[0] for p in parts]))
     finally:
-        _state["grad_depth"] -= 1
+        _levels.pop(level)
     aux = None
     if has_aux:
         output, aux = output
@@ -223,7 +223,7 @@ def _flatten_cotangent(c, o):
         if isinstance(c, BatchedTensor) and c._level == level:
             c = S.movedim(c._value, c._bdim, bdim) if c._bdim != bdim else c._value
         else:
-            n = _state["sizes"][level]
+            n = batch_size(level)
             c = S.unsqueeze(c, bdim)
             shape = list(c.shape)
             shape[bdim] = n

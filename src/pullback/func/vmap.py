@@ -3,8 +3,8 @@ import functools
 
 from .._tensor import Tensor
 from .._ops import shape as S
-from .._ops import _registry
-from ._batching import BatchedTensor, wrap, _state
+from .. import _levels
+from ._batching import BatchedTensor, wrap
 
 
 def _flatten(tree):
@@ -141,19 +141,13 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         return out_rebuild([S.cat(col, d) for col, d in zip(columns, od)])
 
     def _run(leaves, dims, rebuild, kwargs, n):
-        level = _state["depth"] + 1
-        _state["depth"] = level
-        _state["sizes"][level] = n
-        _state["randomness"][level] = randomness
-        _registry.TRANSFORMS[0] += 1
+        entry = _levels.push(_levels.VMAP, size=n, randomness=randomness)
+        level = entry.number
         try:
             wrapped = [leaf if d is None else wrap(leaf, d % leaf.ndim, level) for leaf, d in zip(leaves, dims)]
             out = func(*rebuild(wrapped), **kwargs)
         finally:
-            _registry.TRANSFORMS[0] -= 1
-            _state["depth"] = level - 1
-            _state["sizes"].pop(level, None)
-            _state["randomness"].pop(level, None)
+            _levels.pop(entry)
         out_leaves, out_rebuild = _flatten(out)
         od = _dims_per_leaf(_single_output_dims(out_dims, out), out, "out_dims", out_prefix)
         return out_rebuild([_unwrap(o, d, level, n, name) for o, d in zip(out_leaves, od)])

@@ -15,6 +15,7 @@ from .._ops import functions as F
 from .._ops import shape as S
 from .._ops import elementwise as E
 from .._ops import nn as N
+from .. import _levels
 from .._ops import _registry
 from .._ops import conv as C
 from .._ops import pooling as P
@@ -740,8 +741,7 @@ def _weighted_loss(loss, weight, input, reduction, mean_over_weight=True):
     return _reduce(loss, reduction)
 
 
-def _is_batched(t):
-    return _registry._batching is not None and isinstance(t, _registry._batching[0])
+_is_batched = _levels.batched
 
 
 def _class_loss_from_ops(logp, target, weight, ignore_index, reduction, label_smoothing):
@@ -781,7 +781,7 @@ def _class_targets(input, target, weight, ignore_index, reduction):
     t = target._data
     if t.dtype.kind == "f":
         raise RuntimeError("expected scalar type Long but found Float")
-    if _registry.TRANSFORMS[0]:  # (no transform open: nothing is batched)
+    if _levels.OPEN[0]:  # (no transform open: nothing is batched)
         refuse_batched(target, "a loss with batched class targets")
         refuse_batched(weight, "a loss with batched class weights")
     rows, c = input._data.shape[:2]
@@ -851,7 +851,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     """
     if not isinstance(input, Tensor):
         _check(input, "cross_entropy")
-    if _registry.TRANSFORMS[0] and _is_batched(target) and not target.dtype.is_floating_point:
+    if _levels.OPEN[0] and _is_batched(target) and not target.dtype.is_floating_point:
         return _class_loss_from_ops(F.log_softmax(input, 0 if input.ndim == 1 else 1), target, weight, ignore_index,
                                     reduction, label_smoothing)
     if (input._data.ndim == 2 and target._data.dtype.kind in "iu" and label_smoothing <= 0
