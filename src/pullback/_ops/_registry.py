@@ -147,6 +147,8 @@ class Primitive:
         self.jvp = jvp
         self.batch = batch
         self.differentiable = vjp is not None
+        # bind's shortest path records a Node for one output that is not a view
+        self._records_simply = self.differentiable and not view and outputs == 1
         # For bind's fast path (inputs all Tensors of one dtype): True when the output has that
         # dtype, False when it keeps the forward's, None when the dtype rule must run.
         self.same_dtype_out = {"promote": True, "keep": False}.get(out_dtype) if isinstance(out_dtype, str) else None
@@ -211,25 +213,26 @@ class Primitive:
         requires = False
         dt = None
         scalar = None  # the highest kind of Python number seen: "f" (float) or "i" (int)
+        tensor = _Tensor
         for a in args:
-            if not isinstance(a, _Tensor):
-                kind = _FAST_SCALARS.get(type(a))
-                if kind is None:
+            if isinstance(a, tensor):
+                d = a._data
+                if dt is None:
+                    dt = d.dtype
+                elif d.dtype is not dt:
                     break
-                if kind == "f" or scalar is None:
-                    scalar = kind
-                datas.append(a)
+                if a._base is not None and a._version_counter[0] != a._view_version:
+                    break
+                if a._requires_grad:
+                    requires = True
+                datas.append(d)
                 continue
-            d = a._data
-            if dt is None:
-                dt = d.dtype
-            elif d.dtype is not dt:
+            kind = _FAST_SCALARS.get(type(a))
+            if kind is None:
                 break
-            if a._base is not None and a._version_counter[0] != a._view_version:
-                break
-            if a._requires_grad:
-                requires = True
-            datas.append(d)
+            if kind == "f" or scalar is None:
+                scalar = kind
+            datas.append(a)
         else:
             if scalar is not None and (dt is None or (dt.kind == "b" or scalar == "f") and dt.kind != "f"):
                 pass  # a number that promotes the Tensors (a float with integers, an int with bools)
@@ -239,13 +242,12 @@ class Primitive:
                 except ValueError:
                     self._check_broadcast(datas)
                     raise
-                if (requires and self.differentiable and grad_mode._state.enabled and not self.view
-                        and self.n_outputs == 1):
+                if requires and self._records_simply and grad_mode._state.enabled:
                     if type(out) is not ndarray:
                         out = B.asarray(out)
-                    if self.same_dtype_out is not False and out.dtype is not dt:
+                    if out.dtype is not dt and self.same_dtype_out is not False:
                         out = out.astype(dt)
-                    result = _Tensor._make(out, None, 0, True)
+                    result = tensor._make(out, None, 0, True)
                     node = result.grad_fn = self._record(args, params, (result,))
                     if self.saves_ans:
                         node.saved["ans"] = SavedTensor(result, is_output=True)
