@@ -613,3 +613,29 @@ def _multinomial_probabilities(input, num_samples, replacement, out):
 
 cat = _shape_ops.cat
 stack = _shape_ops.stack
+
+
+# ------------------------------------------------- Tensor.new_* (installed by _methods.py)
+def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+    """A Tensor of zeros of ``size`` (this Tensor's dtype unless ``dtype`` is given): ``Tensor.new_zeros``."""
+    return zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+    """A Tensor of ones of ``size`` (this Tensor's dtype unless ``dtype`` is given): ``Tensor.new_ones``."""
+    return ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+    """A Tensor of ``size`` (zero-filled) (this Tensor's dtype unless ``dtype`` is given): ``Tensor.new_empty``."""
+    return empty(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+    """A Tensor of ``size`` filled with ``fill_value`` (this Tensor's dtype unless ``dtype`` is given): ``Tensor.new_full``."""
+    return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+    """A Tensor of ``data`` (this Tensor's dtype unless ``dtype`` is given): ``Tensor.new_tensor``."""
+    return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)

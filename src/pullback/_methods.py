@@ -214,5 +214,7 @@ Tensor.__ifloordiv__ = _iop("floor_divide_")
 Tensor.__imod__ = _iop("remainder_")
 Tensor.zero_ = _inplace.zero_
 Tensor.normal_ = _creation.normal_
+for _name in ("new_zeros", "new_ones", "new_empty", "new_full", "new_tensor"):
+    setattr(Tensor, _name, getattr(_creation, _name))
 Tensor.fill_ = _inplace.fill_
 Tensor.copy_ = _inplace.copy_

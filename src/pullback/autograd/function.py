@@ -5,11 +5,15 @@ backward needs on it, and the engine runs ``backward`` through the same walk as 
 with the same checks of gradient count and shape.
 """
 import functools
+import inspect
 
 from .._tensor import Tensor
 from .. import _errors
 from . import grad_mode
-from .graph import Node, SavedTensor, backward_twice_message
+from .graph import Node, SavedTensor, backward_twice_message, _sequence
+from . import anomaly_mode
+from .._creation import zeros, zeros_like
+from ..func import _function_vmap  # (a module: it imports this one back)
 from .._ops._registry import primitive, TRANSPOSE, ELEMENTWISE
 from .. import _levels
 from . import forward_ad
@@ -37,7 +41,6 @@ class FunctionCtx(Node):
         self._jvp_running = False
         self._batched = None       # under vmap (generate_vmap_rule): the wrappers of inputs, outputs, saved
         self.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-        from .graph import _sequence
         self.seq = next(_sequence)
 
     # ----------------------------------------------------------- the ctx API
@@ -67,8 +70,7 @@ class FunctionCtx(Node):
         unpacked = tuple(s.unpack(self, True) if isinstance(s, SavedTensor) else s for s in self.saved)
         if self._batched is None:
             return unpacked
-        from ..func._function_vmap import rewrap
-        return tuple(t if t is None else rewrap(t, chain) for t, chain in zip(unpacked, self._batched.saved))
+        return tuple(t if t is None else _function_vmap.rewrap(t, chain) for t, chain in zip(unpacked, self._batched.saved))
 
     def mark_non_differentiable(self, *tensors):
         """Marks outputs that never require grad (their gradient is always None or zero)."""
@@ -87,12 +89,11 @@ class FunctionCtx(Node):
             result = self._cls.backward(self, *grads)
             return result if isinstance(result, tuple) else (result,)
         # generate_vmap_rule: the backward runs on batched values (see func/_function_vmap.py)
-        from ..func._function_vmap import levels_active, rewrap, input_frame
-        with levels_active(self._batched.sizes):
-            result = self._cls.backward(self, *[g if g is None or c is None else rewrap(g, c)
+        with _function_vmap.levels_active(self._batched.sizes):
+            result = self._cls.backward(self, *[g if g is None or c is None else _function_vmap.rewrap(g, c)
                                                 for g, c in zip(grads, self._batched.outputs)])
             result = result if isinstance(result, tuple) else (result,)
-            return tuple(input_frame(r, x) if isinstance(r, Tensor) and isinstance(x, Tensor) else r
+            return tuple(_function_vmap.input_frame(r, x) if isinstance(r, Tensor) and isinstance(x, Tensor) else r
                          for r, x in zip(result, self._batched.inputs + (None,) * len(result)))
 
     # ------------------------------------------------------- the node API
@@ -109,7 +110,6 @@ class FunctionCtx(Node):
         for g, (shape, dtype) in zip(grad_outputs, self._output_meta):
             if g is None:
                 if self._materialize_grads:
-                    from .._creation import zeros
                     g = zeros(*shape, dtype=dtype)
             elif not isinstance(g, Tensor):
                 g = Tensor._make(g)
@@ -197,7 +197,6 @@ class Function:
     def apply(cls, *args, **kwargs):
         """Runs ``forward`` and, when an input requires grad, links the backward node."""
         if _levels.OPEN[0] and _levels.active(_levels.VMAP) and any(_levels.batched(a) for a in args):
-            from ..func import _function_vmap
             _function_vmap.refuse_unbatchable(cls)
             if _function_vmap.has_vmap_staticmethod(cls):
                 return _function_vmap.apply_with_vmap_staticmethod(cls, args, kwargs)
@@ -233,7 +232,6 @@ def _with_defaults(cls, args, kwargs):
     """forward's arguments with its defaults filled in: the ``inputs`` PyTorch gives setup_context."""
     if not kwargs and cls.forward.__defaults__ is None:
         return args
-    import inspect
     bound = inspect.signature(cls.forward).bind(*args, **kwargs)
     bound.apply_defaults()
     return tuple(bound.arguments.values())
@@ -250,9 +248,8 @@ def _fresh_if_input(o, args, ctx):
     """An input returned as it is (and not marked dirty) becomes a new Tensor on the same data."""
     if id(o) in ctx._dirty:
         return o
-    from ..func._function_vmap import peel, rewrap
-    u, chain = peel(o)
-    return rewrap(Tensor._make(u._data, version_counter=u._version_counter), chain)
+    u, chain = _function_vmap.peel(o)
+    return _function_vmap.rewrap(Tensor._make(u._data, version_counter=u._version_counter), chain)
 
 
 def _any_batched(values):
@@ -270,7 +267,6 @@ def _link(ctx, args, outputs):
     ctx.next_edges = tuple(a._edge() if isinstance(a, Tensor) and a._requires_grad else None for a in plain_args)
     ctx.input_meta = tuple((a._data.shape, a.dtype) if isinstance(a, Tensor) else None for a in plain_args)
     ctx.n_outputs = len(outputs)
-    from . import anomaly_mode
     if anomaly_mode.is_anomaly_enabled():
         anomaly_mode.record(ctx)
     for k, (o, u) in enumerate(zip(outputs, plain_outputs)):
@@ -289,10 +285,9 @@ def _link(ctx, args, outputs):
     ctx.saved = tuple(None if t is None else SavedTensor(t, is_output=id(t) in output_ids and t.grad_fn is ctx)
                       for t in saved)
     if batched:
-        from ..func._function_vmap import peel, level_sizes
-        chains = lambda values: tuple(peel(v)[1] if isinstance(v, Tensor) else None for v in values)  # noqa: E731
+        chains = lambda values: tuple(_function_vmap.peel(v)[1] if isinstance(v, Tensor) else None for v in values)  # noqa: E731
         ctx._batched = _BatchedCtx(tuple(args), chains(outputs), chains(ctx._to_save),
-                                   level_sizes([a for a in args if isinstance(a, Tensor)]))
+                                   _function_vmap.level_sizes([a for a in args if isinstance(a, Tensor)]))
 
 
 class _BatchedCtx:
@@ -338,7 +333,6 @@ def _input_tangent(a, level):
         return None
     tangent = forward_ad.unpack_dual(a, level=level).tangent
     if tangent is None:
-        from .._creation import zeros_like
         return zeros_like(a)
     return tangent
 

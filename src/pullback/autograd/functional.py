@@ -7,6 +7,10 @@ Every product here is built from VJPs (the engine's ``grad``): ``jvp`` uses the 
 from .._tensor import Tensor
 from . import grad as _grad
 from .grad_mode import enable_grad
+from .._creation import eye, ones_like, zeros, zeros_like
+from .._ops.shape import movedim, reshape, stack
+from ..func import vmap
+from ..func._transforms import jvp as func_jvp
 
 
 def _as_tuple(x, arg_name, fn_name):
@@ -41,7 +45,6 @@ def _grad_or_zeros(outputs, inputs, grad_outputs, create_graph, strict, fn_name,
             if strict:
                 raise RuntimeError(f"Output {out_index} of the user-provided function is independent of input {j}. "
                                    "This is not allowed in strict mode.")
-            from .._creation import zeros_like
             g = zeros_like(x)
         result.append(g)
     return tuple(result)
@@ -85,7 +88,6 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
         if len(inputs) != 1 or inputs[0].numel() != 1:
             raise RuntimeError("The vector v can only be None if the input to the user-provided function is a "
                                "single Tensor with a single element.")
-        from .._creation import ones_like
         v = (ones_like(inputs[0]),)
     else:
         _, v = _as_tuple(v, "v", "jvp")
@@ -93,7 +95,6 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
         xs = _prepare_inputs(inputs, create_graph)
         outputs = func(*xs)
         out_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", "jvp")
-        from .._creation import zeros_like
         dummies = tuple(zeros_like(o).requires_grad_(True) for o in outputs)
         g = _grad(outputs, xs, dummies, create_graph=True, allow_unused=True)
         pairs = [(gi, vi) for gi, vi in zip(g, v) if gi is not None and gi.requires_grad]
@@ -167,8 +168,6 @@ def _auto_strategy(inputs, outputs):
 
 
 def _row_by_row_jacobian(xs, outputs, create_graph, strict):
-    from .._creation import zeros, zeros_like
-    from .._ops.shape import stack, reshape
     blocks = []
     for i, out in enumerate(outputs):
         flat = reshape(out, -1)
@@ -198,9 +197,6 @@ def _row_by_row_jacobian(xs, outputs, create_graph, strict):
 def _vectorized_jacobian(xs, outputs, create_graph):
     """All rows of each output's Jacobian in one backward pass with batched cotangents; an
     input the output does not depend on gets a zero block, as PyTorch's."""
-    from .._creation import eye, zeros, zeros_like
-    from .._ops.shape import reshape
-    from ..func import vmap
     blocks = []
     for out in outputs:
         m = out.numel()
@@ -220,10 +216,6 @@ def _vectorized_jacobian(xs, outputs, create_graph):
 
 def _forward_jacobian(func, xs, outputs, create_graph):
     """All columns of the Jacobian in one batched forward pass per input (vmap over jvp)."""
-    from ..func import vmap
-    from ..func._transforms import jvp as func_jvp
-    from .._creation import eye, zeros_like
-    from .._ops.shape import reshape, movedim
     per_input = []
     for j, x in enumerate(xs):
         n = x.numel()
@@ -273,7 +265,6 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
             pairs = [(gi, vi) for gi, vi in zip(g, v) if gi.requires_grad]
             h = _grad_or_zeros(tuple(p[0] for p in pairs), xs, tuple(p[1] for p in pairs), create_graph, strict, "vhp")
         else:
-            from .._creation import zeros_like
             h = tuple(zeros_like(x) for x in xs)
     h = _finish(h, create_graph)
     return _finish((out,), create_graph)[0], (h if is_tuple else h[0])

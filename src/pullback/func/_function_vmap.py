@@ -16,6 +16,9 @@ from .. import _levels
 from .._tensor import Tensor
 from .._ops import shape as S
 from ._batching import BatchedTensor, wrap, batch_size
+from ..autograd import function as _function  # (a module: it imports this one back)
+from .._ops._rules import is_broadcastable_to, sum_to
+from .vmap import _flatten, _broadcast_dims, _single_output_dims, _StructureMismatch
 
 VmapInfo = collections.namedtuple("VmapInfo", ["batch_size", "randomness"])
 
@@ -80,7 +83,6 @@ def input_frame(r, x):
     """A gradient ``r`` computed on batched values as the gradient of the plain Tensor under
     the input ``x``: first summed to ``x``'s logical shape where it is larger (broadcasting in
     the forward), then brought to ``x``'s frame."""
-    from .._ops._rules import is_broadcastable_to, sum_to
     if tuple(r.shape) != tuple(x.shape) and is_broadcastable_to(tuple(x.shape), tuple(r.shape)):
         r = sum_to(r, tuple(x.shape))
     return to_frame(r, peel(x)[1])
@@ -92,8 +94,7 @@ def apply_with_vmap_staticmethod(cls, args, kwargs):
         raise RuntimeError(f"You tried to vmap over {cls.__name__}, but it has both generate_vmap_rule=True and an "
                            "overridden vmap staticmethod. Please set generate_vmap_rule=False or delete the "
                            f"overridden vmap staticmethod to avoid ambiguity. {_DOCS}")
-    from ..autograd.function import _with_defaults
-    args = _with_defaults(cls, args, kwargs)
+    args = _function._with_defaults(cls, args, kwargs)
     level = max(a._level for a in args if isinstance(a, BatchedTensor))
     values, in_dims = [], []
     for a in args:
@@ -112,7 +113,6 @@ def apply_with_vmap_staticmethod(cls, args, kwargs):
 
 
 def _wrap_outputs(output, out_dims, level, args, values):
-    from .vmap import _flatten, _broadcast_dims, _single_output_dims, _StructureMismatch
     leaves, rebuild = _flatten(output)
     try:
         dims = _broadcast_dims(_single_output_dims(out_dims, output), output)
@@ -148,10 +148,8 @@ def has_vmap_staticmethod(cls):
 
 
 def _overrides(cls):
-    from ..autograd.function import Function
-    return {name for klass in cls.__mro__ if klass is not Function and klass is not object for name in vars(klass)}
+    return {name for klass in cls.__mro__ if klass is not _function.Function and klass is not object for name in vars(klass)}
 
 
 def _base_setup_context():
-    from ..autograd.function import _BASE_SETUP_CONTEXT
-    return _BASE_SETUP_CONTEXT
+    return _function._BASE_SETUP_CONTEXT
