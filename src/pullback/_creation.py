@@ -1,5 +1,6 @@
 """The one place that turns user data into Tensors, and the one random generator."""
 import builtins
+import copy
 import math
 
 from ._backend import B
@@ -42,7 +43,6 @@ def initial_seed():
 
 def get_rng_state():
     """The generator's state (pass it to ``set_rng_state`` to replay)."""
-    import copy
     return copy.deepcopy(_generator[0].bit_generator.state)
 
 

@@ -4,6 +4,7 @@ Kept apart from ``_tensor.py`` so that Tensor's own file holds only its data and
 metadata, and every method is the very function users call as ``pullback.<name>``.
 """
 import functools
+import warnings
 
 from ._tensor import Tensor
 from . import _inplace
@@ -77,7 +78,6 @@ def _matrix_transpose(self):
 
 
 def _warn_identity_on_0dim(name):
-    import warnings
     warnings.warn(f"{name} is deprecated on 0-D tensors. This function is the identity in these cases.",
                   UserWarning, stacklevel=3)
 

@@ -9,6 +9,7 @@ import math
 
 from ._backend import B
 from . import _dtype as D
+from .autograd import forward_ad
 
 
 class PrintOptions:
@@ -190,7 +191,6 @@ def tensor_repr(t, prefix="tensor("):
         suffixes.append("requires_grad=True")
     tangents = t.__dict__.get("_fw_grads")
     if tangents:
-        from .autograd import forward_ad
         tangent = tangents.get(forward_ad.current_level())
         if tangent is not None:
             suffixes.append("tangent=" + tensor_repr(tangent))

@@ -15,6 +15,9 @@ its own, or a shorthand that follows from what is already declared:
 """
 from ._registry import Joint, ELEMENTWISE, LINEAR, MULTILINEAR, TRANSPOSE
 from .._backend import ndarray
+from . import _registry
+from .. import autograd
+from ..autograd.grad_mode import enable_grad
 from ._rules import sum_to
 
 
@@ -39,8 +42,7 @@ def _rule_values(prim, primals, outputs):
 
 
 def _meta(primals):
-    from ._registry import _Tensor
-    return tuple((tuple(a.shape), a.dtype) if isinstance(a, _Tensor) else None for a in primals)
+    return tuple((tuple(a.shape), a.dtype) if isinstance(a, _registry._Tensor) else None for a in primals)
 
 
 def tangents(prim, primals, tangents_in, params, outputs):
@@ -92,8 +94,6 @@ def tangents(prim, primals, tangents_in, params, outputs):
 
 def _transpose(prim, primals, tangents_in, params, outputs):
     """J t by the double-VJP trick: g -> <J^T g, t> is linear in g, and its gradient is J t."""
-    from .. import autograd
-    from ..autograd.grad_mode import enable_grad
     with enable_grad():
         gs = [(o * 0).detach().requires_grad_(True) if o.dtype.is_floating_point and k not in prim.nondiff_outputs
               else None for k, o in enumerate(outputs)]

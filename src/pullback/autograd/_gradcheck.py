@@ -6,6 +6,7 @@ from .._backend import B
 from .._tensor import Tensor
 from . import grad as _grad
 from .grad_mode import enable_grad
+from . import forward_ad
 
 
 class GradcheckError(RuntimeError):
@@ -146,7 +147,6 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
 
 def _check_forward_ad(func, inputs, diff, eps, atol, rtol, raise_exception):
     """Forward mode: each column J e_j from a dual-number pass against the numerical Jacobian."""
-    from . import forward_ad
     numerical = _numerical_jacobians(func, inputs, diff, eps)
     for i_pos, i in enumerate(diff):
         x = inputs[i]

@@ -16,6 +16,7 @@ is one pass over the whole batch.
 from .._backend import B
 from .. import _levels
 from .._tensor import Tensor
+from .._creation import zeros, ones, full
 from .._ops._rules import as_shape
 from .._ops._registry import Decompose
 from .._ops._vmap_rules import RULES as SHORTHAND_RULES
@@ -46,17 +47,14 @@ class BatchedTensor(Tensor):
         return value
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
-        from .._creation import zeros
         return self._per_sample(lambda shape: zeros(shape, dtype=dtype or self.dtype), as_shape(size))
 
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
-        from .._creation import ones
         return self._per_sample(lambda shape: ones(shape, dtype=dtype or self.dtype), as_shape(size))
 
     new_empty = new_zeros
 
     def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
-        from .._creation import full
         return self._per_sample(lambda shape: full(shape, fill_value, dtype=dtype or self.dtype), as_shape((size,)))
 
 

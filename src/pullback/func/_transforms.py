@@ -13,6 +13,7 @@ from ..autograd import forward_ad
 from ..autograd.grad_mode import enable_grad
 from .._ops import shape as S
 from .. import _creation
+from .._backend import B
 from .. import _levels
 from ._batching import BatchedTensor, wrap, batch_size
 from .vmap import vmap, _flatten
@@ -278,10 +279,9 @@ def linearize(func, *primals):
 
 def _basis_rows(like, start, stop):
     """Rows ``start:stop`` of the identity over ``like``'s elements, shaped ``(rows, *like.shape)``."""
-    import numpy
     n = like.numel()
-    rows = numpy.zeros((stop - start, n), dtype=like.dtype.np)
-    rows[numpy.arange(stop - start), numpy.arange(start, stop)] = 1
+    rows = B.zeros((stop - start, n), dtype=like.dtype.np)
+    rows[B.arange(stop - start), B.arange(start, stop)] = 1
     return S.reshape(Tensor._make(rows), stop - start, *like.shape)
 
 

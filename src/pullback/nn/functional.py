@@ -25,6 +25,7 @@ from .._ops import _registry
 from .._ops._registry import refuse_batched
 from .._ops._rules import wrap_dim
 from ..autograd import grad_mode
+from .._creation import arange, ones, rand
 
 
 def _check(input, fn):
@@ -194,7 +195,6 @@ def dropout(input, p=0.5, training=True, inplace=False):
 def _dropout(input, p):
     if p == 1:
         return input * 0
-    from .._creation import rand
     keep = F.ge(rand(*input.shape, dtype=input.dtype), p) * (1.0 / (1 - p))   # rand follows vmap's randomness
     return input * keep
 
@@ -749,7 +749,6 @@ def _class_loss_from_ops(logp, target, weight, ignore_index, reduction, label_sm
     for targets that vmap batches (per-sample losses and gradients)."""
     class_dim = 0 if logp.ndim == 1 else 1
     c = logp.shape[class_dim]
-    from .._creation import arange, ones
     shape = [1] * logp.ndim
     shape[class_dim] = c
     classes = S.reshape(arange(c), *shape)

@@ -7,6 +7,7 @@ from .._backend import B
 from .._tensor import Tensor
 from ..autograd import grad_mode
 from .. import _creation
+from .parameter import Parameter
 
 
 def _rng():
@@ -159,7 +160,6 @@ def _uniform_fan_in_(tensor, fan_in):
 
 def _weight_and_bias(out_features, weight_shape, bias, dtype):
     """A layer's (weight, bias or None) Parameters, uninitialised."""
-    from .parameter import Parameter
     weight = Parameter(_creation.empty(*weight_shape, dtype=dtype))
     return weight, (Parameter(_creation.empty(out_features, dtype=dtype)) if bias else None)
 

@@ -1,6 +1,7 @@
 """``nn.Parameter``: a leaf Tensor that a Module registers as one of its parameters."""
 from .._tensor import Tensor
 from .._printing import tensor_repr
+from .._creation import empty
 
 
 class Parameter(Tensor):
@@ -20,7 +21,6 @@ class Parameter(Tensor):
 
     def __new__(cls, data=None, requires_grad=True):
         if data is None:
-            from .._creation import empty
             data = empty(0)
         t = object.__new__(cls)
         t._init(data._data, version_counter=data._version_counter)

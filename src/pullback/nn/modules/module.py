@@ -8,6 +8,7 @@ from ... import _dtype as D
 from ...autograd import grad_mode
 from ...autograd.graph import RemovableHandle, _HookDict, add_hook
 from ..parameter import Parameter, Buffer
+from ._backward_hooks import BackwardHookState
 
 _IncompatibleKeys = collections.namedtuple("_IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -492,7 +493,6 @@ class Module:
                         args = result if isinstance(result, tuple) else (result,)
         backward_hooks = d["_backward_hooks"] or d["_backward_pre_hooks"]
         if backward_hooks:
-            from ._backward_hooks import BackwardHookState
             state = BackwardHookState(self)
             args = state.wrap_inputs(args)
         output = self.forward(*args, **kwargs)

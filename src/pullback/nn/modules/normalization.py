@@ -4,6 +4,7 @@ from ..parameter import Parameter
 from .. import init
 from .. import functional as F
 from ... import _creation
+from ...autograd import grad_mode
 
 
 class LayerNorm(Module):
@@ -141,7 +142,6 @@ class Embedding(Module):
             self.weight = Parameter(_creation.empty(num_embeddings, embedding_dim, dtype=dtype), not _freeze)
             init.normal_(self.weight)
             if self.padding_idx is not None:
-                from ...autograd import grad_mode
                 with grad_mode.no_grad():
                     self.weight[self.padding_idx] = 0.0
         else:
