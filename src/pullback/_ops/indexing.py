@@ -285,6 +285,8 @@ def advanced_index_error(shape, index):
     if not int(B.prod(selection_shape(shape, in_bounds(items)))):
         return None
     checked = [(k, d, a) for k, (d, a) in enumerate(arrays) if a is not None]
+    if not checked:
+        return None
     bad = B.broadcast_arrays(*[(a < -shape[d]) | (a >= shape[d]) for k, d, a in checked])
     at = int(B.argmax(B.any(B.stack(bad), axis=0)))  # the first element of the result that fails
     for (k, d, a), b in zip(checked, bad):
@@ -884,11 +886,24 @@ def index_select(input, dim, index, *, out=None):
         raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {idx.size} value(s)")
     size = _size_at(tuple(input.shape), d)
     if idx.size and (idx.min() < 0 or idx.max() >= size):
-        raise IndexError("index out of range in self")
+        raise _index_select_error(tuple(input.shape), d, idx, size)
     x = _at_least_1d(input)
     result = getitem(x, index=(slice(None),) * d + (idx.reshape(-1),), basic=False, name="IndexSelectBackward0")
     result = _shaped_like(result, ()) if input.ndim == 0 else result
     return result if out is None else _write_gathered(out, result, "index_select", (input, index))
+
+
+def _index_select_error(shape, d, idx, size):
+    """torch's error for out-of-range indices: its kernels for a 1-D input, and for rows of a
+    non-empty tensor along dim 0, say one thing; its general kernel another."""
+    if len(shape) <= 1:
+        return IndexError("index out of range in self")
+    if size == 0:
+        return RuntimeError("index_select(): self indexing axis dim should be positive")
+    if d == 0 and int(B.prod(shape[1:])):
+        return IndexError("index out of range in self")
+    bad = idx[(idx < 0) | (idx >= size)].flat[0]
+    return RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={size}")
 
 
 def masked_fill(input, mask, value):
