@@ -163,6 +163,9 @@ def setitem(self, index, value):
     try:
         _setitem(self, index, first, basic, second, value)
     except RuntimeError as e:
+        if str(e).startswith("expand(") and isinstance(value, Tensor) and second is None and basic:
+            # the value had been cast to this tensor's dtype: torch names the value's own
+            raise value_shape_error(value.shape, self._data[first].shape, True, value._data.dtype) from None
         if str(e) not in (_errors.LEAF_INPLACE, _errors.VIEW_OF_LEAF_INPLACE):
             raise
         raise _setitem_leaf_error(self, first, basic, second, value, e) from None
