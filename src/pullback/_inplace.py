@@ -17,7 +17,8 @@ from ._tensor import Tensor
 from ._ops import _registry, shape as S
 from ._ops.indexing import (normalize_index, index_put, view_scatter, apply_view_chain, getitem,
                             value_shape_error, selection_shape, numpy_index_error, basic_index_error,
-                            put_after_failure, in_bounds, broadcasts, strip_shape)
+                            put_after_failure, in_bounds, broadcasts, strip_shape,
+                            empty_dim_error)
 
 _TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
                "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
@@ -161,7 +162,19 @@ def setitem(self, index, value):
     (see Note [Indexing as PyTorch reads it])."""
     first, basic, second = normalize_index(index, self._data.shape)
     try:
-        _setitem(self, index, first, basic, second, value)
+        if ((second is not None or not basic) and isinstance(value, Tensor) and value.dtype != self.dtype
+                and not _is_single_mask(index)):  # a lone mask writes as masked_fill, which casts
+            raise _other_dtype_error(self, first, second, value)
+        if second is None:
+            _setitem_normalized(self, first, basic, value)
+        elif _any_batched(self, (value,)):
+            _setitem_normalized(getitem(self, index=first, basic=True), second, False, value)
+        elif _records(self, value):
+            apply_inplace(self, lambda s, v: _put_in_two_stages(s, v, first, second), value)
+        else:
+            _check_allowed(self)
+            _write_index(self._data[first], second, False, value)
+            self._bump_version()
     except RuntimeError as e:
         if str(e).startswith("expand(") and isinstance(value, Tensor) and second is None and basic:
             # the value had been cast to this tensor's dtype: torch names the value's own
@@ -171,27 +184,23 @@ def setitem(self, index, value):
         raise _setitem_leaf_error(self, first, basic, second, value, e) from None
 
 
-def _setitem(self, index, first, basic, second, value):
-    if ((second is not None or not basic) and isinstance(value, Tensor) and value.dtype != self.dtype
-            and not _is_single_mask(index)):  # a lone mask writes as masked_fill, which casts
-        _check_allowed(self)  # torch checks the leaf, then the value's shape, then its dtype
-        target = selection_shape(self._data[first].shape if second is not None else self._data.shape,
-                                 in_bounds(second if second is not None else first))
-        if not broadcasts(value.shape, target):
-            raise value_shape_error(strip_shape(value.shape), target, False)
-        raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
-                           f"{_TYPE_NAMES[self.dtype.name]} for the destination and "
-                           f"{_TYPE_NAMES[value.dtype.name]} for the source.")
-    if second is None:
-        _setitem_normalized(self, first, basic, value)
-    elif _any_batched(self, (value,)):
-        _setitem_normalized(getitem(self, index=first, basic=True), second, False, value)
-    elif _records(self, value):
-        apply_inplace(self, lambda s, v: _put_in_two_stages(s, v, first, second), value)
-    else:
-        _check_allowed(self)
-        _write_index(self._data[first], second, False, value)
-        self._bump_version()
+def _other_dtype_error(self, first, second, value):
+    """torch's error for an index_put of a value of another dtype: in torch's order, the index's
+    dims, the leaf, an index into an empty dim, the value's shape, then the dtype."""
+    error = _too_many_indices(self._data.shape, first)
+    if error is not None:
+        return error
+    _check_allowed(self)
+    shape, advanced = (self._data[first].shape, second) if second is not None else (self._data.shape, first)
+    error = empty_dim_error(shape, advanced)
+    if error is not None:
+        return error
+    target = selection_shape(shape, in_bounds(advanced))
+    if not broadcasts(value.shape, target):
+        return value_shape_error(strip_shape(value.shape), target, False)
+    return RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                        f"{_TYPE_NAMES[self.dtype.name]} for the destination and "
+                        f"{_TYPE_NAMES[value.dtype.name]} for the source.")
 
 
 def _makes_view(shape, first):
@@ -215,14 +224,20 @@ def _makes_view(shape, first):
     return False
 
 
+def _too_many_indices(shape, first):
+    """torch's first check of an index: no more dims indexed than there are (None when it passes)."""
+    used = sum(0 if i is None or i is Ellipsis else i.ndim if isinstance(i, B.ndarray) and i.dtype == bool else 1
+               for i in first)
+    return IndexError(f"too many indices for tensor of dimension {len(shape)}") if used > len(shape) else None
+
+
 def _setitem_leaf_error(self, first, basic, second, value, error):
     """torch's error for ``self[index] = value`` refused as a write into a leaf: torch applies the
     basic index first, and for a plain write (no index arrays) checks the value's shape too before
     it looks at the leaf; it names 'a view of a leaf' where the index made a view."""
     shape = self._data.shape
-    if not basic and sum(0 if i is None or i is Ellipsis else i.ndim if isinstance(i, B.ndarray) and i.dtype == bool
-                         else 1 for i in first) > len(shape):
-        return IndexError(f"too many indices for tensor of dimension {len(shape)}")
+    if not basic and _too_many_indices(shape, first) is not None:
+        return _too_many_indices(shape, first)
     if second is None and basic:
         try:
             target = B.broadcast_to(B.zeros((), dtype=bool), shape)[first].shape

@@ -261,6 +261,15 @@ def basic_index_error(items, shape, single=False):
 _EMPTY_DIM_ERROR = "index is out of bounds for dimension with size 0"
 
 
+def empty_dim_error(shape=None, index=None):
+    """torch's error for a non-empty index array into an empty dim (given ``shape`` and ``index``:
+    that error where it applies, else None)."""
+    if shape is None:
+        return IndexError(_EMPTY_DIM_ERROR)
+    error = advanced_index_error(shape, index)
+    return error if error is not None and str(error) == _EMPTY_DIM_ERROR else None
+
+
 def advanced_index_error(shape, index):
     """torch's error for the integer arrays of an advanced ``index`` on ``shape`` that NumPy found
     out of bounds, or None where torch has none: it refuses a non-empty index into an empty dim up
@@ -281,7 +290,7 @@ def advanced_index_error(shape, index):
         elif item is not None:
             dim += 1
     if any(a is not None and a.size and shape[d] == 0 for d, a in arrays):
-        return IndexError(_EMPTY_DIM_ERROR)
+        return empty_dim_error()
     if not int(B.prod(selection_shape(shape, in_bounds(items)))):
         return None
     checked = [(k, d, a) for k, (d, a) in enumerate(arrays) if a is not None]
@@ -305,7 +314,7 @@ def selection_shape(shape, index):
     try:
         return B.broadcast_to(B.zeros((), dtype=bool), tuple(shape))[index].shape
     except IndexError as e:
-        raise numpy_index_error(e) from None
+        raise numpy_index_error(e, shape, index) from None
 
 
 def _mask_error(shape, index):
