@@ -293,8 +293,8 @@ def test_leaf_inplace_errors():
         RuntimeError, "a view of a leaf Variable that requires grad is being used in an in-place operation.")
 
     def assign():
-        x[0] = 1.0
-    assert _message(assign)[1] == "a leaf Variable that requires grad is being used in an in-place operation."
+        x[0] = 1.0  # torch selects a view first, then copies into it
+    assert _message(assign)[1] == "a view of a leaf Variable that requires grad is being used in an in-place operation."
     with pullback.no_grad():
         x.add_(1)  # allowed: how optimizers update parameters
 

@@ -17,7 +17,9 @@ from ._tensor import Tensor
 from . import _levels
 from ._ops import _registry, shape as S
 from ._ops.indexing import (normalize_index, index_put, view_scatter, apply_view_chain, getitem,
-                            value_shape_error, selection_shape, numpy_index_error)
+                            value_shape_error, selection_shape, numpy_index_error, basic_index_error,
+                            put_after_failure, in_bounds, broadcasts, strip_shape,
+                            empty_dim_error)
 
 _TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
                "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
@@ -159,21 +161,95 @@ def setitem(self, index, value):
     PyTorch reads in two steps writes through the view its first step makes
     (see Note [Indexing as PyTorch reads it])."""
     first, basic, second = normalize_index(index, self._data.shape)
-    if ((second is not None or not basic) and isinstance(value, Tensor) and value.dtype != self.dtype
-            and not _is_single_mask(index)):  # a lone mask writes as masked_fill, which casts
-        raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
-                           f"{_TYPE_NAMES[self.dtype.name]} for the destination and "
-                           f"{_TYPE_NAMES[value.dtype.name]} for the source.")
-    if second is None:
-        _setitem_normalized(self, first, basic, value)
-    elif _any_batched(self, (value,)):
-        _setitem_normalized(getitem(self, index=first, basic=True), second, False, value)
-    elif _records(self, value):
-        apply_inplace(self, lambda s, v: _put_in_two_stages(s, v, first, second), value)
-    else:
-        _check_allowed(self)
-        _write_index(self._data[first], second, False, value)
-        self._bump_version()
+    try:
+        if ((second is not None or not basic) and isinstance(value, Tensor) and value.dtype != self.dtype
+                and not _is_single_mask(index)):  # a lone mask writes as masked_fill, which casts
+            raise _other_dtype_error(self, first, second, value)
+        if second is None:
+            _setitem_normalized(self, first, basic, value)
+        elif _any_batched(self, (value,)):
+            _setitem_normalized(getitem(self, index=first, basic=True), second, False, value)
+        elif _records(self, value):
+            apply_inplace(self, lambda s, v: _put_in_two_stages(s, v, first, second), value)
+        else:
+            _check_allowed(self)
+            _write_index(self._data[first], second, False, value)
+            self._bump_version()
+    except RuntimeError as e:
+        if str(e).startswith("expand(") and isinstance(value, Tensor) and second is None and basic:
+            # the value had been cast to this tensor's dtype: torch names the value's own
+            raise value_shape_error(value.shape, self._data[first].shape, True, value._data.dtype) from None
+        if str(e) not in (_errors.LEAF_INPLACE, _errors.VIEW_OF_LEAF_INPLACE):
+            raise
+        raise _setitem_leaf_error(self, first, basic, second, value, e) from None
+
+
+def _other_dtype_error(self, first, second, value):
+    """torch's error for an index_put of a value of another dtype: in torch's order, the index's
+    dims, the leaf, an index into an empty dim, the value's shape, then the dtype."""
+    error = _too_many_indices(self._data.shape, first)
+    if error is not None:
+        return error
+    _check_allowed(self)
+    shape, advanced = (self._data[first].shape, second) if second is not None else (self._data.shape, first)
+    error = empty_dim_error(shape, advanced)
+    if error is not None:
+        return error
+    target = selection_shape(shape, in_bounds(advanced))
+    if not broadcasts(value.shape, target):
+        return value_shape_error(strip_shape(value.shape), target, False)
+    return RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                        f"{_TYPE_NAMES[self.dtype.name]} for the destination and "
+                        f"{_TYPE_NAMES[value.dtype.name]} for the source.")
+
+
+def _makes_view(shape, first):
+    """Whether torch's basic indexing step makes a view for ``first`` (an int, None, a bool or a
+    slice that does not cover its dim), rather than handing on the tensor itself."""
+    items = first if isinstance(first, tuple) else (first,)
+    used = sum(0 if i is None or i is Ellipsis else i.ndim if isinstance(i, B.ndarray) and i.dtype == bool else 1
+               for i in items)
+    dim = 0
+    for i in items:
+        if i is Ellipsis:
+            dim += len(shape) - used
+        elif i is None or isinstance(i, (int, B.integer)):
+            return True
+        elif isinstance(i, slice):
+            if slice(*i.indices(shape[dim])) != slice(0, shape[dim], 1):
+                return True
+            dim += 1
+        else:
+            dim += i.ndim if i.dtype == bool else 1
+    return False
+
+
+def _too_many_indices(shape, first):
+    """torch's first check of an index: no more dims indexed than there are (None when it passes)."""
+    used = sum(0 if i is None or i is Ellipsis else i.ndim if isinstance(i, B.ndarray) and i.dtype == bool else 1
+               for i in first)
+    return IndexError(f"too many indices for tensor of dimension {len(shape)}") if used > len(shape) else None
+
+
+def _setitem_leaf_error(self, first, basic, second, value, error):
+    """torch's error for ``self[index] = value`` refused as a write into a leaf: torch applies the
+    basic index first, and for a plain write (no index arrays) checks the value's shape too before
+    it looks at the leaf; it names 'a view of a leaf' where the index made a view."""
+    shape = self._data.shape
+    if not basic and _too_many_indices(shape, first) is not None:
+        return _too_many_indices(shape, first)
+    if second is None and basic:
+        try:
+            target = B.broadcast_to(B.zeros((), dtype=bool), shape)[first].shape
+        except IndexError as e:
+            return basic_index_error(first, shape) or numpy_index_error(e, shape, first)
+        value_shape = value.shape if isinstance(value, Tensor) else ()
+        if not broadcasts(value_shape, target):
+            return value_shape_error(value_shape, target, True, value._data.dtype if isinstance(value, Tensor)
+                                     else B.float32)
+    if str(error) == _errors.LEAF_INPLACE and _makes_view(shape, first):
+        return RuntimeError(_errors.VIEW_OF_LEAF_INPLACE)
+    return error
 
 
 def _is_single_mask(index):
@@ -211,14 +287,12 @@ def _write_index(data, idx, basic, value):
     v = value._data if isinstance(value, Tensor) else value
     try:
         data[idx] = v
-    except IndexError as e:
-        raise numpy_index_error(e, data.shape, idx) from None
-    except ValueError as e:
+    except (IndexError, ValueError, TypeError) as e:
         if "read-only" in str(e):
             raise RuntimeError("unsupported operation: more than one element of the written-to tensor "
                                "refers to a single memory location. Please clone() the tensor before "
                                "performing the operation.") from None
-        raise value_shape_error(B.shape(v), selection_shape(data.shape, idx), basic) from None
+        put_after_failure(data, idx, v, e)
 
 
 def zero_(self):

@@ -44,15 +44,18 @@ div = elementwise("div", B.true_divide, inputs="x y", broadcasting=True, out_dty
                        lambda g, x, y: -g * x / (y * y)))
 
 
-def _check_integer_divisor(y):
-    """PyTorch refuses integer division (and remainder) by zero, where NumPy gives 0 (y: integers)."""
+def _check_integer_divisor(x, y):
+    """PyTorch refuses integer division (and remainder) by zero, where NumPy gives 0 (y: integers),
+    after it broadcasts the operands, and where a zero divides something."""
     if not B.all(y):
-        raise RuntimeError("ZeroDivisionError")
+        from ._registry import broadcast_shape
+        if all(broadcast_shape((B.shape(x), B.shape(y)))):
+            raise RuntimeError("ZeroDivisionError")
 
 
 def _rounding_div_impl(x, y, rounding_mode):
     if B.result_type(x, y).kind in "iub":
-        _check_integer_divisor(y)
+        _check_integer_divisor(x, y)
         if rounding_mode == "floor":
             return B.floor_divide(x, y)
     if rounding_mode == "floor":
@@ -67,7 +70,7 @@ def _remainder_impl(x, y):
     """x - floor(x / y) * y with the sign of y, computed as PyTorch does: from fmod, so a zero
     remainder keeps the sign of fmod's (x's) zero where NumPy's takes y's."""
     if B.result_type(x, y).kind in "iub":
-        _check_integer_divisor(y)
+        _check_integer_divisor(x, y)
         return B.remainder(x, y)
     mod = B.fmod(x, y)
     return B.where((mod != 0) & ((B.asarray(y) < 0) != (mod < 0)), mod + y, mod)
@@ -75,7 +78,7 @@ def _remainder_impl(x, y):
 
 def _fmod_impl(x, y):
     if B.result_type(x, y).kind in "iub":
-        _check_integer_divisor(y)
+        _check_integer_divisor(x, y)
     return B.fmod(x, y)
 
 

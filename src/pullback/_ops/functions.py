@@ -526,7 +526,13 @@ def _extremum(prim, name, input, dim, keepdim, out):
     if out is not None and is_tensor(out) and out.dtype is not input.dtype:
         raise RuntimeError(f"Expected the dtype for input and out to match, but got {input.dtype._tensor_type[:-6]} "
                            f"for input's dtype and {out.dtype._tensor_type[:-6]} for out's dtype.")
-    return write_out(out, prim.bind((input,), _reduction_params(input, dim, keepdim)), name, (input,))
+    try:
+        result = prim.bind((input,), _reduction_params(input, dim, keepdim))
+    except IndexError:  # a dim with no elements: torch names it as the user wrote it
+        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+        empty = next(d for d in dims if input.shape[wrap_dim(d, input.ndim)] == 0)
+        raise IndexError(f"{name}(): Expected reduction dim {empty} to have non-zero size.") from None
+    return write_out(out, result, name, (input,))
 
 
 def amax(input, dim=None, keepdim=False, *, out=None, **numpy_names):

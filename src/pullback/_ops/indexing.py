@@ -119,14 +119,17 @@ def normalize_index(index, shape):
     basic = _plain_basic(index, shape)
     if basic is not None:
         return basic, True, None
+    items = _index_items(index)
     kinds, values = [], []
-    for item in _index_items(index):
-        kind, value = _classify(item)
-        kinds.append(kind)
-        values.append(value)
-    if not shape and "int" in kinds:
-        raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in "
-                         "C++ to convert a 0-dim tensor to a number")
+    try:
+        for item in items:
+            kind, value = _classify(item)
+            kinds.append(kind)
+            values.append(value)
+    except (IndexError, ValueError) as e:  # torch counts the indexed dims before it reads an item
+        raise basic_index_error(items, shape, type(index) is not tuple) or e from None
+    if not shape and ("int" in kinds or "slice" in kinds):
+        raise basic_index_error(items, shape, type(index) is not tuple)
     advanced = "array" in kinds or "bool" in kinds
     if (advanced and ("int" in kinds or "bool" in kinds)) or kinds.count("ellipsis") > 1:
         first, second = _two_stages(kinds, values, shape)
@@ -148,7 +151,7 @@ def _plain_basic(index, shape):
             if not shape:
                 return None
         elif t is slice:
-            if type(i.start) not in (int, _NONE_TYPE) or type(i.stop) not in (int, _NONE_TYPE) or not (
+            if not shape or type(i.start) not in (int, _NONE_TYPE) or type(i.stop) not in (int, _NONE_TYPE) or not (
                     i.step is None or (type(i.step) is int and i.step > 0)):
                 return None
         elif i is Ellipsis:
@@ -169,26 +172,142 @@ def _two_stages(kinds, values, shape):
         raise IndexError(f"too many indices for tensor of dimension {ndim}")
     rest = ndim - used
     first, second = [], []
-    for kind, value in items:
+    dim = 0  # the dim of the indexed tensor the next item reads
+    for position, (kind, value) in enumerate(items):
         if kind == "ellipsis":  # later ellipses cover no dims
             first += [slice(None)] * rest
             second += [slice(None)] * rest
+            dim += rest
             rest = 0
         elif kind == "int":
+            if not -shape[dim] <= value < shape[dim]:  # torch names the item's position in the index
+                raise IndexError(f"index {value} is out of bounds for dimension {position} with size {shape[dim]}")
             first.append(value)
+            dim += 1
         elif kind in ("slice", "none"):
             first.append(value)
             second.append(slice(None))
+            dim += kind == "slice"
         elif kind == "bool":
             first.append(None)
             second.append(B.arange(int(value)))  # True indexes the new dim with [0], False with []
         else:
             first += [slice(None)] * (value.ndim if value.dtype == bool else 1)
             second.append(value)
+            dim += value.ndim if value.dtype == bool else 1
     first = tuple(first)
     while second and isinstance(second[-1], slice):
         second.pop()
     return first, tuple(second)
+
+
+def _dims_read(item):
+    """How many dims of the indexed tensor an index item reads, as torch counts them before it
+    reads any item: a bool or uint8 tensor its ndim, None, ``...`` and a Python bool none,
+    anything else (an int, a slice, an integer tensor or a sequence, even a float) one."""
+    if item is None or item is Ellipsis or type(item) is bool or type(item) is B.bool_:
+        return 0
+    if is_tensor(item) and item.dtype in (D.bool, D.uint8):
+        return item.ndim
+    if isinstance(item, B.ndarray) and item.dtype in (B.bool_, B.uint8):
+        return item.ndim
+    return 1
+
+
+def basic_index_error(items, shape, single=False):
+    """The error torch raises for the basic items of an index (ints, slices, None, ``...``) on a
+    tensor of ``shape``, read left to right after it counts the indexed dims; None when they fit.
+    ``single``: the user wrote one item, not a tuple (torch selects or slices directly then).
+    Called after a failure, or for an unusual index (on a 0-dim tensor)."""
+    ndim = len(shape)
+    if single and len(items) == 1 and not ndim:
+        item = items[0]
+        if type(item) is int or isinstance(item, B.integer):
+            if item == 0:
+                return IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                                  "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
+            return IndexError(f"index {item} is out of bounds for dimension 0 with size 0")
+        if type(item) is slice:
+            try:
+                _slice(item)
+            except ValueError as e:
+                return e
+            return IndexError("slice() cannot be applied to a 0-dim tensor.")
+    used = sum(_dims_read(i) for i in items)
+    if used > ndim:
+        return IndexError(f"too many indices for tensor of dimension {ndim}")
+    dim = 0
+    for position, item in enumerate(items):
+        if type(item) is int or isinstance(item, B.integer) and type(item) is not B.bool_:
+            if not -shape[dim] <= item < shape[dim]:  # torch names the item's position in the index
+                return IndexError(f"index {item} is out of bounds for dimension {position} with size {shape[dim]}")
+            dim += 1
+        elif type(item) is slice:
+            try:
+                _slice(item)
+            except ValueError as e:
+                return e
+            dim += 1
+        elif item is Ellipsis:
+            dim += ndim - used
+        else:
+            try:
+                _classify(item)
+            except IndexError as e:
+                return e
+            dim += _dims_read(item)
+    return None
+
+
+_EMPTY_DIM_ERROR = "index is out of bounds for dimension with size 0"
+
+
+def empty_dim_error(shape=None, index=None):
+    """torch's error for a non-empty index array into an empty dim (given ``shape`` and ``index``:
+    that error where it applies, else None)."""
+    if shape is None:
+        return IndexError(_EMPTY_DIM_ERROR)
+    error = advanced_index_error(shape, index)
+    return error if error is not None and str(error) == _EMPTY_DIM_ERROR else None
+
+
+def advanced_index_error(shape, index):
+    """torch's error for the integer arrays of an advanced ``index`` on ``shape`` that NumPy found
+    out of bounds, or None where torch has none: it refuses a non-empty index into an empty dim up
+    front, and checks bounds only as it fills the result, so an empty result has no error. The dim
+    it names is the array's place among the index arrays."""
+    items = index if isinstance(index, tuple) else (index,)
+    used = sum(_dims_read(i) for i in items)
+    arrays, dim = [], 0  # (dim read, integer array)
+    for item in items:
+        if item is Ellipsis:
+            dim += len(shape) - used
+        elif isinstance(item, B.ndarray) and item.dtype != bool:
+            arrays.append((dim, item))
+            dim += 1
+        elif isinstance(item, B.ndarray):
+            arrays += [(None, None)] * item.ndim  # a mask reads as its nonzero() arrays, in bounds
+            dim += item.ndim
+        elif item is not None:
+            dim += 1
+    if any(a is not None and a.size and shape[d] == 0 for d, a in arrays):
+        return empty_dim_error()
+    if not int(B.prod(selection_shape(shape, in_bounds(items)))):
+        return None
+    checked = [(k, d, a) for k, (d, a) in enumerate(arrays) if a is not None]
+    if not checked:
+        return None
+    bad = B.broadcast_arrays(*[(a < -shape[d]) | (a >= shape[d]) for k, d, a in checked])
+    at = int(B.argmax(B.any(B.stack(bad), axis=0)))  # the first element of the result that fails
+    for (k, d, a), b in zip(checked, bad):
+        if b.flat[at]:
+            value = B.broadcast_to(a, b.shape).flat[at]
+            return IndexError(f"index {value} is out of bounds for dimension {k} with size {shape[d]}")
+    return None
+
+
+def _is_advanced(index):
+    return any(isinstance(i, B.ndarray) for i in (index if isinstance(index, tuple) else (index,)))
 
 
 def selection_shape(shape, index):
@@ -196,7 +315,7 @@ def selection_shape(shape, index):
     try:
         return B.broadcast_to(B.zeros((), dtype=bool), tuple(shape))[index].shape
     except IndexError as e:
-        raise numpy_index_error(e) from None
+        raise numpy_index_error(e, shape, index) from None
 
 
 def _mask_error(shape, index):
@@ -245,7 +364,15 @@ def _getitem_impl(x, index, basic=True, name=None):
     try:
         out = x[index]
     except IndexError as e:
-        raise numpy_index_error(e, x.shape, index) from None
+        if basic:
+            raise basic_index_error(index, x.shape) or numpy_index_error(e, x.shape, index) from None
+        if "out of bounds" not in str(e):
+            raise numpy_index_error(e, x.shape, index) from None
+        error = advanced_index_error(x.shape, index)
+        if error is not None:
+            raise error from None
+        # torch gives the empty result
+        return B.empty(selection_shape(x.shape, in_bounds(index)), dtype=x.dtype)
     if basic and type(out) is not type(x):
         # NumPy gives a scalar copy for a full integer index; PyTorch a 0-dim view (an Ellipsis
         # makes NumPy return a view).
@@ -253,6 +380,12 @@ def _getitem_impl(x, index, basic=True, name=None):
     # PyTorch's advanced indexing returns a fresh contiguous tensor; NumPy's may be laid out
     # with the indexed dims outermost.
     return out if basic else B.ascontiguousarray(out)
+
+
+def in_bounds(index):
+    """``index`` with its integer arrays replaced by zeros (an empty result's shape and no error)."""
+    return tuple(B.zeros(i.shape, dtype=B.int64) if isinstance(i, B.ndarray) and i.dtype != bool else i
+                 for i in (index if isinstance(index, tuple) else (index,)))
 
 
 def _positions(shape, index):
@@ -266,7 +399,10 @@ def _index_add_zeros_impl(g, shape, index, basic=True):
         out[index] = g
         return out
     # Advanced indices may repeat: accumulate with one bincount over flat positions.
-    pos = _positions(shape, index)
+    try:
+        pos = _positions(shape, index)
+    except IndexError:  # out-of-bounds indices that selected nothing (an empty result)
+        return out
     g = B.broadcast_to(g, pos.shape)
     total = B.bincount(pos.reshape(-1), weights=g.reshape(-1), minlength=out.size)
     return total.reshape(shape).astype(g.dtype, copy=False)
@@ -321,17 +457,17 @@ index_add_zeros = primitive("index_add_zeros", _index_add_zeros_impl, out_dtype=
                             jvp=LINEAR, batch=_batch_index_add_zeros)
 
 
-def value_shape_error(value_shape, target_shape, basic):
-    """PyTorch's error for ``x[index] = value`` where ``value`` does not broadcast to ``x[index]``:
-    a copy into a view (basic) reports it as ``expand`` does."""
+def value_shape_error(value_shape, target_shape, basic, dtype=B.float32):
+    """PyTorch's error for ``x[index] = value`` where ``value`` (of NumPy ``dtype``) does not
+    broadcast to ``x[index]``: a copy into a view (basic) reports it as ``expand`` does."""
     value_shape, target_shape = tuple(value_shape), tuple(target_shape)
     if basic:
         from .._tensor import Tensor
         from .shape import expand
-        while value_shape and value_shape[0] == 1 and len(value_shape) > len(target_shape):
+        while value_shape and value_shape[0] == 1:
             value_shape = value_shape[1:]  # leading ones are dropped first
         try:
-            expand(Tensor._make(B.broadcast_to(B.zeros((), dtype=B.float32), value_shape)), target_shape)
+            expand(Tensor._make(B.broadcast_to(B.zeros((), dtype=dtype), value_shape)), target_shape)
         except RuntimeError as e:
             return e
     return RuntimeError(f"shape mismatch: value tensor of shape {list(value_shape)} cannot be broadcast to indexing "
@@ -345,10 +481,56 @@ def _index_put_impl(x, v, index, accumulate=False):
             B.add.at(out, index, v)
         else:
             out[index] = v
-    except IndexError as e:
-        raise numpy_index_error(e, x.shape, index) from None
+    except (IndexError, ValueError, TypeError) as e:
+        return put_after_failure(out, index, v, e, add=accumulate)
+    return out
+
+
+def strip_shape(shape):
+    """A written value's shape without its leading ones (torch drops them first)."""
+    shape = tuple(shape)
+    while shape and shape[0] == 1:
+        shape = shape[1:]
+    return shape
+
+
+def broadcasts(value_shape, target):
+    """Whether a value of ``value_shape`` can be written to ``target`` (its leading ones dropped)."""
+    try:
+        return B.broadcast_shapes(strip_shape(value_shape), tuple(target)) == tuple(target)
     except ValueError:
-        raise value_shape_error(B.shape(v), selection_shape(x.shape, index), False) from None
+        return False
+
+
+def _strip_leading_ones(v):
+    """``v`` without its leading dims of size 1: torch drops them from a written value first."""
+    shape = strip_shape(B.shape(v))
+    return B.reshape(v, shape) if len(shape) < B.ndim(v) else v
+
+
+def put_after_failure(out, index, v, e, add=False):
+    """``out[index] = v`` (or ``+=``) after NumPy refused it with ``e``: torch's error, in torch's
+    order (the index's basic items, an index into an empty dim, the value's shape, then the
+    bounds of index arrays), or the write with ``v``'s leading ones dropped (NumPy keeps them)."""
+    advanced = _is_advanced(index)
+    if isinstance(e, IndexError) and not (advanced and "out of bounds" in str(e)):
+        raise (basic_index_error(index, out.shape) if not advanced else None) or numpy_index_error(
+            e, out.shape, index) from None
+    error = advanced_index_error(out.shape, index) if advanced else None
+    if error is not None and str(error) == _EMPTY_DIM_ERROR:
+        raise error from None
+    target = selection_shape(out.shape, in_bounds(index) if advanced else index)
+    if not broadcasts(B.shape(v), target):
+        raise value_shape_error(strip_shape(B.shape(v)) if advanced else B.shape(v), target, not advanced,
+                                getattr(v, "dtype", B.float32)) from None
+    if error is not None:
+        raise error from None
+    if error is None and isinstance(e, IndexError):
+        return out  # out-of-bounds indices that select nothing: torch writes nothing
+    if add:
+        B.add.at(out, index, _strip_leading_ones(v))
+    else:
+        out[index] = _strip_leading_ones(v)
     return out
 
 
@@ -563,7 +745,7 @@ def _size_at(shape, d):
     return shape[d] if shape else 1
 
 
-def _check_in_bounds(idx, size, dim):
+def _checkin_bounds(idx, size, dim):
     if idx.size and (idx.min() < 0 or idx.max() >= size):
         bad = idx[(idx < 0) | (idx >= size)].flat[0]
         raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
@@ -657,7 +839,7 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
     shape = tuple(input.shape)
     if idx.size:
         _check_gather_shape(shape, idx, d)
-        _check_in_bounds(idx, _size_at(shape, d), d)
+        _checkin_bounds(idx, _size_at(shape, d), d)
     x = _at_least_1d(input)
     result = _shaped_like(take_along(x, _index_like(idx, x.ndim), axis=d), idx.shape)
     return result if out is None else _write_gathered(out, result, "gather", (input, index))
@@ -700,7 +882,7 @@ def _scatter_checked(input, dim, index, src, fn):
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
     if idx.size:
         _check_scatter_shape(tuple(input.shape), idx, d, src)
-        _check_in_bounds(idx, _size_at(tuple(input.shape), d), d)
+        _checkin_bounds(idx, _size_at(tuple(input.shape), d), d)
     return d, idx
 
 
@@ -784,11 +966,24 @@ def index_select(input, dim, index, *, out=None):
         raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {idx.size} value(s)")
     size = _size_at(tuple(input.shape), d)
     if idx.size and (idx.min() < 0 or idx.max() >= size):
-        raise IndexError("index out of range in self")
+        raise _index_select_error(tuple(input.shape), d, idx, size)
     x = _at_least_1d(input)
     result = getitem(x, index=(slice(None),) * d + (idx.reshape(-1),), basic=False, name="IndexSelectBackward0")
     result = _shaped_like(result, ()) if input.ndim == 0 else result
     return result if out is None else _write_gathered(out, result, "index_select", (input, index))
+
+
+def _index_select_error(shape, d, idx, size):
+    """torch's error for out-of-range indices: its kernels for a 1-D input, and for rows of a
+    non-empty tensor along dim 0, say one thing; its general kernel another."""
+    if len(shape) <= 1:
+        return IndexError("index out of range in self")
+    if size == 0:
+        return RuntimeError("index_select(): self indexing axis dim should be positive")
+    if d == 0 and int(B.prod(shape[1:])):
+        return IndexError("index out of range in self")
+    bad = idx[(idx < 0) | (idx >= size)].flat[0]
+    return RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={size}")
 
 
 def masked_fill(input, mask, value):

@@ -516,22 +516,25 @@ def expand(input, *sizes):
     sizes = as_shape(sizes)
     shape = tuple(input.shape)
     if len(sizes) < len(shape):
-        raise RuntimeError(f"expand({input.type()}{{[{', '.join(map(str, shape))}]}}, size=[{', '.join(map(str, sizes))}]): "
+        name = "CPUBoolType" if input.dtype is D.bool else input.type()  # torch's name for a bool tensor there
+        raise RuntimeError(f"expand({name}{{[{', '.join(map(str, shape))}]}}, size=[{', '.join(map(str, sizes))}]): "
                            "the number of sizes provided (%d) must be greater or equal to the number of "
                            "dimensions in the tensor (%d)" % (len(sizes), len(shape)))
     lead = len(sizes) - len(shape)
     target = []
-    for i, s in enumerate(sizes):
+    for i in reversed(range(len(sizes))):  # torch checks the last dim first
+        s = sizes[i]
         if s == -1:
             if i < lead:
-                raise RuntimeError("The expanded size of the tensor (-1) isn't allowed in a leading, non-existing dimension 0")
+                raise RuntimeError(f"The expanded size of the tensor (-1) isn't allowed in a leading, non-existing "
+                                   f"dimension {i}")
             s = shape[i - lead]
         elif i >= lead and shape[i - lead] != 1 and shape[i - lead] != s:
             raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing size "
                                f"({shape[i - lead]}) at non-singleton dimension {i}.  Target sizes: "
                                f"[{', '.join(map(str, sizes))}].  Tensor sizes: [{', '.join(map(str, shape))}]")
         target.append(s)
-    return _expand(input, shape=tuple(target))
+    return _expand(input, shape=tuple(reversed(target)))
 
 
 def expand_as(input, other):
@@ -809,7 +812,9 @@ def _check_cat_shapes(tensors, dim):
     for i, t in enumerate(tensors):
         if t.ndim == 0:
             raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
-    kept = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
+    kept = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)]
+    if not kept:  # only legacy empty tensors: torch returns one without reading the dim
+        return tensors, 0
     ref = kept[0]
     d = wrap_dim(dim, ref.ndim)
     for i, t in enumerate(kept):
@@ -878,11 +883,11 @@ def stack(tensors, dim=0):
     """
     tensors = _check_tensors(tensors, "stack")
     shape = tuple(tensors[0].shape)
+    d = wrap_dim(dim, len(shape) + 1)  # torch checks the dim before the sizes
     for i, t in enumerate(tensors):
         if tuple(t.shape) != shape:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got [{', '.join(map(str, shape))}] "
                                f"at entry 0 and [{', '.join(map(str, t.shape))}] at entry {i}")
-    d = wrap_dim(dim, len(shape) + 1)
     return _stack(*tensors, axis=d)
 
 

@@ -597,14 +597,14 @@ def adaptive_avg_pool2d(input, output_size):
     shape = tuple(input.shape)
     if len(shape) not in (3, 4):
         raise RuntimeError(f"adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got {list(shape)}")
+    if (oh, ow) == (1, 1):  # as PyTorch: a global mean, before the size and dtype checks (nan for an empty plane)
+        return F.mean(input, (-2, -1), keepdim=True)
     for i in range(1, len(shape)):
         if shape[i] == 0:
             raise RuntimeError("adaptive_avg_pool2d(): Expected input to have non-zero size for non-batch "
                                f"dimensions, but input has sizes {list(shape)} with dimension {i} being empty")
     if not input.dtype.is_floating_point:
         raise P.not_implemented_for("adaptive_avg_pool2d", input.dtype)
-    if (oh, ow) == (1, 1):
-        return F.mean(input, (-2, -1), keepdim=True)   # as PyTorch: a global mean
     bounds = (P.adaptive_bounds(shape[-2], oh), P.adaptive_bounds(shape[-1], ow))
     return P.adaptive_avg_pool2d_.bind((input,), {"bounds": bounds})
 
