@@ -13,6 +13,7 @@ Most primitives fall in a family, so their JVP follows from what is already decl
   backward pass; explicit rules replace it where that matters (softmax, log_softmax, linear).
 """
 from . import elementwise as E, reduction as R, shape as S, linalg as L, indexing as I, nn as N, conv as C
+from . import sorting as So
 from ._registry import Joint
 from .._backend import ndarray
 from ..autograd.engine import sum_to
@@ -176,6 +177,13 @@ def _max_dim_jvp(primals, tangents_in, params, outputs):
     return (I.take_along(t, indices._data, axis=axis), None)
 
 
+def _sort_jvp(primals, tangents_in, params, outputs):
+    # The values are x gathered at the indices along the axis: so is their tangent.
+    if not outputs[1].ndim:  # a 0-dim input is its own sort
+        return (tangents_in[0], None)
+    return (I.take_along(tangents_in[0], outputs[1]._data, axis=params["axis"]), None)
+
+
 def _reduced(value, x, params):
     """``value`` summed over the reduced dims, with the output's keepdim."""
     return R._sum(value, axis=params["axis"], keepdim=params["keepdim"])
@@ -247,7 +255,7 @@ _EXPLICIT = {N.pad_: _pad_jvp, N.softmax_: _softmax_jvp, N.log_softmax_: _log_so
              L.linear_nobias_: _linear_jvp, L.addmm_: _addmm_jvp, R.max_dim: _max_dim_jvp, R.min_dim: _max_dim_jvp,
              R.amax_: _extremum_jvp, R.amin_: _extremum_jvp, R.logsumexp_: _logsumexp_jvp, R.var_: _var_jvp,
              R.std_: _std_jvp, R._prod: _prod_jvp,
-             R._cumprod: _cumprod_jvp}
+             R._cumprod: _cumprod_jvp, So.sort_: _sort_jvp}
 
 
 # Pooling (see pooling.py): the average poolings, their backwards and max pooling's gather and

@@ -17,6 +17,7 @@ from .._backend import B
 from .._tensor import Tensor
 from .._ops._rules import as_shape
 from .._ops import elementwise as E, reduction as R, shape as S, linalg as L, indexing as I, nn as N, conv as C
+from .._ops import sorting as So
 
 _state = {"depth": 0, "sizes": {}, "randomness": {}}
 
@@ -187,6 +188,16 @@ def axis_rule(prim, values, bdims, params, level):
     x = to_front(values[0], bdims[0])
     out = prim.bind((x,), dict(params, axis=_shift_axis(params["axis"], x.ndim - 1)))
     return out, (0 if not isinstance(out, tuple) else (0,) * len(out))
+
+
+def _rule_sort(prim, values, bdims, params, level):
+    """Each sample sorts along its own axis, the batch dim in front; 0-dim samples, each its own
+    sort, sort as rows of one element."""
+    x = to_front(values[0], bdims[0])
+    if x.ndim == 1:
+        values, indices = prim.bind((S._reshape(x, shape=(x.shape[0], 1)),), dict(params, axis=1))
+        return (S._reshape(values, shape=x.shape), S._reshape(indices, shape=x.shape)), (0, 0)
+    return axis_rule(prim, (x,), (0,), params, level)
 
 
 def shape_param_rule(prim, values, bdims, params, level):
@@ -530,6 +541,7 @@ for _p in [R._sum, R._mean, R._prod, R.amax_, R.amin_, R.argmax_, R.argmin_, R.m
     RULES[_p] = reduction_rule
 for _p in [R.cumsum_, R._cumprod, N.softmax_, N.log_softmax_]:
     RULES[_p] = axis_rule
+RULES[So.sort_] = _rule_sort
 for _p in [S._reshape, S._view, S._squeeze, S._unsqueeze, S._expand]:
     RULES[_p] = shape_param_rule
 RULES.update({S._unfold: _rule_unfold, S._unfold_backward: _rule_unfold_backward, S._transpose: _rule_transpose, S._permute: _rule_permute, S._flip: _rule_flip, S._roll: _rule_roll,
