@@ -1,4 +1,4 @@
-"""Sorting: ``sort`` (values and the indices they came from) and ``argsort``.
+"""Sorting: ``sort`` (values and the indices they came from), ``argsort`` and ``msort``.
 
 ``sort`` is one primitive with two outputs. The values are ``x`` permuted along ``axis``, so their
 VJP scatters the cotangent back to the positions the indices name, and their JVP gathers the
