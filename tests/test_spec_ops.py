@@ -84,3 +84,24 @@ def test_known_failures_name_real_cases():
     assert not stale, stale
     assert all(reason.strip() for reason in KNOWN.known.values())
     assert all(k[2].isdigit() for k in KNOWN.known)
+
+
+def test_to_pb_keeps_aliasing():
+    """The converter keeps what torch's samples alias: one tensor met twice is one pullback tensor,
+    and views of one storage (an out= slice, an expanded out=) view one copy of it with torch's
+    strides, so pullback sees the overlap torch's error inputs are about."""
+    import numpy as np
+    base = S.torch.arange(12.0).reshape(3, 4)
+    row, expanded, column = base[1], S.torch.zeros(1).expand(4), base[:, 1]
+    twin = S.to_pb((base, {"out": base, "a": row, "b": column}, expanded))
+    pb_base, kwargs, pb_expanded = twin
+    assert kwargs["out"] is pb_base
+    for pb, t in ((kwargs["a"], row), (kwargs["b"], column), (pb_expanded, expanded)):
+        S.assert_same(pb, t)
+        assert pb.stride() == t.stride()
+    assert np.shares_memory(kwargs["a"].numpy(), pb_base.numpy())
+    assert not np.shares_memory(pb_base.numpy(), base.numpy())  # a copy: pullback cannot write torch's
+    kwargs["b"].add_(100)  # writes through one view show in the others, as in torch
+    base[:, 1].add_(100)
+    S.assert_same(pb_base, base)
+    S.assert_same(kwargs["a"], row)

@@ -183,15 +183,6 @@ def test_schedulers(info, index):
                      skip=S.Unsupported)
 
 
-def to_pb_sharing(obj, memo):
-    """``to_pb`` that converts a tensor met twice to one pullback tensor (duplicates stay duplicates)."""
-    def convert(tensor):
-        if id(tensor) not in memo:
-            memo[id(tensor)] = S.to_pb(tensor)
-        return memo[id(tensor)]
-    return S.map_tensors(convert, obj, S.to_pb)
-
-
 def check_error_input(info, error_input):
     """pullback raises (or warns) torch's exception type with a message matching torch's, where
     torch does: at construction, or at the first step."""
@@ -199,7 +190,8 @@ def check_error_input(info, error_input):
     import warnings
     from torch.testing._internal.common_optimizers import OptimizerErrorEnum
     optim_input = error_input.optimizer_error_input
-    params = to_pb_sharing(optim_input.params, {}) if optim_input.params is not None else \
+    # (to_pb turns a parameter met twice into one pullback parameter: duplicates stay duplicates)
+    params = S.to_pb(optim_input.params) if optim_input.params is not None else \
         [pullback.zeros(2, 3, requires_grad=True)]
     kwargs = S.to_pb(optim_input.kwargs)
     cls = getattr(pullback.optim, optim_name(info))

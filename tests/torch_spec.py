@@ -42,16 +42,19 @@ def pb_dtype(torch_dtype):
     return getattr(pullback, name)
 
 
-def to_pb(obj):
-    """The pullback twin of a torch sample value: tensors, dtypes, sizes and containers, recursively."""
+def to_pb(obj, memo=None):
+    """The pullback twin of a torch sample value: tensors, dtypes, sizes and containers, recursively.
+
+    Tensors keep their aliasing: within one call (or one ``memo``), a torch tensor met twice becomes
+    one pullback tensor, and tensors viewing one storage become NumPy views of one copy of it, with
+    torch's strides and offsets. So an ``out=`` that is (or overlaps, or expands over) an input stays
+    so, and noncontiguous and expanded inputs stay noncontiguous and expanded.
+    """
+    memo = {} if memo is None else memo
     if isinstance(obj, torch.Tensor):
-        if obj.layout != torch.strided:
-            raise Unsupported(f"layout {obj.layout}")
-        if obj.dim() > 64:  # NumPy's limit: pullback cannot hold such a tensor at all
-            raise Unsupported(f"{obj.dim()} dims")
-        dtype = pb_dtype(obj.dtype)
-        array = obj.detach().cpu().resolve_conj().resolve_neg().numpy().copy()
-        return pullback.tensor(array, dtype=dtype, requires_grad=obj.requires_grad)
+        if id(obj) not in memo:
+            memo[id(obj)] = (_tensor_to_pb(obj, memo), obj)  # obj kept alive: its id stays its own
+        return memo[id(obj)][0]
     if isinstance(obj, torch.dtype):
         return pb_dtype(obj)
     if isinstance(obj, torch.Size):
@@ -65,12 +68,34 @@ def to_pb(obj):
     if isinstance(obj, complex):
         raise Unsupported("complex scalar")
     if isinstance(obj, tuple) and hasattr(obj, "_fields"):
-        return type(obj)(*(to_pb(o) for o in obj))
+        return type(obj)(*(to_pb(o, memo) for o in obj))
     if isinstance(obj, (list, tuple)):
-        return type(obj)(to_pb(o) for o in obj)
+        return type(obj)(to_pb(o, memo) for o in obj)
     if isinstance(obj, dict):
-        return {k: to_pb(v) for k, v in obj.items()}
+        return {k: to_pb(v, memo) for k, v in obj.items()}
     return obj
+
+
+def _tensor_to_pb(tensor, memo):
+    """One torch tensor as a pullback tensor over a NumPy view of its storage's copy in ``memo``."""
+    if tensor.layout != torch.strided:
+        raise Unsupported(f"layout {tensor.layout}")
+    if tensor.dim() > 64:  # NumPy's limit: pullback cannot hold such a tensor at all
+        raise Unsupported(f"{tensor.dim()} dims")
+    dtype = pb_dtype(tensor.dtype)
+    t = tensor.detach()
+    if t.is_conj() or t.is_neg():  # a lazily negated (conjugated) tensor: its storage is not its values
+        return pullback.tensor(t.resolve_conj().resolve_neg().numpy().copy(), dtype=dtype,
+                               requires_grad=tensor.requires_grad)
+    storage = t.untyped_storage()
+    key = ("storage", storage.data_ptr(), storage.nbytes(), t.dtype)
+    if key not in memo:  # the whole storage, once, as a flat NumPy array
+        flat = t.as_strided((storage.nbytes() // t.element_size(),), (1,), 0)
+        memo[key] = (flat.numpy().copy(), storage)
+    base = memo[key][0]
+    view = np.lib.stride_tricks.as_strided(base[t.storage_offset():], tuple(t.shape),
+                                           tuple(s * base.itemsize for s in t.stride()))
+    return pullback.from_numpy(view).requires_grad_(tensor.requires_grad)
 
 
 def map_tensors(fn, obj, other=lambda o: o):
@@ -200,8 +225,8 @@ def run_torch(op, sample):
 
 
 def run_pullback(fn, sample):
-    args, kwargs = sample_args(sample)
-    return fn(*to_pb(args), **to_pb(kwargs))
+    args, kwargs = to_pb(sample_args(sample))  # one conversion: aliasing between args and kwargs kept
+    return fn(*args, **kwargs)
 
 
 # Ops whose values are random or uninitialized: only their shapes, dtypes and structure are compared.

@@ -120,6 +120,16 @@ def module_error_inputs(info):
                                                training=True))
 
 
+def float32_to_float64(module):
+    """``module`` with its float32 parameters and buffers (pullback's default dtype) made float64, as
+    the error inputs' tensors are; every other dtype kept, since a dtype the error input chose (a
+    float16 weight) may be the error itself (``.double()`` would hide it)."""
+    for tensor in [*module.parameters(), *module.buffers()]:
+        if tensor.dtype is pullback.float32:
+            tensor.data = tensor.data.double()
+    return module
+
+
 def check_module_error(info, error_input):
     """pullback raises torch's exception type with a message matching torch's, at construction or
     in the forward as torch does."""
@@ -130,7 +140,7 @@ def check_module_error(info, error_input):
     expected, regex = error_input.error_type, error_input.error_regex
     constructing = error_input.error_on == ModuleErrorEnum.CONSTRUCTION_ERROR
     try:
-        module = pullback_module_cls(info)(*S.to_pb(ctor.args), **S.to_pb(ctor.kwargs)).double()
+        module = float32_to_float64(pullback_module_cls(info)(*S.to_pb(ctor.args), **S.to_pb(ctor.kwargs)))
         stage = "forward"
         module(*S.to_pb(forward.args), **S.to_pb(forward.kwargs))
     except S.Unsupported:

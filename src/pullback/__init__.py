@@ -26,6 +26,7 @@ from ._ops.shape import (reshape, flatten, unflatten, squeeze, unsqueeze, transp
                          stack, hstack, vstack)
 from ._ops.indexing import (gather, take_along_dim, scatter, scatter_add, index_select, masked_fill,  # noqa: F401
                             masked_select, nonzero)
+from ._ops.sorting import sort, argsort, msort  # noqa: F401
 from ._printing import set_printoptions  # noqa: F401
 from .autograd.grad_mode import (no_grad, enable_grad, set_grad_enabled, inference_mode,  # noqa: F401
                                  is_grad_enabled, is_inference_mode_enabled)

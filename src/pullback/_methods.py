@@ -12,6 +12,7 @@ from . import _creation
 from ._ops import functions as F
 from ._ops import shape as S
 from ._ops import indexing as I
+from ._ops import sorting as So
 from ._ops import elementwise as E
 from ._ops.indexing import normalize_index, getitem
 from ._ops._rules import is_tensor
@@ -48,6 +49,8 @@ for _name in _SHAPE_METHODS:
     setattr(Tensor, _name, getattr(S, _name))
 for _name in _INDEX_METHODS:
     setattr(Tensor, _name, getattr(I, _name))
+for _name in ["sort", "argsort", "msort"]:
+    setattr(Tensor, _name, getattr(So, _name))
 
 
 def _permute_method(self, *dims):

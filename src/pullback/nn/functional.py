@@ -778,14 +778,10 @@ def _class_targets(input, target, weight, ignore_index, reduction):
     """Checks class-index targets; the static parameters of the nll/cross-entropy primitives:
     safe targets, each row's class weight (0 where ignored) and the total weight."""
     t = target._data
-    if t.dtype.kind == "f":
-        raise RuntimeError("expected scalar type Long but found Float")
     if _levels.OPEN[0]:  # (no transform open: nothing is batched)
         refuse_batched(target, "a loss with batched class targets")
         refuse_batched(weight, "a loss with batched class weights")
-    rows, c = input._data.shape[:2]
-    if rows != t.shape[0]:
-        raise ValueError(f"Expected input batch_size ({rows}) to match target batch_size ({t.shape[0]}).")
+    c = input._data.shape[1]
     dt = input._data.dtype
     ignored = None
     if weight is None and t.size and not 0 <= ignore_index < c and _all_classes_valid(t, c):  # the common case
@@ -810,12 +806,48 @@ def _class_targets(input, target, weight, ignore_index, reduction):
             "total_weight": total, "ignored": ignored}
 
 
+def _check_class_target(input, target, weight):
+    """torch's checks of class-index targets and class weights (nll_loss, and cross_entropy where
+    ``target``'s shape is not ``input``'s), in its order: shapes, target dtype, weight size. Inputs
+    of more than two dims go through torch's 2-d spatial kernel, which has messages of its own."""
+    shape, t = input._data.shape, target._data
+    if len(shape) == 1:
+        if t.ndim > 1:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        if t.ndim == 1 and t.shape[0] != 1:
+            raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {t.shape[0]}")
+    elif t.ndim and shape[0] != t.shape[0]:
+        raise ValueError(f"Expected input batch_size ({shape[0]}) to match target batch_size ({t.shape[0]}).")
+    elif len(shape) == 2 and t.ndim != 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    elif len(shape) == 4 and t.ndim != 3:
+        raise RuntimeError(f"only batches of spatial targets supported (3D tensors) but got targets of dimension: "
+                           f"{t.ndim}")
+    elif len(shape) == 4 and t.shape[1:] != shape[2:]:
+        raise RuntimeError(f"size mismatch (got input: {list(shape)} , target: {list(t.shape)}")
+    elif len(shape) > 2 and t.shape[1:] != shape[2:]:
+        raise RuntimeError(f"Expected target size {[shape[0], *shape[2:]]}, got {list(t.shape)}")
+    spatial = len(shape) > 2
+    if t.dtype != B.int64 and (t.dtype != B.uint8 or spatial):
+        found = _inplace._TYPE_NAMES[target.dtype.name]
+        if t.dtype == B.uint8:  # the spatial kernel takes Long targets only
+            raise RuntimeError(f"expected scalar type Long but found {found}")
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {found}")
+    c = shape[0] if len(shape) == 1 else shape[1]
+    if weight is not None and weight._data.size != c:
+        if spatial:
+            raise RuntimeError("weight tensor should be defined either for all or no classes")
+        raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no classes but got "
+                           f"weight tensor of shape: {list(weight.shape)}")
+
+
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """Negative log likelihood of class indices ``target`` under log-probabilities ``input``
     (``(N, C)`` or ``(N, C, d1, ...)``)."""
     _check(input, "nll_loss")
     if _is_batched(target):
         return _class_loss_from_ops(input, target, weight, ignore_index, reduction, 0.0)
+    _check_class_target(input, target, weight)
     unbatched = input.ndim == 1
     if unbatched:
         input, target = S.unsqueeze(input, 0), S.unsqueeze(target, 0)
@@ -830,6 +862,20 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         if reduction == "none":
             out = S.reshape(out, *t.shape)
     return S.squeeze(out, 0) if unbatched and reduction == "none" else out
+
+
+def _check_probability_target(target, weight, ignore_index, label_smoothing, c):
+    """torch's checks of cross_entropy's class-probability targets, in its order."""
+    if not target.dtype.is_floating_point:
+        raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
+                           f"{_inplace._TYPE_NAMES[target.dtype.name]}")
+    if ignore_index >= 0:
+        raise RuntimeError("ignore_index is not supported for floating point target")
+    if weight is not None and weight._data.size != c:
+        raise RuntimeError(f"cross_entropy: weight tensor should be defined either for all {c} classes or no "
+                           f"classes but got weight tensor of shape: {list(weight.shape)}")
+    if label_smoothing > 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
@@ -853,17 +899,21 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if _levels.OPEN[0] and _is_batched(target) and not target.dtype.is_floating_point:
         return _class_loss_from_ops(F.log_softmax(input, 0 if input.ndim == 1 else 1), target, weight, ignore_index,
                                     reduction, label_smoothing)
-    if (input._data.ndim == 2 and target._data.dtype.kind in "iu" and label_smoothing <= 0
+    if (input._data.ndim == 2 and target._data.ndim == 1 and target._data.dtype.kind in "iu" and label_smoothing <= 0
             and input._data.dtype.kind == "f"):
+        _check_class_target(input, target, weight)
         params = _class_targets(input, target, weight, ignore_index, reduction)
         params["cache"] = {}
         return N.cross_entropy_.bind((input,), params)
     class_dim = 0 if input.ndim == 1 else 1
-    logp = F.log_softmax(input, class_dim)
     c = input.shape[class_dim]
-    if target.dtype.is_floating_point:
-        if tuple(target.shape) != tuple(input.shape):
-            raise RuntimeError(f"Expected target size {list(input.shape)}, got {list(target.shape)}")
+    probabilities = tuple(target.shape) == tuple(input.shape)  # torch's rule: the same shape, whatever the dtype
+    if probabilities:
+        _check_probability_target(target, weight, ignore_index, label_smoothing, c)
+    elif label_smoothing > 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    logp = F.log_softmax(input, class_dim)
+    if probabilities:
         if label_smoothing > 0:
             target = target * (1 - label_smoothing) + label_smoothing / c
         terms = logp * target
