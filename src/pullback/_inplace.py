@@ -239,7 +239,11 @@ def copy_(self, src, non_blocking=False):
     from ._ops.elementwise import overwrite
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
-    _check_result_shape(self.shape, _registry.broadcast_shape((self.shape, src.shape)))
+    try:
+        _check_result_shape(self.shape, _registry.broadcast_shape((self.shape, src.shape)))
+    except RuntimeError:
+        _check_allowed(self)  # torch refuses a write into a leaf before it looks at the shapes
+        raise
     if src._requires_grad and not (self.dtype.is_floating_point or self.dtype.is_complex):
         src = src.detach()  # a copy into an integer or bool tensor is not differentiable
     return apply_inplace(self, lambda s, v: overwrite(s, v), src.to(self.dtype))
