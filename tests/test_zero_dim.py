@@ -204,3 +204,13 @@ def test_matmul_errors_do_not_touch_the_common_path():
                    "torch.ones(4, 2, 3) @ torch.ones(3)", "torch.bmm(torch.ones(3, 2, 2), torch.ones(3, 2, 4))",
                    "torch.mv(torch.ones(2, 3), torch.ones(3))", "torch.ones(3) @ torch.ones(3)"]:
         assert_like_torch(source)
+
+
+def test_inplace_result_that_does_not_fit_a_view():
+    # the other operand broadcasts the view to a larger shape: torch's shape error, not NumPy's
+    for lib in (torch, pullback):
+        x = lib.tensor(1.31, dtype=lib.float64, requires_grad=True)
+        view = x.sin().view((-1,))
+        with pytest.raises(RuntimeError, match=r"^output with shape \[1\] doesn't match the broadcast shape "
+                                               r"\[0, 1, 2\]$"):
+            view.sub_(lib.zeros((0, 1, 2)))

@@ -140,7 +140,11 @@ def _apply_inplace_on_view(view, fn, args, kwargs):
     new_values = fn(snapshot, *args, **kwargs)
     base_snapshot = Tensor._make(base._data.copy(), grad_fn=base.grad_fn, output_nr=base._output_nr,
                                  requires_grad=base._requires_grad)
-    new_base = view_scatter(base_snapshot, new_values, chain=chain)
+    try:
+        new_base = view_scatter(base_snapshot, new_values, chain=chain)
+    except ValueError:  # NumPy's broadcast error: torch's for a result that does not fit the view
+        _check_result_shape(view._data.shape, new_values.shape)
+        raise
     _write(view, new_values)
     base.grad_fn = new_base.grad_fn
     base._output_nr = 0

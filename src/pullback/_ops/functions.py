@@ -744,7 +744,11 @@ def matmul(input, other, *, out=None):
     error = L.matmul_error(input, other)
     if error is not None:
         raise error
-    result = (L.vecmat_ if len(a) == 1 and len(b) > 2 else L.matmul_).bind((input, other), {})
+    try:
+        result = (L.vecmat_ if len(a) == 1 and len(b) > 2 else L.matmul_).bind((input, other), {})
+    except ValueError:  # NumPy's error for batch dims that do not broadcast: torch's instead
+        _registry.broadcast_shape((a[:-2], b[:-2]))
+        raise
     return write_out(out, result, "matmul", (input, other))
 
 

@@ -60,13 +60,6 @@ vecmat_ = primitive("matmul", lambda x, y: B.einsum("k,...kj->...j", x, y), inpu
 
 
 # ----------------------------------------------------------- matmul's checks
-# The C++ type names that torch's mm messages print (``float != double``).
-_CPP_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
-              "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
-              "uint8": "unsigned char", "bool": "bool", "complex64": "c10::complex<float>",
-              "complex128": "c10::complex<double>"}
-
-
 def _kernel_name(dtype):
     return dtype._tensor_type[:-6]  # FloatTensor -> Float, as torch's kernels name dtypes
 
@@ -98,7 +91,8 @@ def matmul_error(x, y):
 
     torch folds the operands onto one kernel (dot, mv, mm or bmm) and each words its own errors:
     the batch dims of a 3-D or larger ``x`` fold into rows when ``y`` is 1-D or 2-D, and every
-    other rank combination broadcasts the batch dims and runs bmm over their product.
+    other rank combination broadcasts the batch dims and runs bmm over their product. Batch dims
+    that do not broadcast are only looked for here when another error is to be worded.
     """
     a, b = tuple(x.shape), tuple(y.shape)
     if len(a) == 1 and len(b) == 1:
@@ -121,11 +115,14 @@ def matmul_error(x, y):
         rows = _prod(a[:-1])
         if a[-1] != b[0]:
             return RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{a[-1]} and {_dims(b)})")
-        if x.dtype is not y.dtype:
-            return RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_CPP_NAMES[x.dtype.name]} "
-                                f"!= {_CPP_NAMES[y.dtype.name]}")
+        if x.dtype is not y.dtype:  # mm names the C++ types (float != double)
+            from .indexing import _CPP_TYPE_NAMES as cpp
+            return RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {cpp[x.dtype.name]} "
+                                f"!= {cpp[y.dtype.name]}")
         return None
-    batch = _prod(broadcast_shape((a[:-2], b[:-2])))  # bmm over the broadcast batch dims
+    if a[-1] == b[-2] and x.dtype is y.dtype:
+        return None  # the batch dims may still not broadcast: the kernel finds that (see matmul)
+    batch = _prod(broadcast_shape((a[:-2], b[:-2])))  # bmm over the broadcast batch dims, checked first
     if a[-1] != b[-2]:
         return RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{batch}, {a[-1]}] "
                             f"but got: [{batch}, {b[-2]}].")
