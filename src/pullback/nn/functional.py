@@ -615,28 +615,33 @@ def _layer_norm_shape(input, normalized_shape, weight, bias):
     if not isinstance(normalized_shape, (tuple, list)):
         raise TypeError("layer_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, not "
                         f"{type(normalized_shape).__name__}")
-    shape = []
-    for i, n in enumerate(normalized_shape):
-        if isinstance(n, Tensor) and n.ndim == 0 and not n.dtype.is_floating_point:
-            n = n.item()
-        if isinstance(n, bool) or not isinstance(n, (int, B.integer)):
-            raise TypeError("layer_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, but "
-                            f"found element of type {type(n).__name__} at pos {i}")
-        shape.append(int(n))
-    shape = tuple(shape)
+    shape = tuple(normalized_shape)
+    if not all(type(n) is int for n in shape):
+        shape = tuple(_layer_norm_size(n, i) for i, n in enumerate(shape))
     if not shape:
         raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one "
                            "element, but got normalized_shape = []")
     for name, param in (("weight", weight), ("bias", bias)):
-        if param is not None and tuple(param.shape) != shape:
+        if param is not None and param._data.shape != shape:
             raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
                                f"{list(param.shape)} and normalized_shape = {list(shape)}")
-    if input.ndim < len(shape) or tuple(input.shape[input.ndim - len(shape):]) != shape:
+    sizes = input._data.shape  # the shapes as tuples (Tensor.shape builds a Size)
+    if len(sizes) < len(shape) or sizes[len(sizes) - len(shape):] != shape:
         raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
-                           f"[*, {', '.join(map(str, shape))}], but got input of size{list(input.shape)}")
+                           f"[*, {', '.join(map(str, shape))}], but got input of size{list(sizes)}")
     if not input.dtype.is_floating_point and weight is None and bias is None:
         raise NotImplementedError(f'"LayerNormKernelImpl" not implemented for \'{input.dtype._tensor_type[:-6]}\'')
     return shape
+
+
+def _layer_norm_size(n, i):
+    """Entry ``i`` of ``normalized_shape`` as an int: NumPy ints and int 0-dim Tensors count."""
+    if isinstance(n, Tensor) and n.ndim == 0 and not n.dtype.is_floating_point:
+        n = n.item()
+    if isinstance(n, bool) or not isinstance(n, (int, B.integer)):
+        raise TypeError("layer_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, but "
+                        f"found element of type {type(n).__name__} at pos {i}")
+    return int(n)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
