@@ -1041,12 +1041,6 @@ EXCLUSIONS = (
               "the true derivative (tests/test_zero_dim.py checks it with finite differences)",
               difference=lambda diff, program: diff.kind in ("gradient", "gradgrad") and diff.op in ("std", "var")
               and program.steps[diff.step].kwargs.get("dim") == ()),
-    Exclusion("second derivative through an empty-index write", "`t[()] = v` into a 0-dim tensor, "
-              "differentiated twice: pullback's index_put derivative broadcasts a (1,) cotangent onto the "
-              "0-dim target (NumPy's ValueError)",
-              difference=lambda diff, program: diff.kind in _GRADIENT_ERROR_KINDS
-              and "cannot broadcast a non-scalar to a scalar" in (diff.pullback_error or "")
-              and any(s.op == "setitem" for s in program.steps[:diff.step])),
     Exclusion("Boolean alpha", "add/sub(alpha=True/False) on non-bool results: torch refuses",
               difference=_error_says(r"Boolean alpha")),
     Exclusion("dtypes torch refuses", "torch's kernels refuse some dtypes (bitwise on floats, round/frac/"

@@ -214,3 +214,19 @@ def test_inplace_result_that_does_not_fit_a_view():
         with pytest.raises(RuntimeError, match=r"^output with shape \[1\] doesn't match the broadcast shape "
                                                r"\[0, 1, 2\]$"):
             view.sub_(lib.zeros((0, 1, 2)))
+
+
+def test_second_derivative_through_an_empty_index_write():
+    # t[()] = v on a 0-dim tensor, differentiated twice (the advanced getitem of the derivative
+    # keeps a 0-dim cotangent 0-dim): against torch
+    results = []
+    for lib in (torch, pullback):
+        v0 = lib.tensor(-2.93, dtype=lib.float64, requires_grad=True)
+        v1 = lib.tensor(1.9, dtype=lib.float64, requires_grad=True)
+        v2 = lib.gather(v1, -1, lib.tensor(0))
+        v2[()] = v0
+        out = lib.nn.functional.logsigmoid(v2)
+        g0, g1 = lib.autograd.grad([out], [v0, v1], [lib.tensor(0.5, dtype=lib.float64)], create_graph=True)
+        second = lib.autograd.grad([g0 * 1.3], [v0, v1], allow_unused=True)
+        results.append([g0.item(), g1.item()] + [0.0 if s is None else s.item() for s in second])
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-12)

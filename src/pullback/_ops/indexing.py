@@ -250,8 +250,8 @@ def _getitem_impl(x, index, basic=True, name=None):
         # makes NumPy return a view).
         out = x[(*index, Ellipsis)]
     # PyTorch's advanced indexing returns a fresh contiguous tensor; NumPy's may be laid out
-    # with the indexed dims outermost.
-    return out if basic else B.ascontiguousarray(out)
+    # with the indexed dims outermost (asarray keeps a 0-dim result 0-dim: ascontiguousarray does not).
+    return out if basic else B.asarray(out, order="C")
 
 
 def _positions(shape, index):
