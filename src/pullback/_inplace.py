@@ -142,7 +142,11 @@ def _apply_inplace_on_view(view, fn, args, kwargs):
     new_values = fn(snapshot, *args, **kwargs)
     base_snapshot = Tensor._make(base._data.copy(), grad_fn=base.grad_fn, output_nr=base._output_nr,
                                  requires_grad=base._requires_grad)
-    new_base = view_scatter(base_snapshot, new_values, chain=chain)
+    try:
+        new_base = view_scatter(base_snapshot, new_values, chain=chain)
+    except ValueError:  # NumPy's broadcast error: torch's for a result that does not fit the view
+        _check_result_shape(view._data.shape, new_values.shape)
+        raise
     _write(view, new_values)
     base.grad_fn = new_base.grad_fn
     base._output_nr = 0
@@ -313,7 +317,11 @@ def copy_(self, src, non_blocking=False):
     from ._ops.elementwise import overwrite
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
-    _check_result_shape(self.shape, _registry.broadcast_shape((self.shape, src.shape)))
+    try:
+        _check_result_shape(self.shape, _registry.broadcast_shape((self.shape, src.shape)))
+    except RuntimeError:
+        _check_allowed(self)  # torch refuses a write into a leaf before it looks at the shapes
+        raise
     if src._requires_grad and not (self.dtype.is_floating_point or self.dtype.is_complex):
         src = src.detach()  # a copy into an integer or bool tensor is not differentiable
     return apply_inplace(self, lambda s, v: overwrite(s, v), src.to(self.dtype))

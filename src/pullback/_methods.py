@@ -74,7 +74,7 @@ def _reversed_dims(self):
 def _matrix_transpose(self):
     if self.ndim == 0:
         _warn_identity_on_0dim("Tensor.mT")
-        return S._permute(self, dims=())
+        return self  # torch returns the tensor itself, not a view (an in-place write is the leaf's)
     if self.ndim == 1:
         raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor.")
     return S.transpose(self, -2, -1)

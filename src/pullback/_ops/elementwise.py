@@ -7,7 +7,7 @@ import math
 
 from .._backend import B
 from .. import _dtype as D
-from ._registry import primitive, zero_cotangent, ELEMENTWISE, LINEAR, ALL_BATCHED
+from ._registry import primitive, zero_cotangent, broadcast_shape, ELEMENTWISE, LINEAR, ALL_BATCHED
 from ._rules import is_tensor
 
 LN2 = math.log(2.0)
@@ -359,6 +359,7 @@ def _bitwise_kernel(name, ufunc):
         try:
             return ufunc(x, y)
         except TypeError:
+            broadcast_shape((B.shape(x), B.shape(y)))  # torch's shape error comes first
             dtype_name = D._FROM_NP[B.result_type(x, y)]._tensor_type[:-len("Tensor")]
             raise NotImplementedError(f'"{name}_cpu" not implemented for \'{dtype_name}\'') from None
     return kernel

@@ -663,6 +663,10 @@ def logsumexp(input, dim=None, keepdim=False, *, out=None, **numpy_names):
         raise TypeError('logsumexp() missing 1 required positional arguments: "dim"')
     axis = wrap_dims(dim, input.ndim)
     if axis is None:
+        if not keepdim and input.ndim and input.numel() and isinstance(dim, (tuple, list)):
+            # dim=() reduces every dim, but torch then adds the keepdim maxima back into the
+            # squeezed result and fails (its path for no elements does not).
+            raise RuntimeError(f"output with shape [] doesn't match the broadcast shape {[1] * input.ndim}")
         axis = tuple(range(input.ndim))
     return write_out(out, R.logsumexp_.bind((input,), {"axis": axis, "keepdim": keepdim}), "logsumexp", (input,))
 
@@ -692,12 +696,20 @@ def cumprod(input, dim=None, *, dtype=None, out=None, **numpy_names):
     return _cumulative(R._cumprod, "cumprod", input, dim, dtype, out, numpy_names)
 
 
+def _truth_params(input, dim, keepdim):
+    """all/any's reduction params: unlike the other reductions, an empty ``dim`` reduces no dim in
+    PyTorch (each element's truth, in the input's shape)."""
+    if isinstance(dim, (tuple, list)) and not dim:
+        return {"axis": (), "keepdim": keepdim}
+    return _reduction_params(input, dim, keepdim)
+
+
 def all(input, dim=None, keepdim=False, *, out=None, **numpy_names):  # noqa: A001
     """Whether all elements (along ``dim``) are nonzero: a bool Tensor."""
     _check_tensor(input, "all")
     if numpy_names:
         dim, keepdim = _numpy_names("all", numpy_names, dim, keepdim)
-    return write_out(out, R.all_.bind((input,), _reduction_params(input, dim, keepdim)), "all", (input,))
+    return write_out(out, R.all_.bind((input,), _truth_params(input, dim, keepdim)), "all", (input,))
 
 
 def any(input, dim=None, keepdim=False, *, out=None, **numpy_names):  # noqa: A001
@@ -705,7 +717,7 @@ def any(input, dim=None, keepdim=False, *, out=None, **numpy_names):  # noqa: A0
     _check_tensor(input, "any")
     if numpy_names:
         dim, keepdim = _numpy_names("any", numpy_names, dim, keepdim)
-    return write_out(out, R.any_.bind((input,), _reduction_params(input, dim, keepdim)), "any", (input,))
+    return write_out(out, R.any_.bind((input,), _truth_params(input, dim, keepdim)), "any", (input,))
 
 
 def count_nonzero(input, dim=None, **numpy_names):
@@ -735,21 +747,14 @@ def matmul(input, other, *, out=None):
         return result if out is None else write_out(out, result, "matmul", (input, other))
     if not a or not b:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {len(a)}D and {len(b)}D")
-    k_a = a[-1]
-    k_b = b[0] if len(b) == 1 else b[-2]
-    if k_a != k_b:
-        if len(a) == 1 and len(b) == 1:
-            raise RuntimeError(f"inconsistent tensor size, expected tensor [{a[0]}] and src [{b[0]}] to have the "
-                               "same number of elements, but got " + f"{a[0]} and {b[0]} elements respectively")
-        left = f"{a[0]}x{a[-1]}" if len(a) == 2 else "x".join(map(str, a))
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({left if len(a) > 1 else '1x' + str(a[0])} "
-                           f"and {'x'.join(map(str, b[-2:])) if len(b) > 1 else str(b[0]) + 'x1'})")
-    if input.dtype is not other.dtype:
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {input.dtype.name} != {other.dtype.name}")
+    error = L.matmul_error(input, other)
+    if error is not None:
+        raise error
     try:
         result = (L.vecmat_ if len(a) == 1 and len(b) > 2 else L.matmul_).bind((input, other), {})
-    except ValueError as e:
-        raise RuntimeError(f"matmul: shapes {list(a)} and {list(b)} do not broadcast ({e})") from None
+    except ValueError:  # NumPy's error for batch dims that do not broadcast: torch's instead
+        _registry.broadcast_shape((a[:-2], b[:-2]))
+        raise
     return write_out(out, result, "matmul", (input, other))
 
 
@@ -770,8 +775,9 @@ def bmm(input, mat2, *, out=None):
         raise RuntimeError("batch1 must be a 3D tensor")
     if mat2.ndim != 3:
         raise RuntimeError("batch2 must be a 3D tensor")
-    if input.shape[0] != mat2.shape[0]:
-        raise RuntimeError(f"batch1 and batch2 must have same number of batches, got {input.shape[0]} and {mat2.shape[0]}")
+    error = L.bmm_error(input, mat2)  # no broadcasting: the batch sizes must match too
+    if error is not None:
+        raise error
     return matmul(input, mat2, out=out)
 
 
@@ -780,10 +786,9 @@ def mv(input, vec, *, out=None):
     _check_tensor(input, "mv")
     _check_tensor(vec, "mv", "vec", 2)
     if input.ndim != 2 or vec.ndim != 1:  # PyTorch names the dims of (result, matrix, vector)
+        if input.ndim == 0:  # torch reads the matrix's rows first
+            raise IndexError("Dimension specified as 0 but tensor has no dimensions")
         raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input.ndim}, {vec.ndim}")
-    rows, cols = input.shape
-    if vec.shape[0] != cols:
-        raise RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{cols}), vec ({vec.shape[0]})")
     return matmul(input, vec, out=out)
 
 

@@ -6,7 +6,7 @@ accumulation, so repeated indices add up, as they must.
 """
 from .._backend import B
 from .. import _dtype as D
-from ._registry import primitive, refuse_batched, LINEAR, ELEMENTWISE, TRANSPOSE
+from ._registry import primitive, refuse_batched, broadcast_shape, LINEAR, ELEMENTWISE, TRANSPOSE
 from . import _vmap_rules as V
 from ._rules import is_tensor, wrap_dim
 
@@ -378,8 +378,8 @@ def _getitem_impl(x, index, basic=True, name=None):
         # makes NumPy return a view).
         out = x[(*index, Ellipsis)]
     # PyTorch's advanced indexing returns a fresh contiguous tensor; NumPy's may be laid out
-    # with the indexed dims outermost.
-    return out if basic else B.ascontiguousarray(out)
+    # with the indexed dims outermost (asarray keeps a 0-dim result 0-dim: ascontiguousarray does not).
+    return out if basic else B.asarray(out, order="C")
 
 
 def in_bounds(index):
@@ -849,6 +849,9 @@ def take_along_dim(input, indices, dim=None):
     """Selects values from ``input`` at ``indices`` along ``dim`` (the flattened input when None),
     broadcasting the other dimensions."""
     idx = _check_index_tensor(indices, "take_along_dim")
+    if dim is not None and input.ndim != idx.ndim:
+        raise RuntimeError("torch.take_along_dim(): input and indices should have the same number of dimensions, "
+                           f"but got {input.ndim} dimensions for input, and {idx.ndim} dimensions for indices")
     if indices.dtype is not D.int64:
         from .._inplace import _TYPE_NAMES
         raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got "
@@ -857,12 +860,12 @@ def take_along_dim(input, indices, dim=None):
         from .shape import _reshape
         return take_along(_reshape(input, shape=(-1,)), idx.reshape(-1), axis=0)
     d = wrap_dim(dim, input.ndim)
-    if input.ndim == 0:
-        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    if input.ndim == 0:  # torch names the wrapped dim (-1 is 0)
+        raise IndexError(f"Dimension specified as {d} but tensor has no dimensions")
     shape_x = list(input.shape)
     shape_i = list(idx.shape)
     shape_x[d] = shape_i[d] = 1
-    common = B.broadcast_shapes(tuple(shape_x), tuple(shape_i))
+    common = broadcast_shape((shape_x, shape_i))  # every dim but d broadcasts, with torch's error
     from .shape import expand
     xs = list(common)
     xs[d] = input.shape[d]
@@ -1026,7 +1029,7 @@ def masked_select(input, mask, *, out=None):
     if not is_tensor(mask) or mask.dtype is not D.bool:
         raise RuntimeError("masked_select: expected BoolTensor for mask")
     from .shape import expand
-    shape = _broadcast_shape(tuple(input.shape), tuple(mask.shape))
+    shape = _broadcast_shape(tuple(mask.shape), tuple(input.shape))  # torch's error names the mask first
     if out is not None and is_tensor(out) and out.dtype is not input.dtype:
         raise RuntimeError("masked_select(): self and result must have the same scalar type")
     x = expand(input, shape) if tuple(input.shape) != tuple(shape) else input

@@ -1,6 +1,6 @@
 """Linear algebra primitives: matmul in every rank combination, einsum, addmm."""
 from .._backend import B, ndarray
-from ._registry import primitive, Joint, Decompose, MULTILINEAR, TRANSPOSE
+from ._registry import primitive, Joint, Decompose, broadcast_shape, MULTILINEAR, TRANSPOSE
 from . import _vmap_rules as V
 from ._rules import is_tensor
 
@@ -108,6 +108,78 @@ matmul_ = primitive("matmul", B.matmul, inputs="x y", grad_name=_matmul_name, vj
 vecmat_ = primitive("matmul", lambda x, y: B.einsum("k,...kj->...j", x, y), inputs="x y", grad_name=_matmul_name,
                     vjp=Joint(_matmul_vjp), jvp=MULTILINEAR,
                     batch=lambda prim, *rest: _batch_matmul(matmul_, *rest))
+
+
+# ----------------------------------------------------------- matmul's checks
+def _kernel_name(dtype):
+    return dtype._tensor_type[:-6]  # FloatTensor -> Float, as torch's kernels name dtypes
+
+
+def _dims(shape):
+    return "x".join(map(str, shape))
+
+
+def _prod(sizes):
+    n = 1
+    for s in sizes:
+        n *= s
+    return n
+
+
+def bmm_error(x, y):
+    """The RuntimeError of ``bmm`` for 3-D operands that do not fit (or None)."""
+    b, _, k = x.shape
+    if tuple(y.shape[:2]) != (b, k):
+        return RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{b}, {k}] but got: "
+                            f"[{y.shape[0]}, {y.shape[1]}].")
+    if x.dtype is not y.dtype:
+        return RuntimeError(f"expected scalar type {_kernel_name(x.dtype)} but found {_kernel_name(y.dtype)}")
+    return None
+
+
+def matmul_error(x, y):
+    """The RuntimeError of ``matmul(x, y)`` (at least 1-D each) whose shapes or dtypes do not fit, or None.
+
+    torch folds the operands onto one kernel (dot, mv, mm or bmm) and each words its own errors:
+    the batch dims of a 3-D or larger ``x`` fold into rows when ``y`` is 1-D or 2-D, and every
+    other rank combination broadcasts the batch dims and runs bmm over their product. Batch dims
+    that do not broadcast are only looked for here when another error is to be worded.
+    """
+    a, b = tuple(x.shape), tuple(y.shape)
+    if len(a) == 1 and len(b) == 1:
+        if x.dtype is not y.dtype:
+            return RuntimeError("dot : expected both vectors to have same dtype, but found "
+                                f"{_kernel_name(x.dtype)} and {_kernel_name(y.dtype)}")
+        if a != b:
+            return RuntimeError(f"inconsistent tensor size, expected tensor [{a[0]}] and src [{b[0]}] to have the "
+                                f"same number of elements, but got {a[0]} and {b[0]} elements respectively")
+        return None
+    if len(b) == 1:  # mv, over the rows of every matrix of x
+        rows = _prod(a[:-1])
+        if a[-1] != b[0]:
+            return RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{a[-1]}), vec ({b[0]})")
+        if x.dtype is not y.dtype:
+            return RuntimeError(f"addmv input tensors must have the same dtype, but got {_kernel_name(y.dtype)}, "
+                                f"{_kernel_name(x.dtype)}, and {_kernel_name(y.dtype)}")
+        return None
+    if len(b) == 2:  # mm, with a 1-D x as one row and the batch dims of x folded into rows
+        rows = _prod(a[:-1])
+        if a[-1] != b[0]:
+            return RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{a[-1]} and {_dims(b)})")
+        if x.dtype is not y.dtype:  # mm names the C++ types (float != double)
+            from .indexing import _CPP_TYPE_NAMES as cpp
+            return RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {cpp[x.dtype.name]} "
+                                f"!= {cpp[y.dtype.name]}")
+        return None
+    if a[-1] == b[-2] and x.dtype is y.dtype:
+        return None  # the batch dims may still not broadcast: the kernel finds that (see matmul)
+    batch = _prod(broadcast_shape((a[:-2], b[:-2])))  # bmm over the broadcast batch dims, checked first
+    if a[-1] != b[-2]:
+        return RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{batch}, {a[-1]}] "
+                            f"but got: [{batch}, {b[-2]}].")
+    if x.dtype is not y.dtype:
+        return RuntimeError(f"expected scalar type {_kernel_name(x.dtype)} but found {_kernel_name(y.dtype)}")
+    return None
 
 
 def _addmm_vjp(g, a, b, beta, alpha, needs):

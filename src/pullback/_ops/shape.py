@@ -399,9 +399,9 @@ def flatten(input, start_dim=0, end_dim=-1):
         pullback.Size([2, 12])
     """
     shape = tuple(input.shape)
+    s, e = wrap_dim(start_dim, len(shape)), wrap_dim(end_dim, len(shape))  # a 0-dim tensor takes 0 and -1
     if len(shape) == 0:
         return _reshape(input, shape=(1,))
-    s, e = wrap_dim(start_dim, len(shape)), wrap_dim(end_dim, len(shape))
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     if s == e:
@@ -416,6 +416,9 @@ def unflatten(input, dim, sizes):
     """Expands dimension ``dim`` into the shape ``sizes`` (one entry may be -1)."""
     shape = tuple(input.shape)
     d = wrap_dim(dim, len(shape))
+    if not shape:  # torch wraps the dim again, for a tensor with dims, and fails
+        raise RuntimeError(f"unflatten got an unexpected error:\nDimension specified as {d} but tensor has no "
+                           "dimensions")
     sizes = _infer_shape(tuple(sizes), shape[d])
     return _reshape(input, shape=shape[:d] + sizes + shape[d + 1:])
 
@@ -595,11 +598,12 @@ def flip_method(self, *dims):
     return flip(self, tuple(dims))
 
 
-def _wrap_dim_of_dimensioned(dim, ndim):
-    """``wrap_dim`` for ops that need a real dimension (roll, unbind): a 0-dim tensor has none."""
+def _wrap_dim_of_dimensioned(dim, ndim, name_wrapped=False):
+    """``wrap_dim`` for ops that need a real dimension (roll, unbind): a 0-dim tensor has none.
+    torch's error names the dim as given (roll) or, with ``name_wrapped``, wrapped (unbind: -1 is 0)."""
     d = wrap_dim(dim, ndim)
     if ndim == 0:
-        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+        raise IndexError(f"Dimension specified as {d if name_wrapped else dim} but tensor has no dimensions")
     return d
 
 
@@ -788,7 +792,7 @@ def chunk(input, chunks, dim=0):
 
 def unbind(input, dim=0):
     """Removes dimension ``dim``, returning a tuple of all slices along it."""
-    return _unbind(input, axis=_wrap_dim_of_dimensioned(dim, input.ndim))
+    return _unbind(input, axis=_wrap_dim_of_dimensioned(dim, input.ndim, name_wrapped=True))
 
 
 def _check_tensors(tensors, fn):

@@ -610,9 +610,61 @@ def adaptive_avg_pool2d(input, output_size):
 
 
 # ----------------------------------------------------------------- normalization
+def _layer_norm_shape(input, normalized_shape, weight, bias):
+    """``normalized_shape`` as a tuple of ints, after PyTorch's checks of it, the affine parameters
+    and the input's trailing dims (in that order)."""
+    if not isinstance(normalized_shape, (tuple, list)):
+        raise TypeError("layer_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, not "
+                        f"{type(normalized_shape).__name__}")
+    shape = tuple(normalized_shape)
+    if not all(type(n) is int for n in shape):
+        shape = tuple(_layer_norm_size(n, i) for i, n in enumerate(shape))
+    if not shape:
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one "
+                           "element, but got normalized_shape = []")
+    for name, param in (("weight", weight), ("bias", bias)):
+        if param is not None and param._data.shape != shape:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
+                               f"{list(param.shape)} and normalized_shape = {list(shape)}")
+    sizes = input._data.shape  # the shapes as tuples (Tensor.shape builds a Size)
+    if len(sizes) < len(shape) or sizes[len(sizes) - len(shape):] != shape:
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, shape))}], but got input of size{list(sizes)}")
+    if not input.dtype.is_floating_point and weight is None and bias is None:
+        raise NotImplementedError(f'"LayerNormKernelImpl" not implemented for \'{input.dtype._tensor_type[:-6]}\'')
+    return shape
+
+
+def _layer_norm_size(n, i):
+    """Entry ``i`` of ``normalized_shape`` as an int: NumPy ints and int 0-dim Tensors count."""
+    if isinstance(n, Tensor) and n.ndim == 0 and not n.dtype.is_floating_point:
+        n = n.item()
+    if isinstance(n, bool) or not isinstance(n, (int, B.integer)):
+        raise TypeError("layer_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, but "
+                        f"found element of type {type(n).__name__} at pos {i}")
+    return int(n)
+
+
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
-    """Normalizes over the last ``len(normalized_shape)`` dims, then scales and shifts."""
-    dims = tuple(range(input.ndim - len(tuple(normalized_shape)), input.ndim))
+    """Applies Layer Normalization over the last ``len(normalized_shape)`` dims: each slice is
+    normalized to zero mean and unit variance (biased), then scaled by ``weight`` and shifted by ``bias``.
+
+    Args:
+        input (Tensor): the input, of shape ``[*, *normalized_shape]``.
+        normalized_shape (list or tuple of ints): the trailing dims to normalize over.
+        weight (Tensor, optional): the scale, of shape ``normalized_shape``.
+        bias (Tensor, optional): the shift, of shape ``normalized_shape``.
+        eps (float): added to the variance, for numerical stability.
+
+    Example::
+
+        >>> x = pullback.tensor([[1.0, 3.0], [2.0, 2.0]])
+        >>> pullback.nn.functional.layer_norm(x, (2,))
+        tensor([[-1.0000,  1.0000],
+                [ 0.0000,  0.0000]])
+    """
+    shape = _layer_norm_shape(input, normalized_shape, weight, bias)
+    dims = tuple(range(input.ndim - len(shape), input.ndim))
     mean = F.mean(input, dims, keepdim=True)
     centered = input - mean
     var = F.mean(centered * centered, dims, keepdim=True)
