@@ -8,8 +8,10 @@ inputs' buffers) with PyTorch's bookkeeping, in named phases:
    counts, for each, the edges pointing at it (its dependencies);
 2. prune (``_prune``): with ``inputs`` given, only the nodes on a path to an input are kept;
 3. schedule: a node is ready once all its consumers have contributed; ready nodes run in
-   reverse creation order (a heap on the sequence number), ready leaves before anything else;
-4. run node (``_run_node``): hooks, anomaly checks, the VJP rules;
+   reverse creation order (a heap on the sequence number; the latest ready node stays off it
+   while it is the next to run anyway), ready leaves before anything else;
+4. run node: its buffer popped, its pre-hooks, then ``_run_node`` (the VJP rules with anomaly
+   checks, the post-hooks; its common case inline);
 5. deliver: every cotangent is checked against the input it belongs to (``_check_gradient``:
    a shape the input broadcasts to is summed back, the dtype cast to the input's) and added to
    the consumer's buffer (``_Buffers``); a leaf's gradient goes into ``.grad`` or is captured
