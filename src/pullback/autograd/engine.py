@@ -313,8 +313,8 @@ def _run_node(node, grads, needs, all_zero, anomaly, as_tensor):
             try:
                 results = node.apply(grads, needs, as_tensor)
             except Exception:
-                # (its warning points stacklevel=4 up: past this function and the loop, at whoever
-                # called run_backward)
+                # Its warning points stacklevel=4 up, past this function and run_backward, at the
+                # caller of run_backward: so this call stays directly below run_backward.
                 anomaly_mode.forward_traceback_warning(node)
                 raise
             if anomaly_mode.is_anomaly_check_nan_enabled():
@@ -329,6 +329,7 @@ def _run_node(node, grads, needs, all_zero, anomaly, as_tensor):
 
 
 def _count_error(node, results):
+    """PyTorch's error for a backward (a custom Function's) returning too few or too many gradients."""
     edges = node.next_edges
     raise RuntimeError(f"function {node.name()} returned an incorrect number of "
                        f"gradients (expected {len(edges)}, got {len(results)})")
