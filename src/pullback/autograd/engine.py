@@ -8,8 +8,10 @@ inputs' buffers) with PyTorch's bookkeeping, in named phases:
    counts, for each, the edges pointing at it (its dependencies);
 2. prune (``_prune``): with ``inputs`` given, only the nodes on a path to an input are kept;
 3. schedule: a node is ready once all its consumers have contributed; ready nodes run in
-   reverse creation order (a heap on the sequence number), ready leaves before anything else;
-4. run node (``_run_node``): hooks, anomaly checks, the VJP rules;
+   reverse creation order (a heap on the sequence number; the latest ready node stays off it
+   while it is the next to run anyway), ready leaves before anything else;
+4. run node: its buffer popped, its pre-hooks, then ``_run_node`` (the VJP rules with anomaly
+   checks, the post-hooks; its common case inline);
 5. deliver: every cotangent is checked against the input it belongs to (``_check_gradient``:
    a shape the input broadcasts to is summed back, the dtype cast to the input's) and added to
    the consumer's buffer (``_Buffers``); a leaf's gradient goes into ``.grad`` or is captured
@@ -311,8 +313,8 @@ def _run_node(node, grads, needs, all_zero, anomaly, as_tensor):
             try:
                 results = node.apply(grads, needs, as_tensor)
             except Exception:
-                # (its warning points stacklevel=4 up: past this function and the loop, at whoever
-                # called run_backward)
+                # Its warning points stacklevel=4 up, past this function and run_backward, at the
+                # caller of run_backward: so this call stays directly below run_backward.
                 anomaly_mode.forward_traceback_warning(node)
                 raise
             if anomaly_mode.is_anomaly_check_nan_enabled():
@@ -327,6 +329,7 @@ def _run_node(node, grads, needs, all_zero, anomaly, as_tensor):
 
 
 def _count_error(node, results):
+    """PyTorch's error for a backward (a custom Function's) returning too few or too many gradients."""
     edges = node.next_edges
     raise RuntimeError(f"function {node.name()} returned an incorrect number of "
                        f"gradients (expected {len(edges)}, got {len(results)})")
