@@ -230,3 +230,14 @@ def test_second_derivative_through_an_empty_index_write():
         second = lib.autograd.grad([g0 * 1.3], [v0, v1], allow_unused=True)
         results.append([g0.item(), g1.item()] + [0.0 if s is None else s.item() for s in second])
     np.testing.assert_allclose(results[1], results[0], rtol=1e-12)
+
+
+def test_cat_promotes_over_skipped_legacy_empty_tensors():
+    torch = pytest.importorskip("torch")
+    for first, second in [("int", "empty_float"), ("empty_float", "int"), ("float32", "empty_float")]:
+        make = {"int": lambda m: m.tensor([0, 1]), "empty_float": lambda m: m.tensor([0.0], dtype=m.float64)[:0],
+                "float32": lambda m: m.tensor([1.5, 2.0])}
+        ours = pullback.cat([make[first](pullback), make[second](pullback)])
+        theirs = torch.cat([make[first](torch), make[second](torch)])
+        assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())

@@ -18,15 +18,9 @@ from ._creation import (tensor, as_tensor, asarray, from_numpy, zeros, ones, ful
                         linspace, logspace, eye, zeros_like, ones_like, full_like, empty_like, rand, randn,
                         randint, randperm, normal, rand_like, randn_like, randint_like, bernoulli,
                         multinomial, manual_seed, seed, initial_seed, get_rng_state, set_rng_state)
-from ._ops.functions import *  # noqa: F401,F403
-from ._ops.functions import (sum, max, min, all, any, abs, pow, round)  # noqa: F401,A004
-from ._ops.shape import (reshape, flatten, unflatten, squeeze, unsqueeze, transpose, swapaxes, swapdims,  # noqa: F401
-                         t, permute, movedim, moveaxis, broadcast_to, broadcast_tensors, tile, flip, roll,
-                         tril, triu, diagonal, diag, narrow, split, chunk, unbind, cat, concat, concatenate,
-                         stack, hstack, vstack)
-from ._ops.indexing import (gather, take_along_dim, scatter, scatter_add, index_select, masked_fill,  # noqa: F401
-                            masked_select, nonzero)
-from ._ops.sorting import sort, argsort, msort  # noqa: F401
+from ._ops import functions as _functions, shape as _shape, indexing as _indexing, sorting as _sorting  # noqa: F401
+from ._ops._api import EXPORTS as _EXPORTS
+globals().update(_EXPORTS)  # every function declared @public (see _ops/_api.py)
 from ._printing import set_printoptions  # noqa: F401
 from .autograd.grad_mode import (no_grad, enable_grad, set_grad_enabled, inference_mode,  # noqa: F401
                                  is_grad_enabled, is_inference_mode_enabled)

@@ -12,45 +12,16 @@ from . import _creation
 from ._ops import functions as F
 from ._ops import shape as S
 from ._ops import indexing as I
-from ._ops import sorting as So
 from ._ops import elementwise as E
 from ._ops.indexing import normalize_index, getitem
 from ._ops._rules import is_tensor
+from ._ops import sorting  # noqa: F401  (imported for its @public declarations)
+from ._ops._api import METHODS, INPLACE
 
-_METHODS = [
-    # elementwise
-    "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "rsqrt", "square", "sin", "cos", "tan", "asin",
-    "acos", "atan", "sinh", "cosh", "tanh", "sigmoid", "relu", "erf", "abs", "absolute", "sign", "floor",
-    "ceil", "trunc", "frac", "round", "reciprocal", "neg", "negative", "add", "sub", "subtract", "mul",
-    "multiply", "div", "divide", "true_divide", "floor_divide", "remainder", "fmod", "pow", "float_power",
-    "atan2", "arctan2", "maximum", "minimum", "lerp", "clamp", "clip", "clamp_min", "clamp_max", "where",
-    "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal",
-    "logical_and", "logical_or", "logical_xor", "logical_not", "isnan", "isinf", "isfinite",
-    "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "arcsin", "arccos", "arctan", "rsub",
-    # reductions
-    "sum", "nansum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "norm", "var", "std",
-    "logsumexp", "cumsum", "cumprod", "all", "any", "count_nonzero",
-    # linear algebra
-    "matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "ger", "addmm",
-    # softmax and comparisons
-    "softmax", "log_softmax", "isclose", "allclose", "equal",
-]
-_SHAPE_METHODS = ["reshape", "view", "view_as", "reshape_as", "flatten", "unflatten", "squeeze", "unsqueeze",
-                  "transpose", "swapaxes", "swapdims", "t", "permute", "movedim", "moveaxis", "expand",
-                  "expand_as", "broadcast_to", "repeat", "tile", "flip", "roll", "tril", "triu", "diagonal",
-                  "diag", "narrow", "split", "chunk", "unbind", "unfold", "sum_to_size",
-                  "select"]
-_INDEX_METHODS = ["gather", "take_along_dim", "scatter", "scatter_add", "index_select", "masked_fill",
-                  "masked_select", "nonzero"]
-
-for _name in _METHODS:
-    setattr(Tensor, _name, getattr(F, _name))
-for _name in _SHAPE_METHODS:
-    setattr(Tensor, _name, getattr(S, _name))
-for _name in _INDEX_METHODS:
-    setattr(Tensor, _name, getattr(I, _name))
-for _name in ["sort", "argsort", "msort"]:
-    setattr(Tensor, _name, getattr(So, _name))
+# The methods the public functions declare (@public, see _ops/_api.py); the ones whose method
+# form differs (Tensor.permute(*dims), Tensor.where(condition, other)) follow.
+for _name, _fn in METHODS.items():
+    setattr(Tensor, _name, _fn)
 
 
 def _permute_method(self, *dims):
@@ -188,14 +159,8 @@ def _make_inplace(fn, name):
     return method
 
 
-for _name in ["add", "sub", "mul", "div", "pow", "clamp", "clip", "clamp_min", "clamp_max", "neg", "exp",
-              "expm1", "log", "log1p", "log2", "sqrt", "rsqrt", "square", "sin", "cos", "tan", "tanh",
-              "sigmoid", "relu", "abs", "sign", "floor", "ceil", "trunc", "round", "reciprocal", "remainder",
-              "fmod", "lerp", "maximum", "minimum", "atan2", "erf", "floor_divide", "logical_not",
-              "subtract", "multiply", "divide", "true_divide", "masked_fill", "scatter", "scatter_add",
-              "fill_diagonal"]:
-    if hasattr(Tensor, _name):
-        setattr(Tensor, _name + "_", _make_inplace(getattr(Tensor, _name), _name + "_"))
+for _name, _fn in INPLACE.items():
+    setattr(Tensor, _name, _make_inplace(_fn, _name))
 
 
 def _iop(name):

@@ -9,6 +9,7 @@ from .. import _dtype as D
 from ._rules import is_tensor, wrap_dim, wrap_dims
 from . import _registry
 from ._registry import refuse_batched
+from ._api import public
 from . import elementwise as E
 from . import reduction as R
 from . import linalg as L
@@ -69,8 +70,12 @@ _UNARY_DOCS = {
     "bitwise_not": (E.bitwise_not, "bitwise NOT of an integer or bool Tensor"),
 }
 
+_UNARY_ALIASES = {"asin": ("arcsin",), "acos": ("arccos",), "atan": ("arctan",), "abs": ("absolute",)}
+_NO_INPLACE = {"isnan", "isinf", "isfinite", "maximum", "minimum"}  # (torch has no isnan_, maximum_...)
+
 for _name, (_prim, _what) in _UNARY_DOCS.items():
-    globals()[_name] = _unary(_prim, _name, f"""Returns {_what}, elementwise.
+    globals()[_name] = public((_name,) + _UNARY_ALIASES.get(_name, ()), method=True,
+                              inplace=_name not in _NO_INPLACE)(_unary(_prim, _name, f"""Returns {_what}, elementwise.
 
     Args:
         input (Tensor): the input.
@@ -78,10 +83,11 @@ for _name, (_prim, _what) in _UNARY_DOCS.items():
     Example::
 
         >>> pullback.{_name}(pullback.tensor([0.5, 1.0]))
-    """)
+    """))
 
 
 
+@public(('neg', 'negative'), method=True, inplace=True)
 def neg(input, *, out=None):
     """Returns ``-input``, elementwise.
 
@@ -104,6 +110,7 @@ def neg(input, *, out=None):
         raise
 
 
+@public(method=True, inplace=True)
 def sign(input, *, out=None):
     """Returns the sign of each element (-1, 0 or 1; a bool Tensor is its own sign); its gradient is 0.
 
@@ -122,17 +129,16 @@ def sign(input, *, out=None):
         raise
 
 
-negative = neg
-absolute = globals()["abs"]
-arcsin, arccos, arctan = globals()["asin"], globals()["acos"], globals()["atan"]
 
 
+@public(method=True, inplace=True)
 def square(input, *, out=None):
     """Returns ``input ** 2``, elementwise."""
     _check_tensor(input, "square")
     return _written(out, E.pow(input, 2), "square", (input,))
 
 
+@public(method=True, inplace=True)
 def round(input, *, decimals=0, out=None):  # noqa: A001
     """Rounds to ``decimals`` decimal places (half to even); its gradient is 0."""
     _check_tensor(input, "round")
@@ -195,6 +201,9 @@ def _bin_doc(what, name):
     """
 
 
+_BINARY_ALIASES = {"mul": ("multiply",), "atan2": ("arctan2",), "ne": ("not_equal",), "lt": ("less",),
+                   "le": ("less_equal",), "gt": ("greater",), "ge": ("greater_equal",)}
+
 for _name, _prim, _what, _check in [
         ("mul", E.mul, "input * other", _either_tensor),
         ("atan2", E.atan2, "atan2(input, other), the angle of (other, input)", _tensors),
@@ -215,14 +224,11 @@ for _name, _prim, _what, _check in [
         ("bitwise_and", E.bitwise_and, "bitwise AND", _either_tensor),
         ("bitwise_or", E.bitwise_or, "bitwise OR", _either_tensor),
         ("bitwise_xor", E.bitwise_xor, "bitwise XOR", _either_tensor)]:
-    globals()[_name] = _binary(_prim, _name, _bin_doc(_what, _name), _check)
-
-multiply = globals()["mul"]
-greater, greater_equal, less, less_equal = globals()["gt"], globals()["ge"], globals()["lt"], globals()["le"]
-not_equal = globals()["ne"]
-arctan2 = globals()["atan2"]
+    globals()[_name] = public((_name,) + _BINARY_ALIASES.get(_name, ()), method=True,
+                              inplace=_name not in _NO_INPLACE)(_binary(_prim, _name, _bin_doc(_what, _name), _check))
 
 
+@public(method=True, inplace=True)
 def add(input, other, *, alpha=1, out=None):
     """Returns ``input + alpha * other``, with broadcasting (written into ``out`` when given).
 
@@ -237,6 +243,7 @@ def add(input, other, *, alpha=1, out=None):
     return write_out(out, E.add.bind((input, other), {"alpha": alpha}), "add", (input, other))
 
 
+@public(('sub', 'subtract'), method=True, inplace=True)
 def sub(input, other, *, alpha=1, out=None):
     """Returns ``input - alpha * other``, with broadcasting (written into ``out`` when given)."""
     if not is_tensor(input):
@@ -248,9 +255,9 @@ def sub(input, other, *, alpha=1, out=None):
     return write_out(out, E.sub.bind((input, other), {"alpha": alpha}), "sub", (input, other))
 
 
-subtract = sub
 
 
+@public(method=True)
 def rsub(input, other, *, alpha=1):
     """Returns ``other - alpha * input``."""
     if not is_tensor(input):
@@ -259,6 +266,7 @@ def rsub(input, other, *, alpha=1):
     return sub(other, input, alpha=alpha)
 
 
+@public(('div', 'divide', 'true_divide'), method=True, inplace=True)
 def div(input, other, *, rounding_mode=None, out=None):
     """Returns ``input / other``: true division (integers give floats), or rounded with
     ``rounding_mode='trunc'`` or ``'floor'``.
@@ -283,6 +291,7 @@ def div(input, other, *, rounding_mode=None, out=None):
 divide = true_divide = div
 
 
+@public(method=True, inplace=True)
 def pow(input, exponent, *, out=None):  # noqa: A001
     """Returns ``input ** exponent`` (either may be a number), elementwise."""
     if not is_tensor(input):
@@ -291,6 +300,7 @@ def pow(input, exponent, *, out=None):  # noqa: A001
     return _written(out, E.pow.bind((input, exponent), {}), "pow", (input, exponent))
 
 
+@public(method=True)
 def float_power(input, exponent, *, out=None):
     """``pow`` computed in float64."""
     x = input.double() if is_tensor(input) else float(input)
@@ -298,6 +308,7 @@ def float_power(input, exponent, *, out=None):
     return _written(out, pow(x, e), "float_power", (input, exponent))
 
 
+@public(method=True, inplace=True)
 def lerp(input, end, weight, *, out=None):
     """Linear interpolation ``input + weight * (end - input)``; ``weight`` a number or Tensor."""
     _check_tensor(input, "lerp")
@@ -305,6 +316,7 @@ def lerp(input, end, weight, *, out=None):
     return _written(out, E.lerp.bind((input, end, weight), {}), "lerp", (input, end, weight))
 
 
+@public()
 def where(condition, input=None, other=None):
     """Elements of ``input`` where ``condition`` is True, of ``other`` elsewhere.
 
@@ -320,6 +332,7 @@ def where(condition, input=None, other=None):
     return E.where_.bind((condition, input, other), {})
 
 
+@public(('clamp', 'clip'), method=True, inplace=True)
 def clamp(input, min=None, max=None, *, out=None):  # noqa: A002
     """Clamps every element into ``[min, max]`` (either bound may be None, a number or a Tensor).
 
@@ -341,9 +354,9 @@ def clamp(input, min=None, max=None, *, out=None):  # noqa: A002
     return _written(out, E.clamp_scalar.bind((input,), {"min": min, "max": max}), "clamp", (input,))
 
 
-clip = clamp
 
 
+@public(method=True, inplace=True)
 def clamp_min(input, min, *, out=None):  # noqa: A002
     """``clamp(input, min=min)``."""
     if not is_tensor(input):
@@ -351,6 +364,7 @@ def clamp_min(input, min, *, out=None):  # noqa: A002
     return _written(out, clamp(input, min=min), "clamp_min", (input, min))
 
 
+@public(method=True, inplace=True)
 def clamp_max(input, max, *, out=None):  # noqa: A002
     """``clamp(input, max=max)``."""
     if not is_tensor(input):
@@ -358,6 +372,7 @@ def clamp_max(input, max, *, out=None):  # noqa: A002
     return _written(out, clamp(input, max=max), "clamp_max", (input, max))
 
 
+@public()
 def softplus(input, beta=1.0, threshold=20.0):
     """``log(1 + exp(beta * x)) / beta``, linear where ``beta * x > threshold``."""
     _check_tensor(input, "softplus")
@@ -385,6 +400,7 @@ def _reduction_params(input, dim, keepdim, dtype=None):
     return params
 
 
+@public(method=True)
 def sum(input, dim=None, keepdim=False, *, dtype=None, out=None, **numpy_names):  # noqa: A001
     """Sums over ``dim`` (an int, a tuple of ints, or None for all), keeping reduced dims as
     size 1 when ``keepdim``. Integer and bool inputs are summed in int64 unless ``dtype`` is given.
@@ -407,6 +423,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, out=None, **numpy_names):
     return write_out(out, R._sum.bind((input,), _reduction_params(input, dim, keepdim, dtype)), "sum", (input,))
 
 
+@public(method=True)
 def mean(input, dim=None, keepdim=False, *, dtype=None, out=None, **numpy_names):
     """The mean over ``dim`` (all dims when None). Floating point inputs (or ``dtype``) only,
     as in PyTorch; arguments as in :func:`sum`.
@@ -422,6 +439,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None, **numpy_names)
     return write_out(out, R._mean.bind((input,), _reduction_params(input, dim, keepdim, dtype)), "mean", (input,))
 
 
+@public(method=True)
 def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None, **numpy_names):
     """``sum`` treating NaN as zero (NaNs get a zero gradient); arguments as in :func:`sum`."""
     _check_tensor(input, "nansum")
@@ -436,6 +454,7 @@ _PROD_KEEPDIM_WITHOUT_DIM = (
     " * (Tensor input, int dim, bool keepdim = False, *, torch.dtype dtype = None, Tensor out = None)\n")
 
 
+@public(method=True)
 def prod(input, dim=None, keepdim=False, *, dtype=None, out=None, **numpy_names):
     """The product of all elements, or along ``dim`` (a single int). Exact gradients with zeros.
 
@@ -497,6 +516,7 @@ def _max_min(input, dim, keepdim, other, out, which):
     return _return_type(which)(values, indices)
 
 
+@public(method=True)
 def max(input, dim=None, keepdim=False, *, other=None, out=None, **numpy_names):  # noqa: A001
     """The maximum of all elements; with ``dim``, a named tuple ``(values, indices)`` along it;
     with a Tensor second argument, the elementwise ``maximum``.
@@ -513,6 +533,7 @@ def max(input, dim=None, keepdim=False, *, other=None, out=None, **numpy_names):
     return _max_min(input, dim, keepdim, other, out, "max")
 
 
+@public(method=True)
 def min(input, dim=None, keepdim=False, *, other=None, out=None, **numpy_names):  # noqa: A001
     """The minimum of all elements; with ``dim``, ``(values, indices)`` along it; with a
     Tensor second argument, the elementwise ``minimum``."""
@@ -535,6 +556,7 @@ def _extremum(prim, name, input, dim, keepdim, out):
     return write_out(out, result, name, (input,))
 
 
+@public(method=True)
 def amax(input, dim=None, keepdim=False, *, out=None, **numpy_names):
     """The maximum over ``dim`` (all dims when None or empty); ties share the gradient evenly."""
     if numpy_names:
@@ -542,6 +564,7 @@ def amax(input, dim=None, keepdim=False, *, out=None, **numpy_names):
     return _extremum(R.amax_, "amax", input, dim, keepdim, out)
 
 
+@public(method=True)
 def amin(input, dim=None, keepdim=False, *, out=None, **numpy_names):
     """The minimum over ``dim`` (all dims when None or empty); ties share the gradient evenly."""
     if numpy_names:
@@ -557,6 +580,7 @@ def _arg_extremum(prim, name, input, dim, keepdim, out):
     return write_out(out, prim.bind((input,), {"axis": axis, "keepdim": keepdim}), name, (input,))
 
 
+@public(method=True)
 def argmax(input, dim=None, keepdim=False, *, out=None, **numpy_names):
     """The index of the maximum (of the flattened input when ``dim`` is None)."""
     if numpy_names:
@@ -564,6 +588,7 @@ def argmax(input, dim=None, keepdim=False, *, out=None, **numpy_names):
     return _arg_extremum(R.argmax_, "argmax", input, dim, keepdim, out)
 
 
+@public(method=True)
 def argmin(input, dim=None, keepdim=False, *, out=None, **numpy_names):
     """The index of the minimum (of the flattened input when ``dim`` is None)."""
     if numpy_names:
@@ -571,6 +596,7 @@ def argmin(input, dim=None, keepdim=False, *, out=None, **numpy_names):
     return _arg_extremum(R.argmin_, "argmin", input, dim, keepdim, out)
 
 
+@public(method=True)
 def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     """The vector p-norm over ``dim`` (all elements when None), or the nuclear norm of matrices.
 
@@ -644,16 +670,19 @@ def _spread(prim, name, input, dim, unbiased, keepdim, correction, out, numpy_na
     return write_out(out, result, name, (input,))
 
 
+@public(method=True)
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None, **numpy_names):
     """The variance over ``dim``, dividing by ``N - correction`` (default correction 1)."""
     return _spread(R.var_, "var", input, dim, unbiased, keepdim, correction, out, numpy_names)
 
 
+@public(method=True)
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None, **numpy_names):
     """The standard deviation over ``dim``, dividing by ``N - correction`` (default 1)."""
     return _spread(R.std_, "std", input, dim, unbiased, keepdim, correction, out, numpy_names)
 
 
+@public(method=True)
 def logsumexp(input, dim=None, keepdim=False, *, out=None, **numpy_names):
     """``log(sum(exp(input), dim))``, computed stably (``dim`` is required, as in PyTorch)."""
     _check_tensor(input, "logsumexp")
@@ -686,11 +715,13 @@ def _cumulative(prim, name, input, dim, dtype, out, numpy_names):
     return write_out(out, prim.bind((input.reshape(1),), params).reshape(()), name, (input,))
 
 
+@public(method=True)
 def cumsum(input, dim=None, *, dtype=None, out=None, **numpy_names):
     """Cumulative sums along ``dim`` (integers and bools in int64 unless ``dtype`` is given)."""
     return _cumulative(R.cumsum_, "cumsum", input, dim, dtype, out, numpy_names)
 
 
+@public(method=True)
 def cumprod(input, dim=None, *, dtype=None, out=None, **numpy_names):
     """Cumulative products along ``dim`` (exact gradients with zeros)."""
     return _cumulative(R._cumprod, "cumprod", input, dim, dtype, out, numpy_names)
@@ -704,6 +735,7 @@ def _truth_params(input, dim, keepdim):
     return _reduction_params(input, dim, keepdim)
 
 
+@public(method=True)
 def all(input, dim=None, keepdim=False, *, out=None, **numpy_names):  # noqa: A001
     """Whether all elements (along ``dim``) are nonzero: a bool Tensor."""
     _check_tensor(input, "all")
@@ -712,6 +744,7 @@ def all(input, dim=None, keepdim=False, *, out=None, **numpy_names):  # noqa: A0
     return write_out(out, R.all_.bind((input,), _truth_params(input, dim, keepdim)), "all", (input,))
 
 
+@public(method=True)
 def any(input, dim=None, keepdim=False, *, out=None, **numpy_names):  # noqa: A001
     """Whether any element (along ``dim``) is nonzero: a bool Tensor."""
     _check_tensor(input, "any")
@@ -720,6 +753,7 @@ def any(input, dim=None, keepdim=False, *, out=None, **numpy_names):  # noqa: A0
     return write_out(out, R.any_.bind((input,), _truth_params(input, dim, keepdim)), "any", (input,))
 
 
+@public(method=True)
 def count_nonzero(input, dim=None, **numpy_names):
     """The number of nonzero elements (along ``dim``), an int64 Tensor."""
     _check_tensor(input, "count_nonzero")
@@ -729,6 +763,7 @@ def count_nonzero(input, dim=None, **numpy_names):
 
 
 # --------------------------------------------------------------- linear algebra
+@public(method=True)
 def matmul(input, other, *, out=None):
     """Matrix product with NumPy/PyTorch semantics for every rank: 1-D x 1-D is a dot product,
     a 1-D operand is a row (left) or column (right) vector, and leading dims broadcast.
@@ -758,6 +793,7 @@ def matmul(input, other, *, out=None):
     return write_out(out, result, "matmul", (input, other))
 
 
+@public(method=True)
 def mm(input, mat2, *, out=None):
     """Matrix product of two 2-D Tensors."""
     _check_tensor(input, "mm")
@@ -768,6 +804,7 @@ def mm(input, mat2, *, out=None):
     return matmul(input, mat2, out=out)
 
 
+@public(method=True)
 def bmm(input, mat2, *, out=None):
     """Batched matrix product of two 3-D Tensors with the same batch size."""
     _check_tensor(input, "bmm")
@@ -781,6 +818,7 @@ def bmm(input, mat2, *, out=None):
     return matmul(input, mat2, out=out)
 
 
+@public(method=True)
 def mv(input, vec, *, out=None):
     """Matrix-vector product (2-D x 1-D)."""
     _check_tensor(input, "mv")
@@ -792,6 +830,7 @@ def mv(input, vec, *, out=None):
     return matmul(input, vec, out=out)
 
 
+@public(method=True)
 def dot(input, other, *, out=None):
     """Dot product of two 1-D Tensors of one dtype."""
     _check_tensor(input, "dot")
@@ -804,6 +843,7 @@ def dot(input, other, *, out=None):
     return matmul(input, other, out=out)
 
 
+@public(method=True)
 def inner(input, other, *, out=None):
     """The inner product over the last dims: ``out[i..., j...] = sum_k input[i..., k] * other[j..., k]``
     (the product when either is 0-dim).
@@ -830,6 +870,7 @@ def inner(input, other, *, out=None):
     return write_out(out, result, "inner", (input, other))
 
 
+@public(('outer', 'ger'), method=True)
 def outer(input, vec2, *, out=None):
     """Outer product of two 1-D Tensors: ``out[i, j] = input[i] * vec2[j]``."""
     _check_tensor(input, "outer")
@@ -841,9 +882,9 @@ def outer(input, vec2, *, out=None):
     return write_out(out, E.mul(unsqueeze(input, 1), unsqueeze(vec2, 0)), "outer", (input, vec2))
 
 
-ger = outer
 
 
+@public(method=True)
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * (mat1 @ mat2)``."""
     _check_tensor(input, "addmm")
@@ -853,10 +894,10 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
                      (input, mat1, mat2))
 
 
-einsum = L.einsum
 
 
 # --------------------------------------------------------------------- softmax
+@public(method=True)
 def softmax(input, dim=None, dtype=None, _stacklevel=3):
     """``exp(x) / sum(exp(x), dim)``, computed stably, with a fused VJP."""
     _check_tensor(input, "softmax")
@@ -868,6 +909,7 @@ def softmax(input, dim=None, dtype=None, _stacklevel=3):
     return N.softmax_.bind((input,), {"axis": wrap_dim(dim, input.ndim)})
 
 
+@public(method=True)
 def log_softmax(input, dim=None, dtype=None, _stacklevel=3):
     """``x - logsumexp(x, dim)``, computed stably, with a fused VJP."""
     _check_tensor(input, "log_softmax")
@@ -879,6 +921,7 @@ def log_softmax(input, dim=None, dtype=None, _stacklevel=3):
 
 
 # -------------------------------------------------------------- comparisons
+@public(method=True)
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """Elementwise ``|input - other| <= atol + rtol * |other|`` (a bool Tensor)."""
     from .._tensor import Tensor
@@ -901,18 +944,17 @@ def _close_operands(input, other, rtol, atol, fn):
     return input._data, other._data
 
 
+@public(method=True)
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """Whether every element satisfies ``|input - other| <= atol + rtol * |other|`` (a bool)."""
     a, b = _close_operands(input, other, rtol, atol, "allclose")
     return builtins.bool(B.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
+@public(method=True)
 def equal(input, other):
     """True if both Tensors have the same shape and elements."""
     _check_tensor(input, "equal")
     return tuple(input.shape) == tuple(other.shape) and builtins.bool(B.array_equal(input._data, other._data))
 
 
-__all__ = [n for n in list(globals()) if not n.startswith("_") and n not in (
-    "builtins", "collections", "math", "B", "D", "E", "R", "L", "N", "is_tensor", "wrap_dim", "wrap_dims")]
-del math

@@ -7,6 +7,7 @@ accumulation, so repeated indices add up, as they must.
 from .._backend import B
 from .. import _dtype as D
 from ._registry import primitive, refuse_batched, broadcast_shape, LINEAR, ELEMENTWISE, TRANSPOSE
+from ._api import public
 from . import _vmap_rules as V
 from ._rules import is_tensor, wrap_dim
 
@@ -717,10 +718,6 @@ def where_(c, x, y):
 
 # ----------------------------------------------------------------- public API
 _INTEGER_INDEX = (D.int64, D.int32)
-# PyTorch names C++ scalar types in some of its out= errors.
-_CPP_TYPE_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double", "int64": "long int",
-                   "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
-                   "bool": "bool"}
 
 
 def _check_index_tensor(index, fn):
@@ -797,8 +794,8 @@ def _shaped_like(result, shape):
 
 def _check_out_dtype(out, dtype):
     if is_tensor(out) and out.dtype is not dtype:
-        raise RuntimeError(f"Expected out tensor to have dtype {_CPP_TYPE_NAMES[dtype.name]}, but got "
-                           f"{_CPP_TYPE_NAMES[out.dtype.name]} instead")
+        raise RuntimeError(f"Expected out tensor to have dtype {D.CPP_TYPE_NAMES[dtype]}, but got "
+                           f"{D.CPP_TYPE_NAMES[out.dtype]} instead")
 
 
 def _write_gathered(out, result, fn, inputs):
@@ -813,6 +810,7 @@ def _write_out(out, result, fn, inputs):
     return write_out(out, result, fn, inputs)
 
 
+@public(method=True)
 def gather(input, dim, index, *, sparse_grad=False, out=None):
     """Gathers values along ``dim``: ``out[i][j] = input[index[i][j]][j]`` for ``dim=0``. The
     result has ``index``'s shape.
@@ -845,6 +843,7 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
     return result if out is None else _write_gathered(out, result, "gather", (input, index))
 
 
+@public(method=True)
 def take_along_dim(input, indices, dim=None):
     """Selects values from ``input`` at ``indices`` along ``dim`` (the flattened input when None),
     broadcasting the other dimensions."""
@@ -899,6 +898,7 @@ def _scatter_call(prim, input, d, idx, src, **params):
     return _shaped_like(prim(x, _index_like(idx, x.ndim), src, axis=d, **params), input.shape)
 
 
+@public(method=True, inplace=True)
 def scatter(input, dim, index, src=None, value=None, *, reduce=None, out=None):
     """Writes ``src`` (a Tensor, or a number ``value``) into a copy of ``input`` at ``index``
     along ``dim``: ``out[index[i][j]][j] = src[i][j]`` for ``dim=0``.
@@ -933,6 +933,7 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None, out=None):
     return result if out is None else _write_out(out, result, "scatter", (input, index, src))
 
 
+@public(method=True, inplace=True)
 def scatter_add(input, dim, index, src, *, out=None):
     """Adds ``src`` into a copy of ``input`` at ``index`` along ``dim``; repeated indices add up.
 
@@ -948,6 +949,7 @@ def scatter_add(input, dim, index, src, *, out=None):
     return result if out is None else _write_out(out, result, "scatter_add", (input, index, src))
 
 
+@public(method=True)
 def index_select(input, dim, index, *, out=None):
     """Selects the entries ``index`` (a 1-D, or 0-dim, int64 or int32 Tensor) along ``dim``.
 
@@ -989,6 +991,7 @@ def _index_select_error(shape, d, idx, size):
     return RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={size}")
 
 
+@public(method=True, inplace=True)
 def masked_fill(input, mask, value):
     """Fills ``input`` with ``value`` where the bool ``mask`` (broadcastable) is True."""
     if not is_tensor(mask) or mask.dtype is not D.bool:
@@ -1015,6 +1018,7 @@ def _broadcast_shape(a, b):
         raise
 
 
+@public(method=True)
 def masked_select(input, mask, *, out=None):
     """The elements of ``input`` where ``mask`` (a bool Tensor, broadcast with ``input``) is True,
     as a 1-D Tensor.
@@ -1037,6 +1041,7 @@ def masked_select(input, mask, *, out=None):
     return result if out is None else _write_gathered(out, result, "masked_select", (input, mask))
 
 
+@public(method=True)
 def nonzero(input, *, out=None, as_tuple=False):
     """The indices of the nonzero elements: an (n, ndim) int64 Tensor, or with ``as_tuple`` a
     tuple of 1-D ones (one per dim; a 0-dim input counts as 1-D there).

@@ -1,7 +1,11 @@
 """Linear algebra primitives: matmul in every rank combination, einsum, addmm."""
+import math
+
 from .._backend import B, ndarray
+from .. import _dtype as D
 from ._registry import primitive, Joint, Decompose, broadcast_shape, MULTILINEAR, TRANSPOSE
 from . import _vmap_rules as V
+from ._api import public
 from ._rules import is_tensor
 
 
@@ -119,13 +123,6 @@ def _dims(shape):
     return "x".join(map(str, shape))
 
 
-def _prod(sizes):
-    n = 1
-    for s in sizes:
-        n *= s
-    return n
-
-
 def bmm_error(x, y):
     """The RuntimeError of ``bmm`` for 3-D operands that do not fit (or None)."""
     b, _, k = x.shape
@@ -155,7 +152,7 @@ def matmul_error(x, y):
                                 f"same number of elements, but got {a[0]} and {b[0]} elements respectively")
         return None
     if len(b) == 1:  # mv, over the rows of every matrix of x
-        rows = _prod(a[:-1])
+        rows = math.prod(a[:-1])
         if a[-1] != b[0]:
             return RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{a[-1]}), vec ({b[0]})")
         if x.dtype is not y.dtype:
@@ -163,17 +160,16 @@ def matmul_error(x, y):
                                 f"{_kernel_name(x.dtype)}, and {_kernel_name(y.dtype)}")
         return None
     if len(b) == 2:  # mm, with a 1-D x as one row and the batch dims of x folded into rows
-        rows = _prod(a[:-1])
+        rows = math.prod(a[:-1])
         if a[-1] != b[0]:
             return RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{a[-1]} and {_dims(b)})")
         if x.dtype is not y.dtype:  # mm names the C++ types (float != double)
-            from .indexing import _CPP_TYPE_NAMES as cpp
-            return RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {cpp[x.dtype.name]} "
-                                f"!= {cpp[y.dtype.name]}")
+            return RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {D.CPP_TYPE_NAMES[x.dtype]} "
+                                f"!= {D.CPP_TYPE_NAMES[y.dtype]}")
         return None
     if a[-1] == b[-2] and x.dtype is y.dtype:
         return None  # the batch dims may still not broadcast: the kernel finds that (see matmul)
-    batch = _prod(broadcast_shape((a[:-2], b[:-2])))  # bmm over the broadcast batch dims, checked first
+    batch = math.prod(broadcast_shape((a[:-2], b[:-2])))  # bmm over the broadcast batch dims, checked first
     if a[-1] != b[-2]:
         return RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{batch}, {a[-1]}] "
                             f"but got: [{batch}, {b[-2]}].")
@@ -298,6 +294,7 @@ def _normalize_equation(equation, operands):
     return eq
 
 
+@public()
 def einsum(equation, *operands):
     """Einstein summation, as ``torch.einsum``: ``einsum("ij,jk->ik", a, b)`` is ``a @ b``.
 

@@ -3,6 +3,7 @@
 from .._backend import B
 from .. import _dtype as D
 from ._registry import primitive, Joint, LINEAR
+from ._api import public
 from . import _vmap_rules as V
 from ._rules import wrap_dim, wrap_dims, as_shape, is_tensor
 
@@ -358,6 +359,7 @@ def _check_tensor(x, fn):
         raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
 
 
+@public(method=True)
 def reshape(input, *shape):
     """Returns a Tensor with the same data and the given shape (a view when possible).
 
@@ -372,6 +374,7 @@ def reshape(input, *shape):
     return _reshape(input, shape=_infer_shape(as_shape(shape), input.numel()))
 
 
+@public(method=True, export=False)
 def view(input, *shape):
     """Returns a view with the given shape; errors where the data is not laid out for it
     (use ``reshape`` then). ``view(dtype)`` is not supported."""
@@ -380,16 +383,19 @@ def view(input, *shape):
     return _view(input, shape=_infer_shape(as_shape(shape), input.numel()))
 
 
+@public(method=True, export=False)
 def view_as(input, other):
     """``input.view(other.shape)``."""
     return view(input, tuple(other.shape))
 
 
+@public(method=True, export=False)
 def reshape_as(input, other):
     """``input.reshape(other.shape)``."""
     return reshape(input, tuple(other.shape))
 
 
+@public(method=True)
 def flatten(input, start_dim=0, end_dim=-1):
     """Flattens dims ``start_dim`` to ``end_dim`` into one.
 
@@ -412,6 +418,7 @@ def flatten(input, start_dim=0, end_dim=-1):
     return _reshape(input, shape=shape[:s] + (n,) + shape[e + 1:])
 
 
+@public(method=True)
 def unflatten(input, dim, sizes):
     """Expands dimension ``dim`` into the shape ``sizes`` (one entry may be -1)."""
     shape = tuple(input.shape)
@@ -423,6 +430,7 @@ def unflatten(input, dim, sizes):
     return _reshape(input, shape=shape[:d] + sizes + shape[d + 1:])
 
 
+@public(method=True)
 def squeeze(input, dim=None):
     """Removes dimensions of size 1 (all of them, or those in ``dim``)."""
     shape = tuple(input.shape)
@@ -434,6 +442,7 @@ def squeeze(input, dim=None):
                     variant=variant)
 
 
+@public(method=True)
 def unsqueeze(input, dim):
     """Inserts a dimension of size 1 at ``dim``."""
     shape = list(input.shape)
@@ -442,6 +451,7 @@ def unsqueeze(input, dim):
     return _unsqueeze(input, shape=tuple(shape))
 
 
+@public(('transpose', 'swapaxes', 'swapdims'), method=True)
 def transpose(input, dim0, dim1):
     """Swaps dimensions ``dim0`` and ``dim1`` (a view)."""
     n = input.ndim
@@ -451,6 +461,7 @@ def transpose(input, dim0, dim1):
 swapaxes = swapdims = transpose
 
 
+@public(method=True)
 def t(input):
     """Transposes a tensor of at most 2 dims (dims 0 and 1)."""
     if input.ndim > 2:
@@ -460,6 +471,7 @@ def t(input):
     return _transpose(input, dim0=0, dim1=1, variant=1)
 
 
+@public()
 def permute(input, *dims):
     """Returns a view with dimensions reordered as ``dims``."""
     if not dims:
@@ -480,6 +492,7 @@ def _dims_text(dims):
     return f"[{', '.join(str(d) for d in dims)}]"
 
 
+@public(('movedim', 'moveaxis'), method=True)
 def movedim(input, source, destination):
     """Moves dimension(s) ``source`` to position(s) ``destination``; the other dimensions keep
     their order.
@@ -509,9 +522,9 @@ def movedim(input, source, destination):
     return B.transpose(input, order)
 
 
-moveaxis = movedim
 
 
+@public(method=True, export=False)
 def expand(input, *sizes):
     """Returns a view with singleton dimensions broadcast to ``sizes`` (-1 keeps a size)."""
     if not sizes:
@@ -540,22 +553,26 @@ def expand(input, *sizes):
     return _expand(input, shape=tuple(reversed(target)))
 
 
+@public(method=True, export=False)
 def expand_as(input, other):
     """``input.expand(other.shape)``."""
     return expand(input, tuple(other.shape))
 
 
+@public(method=True)
 def broadcast_to(input, size):
     """Broadcasts ``input`` to ``size`` (``expand``)."""
     return expand(input, tuple(size))
 
 
+@public()
 def broadcast_tensors(*tensors):
     """Broadcasts the given Tensors to a common shape."""
     shape = B.broadcast_shapes(*[tuple(t.shape) for t in tensors])
     return tuple(expand(t, shape) for t in tensors)
 
 
+@public(method=True, export=False)
 def repeat(input, *sizes):
     """Repeats the tensor along each dimension ``sizes[i]`` times (NumPy's ``tile``)."""
     sizes = as_shape(sizes)
@@ -565,6 +582,7 @@ def repeat(input, *sizes):
     return _repeat(input, repeats=sizes)
 
 
+@public(method=True)
 def tile(input, dims):
     """Like ``repeat``, padding ``dims`` with leading ones when it is shorter than the rank."""
     dims = as_shape((dims,))
@@ -572,6 +590,7 @@ def tile(input, dims):
     return _repeat(input, repeats=dims)
 
 
+@public()
 def flip(input, dims):
     """Reverses the order of elements along ``dims`` (a tuple or list of dims; the method also
     takes them as separate arguments, ``x.flip(0, 1)``).
@@ -591,6 +610,7 @@ def flip(input, dims):
     return _flip(input, dims=wrapped if n else ())
 
 
+@public('flip', method=True, export=False)
 def flip_method(self, *dims):
     """``Tensor.flip(*dims)``: the dims as separate ints, or as one tuple or list."""
     if len(dims) == 1 and not isinstance(dims[0], (int, B.integer)):
@@ -607,6 +627,7 @@ def _wrap_dim_of_dimensioned(dim, ndim, name_wrapped=False):
     return d
 
 
+@public(method=True)
 def roll(input, shifts, dims=None):
     """Rolls elements along ``dims`` by ``shifts`` (the flattened tensor when ``dims`` is None);
     elements shifted past the end come back at the start.
@@ -628,6 +649,7 @@ def roll(input, shifts, dims=None):
     return _roll(input, shifts=tuple(int(s) for s in shifts), dims=dims)
 
 
+@public(method=True)
 def tril(input, diagonal=0):
     """The lower triangle of a matrix (or batch), the rest zeroed."""
     if input.ndim < 2:
@@ -635,6 +657,7 @@ def tril(input, diagonal=0):
     return _tril(input, diagonal=diagonal)
 
 
+@public(method=True)
 def triu(input, diagonal=0):
     """The upper triangle of a matrix (or batch), the rest zeroed."""
     if input.ndim < 2:
@@ -642,6 +665,7 @@ def triu(input, diagonal=0):
     return _triu(input, diagonal=diagonal)
 
 
+@public(method=True)
 def diagonal(input, offset=0, dim1=0, dim2=1):
     """A view of the diagonal of ``input`` over ``dim1`` and ``dim2``, moved to the last dim."""
     n = input.ndim
@@ -651,6 +675,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     return _diagonal(input, offset=offset, dim1=d1, dim2=d2)
 
 
+@public(method=True)
 def diag(input, diagonal=0):
     """A 1-D input becomes a matrix with it on the ``diagonal``-th diagonal; a 2-D input gives
     that diagonal as a 1-D tensor."""
@@ -669,6 +694,7 @@ def _narrow_start(start):
     return start
 
 
+@public(method=True, export=False)
 def select(input, dim, index):
     """The slice of ``input`` at ``index`` along ``dim``, that dim removed (a view).
 
@@ -687,6 +713,7 @@ def select(input, dim, index):
     return input[(slice(None),) * d + (int(index),)]
 
 
+@public(method=True)
 def narrow(input, dim, start, length):
     """A view of ``input`` along ``dim`` from ``start`` (negative counts from the end; an int or a
     0-dim integer Tensor) for ``length`` elements.
@@ -713,6 +740,7 @@ def narrow(input, dim, start, length):
     return input[(slice(None),) * d + (slice(start, start + length),)]
 
 
+@public(method=True, export=False)
 def unfold(input, dimension, size, step):
     """``Tensor.unfold``: a view holding every slice of ``size`` elements along ``dimension``, a
     new one every ``step`` elements, as a new last dimension.
@@ -734,6 +762,7 @@ def unfold(input, dimension, size, step):
     return _unfold(input, dimension=d, size=size, step=step)
 
 
+@public(method=True, export=False)
 def sum_to_size(input, *size):
     """``input`` summed down to ``size``, which must broadcast to ``input``'s shape.
 
@@ -756,6 +785,7 @@ def sum_to_size(input, *size):
     return _reshape(out, shape=size) if lead else out
 
 
+@public(method=True)
 def split(tensor, split_size_or_sections, dim=0):
     """Splits ``tensor`` into chunks of ``split_size_or_sections`` (an int: equal chunks, the last
     possibly smaller; a list: those sizes) along ``dim``. Returns a tuple of views."""
@@ -778,6 +808,7 @@ def split(tensor, split_size_or_sections, dim=0):
     return _split(tensor, sizes=tuple(sizes), axis=d, equal=equal)
 
 
+@public(method=True)
 def chunk(input, chunks, dim=0):
     """Splits into ``chunks`` pieces of ceil(n / chunks) elements along ``dim`` (maybe fewer)."""
     if chunks <= 0:
@@ -790,6 +821,7 @@ def chunk(input, chunks, dim=0):
     return split(input, -(-n // chunks), dim)
 
 
+@public(method=True)
 def unbind(input, dim=0):
     """Removes dimension ``dim``, returning a tuple of all slices along it."""
     return _unbind(input, axis=_wrap_dim_of_dimensioned(dim, input.ndim, name_wrapped=True))
@@ -828,9 +860,10 @@ def _check_cat_shapes(tensors, dim):
             if k != d and t.shape[k] != ref.shape[k]:
                 raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size "
                                    f"{ref.shape[k]} but got size {t.shape[k]} for tensor number {i} in the list.")
-    return kept, d
+    return (tensors if ref.ndim == 1 else kept), d  # among 1-D tensors an empty one is an ordinary operand
 
 
+@public(('cat', 'concat', 'concatenate'))
 def cat(tensors, dim=0, *, out=None):
     """Concatenates Tensors along an existing dimension ``dim`` (written into ``out`` when given).
 
@@ -851,6 +884,10 @@ def cat(tensors, dim=0, *, out=None):
             raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
     kept, d = _check_cat_shapes(tensors, dim)
     result = _cat(*kept, axis=d)
+    if len(kept) != len(tensors) and is_tensor(result):  # skipped legacy empty tensors still promote
+        dt = D.result_type(*[t for t in tensors if is_tensor(t)])
+        if result.dtype is not dt:
+            result = result.to(dt)
     if out is None:
         return result
     _refuse_aliased_out(out, tensors)
@@ -876,6 +913,7 @@ def _refuse_aliased_out(out, inputs):
 concat = concatenate = cat
 
 
+@public()
 def stack(tensors, dim=0):
     """Stacks Tensors of the same shape along a new dimension ``dim``.
 
@@ -895,12 +933,14 @@ def stack(tensors, dim=0):
     return _stack(*tensors, axis=d)
 
 
+@public()
 def hstack(tensors):
     """Stacks horizontally (``cat`` along dim 1, or 0 for 1-D tensors)."""
     tensors = [t if t.ndim else _reshape(t, shape=(1,)) for t in _check_tensors(tensors, "hstack")]
     return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
 
 
+@public()
 def vstack(tensors):
     """Stacks vertically (``cat`` along dim 0 after making 1-D tensors rows)."""
     tensors = _check_tensors(tensors, "vstack")

@@ -8,6 +8,7 @@ from .._backend import B
 from .. import _dtype as D
 from ._registry import primitive, Joint
 from . import _vmap_rules as V
+from ._api import public
 from ._rules import is_tensor, wrap_dim
 from . import indexing as I
 
@@ -63,6 +64,7 @@ def _sorted(input, dim, descending, fn):
     return sort_.bind((input,), {"axis": wrap_dim(dim, input.ndim), "descending": bool(descending)})
 
 
+@public(method=True)
 def sort(input, dim=-1, descending=False, *, stable=False, out=None, axis=None):
     """Sorts the elements of ``input`` along ``dim``, in ascending order unless ``descending``.
 
@@ -99,6 +101,7 @@ def sort(input, dim=-1, descending=False, *, stable=False, out=None, axis=None):
     return _return_type("sort_out")(values, indices)
 
 
+@public(method=True)
 def argsort(input, dim=-1, descending=False, *, stable=False, out=None, axis=None):
     """The indices that sort ``input`` along ``dim``: ``sort(input, dim, descending).indices``.
 
@@ -122,6 +125,7 @@ def argsort(input, dim=-1, descending=False, *, stable=False, out=None, axis=Non
                      (input,))
 
 
+@public(method=True)
 def msort(input, *, out=None):
     """``input`` sorted along its first dimension, in ascending order: ``sort(input, 0).values``.
 

@@ -179,7 +179,7 @@ def linear(input, weight, bias=None):
 
 def bilinear(input1, input2, weight, bias=None):
     """``out[..., k] = input1 @ weight[k] @ input2 + bias[k]``."""
-    out = F.einsum("...i,kij,...j->...k", input1, weight, input2)
+    out = L.einsum("...i,kij,...j->...k", input1, weight, input2)
     return out if bias is None else out + bias
 
 
@@ -364,10 +364,6 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
                    padding=_pair(padding), dilation=_pair(dilation))
 
 
-# PyTorch's C++ names of the dtypes, as its convolution errors print them.
-_CPP_TYPE_NAMES = {D.float16: "c10::Half", D.float32: "float", D.float64: "double", D.uint8: "unsigned char",
-                   D.int8: "signed char", D.int16: "short int", D.int32: "int", D.int64: "long int", D.bool: "bool"}
-
 
 def _conv_param(value, name, n):
     """``stride``, ``padding`` or ``dilation`` as ``n`` ints (a single value applies to every dim)."""
@@ -407,8 +403,8 @@ def _check_conv(input, weight, bias, stride, padding, dilation, groups):
     if weight.ndim < 3:
         raise RuntimeError("weight should have at least three dimensions")
     if bias is not None and bias.dtype is not input.dtype:
-        raise RuntimeError(f"Input type ({_CPP_TYPE_NAMES[input.dtype]}) and bias type "
-                           f"({_CPP_TYPE_NAMES[bias.dtype]}) should be the same")
+        raise RuntimeError(f"Input type ({D.CPP_TYPE_NAMES[input.dtype]}) and bias type "
+                           f"({D.CPP_TYPE_NAMES[bias.dtype]}) should be the same")
     if groups <= 0:
         raise RuntimeError("non-positive groups is not supported")
     n = weight.ndim - 2
