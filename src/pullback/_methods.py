@@ -43,6 +43,8 @@ _INDEX_METHODS = ["gather", "take_along_dim", "scatter", "scatter_add", "index_s
 
 for _name in _METHODS:
     setattr(Tensor, _name, getattr(F, _name))
+for _name, _method in F._METHOD_FORMS.items():
+    setattr(Tensor, _name, _method)
 for _name in _SHAPE_METHODS:
     setattr(Tensor, _name, getattr(S, _name))
 for _name in _INDEX_METHODS:
@@ -162,7 +164,7 @@ Tensor.__ge__ = _binary_op(F.ge)
 Tensor.__neg__ = lambda self: F.neg(self)
 Tensor.__pos__ = lambda self: self
 Tensor.__abs__ = lambda self: F.abs(self)
-Tensor.__invert__ = lambda self: F.bitwise_not(self)
+Tensor.__invert__ = F._invert
 
 
 def _getitem(self, index):
@@ -193,6 +195,11 @@ for _name in ["add", "sub", "mul", "div", "pow", "clamp", "clip", "clamp_min", "
               "fill_diagonal"]:
     if hasattr(Tensor, _name):
         setattr(Tensor, _name + "_", _make_inplace(getattr(Tensor, _name), _name + "_"))
+
+
+for _name, _bounds in (("clamp_", ("min", "max")), ("clip_", ("min", "max")), ("clamp_min_", ("min",)),
+                       ("clamp_max_", ("max",))):
+    setattr(Tensor, _name, F._checked_inplace_clamp(getattr(Tensor, _name), _bounds))
 
 
 def _iop(name):

@@ -14,6 +14,17 @@ LN2 = math.log(2.0)
 TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
+def not_implemented(kernel, dtype):
+    """PyTorch's error for a kernel with no loop for ``dtype`` (a pullback or NumPy dtype)."""
+    dtype = D._FROM_NP.get(dtype, dtype)
+    return NotImplementedError(f'"{kernel}" not implemented for \'{dtype._tensor_type[:-len("Tensor")]}\'')
+
+
+# PyTorch's C++ names of the dtypes, as its dtype-check messages spell them ("expected dtype long int").
+CPP_TYPE_NAMES = {D.float16: "c10::Half", D.float32: "float", D.float64: "double", D.uint8: "unsigned char",
+                  D.int8: "signed char", D.int16: "short int", D.int32: "int", D.int64: "long int", D.bool: "bool"}
+
+
 def _rsub_name(base):
     return lambda params, shapes: base + ("1" if shapes[0] is None else "0")
 
@@ -36,15 +47,19 @@ div = primitive("div", B.true_divide, inputs="x y", broadcasting=True, out_dtype
                      lambda g, x, y: -g * x / (y * y)))
 
 
-def _check_integer_divisor(y):
-    """PyTorch refuses integer division (and remainder) by zero, where NumPy gives 0 (y: integers)."""
+def _check_integer_divisor(x, y, kernel):
+    """PyTorch has no kernel for bool operands, and refuses integer division (and remainder) by zero,
+    where NumPy gives 0 (x and y: integers or bools)."""
+    dt = B.result_type(x, y)
+    if dt.kind == "b":
+        raise not_implemented(kernel, dt)
     if not B.all(y):
         raise RuntimeError("ZeroDivisionError")
 
 
 def _rounding_div_impl(x, y, rounding_mode):
     if B.result_type(x, y).kind in "iub":
-        _check_integer_divisor(y)
+        _check_integer_divisor(x, y, f"div_{rounding_mode}_cpu")
         if rounding_mode == "floor":
             return B.floor_divide(x, y)
     if rounding_mode == "floor":
@@ -59,7 +74,7 @@ def _remainder_impl(x, y):
     """x - floor(x / y) * y with the sign of y, computed as PyTorch does: from fmod, so a zero
     remainder keeps the sign of fmod's (x's) zero where NumPy's takes y's."""
     if B.result_type(x, y).kind in "iub":
-        _check_integer_divisor(y)
+        _check_integer_divisor(x, y, "remainder_cpu")
         return B.remainder(x, y)
     mod = B.fmod(x, y)
     return B.where((mod != 0) & ((B.asarray(y) < 0) != (mod < 0)), mod + y, mod)
@@ -67,7 +82,7 @@ def _remainder_impl(x, y):
 
 def _fmod_impl(x, y):
     if B.result_type(x, y).kind in "iub":
-        _check_integer_divisor(y)
+        _check_integer_divisor(x, y, "fmod_cpu")
     return B.fmod(x, y)
 
 
@@ -114,8 +129,11 @@ def _integer_pow_negative(x, y):
 def _pow_dtype(args, params):
     x, y = args
     dt = D.result_type(x, y)
-    if dt.category == 1 and not is_tensor(y) and y < 0 and isinstance(y, int):
-        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    if dt.category < 2:
+        if dt.category == 1 and not is_tensor(y) and y < 0 and isinstance(y, int):
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        if dt.category == 0 and is_tensor(y):  # bool ** Python bool is PyTorch's only bool power
+            raise not_implemented("pow", dt)
     return dt, dt
 
 
