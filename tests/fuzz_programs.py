@@ -1072,8 +1072,6 @@ def _gradient_after_inplace(diff, program):
 
 _ERROR_KINDS = ("exception", "message", "gradient exception", "gradient message")
 _GRADIENT_ERROR_KINDS = ("gradient exception", "gradient message")
-_INT_RESULT_OPS = frozenset({"nansum", "clamp", "clamp_min", "clamp_max", "relu6", "hardtanh", "softmax",
-                             "log_softmax"})
 
 EXCLUSIONS = (
     # -- the classes named in the brief, being fixed now
@@ -1087,23 +1085,11 @@ EXCLUSIONS = (
               "(all/any/amax/...)", step=_empty_dims),
     Exclusion("matmul shape errors", "n-D @ 1-D size mismatch: pullback words it as mm's error",
               difference=lambda diff, program: diff.op == "matmul" and diff.kind == "message"),
-    Exclusion("Boolean alpha", "add/sub(alpha=True/False) on non-bool results: torch refuses",
-              difference=_error_says(r"Boolean alpha")),
-    Exclusion("dtypes torch refuses", "torch's kernels refuse some dtypes (bitwise on floats, round/frac/"
-              "softmax/lerp/clamp/std on ints or bools, '-' on bools, mixed lerp dtypes, sum(dtype=int) with "
-              "grad): pullback computes, or raises NumPy's TypeError",
-              difference=_either(_error_says(r"NotImplementedError|only support floating point|does not support "
-                                             r"bool|Bool(ean)? inputs not supported|bool tensors? is not supported|"
-                                             r"could not infer output dtype|Autograd not support dtype|only "
-                                             r"implemented on integer and Boolean|can't be cast|expected dtype|"
-                                             r"Expected a floating point or complex tensor",
-                                             _ERROR_KINDS),
-                                 _error_says(r"ufunc '|numpy boolean|UFuncTypeError|Integers to negative",
-                                             _ERROR_KINDS, side="pullback_error"))),
-    Exclusion("result dtype of int and bool inputs", "nansum/clamp(float bound)/relu6/hardtanh/softmax of "
-              "int or bool tensors: pullback's result dtype differs",
-              difference=lambda diff, program: diff.kind == "value" and diff.op in _INT_RESULT_OPS
-              and "dtype" in diff.detail),
+    Exclusion("ops on int tensors requiring grad", "torch marks an int tensor as requiring grad after a masked write of a "
+              "float that does (see 'grad value masked into an int tensor'), and then refuses ops on it: "
+              "'Autograd not support dtype'", difference=lambda diff, program: diff.kind == "exception"
+              and "Autograd not support dtype" in (diff.torch_error or "")
+              and any(s.op == "setitem" for s in program.steps[:diff.step])),
     Exclusion("index error texts", "getitem/setitem/index_select/gather index errors carry NumPy's text "
               "('too many indices for array'), and setitem checks the leaf before the index",
               difference=lambda diff, program: diff.op in ("getitem", "setitem", "index_select", "gather")
@@ -1125,9 +1111,6 @@ EXCLUSIONS = (
               difference=_either(_error_says(r"modified by an inplace operation", _GRADIENT_ERROR_KINDS),
                                  _error_says(r"modified by an inplace operation", _GRADIENT_ERROR_KINDS,
                                              side="pullback_error"))),
-    Exclusion("arguments torch refuses", "torch refuses missing or wrongly typed arguments (x.permute(), "
-              "x.expand(), atan2(x, 2.0), roll((), ()), norm(dim=3-tuple)); pullback accepts them",
-              difference=_error_says(r"^TypeError|`shifts` required|dim must be a 2-tuple|alpha must not be")),
     Exclusion("derivatives torch lacks", "torch has no derivative for remainder(Number, "
               "tensor); pullback differentiates it", difference=_error_says(r"derivative for .* is not implemented",
                                                                     _GRADIENT_ERROR_KINDS)),
@@ -1157,9 +1140,6 @@ EXCLUSIONS = (
               difference=lambda diff, program: diff.op == "cosine_similarity" and diff.kind == "gradient"),
     Exclusion("check order", "stack checks sizes before its dim", difference=lambda diff, program:
               diff.op == "stack" and diff.kind == "exception" and "Dimension out of range" in (diff.torch_error or "")),
-    Exclusion("loss dtype promotion", "mse_loss/l1_loss/smooth_l1_loss of float32 and float64: pullback's "
-              "result is float32", difference=lambda diff, program: diff.kind == "value" and
-              diff.op in ("mse_loss", "l1_loss", "smooth_l1_loss") and "dtype" in diff.detail),
 )
 
 

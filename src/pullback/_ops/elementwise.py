@@ -140,6 +140,9 @@ def _pow_dtype(args, params):
 def _pow_grad_x(g, x, y):
     if not is_tensor(y) and not hasattr(y, "shape"):
         return g * 0 if y == 0 else g * y * x ** (y - 1)
+    if y.dtype == B.bool_ or y.dtype is D.bool:  # PyTorch's formula subtracts 1 from the exponent tensor
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
+                           "to invert a mask, use the `~` or `logical_not()` operator instead.")
     # The derivative of x**0 is 0 everywhere, also at x == 0 where y * x**(y-1) is nan.
     return where(y == 0, 0.0, g * y * x ** (y - 1))
 
@@ -162,9 +165,15 @@ def _pow_name(params, shapes):
 pow = primitive("pow", _pow_impl, inputs="x y", broadcasting=True, out_dtype=_pow_dtype,  # noqa: A001
                 grad_name=_pow_name, vjp=(_pow_grad_x, _pow_grad_y))
 
+def _atan2_grad_y(g, x, y):
+    if x.dtype == B.bool_ or x.dtype is D.bool:  # PyTorch's formula negates x
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+                           "invert a mask, use the `~` or `logical_not()` operator instead.")
+    return -g * x / (x * x + y * y)
+
+
 atan2 = primitive("atan2", B.arctan2, inputs="x y", broadcasting=True, out_dtype="float",
-                  vjp=(lambda g, x, y: g * y / (x * x + y * y),
-                       lambda g, x, y: -g * x / (x * x + y * y)))
+                  vjp=(lambda g, x, y: g * y / (x * x + y * y), _atan2_grad_y))
 
 
 def _tie_split(x, y):

@@ -274,8 +274,8 @@ for _name, _prim, _what, _check in [
 multiply = globals()["mul"]
 greater, greater_equal, less, less_equal = globals()["gt"], globals()["ge"], globals()["lt"], globals()["le"]
 not_equal = globals()["ne"]
-arctan2 = globals()["atan2"]
-_METHOD_FORMS["arctan2"] = _METHOD_FORMS["atan2"]
+arctan2 = _binary(E.atan2, "arctan2", _bin_doc("atan2(input, other)", "arctan2"), _tensors)  # its own name in errors
+_METHOD_FORMS["arctan2"] = _binary(E.atan2, "arctan2", arctan2.__doc__, _tensor_other)
 
 
 def add(input, other, *, alpha=1, out=None):
