@@ -63,7 +63,8 @@ REFUSED_DTYPES = [
     # reductions
     "i.std()", "b.var(0)", "i.var(dim=(0, 0))", "b.argmax()", "torch.argmin(b, 0)",
     "g.sum(dtype=torch.int64)", "g.sum(0, dtype=torch.bool)", "g.prod(dtype=torch.int64)",
-    "g.cumsum(0, dtype=torch.int64)", "g.nansum(dtype=torch.int32)", "g.mean(dtype=torch.int64)",
+    "g.cumsum(0, dtype=torch.int64)", "g.nansum(dtype=torch.int32)", "g.mean(dtype=torch.int64)", "i2.mean(dim=(1, 1))",
+    "i.mean(dtype=torch.float64)",
     # softmax kernels (over the last dim or another)
     "i.softmax(0)", "torch.log_softmax(b, dim=-1)", "i2.softmax(0)", F + "log_softmax(i2, dim=0)", "b0.softmax(0)",
     # activations, layer_norm and the losses' kernels
@@ -79,7 +80,8 @@ ARGUMENTS = [
     "i.add_(2, alpha=1.5)",
     "d.atan2(2.0)", "torch.atan2(d, 2)", "i.maximum(2)", "d.minimum(True)", "b.logical_and(True)", "d.arctan2(1)", "torch.arctan2(d, 1)",
     "d.sum(keepdim=True)", "torch.sum(d, keepdim=True)", "d.sum(keepdims=True)", "d.mean(keepdim=False)",
-    "torch.mean(d, keepdim=True)", "d.sum(keepdim=True, dtype=torch.float32)",
+    "torch.mean(d, keepdim=True)", "d.sum(keepdim=True, dtype=torch.float32)", "d.prod(keepdim=True)",
+    "torch.prod(d, keepdim=True)",
     "d.norm(dim=(0, 0, 0))", "d.norm(p='fro', dim=(0, 0, 0))",
 ]
 

@@ -289,8 +289,9 @@ def add(input, other, *, alpha=1, out=None):
     if not is_tensor(input):
         _check_tensor(other, "add", "other", 2)
     _check_operand(other, "add")
-    if alpha != 1 or type(alpha) is not int:
-        _check_alpha(input, other, alpha)
+    if type(alpha) is not int and (type(alpha) is not builtins.float or not isinstance(input, _registry._Tensor)
+                                   or input._data.dtype.kind != "f"):
+        _check_alpha(input, other, alpha)  # a float alpha with a float input, the common case, is fine
     return write_out(out, E.add.bind((input, other), {"alpha": alpha}), "add", (input, other))
 
 
@@ -323,8 +324,9 @@ def sub(input, other, *, alpha=1, out=None):
                                "Use the `^` or `logical_xor()` operator instead.")
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
                            "to invert a mask, use the `~` or `logical_not()` operator instead.")
-    if alpha != 1 or type(alpha) is not int:
-        _check_alpha(input, other, alpha)
+    if type(alpha) is not int and (type(alpha) is not builtins.float or not isinstance(input, _registry._Tensor)
+                                   or input._data.dtype.kind != "f"):
+        _check_alpha(input, other, alpha)  # a float alpha with a float input, the common case, is fine
     return write_out(out, E.sub.bind((input, other), {"alpha": alpha}), "sub", (input, other))
 
 
@@ -382,8 +384,9 @@ def lerp(input, end, weight, *, out=None):
     """Linear interpolation ``input + weight * (end - input)``; ``weight`` a number or Tensor."""
     _check_tensor(input, "lerp")
     _check_tensor(end, "lerp", "end", 2)
-    dt = input.dtype
-    if end.dtype is not dt or not dt.is_floating_point or (is_tensor(weight) and weight.dtype is not dt):
+    dt = input._data.dtype
+    if end._data.dtype is not dt or dt.kind != "f" or (isinstance(weight, _registry._Tensor)
+                                                       and weight._data.dtype is not dt):
         _check_lerp_dtypes(input, end, weight)
     return _written(out, E.lerp.bind((input, end, weight), {}), "lerp", (input, end, weight))
 
@@ -551,6 +554,8 @@ def _keepdim_without_dim(fn, keyword, dtype, method):
 def _sum_or_mean(name, prim, doc, method=False):
     """``sum`` or ``mean`` (``method``: the Tensor method, whose argument errors PyTorch words without
     the input)."""
+    is_mean = prim is R._mean
+
     def fn(input, dim=_NOT_GIVEN, keepdim=_NOT_GIVEN, *, dtype=None, out=None, **numpy_names):
         _check_tensor(input, name)
         if numpy_names:
@@ -562,7 +567,9 @@ def _sum_or_mean(name, prim, doc, method=False):
             dim = None
         if keepdim is _NOT_GIVEN:
             keepdim = False
-        params = _reduction_params(input, dim, keepdim, dtype, differentiable=prim is R._sum)
+        if is_mean and input._data.dtype.kind != "f":
+            R._mean_dtype((input,), {"dtype": dtype})  # PyTorch refuses integer means before it reads dim
+        params = _reduction_params(input, dim, keepdim, dtype, differentiable=not is_mean)
         return write_out(out, prim.bind((input,), params), name, (input,))
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc
@@ -609,34 +616,44 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None, **numpy_name
     return write_out(out, R._sum.bind((x,), params), "nansum", (input,))
 
 
-_PROD_KEEPDIM_WITHOUT_DIM = (
-    "prod() received an invalid combination of arguments - got (Tensor, keepdim=bool), but expected one of:\n"
-    " * (Tensor input, *, torch.dtype dtype = None)\n"
-    " * (Tensor input, int dim, bool keepdim = False, *, torch.dtype dtype = None, Tensor out = None)\n")
+_PROD_KEEPDIM_WITHOUT_DIM = {  # PyTorch's TypeError of the function, and of the method (without the input)
+    False: "prod() received an invalid combination of arguments - got (Tensor, keepdim=bool), but expected one of:\n"
+           " * (Tensor input, *, torch.dtype dtype = None)\n"
+           " * (Tensor input, int dim, bool keepdim = False, *, torch.dtype dtype = None, Tensor out = None)\n",
+    True: "prod() received an invalid combination of arguments - got (keepdim=bool, ), but expected one of:\n"
+          " * (*, torch.dtype dtype = None)\n"
+          " * (int dim, bool keepdim = False, *, torch.dtype dtype = None)\n"}
 
 
-def prod(input, dim=None, keepdim=False, *, dtype=None, out=None, **numpy_names):
-    """The product of all elements, or along ``dim`` (a single int). Exact gradients with zeros.
+def _prod(method):
+    def prod(input, dim=None, keepdim=False, *, dtype=None, out=None, **numpy_names):
+        """The product of all elements, or along ``dim`` (a single int). Exact gradients with zeros.
 
-    Example::
+        Example::
 
-        >>> pullback.tensor([[1.0, 2.0], [3.0, 4.0]]).prod(1)
-        tensor([ 2., 12.])
-    """
-    _check_tensor(input, "prod")
-    if numpy_names:
-        dim, keepdim = _numpy_names("prod", numpy_names, dim, keepdim)
-    if dim is None:
-        if keepdim:  # PyTorch has no prod over all dims that keeps them: no overload matches
-            raise TypeError(_PROD_KEEPDIM_WITHOUT_DIM)
-        params = {"axis": None, "keepdim": False}
-    else:
-        axis = wrap_dim(dim, input.ndim)
-        params = {"axis": axis if input.ndim else None, "keepdim": keepdim}  # 0-dim: its one element
-    if dtype is not None:
-        _check_differentiable_dtype(input, dtype)
-        params["dtype"] = dtype
-    return write_out(out, R._prod.bind((input,), params), "prod", (input,))
+            >>> pullback.tensor([[1.0, 2.0], [3.0, 4.0]]).prod(1)
+            tensor([ 2., 12.])
+        """
+        _check_tensor(input, "prod")
+        if numpy_names:
+            dim, keepdim = _numpy_names("prod", numpy_names, dim, keepdim)
+        if dim is None:
+            if keepdim:  # PyTorch has no prod over all dims that keeps them: no overload matches
+                raise TypeError(_PROD_KEEPDIM_WITHOUT_DIM[method])
+            params = {"axis": None, "keepdim": False}
+        else:
+            axis = wrap_dim(dim, input.ndim)
+            params = {"axis": axis if input.ndim else None, "keepdim": keepdim}  # 0-dim: its one element
+        if dtype is not None:
+            _check_differentiable_dtype(input, dtype)
+            params["dtype"] = dtype
+        return write_out(out, R._prod.bind((input,), params), "prod", (input,))
+    prod.__qualname__ = "prod"
+    return prod
+
+
+prod = _prod(method=False)
+_METHOD_FORMS["prod"] = _prod(method=True)
 
 
 _return_types = {}
