@@ -20,6 +20,7 @@ _NUMBER = (int, float, bool, B.number, B.bool_)
 # The Tensor methods (installed by _methods.py) that differ from the functions only in their errors.
 _METHOD_FORMS = {}
 _BOOL_SCALARS = (bool, B.bool_)
+_BOOL_NP = D.bool.np
 # What a Tensor combines with in arithmetic: numbers, and NumPy arrays (constants, as in VJP rules).
 _OPERAND = _NUMBER + (B.ndarray,)
 
@@ -307,7 +308,7 @@ def _check_alpha(input, other, alpha):
 
 
 def _is_bool(x):
-    return x._data.dtype.kind == "b" if isinstance(x, _registry._Tensor) else isinstance(x, _BOOL_SCALARS)
+    return x._data.dtype is _BOOL_NP if isinstance(x, _registry._Tensor) else isinstance(x, _BOOL_SCALARS)
 
 
 def sub(input, other, *, alpha=1, out=None):
@@ -316,9 +317,7 @@ def sub(input, other, *, alpha=1, out=None):
     if not is_tensor(input):
         _check_tensor(other, "sub", "other", 2)
     _check_operand(other, "sub")
-    if (isinstance(input, _BOOL_SCALARS) or isinstance(other, _BOOL_SCALARS)
-            or (isinstance(input, _registry._Tensor) and input._data.dtype.kind == "b")
-            or (isinstance(other, _registry._Tensor) and other._data.dtype.kind == "b")):
+    if _is_bool(input) or _is_bool(other):
         if _is_bool(input) and _is_bool(other):
             raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
                                "Use the `^` or `logical_xor()` operator instead.")
