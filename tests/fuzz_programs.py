@@ -1031,8 +1031,6 @@ def _gradient_after_inplace(diff, program):
 
 _ERROR_KINDS = ("exception", "message", "gradient exception", "gradient message")
 _GRADIENT_ERROR_KINDS = ("gradient exception", "gradient message")
-_INT_RESULT_OPS = frozenset({"nansum", "clamp", "clamp_min", "clamp_max", "relu6", "hardtanh", "softmax",
-                             "log_softmax"})
 
 EXCLUSIONS = (
     # -- found by this fuzzer (tools/fuzz_torch.py shows a reproducer of each)
@@ -1041,29 +1039,17 @@ EXCLUSIONS = (
               "the true derivative (tests/test_zero_dim.py checks it with finite differences)",
               difference=lambda diff, program: diff.kind in ("gradient", "gradgrad") and diff.op in ("std", "var")
               and program.steps[diff.step].kwargs.get("dim") == ()),
-    Exclusion("Boolean alpha", "add/sub(alpha=True/False) on non-bool results: torch refuses",
-              difference=_error_says(r"Boolean alpha")),
-    Exclusion("dtypes torch refuses", "torch's kernels refuse some dtypes (bitwise on floats, round/frac/"
-              "softmax/lerp/clamp/std on ints or bools, '-' on bools, mixed lerp dtypes, sum(dtype=int) with "
-              "grad): pullback computes, or raises NumPy's TypeError",
-              difference=_either(_error_says(r"NotImplementedError|only support floating point|does not support "
-                                             r"bool|Bool(ean)? inputs not supported|bool tensors? is not supported|"
-                                             r"could not infer output dtype|Autograd not support dtype|only "
-                                             r"implemented on integer and Boolean|can't be cast|expected dtype|"
-                                             r"Expected a floating point or complex tensor",
-                                             _ERROR_KINDS),
-                                 _error_says(r"ufunc '|numpy boolean|UFuncTypeError|Integers to negative",
-                                             _ERROR_KINDS, side="pullback_error"))),
-    Exclusion("result dtype of int and bool inputs", "nansum/clamp(float bound)/relu6/hardtanh/softmax of "
-              "int or bool tensors: pullback's result dtype differs",
-              difference=lambda diff, program: diff.kind == "value" and diff.op in _INT_RESULT_OPS
-              and "dtype" in diff.detail),
     Exclusion("indexing the values of max(dim) and min(dim)", "torch indexes the 0-dim values or indices of "
               "max/min over a dim as if they had one dim: t[-1] says 'select() cannot be applied to a 0-dim "
               "tensor.', t[1] names size 1", difference=lambda diff, program: diff.op in ("getitem", "setitem")
               and diff.kind in ("exception", "message") and re.search(r"select\(\) cannot be applied to a 0-dim|"
                                                                      r"for dimension 0 with size 1$",
                                                                      diff.torch_error or "") is not None),
+    Exclusion("ops on int tensors requiring grad", "torch marks an int tensor as requiring grad after a masked write of a "
+              "float that does (see 'grad value masked into an int tensor'), and then refuses ops on it: "
+              "'Autograd not support dtype'", difference=lambda diff, program: diff.kind == "exception"
+              and "Autograd not support dtype" in (diff.torch_error or "")
+              and any(s.op == "setitem" for s in program.steps[:diff.step])),
     Exclusion("grad value masked into an int tensor", "torch marks an int tensor as requiring grad after "
               "`t[mask] = v` with a float `v` that requires grad (even an all-False mask), and its backward then "
               "fails an internal assert (isDifferentiableType): a torch bug pullback does not copy",
@@ -1082,9 +1068,6 @@ EXCLUSIONS = (
               difference=_either(_error_says(r"modified by an inplace operation", _GRADIENT_ERROR_KINDS),
                                  _error_says(r"modified by an inplace operation", _GRADIENT_ERROR_KINDS,
                                              side="pullback_error"))),
-    Exclusion("arguments torch refuses", "torch refuses missing or wrongly typed arguments (x.permute(), "
-              "x.expand(), atan2(x, 2.0), roll((), ()), norm(dim=3-tuple)); pullback accepts them",
-              difference=_error_says(r"^TypeError|`shifts` required|dim must be a 2-tuple|alpha must not be")),
     Exclusion("derivatives torch lacks", "torch has no derivative for remainder(Number, "
               "tensor); pullback differentiates it", difference=_error_says(r"derivative for .* is not implemented",
                                                                     _GRADIENT_ERROR_KINDS)),
@@ -1106,9 +1089,6 @@ EXCLUSIONS = (
               and "nan" in diff.detail),
     Exclusion("cosine_similarity of near-zero vectors", "the eps clamp of the norms differs in the gradient",
               difference=lambda diff, program: diff.op == "cosine_similarity" and diff.kind == "gradient"),
-    Exclusion("loss dtype promotion", "mse_loss/l1_loss/smooth_l1_loss of float32 and float64: pullback's "
-              "result is float32", difference=lambda diff, program: diff.kind == "value" and
-              diff.op in ("mse_loss", "l1_loss", "smooth_l1_loss") and "dtype" in diff.detail),
 )
 
 

@@ -136,7 +136,7 @@ Tensor.__ge__ = _binary_op(F.ge)
 Tensor.__neg__ = lambda self: F.neg(self)
 Tensor.__pos__ = lambda self: self
 Tensor.__abs__ = lambda self: F.abs(self)
-Tensor.__invert__ = lambda self: F.bitwise_not(self)
+Tensor.__invert__ = F._invert
 
 
 def _getitem(self, index):
@@ -161,6 +161,11 @@ def _make_inplace(fn, name):
 
 for _name, _fn in INPLACE.items():
     setattr(Tensor, _name, _make_inplace(_fn, _name))
+
+
+for _name, _bounds in (("clamp_", ("min", "max")), ("clip_", ("min", "max")), ("clamp_min_", ("min",)),
+                       ("clamp_max_", ("max",))):
+    setattr(Tensor, _name, F._checked_inplace_clamp(getattr(Tensor, _name), _bounds))
 
 
 def _iop(name):

@@ -15,7 +15,7 @@ METHODS = {}   # name -> function: Tensor.<name> (called with the Tensor as its 
 INPLACE = {}   # name -> function: Tensor.<name>_ (the out-of-place function it writes back)
 
 
-def public(names=None, *, method=False, inplace=False, export=True):
+def public(names=None, *, method=False, inplace=False, export=True, method_form=None):
     """Declares the decorated function public.
 
     Args:
@@ -25,6 +25,8 @@ def public(names=None, *, method=False, inplace=False, export=True):
         inplace: also an in-place Tensor method ``<name>_`` for each method name.
         export: exported as ``pullback.<name>`` (False for a method-only function, such as a
             method form with another signature: ``Tensor.flip(*dims)``).
+        method_form: the function the methods are instead, where they differ from the exported
+            function only in how their errors are worded (PyTorch names ``self`` differently).
     """
     def declare(fn):
         own = (fn.__name__,) if names is None else (names,) if isinstance(names, str) else tuple(names)
@@ -34,7 +36,7 @@ def public(names=None, *, method=False, inplace=False, export=True):
         method_names = () if not method else own if method is True else \
             (method,) if isinstance(method, str) else tuple(method)
         for name in method_names:
-            _add(METHODS, name, fn)
+            _add(METHODS, name, fn if method_form is None else method_form)
             if inplace:
                 _add(INPLACE, name + "_", fn)
         return fn

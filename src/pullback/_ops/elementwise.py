@@ -14,6 +14,17 @@ LN2 = math.log(2.0)
 TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
+def not_implemented(kernel, dtype):
+    """PyTorch's error for a kernel with no loop for ``dtype`` (a pullback or NumPy dtype)."""
+    dtype = D._FROM_NP.get(dtype, dtype)
+    return NotImplementedError(f'"{kernel}" not implemented for \'{dtype._tensor_type[:-len("Tensor")]}\'')
+
+
+# PyTorch's C++ names of the dtypes, as its dtype-check messages spell them ("expected dtype long int").
+CPP_TYPE_NAMES = {D.float16: "c10::Half", D.float32: "float", D.float64: "double", D.uint8: "unsigned char",
+                  D.int8: "signed char", D.int16: "short int", D.int32: "int", D.int64: "long int", D.bool: "bool"}
+
+
 def _rsub_name(base):
     return lambda params, shapes: base + ("1" if shapes[0] is None else "0")
 
@@ -44,18 +55,21 @@ div = elementwise("div", B.true_divide, inputs="x y", broadcasting=True, out_dty
                        lambda g, x, y: -g * x / (y * y)))
 
 
-def _check_integer_divisor(x, y):
-    """PyTorch refuses integer division (and remainder) by zero, where NumPy gives 0 (y: integers),
-    after it broadcasts the operands, and where a zero divides something."""
+def _check_integer_divisor(x, y, kernel):
+    """PyTorch has no kernel for bool operands, and refuses integer division (and remainder) by zero,
+    where NumPy gives 0 (x and y: integers or bools), after it broadcasts the operands, and where a
+    zero divides something."""
+    dt = B.result_type(x, y)
+    if dt.kind == "b":
+        raise not_implemented(kernel, dt)
     if not B.all(y):
-        from ._registry import broadcast_shape
         if all(broadcast_shape((B.shape(x), B.shape(y)))):
             raise RuntimeError("ZeroDivisionError")
 
 
 def _rounding_div_impl(x, y, rounding_mode):
     if B.result_type(x, y).kind in "iub":
-        _check_integer_divisor(x, y)
+        _check_integer_divisor(x, y, f"div_{rounding_mode}_cpu")
         if rounding_mode == "floor":
             return B.floor_divide(x, y)
     if rounding_mode == "floor":
@@ -70,7 +84,7 @@ def _remainder_impl(x, y):
     """x - floor(x / y) * y with the sign of y, computed as PyTorch does: from fmod, so a zero
     remainder keeps the sign of fmod's (x's) zero where NumPy's takes y's."""
     if B.result_type(x, y).kind in "iub":
-        _check_integer_divisor(x, y)
+        _check_integer_divisor(x, y, "remainder_cpu")
         return B.remainder(x, y)
     mod = B.fmod(x, y)
     return B.where((mod != 0) & ((B.asarray(y) < 0) != (mod < 0)), mod + y, mod)
@@ -78,7 +92,7 @@ def _remainder_impl(x, y):
 
 def _fmod_impl(x, y):
     if B.result_type(x, y).kind in "iub":
-        _check_integer_divisor(x, y)
+        _check_integer_divisor(x, y, "fmod_cpu")
     return B.fmod(x, y)
 
 
@@ -125,14 +139,20 @@ def _integer_pow_negative(x, y):
 def _pow_dtype(args, params):
     x, y = args
     dt = D.result_type(x, y)
-    if dt.category == 1 and not is_tensor(y) and y < 0 and isinstance(y, int):
-        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    if dt.category < 2:
+        if dt.category == 1 and not is_tensor(y) and y < 0 and isinstance(y, int):
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        if dt.category == 0 and is_tensor(y):  # bool ** Python bool is PyTorch's only bool power
+            raise not_implemented("pow", dt)
     return dt, dt
 
 
 def _pow_grad_x(g, x, y):
     if not is_tensor(y) and not hasattr(y, "shape"):
         return g * 0 if y == 0 else g * y * x ** (y - 1)
+    if y.dtype == B.bool_ or y.dtype is D.bool:  # PyTorch's formula subtracts 1 from the exponent tensor
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
+                           "to invert a mask, use the `~` or `logical_not()` operator instead.")
     # The derivative of x**0 is 0 everywhere, also at x == 0 where y * x**(y-1) is nan.
     return where(y == 0, 0.0, g * y * x ** (y - 1))
 
@@ -155,9 +175,15 @@ def _pow_name(params, shapes):
 pow = elementwise("pow", _pow_impl, inputs="x y", broadcasting=True, out_dtype=_pow_dtype,  # noqa: A001
                   grad_name=_pow_name, vjp=(_pow_grad_x, _pow_grad_y))
 
+def _atan2_grad_y(g, x, y):
+    if x.dtype == B.bool_ or x.dtype is D.bool:  # PyTorch's formula negates x
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+                           "invert a mask, use the `~` or `logical_not()` operator instead.")
+    return -g * x / (x * x + y * y)
+
+
 atan2 = elementwise("atan2", B.arctan2, inputs="x y", broadcasting=True, out_dtype="float",
-                    vjp=(lambda g, x, y: g * y / (x * x + y * y),
-                         lambda g, x, y: -g * x / (x * x + y * y)))
+                    vjp=(lambda g, x, y: g * y / (x * x + y * y), _atan2_grad_y))
 
 
 def _tie_split(x, y):

@@ -9,14 +9,17 @@ from .. import _dtype as D
 from ._rules import is_tensor, wrap_dim, wrap_dims
 from . import _registry
 from ._registry import refuse_batched
-from ._api import public
 from . import elementwise as E
 from . import reduction as R
 from . import linalg as L
 from . import nn as N
 from .._out import write_out
+from ._api import public
+from ..autograd import grad_mode
 
 _NUMBER = (int, float, bool, B.number, B.bool_)
+_BOOL_SCALARS = (bool, B.bool_)
+_BOOL_NP = D.bool.np
 # What a Tensor combines with in arithmetic: numbers, and NumPy arrays (constants, as in VJP rules).
 _OPERAND = _NUMBER + (B.ndarray,)
 
@@ -38,13 +41,41 @@ def _written(out, result, fn, inputs):
 
 
 def _unary(prim, torch_name, doc):
-    def fn(input, *, out=None):
-        if not isinstance(input, _registry._Tensor):
-            _check_tensor(input, torch_name)
-        return _written(out, prim.bind((input,), {}), torch_name, (input,))
+    refused = _REFUSED_KINDS.get(torch_name)
+    if refused is None:
+        def fn(input, *, out=None):
+            if not isinstance(input, _registry._Tensor):
+                _check_tensor(input, torch_name)
+            return _written(out, prim.bind((input,), {}), torch_name, (input,))
+    else:
+        def fn(input, *, out=None):
+            if not isinstance(input, _registry._Tensor):
+                _check_tensor(input, torch_name)
+            if input._data.dtype.kind in refused:
+                raise _refusal(refused[input._data.dtype.kind], input.dtype)
+            return _written(out, prim.bind((input,), {}), torch_name, (input,))
     fn.__name__ = fn.__qualname__ = torch_name
     fn.__doc__ = doc
     return fn
+
+
+def _refusal(kernel, dtype):
+    """The error of a PyTorch op without a kernel for ``dtype``: a kernel name (NotImplementedError),
+    or the op's own RuntimeError text."""
+    if " " in kernel:
+        return RuntimeError(kernel)
+    return E.not_implemented(kernel, dtype)
+
+
+# The dtypes (NumPy kinds: b bool, i integer, f floating) whose values PyTorch's kernels refuse,
+# with the kernel PyTorch's error names (or the error's text).
+_REFUSED_KINDS = {
+    "abs": {"b": "abs_cpu"},
+    "floor": {"b": "floor_vml_cpu"}, "ceil": {"b": "ceil_vml_cpu"}, "trunc": {"b": "trunc_vml_cpu"},
+    "frac": {"b": "frac_cpu", "i": "frac_cpu", "u": "frac_cpu"},
+    "relu": {"b": "Boolean inputs not supported for relu"},
+    "bitwise_not": {"f": "bitwise_not_cpu"},
+}
 
 
 _UNARY_DOCS = {
@@ -139,10 +170,24 @@ def square(input, *, out=None):
 
 
 @public(method=True, inplace=True)
-def round(input, *, decimals=0, out=None):  # noqa: A001
-    """Rounds to ``decimals`` decimal places (half to even); its gradient is 0."""
+def round(input, *, decimals=None, out=None):  # noqa: A001
+    """Rounds to ``decimals`` decimal places (half to even); its gradient is 0.
+
+    Integer inputs round to themselves without ``decimals``; with it (even 0) PyTorch takes its
+    floating point kernel, which refuses them, as it refuses bools always.
+    """
     _check_tensor(input, "round")
-    return _written(out, E.round_(input, decimals=decimals), "round", (input,))
+    if input._data.dtype.kind != "f":
+        if input.dtype is D.bool or decimals is not None:
+            raise E.not_implemented("round_cpu" if decimals else "round_vml_cpu", input.dtype)
+    return _written(out, E.round_(input, decimals=decimals or 0), "round", (input,))
+
+
+def _invert(self):
+    """``~self``: bitwise NOT, for integer and bool Tensors only."""
+    if self._data.dtype.kind == "f":
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
+    return bitwise_not(self)
 
 
 def _invalid_combination(fn, args, signatures):
@@ -179,6 +224,12 @@ def _tensors(input, other, fn):
         _check_tensor(other, fn, "other", 2)
 
 
+def _tensor_other(self, other, fn):
+    """The operand of the Tensor method of such an op: ``other`` is its first argument."""
+    if not is_tensor(other):
+        _check_tensor(other, fn, "other", 1)
+
+
 def _binary(prim, torch_name, doc, check=_either_tensor):
     def fn(input, other, *, out=None):
         check(input, other, torch_name)
@@ -201,8 +252,8 @@ def _bin_doc(what, name):
     """
 
 
-_BINARY_ALIASES = {"mul": ("multiply",), "atan2": ("arctan2",), "ne": ("not_equal",), "lt": ("less",),
-                   "le": ("less_equal",), "gt": ("greater",), "ge": ("greater_equal",)}
+_BINARY_ALIASES = {"mul": ("multiply",), "ne": ("not_equal",), "lt": ("less",), "le": ("less_equal",),
+                   "gt": ("greater",), "ge": ("greater_equal",)}
 
 for _name, _prim, _what, _check in [
         ("mul", E.mul, "input * other", _either_tensor),
@@ -224,8 +275,14 @@ for _name, _prim, _what, _check in [
         ("bitwise_and", E.bitwise_and, "bitwise AND", _either_tensor),
         ("bitwise_or", E.bitwise_or, "bitwise OR", _either_tensor),
         ("bitwise_xor", E.bitwise_xor, "bitwise XOR", _either_tensor)]:
-    globals()[_name] = public((_name,) + _BINARY_ALIASES.get(_name, ()), method=True,
+    # A method of two Tensors words its errors as methods do ("other" is position 1)
+    _form = _binary(_prim, _name, _bin_doc(_what, _name), _tensor_other) if _check is _tensors else None
+    globals()[_name] = public((_name,) + _BINARY_ALIASES.get(_name, ()), method=True, method_form=_form,
                               inplace=_name not in _NO_INPLACE)(_binary(_prim, _name, _bin_doc(_what, _name), _check))
+
+arctan2 = public(method=True, inplace=True,   # its own name in errors
+                 method_form=_binary(E.atan2, "arctan2", _bin_doc("atan2(input, other)", "arctan2"), _tensor_other))(
+    _binary(E.atan2, "arctan2", _bin_doc("atan2(input, other)", "arctan2"), _tensors))
 
 
 @public(method=True, inplace=True)
@@ -240,18 +297,43 @@ def add(input, other, *, alpha=1, out=None):
     if not is_tensor(input):
         _check_tensor(other, "add", "other", 2)
     _check_operand(other, "add")
+    if type(alpha) is not int and (type(alpha) is not builtins.float or not isinstance(input, _registry._Tensor)
+                                   or input._data.dtype.kind != "f"):
+        _check_alpha(input, other, alpha)  # a float alpha with a float input, the common case, is fine
     return write_out(out, E.add.bind((input, other), {"alpha": alpha}), "add", (input, other))
+
+
+def _check_alpha(input, other, alpha):
+    """PyTorch's checks of ``alpha`` against the result dtype: a bool alpha for bool results only,
+    a float alpha for floating results only."""
+    result = D.result_type(input, other)
+    if isinstance(alpha, _BOOL_SCALARS):
+        if result is not D.bool:
+            raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    elif isinstance(alpha, (builtins.float, B.floating)) and not result.is_floating_point:
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+
+
+def _is_bool(x):
+    return x._data.dtype is _BOOL_NP if isinstance(x, _registry._Tensor) else isinstance(x, _BOOL_SCALARS)
 
 
 @public(('sub', 'subtract'), method=True, inplace=True)
 def sub(input, other, *, alpha=1, out=None):
-    """Returns ``input - alpha * other``, with broadcasting (written into ``out`` when given)."""
+    """Returns ``input - alpha * other``, with broadcasting (written into ``out`` when given).
+    Bool operands are refused, as in PyTorch (``^`` and ``~`` say what is meant)."""
     if not is_tensor(input):
         _check_tensor(other, "sub", "other", 2)
     _check_operand(other, "sub")
-    if is_tensor(input) and input.dtype is D.bool and (not is_tensor(other) or other.dtype is D.bool):
-        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
-                           "Use the `^` or `logical_xor()` operator instead.")
+    if _is_bool(input) or _is_bool(other):
+        if _is_bool(input) and _is_bool(other):
+            raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                               "Use the `^` or `logical_xor()` operator instead.")
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
+                           "to invert a mask, use the `~` or `logical_not()` operator instead.")
+    if type(alpha) is not int and (type(alpha) is not builtins.float or not isinstance(input, _registry._Tensor)
+                                   or input._data.dtype.kind != "f"):
+        _check_alpha(input, other, alpha)  # a float alpha with a float input, the common case, is fine
     return write_out(out, E.sub.bind((input, other), {"alpha": alpha}), "sub", (input, other))
 
 
@@ -313,7 +395,21 @@ def lerp(input, end, weight, *, out=None):
     """Linear interpolation ``input + weight * (end - input)``; ``weight`` a number or Tensor."""
     _check_tensor(input, "lerp")
     _check_tensor(end, "lerp", "end", 2)
+    dt = input._data.dtype
+    if end._data.dtype is not dt or dt.kind != "f" or (isinstance(weight, _registry._Tensor)
+                                                       and weight._data.dtype is not dt):
+        _check_lerp_dtypes(input, end, weight)
     return _written(out, E.lerp.bind((input, end, weight), {}), "lerp", (input, end, weight))
+
+
+def _check_lerp_dtypes(input, end, weight):
+    """PyTorch's lerp takes ``end`` (and a Tensor ``weight``) of the input's dtype, a floating one."""
+    for name, operand in (("end", end), ("weight", weight)):
+        if is_tensor(operand) and operand.dtype is not input.dtype:
+            raise RuntimeError(f"expected dtype {E.CPP_TYPE_NAMES[input.dtype]} for `{name}` but got dtype "
+                               f"{E.CPP_TYPE_NAMES[operand.dtype]}")
+    if not input.dtype.is_floating_point:
+        raise E.not_implemented("lerp_kernel_tensor" if is_tensor(weight) else "lerp_kernel_scalar", input.dtype)
 
 
 @public()
@@ -344,7 +440,11 @@ def clamp(input, min=None, max=None, *, out=None):  # noqa: A002
     _check_tensor(input, "clamp")
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if not input.dtype.is_floating_point and not (is_tensor(min) or is_tensor(max)):
+        input = _clamp_operand(input, min, max)
     if is_tensor(min) or is_tensor(max):
+        if is_tensor(min) and is_tensor(max) and D.result_type(input, min, max) is D.bool:
+            raise E.not_implemented("clamp_cpu", D.bool)
         result = input
         if min is not None:
             result = E.where_(result < min, min, result) if is_tensor(min) else E.clamp_scalar(result, min=min, max=None)
@@ -354,6 +454,35 @@ def clamp(input, min=None, max=None, *, out=None):  # noqa: A002
     return _written(out, E.clamp_scalar.bind((input,), {"min": min, "max": max}), "clamp", (input,))
 
 
+
+
+def _clamp_operand(input, min, max):
+    """An integer or bool ``input`` in the dtype PyTorch clamps it in: promoted with the bounds
+    (``int_tensor.clamp(0.5)`` is float), and never bool, which PyTorch's kernels refuse."""
+    dt = D.result_type(input, min, max)
+    if dt is D.bool:
+        kernel = "clamp_scalar_cpu" if min is not None and max is not None else \
+            "clamp_min_scalar_cpu" if min is not None else "clamp_max_scalar_cpu"
+        raise E.not_implemented(kernel, dt)
+    return input if dt is input.dtype else input.to(dt)
+
+
+def _checked_inplace_clamp(method, bounds):
+    """The in-place ``method`` (``clamp_``, ``clamp_min_``, ...), refusing bounds that promote an integer
+    or bool ``self`` out of its dtype with PyTorch's in-place clamp error (which names the dtype in C++)."""
+    def checked(self, *args, **kwargs):
+        if self._data.dtype.kind != "f":
+            given = dict(zip(bounds, args), **kwargs)
+            lo, hi = given.get("min"), given.get("max")
+            if not (is_tensor(lo) or is_tensor(hi)):
+                dt = D.result_type(self, lo, hi)
+                if dt.category > self.dtype.category:
+                    raise RuntimeError(f"result type {dt._tensor_type[:-6]} can't be cast to the desired output "
+                                       f"type {E.CPP_TYPE_NAMES[self.dtype]}")
+        return method(self, *args, **kwargs)
+    checked.__name__ = checked.__qualname__ = method.__name__
+    checked.__doc__ = method.__doc__
+    return checked
 
 
 @public(method=True, inplace=True)
@@ -376,39 +505,100 @@ def clamp_max(input, max, *, out=None):  # noqa: A002
 def softplus(input, beta=1.0, threshold=20.0):
     """``log(1 + exp(beta * x)) / beta``, linear where ``beta * x > threshold``."""
     _check_tensor(input, "softplus")
+    if input._data.dtype.kind != "f":
+        raise E.not_implemented("softplus_cpu", input.dtype)
     return E.softplus_.bind((input,), {"beta": beta, "threshold": threshold})
 
 
 # ------------------------------------------------------------------ reductions
+class _NotGiven:
+    """The default of an argument whose absence PyTorch tells from its default value (``dim`` and
+    ``keepdim`` of sum and mean: no overload takes ``keepdim`` without ``dim``, which may be None)."""
+
+    def __repr__(self):
+        return "<not given>"
+
+
+_NOT_GIVEN = _NotGiven()
+
+
 def _numpy_names(fn, names, dim, keepdim=False):
     """``dim`` and ``keepdim`` after the NumPy spellings torch also takes, ``axis=`` and
     ``keepdims=`` (``x.sum(axis=0, keepdims=True)``); any other keyword is a TypeError."""
     for name, value in names.items():
-        if name == "axis" and dim is None:
+        if name == "axis" and (dim is None or dim is _NOT_GIVEN):
             dim = value
-        elif name == "keepdims" and keepdim is False:
+        elif name == "keepdims" and (keepdim is False or keepdim is _NOT_GIVEN):
             keepdim = value
         else:
             raise TypeError(f"{fn}() got an unexpected keyword argument '{name}'")
     return dim, keepdim
 
 
-def _reduction_params(input, dim, keepdim, dtype=None):
+def _reduction_params(input, dim, keepdim, dtype=None, differentiable=True):
     params = {"axis": wrap_dims(dim, input.ndim), "keepdim": keepdim}
     if dtype is not None:  # the input is cast to it first, as in PyTorch
+        if differentiable:  # (mean refuses integer dtypes itself, with its own error)
+            _check_differentiable_dtype(input, dtype)
         params["dtype"] = dtype
     return params
 
 
-@public(method=True)
-def sum(input, dim=None, keepdim=False, *, dtype=None, out=None, **numpy_names):  # noqa: A001
-    """Sums over ``dim`` (an int, a tuple of ints, or None for all), keeping reduced dims as
+def _check_differentiable_dtype(input, dtype):
+    """PyTorch refuses an integer or bool result ``dtype`` for an input that requires grad."""
+    if not dtype.is_floating_point and input.requires_grad and grad_mode.is_grad_enabled():
+        raise RuntimeError(f"Autograd not support dtype: {dtype._tensor_type[:-6]}")
+
+
+def _keepdim_without_dim(fn, keyword, dtype, method):
+    """PyTorch's TypeError for ``keepdim`` given without ``dim`` to sum or mean: no overload takes it
+    (with ``dtype`` too, the one with a dim misses it)."""
+    if dtype is not None:
+        return TypeError(f'{fn}() missing 1 required positional arguments: "dim"')
+    if method:
+        got, signatures = f"{keyword}=bool, ", ("(*, torch.dtype dtype = None)",
+                                                 "(tuple of ints dim, bool keepdim = False, *, torch.dtype dtype = None)")
+    else:
+        got, signatures = f"Tensor, {keyword}=bool", (
+            "(Tensor input, *, torch.dtype dtype = None" + (", Tensor out = None)" if fn == "mean" else ")"),
+            "(Tensor input, tuple of ints dim, bool keepdim = False, *, torch.dtype dtype = None, Tensor out = None)")
+    return TypeError(f"{fn}() received an invalid combination of arguments - got ({got}), but expected one of:\n"
+                     + "".join(f" * {s}\n" for s in signatures))
+
+
+def _sum_or_mean(name, prim, doc, method=False):
+    """``sum`` or ``mean`` (``method``: the Tensor method, whose argument errors PyTorch words without
+    the input)."""
+    is_mean = prim is R._mean
+
+    def fn(input, dim=_NOT_GIVEN, keepdim=_NOT_GIVEN, *, dtype=None, out=None, **numpy_names):
+        _check_tensor(input, name)
+        if numpy_names:
+            dim, keepdim = _numpy_names(name, numpy_names, dim, keepdim)
+        if dim is _NOT_GIVEN:
+            if keepdim is not _NOT_GIVEN:  # no overload without dim takes keepdim (dim=None does)
+                raise _keepdim_without_dim(name, "keepdims" if "keepdims" in numpy_names else "keepdim", dtype,
+                                           method)
+            dim = None
+        if keepdim is _NOT_GIVEN:
+            keepdim = False
+        if is_mean and input._data.dtype.kind != "f":
+            R._mean_dtype((input,), {"dtype": dtype})  # PyTorch refuses integer means before it reads dim
+        params = _reduction_params(input, dim, keepdim, dtype, differentiable=not is_mean)
+        return write_out(out, prim.bind((input,), params), name, (input,))
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc
+    return fn
+
+
+_SUM_DOC = """Sums over ``dim`` (an int, a tuple of ints, or None for all), keeping reduced dims as
     size 1 when ``keepdim``. Integer and bool inputs are summed in int64 unless ``dtype`` is given.
 
     Args:
         input (Tensor): the input.
         dim (int or tuple of ints, optional): the dims to reduce (``axis`` is an alias).
-        keepdim (bool): keep the reduced dims, with size 1 (``keepdims`` is an alias).
+        keepdim (bool): keep the reduced dims, with size 1 (``keepdims`` is an alias; it needs ``dim``,
+            which may be None).
         dtype (dtype, optional): the input is cast to it before summing.
         out (Tensor, optional): the Tensor to write the result into.
 
@@ -417,15 +607,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, out=None, **numpy_names):
         >>> pullback.tensor([[1.0, 2.0], [3.0, 4.0]]).sum(dim=0)
         tensor([4., 6.])
     """
-    _check_tensor(input, "sum")
-    if numpy_names:
-        dim, keepdim = _numpy_names("sum", numpy_names, dim, keepdim)
-    return write_out(out, R._sum.bind((input,), _reduction_params(input, dim, keepdim, dtype)), "sum", (input,))
-
-
-@public(method=True)
-def mean(input, dim=None, keepdim=False, *, dtype=None, out=None, **numpy_names):
-    """The mean over ``dim`` (all dims when None). Floating point inputs (or ``dtype``) only,
+_MEAN_DOC = """The mean over ``dim`` (all dims when None). Floating point inputs (or ``dtype``) only,
     as in PyTorch; arguments as in :func:`sum`.
 
     Example::
@@ -433,49 +615,60 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None, **numpy_names)
         >>> pullback.tensor([1.0, 2.0, 6.0]).mean()
         tensor(3.)
     """
-    _check_tensor(input, "mean")
-    if numpy_names:
-        dim, keepdim = _numpy_names("mean", numpy_names, dim, keepdim)
-    return write_out(out, R._mean.bind((input,), _reduction_params(input, dim, keepdim, dtype)), "mean", (input,))
+sum = public(method=True, method_form=_sum_or_mean("sum", R._sum, _SUM_DOC, method=True))(  # noqa: A001
+    _sum_or_mean("sum", R._sum, _SUM_DOC))
+mean = public(method=True, method_form=_sum_or_mean("mean", R._mean, _MEAN_DOC, method=True))(
+    _sum_or_mean("mean", R._mean, _MEAN_DOC))
 
 
 @public(method=True)
 def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None, **numpy_names):
     """``sum`` treating NaN as zero (NaNs get a zero gradient); arguments as in :func:`sum`."""
     _check_tensor(input, "nansum")
-    if input.dtype.is_floating_point:
-        input = E.where_(E.isnan(input), 0.0, input)
-    return sum(input, dim, keepdim, dtype=dtype, out=out, **numpy_names)
-
-
-_PROD_KEEPDIM_WITHOUT_DIM = (
-    "prod() received an invalid combination of arguments - got (Tensor, keepdim=bool), but expected one of:\n"
-    " * (Tensor input, *, torch.dtype dtype = None)\n"
-    " * (Tensor input, int dim, bool keepdim = False, *, torch.dtype dtype = None, Tensor out = None)\n")
-
-
-@public(method=True)
-def prod(input, dim=None, keepdim=False, *, dtype=None, out=None, **numpy_names):
-    """The product of all elements, or along ``dim`` (a single int). Exact gradients with zeros.
-
-    Example::
-
-        >>> pullback.tensor([[1.0, 2.0], [3.0, 4.0]]).prod(1)
-        tensor([ 2., 12.])
-    """
-    _check_tensor(input, "prod")
     if numpy_names:
-        dim, keepdim = _numpy_names("prod", numpy_names, dim, keepdim)
-    if dim is None:
-        if keepdim:  # PyTorch has no prod over all dims that keeps them: no overload matches
-            raise TypeError(_PROD_KEEPDIM_WITHOUT_DIM)
-        params = {"axis": None, "keepdim": False}
-    else:
-        axis = wrap_dim(dim, input.ndim)
-        params = {"axis": axis if input.ndim else None, "keepdim": keepdim}  # 0-dim: its one element
-    if dtype is not None:
-        params["dtype"] = dtype
-    return write_out(out, R._prod.bind((input,), params), "prod", (input,))
+        dim, keepdim = _numpy_names("nansum", numpy_names, dim, keepdim)
+    params = _reduction_params(input, dim, keepdim, dtype)
+    x = E.where_(E.isnan(input), 0.0, input) if input.dtype.is_floating_point else input
+    return write_out(out, R._sum.bind((x,), params), "nansum", (input,))
+
+
+_PROD_KEEPDIM_WITHOUT_DIM = {  # PyTorch's TypeError of the function, and of the method (without the input)
+    False: "prod() received an invalid combination of arguments - got (Tensor, keepdim=bool), but expected one of:\n"
+           " * (Tensor input, *, torch.dtype dtype = None)\n"
+           " * (Tensor input, int dim, bool keepdim = False, *, torch.dtype dtype = None, Tensor out = None)\n",
+    True: "prod() received an invalid combination of arguments - got (keepdim=bool, ), but expected one of:\n"
+          " * (*, torch.dtype dtype = None)\n"
+          " * (int dim, bool keepdim = False, *, torch.dtype dtype = None)\n"}
+
+
+def _prod(method):
+    def prod(input, dim=None, keepdim=False, *, dtype=None, out=None, **numpy_names):
+        """The product of all elements, or along ``dim`` (a single int). Exact gradients with zeros.
+
+        Example::
+
+            >>> pullback.tensor([[1.0, 2.0], [3.0, 4.0]]).prod(1)
+            tensor([ 2., 12.])
+        """
+        _check_tensor(input, "prod")
+        if numpy_names:
+            dim, keepdim = _numpy_names("prod", numpy_names, dim, keepdim)
+        if dim is None:
+            if keepdim:  # PyTorch has no prod over all dims that keeps them: no overload matches
+                raise TypeError(_PROD_KEEPDIM_WITHOUT_DIM[method])
+            params = {"axis": None, "keepdim": False}
+        else:
+            axis = wrap_dim(dim, input.ndim)
+            params = {"axis": axis if input.ndim else None, "keepdim": keepdim}  # 0-dim: its one element
+        if dtype is not None:
+            _check_differentiable_dtype(input, dtype)
+            params["dtype"] = dtype
+        return write_out(out, R._prod.bind((input,), params), "prod", (input,))
+    prod.__qualname__ = "prod"
+    return prod
+
+
+prod = public(method=True, method_form=_prod(method=True))(_prod(method=False))
 
 
 _return_types = {}
@@ -574,6 +767,8 @@ def amin(input, dim=None, keepdim=False, *, out=None, **numpy_names):
 
 def _arg_extremum(prim, name, input, dim, keepdim, out):
     _check_tensor(input, name)
+    if input._data.dtype.kind == "b":
+        raise RuntimeError(f"{name}(): does not support bool input")
     axis = None if dim is None else wrap_dim(dim, input.ndim)
     if not input.ndim:
         axis = None  # the one element of a 0-dim tensor, which takes dim 0 and -1
@@ -630,6 +825,8 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
 def _matrix_norm(input, p, dim, keepdim, dtype):
     """``norm`` with a string order over two dims: the nuclear norm (PyTorch's matrix_norm)."""
     dims = tuple(range(input.ndim)) if dim is None else tuple(dim) if isinstance(dim, (list, tuple)) else (dim,)
+    if input.ndim < 2:
+        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
     if len(dims) != 2:
         raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, dims))}")
     axes = (wrap_dim(dims[0], input.ndim), wrap_dim(dims[1], input.ndim))
@@ -661,6 +858,8 @@ def _correction(unbiased, correction):
 
 def _spread(prim, name, input, dim, unbiased, keepdim, correction, out, numpy_names):
     _check_tensor(input, name)
+    if not input.dtype.is_floating_point:
+        raise RuntimeError("std and var only support floating point and complex dtypes")
     if numpy_names:
         dim, keepdim = _numpy_names(name, numpy_names, dim, keepdim)
     if isinstance(dim, bool):  # the legacy var(input, unbiased) overload
@@ -708,6 +907,7 @@ def _cumulative(prim, name, input, dim, dtype, out, numpy_names):
         raise TypeError(f'{name}() missing 1 required positional arguments: "dim"')
     params = {"axis": wrap_dim(dim, input.ndim)}
     if dtype is not None:
+        _check_differentiable_dtype(input, dtype)
         params["dtype"] = dtype
     if input.ndim:
         return write_out(out, prim.bind((input,), params), name, (input,))
@@ -906,7 +1106,19 @@ def softmax(input, dim=None, dtype=None, _stacklevel=3):
                         "API, does not guess it)")
     if dtype is not None:
         input = input.to(dtype)
-    return N.softmax_.bind((input,), {"axis": wrap_dim(dim, input.ndim)})
+    axis = wrap_dim(dim, input.ndim)
+    if not input.dtype.is_floating_point:
+        return _softmax_of_integers("softmax", input, axis)
+    return N.softmax_.bind((input,), {"axis": axis})
+
+
+def _softmax_of_integers(name, input, axis):
+    """PyTorch's (log_)softmax kernels refuse integers and bools; with no elements no kernel runs, and
+    the result is as empty, in the input's dtype."""
+    if input.numel() == 0:
+        return E.clone(input)
+    last = "lastdim_" if axis == builtins.max(input.ndim - 1, 0) else ""
+    raise E.not_implemented(f"{name}_{last}kernel_impl", input.dtype)
 
 
 @public(method=True)
@@ -917,7 +1129,10 @@ def log_softmax(input, dim=None, dtype=None, _stacklevel=3):
         raise TypeError("log_softmax() missing required argument 'dim'")
     if dtype is not None:
         input = input.to(dtype)
-    return N.log_softmax_.bind((input,), {"axis": wrap_dim(dim, input.ndim)})
+    axis = wrap_dim(dim, input.ndim)
+    if not input.dtype.is_floating_point:
+        return _softmax_of_integers("log_softmax", input, axis)
+    return N.log_softmax_.bind((input,), {"axis": axis})
 
 
 # -------------------------------------------------------------- comparisons

@@ -33,6 +33,12 @@ def _check(input, fn):
         raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
 
 
+def _check_floating(input, kernel):
+    """PyTorch's activation and normalization kernels refuse integer and bool inputs."""
+    if input._data.dtype.kind != "f":
+        raise E.not_implemented(kernel, input.dtype)
+
+
 # ------------------------------------------------------------------ activations
 sigmoid = F.sigmoid
 tanh = F.tanh
@@ -63,12 +69,14 @@ def relu6(input, inplace=False):
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """``x`` where ``x > 0``, ``negative_slope * x`` elsewhere."""
     _check(input, "leaky_relu")
+    _check_floating(input, "leaky_relu_cpu")
     return _maybe_inplace(input, inplace, lambda x: N.leaky_relu_.bind((x,), {"slope": negative_slope}))
 
 
 def elu(input, alpha=1.0, inplace=False):
     """``x`` where ``x > 0``, ``alpha * (exp(x) - 1)`` elsewhere."""
     _check(input, "elu")
+    _check_floating(input, "elu_cpu")
     return _maybe_inplace(input, inplace, lambda x: N.elu_.bind((x,), {"alpha": alpha}))
 
 
@@ -94,6 +102,7 @@ def _integer_bounds(dtype, min_val, max_val):
 def gelu(input, approximate="none"):
     """Gaussian error linear unit: ``x * Phi(x)`` (``approximate='tanh'`` for the tanh form)."""
     _check(input, "gelu")
+    _check_floating(input, "GeluKernelImpl")
     if approximate == "tanh":
         inner = (input + input * input * input * 0.044715) * math.sqrt(2.0 / math.pi)
         return input * 0.5 * (F.tanh(inner) + 1.0)
@@ -105,16 +114,19 @@ def gelu(input, approximate="none"):
 def silu(input, inplace=False):
     """``x * sigmoid(x)``."""
     _check(input, "silu")
+    _check_floating(input, "silu_cpu")
     return _maybe_inplace(input, inplace, lambda x: x * F.sigmoid(x))
 
 
 def mish(input, inplace=False):
     """``x * tanh(softplus(x))``."""
+    _check_floating(input, "mish_cpu")
     return _maybe_inplace(input, inplace, lambda x: x * F.tanh(F.softplus(x)))
 
 
 def logsigmoid(input):
     """``log(sigmoid(x))``, stable: ``-softplus(-x)``."""
+    _check_floating(input, "log_sigmoid_cpu")
     return -F.softplus(-input)
 
 
@@ -776,6 +788,17 @@ def _check_same_size(input, target):
         _broadcast_shape(input.shape, target.shape)
 
 
+def _loss_operands(input, target, kernel):
+    """``input`` and ``target`` in the dtype PyTorch's loss kernel computes in: both promoted as after
+    ``broadcast_tensors`` (so a 0-dim float64 target makes a float32 input's loss float64), and only
+    floating point ones."""
+    if input.dtype is not target.dtype:
+        dt = D.promote_types(input.dtype, target.dtype)
+        input, target = input.to(dt), target.to(dt)
+    _check_floating(input, kernel)
+    return input, target
+
+
 def _weighted_loss(loss, weight, input, reduction, mean_over_weight=True):
     """An elementwise loss times ``weight`` (``input``'s shape), reduced; the weighted mean divides
     by the weights' sum (``mean_over_weight``) or by the number of elements."""
@@ -1000,6 +1023,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     weighted mean divides by the weights' sum)."""
     _check_same_size(input, target)
     reduction = _legacy_reduction(size_average, reduce, reduction)
+    input, target = _loss_operands(input, target, "mse_cpu")
     d = input - target
     return _reduce(d * d, reduction) if weight is None else _weighted_loss(d * d, weight, input, reduction)
 
@@ -1008,6 +1032,10 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     """Mean absolute error ``|input - target|``, reduced (``weight`` as in :func:`mse_loss`)."""
     _check_same_size(input, target)
     reduction = _legacy_reduction(size_average, reduce, reduction)
+    if input.dtype is not target.dtype and D.bool not in (input.dtype, target.dtype):
+        # PyTorch subtracts the operands broadcast (promoted as tensors of one rank); bools it refuses
+        dt = D.promote_types(input.dtype, target.dtype)
+        input, target = input.to(dt), target.to(dt)
     loss = F.abs(input - target)
     return _reduce(loss, reduction) if weight is None else _weighted_loss(loss, weight, input, reduction)
 
@@ -1018,6 +1046,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    input, target = _loss_operands(input, target, "smooth_l1_cpu")
     d = F.abs(input - target)
     if beta == 0:
         return _reduce(d, reduction)
