@@ -80,7 +80,7 @@ def main():
     if torch is not None:
         modules["torch"] = torch
     for title, make, rounds in [("100-op chain of tiny elementwise ops, forward + backward", small_chain, 200),
-                                ("100,000-op 0-dim chain, forward + backward", scalar_chain, 7),
+                                ("100,000-op 0-dim chain, forward + backward", scalar_chain, 15),
                                 ("the tutorial's jacobian (3 -> 2)", tutorial_jacobian, 300)]:
         result = interleaved({name: make(m) for name, m in modules.items()}, rounds)
         print(f"\n{title} (us per op)")

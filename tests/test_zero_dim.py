@@ -241,3 +241,16 @@ def test_cat_promotes_over_skipped_legacy_empty_tensors():
         theirs = torch.cat([make[first](torch), make[second](torch)])
         assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
         np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+EMPTY_INF_NORM_CASES = [
+    "torch.zeros(4, 1, 0).norm(p=float('inf'))",
+    "torch.zeros(4, 1, 0).norm(p=-float('inf'), dim=2)",
+    "torch.zeros(4, 1, 0).norm(p=float('inf'), dim=(0, 2))",
+    "torch.zeros(4, 1, 0).norm(p=float('inf'), dim=0)",
+]
+
+
+@pytest.mark.parametrize("source", EMPTY_INF_NORM_CASES)
+def test_inf_norm_of_no_elements(source):
+    assert_like_torch(source)

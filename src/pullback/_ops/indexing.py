@@ -6,6 +6,7 @@ accumulation, so repeated indices add up, as they must.
 """
 from .._backend import B
 from .. import _dtype as D
+from .. import _levels
 from ._registry import primitive, refuse_batched, broadcast_shape, LINEAR, ELEMENTWISE, TRANSPOSE
 from ._api import public
 from . import _vmap_rules as V
@@ -608,8 +609,16 @@ def _batched_indices(indices, size):
 
 
 def _batch_take_along(prim, values, bdims, params, size):
-    x = V.to_front(values[0], bdims[0])
-    return prim.bind((x, _batched_indices(values[1], size)), dict(params, axis=params["axis"] + 1)), 0
+    indices = values[1]
+    if bdims[1] is not None:  # per-sample indices (gather with what argsort gave each sample)
+        indices = B.moveaxis(indices._data, bdims[1], 0)
+    elif is_tensor(indices):
+        raise RuntimeError("vmap: gather/take_along_dim with an index batched by an outer vmap only is not "
+                           "supported; batch the index at the inner level too.")
+    else:
+        indices = _batched_indices(indices, size)
+    x = V.expand_batch(values[0], bdims[0], size)
+    return prim.bind((x, indices), dict(params, axis=params["axis"] + 1)), 0
 
 
 def _batch_put_along(prim, values, bdims, params, size):
@@ -720,8 +729,11 @@ def where_(c, x, y):
 _INTEGER_INDEX = (D.int64, D.int32)
 
 
-def _check_index_tensor(index, fn):
-    refuse_batched(index, f"{fn}() with a batched index")
+def _check_index_tensor(index, fn, batched_ok=False):
+    """The index array of ``index``; for an index vmap batches (where ``batched_ok``), an array of
+    its per-sample shape: the caller checks shapes on it and passes ``index`` itself to the op."""
+    if not batched_ok:
+        refuse_batched(index, f"{fn}() with a batched index")
     if not is_tensor(index):
         raise TypeError(f"{fn}(): argument 'index' (position 3) must be Tensor, not {type(index).__name__}")
     return index._data
@@ -829,7 +841,7 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
         tensor([[1, 1],
                 [4, 3]])
     """
-    idx = _check_index_tensor(index, "gather")
+    idx = _check_index_tensor(index, "gather", batched_ok=True)
     d = wrap_dim(dim, input.ndim)
     _check_index_dtype(idx, "gather")
     if out is not None:
@@ -839,6 +851,10 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
         _check_gather_shape(shape, idx, d)
         _checkin_bounds(idx, _size_at(shape, d), d)
     x = _at_least_1d(input)
+    if _levels.batched(index) and idx.ndim == x.ndim:  # per-sample indices: the op reads them under vmap
+        result = take_along(x, index, axis=d)
+        return result if out is None else _write_gathered(out, result, "gather", (input, index))
+    refuse_batched(index, "gather() with a batched index")
     result = _shaped_like(take_along(x, _index_like(idx, x.ndim), axis=d), idx.shape)
     return result if out is None else _write_gathered(out, result, "gather", (input, index))
 
@@ -847,7 +863,7 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
 def take_along_dim(input, indices, dim=None):
     """Selects values from ``input`` at ``indices`` along ``dim`` (the flattened input when None),
     broadcasting the other dimensions."""
-    idx = _check_index_tensor(indices, "take_along_dim")
+    idx = _check_index_tensor(indices, "take_along_dim", batched_ok=True)
     if dim is not None and input.ndim != idx.ndim:
         raise RuntimeError("torch.take_along_dim(): input and indices should have the same number of dimensions, "
                            f"but got {input.ndim} dimensions for input, and {idx.ndim} dimensions for indices")
@@ -856,6 +872,7 @@ def take_along_dim(input, indices, dim=None):
         raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got "
                            f"{_TYPE_NAMES[indices.dtype.name]}")
     if dim is None:
+        refuse_batched(indices, "take_along_dim() with a batched index and no dim")
         from .shape import _reshape
         return take_along(_reshape(input, shape=(-1,)), idx.reshape(-1), axis=0)
     d = wrap_dim(dim, input.ndim)
@@ -872,6 +889,9 @@ def take_along_dim(input, indices, dim=None):
     is_[d] = idx.shape[d]
     if tuple(xs) != tuple(input.shape):
         input = expand(input, tuple(xs))
+    if _levels.batched(indices) and tuple(is_) == tuple(idx.shape):  # per-sample indices, read under vmap
+        return take_along(input, indices, axis=d)
+    refuse_batched(indices, "take_along_dim() with a batched index that broadcasts")
     return take_along(input, B.broadcast_to(idx, tuple(is_)), axis=d)
 
 

@@ -257,15 +257,27 @@ def _norm_impl(x, ord, axis, keepdim):
     a = B.abs(x)
     if ord == 2:
         return B.sqrt(B.sum(a * a, axis=axis, keepdims=keepdim))
-    if ord == float("inf"):
-        return B.amax(a, axis=axis, keepdims=keepdim)
-    if ord == -float("inf"):
-        return B.amin(a, axis=axis, keepdims=keepdim)
+    if ord in (float("inf"), -float("inf")):
+        try:
+            return (B.amax if ord > 0 else B.amin)(a, axis=axis, keepdims=keepdim)
+        except ValueError:  # no elements to take the extremum of
+            raise _no_identity_norm_error(ord, x.shape, axis) from None
     if ord == 0:
         return B.sum(a != 0, axis=axis, keepdims=keepdim).astype(x.dtype)
     if ord == 1:
         return B.sum(a, axis=axis, keepdims=keepdim)
     return B.sum(a ** ord, axis=axis, keepdims=keepdim) ** (1.0 / ord)
+
+
+def _no_identity_norm_error(ord, shape, axis):
+    """PyTorch's error for an inf norm over no elements (NumPy's is "zero-size array ...")."""
+    name = "inf" if ord > 0 else "-inf"
+    empty = [a for a in (range(len(shape)) if axis is None else axis) if shape[a] == 0]
+    if axis is None or len(axis) == len(shape):
+        return RuntimeError(f"linalg.vector_norm cannot compute the {name} norm on an empty tensor because the "
+                            "operation does not have an identity")
+    return RuntimeError(f"linalg.vector_norm cannot compute the {name} norm on the dimension {empty[0]}because "
+                        "this dimension is empty and the operation does not have an identity")
 
 
 def _norm_vjp(g, x, ans, ord, axis, keepdim):
