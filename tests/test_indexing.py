@@ -343,3 +343,19 @@ def test_check_order_and_empty_tensors_match_torch(call):
     """The dim before the sizes (stack), legacy empty tensors read no dim (cat), the last dim
     first (expand), a 1x1 adaptive pool is a mean (nan over nothing), a zero that divides nothing."""
     _same_message(lambda lib: eval(call, {"t": lib}))
+
+
+@pytest.mark.parametrize("target_shape, index, value_shape", [((), (), (1,)), ((2, 3), 0, (1, 1, 3)),
+                                                            ((2, 3), (slice(None), 1), (1, 2))])
+def test_setitem_value_with_leading_ones_gets_its_gradient(target_shape, index, value_shape):
+    torch = pytest.importorskip("torch")
+    grads = []
+    for m in (pullback, torch):
+        x = m.zeros(target_shape, dtype=m.float64, requires_grad=True)
+        v = m.ones(value_shape, dtype=m.float64, requires_grad=True)
+        y = x * 1
+        y[index] = v * 2
+        (y * y).sum().backward()
+        grads.append((x.grad.numpy(), v.grad.numpy()))
+    for ours, theirs in zip(*grads):
+        np.testing.assert_array_equal(ours, theirs)

@@ -465,7 +465,6 @@ def value_shape_error(value_shape, target_shape, basic, dtype=B.float32):
     value_shape, target_shape = tuple(value_shape), tuple(target_shape)
     if basic:
         from .._tensor import Tensor
-        from .shape import expand
         while value_shape and value_shape[0] == 1:
             value_shape = value_shape[1:]  # leading ones are dropped first
         try:
@@ -552,10 +551,22 @@ def _batch_index_put(prim, values, bdims, params, size):
     return prim.bind((x, v), dict(params, index=index)), 0
 
 
+def _value_grad(g, index, v_shape):
+    """The cotangent of the value written at ``index``: ``g`` there, summed back to the value's shape
+    where the value broadcast (a value may also carry leading 1-dims the selection lacks)."""
+    r = getitem(g, index=index, basic=False)
+    if v_shape is None or tuple(r.shape) == tuple(v_shape):
+        return r
+    extra = len(v_shape) - r.ndim
+    if extra > 0:
+        r = _reshape(r, shape=(1,) * extra + tuple(r.shape))
+    return r  # the engine sums a broadcast cotangent back to the value's shape
+
+
 index_put = primitive("index_put", _index_put_impl, inputs="x v", out_dtype=_index_put_dtype,
                       grad_name="IndexPutBackward0",
                       vjp=(lambda g, index, accumulate: g if accumulate else index_put(g, 0.0, index=index, accumulate=False),
-                           lambda g, index: getitem(g, index=index, basic=False)),
+                           _value_grad),
                       jvp=LINEAR, batch=_batch_index_put)
 
 
@@ -786,7 +797,6 @@ def _check_scatter_shape(shape, idx, d, src):
 
 
 def _at_least_1d(x):
-    from .shape import _reshape
     return x if x.ndim else _reshape(x, shape=(1,))
 
 
@@ -800,7 +810,6 @@ def _index_like(idx, ndim):
 
 
 def _shaped_like(result, shape):
-    from .shape import _reshape
     return result if tuple(result.shape) == tuple(shape) else _reshape(result, shape=tuple(shape))
 
 
@@ -812,7 +821,6 @@ def _check_out_dtype(out, dtype):
 
 def _write_gathered(out, result, fn, inputs):
     """``out=`` for ops that read their inputs while writing: no overlap with them at all."""
-    from .shape import _refuse_aliased_out
     _refuse_aliased_out(out, inputs)
     return _write_out(out, result, fn, inputs)
 
@@ -873,7 +881,6 @@ def take_along_dim(input, indices, dim=None):
                            f"{_TYPE_NAMES[indices.dtype.name]}")
     if dim is None:
         refuse_batched(indices, "take_along_dim() with a batched index and no dim")
-        from .shape import _reshape
         return take_along(_reshape(input, shape=(-1,)), idx.reshape(-1), axis=0)
     d = wrap_dim(dim, input.ndim)
     if input.ndim == 0:  # torch names the wrapped dim (-1 is 0)
@@ -882,7 +889,6 @@ def take_along_dim(input, indices, dim=None):
     shape_i = list(idx.shape)
     shape_x[d] = shape_i[d] = 1
     common = broadcast_shape((shape_x, shape_i))  # every dim but d broadcasts, with torch's error
-    from .shape import expand
     xs = list(common)
     xs[d] = input.shape[d]
     is_ = list(common)
@@ -1052,7 +1058,6 @@ def masked_select(input, mask, *, out=None):
     refuse_batched(mask, "masked_select (its output size depends on the mask)")
     if not is_tensor(mask) or mask.dtype is not D.bool:
         raise RuntimeError("masked_select: expected BoolTensor for mask")
-    from .shape import expand
     shape = _broadcast_shape(tuple(mask.shape), tuple(input.shape))  # torch's error names the mask first
     if out is not None and is_tensor(out) and out.dtype is not input.dtype:
         raise RuntimeError("masked_select(): self and result must have the same scalar type")
@@ -1092,4 +1097,4 @@ def nonzero(input, *, out=None, as_tuple=False):
                            f"{_TYPE_NAMES[out.dtype.name]}")
     return _write_out(out, result, "nonzero", (input,))
 
-from .shape import movedim  # noqa: E402  (shape is loaded above this module)
+from .shape import movedim, expand, _reshape, _refuse_aliased_out  # noqa: E402  (shape is loaded above this)
