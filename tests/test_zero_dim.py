@@ -254,3 +254,14 @@ EMPTY_INF_NORM_CASES = [
 @pytest.mark.parametrize("source", EMPTY_INF_NORM_CASES)
 def test_inf_norm_of_no_elements(source):
     assert_like_torch(source)
+
+
+@pytest.mark.parametrize("shape, dim", [((0,), None), ((2, 0), 1), ((2, 0, 3), (-2, -1))])
+def test_mean_of_no_elements_is_nan_without_a_warning(shape, dim):
+    torch = pytest.importorskip("torch")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ours = pullback.zeros(shape).mean() if dim is None else pullback.zeros(shape).mean(dim)
+    theirs = torch.zeros(shape).mean() if dim is None else torch.zeros(shape).mean(dim)
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())

@@ -3,6 +3,8 @@
 ``axis`` is always a sorted tuple of non-negative dims or None (all dims); the public wrappers in
 ``functions.py`` normalise what users pass.
 """
+import warnings
+
 from .._backend import B
 from .. import _dtype as D
 from ._registry import primitive, Joint, LINEAR, REDUCTION, ALONG_AXIS
@@ -38,7 +40,15 @@ def _mean_dtype(args, params):
     return dt, dt
 
 
-_mean = primitive("mean", lambda x, axis, keepdim, dtype=None: B.mean(x, axis=axis, keepdims=keepdim),
+def _mean_impl(x, axis, keepdim, dtype=None):
+    if x.size == 0:  # nan, as in PyTorch, without NumPy's "Mean of empty slice" warning
+        with B.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return B.mean(x, axis=axis, keepdims=keepdim)
+    return B.mean(x, axis=axis, keepdims=keepdim)
+
+
+_mean = primitive("mean", _mean_impl,
                   out_dtype=_mean_dtype,
                   grad_name=lambda p, s: "MeanBackward0" if p["axis"] is None and not p["keepdim"] else "MeanBackward1",
                   vjp=lambda g, x_shape, axis, keepdim:
