@@ -3,6 +3,7 @@ expression runs in torch and in pullback, which must raise the same exception (t
 or give the same values of the same dtype."""
 import warnings
 
+import numpy as np
 import pytest
 
 import pullback
@@ -139,3 +140,35 @@ def test_atan2_backward_to_other_with_a_bool_input_is_refused_as_in_torch():
             lib.atan2(lib.tensor([True, False]), y).sum().backward()
         lib.atan2(y, lib.tensor([True, False])).sum().backward()  # the bool is the divisor: no negation
         assert abs(y.grad.item() - 1 / (1.89 ** 2 + 1)) < 1e-12
+
+
+NUMBER_PAIR_CASES = ["torch.add(2, 3)", "torch.add(2, 3.5)", "torch.add(True, 2)", "torch.sub(2, 3)", "torch.mul(2., 3)",
+                     "torch.div(1, 2)", "torch.true_divide(1, 2)", "torch.floor_divide(5, 2)", "torch.add(2, 3, alpha=2)",
+                     "torch.div(7, 2, rounding_mode='floor')", "torch.multiply(True, False)"]
+
+
+@pytest.mark.parametrize("source", NUMBER_PAIR_CASES)
+def test_two_numbers_give_a_0_dim_tensor(source):
+    torch = pytest.importorskip("torch")
+    ours, theirs = eval(source, {"torch": pullback}), eval(source, {"torch": torch})
+    assert ours.ndim == 0 and str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    assert ours.item() == theirs.item()
+
+
+@pytest.mark.parametrize("name", ["__rsub__", "__rmod__", "__rpow__"])
+def test_unbound_reflected_operators_decline_two_numbers(name):
+    torch = pytest.importorskip("torch")
+    assert getattr(torch.Tensor, name)(2, 3) is NotImplemented
+    assert getattr(pullback.Tensor, name)(2, 3) is NotImplemented
+
+
+@pytest.mark.parametrize("call", ["clamp(x, min=b)", "clamp(x, max=b)", "clamp(x, b, b)", "clamp_min(x, b)", "clamp_max(x, b)"])
+def test_clamp_with_a_nan_tensor_bound_gives_nan(call):
+    torch = pytest.importorskip("torch")
+    inf, nan = float("inf"), float("nan")
+    x = [inf, inf, inf, -inf, -inf, -inf, nan, nan, nan, 0.5]
+    b = [inf, -inf, nan, inf, -inf, nan, inf, -inf, nan, nan]
+    results = []
+    for m in (pullback, torch):
+        results.append(eval("m." + call, {"m": m, "x": m.tensor(x, dtype=m.float64), "b": m.tensor(b, dtype=m.float64)}))
+    np.testing.assert_array_equal(results[0].numpy(), results[1].numpy())

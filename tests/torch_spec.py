@@ -180,8 +180,9 @@ def pullback_op(op):
         return found
     if isinstance(method, property):
         return lambda self, *args, **kwargs: getattr(self, op.name)
-    if getattr(fn, "__objclass__", None) is torch._C.TensorBase:  # torch calls the unbound method
-        return method                                          # (its error inputs pass an int as self)
+    if getattr(fn, "__objclass__", None) is torch._C.TensorBase or (  # torch calls the unbound method
+            getattr(fn, "__qualname__", "").startswith("Tensor.") and method is not None):
+        return method  # (its error and reference inputs pass a number as self: Tensor.__rmod__(2.5, t))
     return lambda self, *args, **kwargs: getattr(self, op.name)(*args, **kwargs)
 
 

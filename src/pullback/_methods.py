@@ -76,6 +76,11 @@ def _binary_op(fn, reflected=False):
     def op(self, other):
         if not (is_tensor(other) or isinstance(other, F._OPERAND)):
             return NotImplemented
+        if reflected and not isinstance(self, Tensor) and fn is not F.floor_divide and (
+                fn is F.sub or not is_tensor(other)):
+            # Called unbound with a number as self, torch's Python-level operators decline where the
+            # op they call refuses it: rsub always, remainder and pow when neither is a Tensor.
+            return NotImplemented
         return fn(other, self) if reflected else fn(self, other)
     return op
 

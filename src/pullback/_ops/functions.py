@@ -15,6 +15,7 @@ from . import linalg as L
 from . import nn as N
 from .._out import write_out
 from ._api import public
+from .. import _creation  # (a module: it sits above the ops and imports them)
 from ..autograd import grad_mode
 
 _NUMBER = (int, float, bool, B.number, B.bool_)
@@ -230,8 +231,20 @@ def _tensor_other(self, other, fn):
         _check_tensor(other, fn, "other", 1)
 
 
+def _as_tensors_if_numbers(input, other):
+    """Two numbers as 0-dim Tensors (torch's Scalar overloads of add, sub, mul, div and floor_divide
+    take two numbers and return a 0-dim Tensor); anything else as it is."""
+    if isinstance(input, _NUMBER) and isinstance(other, _NUMBER):
+        return _creation.tensor(input), _creation.tensor(other)
+    return input, other
+
+
 def _binary(prim, torch_name, doc, check=_either_tensor):
+    numbers = torch_name in ("mul", "multiply", "floor_divide")
+
     def fn(input, other, *, out=None):
+        if numbers and not is_tensor(input):
+            input, other = _as_tensors_if_numbers(input, other)
         check(input, other, torch_name)
         return write_out(out, prim.bind((input, other), {}), torch_name, (input, other))
     fn.__name__ = fn.__qualname__ = torch_name
@@ -295,6 +308,7 @@ def add(input, other, *, alpha=1, out=None):
         tensor([21., 42.])
     """
     if not is_tensor(input):
+        input, other = _as_tensors_if_numbers(input, other)
         _check_tensor(other, "add", "other", 2)
     _check_operand(other, "add")
     if type(alpha) is not int and (type(alpha) is not builtins.float or not isinstance(input, _registry._Tensor)
@@ -323,6 +337,7 @@ def sub(input, other, *, alpha=1, out=None):
     """Returns ``input - alpha * other``, with broadcasting (written into ``out`` when given).
     Bool operands are refused, as in PyTorch (``^`` and ``~`` say what is meant)."""
     if not is_tensor(input):
+        input, other = _as_tensors_if_numbers(input, other)
         _check_tensor(other, "sub", "other", 2)
     _check_operand(other, "sub")
     if _is_bool(input) or _is_bool(other):
@@ -359,6 +374,7 @@ def div(input, other, *, rounding_mode=None, out=None):
         tensor([ 2, -3])
     """
     if not is_tensor(input):
+        input, other = _as_tensors_if_numbers(input, other)
         _check_tensor(other, "div", "other", 2)
     _check_operand(other, "div")
     if rounding_mode is None:
@@ -447,9 +463,12 @@ def clamp(input, min=None, max=None, *, out=None):  # noqa: A002
             raise E.not_implemented("clamp_cpu", D.bool)
         result = input
         if min is not None:
-            result = E.where_(result < min, min, result) if is_tensor(min) else E.clamp_scalar(result, min=min, max=None)
+            # a NaN bound gives NaN, as in torch (a comparison with NaN alone would keep the input)
+            result = E.where_(E.logical_or(result < min, E.isnan(min)), min, result) if is_tensor(min) \
+                else E.clamp_scalar(result, min=min, max=None)
         if max is not None:
-            result = E.where_(result > max, max, result) if is_tensor(max) else E.clamp_scalar(result, min=None, max=max)
+            result = E.where_(E.logical_or(result > max, E.isnan(max)), max, result) if is_tensor(max) \
+                else E.clamp_scalar(result, min=None, max=max)
         return _written(out, result, "clamp", (input, min, max))
     return _written(out, E.clamp_scalar.bind((input,), {"min": min, "max": max}), "clamp", (input,))
 
