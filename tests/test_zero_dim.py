@@ -265,3 +265,9 @@ def test_mean_of_no_elements_is_nan_without_a_warning(shape, dim):
     theirs = torch.zeros(shape).mean() if dim is None else torch.zeros(shape).mean(dim)
     assert tuple(ours.shape) == tuple(theirs.shape)
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+@pytest.mark.parametrize("source", ["torch.norm(torch.zeros(0, 0), p=float('inf'), dim=-1)",
+                                    "torch.zeros(3, 0).norm(p=-float('inf'), dim=(-1,))"])
+def test_inf_norm_names_the_empty_dim_as_written(source):
+    assert_like_torch(source)

@@ -837,7 +837,15 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
     ord = 2.0 if p == "fro" or p is None else builtins.float(p)
-    result = R.vector_norm.bind((input,), {"ord": ord, "axis": wrap_dims(dim, input.ndim), "keepdim": keepdim})
+    try:
+        result = R.vector_norm.bind((input,), {"ord": ord, "axis": wrap_dims(dim, input.ndim), "keepdim": keepdim})
+    except RuntimeError as e:  # an inf norm over an empty dim: torch names the dim as the user wrote it
+        if "on the dimension " not in str(e):
+            raise
+        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+        empty = next(d for d in dims if input.shape[wrap_dim(d, input.ndim)] == 0)
+        raise RuntimeError(f"linalg.vector_norm cannot compute the {'-' if ord < 0 else ''}inf norm on the dimension "
+                           f"{empty}because this dimension is empty and the operation does not have an identity") from None
     return write_out(out, result, "norm", (input,))
 
 
