@@ -44,7 +44,7 @@ bool = dtype("bool", "bool", 0, "BoolTensor")  # noqa: A001  (PyTorch's name)
 ALL_DTYPES = (float16, float32, float64, uint8, int8, int16, int32, int64, bool)
 _FROM_NP = {d.np: d for d in ALL_DTYPES}
 _BY_NAME = {d.name: d for d in ALL_DTYPES}
-# PyTorch's C++ names of the dtypes, as some of its errors print them (convolution, mm, out=).
+# PyTorch's C++ names of the dtypes, as some of its errors print them (convolution, mm, out=, lerp, clamp_).
 CPP_TYPE_NAMES = {float16: "c10::Half", float32: "float", float64: "double", uint8: "unsigned char",
                   int8: "signed char", int16: "short int", int32: "int", int64: "long int", bool: "bool"}
 

@@ -20,15 +20,6 @@ def not_implemented(kernel, dtype):
     return NotImplementedError(f'"{kernel}" not implemented for \'{dtype._tensor_type[:-len("Tensor")]}\'')
 
 
-# PyTorch's C++ names of the dtypes, as its dtype-check messages spell them ("expected dtype long int").
-CPP_TYPE_NAMES = {D.float16: "c10::Half", D.float32: "float", D.float64: "double", D.uint8: "unsigned char",
-                  D.int8: "signed char", D.int16: "short int", D.int32: "int", D.int64: "long int", D.bool: "bool"}
-
-
-def _rsub_name(base):
-    return lambda params, shapes: base + ("1" if shapes[0] is None else "0")
-
-
 def elementwise(name, impl, **declaration):
     """Declares an elementwise primitive (see ``Primitive``): each input's Jacobian is diagonal after
     broadcasting, so its JVP is its VJP rules applied to the tangents, and under vmap the inputs'

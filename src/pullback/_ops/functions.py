@@ -311,15 +311,16 @@ def add(input, other, *, alpha=1, out=None):
         input, other = _as_tensors_if_numbers(input, other)
         _check_tensor(other, "add", "other", 2)
     _check_operand(other, "add")
-    if type(alpha) is not int and (type(alpha) is not builtins.float or not isinstance(input, _registry._Tensor)
-                                   or input._data.dtype.kind != "f"):
-        _check_alpha(input, other, alpha)  # a float alpha with a float input, the common case, is fine
+    _check_alpha(input, other, alpha)
     return write_out(out, E.add.bind((input, other), {"alpha": alpha}), "add", (input, other))
 
 
 def _check_alpha(input, other, alpha):
     """PyTorch's checks of ``alpha`` against the result dtype: a bool alpha for bool results only,
     a float alpha for floating results only."""
+    if type(alpha) is int or (type(alpha) is builtins.float and isinstance(input, _registry._Tensor)
+                              and input._data.dtype.kind == "f"):
+        return  # the common cases, fine without promoting
     result = D.result_type(input, other)
     if isinstance(alpha, _BOOL_SCALARS):
         if result is not D.bool:
@@ -346,9 +347,7 @@ def sub(input, other, *, alpha=1, out=None):
                                "Use the `^` or `logical_xor()` operator instead.")
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
                            "to invert a mask, use the `~` or `logical_not()` operator instead.")
-    if type(alpha) is not int and (type(alpha) is not builtins.float or not isinstance(input, _registry._Tensor)
-                                   or input._data.dtype.kind != "f"):
-        _check_alpha(input, other, alpha)  # a float alpha with a float input, the common case, is fine
+    _check_alpha(input, other, alpha)
     return write_out(out, E.sub.bind((input, other), {"alpha": alpha}), "sub", (input, other))
 
 
@@ -422,8 +421,8 @@ def _check_lerp_dtypes(input, end, weight):
     """PyTorch's lerp takes ``end`` (and a Tensor ``weight``) of the input's dtype, a floating one."""
     for name, operand in (("end", end), ("weight", weight)):
         if is_tensor(operand) and operand.dtype is not input.dtype:
-            raise RuntimeError(f"expected dtype {E.CPP_TYPE_NAMES[input.dtype]} for `{name}` but got dtype "
-                               f"{E.CPP_TYPE_NAMES[operand.dtype]}")
+            raise RuntimeError(f"expected dtype {D.CPP_TYPE_NAMES[input.dtype]} for `{name}` but got dtype "
+                               f"{D.CPP_TYPE_NAMES[operand.dtype]}")
     if not input.dtype.is_floating_point:
         raise E.not_implemented("lerp_kernel_tensor" if is_tensor(weight) else "lerp_kernel_scalar", input.dtype)
 
@@ -497,7 +496,7 @@ def _checked_inplace_clamp(method, bounds):
                 dt = D.result_type(self, lo, hi)
                 if dt.category > self.dtype.category:
                     raise RuntimeError(f"result type {dt._tensor_type[:-6]} can't be cast to the desired output "
-                                       f"type {E.CPP_TYPE_NAMES[self.dtype]}")
+                                       f"type {D.CPP_TYPE_NAMES[self.dtype]}")
         return method(self, *args, **kwargs)
     checked.__name__ = checked.__qualname__ = method.__name__
     checked.__doc__ = method.__doc__

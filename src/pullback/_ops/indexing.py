@@ -465,8 +465,7 @@ def value_shape_error(value_shape, target_shape, basic, dtype=B.float32):
     value_shape, target_shape = tuple(value_shape), tuple(target_shape)
     if basic:
         from .._tensor import Tensor
-        while value_shape and value_shape[0] == 1:
-            value_shape = value_shape[1:]  # leading ones are dropped first
+        value_shape = strip_shape(value_shape)  # leading ones are dropped first
         try:
             expand(Tensor._make(B.broadcast_to(B.zeros((), dtype=dtype), value_shape)), target_shape)
         except RuntimeError as e:
