@@ -28,6 +28,21 @@ def test_the_names_match_torch():
     assert [n for n in _api.INPLACE if not hasattr(torch.Tensor, n)] == []
     assert [n for n in _api.METHODS if not hasattr(torch.Tensor, n)] == ["rsub"]  # kept for old programs
     assert [n for n in _api.EXPORTS if not hasattr(torch, n)] == ["softplus"]
+    for space, table in _api.NAMESPACES.items():
+        assert [n for n in table if not hasattr(getattr(torch, space), n)] == [], space
+
+
+def test_a_dotted_name_is_exported_from_its_submodule_only():
+    def _solve_twice(A, B):
+        """A test function."""
+    try:
+        _api.public(("linalg._solve_twice", "special._solve_twice"))(_solve_twice)
+        assert _api.NAMESPACES["linalg"]["_solve_twice"] is _solve_twice
+        assert _api.NAMESPACES["special"]["_solve_twice"] is _solve_twice
+        assert "_solve_twice" not in _api.EXPORTS and "_solve_twice" not in _api.METHODS
+    finally:
+        _api.NAMESPACES["linalg"].pop("_solve_twice", None)
+        _api.NAMESPACES["special"].pop("_solve_twice", None)
 
 
 FLOAT_INPLACE = ["absolute_", "acos_", "arccos_", "arcsin_", "arctan_", "asin_", "atan_", "cosh_", "sinh_", "frac_",

@@ -25,6 +25,7 @@ from ._printing import set_printoptions  # noqa: F401
 from .autograd.grad_mode import (no_grad, enable_grad, set_grad_enabled, inference_mode,  # noqa: F401
                                  is_grad_enabled, is_inference_mode_enabled)
 from . import autograd  # noqa: F401
+from . import linalg, special  # noqa: F401,E402  (after every @public declaration is made)
 from . import nn, optim, utils, func  # noqa: F401,E402
 from .func import vmap  # noqa: F401,E402
 from . import _inplace as _inplace_ops

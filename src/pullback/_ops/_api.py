@@ -11,6 +11,7 @@ list by hand, so adding an op is its primitive's declaration and its public func
 """
 
 EXPORTS = {}   # name -> function: pullback.<name>
+NAMESPACES = {"linalg": {}, "special": {}}  # "linalg.solve" -> NAMESPACES["linalg"]["solve"]: pullback.linalg.solve
 METHODS = {}   # name -> function: Tensor.<name> (called with the Tensor as its first argument)
 INPLACE = {}   # name -> function: Tensor.<name>_ (the out-of-place function it writes back)
 
@@ -20,7 +21,8 @@ def public(names=None, *, method=False, inplace=False, export=True, method_form=
 
     Args:
         names: the names it is known by (a string or a tuple; default: the function's own name).
-            Aliases (``negative`` for ``neg``) are listed here.
+            Aliases (``negative`` for ``neg``) are listed here. A dotted name (``"linalg.solve"``)
+            is exported from that submodule (``pullback.linalg.solve``) and is never a method.
         method: also a Tensor method under the same names (True), or under the given name(s).
         inplace: also an in-place Tensor method ``<name>_`` for each method name.
         export: exported as ``pullback.<name>`` (False for a method-only function, such as a
@@ -30,10 +32,14 @@ def public(names=None, *, method=False, inplace=False, export=True, method_form=
     """
     def declare(fn):
         own = (fn.__name__,) if names is None else (names,) if isinstance(names, str) else tuple(names)
-        if export:
-            for name in own:
+        flat = tuple(name for name in own if "." not in name)
+        for name in own:
+            if "." in name:
+                space, _, short = name.partition(".")
+                _add(NAMESPACES[space], short, fn)
+            elif export:
                 _add(EXPORTS, name, fn)
-        method_names = () if not method else own if method is True else \
+        method_names = () if not method else flat if method is True else \
             (method,) if isinstance(method, str) else tuple(method)
         for name in method_names:
             _add(METHODS, name, fn if method_form is None else method_form)
