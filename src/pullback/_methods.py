@@ -15,7 +15,7 @@ from ._ops import indexing as I
 from ._ops import elementwise as E
 from ._ops.indexing import normalize_index, getitem
 from ._ops._rules import is_tensor
-from ._ops import sorting, selection, special, solve, decompositions  # noqa: F401  (their @public declarations)
+from ._ops import sorting, selection, special, solve, decompositions, composition  # noqa: F401  (their @public declarations)
 from ._ops._api import METHODS, INPLACE
 
 # The methods the public functions declare (@public, see _ops/_api.py); the ones whose method

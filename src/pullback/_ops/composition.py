@@ -1,0 +1,1 @@
+"""The composition family: fused arithmetic (addcmul, addmv, baddbmm...), products (kron, tensordot, inner), splitting and stacking, scatters into slices and diagonals, index_add/index_copy/index_fill, and the statistics built on them (cov, diff, trapezoid)."""
