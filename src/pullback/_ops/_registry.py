@@ -340,25 +340,30 @@ class Primitive:
         return datas, out_dt
 
     def _record(self, args, params, outputs):
-        edges = []
+        nodes = []
+        nrs = []
         meta = []
         mask = 0  # bit i: input i requires grad (picks what the rules of those inputs name)
-        from_np = D._FROM_NP
         tensor = _Tensor
         for i, a in enumerate(args):
             if isinstance(a, tensor):
                 d = a._data
-                meta.append((d.shape, from_np[d.dtype]))
-                if not a._requires_grad:
-                    edges.append(None)
+                meta.append((d.shape, d.dtype))
+                if a._requires_grad:
+                    mask |= 1 << i
+                    fn = a.grad_fn
+                    if fn is not None:
+                        nodes.append(fn)
+                        nrs.append(a._output_nr)
+                    else:
+                        nodes.append(a._edge()[0])  # the leaf's accumulator
+                        nrs.append(0)
                     continue
-                mask |= 1 << i
-                fn = a.grad_fn
-                edges.append((fn, a._output_nr) if fn is not None else a._edge())
             else:
                 # A constant array (inside a VJP rule) still has a shape a Joint rule may need.
                 meta.append((a.shape, None) if isinstance(a, ndarray) else None)
-                edges.append(None)
+            nodes.append(None)
+            nrs.append(0)
         saved = {}
         names = self.input_names
         to_save = self._save_plans.get(mask)
@@ -369,7 +374,7 @@ class Primitive:
             saved[names[i]] = SavedTensor(a) if isinstance(a, tensor) else a
         if self.saves_all_inputs:
             saved["xs"] = tuple(SavedTensor(a) if isinstance(a, tensor) else a for a in args)
-        node = Node(self, params, tuple(edges), saved, tuple(meta), self.grad_name)
+        node = Node(self, params, tuple(nodes), tuple(nrs), saved, tuple(meta), self.grad_name)
         if anomaly_mode._state.enabled:
             anomaly_mode.record(node)
         return node
@@ -417,7 +422,7 @@ class Primitive:
         if self.meta_names:
             for name, i, suffix in self.meta_names:
                 m = input_meta[i]
-                env[name] = None if m is None else m[0] if suffix == "_shape" else m[1]
+                env[name] = None if m is None else m[0] if suffix == "_shape" else D._FROM_NP[m[1]]
         if self.variadic:
             env["shapes"] = [m[0] if m else None for m in input_meta]
         rules = self.rules
