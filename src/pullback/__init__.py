@@ -6,6 +6,7 @@
     >>> x.grad    # v^T J, with J = diag(cos(x))
     tensor([0.0878, 0.5403, 0.0088])
 """
+from . import _dtype
 from ._dtype import (dtype, float16, half, float32, float, float64, double, uint8, int8, int16, short,  # noqa: F401,A004
                      int32, int, int64, long, bool, get_default_dtype, set_default_dtype, promote_types)
 from ._size import Size  # noqa: F401
@@ -53,8 +54,7 @@ def numel(input):
 
 def result_type(tensor1, tensor2):
     """The dtype PyTorch's promotion gives ``tensor1 op tensor2``."""
-    from ._dtype import result_type as _rt
-    return _rt(tensor1, tensor2)
+    return _dtype.result_type(tensor1, tensor2)
 
 
 def detach(input):

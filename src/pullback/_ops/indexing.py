@@ -875,9 +875,8 @@ def take_along_dim(input, indices, dim=None):
         raise RuntimeError("torch.take_along_dim(): input and indices should have the same number of dimensions, "
                            f"but got {input.ndim} dimensions for input, and {idx.ndim} dimensions for indices")
     if indices.dtype is not D.int64:
-        from .._inplace import _TYPE_NAMES
         raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got "
-                           f"{_TYPE_NAMES[indices.dtype.name]}")
+                           f"{D.SCALAR_TYPE_NAMES[indices.dtype.name]}")
     if dim is None:
         refuse_batched(indices, "take_along_dim() with a batched index and no dim")
         return take_along(_reshape(input, shape=(-1,)), idx.reshape(-1), axis=0)
@@ -1091,9 +1090,8 @@ def nonzero(input, *, out=None, as_tuple=False):
     if out is None:
         return result
     if is_tensor(out) and out.dtype is not D.int64:
-        from .._inplace import _TYPE_NAMES
         raise RuntimeError(f"nonzero: Expected out tensor to have scalar type Long but got scalar type"
-                           f"{_TYPE_NAMES[out.dtype.name]}")
+                           f"{D.SCALAR_TYPE_NAMES[out.dtype.name]}")
     return _write_out(out, result, "nonzero", (input,))
 
 from .shape import movedim, expand, _reshape, _refuse_aliased_out  # noqa: E402  (shape is loaded above this)

@@ -892,9 +892,8 @@ def cat(tensors, dim=0, *, out=None):
         return result
     _refuse_aliased_out(out, tensors)
     if is_tensor(out) and result.dtype.category > out.dtype.category:
-        from .._inplace import _TYPE_NAMES
         raise TypeError(f"torch.cat(): input types can't be cast to the desired output type "
-                        f"{_TYPE_NAMES[out.dtype.name]}")
+                        f"{D.SCALAR_TYPE_NAMES[out.dtype.name]}")
     from .._out import write_out  # _out sits above the ops (it imports Tensor)
     return write_out(out, result, "cat", tensors)
 
