@@ -4,6 +4,9 @@ An index is normalised once, where the user wrote it (Tensors and lists become N
 and travels as a static parameter. The VJP of every selecting op scatters into zeros with
 accumulation, so repeated indices add up, as they must.
 """
+import re
+import warnings
+
 from .._backend import B
 from .. import _dtype as D
 from .. import _levels
@@ -31,7 +34,6 @@ _LIST_AS_TUPLE_WARNING = (
 
 
 def _warn(message):
-    import warnings
     warnings.warn(message, UserWarning, stacklevel=4)
 
 
@@ -348,7 +350,6 @@ def _mask_error(shape, index):
 def numpy_index_error(e, shape=None, index=None):
     """NumPy's IndexError in PyTorch's words (a mask's error names the mask: pass the indexed
     ``shape`` and the ``index``)."""
-    import re
     text = str(e)
     if text.startswith("boolean index did not match") and shape is not None:
         return _mask_error(shape, index) or IndexError(text)
