@@ -240,6 +240,14 @@ OPS = [
     # ------------------------------------------------------------------ softmax
     OpInfo("softmax", lambda m, x: m.softmax(x, 1), ((2, 4),)),
     OpInfo("log_softmax", lambda m, x: m.log_softmax(x, 0), ((3, 2),)),
+    # ---------------------------------------------------------------- special (special functions)
+    OpInfo("special.erf", lambda m, x: m.special.erf(x), ((4,),)),
+    OpInfo("erfc", lambda m, x: m.erfc(x), ((2, 3),)),
+    OpInfo("erfinv", lambda m, x: m.erfinv(x), ((4,),), UNIT),
+    OpInfo("special.erfcx", lambda m, x: m.special.erfcx(x), ((4,),), (-2.0, 3.0)),
+    OpInfo("special.ndtr", lambda m, x: m.special.ndtr(x), ((4,),), (-3.0, 3.0)),
+    OpInfo("special.ndtri", lambda m, x: m.special.ndtri(x), ((4,),), (0.05, 0.95)),
+    OpInfo("special.log_ndtr", lambda m, x: m.special.log_ndtr(x), ((4,),), (-4.0, 3.0)),
 ]
 
 

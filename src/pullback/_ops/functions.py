@@ -102,7 +102,7 @@ _UNARY_DOCS = {
     "bitwise_not": (E.bitwise_not, "bitwise NOT of an integer or bool Tensor"),
 }
 
-_UNARY_ALIASES = {"asin": ("arcsin",), "acos": ("arccos",), "atan": ("arctan",), "abs": ("absolute",)}
+_UNARY_ALIASES = {"erf": ("special.erf",), "asin": ("arcsin",), "acos": ("arccos",), "atan": ("arctan",), "abs": ("absolute",)}
 _NO_INPLACE = {"isnan", "isinf", "isfinite", "maximum", "minimum"}  # (torch has no isnan_, maximum_...)
 
 for _name, (_prim, _what) in _UNARY_DOCS.items():
