@@ -121,3 +121,191 @@ def test_gelu_is_exact_with_scipy_erf():
     yp.sum().backward()
     yt.sum().backward()
     _same(p.grad, t.grad)
+
+
+# ------------------------------------------------------------------ elementwise math (issue 11, item 2)
+def _both(fn):
+    """``fn(m)`` in both libraries: the same results, or the same exception type and message."""
+    outcomes = []
+    for m in (pullback, torch):
+        try:
+            outcomes.append(("ok", fn(m)))
+        except Exception as e:  # noqa: BLE001
+            outcomes.append(("raise", e))
+    (kp, p), (kt, t) = outcomes
+    assert kp == kt, (p, t)
+    if kp == "raise":
+        assert type(p) is type(t) and str(p) == str(t), (p, t)
+        return
+    if isinstance(t, tuple):
+        assert len(p) == len(t)
+        for a, b in zip(p, t):
+            _same(a, b)
+    elif isinstance(t, torch.Tensor):
+        _same(p, t)
+    else:
+        assert p == t
+
+
+def _t(m, values, dtype="float64"):
+    return m.tensor(values, dtype=getattr(m, dtype))
+
+
+CASES = {
+    "acosh_below_one": lambda m: m.acosh(_t(m, [0.5, 1.0, 2.0])),
+    "arctanh_alias": lambda m: m.arctanh(_t(m, [-0.5, 0.0, 1.0])),
+    "arccosh_int": lambda m: m.arccosh(_t(m, [1, 2], "int64")),
+    "arcsinh_method": lambda m: _t(m, [0.5, -3.0]).arcsinh(),
+    "deg2rad_int": lambda m: m.deg2rad(_t(m, [180, 90], "int64")),
+    "rad2deg_0dim": lambda m: m.rad2deg(_t(m, 3.0)),
+    "exp2_bool": lambda m: m.exp2(_t(m, [True, False], "bool")),
+    "special_exp2": lambda m: m.special.exp2(_t(m, [1.5, -2.0])),
+    "sinc_zero": lambda m: m.sinc(_t(m, [0.0, 1e-20, 0.5, -1.0])),
+    "special_sinc_empty": lambda m: m.special.sinc(_t(m, [[]])),
+    "logit_eps": lambda m: m.logit(_t(m, [0.0, 0.1, 0.5, 1.0]), eps=0.2),
+    "logit_outside": lambda m: m.logit(_t(m, [-0.5, 1.5, 0.0, 1.0])),
+    "special_logit_eps": lambda m: m.special.logit(_t(m, [0.0, 0.3]), 1e-6),
+    "logit_inplace": lambda m: _t(m, [0.2, 0.7]).logit_(0.25),
+    "positive_bool": lambda m: m.positive(_t(m, [True], "bool")),
+    "positive_int": lambda m: m.positive(_t(m, [1, -2], "int64")),
+    "sgn_bool": lambda m: m.sgn(_t(m, [True, False], "bool")),
+    "sgn_nan": lambda m: m.sgn(_t(m, [float("nan"), -0.0, -3.0])),
+    "signbit": lambda m: m.signbit(_t(m, [-0.0, 0.0, -1.0, float("nan")])),
+    "signbit_int_bool": lambda m: (m.signbit(_t(m, [-1, 2], "int64")), m.signbit(_t(m, [True], "bool"))),
+    "isposinf": lambda m: m.isposinf(_t(m, [float("inf"), -float("inf"), 1.0])),
+    "isneginf_int": lambda m: m.isneginf(_t(m, [1, 2], "int64")),
+    "isreal": lambda m: m.isreal(_t(m, [1.0, float("nan")])),
+    "nan_to_num_default": lambda m: m.nan_to_num(_t(m, [float("nan"), float("inf"), -float("inf"), 1.0], "float32")),
+    "nan_to_num_given": lambda m: m.nan_to_num(_t(m, [float("nan"), float("inf"), -float("inf")]), 1.0, 2.0, -3.0),
+    "nan_to_num_int": lambda m: m.nan_to_num(_t(m, [1, 2], "int64"), nan=3.0),
+    "nan_to_num_inplace": lambda m: _t(m, [float("nan"), 1.0]).nan_to_num_(nan=5.0),
+    "frexp": lambda m: tuple(m.frexp(_t(m, [8.0, 0.3, -5.0, 0.0, float("inf")], "float32"))),
+    "frexp_int": lambda m: m.frexp(_t(m, [1, 2], "int64")),
+    "copysign_int": lambda m: m.copysign(_t(m, [1, -2], "int64"), _t(m, [-1, 1], "int64")),
+    "copysign_scalar": lambda m: m.copysign(_t(m, [1.0, -2.0]), -0.0),
+    "copysign_inplace": lambda m: _t(m, [1.0, -2.0]).copysign_(_t(m, [-1.0, 1.0])),
+    "copysign_number_self": lambda m: m.copysign(2.0, _t(m, [1.0])),
+    "xlogy_zero": lambda m: m.xlogy(_t(m, [0.0, 0.0, 1.0, 0.0]), _t(m, [0.0, -1.0, 0.0, float("nan")])),
+    "xlogy_numbers": lambda m: (m.xlogy(2, _t(m, [3.0])), m.xlogy(_t(m, [3, 0], "int64"), 2)),
+    "special_xlogy": lambda m: m.special.xlogy(_t(m, [2.0]), _t(m, [4.0])),
+    "xlog1py": lambda m: m.special.xlog1py(_t(m, [0.0, 2.0, 0.0]), _t(m, [-1.0, 1.0, float("nan")])),
+    "xlogy_inplace": lambda m: _t(m, [1.0, 2.0]).xlogy_(_t(m, [2.0, 3.0])),
+    "hypot_int": lambda m: m.hypot(_t(m, [3], "int64"), _t(m, [4], "int64")),
+    "hypot_number": lambda m: m.hypot(_t(m, [3.0]), 4),
+    "hypot_mixed": lambda m: m.hypot(_t(m, [3.0], "float32"), _t(m, [4.0])),
+    "logaddexp": lambda m: m.logaddexp(_t(m, [-1000.0, 1000.0, 0.0]), _t(m, [-1000.0, 1000.0, -float("inf")])),
+    "logaddexp2": lambda m: m.logaddexp2(_t(m, [1.0, 3.0], "float32"), _t(m, [1.0, -2.0], "float32")),
+    "logaddexp_bool": lambda m: m.logaddexp(_t(m, [True], "bool"), _t(m, [True], "bool")),
+    "heaviside": lambda m: m.heaviside(_t(m, [-1.0, 0.0, 2.0, float("nan")]), _t(m, [0.5])),
+    "heaviside_dtypes": lambda m: m.heaviside(_t(m, [1.0]), _t(m, [1], "int64")),
+    "heaviside_int_inplace": lambda m: _t(m, [-2, 0, 3], "int64").heaviside_(_t(m, [7], "int64")),
+    "nextafter": lambda m: m.nextafter(_t(m, [1.0, 1.0, 0.0], "float32"), _t(m, [2.0, 0.0, -1.0], "float32")),
+    "nextafter_int": lambda m: m.nextafter(_t(m, [1], "int64"), _t(m, [2], "int64")),
+    "fmax_nan": lambda m: m.fmax(_t(m, [float("nan"), 1.0, float("nan")]), _t(m, [2.0, float("nan"), float("nan")])),
+    "fmin_int_bool": lambda m: (m.fmin(_t(m, [1, 5], "int64"), _t(m, [3, 2], "int64")),
+                                m.fmin(_t(m, [True, False], "bool"), _t(m, [True, True], "bool"))),
+    "fmax_number": lambda m: m.fmax(_t(m, [1.0]), 2.0),
+    "ldexp": lambda m: m.ldexp(_t(m, [1.0, 3.0, 5.0], "float32"), _t(m, [2, -1, 0], "int64")),
+    "ldexp_int": lambda m: m.ldexp(_t(m, [1, 3], "int64"), _t(m, [2, 1], "int64")),
+    "ldexp_inplace": lambda m: _t(m, [1.0, 3.0]).ldexp_(_t(m, [2.0, -1.0])),
+    "gcd_lcm": lambda m: (m.gcd(_t(m, [12, -18, 0], "int64"), _t(m, [8, 12, 0], "int64")),
+                          m.lcm(_t(m, [4, -6, 0], "int64"), _t(m, [6, 4, 3], "int64"))),
+    "gcd_float": lambda m: m.gcd(_t(m, [1.0]), _t(m, [2.0])),
+    "lcm_bool": lambda m: m.lcm(_t(m, [True], "bool"), _t(m, [True], "bool")),
+    "gcd_inplace": lambda m: _t(m, [12, 9], "int64").gcd_(_t(m, [8, 6], "int64")),
+    "lshift": lambda m: m.bitwise_left_shift(_t(m, [5, -5, 1, 7], "int64"), _t(m, [-1, 3, 63, 64], "int64")),
+    "rshift": lambda m: m.bitwise_right_shift(_t(m, [5, -5, -1, 7], "int64"), _t(m, [-1, 3, 64, 65], "int64")),
+    "shift_uint8": lambda m: (m.bitwise_left_shift(_t(m, [5, 200], "uint8"), 7),
+                              m.bitwise_right_shift(_t(m, [5, 200], "uint8"), 9)),
+    "shift_number_self": lambda m: m.bitwise_left_shift(5, _t(m, [1, 2], "int64")),
+    "shift_int32_number": lambda m: m.bitwise_right_shift(_t(m, [-64, 64], "int32"), 40),
+    "shift_float": lambda m: m.bitwise_left_shift(_t(m, [1.0]), 1),
+    "shift_inplace": lambda m: _t(m, [1, 2], "int64").bitwise_left_shift_(3),
+    "nanmean": lambda m: m.nanmean(_t(m, [[1.0, float("nan")], [float("nan"), float("nan")]]), 1),
+    "nanmean_all_keepdim": lambda m: m.nanmean(_t(m, [[1.0, float("nan")], [3.0, 4.0]], "float32"), None, True),
+    "nanmean_int": lambda m: m.nanmean(_t(m, [1, 2], "int64")),
+    "nanmean_dtype": lambda m: m.nanmean(_t(m, [1.0, float("nan")], "float32"), dtype=m.float64),
+    "isin": lambda m: m.isin(_t(m, [[1, 2], [3, 4]], "int64"), _t(m, [2, 3], "int64")),
+    "isin_invert_float": lambda m: m.isin(_t(m, [1.5, 2.0]), _t(m, [2], "int64"), invert=True),
+    "isin_scalars": lambda m: (m.isin(2, _t(m, [1, 2], "int64")), m.isin(_t(m, [1, 2, 3], "int64"), 2)),
+    "isin_numbers": lambda m: m.isin(1, 2),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_elementwise_math_as_torch(case):
+    _both(CASES[case])
+
+
+def test_positive_is_the_input():
+    x = pullback.tensor([1.0, -2.0])
+    assert pullback.positive(x) is x
+
+
+BINARY_GRADS = {  # name: (fn, x, y)
+    "copysign": (lambda m, x, y: m.copysign(x, y), [1.0, -2.0, 0.5, 3.0], [-1.0, 2.0, -1.0, -0.0]),
+    "xlogy": (lambda m, x, y: m.xlogy(x, y), [0.0, 0.0, 2.0, 1.5], [0.0, 2.0, 3.0, 0.5]),
+    "xlog1py": (lambda m, x, y: m.special.xlog1py(x, y), [0.0, 0.0, 2.0], [-1.0, 2.0, 0.5]),
+    "hypot": (lambda m, x, y: m.hypot(x, y), [3.0, -1.0], [4.0, 2.0]),
+    "logaddexp": (lambda m, x, y: m.logaddexp(x, y), [-50.0, 1.0, 0.0], [50.0, 1.0, 2.0]),
+    "logaddexp2": (lambda m, x, y: m.logaddexp2(x, y), [-50.0, 1.0], [50.0, 1.0]),
+    "fmax": (lambda m, x, y: m.fmax(x, y), [1.0, float("nan"), 2.0, 3.0], [1.0, 1.0, float("nan"), 4.0]),
+    "fmin": (lambda m, x, y: m.fmin(x, y), [1.0, float("nan"), 2.0, 3.0], [1.0, 1.0, float("nan"), 4.0]),
+    "nextafter": (lambda m, x, y: m.nextafter(x, y), [1.0, 2.0], [0.0, 3.0]),
+    "ldexp": (lambda m, x, y: m.ldexp(x, y), [1.0, 2.0], [1.5, 3.0]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BINARY_GRADS))
+def test_binary_gradients_to_second_order(name):
+    fn, xv, yv = BINARY_GRADS[name]
+    results = []
+    for m in (pullback, torch):
+        x = m.tensor(xv, dtype=m.float64, requires_grad=True)
+        y = m.tensor(yv, dtype=m.float64, requires_grad=True)
+        out = fn(m, x, y)
+        gx, gy = m.autograd.grad((out * m.tensor([1.0, 2.0, 3.0, 4.0][:len(xv)], dtype=m.float64)).sum(), (x, y),
+                                 create_graph=True)
+        second = (gx * gx).sum() + (gy * gy).sum()
+        hx = m.autograd.grad(second, x, allow_unused=True)[0] if second.requires_grad else None
+        results.append((out, gx, gy, hx))
+    for a, b in zip(*results):
+        if b is None:
+            assert a is None or not a.detach().numpy().any()
+        else:
+            _same(a, b)
+
+
+def test_ldexp_gradient_with_negative_integer_exponents_is_exact():
+    # torch's LdexpBackward0 takes 2 ** other in integers there (0 for other < 0); pullback's is 2 ** other.
+    x = pullback.tensor([1.0, 2.0], requires_grad=True)
+    pullback.ldexp(x, pullback.tensor([-2, 1])).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.25, 2.0])
+
+
+def test_frexp_mantissa_gradient_and_vmap():
+    x0 = [8.0, 0.3, -5.0]
+    p, t = _pair(x0, requires_grad=True)
+    mp, ep = pullback.frexp(p)
+    mt, et = torch.frexp(t)
+    assert not ep.requires_grad
+    (gp,) = pullback.autograd.grad((mp * mp).sum(), p)
+    (gt,) = torch.autograd.grad((mt * mt).sum(), t)
+    _same(gp, gt)
+    batched = pullback.vmap(lambda v: pullback.frexp(v).mantissa)(pullback.tensor([[8.0, 0.3], [1.0, 3.0]]))
+    _same(batched, torch.frexp(torch.tensor([[8.0, 0.3], [1.0, 3.0]])).mantissa)
+
+
+def test_heaviside_has_no_derivative():
+    x = pullback.tensor([1.0, -1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="derivative for aten::heaviside is not implemented"):
+        pullback.heaviside(x, pullback.tensor([0.5], dtype=pullback.float32)).sum().backward()
+
+
+def test_copysign_gradient_at_zero_is_zero():
+    # torch's first-order gradient there is 0 too; its second order is NaN (it divides by x), pullback's 0.
+    x = pullback.tensor([0.0, 2.0], requires_grad=True)
+    (g,) = pullback.autograd.grad(pullback.copysign(x, -1.0).sum(), x, create_graph=True)
+    (h,) = pullback.autograd.grad((g * g).sum(), x)
+    np.testing.assert_array_equal(g.detach().numpy(), [0.0, -1.0])
+    np.testing.assert_array_equal(h.numpy(), [0.0, 0.0])

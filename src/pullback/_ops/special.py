@@ -615,9 +615,9 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
         raise _invalid_combination("isin", (elements, test_elements), (
             "(Tensor elements, Tensor test_elements, *, bool assume_unique = False, bool invert = False, "
             "Tensor out = None)",
-            "(Scalar element, Tensor test_elements, *, bool assume_unique = False, bool invert = False, "
+            "(Number element, Tensor test_elements, *, bool assume_unique = False, bool invert = False, "
             "Tensor out = None)",
-            "(Tensor elements, Scalar test_element, *, bool assume_unique = False, bool invert = False, "
+            "(Tensor elements, Number test_element, *, bool assume_unique = False, bool invert = False, "
             "Tensor out = None)"))
     from ._registry import refuse_batched
     for t in (elements, test_elements):
