@@ -274,6 +274,28 @@ OPS = [
     OpInfo("ldexp", lambda m, x: m.ldexp(x, m.tensor([1, 0, 3])), ((3,),)),
     OpInfo("nanmean", lambda m, x: m.nanmean(m.where(x > 1.5, float("nan"), x), 1), ((3, 4),), avoid=(1.5,)),
     OpInfo("nansum", lambda m, x: m.nansum(m.where(x < -1.5, float("nan"), x), 0), ((3, 4),), avoid=(-1.5,)),
+    OpInfo("lgamma", lambda m, x: m.lgamma(x), ((2, 3),), (0.2, 4.0)),
+    OpInfo("lgamma_negative", lambda m, x: m.lgamma(x), ((4,),), (-0.9, -0.1)),
+    OpInfo("special.gammaln", lambda m, x: m.special.gammaln(x), ((4,),), POS),
+    OpInfo("digamma", lambda m, x: m.digamma(x), ((4,),), (0.3, 5.0)),
+    OpInfo("special.psi", lambda m, x: m.special.psi(x), ((4,),), (-2.8, -2.2)),
+    OpInfo("polygamma_4", lambda m, x: m.polygamma(4, x), ((4,),), (0.6, 3.0)),  # (torch's trigamma: 1e-9)
+    OpInfo("polygamma_3_method", lambda m, x: x.polygamma(3), ((4,),), (0.5, 3.0)),
+    OpInfo("special.polygamma_2", lambda m, x: m.special.polygamma(2, x), ((3,),), (0.5, 3.0)),
+    OpInfo("mvlgamma", lambda m, x: m.mvlgamma(x, 3), ((2, 3),), (1.5, 4.0)),
+    OpInfo("special.multigammaln", lambda m, x: m.special.multigammaln(x, 2), ((4,),), (1.0, 3.0)),
+    OpInfo("i0", lambda m, x: m.i0(x), ((2, 3),), (-3.0, 3.0)),
+    OpInfo("special.i0e", lambda m, x: m.special.i0e(x), ((5,),), (-3.0, 3.0), avoid=(0.0,)),
+    OpInfo("special.i1", lambda m, x: m.special.i1(x), ((5,),), (-3.0, 3.0)),
+    OpInfo("special.i1e", lambda m, x: m.special.i1e(x), ((5,),), (-3.0, 3.0), avoid=(0.0,)),
+    OpInfo("special.entr", lambda m, x: m.special.entr(x), ((4,),), POS),
+    OpInfo("special.zeta_q", lambda m, q: m.special.zeta(m.tensor([2.0, 3.5, 4.0], dtype=q.dtype), q), ((3,),), POS),
+    OpInfo("special.zeta_scalar_x", lambda m, q: m.special.zeta(3.0, q), ((2, 2),), POS),
+    OpInfo("special.expit", lambda m, x: m.special.expit(x), ((4,),)),
+    OpInfo("special.logsumexp", lambda m, x: m.special.logsumexp(x, 1), ((2, 3),)),
+    OpInfo("special.softmax", lambda m, x: m.special.softmax(x, 0), ((3, 2),)),
+    OpInfo("special.log_softmax", lambda m, x: m.special.log_softmax(x, 1), ((3, 2),)),
+    OpInfo("special.expm1_log1p", lambda m, x: m.special.expm1(x) * m.special.log1p(x), ((4,),), POS),
 ]
 
 

@@ -628,3 +628,139 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
     b = test_elements._data if is_tensor(test_elements) else B.asarray(test_elements)
     found = B.isin(a.astype(dt.np, copy=False), b.astype(dt.np, copy=False), invert=bool(invert))
     return Tensor._make(B.asarray(found))
+
+
+# ============================================================ gamma, zeta and Bessel functions
+def _polygamma_impl(x, n):
+    import scipy.special
+    if n == 0:
+        return scipy.special.psi(x)
+    out = scipy.special.polygamma(n, x)
+    return out.astype(x.dtype, copy=False) if hasattr(out, "astype") else out
+
+
+lgamma = elementwise("lgamma", _scipy("gammaln"), out_dtype="float", vjp=lambda g, x: g * digamma(x))
+digamma = elementwise("digamma", _scipy("psi"), out_dtype="float",
+                      vjp=lambda g, x: g * polygamma(x, n=1))
+polygamma = elementwise("polygamma", _polygamma_impl, out_dtype="float",
+                        vjp=lambda g, x, n: g * polygamma(x, n=n + 1))
+
+
+def _i1_grad(g, x, ans):
+    # d/dx I1(x) = I0(x) - I1(x) / x, which is 1/2 at 0.
+    safe = E.where_(x == 0, 1.0, x)
+    return g * E.where_(x == 0, 0.5, i0(x) - ans / safe)
+
+
+def _i1e_grad(g, x, ans):
+    # d/dx e^-|x| I1(x) = i0e(x) - i1e(x) (sign(x) + 1 / x), which is 1/2 at 0.
+    safe = E.where_(x == 0, 1.0, x)
+    return g * E.where_(x == 0, 0.5, i0e(x) - ans * (E.sign(x) + 1 / safe))
+
+
+i0 = elementwise("i0", _scipy("i0"), out_dtype="float", vjp=lambda g, x: g * i1(x))
+i0e = elementwise("i0e", _scipy("i0e"), out_dtype="float", grad_name="SpecialI0EBackward0",
+                  vjp=lambda g, x, ans: g * (i1e(x) - E.sign(x) * ans))
+i1 = elementwise("i1", _scipy("i1"), out_dtype="float", grad_name="SpecialI1Backward0", vjp=_i1_grad)
+i1e = elementwise("i1e", _scipy("i1e"), out_dtype="float", grad_name="SpecialI1EBackward0", vjp=_i1e_grad)
+entr = elementwise("entr", _scipy("entr"), out_dtype="float", grad_name="SpecialEntrBackward0",
+                   vjp=lambda g, x: g * -(E.log(x) + 1))
+
+
+def _no_zeta_derivative(g):
+    raise NotImplementedError("the derivative for 'zeta' is not implemented.")
+
+
+zeta = elementwise("zeta", _scipy("zeta"), inputs="x q", broadcasting=True, out_dtype="float",
+                   grad_name=_binary_name("SpecialZeta"),
+                   vjp=(_no_zeta_derivative, lambda g, x, q: g * -x * zeta(x + 1, q)))
+
+
+for _names, _prim, _what in [
+        (("lgamma", "special.gammaln"), lgamma, "the log of the absolute value of the gamma function"),
+        (("digamma", "special.digamma", "special.psi"), digamma, "the digamma function, the derivative of lgamma"),
+        (("i0", "special.i0"), i0, "the modified Bessel function of the first kind of order 0"),
+        (("special.i0e",), i0e, "the exponentially scaled modified Bessel function of order 0, exp(-|x|) I0(x)"),
+        (("special.i1",), i1, "the modified Bessel function of the first kind of order 1"),
+        (("special.i1e",), i1e, "the exponentially scaled modified Bessel function of order 1, exp(-|x|) I1(x)"),
+        (("special.entr",), entr, "the entropy term -x log(x) (0 at 0, -inf below 0)")]:
+    for _name in _names:
+        public(_name, method="." not in _name, inplace="." not in _name)(_unary(_prim, _name, _doc(_what, _name)))
+
+public("special.zeta")(_binary(zeta, "special.zeta", "the Hurwitz zeta function sum_k (k + other)^-input",
+                               "other", (True, True), example="[2.0, 3.0]), pullback.tensor([1.0, 2.0]"))
+
+
+def _polygamma_public(name):
+    def polygamma_(n, input, *, out=None):
+        _check_tensor(input, name.replace(".", "_"), pos=2)
+        return _polygamma(input, n, out, name.replace(".", "_"))
+    polygamma_.__name__ = polygamma_.__qualname__ = "polygamma"
+    polygamma_.__doc__ = """Returns the ``n``-th derivative of the digamma function, elementwise.
+
+    Args:
+        n (int): the order of the derivative (0 is digamma).
+        input (Tensor): the input.
+        out (Tensor, optional): the Tensor to write the result into.
+
+    Example::
+
+        >>> pullback.polygamma(1, pullback.tensor([1.0, 0.5]))
+        tensor([1.6449, 4.9348])
+    """
+    return polygamma_
+
+
+def _polygamma(input, n, out, name):
+    if isinstance(n, bool) or not isinstance(n, (int, B.integer)):
+        raise TypeError(f"{name}(): argument 'n' (position 1) must be int, not {type(n).__name__}")
+    if n < 0:
+        raise RuntimeError("polygamma(n, x) does not support negative n.")
+    return _written(out, polygamma.bind((input,), {"n": int(n)}), name, (input,))
+
+
+public("polygamma")(_polygamma_public("polygamma"))
+public("special.polygamma")(_polygamma_public("special.polygamma"))
+
+
+@public("polygamma", method=True, inplace=True, export=False)
+def _polygamma_method(self, n):
+    """``polygamma(n, self)``: the ``n``-th derivative of the digamma function."""
+    return _polygamma(self, n, None, "polygamma")
+
+
+def _mvlgamma_public(name):
+    error_name = name.replace(".", "_")
+
+    def mvlgamma(input, p, *, out=None):
+        _check_tensor(input, error_name)
+        if isinstance(p, bool) or not isinstance(p, (int, B.integer)):
+            raise TypeError(f"{error_name}(): argument 'p' (position 2) must be int, not {type(p).__name__}")
+        if p < 1:
+            raise RuntimeError("p has to be greater than or equal to 1")
+        from .shape import unsqueeze
+        from .functions import sum as sum_
+        x = input if input.dtype.is_floating_point else input.to(D.get_default_dtype())
+        # log Gamma_p(x) = p (p - 1) / 4 log(pi) + sum_{j < p} lgamma(x - j / 2)
+        from .._creation import arange
+        shifts = arange(0, -p / 2, -0.5, dtype=x.dtype)[:p]
+        total = sum_(lgamma(unsqueeze(x, -1) + shifts), -1) + p * (p - 1) / 4 * math.log(math.pi)
+        return _written(out, total, error_name, (input,))
+    mvlgamma.__doc__ = """Returns the log of the multivariate gamma function of dimension ``p``, elementwise:
+    ``p (p - 1) / 4 log(pi) + sum_{j < p} lgamma(x - j / 2)``.
+
+    Args:
+        input (Tensor): the input.
+        p (int): the dimension (at least 1).
+        out (Tensor, optional): the Tensor to write the result into.
+
+    Example::
+
+        >>> pullback.mvlgamma(pullback.tensor([2.5]), 3)
+        tensor([1.8810])
+    """
+    return mvlgamma
+
+
+public("mvlgamma", method=True, inplace=True)(_mvlgamma_public("mvlgamma"))
+public("special.multigammaln")(_mvlgamma_public("special.multigammaln"))
