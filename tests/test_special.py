@@ -309,3 +309,118 @@ def test_copysign_gradient_at_zero_is_zero():
     (h,) = pullback.autograd.grad((g * g).sum(), x)
     np.testing.assert_array_equal(g.detach().numpy(), [0.0, -1.0])
     np.testing.assert_array_equal(h.numpy(), [0.0, 0.0])
+
+
+# ------------------------------------------------------- gamma, zeta and Bessel functions (item 3)
+GAMMA_CASES = {
+    "lgamma": lambda m: m.lgamma(_t(m, [0.0, -0.0, -1.0, -2.5, 0.5, 3.0, 200.0, float("inf")])),
+    "lgamma_int_bool": lambda m: (m.lgamma(_t(m, [1, 5], "int64")), m.lgamma(_t(m, [True], "bool"))),
+    "special_gammaln": lambda m: m.special.gammaln(_t(m, [0.5, 4.0], "float32")),
+    "digamma": lambda m: m.digamma(_t(m, [0.0, -0.0, -1.0, -2.5, 0.5, 200.0])),
+    "special_psi_digamma": lambda m: (m.special.psi(_t(m, [0.3])), m.special.digamma(_t(m, [2, 3], "int64"))),
+    "digamma_inplace": lambda m: _t(m, [0.5, 2.0]).digamma_(),
+    "lgamma_inplace_int": lambda m: _t(m, [1, 2], "int64").lgamma_(),
+    "polygamma": lambda m: tuple(m.polygamma(n, _t(m, [0.5, 1.3, 2.5, -1.5])) for n in (0, 2, 3, 5)),
+    "polygamma_int": lambda m: m.polygamma(2, _t(m, [1, 2], "int64")),
+    "polygamma_method": lambda m: (_t(m, [0.7, 1.5]).polygamma(2), _t(m, [0.7, 1.5]).polygamma_(3)),
+    "polygamma_negative_n": lambda m: m.polygamma(-1, _t(m, [0.5])),
+    "special_polygamma": lambda m: m.special.polygamma(0, _t(m, [0.5, 2.0])),
+    "mvlgamma": lambda m: (m.mvlgamma(_t(m, [2.5, 3.0]), 1), m.mvlgamma(_t(m, [[2.5, 3.0]], "float32"), 4)),
+    "mvlgamma_method": lambda m: (_t(m, [2.5, 3.0]).mvlgamma(2), _t(m, [2.5, 3.0]).mvlgamma_(3)),
+    "mvlgamma_int": lambda m: m.mvlgamma(_t(m, [3, 4], "int64"), 2),
+    "mvlgamma_p0": lambda m: m.mvlgamma(_t(m, [2.5]), 0),
+    "mvlgamma_empty": lambda m: m.mvlgamma(_t(m, [[]]), 3),
+    "special_multigammaln": lambda m: m.special.multigammaln(_t(m, [2.5, 4.0]), 3),
+    "i0": lambda m: m.i0(_t(m, [0.0, -1.5, 3.0, 30.0])),
+    "i0_inplace_method": lambda m: (_t(m, [1.0]).i0(), _t(m, [1.0, 2.0]).i0_()),
+    "special_bessel": lambda m: tuple(getattr(m.special, n)(_t(m, [0.0, -1.5, 3.0, 30.0], "float32"))
+                                      for n in ("i0", "i0e", "i1", "i1e")),
+    "special_bessel_int": lambda m: tuple(getattr(m.special, n)(_t(m, [0, 2], "int64")) for n in ("i0e", "i1", "i1e")),
+    "entr": lambda m: m.special.entr(_t(m, [-1.0, 0.0, 0.5, 1.0, float("inf"), float("nan")])),
+    "entr_int": lambda m: m.special.entr(_t(m, [0, 2], "int64")),
+    "zeta": lambda m: m.special.zeta(_t(m, [2.0, 1.0, 0.5, 3.0, 4.0]), _t(m, [1.0, 1.0, 1.0, -1.5, 2.0])),
+    "zeta_scalars": lambda m: (m.special.zeta(2.0, _t(m, [1.0, 2.0])), m.special.zeta(_t(m, [2.0, 3.0]), 1.0)),
+    "zeta_int": lambda m: m.special.zeta(_t(m, [2, 3], "int64"), _t(m, [1, 2], "int64")),
+    "special_reexports": lambda m: (m.special.expit(_t(m, [0.5, -30.0])), m.special.expm1(_t(m, [1e-10])),
+                                    m.special.log1p(_t(m, [1e-10])), m.special.round(_t(m, [1.25]), decimals=1),
+                                    m.special.softmax(_t(m, [1.0, 2.0]), 0),
+                                    m.special.log_softmax(_t(m, [1.0, 2.0]), 0),
+                                    m.special.logsumexp(_t(m, [[1.0, 2.0]]), 1),
+                                    m.special.sinc(_t(m, [0.0, 0.5])), m.special.exp2(_t(m, [3], "int64"))),
+}
+
+
+@pytest.mark.parametrize("case", sorted(GAMMA_CASES))
+def test_special_functions_as_torch(case):
+    _both(GAMMA_CASES[case])
+
+
+def test_trigamma_agrees_with_torch_to_its_accuracy():
+    # torch's float64 trigamma is good to ~1e-9 relative; SciPy's polygamma(1, x) to double precision.
+    x = np.array([0.3, 0.5, 1.3, 2.7, -2.5, 50.0])
+    p = pullback.polygamma(1, pullback.tensor(x))
+    t = torch.polygamma(1, torch.tensor(x))
+    _same(p, t, rtol=1e-8, atol=0)
+
+
+SPECIAL_GRADS = {  # name: (fn, values): torch's first and second order gradients
+    "lgamma": (lambda m, x: m.lgamma(x), [0.5, 2.5, -0.5, -2.5]),
+    "digamma": (lambda m, x: m.digamma(x), [0.5, 2.5, -0.5]),
+    "polygamma2": (lambda m, x: m.polygamma(2, x), [0.5, 2.5, -0.5]),
+    "mvlgamma": (lambda m, x: m.mvlgamma(x, 3), [1.5, 2.5]),
+    "i0": (lambda m, x: m.i0(x), [0.0, -1.5, 3.0]),
+    "i0e": (lambda m, x: m.special.i0e(x), [-1.5, 3.0]),
+    "i1": (lambda m, x: m.special.i1(x), [0.0, -1.5, 3.0]),
+    "i1e": (lambda m, x: m.special.i1e(x), [-1.5, 3.0]),
+    "entr": (lambda m, x: m.special.entr(x), [0.5, 2.0]),
+    "zeta_q": (lambda m, x: m.special.zeta(3.0, x), [0.5, 2.0]),
+    "erfinv": (lambda m, x: m.erfinv(x), [-0.5, 0.0, 0.9]),
+    "sinc": (lambda m, x: m.sinc(x), [0.5, -1.3]),
+    "logit_eps": (lambda m, x: m.logit(x, 0.1), [0.05, 0.5, 0.7]),
+    "nan_to_num": (lambda m, x: m.nan_to_num(m.log(x)), [0.0, 0.5, 2.0]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SPECIAL_GRADS))
+def test_special_gradients_to_second_order(name):
+    fn, values = SPECIAL_GRADS[name]
+    results = []
+    for m in (pullback, torch):
+        x = m.tensor(values, dtype=m.float64, requires_grad=True)
+        out = fn(m, x)
+        (g,) = m.autograd.grad(out.sum(), x, create_graph=True)
+        (h,) = m.autograd.grad((g * m.tensor(values, dtype=m.float64)).sum(), x)
+        results.append((out, g, h))
+    for a, b in zip(*results):
+        _same(a, b)
+
+
+def test_zeta_has_no_derivative_in_its_first_argument():
+    x = pullback.tensor([2.0, 3.0], requires_grad=True)
+    q = pullback.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(NotImplementedError, match="the derivative for 'zeta' is not implemented."):
+        pullback.special.zeta(x, q).sum().backward()
+    (gq,) = pullback.autograd.grad(pullback.special.zeta(x.detach(), q).sum(), q)
+    assert gq.shape == q.shape
+
+
+def test_vmap_and_forward_mode_of_special_functions():
+    x = np.array([[0.5, 1.5], [2.5, 3.5]])
+    for name in ("lgamma", "digamma", "i0", "erfc", "special.i1e", "special.ndtr", "special.entr"):
+        f = _resolve(pullback, name)
+        batched = pullback.vmap(f)(pullback.tensor(x))
+        _same(batched, _resolve(torch, name)(torch.tensor(x)))
+        _, tangent = pullback.func.jvp(f, (pullback.tensor(x),), (pullback.ones(2, 2, dtype=pullback.float64),))
+        _, t_tangent = torch.func.jvp(_resolve(torch, name), (torch.tensor(x),), (torch.ones(2, 2, dtype=torch.float64),))
+        _same(tangent, t_tangent)
+    out = pullback.vmap(lambda v: pullback.polygamma(2, v))(pullback.tensor(x))
+    _same(out, torch.polygamma(2, torch.tensor(x)))
+
+
+def test_sinc_second_derivative_at_zero_is_exact():
+    # sinc''(0) = -pi^2 / 3; torch's is NaN there (0 / 0), its first derivative 0 as here.
+    x = pullback.tensor([0.0], dtype=pullback.float64, requires_grad=True)
+    (g,) = pullback.autograd.grad(pullback.sinc(x).sum(), x, create_graph=True)
+    (h,) = pullback.autograd.grad(g.sum(), x)
+    assert g.item() == 0.0
+    assert h.item() == pytest.approx(-np.pi ** 2 / 3, rel=1e-12)

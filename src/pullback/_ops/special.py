@@ -147,7 +147,8 @@ def _sinc_grad(g, x):
     px = x * math.pi
     safe = E.where_(x == 0, 1.0, x)
     d = (px * E.cos(px) - E.sin(px)) / (safe * safe * math.pi)
-    return g * E.where_(x == 0, 0.0, d)
+    # At 0 the slope is 0; written as x * sinc''(0) (= -pi^2 / 3 x) so that second order is exact there.
+    return g * E.where_(x == 0, x * (-math.pi ** 2 / 3), d)
 
 
 sinc = elementwise("sinc", B.sinc, out_dtype="float", vjp=_sinc_grad)
