@@ -424,3 +424,29 @@ def test_sinc_second_derivative_at_zero_is_exact():
     (h,) = pullback.autograd.grad(g.sum(), x)
     assert g.item() == 0.0
     assert h.item() == pytest.approx(-np.pi ** 2 / 3, rel=1e-12)
+
+
+OPERATOR_CASES = {
+    "lshift": lambda m: (_t(m, [1, 2, -3], "int64") << 2, 3 << _t(m, [1, 2], "int64"),
+                         _t(m, [1, 2], "int32") << _t(m, [3, 31], "int32")),
+    "rshift": lambda m: (_t(m, [16, -16], "int64") >> 2, 256 >> _t(m, [1, 2], "int64"),
+                         _t(m, [200], "uint8") >> _t(m, [3], "uint8")),
+    "shift_float": lambda m: _t(m, [1.0]) << 1,
+    "shift_inplace": lambda m: _t(m, [1, 2], "int64").__ilshift__(3).__irshift__(1),
+    "float_power_inplace": lambda m: _t(m, [1.0, 2.0]).float_power_(_t(m, [2.0, 0.5], "float32")),
+    "float_power_inplace_float": lambda m: _t(m, [1.0, 2.0], "float32").float_power_(2),
+    "float_power_inplace_int": lambda m: _t(m, [1, 2], "int64").float_power_(2),
+    "true_divide_inplace": lambda m: _t(m, [1.0, 2.0]).true_divide_(4),
+}
+
+
+@pytest.mark.parametrize("case", sorted(OPERATOR_CASES))
+def test_operators_and_inplace_forms_as_torch(case):
+    _both(OPERATOR_CASES[case])
+
+
+def test_shift_operators_decline_other_types():
+    x = pullback.tensor([1, 2])
+    assert x.__lshift__("a") is NotImplemented
+    with pytest.raises(TypeError):
+        x >> "a"

@@ -765,3 +765,48 @@ def _mvlgamma_public(name):
 
 public("mvlgamma", method=True, inplace=True)(_mvlgamma_public("mvlgamma"))
 public("special.multigammaln")(_mvlgamma_public("special.multigammaln"))
+
+
+# ------------------------------------------------------------- operators and in-place forms
+def _shift_operator(prim, reflected=False):
+    def op(self, other):
+        if not (is_tensor(other) or isinstance(other, _NUMBERS)):
+            return NotImplemented
+        return prim.bind((other, self) if reflected else (self, other), {})
+    op.__doc__ = f"``{'other' if reflected else 'self'} {'<<' if prim is bitwise_left_shift else '>>'} " \
+                 f"{'self' if reflected else 'other'}``: ``{prim.name}``."
+    return op
+
+
+def _inplace_shift_operator(name):
+    def op(self, other):
+        if not (is_tensor(other) or isinstance(other, _NUMBERS)):
+            return NotImplemented
+        return getattr(self, name)(other)
+    op.__doc__ = f"``self.{name}(other)``."
+    return op
+
+
+public("__lshift__", method=True, export=False)(_shift_operator(bitwise_left_shift))
+public("__rlshift__", method=True, export=False)(_shift_operator(bitwise_left_shift, reflected=True))
+public("__rshift__", method=True, export=False)(_shift_operator(bitwise_right_shift))
+public("__rrshift__", method=True, export=False)(_shift_operator(bitwise_right_shift, reflected=True))
+public("__ilshift__", method=True, export=False)(_inplace_shift_operator("bitwise_left_shift_"))
+public("__irshift__", method=True, export=False)(_inplace_shift_operator("bitwise_right_shift_"))
+
+
+def _float_power_inplace(self, exponent):
+    """``self.float_power_(exponent)``: ``self`` must already be float64, the dtype of the result."""
+    from .functions import float_power
+    if self.dtype is not D.float64:
+        raise RuntimeError(f"the base given to float_power_ has dtype {self.dtype._tensor_type[:-6]} but the "
+                           "operation's result requires dtype Double")
+    return float_power(self, exponent)
+
+
+def _declare_float_power_inplace():
+    from .functions import float_power
+    public("float_power", method=True, inplace=True, export=False, method_form=float_power)(_float_power_inplace)
+
+
+_declare_float_power_inplace()
