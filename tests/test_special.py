@@ -472,3 +472,23 @@ def test_erf_on_strided_and_large_float32_inputs():
     for view in (x, x[:, ::3], x.T):
         _same(pullback.erf(pullback.tensor(view)), torch.erf(torch.from_numpy(np.ascontiguousarray(view))),
               rtol=5e-7, atol=0)
+
+
+FAMILY = ("erf erfc erfinv acosh asinh atanh arccosh arcsinh arctanh copysign deg2rad rad2deg exp2 sinc logit xlogy "
+          "hypot logaddexp logaddexp2 heaviside nextafter fmax fmin ldexp frexp float_power true_divide positive sgn "
+          "signbit isposinf isneginf isreal nan_to_num gcd lcm bitwise_left_shift bitwise_right_shift nansum nanmean "
+          "isin lgamma digamma polygamma mvlgamma i0").split()
+SPECIAL = ("erf erfc erfinv erfcx ndtr ndtri log_ndtr i0 i0e i1 i1e xlogy xlog1py entr zeta gammaln digamma psi "
+           "polygamma multigammaln expit logit exp2 expm1 log1p sinc round softmax log_softmax logsumexp").split()
+
+
+@pytest.mark.parametrize("name", FAMILY)
+def test_function_method_and_inplace_forms_exist_as_in_torch(name):
+    assert hasattr(pullback, name)
+    for attr in (name, name + "_"):
+        assert hasattr(pullback.Tensor, attr) == hasattr(torch.Tensor, attr), attr
+
+
+@pytest.mark.parametrize("name", SPECIAL)
+def test_torch_special_names_exist(name):
+    assert callable(getattr(pullback.special, name))
