@@ -314,6 +314,8 @@ def test_copysign_gradient_at_zero_is_zero():
 # ------------------------------------------------------- gamma, zeta and Bessel functions (item 3)
 GAMMA_CASES = {
     "lgamma": lambda m: m.lgamma(_t(m, [0.0, -0.0, -1.0, -2.5, 0.5, 3.0, 200.0, float("inf")])),
+    "lgamma_infinities": lambda m: (m.lgamma(_t(m, [float("inf"), -float("inf"), float("nan")], "float32")),
+                                    m.mvlgamma(_t(m, [float("inf"), -float("inf")]), 3)),
     "lgamma_int_bool": lambda m: (m.lgamma(_t(m, [1, 5], "int64")), m.lgamma(_t(m, [True], "bool"))),
     "special_gammaln": lambda m: m.special.gammaln(_t(m, [0.5, 4.0], "float32")),
     "digamma": lambda m: m.digamma(_t(m, [0.0, -0.0, -1.0, -2.5, 0.5, 200.0])),

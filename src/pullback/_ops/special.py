@@ -640,7 +640,16 @@ def _polygamma_impl(x, n):
     return out.astype(x.dtype, copy=False) if hasattr(out, "astype") else out
 
 
-lgamma = elementwise("lgamma", _scipy("gammaln"), out_dtype="float", vjp=lambda g, x: g * digamma(x))
+def _lgamma_impl(x):
+    import scipy.special
+    out = B.asarray(scipy.special.gammaln(x))
+    infinite = B.isneginf(out)  # only at x = -inf, where torch's lgamma is +inf (SciPy's -inf)
+    if infinite.any():
+        out = B.where(infinite, B.inf, out).astype(out.dtype, copy=False)
+    return out
+
+
+lgamma = elementwise("lgamma", _lgamma_impl, out_dtype="float", vjp=lambda g, x: g * digamma(x))
 digamma = elementwise("digamma", _scipy("psi"), out_dtype="float",
                       vjp=lambda g, x: g * polygamma(x, n=1))
 polygamma = elementwise("polygamma", _polygamma_impl, out_dtype="float",
