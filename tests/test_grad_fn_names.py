@@ -23,6 +23,9 @@ KNOWN_DIFFERENT = {
     "F.binary_cross_entropy": "MeanBackward0",
     "F.pad_circular": "CopySlices",           # torch's name() spells it torch::autograd::CopySlices
     "scatter_0dim": "ViewBackward0",          # a 0-dim scatter runs on one element, viewed back as 0-dim
+    # special: composites of other ops where torch has a kernel of its own
+    "ldexp": "MulBackward0", "nansum": "SumBackward1",            # x * exp2(y); a sum of where(isnan)
+    "mvlgamma": "AddBackward0", "special.multigammaln": "AddBackward0",  # a sum of lgammas, plus a constant
 }
 
 
