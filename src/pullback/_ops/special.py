@@ -10,7 +10,7 @@ import math
 
 from .._backend import B
 from .. import _dtype as D
-from ._registry import primitive, zero_cotangent, Joint
+from ._registry import primitive, zero_cotangent, Joint, ELEMENTWISE
 from ._rules import is_tensor
 from ._api import public
 from . import elementwise as E
@@ -214,7 +214,7 @@ def _batch_frexp(prim, values, bdims, params, size):
 frexp_ = primitive("frexp", _frexp_impl, out_dtype=_frexp_dtype, outputs=2, nondiff_outputs=(1,),
                   vjp=Joint(lambda g, ans: (g[0] / exp2(ans[1]),)),
                   jvp=lambda primals, tangents, params, outputs: (tangents[0] / exp2(outputs[1]), None),
-                  batch=_batch_frexp)
+                  batch=_batch_frexp, sparsity=ELEMENTWISE)
 
 # ------------------------------------------------------------------------ binary
 def _copysign_grad(g, x, ans):
