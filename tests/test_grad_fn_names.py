@@ -19,7 +19,7 @@ KNOWN_DIFFERENT = {
     # nn.functional compositions: pullback's last op differs from torch's fused kernel
     "F.normalize": "DivBackward0", "F.layer_norm": "AddBackward0",
     "F.conv1d_groups": "SqueezeBackward1",
-    "F.gelu": "MulBackward0", "F.elu": "EluBackward0", "F.linear": "ViewBackward0", "F.kl_div": "DivBackward0",
+    "F.elu": "EluBackward0", "F.linear": "ViewBackward0", "F.kl_div": "DivBackward0",
     "F.binary_cross_entropy": "MeanBackward0",
     "F.pad_circular": "CopySlices",           # torch's name() spells it torch::autograd::CopySlices
     "scatter_0dim": "ViewBackward0",          # a 0-dim scatter runs on one element, viewed back as 0-dim
