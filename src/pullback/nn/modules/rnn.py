@@ -1,0 +1,566 @@
+"""Recurrent layers: RNN (tanh/relu), LSTM (with projections), GRU and their single-step cells.
+
+Every layer is composed of pullback ops (linear, sigmoid, tanh, cat, stack...), so gradients of
+any order, forward-mode AD and vmap come from those ops' own rules. The input projection of a
+whole sequence is one matmul; each time step then costs one ``h @ W_hh^T`` and the gate
+arithmetic. Parameter names, shapes, order, initialisation and error messages are PyTorch's.
+"""
+import math
+import numbers
+import warnings
+
+from .module import Module
+from ..parameter import Parameter
+from .. import init
+from .. import functional as F
+from ... import _creation
+from ..._tensor import Tensor
+from ..._ops import shape as S
+from ..._ops.indexing import index_select
+from ..utils.rnn import PackedSequence
+
+__all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
+
+
+def _sigmoid(x):
+    return x.sigmoid()
+
+
+def _tanh(x):
+    return x.tanh()
+
+
+# ------------------------------------------------------------------ one time step of each kind
+# ``gi`` is the input's projection for the step (bias included), ``h``/``c`` the state; ``w`` the
+# layer's weights (w_hh, b_hh, w_hr), any of the last two None.
+
+def _step_rnn_tanh(gi, h, c, w_hh, b_hh, w_hr):
+    return _tanh(gi + F.linear(h, w_hh, b_hh)), None
+
+
+def _step_rnn_relu(gi, h, c, w_hh, b_hh, w_hr):
+    return F.relu(gi + F.linear(h, w_hh, b_hh)), None
+
+
+def _step_lstm(gi, h, c, w_hh, b_hh, w_hr):
+    gates = gi + F.linear(h, w_hh, b_hh)
+    i, f, g, o = S.chunk(gates, 4, -1)
+    c = _sigmoid(f) * c + _sigmoid(i) * _tanh(g)
+    h = _sigmoid(o) * _tanh(c)
+    if w_hr is not None:
+        h = F.linear(h, w_hr)
+    return h, c
+
+
+def _step_gru(gi, h, c, w_hh, b_hh, w_hr):
+    gh = F.linear(h, w_hh, b_hh)
+    i_r, i_z, i_n = S.chunk(gi, 3, -1)
+    h_r, h_z, h_n = S.chunk(gh, 3, -1)
+    r = _sigmoid(i_r + h_r)
+    z = _sigmoid(i_z + h_z)
+    n = _tanh(i_n + r * h_n)
+    return n + z * (h - n), None
+
+
+_STEPS = {"RNN_TANH": _step_rnn_tanh, "RNN_RELU": _step_rnn_relu, "LSTM": _step_lstm, "GRU": _step_gru}
+
+
+def _run_direction(step, xs, h, c, weights, reverse, batch_sizes):
+    """One layer in one direction. ``xs``: the per-step input projections (step t has
+    ``batch_sizes[t]`` rows, or all rows when ``batch_sizes`` is None); ``h``/``c`` the initial
+    state (full batch). Returns the per-step outputs (in time order) and the final state.
+
+    With batch sizes (a packed sequence, sorted by decreasing length), step t updates the first
+    ``batch_sizes[t]`` rows: going forward, the rows that have ended keep their last state; going
+    backward, a sequence's rows join (from the initial state) at its last step."""
+    w_hh, b_hh, w_hr = weights
+    steps = range(len(xs) - 1, -1, -1) if reverse else range(len(xs))
+    outs = [None] * len(xs)
+    if batch_sizes is None:
+        for t in steps:
+            h, c = step(xs[t], h, c, w_hh, b_hh, w_hr)
+            outs[t] = h
+        return outs, h, c
+    full_h, full_c = h, c
+    if reverse:
+        n = batch_sizes[-1]
+        h = full_h[:n]
+        c = None if c is None else full_c[:n]
+        for t in steps:
+            bs = batch_sizes[t]
+            if bs > n:
+                h = S.cat([h, full_h[n:bs]])
+                c = None if c is None else S.cat([c, full_c[n:bs]])
+                n = bs
+            h, c = step(xs[t], h, c, w_hh, b_hh, w_hr)
+            outs[t] = h
+        return outs, h, c
+    ended_h, ended_c = [], []
+    n = batch_sizes[0]
+    for t in steps:
+        bs = batch_sizes[t]
+        if bs < n:
+            ended_h.append(h[bs:n])
+            if c is not None:
+                ended_c.append(c[bs:n])
+            h = h[:bs]
+            c = None if c is None else c[:bs]
+            n = bs
+        h, c = step(xs[t], h, c, w_hh, b_hh, w_hr)
+        outs[t] = h
+    if ended_h:
+        h = S.cat([h] + ended_h[::-1])
+        c = None if c is None else S.cat([c] + ended_c[::-1])
+    return outs, h, c
+
+
+class RNNBase(Module):
+    """What RNN, LSTM and GRU share: the stacked (optionally bidirectional) layers, their
+    parameters (``weight_ih_l{k}[_reverse]``, ``weight_hh_l{k}``, ``bias_ih_l{k}``, ``bias_hh_l{k}``,
+    ``weight_hr_l{k}`` with projections), initialised uniform in ``+-1/sqrt(hidden_size)``."""
+
+    def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+                 bidirectional=False, proj_size=0, device=None, dtype=None):
+        super().__init__()
+        self.mode = mode
+        self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
+        self.bias, self.batch_first = bias, batch_first
+        self.dropout = float(dropout) if isinstance(dropout, numbers.Number) and not isinstance(dropout, bool) \
+            else dropout
+        self.bidirectional, self.proj_size = bidirectional, proj_size
+        if (not isinstance(dropout, numbers.Number) or isinstance(dropout, bool) or not 0 <= dropout <= 1):
+            raise ValueError("dropout should be a number in range [0, 1] representing the probability of an "
+                             "element being zeroed")
+        if dropout > 0 and num_layers == 1:
+            warnings.warn("dropout option adds dropout after all but last recurrent layer, so non-zero dropout "
+                          f"expects num_layers greater than 1, but got dropout={dropout} and "
+                          f"num_layers={num_layers}", stacklevel=2)
+        if not isinstance(bias, bool):
+            raise TypeError(f"bias should be of type bool, got: {type(bias).__name__}")
+        if not isinstance(batch_first, bool):
+            raise TypeError(f"batch_first should be of type bool, got: {type(batch_first).__name__}")
+        if not isinstance(input_size, int):
+            raise TypeError(f"input_size should be of type int, got: {type(input_size).__name__}")
+        if input_size <= 0:
+            raise ValueError("input_size must be greater than zero")
+        if not isinstance(hidden_size, int):
+            raise TypeError(f"hidden_size should be of type int, got: {type(hidden_size).__name__}")
+        if hidden_size <= 0:
+            raise ValueError("hidden_size must be greater than zero")
+        if num_layers <= 0:
+            raise ValueError("num_layers must be greater than zero")
+        if proj_size < 0:
+            raise ValueError("proj_size should be a positive integer or zero to disable projections")
+        if proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
+        gate_size = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}.get(mode)
+        if gate_size is None:
+            raise ValueError("Unrecognized RNN mode: " + mode)
+        gate_size *= hidden_size
+        num_directions = 2 if bidirectional else 1
+        real_hidden = proj_size if proj_size > 0 else hidden_size
+        self._flat_weights_names = []
+        self._all_weights = []
+        for layer in range(num_layers):
+            for direction in range(num_directions):
+                layer_input = input_size if layer == 0 else real_hidden * num_directions
+                shapes = [("weight_ih", (gate_size, layer_input)), ("weight_hh", (gate_size, real_hidden))]
+                if bias:
+                    shapes += [("bias_ih", (gate_size,)), ("bias_hh", (gate_size,))]
+                if proj_size > 0:
+                    shapes.append(("weight_hr", (proj_size, hidden_size)))
+                suffix = "_reverse" if direction == 1 else ""
+                names = []
+                for kind, shape in shapes:
+                    name = f"{kind}_l{layer}{suffix}"
+                    setattr(self, name, Parameter(_creation.empty(*shape, dtype=dtype)))
+                    names.append(name)
+                self._flat_weights_names.extend(names)
+                self._all_weights.append(names)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Every weight and bias uniform in ``+-1/sqrt(hidden_size)``."""
+        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for weight in self.parameters():
+            init.uniform_(weight, -stdv, stdv)
+
+    def flatten_parameters(self):
+        """A no-op (PyTorch packs the weights for cuDNN; pullback has no such layout)."""
+
+    @property
+    def _flat_weights(self):
+        return [getattr(self, name, None) for name in self._flat_weights_names]
+
+    @property
+    def all_weights(self):
+        """The parameters, one list per layer and direction."""
+        return [[getattr(self, name) for name in names] for names in self._all_weights]
+
+    # --------------------------------------------------------------------------------- checks
+    def check_input(self, input, batch_sizes):
+        weight = self._flat_weights[0]
+        if input.dtype != weight.dtype:
+            raise ValueError(f"RNN input dtype ({input.dtype}) does not match weight dtype ({weight.dtype}). "
+                             f"Convert input: input.to({weight.dtype}), or convert model: model.to({input.dtype})")
+        expected_dim = 2 if batch_sizes is not None else 3
+        if input.dim() != expected_dim:
+            raise RuntimeError(f"input must have {expected_dim} dimensions, got {input.dim()}")
+        if self.input_size != input.size(-1):
+            raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, "
+                               f"got {input.size(-1)}")
+
+    def get_expected_hidden_size(self, input, batch_sizes):
+        if batch_sizes is not None:
+            mini_batch = int(batch_sizes[0])
+        else:
+            mini_batch = input.size(0) if self.batch_first else input.size(1)
+        num_directions = 2 if self.bidirectional else 1
+        size = self.proj_size if self.proj_size > 0 else self.hidden_size
+        return (self.num_layers * num_directions, mini_batch, size)
+
+    def check_hidden_size(self, hx, expected_hidden_size, msg="Expected hidden size {}, got {}"):
+        if tuple(hx.size()) != tuple(expected_hidden_size):
+            raise RuntimeError(msg.format(expected_hidden_size, list(hx.size())))
+
+    def check_forward_args(self, input, hidden, batch_sizes):
+        self.check_input(input, batch_sizes)
+        self.check_hidden_size(hidden, self.get_expected_hidden_size(input, batch_sizes))
+
+    def permute_hidden(self, hx, permutation):
+        if permutation is None:
+            return hx
+        return index_select(hx, 1, permutation)
+
+    def extra_repr(self):
+        s = "{input_size}, {hidden_size}"
+        if self.proj_size != 0:
+            s += ", proj_size={proj_size}"
+        if self.num_layers != 1:
+            s += ", num_layers={num_layers}"
+        if self.bias is not True:
+            s += ", bias={bias}"
+        if self.batch_first is not False:
+            s += ", batch_first={batch_first}"
+        if self.dropout != 0:
+            s += ", dropout={dropout}"
+        if self.bidirectional is not False:
+            s += ", bidirectional={bidirectional}"
+        return s.format(**self.__dict__)
+
+    # -------------------------------------------------------------------------------- compute
+    def _layers(self, x, h0, c0, batch_sizes):
+        """Runs every layer. ``x``: (T, B, I) time-major, or packed data (N, I) with
+        ``batch_sizes``; ``h0``/``c0``: (L * D, B, H). Returns (output, h_n, c_n or None)."""
+        step = _STEPS[self.mode]
+        num_directions = 2 if self.bidirectional else 1
+        has_bias, has_proj = self.bias, self.proj_size > 0
+        params = self._parameters
+        sizes = None if batch_sizes is None else [int(b) for b in batch_sizes]
+        h_out, c_out = [], []
+        for layer in range(self.num_layers):
+            if layer > 0 and self.dropout and self.training:
+                x = F.dropout(x, self.dropout, True)
+            outputs = []
+            for direction in range(num_directions):
+                suffix = f"_l{layer}" + ("_reverse" if direction else "")
+                w_ih, w_hh = params["weight_ih" + suffix], params["weight_hh" + suffix]
+                b_ih = params["bias_ih" + suffix] if has_bias else None
+                b_hh = params["bias_hh" + suffix] if has_bias else None
+                w_hr = params["weight_hr" + suffix] if has_proj else None
+                projected = F.linear(x, w_ih, b_ih)
+                xs = S.unbind(projected, 0) if sizes is None else S.split(projected, sizes, 0)
+                k = layer * num_directions + direction
+                outs, h, c = _run_direction(step, xs, h0[k], None if c0 is None else c0[k], (w_hh, b_hh, w_hr),
+                                            direction == 1, sizes)
+                outputs.append(S.stack(outs) if sizes is None else S.cat(outs))
+                h_out.append(h)
+                c_out.append(c)
+            x = outputs[0] if num_directions == 1 else S.cat(outputs, -1)
+        return x, S.stack(h_out), (S.stack(c_out) if c0 is not None else None)
+
+    def _forward(self, input, hx, kind):
+        """The shared forward of RNN (``kind`` "RNN"), LSTM and GRU: unpacks, checks, runs."""
+        lstm = self.mode == "LSTM"
+        num_directions = 2 if self.bidirectional else 1
+        real_hidden = self.proj_size if self.proj_size > 0 else self.hidden_size
+        packed = isinstance(input, PackedSequence)
+        batch_sizes = sorted_indices = unsorted_indices = None
+        is_batched = True
+        if packed:
+            input, batch_sizes, sorted_indices, unsorted_indices = input
+            max_batch = int(batch_sizes[0])
+        else:
+            if input.dim() not in (2, 3):
+                tensor = " tensor" if kind == "RNN" else ""
+                raise ValueError(f"{kind}: Expected input to be 2D or 3D, got {input.dim()}D{tensor} instead")
+            is_batched = input.dim() == 3
+            if not is_batched:
+                input = S.unsqueeze(input, 0 if self.batch_first else 1)
+            max_batch = input.size(0) if self.batch_first else input.size(1)
+        if hx is None:
+            h0 = _creation.zeros(self.num_layers * num_directions, max_batch, real_hidden, dtype=input.dtype)
+            c0 = (_creation.zeros(self.num_layers * num_directions, max_batch, self.hidden_size, dtype=input.dtype)
+                  if lstm else None)
+            if lstm:
+                self._check_lstm_args(input, h0, c0, batch_sizes)
+            else:
+                self.check_forward_args(input, h0, batch_sizes)
+        else:
+            if lstm:
+                h0, c0 = hx
+                if not packed:
+                    if is_batched and (h0.dim() != 3 or c0.dim() != 3):
+                        raise RuntimeError("For batched 3-D input, hx and cx should also be 3-D but got "
+                                           f"({h0.dim()}-D, {c0.dim()}-D) tensors")
+                    if not is_batched:
+                        if h0.dim() != 2 or c0.dim() != 2:
+                            raise RuntimeError("For unbatched 2-D input, hx and cx should also be 2-D but got "
+                                               f"({h0.dim()}-D, {c0.dim()}-D) tensors")
+                        h0, c0 = S.unsqueeze(h0, 1), S.unsqueeze(c0, 1)
+                self._check_lstm_args(input, h0, c0, batch_sizes)
+                h0, c0 = self.permute_hidden(h0, sorted_indices), self.permute_hidden(c0, sorted_indices)
+            else:
+                h0, c0 = hx, None
+                if not packed:
+                    if is_batched and h0.dim() != 3:
+                        raise RuntimeError(f"For batched 3-D input, hx should also be 3-D but got {h0.dim()}-D "
+                                           "tensor")
+                    if not is_batched:
+                        if h0.dim() != 2:
+                            raise RuntimeError(f"For unbatched 2-D input, hx should also be 2-D but got "
+                                               f"{h0.dim()}-D tensor")
+                        h0 = S.unsqueeze(h0, 1)
+                self.check_forward_args(input, h0, batch_sizes)
+                h0 = self.permute_hidden(h0, sorted_indices)
+        x = input
+        if not packed and self.batch_first:
+            x = S.transpose(x, 0, 1)
+        output, h_n, c_n = self._layers(x, h0, c0, batch_sizes)
+        if packed:
+            output = PackedSequence(output, batch_sizes, sorted_indices, unsorted_indices)
+        else:
+            if self.batch_first:
+                output = S.transpose(output, 0, 1)
+            if not is_batched:
+                output = S.squeeze(output, 0 if self.batch_first else 1)
+                h_n = S.squeeze(h_n, 1)
+                c_n = None if c_n is None else S.squeeze(c_n, 1)
+        h_n = self.permute_hidden(h_n, unsorted_indices)
+        if lstm:
+            return output, (h_n, self.permute_hidden(c_n, unsorted_indices))
+        return output, h_n
+
+    def _check_lstm_args(self, input, h0, c0, batch_sizes):
+        self.check_input(input, batch_sizes)
+        self.check_hidden_size(h0, self.get_expected_hidden_size(input, batch_sizes),
+                               "Expected hidden[0] size {}, got {}")
+        expected = self.get_expected_hidden_size(input, batch_sizes)
+        self.check_hidden_size(c0, (expected[0], expected[1], self.hidden_size), "Expected hidden[1] size {}, got {}")
+
+
+class RNN(RNNBase):
+    """A multi-layer Elman RNN, ``h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)`` (or ReLU).
+
+    Args:
+        input_size (int): features of the input ``x``.
+        hidden_size (int): features of the hidden state ``h``.
+        num_layers (int): stacked layers (default 1).
+        nonlinearity (str): ``'tanh'`` (default) or ``'relu'``.
+        bias (bool): whether the layers have ``b_ih`` and ``b_hh`` (default True).
+        batch_first (bool): input and output as (batch, seq, feature) (default False).
+        dropout (float): dropout on the outputs of each layer but the last, in training (default 0).
+        bidirectional (bool): a second, reversed direction per layer (default False).
+
+    Returns ``(output, h_n)``: output (L, N, D * H) (or packed), h_n (D * num_layers, N, H).
+
+    Example::
+
+        >>> rnn = pullback.nn.RNN(10, 20, 2)
+        >>> output, hn = rnn(pullback.randn(5, 3, 10), pullback.randn(2, 3, 20))
+        >>> output.shape, hn.shape
+        (pullback.Size([5, 3, 20]), pullback.Size([2, 3, 20]))
+    """
+
+    def __init__(self, *args, **kwargs):
+        if "proj_size" in kwargs:
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+        if len(args) > 3:
+            self.__dict__["nonlinearity"] = args[3]
+            args = args[:3] + args[4:]
+        else:
+            self.__dict__["nonlinearity"] = kwargs.pop("nonlinearity", "tanh")
+        kwargs.pop("nonlinearity", None)
+        if self.nonlinearity == "tanh":
+            mode = "RNN_TANH"
+        elif self.nonlinearity == "relu":
+            mode = "RNN_RELU"
+        else:
+            raise ValueError(f"Unknown nonlinearity '{self.nonlinearity}'. Select from 'tanh' or 'relu'.")
+        super().__init__(mode, *args, **kwargs)
+
+    def forward(self, input, hx=None):
+        return self._forward(input, hx, "RNN")
+
+
+class LSTM(RNNBase):
+    """A multi-layer long short-term memory RNN. Per step (gates in PyTorch's order i, f, g, o)::
+
+        i, f, o = sigmoid(...), g = tanh(...);  c_t = f * c_{t-1} + i * g;  h_t = o * tanh(c_t)
+
+    With ``proj_size > 0``, ``h_t = (o * tanh(c_t)) W_hr^T`` has ``proj_size`` features.
+
+    Args:
+        input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional: as RNN.
+        proj_size (int): the projection size (default 0: none); smaller than ``hidden_size``.
+
+    Returns ``(output, (h_n, c_n))``.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__("LSTM", *args, **kwargs)
+
+    def get_expected_cell_size(self, input, batch_sizes):
+        expected = self.get_expected_hidden_size(input, batch_sizes)
+        return (expected[0], expected[1], self.hidden_size)
+
+    def forward(self, input, hx=None):
+        return self._forward(input, hx, "LSTM")
+
+
+class GRU(RNNBase):
+    """A multi-layer gated recurrent unit RNN. Per step (gates r, z, n)::
+
+        r = sigmoid(x W_ir + b_ir + h W_hr + b_hr),  z = sigmoid(...),
+        n = tanh(x W_in + b_in + r * (h W_hn + b_hn)),  h_t = (1 - z) * n + z * h_{t-1}
+
+    Args: as RNN (no ``nonlinearity``). Returns ``(output, h_n)``.
+    """
+
+    def __init__(self, *args, **kwargs):
+        if "proj_size" in kwargs:
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+        super().__init__("GRU", *args, **kwargs)
+
+    def forward(self, input, hx=None):
+        return self._forward(input, hx, "GRU")
+
+
+# -------------------------------------------------------------------------------------- cells
+class RNNCellBase(Module):
+    """What the cells share: ``weight_ih`` (chunks * hidden, input), ``weight_hh`` (chunks * hidden,
+    hidden) and the biases, uniform in ``+-1/sqrt(hidden_size)``."""
+
+    def __init__(self, input_size, hidden_size, bias, num_chunks, device=None, dtype=None):
+        super().__init__()
+        self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
+        self.weight_ih = Parameter(_creation.empty(num_chunks * hidden_size, input_size, dtype=dtype))
+        self.weight_hh = Parameter(_creation.empty(num_chunks * hidden_size, hidden_size, dtype=dtype))
+        if bias:
+            self.bias_ih = Parameter(_creation.empty(num_chunks * hidden_size, dtype=dtype))
+            self.bias_hh = Parameter(_creation.empty(num_chunks * hidden_size, dtype=dtype))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Every weight and bias uniform in ``+-1/sqrt(hidden_size)``."""
+        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for weight in self.parameters():
+            init.uniform_(weight, -stdv, stdv)
+
+    def extra_repr(self):
+        s = "{input_size}, {hidden_size}"
+        if "bias" in self.__dict__ and self.bias is not True:
+            s += ", bias={bias}"
+        if "nonlinearity" in self.__dict__ and self.nonlinearity != "tanh":
+            s += ", nonlinearity={nonlinearity}"
+        return s.format(**self.__dict__)
+
+    def _prepare(self, name, input, hx, n_states):
+        """Checks dims, adds the batch dim of an unbatched input, makes zero states; then torch's
+        size checks. Returns (input, states, is_batched)."""
+        if input.dim() not in (1, 2):
+            raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.dim()}D instead")
+        if hx is not None:
+            states = list(hx) if n_states == 2 else [hx]
+            for idx, value in enumerate(states):
+                if value.dim() not in (1, 2):
+                    what = f"hx[{idx}]" if n_states == 2 else "hidden"
+                    raise ValueError(f"{name}: Expected {what} to be 1D or 2D, got {value.dim()}D instead")
+        is_batched = input.dim() == 2
+        if not is_batched:
+            input = S.unsqueeze(input, 0)
+        if hx is None:
+            states = [_creation.zeros(input.size(0), self.hidden_size, dtype=input.dtype)] * n_states
+        elif not is_batched:
+            states = [S.unsqueeze(s, 0) for s in states]
+        if input.size(1) != self.input_size:
+            raise RuntimeError(f"input has inconsistent input_size: got {input.size(1)} expected {self.input_size}")
+        for idx, s in enumerate(states):
+            if s.dim() == 2 and input.size(0) != s.size(0):
+                raise RuntimeError(f"Input batch size {input.size(0)} doesn't match hidden{idx} batch size "
+                                   f"{s.size(0)}")
+            if s.size(-1) != self.hidden_size:
+                raise RuntimeError(f"hidden{idx} has inconsistent hidden_size: got {s.size(-1)}, expected "
+                                   f"{self.hidden_size}")
+        return input, states, is_batched
+
+
+class RNNCell(RNNCellBase):
+    """One Elman RNN step: ``h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)`` (or ReLU).
+
+    Args:
+        input_size (int), hidden_size (int), bias (bool, default True),
+        nonlinearity (str): ``'tanh'`` (default) or ``'relu'``.
+    """
+
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, num_chunks=1, device=device, dtype=dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input, hx=None):
+        input, (h,), is_batched = self._prepare("RNNCell", input, hx, 1)
+        pre = F.linear(input, self.weight_ih, self.bias_ih) + F.linear(h, self.weight_hh, self.bias_hh)
+        if self.nonlinearity == "tanh":
+            out = _tanh(pre)
+        elif self.nonlinearity == "relu":
+            out = F.relu(pre)
+        else:
+            raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
+        return out if is_batched else S.squeeze(out, 0)
+
+
+class LSTMCell(RNNCellBase):
+    """One LSTM step: returns ``(h', c')`` from ``input`` and ``hx = (h, c)`` (zeros if None).
+
+    Args:
+        input_size (int), hidden_size (int), bias (bool, default True).
+    """
+
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, num_chunks=4, device=device, dtype=dtype)
+
+    def forward(self, input, hx=None):
+        input, (h, c), is_batched = self._prepare("LSTMCell", input, hx, 2)
+        h, c = _step_lstm(F.linear(input, self.weight_ih, self.bias_ih), h, c, self.weight_hh, self.bias_hh, None)
+        if not is_batched:
+            return S.squeeze(h, 0), S.squeeze(c, 0)
+        return h, c
+
+
+class GRUCell(RNNCellBase):
+    """One GRU step: ``h'`` from ``input`` and ``hx`` (zeros if None).
+
+    Args:
+        input_size (int), hidden_size (int), bias (bool, default True).
+    """
+
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, num_chunks=3, device=device, dtype=dtype)
+
+    def forward(self, input, hx=None):
+        input, (h,), is_batched = self._prepare("GRUCell", input, hx, 1)
+        h, _ = _step_gru(F.linear(input, self.weight_ih, self.bias_ih), h, None, self.weight_hh, self.bias_hh, None)
+        return h if is_batched else S.squeeze(h, 0)
