@@ -17,6 +17,8 @@ from ... import _creation
 from ..._tensor import Tensor
 from ..._ops import shape as S
 from ..._ops.indexing import index_select
+from ..._ops._registry import primitive, Joint, Decompose, TRANSPOSE
+from ..._backend import B, ndarray
 from ..utils.rnn import PackedSequence
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
@@ -63,6 +65,185 @@ def _step_gru(gi, h, c, w_hh, b_hh, w_hr):
 
 
 _STEPS = {"RNN_TANH": _step_rnn_tanh, "RNN_RELU": _step_rnn_relu, "LSTM": _step_lstm, "GRU": _step_gru}
+
+
+# ------------------------------------------------------------------ the fused LSTM layer
+# One primitive runs a whole LSTM layer in one direction over a padded sequence: the recurrence
+# in NumPy, one ``h @ W_hh^T`` per step, and a backward pass that runs the recurrence in reverse
+# with one matmul per step and the weight gradient as one matmul over all steps. Inputs: ``x``
+# (T, B, 4H) the input projections with both biases, ``h0``/``c0`` (B, H), ``w`` = W_hh (4H, H).
+# Outputs: the hidden states (T, B, H), h_T, c_T, and (never differentiated) the gate activations
+# (T, B, 4H) and cell states (T, B, H) the backward pass reads.
+#
+# Under create_graph (and so for the JVP, by the double-VJP trick) the VJP runs on Tensors: the
+# forward recomputed from pullback ops and the backward recurrence in pullback ops, so gradients of
+# gradients are exact. Under vmap the layer runs as that composite.
+
+def _order(n, reverse):
+    return range(n - 1, -1, -1) if reverse else range(n)
+
+
+def _gate_affine(n, dtype):
+    """Per gate column: the scale before tanh and the affine map after it that make one tanh over
+    all four gates give sigmoid (i, f, o: ``tanh(v / 2) / 2 + 1/2``, no overflow) and tanh (g).
+    The scales are powers of two, so folding them into the weights changes no rounding."""
+    half = B.full(4 * n, 0.5, dtype=dtype)
+    scale = half.copy()
+    scale[2 * n:3 * n] = 1
+    shift = half.copy()
+    shift[2 * n:3 * n] = 0
+    return scale, scale, shift
+
+
+def _lstm_layer_impl(x, h0, c0, w, reverse):
+    T, n = x.shape[0], h0.shape[-1]
+    scale, mul, shift = _gate_affine(n, x.dtype)
+    xs = x * scale
+    wt = (w * scale[:, None]).T
+    acts = B.empty(x.shape, dtype=x.dtype)
+    hs = B.empty((T,) + h0.shape, dtype=x.dtype)
+    cs = B.empty((T,) + c0.shape, dtype=x.dtype)
+    h, c = h0, c0
+    for t in _order(T, reverse):
+        a = B.matmul(h, wt)   # (no out=: NumPy's matmul into a given array skips BLAS)
+        a += xs[t]
+        B.tanh(a, out=a)
+        a *= mul
+        a += shift
+        acts[t] = a
+        c_new = cs[t]
+        B.multiply(a[..., n:2 * n], c, out=c_new)
+        c_new += a[..., :n] * a[..., 2 * n:3 * n]
+        h = hs[t]
+        B.tanh(c_new, out=h)
+        h *= a[..., 3 * n:]
+        c = c_new
+    if T == 0:
+        return hs, h0.copy(), c0.copy(), acts, cs
+    return hs, h.copy(), c.copy(), acts, cs
+
+
+def _plain_cotangent(g):
+    return g if type(g) is ndarray else None   # None or a ZeroCotangent: nothing flows
+
+
+def _lstm_layer_vjp_arrays(g, h0, c0, w, ans, reverse, needs):
+    g_hs, g_h, g_c = (_plain_cotangent(v) for v in g[:3])
+    hs, _, _, acts, cs = ans
+    T, n = hs.shape[0], h0.shape[-1]
+    order = list(_order(T, reverse))
+    # Everything that does not depend on the cotangents, for all steps at once.
+    i, f, gg, o = acts[..., :n], acts[..., n:2 * n], acts[..., 2 * n:3 * n], acts[..., 3 * n:]
+    c_prev = B.empty_like(cs)
+    if T:
+        c_prev[order[0]] = c0
+        c_prev[order[1:]] = cs[order[:-1]]
+    tc = B.tanh(cs)
+    p_o = tc * o * (1 - o)                  # d gate_o / d h
+    q = o * (1 - tc * tc)                   # d c / d h
+    a = B.empty(cs.shape[:-1] + (3, n), dtype=cs.dtype)
+    a[..., 0, :] = gg * i * (1 - i)         # d gate_i / d c
+    a[..., 1, :] = c_prev * f * (1 - f)     # d gate_f / d c
+    a[..., 2, :] = i * (1 - gg * gg)        # d gate_g / d c
+    dh = B.zeros_like(h0) if g_h is None else g_h.copy()
+    dc = B.zeros_like(c0) if g_c is None else g_c.copy()
+    dgates = B.empty(acts.shape, dtype=acts.dtype)
+    for k in range(T - 1, -1, -1):
+        t = order[k]
+        if g_hs is not None:
+            dh += g_hs[t]
+        d = dgates[t]
+        B.multiply(dh, p_o[t], out=d[..., 3 * n:])
+        dh *= q[t]
+        dc += dh
+        B.multiply(dc[..., None, :], a[t], out=d[..., :3 * n].reshape(d.shape[:-1] + (3, n)))
+        dc *= f[t]
+        dh = B.matmul(d, w)
+    d_w = None
+    if needs[3] and T:
+        if reverse:
+            h_prev = B.concatenate([hs[1:], h0[None]], 0)
+        else:
+            h_prev = B.concatenate([h0[None], hs[:-1]], 0)
+        d_w = B.matmul(dgates.reshape(-1, dgates.shape[-1]).T, h_prev.reshape(-1, n))
+    elif needs[3]:
+        d_w = B.zeros_like(w)
+    return [dgates if needs[0] else None, dh if needs[1] else None, dc if needs[2] else None, d_w]
+
+
+def _lstm_layer_composite(x, h0, c0, w, reverse):
+    """The layer in pullback ops: the same five outputs as the primitive."""
+    n = h0.shape[-1]
+    T = x.shape[0]
+    hs, cs, acts = [None] * T, [None] * T, [None] * T
+    h, c = h0, c0
+    for t in _order(T, reverse):
+        gates = x[t] + F.linear(h, w)
+        i, f, g, o = _sigmoid(gates[..., :n]), _sigmoid(gates[..., n:2 * n]), _tanh(gates[..., 2 * n:3 * n]), \
+            _sigmoid(gates[..., 3 * n:])
+        c = f * c + i * g
+        h = o * _tanh(c)
+        hs[t], cs[t], acts[t] = h, c, S.cat([i, f, g, o], -1)
+    if T == 0:
+        return x[..., :n], h0 * 1, c0 * 1, x * 1, x[..., :n]
+    return S.stack(hs), h, c, S.stack(acts), S.stack(cs)
+
+
+def _lstm_layer_vjp_tensors(g, x, h0, c0, w, reverse, needs):
+    """The VJP in pullback ops (create_graph): recomputes the activations, runs the backward
+    recurrence, so the cotangents are themselves differentiable."""
+    n = h0.shape[-1]
+    T = x.shape[0]
+    g_hs, g_h, g_c = g[:3]
+    order = list(_order(T, reverse))
+    hs, cs, acts = [None] * T, [None] * T, [None] * T
+    h, c = h0, c0
+    h_prev = [None] * T
+    for t in order:
+        h_prev[t] = h
+        gates = x[t] + F.linear(h, w)
+        acts[t] = (_sigmoid(gates[..., :n]), _sigmoid(gates[..., n:2 * n]), _tanh(gates[..., 2 * n:3 * n]),
+                   _sigmoid(gates[..., 3 * n:]))
+        i, f, gg, o = acts[t]
+        c = f * c + i * gg
+        h = o * _tanh(c)
+        hs[t], cs[t] = h, c
+    dh = g_h if g_h is not None else h0 * 0
+    dc = g_c if g_c is not None else c0 * 0
+    dgates = [None] * T
+    for k in range(T - 1, -1, -1):
+        t = order[k]
+        i, f, gg, o = acts[t]
+        c_prev = c0 if k == 0 else cs[order[k - 1]]
+        if g_hs is not None:
+            dh = dh + g_hs[t]
+        tc = _tanh(cs[t])
+        do = dh * tc
+        dc = dc + dh * o * (1 - tc * tc)
+        d = S.cat([dc * gg * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - gg * gg), do * o * (1 - o)], -1)
+        dgates[t] = d
+        dc = dc * f
+        dh = d.matmul(w)
+    if T == 0:
+        return [x * 0 if needs[0] else None, dh if needs[1] else None, dc if needs[2] else None,
+                w * 0 if needs[3] else None]
+    dg = S.stack(dgates)
+    d_w = None
+    if needs[3]:
+        flat_h = S.stack(h_prev).reshape(-1, n)
+        d_w = dg.reshape(-1, dg.shape[-1]).transpose(0, 1).matmul(flat_h)
+    return [dg if needs[0] else None, dh if needs[1] else None, dc if needs[2] else None, d_w]
+
+
+def _lstm_layer_vjp(g, x, h0, c0, w, ans, reverse, needs):
+    if isinstance(x, Tensor) or any(isinstance(v, Tensor) for v in g):
+        return _lstm_layer_vjp_tensors(g, x, h0, c0, w, reverse, needs)
+    return _lstm_layer_vjp_arrays(g, h0, c0, w, ans, reverse, needs)
+
+
+lstm_layer = primitive("lstm_layer", _lstm_layer_impl, inputs="x h0 c0 w", outputs=5, nondiff_outputs=(3, 4),
+                       grad_name="MkldnnRnnLayerBackward0", vjp=Joint(_lstm_layer_vjp), jvp=TRANSPOSE,
+                       batch=Decompose(_lstm_layer_composite))
 
 
 def _run_direction(step, xs, h, c, weights, reverse, batch_sizes):
@@ -257,6 +438,7 @@ class RNNBase(Module):
         has_bias, has_proj = self.bias, self.proj_size > 0
         params = self._parameters
         sizes = None if batch_sizes is None else [int(b) for b in batch_sizes]
+        fused = self.mode == "LSTM" and sizes is None and not has_proj and x.shape[0] > 0
         h_out, c_out = [], []
         for layer in range(self.num_layers):
             if layer > 0 and self.dropout and self.training:
@@ -268,9 +450,16 @@ class RNNBase(Module):
                 b_ih = params["bias_ih" + suffix] if has_bias else None
                 b_hh = params["bias_hh" + suffix] if has_bias else None
                 w_hr = params["weight_hr" + suffix] if has_proj else None
+                k = layer * num_directions + direction
+                if fused:
+                    projected = F.linear(x, w_ih, b_ih + b_hh) if has_bias else F.linear(x, w_ih)
+                    out, h, c, _, _ = lstm_layer(projected, h0[k], c0[k], w_hh, reverse=direction == 1)
+                    outputs.append(out)
+                    h_out.append(h)
+                    c_out.append(c)
+                    continue
                 projected = F.linear(x, w_ih, b_ih)
                 xs = S.unbind(projected, 0) if sizes is None else S.split(projected, sizes, 0)
-                k = layer * num_directions + direction
                 outs, h, c = _run_direction(step, xs, h0[k], None if c0 is None else c0[k], (w_hh, b_hh, w_hr),
                                             direction == 1, sizes)
                 outputs.append(S.stack(outs) if sizes is None else S.cat(outs))
