@@ -99,7 +99,7 @@ def _lstm_layer_impl(x, h0, c0, w, reverse):
     T, n = x.shape[0], h0.shape[-1]
     scale, mul, shift = _gate_affine(n, x.dtype)
     xs = x * scale
-    wt = (w * scale[:, None]).T
+    wt = B.ascontiguousarray((w * scale[:, None]).T)   # (BLAS is ~1.7x slower on a transposed operand here)
     acts = B.empty(x.shape, dtype=x.dtype)
     hs = B.empty((T,) + h0.shape, dtype=x.dtype)
     cs = B.empty((T,) + c0.shape, dtype=x.dtype)
@@ -108,9 +108,8 @@ def _lstm_layer_impl(x, h0, c0, w, reverse):
         a = B.matmul(h, wt)   # (no out=: NumPy's matmul into a given array skips BLAS)
         a += xs[t]
         B.tanh(a, out=a)
-        a *= mul
+        a = B.multiply(a, mul, out=acts[t])
         a += shift
-        acts[t] = a
         c_new = cs[t]
         B.multiply(a[..., n:2 * n], c, out=c_new)
         c_new += a[..., :n] * a[..., 2 * n:3 * n]
@@ -452,14 +451,20 @@ class RNNBase(Module):
                 w_hr = params["weight_hr" + suffix] if has_proj else None
                 k = layer * num_directions + direction
                 if fused:
-                    projected = F.linear(x, w_ih, b_ih + b_hh) if has_bias else F.linear(x, w_ih)
+                    # (one 2-D matmul for the whole sequence: NumPy's stacked 3-D matmul is ~3x slower)
+                    flat = S.reshape(x, (-1, x.shape[-1]))
+                    projected = F.linear(flat, w_ih, b_ih + b_hh) if has_bias else F.linear(flat, w_ih)
+                    projected = S.reshape(projected, tuple(x.shape[:2]) + (projected.shape[-1],))
                     out, h, c, _, _ = lstm_layer(projected, h0[k], c0[k], w_hh, reverse=direction == 1)
                     outputs.append(out)
                     h_out.append(h)
                     c_out.append(c)
                     continue
-                projected = F.linear(x, w_ih, b_ih)
-                xs = S.unbind(projected, 0) if sizes is None else S.split(projected, sizes, 0)
+                if sizes is None:
+                    projected = F.linear(S.reshape(x, (-1, x.shape[-1])), w_ih, b_ih)
+                    xs = S.unbind(S.reshape(projected, tuple(x.shape[:2]) + (projected.shape[-1],)), 0)
+                else:
+                    xs = S.split(F.linear(x, w_ih, b_ih), sizes, 0)
                 outs, h, c = _run_direction(step, xs, h0[k], None if c0 is None else c0[k], (w_hh, b_hh, w_hr),
                                             direction == 1, sizes)
                 outputs.append(S.stack(outs) if sizes is None else S.cat(outs))
