@@ -135,10 +135,19 @@ def test_float32_lstm_benchmark_size_matches_torch():
     compare(theirs, ours, [x], [to_pb(x)], rtol=2e-4, atol=2e-5)
 
 
-def test_long_sequence_and_zero_length_batch():
+def test_long_sequence():
     theirs, ours = twins("LSTM", input_size=2, hidden_size=3)
     x = rand(40, 1, 2)
     compare(theirs, ours, [x], [to_pb(x)])
+
+
+@pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU", "GRUCell", "LSTMCell"])
+def test_empty_batch(name):
+    theirs, ours = twins(name, input_size=2, hidden_size=3)
+    x = rand(4, 0, 2) if "Cell" not in name else rand(0, 2)
+    t_out, p_out = theirs(x), ours(to_pb(x))
+    for a, e in zip(flat(p_out), flat(t_out)):
+        close(a, e)
 
 
 @pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
@@ -313,6 +322,15 @@ FORWARD_ERRORS = [
     ("LSTMCell", (3, 4), (rand(2, 3), (rand(2, 4), rand(2, 5)))),
     ("LSTMCell", (3, 4), (rand(2, 3), (rand(3, 4), rand(3, 4)))),
     ("LSTMCell", (3, 4), (rand(2, 3), (rand(2, 4, 1), rand(2, 4)))),
+    ("LSTM", (3, 4), (rand(0, 2, 3),)),                                 # an empty sequence
+    ("GRU", (3, 4), (rand(0, 2, 3),)),
+    ("GRU", (3, 4), (rand(5, 2, 3), rand(1, 2, 4, dtype=torch.float32))),   # the state's dtype
+    ("LSTM", (3, 4), (rand(5, 2, 3), (rand(1, 2, 4),))),
+    ("RNNCell", (3, 4), (rand(2, 3, dtype=torch.float32),)),
+    ("GRUCell", (3, 4), (rand(2, 3), rand(2, 4, dtype=torch.float32))),
+    ("GRUCell", (3, 4), (rand(3), rand(2, 4))),                         # unbatched input, batched state
+    ("LSTMCell", (3, 4), (rand(3), (rand(2, 4), rand(2, 4)))),
+    ("GRUCell", (3, 4), (rand(2, 3), rand(4))),                         # batched input, unbatched state
 ]
 
 

@@ -24,6 +24,13 @@ from ..utils.rnn import PackedSequence
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
 
+def _check_same_dtype(mat1, mat2):
+    """torch's kernels multiply the state (or a cell's input) by the weights: mixed dtypes fail."""
+    if mat1.dtype != mat2.dtype:
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {mat1.dtype._tensor_type[:-6]} and "
+                           f"{mat2.dtype._tensor_type[:-6]}")
+
+
 def _sigmoid(x):
     return x.sigmoid()
 
@@ -437,7 +444,7 @@ class RNNBase(Module):
         has_bias, has_proj = self.bias, self.proj_size > 0
         params = self._parameters
         sizes = None if batch_sizes is None else [int(b) for b in batch_sizes]
-        fused = self.mode == "LSTM" and sizes is None and not has_proj and x.shape[0] > 0
+        fused = self.mode == "LSTM" and sizes is None and not has_proj
         h_out, c_out = [], []
         for layer in range(self.num_layers):
             if layer > 0 and self.dropout and self.training:
@@ -502,7 +509,7 @@ class RNNBase(Module):
                 self.check_forward_args(input, h0, batch_sizes)
         else:
             if lstm:
-                h0, c0 = hx
+                h0, c0 = hx[0], hx[1]
                 if not packed:
                     if is_batched and (h0.dim() != 3 or c0.dim() != 3):
                         raise RuntimeError("For batched 3-D input, hx and cx should also be 3-D but got "
@@ -530,6 +537,9 @@ class RNNBase(Module):
         x = input
         if not packed and self.batch_first:
             x = S.transpose(x, 0, 1)
+        if x.shape[0] == 0:
+            raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
+        _check_same_dtype(h0, self._flat_weights[1])
         output, h_n, c_n = self._layers(x, h0, c0, batch_sizes)
         if packed:
             output = PackedSequence(output, batch_sizes, sorted_indices, unsorted_indices)
@@ -690,15 +700,20 @@ class RNNCellBase(Module):
             states = [_creation.zeros(input.size(0), self.hidden_size, dtype=input.dtype)] * n_states
         elif not is_batched:
             states = [S.unsqueeze(s, 0) for s in states]
+        # torch's checks, on sizes 0 and 1 (an unbatched input with a batched state gets a 3-D state)
         if input.size(1) != self.input_size:
             raise RuntimeError(f"input has inconsistent input_size: got {input.size(1)} expected {self.input_size}")
         for idx, s in enumerate(states):
-            if s.dim() == 2 and input.size(0) != s.size(0):
+            if input.size(0) != s.size(0):
                 raise RuntimeError(f"Input batch size {input.size(0)} doesn't match hidden{idx} batch size "
                                    f"{s.size(0)}")
-            if s.size(-1) != self.hidden_size:
-                raise RuntimeError(f"hidden{idx} has inconsistent hidden_size: got {s.size(-1)}, expected "
+            size = s.size(1) if s.dim() > 1 else s.size(-1)
+            if size != self.hidden_size:
+                raise RuntimeError(f"hidden{idx} has inconsistent hidden_size: got {size}, expected "
                                    f"{self.hidden_size}")
+        _check_same_dtype(input, self.weight_ih)
+        for s in states:
+            _check_same_dtype(s, self.weight_hh)
         return input, states, is_batched
 
 
