@@ -452,29 +452,37 @@ def test_util_errors_as_torch(case):
 
 
 # ------------------------------------------------------------- transforms and second order
-def _small_lstm(**kw):
+def _small(name, **kw):
     pb.manual_seed(0)
-    return nn.LSTM(2, 3, **kw).double()
+    return getattr(nn, name)(2, 3, **kw).double()
 
 
+@pytest.mark.parametrize("name", ["LSTM", "GRU"])
 @pytest.mark.parametrize("reverse", [False, True])
-def test_fused_lstm_gradgradcheck(reverse):
-    m = _small_lstm(bidirectional=reverse)
+def test_fused_layer_gradgradcheck(name, reverse):
+    m = _small(name, bidirectional=reverse)
     x = pb.randn(4, 2, 2, dtype=pb.float64, requires_grad=True)
     h0 = pb.randn(2 if reverse else 1, 2, 3, dtype=pb.float64, requires_grad=True)
     c0 = pb.randn(2 if reverse else 1, 2, 3, dtype=pb.float64, requires_grad=True)
-    params = list(m.parameters())
+    names = [n for n, _ in m.named_parameters()]
 
     def f(x, h0, c0, *ps):
-        out, (h, c) = pb.func.functional_call(m, dict(zip([n for n, _ in m.named_parameters()], ps)),
-                                              (x, (h0, c0)))
-        return out, h, c
-    assert pb.autograd.gradcheck(f, (x, h0, c0, *params))
-    assert pb.autograd.gradgradcheck(f, (x, h0, c0, *params))
+        return _call_with(m, dict(zip(names, ps)), x, h0, c0)
+    inputs = (x, h0, c0, *m.parameters()) if name == "LSTM" else (x, h0, *m.parameters())
+    fn = f if name == "LSTM" else (lambda x, h0, *ps: f(x, h0, None, *ps))
+    assert pb.autograd.gradcheck(fn, inputs)
+    assert pb.autograd.gradgradcheck(fn, inputs)
 
 
-def test_fused_lstm_double_backward_matches_torch():
-    theirs, ours = twins("LSTM", input_size=2, hidden_size=3, num_layers=2)
+def _call_with(m, params, x, h0, c0):
+    state = (h0, c0) if isinstance(m, nn.LSTM) else h0
+    out, new = pb.func.functional_call(m, params, (x, state))
+    return (out,) + (tuple(new) if isinstance(new, tuple) else (new,))
+
+
+@pytest.mark.parametrize("name", ["LSTM", "GRU"])
+def test_fused_layer_double_backward_matches_torch(name):
+    theirs, ours = twins(name, input_size=2, hidden_size=3, num_layers=2)
     x = rand(4, 2, 2)
     px = to_pb(x)
     t_out, _ = theirs(x)
@@ -488,28 +496,36 @@ def test_fused_lstm_double_backward_matches_torch():
         close(a, e)
 
 
-def test_fused_lstm_forward_mode_matches_torch():
-    theirs, ours = twins("LSTM", input_size=2, hidden_size=3)
+@pytest.mark.parametrize("name", ["LSTM", "GRU"])
+def test_fused_layer_forward_mode_matches_torch(name):
+    theirs, ours = twins(name, input_size=2, hidden_size=3, bidirectional=True)
     x, v = rand(4, 2, 2, requires_grad=False), rand(4, 2, 2, requires_grad=False, seed=5)
     _, t_tan = torch.func.jvp(lambda a: theirs(a)[0], (x,), (v,))
     _, p_tan = pb.func.jvp(lambda a: ours(a)[0], (to_pb(x),), (to_pb(v),))
     close(p_tan, t_tan)
 
 
-def test_lstm_under_vmap_is_a_loop():
-    m = _small_lstm(num_layers=2)
+@pytest.mark.parametrize("name", ["LSTM", "GRU"])
+def test_layer_under_vmap_is_a_loop(name):
+    m = _small(name, num_layers=2, bidirectional=True)
     xs = pb.randn(3, 4, 2, dtype=pb.float64)   # three unbatched (L, H_in) sequences
     out = pb.func.vmap(lambda x: m(x)[0])(xs)
     for k in range(3):
         np.testing.assert_allclose(out[k].detach().numpy(), m(xs[k])[0].detach().numpy(), rtol=1e-12)
 
 
-def test_fused_lstm_agrees_with_the_composite():
+@pytest.mark.parametrize("name", ["LSTM", "GRU"])
+def test_fused_layer_agrees_with_the_composite(name):
     """The fused layer (padded input) and the step-by-step path (a packed batch of equal lengths)."""
-    m = _small_lstm(num_layers=2, bidirectional=True)
+    m = _small(name, num_layers=2, bidirectional=True)
     x = pb.randn(5, 3, 2, dtype=pb.float64, requires_grad=True)
-    out, (h, c) = m(x)
-    packed, (hp, cp) = m(U.pack_padded_sequence(x, [5, 5, 5]))
+    out, state = m(x)
+    packed, packed_state = m(U.pack_padded_sequence(x, [5, 5, 5]))
     np.testing.assert_allclose(U.pad_packed_sequence(packed)[0].detach().numpy(), out.detach().numpy(), rtol=1e-12)
-    np.testing.assert_allclose(hp.detach().numpy(), h.detach().numpy(), rtol=1e-12)
-    np.testing.assert_allclose(cp.detach().numpy(), c.detach().numpy(), rtol=1e-12)
+    for a, e in zip(flat(packed_state), flat(state)):
+        np.testing.assert_allclose(a.detach().numpy(), e.detach().numpy(), rtol=1e-12)
+    g_fused = pb.autograd.grad(out.sum() + sum(s.sum() for s in flat(state)), [x] + list(m.parameters()))
+    g_steps = pb.autograd.grad(packed.data.sum() + sum(s.sum() for s in flat(packed_state)),
+                               [x] + list(m.parameters()))
+    for a, e in zip(g_fused, g_steps):
+        np.testing.assert_allclose(a.numpy(), e.numpy(), rtol=1e-10, atol=1e-12)

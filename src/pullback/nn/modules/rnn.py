@@ -252,6 +252,140 @@ lstm_layer = primitive("lstm_layer", _lstm_layer_impl, inputs="x h0 c0 w", outpu
                        batch=Decompose(_lstm_layer_composite))
 
 
+# ------------------------------------------------------------------ the fused GRU layer
+# As lstm_layer, for a GRU layer: ``x`` (T, B, 3H) the input projections (with b_ih), ``h0`` (B, H),
+# ``w`` = W_hh (3H, H), ``b`` = b_hh (3H,) (inside the step: r scales the hidden part of n). Outputs:
+# the hidden states (T, B, H), h_T, and (never differentiated) r, z, n and the hidden part of n's
+# pre-activation per step (T, B, 4H).
+
+def _gru_layer_impl(x, h0, w, b, reverse):
+    T, n = x.shape[0], h0.shape[-1]
+    wt = B.ascontiguousarray(w.T)
+    acts = B.empty(x.shape[:-1] + (4 * n,), dtype=x.dtype)
+    hs = B.empty((T,) + h0.shape, dtype=x.dtype)
+    h = h0
+    for t in _order(T, reverse):
+        gh = B.matmul(h, wt)
+        gh += b
+        a = acts[t]
+        rz = B.add(x[t][..., :2 * n], gh[..., :2 * n], out=a[..., :2 * n])
+        B.multiply(rz, 0.5, out=rz)      # sigmoid as tanh(v / 2) / 2 + 1/2: no overflow
+        B.tanh(rz, out=rz)
+        B.multiply(rz, 0.5, out=rz)
+        B.add(rz, 0.5, out=rz)
+        ghn = a[..., 3 * n:]
+        ghn[...] = gh[..., 2 * n:]
+        new = B.multiply(a[..., :n], ghn, out=a[..., 2 * n:3 * n])
+        new += x[t][..., 2 * n:]
+        B.tanh(new, out=new)
+        h_new = B.subtract(h, new, out=hs[t])
+        h_new *= a[..., n:2 * n]
+        h_new += new
+        h = h_new
+    return hs, (h.copy() if T else h0.copy()), acts
+
+
+def _gru_layer_vjp_arrays(g, h0, w, ans, reverse, needs):
+    g_hs, g_h = (_plain_cotangent(v) for v in g[:2])
+    hs, _, acts = ans
+    T, n = hs.shape[0], h0.shape[-1]
+    order = list(_order(T, reverse))
+    r, z, nn_, ghn = acts[..., :n], acts[..., n:2 * n], acts[..., 2 * n:3 * n], acts[..., 3 * n:]
+    h_prev = B.empty_like(hs)
+    if T:
+        h_prev[order[0]] = h0
+        h_prev[order[1:]] = hs[order[:-1]]
+    p_n = (1 - z) * (1 - nn_ * nn_)          # d pre_n / d h_t
+    p_z = (h_prev - nn_) * z * (1 - z)       # d pre_z / d h_t
+    p_r = ghn * r * (1 - r)                  # d pre_r / d pre_n
+    dh = B.zeros_like(h0) if g_h is None else g_h.copy()
+    dgi = B.empty(hs.shape[:-1] + (3 * n,), dtype=hs.dtype)
+    dgh = B.empty_like(dgi)
+    for k in range(T - 1, -1, -1):
+        t = order[k]
+        if g_hs is not None:
+            dh += g_hs[t]
+        d, e = dgi[t], dgh[t]
+        dn = B.multiply(dh, p_n[t], out=d[..., 2 * n:])
+        B.multiply(dh, p_z[t], out=d[..., n:2 * n])
+        B.multiply(dn, p_r[t], out=d[..., :n])
+        e[..., :2 * n] = d[..., :2 * n]
+        B.multiply(dn, r[t], out=e[..., 2 * n:])
+        dh = dh * z[t]
+        dh += B.matmul(e, w)
+    d_w = d_b = None
+    if needs[2]:
+        d_w = B.matmul(dgh.reshape(-1, 3 * n).T, h_prev.reshape(-1, n)) if T else B.zeros_like(w)
+    if needs[3]:
+        d_b = dgh.reshape(-1, 3 * n).sum(0)
+    return [dgi if needs[0] else None, dh if needs[1] else None, d_w, d_b]
+
+
+def _gru_layer_composite(x, h0, w, b, reverse):
+    """The layer in pullback ops: the same three outputs as the primitive."""
+    n = h0.shape[-1]
+    T = x.shape[0]
+    hs, acts = [None] * T, [None] * T
+    h = h0
+    for t in _order(T, reverse):
+        gh = F.linear(h, w) + b
+        r = _sigmoid(x[t][..., :n] + gh[..., :n])
+        z = _sigmoid(x[t][..., n:2 * n] + gh[..., n:2 * n])
+        new = _tanh(x[t][..., 2 * n:] + r * gh[..., 2 * n:])
+        h = new + z * (h - new)
+        hs[t], acts[t] = h, S.cat([r, z, new, gh[..., 2 * n:]], -1)
+    return S.stack(hs), h, S.stack(acts)
+
+
+def _gru_layer_vjp_tensors(g, x, h0, w, b, reverse, needs):
+    """The VJP in pullback ops (create_graph), as _lstm_layer_vjp_tensors."""
+    n = h0.shape[-1]
+    T = x.shape[0]
+    g_hs, g_h = g[:2]
+    order = list(_order(T, reverse))
+    acts, h_prev = [None] * T, [None] * T
+    h = h0
+    for t in order:
+        h_prev[t] = h
+        gh = F.linear(h, w) + b
+        r = _sigmoid(x[t][..., :n] + gh[..., :n])
+        z = _sigmoid(x[t][..., n:2 * n] + gh[..., n:2 * n])
+        new = _tanh(x[t][..., 2 * n:] + r * gh[..., 2 * n:])
+        acts[t] = (r, z, new, gh[..., 2 * n:])
+        h = new + z * (h - new)
+    dh = g_h if g_h is not None else h0 * 0
+    dgi, dgh = [None] * T, [None] * T
+    for k in range(T - 1, -1, -1):
+        t = order[k]
+        r, z, new, ghn = acts[t]
+        if g_hs is not None:
+            dh = dh + g_hs[t]
+        dn = dh * (1 - z) * (1 - new * new)
+        dz = dh * (h_prev[t] - new) * z * (1 - z)
+        dr = dn * ghn * r * (1 - r)
+        dgi[t] = S.cat([dr, dz, dn], -1)
+        dgh[t] = S.cat([dr, dz, dn * r], -1)
+        dh = dh * z + dgh[t].matmul(w)
+    if T == 0:
+        return [x * 0 if needs[0] else None, dh if needs[1] else None, w * 0 if needs[2] else None,
+                b * 0 if needs[3] else None]
+    e = S.stack(dgh).reshape(-1, 3 * n)
+    d_w = e.transpose(0, 1).matmul(S.stack(h_prev).reshape(-1, n)) if needs[2] else None
+    d_b = e.sum(0) if needs[3] else None
+    return [S.stack(dgi) if needs[0] else None, dh if needs[1] else None, d_w, d_b]
+
+
+def _gru_layer_vjp(g, x, h0, w, b, ans, reverse, needs):
+    if isinstance(x, Tensor) or any(isinstance(v, Tensor) for v in g):
+        return _gru_layer_vjp_tensors(g, x, h0, w, b, reverse, needs)
+    return _gru_layer_vjp_arrays(g, h0, w, ans, reverse, needs)
+
+
+gru_layer = primitive("gru_layer", _gru_layer_impl, inputs="x h0 w b", outputs=3, nondiff_outputs=(2,),
+                      grad_name="StackBackward0", vjp=Joint(_gru_layer_vjp), jvp=TRANSPOSE,
+                      batch=Decompose(_gru_layer_composite))
+
+
 def _run_direction(step, xs, h, c, weights, reverse, batch_sizes):
     """One layer in one direction. ``xs``: the per-step input projections (step t has
     ``batch_sizes[t]`` rows, or all rows when ``batch_sizes`` is None); ``h``/``c`` the initial
@@ -445,6 +579,7 @@ class RNNBase(Module):
         params = self._parameters
         sizes = None if batch_sizes is None else [int(b) for b in batch_sizes]
         fused = self.mode == "LSTM" and sizes is None and not has_proj
+        fused_gru = self.mode == "GRU" and sizes is None
         h_out, c_out = [], []
         for layer in range(self.num_layers):
             if layer > 0 and self.dropout and self.training:
@@ -466,6 +601,16 @@ class RNNBase(Module):
                     outputs.append(out)
                     h_out.append(h)
                     c_out.append(c)
+                    continue
+                if fused_gru:
+                    flat = S.reshape(x, (-1, x.shape[-1]))
+                    projected = F.linear(flat, w_ih, b_ih) if has_bias else F.linear(flat, w_ih)
+                    projected = S.reshape(projected, tuple(x.shape[:2]) + (projected.shape[-1],))
+                    bias = b_hh if has_bias else _creation.zeros(w_hh.shape[0], dtype=w_hh.dtype)
+                    out, h, _ = gru_layer(projected, h0[k], w_hh, bias, reverse=direction == 1)
+                    outputs.append(out)
+                    h_out.append(h)
+                    c_out.append(None)
                     continue
                 if sizes is None:
                     projected = F.linear(S.reshape(x, (-1, x.shape[-1])), w_ih, b_ih)
