@@ -1,9 +1,12 @@
 """Recurrent layers: RNN (tanh/relu), LSTM (with projections), GRU and their single-step cells.
 
-Every layer is composed of pullback ops (linear, sigmoid, tanh, cat, stack...), so gradients of
-any order, forward-mode AD and vmap come from those ops' own rules. The input projection of a
-whole sequence is one matmul; each time step then costs one ``h @ W_hh^T`` and the gate
-arithmetic. Parameter names, shapes, order, initialisation and error messages are PyTorch's.
+The cells, RNN, LSTM with projections and every layer over a packed sequence are composed of
+pullback ops (linear, sigmoid, tanh, cat, stack...), so gradients of any order, forward-mode AD
+and vmap come from those ops' own rules. An LSTM or GRU layer over a padded sequence is one
+primitive (``lstm_layer``, ``gru_layer``): the recurrence in NumPy, one ``h @ W_hh^T`` a step each
+way, declared with its VJP (in pullback ops under create_graph), a JVP and a vmap rule like any
+other. The input projection of a whole sequence is always one matmul. Parameter names, shapes,
+order, initialisation and error messages are PyTorch's.
 """
 import math
 import numbers
