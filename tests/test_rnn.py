@@ -529,3 +529,13 @@ def test_fused_layer_agrees_with_the_composite(name):
                                [x] + list(m.parameters()))
     for a, e in zip(g_fused, g_steps):
         np.testing.assert_allclose(a.numpy(), e.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name,kw", [("LSTM", {}), ("LSTM", {"bidirectional": True}), ("GRU", {}),
+                                     ("GRU", {"bidirectional": True}), ("RNN", {"num_layers": 2}),
+                                     ("LSTM", {"proj_size": 2}), ("RNNCell", {}), ("GRUCell", {}), ("LSTMCell", {})])
+def test_grad_fn_names_as_torch_float64(name, kw):
+    theirs, ours = twins(name, input_size=3, hidden_size=4, **kw)
+    x = rand(5, 2, 3) if "Cell" not in name else rand(2, 3)
+    names = [o.grad_fn.name() for o in flat(ours(to_pb(x)))]
+    assert names == [o.grad_fn.name() for o in flat(theirs(x))]

@@ -251,7 +251,7 @@ def _lstm_layer_vjp(g, x, h0, c0, w, ans, reverse, needs):
 
 
 lstm_layer = primitive("lstm_layer", _lstm_layer_impl, inputs="x h0 c0 w", outputs=5, nondiff_outputs=(3, 4),
-                       grad_name="MkldnnRnnLayerBackward0", vjp=Joint(_lstm_layer_vjp), jvp=TRANSPOSE,
+                       grad_name="StackBackward0", vjp=Joint(_lstm_layer_vjp), jvp=TRANSPOSE,
                        batch=Decompose(_lstm_layer_composite))
 
 
