@@ -539,3 +539,20 @@ def test_grad_fn_names_as_torch_float64(name, kw):
     x = rand(5, 2, 3) if "Cell" not in name else rand(2, 3)
     names = [o.grad_fn.name() for o in flat(ours(to_pb(x)))]
     assert names == [o.grad_fn.name() for o in flat(theirs(x))]
+
+
+@pytest.mark.parametrize("name", ["LSTM", "GRU"])
+def test_in_place_change_to_the_output_before_backward(name):
+    """The fused layers save only their inputs, so (as torch's float64 layers) the output may be
+    changed in place before the backward pass."""
+    theirs, ours = twins(name, input_size=3, hidden_size=4, num_layers=2)
+    x = rand(5, 2, 3)
+    px = to_pb(x)
+    t_out, p_out = theirs(x)[0], ours(px)[0]
+    t_out.mul_(3)
+    p_out.mul_(3)
+    (t_out ** 2).sum().backward()
+    (p_out ** 2).sum().backward()
+    close(px.grad, x.grad)
+    for (n, p), (_, tp) in zip(ours.named_parameters(), theirs.named_parameters()):
+        close(p.grad, tp.grad, what=n)

@@ -105,7 +105,7 @@ def _gate_affine(n, dtype):
     return scale, scale, shift
 
 
-def _lstm_layer_impl(x, h0, c0, w, reverse):
+def _lstm_forward_impl(x, h0, c0, w, reverse):
     T, n = x.shape[0], h0.shape[-1]
     scale, mul, shift = _gate_affine(n, x.dtype)
     xs = x * scale
@@ -127,18 +127,21 @@ def _lstm_layer_impl(x, h0, c0, w, reverse):
         B.tanh(c_new, out=h)
         h *= a[..., 3 * n:]
         c = c_new
-    if T == 0:
-        return hs, h0.copy(), c0.copy(), acts, cs
-    return hs, h.copy(), c.copy(), acts, cs
+    return hs, acts, cs
+
+
+def _lstm_layer_impl(x, h0, c0, w, hs, acts, cs, reverse):
+    # The outputs are copies: what the backward pass reads (saved inputs) is never the user's.
+    last = 0 if reverse else -1
+    return hs.copy(), hs[last].copy(), cs[last].copy()
 
 
 def _plain_cotangent(g):
     return g if type(g) is ndarray else None   # None or a ZeroCotangent: nothing flows
 
 
-def _lstm_layer_vjp_arrays(g, h0, c0, w, ans, reverse, needs):
+def _lstm_layer_vjp_arrays(g, h0, c0, w, hs, acts, cs, reverse, needs):
     g_hs, g_h, g_c = (_plain_cotangent(v) for v in g[:3])
-    hs, _, _, acts, cs = ans
     T, n = hs.shape[0], h0.shape[-1]
     order = list(_order(T, reverse))
     # Everything that does not depend on the cotangents, for all steps at once.
@@ -177,11 +180,12 @@ def _lstm_layer_vjp_arrays(g, h0, c0, w, ans, reverse, needs):
         d_w = B.matmul(dgates.reshape(-1, dgates.shape[-1]).T, h_prev.reshape(-1, n))
     elif needs[3]:
         d_w = B.zeros_like(w)
-    return [dgates if needs[0] else None, dh if needs[1] else None, dc if needs[2] else None, d_w]
+    return [dgates if needs[0] else None, dh if needs[1] else None, dc if needs[2] else None, d_w,
+            None, None, None]
 
 
 def _lstm_layer_composite(x, h0, c0, w, reverse):
-    """The layer in pullback ops: the same five outputs as the primitive."""
+    """The layer in pullback ops: (hs, h_T, c_T, acts, cs)."""
     n = h0.shape[-1]
     T = x.shape[0]
     hs, cs, acts = [None] * T, [None] * T, [None] * T
@@ -193,8 +197,6 @@ def _lstm_layer_composite(x, h0, c0, w, reverse):
         c = f * c + i * g
         h = o * _tanh(c)
         hs[t], cs[t], acts[t] = h, c, S.cat([i, f, g, o], -1)
-    if T == 0:
-        return x[..., :n], h0 * 1, c0 * 1, x * 1, x[..., :n]
     return S.stack(hs), h, c, S.stack(acts), S.stack(cs)
 
 
@@ -233,26 +235,30 @@ def _lstm_layer_vjp_tensors(g, x, h0, c0, w, reverse, needs):
         dgates[t] = d
         dc = dc * f
         dh = d.matmul(w)
-    if T == 0:
-        return [x * 0 if needs[0] else None, dh if needs[1] else None, dc if needs[2] else None,
-                w * 0 if needs[3] else None]
     dg = S.stack(dgates)
     d_w = None
     if needs[3]:
         flat_h = S.stack(h_prev).reshape(-1, n)
         d_w = dg.reshape(-1, dg.shape[-1]).transpose(0, 1).matmul(flat_h)
-    return [dg if needs[0] else None, dh if needs[1] else None, dc if needs[2] else None, d_w]
+    return [dg if needs[0] else None, dh if needs[1] else None, dc if needs[2] else None, d_w, None, None, None]
 
 
-def _lstm_layer_vjp(g, x, h0, c0, w, ans, reverse, needs):
+def _lstm_layer_vjp(g, x, h0, c0, w, hs, acts, cs, reverse, needs):
     if isinstance(x, Tensor) or any(isinstance(v, Tensor) for v in g):
         return _lstm_layer_vjp_tensors(g, x, h0, c0, w, reverse, needs)
-    return _lstm_layer_vjp_arrays(g, h0, c0, w, ans, reverse, needs)
+    return _lstm_layer_vjp_arrays(g, h0, c0, w, hs, acts, cs, reverse, needs)
 
 
-lstm_layer = primitive("lstm_layer", _lstm_layer_impl, inputs="x h0 c0 w", outputs=5, nondiff_outputs=(3, 4),
+# Two primitives: lstm_forward (not differentiable) runs the recurrence and gives what the backward
+# pass reads, lstm_layer takes those as inputs and gives the layer's outputs as copies. So the
+# backward pass saves only inputs, and an in-place change to the layer's output breaks nothing.
+lstm_forward = primitive("lstm_forward", _lstm_forward_impl, inputs="x h0 c0 w", outputs=3,
+                         batch=Decompose(lambda x, h0, c0, w, reverse: tuple(
+                             _lstm_layer_composite(x, h0, c0, w, reverse)[k] for k in (0, 3, 4))))
+lstm_layer = primitive("lstm_layer", _lstm_layer_impl, inputs="x h0 c0 w hs acts cs", outputs=3,
                        grad_name="StackBackward0", vjp=Joint(_lstm_layer_vjp), jvp=TRANSPOSE,
-                       batch=Decompose(_lstm_layer_composite))
+                       batch=Decompose(lambda x, h0, c0, w, hs, acts, cs, reverse:
+                                       _lstm_layer_composite(x, h0, c0, w, reverse)[:3]))
 
 
 # ------------------------------------------------------------------ the fused GRU layer
@@ -261,7 +267,7 @@ lstm_layer = primitive("lstm_layer", _lstm_layer_impl, inputs="x h0 c0 w", outpu
 # the hidden states (T, B, H), h_T, and (never differentiated) r, z, n and the hidden part of n's
 # pre-activation per step (T, B, 4H).
 
-def _gru_layer_impl(x, h0, w, b, reverse):
+def _gru_forward_impl(x, h0, w, b, reverse):
     T, n = x.shape[0], h0.shape[-1]
     wt = B.ascontiguousarray(w.T)
     acts = B.empty(x.shape[:-1] + (4 * n,), dtype=x.dtype)
@@ -285,12 +291,15 @@ def _gru_layer_impl(x, h0, w, b, reverse):
         h_new *= a[..., n:2 * n]
         h_new += new
         h = h_new
-    return hs, (h.copy() if T else h0.copy()), acts
+    return hs, acts
 
 
-def _gru_layer_vjp_arrays(g, h0, w, ans, reverse, needs):
+def _gru_layer_impl(x, h0, w, b, hs, acts, reverse):
+    return hs.copy(), hs[0 if reverse else -1].copy()
+
+
+def _gru_layer_vjp_arrays(g, h0, w, hs, acts, reverse, needs):
     g_hs, g_h = (_plain_cotangent(v) for v in g[:2])
-    hs, _, acts = ans
     T, n = hs.shape[0], h0.shape[-1]
     order = list(_order(T, reverse))
     r, z, nn_, ghn = acts[..., :n], acts[..., n:2 * n], acts[..., 2 * n:3 * n], acts[..., 3 * n:]
@@ -321,11 +330,11 @@ def _gru_layer_vjp_arrays(g, h0, w, ans, reverse, needs):
         d_w = B.matmul(dgh.reshape(-1, 3 * n).T, h_prev.reshape(-1, n)) if T else B.zeros_like(w)
     if needs[3]:
         d_b = dgh.reshape(-1, 3 * n).sum(0)
-    return [dgi if needs[0] else None, dh if needs[1] else None, d_w, d_b]
+    return [dgi if needs[0] else None, dh if needs[1] else None, d_w, d_b, None, None]
 
 
 def _gru_layer_composite(x, h0, w, b, reverse):
-    """The layer in pullback ops: the same three outputs as the primitive."""
+    """The layer in pullback ops: (hs, h_T, acts)."""
     n = h0.shape[-1]
     T = x.shape[0]
     hs, acts = [None] * T, [None] * T
@@ -369,24 +378,25 @@ def _gru_layer_vjp_tensors(g, x, h0, w, b, reverse, needs):
         dgi[t] = S.cat([dr, dz, dn], -1)
         dgh[t] = S.cat([dr, dz, dn * r], -1)
         dh = dh * z + dgh[t].matmul(w)
-    if T == 0:
-        return [x * 0 if needs[0] else None, dh if needs[1] else None, w * 0 if needs[2] else None,
-                b * 0 if needs[3] else None]
     e = S.stack(dgh).reshape(-1, 3 * n)
     d_w = e.transpose(0, 1).matmul(S.stack(h_prev).reshape(-1, n)) if needs[2] else None
     d_b = e.sum(0) if needs[3] else None
-    return [S.stack(dgi) if needs[0] else None, dh if needs[1] else None, d_w, d_b]
+    return [S.stack(dgi) if needs[0] else None, dh if needs[1] else None, d_w, d_b, None, None]
 
 
-def _gru_layer_vjp(g, x, h0, w, b, ans, reverse, needs):
+def _gru_layer_vjp(g, x, h0, w, b, hs, acts, reverse, needs):
     if isinstance(x, Tensor) or any(isinstance(v, Tensor) for v in g):
         return _gru_layer_vjp_tensors(g, x, h0, w, b, reverse, needs)
-    return _gru_layer_vjp_arrays(g, h0, w, ans, reverse, needs)
+    return _gru_layer_vjp_arrays(g, h0, w, hs, acts, reverse, needs)
 
 
-gru_layer = primitive("gru_layer", _gru_layer_impl, inputs="x h0 w b", outputs=3, nondiff_outputs=(2,),
+gru_forward = primitive("gru_forward", _gru_forward_impl, inputs="x h0 w b", outputs=2,
+                        batch=Decompose(lambda x, h0, w, b, reverse: tuple(
+                            _gru_layer_composite(x, h0, w, b, reverse)[k] for k in (0, 2))))
+gru_layer = primitive("gru_layer", _gru_layer_impl, inputs="x h0 w b hs acts", outputs=2,
                       grad_name="StackBackward0", vjp=Joint(_gru_layer_vjp), jvp=TRANSPOSE,
-                      batch=Decompose(_gru_layer_composite))
+                      batch=Decompose(lambda x, h0, w, b, hs, acts, reverse:
+                                      _gru_layer_composite(x, h0, w, b, reverse)[:2]))
 
 
 def _run_direction(step, xs, h, c, weights, reverse, batch_sizes):
@@ -600,7 +610,9 @@ class RNNBase(Module):
                     flat = S.reshape(x, (-1, x.shape[-1]))
                     projected = F.linear(flat, w_ih, b_ih + b_hh) if has_bias else F.linear(flat, w_ih)
                     projected = S.reshape(projected, tuple(x.shape[:2]) + (projected.shape[-1],))
-                    out, h, c, _, _ = lstm_layer(projected, h0[k], c0[k], w_hh, reverse=direction == 1)
+                    state = h0[k], c0[k]
+                    saved = lstm_forward(projected, *state, w_hh, reverse=direction == 1)
+                    out, h, c = lstm_layer(projected, *state, w_hh, *saved, reverse=direction == 1)
                     outputs.append(out)
                     h_out.append(h)
                     c_out.append(c)
@@ -610,7 +622,8 @@ class RNNBase(Module):
                     projected = F.linear(flat, w_ih, b_ih) if has_bias else F.linear(flat, w_ih)
                     projected = S.reshape(projected, tuple(x.shape[:2]) + (projected.shape[-1],))
                     bias = b_hh if has_bias else _creation.zeros(w_hh.shape[0], dtype=w_hh.dtype)
-                    out, h, _ = gru_layer(projected, h0[k], w_hh, bias, reverse=direction == 1)
+                    saved = gru_forward(projected, h0[k], w_hh, bias, reverse=direction == 1)
+                    out, h = gru_layer(projected, h0[k], w_hh, bias, *saved, reverse=direction == 1)
                     outputs.append(out)
                     h_out.append(h)
                     c_out.append(None)
