@@ -82,8 +82,9 @@ _STEPS = {"RNN_TANH": _step_rnn_tanh, "RNN_RELU": _step_rnn_relu, "LSTM": _step_
 # in NumPy, one ``h @ W_hh^T`` per step, and a backward pass that runs the recurrence in reverse
 # with one matmul per step and the weight gradient as one matmul over all steps. Inputs: ``x``
 # (T, B, 4H) the input projections with both biases, ``h0``/``c0`` (B, H), ``w`` = W_hh (4H, H).
-# Outputs: the hidden states (T, B, H), h_T, c_T, and (never differentiated) the gate activations
-# (T, B, 4H) and cell states (T, B, H) the backward pass reads.
+# ``lstm_forward`` (not differentiable) runs the recurrence: the hidden states (T, B, H), the gate
+# activations (T, B, 4H) and the cell states (T, B, H). ``lstm_layer`` takes those too and returns
+# the hidden states, h_T and c_T (copies); its backward pass reads only its inputs.
 #
 # Under create_graph (and so for the JVP, by the double-VJP trick) the VJP runs on Tensors: the
 # forward recomputed from pullback ops and the backward recurrence in pullback ops, so gradients of
@@ -263,9 +264,9 @@ lstm_layer = primitive("lstm_layer", _lstm_layer_impl, inputs="x h0 c0 w hs acts
 
 # ------------------------------------------------------------------ the fused GRU layer
 # As lstm_layer, for a GRU layer: ``x`` (T, B, 3H) the input projections (with b_ih), ``h0`` (B, H),
-# ``w`` = W_hh (3H, H), ``b`` = b_hh (3H,) (inside the step: r scales the hidden part of n). Outputs:
-# the hidden states (T, B, H), h_T, and (never differentiated) r, z, n and the hidden part of n's
-# pre-activation per step (T, B, 4H).
+# ``w`` = W_hh (3H, H), ``b`` = b_hh (3H,) (inside the step: r scales the hidden part of n).
+# ``gru_forward`` gives the hidden states (T, B, H) and r, z, n and the hidden part of n's
+# pre-activation per step (T, B, 4H); ``gru_layer`` returns the hidden states and h_T.
 
 def _gru_forward_impl(x, h0, w, b, reverse):
     T, n = x.shape[0], h0.shape[-1]
