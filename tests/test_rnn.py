@@ -556,3 +556,16 @@ def test_in_place_change_to_the_output_before_backward(name):
     close(px.grad, x.grad)
     for (n, p), (_, tp) in zip(ours.named_parameters(), theirs.named_parameters()):
         close(p.grad, tp.grad, what=n)
+
+
+def test_lstm_check_forward_args_and_permute_hidden_take_the_pair():
+    theirs, ours = twins("LSTM", input_size=3, hidden_size=4, proj_size=2)
+    x = rand(5, 2, 3)
+    good = (rand(1, 2, 2), rand(1, 2, 4))
+    assert ours.check_forward_args(to_pb(x), tuple(map(to_pb, good)), None) is None
+    bad = (rand(1, 2, 2), rand(1, 2, 2))
+    _error(lambda: theirs.check_forward_args(x, bad, None),
+           lambda: ours.check_forward_args(to_pb(x), tuple(map(to_pb, bad)), None))
+    perm = torch.tensor([1, 0])
+    for a, e in zip(ours.permute_hidden(tuple(map(to_pb, good)), pb.tensor([1, 0])), theirs.permute_hidden(good, perm)):
+        close(a, e)

@@ -665,10 +665,7 @@ class RNNBase(Module):
             h0 = _creation.zeros(self.num_layers * num_directions, max_batch, real_hidden, dtype=input.dtype)
             c0 = (_creation.zeros(self.num_layers * num_directions, max_batch, self.hidden_size, dtype=input.dtype)
                   if lstm else None)
-            if lstm:
-                self._check_lstm_args(input, h0, c0, batch_sizes)
-            else:
-                self.check_forward_args(input, h0, batch_sizes)
+            self.check_forward_args(input, (h0, c0) if lstm else h0, batch_sizes)
         else:
             if lstm:
                 h0, c0 = hx[0], hx[1]
@@ -681,8 +678,8 @@ class RNNBase(Module):
                             raise RuntimeError("For unbatched 2-D input, hx and cx should also be 2-D but got "
                                                f"({h0.dim()}-D, {c0.dim()}-D) tensors")
                         h0, c0 = S.unsqueeze(h0, 1), S.unsqueeze(c0, 1)
-                self._check_lstm_args(input, h0, c0, batch_sizes)
-                h0, c0 = self.permute_hidden(h0, sorted_indices), self.permute_hidden(c0, sorted_indices)
+                self.check_forward_args(input, (h0, c0), batch_sizes)
+                h0, c0 = self.permute_hidden((h0, c0), sorted_indices)
             else:
                 h0, c0 = hx, None
                 if not packed:
@@ -712,17 +709,9 @@ class RNNBase(Module):
                 output = S.squeeze(output, 0 if self.batch_first else 1)
                 h_n = S.squeeze(h_n, 1)
                 c_n = None if c_n is None else S.squeeze(c_n, 1)
-        h_n = self.permute_hidden(h_n, unsorted_indices)
         if lstm:
-            return output, (h_n, self.permute_hidden(c_n, unsorted_indices))
-        return output, h_n
-
-    def _check_lstm_args(self, input, h0, c0, batch_sizes):
-        self.check_input(input, batch_sizes)
-        self.check_hidden_size(h0, self.get_expected_hidden_size(input, batch_sizes),
-                               "Expected hidden[0] size {}, got {}")
-        expected = self.get_expected_hidden_size(input, batch_sizes)
-        self.check_hidden_size(c0, (expected[0], expected[1], self.hidden_size), "Expected hidden[1] size {}, got {}")
+            return output, self.permute_hidden((h_n, c_n), unsorted_indices)
+        return output, self.permute_hidden(h_n, unsorted_indices)
 
 
 class RNN(RNNBase):
@@ -789,6 +778,20 @@ class LSTM(RNNBase):
     def get_expected_cell_size(self, input, batch_sizes):
         expected = self.get_expected_hidden_size(input, batch_sizes)
         return (expected[0], expected[1], self.hidden_size)
+
+    def check_forward_args(self, input, hidden, batch_sizes):
+        """torch's checks of the input and of ``hidden = (h_0, c_0)``."""
+        self.check_input(input, batch_sizes)
+        self.check_hidden_size(hidden[0], self.get_expected_hidden_size(input, batch_sizes),
+                               "Expected hidden[0] size {}, got {}")
+        self.check_hidden_size(hidden[1], self.get_expected_cell_size(input, batch_sizes),
+                               "Expected hidden[1] size {}, got {}")
+
+    def permute_hidden(self, hx, permutation):
+        """``(h, c)`` with the batch (dim 1) permuted (None: unchanged)."""
+        if permutation is None:
+            return hx
+        return tuple(RNNBase.permute_hidden(self, t, permutation) for t in hx)
 
     def forward(self, input, hx=None):
         return self._forward(input, hx, "LSTM")
