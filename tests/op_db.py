@@ -296,7 +296,25 @@ OPS = [
     OpInfo("special.softmax", lambda m, x: m.special.softmax(x, 0), ((3, 2),)),
     OpInfo("special.log_softmax", lambda m, x: m.special.log_softmax(x, 1), ((3, 2),)),
     OpInfo("special.expm1_log1p", lambda m, x: m.special.expm1(x) * m.special.log1p(x), ((4,),), POS),
+    # ---------------------------------------------------------------- rnn (recurrent layers)
+    OpInfo("nn.LSTM", lambda m, x, *ps: _recurrent(m, "LSTM", {}, x, ps), ((3, 2, 2), (8, 2), (8, 2), (8,), (8,)),
+           UNIT),
+    OpInfo("nn.LSTM_bidirectional", lambda m, x, *ps: _recurrent(m, "LSTM", {"bidirectional": True, "bias": False},
+                                                                 x, ps), ((3, 2, 2), (8, 2), (8, 2), (8, 2), (8, 2)),
+           UNIT),
+    OpInfo("nn.GRU", lambda m, x, *ps: _recurrent(m, "GRU", {}, x, ps), ((3, 2, 2), (6, 2), (6, 2), (6,), (6,)), UNIT),
+    OpInfo("nn.RNN", lambda m, x, *ps: _recurrent(m, "RNN", {}, x, ps), ((3, 2, 2), (2, 2), (2, 2), (2,), (2,)), UNIT),
 ]
+
+
+def _recurrent(m, name, kwargs, x, params):
+    """A one-layer recurrent module (input and hidden size 2) with the given parameters, in
+    either library: its outputs and final states as one flat vector."""
+    module = getattr(m.nn, name)(2, 2, **kwargs).to(x.dtype)
+    names = [n for n, _ in module.named_parameters()]
+    out, state = m.func.functional_call(module, dict(zip(names, params)), (x,))
+    states = list(state) if isinstance(state, tuple) else [state]
+    return m.cat([out.reshape(-1)] + [s.reshape(-1) for s in states])
 
 
 def sample_inputs(op, rng):
