@@ -52,6 +52,7 @@ DENSE_SPARSITY = {
     "adaptive_avg_pool2d", "adaptive_avg_pool2d_backward", "addmm", "avg_pool2d", "avg_pool2d_backward",
     "backward_hook_function", "conv2d", "cross_entropy", "einsum", "linear", "linear_nobias", "max_pool2d",
     "max_pool2d_backward", "max_pool2d_select", "nll_loss", "nuclear_norm", "overwrite", "polar",
+    "lstm_layer", "gru_layer",  # (a recurrence: each step depends on all before it)
     "scatter_reduce",
 }
 
