@@ -1,1 +1,895 @@
-"""The solve family: linear systems and the factorizations that solve them: det, inv, solve, Cholesky, LU, triangular solves."""
+"""The solve family: linear systems and the factorizations that solve them: det, inv, solve, Cholesky, LU, triangular solves.
+
+Every primitive acts on the trailing two dims (matrices) and broadcasts the leading (batch) dims of
+its inputs, as torch's do. The forwards are LAPACK (NumPy's batched routines where they exist,
+SciPy's LAPACK/BLAS wrappers over the batch otherwise; SciPy is imported when first used). The VJP
+and JVP rules are written in pullback's own ops, so gradients of gradients come free; where a
+plain backward pass (arrays, no ``create_graph``) can reuse a factorization, the rule does so.
+
+Gradient conventions follow torch's: the Cholesky VJP is Murray's (2016) symmetric one, the det VJP
+is the cofactor matrix (an SVD for singular matrices, as torch's), and cholesky_solve and
+cholesky_inverse differentiate their factor as a full matrix (``A = L L^T`` for any ``L``).
+"""
+import collections
+
+from .._backend import B
+from .. import _dtype as D
+from ._registry import primitive, Joint, broadcast_shape
+from . import _vmap_rules as V
+from ._api import public, NAMESPACES
+from ._rules import is_tensor
+
+
+class LinAlgError(RuntimeError):
+    """Raised when a linear algebra routine fails on its input (a singular matrix, one that is not
+    positive-definite), as ``torch.linalg.LinAlgError``: a RuntimeError."""
+
+
+LinAlgError.__module__ = "pullback.linalg"
+NAMESPACES["linalg"]["LinAlgError"] = LinAlgError
+
+
+# ------------------------------------------------------------------ LAPACK over the batch
+_FUNCS = {}
+
+
+def _lapack(name, dtype):
+    """SciPy's LAPACK (or BLAS, for ``trsm``) routine ``name`` for arrays of ``dtype``."""
+    key = (name, dtype.char)
+    fn = _FUNCS.get(key)
+    if fn is None:
+        import scipy.linalg
+        prefix = {"f": "s", "d": "d", "F": "c", "D": "z"}[dtype.char]
+        module = scipy.linalg.blas if name == "trsm" else scipy.linalg.lapack
+        fn = _FUNCS[key] = getattr(module, prefix + name)
+    return fn
+
+
+def _batches(*arrays):
+    """The broadcast batch shape of some stacks of matrices, and each broadcast to it."""
+    batch = B.broadcast_shapes(*[a.shape[:-2] for a in arrays])
+    return batch, [B.broadcast_to(a, batch + a.shape[-2:]) for a in arrays]
+
+
+def _getrf(a):
+    """Batched LU with partial pivoting: (LU, pivots (0-based, int32), info (int32, batch shape))."""
+    batch, n = a.shape[:-2], a.shape[-1]
+    lu = B.empty(a.shape, a.dtype)
+    piv = B.empty(batch + (n,), B.int32)
+    info = B.zeros(batch, B.int32)
+    if n == 0 or lu.size == 0:
+        return lu, piv, info
+    f = _lapack("getrf", a.dtype)
+    for idx in B.ndindex(batch):
+        lu[idx], piv[idx], info[idx] = f(a[idx])
+    info[info < 0] = 0  # (an argument error cannot happen: the arrays are checked)
+    return lu, piv, info
+
+
+def _getrs(lu, piv, b, trans=0):
+    """Solves ``A X = B`` (``A^T X = B`` with ``trans=1``) from the LU of ``A``, over the broadcast batch."""
+    batch = B.broadcast_shapes(lu.shape[:-2], b.shape[:-2])
+    out = B.empty(batch + b.shape[-2:], b.dtype)
+    if out.size == 0:
+        return out
+    lu = B.broadcast_to(lu, batch + lu.shape[-2:])
+    piv = B.broadcast_to(piv, batch + piv.shape[-1:])
+    b = B.broadcast_to(b, batch + b.shape[-2:])
+    f = _lapack("getrs", b.dtype)
+    for idx in B.ndindex(batch):
+        out[idx] = f(lu[idx], piv[idx], b[idx], trans=trans)[0]
+    return out
+
+
+def _trsm(a, b, upper, unitriangular):
+    """``A^{-1} B`` for triangular ``A`` (only its triangle read) over the broadcast batch. BLAS's
+    trsm, as torch's: a zero on the diagonal gives infinities, not an error."""
+    batch, (a, b) = _batches(a, b)
+    out = B.empty(batch + b.shape[-2:], b.dtype)
+    if out.size == 0:
+        return out
+    f = _lapack("trsm", b.dtype)
+    for idx in B.ndindex(batch):
+        out[idx] = f(1.0, a[idx], b[idx], lower=not upper, diag=int(unitriangular))
+    return out
+
+
+def _mTa(a):
+    return B.swapaxes(a, -1, -2)
+
+
+def _raise_for(info, fn, text):
+    """torch's LinAlgError for the first failing matrix of a batch (``text`` formats its info)."""
+    bad = B.flatnonzero(info)
+    if not bad.size:
+        return
+    first = int(bad[0])
+    where = "" if info.ndim == 0 else f"(Batch element {first}): "
+    raise LinAlgError(f"{fn}: {where}{text(int(info.reshape(-1)[first]))}")
+
+
+def _singular_solve(_):
+    return "The solver failed because the input matrix is singular."
+
+
+def _singular_inv(k):
+    return f"The diagonal element {k} is zero, the inversion could not be completed because the input matrix is singular."
+
+
+def _not_pd(k):
+    return (f"The factorization could not be completed because the input is not positive-definite "
+            f"(the leading minor of order {k} is not positive-definite).")
+
+
+# ------------------------------------------------------------------ helpers in pullback ops
+def _mT(x):
+    return _transpose(x, dim0=x.ndim - 2, dim1=x.ndim - 1)
+
+
+def _sum_matrix(x):
+    """The sum over the last two dims, kept as dims of size one."""
+    return _sum(x, axis=(x.ndim - 2, x.ndim - 1), keepdim=True)
+
+
+def _as_matrix_scalar(g):
+    """A batch of scalars as a batch of 1 x 1 matrices (to scale matrices)."""
+    return _reshape(g, shape=tuple(g.shape) + (1, 1))
+
+
+def _add(a, b):
+    return b if a is None else a if b is None else a + b
+
+
+def _batch_matrices(prim, values, bdims, params, size):
+    """The batching rule of the matrix primitives: they broadcast their batch dims, so each batched
+    input goes to the front with the others' logical rank; unbatched inputs broadcast."""
+    rank = max(V.logical_ndim(v, d) for v, d in zip(values, bdims) if hasattr(v, "ndim"))
+    args = tuple(V.align(v, d, rank) if d is not None else v for v, d in zip(values, bdims))
+    out = prim.bind(args, params)
+    return out, ((0,) * len(out) if isinstance(out, tuple) else 0)
+
+
+_named_types = {}
+
+
+def _named(name, fields):
+    """A named tuple type that prints as ``pullback.return_types.<name>(...)``, as torch's do."""
+    if name not in _named_types:
+        base = collections.namedtuple(name, fields)
+
+        def __repr__(self):
+            body = ",\n".join(f"{f}={v!r}" for f, v in zip(self._fields, self))
+            return f"pullback.return_types.{name}(\n{body})"
+        _named_types[name] = type(name, (base,), {"__repr__": __repr__, "__slots__": ()})
+    return _named_types[name]
+
+
+# ------------------------------------------------------------------ checks (torch's texts)
+def _kernel_name(dtype):
+    return dtype._tensor_type[:-6]  # FloatTensor -> Float
+
+
+def _check_tensor(x, fn, arg, pos):
+    if not is_tensor(x):
+        raise TypeError(f"{fn}(): argument '{arg}' (position {pos}) must be Tensor, not {type(x).__name__}")
+
+
+def _check_float(x, fn):
+    if x.dtype is D.float16:
+        raise RuntimeError(f"{fn}: Low precision dtypes not supported. Got {_kernel_name(x.dtype)}")
+    if not (x.dtype.is_floating_point or x.dtype.is_complex):
+        raise RuntimeError(f"{fn}: Expected a floating point or complex tensor as input. Got {_kernel_name(x.dtype)}")
+
+
+def _check_square(A, fn, name="A", prefix=True):
+    head = f"{fn}: " if prefix else ""
+    if A.ndim < 2:
+        raise RuntimeError(f"{head}The input tensor {name} must have at least 2 dimensions.")
+    if A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"{head}{name} must be batches of square matrices, but they are "
+                           f"{A.shape[-2]} by {A.shape[-1]} matrices")
+
+
+def _check_matrix_input(A, fn, arg="A"):
+    _check_tensor(A, fn.replace(".", "_"), arg, 1)
+    _check_square(A, fn)
+    _check_float(A, fn)
+
+
+def _check_same_dtype(A, B_, fn, a="A", b="B"):
+    if A.dtype is not B_.dtype:
+        raise RuntimeError(f"{fn}: Expected {a} and {b} to have the same dtype, but found {a} of type "
+                           f"{_kernel_name(A.dtype)} and {b} of type {_kernel_name(B_.dtype)} instead")
+
+
+def _write(out, result, fn, inputs):
+    from .._out import write_out  # _out sits above the ops (it imports Tensor)
+    return write_out(out, result, fn, inputs)
+
+
+# ================================================================== solve
+def _solve_impl(a, b, fn):
+    lu, piv, info = _getrf(a)
+    if fn is not None:
+        _raise_for(info, fn, _singular_solve)
+    return _getrs(lu, piv, b), lu, piv, info
+
+
+def _solve_vjp(g, a, ans, needs):
+    gx = g[0]
+    if gx is None:
+        return (None, None)
+    x = ans[0]
+    if type(gx) is B.ndarray:  # a plain backward pass: A^{-T} g from the forward's LU
+        gb = _getrs(ans[1], ans[2], gx, trans=1)
+        ga = -(gb @ _mTa(x)) if needs[0] else None
+        return (ga, gb if needs[1] else None)
+    gb = solve_(_mT(a), gx, fn=None)[0]           # written in ops: differentiable again
+    return (-matmul_(gb, _mT(x)) if needs[0] else None, gb if needs[1] else None)
+
+
+def _solve_jvp(primals, tangents, params, outputs):
+    (a, _), (ta, tb) = primals, tangents
+    rhs = _add(tb, -matmul_(ta, outputs[0]) if ta is not None else None)
+    return (solve_(a, rhs, fn=None)[0], None, None, None)
+
+
+# X = A^{-1} B (B a stack of matrices); also the LU factors and pivots of A and LAPACK's info.
+solve_ = primitive("linalg_solve", _solve_impl, inputs="a b", out_dtype="keep", outputs=4,
+                   nondiff_outputs=(1, 2, 3), grad_name="LinalgSolveExBackward0", vjp=Joint(_solve_vjp),
+                   jvp=_solve_jvp, batch=_batch_matrices)
+
+
+def _solve(A, B_, left, fn, raise_as):
+    _check_tensor(A, fn.replace(".", "_"), "A", 1)
+    _check_tensor(B_, fn.replace(".", "_"), "B", 2)
+    _check_square(A, fn)
+    _check_float(A, fn)
+    _check_same_dtype(A, B_, fn)
+    vector = B_.ndim == 1 or (B_.ndim == A.ndim - 1 and tuple(B_.shape) == tuple(A.shape[:-1]))
+    if vector and not left:
+        raise RuntimeError(f"{fn}: Vector broadcasting of the left hand side is not supported for left=False. "
+                           "In this case linalg.solve is equivalent to B / A.squeeze(-1)")
+    Bm = _reshape(B_, shape=tuple(B_.shape) + (1,)) if vector else B_
+    if Bm.ndim < 2:
+        raise RuntimeError(f"{fn}: The input tensor B must have at least 1 dimensions.")
+    n = A.shape[-1]
+    if (Bm.shape[-2] if left else Bm.shape[-1]) != n:
+        raise RuntimeError(f"{fn}: Incompatible shapes of A and B for the equation {'AX = B' if left else 'XA = B'} "
+                           f"({A.shape[-2]}x{n} and {Bm.shape[-2]}x{Bm.shape[-1]})")
+    broadcast_shape((tuple(A.shape[:-2]), tuple(Bm.shape[:-2])))
+    if left:
+        x, _, _, info = solve_(A, Bm, fn=raise_as)
+    else:  # X A = B is A^T X^T = B^T
+        x, _, _, info = solve_(_mT(A), _mT(Bm), fn=raise_as)
+        x = _mT(x)
+    if vector:
+        x = _reshape(x, shape=tuple(x.shape[:-1]))
+    return x, info
+
+
+@public("linalg.solve")
+def linalg_solve(A, B, *, left=True, out=None):
+    """The solution ``X`` of the linear system ``A X = B`` (``X A = B`` with ``left=False``), as
+    ``torch.linalg.solve``. ``B`` is a vector (or a batch of vectors) when it is 1-D or has the
+    shape of ``A`` without its last dim. Batch dims broadcast. Raises
+    ``pullback.linalg.LinAlgError`` when ``A`` is singular.
+
+    Args:
+        A (Tensor): square matrices ``(*, n, n)``.
+        B (Tensor): right-hand sides ``(*, n, k)`` or ``(*, n)``.
+        left (bool, optional): solve ``A X = B`` (True) or ``X A = B``. Default: True.
+        out (Tensor, optional): the output tensor.
+
+    Example::
+
+        >>> A = pullback.tensor([[2.0, 0.0], [0.0, 4.0]])
+        >>> pullback.linalg.solve(A, pullback.tensor([2.0, 2.0]))
+        tensor([1.0000, 0.5000])
+    """
+    x, _ = _solve(A, B, left, "linalg.solve", "torch.linalg.solve")
+    return _write(out, x, "linalg_solve", (A, B))
+
+
+@public("linalg.solve_ex")
+def linalg_solve_ex(A, B, *, left=True, check_errors=False, out=None):
+    """``linalg.solve`` that also returns LAPACK's ``info`` (nonzero for a singular matrix, whose
+    result is then not meaningful) instead of raising, unless ``check_errors``.
+
+    Returns a named tuple ``(result, info)``.
+
+    Args:
+        A (Tensor): square matrices ``(*, n, n)``.
+        B (Tensor): right-hand sides ``(*, n, k)`` or ``(*, n)``.
+        left (bool, optional): solve ``A X = B`` (True) or ``X A = B``. Default: True.
+        check_errors (bool, optional): raise for a singular matrix. Default: False.
+        out (tuple, optional): output tensors.
+    """
+    x, info = _solve(A, B, left, "linalg.solve_ex", "torch.linalg.solve_ex" if check_errors else None)
+    return _named("linalg_solve_ex", ["result", "info"])(x, info)
+
+
+# ================================================================== inverse
+def _inv_impl(a, fn):
+    try:
+        return B.linalg.inv(a), B.zeros(a.shape[:-2], B.int32)
+    except B.linalg.LinAlgError:
+        pass
+    lu, piv, info = _getrf(a)
+    if fn is not None:
+        _raise_for(info, fn, _singular_inv)
+    with B.errstate(all="ignore"):
+        eye = B.broadcast_to(B.eye(a.shape[-1], dtype=a.dtype), a.shape)
+        return _getrs(lu, piv, eye), info
+
+
+def _inv_vjp(g, ans):
+    # d(A^{-1}) = -A^{-1} dA A^{-1}
+    if g[0] is None:
+        return (None,)
+    inv = ans[0]
+    return (-matmul_(matmul_(_mT(inv), g[0]), _mT(inv)),)
+
+
+inv_ = primitive("linalg_inv", _inv_impl, inputs="a", out_dtype="keep", outputs=2, nondiff_outputs=(1,),
+                 grad_name="LinalgInvExBackward0", vjp=Joint(_inv_vjp),
+                 jvp=lambda primals, tangents, params, outputs: (
+                     -matmul_(matmul_(outputs[0], tangents[0]), outputs[0]), None),
+                 batch=_batch_matrices)
+
+
+@public(("linalg.inv", "inverse"), method="inverse")
+def linalg_inv(A, *, out=None):
+    """The inverse of each square matrix of ``A``, as ``torch.linalg.inv`` (``torch.inverse``).
+    Raises ``pullback.linalg.LinAlgError`` for a singular matrix.
+
+    Args:
+        A (Tensor): square matrices ``(*, n, n)``.
+        out (Tensor, optional): the output tensor.
+
+    Example::
+
+        >>> pullback.linalg.inv(pullback.tensor([[2.0, 0.0], [0.0, 4.0]]))
+        tensor([[0.5000, 0.0000],
+                [0.0000, 0.2500]])
+    """
+    _check_matrix_input(A, "linalg.inv")
+    return _write(out, inv_(A, fn="linalg.inv")[0], "linalg_inv", (A,))
+
+
+@public("linalg.inv_ex")
+def linalg_inv_ex(A, *, check_errors=False, out=None):
+    """``linalg.inv`` that returns ``(inverse, info)`` (info nonzero for a singular matrix) instead
+    of raising, unless ``check_errors``.
+
+    Args:
+        A (Tensor): square matrices ``(*, n, n)``.
+        check_errors (bool, optional): raise for a singular matrix. Default: False.
+        out (tuple, optional): output tensors.
+    """
+    _check_matrix_input(A, "linalg.inv_ex")
+    inverse, info = inv_(A, fn="linalg.inv_ex" if check_errors else None)
+    return _named("linalg_inv_ex", ["inverse", "info"])(inverse, info)
+
+
+# ================================================================== determinants
+def _cofactor_one(m):
+    """The cofactor matrix det(A) A^{-T} of one matrix; by an SVD where A is singular (as torch's
+    det backward does): det(U) det(V) U diag(prod_{j != i} s_j) V^T."""
+    try:
+        return B.linalg.det(m) * _mTa(B.linalg.inv(m))
+    except B.linalg.LinAlgError:
+        u, s, vh = B.linalg.svd(m)
+        left = B.concatenate([B.ones(1, s.dtype), B.cumprod(s[:-1])])
+        right = B.concatenate([B.cumprod(s[::-1][:-1])[::-1], B.ones(1, s.dtype)])
+        return (B.linalg.det(u) * B.linalg.det(vh)) * ((u * (left * right)) @ vh)
+
+
+def _cofactor_impl(a):
+    try:
+        with B.errstate(all="ignore"):
+            return (B.linalg.det(a)[..., None, None] * _mTa(B.linalg.inv(a))).astype(a.dtype, copy=False)
+    except B.linalg.LinAlgError:
+        out = B.empty(a.shape, a.dtype)
+        for idx in B.ndindex(a.shape[:-2]):
+            out[idx] = _cofactor_one(a[idx])
+        return out
+
+
+def _cofactor_vjp(g, a, ans):
+    # C = det(A) A^{-T}: dC = tr(A^{-1} dA) C - C dA^T A^{-T}, whose adjoint is
+    # <G, C> A^{-T} - det(A) A^{-T} G^T A^{-T} (a nonsingular A: the second order of det)
+    ait = _mT(inv_(a, fn=None)[0])
+    return _sum_matrix(g * ans) * ait - _as_matrix_scalar(det_(a)) * matmul_(matmul_(ait, _mT(g)), ait)
+
+
+def _cofactor_jvp(primals, tangents, params, outputs):
+    ait = _mT(inv_(primals[0], fn=None)[0])
+    c, t = outputs[0], tangents[0]
+    return (_sum_matrix(ait * t) * c - matmul_(matmul_(c, _mT(t)), ait),)
+
+
+# The cofactor matrix det(A) A^{-T}: det's gradient, finite for singular matrices.
+cofactor_ = primitive("cofactor", _cofactor_impl, inputs="a", out_dtype="keep", vjp=_cofactor_vjp,
+                      jvp=_cofactor_jvp, batch=_batch_matrices)
+
+
+def _det_impl(a):
+    return B.asarray(B.linalg.det(a), dtype=a.dtype)
+
+
+det_ = primitive("linalg_det", _det_impl, inputs="a", out_dtype="keep", grad_name="LinalgDetBackward0",
+                 vjp=lambda g, a: _as_matrix_scalar(g) * cofactor_(a),
+                 jvp=lambda primals, tangents, params, outputs: (
+                     _sum(cofactor_(primals[0]) * tangents[0], axis=(primals[0].ndim - 2, primals[0].ndim - 1),
+                          keepdim=False),),
+                 batch=_batch_matrices)
+
+
+@public(("linalg.det", "det"), method="det")
+def linalg_det(A, *, out=None):
+    """The determinant of each square matrix of ``A``, as ``torch.linalg.det`` (``torch.det``).
+    Its gradient is the cofactor matrix, finite for singular matrices too.
+
+    Args:
+        A (Tensor): square matrices ``(*, n, n)``.
+        out (Tensor, optional): the output tensor.
+
+    Example::
+
+        >>> pullback.linalg.det(pullback.tensor([[2.0, 1.0], [1.0, 3.0]]))
+        tensor(5.0000)
+    """
+    _check_matrix_input(A, "linalg.det")
+    return _write(out, det_(A), "linalg_det", (A,))
+
+
+def _slogdet_impl(a):
+    sign, logabsdet = B.linalg.slogdet(a)
+    return B.asarray(sign, dtype=a.dtype), B.asarray(logabsdet, dtype=a.dtype)
+
+
+def _slogdet_vjp(g, a):
+    # d log|det A| = tr(A^{-1} dA): the cotangent g A^{-T} (the sign is piecewise constant)
+    if g[1] is None:
+        return (None,)
+    with B.errstate(all="ignore"):
+        return (_as_matrix_scalar(g[1]) * _mT(inv_(a, fn=None)[0]),)
+
+
+slogdet_ = primitive("linalg_slogdet", _slogdet_impl, inputs="a", out_dtype="keep", outputs=2,
+                     nondiff_outputs=(0,), grad_name="LinalgSlogdetBackward0", vjp=Joint(_slogdet_vjp),
+                     jvp=lambda primals, tangents, params, outputs: (None, _sum(
+                         _mT(inv_(primals[0], fn=None)[0]) * tangents[0],
+                         axis=(primals[0].ndim - 2, primals[0].ndim - 1), keepdim=False)),
+                     batch=_batch_matrices)
+
+
+@public(("linalg.slogdet", "slogdet"), method="slogdet")
+def linalg_slogdet(A, *, out=None):
+    """The sign and the log of the absolute value of the determinant of each square matrix of
+    ``A``, as ``torch.linalg.slogdet``: a named tuple ``(sign, logabsdet)``. For a singular matrix
+    the sign is 0 and ``logabsdet`` is ``-inf``. Gradients flow through ``logabsdet``.
+
+    Args:
+        A (Tensor): square matrices ``(*, n, n)``.
+        out (tuple, optional): output tensors.
+
+    Example::
+
+        >>> pullback.linalg.slogdet(pullback.tensor([[-2.0, 0.0], [0.0, 3.0]])).sign
+        tensor(-1.)
+    """
+    _check_matrix_input(A, "linalg.slogdet")
+    sign, logabsdet = slogdet_(A)
+    return _named("linalg_slogdet", ["sign", "logabsdet"])(sign, logabsdet)
+
+
+@public(method=True)
+def logdet(input):
+    """The log of the determinant of each square matrix of ``input``, as ``torch.logdet``: NaN
+    where the determinant is negative, ``-inf`` where it is zero.
+
+    Args:
+        input (Tensor): square matrices ``(*, n, n)``.
+
+    Example::
+
+        >>> pullback.logdet(pullback.tensor([[2.0, 0.0], [0.0, 3.0]]))
+        tensor(1.7918)
+    """
+    _check_matrix_input(input, "logdet", "input")
+    sign, logabsdet = slogdet_(input)
+    return where(sign == -1, float("nan"), logabsdet)
+
+
+# ================================================================== triangular solves
+def _tri_mask(x, upper, unitriangular):
+    """The part of ``x`` a triangular solve reads: its triangle (without the diagonal when unit)."""
+    return _triu(x, diagonal=int(unitriangular)) if upper else _tril(x, diagonal=-int(unitriangular))
+
+
+def _solve_tri_vjp(g, a, ans, upper, unitriangular, needs):
+    gb = solve_triangular_(_mT(a), g, upper=not upper, unitriangular=unitriangular)
+    ga = _tri_mask(-matmul_(gb, _mT(ans)), upper, unitriangular) if needs[0] else None
+    return (ga, gb if needs[1] else None)
+
+
+def _solve_tri_jvp(primals, tangents, params, outputs):
+    (a, _), (ta, tb) = primals, tangents
+    upper, unit = params["upper"], params["unitriangular"]
+    rhs = _add(tb, -matmul_(_tri_mask(ta, upper, unit), outputs[0]) if ta is not None else None)
+    return (solve_triangular_(a, rhs, upper=upper, unitriangular=unit),)
+
+
+# X = A^{-1} B for triangular A (only its triangle is read).
+solve_triangular_ = primitive("linalg_solve_triangular", _trsm, inputs="a b", out_dtype="keep",
+                              grad_name="LinalgSolveTriangularBackward0", vjp=Joint(_solve_tri_vjp),
+                              jvp=_solve_tri_jvp, batch=_batch_matrices)
+
+
+def _check_two(A, B_, fn):
+    _check_square(A, fn)
+    if B_.ndim < 2:
+        raise RuntimeError(f"{fn}: The input tensor B must have at least 2 dimensions.")
+    _check_float(A, fn)
+    _check_same_dtype(A, B_, fn)
+
+
+@public("linalg.solve_triangular")
+def linalg_solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
+    """The solution of ``A X = B`` (``X A = B`` with ``left=False``) for triangular ``A``, as
+    ``torch.linalg.solve_triangular``: only the upper (``upper=True``) or lower triangle of ``A`` is
+    read, and its diagonal is taken to be ones with ``unitriangular``. Batch dims broadcast.
+
+    Args:
+        A (Tensor): triangular matrices ``(*, n, n)``.
+        B (Tensor): right-hand sides ``(*, n, k)`` (``(*, k, n)`` with ``left=False``).
+        upper (bool): whether ``A`` is upper triangular.
+        left (bool, optional): solve ``A X = B`` (True) or ``X A = B``. Default: True.
+        unitriangular (bool, optional): the diagonal of ``A`` is all ones. Default: False.
+        out (Tensor, optional): the output tensor.
+
+    Example::
+
+        >>> A = pullback.tensor([[2.0, 1.0], [0.0, 4.0]])
+        >>> pullback.linalg.solve_triangular(A, pullback.tensor([[3.0], [4.0]]), upper=True)
+        tensor([[1.],
+                [1.]])
+    """
+    fn = "linalg.solve_triangular"
+    _check_tensor(A, "linalg_solve_triangular", "A", 1)
+    _check_tensor(B, "linalg_solve_triangular", "B", 2)
+    _check_two(A, B, fn)
+    n = A.shape[-1]
+    if (B.shape[-2] if left else B.shape[-1]) != n:
+        raise RuntimeError(f"{fn}: Incompatible shapes of A and B for the equation {'AX = B' if left else 'XA = B'} "
+                           f"({A.shape[-2]}x{n} and {B.shape[-2]}x{B.shape[-1]})")
+    broadcast_shape((tuple(A.shape[:-2]), tuple(B.shape[:-2])))
+    if left:
+        x = solve_triangular_(A, B, upper=bool(upper), unitriangular=bool(unitriangular))
+    else:  # X A = B is A^T X^T = B^T, and A^T is triangular the other way
+        x = _mT(solve_triangular_(_mT(A), _mT(B), upper=not upper, unitriangular=bool(unitriangular)))
+    return _write(out, x, "linalg_solve_triangular", (A, B))
+
+
+@public(method=True)
+def triangular_solve(input, A, upper=True, transpose=False, unitriangular=False, *, out=None):
+    """The solution of ``A X = input`` (``A^T X = input`` with ``transpose``) for triangular ``A``, as
+    the deprecated ``torch.triangular_solve``: a named tuple ``(solution, cloned_coefficient)``.
+
+    Args:
+        input (Tensor): right-hand sides ``(*, m, k)``.
+        A (Tensor): triangular matrices ``(*, m, m)``.
+        upper (bool, optional): whether ``A`` is upper triangular. Default: True.
+        transpose (bool, optional): solve with ``A^T``. Default: False.
+        unitriangular (bool, optional): the diagonal of ``A`` is all ones. Default: False.
+    """
+    _check_tensor(input, "triangular_solve", "input", 1)
+    _check_tensor(A, "triangular_solve", "A", 2)
+    if input.ndim < 2:
+        raise RuntimeError(f"torch.triangular_solve: Expected b to have at least 2 dimensions, but it has "
+                           f"{input.ndim} dimensions instead")
+    if A.ndim < 2:
+        raise RuntimeError(f"torch.triangular_solve: Expected A to have at least 2 dimensions, but it has "
+                           f"{A.ndim} dimensions instead")
+    _check_square(A, "triangular_solve", prefix=False)
+    if A.shape[-1] != input.shape[-2]:
+        raise RuntimeError(f"Incompatible matrix sizes for triangular_solve: each A matrix is {A.shape[-2]} by "
+                           f"{A.shape[-1]} but each b matrix is {input.shape[-2]} by {input.shape[-1]}")
+    _check_float(A, "triangular_solve")
+    if A.dtype is not input.dtype:
+        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
+                           f"{_kernel_name(input.dtype)} and A of type {_kernel_name(A.dtype)} instead.")
+    batch = broadcast_shape((tuple(input.shape[:-2]), tuple(A.shape[:-2])))
+    coefficient = _expand(A, shape=batch + tuple(A.shape[-2:])) if tuple(A.shape[:-2]) != batch else A
+    solution = solve_triangular_(_mT(A) if transpose else A, input, upper=bool(upper) != bool(transpose),
+                                 unitriangular=bool(unitriangular))
+    return _named("triangular_solve", ["solution", "cloned_coefficient"])(solution, clone(coefficient))
+
+
+# ================================================================== Cholesky
+def _cholesky_impl(a, fn):
+    try:
+        return B.linalg.cholesky(a), B.zeros(a.shape[:-2], B.int32)
+    except B.linalg.LinAlgError:
+        pass
+    out = B.empty(a.shape, a.dtype)
+    info = B.zeros(a.shape[:-2], B.int32)
+    f = _lapack("potrf", a.dtype)
+    for idx in B.ndindex(a.shape[:-2]):
+        out[idx], info[idx] = f(a[idx], lower=1, clean=1)
+    if fn is not None:
+        _raise_for(info, fn, _not_pd)
+    return out, info
+
+
+def _cholesky_vjp(g, ans):
+    # Murray (2016), as torch: with P = Phi(L^T gL) made symmetric, gA = L^{-T} P L^{-1}.
+    gl = g[0]
+    if gl is None:
+        return (None,)
+    L = ans[0]
+    Lt = _mT(L)
+    p = _tril(matmul_(Lt, gl), diagonal=0)
+    p = 0.5 * (p + _mT(_tril(p, diagonal=-1)))
+    ga = solve_triangular_(Lt, p, upper=True, unitriangular=False)                    # L^{-T} P
+    return (_mT(solve_triangular_(Lt, _mT(ga), upper=True, unitriangular=False)),)     # ... L^{-1}
+
+
+def _cholesky_jvp(primals, tangents, params, outputs):
+    # dL = L Phi(L^{-1} dA L^{-T}), Phi: the lower triangle with the diagonal halved
+    L, t = outputs[0], tangents[0]
+    m = solve_triangular_(L, t, upper=False, unitriangular=False)
+    m = _mT(solve_triangular_(L, _mT(m), upper=False, unitriangular=False))
+    phi = _tril(m, diagonal=-1) + 0.5 * _tril(_triu(m, diagonal=0), diagonal=0)
+    return (matmul_(L, phi), None)
+
+
+# The lower Cholesky factor L (A = L L^T, the lower triangle of A read) and LAPACK's info.
+cholesky_ = primitive("linalg_cholesky", _cholesky_impl, inputs="a", out_dtype="keep", outputs=2,
+                      nondiff_outputs=(1,), grad_name="LinalgCholeskyExBackward0", vjp=Joint(_cholesky_vjp),
+                      jvp=_cholesky_jvp, batch=_batch_matrices)
+
+
+def _cholesky(A, upper, fn, raise_as, arg="A"):
+    _check_tensor(A, fn.replace(".", "_"), arg, 1)
+    _check_square(A, fn)
+    _check_float(A, fn)
+    if upper:  # U = L(A^T)^T reads the upper triangle, as torch's upper=True does
+        L, info = cholesky_(_mT(A), fn=raise_as)
+        return _mT(L), info
+    return cholesky_(A, fn=raise_as)
+
+
+@public("linalg.cholesky")
+def linalg_cholesky(A, *, upper=False, out=None):
+    """The Cholesky factor of each symmetric positive-definite matrix of ``A``, as
+    ``torch.linalg.cholesky``: lower ``L`` with ``A = L L^T`` (upper ``U = L^T`` with ``upper``).
+    Only the lower (upper) triangle of ``A`` is read. Raises ``pullback.linalg.LinAlgError`` for a
+    matrix that is not positive-definite.
+
+    Args:
+        A (Tensor): symmetric positive-definite matrices ``(*, n, n)``.
+        upper (bool, optional): return the upper factor. Default: False.
+        out (Tensor, optional): the output tensor.
+
+    Example::
+
+        >>> pullback.linalg.cholesky(pullback.tensor([[4.0, 2.0], [2.0, 5.0]]))
+        tensor([[2., 0.],
+                [1., 2.]])
+    """
+    return _write(out, _cholesky(A, upper, "linalg.cholesky", "linalg.cholesky")[0], "linalg_cholesky", (A,))
+
+
+@public("linalg.cholesky_ex")
+def linalg_cholesky_ex(A, *, upper=False, check_errors=False, out=None):
+    """``linalg.cholesky`` that returns ``(L, info)`` (info ``k > 0``: the leading minor of order
+    ``k`` is not positive-definite) instead of raising, unless ``check_errors``.
+
+    Args:
+        A (Tensor): symmetric matrices ``(*, n, n)``.
+        upper (bool, optional): return the upper factor. Default: False.
+        check_errors (bool, optional): raise for a matrix that is not positive-definite. Default: False.
+        out (tuple, optional): output tensors.
+    """
+    L, info = _cholesky(A, upper, "linalg.cholesky_ex", "linalg.cholesky_ex" if check_errors else None)
+    return _named("linalg_cholesky_ex", ["L", "info"])(L, info)
+
+
+@public(method=True)
+def cholesky(input, upper=False, *, out=None):
+    """The Cholesky factor of symmetric positive-definite matrices, as the deprecated
+    ``torch.cholesky`` (``linalg.cholesky`` is the same with ``upper`` a keyword).
+
+    Args:
+        input (Tensor): symmetric positive-definite matrices ``(*, n, n)``.
+        upper (bool, optional): return the upper factor. Default: False.
+        out (Tensor, optional): the output tensor.
+    """
+    return _write(out, _cholesky(input, upper, "cholesky", "cholesky", "input")[0], "cholesky", (input,))
+
+
+def _potrs(b, l):
+    batch, (b, l) = _batches(b, l)
+    out = B.empty(b.shape, b.dtype)
+    if out.size == 0:
+        return out
+    f = _lapack("potrs", b.dtype)
+    for idx in B.ndindex(batch):
+        out[idx] = f(l[idx], b[idx], lower=1)[0]
+    return out
+
+
+def _cholesky_solve_vjp(g, l, ans, needs):
+    # X = (L L^T)^{-1} B with L a full matrix (torch's convention): gB = A^{-1} g, and with
+    # S = gB X^T + X gB^T, gL = -S L.
+    gb = cholesky_solve_(g, l)
+    gl = None
+    if needs[1]:
+        s = matmul_(gb, _mT(ans))
+        gl = -matmul_(s + _mT(s), l)
+    return (gb if needs[0] else None, gl)
+
+
+def _cholesky_solve_jvp(primals, tangents, params, outputs):
+    (_, l), (tb, tl) = primals, tangents
+    rhs = tb
+    if tl is not None:
+        da = matmul_(tl, _mT(l))
+        rhs = _add(rhs, -matmul_(da + _mT(da), outputs[0]))
+    return (cholesky_solve_(rhs, l),)
+
+
+cholesky_solve_ = primitive("cholesky_solve", _potrs, inputs="b l", out_dtype="keep",
+                            grad_name="CholeskySolveBackward0", vjp=Joint(_cholesky_solve_vjp),
+                            jvp=_cholesky_solve_jvp, batch=_batch_matrices)
+
+
+def _check_cholesky_factor(L, fn):
+    if L.ndim < 2:
+        raise RuntimeError(f"{fn}: The input tensor A must have at least 2 dimensions.")
+    if L.shape[-1] != L.shape[-2]:
+        raise RuntimeError(f"{fn}: A must be batches of square matrices, but they are {L.shape[-2]} by "
+                           f"{L.shape[-1]} matrices")
+
+
+@public(method=True)
+def cholesky_solve(input, input2, upper=False, *, out=None):
+    """The solution of ``A X = input`` given the Cholesky factor ``input2`` of ``A``, as
+    ``torch.cholesky_solve``: ``A = L L^T`` (``A = U^T U`` with ``upper``). Batch dims broadcast.
+
+    Args:
+        input (Tensor): right-hand sides ``(*, n, k)``.
+        input2 (Tensor): Cholesky factors ``(*, n, n)``.
+        upper (bool, optional): ``input2`` is upper triangular. Default: False.
+        out (Tensor, optional): the output tensor.
+    """
+    _check_tensor(input, "cholesky_solve", "input", 1)
+    _check_tensor(input2, "cholesky_solve", "input2", 2)
+    if input.ndim < 2:
+        raise RuntimeError(f"b should have at least 2 dimensions, but has {input.ndim} dimensions instead")
+    if input2.ndim < 2:
+        raise RuntimeError(f"u should have at least 2 dimensions, but has {input2.ndim} dimensions instead")
+    if input2.shape[-1] != input2.shape[-2]:
+        raise RuntimeError(f"A must be batches of square matrices, but they are {input2.shape[-2]} by "
+                           f"{input2.shape[-1]} matrices")
+    if input2.shape[-1] != input.shape[-2]:
+        raise RuntimeError(f"Incompatible matrix sizes for cholesky_solve: each A matrix is {input2.shape[-2]} by "
+                           f"{input2.shape[-1]} but each b matrix is {input.shape[-2]} by {input.shape[-1]}")
+    _check_float(input2, "cholesky_solve")
+    if input.dtype is not input2.dtype:
+        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type {_kernel_name(input.dtype)} "
+                           f"and A of type {_kernel_name(input2.dtype)} instead.")
+    broadcast_shape((tuple(input.shape[:-2]), tuple(input2.shape[:-2])))
+    x = cholesky_solve_(input, _mT(input2) if upper else input2)
+    return _write(out, x, "cholesky_solve", (input, input2))
+
+
+def _cholesky_inverse_impl(l):
+    with B.errstate(all="ignore"):
+        return _potrs(B.broadcast_to(B.eye(l.shape[-1], dtype=l.dtype), l.shape), l)
+
+
+def _cholesky_inverse_vjp(g, l, ans):
+    # torch's convention (L a full matrix): gL = -A^{-1} (g + g^T) A^{-1} L
+    s = matmul_(matmul_(ans, g + _mT(g)), ans)
+    return -matmul_(s, l)
+
+
+def _cholesky_inverse_jvp(primals, tangents, params, outputs):
+    l, tl, inv = primals[0], tangents[0], outputs[0]
+    da = matmul_(tl, _mT(l))
+    return (-matmul_(matmul_(inv, da + _mT(da)), inv),)
+
+
+cholesky_inverse_ = primitive("cholesky_inverse", _cholesky_inverse_impl, inputs="l", out_dtype="keep",
+                              vjp=_cholesky_inverse_vjp, jvp=_cholesky_inverse_jvp, batch=_batch_matrices)
+
+
+@public(method=True)
+def cholesky_inverse(input, upper=False, *, out=None):
+    """The inverse of ``A`` from its Cholesky factor ``input``, as ``torch.cholesky_inverse``:
+    ``(L L^T)^{-1}`` (``(U^T U)^{-1}`` with ``upper``).
+
+    Args:
+        input (Tensor): Cholesky factors ``(*, n, n)``.
+        upper (bool, optional): ``input`` is upper triangular. Default: False.
+        out (Tensor, optional): the output tensor.
+    """
+    _check_tensor(input, "cholesky_inverse", "input", 1)
+    if input.ndim < 2:
+        raise RuntimeError(f"cholesky_inverse: The input tensor A must have at least 2 dimensions.")
+    _check_square(input, "cholesky_inverse")
+    _check_float(input, "cholesky_inverse")
+    return _write(out, cholesky_inverse_(_mT(input) if upper else input), "cholesky_inverse", (input,))
+
+
+# ================================================================== matrix_power, trace
+@public(("linalg.matrix_power", "matrix_power"), method="matrix_power")
+def linalg_matrix_power(A, n, *, out=None):
+    """``A`` raised to the integer power ``n`` (matrix products; ``n < 0`` inverts first, ``n = 0``
+    gives identities), as ``torch.linalg.matrix_power``.
+
+    Args:
+        A (Tensor): square matrices ``(*, m, m)``.
+        n (int): the exponent.
+        out (Tensor, optional): the output tensor.
+
+    Example::
+
+        >>> pullback.linalg.matrix_power(pullback.tensor([[1.0, 1.0], [0.0, 1.0]]), 3)
+        tensor([[1., 3.],
+                [0., 1.]])
+    """
+    _check_tensor(A, "linalg_matrix_power", "A", 1)
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"linalg_matrix_power(): argument 'n' (position 2) must be int, not {type(n).__name__}")
+    _check_square(A, "linalg.matrix_power")
+    if n == 0:
+        eye = B.eye(A.shape[-1], dtype=A._data.dtype)
+        result = A * 0 + eye if A.dtype.is_floating_point else _expand(A * 0 + eye, shape=tuple(A.shape))
+    else:
+        a = A
+        if n < 0:
+            _check_float(A, "linalg.inv")
+            a = inv_(A, fn="linalg.inv")[0]
+            n = -n
+        if n == 1:
+            result = clone(a)
+        elif n == 2:
+            result = matmul_(a, a)
+        elif n == 3:
+            result = matmul_(matmul_(a, a), a)
+        else:  # torch's order: the bits of n from the least significant, squaring as it goes
+            z = result = None
+            while n > 0:
+                bit, n = n % 2, n // 2
+                z = a if z is None else matmul_(z, z)
+                if bit:
+                    result = z if result is None else matmul_(result, z)
+    return _write(out, result, "linalg_matrix_power", (A,))
+
+
+@public(method=True)
+def trace(input):
+    """The sum of the main diagonal of a 2-D ``input``, as ``torch.trace`` (integers sum to int64).
+
+    Example::
+
+        >>> pullback.trace(pullback.tensor([[1.0, 2.0], [3.0, 4.0]]))
+        tensor(5.)
+    """
+    _check_tensor(input, "trace", "input", 1)
+    if input.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
+    return _diagonal(input, offset=0, dim1=0, dim2=1).sum()
+
+
+# Imported last: the families below import their neighbours, not this module.
+from .linalg import matmul_  # noqa: E402
+from .shape import _reshape, _expand, _transpose, _tril, _triu, _diagonal  # noqa: E402
+from .reduction import _sum  # noqa: E402
+from .elementwise import clone  # noqa: E402
+from .functions import where  # noqa: E402
