@@ -399,6 +399,8 @@ def _cofactor_impl(a):
 def _cofactor_vjp(g, a, ans):
     # C = det(A) A^{-T}: dC = tr(A^{-1} dA) C - C dA^T A^{-T}, whose adjoint is
     # <G, C> A^{-T} - det(A) A^{-T} G^T A^{-T} (a nonsingular A: the second order of det)
+    if a.shape[-1] == 1:  # the cofactor of a 1 x 1 matrix is the constant 1 (exactly zero, not rounding)
+        return g * 0
     ait = _mT(inv_(a, fn=None)[0])
     return _sum_matrix(g * ans) * ait - _as_matrix_scalar(det_(a)) * matmul_(matmul_(ait, _mT(g)), ait)
 
@@ -457,8 +459,9 @@ def _slogdet_vjp(g, a):
         return (_as_matrix_scalar(g[1]) * _mT(inv_(a, fn=None)[0]),)
 
 
+# The sign requires grad as torch's does (its gradient is zero).
 slogdet_ = primitive("linalg_slogdet", _slogdet_impl, inputs="a", out_dtype="keep", outputs=2,
-                     nondiff_outputs=(0,), grad_name="LinalgSlogdetBackward0", vjp=Joint(_slogdet_vjp),
+                     grad_name="LinalgSlogdetBackward0", vjp=Joint(_slogdet_vjp),
                      jvp=lambda primals, tangents, params, outputs: (None, _sum(
                          _mT(inv_(primals[0], fn=None)[0]) * tangents[0],
                          axis=(primals[0].ndim - 2, primals[0].ndim - 1), keepdim=False)),
