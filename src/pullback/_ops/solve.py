@@ -174,11 +174,21 @@ def _check_tensor(x, fn, arg, pos):
         raise TypeError(f"{fn}(): argument '{arg}' (position {pos}) must be Tensor, not {type(x).__name__}")
 
 
-def _check_float(x, fn):
+def _check_float(x, fn, kernel=None):
+    """torch's error for a dtype LAPACK does not take: integers and bools, and half precision
+    (refused by the function, or, given ``kernel``, by the kernel it dispatches to)."""
     if x.dtype is D.float16:
+        if kernel is not None:
+            raise NotImplementedError(f'"{kernel}" not implemented for \'{_kernel_name(x.dtype)}\'')
         raise RuntimeError(f"{fn}: Low precision dtypes not supported. Got {_kernel_name(x.dtype)}")
     if not (x.dtype.is_floating_point or x.dtype.is_complex):
         raise RuntimeError(f"{fn}: Expected a floating point or complex tensor as input. Got {_kernel_name(x.dtype)}")
+
+
+def _check_kernel_dtype(x, kernel):
+    """A kernel that refuses what is not float or complex (torch's NotImplementedError)."""
+    if x.dtype is D.float16 or not (x.dtype.is_floating_point or x.dtype.is_complex):
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_kernel_name(x.dtype)}\'')
 
 
 def _check_square(A, fn, name="A", prefix=True):
@@ -190,10 +200,10 @@ def _check_square(A, fn, name="A", prefix=True):
                            f"{A.shape[-2]} by {A.shape[-1]} matrices")
 
 
-def _check_matrix_input(A, fn, arg="A"):
+def _check_matrix_input(A, fn, arg="A", kernel=None):
     _check_tensor(A, fn.replace(".", "_"), arg, 1)
     _check_square(A, fn)
-    _check_float(A, fn)
+    _check_float(A, fn, kernel)
 
 
 def _check_same_dtype(A, B_, fn, a="A", b="B"):
@@ -243,21 +253,21 @@ solve_ = primitive("linalg_solve", _solve_impl, inputs="a b", out_dtype="keep", 
 def _solve(A, B_, left, fn, raise_as):
     _check_tensor(A, fn.replace(".", "_"), "A", 1)
     _check_tensor(B_, fn.replace(".", "_"), "B", 2)
-    _check_square(A, fn)
-    _check_float(A, fn)
+    _check_float(A, fn, "lu_cpu")
     _check_same_dtype(A, B_, fn)
+    _check_square(A, fn)
+    if B_.ndim == 0:
+        raise RuntimeError(f"{fn}: The input tensor B must have at least 2 dimensions.")
     vector = B_.ndim == 1 or (B_.ndim == A.ndim - 1 and tuple(B_.shape) == tuple(A.shape[:-1]))
-    if vector and not left:
-        raise RuntimeError(f"{fn}: Vector broadcasting of the left hand side is not supported for left=False. "
-                           "In this case linalg.solve is equivalent to B / A.squeeze(-1)")
     Bm = _reshape(B_, shape=tuple(B_.shape) + (1,)) if vector else B_
-    if Bm.ndim < 2:
-        raise RuntimeError(f"{fn}: The input tensor B must have at least 1 dimensions.")
     n = A.shape[-1]
     if (Bm.shape[-2] if left else Bm.shape[-1]) != n:
         raise RuntimeError(f"{fn}: Incompatible shapes of A and B for the equation {'AX = B' if left else 'XA = B'} "
                            f"({A.shape[-2]}x{n} and {Bm.shape[-2]}x{Bm.shape[-1]})")
-    broadcast_shape((tuple(A.shape[:-2]), tuple(Bm.shape[:-2])))
+    if vector and not left:
+        raise RuntimeError(f"{fn}: Vector broadcasting of the left hand side is not supported for left=False. "
+                           "In this case linalg.solve is equivalent to B / A.squeeze(-1)")
+    broadcast_shape((tuple(Bm.shape[:-2]), tuple(A.shape[:-2])))
     if left:
         x, _, _, info = solve_(A, Bm, fn=raise_as)
     else:  # X A = B is A^T X^T = B^T
@@ -442,7 +452,7 @@ def linalg_det(A, *, out=None):
         >>> pullback.linalg.det(pullback.tensor([[2.0, 1.0], [1.0, 3.0]]))
         tensor(5.0000)
     """
-    _check_matrix_input(A, "linalg.det")
+    _check_matrix_input(A, "linalg.det", kernel="lu_cpu")
     return _write(out, det_(A), "linalg_det", (A,))
 
 
@@ -531,14 +541,6 @@ solve_triangular_ = primitive("linalg_solve_triangular", _trsm, inputs="a b", ou
                               jvp=_solve_tri_jvp, batch=_batch_matrices)
 
 
-def _check_two(A, B_, fn):
-    _check_square(A, fn)
-    if B_.ndim < 2:
-        raise RuntimeError(f"{fn}: The input tensor B must have at least 2 dimensions.")
-    _check_float(A, fn)
-    _check_same_dtype(A, B_, fn)
-
-
 @public("linalg.solve_triangular")
 def linalg_solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
     """The solution of ``A X = B`` (``X A = B`` with ``left=False``) for triangular ``A``, as
@@ -563,12 +565,17 @@ def linalg_solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=
     fn = "linalg.solve_triangular"
     _check_tensor(A, "linalg_solve_triangular", "A", 1)
     _check_tensor(B, "linalg_solve_triangular", "B", 2)
-    _check_two(A, B, fn)
+    _check_square(A, fn)
+    if B.ndim < 2:
+        raise RuntimeError(f"{fn}: The input tensor B must have at least 2 dimensions.")
     n = A.shape[-1]
     if (B.shape[-2] if left else B.shape[-1]) != n:
         raise RuntimeError(f"{fn}: Incompatible shapes of A and B for the equation {'AX = B' if left else 'XA = B'} "
                            f"({A.shape[-2]}x{n} and {B.shape[-2]}x{B.shape[-1]})")
-    broadcast_shape((tuple(A.shape[:-2]), tuple(B.shape[:-2])))
+    broadcast_shape((tuple(B.shape[:-2]), tuple(A.shape[:-2])))
+    _check_kernel_dtype(A, "triangular_solve_cpu")
+    if B.dtype is not A.dtype:  # torch computes in A's dtype
+        B = B.to(A.dtype)
     if left:
         x = solve_triangular_(A, B, upper=bool(upper), unitriangular=bool(unitriangular))
     else:  # X A = B is A^T X^T = B^T, and A^T is triangular the other way
@@ -600,10 +607,10 @@ def triangular_solve(input, A, upper=True, transpose=False, unitriangular=False,
     if A.shape[-1] != input.shape[-2]:
         raise RuntimeError(f"Incompatible matrix sizes for triangular_solve: each A matrix is {A.shape[-2]} by "
                            f"{A.shape[-1]} but each b matrix is {input.shape[-2]} by {input.shape[-1]}")
-    _check_float(A, "triangular_solve")
     if A.dtype is not input.dtype:
         raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
                            f"{_kernel_name(input.dtype)} and A of type {_kernel_name(A.dtype)} instead.")
+    _check_kernel_dtype(A, "triangular_solve_cpu")
     batch = broadcast_shape((tuple(input.shape[:-2]), tuple(A.shape[:-2])))
     coefficient = _expand(A, shape=batch + tuple(A.shape[-2:])) if tuple(A.shape[:-2]) != batch else A
     solution = solve_triangular_(_mT(A) if transpose else A, input, upper=bool(upper) != bool(transpose),
@@ -658,7 +665,7 @@ cholesky_ = primitive("linalg_cholesky", _cholesky_impl, inputs="a", out_dtype="
 def _cholesky(A, upper, fn, raise_as, arg="A"):
     _check_tensor(A, fn.replace(".", "_"), arg, 1)
     _check_square(A, fn)
-    _check_float(A, fn)
+    _check_float(A, fn, "cholesky_cpu")
     if upper:  # U = L(A^T)^T reads the upper triangle, as torch's upper=True does
         L, info = cholesky_(_mT(A), fn=raise_as)
         return _mT(L), info
@@ -781,10 +788,10 @@ def cholesky_solve(input, input2, upper=False, *, out=None):
     if input2.shape[-1] != input.shape[-2]:
         raise RuntimeError(f"Incompatible matrix sizes for cholesky_solve: each A matrix is {input2.shape[-2]} by "
                            f"{input2.shape[-1]} but each b matrix is {input.shape[-2]} by {input.shape[-1]}")
-    _check_float(input2, "cholesky_solve")
     if input.dtype is not input2.dtype:
         raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type {_kernel_name(input.dtype)} "
                            f"and A of type {_kernel_name(input2.dtype)} instead.")
+    _check_kernel_dtype(input2, "cholesky_solve_cpu")
     broadcast_shape((tuple(input.shape[:-2]), tuple(input2.shape[:-2])))
     x = cholesky_solve_(input, _mT(input2) if upper else input2)
     return _write(out, x, "cholesky_solve", (input, input2))
@@ -825,7 +832,7 @@ def cholesky_inverse(input, upper=False, *, out=None):
     if input.ndim < 2:
         raise RuntimeError(f"cholesky_inverse: The input tensor A must have at least 2 dimensions.")
     _check_square(input, "cholesky_inverse")
-    _check_float(input, "cholesky_inverse")
+    _check_kernel_dtype(input, "cholesky_inverse_out_cpu")
     return _write(out, cholesky_inverse_(_mT(input) if upper else input), "cholesky_inverse", (input,))
 
 
@@ -887,6 +894,8 @@ def trace(input):
     _check_tensor(input, "trace", "input", 1)
     if input.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
+    if input.dtype is D.bool:
+        raise NotImplementedError("\"trace\" not implemented for 'Bool'")
     return _diagonal(input, offset=0, dim1=0, dim2=1).sum()
 
 
