@@ -377,7 +377,9 @@ def linalg_inv_ex(A, *, check_errors=False, out=None):
         check_errors (bool, optional): raise for a singular matrix. Default: False.
         out (tuple, optional): output tensors.
     """
-    _check_matrix_input(A, "linalg.inv_ex")
+    _check_tensor(A, "linalg_inv_ex", "A", 1)
+    _check_square(A, "linalg.inv_ex")
+    _check_float(A, "linalg.inv")
     inverse, info = inv_(A, fn="linalg.inv_ex" if check_errors else None)
     return _named("linalg_inv_ex", ["inverse", "info"])(inverse, info)
 
