@@ -51,19 +51,53 @@ def _batches(*arrays):
     return batch, [B.broadcast_to(a, batch + a.shape[-2:]) for a in arrays]
 
 
+def _fortran_stack(shape, dtype):
+    """An empty stack of matrices each stored column-major (as LAPACK takes them: no copies)."""
+    return B.swapaxes(B.empty(shape[:-2] + (shape[-1], shape[-2]), dtype), -1, -2)
+
+
 def _getrf(a):
-    """Batched LU with partial pivoting: (LU, pivots (0-based, int32), info (int32, batch shape))."""
+    """Batched LU with partial pivoting: (LU, pivots (0-based, int32), info (int32, batch shape)).
+    The LU matrices are stored column-major, so later LAPACK calls take them without a copy."""
     batch, n = a.shape[:-2], a.shape[-1]
-    lu = B.empty(a.shape, a.dtype)
     piv = B.empty(batch + (n,), B.int32)
     info = B.zeros(batch, B.int32)
+    f = _lapack("getrf", a.dtype) if n else None
+    if not batch and n:
+        lu, piv, i = f(a)
+        return lu, piv, B.asarray(max(i, 0), dtype=B.int32)
+    lu = _fortran_stack(a.shape, a.dtype)
     if n == 0 or lu.size == 0:
         return lu, piv, info
-    f = _lapack("getrf", a.dtype)
     for idx in B.ndindex(batch):
         lu[idx], piv[idx], info[idx] = f(a[idx])
     info[info < 0] = 0  # (an argument error cannot happen: the arrays are checked)
     return lu, piv, info
+
+
+def _getri(lu, piv, info):
+    """The inverses from batched LU factors; a singular matrix's (info > 0) is LAPACK's getrs of
+    the identity (infinities and NaNs, as torch's)."""
+    out = B.empty(lu.shape, lu.dtype)
+    n = lu.shape[-1]
+    if out.size == 0:
+        return out
+    f = _lapack("getri", lu.dtype)
+    with B.errstate(all="ignore"):
+        for idx in B.ndindex(lu.shape[:-2]):
+            if info[idx]:
+                out[idx] = _getrs(lu[idx], piv[idx], B.eye(n, dtype=lu.dtype))
+            else:
+                out[idx] = f(lu[idx], piv[idx])[0]
+    return out
+
+
+def _slogdet_from_lu(lu, piv):
+    d = B.diagonal(lu, axis1=-2, axis2=-1)
+    swaps = B.count_nonzero(piv != B.arange(piv.shape[-1], dtype=piv.dtype), axis=-1)
+    with B.errstate(divide="ignore"):
+        sign = B.prod(B.sign(d), axis=-1) * B.where(swaps % 2, -1.0, 1.0)
+        return sign.astype(lu.dtype), B.sum(B.log(B.abs(d)), axis=-1).astype(lu.dtype)
 
 
 def _getrs(lu, piv, b, trans=0):
@@ -321,16 +355,10 @@ def linalg_solve_ex(A, B, *, left=True, check_errors=False, out=None):
 
 # ================================================================== inverse
 def _inv_impl(a, fn):
-    try:
-        return B.linalg.inv(a), B.zeros(a.shape[:-2], B.int32)
-    except B.linalg.LinAlgError:
-        pass
     lu, piv, info = _getrf(a)
     if fn is not None:
         _raise_for(info, fn, _singular_inv)
-    with B.errstate(all="ignore"):
-        eye = B.broadcast_to(B.eye(a.shape[-1], dtype=a.dtype), a.shape)
-        return _getrs(lu, piv, eye), info
+    return _getri(lu, piv, info), info
 
 
 def _inv_vjp(g, ans):
@@ -398,14 +426,14 @@ def _cofactor_one(m):
 
 
 def _cofactor_impl(a):
-    try:
-        with B.errstate(all="ignore"):
-            return (B.linalg.det(a)[..., None, None] * _mTa(B.linalg.inv(a))).astype(a.dtype, copy=False)
-    except B.linalg.LinAlgError:
-        out = B.empty(a.shape, a.dtype)
-        for idx in B.ndindex(a.shape[:-2]):
-            out[idx] = _cofactor_one(a[idx])
-        return out
+    lu, piv, info = _getrf(a)
+    if not info.any():
+        sign, logabsdet = _slogdet_from_lu(lu, piv)
+        return (sign * B.exp(logabsdet))[..., None, None] * _mTa(_getri(lu, piv, info))
+    out = B.empty(a.shape, a.dtype)
+    for idx in B.ndindex(a.shape[:-2]):
+        out[idx] = _cofactor_one(a[idx])
+    return out
 
 
 def _cofactor_vjp(g, a, ans):
@@ -459,24 +487,29 @@ def linalg_det(A, *, out=None):
 
 
 def _slogdet_impl(a):
-    sign, logabsdet = B.linalg.slogdet(a)
-    return B.asarray(sign, dtype=a.dtype), B.asarray(logabsdet, dtype=a.dtype)
+    lu, piv, _ = _getrf(a)
+    return _slogdet_from_lu(lu, piv) + (lu, piv)
 
 
-def _slogdet_vjp(g, a):
+def _slogdet_vjp(g, a, ans):
     # d log|det A| = tr(A^{-1} dA): the cotangent g A^{-T} (the sign is piecewise constant)
-    if g[1] is None:
+    gl = g[1]
+    if gl is None:
         return (None,)
-    with B.errstate(all="ignore"):
-        return (_as_matrix_scalar(g[1]) * _mT(inv_(a, fn=None)[0]),)
+    if type(gl) is B.ndarray:  # a plain backward pass: the inverse from the forward's LU
+        lu, piv = ans[2], ans[3]
+        singular = (B.diagonal(lu, axis1=-2, axis2=-1) == 0).any(-1).astype(B.int32)
+        return (gl[..., None, None] * _mTa(_getri(lu, piv, singular)),)
+    return (_as_matrix_scalar(gl) * _mT(inv_(a, fn=None)[0]),)
 
 
-# The sign requires grad as torch's does (its gradient is zero).
-slogdet_ = primitive("linalg_slogdet", _slogdet_impl, inputs="a", out_dtype="keep", outputs=2,
-                     grad_name="LinalgSlogdetBackward0", vjp=Joint(_slogdet_vjp),
+# (sign, logabsdet, and the LU factors and pivots); the sign requires grad as torch's does (its
+# gradient is zero).
+slogdet_ = primitive("linalg_slogdet", _slogdet_impl, inputs="a", out_dtype="keep", outputs=4,
+                     nondiff_outputs=(2, 3), grad_name="LinalgSlogdetBackward0", vjp=Joint(_slogdet_vjp),
                      jvp=lambda primals, tangents, params, outputs: (None, _sum(
                          _mT(inv_(primals[0], fn=None)[0]) * tangents[0],
-                         axis=(primals[0].ndim - 2, primals[0].ndim - 1), keepdim=False)),
+                         axis=(primals[0].ndim - 2, primals[0].ndim - 1), keepdim=False), None, None),
                      batch=_batch_matrices)
 
 
@@ -496,7 +529,7 @@ def linalg_slogdet(A, *, out=None):
         tensor(-1.)
     """
     _check_matrix_input(A, "linalg.slogdet")
-    sign, logabsdet = slogdet_(A)
+    sign, logabsdet, _, _ = slogdet_(A)
     return _named("linalg_slogdet", ["sign", "logabsdet"])(sign, logabsdet)
 
 
@@ -514,7 +547,7 @@ def logdet(input):
         tensor(1.7918)
     """
     _check_matrix_input(input, "logdet", "input")
-    sign, logabsdet = slogdet_(input)
+    sign, logabsdet, _, _ = slogdet_(input)
     return where(sign == -1, float("nan"), logabsdet)
 
 
