@@ -14,7 +14,7 @@ import collections
 
 from .._backend import B
 from .. import _dtype as D
-from ._registry import primitive, Joint, broadcast_shape
+from ._registry import primitive, Joint, broadcast_shape, TRANSPOSE
 from . import _vmap_rules as V
 from ._api import public, NAMESPACES
 from ._rules import is_tensor
@@ -59,15 +59,17 @@ def _fortran_stack(shape, dtype):
 def _getrf(a):
     """Batched LU with partial pivoting: (LU, pivots (0-based, int32), info (int32, batch shape)).
     The LU matrices are stored column-major, so later LAPACK calls take them without a copy."""
-    batch, n = a.shape[:-2], a.shape[-1]
-    piv = B.empty(batch + (n,), B.int32)
+    batch, k = a.shape[:-2], min(a.shape[-2:])
+    piv = B.empty(batch + (k,), B.int32)
     info = B.zeros(batch, B.int32)
-    f = _lapack("getrf", a.dtype) if n else None
-    if not batch and n:
+    f = _lapack("getrf", a.dtype) if k else None
+    if not batch and k:
         lu, piv, i = f(a)
         return lu, piv, B.asarray(max(i, 0), dtype=B.int32)
     lu = _fortran_stack(a.shape, a.dtype)
-    if n == 0 or lu.size == 0:
+    if k == 0 or lu.size == 0:
+        if not k:
+            lu[...] = a
         return lu, piv, info
     for idx in B.ndindex(batch):
         lu[idx], piv[idx], info[idx] = f(a[idx])
@@ -869,6 +871,323 @@ def cholesky_inverse(input, upper=False, *, out=None):
     _check_square(input, "cholesky_inverse")
     _check_kernel_dtype(input, "cholesky_inverse_out_cpu")
     return _write(out, cholesky_inverse_(_mT(input) if upper else input), "cholesky_inverse", (input,))
+
+
+# ================================================================== LU
+def _lu_factor_impl(a, fn):
+    lu, piv, info = _getrf(a)
+    if fn is not None:
+        _raise_for(info, fn, lambda k: f"U[{k},{k}] is zero and using it on lu_solve would result in a division by "
+                   "zero. If you still want to perform the factorization, consider calling linalg.lu(A, pivot) or "
+                   "linalg.lu_factor_ex(A, pivot)")
+    return lu, piv + 1, info  # torch's pivots count from 1, as LAPACK's
+
+
+def _permutation_impl(piv, m, dtype):
+    """The permutation matrices P (A = P L U) of LAPACK's 1-based row swaps ``piv``, over the batch."""
+    batch, k = piv.shape[:-1], piv.shape[-1]
+    perm = B.broadcast_to(B.arange(m), batch + (m,)).copy()
+    for i in range(k):
+        j = (piv[..., i:i + 1] - 1).astype(B.intp)
+        here = perm[..., i:i + 1].copy()
+        perm[..., i:i + 1] = B.take_along_axis(perm, j, axis=-1)
+        B.put_along_axis(perm, j, here, axis=-1)
+    out = B.zeros(batch + (m, m), dtype)
+    B.put_along_axis(out, perm[..., None, :], 1, axis=-2)  # P[perm[j], j] = 1
+    return out
+
+
+# The permutation matrices of pivots (not differentiable: the pivots are integers).
+permutation_ = primitive("lu_permutation", _permutation_impl, inputs="piv", out_dtype="keep",
+                         batch=V.trailing_dims_rule)
+
+
+def _select(m, n, dtype):
+    """The m x n matrix with ones on its diagonal: X @ it keeps (pads) the first columns of X."""
+    return B.eye(m, n, dtype=dtype)
+
+
+def _unpack(lu, m, n):
+    """L (m x k, unit diagonal) and U (k x n) from packed LU factors, in pullback ops."""
+    k = min(m, n)
+    dt = _np_dtype(lu)
+    low, up = _tril(lu, diagonal=-1), _triu(lu, diagonal=0)
+    if n > k:
+        low = matmul_(low, _select(n, k, dt))
+    if m > k:
+        up = matmul_(_select(k, m, dt), up)
+    return low + B.eye(m, k, dtype=dt), up
+
+
+def _np_dtype(x):
+    return x.dtype if type(x) is B.ndarray else x.dtype.np
+
+
+def _data(x):
+    return x if type(x) is B.ndarray else x._data
+
+
+def _solve_right(a, b, upper, unitriangular=False):
+    """X with X A = B for triangular A."""
+    return _mT(solve_triangular_(_mT(a), _mT(b), upper=not upper, unitriangular=unitriangular))
+
+
+def _lu_backward(gl, gu, L, U, P, m, n):
+    """torch's linalg_lu backward: the cotangent of A = P L U from those of L and U (either may be
+    None), in pullback ops (square, wide and tall A)."""
+    dt = _np_dtype(L)
+    Lh, Uh = _mT(L), _mT(U)
+    if m == n:
+        ga = _tril(matmul_(Lh, gl), diagonal=-1) if gl is not None else None
+        if gu is not None:
+            ga = _add(ga, _triu(matmul_(gu, Uh), diagonal=0))
+        ga = _solve_right(Uh, ga, upper=False)
+        ga = solve_triangular_(Lh, ga, upper=True, unitriangular=True)
+    elif m < n:  # wide: U = [U1 U2], U1 square
+        E = _select(n, m, dt)
+        ga = matmul_(Lh, gl) if gl is not None else None
+        if gu is not None:
+            ga = _add(ga, -matmul_(_triu(gu, diagonal=0), Uh))
+        ga = _solve_right(_mT(matmul_(U, E)), _tril(ga, diagonal=-1), upper=False)
+        if gu is not None:
+            ga = matmul_(ga + _triu(matmul_(gu, E), diagonal=0), _mTa(E)) + matmul_(gu, B.eye(n, dtype=dt) - E @ _mTa(E))
+        else:
+            ga = matmul_(ga, _mTa(E))
+        ga = solve_triangular_(Lh, ga, upper=True, unitriangular=True)
+    else:  # tall: L = [L1; L2], L1 square
+        E = _select(m, n, dt)
+        ga = matmul_(gu, Uh) if gu is not None else None
+        if gl is not None:
+            ga = _add(ga, -matmul_(Lh, _tril(gl, diagonal=-1)))
+        ga = solve_triangular_(_mT(matmul_(_mTa(E), L)), _triu(ga, diagonal=0), upper=True, unitriangular=True)
+        if gl is not None:
+            ga = matmul_(E, ga + _tril(matmul_(_mTa(E), gl), diagonal=-1)) + matmul_(B.eye(m, dtype=dt) - E @ _mTa(E), gl)
+        else:
+            ga = matmul_(E, ga)
+        ga = _solve_right(Uh, ga, upper=False)
+    return matmul_(P, ga)
+
+
+def _lu_factor_vjp(g, ans, a_shape):
+    glu = g[0]
+    if glu is None:
+        return (None,)
+    m, n = a_shape[-2:]
+    k = min(m, n)
+    if m == 0 or n == 0:
+        return (glu * 0,)
+    lu, piv = ans[0], ans[1]
+    L, U = _unpack(lu, m, n)
+    P = _permutation_impl(_data(piv), m, _np_dtype(lu))
+    dt = _np_dtype(lu)
+    gl, gu = _tril(glu, diagonal=-1), _triu(glu, diagonal=0)
+    if n > k:
+        gl = matmul_(gl, _select(n, k, dt))
+    if m > k:
+        gu = matmul_(_select(k, m, dt), gu)
+    return (_lu_backward(gl, gu, L, U, P, m, n),)
+
+
+# Packed LU factors (L below the diagonal, U on and above it), 1-based pivots and LAPACK's info.
+lu_factor_ = primitive("linalg_lu_factor", _lu_factor_impl, inputs="a", out_dtype="keep", outputs=3,
+                       nondiff_outputs=(1, 2), grad_name="LinalgLuFactorExBackward0", vjp=Joint(_lu_factor_vjp),
+                       jvp=TRANSPOSE, batch=_batch_matrices)
+
+
+def _lu_factor(A, pivot, fn, raise_as):
+    _check_tensor(A, fn.replace(".", "_"), "A", 1)
+    if A.ndim < 2:
+        raise RuntimeError(f"torch.lu_factor: Expected tensor with 2 or more dimensions. Got size: "
+                           f"[{', '.join(map(str, A.shape))}] instead")
+    _check_kernel_dtype(A, "lu_cpu")
+    if not pivot:
+        raise RuntimeError(f"{fn}: LU without pivoting is not implemented on the CPU")
+    return lu_factor_(A, fn=raise_as)
+
+
+@public("linalg.lu_factor")
+def linalg_lu_factor(A, *, pivot=True, out=None):
+    """The LU factorization with partial pivoting of each matrix of ``A`` (``A = P L U``), packed as
+    torch.linalg.lu_factor packs it: a named tuple ``(LU, pivots)``, ``L`` (unit diagonal) below the
+    diagonal of ``LU`` and ``U`` on and above it, ``pivots`` LAPACK's 1-based row swaps (int32).
+    Rectangular matrices are allowed. Raises for a singular matrix (see ``lu_factor_ex``).
+
+    Args:
+        A (Tensor): matrices ``(*, m, n)``.
+        pivot (bool, optional): pivot (the only choice on the CPU). Default: True.
+        out (tuple, optional): output tensors.
+    """
+    LU, pivots, _ = _lu_factor(A, pivot, "linalg.lu_factor", "torch.linalg.lu_factor")
+    return _named("linalg_lu_factor", ["LU", "pivots"])(LU, pivots)
+
+
+@public("linalg.lu_factor_ex")
+def linalg_lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
+    """``linalg.lu_factor`` that also returns LAPACK's ``info`` (``k > 0``: ``U[k-1, k-1]`` is zero)
+    instead of raising, unless ``check_errors``: a named tuple ``(LU, pivots, info)``.
+
+    Args:
+        A (Tensor): matrices ``(*, m, n)``.
+        pivot (bool, optional): pivot (the only choice on the CPU). Default: True.
+        check_errors (bool, optional): raise for a singular matrix. Default: False.
+        out (tuple, optional): output tensors.
+    """
+    LU, pivots, info = _lu_factor(A, pivot, "linalg.lu_factor_ex",
+                                  "torch.linalg.lu_factor_ex" if check_errors else None)
+    return _named("linalg_lu_factor_ex", ["LU", "pivots", "info"])(LU, pivots, info)
+
+
+@public(method=True)
+def lu(A, pivot=True, get_infos=False, out=None):
+    """The packed LU factorization, as the deprecated ``torch.lu``: ``(A_LU, pivots)``, and
+    ``infos`` too with ``get_infos``. It never raises for a singular matrix.
+
+    Args:
+        A (Tensor): matrices ``(*, m, n)``.
+        pivot (bool, optional): pivot (the only choice on the CPU). Default: True.
+        get_infos (bool, optional): also return LAPACK's info. Default: False.
+    """
+    LU, pivots, info = _lu_factor(A, pivot, "linalg.lu_factor", None)
+    return (LU, pivots, info) if get_infos else (LU, pivots)
+
+
+def _check_pivots(LU_data, LU_pivots, fn):
+    _check_tensor(LU_pivots, fn, "LU_pivots", 2)
+    if LU_pivots.dtype is not D.int32:
+        raise RuntimeError(f"{fn}: LU_pivots is expected to be a contiguous tensor of torch.int32 dtype.\n"
+                           "Note: this function is intended to be used with the output produced by "
+                           "torch.linalg.lu_factor")
+
+
+@public()
+def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=None):
+    """``P, L, U`` from packed LU factors and pivots (as ``linalg.lu_factor`` returns them), as
+    ``torch.lu_unpack``: a named tuple; ``L`` and ``U`` (``P``) are empty unless ``unpack_data``
+    (``unpack_pivots``). Gradients flow to ``LU_data``.
+
+    Args:
+        LU_data (Tensor): packed LU factors ``(*, m, n)``.
+        LU_pivots (Tensor): pivots ``(*, min(m, n))``, int32.
+        unpack_data (bool, optional): return L and U. Default: True.
+        unpack_pivots (bool, optional): return P. Default: True.
+    """
+    _check_tensor(LU_data, "lu_unpack", "LU_data", 1)
+    if LU_data.ndim < 2:
+        raise RuntimeError(f"torch.lu_unpack: Expected tensor with 2 or more dimensions. Got size: "
+                           f"[{', '.join(map(str, LU_data.shape))}] instead")
+    m, n = LU_data.shape[-2:]
+    empty = LU_data.new_zeros((0,)) if hasattr(LU_data, "new_zeros") else None
+    if unpack_data:
+        L, U = _unpack(LU_data, m, n)
+    else:
+        L = U = empty
+    if unpack_pivots:
+        _check_pivots(LU_data, LU_pivots, "torch.lu_unpack")
+        P = permutation_(LU_pivots, m=m, dtype=LU_data._data.dtype)
+        batch = tuple(LU_data.shape[:-2])
+        if tuple(P.shape[:-2]) != batch:
+            P = _expand(P, shape=batch + (m, m))
+    else:
+        P = empty
+    return _named("lu_unpack", ["P", "L", "U"])(P, L, U)
+
+
+@public("linalg.lu")
+def linalg_lu(A, *, pivot=True, out=None):
+    """The LU factorization with partial pivoting ``A = P L U`` of each matrix of ``A``, as
+    ``torch.linalg.lu``: a named tuple ``(P, L, U)``, ``L`` (m x k) unit lower triangular and ``U``
+    (k x n) upper triangular, k = min(m, n). It never raises for a singular matrix.
+
+    Args:
+        A (Tensor): matrices ``(*, m, n)``.
+        pivot (bool, optional): pivot (the only choice on the CPU). Default: True.
+        out (tuple, optional): output tensors.
+
+    Example::
+
+        >>> P, L, U = pullback.linalg.lu(pullback.tensor([[1.0, 2.0], [3.0, 4.0]]))
+        >>> U
+        tensor([[3.0000, 4.0000],
+                [0.0000, 0.6667]])
+    """
+    _check_tensor(A, "linalg_lu", "A", 1)
+    if A.ndim < 2:
+        raise RuntimeError(f"linalg.lu: Expected tensor with 2 or more dimensions. Got size: "
+                           f"[{', '.join(map(str, A.shape))}] instead")
+    _check_kernel_dtype(A, "lu_cpu")
+    if not pivot:
+        raise RuntimeError("linalg.lu: LU without pivoting is not implemented on the CPU")
+    LU, pivots, _ = lu_factor_(A, fn=None)
+    P, L, U = lu_unpack(LU, pivots)
+    return _named("linalg_lu", ["P", "L", "U"])(P, L, U)
+
+
+@public("linalg.lu_solve")
+def linalg_lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
+    """The solution of ``A X = B`` from the LU factorization of ``A`` (``linalg.lu_factor``'s), as
+    ``torch.linalg.lu_solve``: ``X A = B`` with ``left=False``, ``A^H`` for ``A`` with ``adjoint``.
+    Batch dims broadcast. Gradients flow to ``LU`` and ``B``.
+
+    Args:
+        LU (Tensor): packed LU factors ``(*, n, n)``.
+        pivots (Tensor): pivots ``(*, n)``, int32.
+        B (Tensor): right-hand sides ``(*, n, k)`` (``(*, k, n)`` with ``left=False``).
+        left (bool, optional): solve ``A X = B`` (True) or ``X A = B``. Default: True.
+        adjoint (bool, optional): solve with ``A^H``. Default: False.
+        out (Tensor, optional): the output tensor.
+    """
+    fn = "linalg.lu_solve"
+    _check_tensor(LU, "linalg_lu_solve", "LU", 1)
+    _check_tensor(pivots, "linalg_lu_solve", "pivots", 2)
+    _check_tensor(B, "linalg_lu_solve", "B", 3)
+    if LU.ndim < 2:
+        raise RuntimeError(f"{fn}: The input tensor LU must have at least 2 dimensions.")
+    if LU.shape[-1] != LU.shape[-2]:
+        raise RuntimeError(f"{fn}: LU must be batches of square matrices, but they are {LU.shape[-2]} by "
+                           f"{LU.shape[-1]} matrices")
+    if B.ndim < 2:
+        raise RuntimeError(f"{fn}: The input tensor B must have at least 2 dimensions.")
+    n = LU.shape[-1]
+    if (B.shape[-2] if left else B.shape[-1]) != n:
+        raise RuntimeError(f"{fn}: Incompatible shapes of A and B for the equation {'AX = B' if left else 'XA = B'} "
+                           f"({n}x{n} and {B.shape[-2]}x{B.shape[-1]})")
+    if tuple(pivots.shape[:-1]) != tuple(LU.shape[:-2]) or pivots.shape[-1] != n:
+        raise RuntimeError(f"{fn}: Expected LU.shape[:-1] and pivots.shape to be the same, but got pivots with "
+                           f"shape {list(pivots.shape)} instead")
+    if pivots.dtype is not D.int32:
+        raise RuntimeError(f"{fn}: Expected pivots to be integral. Got {pivots.dtype}")
+    _check_kernel_dtype(LU, "lu_solve_cpu")
+    _check_same_dtype(LU, B, fn, "LU", "B")
+    broadcast_shape((tuple(B.shape[:-2]), tuple(LU.shape[:-2])))
+    P, L, U = lu_unpack(LU, pivots)
+    if not left:  # X A = B is A^T X^T = B^T (and X A^T = B is A X^T = B^T)
+        return _write(out, _mT(_lu_solve(P, L, U, _mT(B), not adjoint)), "linalg_lu_solve", (LU, B))
+    return _write(out, _lu_solve(P, L, U, B, adjoint), "linalg_lu_solve", (LU, B))
+
+
+def _lu_solve(P, L, U, B_, adjoint):
+    """A^{-1} B (A^{-T} B with ``adjoint``) for A = P L U."""
+    if adjoint:  # A^T = U^T L^T P^T
+        y = solve_triangular_(_mT(U), B_, upper=False, unitriangular=False)
+        y = solve_triangular_(_mT(L), y, upper=True, unitriangular=True)
+        return matmul_(P, y)
+    y = matmul_(_mT(P), B_)
+    y = solve_triangular_(L, y, upper=False, unitriangular=True)
+    return solve_triangular_(U, y, upper=True, unitriangular=False)
+
+
+@public(method=True)
+def lu_solve(input, LU_data, LU_pivots, *, out=None):
+    """The solution of ``A X = input`` from the LU factorization of ``A``, as the deprecated
+    ``torch.lu_solve`` (``linalg.lu_solve(LU_data, LU_pivots, input)``).
+
+    Args:
+        input (Tensor): right-hand sides ``(*, n, k)``.
+        LU_data (Tensor): packed LU factors ``(*, n, n)``.
+        LU_pivots (Tensor): pivots ``(*, n)``, int32.
+        out (Tensor, optional): the output tensor.
+    """
+    return linalg_lu_solve(LU_data, LU_pivots, input, out=out)
 
 
 # ================================================================== matrix_power, trace
