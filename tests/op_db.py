@@ -289,6 +289,22 @@ OPS = [
     OpInfo("linalg.matrix_power_neg", lambda m, a: m.linalg.matrix_power(a + 3 * m.eye(3, dtype=a.dtype), -2), ((3, 3),)),
     OpInfo("linalg.matrix_power_0", lambda m, a: a.matrix_power(0) + a, ((3, 3),)),
     OpInfo("trace", lambda m, a: m.trace(a) * a, ((3, 4),)),
+    OpInfo("linalg.lu_factor", lambda m, a: m.linalg.lu_factor(a).LU, ((3, 3),)),
+    OpInfo("linalg.lu_factor_wide", lambda m, a: m.linalg.lu_factor_ex(a).LU, ((2, 3, 5),)),
+    OpInfo("linalg.lu_factor_tall", lambda m, a: m.linalg.lu_factor(a)[0], ((5, 3),)),
+    OpInfo("linalg.lu", lambda m, a: m.cat([t.reshape(-1) for t in m.linalg.lu(a)[1:]]), ((4, 4),)),
+    OpInfo("linalg.lu_wide", lambda m, a: m.cat([t.reshape(-1) for t in m.linalg.lu(a)[1:]]), ((3, 4),)),
+    OpInfo("linalg.lu_tall", lambda m, a: m.cat([t.reshape(-1) for t in m.linalg.lu(a)[1:]]), ((2, 4, 2),)),
+    OpInfo("lu_unpack", lambda m, a: m.lu_unpack(*m.linalg.lu_factor(a)).U, ((3, 3),)),
+    OpInfo("lu", lambda m, a: m.lu(a)[0], ((3, 3),)),
+    OpInfo("linalg.lu_solve", lambda m, a, b: m.linalg.lu_solve(*m.linalg.lu_factor(a + 3 * m.eye(3, dtype=a.dtype)), b),
+           ((3, 3), (3, 2))),
+    OpInfo("linalg.lu_solve_adjoint_right", lambda m, a, b: m.linalg.lu_solve(
+        *m.linalg.lu_factor(a + 3 * m.eye(3, dtype=a.dtype)), b, left=False, adjoint=True), ((2, 3, 3), (2, 3))),
+    OpInfo("linalg.lu_solve_adjoint", lambda m, a, b: m.linalg.lu_solve(
+        *m.linalg.lu_factor(a + 3 * m.eye(3, dtype=a.dtype)), b, adjoint=True), ((3, 3), (2, 3, 1))),
+    OpInfo("lu_solve", lambda m, b, a: m.lu_solve(b, *m.linalg.lu_factor(a + 3 * m.eye(3, dtype=a.dtype))),
+           ((3, 2), (3, 3))),
 ]
 
 

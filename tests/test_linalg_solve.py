@@ -104,6 +104,33 @@ ERROR_CASES = [
  ("linalg.matrix_power", (np.eye(3).astype(np.int64), -1), {}),
  ("trace", (np.ones((3,4,2)),), {}),
  ("trace", (np.ones(3),), {}),
+    ("linalg.lu_factor", (np.zeros((3, 3)),), {}),
+    ("linalg.lu_factor", (np.zeros((2, 3, 3)),), {}),
+    ("linalg.lu_factor", (np.ones(3),), {}),
+    ("linalg.lu_factor", (np.ones((3, 3), dtype=np.int64),), {}),
+    ("linalg.lu_factor", (np.eye(3),), {"pivot": False}),
+    ("linalg.lu_factor_ex", (np.zeros((3, 3)),), {"check_errors": True}),
+    ("linalg.lu_factor_ex", (np.zeros((3, 3)),), {}),
+    ("linalg.lu", (np.ones(3),), {}),
+    ("linalg.lu", (np.eye(3),), {"pivot": False}),
+    ("linalg.lu", (np.ones((3, 3), dtype=np.int64),), {}),
+    ("linalg.lu", (np.zeros((3, 2)),), {}),
+    ("lu", (np.ones(3),), {}),
+    ("lu", (np.zeros((3, 3)),), {}),
+    ("lu_unpack", (np.ones(3), np.ones(3, dtype=np.int32)), {}),
+    ("lu_unpack", (np.ones((3, 3)), np.ones(3, dtype=np.int64)), {}),
+    ("linalg.lu_solve", (np.eye(3), np.ones(3, dtype=np.int32), np.ones(3)), {}),
+    ("linalg.lu_solve", (np.eye(3), np.ones(3, dtype=np.int32), np.ones((4, 2))), {}),
+    ("linalg.lu_solve", (np.eye(3), np.ones(3, dtype=np.int32), np.ones((2, 4))), {"left": False}),
+    ("linalg.lu_solve", (np.ones((3, 4)), np.ones(3, dtype=np.int32), np.ones((3, 2))), {}),
+    ("linalg.lu_solve", (np.eye(3), np.ones(2, dtype=np.int32), np.ones((3, 2))), {}),
+    ("linalg.lu_solve", (np.eye(3), np.ones(3, dtype=np.int64), np.ones((3, 2))), {}),
+    ("linalg.lu_solve", (np.eye(3), np.ones(3, dtype=np.int32), np.ones((3, 2), dtype=np.float32)), {}),
+    ("linalg.lu_solve", (np.eye(3, dtype=np.int64), np.ones(3, dtype=np.int32), np.ones((3, 2), dtype=np.int64)), {}),
+    ("linalg.lu_solve", (np.eye(3)[None].repeat(2, 0), np.ones((2, 3), dtype=np.int32), np.ones((3, 3, 2))), {}),
+    ("linalg.lu_solve", (np.ones(3), np.ones(3, dtype=np.int32), np.ones((3, 2))), {}),
+    ("lu_solve", (np.ones((3, 2)), np.eye(3), np.ones(3, dtype=np.int32)), {}),
+    ("lu_solve", (np.ones(3), np.eye(3), np.ones(3, dtype=np.int32)), {}),
 ]
 
 
@@ -312,6 +339,19 @@ GRAD_CASES = {
     "matrix_power_neg": (lambda m, a: m.linalg.matrix_power(a, -3), [RNG.standard_normal((3, 3)) + 3 * np.eye(3)]),
     "matrix_power_7": (lambda m, a: m.linalg.matrix_power(a, 7), [RNG.standard_normal((2, 3, 3)) * 0.5]),
     "trace": (lambda m, a: m.trace(a) * a, [RNG.standard_normal((3, 2))]),
+    "lu_factor_square": (lambda m, a: m.linalg.lu_factor(a).LU, [RNG.standard_normal((2, 4, 4))]),
+    "lu_factor_wide": (lambda m, a: m.linalg.lu_factor(a).LU, [RNG.standard_normal((3, 5))]),
+    "lu_factor_tall": (lambda m, a: m.linalg.lu_factor(a).LU, [RNG.standard_normal((5, 3))]),
+    "lu_L_only": (lambda m, a: m.linalg.lu(a).L, [RNG.standard_normal((5, 3))]),
+    "lu_U_only": (lambda m, a: m.linalg.lu(a).U, [RNG.standard_normal((3, 5))]),
+    "lu_L_only_wide": (lambda m, a: m.linalg.lu(a).L, [RNG.standard_normal((3, 5))]),
+    "lu_U_only_tall": (lambda m, a: m.linalg.lu(a).U, [RNG.standard_normal((5, 3))]),
+    "lu_unpack_data": (lambda m, lu: m.lu_unpack(lu, m.tensor([2, 3, 3], dtype=m.int32)).L,
+                       [RNG.standard_normal((2, 3, 3))]),
+    "lu_solve_factor": (lambda m, lu, b: m.linalg.lu_solve(lu, m.tensor([2, 2, 3], dtype=m.int32), b),
+                        [RNG.standard_normal((3, 3)) + 3 * np.eye(3), RNG.standard_normal((2, 3, 2))]),
+    "lu_solve_right": (lambda m, lu, b: m.linalg.lu_solve(lu, m.tensor([3, 2, 3], dtype=m.int32), b, left=False),
+                       [RNG.standard_normal((3, 3)) + 3 * np.eye(3), RNG.standard_normal((2, 3))]),
 }
 
 
@@ -382,6 +422,27 @@ def test_vmap_over_batched_and_unbatched_operands():
     _close(out, torch.cholesky_solve(torch.tensor(b).mT, torch.tensor(spd)))
 
 
+def test_vmap_of_the_lu_functions():
+    a = RNG.standard_normal((4, 3, 3)) + 3 * np.eye(3)
+    b = RNG.standard_normal((4, 3, 2))
+    LU, piv = pullback.linalg.lu_factor(pullback.tensor(a))
+    out = vmap(lambda lu, p, y: pullback.linalg.lu_solve(lu, p, y))(LU, piv, pullback.tensor(b))
+    _close(out, torch.linalg.lu_solve(*torch.linalg.lu_factor(torch.tensor(a)), torch.tensor(b)))
+    for ours, theirs in zip(vmap(pullback.lu_unpack)(LU, piv), torch.lu_unpack(*torch.linalg.lu_factor(torch.tensor(a)))):
+        _close(ours, theirs)
+    for ours, theirs in zip(vmap(pullback.linalg.lu)(pullback.tensor(a)), torch.linalg.lu(torch.tensor(a))):
+        _close(ours, theirs)
+
+
+def test_lu_named_tuples():
+    a = pullback.tensor(RNG.standard_normal((3, 4)))
+    assert pullback.linalg.lu(a)._fields == ("P", "L", "U")
+    assert pullback.linalg.lu_factor(a)._fields == ("LU", "pivots")
+    assert pullback.linalg.lu_factor_ex(a)._fields == ("LU", "pivots", "info")
+    assert pullback.lu_unpack(*pullback.linalg.lu_factor(a))._fields == ("P", "L", "U")
+    assert len(a.lu()) == 2 and len(a.lu(get_infos=True)) == 3
+
+
 def test_forward_mode_matches_torch():
     import torch.autograd.forward_ad as tfw
     a = RNG.standard_normal((3, 3)) + 3 * np.eye(3)
@@ -389,7 +450,8 @@ def test_forward_mode_matches_torch():
     fns = [lambda m, x: m.linalg.det(x), lambda m, x: m.linalg.inv(x), lambda m, x: m.linalg.slogdet(x)[1],
            lambda m, x: m.linalg.cholesky(x @ x.mT), lambda m, x: m.linalg.solve(x, x.sin()),
            lambda m, x: m.linalg.solve_triangular(x, x.cos(), upper=False, unitriangular=True),
-           lambda m, x: m.cholesky_solve(x.cos(), x.tril())]
+           lambda m, x: m.cholesky_solve(x.cos(), x.tril()),
+           lambda m, x: m.linalg.lu_factor(x).LU, lambda m, x: m.linalg.lu_solve(*m.linalg.lu_factor(x), x.sin())]
     for fn in fns:
         with fwAD.dual_level():
             ours = fwAD.unpack_dual(fn(pullback, fwAD.make_dual(pullback.tensor(a), pullback.tensor(u))))[1]

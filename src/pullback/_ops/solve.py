@@ -134,14 +134,14 @@ def _mTa(a):
     return B.swapaxes(a, -1, -2)
 
 
-def _raise_for(info, fn, text):
-    """torch's LinAlgError for the first failing matrix of a batch (``text`` formats its info)."""
+def _raise_for(info, fn, text, error=None):
+    """torch's LinAlgError (or ``error``) for the first failing matrix of a batch (``text`` formats its info)."""
     bad = B.flatnonzero(info)
     if not bad.size:
         return
     first = int(bad[0])
     where = "" if info.ndim == 0 else f"(Batch element {first}): "
-    raise LinAlgError(f"{fn}: {where}{text(int(info.reshape(-1)[first]))}")
+    raise (error or LinAlgError)(f"{fn}: {where}{text(int(info.reshape(-1)[first]))}")
 
 
 def _singular_solve(_):
@@ -879,7 +879,7 @@ def _lu_factor_impl(a, fn):
     if fn is not None:
         _raise_for(info, fn, lambda k: f"U[{k},{k}] is zero and using it on lu_solve would result in a division by "
                    "zero. If you still want to perform the factorization, consider calling linalg.lu(A, pivot) or "
-                   "linalg.lu_factor_ex(A, pivot)")
+                   "linalg.lu_factor_ex(A, pivot)", RuntimeError)
     return lu, piv + 1, info  # torch's pivots count from 1, as LAPACK's
 
 
@@ -1116,7 +1116,7 @@ def linalg_lu(A, *, pivot=True, out=None):
                            f"[{', '.join(map(str, A.shape))}] instead")
     _check_kernel_dtype(A, "lu_cpu")
     if not pivot:
-        raise RuntimeError("linalg.lu: LU without pivoting is not implemented on the CPU")
+        raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
     LU, pivots, _ = lu_factor_(A, fn=None)
     P, L, U = lu_unpack(LU, pivots)
     return _named("linalg_lu", ["P", "L", "U"])(P, L, U)
@@ -1140,23 +1140,21 @@ def linalg_lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
     _check_tensor(LU, "linalg_lu_solve", "LU", 1)
     _check_tensor(pivots, "linalg_lu_solve", "pivots", 2)
     _check_tensor(B, "linalg_lu_solve", "B", 3)
-    if LU.ndim < 2:
-        raise RuntimeError(f"{fn}: The input tensor LU must have at least 2 dimensions.")
-    if LU.shape[-1] != LU.shape[-2]:
-        raise RuntimeError(f"{fn}: LU must be batches of square matrices, but they are {LU.shape[-2]} by "
-                           f"{LU.shape[-1]} matrices")
+    _check_square(LU, "torch.linalg.lu_solve")
+    _check_float(LU, "torch.linalg.lu_solve")
     if B.ndim < 2:
         raise RuntimeError(f"{fn}: The input tensor B must have at least 2 dimensions.")
     n = LU.shape[-1]
     if (B.shape[-2] if left else B.shape[-1]) != n:
         raise RuntimeError(f"{fn}: Incompatible shapes of A and B for the equation {'AX = B' if left else 'XA = B'} "
                            f"({n}x{n} and {B.shape[-2]}x{B.shape[-1]})")
-    if tuple(pivots.shape[:-1]) != tuple(LU.shape[:-2]) or pivots.shape[-1] != n:
+    if pivots.ndim < 1 or pivots.shape[-1] != n:
+        raise RuntimeError(f"{fn}: Number of pivots per batch should be same as the dimension of the matrix")
+    if tuple(pivots.shape[:-1]) != tuple(LU.shape[:-2]):
         raise RuntimeError(f"{fn}: Expected LU.shape[:-1] and pivots.shape to be the same, but got pivots with "
                            f"shape {list(pivots.shape)} instead")
     if pivots.dtype is not D.int32:
-        raise RuntimeError(f"{fn}: Expected pivots to be integral. Got {pivots.dtype}")
-    _check_kernel_dtype(LU, "lu_solve_cpu")
+        raise RuntimeError(f"{fn}: pivots should be a Tensor of scalar type torch.int32")
     _check_same_dtype(LU, B, fn, "LU", "B")
     broadcast_shape((tuple(B.shape[:-2]), tuple(LU.shape[:-2])))
     P, L, U = lu_unpack(LU, pivots)
