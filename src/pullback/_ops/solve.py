@@ -117,16 +117,16 @@ def _getrs(lu, piv, b, trans=0):
     return out
 
 
-def _trsm(a, b, upper, unitriangular):
-    """``A^{-1} B`` for triangular ``A`` (only its triangle read) over the broadcast batch. BLAS's
-    trsm, as torch's: a zero on the diagonal gives infinities, not an error."""
+def _trsm(a, b, upper, unitriangular, side=0):
+    """``A^{-1} B`` (``B A^{-1}`` with ``side=1``) for triangular ``A`` (only its triangle read) over
+    the broadcast batch. BLAS's trsm, as torch's: a zero on the diagonal gives infinities, not an error."""
     batch, (a, b) = _batches(a, b)
     out = B.empty(batch + b.shape[-2:], b.dtype)
     if out.size == 0:
         return out
     f = _lapack("trsm", b.dtype)
     for idx in B.ndindex(batch):
-        out[idx] = f(1.0, a[idx], b[idx], lower=not upper, diag=int(unitriangular))
+        out[idx] = f(1.0, a[idx], b[idx], side=side, lower=not upper, diag=int(unitriangular))
     return out
 
 
@@ -254,36 +254,70 @@ def _write(out, result, fn, inputs):
 
 
 # ================================================================== solve
-def _solve_impl(a, b, fn):
-    lu, piv, info = _getrf(a)
+def _matrix_form(x, left, vector):
+    """A right-hand side (or solution) as the matrices of A' X' = B' (A' = A, or A^T for X A = B)."""
+    if vector:
+        x = _reshape(x, shape=tuple(x.shape) + (1,))
+    return x if left else _mT(x)
+
+
+def _from_matrix_form(x, left, vector):
+    x = x if left else _mT(x)
+    return _reshape(x, shape=tuple(x.shape[:-1])) if vector else x
+
+
+def _solve_impl(a, b, fn, left, vector):
+    lu, piv, info = _getrf(a if left else _mTa(a))
     if fn is not None:
         _raise_for(info, fn, _singular_solve)
-    return _getrs(lu, piv, b), lu, piv, info
+    bm = b[..., None] if vector else b
+    x = _getrs(lu, piv, bm if left else _mTa(bm))
+    x = x if left else _mTa(x)
+    return (x[..., 0] if vector else x), lu, piv, info
 
 
-def _solve_vjp(g, a, ans, needs):
+def _solve_vjp(g, a, ans, left, vector, needs):
     gx = g[0]
     if gx is None:
         return (None, None)
-    x = ans[0]
+    xm, gxm = _matrix_form(ans[0], left, vector), _matrix_form(gx, left, vector)
     if type(gx) is B.ndarray:  # a plain backward pass: A^{-T} g from the forward's LU
-        gb = _getrs(ans[1], ans[2], gx, trans=1)
-        ga = -(gb @ _mTa(x)) if needs[0] else None
-        return (ga, gb if needs[1] else None)
-    gb = solve_(_mT(a), gx, fn=None)[0]           # written in ops: differentiable again
-    return (-matmul_(gb, _mT(x)) if needs[0] else None, gb if needs[1] else None)
+        gbm = _getrs(ans[1], ans[2], gxm, trans=1)
+    else:                       # written in ops: differentiable again
+        gbm = solve_(_mT(a if left else _mT(a)), gxm, fn=None, left=True, vector=False)[0]
+    ga = None
+    if needs[0]:
+        ga = -matmul_(gbm, _mT(xm))
+        ga = ga if left else _mT(ga)
+    return (ga, _from_matrix_form(gbm, left, vector) if needs[1] else None)
 
 
 def _solve_jvp(primals, tangents, params, outputs):
     (a, _), (ta, tb) = primals, tangents
-    rhs = _add(tb, -matmul_(ta, outputs[0]) if ta is not None else None)
-    return (solve_(a, rhs, fn=None)[0], None, None, None)
+    left, vector = params["left"], params["vector"]
+    rhs = _matrix_form(tb, left, vector) if tb is not None else None
+    if ta is not None:
+        rhs = _add(rhs, -matmul_(ta if left else _mT(ta), _matrix_form(outputs[0], left, vector)))
+    dx = solve_(a if left else _mT(a), rhs, fn=None, left=True, vector=False)[0]
+    return (_from_matrix_form(dx, left, vector), None, None, None)
 
 
-# X = A^{-1} B (B a stack of matrices); also the LU factors and pivots of A and LAPACK's info.
+def _batch_solve(prim, values, bdims, params, size):
+    if not params["vector"]:
+        return _batch_matrices(prim, values, bdims, params, size)
+    (a, b), (da, db) = values, bdims   # a batch of vectors: as columns (matrices), then back
+    b = V.to_front(b, db)
+    b = _reshape(b, shape=tuple(b.shape) + (1,))
+    (x, lu, piv, info), dims = _batch_matrices(prim, (a, b), (da, None if db is None else 0),
+                                               dict(params, vector=False), size)
+    return (_reshape(x, shape=tuple(x.shape[:-1])), lu, piv, info), dims
+
+
+# X = A^{-1} B (X A = B with left=False; B a vector or a batch of them with vector), and the LU
+# factors and pivots of A (A^T with left=False) and LAPACK's info.
 solve_ = primitive("linalg_solve", _solve_impl, inputs="a b", out_dtype="keep", outputs=4,
                    nondiff_outputs=(1, 2, 3), grad_name="LinalgSolveExBackward0", vjp=Joint(_solve_vjp),
-                   jvp=_solve_jvp, batch=_batch_matrices)
+                   jvp=_solve_jvp, batch=_batch_solve)
 
 
 def _solve(A, B_, left, fn, raise_as):
@@ -295,22 +329,16 @@ def _solve(A, B_, left, fn, raise_as):
     if B_.ndim == 0:
         raise RuntimeError(f"{fn}: The input tensor B must have at least 2 dimensions.")
     vector = B_.ndim == 1 or (B_.ndim == A.ndim - 1 and tuple(B_.shape) == tuple(A.shape[:-1]))
-    Bm = _reshape(B_, shape=tuple(B_.shape) + (1,)) if vector else B_
+    bm = tuple(B_.shape) + (1,) if vector else tuple(B_.shape)  # B as matrices
     n = A.shape[-1]
-    if (Bm.shape[-2] if left else Bm.shape[-1]) != n:
+    if (bm[-2] if left else bm[-1]) != n:
         raise RuntimeError(f"{fn}: Incompatible shapes of A and B for the equation {'AX = B' if left else 'XA = B'} "
-                           f"({A.shape[-2]}x{n} and {Bm.shape[-2]}x{Bm.shape[-1]})")
+                           f"({A.shape[-2]}x{n} and {bm[-2]}x{bm[-1]})")
     if vector and not left:
         raise RuntimeError(f"{fn}: Vector broadcasting of the left hand side is not supported for left=False. "
                            "In this case linalg.solve is equivalent to B / A.squeeze(-1)")
-    broadcast_shape((tuple(Bm.shape[:-2]), tuple(A.shape[:-2])))
-    if left:
-        x, _, _, info = solve_(A, Bm, fn=raise_as)
-    else:  # X A = B is A^T X^T = B^T
-        x, _, _, info = solve_(_mT(A), _mT(Bm), fn=raise_as)
-        x = _mT(x)
-    if vector:
-        x = _reshape(x, shape=tuple(x.shape[:-1]))
+    broadcast_shape((bm[:-2], tuple(A.shape[:-2])))
+    x, _, _, info = solve_(A, B_, fn=raise_as, left=bool(left), vector=vector)
     return x, info
 
 
@@ -578,6 +606,58 @@ solve_triangular_ = primitive("linalg_solve_triangular", _trsm, inputs="a b", ou
                               jvp=_solve_tri_jvp, batch=_batch_matrices)
 
 
+def _solve_tri_right_vjp(g, a, ans, upper, unitriangular, needs):
+    # X = B A^{-1}: gB = g A^{-T}, gA = -X^T gB (on A's triangle)
+    gb = solve_triangular_right_(_mT(a), g, upper=not upper, unitriangular=unitriangular)
+    ga = _tri_mask(-matmul_(_mT(ans), gb), upper, unitriangular) if needs[0] else None
+    return (ga, gb if needs[1] else None)
+
+
+def _solve_tri_right_jvp(primals, tangents, params, outputs):
+    (a, _), (ta, tb) = primals, tangents
+    upper, unit = params["upper"], params["unitriangular"]
+    rhs = _add(tb, -matmul_(outputs[0], _tri_mask(ta, upper, unit)) if ta is not None else None)
+    return (solve_triangular_right_(a, rhs, upper=upper, unitriangular=unit),)
+
+
+# X = B A^{-1} for triangular A: solve_triangular(left=False).
+solve_triangular_right_ = primitive(
+    "linalg_solve_triangular_right", lambda a, b, upper, unitriangular: _trsm(a, b, upper, unitriangular, side=1),
+    inputs="a b", out_dtype="keep", grad_name="LinalgSolveTriangularBackward0", vjp=Joint(_solve_tri_right_vjp),
+    jvp=_solve_tri_right_jvp, batch=_batch_matrices)
+
+
+def _triangular_solve_vjp(g, b, a, ans, upper, transpose, unitriangular, needs):
+    # X = op(A)^{-1} b, op(A) = A or A^T: the VJP of solve_triangular with op(A), mapped back to A
+    a_ = _mT(a) if transpose else a
+    up = upper != transpose
+    gb = solve_triangular_(_mT(a_), g, upper=not up, unitriangular=unitriangular)
+    ga = None
+    if needs[1]:
+        ga = _tri_mask(-matmul_(gb, _mT(ans)), up, unitriangular)
+        ga = _mT(ga) if transpose else ga
+    return (gb if needs[0] else None, ga)
+
+
+def _triangular_solve_jvp(primals, tangents, params, outputs):
+    (_, a), (tb, ta) = primals, tangents
+    transpose, unit = params["transpose"], params["unitriangular"]
+    up = params["upper"] != transpose
+    a_ = _mT(a) if transpose else a
+    rhs = tb
+    if ta is not None:
+        rhs = _add(rhs, -matmul_(_tri_mask(_mT(ta) if transpose else ta, up, unit), outputs[0]))
+    return (solve_triangular_(a_, rhs, upper=up, unitriangular=unit),)
+
+
+# torch.triangular_solve's solution: op(A)^{-1} b, op(A) = A or A^T (transpose).
+triangular_solve_ = primitive(
+    "triangular_solve", lambda b, a, upper, transpose, unitriangular: _trsm(
+        _mTa(a) if transpose else a, b, upper != transpose, unitriangular),
+    inputs="b a", out_dtype="keep", grad_name="TriangularSolveBackward0", vjp=Joint(_triangular_solve_vjp),
+    jvp=_triangular_solve_jvp, batch=_batch_matrices)
+
+
 @public("linalg.solve_triangular")
 def linalg_solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
     """The solution of ``A X = B`` (``X A = B`` with ``left=False``) for triangular ``A``, as
@@ -615,8 +695,8 @@ def linalg_solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=
         B = B.to(A.dtype)
     if left:
         x = solve_triangular_(A, B, upper=bool(upper), unitriangular=bool(unitriangular))
-    else:  # X A = B is A^T X^T = B^T, and A^T is triangular the other way
-        x = _mT(solve_triangular_(_mT(A), _mT(B), upper=not upper, unitriangular=bool(unitriangular)))
+    else:
+        x = solve_triangular_right_(A, B, upper=bool(upper), unitriangular=bool(unitriangular))
     return _write(out, x, "linalg_solve_triangular", (A, B))
 
 
@@ -650,7 +730,7 @@ def triangular_solve(input, A, upper=True, transpose=False, unitriangular=False,
     _check_kernel_dtype(A, "triangular_solve_cpu")
     batch = broadcast_shape((tuple(input.shape[:-2]), tuple(A.shape[:-2])))
     coefficient = _expand(A, shape=batch + tuple(A.shape[-2:])) if tuple(A.shape[:-2]) != batch else A
-    solution = solve_triangular_(_mT(A) if transpose else A, input, upper=bool(upper) != bool(transpose),
+    solution = triangular_solve_(input, A, upper=bool(upper), transpose=bool(transpose),
                                  unitriangular=bool(unitriangular))
     return _named("triangular_solve", ["solution", "cloned_coefficient"])(solution, clone(coefficient))
 
@@ -929,7 +1009,7 @@ def _data(x):
 
 def _solve_right(a, b, upper, unitriangular=False):
     """X with X A = B for triangular A."""
-    return _mT(solve_triangular_(_mT(a), _mT(b), upper=not upper, unitriangular=unitriangular))
+    return solve_triangular_right_(a, b, upper=upper, unitriangular=unitriangular)
 
 
 def _lu_backward(gl, gu, L, U, P, m, n):
