@@ -285,7 +285,7 @@ OPS = [
     OpInfo("cholesky_inverse_upper", lambda m, a: m.cholesky_inverse(
         m.linalg.cholesky(a @ a.mT + m.eye(3, dtype=a.dtype), upper=True), upper=True), ((2, 3, 3),)),
     OpInfo("linalg.matrix_power_5", lambda m, a: m.linalg.matrix_power(a, 5), ((3, 3),), UNIT),
-    OpInfo("linalg.matrix_power_3", lambda m, a: m.matrix_power(a, 3), ((2, 3, 3),), UNIT),
+    OpInfo("linalg.matrix_power_3", lambda m, a: m.matrix_power(a, 3), ((3, 3),), UNIT),
     OpInfo("linalg.matrix_power_neg", lambda m, a: m.linalg.matrix_power(a + 3 * m.eye(3, dtype=a.dtype), -2), ((3, 3),)),
     OpInfo("linalg.matrix_power_0", lambda m, a: a.matrix_power(0) + a, ((3, 3),)),
     OpInfo("trace", lambda m, a: m.trace(a) * a, ((3, 4),)),

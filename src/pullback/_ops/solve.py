@@ -104,7 +104,7 @@ def _slogdet_from_lu(lu, piv):
 
 def _getrs(lu, piv, b, trans=0):
     """Solves ``A X = B`` (``A^T X = B`` with ``trans=1``) from the LU of ``A``, over the broadcast batch."""
-    batch = B.broadcast_shapes(lu.shape[:-2], b.shape[:-2])
+    batch = B.broadcast_shapes(lu.shape[:-2], piv.shape[:-1], b.shape[:-2])
     out = B.empty(batch + b.shape[-2:], b.dtype)
     if out.size == 0:
         return out
@@ -736,7 +736,10 @@ def triangular_solve(input, A, upper=True, transpose=False, unitriangular=False,
 
 
 # ================================================================== Cholesky
-def _cholesky_impl(a, fn):
+def _cholesky_impl(a, fn, upper):
+    if upper:  # U = L(A^T)^T reads the upper triangle, as torch's upper=True does
+        L, info = _cholesky_impl(_mTa(a), fn, False)
+        return _mTa(L), info
     try:
         return B.linalg.cholesky(a), B.zeros(a.shape[:-2], B.int32)
     except B.linalg.LinAlgError:
@@ -751,12 +754,15 @@ def _cholesky_impl(a, fn):
     return out, info
 
 
-def _cholesky_vjp(g, ans):
-    # Murray (2016), as torch: with P = Phi(L^T gL) made symmetric, gA = L^{-T} P L^{-1}.
+def _cholesky_vjp(g, ans, upper):
+    # Murray (2016), as torch: with P = Phi(L^T gL) made symmetric, gA = L^{-T} P L^{-1}
+    # (for U = L^T: L = U^T, gL = gU^T, and the same symmetric gA).
     gl = g[0]
     if gl is None:
         return (None,)
     L = ans[0]
+    if upper:
+        L, gl = _mT(L), _mT(gl)
     Lt = _mT(L)
     p = _tril(matmul_(Lt, gl), diagonal=0)
     p = 0.5 * (p + _mT(_tril(p, diagonal=-1)))
@@ -767,26 +773,30 @@ def _cholesky_vjp(g, ans):
 def _cholesky_jvp(primals, tangents, params, outputs):
     # dL = L Phi(L^{-1} dA L^{-T}), Phi: the lower triangle with the diagonal halved
     L, t = outputs[0], tangents[0]
+    if params["upper"]:  # U = L(A^T)^T
+        L, t = _mT(L), _mT(t)
     m = solve_triangular_(L, t, upper=False, unitriangular=False)
     m = _mT(solve_triangular_(L, _mT(m), upper=False, unitriangular=False))
     phi = _tril(m, diagonal=-1) + 0.5 * _tril(_triu(m, diagonal=0), diagonal=0)
-    return (matmul_(L, phi), None)
+    dl = matmul_(L, phi)
+    return (_mT(dl) if params["upper"] else dl, None)
 
 
 # The lower Cholesky factor L (A = L L^T, the lower triangle of A read) and LAPACK's info.
 cholesky_ = primitive("linalg_cholesky", _cholesky_impl, inputs="a", out_dtype="keep", outputs=2,
                       nondiff_outputs=(1,), grad_name="LinalgCholeskyExBackward0", vjp=Joint(_cholesky_vjp),
                       jvp=_cholesky_jvp, batch=_batch_matrices)
+# The same, as the deprecated torch.cholesky, whose backward node torch names apart.
+cholesky_old_ = primitive("cholesky", _cholesky_impl, inputs="a", out_dtype="keep", outputs=2,
+                          nondiff_outputs=(1,), grad_name="CholeskyBackward0", vjp=Joint(_cholesky_vjp),
+                          jvp=_cholesky_jvp, batch=_batch_matrices)
 
 
 def _cholesky(A, upper, fn, raise_as, arg="A"):
     _check_tensor(A, fn.replace(".", "_"), arg, 1)
     _check_square(A, fn)
     _check_float(A, fn, "cholesky_cpu")
-    if upper:  # U = L(A^T)^T reads the upper triangle, as torch's upper=True does
-        L, info = cholesky_(_mT(A), fn=raise_as)
-        return _mT(L), info
-    return cholesky_(A, fn=raise_as)
+    return (cholesky_old_ if fn == "cholesky" else cholesky_)(A, fn=raise_as, upper=bool(upper))
 
 
 @public("linalg.cholesky")
@@ -987,8 +997,8 @@ def _select(m, n, dtype):
     return B.eye(m, n, dtype=dtype)
 
 
-def _unpack(lu, m, n):
-    """L (m x k, unit diagonal) and U (k x n) from packed LU factors, in pullback ops."""
+def _unpack_parts(lu, m, n):
+    """The strictly lower (m x k) and upper (k x n) parts of packed LU factors, in pullback ops."""
     k = min(m, n)
     dt = _np_dtype(lu)
     low, up = _tril(lu, diagonal=-1), _triu(lu, diagonal=0)
@@ -996,7 +1006,84 @@ def _unpack(lu, m, n):
         low = matmul_(low, _select(n, k, dt))
     if m > k:
         up = matmul_(_select(k, m, dt), up)
-    return low + B.eye(m, k, dtype=dt), up
+    return low, up
+
+
+def _unpack(lu, m, n):
+    """L (m x k, unit diagonal) and U (k x n) from packed LU factors, in pullback ops."""
+    low, up = _unpack_parts(lu, m, n)
+    return low + B.eye(m, min(m, n), dtype=_np_dtype(lu)), up
+
+
+def _lu_unpack_impl(lu):
+    m, n = lu.shape[-2:]
+    k = min(m, n)
+    return B.tril(lu[..., :, :k], -1) + B.eye(m, k, dtype=lu.dtype), B.triu(lu[..., :k, :])
+
+
+def _lu_unpack_vjp(g, lu_shape):
+    # the adjoint of taking the strict lower part into L and the upper part into U
+    m, n = lu_shape[-2:]
+    k = min(m, n)
+    gl, gu = g
+    dt = _np_dtype(gl if gl is not None else gu)
+    if gl is not None:
+        gl = _tril(gl if n == k else matmul_(gl, _select(k, n, dt)), diagonal=-1)
+    if gu is not None:
+        gu = _triu(gu if m == k else matmul_(_select(m, k, dt), gu), diagonal=0)
+    return (_add(gl, gu),)
+
+
+# L and U from packed LU factors.
+lu_unpack_ = primitive("lu_unpack", _lu_unpack_impl, inputs="lu", out_dtype="keep", outputs=2,
+                       grad_name="LuUnpackBackward0", vjp=Joint(_lu_unpack_vjp),
+                       jvp=lambda primals, tangents, params, outputs: _unpack_parts(
+                           tangents[0], *primals[0].shape[-2:]),
+                       batch=_batch_matrices)
+
+
+def _lu_solve_trans(left, adjoint):
+    """The LAPACK trans flag of lu_solve on the matrices B (left) or B^T (X A = B is A^T X^T = B^T)."""
+    return int(adjoint) if left else int(not adjoint)
+
+
+def _lu_solve_impl(lu, piv, b, left, adjoint):
+    x = _getrs(lu, piv - 1, b if left else _mTa(b), _lu_solve_trans(left, adjoint))
+    return x if left else _mTa(x)
+
+
+def _lu_solve_vjp(g, lu, piv, ans, left, adjoint, needs):
+    # op(A) Xm = Bm (op(A) = A or A^T): gBm = op(A)^{-T} gXm and g op(A) = -gBm Xm^T; then, from
+    # A = P L U, gL = tril(P^T gA U^T, -1) and gU = triu(L^T P^T gA), packed as LU is.
+    trans = _lu_solve_trans(left, adjoint)
+    xm, gxm = (ans, g) if left else (_mT(ans), _mT(g))
+    gbm = lu_solve_(lu, piv, gxm, left=True, adjoint=not trans)
+    glu = None
+    if needs[0]:
+        gop = -matmul_(gbm, _mT(xm))
+        ga = _mT(gop) if trans else gop
+        n = lu.shape[-1]
+        L, U = _unpack(lu, n, n)
+        P = _permutation_impl(_data(piv), n, _np_dtype(lu))
+        gr = matmul_(_mTa(P), ga)
+        glu = _tril(matmul_(gr, _mT(U)), diagonal=-1) + _triu(matmul_(_mT(L), gr), diagonal=0)
+    return (glu, None, (gbm if left else _mT(gbm)) if needs[2] else None)
+
+
+def _batch_lu_solve(prim, values, bdims, params, size):
+    (lu, piv, b), (dl, dp, db) = values, bdims
+    rank = max(V.logical_ndim(lu, dl), V.logical_ndim(piv, dp) + 1, V.logical_ndim(b, db))
+    lu = V.align(lu, dl, rank) if dl is not None else lu
+    piv = V.align(piv, dp, rank - 1) if dp is not None else piv
+    b = V.align(b, db, rank) if db is not None else b
+    return prim.bind((lu, piv, b), params), 0
+
+
+# X = A^{-1} B from the packed LU factors and 1-based pivots of A (X A = B with left=False,
+# A^T for A with adjoint).
+lu_solve_ = primitive("linalg_lu_solve", _lu_solve_impl, inputs="lu piv b", out_dtype="keep",
+                      grad_name="LinalgLuSolveBackward0", vjp=Joint(_lu_solve_vjp), jvp=TRANSPOSE,
+                      batch=_batch_lu_solve)
 
 
 def _np_dtype(x):
@@ -1158,7 +1245,7 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=N
     m, n = LU_data.shape[-2:]
     empty = LU_data.new_zeros((0,)) if hasattr(LU_data, "new_zeros") else None
     if unpack_data:
-        L, U = _unpack(LU_data, m, n)
+        L, U = lu_unpack_(LU_data)
     else:
         L = U = empty
     if unpack_pivots:
@@ -1237,21 +1324,8 @@ def linalg_lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
         raise RuntimeError(f"{fn}: pivots should be a Tensor of scalar type torch.int32")
     _check_same_dtype(LU, B, fn, "LU", "B")
     broadcast_shape((tuple(B.shape[:-2]), tuple(LU.shape[:-2])))
-    P, L, U = lu_unpack(LU, pivots)
-    if not left:  # X A = B is A^T X^T = B^T (and X A^T = B is A X^T = B^T)
-        return _write(out, _mT(_lu_solve(P, L, U, _mT(B), not adjoint)), "linalg_lu_solve", (LU, B))
-    return _write(out, _lu_solve(P, L, U, B, adjoint), "linalg_lu_solve", (LU, B))
-
-
-def _lu_solve(P, L, U, B_, adjoint):
-    """A^{-1} B (A^{-T} B with ``adjoint``) for A = P L U."""
-    if adjoint:  # A^T = U^T L^T P^T
-        y = solve_triangular_(_mT(U), B_, upper=False, unitriangular=False)
-        y = solve_triangular_(_mT(L), y, upper=True, unitriangular=True)
-        return matmul_(P, y)
-    y = matmul_(_mT(P), B_)
-    y = solve_triangular_(L, y, upper=False, unitriangular=True)
-    return solve_triangular_(U, y, upper=True, unitriangular=False)
+    x = lu_solve_(LU, pivots, B, left=bool(left), adjoint=bool(adjoint))
+    return _write(out, x, "linalg_lu_solve", (LU, B))
 
 
 @public(method=True)
