@@ -758,15 +758,21 @@ def _cholesky_impl(a, fn, upper):
     if upper:  # U = L(A^T)^T reads the upper triangle, as torch's upper=True does
         L, info = _cholesky_impl(_mTa(a), fn, False)
         return _mTa(L), info
-    try:
-        return B.linalg.cholesky(a), B.zeros(a.shape[:-2], B.int32)
-    except B.linalg.LinAlgError:
-        pass
+    batch, n = a.shape[:-2], a.shape[-1]
+    if n < 32 and batch:  # many small matrices: NumPy's batched routine, LAPACK's info on failure
+        try:
+            return B.linalg.cholesky(a), B.zeros(batch, B.int32)
+        except B.linalg.LinAlgError:
+            pass
     out = B.empty(a.shape, a.dtype)
-    info = B.zeros(a.shape[:-2], B.int32)
-    f = _lapack("potrf", a.dtype)
-    for idx in B.ndindex(a.shape[:-2]):
-        out[idx], info[idx] = f(a[idx], lower=1, clean=1)
+    info = B.zeros(batch, B.int32)
+    if out.size:
+        # potrf on the transposed view (column-major: no copy) reading its upper triangle, the
+        # lower one of A: A = U^T U with U = L^T.
+        f = _lapack("potrf", a.dtype)
+        for idx in B.ndindex(batch):
+            u, info[idx] = f(_mTa(a[idx]), lower=0, clean=1)
+            out[idx] = _mTa(u)
     if fn is not None:
         _raise_for(info, fn, _not_pd)
     return out, info
