@@ -86,6 +86,8 @@ def _getri(lu, piv, info):
         return out
     f = _lapack("getri", lu.dtype)
     lwork = _getri_lwork(n, lu.dtype)
+    if lu.ndim == 2 and not info:
+        return f(lu, piv, lwork=lwork)[0]
     with B.errstate(all="ignore"):
         for idx in B.ndindex(lu.shape[:-2]):
             if info[idx]:
