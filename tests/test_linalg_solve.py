@@ -474,3 +474,34 @@ def test_cholesky_inverse_forward_mode_matches_finite_differences(upper):
     with fwAD.dual_level():
         ours = fwAD.unpack_dual(f(pullback, fwAD.make_dual(pullback.tensor(a.numpy()), pullback.tensor(u.numpy()))))[1]
     np.testing.assert_allclose(ours.numpy(), numeric.numpy(), rtol=1e-6, atol=1e-8)
+
+
+def test_out_arguments_are_written_as_torch_writes_them():
+    a = RNG.standard_normal((3, 3)) + 3 * np.eye(3)
+    b = RNG.standard_normal((3, 2))
+    (pa, ta), (pb, tb) = _pair(a), _pair(b)
+    for name, args in (("linalg.solve", (0, 1)), ("linalg.inv", (0,)), ("linalg.det", (0,)),
+                       ("linalg.cholesky", (2,)), ("linalg.matrix_power", (0, 3))):
+        p_args = [(pa, pb, pa @ pa.mT)[i] if i < 3 else 2 for i in args]
+        t_args = [(ta, tb, ta @ ta.mT)[i] if i < 3 else 2 for i in args]
+        p_out, t_out = pullback.empty(0, dtype=pullback.float64), torch.empty(0, dtype=torch.float64)
+        assert _get(pullback, name)(*p_args, out=p_out) is p_out
+        _get(torch, name)(*t_args, out=t_out)
+        _close(p_out, t_out)
+    p_out = (pullback.empty(0, dtype=pullback.float64), pullback.empty(0, dtype=pullback.float64))
+    t_out = (torch.empty(0, dtype=torch.float64), torch.empty(0, dtype=torch.float64))
+    ours, theirs = pullback.linalg.slogdet(pa, out=p_out), torch.linalg.slogdet(ta, out=t_out)
+    assert ours[0] is p_out[0] and type(ours).__name__ == type(theirs).__name__ == "linalg_slogdet_out"
+    for o, t in zip(p_out, t_out):
+        _close(o, t)
+    p_out = (pullback.empty(0, dtype=pullback.float64), pullback.empty(0, dtype=pullback.int32))
+    t_out = (torch.empty(0, dtype=torch.float64), torch.empty(0, dtype=torch.int32))
+    pullback.linalg.lu_factor(pa, out=p_out)
+    torch.linalg.lu_factor(ta, out=t_out)
+    for o, t in zip(p_out, t_out):
+        _close(o, t)
+    for bad in ((pullback.empty(0),), pullback.empty(0)):
+        with pytest.raises(TypeError) as expected:
+            torch.linalg.slogdet(ta, out=(torch.empty(0),) if isinstance(bad, tuple) else torch.empty(0))
+        with pytest.raises(TypeError, match=str(expected.value).replace("(", r"\(").replace(")", r"\)")):
+            pullback.linalg.slogdet(pa, out=bad)

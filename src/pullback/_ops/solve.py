@@ -15,6 +15,7 @@ import collections
 from .._backend import B
 from .. import _dtype as D
 from ._registry import primitive, Joint, broadcast_shape, TRANSPOSE
+from . import _registry
 from . import _vmap_rules as V
 from ._api import public, NAMESPACES
 from ._rules import is_tensor
@@ -266,6 +267,20 @@ def _check_same_dtype(A, B_, fn, a="A", b="B"):
                            f"{_kernel_name(A.dtype)} and {b} of type {_kernel_name(B_.dtype)} instead")
 
 
+def _named_out(name, fields, results, out, fn, inputs):
+    """The named tuple ``name`` of ``results``, or, with ``out`` (a tuple of Tensors, one per
+    field, as torch's ``out=``), the results written into it (a ``<name>_out`` named tuple)."""
+    if out is None:
+        return _named(name, fields)(*results)
+    if isinstance(out, _registry._Tensor) or not isinstance(out, (tuple, list)):
+        raise TypeError(f"{fn}(): argument 'out' must be tuple of Tensors, not {type(out).__name__}")
+    if len(out) != len(results):
+        raise TypeError(f"expected tuple of {len(results)} elements but got {len(out)}")
+    from .._out import write_out
+    written = [write_out(o, r, fn, inputs) for o, r in zip(out, results)]
+    return _named(name + "_out", fields)(*written)
+
+
 def _write(out, result, fn, inputs):
     if out is None:
         return result
@@ -400,7 +415,7 @@ def linalg_solve_ex(A, B, *, left=True, check_errors=False, out=None):
         out (tuple, optional): output tensors.
     """
     x, info = _solve(A, B, left, "linalg.solve_ex", "torch.linalg.solve_ex" if check_errors else None)
-    return _named("linalg_solve_ex", ["result", "info"])(x, info)
+    return _named_out("linalg_solve_ex", ["result", "info"], (x, info), out, "linalg_solve_ex", (A, B))
 
 
 # ================================================================== inverse
@@ -437,9 +452,8 @@ def linalg_inv(A, *, out=None):
 
     Example::
 
-        >>> pullback.linalg.inv(pullback.tensor([[2.0, 0.0], [0.0, 4.0]]))
-        tensor([[0.5000, 0.0000],
-                [0.0000, 0.2500]])
+        >>> pullback.linalg.inv(pullback.tensor([[2.0, 0.0], [0.0, 4.0]])).diagonal()
+        tensor([0.5000, 0.2500])
     """
     _check_matrix_input(A, "linalg.inv")
     return _write(out, inv_(A, fn="linalg.inv")[0], "linalg_inv", (A,))
@@ -459,7 +473,7 @@ def linalg_inv_ex(A, *, check_errors=False, out=None):
     _check_square(A, "linalg.inv_ex")
     _check_float(A, "linalg.inv")
     inverse, info = inv_(A, fn="linalg.inv_ex" if check_errors else None)
-    return _named("linalg_inv_ex", ["inverse", "info"])(inverse, info)
+    return _named_out("linalg_inv_ex", ["inverse", "info"], (inverse, info), out, "linalg_inv_ex", (A,))
 
 
 # ================================================================== determinants
@@ -530,7 +544,7 @@ def linalg_det(A, *, out=None):
     Example::
 
         >>> pullback.linalg.det(pullback.tensor([[2.0, 1.0], [1.0, 3.0]]))
-        tensor(5.0000)
+        tensor(5.)
     """
     _check_matrix_input(A, "linalg.det", kernel="lu_cpu")
     return _write(out, det_(A), "linalg_det", (A,))
@@ -580,7 +594,7 @@ def linalg_slogdet(A, *, out=None):
     """
     _check_matrix_input(A, "linalg.slogdet")
     sign, logabsdet, _, _ = slogdet_(A)
-    return _named("linalg_slogdet", ["sign", "logabsdet"])(sign, logabsdet)
+    return _named_out("linalg_slogdet", ["sign", "logabsdet"], (sign, logabsdet), out, "linalg_slogdet", (A,))
 
 
 @public(method=True)
@@ -752,7 +766,8 @@ def triangular_solve(input, A, upper=True, transpose=False, unitriangular=False,
     coefficient = _expand(A, shape=batch + tuple(A.shape[-2:])) if tuple(A.shape[:-2]) != batch else A
     solution = triangular_solve_(input, A, upper=bool(upper), transpose=bool(transpose),
                                  unitriangular=bool(unitriangular))
-    return _named("triangular_solve", ["solution", "cloned_coefficient"])(solution, clone(coefficient))
+    return _named_out("triangular_solve", ["solution", "cloned_coefficient"], (solution, clone(coefficient)), out,
+                      "triangular_solve", (input, A))
 
 
 # ================================================================== Cholesky
@@ -862,7 +877,7 @@ def linalg_cholesky_ex(A, *, upper=False, check_errors=False, out=None):
         out (tuple, optional): output tensors.
     """
     L, info = _cholesky(A, upper, "linalg.cholesky_ex", "linalg.cholesky_ex" if check_errors else None)
-    return _named("linalg_cholesky_ex", ["L", "info"])(L, info)
+    return _named_out("linalg_cholesky_ex", ["L", "info"], (L, info), out, "linalg_cholesky_ex", (A,))
 
 
 @public(method=True)
@@ -1217,7 +1232,7 @@ def linalg_lu_factor(A, *, pivot=True, out=None):
         out (tuple, optional): output tensors.
     """
     LU, pivots, _ = _lu_factor(A, pivot, "linalg.lu_factor", "torch.linalg.lu_factor")
-    return _named("linalg_lu_factor", ["LU", "pivots"])(LU, pivots)
+    return _named_out("linalg_lu_factor", ["LU", "pivots"], (LU, pivots), out, "linalg_lu_factor", (A,))
 
 
 @public("linalg.lu_factor_ex")
@@ -1233,7 +1248,8 @@ def linalg_lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
     """
     LU, pivots, info = _lu_factor(A, pivot, "linalg.lu_factor_ex",
                                   "torch.linalg.lu_factor_ex" if check_errors else None)
-    return _named("linalg_lu_factor_ex", ["LU", "pivots", "info"])(LU, pivots, info)
+    return _named_out("linalg_lu_factor_ex", ["LU", "pivots", "info"], (LU, pivots, info), out,
+                      "linalg_lu_factor_ex", (A,))
 
 
 @public(method=True)
@@ -1247,7 +1263,10 @@ def lu(A, pivot=True, get_infos=False, out=None):
         get_infos (bool, optional): also return LAPACK's info. Default: False.
     """
     LU, pivots, info = _lu_factor(A, pivot, "linalg.lu_factor", None)
-    return (LU, pivots, info) if get_infos else (LU, pivots)
+    results = (LU, pivots, info) if get_infos else (LU, pivots)
+    if out is None:
+        return results
+    return tuple(_named_out("lu", ["LU", "pivots", "info"][:len(results)], results, out, "lu", (A,)))
 
 
 def _check_pivots(LU_data, LU_pivots, fn):
@@ -1288,7 +1307,7 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=N
             P = _expand(P, shape=batch + (m, m))
     else:
         P = empty
-    return _named("lu_unpack", ["P", "L", "U"])(P, L, U)
+    return _named_out("lu_unpack", ["P", "L", "U"], (P, L, U), out, "lu_unpack", (LU_data,))
 
 
 @public("linalg.lu")
@@ -1318,7 +1337,7 @@ def linalg_lu(A, *, pivot=True, out=None):
         raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
     LU, pivots, _ = lu_factor_(A, fn=None)
     P, L, U = lu_unpack(LU, pivots)
-    return _named("linalg_lu", ["P", "L", "U"])(P, L, U)
+    return _named_out("linalg_lu", ["P", "L", "U"], (P, L, U), out, "linalg_lu", (A,))
 
 
 @public("linalg.lu_solve")
