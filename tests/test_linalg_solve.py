@@ -505,3 +505,26 @@ def test_out_arguments_are_written_as_torch_writes_them():
             torch.linalg.slogdet(ta, out=(torch.empty(0),) if isinstance(bad, tuple) else torch.empty(0))
         with pytest.raises(TypeError, match=str(expected.value).replace("(", r"\(").replace(")", r"\)")):
             pullback.linalg.slogdet(pa, out=bad)
+
+
+def test_many_small_matrices_match_torch():
+    """A batch of many small matrices runs NumPy's batched routines (no LU saved): values,
+    gradients and the info of a singular member as torch's."""
+    a = RNG.standard_normal((10, 4, 4)) + 3 * np.eye(4)
+    b = RNG.standard_normal((10, 4, 2))
+    fns = [lambda m, x: m.linalg.solve(x, m.tensor(b)), lambda m, x: m.linalg.solve(x, m.tensor(b[..., 0])),
+           lambda m, x: m.linalg.solve(x, m.tensor(b).mT, left=False), lambda m, x: m.linalg.inv(x),
+           lambda m, x: m.linalg.slogdet(x)[1], lambda m, x: m.linalg.det(x)]
+    for fn in fns:
+        for create_graph in (False, True):
+            pxs, pg = _grads(pullback, fn, [a], np.ones(tuple(fn(torch, torch.tensor(a)).shape)), create_graph)
+            txs, tg = _grads(torch, fn, [a], np.ones(tuple(fn(torch, torch.tensor(a)).shape)), create_graph)
+            _close(pg[0], tg[0], rtol=1e-9, atol=1e-12)
+    a[3] = 0
+    (pa, ta), (pb, tb) = _pair(a), _pair(b)
+    _close(pullback.linalg.solve_ex(pa, pb).info, torch.linalg.solve_ex(ta, tb).info)
+    _close(pullback.linalg.inv_ex(pa).info, torch.linalg.inv_ex(ta).info)
+    for ours, theirs in zip(pullback.linalg.slogdet(pa), torch.linalg.slogdet(ta)):
+        _close(ours, theirs)
+    with pytest.raises(pullback.linalg.LinAlgError, match=r"\(Batch element 3\)"):
+        pullback.linalg.solve(pa, pb)

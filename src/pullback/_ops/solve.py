@@ -153,6 +153,17 @@ def _mTa(a):
     return B.swapaxes(a, -1, -2)
 
 
+def _many_small(a):
+    """Many small matrices (a vmap, a batch): NumPy's batched routines beat a loop of LAPACK calls."""
+    return a.ndim > 2 and 0 < a.shape[-1] <= 64 and a.size > 4 * a.shape[-1] * a.shape[-2]
+
+
+def _no_lu(a):
+    """The LU outputs of a forward that ran NumPy's batched routine (their last dims are 0)."""
+    batch = a.shape[:-2]
+    return B.empty(batch + (0, 0), a.dtype), B.empty(batch + (0,), B.int32)
+
+
 def _raise_for(info, fn, text, error=None):
     """torch's LinAlgError (or ``error``) for the first failing matrix of a batch (``text`` formats its info)."""
     bad = B.flatnonzero(info)
@@ -302,6 +313,14 @@ def _from_matrix_form(x, left, vector):
 
 
 def _solve_impl(a, b, fn, left, vector):
+    if _many_small(a):
+        try:
+            bm = b[..., None] if vector else b
+            x = B.linalg.solve(a if left else _mTa(a), bm if left else _mTa(bm))
+            x = x if left else _mTa(x)
+            return ((x[..., 0] if vector else x),) + _no_lu(a) + (B.zeros(a.shape[:-2], B.int32),)
+        except B.linalg.LinAlgError:  # a singular matrix: LAPACK's info from the factorization
+            pass
     lu, piv, info = _getrf(a if left else _mTa(a))
     if fn is not None:
         _raise_for(info, fn, _singular_solve)
@@ -316,7 +335,7 @@ def _solve_vjp(g, a, ans, left, vector, needs):
     if gx is None:
         return (None, None)
     xm, gxm = _matrix_form(ans[0], left, vector), _matrix_form(gx, left, vector)
-    if type(gx) is B.ndarray:  # a plain backward pass: A^{-T} g from the forward's LU
+    if type(gx) is B.ndarray and ans[1].shape[-1] == a.shape[-1]:  # a plain backward pass: the forward's LU
         gbm = _getrs(ans[1], ans[2], gxm, trans=1)
     else:                       # written in ops: differentiable again
         gbm = solve_(_mT(a if left else _mT(a)), gxm, fn=None, left=True, vector=False)[0]
@@ -420,6 +439,11 @@ def linalg_solve_ex(A, B, *, left=True, check_errors=False, out=None):
 
 # ================================================================== inverse
 def _inv_impl(a, fn):
+    if _many_small(a):
+        try:
+            return B.linalg.inv(a), B.zeros(a.shape[:-2], B.int32)
+        except B.linalg.LinAlgError:
+            pass
     lu, piv, info = _getrf(a)
     if fn is not None:
         _raise_for(info, fn, _singular_inv)
@@ -551,6 +575,9 @@ def linalg_det(A, *, out=None):
 
 
 def _slogdet_impl(a):
+    if _many_small(a):
+        sign, logabsdet = B.linalg.slogdet(a)
+        return (sign.astype(a.dtype, copy=False), logabsdet.astype(a.dtype, copy=False)) + _no_lu(a)
     lu, piv, _ = _getrf(a)
     return _slogdet_from_lu(lu, piv) + (lu, piv)
 
@@ -560,7 +587,7 @@ def _slogdet_vjp(g, a, ans):
     gl = g[1]
     if gl is None:
         return (None,)
-    if type(gl) is B.ndarray:  # a plain backward pass: the inverse from the forward's LU
+    if type(gl) is B.ndarray and ans[2].shape[-1] == a.shape[-1]:  # a plain backward pass: the forward's LU
         lu, piv = ans[2], ans[3]
         singular = (B.diagonal(lu, axis1=-2, axis2=-1) == 0).any(-1).astype(B.int32)
         return (gl[..., None, None] * _mTa(_getri(lu, piv, singular)),)
