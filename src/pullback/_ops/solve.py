@@ -14,7 +14,7 @@ import collections
 
 from .._backend import B
 from .. import _dtype as D
-from ._registry import primitive, Joint, broadcast_shape, TRANSPOSE
+from ._registry import primitive, Joint, broadcast_shape
 from . import _registry
 from . import _vmap_rules as V
 from ._api import public, NAMESPACES
@@ -1155,8 +1155,23 @@ def _batch_lu_solve(prim, values, bdims, params, size):
 
 # X = A^{-1} B from the packed LU factors and 1-based pivots of A (X A = B with left=False,
 # A^T for A with adjoint).
+def _lu_solve_jvp(primals, tangents, params, outputs):
+    # op(A) X = B (X op(A) = B with left=False): dX = op(A)^{-1} (dB - d op(A) X), dA = P (dL U + L dU)
+    (lu, piv, _), (tlu, _, tb) = primals, tangents
+    left, adjoint = params["left"], params["adjoint"]
+    rhs = tb
+    if tlu is not None:
+        n = lu.shape[-1]
+        L, U = _unpack(lu, n, n)
+        P = _permutation_impl(_data(piv), n, _np_dtype(lu))
+        da = matmul_(P, matmul_(_tril(tlu, diagonal=-1), U) + matmul_(L, _triu(tlu, diagonal=0)))
+        dop = _mT(da) if adjoint else da
+        rhs = _add(rhs, -(matmul_(dop, outputs[0]) if left else matmul_(outputs[0], dop)))
+    return (lu_solve_(lu, piv, rhs, left=left, adjoint=adjoint),)
+
+
 lu_solve_ = primitive("linalg_lu_solve", _lu_solve_impl, inputs="lu piv b", out_dtype="keep",
-                      grad_name="LinalgLuSolveBackward0", vjp=Joint(_lu_solve_vjp), jvp=TRANSPOSE,
+                      grad_name="LinalgLuSolveBackward0", vjp=Joint(_lu_solve_vjp), jvp=_lu_solve_jvp,
                       batch=_batch_lu_solve)
 
 
@@ -1229,10 +1244,38 @@ def _lu_factor_vjp(g, ans, a_shape):
     return (_lu_backward(gl, gu, L, U, P, m, n),)
 
 
+def _lu_factor_jvp(primals, tangents, params, outputs):
+    # torch's linalg_lu_jvp: with M = L1^{-1} (P^T dA)_1 U1^{-1} on the square part, dL1 = L1 tril(M, -1)
+    # and dU1 = triu(M) U1; the rest of U (wide) or of L (tall) follows from P^T dA = dL U + L dU.
+    t = tangents[0]
+    m, n = t.shape[-2:]
+    if m == 0 or n == 0:
+        return (t * 0, None, None)
+    lu, piv = outputs[0], outputs[1]
+    dt = _np_dtype(lu)
+    L, U = _unpack(lu, m, n)
+    P = _permutation_impl(_data(piv), m, dt)
+    da = matmul_(_mTa(P), t)
+    if m <= n:
+        E = _select(n, m, dt)
+        u1 = U if m == n else matmul_(U, E)
+        M = _solve_right(u1, solve_triangular_(L, da if m == n else matmul_(da, E), upper=False,
+                                               unitriangular=True), upper=True)
+        dl = matmul_(L, _tril(M, diagonal=-1))
+        du = _triu(solve_triangular_(L, da - matmul_(dl, U), upper=False, unitriangular=True), diagonal=0)
+        return ((dl if m == n else matmul_(dl, _mTa(E))) + du, None, None)
+    E = _select(m, n, dt)
+    l1 = matmul_(_mTa(E), L)
+    M = _solve_right(U, solve_triangular_(l1, matmul_(_mTa(E), da), upper=False, unitriangular=True), upper=True)
+    du = matmul_(_triu(M, diagonal=0), U)
+    dl = _solve_right(U, da - matmul_(L, du), upper=True)
+    return (_tril(dl, diagonal=-1) + matmul_(E, du), None, None)
+
+
 # Packed LU factors (L below the diagonal, U on and above it), 1-based pivots and LAPACK's info.
 lu_factor_ = primitive("linalg_lu_factor", _lu_factor_impl, inputs="a", out_dtype="keep", outputs=3,
                        nondiff_outputs=(1, 2), grad_name="LinalgLuFactorExBackward0", vjp=Joint(_lu_factor_vjp),
-                       jvp=TRANSPOSE, batch=_batch_matrices)
+                       jvp=_lu_factor_jvp, batch=_batch_matrices)
 
 
 def _lu_factor(A, pivot, fn, raise_as):
