@@ -323,7 +323,8 @@ GRAD_CASES = {
     "solve_left_false": (lambda m, a, b: m.linalg.solve(a, b, left=False),
                          [RNG.standard_normal((3, 3)) + 3 * np.eye(3), RNG.standard_normal((2, 4, 3))]),
     "cholesky": (lambda m, a: m.linalg.cholesky(a @ a.mT + m.eye(4, dtype=a.dtype)), [RNG.standard_normal((2, 4, 4))]),
-    "cholesky_raw": (lambda m, a: m.linalg.cholesky(a), [np.array([[4.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 2.0]])]),
+    "cholesky_raw": (lambda m, a: m.linalg.cholesky(a),
+                     [np.array([[4.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 2.0]])]),
     "cholesky_upper_raw": (lambda m, a: m.linalg.cholesky(a, upper=True),
                            [np.array([[4.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 2.0]])]),
     "cholesky_solve_full_factor": (lambda m, b, l: m.cholesky_solve(b, l),
@@ -428,7 +429,8 @@ def test_vmap_of_the_lu_functions():
     LU, piv = pullback.linalg.lu_factor(pullback.tensor(a))
     out = vmap(lambda lu, p, y: pullback.linalg.lu_solve(lu, p, y))(LU, piv, pullback.tensor(b))
     _close(out, torch.linalg.lu_solve(*torch.linalg.lu_factor(torch.tensor(a)), torch.tensor(b)))
-    for ours, theirs in zip(vmap(pullback.lu_unpack)(LU, piv), torch.lu_unpack(*torch.linalg.lu_factor(torch.tensor(a)))):
+    expected = torch.lu_unpack(*torch.linalg.lu_factor(torch.tensor(a)))
+    for ours, theirs in zip(vmap(pullback.lu_unpack)(LU, piv), expected):
         _close(ours, theirs)
     for ours, theirs in zip(vmap(pullback.linalg.lu)(pullback.tensor(a)), torch.linalg.lu(torch.tensor(a))):
         _close(ours, theirs)

@@ -7,8 +7,10 @@ and JVP rules are written in pullback's own ops, so gradients of gradients come 
 plain backward pass (arrays, no ``create_graph``) can reuse a factorization, the rule does so.
 
 Gradient conventions follow torch's: the Cholesky VJP is Murray's (2016) symmetric one, the det VJP
-is the cofactor matrix (an SVD for singular matrices, as torch's), and cholesky_solve and
-cholesky_inverse differentiate their factor as a full matrix (``A = L L^T`` for any ``L``).
+is the cofactor matrix (an SVD for singular matrices, as torch's), the LU VJP and JVP are torch's
+(square, wide and tall matrices), and cholesky_solve and cholesky_inverse differentiate their factor
+as a full matrix (``A = L L^T`` for any ``L``). Errors are torch's texts; a singular or indefinite
+matrix raises ``pullback.linalg.LinAlgError`` (a RuntimeError, as ``torch.linalg.LinAlgError``).
 """
 import collections
 
@@ -179,7 +181,8 @@ def _singular_solve(_):
 
 
 def _singular_inv(k):
-    return f"The diagonal element {k} is zero, the inversion could not be completed because the input matrix is singular."
+    return (f"The diagonal element {k} is zero, the inversion could not be completed because the input matrix "
+            "is singular.")
 
 
 def _not_pd(k):
@@ -958,14 +961,6 @@ cholesky_solve_ = primitive("cholesky_solve", _potrs, inputs="b l", out_dtype="k
                             jvp=_cholesky_solve_jvp, batch=_batch_matrices)
 
 
-def _check_cholesky_factor(L, fn):
-    if L.ndim < 2:
-        raise RuntimeError(f"{fn}: The input tensor A must have at least 2 dimensions.")
-    if L.shape[-1] != L.shape[-2]:
-        raise RuntimeError(f"{fn}: A must be batches of square matrices, but they are {L.shape[-2]} by "
-                           f"{L.shape[-1]} matrices")
-
-
 @public(method=True)
 def cholesky_solve(input, input2, upper=False, *, out=None):
     """The solution of ``A X = input`` given the Cholesky factor ``input2`` of ``A``, as
@@ -1206,7 +1201,8 @@ def _lu_backward(gl, gu, L, U, P, m, n):
             ga = _add(ga, -matmul_(_triu(gu, diagonal=0), Uh))
         ga = _solve_right(_mT(matmul_(U, E)), _tril(ga, diagonal=-1), upper=False)
         if gu is not None:
-            ga = matmul_(ga + _triu(matmul_(gu, E), diagonal=0), _mTa(E)) + matmul_(gu, B.eye(n, dtype=dt) - E @ _mTa(E))
+            rest = B.eye(n, dtype=dt) - E @ _mTa(E)  # keeps the last n - m columns
+            ga = matmul_(ga + _triu(matmul_(gu, E), diagonal=0), _mTa(E)) + matmul_(gu, rest)
         else:
             ga = matmul_(ga, _mTa(E))
         ga = solve_triangular_(Lh, ga, upper=True, unitriangular=True)
@@ -1217,7 +1213,8 @@ def _lu_backward(gl, gu, L, U, P, m, n):
             ga = _add(ga, -matmul_(Lh, _tril(gl, diagonal=-1)))
         ga = solve_triangular_(_mT(matmul_(_mTa(E), L)), _triu(ga, diagonal=0), upper=True, unitriangular=True)
         if gl is not None:
-            ga = matmul_(E, ga + _tril(matmul_(_mTa(E), gl), diagonal=-1)) + matmul_(B.eye(m, dtype=dt) - E @ _mTa(E), gl)
+            rest = B.eye(m, dtype=dt) - E @ _mTa(E)  # keeps the last m - n rows
+            ga = matmul_(E, ga + _tril(matmul_(_mTa(E), gl), diagonal=-1)) + matmul_(rest, gl)
         else:
             ga = matmul_(E, ga)
         ga = _solve_right(Uh, ga, upper=False)
