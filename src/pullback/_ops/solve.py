@@ -811,6 +811,11 @@ def _cholesky_impl(a, fn, upper):
             return B.linalg.cholesky(a), B.zeros(batch, B.int32)
         except B.linalg.LinAlgError:
             pass
+    if not batch and n:  # one matrix (see below)
+        u, i = _lapack("potrf", a.dtype)(_mTa(a), lower=0, clean=1)
+        if fn is not None and i > 0:
+            _raise_for(B.asarray(i), fn, _not_pd)
+        return _mTa(u), B.asarray(max(i, 0), dtype=B.int32)
     out = B.empty(a.shape, a.dtype)
     info = B.zeros(batch, B.int32)
     if out.size:
