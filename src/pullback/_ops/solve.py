@@ -468,7 +468,7 @@ inv_ = primitive("linalg_inv", _inv_impl, inputs="a", out_dtype="keep", outputs=
                  batch=_batch_matrices)
 
 
-@public(("linalg.inv", "inverse"), method="inverse")
+@public("linalg.inv")
 def linalg_inv(A, *, out=None):
     """The inverse of each square matrix of ``A``, as ``torch.linalg.inv`` (``torch.inverse``).
     Raises ``pullback.linalg.LinAlgError`` for a singular matrix.
@@ -484,6 +484,13 @@ def linalg_inv(A, *, out=None):
     """
     _check_matrix_input(A, "linalg.inv")
     return _write(out, inv_(A, fn="linalg.inv")[0], "linalg_inv", (A,))
+
+
+@public(method=True)
+def inverse(input, *, out=None):
+    """The inverse of each square matrix of ``input``: ``linalg.inv``, as ``torch.inverse``."""
+    _check_tensor(input, "inverse", "input", 1)
+    return linalg_inv(input, out=out)
 
 
 @public("linalg.inv_ex")
@@ -559,7 +566,7 @@ det_ = primitive("linalg_det", _det_impl, inputs="a", out_dtype="keep", grad_nam
                  batch=_batch_matrices)
 
 
-@public(("linalg.det", "det"), method="det")
+@public("linalg.det")
 def linalg_det(A, *, out=None):
     """The determinant of each square matrix of ``A``, as ``torch.linalg.det`` (``torch.det``).
     Its gradient is the cofactor matrix, finite for singular matrices too.
@@ -575,6 +582,13 @@ def linalg_det(A, *, out=None):
     """
     _check_matrix_input(A, "linalg.det", kernel="lu_cpu")
     return _write(out, det_(A), "linalg_det", (A,))
+
+
+@public(method=True)
+def det(input):
+    """The determinant of each square matrix of ``input``: ``linalg.det``, as ``torch.det``."""
+    _check_tensor(input, "det", "input", 1)
+    return linalg_det(input)
 
 
 def _slogdet_impl(a):
@@ -607,7 +621,7 @@ slogdet_ = primitive("linalg_slogdet", _slogdet_impl, inputs="a", out_dtype="kee
                      batch=_batch_matrices)
 
 
-@public(("linalg.slogdet", "slogdet"), method="slogdet")
+@public("linalg.slogdet")
 def linalg_slogdet(A, *, out=None):
     """The sign and the log of the absolute value of the determinant of each square matrix of
     ``A``, as ``torch.linalg.slogdet``: a named tuple ``(sign, logabsdet)``. For a singular matrix
@@ -625,6 +639,14 @@ def linalg_slogdet(A, *, out=None):
     _check_matrix_input(A, "linalg.slogdet")
     sign, logabsdet, _, _ = slogdet_(A)
     return _named_out("linalg_slogdet", ["sign", "logabsdet"], (sign, logabsdet), out, "linalg_slogdet", (A,))
+
+
+@public(method=True)
+def slogdet(input, *, out=None):
+    """``(sign, logabsdet)`` of the determinant of each square matrix: ``linalg.slogdet``, as
+    ``torch.slogdet``."""
+    _check_tensor(input, "slogdet", "input", 1)
+    return linalg_slogdet(input, out=out)
 
 
 @public(method=True)
@@ -744,7 +766,7 @@ def linalg_solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=
                 [1.]])
     """
     fn = "linalg.solve_triangular"
-    _check_tensor(A, "linalg_solve_triangular", "A", 1)
+    _check_tensor(A, "linalg_solve_triangular", "input", 1)
     _check_tensor(B, "linalg_solve_triangular", "B", 2)
     _check_square(A, fn)
     if B.ndim < 2:
@@ -872,7 +894,7 @@ cholesky_old_ = primitive("cholesky", _cholesky_impl, inputs="a", out_dtype="kee
                           jvp=_cholesky_jvp, batch=_batch_matrices)
 
 
-def _cholesky(A, upper, fn, raise_as, arg="A"):
+def _cholesky(A, upper, fn, raise_as, arg="input"):
     _check_tensor(A, fn.replace(".", "_"), arg, 1)
     _check_square(A, fn)
     _check_float(A, fn, "cholesky_cpu")
@@ -1362,6 +1384,7 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=N
         unpack_pivots (bool, optional): return P. Default: True.
     """
     _check_tensor(LU_data, "lu_unpack", "LU_data", 1)
+    _check_tensor(LU_pivots, "lu_unpack", "LU_pivots", 2)
     if LU_data.ndim < 2:
         raise RuntimeError(f"torch.lu_unpack: Expected tensor with 2 or more dimensions. Got size: "
                            f"[{', '.join(map(str, LU_data.shape))}] instead")
@@ -1462,11 +1485,14 @@ def lu_solve(input, LU_data, LU_pivots, *, out=None):
         LU_pivots (Tensor): pivots ``(*, n)``, int32.
         out (Tensor, optional): the output tensor.
     """
+    _check_tensor(input, "lu_solve", "input", 1)
+    _check_tensor(LU_data, "lu_solve", "LU_data", 2)
+    _check_tensor(LU_pivots, "lu_solve", "LU_pivots", 3)
     return linalg_lu_solve(LU_data, LU_pivots, input, out=out)
 
 
 # ================================================================== matrix_power, trace
-@public(("linalg.matrix_power", "matrix_power"), method="matrix_power")
+@public("linalg.matrix_power")
 def linalg_matrix_power(A, n, *, out=None):
     """``A`` raised to the integer power ``n`` (matrix products; ``n < 0`` inverts first, ``n = 0``
     gives identities), as ``torch.linalg.matrix_power``.
@@ -1482,7 +1508,7 @@ def linalg_matrix_power(A, n, *, out=None):
         tensor([[1., 3.],
                 [0., 1.]])
     """
-    _check_tensor(A, "linalg_matrix_power", "A", 1)
+    _check_tensor(A, "linalg_matrix_power", "input", 1)
     if isinstance(n, bool) or not isinstance(n, int):
         raise TypeError(f"linalg_matrix_power(): argument 'n' (position 2) must be int, not {type(n).__name__}")
     _check_square(A, "linalg.matrix_power")
@@ -1509,6 +1535,15 @@ def linalg_matrix_power(A, n, *, out=None):
                 if bit:
                     result = z if result is None else matmul_(result, z)
     return _write(out, result, "linalg_matrix_power", (A,))
+
+
+@public(method=True)
+def matrix_power(input, n, *, out=None):
+    """``input`` raised to the integer power ``n``: ``linalg.matrix_power``, as ``torch.matrix_power``."""
+    _check_tensor(input, "matrix_power", "input", 1)
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"matrix_power(): argument 'n' (position 2) must be int, not {type(n).__name__}")
+    return linalg_matrix_power(input, n, out=out)
 
 
 @public(method=True)
