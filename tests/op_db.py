@@ -304,6 +304,71 @@ OPS = [
            UNIT),
     OpInfo("nn.GRU", lambda m, x, *ps: _recurrent(m, "GRU", {}, x, ps), ((3, 2, 2), (6, 2), (6, 2), (6,), (6,)), UNIT),
     OpInfo("nn.RNN", lambda m, x, *ps: _recurrent(m, "RNN", {}, x, ps), ((3, 2, 2), (2, 2), (2, 2), (2,), (2,)), UNIT),
+    # ---------------------------------------------------------------- solve (linear systems)
+    # Square inputs are shifted by 3 I (well conditioned); symmetric positive-definite ones are built
+    # as a a^T + I, so that a derivative with respect to a is defined whatever triangle is read.
+    OpInfo("linalg.solve", lambda m, a, b: m.linalg.solve(a + 3 * m.eye(3, dtype=a.dtype), b), ((3, 3), (3, 2))),
+    OpInfo("linalg.solve_vector", lambda m, a, b: m.linalg.solve(a + 3 * m.eye(3, dtype=a.dtype), b), ((3, 3), (3,))),
+    OpInfo("linalg.solve_batch_vector", lambda m, a, b: m.linalg.solve(a + 3 * m.eye(3, dtype=a.dtype), b),
+           ((2, 3, 3), (2, 3))),
+    OpInfo("linalg.solve_broadcast", lambda m, a, b: m.linalg.solve(a + 3 * m.eye(3, dtype=a.dtype), b),
+           ((2, 1, 3, 3), (3, 3, 2))),
+    OpInfo("linalg.solve_left_false", lambda m, a, b: m.linalg.solve(a + 3 * m.eye(3, dtype=a.dtype), b, left=False),
+           ((3, 3), (2, 3))),
+    OpInfo("linalg.solve_ex", lambda m, a, b: m.linalg.solve_ex(a + 3 * m.eye(3, dtype=a.dtype), b).result,
+           ((2, 3, 3), (2, 3, 1))),
+    OpInfo("linalg.inv", lambda m, a: m.linalg.inv(a + 3 * m.eye(3, dtype=a.dtype)), ((3, 3),)),
+    OpInfo("linalg.inv_batched", lambda m, a: m.linalg.inv_ex(a + 3 * m.eye(3, dtype=a.dtype)).inverse, ((2, 3, 3),)),
+    OpInfo("inverse", lambda m, a: (a + 3 * m.eye(2, dtype=a.dtype)).inverse(), ((2, 2),)),
+    OpInfo("linalg.det", lambda m, a: m.linalg.det(a), ((3, 3),)),
+    OpInfo("linalg.det_batched", lambda m, a: m.det(a), ((2, 4, 4),)),
+    OpInfo("linalg.det_singular", lambda m, a: m.linalg.det(m.cat([a, a[:1] * 2.0])), ((2, 3),), second_order=False),
+    OpInfo("linalg.slogdet", lambda m, a: m.linalg.slogdet(a + 3 * m.eye(3, dtype=a.dtype)).logabsdet, ((3, 3),)),
+    OpInfo("linalg.slogdet_negative", lambda m, a: m.slogdet(a - 3 * m.eye(3, dtype=a.dtype))[1], ((2, 3, 3),)),
+    OpInfo("logdet", lambda m, a: m.logdet(a @ a.mT + m.eye(3, dtype=a.dtype)), ((3, 3),)),
+    OpInfo("linalg.solve_triangular_upper", lambda m, a, b: m.linalg.solve_triangular(
+        a + 3 * m.eye(3, dtype=a.dtype), b, upper=True), ((3, 3), (3, 2))),
+    OpInfo("linalg.solve_triangular_lower_broadcast", lambda m, a, b: m.linalg.solve_triangular(
+        a + 3 * m.eye(3, dtype=a.dtype), b, upper=False), ((2, 3, 3), (3, 2))),
+    OpInfo("linalg.solve_triangular_right_unit", lambda m, a, b: m.linalg.solve_triangular(
+        a, b, upper=False, left=False, unitriangular=True), ((3, 3), (2, 3)), UNIT),
+    OpInfo("triangular_solve", lambda m, b, a: m.triangular_solve(b, a + 3 * m.eye(3, dtype=a.dtype)).solution,
+           ((3, 2), (3, 3))),
+    OpInfo("triangular_solve_transpose", lambda m, b, a: m.cat([o.reshape(-1) for o in m.triangular_solve(
+        b, a + 3 * m.eye(3, dtype=a.dtype), upper=False, transpose=True)]), ((2, 3, 1), (2, 3, 3))),
+    OpInfo("linalg.cholesky", lambda m, a: m.linalg.cholesky(a @ a.mT + m.eye(3, dtype=a.dtype)), ((3, 3),)),
+    OpInfo("linalg.cholesky_upper_batched", lambda m, a: m.linalg.cholesky(
+        a @ a.mT + m.eye(3, dtype=a.dtype), upper=True), ((2, 3, 3),)),
+    OpInfo("linalg.cholesky_ex", lambda m, a: m.linalg.cholesky_ex(a @ a.mT + m.eye(2, dtype=a.dtype)).L, ((2, 2),)),
+    OpInfo("cholesky", lambda m, a: m.cholesky(a @ a.mT + m.eye(3, dtype=a.dtype), True), ((3, 3),)),
+    OpInfo("cholesky_solve", lambda m, b, a: m.cholesky_solve(b, m.linalg.cholesky(a @ a.mT + m.eye(3, dtype=a.dtype))),
+           ((3, 2), (3, 3))),
+    OpInfo("cholesky_solve_factor", lambda m, b, l: m.cholesky_solve(b, m.triu(l) + 3 * m.eye(3, dtype=l.dtype), upper=True),
+           ((2, 3, 2), (3, 3))),
+    OpInfo("cholesky_inverse", lambda m, l: m.cholesky_inverse(m.tril(l) + 3 * m.eye(3, dtype=l.dtype)), ((3, 3),)),
+    OpInfo("cholesky_inverse_upper", lambda m, a: m.cholesky_inverse(
+        m.linalg.cholesky(a @ a.mT + m.eye(3, dtype=a.dtype), upper=True), upper=True), ((2, 3, 3),)),
+    OpInfo("linalg.matrix_power_5", lambda m, a: m.linalg.matrix_power(a, 5), ((3, 3),), UNIT),
+    OpInfo("linalg.matrix_power_3", lambda m, a: m.matrix_power(a, 3), ((3, 3),), UNIT),
+    OpInfo("linalg.matrix_power_neg", lambda m, a: m.linalg.matrix_power(a + 3 * m.eye(3, dtype=a.dtype), -2), ((3, 3),)),
+    OpInfo("linalg.matrix_power_0", lambda m, a: a.matrix_power(0) + a, ((3, 3),)),
+    OpInfo("trace", lambda m, a: m.trace(a) * a, ((3, 4),)),
+    OpInfo("linalg.lu_factor", lambda m, a: m.linalg.lu_factor(a).LU, ((3, 3),)),
+    OpInfo("linalg.lu_factor_wide", lambda m, a: m.linalg.lu_factor_ex(a).LU, ((2, 3, 5),)),
+    OpInfo("linalg.lu_factor_tall", lambda m, a: m.linalg.lu_factor(a)[0], ((5, 3),)),
+    OpInfo("linalg.lu", lambda m, a: m.cat([t.reshape(-1) for t in m.linalg.lu(a)[1:]]), ((4, 4),)),
+    OpInfo("linalg.lu_wide", lambda m, a: m.cat([t.reshape(-1) for t in m.linalg.lu(a)[1:]]), ((3, 4),)),
+    OpInfo("linalg.lu_tall", lambda m, a: m.cat([t.reshape(-1) for t in m.linalg.lu(a)[1:]]), ((2, 4, 2),)),
+    OpInfo("lu_unpack", lambda m, a: m.lu_unpack(*m.linalg.lu_factor(a)).U, ((3, 3),)),
+    OpInfo("lu", lambda m, a: m.lu(a)[0], ((3, 3),)),
+    OpInfo("linalg.lu_solve", lambda m, a, b: m.linalg.lu_solve(*m.linalg.lu_factor(a + 3 * m.eye(3, dtype=a.dtype)), b),
+           ((3, 3), (3, 2))),
+    OpInfo("linalg.lu_solve_adjoint_right", lambda m, a, b: m.linalg.lu_solve(
+        *m.linalg.lu_factor(a + 3 * m.eye(3, dtype=a.dtype)), b, left=False, adjoint=True), ((2, 3, 3), (2, 3))),
+    OpInfo("linalg.lu_solve_adjoint", lambda m, a, b: m.linalg.lu_solve(
+        *m.linalg.lu_factor(a + 3 * m.eye(3, dtype=a.dtype)), b, adjoint=True), ((3, 3), (2, 3, 1))),
+    OpInfo("lu_solve", lambda m, b, a: m.lu_solve(b, *m.linalg.lu_factor(a + 3 * m.eye(3, dtype=a.dtype))),
+           ((3, 2), (3, 3))),
 ]
 
 
