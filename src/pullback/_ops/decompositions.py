@@ -1,1 +1,459 @@
-"""The decompositions family: spectral and orthogonal decompositions and what is built on them: qr, eigh, svd, pinv, lstsq, matrix functions."""
+"""The decompositions family: spectral and orthogonal decompositions and what is built on them: qr, eigh, svd, pinv, lstsq, matrix functions.
+
+Each decomposition is one primitive with several outputs (``eigh``: eigenvalues and eigenvectors;
+``svd``: U, S, Vh; ``qr``: Q, R). Their VJP rules are written in pullback's own ops on the saved
+outputs (so gradients of gradients come free), after the formulas PyTorch uses (Giles 2008; the SVD
+with its non-square terms; the QR of a tall or a wide matrix). Their JVPs are the VJPs transposed
+(TRANSPOSE), and they batch over leading dims by moving the batch dim to the front: NumPy's
+``linalg`` already works on stacks of matrices. The norms, pinv, lstsq, matrix_rank, cond,
+multi_dot and the small helpers are composites of these and of the other families' ops.
+"""
+import builtins
+import collections
+import math
+
+from .._backend import B
+from .. import _dtype as D
+from ._registry import primitive, Joint, TRANSPOSE
+from . import _vmap_rules as V
+from ._api import public
+from ._rules import is_tensor, wrap_dim, wrap_dims
+
+
+# ------------------------------------------------------------------ helpers (arrays and Tensors)
+def _np_dtype(x):
+    return getattr(x.dtype, "np", x.dtype)
+
+
+def _mT(x):
+    nd = x.ndim
+    return _transpose(x, dim0=nd - 2, dim1=nd - 1)
+
+
+def _mm(a, b):
+    return matmul_(a, b)
+
+
+def _diag(x):
+    """The main diagonals of a stack of matrices."""
+    nd = x.ndim
+    return _diagonal(x, offset=0, dim1=nd - 2, dim2=nd - 1)
+
+
+def _unsq(x, axis):
+    shape = list(x.shape)
+    shape.insert(axis if axis >= 0 else len(shape) + 1 + axis, 1)
+    return _reshape(x, shape=tuple(shape))
+
+
+def _eye(n, like):
+    return B.eye(n, dtype=_np_dtype(like))
+
+
+def _embed(v):
+    """A stack of diagonal matrices with the vectors ``v`` on their diagonals."""
+    return _unsq(v, -1) * _eye(v.shape[-1], v)
+
+
+_RESULT_TYPES = {}
+
+
+def _result_type(name, fields):
+    """A named tuple that prints as ``pullback.return_types.<name>(...)``, as torch's do."""
+    if name not in _RESULT_TYPES:
+        base = collections.namedtuple(name, fields)
+
+        def __repr__(self):
+            inner = ",\n".join(f"{f}={getattr(self, f)!r}" for f in fields)
+            return f"pullback.return_types.{name}(\n{inner})"
+        _RESULT_TYPES[name] = type(name, (base,), {"__repr__": __repr__, "__slots__": ()})
+    return _RESULT_TYPES[name]
+
+
+def _type_name(dtype):
+    return dtype._tensor_type[:-6]  # FloatTensor -> Float
+
+
+def _check_tensor(x, fn, arg="A", pos=1):
+    if not is_tensor(x):
+        raise TypeError(f"{fn}(): argument '{arg}' (position {pos}) must be Tensor, not {type(x).__name__}")
+
+
+def _check_matrix(A, fn, name="A"):
+    if A.ndim < 2:
+        raise RuntimeError(f"{fn}: The input tensor {name} must have at least 2 dimensions.")
+
+
+def _check_square(A, fn, name="A"):
+    _check_matrix(A, fn, name)
+    if A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"{fn}: {name} must be batches of square matrices, but they are {A.shape[-2]} by "
+                           f"{A.shape[-1]} matrices")
+
+
+def _check_floating(A, fn, low_precision=True):
+    if not A.dtype.is_floating_point:
+        raise RuntimeError(f"{fn}: Expected a floating point or complex tensor as input. Got {_type_name(A.dtype)}")
+
+
+def _written(out, result, fn, inputs):
+    if out is None:
+        return result
+    from .._out import write_out
+    if isinstance(result, tuple):
+        return type(result)(*[write_out(o, r, fn, inputs) for o, r in zip(out, result)])
+    return write_out(out, result, fn, inputs)
+
+
+def _batch_front(prim, values, bdims, params, size):
+    """One input whose op reads only its trailing (matrix) dims: the batch dim to the front."""
+    out = prim.bind((V.to_front(values[0], bdims[0]),), params)
+    return out, ((0,) * len(out) if isinstance(out, tuple) else 0)
+
+
+def _batch_all(prim, values, bdims, params, size):
+    out, _ = V.all_batched_rule(prim, values, bdims, params, size)
+    return out, ((0,) * len(out) if isinstance(out, tuple) else 0)
+
+
+# ----------------------------------------------------------------------------------- eigh
+def _eigh_impl(x, uplo):
+    w, v = B.linalg.eigh(x, UPLO=uplo)
+    return w, v
+
+
+def _eigh_vjp(g, ans):
+    """Giles (2008): A_bar = V (diag(L_bar) + skew(V^T V_bar) / E) V^T, E_ij = L_j - L_i (the
+    diagonal of E set to 1: the skew part is zero there). Degenerate eigenvalues give inf/nan where
+    V_bar asks for the ill-defined directions, as torch's does."""
+    gL, gV = g
+    L, Q = ans
+    if gV is None:
+        if gL is None:
+            return (None,)
+        return (_mm(Q * _unsq(gL, -2), _mT(Q)),)
+    X = _mm(_mT(Q), gV)
+    X = (X - _mT(X)) * 0.5
+    E = _unsq(L, -2) - _unsq(L, -1) + _eye(L.shape[-1], L)
+    X = X / E
+    if gL is not None:
+        X = X + _embed(gL)
+    return (_mm(_mm(Q, X), _mT(Q)),)
+
+
+eigh_ = primitive("linalg_eigh", _eigh_impl, outputs=2, out_dtype="float", grad_name="LinalgEighBackward0",
+                  vjp=Joint(lambda g, ans, needs: _eigh_vjp(g, ans)), jvp=TRANSPOSE, batch=_batch_front)
+
+
+def _check_uplo(UPLO):
+    if not isinstance(UPLO, str) or len(UPLO) != 1 or UPLO.upper() not in ("L", "U"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+    return UPLO.upper()
+
+
+def _eigh(A, UPLO, fn):
+    _check_tensor(A, fn)
+    _check_square(A, fn)
+    _check_floating(A, fn)
+    return eigh_.bind((A,), {"uplo": _check_uplo(UPLO)})
+
+
+@public("linalg.eigh")
+def eigh(A, UPLO="L", *, out=None):
+    """The eigenvalue decomposition of symmetric matrices: ``A = Q diag(L) Q^T``.
+
+    Only the lower (``UPLO='L'``) or upper (``'U'``) triangle of ``A`` is read. Returns a named
+    tuple ``(eigenvalues, eigenvectors)``, the eigenvalues in ascending order. The gradient is
+    well defined only where the eigenvalues are distinct (and the loss is independent of the signs
+    of the eigenvectors).
+
+    Args:
+        A (Tensor): a ``(*, n, n)`` tensor of symmetric matrices.
+        UPLO ('L', 'U', optional): which triangle to read. Default: ``'L'``.
+        out (tuple, optional): the output tuple of two tensors.
+
+    Example::
+
+        >>> pullback.linalg.eigh(pullback.tensor([[2.0, 1.0], [1.0, 2.0]])).eigenvalues
+        tensor([1., 3.])
+    """
+    L, Q = _eigh(A, UPLO, "linalg.eigh")
+    return _written(out, _result_type("linalg_eigh", ["eigenvalues", "eigenvectors"])(L, Q), "linalg.eigh", (A,))
+
+
+@public("linalg.eigvalsh")
+def eigvalsh(A, UPLO="L", *, out=None):
+    """The eigenvalues of symmetric matrices, in ascending order (see ``linalg.eigh``).
+
+    Example::
+
+        >>> pullback.linalg.eigvalsh(pullback.tensor([[2.0, 1.0], [1.0, 2.0]]))
+        tensor([1., 3.])
+    """
+    return _written(out, _eigh(A, UPLO, "linalg.eigvalsh")[0], "linalg.eigvalsh", (A,))
+
+
+# ------------------------------------------------------------------------------------ svd
+def _svd_impl(x, full_matrices):
+    u, s, vh = B.linalg.svd(x, full_matrices=full_matrices)
+    return u, s, vh
+
+
+def _svd_vjp(g, ans, full_matrices):
+    """PyTorch's svd_backward: with S2 = S^2 and E_ij = S2_j - S2_i, the part inside the singular
+    subspaces ``(skew(U^T gU) S + S skew(V^T gV)) / E + diag(gS)``, plus, for a tall (wide) A, the
+    part of gU (gV) outside the column (row) space, divided by S. With full_matrices, only the
+    first k columns of U (rows of Vh) enter the gradient (the others are not unique)."""
+    gU, gS, gVh = g
+    U, S, Vh = ans
+    k = S.shape[-1]
+    if full_matrices:
+        U, Vh = U[..., :, :k], Vh[..., :k, :]
+        gU = gU[..., :, :k] if gU is not None else None
+        gVh = gVh[..., :k, :] if gVh is not None else None
+    m, n = U.shape[-2], Vh.shape[-1]
+    if gU is None and gVh is None:
+        if gS is None:
+            return (None,)
+        return (_mm(U * _unsq(gS, -2), Vh),)
+    S2 = S * S
+    E = _unsq(S2, -2) - _unsq(S2, -1) + _eye(k, S)
+    UhgU = VhgV = None
+    if gU is not None:
+        UhgU = _mm(_mT(U), gU)
+        UhgU = UhgU - _mT(UhgU)
+    if gVh is not None:
+        VhgV = _mm(Vh, _mT(gVh))
+        VhgV = VhgV - _mT(VhgV)
+    if UhgU is not None and VhgV is not None:
+        gA = (UhgU * _unsq(S, -2) + _unsq(S, -1) * VhgV) / E
+    elif UhgU is not None:
+        gA = UhgU / E * _unsq(S, -2)
+    else:
+        gA = _unsq(S, -1) * (VhgV / E)
+    if gS is not None:
+        gA = gA + _embed(gS)
+    if m > k and gU is not None:
+        gA = _mm(U, gA)
+        gUSinv = gU / _unsq(S, -2)
+        gA = gA + gUSinv - _mm(U, _mm(_mT(U), gUSinv))
+        gA = _mm(gA, Vh)
+    elif n > k and gVh is not None:
+        gA = _mm(gA, Vh)
+        SinvgVh = gVh / _unsq(S, -1)
+        gA = gA + SinvgVh - _mm(_mm(SinvgVh, _mT(Vh)), Vh)
+        gA = _mm(U, gA)
+    else:
+        gA = _mm(U, _mm(gA, Vh))
+    return (gA,)
+
+
+svd_ = primitive("linalg_svd", _svd_impl, outputs=3, out_dtype="float", grad_name="LinalgSvdBackward0",
+                 vjp=Joint(lambda g, ans, full_matrices, needs: _svd_vjp(g, ans, full_matrices)),
+                 jvp=TRANSPOSE, batch=_batch_front)
+
+
+def _svd(A, full_matrices, fn):
+    _check_tensor(A, fn)
+    _check_matrix(A, fn)
+    _check_floating(A, fn)
+    return svd_.bind((A,), {"full_matrices": bool(full_matrices)})
+
+
+@public("linalg.svd")
+def linalg_svd(A, full_matrices=True, *, driver=None, out=None):
+    """The singular value decomposition ``A = U diag(S) Vh``.
+
+    Returns a named tuple ``(U, S, Vh)``, the singular values in descending order. With
+    ``full_matrices=False``, U is ``(*, m, k)`` and Vh ``(*, k, n)`` (k = min(m, n)). Gradients are
+    well defined where the singular values are distinct and nonzero, for losses that do not depend
+    on the signs of the singular vectors; with ``full_matrices=True`` only the first k columns of U
+    (rows of Vh) enter the gradient.
+
+    Args:
+        A (Tensor): a ``(*, m, n)`` tensor.
+        full_matrices (bool, optional): full (square) U and Vh. Default: True.
+        driver (str, optional): accepted for torch's signature (CPU: LAPACK's gesdd).
+        out (tuple, optional): the output tuple of three tensors.
+
+    Example::
+
+        >>> pullback.linalg.svd(pullback.tensor([[3.0, 0.0], [0.0, -2.0]])).S
+        tensor([3., 2.])
+    """
+    U, S, Vh = _svd(A, full_matrices, "linalg.svd")
+    return _written(out, _result_type("linalg_svd", ["U", "S", "Vh"])(U, S, Vh), "linalg.svd", (A,))
+
+
+@public("linalg.svdvals")
+def svdvals(A, *, driver=None, out=None):
+    """The singular values of ``A``, in descending order (see ``linalg.svd``).
+
+    Example::
+
+        >>> pullback.linalg.svdvals(pullback.tensor([[3.0, 0.0], [0.0, -2.0]]))
+        tensor([3., 2.])
+    """
+    return _written(out, _svd(A, False, "linalg.svdvals")[1], "linalg.svdvals", (A,))
+
+
+@public("svd", method=True)
+def svd(input, some=True, compute_uv=True, *, out=None):
+    """The singular value decomposition ``input = U diag(S) V^T`` (torch's older ``svd``: it returns
+    V, not Vh).
+
+    With ``some=True`` the reduced decomposition; with ``compute_uv=False`` U and V are zero
+    matrices of the full shapes (only S is computed, and only S has a gradient).
+
+    Example::
+
+        >>> pullback.svd(pullback.tensor([[3.0, 0.0], [0.0, -2.0]])).S
+        tensor([3., 2.])
+    """
+    _check_tensor(input, "svd", "input")
+    if compute_uv:
+        U, S, Vh = _svd(input, not some, "linalg.svd")
+        V_ = _mT(Vh)
+    else:
+        S = _svd(input, False, "linalg.svd")[1]
+        m, n = input.shape[-2:]
+        from .. import _creation
+        batch = tuple(input.shape[:-2])
+        U = _creation.zeros(batch + (m, m), dtype=S.dtype)
+        V_ = _creation.zeros(batch + (n, n), dtype=S.dtype)
+    return _written(out, _result_type("svd", ["U", "S", "V"])(U, S, V_), "svd", (input,))
+
+
+# ------------------------------------------------------------------------------------- qr
+def _qr_impl(x, mode):
+    if mode == "r":
+        r = B.linalg.qr(x, mode="r")
+        return B.zeros((0,), dtype=x.dtype), r
+    q, r = B.linalg.qr(x, mode=mode)
+    return q, r
+
+
+def _tri_inv_impl(r):
+    import scipy.linalg
+    n = r.shape[-1]
+    if r.ndim == 2:
+        return scipy.linalg.solve_triangular(r, B.eye(n, dtype=r.dtype), lower=False)
+    flat = r.reshape((-1, n, n))
+    out = B.empty_like(flat)
+    eye = B.eye(n, dtype=r.dtype)
+    for i in range(flat.shape[0]):
+        out[i] = scipy.linalg.solve_triangular(flat[i], eye, lower=False)
+    return out.reshape(r.shape)
+
+
+# The inverse of an upper-triangular matrix (its strict lower triangle is not read): what the QR
+# VJP divides by. d(R^-1) = -R^-1 dR R^-1, so its VJP is triu(-R^-T G R^-T).
+tri_inv_ = primitive("tri_inv", _tri_inv_impl, out_dtype="float", grad_name="LinalgSolveTriangularBackward0",
+                     vjp=lambda g, ans: _triu(-_mm(_mm(_mT(ans), g), _mT(ans)), diagonal=0),
+                     jvp=TRANSPOSE, batch=_batch_front)
+
+
+def _copyltu(M):
+    """The symmetric matrix whose lower triangle is M's."""
+    low = _tril(M, diagonal=-1)
+    return low + _mT(low) + _embed(_diag(M))
+
+
+def _qr_square_vjp(Q, R, gQ, gR):
+    """m >= n, reduced: gA = (gQ + Q copyltu(M)) R^-T with M = R gR^T - gQ^T Q."""
+    M = None
+    if gR is not None:
+        M = _mm(R, _mT(gR))
+    if gQ is not None:
+        t = _mm(_mT(gQ), Q)
+        M = -t if M is None else M - t
+    b = _mm(Q, _copyltu(M))
+    if gQ is not None:
+        b = b + gQ
+    return _mm(b, _mT(tri_inv_(R)))
+
+
+def _qr_vjp(g, ans, mode):
+    gQ, gR = g
+    Q, R = ans
+    if gQ is None and gR is None:
+        return (None,)
+    m, n = Q.shape[-2], R.shape[-1]
+    if m >= n:
+        return (_qr_square_vjp(Q, R, gQ, gR),)
+    # A wide A = Q [X | Y] R: X = Q R1 is square; Y = Q R2 moves Q's cotangent by Y gR2^T.
+    R1, R2 = R[..., :, :m], R[..., :, m:]
+    gR1 = gR[..., :, :m] if gR is not None else None
+    gR2 = gR[..., :, m:] if gR is not None else None
+    Y = _mm(Q, R2)
+    if gR2 is not None:
+        gQ = _mm(Y, _mT(gR2)) if gQ is None else gQ + _mm(Y, _mT(gR2))
+    gX = _qr_square_vjp(Q, R1, gQ, gR1)
+    gY = _mm(Q, gR2) if gR2 is not None else Y * 0
+    return (_cat(gX, gY, axis=gX.ndim - 1),)
+
+
+def _qr_vjp_checked(g, ans, mode, x_shape):
+    if mode == "r":
+        raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed when mode='r'. "
+                           "Please use linalg.qr(A, mode='reduced') if you are going to differentiate through "
+                           "linalg.qr.")
+    if mode == "complete" and x_shape[-2] > x_shape[-1]:
+        raise RuntimeError("The QR decomposition is not differentiable when mode='complete' and nrows > ncols.")
+    return _qr_vjp(g, ans, mode)
+
+
+qr_ = primitive("linalg_qr", _qr_impl, outputs=2, out_dtype="float", grad_name="LinalgQrBackward0",
+                vjp=Joint(lambda g, ans, mode, x_shape, needs: _qr_vjp_checked(g, ans, mode, x_shape)),
+                jvp=TRANSPOSE, batch=_batch_front)
+
+
+def _qr(A, mode, fn):
+    _check_tensor(A, fn)
+    _check_matrix(A, fn)
+    _check_floating(A, fn)
+    if mode not in ("reduced", "complete", "r"):
+        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), "
+                           "'r', or 'complete'")
+    return qr_.bind((A,), {"mode": mode})
+
+
+@public("linalg.qr")
+def linalg_qr(A, mode="reduced", *, out=None):
+    """The QR decomposition ``A = Q R``: Q with orthonormal columns, R upper triangular.
+
+    Args:
+        A (Tensor): a ``(*, m, n)`` tensor.
+        mode ('reduced', 'complete', 'r'): Q is ``(*, m, k)`` and R ``(*, k, n)`` (k = min(m, n)),
+            Q is ``(*, m, m)`` and R ``(*, m, n)``, or only R is computed (Q is empty). Default:
+            ``'reduced'``.
+        out (tuple, optional): the output tuple of two tensors.
+
+    Example::
+
+        >>> Q, R = pullback.linalg.qr(pullback.tensor([[1.0, 2.0], [3.0, 4.0]]))
+        >>> pullback.allclose(Q @ R, pullback.tensor([[1.0, 2.0], [3.0, 4.0]]))
+        True
+    """
+    Q, R = _qr(A, mode, "linalg.qr")
+    return _written(out, _result_type("linalg_qr", ["Q", "R"])(Q, R), "linalg.qr", (A,))
+
+
+@public("qr", method=True)
+def qr(input, some=True, *, out=None):
+    """The QR decomposition (torch's older ``qr``): ``some=True`` is ``mode='reduced'``, ``False``
+    is ``mode='complete'``.
+
+    Example::
+
+        >>> pullback.qr(pullback.tensor([[3.0, 0.0], [4.0, 5.0]])).R.shape
+        pullback.Size([2, 2])
+    """
+    _check_tensor(input, "qr", "input")
+    Q, R = _qr(input, "reduced" if some else "complete", "linalg.qr")
+    return _written(out, _result_type("qr", ["Q", "R"])(Q, R), "qr", (input,))
+
+
+# Imported last: the families import each other.
+from .shape import _reshape, _transpose, _diagonal, _tril, _triu, _cat  # noqa: E402
+from .linalg import matmul_  # noqa: E402
