@@ -152,9 +152,10 @@ def _check_uplo(UPLO):
 
 
 def _eigh(A, UPLO, fn):
-    _check_tensor(A, fn)
+    _check_tensor(A, fn.replace(".", "_"), "input")
     _check_square(A, fn)
-    _check_floating(A, fn)
+    if not A.dtype.is_floating_point:
+        raise NotImplementedError(f'"linalg_eigh_cpu" not implemented for \'{_type_name(A.dtype)}\'')
     return eigh_.bind((A,), {"uplo": _check_uplo(UPLO)})
 
 
@@ -254,7 +255,7 @@ svd_ = primitive("linalg_svd", _svd_impl, outputs=3, out_dtype="float", grad_nam
 
 
 def _svd(A, full_matrices, fn):
-    _check_tensor(A, fn)
+    _check_tensor(A, fn.replace(".", "_"))
     _check_matrix(A, fn)
     _check_floating(A, fn)
     return svd_.bind((A,), {"full_matrices": bool(full_matrices)})
@@ -336,6 +337,8 @@ def _qr_impl(x, mode):
 def _tri_inv_impl(r):
     import scipy.linalg
     n = r.shape[-1]
+    if r.size == 0:
+        return B.zeros(r.shape, dtype=r.dtype)
     if r.ndim == 2:
         return scipy.linalg.solve_triangular(r, B.eye(n, dtype=r.dtype), lower=False)
     flat = r.reshape((-1, n, n))
@@ -409,7 +412,7 @@ qr_ = primitive("linalg_qr", _qr_impl, outputs=2, out_dtype="float", grad_name="
 
 
 def _qr(A, mode, fn):
-    _check_tensor(A, fn)
+    _check_tensor(A, fn.replace(".", "_"))
     _check_matrix(A, fn)
     _check_floating(A, fn)
     if mode not in ("reduced", "complete", "r"):
@@ -454,6 +457,165 @@ def qr(input, some=True, *, out=None):
     return _written(out, _result_type("qr", ["Q", "R"])(Q, R), "qr", (input,))
 
 
+# ---------------------------------------------------------------------------------- norms
+def _check_norm_dtype(dtype, A, fn):
+    if dtype is None:
+        return
+    if not dtype.is_floating_point:
+        raise RuntimeError(f"{fn}: dtype should be floating point or complex, but got {_type_name(dtype)}")
+    if dtype.itemsize < A.dtype.itemsize:
+        raise RuntimeError(f"{fn}: the dtype of the input ({_type_name(A.dtype)}) should be convertible without "
+                           f"narrowing to the specified dtype ({_type_name(dtype)})")
+
+
+def _vector_norm(x, ord, dim, keepdim, dtype):
+    _check_floating(x, "linalg.vector_norm")
+    _check_norm_dtype(dtype, x, "linalg.vector_norm")
+    if dtype is not None:
+        x = x.to(dtype)
+    if isinstance(dim, int):
+        dim = (dim,)
+    ord = builtins.float(ord)
+    try:
+        return R.vector_norm.bind((x,), {"ord": ord, "axis": wrap_dims(dim, x.ndim), "keepdim": bool(keepdim)})
+    except RuntimeError as e:  # an inf norm over an empty dim: torch names the dim as the user wrote it
+        if "on the dimension " not in str(e):
+            raise
+        empty = next(d for d in dim if x.shape[wrap_dim(d, x.ndim)] == 0)
+        raise RuntimeError(f"linalg.vector_norm cannot compute the {'-' if ord < 0 else ''}inf norm on the dimension "
+                           f"{empty}because this dimension is empty and the operation does not have an identity") from None
+
+
+@public("linalg.vector_norm")
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
+    """The vector ``ord``-norm of ``x`` over ``dim`` (all elements when None).
+
+    Args:
+        x (Tensor): a floating point tensor.
+        ord (number, optional): ``inf``, ``-inf``, 0 (the number of nonzeros) or any other number:
+            ``sum(|x|**ord) ** (1 / ord)``. Default: 2.
+        dim (int or tuple of ints, optional): the dims to reduce. Default: all of them.
+        keepdim (bool, optional): keep the reduced dims, with size 1. Default: False.
+        dtype (dtype, optional): ``x`` is cast to it first.
+        out (Tensor, optional): the output tensor.
+
+    Example::
+
+        >>> pullback.linalg.vector_norm(pullback.tensor([3.0, -4.0]))
+        tensor(5.)
+    """
+    if not is_tensor(x):
+        raise TypeError(f"linalg_vector_norm(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
+    if isinstance(ord, str) or not isinstance(ord, (int, float)) and not is_tensor(ord):
+        raise TypeError(f"linalg_vector_norm(): argument 'ord' (position 2) must be Number, not {type(ord).__name__}")
+    return _written(out, _vector_norm(x, ord, dim, keepdim, dtype), "linalg.vector_norm", (x,))
+
+
+def _matrix_norm(A, ord, dim, keepdim, dtype):
+    fn = "linalg.matrix_norm"
+    if isinstance(ord, str):
+        if ord not in ("fro", "nuc"):
+            raise RuntimeError(f"{fn}: Order {ord} not supported.")
+    else:
+        ord = builtins.float(ord)
+        if abs(ord) not in (1.0, 2.0, math.inf):
+            raise RuntimeError(f"{fn}: Order {_number_text(ord)} not supported.")
+    _check_matrix(A, fn)
+    _check_floating(A, fn)
+    dim = tuple(dim) if isinstance(dim, (list, tuple)) else (dim,)
+    if len(dim) != 2:
+        raise RuntimeError(f"{fn}: dim must be a 2-tuple. Got {' '.join(map(str, dim))}")
+    d0, d1 = wrap_dim(dim[0], A.ndim), wrap_dim(dim[1], A.ndim)
+    if d0 == d1:
+        raise RuntimeError(f"{fn}: dims must be different. Got ({d0}, {d1})")
+    _check_norm_dtype(dtype, A, fn)
+    if dtype is not None:
+        A = A.to(dtype)
+    if ord == "fro":
+        return _vector_norm(A, 2, (d0, d1), keepdim, None)
+    if ord == "nuc" or abs(ord) == 2.0:
+        S = _svd(S_.movedim(A, (d0, d1), (-2, -1)), False, "linalg.svdvals")[1]
+        result = S.sum(-1) if ord == "nuc" else _extremum(S, -1, False, ord > 0)
+        if keepdim:
+            for a in sorted((d0, d1)):
+                result = S_.unsqueeze(result, a)
+        return result
+    if ord == math.inf or ord == -math.inf:   # the 1-norm of the transposed matrix
+        d0, d1 = d1, d0
+    first = _vector_norm(A, 1, (d0,), keepdim, None)
+    if not keepdim and d0 < d1:
+        d1 -= 1
+    return _extremum(first, d1, keepdim, ord > 0)
+
+
+def _extremum(x, dim, keepdim, largest):
+    """The max (min) over ``dim`` of nonnegative values; the max of none of them is 0, as torch's
+    matrix norms give (the min of none raises amin's error)."""
+    if largest and x.shape[dim] == 0:
+        return x.sum(dim, keepdim=keepdim)
+    return (F.amax if largest else F.amin)(x, dim, keepdim)
+
+
+def _number_text(x):
+    """A double as C++ streams print it (3 for 3.0)."""
+    return str(int(x)) if x == int(x) and abs(x) < 1e16 else repr(x)
+
+
+@public("linalg.matrix_norm")
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
+    """The matrix ``ord``-norm of the matrices of ``A`` (over the two dims ``dim``).
+
+    Args:
+        A (Tensor): a floating point tensor with at least 2 dims.
+        ord: ``'fro'`` (Frobenius), ``'nuc'`` (nuclear), ``inf``/``-inf`` (max/min row sum of
+            absolute values), 1/-1 (max/min column sum), 2/-2 (largest/smallest singular value).
+            Default: ``'fro'``.
+        dim (2-tuple of ints, optional): the matrix dims. Default: ``(-2, -1)``.
+        keepdim (bool, optional): keep the reduced dims, with size 1. Default: False.
+        dtype (dtype, optional): ``A`` is cast to it first.
+        out (Tensor, optional): the output tensor.
+
+    Example::
+
+        >>> pullback.linalg.matrix_norm(pullback.tensor([[1.0, -2.0], [3.0, 4.0]]), 1)
+        tensor(6.)
+    """
+    _check_tensor(A, "linalg_matrix_norm", "input")
+    return _written(out, _matrix_norm(A, ord, dim, keepdim, dtype), "linalg.matrix_norm", (A,))
+
+
+@public("linalg.norm")
+def norm(A, ord=None, dim=None, keepdim=False, *, out=None, dtype=None):
+    """A vector or matrix norm: ``vector_norm`` over one dim (or over all elements when ``ord`` and
+    ``dim`` are None), ``matrix_norm`` over two dims (or of a 2-D ``A`` when ``ord`` is given).
+
+    Example::
+
+        >>> pullback.linalg.norm(pullback.tensor([[1.0, 2.0], [2.0, 4.0]]))
+        tensor(5.)
+    """
+    _check_tensor(A, "linalg_norm", "input")
+    if isinstance(dim, int):
+        dim = (dim,)
+    if dim is not None:
+        dim = tuple(dim)
+        if len(dim) not in (1, 2):
+            raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or 2. Got "
+                               f"[{', '.join(map(str, dim))}]")
+    elif ord is not None and A.ndim not in (1, 2):
+        raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got {A.ndim}D.")
+    if isinstance(ord, str):
+        result = _matrix_norm(A, ord, dim if dim is not None else (0, 1), keepdim, dtype)
+    elif ord is not None and (dim is not None and len(dim) == 2 or dim is None and A.ndim == 2):
+        result = _matrix_norm(A, ord, dim if dim is not None else (0, 1), keepdim, dtype)
+    else:
+        result = _vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype)
+    return _written(out, result, "linalg.norm", (A,))
+
+
 # Imported last: the families import each other.
 from .shape import _reshape, _transpose, _diagonal, _tril, _triu, _cat  # noqa: E402
 from .linalg import matmul_  # noqa: E402
+from . import reduction as R  # noqa: E402
+from . import functions as F  # noqa: E402
+from . import shape as S_  # noqa: E402
