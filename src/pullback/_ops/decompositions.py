@@ -14,7 +14,7 @@ import math
 
 from .._backend import B
 from .. import _dtype as D
-from ._registry import primitive, Joint, TRANSPOSE
+from ._registry import primitive, Joint, TRANSPOSE, broadcast_shape
 from . import _vmap_rules as V
 from ._api import public
 from ._rules import is_tensor, wrap_dim, wrap_dims
@@ -611,6 +611,476 @@ def norm(A, ord=None, dim=None, keepdim=False, *, out=None, dtype=None):
     else:
         result = _vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype)
     return _written(out, result, "linalg.norm", (A,))
+
+
+# ------------------------------------------------------------------------- pinv, lstsq, rank
+def _pinv_impl(x, atol, rtol, hermitian):
+    if hermitian:
+        w, v = B.linalg.eigh(x)
+        s_abs = B.abs(w)
+        top = s_abs.max(-1, keepdims=True, initial=0.0) if w.shape[-1] else s_abs[..., :1]
+        tol = B.maximum(B.asarray(atol)[..., None], B.asarray(rtol)[..., None] * top)
+        with B.errstate(divide="ignore"):
+            inv = B.where(s_abs > tol, 1.0 / B.where(s_abs > tol, w, 1.0), 0.0).astype(x.dtype)
+        return B.matmul(v * inv[..., None, :], B.swapaxes(v, -1, -2))
+    u, s, vh = B.linalg.svd(x, full_matrices=False)
+    tol = B.maximum(B.asarray(atol)[..., None], B.asarray(rtol)[..., None] * s[..., :1])
+    inv = B.where(s > tol, 1.0 / B.where(s > tol, s, 1.0), 0.0).astype(x.dtype)
+    return B.matmul(B.swapaxes(vh, -1, -2) * inv[..., None, :], B.swapaxes(u, -1, -2))
+
+
+def _pinv_vjp(g, x, ans):
+    """PyTorch's pinv_backward: the derivative of the pseudo-inverse where the rank is constant."""
+    m, n = x.shape[-2], x.shape[-1]
+    pinvAh = _mT(ans)
+    gh = _mT(g)
+    if m <= n:
+        K = _mm(gh, ans)
+        KpinvAh = _mm(K, pinvAh)
+        return (-_mT(_mm(ans, K)) + KpinvAh - _mm(_mm(x, ans), KpinvAh)
+                + _mm(_mm(pinvAh, ans), gh - _mm(K, x)))
+    K = _mm(ans, gh)
+    pinvAhK = _mm(pinvAh, K)
+    return (-_mT(_mm(K, ans)) + _mm(_mm(gh - _mm(x, K), ans), pinvAh) + pinvAhK
+            - _mm(_mm(pinvAhK, ans), x))
+
+
+def _batch_pinv(prim, values, bdims, params, size):
+    if B.ndim(params["atol"]) or B.ndim(params["rtol"]):   # per-matrix tolerances: one batch dim more
+        params = dict(params, atol=B.asarray(params["atol"])[None], rtol=B.asarray(params["rtol"])[None])
+    return prim.bind((V.to_front(values[0], bdims[0]),), params), 0
+
+
+pinv_ = primitive("linalg_pinv", _pinv_impl, out_dtype="float", grad_name="LinalgPinvBackward0",
+                  vjp=_pinv_vjp, jvp=TRANSPOSE, batch=_batch_pinv)
+
+
+def _tolerances(A, atol, rtol, fn):
+    """torch's atol and rtol: rtol defaults to eps * max(m, n), or to 0 where atol > 0 is given."""
+    def value(t):
+        if t is None:
+            return None
+        if is_tensor(t):
+            if _levels_batched(t):
+                raise RuntimeError(f"vmap: {fn} takes tolerances that vmap does not batch")
+            return B.asarray(t._data, dtype=A._data.dtype)
+        return B.asarray(builtins.float(t), dtype=A._data.dtype)
+    a, r = value(atol), value(rtol)
+    if r is None:
+        eps = B.finfo(A._data.dtype).eps * builtins.max(A.shape[-2], A.shape[-1])
+        r = B.asarray(eps if a is None or not B.any(a > 0) else 0.0, dtype=A._data.dtype)
+        if a is not None and a.ndim:
+            r = B.where(a > 0, 0.0, eps).astype(A._data.dtype)
+    if a is None:
+        a = B.zeros((), dtype=A._data.dtype)
+    return a, r
+
+
+def _levels_batched(t):
+    from .._levels import batched
+    return batched(t)
+
+
+def _pinv(A, atol, rtol, hermitian, fn="linalg.pinv"):
+    _check_tensor(A, "linalg_pinv", "input")
+    if A.ndim < 2 or not A.dtype.is_floating_point:
+        raise RuntimeError(f"{fn}({_type_name(A.dtype)}{{{list(A.shape)}}}): expected a tensor with 2 or more "
+                           "dimensions of float, double, cfloat or cdouble types")
+    if hermitian:
+        _check_square(A, "linalg.eigh")
+    a, r = _tolerances(A, atol, rtol, fn)
+    return pinv_.bind((A,), {"atol": a, "rtol": r, "hermitian": bool(hermitian)})
+
+
+@public("linalg.pinv")
+def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None, out=None):
+    """The (Moore-Penrose) pseudo-inverse of the matrices of ``A``.
+
+    Singular values at or below ``max(atol, rtol * largest)`` are treated as zero. ``rtol``
+    defaults to ``eps * max(m, n)``, or to 0 where ``atol > 0`` is given; the older ``rcond`` is
+    ``rtol``.
+
+    Args:
+        A (Tensor): a ``(*, m, n)`` tensor.
+        hermitian (bool, optional): ``A`` is symmetric (only its lower triangle is read; an
+            eigendecomposition is used). Default: False.
+        atol, rtol (float or Tensor, optional): the absolute and relative tolerances.
+
+    Example::
+
+        >>> pullback.linalg.pinv(pullback.tensor([[2.0, 0.0], [0.0, 0.0]]))
+        tensor([[0.5000, 0.0000],
+                [0.0000, 0.0000]])
+    """
+    if rcond is not None:
+        atol, rtol = 0.0, rcond
+    return _written(out, _pinv(A, atol, rtol, hermitian), "linalg.pinv", (A,))
+
+
+@public("pinverse", method=True)
+def pinverse(input, rcond=1e-15):
+    """The pseudo-inverse of ``input``: ``linalg.pinv(input, rtol=rcond)``.
+
+    Example::
+
+        >>> pullback.pinverse(pullback.tensor([[2.0, 0.0], [0.0, 4.0]]))
+        tensor([[0.5000, 0.0000],
+                [0.0000, 0.2500]])
+    """
+    _check_tensor(input, "pinverse", "input")
+    return _pinv(input, 0.0, rcond, False)
+
+
+_LSTSQ_DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
+
+
+@public("linalg.lstsq")
+def lstsq(A, B_, rcond=None, *, driver=None):
+    """The least-squares solution of ``A X = B``, as a named tuple ``(solution, residuals, rank,
+    singular_values)``.
+
+    The solution is the minimum-norm one, ``pinv(A) @ B`` (its gradient is the pseudo-inverse's). As
+    for torch's CPU default driver ``gelsy``, ``residuals`` and ``singular_values`` are empty and
+    ``rank`` is computed; ``gelsd`` and ``gelss`` also give the singular values and, for a tall A of
+    full rank, the squared residuals of each column; ``gels`` assumes full rank (no rank).
+
+    Args:
+        A (Tensor): ``(*, m, n)``.
+        B (Tensor): ``(*, m, k)`` (or ``(*, m)``).
+        rcond (float, optional): singular values below ``rcond`` times the largest are treated as
+            zero. Default: ``eps * max(m, n)``.
+        driver (str, optional): one of ``gels``, ``gelsy`` (the default), ``gelsd``, ``gelss``.
+
+    Example::
+
+        >>> A = pullback.tensor([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
+        >>> pullback.linalg.lstsq(A, pullback.tensor([[1.0], [2.0], [3.0]])).solution
+        tensor([[1.],
+                [2.]])
+    """
+    _check_tensor(A, "linalg_lstsq", "self")
+    _check_tensor(B_, "linalg_lstsq", "b", 2)
+    if A.ndim < 2:
+        raise RuntimeError("torch.linalg.lstsq: input must have at least 2 dimensions.")
+    if not A.dtype.is_floating_point or not B_.dtype.is_floating_point:
+        raise RuntimeError("This function doesn't handle types other than float and double")
+    if A.dtype is not B_.dtype:
+        raise RuntimeError(f"torch.linalg.lstsq: Expected input and other to have the same dtype, but got input's "
+                           f"dtype {_type_name(A.dtype)} and other's dtype {_type_name(B_.dtype)}")
+    driver = "gelsy" if driver is None else driver
+    if driver not in _LSTSQ_DRIVERS:
+        raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of (gels, gelsy, gelsd, gelss)")
+    vector = B_.ndim == A.ndim - 1
+    if B_.shape[-2 if not vector else -1] != A.shape[-2]:
+        raise RuntimeError("torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
+    m, n = A.shape[-2:]
+    rtol = rcond if rcond is not None and rcond > 0 else None
+    P = _pinv(A, None if rtol is None else 0.0, rtol, False)
+    X = _mm(P, B_) if not vector else _mm(P, _unsq(B_, -1))[..., 0]
+    empty = A.new_zeros((0,))
+    rank, sv, residuals = A.new_zeros((0,), dtype=D.int64), empty, empty
+    if driver != "gels":
+        from .. import _creation
+        with _no_grad():
+            S = svd_.bind((A.detach(),), {"full_matrices": False})[1]
+            tol = S[..., :1] * (rtol if rtol is not None else B.finfo(A._data.dtype).eps * builtins.max(m, n))
+            rank = (S > tol).sum(-1) if S.shape[-1] else _creation.zeros(tuple(A.shape[:-2]), dtype=D.int64)
+            if driver in ("gelsd", "gelss"):
+                sv = S
+    if m > n and driver != "gelsy" and (driver == "gels" or bool((rank == n).all())):
+        r = _mm(A, X if not vector else _unsq(X, -1)) - (B_ if not vector else _unsq(B_, -1))
+        residuals = (r * r).sum(-2)  # (a vector B is one column: one residual)
+    return _result_type("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])(X, residuals, rank, sv)
+
+
+def _rank_inputs(A, atol, rtol, hermitian, fn):
+    if A.ndim < 2:
+        raise RuntimeError(f"{fn}: The input tensor input must have at least 2 dimensions.")
+    if not A.dtype.is_floating_point:
+        raise RuntimeError("This function doesn't handle types other than float and double")
+    with _no_grad():
+        if hermitian:
+            S = eigh_.bind((A.detach(),), {"uplo": "L"})[0].abs()
+        else:
+            S = svd_.bind((A.detach(),), {"full_matrices": False})[1]
+        a, r = _tolerances(A, atol, rtol, fn)
+        if S.shape[-1] == 0:
+            from .. import _creation
+            return _creation.zeros(tuple(A.shape[:-2]), dtype=D.int64)
+        top = F.amax(S, -1, True)
+        tol = B.maximum(a[..., None], r[..., None] * top._data) if True else None
+        return (S > _wrap_array(tol)).sum(-1)
+
+
+def _wrap_array(a):
+    from .. import _creation
+    return _creation.tensor(a)
+
+
+@public("linalg.matrix_rank")
+def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None, out=None):
+    """The numerical rank of the matrices of ``A``: the number of singular values above
+    ``max(atol, rtol * largest)`` (``rtol`` defaults to ``eps * max(m, n)``, or to 0 where
+    ``atol > 0`` is given; the older ``tol`` is ``atol``).
+
+    Example::
+
+        >>> pullback.linalg.matrix_rank(pullback.tensor([[1.0, 2.0], [2.0, 4.0]]))
+        tensor(1)
+    """
+    _check_tensor(A, "linalg_matrix_rank", "input")
+    if tol is not None:
+        atol, rtol = tol, 0.0
+    return _written(out, _rank_inputs(A, atol, rtol, hermitian, "torch.linalg.matrix_rank"), "linalg.matrix_rank",
+                    (A,))
+
+
+@public("linalg.cond")
+def cond(A, p=None, *, out=None):
+    """The condition number of the matrices of ``A`` in the matrix norm ``p``: the ratio of the
+    largest to the smallest singular value for ``p`` None, 2 (and its inverse for -2); for
+    ``'fro'``, ``'nuc'``, inf, -inf, 1, -1: ``norm(A, p) * norm(inv(A), p)`` (square A).
+
+    Example::
+
+        >>> pullback.linalg.cond(pullback.tensor([[2.0, 0.0], [0.0, 0.5]]))
+        tensor(4.)
+    """
+    _check_tensor(A, "linalg_cond", "input")
+    if A.ndim < 2:
+        raise RuntimeError("linalg.cond: The input tensor must have at least 2 dimensions.")
+    valid = (None, "fro", "nuc", 2, -2, 1, -1, math.inf, -math.inf)
+    if not any(p == v and type(p) is not bool and (isinstance(p, str) == isinstance(v, str)) for v in valid):
+        raise RuntimeError(f"linalg.cond got an invalid norm type: {_number_text(p) if isinstance(p, float) else p}")
+    if p is None or (not isinstance(p, str) and abs(p) == 2):
+        S = _svd(A, False, "linalg.svd")[1]
+        if S.shape[-1] == 0:
+            result = S.sum(-1)
+        elif p == -2:
+            result = S[..., -1] / S[..., 0]
+        else:
+            result = S[..., 0] / S[..., -1]
+        return _written(out, result, "linalg.cond", (A,))
+    if A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"linalg.cond(ord={p}): A must be batches of square matrices, but they are "
+                           f"{A.shape[-2]} by {A.shape[-1]} matrices")
+    _check_floating(A, "linalg.cond")
+    if A.numel() == 0:
+        return _written(out, A.sum((-2, -1)), "linalg.cond", (A,))
+    inv = getattr(_linalg_namespace(), "inv", None)
+    Ainv = inv(A) if inv is not None else pinv(A)
+    result = _matrix_norm(A, p, (-2, -1), False, None) * _matrix_norm(Ainv, p, (-2, -1), False, None)
+    return _written(out, result, "linalg.cond", (A,))
+
+
+def _linalg_namespace():
+    from ._api import NAMESPACES
+    return type("ns", (), NAMESPACES["linalg"])
+
+
+def _no_grad():
+    from ..autograd import grad_mode
+    return grad_mode.no_grad()
+
+
+# ---------------------------------------------------------------------------- matrix_exp
+def _expm_impl(x):
+    import scipy.linalg
+    if x.size == 0:
+        return B.zeros(x.shape, dtype=x.dtype)
+    return scipy.linalg.expm(x).astype(x.dtype, copy=False)
+
+
+def _block_upper(a, b):
+    """The upper-right block of expm([[a, b], [0, a]]): the derivative of expm at a in the
+    direction b (Mathias 1996)."""
+    n, nd = a.shape[-1], a.ndim
+    top = _cat(a, b, axis=nd - 1)
+    bottom = _cat(a * 0, a, axis=nd - 1)
+    big = matrix_exp_(_cat(top, bottom, axis=nd - 2))
+    return big[..., :n, n:]
+
+
+matrix_exp_ = primitive("linalg_matrix_exp", _expm_impl, out_dtype="float", grad_name="LinalgMatrixExpBackward0",
+                        vjp=lambda g, x: _block_upper(_mT(x), g),
+                        jvp=lambda primals, tangents, params, outputs: (_block_upper(primals[0], tangents[0]),),
+                        batch=_batch_front)
+
+
+@public(("matrix_exp", "linalg.matrix_exp"), method=True)
+def matrix_exp(A):
+    """The matrix exponential ``sum_k A^k / k!`` of the square matrices of ``A``.
+
+    Example::
+
+        >>> pullback.linalg.matrix_exp(pullback.zeros(2, 2))
+        tensor([[1., 0.],
+                [0., 1.]])
+    """
+    _check_tensor(A, "linalg_matrix_exp", "input")
+    _check_square(A, "linalg.matrix_exp")
+    _check_floating(A, "linalg.matrix_exp")
+    return matrix_exp_.bind((A,), {})
+
+
+# ------------------------------------------------------------------ products and small helpers
+def _cpp_type(dtype):
+    return D.CPP_TYPE_NAMES[dtype]
+
+
+@public("linalg.multi_dot")
+def multi_dot(tensors, *, out=None):
+    """The product of two or more matrices, left to right; the first may be a row vector and the
+    last a column vector (1-D), as ``torch.linalg.multi_dot``.
+
+    Example::
+
+        >>> pullback.linalg.multi_dot([pullback.ones(3), pullback.ones(3, 2), pullback.ones(2)])
+        tensor(6.)
+    """
+    tensors = list(tensors)
+    n = len(tensors)
+    if n < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {n}")
+    for i, t in enumerate(tensors):
+        _check_tensor(t, "linalg_multi_dot", "tensors")
+    first, last = tensors[0], tensors[-1]
+    if first.ndim not in (1, 2):
+        raise RuntimeError(f"multi_dot(): the first tensor must be 1D or 2D but got {first.ndim}D")
+    if last.ndim not in (1, 2):
+        raise RuntimeError(f"multi_dot(): the last tensor must be 1D or 2D but got {last.ndim}D")
+    for i in range(1, n - 1):
+        if tensors[i].ndim != 2:
+            raise RuntimeError(f"multi_dot(): tensor {i} must be 2D but got {tensors[i].ndim}D")
+    for i in range(1, n):
+        if tensors[i].dtype is not first.dtype:
+            raise RuntimeError(f"multi_dot(): all tensors must have be the same dtype but tensor 0 is "
+                               f"{_cpp_type(first.dtype)} and tensor {i} {_cpp_type(tensors[i].dtype)}")
+    mats = [tensors[0] if tensors[0].ndim == 2 else _unsq(tensors[0], 0)] + tensors[1:-1] + \
+        [last if last.ndim == 2 else _unsq(last, -1)]
+    for i in range(n - 1):
+        if mats[i].shape[-1] != mats[i + 1].shape[0]:
+            a = list(tensors[i].shape) if i else list(mats[0].shape)
+            b = list(tensors[i + 1].shape) if i + 1 < n - 1 else list(mats[-1].shape)
+            raise RuntimeError(f"multi_dot(): tensors {i} and {i + 1} with shapes [{', '.join(map(str, a))}] and "
+                               f"[{', '.join(map(str, b))}] cannot be multiplied")
+    result = mats[0]
+    for m in mats[1:]:
+        result = _mm(result, m)
+    if first.ndim == 1 and last.ndim == 1:
+        result = _reshape(result, shape=())
+    elif first.ndim == 1:
+        result = _reshape(result, shape=(result.shape[-1],))
+    elif last.ndim == 1:
+        result = _reshape(result, shape=(result.shape[0],))
+    return _written(out, result, "linalg.multi_dot", tuple(tensors))
+
+
+@public("linalg.vecdot")
+def vecdot(x, y, *, dim=-1, out=None):
+    """The dot product of the vectors of ``x`` and ``y`` along ``dim`` (they broadcast).
+
+    Example::
+
+        >>> pullback.linalg.vecdot(pullback.tensor([1.0, 2.0]), pullback.tensor([3.0, 4.0]))
+        tensor(11.)
+    """
+    _check_tensor(x, "linalg_vecdot", "x")
+    _check_tensor(y, "linalg_vecdot", "y", 2)
+    if x.dtype is not y.dtype:
+        raise RuntimeError(f"linalg.vecdot: Expected x and y to have the same dtype, but found x of type "
+                           f"{_type_name(x.dtype)} and y of type {_type_name(y.dtype)} instead")
+    return _written(out, (x * y).sum(dim), "linalg.vecdot", (x, y))
+
+
+def _cross(x, y, dim, fn):
+    if x.dtype is not y.dtype:
+        raise RuntimeError(f"expected scalar type {_type_name(x.dtype)} but found {_type_name(y.dtype)}")
+    if x.ndim != y.ndim:
+        raise RuntimeError(f"{fn}: inputs must have the same number of dimensions.")
+    d = wrap_dim(dim, builtins.max(x.ndim, y.ndim))
+    if x.shape[d] != 3 or y.shape[d] != 3:
+        raise RuntimeError(f"{fn}: inputs dimension {dim} must have length 3. Got {x.shape[d]} and {y.shape[d]}")
+    x, y = S_.broadcast_tensors(x, y)
+
+    def part(t, i):
+        return S_.select(t, d, i)
+    x0, x1, x2 = (part(x, i) for i in range(3))
+    y0, y1, y2 = (part(y, i) for i in range(3))
+    return S_.stack([x1 * y2 - x2 * y1, x2 * y0 - x0 * y2, x0 * y1 - x1 * y0], d)
+
+
+@public("linalg.cross")
+def linalg_cross(input, other, *, dim=-1, out=None):
+    """The cross product of the 3-vectors of ``input`` and ``other`` along ``dim`` (they broadcast).
+
+    Example::
+
+        >>> pullback.linalg.cross(pullback.tensor([1.0, 0.0, 0.0]), pullback.tensor([0.0, 1.0, 0.0]))
+        tensor([0., 0., 1.])
+    """
+    _check_tensor(input, "linalg_cross", "input")
+    _check_tensor(other, "linalg_cross", "other", 2)
+    return _written(out, _cross(input, other, dim, "linalg.cross"), "linalg.cross", (input, other))
+
+
+@public("cross", method=True)
+def cross(input, other, dim=None, *, out=None):
+    """The cross product along ``dim``; with ``dim=None``, along the first dim of size 3 (torch's
+    deprecated default, with its warning).
+
+    Example::
+
+        >>> pullback.cross(pullback.tensor([1.0, 0.0, 0.0]), pullback.tensor([0.0, 1.0, 0.0]), dim=0)
+        tensor([0., 0., 1.])
+    """
+    _check_tensor(input, "cross", "input")
+    _check_tensor(other, "cross", "other", 2)
+    if dim is None:
+        import warnings
+        warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the dim "
+                      "explicitly or simply use torch.linalg.cross.\nThe default value of dim will change to agree "
+                      "with that of linalg.cross in a future release.", UserWarning, stacklevel=2)
+        shape = broadcast_shape((tuple(input.shape), tuple(other.shape)))
+        dim = next((i for i, n in enumerate(shape) if n == 3), -1)
+    return _written(out, _cross(input, other, dim, "linalg.cross"), "cross", (input, other))
+
+
+@public("linalg.diagonal")
+def linalg_diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    """The diagonals of the matrices of ``A`` (``diagonal`` with the matrix dims last by default).
+
+    Example::
+
+        >>> pullback.linalg.diagonal(pullback.tensor([[1.0, 2.0], [3.0, 4.0]]))
+        tensor([1., 4.])
+    """
+    _check_tensor(A, "linalg_diagonal", "A")
+    return S_.diagonal(A, offset, dim1, dim2)
+
+
+@public("linalg.vander")
+def vander(x, *, N=None):
+    """The Vandermonde matrices of the vectors of ``x``: ``x[..., i] ** j`` for ``j`` in
+    ``0..N-1`` (increasing powers, as ``torch.linalg.vander``). ``N`` defaults to ``x.size(-1)``.
+
+    Example::
+
+        >>> pullback.linalg.vander(pullback.tensor([1, 2, 3]))
+        tensor([[1, 1, 1],
+                [1, 2, 4],
+                [1, 3, 9]])
+    """
+    _check_tensor(x, "linalg_vander", "x")
+    if x.dtype is D.bool:
+        raise RuntimeError("linalg.vander supports floating point, complex, and integer tensors, but got Bool")
+    n = N if N is not None else (x.shape[-1] if x.ndim else 0)
+    if n <= 1:
+        raise RuntimeError("N must be greater than 1.")
+    col = _unsq(x, -1)
+    ones = S_.expand(col * 0 + 1, *(tuple(x.shape) + (1,)))
+    rest = S_.expand(col, *(tuple(x.shape) + (n - 1,)))
+    return F.cumprod(S_.cat([ones, rest], -1), -1)
 
 
 # Imported last: the families import each other.
