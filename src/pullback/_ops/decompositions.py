@@ -334,26 +334,36 @@ def _qr_impl(x, mode):
     return q, r
 
 
-def _tri_inv_impl(r):
+def _trsolve_impl(b, r, trans):
+    """``b @ op(R)^-1`` for upper-triangular R (op(R) = R^T with ``trans``), by triangular solves."""
     import scipy.linalg
+    out_shape = B.broadcast_shapes(b.shape[:-2], r.shape[:-2]) + b.shape[-2:]
+    if math.prod(out_shape) == 0:
+        return B.zeros(out_shape, dtype=b.dtype)
     n = r.shape[-1]
-    if r.size == 0:
-        return B.zeros(r.shape, dtype=r.dtype)
-    if r.ndim == 2:
-        return scipy.linalg.solve_triangular(r, B.eye(n, dtype=r.dtype), lower=False)
-    flat = r.reshape((-1, n, n))
-    out = B.empty_like(flat)
-    eye = B.eye(n, dtype=r.dtype)
-    for i in range(flat.shape[0]):
-        out[i] = scipy.linalg.solve_triangular(flat[i], eye, lower=False)
-    return out.reshape(r.shape)
+    bt = B.broadcast_to(B.swapaxes(b, -1, -2), out_shape[:-2] + (b.shape[-1], b.shape[-2])).reshape((-1, n, b.shape[-2]))
+    rr = B.broadcast_to(r, out_shape[:-2] + (n, n)).reshape((-1, n, n))
+    out = B.empty_like(bt)
+    for i in range(bt.shape[0]):   # X op(R) = b  <=>  op(R)^T X^T = b^T
+        out[i] = scipy.linalg.solve_triangular(rr[i], bt[i], trans=0 if trans else 1, lower=False,
+                                               check_finite=False)
+    return B.swapaxes(out.reshape(out_shape[:-2] + (n, b.shape[-2])), -1, -2)
 
 
-# The inverse of an upper-triangular matrix (its strict lower triangle is not read): what the QR
-# VJP divides by. d(R^-1) = -R^-1 dR R^-1, so its VJP is triu(-R^-T G R^-T).
-tri_inv_ = primitive("tri_inv", _tri_inv_impl, out_dtype="float", grad_name="LinalgSolveTriangularBackward0",
-                     vjp=lambda g, ans: _triu(-_mm(_mm(_mT(ans), g), _mT(ans)), diagonal=0),
-                     jvp=TRANSPOSE, batch=_batch_front)
+def _trsolve_vjp(g, ans, r, trans, needs):
+    gb = trsolve_(g, r, trans=not trans)     # G op(R)^-T
+    gr = None
+    if needs[1]:
+        gop = -_mm(_mT(ans), gb)
+        gr = _triu(_mT(gop) if trans else gop, diagonal=0)
+    return (gb if needs[0] else None, gr)
+
+
+# X = b op(R)^-1 for an upper-triangular R (its strict lower triangle is not read): the QR VJP's
+# division by R^T, as triangular solves (an explicit inverse loses float32 digits).
+trsolve_ = primitive("triangular_solve", _trsolve_impl, inputs="b r", out_dtype="float",
+                     grad_name="LinalgSolveTriangularBackward0", vjp=Joint(_trsolve_vjp), jvp=TRANSPOSE,
+                     batch=_batch_all)
 
 
 def _copyltu(M):
@@ -373,7 +383,7 @@ def _qr_square_vjp(Q, R, gQ, gR):
     b = _mm(Q, _copyltu(M))
     if gQ is not None:
         b = b + gQ
-    return _mm(b, _mT(tri_inv_(R)))
+    return trsolve_(b, R, trans=True)
 
 
 def _qr_vjp(g, ans, mode):
@@ -663,16 +673,16 @@ def _tolerances(A, atol, rtol, fn):
         if is_tensor(t):
             if _levels_batched(t):
                 raise RuntimeError(f"vmap: {fn} takes tolerances that vmap does not batch")
-            return B.asarray(t._data, dtype=A._data.dtype)
-        return B.asarray(builtins.float(t), dtype=A._data.dtype)
+            return B.asarray(t._data, dtype=A.dtype.np)
+        return B.asarray(builtins.float(t), dtype=A.dtype.np)
     a, r = value(atol), value(rtol)
     if r is None:
-        eps = B.finfo(A._data.dtype).eps * builtins.max(A.shape[-2], A.shape[-1])
-        r = B.asarray(eps if a is None or not B.any(a > 0) else 0.0, dtype=A._data.dtype)
+        eps = B.finfo(A.dtype.np).eps * builtins.max(A.shape[-2], A.shape[-1])
+        r = B.asarray(eps if a is None or not B.any(a > 0) else 0.0, dtype=A.dtype.np)
         if a is not None and a.ndim:
-            r = B.where(a > 0, 0.0, eps).astype(A._data.dtype)
+            r = B.where(a > 0, 0.0, eps).astype(A.dtype.np)
     if a is None:
-        a = B.zeros((), dtype=A._data.dtype)
+        a = B.zeros((), dtype=A.dtype.np)
     return a, r
 
 
@@ -783,7 +793,7 @@ def lstsq(A, B_, rcond=None, *, driver=None):
         from .. import _creation
         with _no_grad():
             S = svd_.bind((A.detach(),), {"full_matrices": False})[1]
-            tol = S[..., :1] * (rtol if rtol is not None else B.finfo(A._data.dtype).eps * builtins.max(m, n))
+            tol = S[..., :1] * (rtol if rtol is not None else B.finfo(A.dtype.np).eps * builtins.max(m, n))
             rank = (S > tol).sum(-1) if S.shape[-1] else _creation.zeros(tuple(A.shape[:-2]), dtype=D.int64)
             if driver in ("gelsd", "gelss"):
                 sv = S
@@ -808,13 +818,8 @@ def _rank_inputs(A, atol, rtol, hermitian, fn):
             from .. import _creation
             return _creation.zeros(tuple(A.shape[:-2]), dtype=D.int64)
         top = F.amax(S, -1, True)
-        tol = B.maximum(a[..., None], r[..., None] * top._data) if True else None
-        return (S > _wrap_array(tol)).sum(-1)
-
-
-def _wrap_array(a):
-    from .. import _creation
-    return _creation.tensor(a)
+        tol = E.maximum(top * r[..., None], a[..., None].astype(A.dtype.np))
+        return (S > tol).sum(-1)
 
 
 @public("linalg.matrix_rank")
@@ -888,7 +893,8 @@ def _expm_impl(x):
     import scipy.linalg
     if x.size == 0:
         return B.zeros(x.shape, dtype=x.dtype)
-    return scipy.linalg.expm(x).astype(x.dtype, copy=False)
+    # float32 in float64, rounded once: NumPy's float32 expm loses digits where torch's keeps them
+    return scipy.linalg.expm(x.astype(B.float64, copy=False)).astype(x.dtype, copy=False)
 
 
 def _block_upper(a, b):
@@ -1077,15 +1083,21 @@ def vander(x, *, N=None):
     n = N if N is not None else (x.shape[-1] if x.ndim else 0)
     if n <= 1:
         raise RuntimeError("N must be greater than 1.")
-    col = _unsq(x, -1)
-    ones = S_.expand(col * 0 + 1, *(tuple(x.shape) + (1,)))
-    rest = S_.expand(col, *(tuple(x.shape) + (n - 1,)))
-    return F.cumprod(S_.cat([ones, rest], -1), -1)
+    from .. import _creation
+    if x.ndim == 0:
+        x = _reshape(x, shape=(1,))
+    # The powers by repeated products: exact polynomials, whose derivatives are too (the
+    # constant first column has none).
+    cols = [_creation.ones(tuple(x.shape), dtype=x.dtype), x]
+    for _ in range(n - 2):
+        cols.append(cols[-1] * x)
+    return S_.stack(cols, -1)
 
 
 # Imported last: the families import each other.
 from .shape import _reshape, _transpose, _diagonal, _tril, _triu, _cat  # noqa: E402
 from .linalg import matmul_  # noqa: E402
 from . import reduction as R  # noqa: E402
+from . import elementwise as E  # noqa: E402
 from . import functions as F  # noqa: E402
 from . import shape as S_  # noqa: E402
