@@ -3,8 +3,8 @@
 Each decomposition is one primitive with several outputs (``eigh``: eigenvalues and eigenvectors;
 ``svd``: U, S, Vh; ``qr``: Q, R). Their VJP rules are written in pullback's own ops on the saved
 outputs (so gradients of gradients come free), after the formulas PyTorch uses (Giles 2008; the SVD
-with its non-square terms; the QR of a tall or a wide matrix). Their JVPs are the VJPs transposed
-(TRANSPOSE), and they batch over leading dims by moving the batch dim to the front: NumPy's
+with its non-square terms; the QR of a tall or a wide matrix), and so are their JVPs (the
+perturbation formulas of the same factorizations). They batch over leading dims by moving the batch dim to the front: NumPy's
 ``linalg`` already works on stacks of matrices. The norms, pinv, lstsq, matrix_rank, cond,
 multi_dot and the small helpers are composites of these and of the other families' ops.
 """
@@ -14,7 +14,7 @@ import math
 
 from .._backend import B
 from .. import _dtype as D
-from ._registry import primitive, Joint, TRANSPOSE, broadcast_shape
+from ._registry import primitive, Joint, broadcast_shape
 from . import _vmap_rules as V
 from ._api import public
 from ._rules import is_tensor, wrap_dim, wrap_dims
@@ -141,8 +141,20 @@ def _eigh_vjp(g, ans):
     return (_mm(_mm(Q, X), _mT(Q)),)
 
 
+def _eigh_jvp(primals, tangents, params, outputs):
+    """dP = V^T dA V: dL = diag(dP), dV = V (dP / E), its diagonal zero (as torch's, on dA as given)."""
+    dA = tangents[0]
+    L, Q = outputs
+    dP = _mm(_mm(_mT(Q), dA), Q)
+    E = _unsq(L, -2) - _unsq(L, -1)
+    n = L.shape[-1]
+    off = 1.0 - _eye(n, L)
+    dV = _mm(Q, dP * off / (E + _eye(n, L)))
+    return _diag(dP) * 1.0, dV
+
+
 eigh_ = primitive("linalg_eigh", _eigh_impl, outputs=2, out_dtype="float", grad_name="LinalgEighBackward0",
-                  vjp=Joint(lambda g, ans, needs: _eigh_vjp(g, ans)), jvp=TRANSPOSE, batch=_batch_front)
+                  vjp=Joint(lambda g, ans, needs: _eigh_vjp(g, ans)), jvp=_eigh_jvp, batch=_batch_front)
 
 
 def _check_uplo(UPLO):
@@ -153,7 +165,7 @@ def _check_uplo(UPLO):
 
 def _eigh(A, UPLO, fn):
     _check_tensor(A, fn.replace(".", "_"), "input")
-    _check_square(A, fn)
+    _check_square(A, "linalg.eigh")
     if not A.dtype.is_floating_point:
         raise NotImplementedError(f'"linalg_eigh_cpu" not implemented for \'{_type_name(A.dtype)}\'')
     return eigh_.bind((A,), {"uplo": _check_uplo(UPLO)})
@@ -249,9 +261,47 @@ def _svd_vjp(g, ans, full_matrices):
     return (gA,)
 
 
+def _svd_jvp(primals, tangents, params, outputs):
+    """With dP = U^T dA V: dS = diag(dP); U^T dU = F o (dP S + S dP^T) and V^T dV = F o (S dP + dP^T S),
+    F_ij = 1 / (S_j^2 - S_i^2) off the diagonal, plus for a tall (wide) A the part of dA V (dA^T U)
+    outside the span of U (V), divided by S."""
+    dA = tangents[0]
+    U, S, Vh = outputs
+    m, n = U.shape[-2], Vh.shape[-1]
+    k = S.shape[-1]
+    pad_u = pad_v = 0
+    if params["full_matrices"]:   # the extra columns of U (rows of Vh) are not unique: zero tangents, as torch's
+        pad_u, pad_v = m - k, n - k
+        U, Vh = U[..., :, :k], Vh[..., :k, :]
+    V_ = _mT(Vh)
+    dAV = _mm(dA, V_)
+    dP = _mm(_mT(U), dAV)
+    S2 = S * S
+    eye = _eye(k, S)
+    F = (1.0 - eye) / (_unsq(S2, -2) - _unsq(S2, -1) + eye)
+    Sr, Sc = _unsq(S, -2), _unsq(S, -1)           # S as a row (scales columns) and as a column
+    dPt = _mT(dP)
+    dU = _mm(U, F * (dP * Sr + Sc * dPt))
+    dV = _mm(V_, F * (Sc * dP + dPt * Sr))
+    if m > k:
+        dU = dU + (dAV - _mm(U, dP)) / Sr
+    if n > k:
+        dV = dV + (_mm(_mT(dA), U) - _mm(V_, dPt)) / Sr
+    dVh = _mT(dV)
+    if pad_u:
+        dU = _cat(dU, U[..., :, :1] * 0 * _zeros_row(pad_u, U), axis=dU.ndim - 1)
+    if pad_v:
+        dVh = _cat(dVh, _mT(V_[..., :, :1] * 0 * _zeros_row(pad_v, V_)), axis=dVh.ndim - 2)
+    return dU, _diag(dP) * 1.0, dVh
+
+
+def _zeros_row(count, like):
+    return B.zeros((1, count), dtype=_np_dtype(like))
+
+
 svd_ = primitive("linalg_svd", _svd_impl, outputs=3, out_dtype="float", grad_name="LinalgSvdBackward0",
                  vjp=Joint(lambda g, ans, full_matrices, needs: _svd_vjp(g, ans, full_matrices)),
-                 jvp=TRANSPOSE, batch=_batch_front)
+                 jvp=_svd_jvp, batch=_batch_front)
 
 
 def _svd(A, full_matrices, fn):
@@ -295,7 +345,8 @@ def svdvals(A, *, driver=None, out=None):
         >>> pullback.linalg.svdvals(pullback.tensor([[3.0, 0.0], [0.0, -2.0]]))
         tensor([3., 2.])
     """
-    return _written(out, _svd(A, False, "linalg.svdvals")[1], "linalg.svdvals", (A,))
+    _check_tensor(A, "linalg_svdvals")
+    return _written(out, _svd(A, False, "linalg.svd")[1], "linalg.svdvals", (A,))
 
 
 @public("svd", method=True)
@@ -361,8 +412,19 @@ def _trsolve_vjp(g, ans, r, trans, needs):
 
 # X = b op(R)^-1 for an upper-triangular R (its strict lower triangle is not read): the QR VJP's
 # division by R^T, as triangular solves (an explicit inverse loses float32 digits).
+def _trsolve_jvp(primals, tangents, params, outputs):
+    """dX = (db - X d op(R)) op(R)^-1."""
+    (b, r), (db, dr), X = primals, tangents, outputs[0]
+    rhs = db
+    if dr is not None:
+        dop = _triu(dr, diagonal=0)
+        t = _mm(X, _mT(dop) if params["trans"] else dop)
+        rhs = -t if rhs is None else rhs - t
+    return (trsolve_(rhs, r, trans=params["trans"]),)
+
+
 trsolve_ = primitive("triangular_solve", _trsolve_impl, inputs="b r", out_dtype="float",
-                     grad_name="LinalgSolveTriangularBackward0", vjp=Joint(_trsolve_vjp), jvp=TRANSPOSE,
+                     grad_name="LinalgSolveTriangularBackward0", vjp=Joint(_trsolve_vjp), jvp=_trsolve_jvp,
                      batch=_batch_all)
 
 
@@ -416,9 +478,34 @@ def _qr_vjp_checked(g, ans, mode, x_shape):
     return _qr_vjp(g, ans, mode)
 
 
+def _qr_square_jvp(Q, R, dA):
+    """m >= n: with C = Q^T dA R^-1 and Omega = tril(C, -1) - tril(C, -1)^T (Q^T dQ, antisymmetric):
+    dR = (C - Omega) R, dQ = dA R^-1 - Q (C - Omega)."""
+    dAR = trsolve_(dA, R, trans=False)
+    C = _mm(_mT(Q), dAR)
+    low = _tril(C, diagonal=-1)
+    T = C - low + _mT(low)
+    return dAR - _mm(Q, T), _mm(T, R)
+
+
+def _qr_jvp(primals, tangents, params, outputs):
+    dA = tangents[0]
+    Q, R = outputs
+    mode = params["mode"]
+    m, n = primals[0].shape[-2], primals[0].shape[-1]
+    if mode == "r" or (mode == "complete" and m > n):
+        raise RuntimeError("linalg.qr: forward-mode derivatives need Q (mode='reduced', or 'complete' with "
+                           "nrows <= ncols)")
+    if m >= n:
+        return _qr_square_jvp(Q, R, dA)
+    dQ, dR1 = _qr_square_jvp(Q, R[..., :, :m], dA[..., :, :m])
+    dR2 = _mm(_mT(Q), dA[..., :, m:] - _mm(dQ, R[..., :, m:]))
+    return dQ, _cat(dR1, dR2, axis=dR1.ndim - 1)
+
+
 qr_ = primitive("linalg_qr", _qr_impl, outputs=2, out_dtype="float", grad_name="LinalgQrBackward0",
                 vjp=Joint(lambda g, ans, mode, x_shape, needs: _qr_vjp_checked(g, ans, mode, x_shape)),
-                jvp=TRANSPOSE, batch=_batch_front)
+                jvp=_qr_jvp, batch=_batch_front)
 
 
 def _qr(A, mode, fn):
@@ -661,8 +748,18 @@ def _batch_pinv(prim, values, bdims, params, size):
     return prim.bind((V.to_front(values[0], bdims[0]),), params), 0
 
 
+def _pinv_jvp(primals, tangents, params, outputs):
+    """Golub and Pereyra: dX = -X dA X + X X^T dA^T (I - A X) + (I - X A) dA^T X^T X."""
+    A, dA, X = primals[0], tangents[0], outputs[0]
+    dAt, Xt = _mT(dA), _mT(X)
+    AX, XA = _mm(A, X), _mm(X, A)
+    m, n = A.shape[-2], A.shape[-1]
+    return (-_mm(_mm(X, dA), X) + _mm(_mm(X, Xt), _mm(dAt, _eye(m, A) - AX))
+            + _mm(_mm(_eye(n, A) - XA, dAt), _mm(Xt, X)),)
+
+
 pinv_ = primitive("linalg_pinv", _pinv_impl, out_dtype="float", grad_name="LinalgPinvBackward0",
-                  vjp=_pinv_vjp, jvp=TRANSPOSE, batch=_batch_pinv)
+                  vjp=_pinv_vjp, jvp=_pinv_jvp, batch=_batch_pinv)
 
 
 def _tolerances(A, atol, rtol, fn):
@@ -872,10 +969,28 @@ def cond(A, p=None, *, out=None):
     _check_floating(A, "linalg.cond")
     if A.numel() == 0:
         return _written(out, A.sum((-2, -1)), "linalg.cond", (A,))
+    singular = _singular(A)   # torch: inf where LU finds an exact zero pivot
     inv = getattr(_linalg_namespace(), "inv", None)
-    Ainv = inv(A) if inv is not None else pinv(A)
+    Ainv = A * 0 + _eye(A.shape[-1], A) if singular.all() else inv(A) if inv is not None else pinv(A)
     result = _matrix_norm(A, p, (-2, -1), False, None) * _matrix_norm(Ainv, p, (-2, -1), False, None)
+    if singular.any():
+        result = E.where(singular, math.inf, result)
     return _written(out, result, "linalg.cond", (A,))
+
+
+def _singular(A):
+    """Per matrix, whether LU factorization meets an exact zero pivot (NumPy's inv refuses it)."""
+    a = A.detach().numpy() if not _levels_batched(A) else None
+    if a is None:
+        raise RuntimeError("vmap: linalg.cond with a matrix norm reads the values of the matrices; use p=None or 2")
+    flat = a.reshape((-1,) + a.shape[-2:])
+    out = B.zeros(flat.shape[0], dtype=bool)
+    for i, m in enumerate(flat):
+        try:
+            B.linalg.inv(m)
+        except B.linalg.LinAlgError:
+            out[i] = True
+    return out.reshape(a.shape[:-2])
 
 
 def _linalg_namespace():
