@@ -284,6 +284,12 @@ OPS = [
     OpInfo("cross", lambda m, x, y: m.cross(x, y, dim=0), ((3, 2), (3, 2))),
     OpInfo("linalg.diagonal", lambda m, x: m.linalg.diagonal(x, offset=1) * x[..., 0, :2], ((2, 3, 3),)),
     OpInfo("linalg.vander", lambda m, x: m.linalg.vander(x, N=4), ((2, 3),)),
+    OpInfo("linalg.householder_product", lambda m, a, tau: m.linalg.householder_product(a, tau),
+           ((2, 4, 3), (2, 2))),
+    OpInfo("linalg.tensorinv", lambda m, x: m.linalg.tensorinv((x + m.eye(6, dtype=x.dtype) * 3).reshape(2, 3, 6)),
+           ((6, 6),)),
+    OpInfo("linalg.tensorsolve", lambda m, a, b: m.linalg.tensorsolve((a + m.eye(6, dtype=a.dtype) * 3)
+                                                                      .reshape(6, 2, 3), b), ((6, 6), (6,))),
 ]
 
 

@@ -123,6 +123,15 @@ ERRORS = {
     "vander_negative": lambda m: m.linalg.vander(m.ones(3), N=-1),
     "vander_one": lambda m: m.linalg.vander(m.ones(3), N=1),
     "vander_bool": lambda m: m.linalg.vander(m.tensor([True, False])),
+    "householder_1d": lambda m: m.linalg.householder_product(m.ones(3), m.ones(1)),
+    "householder_wide": lambda m: m.linalg.householder_product(m.ones(2, 3), m.ones(1)),
+    "householder_tau_long": lambda m: m.linalg.householder_product(m.ones(3, 2), m.ones(3)),
+    "householder_tau_batch": lambda m: m.linalg.householder_product(m.ones(2, 3, 2), m.ones(3, 1)),
+    "householder_dtypes": lambda m: m.linalg.householder_product(m.ones(3, 2), m.ones(1, dtype=m.float64)),
+    "householder_int": lambda m: m.linalg.householder_product(m.ones(3, 2, dtype=m.int64), m.ones(1, dtype=m.int64)),
+    "tensorinv_ind": lambda m: m.linalg.tensorinv(m.ones(2, 3, 6), ind=0),
+    "tensorinv_shape": lambda m: m.linalg.tensorinv(m.ones(2, 3, 5), ind=1),
+    "tensorsolve_shape": lambda m: m.linalg.tensorsolve(m.ones(2, 3, 5), m.ones(2, 3)),
 }
 
 
@@ -183,6 +192,13 @@ VALUES = {
                     [(2, 3), (1, 3)]),
     "diagonal_forms": (lambda m, x: [m.linalg.diagonal(x), m.linalg.diagonal(x, offset=-1, dim1=0, dim2=2)],
                        [(3, 2, 3)]),
+    "householder_forms": (lambda m, a, tau: [m.linalg.householder_product(a, tau),
+                                              m.linalg.householder_product(a, tau[..., :0])], [(2, 4, 3), (2, 2)]),
+    "tensorinv_forms": (lambda m, x: [m.linalg.tensorinv((x + m.eye(6, dtype=x.dtype) * 3).reshape(2, 3, 6)),
+                                      m.linalg.tensorinv((x + m.eye(6, dtype=x.dtype) * 3).reshape(6, 3, 2), ind=1)],
+                        [(6, 6)]),
+    "tensorsolve_dims": (lambda m, a, b: m.linalg.tensorsolve((a + m.eye(6, dtype=a.dtype) * 3).reshape(2, 6, 3), b,
+                                                              dims=(0,)), [(6, 6), (6,)]),
     "vander_forms": (lambda m, x: [m.linalg.vander(x), m.linalg.vander(x, N=5), m.linalg.vander(x[0, 0], N=3),
                                    m.linalg.vander((x * 3).long())], [(2, 3)]),
 }

@@ -1209,6 +1209,102 @@ def vander(x, *, N=None):
     return S_.stack(cols, -1)
 
 
+# --------------------------------------------------------- householder_product, tensorinv/solve
+@public("linalg.householder_product")
+def householder_product(A, tau, *, out=None):
+    """The first n columns of the product ``H_1 ... H_k`` of Householder reflectors
+    ``H_i = I - tau_i v_i v_i^T``, ``v_i`` being column i of ``A`` below the diagonal with a 1 on it
+    (LAPACK's orgqr; what ``geqrf`` returns). Written in other ops: differentiable to any order.
+
+    Example::
+
+        >>> pullback.linalg.householder_product(pullback.zeros(2, 2), pullback.zeros(1))
+        tensor([[1., 0.],
+                [0., 1.]])
+    """
+    fn = "torch.linalg.householder_product"
+    _check_tensor(A, "linalg_householder_product", "input")
+    _check_tensor(tau, "linalg_householder_product", "tau", 2)
+    if A.ndim < 2:
+        raise RuntimeError(f"{fn}: input must have at least 2 dimensions.")
+    m, n = A.shape[-2], A.shape[-1]
+    if m < n:
+        raise RuntimeError(f"{fn}: input.shape[-2] must be greater than or equal to input.shape[-1]")
+    k = tau.shape[-1] if tau.ndim else 1
+    if n < k:
+        raise RuntimeError(f"{fn}: input.shape[-1] must be greater than or equal to tau.shape[-1]")
+    if tuple(tau.shape[:-1]) != tuple(A.shape[:-2]):
+        raise RuntimeError(f"{fn}: Expected batch dimensions of tau to be equal to input.shape[:-2], but got "
+                           f"[{', '.join(map(str, tau.shape[:-1]))}]")
+    if tau.dtype is not A.dtype:
+        raise RuntimeError(f"{fn}: tau dtype {_type_name(tau.dtype)} does not match input dtype {_type_name(A.dtype)}")
+    if not A.dtype.is_floating_point:
+        raise NotImplementedError(f'"orgqr_cpu" not implemented for \'{_type_name(A.dtype)}\'')
+    Vs = S_.tril(A, -1) + B.eye(m, n, dtype=A.dtype.np)
+    from .. import _creation
+    Q = _creation.tensor(B.broadcast_to(B.eye(m, dtype=A.dtype.np), tuple(A.shape[:-2]) + (m, m)).copy())
+    for i in range(k):
+        v = Vs[..., :, i:i + 1]
+        Q = Q - _mm(_mm(Q, v) * _unsq(tau[..., i:i + 1], -1), _mT(v))
+    return _written(out, Q[..., :, :n], "linalg.householder_product", (A, tau))
+
+
+def _inverse(A):
+    inv = getattr(_linalg_namespace(), "inv", None)
+    return inv(A) if inv is not None else pinv(A)
+
+
+@public("linalg.tensorinv")
+def tensorinv(A, ind=2, *, out=None):
+    """The tensor inverse: ``A`` seen as a square matrix ``prod(shape[:ind]) x prod(shape[ind:])``,
+    inverted, with the shape ``shape[ind:] + shape[:ind]``.
+
+    Example::
+
+        >>> pullback.linalg.tensorinv(pullback.eye(6).reshape(2, 3, 6), ind=2).shape
+        pullback.Size([6, 2, 3])
+    """
+    _check_tensor(A, "linalg_tensorinv", "input")
+    if ind <= 0:
+        raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
+    rows, cols = math.prod(A.shape[:ind]), math.prod(A.shape[ind:])
+    if rows != cols:
+        raise RuntimeError("Expected self to satisfy the requirement prod(self.shape[ind:]) == "
+                           f"prod(self.shape[:ind]), but got {cols} != {rows}")
+    inv = _inverse(A.reshape(rows, cols))
+    return _written(out, inv.reshape(*(tuple(A.shape[ind:]) + tuple(A.shape[:ind]))), "linalg.tensorinv", (A,))
+
+
+@public("linalg.tensorsolve")
+def tensorsolve(A, B_, dims=None, *, out=None):
+    """The ``X`` with ``tensordot(A, X, X.ndim) == B``: ``A`` (its ``dims`` moved last) seen as a
+    square matrix ``prod(B.shape) x prod(rest)``.
+
+    Example::
+
+        >>> A = pullback.eye(6).reshape(6, 2, 3)
+        >>> pullback.linalg.tensorsolve(A, pullback.ones(6)).shape
+        pullback.Size([2, 3])
+    """
+    _check_tensor(A, "linalg_tensorsolve", "input")
+    _check_tensor(B_, "linalg_tensorsolve", "other", 2)
+    if dims is not None:
+        dims = (dims,) if isinstance(dims, int) else tuple(dims)
+        A = S_.movedim(A, dims, tuple(range(A.ndim - len(dims), A.ndim)))
+    rows = math.prod(A.shape[:B_.ndim])
+    rest = tuple(A.shape[B_.ndim:])
+    if math.prod(rest) != rows:
+        raise RuntimeError("Expected self to satisfy the requirement prod(self.shape[other.ndim:]) == "
+                           f"prod(self.shape[:other.ndim]), but got {math.prod(rest)} != {rows}")
+    if A.dtype is not B_.dtype:
+        raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A of type "
+                           f"{_type_name(A.dtype)} and B of type {_type_name(B_.dtype)} instead")
+    A2, b = A.reshape(rows, rows), B_.reshape(rows)
+    solve = getattr(_linalg_namespace(), "solve", None)
+    x = solve(A2, b) if solve is not None else _mm(pinv(A2), b)
+    return _written(out, x.reshape(*rest), "linalg.tensorsolve", (A, B_))
+
+
 # Imported last: the families import each other.
 from .shape import _reshape, _transpose, _diagonal, _tril, _triu, _cat  # noqa: E402
 from .linalg import matmul_  # noqa: E402
