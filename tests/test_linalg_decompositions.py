@@ -395,3 +395,13 @@ def test_grad_fn_names():
     assert pullback.linalg.qr(x)[0].grad_fn.name() == "LinalgQrBackward0"
     assert pullback.linalg.pinv(x).grad_fn.name() == "LinalgPinvBackward0"
     assert pullback.linalg.matrix_exp(x).grad_fn.name() == "LinalgMatrixExpBackward0"
+
+
+def test_forward_mode_tangent_of_a_broadcast_add_has_the_output_shape():
+    # x + y where only the broadcast x carries a tangent: the tangent has the output's shape
+    # (householder_product starts its product from a constant identity).
+    import pullback.autograd.forward_ad as fw
+    with fw.dual_level():
+        x = fw.make_dual(pullback.ones(4, 1, dtype=pullback.float64), pullback.ones(4, 1, dtype=pullback.float64))
+        y = x + pullback.eye(4, dtype=pullback.float64)
+        assert tuple(fw.unpack_dual(y).tangent.shape) == (4, 4)

@@ -61,6 +61,10 @@ def tangents(prim, primals, tangents_in, params, outputs):
                 env[name] = meta[j][0] if suffix == "_shape" else meta[j][1]
             contribution = rule(*[env[n] for n in prim._rule_args[rule]])
             total = contribution if total is None else total + contribution
+        if total is not None and prim.broadcasting and tuple(total.shape) != tuple(outputs[0].shape):
+            # x + y with a tangent for a broadcast x only (`g` passes through): the output's shape
+            from .shape import _expand
+            total = _expand(total, shape=tuple(outputs[0].shape))
         return (total,)
     if kind == LINEAR:
         args = []
