@@ -405,3 +405,17 @@ def test_forward_mode_tangent_of_a_broadcast_add_has_the_output_shape():
         x = fw.make_dual(pullback.ones(4, 1, dtype=pullback.float64), pullback.ones(4, 1, dtype=pullback.float64))
         y = x + pullback.eye(4, dtype=pullback.float64)
         assert tuple(fw.unpack_dual(y).tangent.shape) == (4, 4)
+
+
+def test_transpose_jvp_shorthand_under_jacfwd():
+    # TRANSPOSE (J t from the VJP rules) with a batch of tangents: jacfwd gave zeros before.
+    from pullback._backend import B
+    from pullback._ops._registry import primitive, TRANSPOSE, ELEMENTWISE
+    from pullback.func import jacfwd, jacrev
+    exp_ = primitive("exp_by_transpose", B.exp, vjp=lambda g, ans: g * ans, jvp=TRANSPOSE, batch=ELEMENTWISE)
+    x = pullback.tensor([0.5, 1.0, -2.0], dtype=pullback.float64)
+
+    def f(t):
+        return exp_.bind((t,), {})
+    np.testing.assert_allclose(jacfwd(f)(x).numpy(), np.diag(np.exp(x.numpy())), rtol=1e-12)
+    np.testing.assert_allclose(jacfwd(f)(x).numpy(), jacrev(f)(x).numpy(), rtol=1e-12)
