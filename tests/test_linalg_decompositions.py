@@ -88,6 +88,8 @@ ERRORS = {
     "svd_not_tensor": lambda m: m.linalg.svd("a"),
     "old_svd_int": lambda m: m.svd(m.ones(3, 3, dtype=m.int64)),
     "svdvals_1d": lambda m: m.linalg.svdvals(m.ones(3)),
+    "svd_driver": lambda m: m.linalg.svd(m.ones(3, 3), driver="gesvd"),
+    "svdvals_driver": lambda m: m.linalg.svdvals(m.ones(3, 3), driver="gesvd"),
     "qr_mode": lambda m: m.linalg.qr(m.ones(3, 3), mode="x"),
     "qr_1d": lambda m: m.linalg.qr(m.ones(3)),
     "qr_int": lambda m: m.linalg.qr(m.ones(3, 3, dtype=m.int64)),

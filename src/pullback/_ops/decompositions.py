@@ -324,7 +324,7 @@ def linalg_svd(A, full_matrices=True, *, driver=None, out=None):
     Args:
         A (Tensor): a ``(*, m, n)`` tensor.
         full_matrices (bool, optional): full (square) U and Vh. Default: True.
-        driver (str, optional): accepted for torch's signature (CPU: LAPACK's gesdd).
+        driver (str, optional): CUDA only in torch: any value raises its error (the CPU uses gesdd).
         out (tuple, optional): the output tuple of three tensors.
 
     Example::
@@ -332,8 +332,15 @@ def linalg_svd(A, full_matrices=True, *, driver=None, out=None):
         >>> pullback.linalg.svd(pullback.tensor([[3.0, 0.0], [0.0, -2.0]])).S
         tensor([3., 2.])
     """
+    _check_driver(driver)
     U, S, Vh = _svd(A, full_matrices, "linalg.svd")
     return _written(out, _result_type("linalg_svd", ["U", "S", "Vh"])(U, S, Vh), "linalg.svd", (A,))
+
+
+def _check_driver(driver):
+    if driver is not None:
+        raise RuntimeError("torch.linalg.svd: keyword argument `driver=` is only supported on CUDA inputs with "
+                           "cuSOLVER backend.")
 
 
 @public("linalg.svdvals")
@@ -346,6 +353,7 @@ def svdvals(A, *, driver=None, out=None):
         tensor([3., 2.])
     """
     _check_tensor(A, "linalg_svdvals")
+    _check_driver(driver)
     return _written(out, _svd(A, False, "linalg.svd")[1], "linalg.svdvals", (A,))
 
 
