@@ -1249,8 +1249,8 @@ def householder_product(A, tau, *, out=None):
     if not A.dtype.is_floating_point:
         raise NotImplementedError(f'"orgqr_cpu" not implemented for \'{_type_name(A.dtype)}\'')
     Vs = S_.tril(A, -1) + B.eye(m, n, dtype=A.dtype.np)
-    from .. import _creation
-    Q = _creation.tensor(B.broadcast_to(B.eye(m, dtype=A.dtype.np), tuple(A.shape[:-2]) + (m, m)).copy())
+    # The identity, on the graphs of A and tau (with no reflector, torch's result still has them).
+    Q = A[..., :, :1] * 0 + _unsq(tau.sum(-1, keepdim=True), -1) * 0 + _eye(m, A)
     for i in range(k):
         v = Vs[..., :, i:i + 1]
         Q = Q - _mm(_mm(Q, v) * _unsq(tau[..., i:i + 1], -1), _mT(v))
