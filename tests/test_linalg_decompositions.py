@@ -421,3 +421,18 @@ def test_transpose_jvp_shorthand_under_jacfwd():
         return exp_.bind((t,), {})
     np.testing.assert_allclose(jacfwd(f)(x).numpy(), np.diag(np.exp(x.numpy())), rtol=1e-12)
     np.testing.assert_allclose(jacfwd(f)(x).numpy(), jacrev(f)(x).numpy(), rtol=1e-12)
+
+
+def test_vmap_of_composites_equals_a_loop():
+    from pullback.func import vmap
+    a, b = _arrays((3, 4, 4), (3, 4, 2))
+    A, Bt = pullback.tensor(a), pullback.tensor(b)
+
+    def f(x, y):
+        return (pullback.linalg.cond(x, 1), pullback.linalg.cond(x), pullback.linalg.matrix_norm(x, -2),
+                pullback.linalg.lstsq(x, y).solution, pullback.linalg.matrix_rank(x),
+                pullback.linalg.householder_product(x, x[:, 0] * 0.1), pullback.linalg.norm(x, "nuc"))
+    batched = vmap(f)(A, Bt)
+    for i in range(3):
+        for got, one in zip(batched, f(A[i], Bt[i])):
+            np.testing.assert_allclose(got[i].numpy(), one.numpy(), rtol=1e-10, atol=1e-12)

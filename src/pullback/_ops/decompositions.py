@@ -988,9 +988,9 @@ def cond(A, p=None, *, out=None):
 
 def _singular(A):
     """Per matrix, whether LU factorization meets an exact zero pivot (NumPy's inv refuses it)."""
-    a = A.detach().numpy() if not _levels_batched(A) else None
-    if a is None:
-        raise RuntimeError("vmap: linalg.cond with a matrix norm reads the values of the matrices; use p=None or 2")
+    if _levels_batched(A):   # per-sample values cannot be read under vmap: no matrix is taken as singular
+        return B.zeros(tuple(A.shape[:-2]), dtype=bool)
+    a = A.detach().numpy()
     flat = a.reshape((-1,) + a.shape[-2:])
     out = B.zeros(flat.shape[0], dtype=bool)
     for i, m in enumerate(flat):
