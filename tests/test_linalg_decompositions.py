@@ -135,6 +135,17 @@ ERRORS = {
     "tensorinv_shape": lambda m: m.linalg.tensorinv(m.ones(2, 3, 5), ind=1),
     "tensorsolve_shape": lambda m: m.linalg.tensorsolve(m.ones(2, 3, 5), m.ones(2, 3)),
 }
+# half precision: LAPACK has none
+for _name, _fn in {"eigh": lambda m, x: m.linalg.eigh(x), "svd": lambda m, x: m.linalg.svd(x),
+                   "qr": lambda m, x: m.linalg.qr(x), "pinv": lambda m, x: m.linalg.pinv(x),
+                   "matrix_norm_2": lambda m, x: m.linalg.matrix_norm(x, 2),
+                   "matrix_norm_nuc": lambda m, x: m.linalg.matrix_norm(x, "nuc"),
+                   "cond": lambda m, x: m.linalg.cond(x), "cond_1": lambda m, x: m.linalg.cond(x, 1),
+                   "matrix_rank": lambda m, x: m.linalg.matrix_rank(x), "lstsq": lambda m, x: m.linalg.lstsq(x, x),
+                   "householder": lambda m, x: m.linalg.householder_product(x, x[:, 0]),
+                   "vander": lambda m, x: m.linalg.vander(x[0]), "tensorinv": lambda m, x: m.linalg.tensorinv(x, 1),
+                   }.items():
+    ERRORS["half_" + _name] = (lambda fn: lambda m: fn(m, (m.eye(3) * 2 + 0.5).to(m.float16)))(_fn)
 
 
 @pytest.mark.parametrize("name", sorted(ERRORS))

@@ -96,6 +96,12 @@ def _check_floating(A, fn, low_precision=True):
         raise RuntimeError(f"{fn}: Expected a floating point or complex tensor as input. Got {_type_name(A.dtype)}")
 
 
+def _check_lapack(A, kernel):
+    """LAPACK has no half precision: torch's kernel is not implemented for it."""
+    if A.dtype.is_floating_point and A.dtype.itemsize < 4:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_type_name(A.dtype)}\'')
+
+
 def _written(out, result, fn, inputs):
     if out is None:
         return result
@@ -168,6 +174,7 @@ def _eigh(A, UPLO, fn):
     _check_square(A, "linalg.eigh")
     if not A.dtype.is_floating_point:
         raise NotImplementedError(f'"linalg_eigh_cpu" not implemented for \'{_type_name(A.dtype)}\'')
+    _check_lapack(A, "linalg_eigh_cpu")
     return eigh_.bind((A,), {"uplo": _check_uplo(UPLO)})
 
 
@@ -308,6 +315,7 @@ def _svd(A, full_matrices, fn):
     _check_tensor(A, fn.replace(".", "_"))
     _check_matrix(A, fn)
     _check_floating(A, fn)
+    _check_lapack(A, "linalg_svd_cpu")
     return svd_.bind((A,), {"full_matrices": bool(full_matrices)})
 
 
@@ -520,6 +528,7 @@ def _qr(A, mode, fn):
     _check_tensor(A, fn.replace(".", "_"))
     _check_matrix(A, fn)
     _check_floating(A, fn)
+    _check_lapack(A, "geqrf_cpu")
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), "
                            "'r', or 'complete'")
@@ -627,6 +636,8 @@ def _matrix_norm(A, ord, dim, keepdim, dtype):
             raise RuntimeError(f"{fn}: Order {_number_text(ord)} not supported.")
     _check_matrix(A, fn)
     _check_floating(A, fn)
+    if (ord == "nuc" or not isinstance(ord, str) and abs(ord) == 2.0) and not _float_or_double(A):
+        raise RuntimeError(f"{fn}: Low precision dtypes not supported. Got {_type_name(A.dtype)}")
     dim = tuple(dim) if isinstance(dim, (list, tuple)) else (dim,)
     if len(dim) != 2:
         raise RuntimeError(f"{fn}: dim must be a 2-tuple. Got {' '.join(map(str, dim))}")
@@ -791,6 +802,10 @@ def _tolerances(A, atol, rtol, fn):
     return a, r
 
 
+def _float_or_double(t):
+    return t.dtype.is_floating_point and t.dtype.itemsize >= 4
+
+
 def _levels_batched(t):
     from .._levels import batched
     return batched(t)
@@ -798,7 +813,7 @@ def _levels_batched(t):
 
 def _pinv(A, atol, rtol, hermitian, fn="linalg.pinv"):
     _check_tensor(A, "linalg_pinv", "input")
-    if A.ndim < 2 or not A.dtype.is_floating_point:
+    if A.ndim < 2 or not A.dtype.is_floating_point or A.dtype.itemsize < 4:
         raise RuntimeError(f"{fn}({_type_name(A.dtype)}{{{list(A.shape)}}}): expected a tensor with 2 or more "
                            "dimensions of float, double, cfloat or cdouble types")
     if hermitian:
@@ -877,7 +892,7 @@ def lstsq(A, B_, rcond=None, *, driver=None):
     _check_tensor(B_, "linalg_lstsq", "b", 2)
     if A.ndim < 2:
         raise RuntimeError("torch.linalg.lstsq: input must have at least 2 dimensions.")
-    if not A.dtype.is_floating_point or not B_.dtype.is_floating_point:
+    if not _float_or_double(A) or not _float_or_double(B_):
         raise RuntimeError("This function doesn't handle types other than float and double")
     if A.dtype is not B_.dtype:
         raise RuntimeError(f"torch.linalg.lstsq: Expected input and other to have the same dtype, but got input's "
@@ -911,7 +926,7 @@ def lstsq(A, B_, rcond=None, *, driver=None):
 def _rank_inputs(A, atol, rtol, hermitian, fn):
     if A.ndim < 2:
         raise RuntimeError(f"{fn}: The input tensor input must have at least 2 dimensions.")
-    if not A.dtype.is_floating_point:
+    if not _float_or_double(A):
         raise RuntimeError("This function doesn't handle types other than float and double")
     with _no_grad():
         if hermitian:
@@ -977,8 +992,10 @@ def cond(A, p=None, *, out=None):
     _check_floating(A, "linalg.cond")
     if A.numel() == 0:
         return _written(out, A.sum((-2, -1)), "linalg.cond", (A,))
-    singular = _singular(A)   # torch: inf where LU finds an exact zero pivot
     inv = getattr(_linalg_namespace(), "inv", None)
+    if inv is None:
+        _check_inverse_dtype(A)
+    singular = _singular(A)   # torch: inf where LU finds an exact zero pivot
     Ainv = A * 0 + _eye(A.shape[-1], A) if singular.all() else inv(A) if inv is not None else pinv(A)
     result = _matrix_norm(A, p, (-2, -1), False, None) * _matrix_norm(Ainv, p, (-2, -1), False, None)
     if singular.any():
@@ -1201,8 +1218,9 @@ def vander(x, *, N=None):
                 [1, 3, 9]])
     """
     _check_tensor(x, "linalg_vander", "x")
-    if x.dtype is D.bool:
-        raise RuntimeError("linalg.vander supports floating point, complex, and integer tensors, but got Bool")
+    if x.dtype is D.bool or x.dtype.is_floating_point and x.dtype.itemsize < 4:
+        raise RuntimeError(f"linalg.vander supports floating point, complex, and integer tensors, but got "
+                           f"{_type_name(x.dtype)}")
     n = N if N is not None else (x.shape[-1] if x.ndim else 0)
     if n <= 1:
         raise RuntimeError("N must be greater than 1.")
@@ -1246,7 +1264,7 @@ def householder_product(A, tau, *, out=None):
                            f"[{', '.join(map(str, tau.shape[:-1]))}]")
     if tau.dtype is not A.dtype:
         raise RuntimeError(f"{fn}: tau dtype {_type_name(tau.dtype)} does not match input dtype {_type_name(A.dtype)}")
-    if not A.dtype.is_floating_point:
+    if not _float_or_double(A):
         raise NotImplementedError(f'"orgqr_cpu" not implemented for \'{_type_name(A.dtype)}\'')
     Vs = S_.tril(A, -1) + B.eye(m, n, dtype=A.dtype.np)
     # The identity, on the graphs of A and tau (with no reflector, torch's result still has them).
@@ -1259,7 +1277,15 @@ def householder_product(A, tau, *, out=None):
 
 def _inverse(A):
     inv = getattr(_linalg_namespace(), "inv", None)
-    return inv(A) if inv is not None else pinv(A)
+    if inv is not None:
+        return inv(A)
+    _check_inverse_dtype(A)
+    return pinv(A)
+
+
+def _check_inverse_dtype(A):
+    if not _float_or_double(A):
+        raise RuntimeError(f"linalg.inv: Low precision dtypes not supported. Got {_type_name(A.dtype)}")
 
 
 @public("linalg.tensorinv")
