@@ -447,3 +447,28 @@ def test_vmap_of_composites_equals_a_loop():
     for i in range(3):
         for got, one in zip(batched, f(A[i], Bt[i])):
             np.testing.assert_allclose(got[i].numpy(), one.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("fn", [lambda m, x: m.linalg.svd(x), lambda m, x: m.linalg.svdvals(x),
+                                lambda m, x: m.linalg.pinv(x), lambda m, x: m.linalg.matrix_norm(x, 2),
+                                lambda m, x: m.linalg.matrix_rank(x)],
+                         ids=["svd", "svdvals", "pinv", "matrix_norm_2", "matrix_rank"])
+def test_svd_of_nan_raises_torchs_linalg_error(fn):
+    messages = []
+    for lib in (torch, pullback):
+        x = lib.eye(3, dtype=lib.float64)
+        x[1, 1] = float("nan")
+        with pytest.raises(RuntimeError) as info:   # torch's LinAlgError is a RuntimeError
+            fn(lib, x)
+        messages.append(str(info.value))
+    assert messages[1] == messages[0]
+
+
+def test_matrix_exp_of_non_finite_is_nan_as_torch():
+    for value in (float("nan"), float("inf")):
+        out = []
+        for lib in (torch, pullback):
+            x = lib.eye(3, dtype=lib.float64)
+            x[1, 1] = value
+            out.append(_as_np(lib.linalg.matrix_exp(lib.stack([x, lib.eye(3, dtype=lib.float64)]))))
+        np.testing.assert_allclose(out[1], out[0], equal_nan=True)

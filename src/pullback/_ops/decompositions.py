@@ -124,7 +124,11 @@ def _batch_all(prim, values, bdims, params, size):
 
 # ----------------------------------------------------------------------------------- eigh
 def _eigh_impl(x, uplo):
-    w, v = B.linalg.eigh(x, UPLO=uplo)
+    try:
+        w, v = B.linalg.eigh(x, UPLO=uplo)
+    except B.linalg.LinAlgError:
+        raise _linalg_error("linalg.eigh: The algorithm failed to converge because the input matrix is "
+                            "ill-conditioned or has too many repeated eigenvalues.") from None
     return w, v
 
 
@@ -214,8 +218,25 @@ def eigvalsh(A, UPLO="L", *, out=None):
 
 
 # ------------------------------------------------------------------------------------ svd
+def _linalg_error(message):
+    """torch's LinAlgError (a RuntimeError) where the solve family declares it, else a RuntimeError."""
+    from ._api import NAMESPACES
+    return NAMESPACES["linalg"].get("LinAlgError", RuntimeError)(message)
+
+
+_SVD_FAILED = ("linalg.svd: The algorithm failed to converge because the input matrix contained non-finite "
+               "values.")
+
+
+def _np_svd(x, **kwargs):
+    try:
+        return B.linalg.svd(x, **kwargs)
+    except B.linalg.LinAlgError:
+        raise _linalg_error(_SVD_FAILED) from None
+
+
 def _svd_impl(x, full_matrices):
-    u, s, vh = B.linalg.svd(x, full_matrices=full_matrices)
+    u, s, vh = _np_svd(x, full_matrices=full_matrices)
     return u, s, vh
 
 
@@ -732,14 +753,14 @@ def norm(A, ord=None, dim=None, keepdim=False, *, out=None, dtype=None):
 # ------------------------------------------------------------------------- pinv, lstsq, rank
 def _pinv_impl(x, atol, rtol, hermitian):
     if hermitian:
-        w, v = B.linalg.eigh(x)
+        w, v = _eigh_impl(x, "L")
         s_abs = B.abs(w)
         top = s_abs.max(-1, keepdims=True, initial=0.0) if w.shape[-1] else s_abs[..., :1]
         tol = B.maximum(B.asarray(atol)[..., None], B.asarray(rtol)[..., None] * top)
         with B.errstate(divide="ignore"):
             inv = B.where(s_abs > tol, 1.0 / B.where(s_abs > tol, w, 1.0), 0.0).astype(x.dtype)
         return B.matmul(v * inv[..., None, :], B.swapaxes(v, -1, -2))
-    u, s, vh = B.linalg.svd(x, full_matrices=False)
+    u, s, vh = _np_svd(x, full_matrices=False)
     tol = B.maximum(B.asarray(atol)[..., None], B.asarray(rtol)[..., None] * s[..., :1])
     inv = B.where(s > tol, 1.0 / B.where(s > tol, s, 1.0), 0.0).astype(x.dtype)
     return B.matmul(B.swapaxes(vh, -1, -2) * inv[..., None, :], B.swapaxes(u, -1, -2))
@@ -1034,7 +1055,11 @@ def _expm_impl(x):
     if x.size == 0:
         return B.zeros(x.shape, dtype=x.dtype)
     # float32 in float64, rounded once: NumPy's float32 expm loses digits where torch's keeps them
-    return scipy.linalg.expm(x.astype(B.float64, copy=False)).astype(x.dtype, copy=False)
+    out = scipy.linalg.expm(x.astype(B.float64, copy=False)).astype(x.dtype, copy=False)
+    bad = ~B.isfinite(x).all(axis=(-2, -1))
+    if bad.any():   # torch's series spreads a NaN or inf over the whole matrix (scipy keeps some zeros)
+        out[bad] = B.nan
+    return out
 
 
 def _block_upper(a, b):
