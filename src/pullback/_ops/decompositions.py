@@ -1013,11 +1013,13 @@ def cond(A, p=None, *, out=None):
     _check_floating(A, "linalg.cond")
     if A.numel() == 0:
         return _written(out, A.sum((-2, -1)), "linalg.cond", (A,))
-    inv = getattr(_linalg_namespace(), "inv", None)
-    if inv is None:
-        _check_inverse_dtype(A)
-    singular = _singular(A)   # torch: inf where LU finds an exact zero pivot
-    Ainv = A * 0 + _eye(A.shape[-1], A) if singular.all() else inv(A) if inv is not None else pinv(A)
+    _check_inverse_dtype(A)
+    singular = _singular(A)   # torch: inf where LU finds an exact zero pivot (and no error)
+    if singular.any():
+        A_ = E.where(_creation_tensor(singular[..., None, None]), _eye(A.shape[-1], A), A)
+    else:
+        A_ = A
+    Ainv = _inverse(A_)
     result = _matrix_norm(A, p, (-2, -1), False, None) * _matrix_norm(Ainv, p, (-2, -1), False, None)
     if singular.any():
         result = E.where(singular, math.inf, result)
@@ -1037,6 +1039,11 @@ def _singular(A):
         except B.linalg.LinAlgError:
             out[i] = True
     return out.reshape(a.shape[:-2])
+
+
+def _creation_tensor(a):
+    from .. import _creation
+    return _creation.tensor(a)
 
 
 def _linalg_namespace():
