@@ -290,6 +290,9 @@ OPS = [
            ((6, 6),)),
     OpInfo("linalg.tensorsolve", lambda m, a, b: m.linalg.tensorsolve((a + m.eye(6, dtype=a.dtype) * 3)
                                                                       .reshape(6, 2, 3), b), ((6, 6), (6,))),
+    OpInfo("ormqr", lambda m, a, tau, c: m.ormqr(a, tau, c), ((4, 3), (3,), (4, 2))),
+    OpInfo("ormqr_right_transposed", lambda m, a, tau, c: m.ormqr(a, tau, c, left=False, transpose=True),
+           ((2, 4, 3), (2, 3), (2, 2, 4))),
 ]
 
 

@@ -33,6 +33,7 @@ KNOWN_DIFFERENT = {
     "linalg.vander": "StackBackward0",               # the powers, stacked
     "linalg.householder_product": "SliceBackward0",  # the first n columns of the reflectors' product
     "linalg.tensorinv": "ViewBackward0",             # inv (or pinv) of the matrix, reshaped
+    "ormqr": "SubBackward0", "ormqr_right_transposed": "SubBackward0",  # the reflectors applied in turn
 }
 
 

@@ -1371,6 +1371,109 @@ def tensorsolve(A, B_, dims=None, *, out=None):
     return _written(out, x.reshape(*rest), "linalg.tensorsolve", (A, B_))
 
 
+# ---------------------------------------------------------------------------- geqrf, ormqr
+def _geqrf_impl(x):
+    m, n = x.shape[-2:]
+    if x.size == 0:
+        return B.zeros(x.shape, dtype=x.dtype), B.zeros(tuple(x.shape[:-2]) + (min(m, n),), dtype=x.dtype)
+    h, tau = B.linalg.qr(x, mode="raw")           # LAPACK's (column-major) output, transposed
+    return B.ascontiguousarray(B.swapaxes(h, -1, -2)).astype(x.dtype, copy=False), tau.astype(x.dtype, copy=False)
+
+
+def _geqrf_no_derivative(*args):
+    raise NotImplementedError("the derivative for 'geqrf' is not implemented.")
+
+
+# LAPACK's geqrf: R above the diagonal, the Householder vectors below it, and their scales tau.
+# torch records a node whose derivative is not implemented: so does pullback (it raises when used).
+geqrf_ = primitive("geqrf", _geqrf_impl, outputs=2, out_dtype="float", grad_name="GeqrfBackward0",
+                   vjp=Joint(lambda g, needs: _geqrf_no_derivative()),
+                   jvp=lambda primals, tangents, params, outputs: _geqrf_no_derivative(), batch=_batch_front)
+
+
+@public("geqrf", method=True)
+def geqrf(input, *, out=None):
+    """LAPACK's QR factorization in its compact form: a named tuple ``(a, tau)``, R on and above the
+    diagonal of ``a``, the Householder vectors below it (see ``linalg.householder_product`` and
+    ``ormqr``). Not differentiable, as torch's.
+
+    Example::
+
+        >>> a, tau = pullback.geqrf(pullback.tensor([[3.0, 1.0], [4.0, 2.0]]))
+        >>> a[0, 0]
+        tensor(-5.)
+    """
+    _check_tensor(input, "geqrf", "input")
+    if input.ndim < 2:
+        raise RuntimeError("torch.geqrf: input must have at least 2 dimensions.")
+    if not _float_or_double(input):
+        raise NotImplementedError(f'"geqrf_cpu" not implemented for \'{_type_name(input.dtype)}\'')
+    a, tau = geqrf_.bind((input,), {})
+    return _written(out, _result_type("geqrf", ["a", "tau"])(a, tau), "geqrf", (input,))
+
+
+@public("ormqr", method=True)
+def ormqr(input, tau, other, left=True, transpose=False, *, out=None):
+    """``other`` multiplied by the Q of a ``geqrf`` factorization without forming it: ``Q @ other``
+    (``left``) or ``other @ Q``, with ``Q^T`` where ``transpose``. Q is the product of the reflectors
+    ``H_i = I - tau_i v_i v_i^T`` stored in ``input`` and ``tau``; written in other ops, so
+    differentiable to any order.
+
+    Example::
+
+        >>> a, tau = pullback.geqrf(pullback.tensor([[3.0, 1.0], [4.0, 2.0]]))
+        >>> pullback.ormqr(a, tau, pullback.eye(2)).abs()
+        tensor([[0.6000, 0.8000],
+                [0.8000, 0.6000]])
+    """
+    fn = "torch.ormqr"
+    _check_tensor(input, "ormqr", "input")
+    _check_tensor(tau, "ormqr", "input2", 2)
+    _check_tensor(other, "ormqr", "input3", 3)
+    if input.ndim < 2:
+        raise RuntimeError(f"{fn}: input must have at least 2 dimensions.")
+    if other.ndim < 2:
+        raise RuntimeError(f"{fn}: other must have at least 2 dimensions.")
+    side = -2 if left else -1
+    if other.shape[side] != input.shape[-2]:
+        raise RuntimeError(f"{fn}: other.shape[{side}] must be equal to input.shape[-2]")
+    if tau.shape[-1] != min(other.shape[side], input.shape[-1]):
+        raise RuntimeError(f"{fn}: tau.shape[-1] must be equal to min(other.shape[{side}], input.shape[-1])")
+    if tau.ndim != input.ndim - 1:
+        raise RuntimeError(f"{fn}: Expected tau to have one dimension less than input, but got tau.ndim equal to "
+                           f"{tau.ndim} and input.ndim is equal to {input.ndim}")
+    if input.ndim > 2:
+        if tuple(tau.shape[:-1]) != tuple(input.shape[:-2]):
+            raise RuntimeError(f"{fn}: Expected batch dimensions of tau to be equal to input.shape[:-2], but got "
+                               f"[{', '.join(map(str, tau.shape[:-1]))}]")
+        if tuple(other.shape[:-2]) != tuple(input.shape[:-2]):
+            raise RuntimeError(f"{fn}: Expected batch dimensions of other to be equal to input.shape[:-2], but got "
+                               f"[{', '.join(map(str, other.shape[:-2]))}]")
+    if tau.dtype is not input.dtype:
+        raise RuntimeError(f"{fn}: Expected input and tau to have the same dtype, but input has dtype"
+                           f"{_type_name(input.dtype)} and tau has dtype {_type_name(tau.dtype)}")
+    if other.dtype is not input.dtype:
+        raise RuntimeError(f"{fn}: Expected input and other to have the same dtype, but input has dtype"
+                           f"{_type_name(input.dtype)} and other has dtype {_type_name(other.dtype)}")
+    if not _float_or_double(input):
+        raise NotImplementedError(f'"ormqr_cpu" not implemented for \'{_type_name(input.dtype)}\'')
+    m, k = input.shape[-2], tau.shape[-1]
+    Vs = S_.tril(input, -1) + B.eye(m, input.shape[-1], dtype=input.dtype.np)
+    C = other
+    # Q = H_1 ... H_k: Q C applies H_k first, Q^T C H_1 first; C Q applies H_1 first, C Q^T H_k first.
+    order = range(k) if left == bool(transpose) else range(k - 1, -1, -1)
+    for i in order:
+        v = Vs[..., :, i:i + 1]
+        t = _unsq(tau[..., i:i + 1], -1)
+        if left:
+            C = C - _mm(v * t, _mm(_mT(v), C))
+        else:
+            C = C - _mm(_mm(C, v) * t, _mT(v))
+    if k == 0:   # no reflector: Q is the identity, the result still on the graphs of the inputs
+        C = C + (input.sum() + tau.sum()) * 0
+    return _written(out, C, "ormqr", (input, tau, other))
+
+
 # Imported last: the families import each other.
 from .shape import _reshape, _transpose, _diagonal, _tril, _triu, _cat  # noqa: E402
 from .linalg import matmul_  # noqa: E402
