@@ -695,6 +695,8 @@ def _extremum(x, dim, keepdim, largest):
 
 def _number_text(x):
     """A double as C++ streams print it (3 for 3.0)."""
+    if not math.isfinite(x):
+        return "nan" if x != x else "inf" if x > 0 else "-inf"
     return str(int(x)) if x == int(x) and abs(x) < 1e16 else repr(x)
 
 
