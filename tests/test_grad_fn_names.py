@@ -34,6 +34,9 @@ KNOWN_DIFFERENT = {
     "linalg.householder_product": "SliceBackward0",  # the first n columns of the reflectors' product
     "linalg.tensorinv": "ViewBackward0",             # inv (or pinv) of the matrix, reshaped
     "ormqr": "SubBackward0", "ormqr_right_transposed": "SubBackward0",  # the reflectors applied in turn
+    # special: composites of other ops where torch has a kernel of its own
+    "ldexp": "MulBackward0", "nansum": "SumBackward1",            # x * exp2(y); a sum of where(isnan)
+    "mvlgamma": "AddBackward0", "special.multigammaln": "AddBackward0",  # a sum of lgammas, plus a constant
 }
 
 

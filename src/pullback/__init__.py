@@ -6,6 +6,7 @@
     >>> x.grad    # v^T J, with J = diag(cos(x))
     tensor([0.0878, 0.5403, 0.0088])
 """
+from . import _dtype
 from ._dtype import (dtype, float16, half, float32, float, float64, double, uint8, int8, int16, short,  # noqa: F401,A004
                      int32, int, int64, long, bool, get_default_dtype, set_default_dtype, promote_types)
 from ._size import Size  # noqa: F401
@@ -26,6 +27,7 @@ from .autograd.grad_mode import (no_grad, enable_grad, set_grad_enabled, inferen
                                  is_grad_enabled, is_inference_mode_enabled)
 from . import autograd  # noqa: F401
 from . import linalg, special  # noqa: F401,E402  (after every @public declaration is made)
+from . import sparse  # noqa: F401,E402
 from . import nn, optim, utils, func  # noqa: F401,E402
 from .func import vmap  # noqa: F401,E402
 from . import _inplace as _inplace_ops
@@ -53,8 +55,7 @@ def numel(input):
 
 def result_type(tensor1, tensor2):
     """The dtype PyTorch's promotion gives ``tensor1 op tensor2``."""
-    from ._dtype import result_type as _rt
-    return _rt(tensor1, tensor2)
+    return _dtype.result_type(tensor1, tensor2)
 
 
 def detach(input):

@@ -48,6 +48,10 @@ _BY_NAME = {d.name: d for d in ALL_DTYPES}
 CPP_TYPE_NAMES = {float16: "c10::Half", float32: "float", float64: "double", uint8: "unsigned char",
                   int8: "signed char", int16: "short int", int32: "int", int64: "long int", bool: "bool"}
 
+# PyTorch's ScalarType names (its cast and index errors say "Float", "Long"), by NumPy dtype name.
+SCALAR_TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
+                     "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
 
 def _by_name(name):
     return _BY_NAME[name]

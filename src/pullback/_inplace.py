@@ -11,18 +11,17 @@ remembers the chain of view ops from its base, so the same chain replays on arra
 and on Tensors (to differentiate).
 """
 from ._backend import B
-from . import _errors
+from . import _dtype as D, _errors
 from .autograd import grad_mode
 from ._tensor import Tensor
 from . import _levels
 from ._ops import _registry, shape as S
+from ._ops.elementwise import overwrite
 from ._ops.indexing import (normalize_index, index_put, view_scatter, apply_view_chain, getitem,
                             value_shape_error, selection_shape, numpy_index_error, basic_index_error,
                             put_after_failure, in_bounds, broadcasts, strip_shape,
                             empty_dim_error)
 
-_TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
-               "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
 
 def _check_allowed(self):
@@ -47,8 +46,8 @@ def _check_result_shape(shape, result_shape):
 def _write(self, out):
     _check_result_shape(self._data.shape, out.shape)
     if out.dtype.category > self.dtype.category:
-        raise RuntimeError(f"result type {_TYPE_NAMES[out.dtype.name]} can't be cast to the desired output "
-                           f"type {_TYPE_NAMES[self.dtype.name]}")
+        raise RuntimeError(f"result type {D.SCALAR_TYPE_NAMES[out.dtype.name]} can't be cast to the desired output "
+                           f"type {D.SCALAR_TYPE_NAMES[self.dtype.name]}")
     try:
         self._data[...] = out._data
     except ValueError:
@@ -203,8 +202,8 @@ def _other_dtype_error(self, first, second, value):
     if not broadcasts(value.shape, target):
         return value_shape_error(strip_shape(value.shape), target, False)
     return RuntimeError(f"Index put requires the source and destination dtypes match, got "
-                        f"{_TYPE_NAMES[self.dtype.name]} for the destination and "
-                        f"{_TYPE_NAMES[value.dtype.name]} for the source.")
+                        f"{D.SCALAR_TYPE_NAMES[self.dtype.name]} for the destination and "
+                        f"{D.SCALAR_TYPE_NAMES[value.dtype.name]} for the source.")
 
 
 def _makes_view(shape, first):
@@ -306,7 +305,6 @@ def zero_(self):
 
 def fill_(self, value):
     """Fills this Tensor with ``value`` (a number or 0-dim Tensor), in place."""
-    from ._ops.elementwise import overwrite
     if isinstance(value, Tensor) and value.ndim != 0:
         raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} dimensions.")
     return apply_inplace(self, lambda s, v: overwrite(s, v), value)
@@ -314,7 +312,6 @@ def fill_(self, value):
 
 def copy_(self, src, non_blocking=False):
     """Copies the values of ``src`` (broadcast to this shape, cast to this dtype), in place."""
-    from ._ops.elementwise import overwrite
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
     try:

@@ -42,7 +42,7 @@ def _rule_values(prim, primals, outputs):
 
 
 def _meta(primals):
-    return tuple((tuple(a.shape), a.dtype) if isinstance(a, _registry._Tensor) else None for a in primals)
+    return tuple((a._data.shape, a._data.dtype) if isinstance(a, _registry._Tensor) else None for a in primals)
 
 
 def tangents(prim, primals, tangents_in, params, outputs):

@@ -4,10 +4,13 @@ An index is normalised once, where the user wrote it (Tensors and lists become N
 and travels as a static parameter. The VJP of every selecting op scatters into zeros with
 accumulation, so repeated indices add up, as they must.
 """
+import re
+import warnings
+
 from .._backend import B
 from .. import _dtype as D
 from .. import _levels
-from ._registry import primitive, refuse_batched, broadcast_shape, LINEAR, ELEMENTWISE, TRANSPOSE
+from ._registry import primitive, refuse_batched, broadcast_shape, LINEAR, ELEMENTWISE, TRANSPOSE, INDEX_MAP, SCATTER
 from ._api import public
 from . import _vmap_rules as V
 from ._rules import is_tensor, wrap_dim
@@ -31,7 +34,6 @@ _LIST_AS_TUPLE_WARNING = (
 
 
 def _warn(message):
-    import warnings
     warnings.warn(message, UserWarning, stacklevel=4)
 
 
@@ -348,7 +350,6 @@ def _mask_error(shape, index):
 def numpy_index_error(e, shape=None, index=None):
     """NumPy's IndexError in PyTorch's words (a mask's error names the mask: pass the indexed
     ``shape`` and the ``index``)."""
-    import re
     text = str(e)
     if text.startswith("boolean index did not match") and shape is not None:
         return _mask_error(shape, index) or IndexError(text)
@@ -456,7 +457,7 @@ getitem = primitive("getitem", _getitem_impl, out_dtype="keep", view=True, grad_
 index_add_zeros = primitive("index_add_zeros", _index_add_zeros_impl, out_dtype="keep",
                             grad_name="IndexPutBackward0",
                             vjp=lambda g, index, basic: getitem(g, index=index, basic=basic),
-                            jvp=LINEAR, batch=_batch_index_add_zeros)
+                            jvp=LINEAR, batch=_batch_index_add_zeros, sparsity=SCATTER)
 
 
 def value_shape_error(value_shape, target_shape, basic, dtype=B.float32):
@@ -566,7 +567,7 @@ index_put = primitive("index_put", _index_put_impl, inputs="x v", out_dtype=_ind
                       grad_name="IndexPutBackward0",
                       vjp=(lambda g, index, accumulate: g if accumulate else index_put(g, 0.0, index=index, accumulate=False),
                            _value_grad),
-                      jvp=LINEAR, batch=_batch_index_put)
+                      jvp=LINEAR, batch=_batch_index_put, sparsity=SCATTER)
 
 
 def apply_view_chain(x, chain):
@@ -588,7 +589,7 @@ view_scatter = primitive("view_scatter", _view_scatter_impl, inputs="base value"
                          grad_name="CopySlices",
                          vjp=(lambda g, chain: view_scatter(g, 0.0, chain=chain),
                               lambda g, chain: apply_view_chain(g, chain)),
-                         jvp=LINEAR, batch=V.not_batchable)
+                         jvp=LINEAR, batch=V.not_batchable, sparsity=INDEX_MAP)
 
 
 # -------------------------------------------------------- along-a-dimension ops
@@ -641,11 +642,11 @@ take_along = primitive("take_along", _take_along_impl, inputs="x indices", out_d
                        grad_name="GatherBackward0",
                        vjp=(lambda g, indices, axis, x_shape: put_along(g, indices, axis=axis, shape=tuple(x_shape)),
                             None),
-                       jvp=LINEAR, batch=_batch_take_along)
+                       jvp=LINEAR, batch=_batch_take_along, sparsity=INDEX_MAP)
 put_along = primitive("put_along", _put_along_impl, inputs="g indices", out_dtype="keep",
                       grad_name="ScatterAddBackward0",
                       vjp=(lambda g, indices, axis: take_along(g, indices, axis=axis), None),
-                      jvp=LINEAR, batch=_batch_put_along)
+                      jvp=LINEAR, batch=_batch_put_along, sparsity=SCATTER)
 
 
 def _along_grid(indices, axis):
@@ -698,7 +699,7 @@ scatter_ = primitive("scatter", _scatter_impl, inputs="x indices src", out_dtype
                      vjp=(lambda g, indices, axis, add: g if add else scatter_(g, indices, 0.0, axis=axis, add=False),
                           None,
                           lambda g, indices, axis, src_shape: _src_grad(g, indices, axis, src_shape)),
-                     jvp=LINEAR, batch=_batch_scatter)
+                     jvp=LINEAR, batch=_batch_scatter, sparsity=SCATTER)
 
 
 def _scatter_reduce_impl(x, indices, src, axis, reduce):
@@ -875,9 +876,8 @@ def take_along_dim(input, indices, dim=None):
         raise RuntimeError("torch.take_along_dim(): input and indices should have the same number of dimensions, "
                            f"but got {input.ndim} dimensions for input, and {idx.ndim} dimensions for indices")
     if indices.dtype is not D.int64:
-        from .._inplace import _TYPE_NAMES
         raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got "
-                           f"{_TYPE_NAMES[indices.dtype.name]}")
+                           f"{D.SCALAR_TYPE_NAMES[indices.dtype.name]}")
     if dim is None:
         refuse_batched(indices, "take_along_dim() with a batched index and no dim")
         return take_along(_reshape(input, shape=(-1,)), idx.reshape(-1), axis=0)
@@ -1091,9 +1091,8 @@ def nonzero(input, *, out=None, as_tuple=False):
     if out is None:
         return result
     if is_tensor(out) and out.dtype is not D.int64:
-        from .._inplace import _TYPE_NAMES
         raise RuntimeError(f"nonzero: Expected out tensor to have scalar type Long but got scalar type"
-                           f"{_TYPE_NAMES[out.dtype.name]}")
+                           f"{D.SCALAR_TYPE_NAMES[out.dtype.name]}")
     return _write_out(out, result, "nonzero", (input,))
 
 from .shape import movedim, expand, _reshape, _refuse_aliased_out  # noqa: E402  (shape is loaded above this)

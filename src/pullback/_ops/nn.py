@@ -4,7 +4,7 @@ Both are primitives (not compositions of exp and sum) because the stable forward
 max, and their VJPs have short closed forms that are themselves written in pullback ops.
 """
 from .._backend import B
-from ._registry import primitive, zero_cotangent, Decompose, ELEMENTWISE, LINEAR, ALONG_AXIS
+from ._registry import primitive, zero_cotangent, Decompose, ELEMENTWISE, LINEAR, ALONG_AXIS, INDEX_MAP, SCATTER
 from . import _vmap_rules as V
 from .reduction import _sum
 from .elementwise import exp
@@ -103,7 +103,7 @@ def _batch_pad(prim, values, bdims, params, size):
 pad_ = primitive("constant_pad", _pad_impl, out_dtype="keep", grad_name="ConstantPadNdBackward0",
                  vjp=lambda g, widths: pad_(g, widths=_negated(widths), value=0),
                  jvp=lambda primals, tangents, params, outputs: (pad_(tangents[0], widths=params["widths"], value=0.0),),
-                 batch=_batch_pad)
+                 batch=_batch_pad, sparsity=INDEX_MAP)
 
 
 # ------------------------------------------------------------------ embedding
@@ -135,10 +135,11 @@ def _batch_rows_scatter(prim, values, bdims, params, size):
 
 
 rows_scatter = primitive("rows_scatter", _rows_scatter_impl, inputs="values", out_dtype="keep",
-                         vjp=lambda g, target: rows_gather(g, target=target), jvp=LINEAR, batch=_batch_rows_scatter)
+                         vjp=lambda g, target: rows_gather(g, target=target), jvp=LINEAR, batch=_batch_rows_scatter,
+                         sparsity=SCATTER)
 rows_gather = primitive("rows_gather", lambda x, target: x[B.arange(len(target)), target], out_dtype="keep",
                         vjp=lambda g, target, x_shape: rows_scatter(g, target=target, shape=tuple(x_shape)),
-                        jvp=LINEAR, batch=_batch_rows_gather)
+                        jvp=LINEAR, batch=_batch_rows_gather, sparsity=INDEX_MAP)
 
 
 def _rows_loss(row_loss, weights, reduction, total_weight):

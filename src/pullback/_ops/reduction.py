@@ -91,7 +91,7 @@ def _prod_impl(x, axis, keepdim, dtype=None):
 
 _prod = primitive("prod", _prod_impl, out_dtype=_sum_dtype,
                   grad_name=lambda p, s: "ProdBackward0" if p["axis"] is None else "ProdBackward1",
-                  vjp=_prod_vjp, jvp=_prod_jvp, batch=V.single_axis_reduction_rule)
+                  vjp=_prod_vjp, jvp=_prod_jvp, batch=V.single_axis_reduction_rule, sparsity=REDUCTION)
 
 
 def _evenly_distributed(g, x, ans, axis, keepdim):

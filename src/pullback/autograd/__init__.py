@@ -3,6 +3,7 @@
 ``backward`` accumulates gradients into the ``.grad`` of graph leaves; ``grad`` returns them
 and touches no ``.grad``. Both run the one engine in ``engine.py``.
 """
+import importlib
 import warnings
 
 from .. import _errors
@@ -217,7 +218,6 @@ _LAZY = {"Function": "function", "FunctionCtx": "function", "once_differentiable
 def __getattr__(name):
     # These modules need Tensor, which is still being defined when this package is first imported.
     if name in _LAZY:
-        import importlib
         module = importlib.import_module(f"{__name__}.{_LAZY[name] or name}")
         return module if _LAZY[name] is None else getattr(module, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

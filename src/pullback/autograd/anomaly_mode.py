@@ -6,6 +6,8 @@ import threading
 import traceback
 import warnings
 
+from .._backend import B
+
 class _State(threading.local):
     enabled = False     # every thread starts with anomaly detection off
     check_nan = True
@@ -110,8 +112,7 @@ def forward_traceback_warning(node):
 
 
 def check_nan(node, results):
-    from .._backend import B
-    from .graph import ZeroCotangent
+    from .graph import ZeroCotangent  # graph imports this module
     for i, r in enumerate(results):
         if r is None or type(r) is ZeroCotangent:
             continue

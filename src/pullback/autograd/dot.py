@@ -62,9 +62,8 @@ def to_dot(tensor, params=None, show_saved=False):
                         sid = f"s{id(node)}_{name}_{k}"
                         lines.append(f"  {sid} [label={_quote(f'{name} {_shape(v.shape)}')} shape=oval fillcolor=orange]")
                         lines.append(f"  {sid} -> n{id(node)} [style=dashed arrowhead=none]")
-        for edge in node.next_edges:
-            if edge is not None:
-                child = edge[0]
+        for child in node.next_nodes:
+            if child is not None:
                 lines.append(f"  n{id(child)} -> n{id(node)}")
                 stack.append(child)
     lines.append("}")

@@ -27,7 +27,7 @@ No recursion anywhere, so a graph of a million nodes is fine.
 import heapq
 
 from .._backend import B, ndarray
-from .. import _errors
+from .. import _dtype as D, _errors
 from . import grad_mode
 from .graph import AccumulateGrad, Node, ZeroCotangent
 from . import anomaly_mode
@@ -78,14 +78,14 @@ def run_backward(roots, root_grads, *, inputs=None, retain_graph=False, create_g
             if p.targets is not None:
                 _capture(p, node, grads)
 
-            # Run the node. Per input, whether its cotangent is wanted: the edge itself is truthy exactly then.
-            edges = node.next_edges
-            needs = edges if needed is None else tuple([e is not None and e[0] in needed for e in edges])
+            # Run the node. Per input, whether its cotangent is wanted: the next node itself is truthy exactly then.
+            children = node.next_nodes
+            needs = children if needed is None else tuple([c is not None and c in needed for c in children])
             if len(grads) == 1 and grads[0] is not None and not (all_zero or anomaly or node._post_hooks) \
-                    and needed is None and any(edges):
+                    and needed is None and any(children):
                 # The common case of _run_node, inline: one output, its cotangent, no hooks or checks.
                 results = node.apply(grads, needs, as_tensor)
-                if len(results) != len(edges):
+                if len(results) != len(children):
                     _count_error(node, results)
             else:
                 results = _run_node(node, grads, needs, all_zero, anomaly, as_tensor)
@@ -93,25 +93,24 @@ def run_backward(roots, root_grads, *, inputs=None, retain_graph=False, create_g
                 node.release()
 
             # Deliver each wanted cotangent to the node it belongs to.
-            input_meta = node.input_meta
-            for i, e in enumerate(edges):
+            input_meta, nrs = node.input_meta, node.next_nrs
+            for i, child in enumerate(children):
                 if not needs[i]:
                     continue
-                child, nr = e
                 r = results[i]
                 if r is not None:
                     shape, dtype = input_meta[i]
-                    if type(r) is ndarray and r.shape == shape and r.dtype is dtype.np:
+                    if type(r) is ndarray and r.shape == shape and r.dtype is dtype:
                         checked = r  # the common case, decided in three comparisons
-                    elif type(r) is dtype.np.type and shape == () and not as_tensor:
+                    elif type(r) is dtype.type and shape == () and not as_tensor:
                         checked = B.asarray(r)  # a NumPy scalar (arithmetic on 0-dim arrays gives one)
                     elif type(r) is ZeroCotangent:
                         zeros_seen = True
-                        checked = r = ZeroCotangent(shape, dtype.np)  # a zero of the input's shape
+                        checked = r = ZeroCotangent(shape, dtype)  # a zero of the input's shape
                     else:
                         checked = _check_gradient(node, i, r, shape, dtype, as_tensor)
                     if type(child) is not AccumulateGrad:
-                        buffers.add(child, nr, checked, False)
+                        buffers.add(child, nrs[i], checked, False)
                     elif _to_leaf(p, node, child, checked, r, grads, results):
                         continue  # straight into .grad: the leaf's node is never scheduled
                 left = deps[child] - 1
@@ -193,10 +192,9 @@ def _discover(root_nodes, with_parents):
     stack = list(root_nodes)
     while stack:
         node = stack.pop()
-        for e in node.next_edges:
-            if e is None:
+        for child in node.next_nodes:
+            if child is None:
                 continue
-            child = e[0]
             if child in deps:
                 deps[child] += 1
             else:
@@ -221,9 +219,9 @@ def _prune(targets, root_nodes, deps, parents):
                 stack.append(parent)
     deps.clear()
     for node in needed:
-        for e in node.next_edges:
-            if e is not None and e[0] in needed:
-                deps[e[0]] = deps.get(e[0], 0) + 1
+        for child in node.next_nodes:
+            if child is not None and child in needed:
+                deps[child] = deps.get(child, 0) + 1
     return needed
 
 
@@ -303,9 +301,9 @@ def _zeros_in(p, node, grads):
 def _run_node(node, grads, needs, all_zero, anomaly, as_tensor):
     """The cotangents of a node's inputs from those of its outputs: its VJP rules (with anomaly
     checks when enabled), then its post-hooks."""
-    edges = node.next_edges
+    n_inputs = len(node.next_nodes)
     if all_zero:  # zero in, zero out: the rules need not run
-        results = [ZeroCotangent(m[0], m[1].np) if n else None for m, n in zip(node.input_meta, needs)]
+        results = [ZeroCotangent(m[0], m[1]) if n else None for m, n in zip(node.input_meta, needs)]
     elif any(needs) and (grads[0] is not None if len(grads) == 1 else _any_gradient(grads)):
         if not anomaly:
             results = node.apply(grads, needs, as_tensor)
@@ -319,10 +317,10 @@ def _run_node(node, grads, needs, all_zero, anomaly, as_tensor):
                 raise
             if anomaly_mode.is_anomaly_check_nan_enabled():
                 anomaly_mode.check_nan(node, results)
-        if len(results) != len(edges):
+        if len(results) != n_inputs:
             _count_error(node, results)
     else:
-        results = (None,) * len(edges)
+        results = (None,) * n_inputs
     if node._post_hooks:
         results = _run_post_hooks(node, results, grads, as_tensor)
     return results
@@ -330,9 +328,8 @@ def _run_node(node, grads, needs, all_zero, anomaly, as_tensor):
 
 def _count_error(node, results):
     """PyTorch's error for a backward (a custom Function's) returning too few or too many gradients."""
-    edges = node.next_edges
     raise RuntimeError(f"function {node.name()} returned an incorrect number of "
-                       f"gradients (expected {len(edges)}, got {len(results)})")
+                       f"gradients (expected {len(node.next_nodes)}, got {len(results)})")
 
 
 def _any_gradient(grads):
@@ -343,7 +340,7 @@ def _any_gradient(grads):
 
 
 def _check_gradient(node, index, r, shape, dtype, as_tensor):
-    """A cotangent ``r`` for input ``index`` of ``node`` as that input's shape and dtype: summed
+    """A cotangent ``r`` for input ``index`` of ``node`` as that input's shape and (NumPy) dtype: summed
     back where the input was broadcast, PyTorch's error for any other shape."""
     if not as_tensor and type(r) is not ndarray:
         r = B.asarray(r)
@@ -356,10 +353,10 @@ def _check_gradient(node, index, r, shape, dtype, as_tensor):
         if not as_tensor and type(r) is not ndarray:  # summed down to (): NumPy gives a scalar
             r = B.asarray(r)
     if as_tensor:
-        if r.dtype is not dtype:
-            r = r.to(dtype)
-    elif r.dtype != dtype.np:
-        r = r.astype(dtype.np)
+        if r._data.dtype is not dtype:
+            r = r.to(D._FROM_NP[dtype])
+    elif r.dtype != dtype:
+        r = r.astype(dtype)
     return r
 
 

@@ -27,7 +27,7 @@ class FunctionCtx(Node):
         self._cls = cls
         self.prim = None
         self.params = None
-        self.next_edges = ()
+        self.next_nodes = self.next_nrs = ()
         self.saved = None
         self.input_meta = ()
         self.n_outputs = 1
@@ -115,7 +115,7 @@ class FunctionCtx(Node):
                 g = Tensor._make(g)
             grads.append(g)
         result = self._backward(grads)
-        expected = len(self.next_edges)
+        expected = len(self.next_nodes)
         if len(result) > expected and all(r is None for r in result[expected:]):
             result = result[:expected]  # PyTorch accepts trailing Nones
         if len(result) != expected:
@@ -264,8 +264,10 @@ def _link(ctx, args, outputs):
     plain_outputs = [_plain(o) for o in outputs] if batched else outputs
     ctx._output_meta = tuple((tuple(u.shape), u.dtype) if isinstance(u, Tensor) else ((), None)
                              for u in plain_outputs)
-    ctx.next_edges = tuple(a._edge() if isinstance(a, Tensor) and a._requires_grad else None for a in plain_args)
-    ctx.input_meta = tuple((a._data.shape, a.dtype) if isinstance(a, Tensor) else None for a in plain_args)
+    edges = [a._edge() if isinstance(a, Tensor) and a._requires_grad else (None, 0) for a in plain_args]
+    ctx.next_nodes = tuple(node for node, _ in edges)
+    ctx.next_nrs = tuple(nr for _, nr in edges)
+    ctx.input_meta = tuple((a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None for a in plain_args)
     ctx.n_outputs = len(outputs)
     if anomaly_mode.is_anomaly_enabled():
         anomaly_mode.record(ctx)

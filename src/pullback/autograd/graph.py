@@ -257,7 +257,7 @@ class Node:
     """
 
     # Hooks and flags are class-level defaults, set per node only when used (cheap creation).
-    __slots__ = ("prim", "params", "next_edges", "saved", "input_meta", "seq", "n_outputs", "_name",
+    __slots__ = ("prim", "params", "next_nodes", "next_nrs", "saved", "input_meta", "seq", "n_outputs", "_name",
                  "__weakref__", "__dict__")
     released = False
     _tensor_pre_hooks = None   # {output_nr: {id: fn}}: hooks registered on output Tensors
@@ -265,13 +265,20 @@ class Node:
     _pre_hooks = None
     _post_hooks = None
 
-    def __init__(self, prim, params, next_edges, saved, input_meta, name, n_outputs=1):
+    def __init__(self, prim, params, next_nodes, next_nrs, saved, input_meta, name, n_outputs=1):
         self.prim = prim
         self.n_outputs = n_outputs
         self.params = params
-        self.next_edges = next_edges
+        # Per input, the node its gradient goes to (None where it needs none) and which of that
+        # node's outputs it is. Two flat tuples, not a tuple of (node, nr) pairs: every tuple a long
+        # graph keeps that holds a node is one more object for each cyclic-GC pass to walk, and the
+        # full passes are what a long eager chain spends most of its GC time on.
+        self.next_nodes = next_nodes
+        self.next_nrs = next_nrs
         self.saved = saved
-        self.input_meta = input_meta  # (shape, dtype) per input, None for non-tensors
+        # (shape, NumPy dtype) per input, None for non-tensors. NumPy dtypes, not pullback's: a tuple
+        # of untracked objects is untracked by the cyclic GC, and a long graph holds one per input.
+        self.input_meta = input_meta
         self.seq = next(_sequence)
         self._name = name
 
@@ -290,8 +297,13 @@ class Node:
         return name
 
     @property
+    def next_edges(self):
+        """Per input, ``(node, output_nr)`` where its gradient goes, or None."""
+        return tuple(None if n is None else (n, nr) for n, nr in zip(self.next_nodes, self.next_nrs))
+
+    @property
     def next_functions(self):
-        return tuple(e if e is not None else (None, 0) for e in self.next_edges)
+        return tuple((n, nr) for n, nr in zip(self.next_nodes, self.next_nrs))
 
     def __repr__(self):
         return f"<{self.name()} object at {hex(id(self))}>"
@@ -357,7 +369,7 @@ class AccumulateGrad:
     # Ready leaves run first: each gradient goes into .grad at once instead of waiting in a
     # buffer until the end of the pass (which would hold every weight gradient at once).
     seq = _LEAF_FIRST
-    next_edges = ()
+    next_nodes = next_nrs = next_edges = ()
     _pre_hooks = None
     _post_hooks = None
     _tensor_pre_hooks = None

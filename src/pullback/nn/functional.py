@@ -866,7 +866,7 @@ def _class_targets(input, target, weight, ignore_index, reduction):
             bad = int(safe.max() if safe.max() >= c else safe.min())
             raise IndexError(f"Target {bad} is out of bounds.")
         if weight is not None and weight._data.dtype != dt:
-            names = _inplace._TYPE_NAMES
+            names = D.SCALAR_TYPE_NAMES
             raise RuntimeError(f"expected scalar type {names[dt.name]} but found {names[weight._data.dtype.name]}")
         w = B.ones(c, dtype=dt) if weight is None else weight._data
         wt = B.where(valid, w[safe], 0).astype(dt)
@@ -900,7 +900,7 @@ def _check_class_target(input, target, weight):
         raise RuntimeError(f"Expected target size {[shape[0], *shape[2:]]}, got {list(t.shape)}")
     spatial = len(shape) > 2
     if t.dtype != B.int64 and (t.dtype != B.uint8 or spatial):
-        found = _inplace._TYPE_NAMES[target.dtype.name]
+        found = D.SCALAR_TYPE_NAMES[target.dtype.name]
         if t.dtype == B.uint8:  # the spatial kernel takes Long targets only
             raise RuntimeError(f"expected scalar type Long but found {found}")
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {found}")
@@ -939,7 +939,7 @@ def _check_probability_target(target, weight, ignore_index, label_smoothing, c):
     """torch's checks of cross_entropy's class-probability targets, in its order."""
     if not target.dtype.is_floating_point:
         raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
-                           f"{_inplace._TYPE_NAMES[target.dtype.name]}")
+                           f"{D.SCALAR_TYPE_NAMES[target.dtype.name]}")
     if ignore_index >= 0:
         raise RuntimeError("ignore_index is not supported for floating point target")
     if weight is not None and weight._data.size != c:
