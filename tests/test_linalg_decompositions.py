@@ -107,6 +107,7 @@ ERRORS = {
     "lstsq_1d": lambda m: m.linalg.lstsq(m.ones(3), m.ones(3)),
     "lstsq_driver": lambda m: m.linalg.lstsq(m.ones(3, 3), m.ones(3, 3), driver="foo"),
     "lstsq_rows": lambda m: m.linalg.lstsq(m.ones(5, 3), m.ones(4, 2)),
+    "lstsq_batch": lambda m: m.linalg.lstsq(m.ones(3, 4, 4), m.ones(4, 4)),
     "matrix_rank_int": lambda m: m.linalg.matrix_rank(m.ones(3, 3, dtype=m.int64)),
     "matrix_rank_1d": lambda m: m.linalg.matrix_rank(m.ones(3)),
     "cond_not_square": lambda m: m.linalg.cond(m.ones(3, 2), 1),
@@ -495,3 +496,16 @@ def test_matrix_exp_of_non_finite_is_nan_as_torch():
             x[1, 1] = value
             out.append(_as_np(lib.linalg.matrix_exp(lib.stack([x, lib.eye(3, dtype=lib.float64)]))))
         np.testing.assert_allclose(out[1], out[0], equal_nan=True)
+
+
+def test_sparsity_of_batched_decompositions_is_one_block_per_matrix():
+    from pullback.sparse import jacobian_sparsity
+    x = pullback.tensor(_arrays((3, 4, 4))[0])
+    block = np.kron(np.eye(3), np.ones((16, 16)))
+    for f in (lambda x: pullback.linalg.eigh(x @ x.mT)[1], lambda x: pullback.linalg.qr(x)[1],
+              lambda x: pullback.linalg.pinv(x), lambda x: pullback.linalg.matrix_exp(x),
+              lambda x: pullback.linalg.svd(x)[0]):
+        P = jacobian_sparsity(lambda x: f(x).reshape(-1), x)
+        np.testing.assert_array_equal(P.toarray(), block)
+    P = jacobian_sparsity(lambda x: pullback.linalg.svdvals(x).reshape(-1), x)
+    np.testing.assert_array_equal(P.toarray(), np.kron(np.eye(3), np.ones((4, 16))))
