@@ -23,6 +23,17 @@ KNOWN_DIFFERENT = {
     "F.binary_cross_entropy": "MeanBackward0",
     "F.pad_circular": "CopySlices",           # torch's name() spells it torch::autograd::CopySlices
     "scatter_0dim": "ViewBackward0",          # a 0-dim scatter runs on one element, viewed back as 0-dim
+    # decompositions: the rows end in a 3-D @ 3-D matmul, which pullback names as bmm (torch's matmul
+    # ends with an unsafe view), or the op is a composite whose last op differs from torch's kernel
+    "linalg.svd_wide": "BmmBackward0", "linalg.svd_full": "BmmBackward0", "linalg.qr_wide": "BmmBackward0",
+    "linalg.matrix_norm_-2": "UnsqueezeBackward0",   # keepdim: unsqueezed in place (torch permutes back)
+    "linalg.lstsq": "MmBackward0",                   # pinv(A) @ B
+    "linalg.cond": "DivBackward0",                   # S[..., 0] / S[..., -1]
+    "linalg.cross": "StackBackward0", "cross": "StackBackward0",   # the three components, stacked
+    "linalg.vander": "StackBackward0",               # the powers, stacked
+    "linalg.householder_product": "SliceBackward0",  # the first n columns of the reflectors' product
+    "linalg.tensorinv": "ViewBackward0",             # inv (or pinv) of the matrix, reshaped
+    "ormqr": "SubBackward0", "ormqr_right_transposed": "SubBackward0",  # the reflectors applied in turn
     # special: composites of other ops where torch has a kernel of its own
     "ldexp": "MulBackward0", "nansum": "SumBackward1",            # x * exp2(y); a sum of where(isnan)
     "mvlgamma": "AddBackward0", "special.multigammaln": "AddBackward0",  # a sum of lgammas, plus a constant
