@@ -240,6 +240,19 @@ OPS = [
     # ------------------------------------------------------------------ softmax
     OpInfo("softmax", lambda m, x: m.softmax(x, 1), ((2, 4),)),
     OpInfo("log_softmax", lambda m, x: m.log_softmax(x, 0), ((3, 2),)),
+    # ---------------------------------------------------------------- composition (your family)
+    OpInfo("addcmul", lambda m, x, a, b: m.addcmul(x, a, b, value=0.7), ((2, 3), (3,), (2, 1))),
+    OpInfo("addcdiv", lambda m, x, a, b: m.addcdiv(x, a, b, value=-1.5), ((2, 3), (2, 3), (3,)), POS),
+    OpInfo("addcmul_method", lambda m, x, a, b: x.addcmul(a, b), ((3,), (3,), (3,))),
+    OpInfo("addmv", lambda m, x, a, v: m.addmv(x, a, v, beta=0.5, alpha=2.0), ((3,), (3, 4), (4,))),
+    OpInfo("addmv_beta0", lambda m, x, a, v: m.addmv(x, a, v, beta=0), ((1,), (3, 2), (2,))),
+    OpInfo("addr", lambda m, x, a, b: m.addr(x, a, b, alpha=-0.5), ((3, 2), (3,), (2,))),
+    OpInfo("addbmm", lambda m, x, a, b: m.addbmm(x, a, b, beta=1.5), ((2, 4), (3, 2, 5), (3, 5, 4))),
+    OpInfo("baddbmm", lambda m, x, a, b: m.baddbmm(x, a, b, alpha=0.3), ((1, 2, 4), (3, 2, 5), (3, 5, 4))),
+    OpInfo("vdot", lambda m, x, y: m.vdot(x, y), ((4,), (4,))),
+    OpInfo("kron", lambda m, x, y: m.kron(x, y), ((2, 3), (3,))),
+    OpInfo("tensordot", lambda m, x, y: m.tensordot(x, y, dims=([0, 2], [1, 0])), ((2, 3, 4), (4, 2, 5))),
+    OpInfo("tensordot_int", lambda m, x, y: m.tensordot(x, y, 1), ((2, 3), (3, 2))),
 ]
 
 

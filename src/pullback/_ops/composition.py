@@ -1,1 +1,466 @@
-"""The composition family: fused arithmetic (addcmul, addmv, baddbmm...), products (kron, tensordot, inner), splitting and stacking, scatters into slices and diagonals, index_add/index_copy/index_fill, and the statistics built on them (cov, diff, trapezoid)."""
+"""The composition family: fused arithmetic (addcmul, addmv, baddbmm...), products (kron, tensordot, inner), splitting and stacking, scatters into slices and diagonals, index_add/index_copy/index_fill, and the statistics built on them (cov, diff, trapezoid).
+
+The fused ops are primitives of their own (one pass, torch's backward names); the rest are
+composites of other primitives, exact and differentiable through them.
+"""
+import builtins
+import math
+
+from .._backend import B
+from .. import _dtype as D
+from ._registry import primitive, Joint, Decompose, broadcast_shape, ELEMENTWISE
+from ._api import public
+from ._rules import is_tensor, wrap_dim
+from . import elementwise as E
+from . import linalg as L
+from . import shape as S
+from . import reduction as R
+from .functions import _check_tensor, _written
+from .._out import write_out
+
+_INT_KINDS = "iub"
+
+
+def _kernel(dtype):
+    return dtype._tensor_type[:-6]  # FloatTensor -> Float
+
+
+def _scalar_for(dtype, value, name=None):
+    """A fused op's scalar (``value``, ``beta``, ``alpha``) as torch casts it to the result dtype:
+    integral results take integers only (a float is refused where ``name`` is given, else truncated)."""
+    if dtype.is_floating_point or isinstance(value, (bool, B.bool_)):
+        return value
+    if isinstance(value, (builtins.float, B.floating)):
+        if name is not None:
+            raise RuntimeError(f"For integral input tensors, argument {name} must not be a floating point number.")
+        return int(value)
+    return value
+
+
+# ------------------------------------------------------------- addcmul, addcdiv
+def _addcmul_impl(x, t1, t2, value=1):
+    p = B.multiply(t1, t2)
+    return B.add(x, p if value == 1 else B.multiply(p, value))
+
+
+def _addcdiv_impl(x, t1, t2, value=1):
+    q = B.true_divide(t1, t2)
+    return B.add(x, q if value == 1 else B.multiply(q, value))
+
+
+addcmul_ = primitive("addcmul", _addcmul_impl, inputs="x t1 t2", broadcasting=True, jvp=ELEMENTWISE,
+                     batch=ELEMENTWISE,
+                     vjp=(lambda g: g,
+                          lambda g, t2, value: g * t2 * value,
+                          lambda g, t1, value: g * t1 * value))
+addcdiv_ = primitive("addcdiv", _addcdiv_impl, inputs="x t1 t2", broadcasting=True, jvp=ELEMENTWISE,
+                     batch=ELEMENTWISE,
+                     vjp=(lambda g: g,
+                          lambda g, t2, value: g * value / t2,
+                          lambda g, t1, t2, value: -g * value * t1 / (t2 * t2)))
+
+
+def _fused_elementwise(prim, fn, input, tensor1, tensor2, value, out):
+    _check_tensor(input, fn)
+    _check_tensor(tensor1, fn, "tensor1", 2)
+    _check_tensor(tensor2, fn, "tensor2", 3)
+    dt = D.result_type(input, tensor1, tensor2)
+    if fn == "addcdiv" and tensor1.dtype.category < 2 and tensor2.dtype.category < 2:
+        raise RuntimeError(
+            "Integer division with addcdiv is no longer supported, and in a future  release addcdiv will perform "
+            "a true division of tensor1 and tensor2. The historic addcdiv behavior can be implemented as "
+            "(input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for integer inputs and as "
+            "(input + value * tensor1 / tensor2) for float inputs. The future addcdiv behavior is just the latter "
+            "implementation: (input + value * tensor1 / tensor2), for all dtypes.")
+    if dt is D.bool:
+        raise E.not_implemented(f"{fn}_cpu_out", dt)
+    return _written(out, prim.bind((input, tensor1, tensor2), {"value": _scalar_for(dt, value)}), fn,
+                    (input, tensor1, tensor2))
+
+
+@public(method=True, inplace=True)
+def addcmul(input, tensor1, tensor2, *, value=1, out=None):
+    """``input + value * tensor1 * tensor2``, elementwise, with broadcasting.
+
+    Args:
+        input (Tensor): the tensor to add to.
+        tensor1 (Tensor): the first factor.
+        tensor2 (Tensor): the second factor.
+        value (Number, optional): the multiplier of the product. Default: 1.
+        out (Tensor, optional): the output tensor.
+
+    Example::
+
+        >>> pullback.addcmul(pullback.zeros(2), pullback.tensor([1., 2.]), pullback.tensor([3., 4.]), value=0.5)
+        tensor([1.5000, 4.0000])
+    """
+    return _fused_elementwise(addcmul_, "addcmul", input, tensor1, tensor2, value, out)
+
+
+@public(method=True, inplace=True)
+def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
+    """``input + value * tensor1 / tensor2``, elementwise, with broadcasting (integer ``tensor1`` and
+    ``tensor2`` are refused, as in torch).
+
+    Args:
+        input (Tensor): the tensor to add to.
+        tensor1 (Tensor): the numerator.
+        tensor2 (Tensor): the denominator.
+        value (Number, optional): the multiplier of the quotient. Default: 1.
+        out (Tensor, optional): the output tensor.
+
+    Example::
+
+        >>> pullback.addcdiv(pullback.zeros(2), pullback.tensor([1., 2.]), pullback.tensor([4., 4.]))
+        tensor([0.2500, 0.5000])
+    """
+    return _fused_elementwise(addcdiv_, "addcdiv", input, tensor1, tensor2, value, out)
+
+
+# ---------------------------------------- addmv, addr, baddbmm, addbmm: c * beta + (a . b) * alpha
+def _outer(a, b):
+    return E.mul(S._reshape(a, shape=(a.shape[0], 1)), S._reshape(b, shape=(1, b.shape[0])))
+
+
+def _batch_sum_product(a, b):
+    """sum over the batch of a[i] @ b[i]: one matrix product of (n, B*k) and (B*k, m)."""
+    nb, n, k = a.shape
+    m = b.shape[2]
+    left = S._reshape(S._permute(a, dims=(1, 0, 2)), shape=(n, nb * k))
+    return L.matmul_(left, S._reshape(b, shape=(nb * k, m)))
+
+
+_PRODUCTS = {
+    "addmv": (L.matmul_,
+              lambda g, a, b: _outer(g, b),
+              lambda g, a, b: L.matmul_(L._mT(a), g)),
+    "addr": (_outer,
+             lambda g, a, b: L.matmul_(g, b),
+             lambda g, a, b: L.matmul_(L._mT(g), a)),
+    "baddbmm": (L.matmul_,
+                lambda g, a, b: L.matmul_(g, L._mT(b)),
+                lambda g, a, b: L.matmul_(L._mT(a), g)),
+    "addbmm": (_batch_sum_product,
+               lambda g, a, b: L.matmul_(g, L._mT(b)),
+               lambda g, a, b: L.matmul_(L._mT(a), g)),
+}
+
+
+def _fused_product(name):
+    product, grad_a, grad_b = _PRODUCTS[name]
+
+    def impl(c, a, b, beta, alpha):
+        p = product(a, b)
+        if alpha != 1:
+            p = B.multiply(p, alpha)
+        if beta == 0:  # torch ignores the input then (its NaNs included)
+            return B.broadcast_to(p, broadcast_shape((c.shape, p.shape))).copy()
+        return B.add(c if beta == 1 else B.multiply(c, beta), p)
+
+    def vjp(g, a, b, beta, alpha, needs):
+        return (g * beta if needs[0] else None,
+                grad_a(g, a, b) * alpha if needs[1] else None,
+                grad_b(g, a, b) * alpha if needs[2] else None)
+
+    def jvp(primals, tangents, params, outputs):
+        (c, a, b), (tc, ta, tb) = primals, tangents
+        beta, alpha = params["beta"], params["alpha"]
+        terms = [tc * beta if tc is not None else None,
+                 product(ta, b) * alpha if ta is not None else None,
+                 product(a, tb) * alpha if tb is not None else None]
+        total = L._total(terms)
+        if total is not None and tuple(total.shape) != tuple(outputs[0].shape):
+            total = S._expand(total, shape=tuple(outputs[0].shape))
+        return (total,)
+
+    def decomposed(c, a, b, beta, alpha):
+        p = product(a, b) * alpha
+        return p + c * 0 if beta == 0 else c * beta + p  # (c * 0: the shape; vmap sees no NaN issue here)
+
+    return primitive(name, impl, inputs="c a b", vjp=Joint(vjp), jvp=jvp, batch=Decompose(decomposed))
+
+
+addmv_ = _fused_product("addmv")
+addr_ = _fused_product("addr")
+baddbmm_ = _fused_product("baddbmm")
+addbmm_ = _fused_product("addbmm")
+
+
+def _run_fused(prim, fn, input, a, b, beta, alpha, out, out_shape):
+    dt = D.result_type(input, a, b)
+    checked = fn == "addr"  # addr refuses float scalars for integral results; the others truncate them
+    beta = _scalar_for(dt, beta, "beta" if checked else None)
+    alpha = _scalar_for(dt, alpha, "alpha" if checked else None)
+    S.expand(input, out_shape)  # torch's error where the input does not broadcast to the product
+    return _written(out, prim.bind((input, a, b), {"beta": beta, "alpha": alpha}), fn, (input, a, b))
+
+
+@public(method=True, inplace=True)
+def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
+    """``beta * input + alpha * (mat @ vec)``: a matrix-vector product added to ``input``.
+
+    Args:
+        input (Tensor): the vector to add (broadcast to ``mat.shape[0]``); ignored when ``beta`` is 0.
+        mat (Tensor): a matrix (n x m).
+        vec (Tensor): a vector of size m.
+        beta (Number, optional): the multiplier of ``input``. Default: 1.
+        alpha (Number, optional): the multiplier of the product. Default: 1.
+        out (Tensor, optional): the output tensor.
+
+    Example::
+
+        >>> pullback.addmv(pullback.ones(2), pullback.ones(2, 3), pullback.ones(3))
+        tensor([4., 4.])
+    """
+    _check_tensor(input, "addmv")
+    _check_tensor(mat, "addmv", "mat", 2)
+    _check_tensor(vec, "addmv", "vec", 3)
+    if mat.ndim != 2 or vec.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {input.ndim}, {mat.ndim}, {vec.ndim}")
+    n, m = mat.shape
+    if vec.shape[0] != m or not (input.ndim <= 1 and (input.numel() == 1 or tuple(input.shape) == (n,))):
+        raise RuntimeError(f"size mismatch, got input ({', '.join(map(str, input.shape))}), mat ({n}x{m}), "
+                           f"vec ({vec.shape[0]})")
+    if not (input.dtype is mat.dtype is vec.dtype):
+        raise RuntimeError(f"addmv input tensors must have the same dtype, but got {_kernel(input.dtype)}, "
+                           f"{_kernel(mat.dtype)}, and {_kernel(vec.dtype)}")
+    if mat.dtype is D.bool:
+        raise E.not_implemented("addmv_impl_cpu", D.bool)
+    return _run_fused(addmv_, "addmv", input, mat, vec, beta, alpha, out, (n,))
+
+
+@public(method=True, inplace=True)
+def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
+    """``beta * input + alpha * outer(vec1, vec2)``.
+
+    Args:
+        input (Tensor): the matrix to add (broadcast to n x m); ignored when ``beta`` is 0.
+        vec1 (Tensor): a vector of size n.
+        vec2 (Tensor): a vector of size m.
+        beta (Number, optional): the multiplier of ``input``. Default: 1.
+        alpha (Number, optional): the multiplier of the outer product. Default: 1.
+        out (Tensor, optional): the output tensor.
+
+    Example::
+
+        >>> pullback.addr(pullback.zeros(2, 2), pullback.tensor([1., 2.]), pullback.tensor([1., 3.]))
+        tensor([[1., 3.],
+                [2., 6.]])
+    """
+    _check_tensor(input, "addr")
+    _check_tensor(vec1, "addr", "vec1", 2)
+    _check_tensor(vec2, "addr", "vec2", 3)
+    for name, v in (("vec1", vec1), ("vec2", vec2)):
+        if v.ndim != 1:
+            raise RuntimeError(f"addr: Expected 1-D argument {name}, but got {v.ndim}-D")
+    dt = D.result_type(input, vec1, vec2)
+    if dt is D.bool:
+        for name, s in (("beta", beta), ("alpha", alpha)):
+            if isinstance(s, (builtins.float, B.floating)):
+                raise RuntimeError(f"For integral input tensors, argument {name} must not be a floating point number.")
+        beta, alpha = builtins.bool(beta), builtins.bool(alpha)
+    return _run_fused(addr_, "addr", input, vec1, vec2, beta, alpha, out, (vec1.shape[0], vec2.shape[0]))
+
+
+def _check_batches(fn, input, batch1, batch2):
+    _check_tensor(input, fn)
+    _check_tensor(batch1, fn, "batch1", 2)
+    _check_tensor(batch2, fn, "batch2", 3)
+    if batch1.ndim >= 2 and batch2.ndim >= 3:  # torch expands the input first
+        lead = (batch1.shape[0],) if fn == "baddbmm" else ()
+        S.expand(input, lead + (batch1.shape[1], batch2.shape[2]))
+    if batch1.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if batch2.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+
+
+@public(method=True, inplace=True)
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    """``beta * input + alpha * bmm(batch1, batch2)``.
+
+    Args:
+        input (Tensor): the tensor to add (broadcast to b x n x p); ignored when ``beta`` is 0.
+        batch1 (Tensor): b matrices n x m.
+        batch2 (Tensor): b matrices m x p.
+        beta (Number, optional): the multiplier of ``input``. Default: 1.
+        alpha (Number, optional): the multiplier of the products. Default: 1.
+        out (Tensor, optional): the output tensor.
+
+    Example::
+
+        >>> pullback.baddbmm(pullback.zeros(2, 1, 1), pullback.ones(2, 1, 3), pullback.ones(2, 3, 1)).shape
+        pullback.Size([2, 1, 1])
+    """
+    _check_batches("baddbmm", input, batch1, batch2)
+    nb, n, m = batch1.shape
+    if tuple(batch2.shape[:2]) != (nb, m):
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{nb}, {m}] but got: "
+                           f"[{batch2.shape[0]}, {batch2.shape[1]}].")
+    if not (input.dtype is batch1.dtype is batch2.dtype):
+        raise RuntimeError(f"expected scalar type {_kernel(input.dtype)} but found "
+                           f"{_kernel(batch1.dtype if batch1.dtype is not input.dtype else batch2.dtype)}")
+    return _run_fused(baddbmm_, "baddbmm", input, batch1, batch2, beta, alpha, out, (nb, n, batch2.shape[2]))
+
+
+@public(method=True, inplace=True)
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    """``beta * input + alpha * sum_i batch1[i] @ batch2[i]``: the products of a batch, summed.
+
+    Args:
+        input (Tensor): the matrix to add (broadcast to n x p); ignored when ``beta`` is 0.
+        batch1 (Tensor): b matrices n x m.
+        batch2 (Tensor): b matrices m x p.
+        beta (Number, optional): the multiplier of ``input``. Default: 1.
+        alpha (Number, optional): the multiplier of the sum of products. Default: 1.
+        out (Tensor, optional): the output tensor.
+
+    Example::
+
+        >>> pullback.addbmm(pullback.zeros(1, 1), pullback.ones(2, 1, 3), pullback.ones(2, 3, 1))
+        tensor([[6.]])
+    """
+    _check_batches("addbmm", input, batch1, batch2)
+    if batch1.shape[0] != batch2.shape[0]:
+        raise RuntimeError(f"batch1 and batch2 must have same number of batches, got {batch1.shape[0]} and "
+                           f"{batch2.shape[0]}")
+    if batch1.shape[2] != batch2.shape[1]:
+        raise RuntimeError(f"Incompatible matrix sizes for bmm ({batch1.shape[1]}x{batch1.shape[2]} and "
+                           f"{batch2.shape[1]}x{batch2.shape[2]})")
+    for other in (batch1, batch2):
+        if other.dtype is not input.dtype:
+            raise RuntimeError(f"self and mat2 must have the same dtype, but got {_kernel(input.dtype)} and "
+                               f"{_kernel(other.dtype)}")
+    return _run_fused(addbmm_, "addbmm", input, batch1, batch2, beta, alpha, out,
+                      (batch1.shape[1], batch2.shape[2]))
+
+
+# ------------------------------------------------------------------ vdot, kron, tensordot
+vdot_ = primitive("vdot", lambda x, y: B.asarray(B.dot(x, y)), inputs="x y",
+                  vjp=(lambda g, y: g * y, lambda g, x: g * x), jvp="multilinear",
+                  batch=Decompose(lambda x, y: L.matmul_(x, y)))
+
+
+@public(method=True)
+def vdot(input, other, *, out=None):
+    """The dot product of two 1-D tensors, the first conjugated (for real tensors, ``dot``).
+
+    Args:
+        input (Tensor): a 1-D tensor.
+        other (Tensor): a 1-D tensor of the same size and dtype.
+        out (Tensor, optional): the output tensor.
+
+    Example::
+
+        >>> pullback.vdot(pullback.tensor([1., 2.]), pullback.tensor([3., 4.]))
+        tensor(11.)
+    """
+    _check_tensor(input, "vdot")
+    _check_tensor(other, "vdot", "other", 2)
+    if input.ndim != 1 or other.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
+    if input.dtype is not other.dtype:
+        raise RuntimeError("dot : expected both vectors to have same dtype, but found "
+                           f"{_kernel(input.dtype)} and {_kernel(other.dtype)}")
+    n, m = input.shape[0], other.shape[0]
+    if n != m:
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{n}] and src [{m}] to have the same number "
+                           f"of elements, but got {n} and {m} elements respectively")
+    if input.dtype is D.bool:
+        raise E.not_implemented("dot", D.bool)
+    return _written(out, vdot_.bind((input, other), {}), "vdot", (input, other))
+
+
+@public(method=True)
+def kron(input, other, *, out=None):
+    """The Kronecker product: ``out[i * other.shape + j] = input[i] * other[j]`` over every dim, the
+    shorter shape padded with leading ones.
+
+    Args:
+        input (Tensor): the first operand.
+        other (Tensor): the second operand.
+        out (Tensor, optional): the output tensor.
+
+    Example::
+
+        >>> pullback.kron(pullback.eye(2), pullback.ones(1, 2))
+        tensor([[1., 1., 0., 0.],
+                [0., 0., 1., 1.]])
+    """
+    _check_tensor(input, "kron")
+    _check_tensor(other, "kron", "other", 2)
+    nd = builtins.max(input.ndim, other.ndim)
+    a = (1,) * (nd - input.ndim) + tuple(input.shape)
+    b = (1,) * (nd - other.ndim) + tuple(other.shape)
+    left = S._reshape(input, shape=tuple(s for d in a for s in (d, 1)))
+    right = S._reshape(other, shape=tuple(s for d in b for s in (1, d)))
+    product = E.mul(left, right)
+    return _written(out, S._unsafe_view(product, shape=tuple(x * y for x, y in zip(a, b))), "kron",
+                    (input, other))
+
+
+def _tensordot_dims(dims, a, b):
+    if is_tensor(dims):
+        if dims.numel() > 1:
+            return dims[0].tolist(), dims[1].tolist()
+        dims = int(dims.item())
+    if isinstance(dims, (list, tuple)):
+        if len(dims) != 2:
+            raise RuntimeError("tensordot expects dims to be a pair of lists of dims")
+        dims_a, dims_b = dims
+        for pos, (name, d) in enumerate((("dims_self", dims_a), ("dims_other", dims_b))):
+            if not isinstance(d, (list, tuple)):
+                raise TypeError(f"tensordot(): argument '{name}' (position {pos + 3}) must be tuple of ints, not "
+                                f"{type(d).__name__}")
+        return list(dims_a), list(dims_b)
+    if dims < 0:
+        raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+    if dims > a.ndim or dims > b.ndim:
+        raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
+    return list(range(a.ndim - dims, a.ndim)), list(range(dims))
+
+
+@public()
+def tensordot(a, b, dims=2, out=None):
+    """Contracts ``a`` and ``b`` over the dims ``dims`` names: an int ``d`` (the last ``d`` of ``a``
+    with the first ``d`` of ``b``) or two lists of dims.
+
+    Args:
+        a (Tensor): the left operand.
+        b (Tensor): the right operand.
+        dims (int or tuple of two lists of int): the dims to contract. Default: 2.
+        out (Tensor, optional): the output tensor.
+
+    Example::
+
+        >>> pullback.tensordot(pullback.ones(2, 3), pullback.ones(3, 4), dims=1).shape
+        pullback.Size([2, 4])
+    """
+    _check_tensor(a, "tensordot", "a", 1)
+    _check_tensor(b, "tensordot", "b", 2)
+    dims_a, dims_b = _tensordot_dims(dims, a, b)
+    if len(dims_a) != len(dims_b):
+        raise RuntimeError("both dimension lists should have same length")
+    if a.dtype is not b.dtype:
+        raise RuntimeError("both inputs should have same dtype")
+    dims_a = [wrap_dim(d, a.ndim) for d in dims_a]
+    dims_b = [wrap_dim(d, b.ndim) for d in dims_b]
+    for da, db in zip(dims_a, dims_b):
+        if a.shape[da] != b.shape[db]:
+            if a.shape[da] == 1:  # a size-1 dim broadcasts: the other operand is summed over its dim
+                b = R._sum(b, axis=(db,), keepdim=True)
+                continue
+            if b.shape[db] == 1:
+                a = R._sum(a, axis=(da,), keepdim=True)
+                continue
+            raise RuntimeError(f"contracted dimensions need to match, but first has size {a.shape[da]} in dim {da} "
+                               f"and second has size {b.shape[db]} in dim {db}")
+    if a.dtype is D.bool:
+        raise E.not_implemented("addmm_impl_cpu_", D.bool)
+    free_a = [d for d in range(a.ndim) if d not in dims_a]
+    free_b = [d for d in range(b.ndim) if d not in dims_b]
+    k = math.prod(a.shape[d] for d in dims_a)
+    left = S._reshape(S.permute(a, *(free_a + dims_a)), shape=(math.prod(a.shape[d] for d in free_a), k))
+    right = S._reshape(S.permute(b, *(dims_b + free_b)), shape=(k, math.prod(b.shape[d] for d in free_b)))
+    shape = tuple(a.shape[d] for d in free_a) + tuple(b.shape[d] for d in free_b)
+    return _written(out, S._reshape(L.matmul_(left, right), shape=shape), "tensordot", (a, b))

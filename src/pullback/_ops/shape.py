@@ -949,3 +949,8 @@ def vstack(tensors):
 
 from ._rules import sum_to  # noqa: E402
 from .reduction import _sum  # noqa: E402
+
+
+# ------------------------------------------------------------ composition family additions
+# A reshape torch records as _unsafe_view (kron, tensordot's results): the same op, torch's backward name.
+_unsafe_view = _reshaping("unsafe_view", "UnsafeViewBackward0")

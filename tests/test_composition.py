@@ -1,0 +1,139 @@
+"""The composition family (issue 11): fused arithmetic, products, splitting, scatters, against torch.
+
+The op table (op_db.py) and torch's OpInfo samples (test_spec_ops.py) cover values and gradients;
+this file covers what they do not: Tensor methods and in-place forms, error messages, edge cases."""
+import numpy as np
+import pytest
+
+import pullback
+
+torch = pytest.importorskip("torch")
+
+
+def same(p, t, rtol=1e-7, atol=1e-7):
+    """pullback's result ``p`` against torch's ``t``: values, shape and dtype (or sequences of them)."""
+    if isinstance(t, (list, tuple)):
+        assert isinstance(p, (list, tuple)) and len(p) == len(t)
+        for a, b in zip(p, t):
+            same(a, b, rtol, atol)
+        return
+    assert str(p.dtype).split(".")[-1] == str(t.dtype).split(".")[-1], (p.dtype, t.dtype)
+    assert tuple(p.shape) == tuple(t.shape), (p.shape, t.shape)
+    np.testing.assert_allclose(p.detach().numpy(), t.detach().numpy(), rtol=rtol, atol=atol)
+
+
+def both(*arrays, **kw):
+    """Each array as a pullback tensor and a torch tensor."""
+    return [pullback.tensor(a, **kw) for a in arrays], [torch.tensor(a, **kw) for a in arrays]
+
+
+def raises_as_torch(fn_p, fn_t):
+    """Both raise: the same exception type and message."""
+    with pytest.raises(Exception) as et:
+        fn_t()
+    with pytest.raises(Exception) as ep:
+        fn_p()
+    assert type(ep.value) is type(et.value), (ep.value, et.value)
+    assert str(ep.value) == str(et.value)
+
+
+RNG = np.random.default_rng(11)
+
+
+def randn(*shape):
+    return RNG.standard_normal(shape)
+
+
+# ------------------------------------------------------------------ fused arithmetic and products
+@pytest.mark.parametrize("name,shapes,kwargs", [
+    ("addcmul", [(2, 3), (3,), (2, 1)], {"value": 0.5}),
+    ("addcdiv", [(2, 3), (3,), (2, 1)], {"value": -2}),
+    ("addmv", [(3,), (3, 4), (4,)], {"beta": 0.5, "alpha": 2}),
+    ("addr", [(3, 2), (3,), (2,)], {"alpha": 3}),
+    ("baddbmm", [(2, 3, 4), (2, 3, 5), (2, 5, 4)], {"beta": 0}),
+    ("addbmm", [(3, 4), (2, 3, 5), (2, 5, 4)], {"beta": 2, "alpha": 0.5}),
+])
+def test_fused_method_and_inplace(name, shapes, kwargs):
+    (p, *ps), (t, *ts) = both(*[randn(*s) for s in shapes])
+    same(getattr(p, name)(*ps, **kwargs), getattr(t, name)(*ts, **kwargs))
+    r = getattr(p, name + "_")(*ps, **kwargs)
+    getattr(t, name + "_")(*ts, **kwargs)
+    assert r is p
+    same(p, t)
+
+
+def test_beta_zero_ignores_nan_input():
+    x = np.full((3,), np.nan)
+    a, v = randn(3, 2), randn(2)
+    (p, pa, pv), (t, ta, tv) = both(x, a, v)
+    same(pullback.addmv(p, pa, pv, beta=0), torch.addmv(t, ta, tv, beta=0))
+
+
+def test_integer_scalars():
+    (x, a, b), (tx, ta, tb) = both(np.array([1, 2]), np.array([1, 2]), np.array([3, 4]))
+    same(pullback.addcmul(x, a, b, value=2.5), torch.addcmul(tx, ta, tb, value=2.5))
+    (m, v), (tm, tv) = both(np.ones((2, 3), dtype=np.int64), np.arange(3))
+    same(pullback.addmv(x, m, v, beta=0.2, alpha=1.6), torch.addmv(tx, tm, tv, beta=0.2, alpha=1.6))
+    raises_as_torch(lambda: pullback.addr(m, a, v, beta=0.5), lambda: torch.addr(tm, ta, tv, beta=0.5))
+    raises_as_torch(lambda: pullback.addcdiv(x, a, b), lambda: torch.addcdiv(tx, ta, tb))
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, r: m.addmv(r(2), r(2, 3, 4), r(3)),
+    lambda m, r: m.addmv(r(5), r(2, 3), r(3)),
+    lambda m, r: m.addmv(r(2), r(2, 3), r(4)),
+    lambda m, r: m.addmv(r(2), r(2, 3), r(3).double()),
+    lambda m, r: m.addr(r(2, 3), r(2, 1), r(3)),
+    lambda m, r: m.addr(r(2, 4), r(2), r(3)),
+    lambda m, r: m.baddbmm(r(2, 3, 5), r(3, 4), r(2, 4, 5)),
+    lambda m, r: m.baddbmm(r(2, 3, 5), r(2, 3, 4), r(3, 4, 5)),
+    lambda m, r: m.baddbmm(r(2, 3, 6), r(2, 3, 4), r(2, 4, 5)),
+    lambda m, r: m.addbmm(r(3, 5), r(2, 3, 4), r(3, 4, 5)),
+    lambda m, r: m.addbmm(r(3, 5), r(2, 3, 4), r(2, 3, 5)),
+    lambda m, r: m.addbmm(r(3, 5), r(2, 3, 4), r(2, 4, 5).double()),
+    lambda m, r: m.addcmul(r(3), r(3), r(4)),
+    lambda m, r: m.addcmul(r(3).bool(), r(3).bool(), r(3).bool()),
+    lambda m, r: m.vdot(r(3), r(4)),
+    lambda m, r: m.vdot(r(3), r(3).double()),
+    lambda m, r: m.vdot(r(3, 1), r(3)),
+    lambda m, r: m.tensordot(r(2, 3), r(3, 4), dims=-1),
+    lambda m, r: m.tensordot(r(2, 3), r(3, 4), dims=3),
+    lambda m, r: m.tensordot(r(2, 3), r(4, 3), dims=([0], [1])),
+    lambda m, r: m.tensordot(r(2, 3), r(4, 3), dims=([0, 1], [1])),
+    lambda m, r: m.tensordot(r(2, 3), r(3, 4).double(), dims=1),
+], ids=lambda c: "")
+def test_product_errors(call):
+    raises_as_torch(lambda: call(pullback, lambda *s: pullback.ones(*s)), lambda: call(torch, lambda *s: torch.ones(*s)))
+
+
+@pytest.mark.parametrize("dims", [0, 1, ([0, 1], [1, 0]), ([1, 0], [0, 1]), [[0], [1]], "tensor1", "tensor2"])
+def test_tensordot_dims_forms(dims):
+    (a, b), (ta, tb) = both(randn(2, 3), randn(3, 2))
+    if dims == "tensor1":
+        pd, td = pullback.tensor(1), torch.tensor(1)
+    elif dims == "tensor2":
+        pd, td = pullback.tensor([[1], [0]]), torch.tensor([[1], [0]])
+    else:
+        pd = td = dims
+    same(pullback.tensordot(a, b, dims=pd), torch.tensordot(ta, tb, dims=td))
+
+
+def test_kron_shapes_and_second_order():
+    for sa, sb in [((2, 3), (4,)), ((), (3,)), ((2, 1, 2), (3, 2)), ((0, 2), (3,))]:
+        (a, b), (ta, tb) = both(randn(*sa), randn(*sb), requires_grad=True)
+        out, tout = pullback.kron(a, b), torch.kron(ta, tb)
+        same(out, tout)
+        assert out.grad_fn.name() == tout.grad_fn.name()
+    (a, b), (ta, tb) = both(randn(2, 2), randn(2, 3), requires_grad=True)
+    ga, = pullback.autograd.grad((pullback.kron(a, b) ** 2).sum(), a, create_graph=True)
+    tga, = torch.autograd.grad((torch.kron(ta, tb) ** 2).sum(), ta, create_graph=True)
+    same(pullback.autograd.grad(ga.sum(), b)[0], torch.autograd.grad(tga.sum(), tb)[0], rtol=1e-10)
+
+
+def test_fused_grad_fn_names():
+    (x, a, b), (tx, ta, tb) = both(randn(2, 3), randn(2, 4), randn(4, 3), requires_grad=True)
+    (v,), (tv,) = both(randn(2), requires_grad=True)
+    for f in (lambda m, x, a, b, v: m.addcmul(x, x, x), lambda m, x, a, b, v: m.addcdiv(x, x, x),
+              lambda m, x, a, b, v: m.addmv(v, a, b[:, 0]), lambda m, x, a, b, v: m.addr(x, v, b[0]),
+              lambda m, x, a, b, v: m.vdot(v, v), lambda m, x, a, b, v: m.tensordot(a, b, 1)):
+        assert f(pullback, x, a, b, v).grad_fn.name() == f(torch, tx, ta, tb, tv).grad_fn.name()
