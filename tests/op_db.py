@@ -253,6 +253,23 @@ OPS = [
     OpInfo("kron", lambda m, x, y: m.kron(x, y), ((2, 3), (3,))),
     OpInfo("tensordot", lambda m, x, y: m.tensordot(x, y, dims=([0, 2], [1, 0])), ((2, 3, 4), (4, 2, 5))),
     OpInfo("tensordot_int", lambda m, x, y: m.tensordot(x, y, 1), ((2, 3), (3, 2))),
+    OpInfo("atleast_3d", lambda m, x, y: m.atleast_3d(x, y), ((3,), (2, 2))),
+    OpInfo("atleast_2d_0dim", lambda m, x: m.atleast_2d(x), ((),)),
+    OpInfo("column_stack", lambda m, x, y: m.column_stack([x, y]), ((3,), (3, 2))),
+    OpInfo("dstack", lambda m, x, y: m.dstack([x, y]), ((2, 3), (2, 3, 2))),
+    OpInfo("hsplit", lambda m, x: m.hsplit(x, [1, 3]), ((2, 4),)),
+    OpInfo("tensor_split", lambda m, x: m.tensor_split(x, 3, dim=1), ((2, 7),)),
+    OpInfo("split_with_sizes", lambda m, x: m.split_with_sizes(x, [1, 2], 1), ((2, 3),)),
+    OpInfo("fliplr", lambda m, x: m.fliplr(x), ((2, 3),)),
+    OpInfo("rot90", lambda m, x: m.rot90(x, 1, [1, 2]), ((2, 3, 4),)),
+    OpInfo("rot90_k3", lambda m, x: m.rot90(x, -1), ((2, 3),)),
+    OpInfo("ravel", lambda m, x: x.t().ravel(), ((2, 3),)),
+    OpInfo("diag_embed", lambda m, x: m.diag_embed(x, 1, 0, 2), ((2, 3),)),
+    OpInfo("diagflat", lambda m, x: m.diagflat(x, -1), ((2, 2),)),
+    OpInfo("block_diag", lambda m, x, y, z: m.block_diag(x, y, z), ((2, 3), (2,), ())),
+    OpInfo("cartesian_prod", lambda m, x, y: m.cartesian_prod(x, y), ((2,), (3,))),
+    OpInfo("combinations", lambda m, x: m.combinations(x, 2, with_replacement=True), ((3,),)),
+    OpInfo("meshgrid_xy", lambda m, x, y, z: m.meshgrid(x, y, z, indexing="xy"), ((2,), (3,), ())),
 ]
 
 

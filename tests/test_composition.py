@@ -137,3 +137,98 @@ def test_fused_grad_fn_names():
               lambda m, x, a, b, v: m.addmv(v, a, b[:, 0]), lambda m, x, a, b, v: m.addr(x, v, b[0]),
               lambda m, x, a, b, v: m.vdot(v, v), lambda m, x, a, b, v: m.tensordot(a, b, 1)):
         assert f(pullback, x, a, b, v).grad_fn.name() == f(torch, tx, ta, tb, tv).grad_fn.name()
+
+
+# ------------------------------------------------------------------ splitting, stacking, views
+def test_atleast_forms():
+    (x, s), (tx, ts) = both(randn(3), np.array(2.0))
+    assert pullback.atleast_1d(x) is x and torch.atleast_1d(tx) is tx
+    same(pullback.atleast_1d(s), torch.atleast_1d(ts))
+    same(pullback.atleast_2d([x, s]), torch.atleast_2d([tx, ts]))
+    same(pullback.atleast_3d((x,)), torch.atleast_3d((tx,)))
+    assert pullback.atleast_1d() == torch.atleast_1d() == ()
+    assert isinstance(pullback.atleast_1d([x]), tuple)
+
+
+def test_atleast_3d_is_a_view():
+    x = pullback.zeros(2, 3)
+    v = pullback.atleast_3d(x)
+    v[0, 0, 0] = 5.0
+    assert x[0, 0].item() == 5.0
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, x: m.tensor_split(x, [3, 1], dim=1),
+    lambda m, x: m.tensor_split(x, [-2, 10], dim=-1),
+    lambda m, x: m.tensor_split(x, 4, dim=1),
+    lambda m, x: m.tensor_split(x, m.tensor(2)),
+    lambda m, x: m.tensor_split(x, m.tensor([1, 3]), 1),
+    lambda m, x: x.tensor_split(3, 1),
+    lambda m, x: x.hsplit(5),
+    lambda m, x: x.vsplit([1]),
+    lambda m, x: x.unsqueeze(0).dsplit(5),
+    lambda m, x: x.split_with_sizes([2, 3], 1),
+    lambda m, x: x.fliplr(), lambda m, x: x.flipud(), lambda m, x: x.ravel(),
+    lambda m, x: x.rot90(2, [1, 0]), lambda m, x: x.rot90(0), lambda m, x: x.rot90(5, [-1, 0]),
+    lambda m, x: x.diag_embed(), lambda m, x: x.diagflat(2), lambda m, x: m.diagflat(x[0, 0], -1),
+], ids=lambda c: "")
+def test_view_ops_and_methods(call):
+    (x,), (tx,) = both(randn(2, 5), requires_grad=True)
+    out, tout = call(pullback, x), call(torch, tx)
+    same(out, tout)
+    seq = out if isinstance(out, tuple) else (out,)
+    tseq = tout if isinstance(tout, tuple) else (tout,)
+    w = [RNG.standard_normal(tuple(o.shape)) for o in tseq]
+    g = pullback.autograd.grad([o for o in seq], x, [pullback.tensor(a) for a in w], allow_unused=True)[0]
+    tg = torch.autograd.grad([o for o in tseq], tx, [torch.tensor(a) for a in w], allow_unused=True)[0]
+    same(g, tg)
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, r: m.hsplit(r(), 2), lambda m, r: m.hsplit(r(2, 5), 2), lambda m, r: m.vsplit(r(5), 2),
+    lambda m, r: m.dsplit(r(5, 2), 2), lambda m, r: m.vsplit(r(5, 2), 2), lambda m, r: m.hsplit(r(2, 4), 0),
+    lambda m, r: m.tensor_split(r(), 2), lambda m, r: m.tensor_split(r(5), 0),
+    lambda m, r: m.tensor_split(r(5), m.tensor([1.0])), lambda m, r: m.tensor_split(r(5), m.tensor([[1]])),
+    lambda m, r: m.split_with_sizes(r(5), [2, 2]),
+    lambda m, r: m.fliplr(r(3)), lambda m, r: m.flipud(r()),
+    lambda m, r: m.rot90(r(2, 3), 1, [0, 1, 2]), lambda m, r: m.rot90(r(3), 1, [0, 1]),
+    lambda m, r: m.rot90(r(3, 3), 1, [0, 0]), lambda m, r: m.rot90(r(3, 3), 1, [0, 2]),
+    lambda m, r: m.rot90(r(3, 3), 1, [0, -2]),
+    lambda m, r: m.diag_embed(r(2, 3), 1, 0, 0), lambda m, r: m.diag_embed(r(2, 3), 1, 0, 3),
+    lambda m, r: m.block_diag(r(2, 3, 3)),
+    lambda m, r: m.cartesian_prod(r(2, 2)), lambda m, r: m.combinations(r(3, 3)),
+    lambda m, r: m.combinations(r(3), -1),
+    lambda m, r: m.meshgrid(r(2), r(3).double(), indexing="xy"),
+    lambda m, r: m.meshgrid(r(2), r(3), indexing="foo"),
+    lambda m, r: m.column_stack([r(2), r(2, 3), r()]), lambda m, r: m.diag_embed(r(), -1),
+], ids=lambda c: "")
+def test_split_and_stack_errors(call):
+    raises_as_torch(lambda: call(pullback, lambda *s: pullback.ones(s)), lambda: call(torch, lambda *s: torch.ones(s)))
+
+
+def test_block_diag_promotes_and_degenerate_cases():
+    (a, b, c), (ta, tb, tc) = both(randn(2, 3), np.arange(2), np.array(True))
+    same(pullback.block_diag(a, b, c), torch.block_diag(ta, tb, tc))
+    same(pullback.block_diag(), torch.block_diag())
+    same(pullback.block_diag(pullback.ones(0, 2), b), torch.block_diag(torch.ones(0, 2), tb))
+
+
+def test_combinations_and_products_edge_cases():
+    (x,), (tx,) = both(randn(3))
+    for r in (0, 1, 3, 4):
+        for rep in (False, True):
+            same(pullback.combinations(x, r, with_replacement=rep), torch.combinations(tx, r, with_replacement=rep))
+    assert pullback.cartesian_prod(x) is x
+    (y,), (ty,) = both(randn(4))
+    same(pullback.cartesian_prod(x, y, x), torch.cartesian_prod(tx, ty, tx))
+    (i,), (ti,) = both(np.arange(4))
+    raises_as_torch(lambda: pullback.cartesian_prod(x, i), lambda: torch.cartesian_prod(tx, ti))
+
+
+def test_meshgrid_forms():
+    (x, y, s), (tx, ty, ts) = both(randn(2), randn(3), np.array(1.5))
+    with pytest.warns(UserWarning, match="indexing"):
+        grids = pullback.meshgrid(x, y)
+    same(grids, torch.meshgrid(tx, ty, indexing="ij"))
+    same(pullback.meshgrid([x, s, y], indexing="xy"), torch.meshgrid([tx, ts, ty], indexing="xy"))
+    same(pullback.meshgrid(x, indexing="xy"), torch.meshgrid(tx, indexing="xy"))

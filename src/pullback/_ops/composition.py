@@ -464,3 +464,455 @@ def tensordot(a, b, dims=2, out=None):
     right = S._reshape(S.permute(b, *(dims_b + free_b)), shape=(k, math.prod(b.shape[d] for d in free_b)))
     shape = tuple(a.shape[d] for d in free_a) + tuple(b.shape[d] for d in free_b)
     return _written(out, S._reshape(L.matmul_(left, right), shape=shape), "tensordot", (a, b))
+
+
+# ------------------------------------------------------------------ at least n dims, stacking
+def _atleast(tensors, fn, shape_of):
+    single = len(tensors) == 1 and is_tensor(tensors[0])
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    out = []
+    for t in tensors:
+        _check_tensor(t, fn)
+        shape = shape_of(tuple(t.shape))
+        out.append(t if shape is None else (S._unsqueeze(t, shape=shape) if t.ndim else S._reshape(t, shape=shape)))
+    return out[0] if single else tuple(out)
+
+
+@public()
+def atleast_1d(*tensors):
+    """Each tensor viewed with at least one dim (a 0-dim tensor becomes shape ``(1,)``); one tensor
+    gives a tensor, several (or a list) a tuple.
+
+    Example::
+
+        >>> pullback.atleast_1d(pullback.tensor(2.)).shape
+        pullback.Size([1])
+    """
+    return _atleast(tensors, "atleast_1d", lambda s: (1,) if not s else None)
+
+
+@public()
+def atleast_2d(*tensors):
+    """Each tensor viewed with at least two dims: ``()`` -> ``(1, 1)``, ``(n,)`` -> ``(1, n)``.
+
+    Example::
+
+        >>> pullback.atleast_2d(pullback.ones(3)).shape
+        pullback.Size([1, 3])
+    """
+    return _atleast(tensors, "atleast_2d", lambda s: (1,) * (2 - len(s)) + s if len(s) < 2 else None)
+
+
+@public()
+def atleast_3d(*tensors):
+    """Each tensor viewed with at least three dims: ``()`` -> ``(1, 1, 1)``, ``(n,)`` -> ``(1, n, 1)``,
+    ``(m, n)`` -> ``(m, n, 1)``.
+
+    Example::
+
+        >>> pullback.atleast_3d(pullback.ones(2, 3)).shape
+        pullback.Size([2, 3, 1])
+    """
+    return _atleast(tensors, "atleast_3d",
+                    lambda s: (1, 1, 1) if not s else (1,) + s + (1,) if len(s) == 1 else s + (1,) if len(s) == 2
+                    else None)
+
+
+@public()
+def column_stack(tensors, *, out=None):
+    """Stacks tensors as columns: 0-dim and 1-dim tensors become columns ``(n, 1)``, then ``hstack``.
+
+    Example::
+
+        >>> pullback.column_stack([pullback.ones(2), pullback.zeros(2, 2)]).shape
+        pullback.Size([2, 3])
+    """
+    tensors = S._check_tensors(tensors, "column_stack")
+    columns = [S._reshape(t, shape=(t.numel(), 1)) if t.ndim < 2 else t for t in tensors]
+    return _written(out, S.cat(columns, 1), "column_stack", tuple(tensors))
+
+
+@public()
+def dstack(tensors, *, out=None):
+    """Stacks tensors depthwise: ``cat`` along dim 2 of their ``atleast_3d`` views.
+
+    Example::
+
+        >>> pullback.dstack([pullback.ones(2), pullback.zeros(2)]).shape
+        pullback.Size([1, 2, 2])
+    """
+    tensors = S._check_tensors(tensors, "dstack")
+    return _written(out, S.cat(list(atleast_3d(tensors)), 2), "dstack", tuple(tensors))
+
+
+# ------------------------------------------------------------------------------------ splitting
+def _sections_or_indices(value):
+    """tensor_split's second argument: an int (sections) or a list of indices; a Tensor holds either."""
+    if is_tensor(value):
+        if value.dtype is not D.int64:
+            raise RuntimeError("tensor_split expected tensor_indices_or_sections to have dtype of long, but got "
+                               f"{_kernel(value.dtype)}")
+        if value.ndim > 1:
+            raise RuntimeError("tensor_split expected tensor_indices_or_sections to be a zero-dimensional or "
+                               f"one-dimensional tensor, but got a tensor with {value.ndim} dims")
+        return int(value.item()) if value.ndim == 0 else [int(i) for i in value.tolist()]
+    if isinstance(value, (int, B.integer)):
+        return int(value)
+    if not isinstance(value, (list, tuple)) or not builtins.all(isinstance(i, (int, B.integer)) for i in value):
+        raise TypeError(f"tensor_split() received an invalid combination of arguments - got (Tensor, "
+                        f"{type(value).__name__}), but expected one of:\n"
+                        " * (Tensor input, tuple of ints indices, int dim = 0)\n"
+                        " * (Tensor input, Tensor tensor_indices_or_sections, int dim = 0)\n"
+                        " * (Tensor input, int sections, int dim = 0)\n")
+    return [int(i) for i in value]
+
+
+def _slices(input, d, bounds):
+    n = input.shape[d]
+    pieces = []
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        lo, hi = builtins.min(builtins.max(lo, 0), n), builtins.min(builtins.max(hi, 0), n)
+        pieces.append(S.narrow(input, d, lo, builtins.max(hi - lo, 0)))
+    return tuple(pieces)
+
+
+@public(method=True)
+def tensor_split(input, indices_or_sections, dim=0):
+    """Splits ``input`` along ``dim`` into views: ``sections`` pieces as equal as can be (the first
+    ``n % sections`` one longer), or at the given ``indices``.
+
+    Args:
+        input (Tensor): the tensor to split.
+        indices_or_sections (int, list of int or Tensor): the number of pieces, or where to cut.
+        dim (int, optional): the dim to split along. Default: 0.
+
+    Example::
+
+        >>> [t.shape[0] for t in pullback.tensor_split(pullback.arange(7), 3)]
+        [3, 2, 2]
+    """
+    _check_tensor(input, "tensor_split")
+    if input.ndim == 0:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
+    d = wrap_dim(dim, input.ndim)
+    value = _sections_or_indices(indices_or_sections)
+    n = input.shape[d]
+    if isinstance(value, int):
+        if value <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {value}")
+        size, extra = divmod(n, value)
+        bounds = [0]
+        for i in range(value):
+            bounds.append(bounds[-1] + size + (1 if i < extra else 0))
+        return _slices(input, d, bounds)
+    return _slices(input, d, [0] + [i + n if i < 0 else i for i in value] + [n])
+
+
+def _split_by(fn, input, indices_or_sections, min_dims, dim):
+    _check_tensor(input, fn)
+    if input.ndim < min_dims:
+        raise RuntimeError(f"torch.{fn} requires a tensor with at least {min_dims} dimension, but got a tensor with "
+                           f"{input.ndim} dimensions!")
+    if isinstance(indices_or_sections, (int, B.integer)):
+        n = input.shape[dim]
+        if indices_or_sections == 0 or n % indices_or_sections:
+            raise RuntimeError(f"torch.{fn} attempted to split along dimension {dim}, but the size of the dimension "
+                               f"{n} is not divisible by the split_size {indices_or_sections}!")
+    return tensor_split(input, indices_or_sections, dim)
+
+
+@public(method=True)
+def hsplit(input, indices_or_sections):
+    """``tensor_split`` along dim 1 (dim 0 of a 1-D tensor); a number of sections must divide the size.
+
+    Example::
+
+        >>> [t.shape for t in pullback.hsplit(pullback.ones(2, 4), 2)]
+        [pullback.Size([2, 2]), pullback.Size([2, 2])]
+    """
+    return _split_by("hsplit", input, indices_or_sections, 1, 1 if is_tensor(input) and input.ndim > 1 else 0)
+
+
+@public(method=True)
+def vsplit(input, indices_or_sections):
+    """``tensor_split`` along dim 0 of a tensor of 2 or more dims; sections must divide the size.
+
+    Example::
+
+        >>> [t.shape for t in pullback.vsplit(pullback.ones(4, 2), [1])]
+        [pullback.Size([1, 2]), pullback.Size([3, 2])]
+    """
+    return _split_by("vsplit", input, indices_or_sections, 2, 0)
+
+
+@public(method=True)
+def dsplit(input, indices_or_sections):
+    """``tensor_split`` along dim 2 of a tensor of 3 or more dims; sections must divide the size.
+
+    Example::
+
+        >>> [t.shape for t in pullback.dsplit(pullback.ones(1, 1, 4), 2)]
+        [pullback.Size([1, 1, 2]), pullback.Size([1, 1, 2])]
+    """
+    return _split_by("dsplit", input, indices_or_sections, 3, 2)
+
+
+@public(method=True)
+def split_with_sizes(input, split_sizes, dim=0):
+    """Splits ``input`` along ``dim`` into views of the given sizes (which must sum to its size).
+
+    Example::
+
+        >>> [t.shape[0] for t in pullback.split_with_sizes(pullback.arange(5), [2, 3])]
+        [2, 3]
+    """
+    _check_tensor(input, "split_with_sizes")
+    return S.split(input, [int(s) for s in split_sizes], dim)
+
+
+# ------------------------------------------------------------------------ flips, rotations, ravel
+@public(method=True)
+def fliplr(input):
+    """``input`` flipped left to right (along dim 1); at least 2-D.
+
+    Example::
+
+        >>> pullback.fliplr(pullback.tensor([[1, 2], [3, 4]]))
+        tensor([[2, 1],
+                [4, 3]])
+    """
+    _check_tensor(input, "fliplr")
+    if input.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
+    return S.flip(input, (1,))
+
+
+@public(method=True)
+def flipud(input):
+    """``input`` flipped upside down (along dim 0); at least 1-D.
+
+    Example::
+
+        >>> pullback.flipud(pullback.tensor([1, 2, 3]))
+        tensor([3, 2, 1])
+    """
+    _check_tensor(input, "flipud")
+    if input.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
+    return S.flip(input, (0,))
+
+
+@public(method=True)
+def rot90(input, k=1, dims=(0, 1)):
+    """Rotates ``input`` by 90 degrees ``k`` times in the plane of ``dims``, from the first dim towards
+    the second.
+
+    Example::
+
+        >>> pullback.rot90(pullback.tensor([[1, 2], [3, 4]]))
+        tensor([[2, 4],
+                [1, 3]])
+    """
+    _check_tensor(input, "rot90")
+    dims = list(dims)
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if input.ndim < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {input.ndim}")
+    d0, d1 = wrap_dim(dims[0], input.ndim), wrap_dim(dims[1], input.ndim)
+    if d0 == d1:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {dims[0]} and dim1 = {dims[1]}")
+    k %= 4
+    if k == 1:
+        return S.transpose(S.flip(input, (d1,)), d0, d1)
+    if k == 2:
+        return S.flip(input, (d0, d1))
+    if k == 3:
+        return S.transpose(S.flip(input, (d0,)), d0, d1)
+    return input.clone()
+
+
+@public(method=True)
+def ravel(input):
+    """``input`` flattened to 1-D (a view where the memory allows).
+
+    Example::
+
+        >>> pullback.ravel(pullback.ones(2, 3)).shape
+        pullback.Size([6])
+    """
+    _check_tensor(input, "ravel")
+    return S._reshape(input, shape=(input.numel(),))
+
+
+# ------------------------------------------------------------------------------ diagonals, blocks
+@public(method=True)
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    """A tensor whose diagonals (``offset``, over ``dim1`` and ``dim2``) are the last dim of ``input``,
+    zero elsewhere: the adjoint of ``diagonal``.
+
+    Example::
+
+        >>> pullback.diag_embed(pullback.tensor([1., 2.]))
+        tensor([[1., 0.],
+                [0., 2.]])
+    """
+    _check_tensor(input, "diag_embed")
+    nd = input.ndim + 1
+    d1, d2 = wrap_dim(dim1, nd), wrap_dim(dim2, nd)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    n = (input.shape[-1] if input.ndim else 1) + abs(offset)
+    rest = iter(input.shape[:-1])
+    shape = tuple(n if i in (d1, d2) else next(rest) for i in range(nd))
+    x = input if input.ndim else S._reshape(input, shape=(1,))
+    return S._diag_embed_op(x, shape=shape, offset=offset, dim1=d1, dim2=d2)
+
+
+@public(method=True)
+def diagflat(input, offset=0):
+    """A matrix with ``input`` flattened on its ``offset``-th diagonal.
+
+    Example::
+
+        >>> pullback.diagflat(pullback.tensor([[1., 2.]]))
+        tensor([[1., 0.],
+                [0., 2.]])
+    """
+    _check_tensor(input, "diagflat")
+    flat = S._reshape(input, shape=(input.numel(),))
+    n = flat.shape[0] + abs(offset)
+    return S._diag_embed_op(flat, shape=(n, n), offset=offset, dim1=0, dim2=1)
+
+
+@public()
+def block_diag(*tensors):
+    """The block diagonal matrix of the tensors (0-dim: 1 x 1 blocks, 1-dim: 1 x n rows), of their
+    promoted dtype.
+
+    Example::
+
+        >>> pullback.block_diag(pullback.ones(1, 1), pullback.ones(1, 2))
+        tensor([[1., 0., 0.],
+                [0., 1., 1.]])
+    """
+    from .. import _creation
+    blocks = []
+    for i, t in enumerate(tensors):
+        _check_tensor(t, "block_diag", "tensors", 1)
+        if t.ndim > 2:
+            raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer dimensions. Input {i} has "
+                               f"{t.ndim} dimensions")
+        blocks.append(S._reshape(t, shape=(1, 1)) if t.ndim == 0 else S._reshape(t, shape=(1, t.shape[0]))
+                      if t.ndim == 1 else t)
+    dt = D.result_type(*blocks) if blocks else D.get_default_dtype()
+    width = builtins.sum(b.shape[1] for b in blocks)
+    if not blocks:
+        return _creation.zeros(1, 0)
+    rows, left = [], 0
+    for b in blocks:
+        r, c = b.shape
+        row = [_creation.zeros(r, left, dtype=dt), b if b.dtype is dt else b.to(dt),
+               _creation.zeros(r, width - left - c, dtype=dt)]
+        rows.append(S.cat(row, 1))
+        left += c
+    return S.cat(rows, 0)
+
+
+# ----------------------------------------------------------------- grids, products, combinations
+@public()
+def meshgrid(*tensors, indexing=None):
+    """Coordinate grids of 0-D or 1-D tensors: the i-th output varies along dim i (``indexing='ij'``,
+    the default) or, with ``'xy'``, the first two dims swapped (Cartesian indexing). Views.
+
+    Example::
+
+        >>> [g.shape for g in pullback.meshgrid(pullback.ones(2), pullback.ones(3), indexing="ij")]
+        [pullback.Size([2, 3]), pullback.Size([2, 3])]
+    """
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        import warnings
+        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the indexing "
+                      "argument.", UserWarning, stacklevel=2)
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}')
+    if not tensors:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
+    for t in tensors:
+        _check_tensor(t, "meshgrid", "tensors", 1)
+        if t.ndim > 1:
+            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: {t}")
+    if builtins.any(t.dtype is not tensors[0].dtype for t in tensors):
+        raise RuntimeError("meshgrid expects all tensors to have the same dtype")
+    swap = indexing == "xy" and len(tensors) >= 2
+    order = list(tensors)
+    if swap:
+        order[0], order[1] = order[1], order[0]
+    shape = tuple(t.numel() for t in order)
+    grids = []
+    for i, t in enumerate(order):
+        view = (1,) * i + (t.numel(),) + (1,) * (len(order) - i - 1)
+        grids.append(S._expand(S._reshape(t, shape=view), shape=shape))
+    if swap:  # the grids of the swapped inputs already have the Cartesian shape
+        grids[0], grids[1] = grids[1], grids[0]
+    return tuple(grids)
+
+
+def _check_vector(t, fn):
+    _check_tensor(t, fn, "tensors", 1)
+    if t.ndim != 1:
+        raise RuntimeError(f"Expect a 1D vector, but got shape [{', '.join(map(str, t.shape))}]")
+
+
+@public()
+def cartesian_prod(*tensors):
+    """The Cartesian product of 1-D tensors: each row one combination, as ``itertools.product``
+    orders them (one tensor: itself).
+
+    Example::
+
+        >>> pullback.cartesian_prod(pullback.tensor([1, 2]), pullback.tensor([3, 4]))
+        tensor([[1, 3],
+                [1, 4],
+                [2, 3],
+                [2, 4]])
+    """
+    for t in tensors:
+        _check_vector(t, "cartesian_prod")
+    if len(tensors) == 1:
+        return tensors[0]
+    grids = meshgrid(*tensors, indexing="ij")
+    return S.stack([S._reshape(g, shape=(g.numel(),)) for g in grids], 1)
+
+
+@public()
+def combinations(input, r=2, with_replacement=False):
+    """The length-``r`` combinations of the elements of a 1-D tensor, as ``itertools.combinations``
+    (or ``combinations_with_replacement``) orders them: one per row.
+
+    Example::
+
+        >>> pullback.combinations(pullback.tensor([1, 2, 3]))
+        tensor([[1, 2],
+                [1, 3],
+                [2, 3]])
+    """
+    import itertools
+    from .. import _creation
+    _check_tensor(input, "combinations")
+    if input.ndim != 1:
+        raise RuntimeError(f"Expect a 1D vector, but got shape [{', '.join(map(str, input.shape))}]")
+    if r < 0:
+        raise RuntimeError(f"Expect a non-negative number, but got {r}")
+    if r == 0:
+        return _creation.empty(0, dtype=input.dtype)
+    pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    rows = list(pick(range(input.shape[0]), r))
+    index = B.array(rows, dtype=B.int64).reshape(len(rows), r)
+    from . import indexing as I
+    columns = [I.index_select(input, 0, _creation.tensor(index[:, j])) for j in range(r)]
+    return S.stack(columns, 1)
