@@ -270,6 +270,20 @@ OPS = [
     OpInfo("cartesian_prod", lambda m, x, y: m.cartesian_prod(x, y), ((2,), (3,))),
     OpInfo("combinations", lambda m, x: m.combinations(x, 2, with_replacement=True), ((3,),)),
     OpInfo("meshgrid_xy", lambda m, x, y, z: m.meshgrid(x, y, z, indexing="xy"), ((2,), (3,), ())),
+    OpInfo("select_scatter", lambda m, x, s: m.select_scatter(x, s, 1, -1), ((2, 3), (2,))),
+    OpInfo("slice_scatter", lambda m, x, s: m.slice_scatter(x, s, 1, 0, None, 2), ((2, 5), (2, 3))),
+    OpInfo("diagonal_scatter", lambda m, x, s: m.diagonal_scatter(x, s, 1, 0, 2), ((3, 2, 4), (2, 3))),
+    OpInfo("index_add", lambda m, x, s: m.index_add(x, 1, _idx(m, [2, 0, 2]), s, alpha=2.0), ((2, 3), (2, 3))),
+    OpInfo("index_copy", lambda m, x, s: m.index_copy(x, 0, _idx(m, [2, 0]), s), ((3, 2), (2, 2))),
+    OpInfo("index_fill", lambda m, x: m.index_fill(x, 1, _idx(m, [1, 1]), -1.0), ((2, 3),)),
+    OpInfo("index_fill_tensor", lambda m, x, v: m.index_fill(x, 0, _idx(m, [0, 2]), v), ((3, 2), ())),
+    OpInfo("index_put", lambda m, x, v: m.index_put(x, (_idx(m, [0, 0]), _idx(m, [1, 2])), v, accumulate=True),
+           ((2, 3), (2,))),
+    OpInfo("take", lambda m, x: m.take(x, _idx(m, [[0, 5], [-1, 3]])), ((2, 3),)),
+    OpInfo("put", lambda m, x, s: m.put(x, _idx(m, [1, 4, 1]), s, accumulate=True), ((2, 3), (3,))),
+    OpInfo("masked_scatter", lambda m, x, s: m.masked_scatter(x, m.tensor([True, False, True]), s), ((2, 3), (5,))),
+    OpInfo("repeat_interleave", lambda m, x: m.repeat_interleave(x, _idx(m, [2, 0, 1]), dim=1), ((2, 3),)),
+    OpInfo("repeat_interleave_flat", lambda m, x: x.repeat_interleave(2), ((2, 2),)),
 ]
 
 

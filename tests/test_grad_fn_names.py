@@ -28,6 +28,8 @@ KNOWN_DIFFERENT = {
 KNOWN_DIFFERENT.update({
     "rot90": "TransposeBackward0", "rot90_k3": "TransposeBackward0",  # a flip and a transpose
     "block_diag": "CatBackward0",             # rows of zero blocks and the inputs, concatenated
+    "diagonal_scatter": "WhereBackward0",     # the embedded source where the diagonal is, the input elsewhere
+    "repeat_interleave_flat": "IndexSelectBackward0",  # flattened first, then selected
 })
 
 

@@ -916,3 +916,463 @@ def combinations(input, r=2, with_replacement=False):
     from . import indexing as I
     columns = [I.index_select(input, 0, _creation.tensor(index[:, j])) for j in range(r)]
     return S.stack(columns, 1)
+
+
+# ------------------------------------------------------------------- scatters into slices, indices
+def _same_size(src, target_shape):
+    if tuple(src.shape) != tuple(target_shape):
+        raise RuntimeError(f"expected src to have a size equal to the slice of self. src size = "
+                           f"{_sizes(src.shape)}, slice size = {_sizes(target_shape)}")
+
+
+def _sizes(shape):
+    return f"[{', '.join(map(str, shape))}]"
+
+
+def _put_at(input, src, index, accumulate=False, name="IndexPutBackward0"):
+    from . import indexing as I
+    return I.named_index_put(input, src, index=index, accumulate=accumulate, name=name)
+
+
+@public(method=True)
+def select_scatter(input, src, dim, index):
+    """A copy of ``input`` with ``src`` written at ``index`` along ``dim`` (where ``select`` reads).
+
+    Example::
+
+        >>> pullback.select_scatter(pullback.zeros(2, 2), pullback.ones(2), 0, 0)
+        tensor([[1., 1.],
+                [0., 0.]])
+    """
+    _check_tensor(input, "select_scatter")
+    _check_tensor(src, "select_scatter", "src", 2)
+    target = S.select(input, dim, index)  # torch's errors for the dim and the index
+    _same_size(src, target.shape)
+    d = wrap_dim(dim, input.ndim)
+    i = index + input.shape[d] if index < 0 else index
+    return _put_at(input, src, (slice(None),) * d + (int(i),), name="SelectScatterBackward0")
+
+
+@public(method=True)
+def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
+    """A copy of ``input`` with ``src`` written into the slice ``start:end:step`` of ``dim``.
+
+    Example::
+
+        >>> pullback.slice_scatter(pullback.zeros(4), pullback.ones(2), start=1, end=3)
+        tensor([0., 1., 1., 0.])
+    """
+    _check_tensor(input, "slice_scatter")
+    _check_tensor(src, "slice_scatter", "src", 2)
+    d = wrap_dim(dim, input.ndim)
+    if step is not None and step <= 0:
+        raise RuntimeError("slice step must be positive")
+    index = (slice(None),) * d + (slice(start, end, step),)
+    target = B.empty(tuple(input.shape), dtype=bool)[index].shape
+    _same_size(src, target)
+    return _put_at(input, src, index, name="SliceScatterBackward0")
+
+
+@public(method=True)
+def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
+    """A copy of ``input`` with ``src`` written on the diagonal ``diagonal(input, offset, dim1, dim2)``
+    reads.
+
+    Example::
+
+        >>> pullback.diagonal_scatter(pullback.zeros(2, 2), pullback.ones(2))
+        tensor([[1., 0.],
+                [0., 1.]])
+    """
+    _check_tensor(input, "diagonal_scatter")
+    _check_tensor(src, "diagonal_scatter", "src", 2)
+    target = S.diagonal(input, offset, dim1, dim2)
+    _same_size(src, target.shape)
+    n = input.ndim
+    d1, d2 = wrap_dim(dim1, n), wrap_dim(dim2, n)
+    shape = tuple(input.shape)
+    from .. import _creation
+    mask = S._diag_embed(_creation.ones(tuple(target.shape), dtype=D.bool), shape=shape, offset=offset,
+                         dim1=d1, dim2=d2)
+    placed = S._diag_embed(src if src.dtype is input.dtype else src.to(input.dtype), shape=shape, offset=offset,
+                           dim1=d1, dim2=d2)
+    from . import indexing as I
+    return I.where_(mask, placed, input)
+
+
+def _index_arg(index, fn):
+    if not is_tensor(index):
+        raise TypeError(f"{fn}(): argument 'index' (position 3) must be Tensor, not {type(index).__name__}")
+    if index.ndim > 1:
+        raise IndexError(f"{fn}(): Index is supposed to be a vector")
+    if index.dtype not in (D.int64, D.int32):
+        raise RuntimeError(f"{fn}(): Expected dtype int32/int64 for index")
+    return index._data.reshape(-1).astype(B.int64)
+
+
+def _check_index_bounds(idx, size, fn):
+    if idx.size and (idx.min() < -size or idx.max() >= size):
+        bad = idx[(idx < -size) | (idx >= size)][0]
+        raise IndexError(f"index out of range in self")
+
+
+def _along(input, dim, index, fn):
+    """The dim (wrapped), the index array (in bounds, made non-negative) and the NumPy index that
+    selects those entries along it; a 0-dim ``input`` is seen as one of one element."""
+    idx = _index_arg(index, fn)
+    d = wrap_dim(dim, input.ndim)
+    size = input.shape[d] if input.ndim else 1
+    if idx.size and (idx.min() < -size or idx.max() >= size):
+        bad = idx[(idx < -size) | (idx >= size)][0]
+        raise IndexError(f"index {bad} is out of bounds for dimension {d} with size {size}")
+    idx = B.where(idx < 0, idx + size, idx)
+    return d, idx, (slice(None),) * d + (idx,)
+
+
+def _indexed_shape(input, d, n):
+    shape = list(input.shape)
+    if shape:
+        shape[d] = n
+    return tuple(shape)
+
+
+@public(method=True, inplace=True)
+def index_add(input, dim, index, source, *, alpha=1, out=None):
+    """A copy of ``input`` with ``alpha * source`` added at the entries ``index`` names along ``dim``
+    (repeated indices add up).
+
+    Args:
+        input (Tensor): the tensor to add to.
+        dim (int): the dimension to index along.
+        index (Tensor): int64 or int32 indices, a vector.
+        source (Tensor): the values: ``input``'s shape, with ``len(index)`` along ``dim``.
+        alpha (Number, optional): the multiplier of ``source``. Default: 1.
+        out (Tensor, optional): the output tensor.
+
+    Example::
+
+        >>> pullback.zeros(3).index_add(0, pullback.tensor([0, 0, 2]), pullback.tensor([1., 2., 3.]))
+        tensor([3., 0., 3.])
+    """
+    _check_tensor(input, "index_add")
+    _check_tensor(source, "index_add", "source", 4)
+    d, idx, where = _along(input, dim, index, "index_add")
+    if source.dtype is not input.dtype:
+        raise RuntimeError(f"index_add_(): self ({_kernel(input.dtype)}) and source ({_kernel(source.dtype)}) must "
+                           "have the same scalar type")
+    expected = _indexed_shape(input, d, idx.size)
+    if tuple(source.shape) != expected and source.numel() != math.prod(expected) or source.ndim > 1 and \
+            tuple(source.shape) != expected:
+        raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the specified dimension. "
+                           f"Got self.shape = {list(input.shape)} source.shape = {list(source.shape)}")
+    x = input if input.ndim else S._reshape(input, shape=(1,))
+    v = source if alpha == 1 else E.mul(source, alpha)
+    v = S._reshape(v, shape=_indexed_shape(x, d, idx.size))
+    result = _put_at(x, v, where, accumulate=True, name="IndexAddBackward0")
+    return _written(out, result if input.ndim else S._reshape(result, shape=()), "index_add", (input, source))
+
+
+@public(method=True, inplace=True)
+def index_copy(input, dim, index, source, *, out=None):
+    """A copy of ``input`` with the entries ``index`` names along ``dim`` replaced by ``source``.
+
+    Example::
+
+        >>> pullback.zeros(3).index_copy(0, pullback.tensor([2, 0]), pullback.tensor([1., 2.]))
+        tensor([2., 0., 1.])
+    """
+    _check_tensor(input, "index_copy")
+    _check_tensor(source, "index_copy", "source", 4)
+    d, idx, where = _along(input, dim, index, "index_copy")
+    if source.dtype is not input.dtype:
+        raise RuntimeError(f"index_copy_(): self and source expected to have the same dtype, but got (self) "
+                           f"{_kernel(input.dtype)} and (source) {_kernel(source.dtype)}")
+    expected = _indexed_shape(input, d, idx.size)
+    if source.numel() != math.prod(expected) or (source.ndim > 1 and tuple(source.shape) != expected):
+        raise RuntimeError(f"index_copy_(): Source/destination tensor must have same slice shapes. Destination "
+                           f"slice shape: {_sizes(expected)} at dimension {d} and source slice shape: "
+                           f"{_sizes(source.shape)} at dimension 0.")
+    x = input if input.ndim else S._reshape(input, shape=(1,))
+    v = S._reshape(source, shape=_indexed_shape(x, d, idx.size))
+    result = _put_at(x, v, where, name="IndexCopyBackward0")
+    return _written(out, result if input.ndim else S._reshape(result, shape=()), "index_copy", (input, source))
+
+
+@public(method=True, inplace=True)
+def index_fill(input, dim, index, value):
+    """A copy of ``input`` with the entries ``index`` names along ``dim`` set to ``value`` (a number
+    or a 0-dim tensor).
+
+    Example::
+
+        >>> pullback.zeros(2, 3).index_fill(1, pullback.tensor([0, 2]), 5.)
+        tensor([[5., 0., 5.],
+                [5., 0., 5.]])
+    """
+    _check_tensor(input, "index_fill")
+    d, idx, where = _along(input, dim, index, "index_fill")
+    where = where[:-1] + (B.unique(idx),)  # each entry filled once (a tensor value's gradient counts it once)
+    if is_tensor(value) and value.ndim != 0:
+        raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                           f"{value.ndim} dimension(s).")
+    x = input if input.ndim else S._reshape(input, shape=(1,))
+    result = _put_at(x, value, where, name="IndexFillBackward1" if is_tensor(value) else "IndexFillBackward0")
+    return result if input.ndim else S._reshape(result, shape=())
+
+
+@public(method=True, inplace=True)
+def index_put(input, indices, values, accumulate=False):
+    """A copy of ``input`` with ``values`` written (added, with ``accumulate``) at ``input[indices]``,
+    ``indices`` a tuple of index tensors: the out-of-place ``Tensor.index_put_``.
+
+    Example::
+
+        >>> pullback.zeros(3).index_put((pullback.tensor([0, 0]),), pullback.tensor(1.), accumulate=True)
+        tensor([2., 0., 0.])
+    """
+    from . import indexing as I
+    _check_tensor(input, "index_put")
+    _check_tensor(values, "index_put", "values", 3)
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError(f"index_put(): argument 'indices' (position 2) must be tuple of Tensors, not "
+                        f"{type(indices).__name__}")
+    if values.dtype is not input.dtype:
+        raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                           f"{_kernel(input.dtype)} for the destination and {_kernel(values.dtype)} for the source.")
+    first, basic, second = I.normalize_index(tuple(indices), tuple(input.shape))
+    if second is None and not basic:
+        return I.index_put(input, values, index=first, accumulate=bool(accumulate))
+    out = input.clone()
+    if accumulate:
+        out[tuple(indices)] = out[tuple(indices)] + values
+    else:
+        out[tuple(indices)] = values
+    return out
+
+
+@public(method=True)
+def take(input, index, *, out=None):
+    """The elements of ``input``, read as 1-D, at ``index`` (the result has ``index``'s shape).
+
+    Example::
+
+        >>> pullback.take(pullback.tensor([[1, 2], [3, 4]]), pullback.tensor([0, 3]))
+        tensor([1, 4])
+    """
+    _check_tensor(input, "take")
+    _check_tensor(index, "take", "index", 2)
+    if index.dtype is not D.int64:
+        raise RuntimeError(f"take(): Expected a long tensor for index, but got {_kernel(index.dtype)}")
+    n = input.numel()
+    idx = index._data
+    if idx.size and (n == 0 or idx.min() < -n or idx.max() >= n):
+        bad = idx[(idx < -n) | (idx >= n)].flat[0]
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
+    from . import indexing as I
+    flat = S._reshape(input, shape=(n,))
+    idx = B.where(idx < 0, idx + n, idx)
+    result = I.getitem(flat, index=(idx,), basic=False, name="TakeBackward0")
+    return result if out is None else I._write_gathered(out, result, "take", (input, index))
+
+
+@public(method=True, inplace=True)
+def put(input, index, source, accumulate=False):
+    """A copy of ``input`` with ``source`` written (added, with ``accumulate``) at the positions
+    ``index`` names in ``input`` read as 1-D.
+
+    Example::
+
+        >>> pullback.zeros(2, 2).put(pullback.tensor([3, 0]), pullback.tensor([1., 2.]))
+        tensor([[2., 0.],
+                [0., 1.]])
+    """
+    _check_tensor(input, "put")
+    _check_tensor(index, "put", "index", 2)
+    _check_tensor(source, "put", "source", 3)
+    if index.dtype is not D.int64:
+        raise RuntimeError(f"put_(): Expected a long tensor for index, but got {_kernel(index.dtype)}")
+    if source.dtype is not input.dtype:
+        raise RuntimeError(f"put_(): self and source expected to have the same dtype, but got "
+                           f"self.dtype = {_kernel(input.dtype)} and source.dtype = {_kernel(source.dtype)}")
+    if index.numel() != source.numel():
+        raise RuntimeError(f"put_(): Expected source and index to have the same number of elements, but got "
+                           f"source.numel() = {source.numel()}, index.numel() = {index.numel()}")
+    n = input.numel()
+    idx = index._data.reshape(-1)
+    if idx.size and (n == 0 or idx.min() < -n or idx.max() >= n):
+        bad = idx[(idx < -n) | (idx >= n)][0]
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
+    idx = B.where(idx < 0, idx + n, idx)
+    values = S._reshape(source, shape=(idx.size,))
+    if input.ndim:  # the flat positions as coordinates: one write into input itself
+        return _put_at(input, values, tuple(B.unravel_index(idx, tuple(input.shape))), accumulate=bool(accumulate),
+                       name="PutBackward0")
+    flat = S._reshape(input, shape=(n,))
+    result = _put_at(flat, values, (idx,), accumulate=bool(accumulate), name="PutBackward0")
+    return S._reshape(result, shape=())
+
+
+@public(method=True, inplace=True)
+def masked_scatter(input, mask, source):
+    """A copy of ``input`` with the elements where ``mask`` (a bool tensor broadcasting to it) is True
+    replaced, in order, by the first elements of ``source``.
+
+    Example::
+
+        >>> pullback.zeros(3).masked_scatter(pullback.tensor([True, False, True]), pullback.tensor([1., 2., 3.]))
+        tensor([1., 0., 2.])
+    """
+    from . import indexing as I
+    _check_tensor(input, "masked_scatter")
+    _check_tensor(mask, "masked_scatter", "mask", 2)
+    _check_tensor(source, "masked_scatter", "source", 3)
+    if mask.dtype is not D.bool:
+        raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with dtype {_kernel(mask.dtype)}")
+    if source.dtype is not input.dtype:
+        raise RuntimeError(f"masked_scatter: expected self and source to have same dtypes but got "
+                           f"{_kernel(input.dtype)} and {_kernel(source.dtype)}")
+    shape = broadcast_shape((tuple(input.shape), tuple(mask.shape)))
+    if shape != tuple(input.shape):
+        input = S.expand(input, shape)
+    m = B.broadcast_to(mask._data, shape)
+    count = int(m.sum())
+    if count > source.numel():
+        raise RuntimeError("masked_scatter: expected source to have at least as many elements as the ones "
+                           "selected by the mask")
+    values = S._reshape(source, shape=(source.numel(),))
+    if count != source.numel():
+        values = I.getitem(values, index=(slice(0, count),), basic=True)
+    return _put_at(input, values, (m,), name="MaskedScatterBackward0")
+
+
+# ------------------------------------------------------------------ repeats, index arithmetic
+@public(method=True)
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """Repeats each element of ``input`` (along ``dim``; the flattened input when None) ``repeats``
+    times (an int, or a tensor of one count per element). ``repeat_interleave(counts)`` alone gives
+    the indices ``0, 0, ..., 1, ...`` repeated as ``counts`` says.
+
+    Example::
+
+        >>> pullback.repeat_interleave(pullback.tensor([1, 2]), 2)
+        tensor([1, 1, 2, 2])
+    """
+    from .. import _creation
+    from . import indexing as I
+    _check_tensor(input, "repeat_interleave")
+    if repeats is None:  # the counts form
+        counts = input
+        if counts.ndim > 1:
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+        if counts.dtype not in (D.int64, D.int32):
+            raise RuntimeError("repeats has to be Long or Int tensor")
+        c = counts._data.reshape(-1)
+        if c.size and c.min() < 0:
+            raise RuntimeError("repeats can not be negative")
+        result = B.repeat(B.arange(c.size, dtype=counts.dtype.np), c)
+        if output_size is not None and output_size != result.size:
+            raise RuntimeError("allocated size does not match required size")
+        return _creation.tensor(result, dtype=counts.dtype)
+    if is_tensor(repeats):
+        if repeats.ndim > 1:
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+        if repeats.dtype not in (D.int64, D.int32):
+            raise RuntimeError("repeats has to be Long or Int tensor")
+        counts = repeats._data.reshape(-1).astype(B.int64)
+    else:
+        counts = B.asarray([int(repeats)], dtype=B.int64)
+    if counts.size and counts.min() < 0:
+        raise RuntimeError("repeats can not be negative")
+    if dim is None:
+        x = S._reshape(input, shape=(input.numel(),))
+        d = 0
+    else:
+        d = wrap_dim(dim, input.ndim)
+        x = input if input.ndim else S._reshape(input, shape=(1,))
+    n = x.shape[d]
+    if counts.size == 1:
+        counts = B.full((n,), counts[0], dtype=B.int64)
+    elif counts.size != n:
+        raise RuntimeError(f"repeats must have the same size as input along dim, but got repeats.size(0) = "
+                           f"{counts.size} and input.size({d}) = {n}")
+    index = B.repeat(B.arange(n, dtype=B.int64), counts)
+    if output_size is not None and output_size != index.size:
+        raise RuntimeError("allocated size does not match required size")
+    return I.index_select(x, d, _creation.tensor(index))
+
+
+@public()
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None, pin_memory=False):
+    """The coordinates (a 2 x N tensor: rows, then columns) of the lower triangle of a ``row`` x ``col``
+    matrix, the ``offset``-th diagonal and below, in row-major order.
+
+    Example::
+
+        >>> pullback.tril_indices(2, 2)
+        tensor([[0, 1, 1],
+                [0, 0, 1]])
+    """
+    return _triangle_indices(row, col, offset, dtype, B.tril_indices)
+
+
+@public()
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None, pin_memory=False):
+    """The coordinates (a 2 x N tensor: rows, then columns) of the upper triangle of a ``row`` x ``col``
+    matrix, the ``offset``-th diagonal and above, in row-major order.
+
+    Example::
+
+        >>> pullback.triu_indices(2, 2)
+        tensor([[0, 0, 1],
+                [0, 1, 1]])
+    """
+    return _triangle_indices(row, col, offset, dtype, B.triu_indices)
+
+
+def _triangle_indices(row, col, offset, dtype, fn):
+    from .. import _creation
+    dtype = D.int64 if dtype is None else dtype
+    if dtype not in (D.int64, D.int32):
+        raise RuntimeError("\"tril_indices\" not implemented for '" + _kernel(dtype) + "'"
+                           if fn is B.tril_indices else "\"triu_indices\" not implemented for '" + _kernel(dtype) + "'")
+    if row < 0:
+        raise RuntimeError(f"row must be non-negative, got{row}")
+    if col < 0:
+        raise RuntimeError(f"col must be non-negative, got{col}")
+    if row == 0 or col == 0:
+        return _creation.zeros(2, 0, dtype=dtype)
+    r, c = fn(row, offset, col)
+    return _creation.tensor(B.stack([r, c]).astype(dtype.np).reshape(2, -1), dtype=dtype)
+
+
+@public()
+def unravel_index(indices, shape):
+    """The coordinates in an array of ``shape`` of flat (row-major) ``indices``: a tuple of tensors,
+    one per dim, each of ``indices``' shape.
+
+    Example::
+
+        >>> pullback.unravel_index(pullback.tensor([4, 1]), (2, 3))
+        (tensor([1, 0]), tensor([1, 1]))
+    """
+    from .. import _creation
+    if not is_tensor(indices):
+        raise TypeError(f"expected 'indices' to be integer dtype, but got {type(indices)}")
+    if indices.dtype.is_floating_point or indices.dtype is D.bool:
+        raise TypeError(f"expected 'indices' to be integer dtype, but got {indices.dtype}")
+    shape = (shape,) if isinstance(shape, (int, B.integer)) else tuple(shape)
+    for s in shape:
+        if not isinstance(s, (int, B.integer)):
+            raise TypeError(f"expected 'shape' to be int or sequence of ints, but got {type(s)}")
+        if s < 0:
+            raise ValueError("'shape' cannot have negative values, but got " + str(tuple(shape)))
+    total = math.prod(shape)
+    idx = indices._data.astype(B.int64)
+    if idx.size and (idx.min() < -total or idx.max() >= total):
+        raise RuntimeError("'indices' must be in range [-" + str(total) + ", " + str(total - 1) + "]")
+    idx = B.where(idx < 0, idx + total, idx)
+    coords = []
+    for s in reversed(shape):
+        coords.append(idx % s if s else idx * 0)
+        idx = idx // s if s else idx
+    return tuple(_creation.tensor(c.astype(B.int64), dtype=D.int64) for c in reversed(coords))
