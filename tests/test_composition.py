@@ -232,3 +232,120 @@ def test_meshgrid_forms():
     same(grids, torch.meshgrid(tx, ty, indexing="ij"))
     same(pullback.meshgrid([x, s, y], indexing="xy"), torch.meshgrid([tx, ts, ty], indexing="xy"))
     same(pullback.meshgrid(x, indexing="xy"), torch.meshgrid(tx, indexing="xy"))
+
+
+# -------------------------------------------------------------------------- scatters and indices
+def idx(m, values):
+    return m.tensor(values)
+
+
+@pytest.mark.parametrize("name,args", [
+    ("index_add", lambda m: (1, idx(m, [0, 0, 2]), m.ones(2, 3, dtype=m.float64))),
+    ("index_copy", lambda m: (0, idx(m, [1, 0]), m.ones(2, 4, dtype=m.float64))),
+    ("index_fill", lambda m: (1, idx(m, [3, -1]), 2.5)),
+    ("index_put", lambda m: ((idx(m, [0, 1]), idx(m, [1, 1])), m.tensor(3.0, dtype=m.float64))),
+    ("put", lambda m: (idx(m, [7, -1]), m.tensor([1.0, 2.0], dtype=m.float64))),
+    ("masked_scatter", lambda m: (m.tensor([True, False, False, True]), m.ones(8, dtype=m.float64))),
+])
+def test_index_inplace_forms(name, args):
+    (p,), (t,) = both(randn(2, 4))
+    same(getattr(p, name)(*args(pullback)), getattr(t, name)(*args(torch)))
+    r = getattr(p, name + "_")(*args(pullback))
+    getattr(t, name + "_")(*args(torch))
+    assert r is p
+    same(p, t)
+
+
+def test_index_put_accumulate_repeats_and_mask():
+    (x, v), (tx, tv) = both(randn(3, 2), randn(2), requires_grad=True)
+    i = (idx(pullback, [1, 1]),)
+    ti = (idx(torch, [1, 1]),)
+    out, tout = pullback.index_put(x, i, v, accumulate=True), torch.index_put(tx, ti, tv, accumulate=True)
+    same(out, tout)
+    w = randn(3, 2)
+    same(pullback.autograd.grad(out, v, pullback.tensor(w))[0], torch.autograd.grad(tout, tv, torch.tensor(w))[0])
+    mask = np.array([[True, False], [False, False], [True, True]])
+    same(pullback.index_put(x, (pullback.tensor(mask),), pullback.tensor(0.5, dtype=pullback.float64)),
+         torch.index_put(tx, (torch.tensor(mask),), torch.tensor(0.5, dtype=torch.float64)))
+
+
+def test_index_ops_on_0dim_and_empty():
+    (s, v), (ts, tv) = both(np.array(1.5), np.array(4.0))
+    same(pullback.index_add(s, 0, idx(pullback, [0]), v), torch.index_add(ts, 0, idx(torch, [0]), tv))
+    same(pullback.index_copy(s, 0, idx(pullback, [0]), v), torch.index_copy(ts, 0, idx(torch, [0]), tv))
+    same(pullback.index_fill(s, 0, idx(pullback, [0]), -1), torch.index_fill(ts, 0, idx(torch, [0]), -1))
+    (x, e), (tx, te) = both(randn(2, 3), np.zeros((2, 0)))
+    empty_p, empty_t = pullback.tensor([], dtype=pullback.int64), torch.tensor([], dtype=torch.int64)
+    same(pullback.index_add(x, 1, empty_p, e), torch.index_add(tx, 1, empty_t, te))
+    same(pullback.take(x, empty_p), torch.take(tx, empty_t))
+    same(pullback.take(s, idx(pullback, 0)), torch.take(ts, idx(torch, 0)))
+    same(pullback.put(s, idx(pullback, [0]), v.reshape(1)), torch.put(ts, idx(torch, [0]), tv.reshape(1)))
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, r: m.select_scatter(r(2, 3), r(3), 0, 2),
+    lambda m, r: m.select_scatter(r(2, 3), r(2), 0, 0),
+    lambda m, r: m.slice_scatter(r(4, 3), r(3, 3), 0, 0, 2),
+    lambda m, r: m.diagonal_scatter(r(3, 3), r(2)),
+    lambda m, r: m.index_add(r(3, 2), 0, idx(m, [0, 2]), r(2)),
+    lambda m, r: m.index_add(r(3, 2), 0, idx(m, [0, 3]), r(2, 2)),
+    lambda m, r: m.index_add(r(3, 2), 0, idx(m, [0, 1]), r(2, 2).double()),
+    lambda m, r: m.index_add(r(3, 2), 0, idx(m, [0.0, 1.0]), r(2, 2)),
+    lambda m, r: m.index_copy(r(3, 2), 0, idx(m, [0, 1]), r(3, 2)),
+    lambda m, r: m.index_copy(r(3, 2), 0, idx(m, [0, 1]), r(2, 2).double()),
+    lambda m, r: m.index_fill(r(3, 2), 0, idx(m, [0, 1]), r(2)),
+    lambda m, r: m.index_fill(r(3, 2), 0, idx(m, [[0, 1]]), 1.0),
+    lambda m, r: m.take(r(2, 2), idx(m, [4])),
+    lambda m, r: m.take(r(2, 2), idx(m, [-5])),
+    lambda m, r: m.take(r(2, 2), idx(m, [1]).int()),
+    lambda m, r: m.put(r(2, 2), idx(m, [4]), r(1)),
+    lambda m, r: m.put(r(2, 2), idx(m, [0, 1]), r(1)),
+    lambda m, r: m.put(r(2, 2), idx(m, [0]), r(1).double()),
+    lambda m, r: m.masked_scatter(r(3), idx(m, [True, True, True]), r(2)),
+    lambda m, r: m.masked_scatter(r(3), idx(m, [True, True, True]), r(3).double()),
+    lambda m, r: m.repeat_interleave(r(3), idx(m, [1, 2])),
+    lambda m, r: m.repeat_interleave(r(3), idx(m, [1, -2, 1])),
+    lambda m, r: m.repeat_interleave(idx(m, [1.0, 2.0])),
+    lambda m, r: m.repeat_interleave(idx(m, [[1, 2]])),
+    lambda m, r: m.tril_indices(-1, 2), lambda m, r: m.triu_indices(2, -3),
+    lambda m, r: m.unravel_index(idx(m, [6]), (2, 3.0)), lambda m, r: m.unravel_index(idx(m, [6]), (2, 0)),
+    lambda m, r: m.index_copy(r(3, 2, 4), 0, idx(m, [0, 1]), r(2, 3, 4)),
+    lambda m, r: m.index_copy(r(3, 2), 0, idx(m, [0, 1]), r(4)),
+    lambda m, r: m.index_copy(r(3, 2), 0, idx(m, [0, 3]), r(2, 2)),
+    lambda m, r: m.index_copy(r(3, 2), 0, idx(m, [[0, 1]]), r(2, 2)),
+    lambda m, r: m.index_copy(r(3, 2), 0, idx(m, [0.0, 1.0]), r(2, 2)),
+    lambda m, r: m.index_add(r(3, 2), 0, idx(m, [[0, 1]]), r(2, 2)),
+    lambda m, r: m.index_add(r(3, 2), 0, idx(m, [0, 1]), r(3, 2)),
+    lambda m, r: m.index_add(r(3, 2), 0, idx(m, [0, -4]), r(2, 2)),
+    lambda m, r: m.index_fill(r(3, 2), 0, idx(m, [0, 3]), 1.0),
+    lambda m, r: m.index_fill(r(3, 2), 0, idx(m, [0.0, 1.0]), 1.0),
+    lambda m, r: m.masked_scatter(r(3), idx(m, [True, True]), r(3)),
+    lambda m, r: m.repeat_interleave(r(3), -1), lambda m, r: m.repeat_interleave(r(3), idx(m, [1.0, 2.0, 1.0])),
+    lambda m, r: m.repeat_interleave(idx(m, [1, -2])),
+    lambda m, r: m.repeat_interleave(r(2, 3), idx(m, [1, 2]), dim=0, output_size=5),
+    lambda m, r: m.tril_indices(2, 2, dtype=m.float32),
+    lambda m, r: m.take(r(2, 2), idx(m, [4])), lambda m, r: m.put(r(2, 2), idx(m, [1]).int(), r(1)),
+    lambda m, r: m.select_scatter(r(2, 3), r(3), 0, 2),
+    lambda m, r: m.unravel_index(idx(m, [1]), (2, -3)),
+], ids=lambda c: "")
+def test_scatter_and_index_errors(call):
+    raises_as_torch(lambda: call(pullback, lambda *s: pullback.ones(s)), lambda: call(torch, lambda *s: torch.ones(s)))
+
+
+@pytest.mark.parametrize("row,col,offset", [(3, 3, 0), (4, 2, 1), (2, 5, -1), (0, 3, 0), (3, 3, 10), (3, 3, -10)])
+def test_triangle_indices(row, col, offset):
+    same(pullback.tril_indices(row, col, offset), torch.tril_indices(row, col, offset))
+    same(pullback.triu_indices(row, col, offset, dtype=pullback.int32),
+         torch.triu_indices(row, col, offset, dtype=torch.int32))
+
+
+def test_unravel_index_and_repeat_counts():
+    with pytest.raises(TypeError, match="expected 'indices' to be integer dtype, but got pullback.float32"):
+        pullback.unravel_index(pullback.tensor([1.0]), (2, 3))  # (torch names its own dtype: torch.float32)
+    for values, shape in [([4, 1, -1], (2, 3)), ([[0, 5]], (6,)), (3, (2, 2)), ([6, 7, -7, 13], (2, 3)), (3, ())]:
+        same(pullback.unravel_index(pullback.tensor(values, dtype=pullback.int64), shape),
+             torch.unravel_index(torch.tensor(values, dtype=torch.int64), shape))
+    same(pullback.repeat_interleave(idx(pullback, [2, 0, 3])), torch.repeat_interleave(idx(torch, [2, 0, 3])))
+    (x,), (tx,) = both(randn(2, 3))
+    same(x.repeat_interleave(2, dim=0, output_size=4), tx.repeat_interleave(2, dim=0, output_size=4))
+    same(pullback.repeat_interleave(x[0, 0], 3), torch.repeat_interleave(tx[0, 0], 3))

@@ -1000,33 +1000,40 @@ def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
     return I.where_(mask, placed, input)
 
 
-def _index_arg(index, fn):
+def _along(input, dim, index, fn):
+    """The dim (wrapped), the index array (checked as torch's ``fn`` checks it, made non-negative)
+    and the NumPy index that selects those entries along it; a 0-dim ``input`` is seen as one of
+    one element."""
     if not is_tensor(index):
         raise TypeError(f"{fn}(): argument 'index' (position 3) must be Tensor, not {type(index).__name__}")
-    if index.ndim > 1:
-        raise IndexError(f"{fn}(): Index is supposed to be a vector")
-    if index.dtype not in (D.int64, D.int32):
-        raise RuntimeError(f"{fn}(): Expected dtype int32/int64 for index")
-    return index._data.reshape(-1).astype(B.int64)
-
-
-def _check_index_bounds(idx, size, fn):
-    if idx.size and (idx.min() < -size or idx.max() >= size):
-        bad = idx[(idx < -size) | (idx >= size)][0]
-        raise IndexError(f"index out of range in self")
-
-
-def _along(input, dim, index, fn):
-    """The dim (wrapped), the index array (in bounds, made non-negative) and the NumPy index that
-    selects those entries along it; a 0-dim ``input`` is seen as one of one element."""
-    idx = _index_arg(index, fn)
     d = wrap_dim(dim, input.ndim)
+    if index.ndim > 1:
+        if fn == "index_add":
+            raise IndexError(f"index_add_(): Index is supposed to be a vector, but got dim: {index.ndim} with type: "
+                             f"{_kernel(index.dtype)} and size: {list(index.shape)}")
+        if fn == "index_copy":
+            raise IndexError(f"index_copy_(): Index should have dimension 1 or 0 (got {index.ndim})")
+        raise RuntimeError("Index has to be a vector/scalar")
+    if fn == "index_add" and index.dtype not in (D.int64, D.int32):
+        raise RuntimeError(f"index_add_(): Expected dtype int32/int64 for index but got: {_kernel(index.dtype)}")
+    if fn == "index_copy" and index.dtype is not D.int64:
+        raise RuntimeError(f"index_copy_(): Expected a long tensor for index, but got {_kernel(index.dtype)}")
+    if fn == "index_fill" and index.dtype is not D.int64:
+        raise IndexError("index_fill_(): Expected dtype int64 for index.")
+    idx = index._data.reshape(-1).astype(B.int64)
+    return d, idx, (slice(None),) * d + (idx,)
+
+
+def _check_bounds(input, d, idx, fn):
     size = input.shape[d] if input.ndim else 1
     if idx.size and (idx.min() < -size or idx.max() >= size):
         bad = idx[(idx < -size) | (idx >= size)][0]
-        raise IndexError(f"index {bad} is out of bounds for dimension {d} with size {size}")
+        message = f"index {bad} is out of bounds for dimension {d} with size {size}"
+        if fn == "index_add":
+            raise RuntimeError(message)
+        raise IndexError(("index_copy_(): " if fn == "index_copy" else "") + message)
     idx = B.where(idx < 0, idx + size, idx)
-    return d, idx, (slice(None),) * d + (idx,)
+    return idx, (slice(None),) * d + (idx,)
 
 
 def _indexed_shape(input, d, n):
@@ -1057,6 +1064,10 @@ def index_add(input, dim, index, source, *, alpha=1, out=None):
     _check_tensor(input, "index_add")
     _check_tensor(source, "index_add", "source", 4)
     d, idx, where = _along(input, dim, index, "index_add")
+    if source.ndim and input.ndim and source.shape[d if d < source.ndim else 0] != idx.size \
+            and source.ndim == input.ndim:
+        raise RuntimeError(f"index_add_(): Number of indices ({idx.size}) should be equal to source.size(dim): "
+                         f"({source.shape[d]}), for dim: {d}")
     if source.dtype is not input.dtype:
         raise RuntimeError(f"index_add_(): self ({_kernel(input.dtype)}) and source ({_kernel(source.dtype)}) must "
                            "have the same scalar type")
@@ -1065,6 +1076,7 @@ def index_add(input, dim, index, source, *, alpha=1, out=None):
             tuple(source.shape) != expected:
         raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the specified dimension. "
                            f"Got self.shape = {list(input.shape)} source.shape = {list(source.shape)}")
+    idx, where = _check_bounds(input, d, idx, "index_add")
     x = input if input.ndim else S._reshape(input, shape=(1,))
     v = source if alpha == 1 else E.mul(source, alpha)
     v = S._reshape(v, shape=_indexed_shape(x, d, idx.size))
@@ -1084,14 +1096,22 @@ def index_copy(input, dim, index, source, *, out=None):
     _check_tensor(input, "index_copy")
     _check_tensor(source, "index_copy", "source", 4)
     d, idx, where = _along(input, dim, index, "index_copy")
+    if source.ndim and input.ndim and source.ndim != input.ndim:
+        raise IndexError(f"index_copy_(): When source and destination are not scalars, their dimensionality must "
+                         f"match. Source dimensionality ({source.ndim}), destination dimensionality ({input.ndim})")
+    if source.ndim and input.ndim and source.shape[d] != idx.size:
+        raise IndexError(f"index_copy_(): Number of indices ({idx.size}) should be equal to source.size(dim) "
+                         f"({source.shape[d]})")
+    expected = _indexed_shape(input, d, idx.size)
+    if source.ndim and input.ndim and tuple(source.shape) != expected:
+        rest = lambda shape: " ".join(str(v) for k, v in enumerate(shape) if k != d)  # noqa: E731
+        raise RuntimeError(f"index_copy_(): Source/destination tensor must have same slice shapes. Destination "
+                           f"slice shape: {rest(input.shape)} at dimension {d} and source slice shape: "
+                           f"{rest(source.shape)} at dimension {d}.")
     if source.dtype is not input.dtype:
         raise RuntimeError(f"index_copy_(): self and source expected to have the same dtype, but got (self) "
                            f"{_kernel(input.dtype)} and (source) {_kernel(source.dtype)}")
-    expected = _indexed_shape(input, d, idx.size)
-    if source.numel() != math.prod(expected) or (source.ndim > 1 and tuple(source.shape) != expected):
-        raise RuntimeError(f"index_copy_(): Source/destination tensor must have same slice shapes. Destination "
-                           f"slice shape: {_sizes(expected)} at dimension {d} and source slice shape: "
-                           f"{_sizes(source.shape)} at dimension 0.")
+    idx, where = _check_bounds(input, d, idx, "index_copy")
     x = input if input.ndim else S._reshape(input, shape=(1,))
     v = S._reshape(source, shape=_indexed_shape(x, d, idx.size))
     result = _put_at(x, v, where, name="IndexCopyBackward0")
@@ -1111,10 +1131,11 @@ def index_fill(input, dim, index, value):
     """
     _check_tensor(input, "index_fill")
     d, idx, where = _along(input, dim, index, "index_fill")
-    where = where[:-1] + (B.unique(idx),)  # each entry filled once (a tensor value's gradient counts it once)
     if is_tensor(value) and value.ndim != 0:
         raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                            f"{value.ndim} dimension(s).")
+    idx, where = _check_bounds(input, d, idx, "index_fill")
+    where = where[:-1] + (B.unique(idx),)  # each entry filled once (a tensor value's gradient counts it once)
     x = input if input.ndim else S._reshape(input, shape=(1,))
     result = _put_at(x, value, where, name="IndexFillBackward1" if is_tensor(value) else "IndexFillBackward0")
     return result if input.ndim else S._reshape(result, shape=())
@@ -1195,7 +1216,7 @@ def put(input, index, source, accumulate=False):
         raise RuntimeError(f"put_(): self and source expected to have the same dtype, but got "
                            f"self.dtype = {_kernel(input.dtype)} and source.dtype = {_kernel(source.dtype)}")
     if index.numel() != source.numel():
-        raise RuntimeError(f"put_(): Expected source and index to have the same number of elements, but got "
+        raise IndexError(f"put_(): Expected source and index to have the same number of elements, but got "
                            f"source.numel() = {source.numel()}, index.numel() = {index.numel()}")
     n = input.numel()
     idx = index._data.reshape(-1)
@@ -1229,16 +1250,15 @@ def masked_scatter(input, mask, source):
     if mask.dtype is not D.bool:
         raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with dtype {_kernel(mask.dtype)}")
     if source.dtype is not input.dtype:
-        raise RuntimeError(f"masked_scatter: expected self and source to have same dtypes but got "
+        raise RuntimeError(f"masked_scatter: expected self and source to have same dtypes but got"
                            f"{_kernel(input.dtype)} and {_kernel(source.dtype)}")
-    shape = broadcast_shape((tuple(input.shape), tuple(mask.shape)))
+    shape = broadcast_shape((tuple(mask.shape), tuple(input.shape)))
     if shape != tuple(input.shape):
         input = S.expand(input, shape)
     m = B.broadcast_to(mask._data, shape)
     count = int(m.sum())
     if count > source.numel():
-        raise RuntimeError("masked_scatter: expected source to have at least as many elements as the ones "
-                           "selected by the mask")
+        raise RuntimeError("Number of elements of source < number of ones in mask")
     values = S._reshape(source, shape=(source.numel(),))
     if count != source.numel():
         values = I.getitem(values, index=(slice(0, count),), basic=True)
@@ -1265,7 +1285,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
         if counts.ndim > 1:
             raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
         if counts.dtype not in (D.int64, D.int32):
-            raise RuntimeError("repeats has to be Long or Int tensor")
+            raise E.not_implemented("repeat_interleave_cpu", counts.dtype)
         c = counts._data.reshape(-1)
         if c.size and c.min() < 0:
             raise RuntimeError("repeats can not be negative")
@@ -1277,9 +1297,11 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
         if repeats.ndim > 1:
             raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
         if repeats.dtype not in (D.int64, D.int32):
-            raise RuntimeError("repeats has to be Long or Int tensor")
+            raise E.not_implemented("repeat_interleave_cpu", repeats.dtype)
         counts = repeats._data.reshape(-1).astype(B.int64)
     else:
+        if int(repeats) < 0:
+            raise RuntimeError("Repeats must be non-negative")
         counts = B.asarray([int(repeats)], dtype=B.int64)
     if counts.size and counts.min() < 0:
         raise RuntimeError("repeats can not be negative")
@@ -1333,8 +1355,7 @@ def _triangle_indices(row, col, offset, dtype, fn):
     from .. import _creation
     dtype = D.int64 if dtype is None else dtype
     if dtype not in (D.int64, D.int32):
-        raise RuntimeError("\"tril_indices\" not implemented for '" + _kernel(dtype) + "'"
-                           if fn is B.tril_indices else "\"triu_indices\" not implemented for '" + _kernel(dtype) + "'")
+        raise E.not_implemented("tril_indices" if fn is B.tril_indices else "triu_indices", dtype)
     if row < 0:
         raise RuntimeError(f"row must be non-negative, got{row}")
     if col < 0:
@@ -1363,16 +1384,14 @@ def unravel_index(indices, shape):
     shape = (shape,) if isinstance(shape, (int, B.integer)) else tuple(shape)
     for s in shape:
         if not isinstance(s, (int, B.integer)):
-            raise TypeError(f"expected 'shape' to be int or sequence of ints, but got {type(s)}")
+            raise TypeError(f"expected 'shape' sequence to only contain ints, but got {type(s)}")
         if s < 0:
             raise ValueError("'shape' cannot have negative values, but got " + str(tuple(shape)))
-    total = math.prod(shape)
+    if 0 in shape:
+        raise RuntimeError("ZeroDivisionError")
     idx = indices._data.astype(B.int64)
-    if idx.size and (idx.min() < -total or idx.max() >= total):
-        raise RuntimeError("'indices' must be in range [-" + str(total) + ", " + str(total - 1) + "]")
-    idx = B.where(idx < 0, idx + total, idx)
     coords = []
-    for s in reversed(shape):
-        coords.append(idx % s if s else idx * 0)
-        idx = idx // s if s else idx
+    for s in reversed(shape):  # floor division and modulo, as torch computes them (no bounds check)
+        coords.append(idx % s)
+        idx = idx // s
     return tuple(_creation.tensor(c.astype(B.int64), dtype=D.int64) for c in reversed(coords))
