@@ -284,6 +284,18 @@ OPS = [
     OpInfo("masked_scatter", lambda m, x, s: m.masked_scatter(x, m.tensor([True, False, True]), s), ((2, 3), (5,))),
     OpInfo("repeat_interleave", lambda m, x: m.repeat_interleave(x, _idx(m, [2, 0, 1]), dim=1), ((2, 3),)),
     OpInfo("repeat_interleave_flat", lambda m, x: x.repeat_interleave(2), ((2, 2),)),
+    OpInfo("var_mean", lambda m, x: m.var_mean(x, 1, keepdim=True), ((3, 4),)),
+    OpInfo("std_mean", lambda m, x: m.std_mean(x, correction=0), ((2, 3),)),
+    OpInfo("cov", lambda m, x, w: m.cov(x, aweights=w), ((2, 4), (4,)), POS),
+    OpInfo("cov_1d", lambda m, x: m.cov(x, correction=0), ((5,),)),
+    OpInfo("corrcoef", lambda m, x: m.corrcoef(x), ((3, 5),)),
+    OpInfo("diff", lambda m, x, p: m.diff(x, 2, 0, prepend=p), ((3, 2), (1, 2))),
+    OpInfo("diff_append", lambda m, x, a: x.diff(dim=-1, append=a), ((2, 3), (2, 2))),
+    OpInfo("trapezoid", lambda m, y, x: m.trapezoid(y, x, dim=0), ((4, 2), (4,))),
+    OpInfo("trapezoid_dx", lambda m, y: m.trapezoid(y, dx=0.5), ((2, 5),)),
+    OpInfo("cumulative_trapezoid", lambda m, y, x: m.cumulative_trapezoid(y, x), ((2, 4), (2, 4))),
+    OpInfo("renorm", lambda m, x: m.renorm(x, 2, 0, 0.1), ((3, 4),)),
+    OpInfo("renorm_p1", lambda m, x: x.renorm(1, 1, 0.2), ((2, 3),), avoid=(0.0,)),
 ]
 
 

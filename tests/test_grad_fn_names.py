@@ -30,6 +30,10 @@ KNOWN_DIFFERENT.update({
     "block_diag": "CatBackward0",             # rows of zero blocks and the inputs, concatenated
     "diagonal_scatter": "WhereBackward0",     # the embedded source where the diagonal is, the input elsewhere
     "repeat_interleave_flat": "IndexSelectBackward0",  # flattened first, then selected
+    "var_mean": "VarBackward0", "std_mean": "StdBackward0",  # var (std) and mean, two ops
+    "trapezoid": "DivBackward0", "trapezoid_dx": "MulBackward0",  # halved sums of the trapezoids
+    "cumulative_trapezoid": "CumsumBackward0",  # a cumsum of the areas (torch's last op is a division)
+    "renorm": "MulBackward0", "renorm_p1": "MulBackward0",  # the input times the scale factors
 })
 
 

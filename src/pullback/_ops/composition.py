@@ -1395,3 +1395,297 @@ def unravel_index(indices, shape):
         coords.append(idx % s)
         idx = idx // s
     return tuple(_creation.tensor(c.astype(B.int64), dtype=D.int64) for c in reversed(coords))
+
+
+# ---------------------------------------------------------------------------------- statistics
+def _plus(a, b):
+    return E.add(a, b, alpha=1)
+
+
+def _minus(a, b):
+    return E.sub(a, b, alpha=1)
+
+
+def _spread_and_mean(fn, spread, input, dim, unbiased, keepdim, correction):
+    from . import functions as F
+    _check_tensor(input, fn)
+    if isinstance(dim, bool):  # the var_mean(input, unbiased) overload
+        dim, unbiased = None, dim
+    s = spread(input, dim, unbiased, keepdim, correction=correction)
+    m = F.mean(input, dim, keepdim) if dim is not None else (
+        F.mean(input) if not keepdim else F.mean(input, tuple(range(input.ndim)), True))
+    return s, m
+
+
+@public()
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """The variance and the mean over ``dim``: a tuple ``(var(input, ...), mean(input, ...))``.
+
+    Example::
+
+        >>> pullback.var_mean(pullback.tensor([1., 2., 3.]))
+        (tensor(1.), tensor(2.))
+    """
+    from . import functions as F
+    return _spread_and_mean("var_mean", F.var, input, dim, unbiased, keepdim, correction)
+
+
+@public()
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """The standard deviation and the mean over ``dim``: ``(std(input, ...), mean(input, ...))``.
+
+    Example::
+
+        >>> pullback.std_mean(pullback.tensor([1., 2., 3.]))
+        (tensor(1.), tensor(2.))
+    """
+    from . import functions as F
+    return _spread_and_mean("std_mean", F.std, input, dim, unbiased, keepdim, correction)
+
+
+def _as_float(x):
+    return x if x.dtype.is_floating_point else x.to(D.get_default_dtype())
+
+
+@public(method=True)
+def cov(input, *, correction=1, fweights=None, aweights=None):
+    """The covariance matrix of the variables in the rows of ``input`` (observations in columns; a
+    1-D input is one variable), with frequency weights ``fweights`` and observation weights
+    ``aweights``, divided by ``N - correction`` (weighted as NumPy's ``cov``).
+
+    Example::
+
+        >>> pullback.cov(pullback.tensor([[0., 1., 2.], [2., 1., 0.]]))
+        tensor([[ 1., -1.],
+                [-1.,  1.]])
+    """
+    import warnings
+    _check_tensor(input, "cov")
+    if input.ndim > 2:
+        raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an input with "
+                           f"{input.ndim} dimensions")
+    x = input if input.ndim == 2 else S._reshape(input, shape=(1, input.numel()))
+    n = x.shape[1]
+    w = None
+    for name, weights in (("fweights", fweights), ("aweights", aweights)):
+        if weights is None:
+            continue
+        if weights.ndim > 1:
+            raise RuntimeError(f"cov(): expected {name} to have one or fewer dimensions but got {name} with "
+                               f"{weights.ndim} dimensions")
+        if name == "fweights":
+            if weights.dtype.is_floating_point or weights.dtype is D.bool:
+                raise RuntimeError(f"cov(): expected fweights to have integral dtype but got fweights with "
+                                   f"{_kernel(weights.dtype)} dtype")
+            if weights.numel() and bool((weights._data < 0).any()):
+                raise RuntimeError("cov(): fweights cannot be negative")
+        else:
+            if not weights.dtype.is_floating_point:
+                raise RuntimeError(f"cov(): expected aweights to have floating point dtype but got aweights with "
+                                   f"{_kernel(weights.dtype)} dtype")
+            if weights.numel() and bool((weights._data < 0).any()):
+                raise RuntimeError("cov(): aweights cannot be negative")
+        if weights.numel() != n:
+            raise RuntimeError(f"cov(): expected {name} to have the same numel as there are observations in the "
+                               f"input but got {weights.numel()} != {n}")
+        weights = S._reshape(weights, shape=(n,))
+        w = weights if w is None else E.mul(w, weights)
+    x = _as_float(x)
+    if w is None:
+        w_sum = n
+        avg = R._mean(x, axis=(1,), keepdim=True)
+        norm = n - correction
+    else:
+        w_sum = R._sum(w, axis=None, keepdim=False)
+        avg = E.div(R._sum(E.mul(x, w), axis=(1,), keepdim=True), w_sum)
+        if correction == 0:
+            norm = w_sum
+        elif aweights is None:
+            norm = _minus(w_sum, correction)
+        else:
+            norm = _minus(w_sum, E.div(E.mul(R._sum(E.mul(w, aweights), axis=None, keepdim=False), correction),
+                                      w_sum))
+    from .. import _levels
+    if not _levels.batched(norm) and (norm if isinstance(norm, (int, builtins.float))
+                                      else builtins.float(norm.item())) <= 0:
+        warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less than the number of "
+                      "observations.", UserWarning, stacklevel=2)
+        norm = 0 if isinstance(norm, (int, builtins.float)) else E.mul(norm, 0)
+    xm = _minus(x, avg)
+    weighted = xm if w is None else E.mul(xm, w)
+    c = E.div(L.matmul_(xm, L._mT(weighted)), norm)
+    return S.squeeze(c)
+
+
+@public(method=True)
+def corrcoef(input):
+    """The Pearson correlation coefficients of the variables in the rows of ``input``: ``cov``
+    normalised by the standard deviations, clipped to [-1, 1].
+
+    Example::
+
+        >>> pullback.corrcoef(pullback.tensor([[0., 1., 2.], [2., 1., 0.]]))
+        tensor([[ 1., -1.],
+                [-1.,  1.]])
+    """
+    _check_tensor(input, "corrcoef")
+    if input.ndim > 2:
+        raise RuntimeError(f"corrcoef(): expected input to have two or fewer dimensions but got an input with "
+                           f"{input.ndim} dimensions")
+    c = cov(input)
+    if c.ndim == 0:
+        return E.div(c, c)
+    d = S.diagonal(c)
+    stddev = E.sqrt(d)
+    c = E.div(c, S._reshape(stddev, shape=(stddev.shape[0], 1)))
+    c = E.div(c, S._reshape(stddev, shape=(1, stddev.shape[0])))
+    return E.clamp_scalar(c, min=-1, max=1)
+
+
+@public(method=True)
+def diff(input, n=1, dim=-1, prepend=None, append=None, *, out=None):
+    """The ``n``-th forward difference along ``dim``: ``out[i] = input[i + 1] - input[i]`` (for bool
+    inputs, ``!=``), with ``prepend`` and ``append`` joined to ``input`` first.
+
+    Example::
+
+        >>> pullback.diff(pullback.tensor([1, 3, 6, 10]))
+        tensor([2, 3, 4])
+    """
+    _check_tensor(input, "diff")
+    if input.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
+    d = wrap_dim(dim, input.ndim)
+    parts = []
+    for other in (prepend, append):
+        if other is not None and other.ndim != input.ndim:
+            raise RuntimeError("diff expects prepend or append to be the same dimension as input")
+    if n == 0:  # prepend and append are not joined then
+        return _written(out, input.clone(), "diff", (input,))
+    x = input
+    if prepend is not None or append is not None:
+        x = S.cat([t for t in (prepend, input, append) if t is not None], d)
+    for _ in range(n):
+        size = x.shape[d]
+        if size == 0:
+            break
+        hi = S.narrow(x, d, 1, size - 1)
+        lo = S.narrow(x, d, 0, size - 1)
+        x = E.logical_xor(hi, lo) if x.dtype is D.bool else _minus(hi, lo)
+    return _written(out, x, "diff", (input,))
+
+
+def _trapezoid_dx(y, x, dx, d, fn):
+    if x is not None:
+        if x.ndim == 1:
+            if x.numel() != y.shape[d]:
+                raise RuntimeError(f"{fn}: There must be one `x` value for each sample point")
+            step = diff(x)
+            return S._reshape(step, shape=tuple(step.shape[0] if k == d else 1 for k in range(y.ndim)))
+        return diff(x, dim=d)
+    return 1 if dx is None else dx
+
+
+@public()
+def trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The trapezoidal rule along ``dim``: the integral of ``y`` sampled at ``x`` (a tensor of
+    coordinates) or at spacing ``dx`` (default 1).
+
+    Example::
+
+        >>> pullback.trapezoid(pullback.tensor([1., 2., 3.]))
+        tensor(4.)
+    """
+    if x is not None and not is_tensor(x):  # trapezoid(y, dx) with dx positional
+        x, dx = None, x
+    return _trapezoid("trapezoid", y, x, dx, dim)
+
+
+def _trapezoid(fn, y, x, dx, dim):
+    _check_tensor(y, fn, "y", 1)
+    d = wrap_dim(dim, y.ndim)
+    if x is not None and x.ndim > 1 and x.ndim != y.ndim:
+        pass
+    n = y.shape[d]
+    if n == 0:
+        from .. import _creation
+        shape = tuple(s for k, s in enumerate(y.shape) if k != d)
+        dt = y.dtype if y.dtype.is_floating_point else D.get_default_dtype()
+        if x is not None and is_tensor(x):
+            dt = D.result_type(y, x) if D.result_type(y, x).is_floating_point else dt
+        return _creation.zeros(shape, dtype=dt)
+    step = _trapezoid_dx(y, x, dx, d, fn)
+    hi, lo = S.narrow(y, d, 1, n - 1), S.narrow(y, d, 0, n - 1)
+    if is_tensor(step):
+        return E.div(R._sum(E.mul(_plus(hi, lo), step), axis=(d,), keepdim=False), 2)
+    total = _minus(R._sum(y, axis=(d,), keepdim=False),
+                  E.mul(_plus(S.select(y, d, 0), S.select(y, d, -1)), 0.5))
+    return E.mul(total, step)
+
+
+@public()
+def trapz(y, x=None, *, dx=None, dim=-1):
+    """``trapezoid`` (its older name).
+
+    Example::
+
+        >>> pullback.trapz(pullback.tensor([1., 2., 3.]), dx=2.)
+        tensor(8.)
+    """
+    if x is not None and not is_tensor(x):
+        x, dx = None, x
+    return _trapezoid("trapz", y, x, dx, dim)
+
+
+@public()
+def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The running trapezoidal integral of ``y`` along ``dim`` (one element fewer than ``y``).
+
+    Example::
+
+        >>> pullback.cumulative_trapezoid(pullback.tensor([1., 2., 3.]))
+        tensor([1.5000, 4.0000])
+    """
+    from . import functions as F
+    if x is not None and not is_tensor(x):
+        x, dx = None, x
+    _check_tensor(y, "cumulative_trapezoid", "y", 1)
+    d = wrap_dim(dim, y.ndim)
+    n = y.shape[d]
+    if n == 0:
+        return E.mul(y, 1.0) if not y.dtype.is_floating_point else y.clone()
+    step = _trapezoid_dx(y, x, dx, d, "cumulative_trapezoid")
+    hi, lo = S.narrow(y, d, 1, n - 1), S.narrow(y, d, 0, n - 1)
+    areas = E.div(E.mul(_plus(hi, lo), step), 2)
+    return F.cumsum(areas, d)
+
+
+@public(method=True, inplace=True)
+def renorm(input, p, dim, maxnorm):
+    """``input`` with each slice along ``dim`` whose ``p``-norm exceeds ``maxnorm`` scaled down to
+    norm ``maxnorm``.
+
+    Example::
+
+        >>> pullback.renorm(pullback.tensor([[3., 4.], [0.3, 0.4]]), 2, 0, 1.)
+        tensor([[0.6000, 0.8000],
+                [0.3000, 0.4000]])
+    """
+    from . import functions as F
+    _check_tensor(input, "renorm")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f'"renorm_out" not implemented for \'{_kernel(input.dtype)}\'')
+    if p <= 0:
+        raise RuntimeError(f"renorm: non-positive-norm not supported")
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+    if input.ndim <= 1:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {input.ndim} dimensions")
+    d = wrap_dim(dim, input.ndim)
+    others = tuple(k for k in range(input.ndim) if k != d)
+    norms = F.norm(input, p, others, True)
+    from . import indexing as I
+    factor = I.where_(E.gt(norms, maxnorm), E.div(maxnorm, _plus(norms, 1e-7)), 1.0)
+    return E.mul(input, factor.detach() if False else factor)
