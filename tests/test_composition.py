@@ -349,3 +349,87 @@ def test_unravel_index_and_repeat_counts():
     (x,), (tx,) = both(randn(2, 3))
     same(x.repeat_interleave(2, dim=0, output_size=4), tx.repeat_interleave(2, dim=0, output_size=4))
     same(pullback.repeat_interleave(x[0, 0], 3), torch.repeat_interleave(tx[0, 0], 3))
+
+
+# ---------------------------------------------------------------------------------- statistics
+def test_var_mean_std_mean_overloads():
+    (x,), (tx,) = both(randn(3, 4))
+    for args, kwargs in [((), {}), ((1,), {}), ((True,), {}), ((False,), {}), (([0, 1],), {"keepdim": True}),
+                         ((1, True, True), {}), ((), {"correction": 0}), ((None,), {"keepdim": True})]:
+        same(pullback.var_mean(x, *args, **kwargs), torch.var_mean(tx, *args, **kwargs), rtol=1e-12)
+        same(pullback.std_mean(x, *args, **kwargs), torch.std_mean(tx, *args, **kwargs), rtol=1e-12)
+
+
+def test_cov_weights_and_degenerate():
+    (x, f, a), (tx, tf, ta) = both(randn(3, 5), np.array([1, 2, 0, 3, 1]), RNG.uniform(0.1, 1, 5))
+    same(pullback.cov(x, fweights=f, aweights=a), torch.cov(tx, fweights=tf, aweights=ta), rtol=1e-12)
+    same(pullback.cov(x, correction=0, fweights=f), torch.cov(tx, correction=0, fweights=tf), rtol=1e-12)
+    (i,), (ti,) = both(np.arange(6).reshape(2, 3))
+    same(pullback.cov(i), torch.cov(ti))
+    same(pullback.corrcoef(i), torch.corrcoef(ti))
+    with pytest.warns(UserWarning, match="degrees of freedom"):
+        p = pullback.cov(x[:, :1])
+    with pytest.warns(UserWarning):
+        t = torch.cov(tx[:, :1])
+    same(p, t)
+    same(pullback.corrcoef(x[0]), torch.corrcoef(tx[0]))
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, r: m.cov(r(2, 2, 2)),
+    lambda m, r: m.cov(r(2, 3), fweights=r(3)),
+    lambda m, r: m.cov(r(2, 3), aweights=m.tensor([1, 1, 1])),
+    lambda m, r: m.cov(r(2, 3), fweights=m.tensor([1, 1])),
+    lambda m, r: m.cov(r(2, 3), fweights=m.tensor([[1, 1, 1]])),
+    lambda m, r: m.cov(r(2, 3), fweights=m.tensor([1, -1, 1])),
+    lambda m, r: m.cov(r(2, 3), aweights=-r(3)),
+    lambda m, r: m.corrcoef(r(2, 2, 2)),
+    lambda m, r: m.diff(r()), lambda m, r: m.diff(r(3), -1), lambda m, r: m.diff(r(3), 1, 0, r(2, 1)),
+    lambda m, r: m.diff(r(3), 1, 1),
+    lambda m, r: m.trapezoid(r(3), r(2)),
+    lambda m, r: m.renorm(r(2, 3), 0, 0, 1.0), lambda m, r: m.renorm(r(2, 3), 2, 0, -1.0),
+    lambda m, r: m.renorm(r(3), 2, 0, 1.0), lambda m, r: m.renorm(r(2, 2).long(), 2, 0, 1.0),
+], ids=lambda c: "")
+def test_statistics_errors(call):
+    raises_as_torch(lambda: call(pullback, lambda *s: pullback.ones(s)), lambda: call(torch, lambda *s: torch.ones(s)))
+
+
+def test_diff_bool_and_orders():
+    (b,), (tb,) = both(RNG.integers(0, 2, (3, 5)).astype(bool))
+    for n in (0, 1, 2, 6):
+        same(pullback.diff(b, n), torch.diff(tb, n))
+    (x, p), (tx, tp) = both(randn(2, 3), randn(2, 1))
+    same(pullback.diff(x, 3, 1, prepend=p, append=p), torch.diff(tx, 3, 1, prepend=tp, append=tp))
+
+
+def test_trapezoid_forms():
+    (y, x, x2), (ty, tx, tx2) = both(randn(3, 4), randn(4), randn(3, 4))
+    same(pullback.trapezoid(y), torch.trapezoid(ty))
+    same(pullback.trapezoid(y, x), torch.trapezoid(ty, tx))
+    same(pullback.trapezoid(y, x2), torch.trapezoid(ty, tx2))
+    raises_as_torch(lambda: pullback.trapezoid(y, 0.5, dim=0), lambda: torch.trapezoid(ty, 0.5, dim=0))
+    raises_as_torch(lambda: pullback.trapz(y, 0.5), lambda: torch.trapz(ty, 0.5))
+    raises_as_torch(lambda: pullback.cumulative_trapezoid(y, 0.5), lambda: torch.cumulative_trapezoid(ty, 0.5))
+    same(pullback.trapz(y, dx=2), torch.trapz(ty, dx=2))
+    same(pullback.trapz(y, x), torch.trapz(ty, tx))
+    same(pullback.cumulative_trapezoid(y, dx=3, dim=0), torch.cumulative_trapezoid(ty, dx=3, dim=0))
+    same(pullback.cumulative_trapezoid(y, x2), torch.cumulative_trapezoid(ty, tx2))
+    (e,), (te,) = both(np.zeros((2, 0)))
+    same(pullback.trapezoid(e), torch.trapezoid(te))
+    (i,), (ti,) = both(np.arange(6).reshape(2, 3))
+    same(pullback.trapezoid(i), torch.trapezoid(ti))
+    same(pullback.cumulative_trapezoid(i), torch.cumulative_trapezoid(ti))
+
+
+def test_renorm_inplace_and_second_order():
+    (x,), (tx,) = both(randn(3, 4) * 2, requires_grad=True)
+    out, tout = x.renorm(2, 1, 1.0), tx.renorm(2, 1, 1.0)
+    same(out, tout, rtol=1e-12)
+    g, = pullback.autograd.grad((out ** 3).sum(), x, create_graph=True)
+    tg, = torch.autograd.grad((tout ** 3).sum(), tx, create_graph=True)
+    same(g, tg, rtol=1e-9)
+    same(pullback.autograd.grad(g.sum(), x)[0], torch.autograd.grad(tg.sum(), tx)[0], rtol=1e-8)
+    (y,), (ty,) = both(randn(2, 3))
+    y.renorm_(1, 0, 0.5)
+    ty.renorm_(1, 0, 0.5)
+    same(y, ty)

@@ -1588,6 +1588,22 @@ def _trapezoid_dx(y, x, dx, d, fn):
     return 1 if dx is None else dx
 
 
+def _check_x(fn, y, x, dim):
+    """torch's TypeError for a non-Tensor ``x`` (``dx`` is keyword-only)."""
+    if x is not None and not is_tensor(x):
+        got = ", ".join(["Tensor" if is_tensor(y) else type(y).__name__, type(x).__name__]
+                        + ([] if dim == -1 else ["dim=int"]))
+        raise TypeError(f"{fn}() received an invalid combination of arguments - got ({got}), but expected one of:\n"
+                        + "".join(s + "\n" for s in _TRAPEZOID_SIGNATURES[fn]))
+
+
+_TRAPEZOID_SIGNATURES = {
+    "trapezoid": (" * (Tensor y, Tensor x, *, int dim = -1)", " * (Tensor y, *, Number dx = 1, int dim = -1)"),
+    "trapz": (" * (Tensor y, *, float dx = 1, int dim = -1)", " * (Tensor y, Tensor x, *, int dim = -1)"),
+    "cumulative_trapezoid": (" * (Tensor y, Tensor x, *, int dim = -1)", " * (Tensor y, *, Number dx = 1, int dim = -1)"),
+}
+
+
 @public()
 def trapezoid(y, x=None, *, dx=None, dim=-1):
     """The trapezoidal rule along ``dim``: the integral of ``y`` sampled at ``x`` (a tensor of
@@ -1598,8 +1614,7 @@ def trapezoid(y, x=None, *, dx=None, dim=-1):
         >>> pullback.trapezoid(pullback.tensor([1., 2., 3.]))
         tensor(4.)
     """
-    if x is not None and not is_tensor(x):  # trapezoid(y, dx) with dx positional
-        x, dx = None, x
+    _check_x("trapezoid", y, x, dim)
     return _trapezoid("trapezoid", y, x, dx, dim)
 
 
@@ -1634,8 +1649,7 @@ def trapz(y, x=None, *, dx=None, dim=-1):
         >>> pullback.trapz(pullback.tensor([1., 2., 3.]), dx=2.)
         tensor(8.)
     """
-    if x is not None and not is_tensor(x):
-        x, dx = None, x
+    _check_x("trapz", y, x, dim)
     return _trapezoid("trapz", y, x, dx, dim)
 
 
@@ -1649,8 +1663,7 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
         tensor([1.5000, 4.0000])
     """
     from . import functions as F
-    if x is not None and not is_tensor(x):
-        x, dx = None, x
+    _check_x("cumulative_trapezoid", y, x, dim)
     _check_tensor(y, "cumulative_trapezoid", "y", 1)
     d = wrap_dim(dim, y.ndim)
     n = y.shape[d]
@@ -1676,11 +1689,12 @@ def renorm(input, p, dim, maxnorm):
     from . import functions as F
     _check_tensor(input, "renorm")
     if not input.dtype.is_floating_point:
-        raise RuntimeError(f'"renorm_out" not implemented for \'{_kernel(input.dtype)}\'')
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
+                           f"{_kernel(input.dtype)}")
     if p <= 0:
         raise RuntimeError(f"renorm: non-positive-norm not supported")
     if maxnorm < 0:
-        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm:g}")
     if input.ndim <= 1:
         raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {input.ndim} dimensions")
     d = wrap_dim(dim, input.ndim)
