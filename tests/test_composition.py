@@ -433,3 +433,23 @@ def test_renorm_inplace_and_second_order():
     y.renorm_(1, 0, 0.5)
     ty.renorm_(1, 0, 0.5)
     same(y, ty)
+
+
+# ------------------------------------------------------------------------- the *_copy variants
+@pytest.mark.parametrize("name,args", [
+    ("t_copy", ()), ("expand_copy", ((2, 2, 3),)), ("view_copy", ((3, 2),)), ("alias_copy", ()),
+    ("narrow_copy", (1, 1, 2)), ("permute_copy", ((1, 0),)), ("diagonal_copy", (1,)),
+    ("split_with_sizes_copy", ([1, 2], 1)), ("unbind_copy", (1,)), ("unfold_copy", (1, 2, 1)),
+    ("squeeze_copy", ()), ("unsqueeze_copy", (1,)), ("transpose_copy", (0, 1)),
+])
+def test_copy_variants_copy(name, args):
+    (x,), (tx,) = both(randn(2, 3), requires_grad=True)
+    out, tout = getattr(pullback, name)(x, *args), getattr(torch, name)(tx, *args)
+    same(out, tout)
+    outs = out if isinstance(out, tuple) else (out,)
+    touts = tout if isinstance(tout, (tuple, list)) else (tout,)
+    for o in outs:
+        assert not np.shares_memory(o.detach().numpy(), x.detach().numpy())
+    w = [RNG.standard_normal(tuple(o.shape)) for o in touts]
+    same(pullback.autograd.grad(list(outs), x, [pullback.tensor(a) for a in w])[0],
+         torch.autograd.grad(list(touts), tx, [torch.tensor(a) for a in w])[0])

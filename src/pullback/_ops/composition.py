@@ -1703,3 +1703,72 @@ def renorm(input, p, dim, maxnorm):
     from . import indexing as I
     factor = I.where_(E.gt(norms, maxnorm), E.div(maxnorm, _plus(norms, 1e-7)), 1.0)
     return E.mul(input, factor.detach() if False else factor)
+
+
+# ------------------------------------------------------------------------- the *_copy variants
+def _copy_variant(name, view):
+    """``name``: the view ``view`` returns, copied (a new tensor, recorded in the graph)."""
+    def fn(input, *args, out=None, **kwargs):
+        _check_tensor(input, name)
+        result = view(input, *args, **kwargs)
+        if isinstance(result, (tuple, list)):
+            result = tuple(r.clone() for r in result)
+            if out is None:
+                return result
+            from .._out import write_out
+            return [write_out(o, r, name, (input,)) for o, r in zip(out, result)]
+        return _written(out, result.clone(), name, (input,))
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"""A copy of ``input.{name[:-5]}(...)`` (the same arguments): a new tensor, not a view.
+
+    Example::
+
+        >>> pullback.{name}(pullback.ones(2, 3){_COPY_EXAMPLES.get(name, '')}).shape
+    """
+    return public(name)(fn)
+
+
+def _expand_view(input, size, *, implicit=False):
+    return S.expand(input, tuple(size))
+
+
+def _view_view(input, *size):
+    return S.view(input, *size)
+
+
+_COPY_EXAMPLES = {"expand_copy": ", (4, 2, 3)", "view_copy": ", (3, 2)", "narrow_copy": ", 1, 0, 2",
+                  "permute_copy": ", (1, 0)", "split_with_sizes_copy": ", [1, 1]", "unfold_copy": ", 1, 2, 1",
+                  "unsqueeze_copy": ", 0", "transpose_copy": ", 0, 1"}
+t_copy = _copy_variant("t_copy", lambda input: S.t(input))
+expand_copy = _copy_variant("expand_copy", _expand_view)
+view_copy = _copy_variant("view_copy", _view_view)
+alias_copy = _copy_variant("alias_copy", lambda input: input)
+
+
+def _narrow_view(input, dim, start, length):
+    if input.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    if dim >= input.ndim:
+        raise RuntimeError("Expected dim < static_cast<int64_t>(self_sizes.size()) to be true, but got false.  "
+                           "(Could this error message be improved?  If so, please report an enhancement request "
+                           "to PyTorch.)")
+    size = input.shape[wrap_dim(dim, input.ndim)]
+    s = start + size if isinstance(start, int) and start < 0 else start
+    if isinstance(s, int) and not 0 <= s <= size:
+        return S.narrow(input, dim, start, length)  # (its error for the start)
+    if isinstance(s, int) and isinstance(length, int) and (length < 0 or s > size - length):
+        raise RuntimeError(f"start ({s}) + length ({length}) exceeds dimension size ({size}).")
+    return S.narrow(input, dim, start, length)
+
+
+narrow_copy = _copy_variant("narrow_copy", _narrow_view)
+permute_copy = _copy_variant("permute_copy", lambda input, dims: S.permute(input, tuple(dims)))
+diagonal_copy = _copy_variant("diagonal_copy", lambda input, offset=0, dim1=0, dim2=1:
+                              S.diagonal(input, offset, dim1, dim2))
+split_with_sizes_copy = _copy_variant("split_with_sizes_copy", lambda input, split_sizes, dim=0:
+                                      split_with_sizes(input, split_sizes, dim))
+unbind_copy = _copy_variant("unbind_copy", lambda input, dim=0: S.unbind(input, dim))
+unfold_copy = _copy_variant("unfold_copy", lambda input, dimension, size, step: S.unfold(input, dimension, size, step))
+squeeze_copy = _copy_variant("squeeze_copy", lambda input, dim=None: S.squeeze(input, dim))
+unsqueeze_copy = _copy_variant("unsqueeze_copy", lambda input, dim: S.unsqueeze(input, dim))
+transpose_copy = _copy_variant("transpose_copy", lambda input, dim0, dim1: S.transpose(input, dim0, dim1))
