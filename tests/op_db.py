@@ -296,6 +296,15 @@ OPS = [
     OpInfo("cumulative_trapezoid", lambda m, y, x: m.cumulative_trapezoid(y, x), ((2, 4), (2, 4))),
     OpInfo("renorm", lambda m, x: m.renorm(x, 2, 0, 0.1), ((3, 4),)),
     OpInfo("renorm_p1", lambda m, x: x.renorm(1, 1, 0.2), ((2, 3),), avoid=(0.0,)),
+    OpInfo("scatter_reduce_sum", lambda m, x, s: m.scatter_reduce(x, 1, _idx(m, [[0, 0, 2], [1, 2, 1]]), s, "sum",
+                                                                  include_self=False), ((2, 3), (2, 3))),
+    OpInfo("scatter_reduce_mean", lambda m, x, s: x.scatter_reduce(0, _idx(m, [[1, 0], [1, 1]]), s, "mean"),
+           ((2, 2), (2, 2))),
+    OpInfo("scatter_reduce_prod", lambda m, x, s: m.scatter_reduce(x, 0, _idx(m, [[1, 0, 1], [1, 1, 0]]), s, "prod"),
+           ((2, 3), (2, 3))),
+    OpInfo("scatter_reduce_amax", lambda m, x, s: m.scatter_reduce(x, 0, _idx(m, [0, 2, 0, 1]), s, "amax",
+                                                                   include_self=False), ((3,), (4,)),
+           second_order=False, tags=("kinks",)),
 ]
 
 

@@ -1772,3 +1772,149 @@ unfold_copy = _copy_variant("unfold_copy", lambda input, dimension, size, step: 
 squeeze_copy = _copy_variant("squeeze_copy", lambda input, dim=None: S.squeeze(input, dim))
 unsqueeze_copy = _copy_variant("unsqueeze_copy", lambda input, dim: S.unsqueeze(input, dim))
 transpose_copy = _copy_variant("transpose_copy", lambda input, dim0, dim1: S.transpose(input, dim0, dim1))
+
+
+# ------------------------------------------------------------------------------ scatter_reduce
+_REDUCE_UFUNCS = {"sum": B.add, "mean": B.add, "prod": B.multiply, "amax": B.maximum, "amin": B.minimum}
+
+
+def _identity(reduce, dtype):
+    """The value a reduction starts from where ``include_self`` is False."""
+    if reduce in ("sum", "mean"):
+        return 0
+    if reduce == "prod":
+        return 1
+    if dtype.kind == "b":
+        return reduce == "amin"
+    if dtype.kind == "f":
+        return -B.inf if reduce == "amax" else B.inf
+    info = B.iinfo(dtype)
+    return info.min if reduce == "amax" else info.max
+
+
+def _counts(shape, indices, axis, include_self, dtype):
+    """How many values each position of the result averages (at least 1)."""
+    from . import indexing as I
+    count = B.zeros(shape, dtype=B.int64)
+    B.add.at(count, I._along_grid(indices, axis), 1)
+    if include_self:
+        count += 1
+    count[count == 0] = 1
+    return count.astype(dtype)
+
+
+def _scatter_reduce_impl(x, indices, src, axis, reduce, include_self):
+    from . import indexing as I
+    out = x.copy()
+    where = I._along_grid(indices, axis)
+    values = src[I._slices_to(indices.shape)]
+    if not include_self:
+        out[where] = _identity(reduce, x.dtype)
+    _REDUCE_UFUNCS[reduce].at(out, where, values)
+    if reduce == "mean":
+        count = _counts(x.shape, indices, axis, include_self, B.int64)
+        out = B.floor_divide(out, count) if x.dtype.kind in "iu" else (out / count).astype(x.dtype)
+    return out
+
+
+def _data(t):
+    return t._data if is_tensor(t) else t
+
+
+def _scatter_reduce_vjp(g, x, indices, src, ans, axis, reduce, include_self, needs):
+    from . import indexing as I
+    cut = I._slices_to(indices.shape)
+    src_shape = tuple(src.shape)
+
+    def padded(r):  # a cotangent of src's cut as one of all of src
+        if tuple(r.shape) == src_shape:
+            return r
+        return I.index_add_zeros(r, shape=src_shape, index=cut, basic=True)
+
+    def gather(t):
+        return I.take_along(t, indices, axis=axis)
+
+    dt = _data(x).dtype
+    if reduce == "sum":
+        gx, gsrc = g, gather(g)
+    elif reduce == "mean":
+        n = _counts(tuple(x.shape), indices, axis, include_self, dt)
+        scaled = g / n
+        gx, gsrc = scaled, gather(scaled)
+    elif reduce in ("amax", "amin"):
+        xa, aa, sa = _data(x), _data(ans), _data(src)[cut]
+        value = I._take_along_impl(aa, indices, axis)
+        self_is = (xa == aa).astype(dt)
+        src_is = (sa == value).astype(dt)
+        n = self_is.copy()
+        B.add.at(n, I._along_grid(indices, axis), src_is)
+        distributed = g / n
+        gx, gsrc = distributed * self_is, gather(distributed) * src_is
+    else:  # prod, as torch differentiates it: zeros of the input and single zeros of src handled apart
+        xa, sa = _data(x), _data(src)
+        masked_self = I.where_(xa == 0, 1.0, x)
+        gx = g * scatter_reduce_two(masked_self, indices, src, axis=axis, reduce="prod",
+                                    include_self=include_self) / masked_self
+        src_zero = sa[cut] == 0
+        zeros = B.zeros(xa.shape, dtype=B.int64)
+        B.add.at(zeros, I._along_grid(indices, axis), src_zero.astype(B.int64))
+        single = src_zero & (I._take_along_impl(zeros, indices, axis) == 1)
+        single_full = B.zeros(sa.shape, dtype=bool)
+        single_full[cut] = single
+        masked_src = I.where_(single_full, 1.0, src)
+        masked_result = scatter_reduce_two(x, indices, masked_src, axis=axis, reduce="prod", include_self=include_self)
+        src_cut = I.getitem(src, index=cut, basic=True) if tuple(src.shape) != tuple(indices.shape) else src
+        gsrc = I.where_(single, gather(g * masked_result), gather(g * ans) / I.where_(src_zero, 1.0, src_cut))
+    if not include_self:
+        gx = I.scatter_(gx, indices, 0.0, axis=axis, add=False)
+    return (gx if needs[0] else None, None, padded(gsrc) if needs[2] else None)
+
+
+def _batch_scatter_reduce(prim, values, bdims, params, size):
+    from . import indexing as I
+    return I._batch_scatter(prim, values, bdims, params, size)
+
+
+scatter_reduce_two = primitive("scatter_reduce_two", _scatter_reduce_impl, inputs="x indices src",
+                               out_dtype=lambda args, params: (args[0].dtype, args[0].dtype),
+                               grad_name="ScatterReduceBackward0", vjp=Joint(_scatter_reduce_vjp),
+                               jvp="transpose", batch=_batch_scatter_reduce)
+
+
+@public(method=True, inplace=True)
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True, out=None):
+    """Reduces ``src`` into a copy of ``input`` at ``index`` along ``dim``: every value of ``src`` is
+    combined, by ``reduce`` (``"sum"``, ``"prod"``, ``"mean"``, ``"amax"`` or ``"amin"``), with the
+    others sent to the same position, and with the input's value there unless ``include_self`` is
+    False. Gradients as torch's: ties of ``amax``/``amin`` share the gradient evenly.
+
+    Args:
+        input (Tensor): the destination.
+        dim (int): the dimension to index along.
+        index (LongTensor): indices, no larger than ``src``, nor than ``input`` outside ``dim``.
+        src (Tensor): the values, of ``input``'s dtype.
+        reduce (str): the reduction.
+        include_self (bool, optional): whether the input's values take part. Default: True.
+        out (Tensor, optional): the output tensor.
+
+    Example::
+
+        >>> pullback.zeros(2).scatter_reduce(0, pullback.tensor([0, 0, 1]), pullback.tensor([1., 3., 2.]), "amax")
+        tensor([3., 2.])
+    """
+    from . import indexing as I
+    reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)  # torch takes the old names too
+    if reduce not in _REDUCE_UFUNCS:
+        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
+    _check_tensor(src, "scatter_reduce", "src", 4)
+    d, idx = I._scatter_checked(input, dim, index, src, "scatter_reduce")
+    if reduce == "mean" and input.dtype is D.bool:
+        raise E.not_implemented("scatter_reduce_mean_cpu", D.bool) if False else RuntimeError(
+            "scatter_reduce(): mean reduction is not supported for bool tensors")
+    if not idx.size:
+        return _written(out, input.clone(), "scatter_reduce", (input, index, src))
+    x = I._at_least_1d(input)
+    s = I._at_least_1d(src)
+    result = scatter_reduce_two(x, I._index_like(idx, x.ndim).astype(B.int64), s, axis=d, reduce=reduce,
+                                include_self=builtins.bool(include_self))
+    return _written(out, I._shaped_like(result, input.shape), "scatter_reduce", (input, index, src))
