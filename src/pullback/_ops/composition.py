@@ -1909,8 +1909,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True, out=Non
     _check_tensor(src, "scatter_reduce", "src", 4)
     d, idx = I._scatter_checked(input, dim, index, src, "scatter_reduce")
     if reduce == "mean" and input.dtype is D.bool:
-        raise E.not_implemented("scatter_reduce_mean_cpu", D.bool) if False else RuntimeError(
-            "scatter_reduce(): mean reduction is not supported for bool tensors")
+        raise E.not_implemented("scatter_gather_tensor_cpu_reduce_mean", D.bool)
     if not idx.size:
         return _written(out, input.clone(), "scatter_reduce", (input, index, src))
     x = I._at_least_1d(input)
