@@ -305,6 +305,11 @@ OPS = [
     OpInfo("scatter_reduce_amax", lambda m, x, s: m.scatter_reduce(x, 0, _idx(m, [0, 2, 0, 1]), s, "amax",
                                                                    include_self=False), ((3,), (4,)),
            second_order=False, tags=("kinks",)),
+    OpInfo("index_reduce_prod", lambda m, x, s: m.index_reduce(x, 1, _idx(m, [2, 0, 2]), s, "prod"), ((2, 3), (2, 3))),
+    OpInfo("index_reduce_mean", lambda m, x, s: x.index_reduce(0, _idx(m, [1, 1]), s, "mean", include_self=False),
+           ((3, 2), (2, 2))),
+    OpInfo("index_reduce_amin", lambda m, x, s: m.index_reduce(x, 0, _idx(m, [0, 2, 0]), s, "amin"), ((3,), (3,)),
+           second_order=False, tags=("kinks",)),
 ]
 
 

@@ -518,3 +518,36 @@ def test_scatter_reduce_src_larger_than_index():
 ], ids=lambda c: "")
 def test_scatter_reduce_errors(call):
     raises_as_torch(lambda: call(pullback, lambda *s: pullback.ones(s)), lambda: call(torch, lambda *s: torch.ones(s)))
+
+
+@pytest.mark.parametrize("reduce", ["prod", "mean", "amax", "amin"])
+@pytest.mark.parametrize("include_self", [True, False])
+def test_index_reduce_values_grads_inplace(reduce, include_self):
+    (x, s), (tx, ts) = both(np.array([[1.0, 0.0], [2.0, 2.0], [-1.0, 3.0]]),
+                            np.array([[2.0, 0.0], [2.0, -1.0], [0.5, 3.0], [1.0, 1.0]]), requires_grad=True)
+    i = [0, 0, 2, 0]
+    out = pullback.index_reduce(x, 0, idx(pullback, i), s, reduce, include_self=include_self)
+    tout = torch.index_reduce(tx, 0, idx(torch, i), ts, reduce, include_self=include_self)
+    same(out, tout, rtol=1e-12)
+    assert out.grad_fn.name() == tout.grad_fn.name()
+    w = randn(3, 2)
+    same(pullback.autograd.grad(out, [x, s], pullback.tensor(w)), torch.autograd.grad(tout, [tx, ts], torch.tensor(w)),
+         rtol=1e-12)
+    y, ty = x.detach().clone(), tx.detach().clone()
+    assert y.index_reduce_(0, idx(pullback, i), s.detach(), reduce, include_self=include_self) is y
+    ty.index_reduce_(0, idx(torch, i), ts.detach(), reduce, include_self=include_self)
+    same(y, ty)
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, r: m.index_reduce(r(3, 2), 0, idx(m, [0, 1]), r(2, 2), "sum"),
+    lambda m, r: m.index_reduce(r(3, 2), 0, idx(m, [[0, 1]]), r(2, 2), "prod"),
+    lambda m, r: m.index_reduce(r(3, 2), 0, idx(m, [0.0, 1.0]), r(2, 2), "prod"),
+    lambda m, r: m.index_reduce(r(3, 2), 0, idx(m, [0, 1]), r(2, 2).double(), "prod"),
+    lambda m, r: m.index_reduce(r(3, 2), 0, idx(m, [0, 1]), r(3, 2), "prod"),
+    lambda m, r: m.index_reduce(r(3, 2), 0, idx(m, [0, 3]), r(2, 2), "prod"),
+    lambda m, r: m.index_reduce(r(3, 2), 0, idx(m, [0, -1]), r(2, 2), "prod"),
+    lambda m, r: m.index_reduce(r(3, 2), 0, idx(m, [0, 1]), r(2, 3), "prod"),
+], ids=lambda c: "")
+def test_index_reduce_errors(call):
+    raises_as_torch(lambda: call(pullback, lambda *s: pullback.ones(s)), lambda: call(torch, lambda *s: torch.ones(s)))

@@ -1803,7 +1803,7 @@ def _counts(shape, indices, axis, include_self, dtype):
     return count.astype(dtype)
 
 
-def _scatter_reduce_impl(x, indices, src, axis, reduce, include_self):
+def _scatter_reduce_impl(x, indices, src, axis, reduce, include_self, name=None):
     from . import indexing as I
     out = x.copy()
     where = I._along_grid(indices, axis)
@@ -1877,7 +1877,8 @@ def _batch_scatter_reduce(prim, values, bdims, params, size):
 
 scatter_reduce_two = primitive("scatter_reduce_two", _scatter_reduce_impl, inputs="x indices src",
                                out_dtype=lambda args, params: (args[0].dtype, args[0].dtype),
-                               grad_name="ScatterReduceBackward0", vjp=Joint(_scatter_reduce_vjp),
+                               grad_name=lambda p, s: p.get("name") or "ScatterReduceBackward0",
+                               vjp=Joint(_scatter_reduce_vjp),
                                jvp="transpose", batch=_batch_scatter_reduce)
 
 
@@ -1917,3 +1918,61 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True, out=Non
     result = scatter_reduce_two(x, I._index_like(idx, x.ndim).astype(B.int64), s, axis=d, reduce=reduce,
                                 include_self=builtins.bool(include_self))
     return _written(out, I._shaped_like(result, input.shape), "scatter_reduce", (input, index, src))
+
+
+@public(method=True, inplace=True)
+def index_reduce(input, dim, index, source, reduce, *, include_self=True, out=None):
+    """Reduces the slices of ``source`` into a copy of ``input`` at the entries ``index`` names along
+    ``dim``, by ``reduce`` (``"prod"``, ``"mean"``, ``"amax"`` or ``"amin"``), with the input's
+    values unless ``include_self`` is False: ``scatter_reduce`` with one index per slice.
+
+    Args:
+        input (Tensor): the destination.
+        dim (int): the dimension to index along.
+        index (Tensor): int64 or int32 indices, a vector.
+        source (Tensor): the values: ``input``'s shape, with ``len(index)`` along ``dim``.
+        reduce (str): the reduction.
+        include_self (bool, optional): whether the input's values take part. Default: True.
+        out (Tensor, optional): the output tensor.
+
+    Example::
+
+        >>> pullback.ones(3).index_reduce(0, pullback.tensor([0, 0]), pullback.tensor([2., 3.]), "prod")
+        tensor([6., 1., 1.])
+    """
+    _check_tensor(input, "index_reduce")
+    _check_tensor(source, "index_reduce", "source", 4)
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
+    if not is_tensor(index):
+        raise TypeError(f"index_reduce(): argument 'index' (position 3) must be Tensor, not {type(index).__name__}")
+    d = wrap_dim(dim, input.ndim)
+    if index.ndim > 1:
+        raise IndexError(f"index_reduce_(): Index is supposed to be a vector, but got dim: {index.ndim} with type: "
+                         f"{_kernel(index.dtype)} and size: {list(index.shape)}")
+    if index.dtype not in (D.int64, D.int32):
+        raise RuntimeError("index_reduce_(): Expected dtype int32/int64 for index but got: " + _kernel(index.dtype))
+    if source.dtype is not input.dtype:
+        raise RuntimeError(f"index_reduce_(): self ({_kernel(input.dtype)}) and source ({_kernel(source.dtype)}) must "
+                           "have the same scalar type")
+    idx = index._data.reshape(-1).astype(B.int64)
+    size = input.shape[d] if input.ndim else 1
+    if source.ndim and input.ndim and source.ndim == input.ndim and source.shape[d] != idx.size:
+        raise RuntimeError(f"index_reduce_(): Number of indices ({idx.size}) should be equal to source.size(dim): "
+                           f"({source.shape[d]}), for dim: {d}")
+    expected = _indexed_shape(input, d, idx.size)
+    if source.numel() != math.prod(expected) or (source.ndim > 1 and tuple(source.shape) != expected):
+        raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the specified dimension. "
+                           f"Got self.shape = {list(input.shape)} source.shape = {list(source.shape)}")
+    if idx.size and (idx.min() < 0 or idx.max() >= size):  # (no negative indices here)
+        raise IndexError("index out of range in self")
+    x = input if input.ndim else S._reshape(input, shape=(1,))
+    src = source if source.ndim else S._reshape(source, shape=(1,))
+    shape = tuple(src.shape)
+    view = tuple(shape[k] if k == d else 1 for k in range(len(shape)))
+    full = B.ascontiguousarray(B.broadcast_to(idx.reshape(view), shape))
+    if not full.size:
+        return _written(out, input.clone(), "index_reduce", (input, source))
+    result = scatter_reduce_two(x, full, src, axis=d, reduce=reduce, include_self=builtins.bool(include_self),
+                                name="IndexReduceBackward0")
+    return _written(out, result if input.ndim else S._reshape(result, shape=()), "index_reduce", (input, source))
