@@ -310,6 +310,9 @@ OPS = [
            ((3, 2), (2, 2))),
     OpInfo("index_reduce_amin", lambda m, x, s: m.index_reduce(x, 0, _idx(m, [0, 2, 0]), s, "amin"), ((3,), (3,)),
            second_order=False, tags=("kinks",)),
+    OpInfo("gradient", lambda m, x: m.gradient(x, spacing=[0.5, 2.0], edge_order=2), ((3, 4),)),
+    OpInfo("gradient_coordinates", lambda m, x: m.gradient(x, spacing=(m.tensor([0.0, 0.5, 2.0, 2.5],
+                                                                               dtype=x.dtype),), dim=1), ((2, 4),)),
 ]
 
 

@@ -551,3 +551,42 @@ def test_index_reduce_values_grads_inplace(reduce, include_self):
 ], ids=lambda c: "")
 def test_index_reduce_errors(call):
     raises_as_torch(lambda: call(pullback, lambda *s: pullback.ones(s)), lambda: call(torch, lambda *s: torch.ones(s)))
+
+
+# -------------------------------------------------------------------------------------- gradient
+@pytest.mark.parametrize("kwargs", [
+    {}, {"spacing": 2.0}, {"edge_order": 2}, {"dim": 1}, {"dim": [-1, 0], "spacing": [0.5, 3.0]},
+    {"spacing": [2.0, 1.5, 1.0], "edge_order": 2},
+])
+def test_gradient_uniform(kwargs):
+    (x,), (tx,) = both(randn(3, 4, 5), requires_grad=True)
+    out, tout = pullback.gradient(x, **kwargs), torch.gradient(tx, **kwargs)
+    same(out, tout, rtol=1e-12)
+    w = [randn(*o.shape) for o in tout]
+    same(pullback.autograd.grad(list(out), x, [pullback.tensor(a) for a in w])[0],
+         torch.autograd.grad(list(tout), tx, [torch.tensor(a) for a in w])[0], rtol=1e-12)
+
+
+@pytest.mark.parametrize("edge_order", [1, 2])
+def test_gradient_coordinates_and_integers(edge_order):
+    (x, c0, c1), (tx, tc0, tc1) = both(randn(3, 4), np.array([0.0, 0.3, 1.0]), np.array([-1.0, 0.0, 2.0, 2.5]))
+    same(pullback.gradient(x, spacing=[c0, c1], edge_order=edge_order),
+         torch.gradient(tx, spacing=[tc0, tc1], edge_order=edge_order), rtol=1e-12)
+    (i, ci), (ti, tci) = both(np.arange(12).reshape(3, 4) ** 2, np.array([0, 1, 3, 4]))
+    same(pullback.gradient(i, spacing=(ci,), dim=1, edge_order=edge_order),
+         torch.gradient(ti, spacing=(tci,), dim=1, edge_order=edge_order))
+    same(pullback.gradient(i, edge_order=edge_order), torch.gradient(ti, edge_order=edge_order))
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, r: m.gradient(r(3, 3), spacing=[0.1], dim=[1, 0]),
+    lambda m, r: m.gradient(r(3, 3), edge_order=3),
+    lambda m, r: m.gradient(r(3, 3), spacing=0.1, dim=[1, 1]),
+    lambda m, r: m.gradient(r(3, 3), dim=3),
+    lambda m, r: m.gradient(r(3, 1)),
+    lambda m, r: m.gradient(r(2, 2), edge_order=2),
+    lambda m, r: m.gradient(r(3), spacing=r(3)),
+    lambda m, r: m.gradient(r(3), spacing=(m.tensor(2.0),)),
+], ids=lambda c: "")
+def test_gradient_errors(call):
+    raises_as_torch(lambda: call(pullback, lambda *s: pullback.ones(s)), lambda: call(torch, lambda *s: torch.ones(s)))

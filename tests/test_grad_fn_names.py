@@ -34,6 +34,7 @@ KNOWN_DIFFERENT.update({
     "trapezoid": "DivBackward0", "trapezoid_dx": "MulBackward0",  # halved sums of the trapezoids
     "cumulative_trapezoid": "CumsumBackward0",  # a cumsum of the areas (torch's last op is a division)
     "renorm": "MulBackward0", "renorm_p1": "MulBackward0",  # the input times the scale factors
+    "gradient": "CatBackward0", "gradient_coordinates": "CatBackward0",  # the ends and the inside, joined
 })
 
 

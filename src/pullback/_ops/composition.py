@@ -1976,3 +1976,103 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True, out=No
     result = scatter_reduce_two(x, full, src, axis=d, reduce=reduce, include_self=builtins.bool(include_self),
                                 name="IndexReduceBackward0")
     return _written(out, result if input.ndim else S._reshape(result, shape=()), "index_reduce", (input, source))
+
+
+# -------------------------------------------------------------------------------------- gradient
+_GRADIENT_SIGNATURES = (
+    " * (Tensor input, *, tuple of ints dim, int edge_order = 1)\n"
+    " * (Tensor input, *, Number spacing, tuple of ints dim, int edge_order = 1)\n"
+    " * (Tensor input, *, Number spacing = None, int dim = None, int edge_order = 1)\n"
+    " * (Tensor input, *, tuple of Scalars spacing, int dim = None, int edge_order = 1)\n"
+    " * (Tensor input, *, tuple of Scalars spacing, tuple of ints dim, int edge_order = 1)\n"
+    " * (Tensor input, *, tuple of Tensors spacing, int dim = None, int edge_order = 1)\n"
+    " * (Tensor input, *, tuple of Tensors spacing, tuple of ints dim, int edge_order = 1)\n")
+
+
+def _slab(f, d, start, stop):
+    n = f.shape[d]
+    start, stop = start % n if start < 0 else start, stop % n if stop < 0 else (n if stop is None else stop)
+    return S.narrow(f, d, start, stop - start)
+
+
+def _gradient_along(f, d, h, edge_order):
+    """One dim of ``gradient``: central differences inside, one-sided (edge_order 1 or 2) at the ends,
+    at uniform spacing ``h`` (a number) or at coordinates ``h`` (a 1-D tensor), as torch computes them."""
+    n = f.shape[d]
+    head, tail = _slab(f, d, 0, 1), _slab(f, d, n - 1, n)
+    if not is_tensor(h):
+        center = E.div(E.div(_minus(_slab(f, d, 2, n), _slab(f, d, 0, n - 2)), h), 2)
+        if edge_order == 1:
+            first = E.div(_minus(_slab(f, d, 1, 2), head), h)
+            last = E.div(_minus(tail, _slab(f, d, n - 2, n - 1)), h)
+        else:
+            first = E.div(_plus(_minus(E.mul(head, -1.5), E.mul(_slab(f, d, 1, 2), -2)),
+                                E.mul(_slab(f, d, 2, 3), -0.5)), h)
+            last = E.div(_plus(_minus(E.mul(_slab(f, d, n - 3, n - 2), 0.5), E.mul(_slab(f, d, n - 2, n - 1), 2)),
+                               E.mul(tail, 1.5)), h)
+        return S.cat([first, center, last], d)
+    dx = diff(h)
+    view = tuple(n - 2 if k == d else 1 for k in range(f.ndim))
+    dx1, dx2 = S.narrow(dx, 0, 0, n - 2), S.narrow(dx, 0, 1, n - 2)
+    a = S._reshape(E.div(E.neg(dx2), E.mul(dx1, _plus(dx1, dx2))), shape=view)
+    b = S._reshape(E.div(_minus(dx2, dx1), E.mul(dx1, dx2)), shape=view)
+    c = S._reshape(E.div(dx1, E.mul(dx2, _plus(dx1, dx2))), shape=view)
+    center = _plus(_plus(E.mul(a, _slab(f, d, 0, n - 2)), E.mul(b, _slab(f, d, 1, n - 1))), E.mul(c, _slab(f, d, 2, n)))
+    d0, d1, dm1, dm2 = dx[0], dx[1] if n > 2 else dx[0], dx[-1], dx[-2] if n > 2 else dx[-1]
+    if edge_order == 1:
+        first = E.div(_minus(_slab(f, d, 1, 2), head), d0)
+        last = E.div(_minus(tail, _slab(f, d, n - 2, n - 1)), dm1)
+    else:
+        a0 = E.div(E.neg(_plus(E.mul(d0, 2.0), d1)), E.mul(d0, _plus(d0, d1)))
+        b0 = E.div(_plus(d0, d1), E.mul(d0, d1))
+        c0 = E.div(E.neg(d0), E.mul(d1, _plus(d0, d1)))
+        first = _plus(_plus(E.mul(a0, head), E.mul(b0, _slab(f, d, 1, 2))), E.mul(c0, _slab(f, d, 2, 3)))
+        a1 = E.div(dm1, E.mul(dm2, _plus(dm1, dm2)))
+        b1 = E.div(E.neg(_plus(dm1, dm2)), E.mul(dm1, dm2))
+        c1 = E.div(_plus(E.mul(dm1, 2), dm2), E.mul(dm1, _plus(dm1, dm2)))
+        last = _plus(_plus(E.mul(a1, _slab(f, d, n - 3, n - 2)), E.mul(b1, _slab(f, d, n - 2, n - 1))), E.mul(c1, tail))
+    return S.cat([first, center, last], d)
+
+
+@public()
+def gradient(input, *, spacing=1, dim=None, edge_order=1):
+    """The gradient of a function sampled in ``input``, along each of ``dim`` (all dims when None):
+    second-order central differences inside, first- or second-order (``edge_order``) one-sided
+    differences at the ends. ``spacing`` is the sample spacing (a number, one per dim), or the
+    coordinates of the samples (one 1-D tensor per dim). Returns one tensor per dim.
+
+    Example::
+
+        >>> pullback.gradient(pullback.tensor([1., 4., 9., 16.]))
+        (tensor([3., 4., 6., 7.]),)
+    """
+    _check_tensor(input, "gradient")
+    if is_tensor(spacing):
+        raise TypeError(f"gradient() received an invalid combination of arguments - got (Tensor, spacing=Tensor), but "
+                        f"expected one of:\n{_GRADIENT_SIGNATURES}")
+    dims = list(range(input.ndim)) if dim is None else [dim] if isinstance(dim, (int, B.integer)) else list(dim)
+    wrapped = [wrap_dim(d, input.ndim) for d in dims]
+    if spacing is None:
+        spacing = 1
+    if isinstance(spacing, (list, tuple)):
+        if len(spacing) != len(dims):
+            raise RuntimeError("torch.gradient expected spacing to be unspecified, a scalar or it's spacing and dim "
+                               f"arguments to have the same length, but got a spacing argument of length "
+                               f"{len(spacing)} and a dim argument of length {len(dims)}.")
+        spacings = list(spacing)
+    else:
+        spacings = [spacing] * len(dims)
+    if edge_order not in (1, 2):
+        raise RuntimeError("torch.gradient only supports edge_order=1 and edge_order=2.")
+    for h in spacings:
+        if is_tensor(h) and h.ndim != 1:
+            raise RuntimeError(f"torch.gradient expected each element of spacing to have one dimension, but got an "
+                               f"element with {h.ndim} dimensions!")
+    if len(set(wrapped)) != len(wrapped):
+        dup = next(d for d in wrapped if wrapped.count(d) > 1)
+        raise RuntimeError(f"dim {dup} appears multiple times in the list of dims")
+    for d in wrapped:
+        if input.shape[d] < edge_order + 1:
+            raise RuntimeError("torch.gradient expected each dimension size to be at least edge_order+1")
+    f = input if input.dtype.is_floating_point else input.to(D.get_default_dtype())
+    return tuple(_gradient_along(f, d, h, edge_order) for d, h in zip(wrapped, spacings))
