@@ -590,3 +590,15 @@ def test_gradient_coordinates_and_integers(edge_order):
 ], ids=lambda c: "")
 def test_gradient_errors(call):
     raises_as_torch(lambda: call(pullback, lambda *s: pullback.ones(s)), lambda: call(torch, lambda *s: torch.ones(s)))
+
+
+def test_batched_indices_are_refused_under_vmap():
+    """Index values read per call cannot be read per sample: vmap says so instead of mixing samples."""
+    x = pullback.ones(3, 4)
+    batched = pullback.tensor([[0, 1], [2, 3], [1, 1]])
+    with pytest.raises(RuntimeError, match="vmap: take"):
+        pullback.vmap(lambda i: pullback.take(x[0], i))(batched)
+    with pytest.raises(RuntimeError, match="vmap: index_add"):
+        pullback.vmap(lambda i: pullback.index_add(x[0], 0, i, pullback.ones(2)))(batched)
+    out = pullback.vmap(lambda r: pullback.index_add(r, 0, pullback.tensor([0, 0]), pullback.ones(2)))(x)
+    np.testing.assert_array_equal(out.numpy(), torch.ones(3, 4).index_add(1, torch.tensor([0, 0]), torch.ones(3, 2)))

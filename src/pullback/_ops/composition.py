@@ -8,7 +8,7 @@ import math
 
 from .._backend import B
 from .. import _dtype as D
-from ._registry import primitive, Joint, Decompose, broadcast_shape, ELEMENTWISE
+from ._registry import primitive, Joint, Decompose, broadcast_shape, refuse_batched, ELEMENTWISE
 from ._api import public
 from ._rules import is_tensor, wrap_dim
 from . import elementwise as E
@@ -1020,6 +1020,7 @@ def _along(input, dim, index, fn):
         raise RuntimeError(f"index_copy_(): Expected a long tensor for index, but got {_kernel(index.dtype)}")
     if fn == "index_fill" and index.dtype is not D.int64:
         raise IndexError("index_fill_(): Expected dtype int64 for index.")
+    refuse_batched(index, f"{fn}() with a batched index")
     idx = index._data.reshape(-1).astype(B.int64)
     return d, idx, (slice(None),) * d + (idx,)
 
@@ -1185,6 +1186,7 @@ def take(input, index, *, out=None):
     if index.dtype is not D.int64:
         raise RuntimeError(f"take(): Expected a long tensor for index, but got {_kernel(index.dtype)}")
     n = input.numel()
+    refuse_batched(index, "take() with a batched index")
     idx = index._data
     if idx.size and (n == 0 or idx.min() < -n or idx.max() >= n):
         bad = idx[(idx < -n) | (idx >= n)].flat[0]
@@ -1219,6 +1221,7 @@ def put(input, index, source, accumulate=False):
         raise IndexError(f"put_(): Expected source and index to have the same number of elements, but got "
                            f"source.numel() = {source.numel()}, index.numel() = {index.numel()}")
     n = input.numel()
+    refuse_batched(index, "put() with a batched index")
     idx = index._data.reshape(-1)
     if idx.size and (n == 0 or idx.min() < -n or idx.max() >= n):
         bad = idx[(idx < -n) | (idx >= n)][0]
@@ -1255,6 +1258,7 @@ def masked_scatter(input, mask, source):
     shape = broadcast_shape((tuple(mask.shape), tuple(input.shape)))
     if shape != tuple(input.shape):
         input = S.expand(input, shape)
+    refuse_batched(mask, "masked_scatter() with a batched mask")
     m = B.broadcast_to(mask._data, shape)
     count = int(m.sum())
     if count > source.numel():
@@ -1286,6 +1290,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
             raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
         if counts.dtype not in (D.int64, D.int32):
             raise E.not_implemented("repeat_interleave_cpu", counts.dtype)
+        refuse_batched(counts, "repeat_interleave() of batched counts")
         c = counts._data.reshape(-1)
         if c.size and c.min() < 0:
             raise RuntimeError("repeats can not be negative")
@@ -1298,6 +1303,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
             raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
         if repeats.dtype not in (D.int64, D.int32):
             raise E.not_implemented("repeat_interleave_cpu", repeats.dtype)
+        refuse_batched(repeats, "repeat_interleave() with batched repeats")
         counts = repeats._data.reshape(-1).astype(B.int64)
     else:
         if int(repeats) < 0:
@@ -1389,6 +1395,7 @@ def unravel_index(indices, shape):
             raise ValueError("'shape' cannot have negative values, but got " + str(tuple(shape)))
     if 0 in shape:
         raise RuntimeError("ZeroDivisionError")
+    refuse_batched(indices, "unravel_index() of batched indices")
     idx = indices._data.astype(B.int64)
     coords = []
     for s in reversed(shape):  # floor division and modulo, as torch computes them (no bounds check)
@@ -1818,7 +1825,10 @@ def _scatter_reduce_impl(x, indices, src, axis, reduce, include_self, name=None)
 
 
 def _data(t):
-    return t._data if is_tensor(t) else t
+    if is_tensor(t):  # (the masks of ties and zeros are read from the values: not per sample under vmap)
+        refuse_batched(t, "scatter_reduce's gradient (amax, amin, prod)")
+        return t._data
+    return t
 
 
 def _scatter_reduce_vjp(g, x, indices, src, ans, axis, reduce, include_self, needs):
@@ -1955,6 +1965,7 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True, out=No
     if source.dtype is not input.dtype:
         raise RuntimeError(f"index_reduce_(): self ({_kernel(input.dtype)}) and source ({_kernel(source.dtype)}) must "
                            "have the same scalar type")
+    refuse_batched(index, "index_reduce() with a batched index")
     idx = index._data.reshape(-1).astype(B.int64)
     size = input.shape[d] if input.ndim else 1
     if source.ndim and input.ndim and source.ndim == input.ndim and source.shape[d] != idx.size:
