@@ -1726,11 +1726,14 @@ def _copy_variant(name, view):
             return [write_out(o, r, name, (input,)) for o, r in zip(out, result)]
         return _written(out, result.clone(), name, (input,))
     fn.__name__ = fn.__qualname__ = name
+    args, shape = _COPY_EXAMPLES[name]
+    tail = "[0].shape" if name in ("split_with_sizes_copy", "unbind_copy") else ".shape"
     fn.__doc__ = f"""A copy of ``input.{name[:-5]}(...)`` (the same arguments): a new tensor, not a view.
 
     Example::
 
-        >>> pullback.{name}(pullback.ones(2, 3){_COPY_EXAMPLES.get(name, '')}).shape
+        >>> pullback.{name}(pullback.ones(2, 3){args}){tail}
+        pullback.Size({shape})
     """
     return public(name)(fn)
 
@@ -1743,9 +1746,12 @@ def _view_view(input, *size):
     return S.view(input, *size)
 
 
-_COPY_EXAMPLES = {"expand_copy": ", (4, 2, 3)", "view_copy": ", (3, 2)", "narrow_copy": ", 1, 0, 2",
-                  "permute_copy": ", (1, 0)", "split_with_sizes_copy": ", [1, 1]", "unfold_copy": ", 1, 2, 1",
-                  "unsqueeze_copy": ", 0", "transpose_copy": ", 0, 1"}
+_COPY_EXAMPLES = {"t_copy": ("", [3, 2]), "expand_copy": (", (4, 2, 3)", [4, 2, 3]), "view_copy": (", (3, 2)", [3, 2]),
+                  "alias_copy": ("", [2, 3]), "narrow_copy": (", 1, 0, 2", [2, 2]),
+                  "permute_copy": (", (1, 0)", [3, 2]), "diagonal_copy": ("", [2]),
+                  "split_with_sizes_copy": (", [1, 1]", [1, 3]), "unbind_copy": ("", [3]),
+                  "unfold_copy": (", 1, 2, 1", [2, 2, 2]), "squeeze_copy": ("", [2, 3]),
+                  "unsqueeze_copy": (", 0", [1, 2, 3]), "transpose_copy": (", 0, 1", [3, 2])}
 t_copy = _copy_variant("t_copy", lambda input: S.t(input))
 expand_copy = _copy_variant("expand_copy", _expand_view)
 view_copy = _copy_variant("view_copy", _view_view)
