@@ -602,3 +602,13 @@ def test_batched_indices_are_refused_under_vmap():
         pullback.vmap(lambda i: pullback.index_add(x[0], 0, i, pullback.ones(2)))(batched)
     out = pullback.vmap(lambda r: pullback.index_add(r, 0, pullback.tensor([0, 0]), pullback.ones(2)))(x)
     np.testing.assert_array_equal(out.numpy(), torch.ones(3, 4).index_add(1, torch.tensor([0, 0]), torch.ones(3, 2)))
+
+
+def test_index_put_accumulate_with_a_mask_beside_indices():
+    (x, v), (tx, tv) = both(randn(2, 3), np.array(1.5), requires_grad=True)
+    pi = (pullback.tensor([True, False]), pullback.tensor([0, 0]))
+    ti = (torch.tensor([True, False]), torch.tensor([0, 0]))
+    out, tout = pullback.index_put(x, pi, v, accumulate=True), torch.index_put(tx, ti, tv, accumulate=True)
+    same(out, tout)
+    same(pullback.index_put(x, pi, v), torch.index_put(tx, ti, tv))
+    same(pullback.autograd.grad(out.sum(), v)[0], torch.autograd.grad(tout.sum(), tv)[0])

@@ -1161,14 +1161,21 @@ def index_put(input, indices, values, accumulate=False):
     if values.dtype is not input.dtype:
         raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
                            f"{_kernel(input.dtype)} for the destination and {_kernel(values.dtype)} for the source.")
+    if accumulate:  # a bool (mask) index as the positions it selects: one advanced index, repeats added up
+        expanded = []
+        for i in indices:
+            if is_tensor(i) and i.dtype is D.bool:
+                refuse_batched(i, "index_put() with a batched mask")
+                from .. import _creation
+                expanded.extend(_creation.tensor(n) for n in B.nonzero(i._data))
+            else:
+                expanded.append(i)
+        indices = expanded
     first, basic, second = I.normalize_index(tuple(indices), tuple(input.shape))
     if second is None and not basic:
-        return I.index_put(input, values, index=first, accumulate=bool(accumulate))
+        return I.index_put(input, values, index=first, accumulate=builtins.bool(accumulate))
     out = input.clone()
-    if accumulate:
-        out[tuple(indices)] = out[tuple(indices)] + values
-    else:
-        out[tuple(indices)] = values
+    out[tuple(indices)] = values
     return out
 
 
