@@ -484,6 +484,9 @@ def atleast_1d(*tensors):
     """Each tensor viewed with at least one dim (a 0-dim tensor becomes shape ``(1,)``); one tensor
     gives a tensor, several (or a list) a tuple.
 
+    Args:
+        tensors (Tensor or list of Tensors): the tensors (several arguments, or one list or tuple).
+
     Example::
 
         >>> pullback.atleast_1d(pullback.tensor(2.)).shape
@@ -495,6 +498,9 @@ def atleast_1d(*tensors):
 @public()
 def atleast_2d(*tensors):
     """Each tensor viewed with at least two dims: ``()`` -> ``(1, 1)``, ``(n,)`` -> ``(1, n)``.
+
+    Args:
+        tensors (Tensor or list of Tensors): the tensors (several arguments, or one list or tuple).
 
     Example::
 
@@ -508,6 +514,9 @@ def atleast_2d(*tensors):
 def atleast_3d(*tensors):
     """Each tensor viewed with at least three dims: ``()`` -> ``(1, 1, 1)``, ``(n,)`` -> ``(1, n, 1)``,
     ``(m, n)`` -> ``(m, n, 1)``.
+
+    Args:
+        tensors (Tensor or list of Tensors): the tensors (several arguments, or one list or tuple).
 
     Example::
 
@@ -523,6 +532,10 @@ def atleast_3d(*tensors):
 def column_stack(tensors, *, out=None):
     """Stacks tensors as columns: 0-dim and 1-dim tensors become columns ``(n, 1)``, then ``hstack``.
 
+    Args:
+        tensors (sequence of Tensors): the columns (0-, 1-dim) and blocks of columns (2-dim).
+        out (Tensor, optional): the output tensor.
+
     Example::
 
         >>> pullback.column_stack([pullback.ones(2), pullback.zeros(2, 2)]).shape
@@ -536,6 +549,10 @@ def column_stack(tensors, *, out=None):
 @public()
 def dstack(tensors, *, out=None):
     """Stacks tensors depthwise: ``cat`` along dim 2 of their ``atleast_3d`` views.
+
+    Args:
+        tensors (sequence of Tensors): the tensors to stack.
+        out (Tensor, optional): the output tensor.
 
     Example::
 
@@ -626,6 +643,10 @@ def _split_by(fn, input, indices_or_sections, min_dims, dim):
 def hsplit(input, indices_or_sections):
     """``tensor_split`` along dim 1 (dim 0 of a 1-D tensor); a number of sections must divide the size.
 
+    Args:
+        input (Tensor): a tensor of 1 or more dims.
+        indices_or_sections (int or list of int): the number of equal pieces, or where to cut.
+
     Example::
 
         >>> [t.shape for t in pullback.hsplit(pullback.ones(2, 4), 2)]
@@ -637,6 +658,10 @@ def hsplit(input, indices_or_sections):
 @public(method=True)
 def vsplit(input, indices_or_sections):
     """``tensor_split`` along dim 0 of a tensor of 2 or more dims; sections must divide the size.
+
+    Args:
+        input (Tensor): a tensor of 2 or more dims.
+        indices_or_sections (int or list of int): the number of equal pieces, or where to cut.
 
     Example::
 
@@ -650,6 +675,10 @@ def vsplit(input, indices_or_sections):
 def dsplit(input, indices_or_sections):
     """``tensor_split`` along dim 2 of a tensor of 3 or more dims; sections must divide the size.
 
+    Args:
+        input (Tensor): a tensor of 3 or more dims.
+        indices_or_sections (int or list of int): the number of equal pieces, or where to cut.
+
     Example::
 
         >>> [t.shape for t in pullback.dsplit(pullback.ones(1, 1, 4), 2)]
@@ -661,6 +690,11 @@ def dsplit(input, indices_or_sections):
 @public(method=True)
 def split_with_sizes(input, split_sizes, dim=0):
     """Splits ``input`` along ``dim`` into views of the given sizes (which must sum to its size).
+
+    Args:
+        input (Tensor): the input tensor.
+        split_sizes (list of int): the sizes, summing to the size of ``dim``.
+        dim (int, optional): the dim to split along. Default: 0.
 
     Example::
 
@@ -675,6 +709,9 @@ def split_with_sizes(input, split_sizes, dim=0):
 @public(method=True)
 def fliplr(input):
     """``input`` flipped left to right (along dim 1); at least 2-D.
+
+    Args:
+        input (Tensor): a tensor of 2 or more dims.
 
     Example::
 
@@ -692,6 +729,9 @@ def fliplr(input):
 def flipud(input):
     """``input`` flipped upside down (along dim 0); at least 1-D.
 
+    Args:
+        input (Tensor): a tensor of 1 or more dims.
+
     Example::
 
         >>> pullback.flipud(pullback.tensor([1, 2, 3]))
@@ -707,6 +747,11 @@ def flipud(input):
 def rot90(input, k=1, dims=(0, 1)):
     """Rotates ``input`` by 90 degrees ``k`` times in the plane of ``dims``, from the first dim towards
     the second.
+
+    Args:
+        input (Tensor): the input tensor.
+        k (int, optional): the number of rotations. Default: 1.
+        dims (list of two ints, optional): the plane of rotation. Default: [0, 1].
 
     Example::
 
@@ -737,6 +782,9 @@ def rot90(input, k=1, dims=(0, 1)):
 def ravel(input):
     """``input`` flattened to 1-D (a view where the memory allows).
 
+    Args:
+        input (Tensor): the input tensor.
+
     Example::
 
         >>> pullback.ravel(pullback.ones(2, 3)).shape
@@ -751,6 +799,12 @@ def ravel(input):
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     """A tensor whose diagonals (``offset``, over ``dim1`` and ``dim2``) are the last dim of ``input``,
     zero elsewhere: the adjoint of ``diagonal``.
+
+    Args:
+        input (Tensor): the input tensor.
+        offset (int, optional): which diagonal (0: the main one, > 0 above, < 0 below). Default: 0.
+        dim1 (int, optional): the first dim of the diagonals. Default: -2.
+        dim2 (int, optional): the second dim of the diagonals. Default: -1.
 
     Example::
 
@@ -774,6 +828,10 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
 def diagflat(input, offset=0):
     """A matrix with ``input`` flattened on its ``offset``-th diagonal.
 
+    Args:
+        input (Tensor): the input tensor.
+        offset (int, optional): which diagonal. Default: 0.
+
     Example::
 
         >>> pullback.diagflat(pullback.tensor([[1., 2.]]))
@@ -790,6 +848,9 @@ def diagflat(input, offset=0):
 def block_diag(*tensors):
     """The block diagonal matrix of the tensors (0-dim: 1 x 1 blocks, 1-dim: 1 x n rows), of their
     promoted dtype.
+
+    Args:
+        *tensors (Tensor): 0-, 1- or 2-dim tensors, the blocks in order.
 
     Example::
 
@@ -825,6 +886,10 @@ def block_diag(*tensors):
 def meshgrid(*tensors, indexing=None):
     """Coordinate grids of 0-D or 1-D tensors: the i-th output varies along dim i (``indexing='ij'``,
     the default) or, with ``'xy'``, the first two dims swapped (Cartesian indexing). Views.
+
+    Args:
+        *tensors (Tensor): 0- or 1-dim tensors of one dtype (or one list of them).
+        indexing (str, optional): ``'ij'`` or ``'xy'``. Default: ``'ij'``, with torch's warning.
 
     Example::
 
@@ -873,6 +938,9 @@ def cartesian_prod(*tensors):
     """The Cartesian product of 1-D tensors: each row one combination, as ``itertools.product``
     orders them (one tensor: itself).
 
+    Args:
+        *tensors (Tensor): 1-dim tensors.
+
     Example::
 
         >>> pullback.cartesian_prod(pullback.tensor([1, 2]), pullback.tensor([3, 4]))
@@ -893,6 +961,11 @@ def cartesian_prod(*tensors):
 def combinations(input, r=2, with_replacement=False):
     """The length-``r`` combinations of the elements of a 1-D tensor, as ``itertools.combinations``
     (or ``combinations_with_replacement``) orders them: one per row.
+
+    Args:
+        input (Tensor): a 1-dim tensor.
+        r (int, optional): the length of each combination. Default: 2.
+        with_replacement (bool, optional): whether elements may repeat. Default: False.
 
     Example::
 
@@ -938,6 +1011,12 @@ def _put_at(input, src, index, accumulate=False, name="IndexPutBackward0"):
 def select_scatter(input, src, dim, index):
     """A copy of ``input`` with ``src`` written at ``index`` along ``dim`` (where ``select`` reads).
 
+    Args:
+        input (Tensor): the input tensor.
+        src (Tensor): the values, of the selected slice's shape.
+        dim (int): the dim to select along.
+        index (int): the index to select.
+
     Example::
 
         >>> pullback.select_scatter(pullback.zeros(2, 2), pullback.ones(2), 0, 0)
@@ -956,6 +1035,14 @@ def select_scatter(input, src, dim, index):
 @public(method=True)
 def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
     """A copy of ``input`` with ``src`` written into the slice ``start:end:step`` of ``dim``.
+
+    Args:
+        input (Tensor): the input tensor.
+        src (Tensor): the values, of the slice's shape.
+        dim (int, optional): the dim to slice. Default: 0.
+        start (int, optional): the first index.
+        end (int, optional): the end (exclusive).
+        step (int, optional): the step. Default: 1.
 
     Example::
 
@@ -977,6 +1064,13 @@ def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
 def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
     """A copy of ``input`` with ``src`` written on the diagonal ``diagonal(input, offset, dim1, dim2)``
     reads.
+
+    Args:
+        input (Tensor): the input tensor.
+        src (Tensor): the values, of the diagonal's shape.
+        offset (int, optional): which diagonal. Default: 0.
+        dim1 (int, optional): the first dim of the diagonal. Default: 0.
+        dim2 (int, optional): the second dim of the diagonal. Default: 1.
 
     Example::
 
@@ -1124,6 +1218,12 @@ def index_fill(input, dim, index, value):
     """A copy of ``input`` with the entries ``index`` names along ``dim`` set to ``value`` (a number
     or a 0-dim tensor).
 
+    Args:
+        input (Tensor): the input tensor.
+        dim (int): the dimension to index along.
+        index (LongTensor): the entries, a vector.
+        value (Number or Tensor): the value (a 0-dim tensor is differentiable).
+
     Example::
 
         >>> pullback.zeros(2, 3).index_fill(1, pullback.tensor([0, 2]), 5.)
@@ -1146,6 +1246,12 @@ def index_fill(input, dim, index, value):
 def index_put(input, indices, values, accumulate=False):
     """A copy of ``input`` with ``values`` written (added, with ``accumulate``) at ``input[indices]``,
     ``indices`` a tuple of index tensors: the out-of-place ``Tensor.index_put_``.
+
+    Args:
+        input (Tensor): the input tensor.
+        indices (tuple of Tensors): long or bool index tensors, one per indexed dim.
+        values (Tensor): the values, of ``input``'s dtype, broadcast to ``input[indices]``.
+        accumulate (bool, optional): add instead of writing (repeated positions add up). Default: False.
 
     Example::
 
@@ -1183,6 +1289,11 @@ def index_put(input, indices, values, accumulate=False):
 def take(input, index, *, out=None):
     """The elements of ``input``, read as 1-D, at ``index`` (the result has ``index``'s shape).
 
+    Args:
+        input (Tensor): the input tensor.
+        index (LongTensor): positions in ``input`` read as 1-D (negative ones count from the end).
+        out (Tensor, optional): the output tensor.
+
     Example::
 
         >>> pullback.take(pullback.tensor([[1, 2], [3, 4]]), pullback.tensor([0, 3]))
@@ -1209,6 +1320,12 @@ def take(input, index, *, out=None):
 def put(input, index, source, accumulate=False):
     """A copy of ``input`` with ``source`` written (added, with ``accumulate``) at the positions
     ``index`` names in ``input`` read as 1-D.
+
+    Args:
+        input (Tensor): the input tensor.
+        index (LongTensor): positions in ``input`` read as 1-D.
+        source (Tensor): the values, as many as ``index`` has, of ``input``'s dtype.
+        accumulate (bool, optional): add instead of writing. Default: False.
 
     Example::
 
@@ -1248,6 +1365,11 @@ def masked_scatter(input, mask, source):
     """A copy of ``input`` with the elements where ``mask`` (a bool tensor broadcasting to it) is True
     replaced, in order, by the first elements of ``source``.
 
+    Args:
+        input (Tensor): the input tensor.
+        mask (BoolTensor): where to write, broadcastable to ``input``.
+        source (Tensor): the values, of ``input``'s dtype, read in order.
+
     Example::
 
         >>> pullback.zeros(3).masked_scatter(pullback.tensor([True, False, True]), pullback.tensor([1., 2., 3.]))
@@ -1282,6 +1404,12 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     """Repeats each element of ``input`` (along ``dim``; the flattened input when None) ``repeats``
     times (an int, or a tensor of one count per element). ``repeat_interleave(counts)`` alone gives
     the indices ``0, 0, ..., 1, ...`` repeated as ``counts`` says.
+
+    Args:
+        input (Tensor): the input tensor.
+        repeats (int or Tensor): the number of repeats, one for all or one per element.
+        dim (int, optional): the dim to repeat along. Default: the flattened input.
+        output_size (int, optional): the total length along ``dim`` (checked).
 
     Example::
 
@@ -1341,6 +1469,12 @@ def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None, pi
     """The coordinates (a 2 x N tensor: rows, then columns) of the lower triangle of a ``row`` x ``col``
     matrix, the ``offset``-th diagonal and below, in row-major order.
 
+    Args:
+        row (int): the number of rows.
+        col (int): the number of columns.
+        offset (int, optional): the diagonal bounding the triangle. Default: 0.
+        dtype (dtype, optional): int64 (the default) or int32.
+
     Example::
 
         >>> pullback.tril_indices(2, 2)
@@ -1354,6 +1488,12 @@ def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None, pi
 def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None, pin_memory=False):
     """The coordinates (a 2 x N tensor: rows, then columns) of the upper triangle of a ``row`` x ``col``
     matrix, the ``offset``-th diagonal and above, in row-major order.
+
+    Args:
+        row (int): the number of rows.
+        col (int): the number of columns.
+        offset (int, optional): the diagonal bounding the triangle. Default: 0.
+        dtype (dtype, optional): int64 (the default) or int32.
 
     Example::
 
@@ -1383,6 +1523,10 @@ def _triangle_indices(row, col, offset, dtype, fn):
 def unravel_index(indices, shape):
     """The coordinates in an array of ``shape`` of flat (row-major) ``indices``: a tuple of tensors,
     one per dim, each of ``indices``' shape.
+
+    Args:
+        indices (Tensor): integer flat indices.
+        shape (int or sequence of ints): the array's shape.
 
     Example::
 
@@ -1435,6 +1579,13 @@ def _spread_and_mean(fn, spread, input, dim, unbiased, keepdim, correction):
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """The variance and the mean over ``dim``: a tuple ``(var(input, ...), mean(input, ...))``.
 
+    Args:
+        input (Tensor): the input tensor.
+        dim (int or tuple of ints, optional): the dims to reduce. Default: all.
+        unbiased (bool, optional): Bessel's correction (``correction=1``) or none.
+        keepdim (bool, optional): keep the reduced dims with size 1. Default: False.
+        correction (int, optional): subtracted from the number of elements. Default: 1.
+
     Example::
 
         >>> pullback.var_mean(pullback.tensor([1., 2., 3.]))
@@ -1447,6 +1598,13 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 @public()
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """The standard deviation and the mean over ``dim``: ``(std(input, ...), mean(input, ...))``.
+
+    Args:
+        input (Tensor): the input tensor.
+        dim (int or tuple of ints, optional): the dims to reduce. Default: all.
+        unbiased (bool, optional): Bessel's correction (``correction=1``) or none.
+        keepdim (bool, optional): keep the reduced dims with size 1. Default: False.
+        correction (int, optional): subtracted from the number of elements. Default: 1.
 
     Example::
 
@@ -1466,6 +1624,12 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
     """The covariance matrix of the variables in the rows of ``input`` (observations in columns; a
     1-D input is one variable), with frequency weights ``fweights`` and observation weights
     ``aweights``, divided by ``N - correction`` (weighted as NumPy's ``cov``).
+
+    Args:
+        input (Tensor): variables in rows, observations in columns (a 1-dim input is one variable).
+        correction (int, optional): subtracted from the number (or weight) of observations. Default: 1.
+        fweights (Tensor, optional): integer frequency weights, one per observation.
+        aweights (Tensor, optional): floating point observation weights, one per observation.
 
     Example::
 
@@ -1536,6 +1700,9 @@ def corrcoef(input):
     """The Pearson correlation coefficients of the variables in the rows of ``input``: ``cov``
     normalised by the standard deviations, clipped to [-1, 1].
 
+    Args:
+        input (Tensor): variables in rows, observations in columns (a 1-dim input is one variable).
+
     Example::
 
         >>> pullback.corrcoef(pullback.tensor([[0., 1., 2.], [2., 1., 0.]]))
@@ -1560,6 +1727,14 @@ def corrcoef(input):
 def diff(input, n=1, dim=-1, prepend=None, append=None, *, out=None):
     """The ``n``-th forward difference along ``dim``: ``out[i] = input[i + 1] - input[i]`` (for bool
     inputs, ``!=``), with ``prepend`` and ``append`` joined to ``input`` first.
+
+    Args:
+        input (Tensor): the input tensor.
+        n (int, optional): how many times to difference. Default: 1.
+        dim (int, optional): the dim to difference along. Default: -1.
+        prepend (Tensor, optional): values joined before ``input`` along ``dim``.
+        append (Tensor, optional): values joined after ``input`` along ``dim``.
+        out (Tensor, optional): the output tensor.
 
     Example::
 
@@ -1623,6 +1798,12 @@ def trapezoid(y, x=None, *, dx=None, dim=-1):
     """The trapezoidal rule along ``dim``: the integral of ``y`` sampled at ``x`` (a tensor of
     coordinates) or at spacing ``dx`` (default 1).
 
+    Args:
+        y (Tensor): the values.
+        x (Tensor, optional): the sample coordinates (1-dim, or ``y``'s shape).
+        dx (Number, optional): the uniform spacing when ``x`` is not given. Default: 1.
+        dim (int, optional): the dim to integrate along. Default: -1.
+
     Example::
 
         >>> pullback.trapezoid(pullback.tensor([1., 2., 3.]))
@@ -1658,6 +1839,12 @@ def _trapezoid(fn, y, x, dx, dim):
 def trapz(y, x=None, *, dx=None, dim=-1):
     """``trapezoid`` (its older name).
 
+    Args:
+        y (Tensor): the values.
+        x (Tensor, optional): the sample coordinates.
+        dx (Number, optional): the uniform spacing when ``x`` is not given. Default: 1.
+        dim (int, optional): the dim to integrate along. Default: -1.
+
     Example::
 
         >>> pullback.trapz(pullback.tensor([1., 2., 3.]), dx=2.)
@@ -1670,6 +1857,12 @@ def trapz(y, x=None, *, dx=None, dim=-1):
 @public()
 def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
     """The running trapezoidal integral of ``y`` along ``dim`` (one element fewer than ``y``).
+
+    Args:
+        y (Tensor): the values.
+        x (Tensor, optional): the sample coordinates (1-dim, or ``y``'s shape).
+        dx (Number, optional): the uniform spacing when ``x`` is not given. Default: 1.
+        dim (int, optional): the dim to integrate along. Default: -1.
 
     Example::
 
@@ -1693,6 +1886,12 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
 def renorm(input, p, dim, maxnorm):
     """``input`` with each slice along ``dim`` whose ``p``-norm exceeds ``maxnorm`` scaled down to
     norm ``maxnorm``.
+
+    Args:
+        input (Tensor): the input tensor.
+        p (float): the norm's exponent.
+        dim (int): the dim whose slices are renormalised.
+        maxnorm (float): the largest norm a slice keeps.
 
     Example::
 
@@ -2064,6 +2263,12 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):
     second-order central differences inside, first- or second-order (``edge_order``) one-sided
     differences at the ends. ``spacing`` is the sample spacing (a number, one per dim), or the
     coordinates of the samples (one 1-D tensor per dim). Returns one tensor per dim.
+
+    Args:
+        input (Tensor): the input tensor.
+        spacing (Number, list of Numbers or list of Tensors, optional): the spacing. Default: 1.
+        dim (int or list of int, optional): the dims to differentiate along. Default: all.
+        edge_order (int, optional): 1 or 2, the order of the differences at the ends. Default: 1.
 
     Example::
 
