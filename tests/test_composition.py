@@ -612,3 +612,10 @@ def test_index_put_accumulate_with_a_mask_beside_indices():
     same(out, tout)
     same(pullback.index_put(x, pi, v), torch.index_put(tx, ti, tv))
     same(pullback.autograd.grad(out.sum(), v)[0], torch.autograd.grad(tout.sum(), tv)[0])
+
+
+def test_narrow_copy_method():
+    (x,), (tx,) = both(randn(3, 4))
+    out = x.narrow_copy(1, 1, 2)
+    same(out, tx.narrow_copy(1, 1, 2))
+    assert not np.shares_memory(out.numpy(), x.numpy())

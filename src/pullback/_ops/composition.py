@@ -1919,7 +1919,7 @@ def renorm(input, p, dim, maxnorm):
 
 
 # ------------------------------------------------------------------------- the *_copy variants
-def _copy_variant(name, view):
+def _copy_variant(name, view, method=False):
     """``name``: the view ``view`` returns, copied (a new tensor, recorded in the graph)."""
     def fn(input, *args, out=None, **kwargs):
         _check_tensor(input, name)
@@ -1941,7 +1941,7 @@ def _copy_variant(name, view):
         >>> pullback.{name}(pullback.ones(2, 3){args}){tail}
         pullback.Size({shape})
     """
-    return public(name)(fn)
+    return public(name, method=method)(fn)
 
 
 def _expand_view(input, size, *, implicit=False):
@@ -1980,7 +1980,7 @@ def _narrow_view(input, dim, start, length):
     return S.narrow(input, dim, start, length)
 
 
-narrow_copy = _copy_variant("narrow_copy", _narrow_view)
+narrow_copy = _copy_variant("narrow_copy", _narrow_view, method=True)  # (torch's Tensor has this one)
 permute_copy = _copy_variant("permute_copy", lambda input, dims: S.permute(input, tuple(dims)))
 diagonal_copy = _copy_variant("diagonal_copy", lambda input, offset=0, dim1=0, dim2=1:
                               S.diagonal(input, offset, dim1, dim2))
