@@ -619,3 +619,10 @@ def test_narrow_copy_method():
     out = x.narrow_copy(1, 1, 2)
     same(out, tx.narrow_copy(1, 1, 2))
     assert not np.shares_memory(out.numpy(), x.numpy())
+
+
+def test_index_add_integer_alpha():
+    (x, s), (tx, ts) = both(np.zeros(3, dtype=np.int64), np.array([1, 3]))
+    for alpha in (2.5, True, -2):
+        same(pullback.index_add(x, 0, idx(pullback, [0, 2]), s, alpha=alpha),
+             torch.index_add(tx, 0, idx(torch, [0, 2]), ts, alpha=alpha))

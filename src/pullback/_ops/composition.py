@@ -1173,6 +1173,7 @@ def index_add(input, dim, index, source, *, alpha=1, out=None):
                            f"Got self.shape = {list(input.shape)} source.shape = {list(source.shape)}")
     idx, where = _check_bounds(input, d, idx, "index_add")
     x = input if input.ndim else S._reshape(input, shape=(1,))
+    alpha = _scalar_for(input.dtype, alpha)  # (an integral input takes alpha truncated, as torch does)
     v = source if alpha == 1 else E.mul(source, alpha)
     v = S._reshape(v, shape=_indexed_shape(x, d, idx.size))
     result = _put_at(x, v, where, accumulate=True, name="IndexAddBackward0")
