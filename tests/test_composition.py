@@ -118,6 +118,13 @@ def test_tensordot_dims_forms(dims):
     same(pullback.tensordot(a, b, dims=pd), torch.tensordot(ta, tb, dims=td))
 
 
+def test_tensordot_0dim_and_integers():
+    (s, v), (ts, tv) = both(np.array(2.0), randn(3))
+    same(pullback.tensordot(s, v, dims=0), torch.tensordot(ts, tv, dims=0))
+    (a, b), (ta, tb) = both(np.arange(6).reshape(2, 3), np.arange(6).reshape(3, 2))
+    same(pullback.tensordot(a, b, dims=1), torch.tensordot(ta, tb, dims=1))
+
+
 def test_kron_shapes_and_second_order():
     for sa, sb in [((2, 3), (4,)), ((), (3,)), ((2, 1, 2), (3, 2)), ((0, 2), (3,))]:
         (a, b), (ta, tb) = both(randn(*sa), randn(*sb), requires_grad=True)

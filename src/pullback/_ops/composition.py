@@ -460,8 +460,8 @@ def tensordot(a, b, dims=2, out=None):
     free_a = [d for d in range(a.ndim) if d not in dims_a]
     free_b = [d for d in range(b.ndim) if d not in dims_b]
     k = math.prod(a.shape[d] for d in dims_a)
-    left = S._reshape(S.permute(a, *(free_a + dims_a)), shape=(math.prod(a.shape[d] for d in free_a), k))
-    right = S._reshape(S.permute(b, *(dims_b + free_b)), shape=(k, math.prod(b.shape[d] for d in free_b)))
+    left = S._reshape(S.permute(a, tuple(free_a + dims_a)), shape=(math.prod(a.shape[d] for d in free_a), k))
+    right = S._reshape(S.permute(b, tuple(dims_b + free_b)), shape=(k, math.prod(b.shape[d] for d in free_b)))
     shape = tuple(a.shape[d] for d in free_a) + tuple(b.shape[d] for d in free_b)
     return _written(out, S._reshape(L.matmul_(left, right), shape=shape), "tensordot", (a, b))
 
