@@ -38,14 +38,22 @@ def _scalar_for(dtype, value, name=None):
 
 
 # ------------------------------------------------------------- addcmul, addcdiv
-def _addcmul_impl(x, t1, t2, value=1):
-    p = B.multiply(t1, t2)
+def _accumulate(x, p, value):
+    """``x + value * p``, reusing the temporary ``p`` where it has the result's shape and dtype."""
+    if p.dtype.kind == "f" and isinstance(p, B.ndarray) and p.dtype == B.result_type(x, p) and \
+            p.shape == B.broadcast_shapes(B.shape(x), p.shape):
+        if value != 1:
+            B.multiply(p, value, out=p)
+        return B.add(x, p, out=p)
     return B.add(x, p if value == 1 else B.multiply(p, value))
 
 
+def _addcmul_impl(x, t1, t2, value=1):
+    return _accumulate(x, B.multiply(t1, t2), value)
+
+
 def _addcdiv_impl(x, t1, t2, value=1):
-    q = B.true_divide(t1, t2)
-    return B.add(x, q if value == 1 else B.multiply(q, value))
+    return _accumulate(x, B.true_divide(t1, t2), value)
 
 
 addcmul_ = primitive("addcmul", _addcmul_impl, inputs="x t1 t2", broadcasting=True, jvp=ELEMENTWISE,
