@@ -159,11 +159,16 @@ def _fused_product(name):
 
     def impl(c, a, b, beta, alpha):
         p = product(a, b)
+        fresh = p.dtype.kind == "f" and p.dtype == c.dtype  # a temporary the result may reuse
         if alpha != 1:
-            p = B.multiply(p, alpha)
+            p = B.multiply(p, alpha, out=p) if fresh and isinstance(alpha, (int, builtins.float)) else \
+                B.multiply(p, alpha)
         if beta == 0:  # torch ignores the input then (its NaNs included)
             return B.broadcast_to(p, broadcast_shape((c.shape, p.shape))).copy()
-        return B.add(c if beta == 1 else B.multiply(c, beta), p)
+        scaled = c if beta == 1 else B.multiply(c, beta)
+        if fresh and p.shape == broadcast_shape((c.shape, p.shape)):
+            return B.add(p, scaled, out=p)
+        return B.add(scaled, p)
 
     def vjp(g, a, b, beta, alpha, needs):
         return (g * beta if needs[0] else None,
