@@ -1761,7 +1761,6 @@ def diff(input, n=1, dim=-1, prepend=None, append=None, *, out=None):
     if n < 0:
         raise RuntimeError(f"order must be non-negative but got {n}")
     d = wrap_dim(dim, input.ndim)
-    parts = []
     for other in (prepend, append):
         if other is not None and other.ndim != input.ndim:
             raise RuntimeError("diff expects prepend or append to be the same dimension as input")
@@ -1830,8 +1829,6 @@ def trapezoid(y, x=None, *, dx=None, dim=-1):
 def _trapezoid(fn, y, x, dx, dim):
     _check_tensor(y, fn, "y", 1)
     d = wrap_dim(dim, y.ndim)
-    if x is not None and x.ndim > 1 and x.ndim != y.ndim:
-        pass
     n = y.shape[d]
     if n == 0:
         from .. import _creation
@@ -1919,7 +1916,7 @@ def renorm(input, p, dim, maxnorm):
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
                            f"{_kernel(input.dtype)}")
     if p <= 0:
-        raise RuntimeError(f"renorm: non-positive-norm not supported")
+        raise RuntimeError("renorm: non-positive-norm not supported")
     if maxnorm < 0:
         raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm:g}")
     if input.ndim <= 1:
@@ -1929,7 +1926,7 @@ def renorm(input, p, dim, maxnorm):
     norms = F.norm(input, p, others, True)
     from . import indexing as I
     factor = I.where_(E.gt(norms, maxnorm), E.div(maxnorm, _plus(norms, 1e-7)), 1.0)
-    return E.mul(input, factor.detach() if False else factor)
+    return E.mul(input, factor)
 
 
 # ------------------------------------------------------------------------- the *_copy variants
