@@ -38,6 +38,18 @@ KNOWN_DIFFERENT = {
     "ldexp": "MulBackward0", "nansum": "SumBackward1",            # x * exp2(y); a sum of where(isnan)
     "mvlgamma": "AddBackward0", "special.multigammaln": "AddBackward0",  # a sum of lgammas, plus a constant
 }
+# composition family: composites whose last op is not torch's fused kernel
+KNOWN_DIFFERENT.update({
+    "rot90": "TransposeBackward0", "rot90_k3": "TransposeBackward0",  # a flip and a transpose
+    "block_diag": "CatBackward0",             # rows of zero blocks and the inputs, concatenated
+    "diagonal_scatter": "WhereBackward0",     # the embedded source where the diagonal is, the input elsewhere
+    "repeat_interleave_flat": "IndexSelectBackward0",  # flattened first, then selected
+    "var_mean": "VarBackward0", "std_mean": "StdBackward0",  # var (std) and mean, two ops
+    "trapezoid": "DivBackward0", "trapezoid_dx": "MulBackward0",  # halved sums of the trapezoids
+    "cumulative_trapezoid": "CumsumBackward0",  # a cumsum of the areas (torch's last op is a division)
+    "renorm": "MulBackward0", "renorm_p1": "MulBackward0",  # the input times the scale factors
+    "gradient": "CatBackward0", "gradient_coordinates": "CatBackward0",  # the ends and the inside, joined
+})
 
 
 @pytest.mark.parametrize("op", OPS, ids=[op.name for op in OPS])

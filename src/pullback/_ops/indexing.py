@@ -1096,3 +1096,18 @@ def nonzero(input, *, out=None, as_tuple=False):
     return _write_out(out, result, "nonzero", (input,))
 
 from .shape import movedim, expand, _reshape, _refuse_aliased_out  # noqa: E402  (shape is loaded above this)
+
+
+# ------------------------------------------------------------ composition family additions
+def _named_index_put_impl(x, v, index, accumulate=False, name="IndexPutBackward0"):
+    return _index_put_impl(x, v, index, accumulate)
+
+
+# index_put under the backward name of the op it serves (index_add, index_copy, select_scatter...):
+# the same forward, rules and batching as index_put.
+named_index_put = primitive("named_index_put", _named_index_put_impl, inputs="x v", out_dtype=_index_put_dtype,
+                            grad_name=lambda p, s: p.get("name", "IndexPutBackward0"),
+                            vjp=(lambda g, index, accumulate:
+                                 g if accumulate else index_put(g, 0.0, index=index, accumulate=False),
+                                 _value_grad),
+                            jvp=LINEAR, batch=_batch_index_put)

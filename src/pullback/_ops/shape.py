@@ -951,3 +951,12 @@ def vstack(tensors):
 
 from ._rules import sum_to  # noqa: E402
 from .reduction import _sum  # noqa: E402
+
+
+# ------------------------------------------------------------ composition family additions
+# A reshape torch records as _unsafe_view (kron, tensordot's results): the same op, torch's backward name.
+_unsafe_view = _reshaping("unsafe_view", "UnsafeViewBackward0")
+# diag_embed as torch records it (DiagEmbedBackward0): the embedding primitive under torch's name.
+_diag_embed_op = primitive("diag_embed_op", _diag_embed_impl, out_dtype="keep", grad_name="DiagEmbedBackward0",
+                           vjp=lambda g, offset, dim1, dim2: _diagonal(g, offset=offset, dim1=dim1, dim2=dim2),
+                           jvp=LINEAR, batch=_batch_diag_embed)
