@@ -53,6 +53,8 @@ DENSE_SPARSITY = {
     "backward_hook_function", "conv2d", "cross_entropy", "einsum", "linear", "linear_nobias", "max_pool2d",
     "max_pool2d_backward", "max_pool2d_select", "nll_loss", "nuclear_norm", "overwrite", "polar",
     "lstm_layer", "gru_layer",  # (a recurrence: each step depends on all before it)
+    "addbmm", "addmv", "addr", "vdot",  # (each output element reads whole rows, columns or batches)
+    "baddbmm", "diag_embed_op", "named_index_put", "scatter_reduce_two",
     "scatter_reduce",
 }
 

@@ -55,6 +55,8 @@ CASES = {
     "constant_matrix": (lambda m, x: m.tensor(A, dtype=m.float64) @ m.cos(x), (10,)),
     "empty": (lambda m, x: (x > 0).to(m.float64) * 2.0, (10,)),
     "softmax_rows": (lambda m, x: m.softmax(x.reshape(2, 5), dim=1).reshape(-1), (10,)),
+    "batched_inverse": (lambda m, x: m.linalg.inv(x.reshape(3, 2, 2) + 3 * m.eye(2, dtype=m.float64)).reshape(-1),
+                        (12,)),
     "sort_max": (lambda m, x: m.sort(x.reshape(2, 5), dim=1)[0].reshape(-1) + x.reshape(2, 5).amax(1).repeat(5), (10,)),
 }
 
@@ -88,6 +90,8 @@ def test_patterns_of_known_structure():
     assert _pattern(CASES["dense"][0], x).toarray().all()
     assert (_pattern(CASES["constant_matrix"][0], x).toarray() == (A != 0)).all()
     assert _pattern(CASES["empty"][0], x).nnz == 0
+    x12 = np.random.default_rng(1).normal(size=12)
+    assert (_pattern(CASES["batched_inverse"][0], x12).toarray() == np.kron(np.eye(3), np.ones((4, 4)))).all()
 
 
 def test_stencil_pattern_is_the_five_point_stencil():

@@ -62,14 +62,16 @@ class Decompose:
 #   SCATTER      each input element goes to at most one output element, where several may add
 #                up (scatter-add, a view written back): the VJP run on the output's element
 #                numbers says which
+#   PER_MATRIX   an op on stacks of matrices (the last two dims): an output element depends on
+#                every element of the input matrices at its own batch position
 #   DENSE        every output element depends on every input element: true of anything, so the
 #                rule of a primitive that declares none (a superset: never a missed entry)
 ELEMENTWISE, LINEAR, MULTILINEAR, TRANSPOSE = "elementwise", "linear", "multilinear", "transpose"
 REDUCTION, ALONG_AXIS, ALL_BATCHED = "reduction", "along_axis", "all_batched"
-INDEX_MAP, SCATTER, DENSE = "index_map", "scatter", "dense"
+INDEX_MAP, SCATTER, PER_MATRIX, DENSE = "index_map", "scatter", "per_matrix", "dense"
 JVP_SHORTHANDS = (ELEMENTWISE, LINEAR, MULTILINEAR, TRANSPOSE)
 BATCH_SHORTHANDS = (ELEMENTWISE, REDUCTION, ALONG_AXIS, ALL_BATCHED)
-SPARSITY_SHORTHANDS = (ELEMENTWISE, REDUCTION, ALONG_AXIS, INDEX_MAP, SCATTER, DENSE)
+SPARSITY_SHORTHANDS = (ELEMENTWISE, REDUCTION, ALONG_AXIS, INDEX_MAP, SCATTER, PER_MATRIX, DENSE)
 
 # Functions called with (node, args, outputs) each time a Node is recorded: pullback.sparse
 # traces dependencies this way. Empty unless a tracer runs (one truth test per recorded op).
@@ -140,7 +142,7 @@ class Primitive:
             ``Decompose``, or a function ``(prim, values, bdims, params, size) -> (out, out_bdims)``
             on the unwrapped values, their batch dims (None: unbatched) and the batch size.
         sparsity: which output elements depend on which input elements: a shorthand
-            (ELEMENTWISE, REDUCTION, ALONG_AXIS, INDEX_MAP, SCATTER, DENSE) or a function
+            (ELEMENTWISE, REDUCTION, ALONG_AXIS, INDEX_MAP, SCATTER, PER_MATRIX, DENSE) or a function
             ``(node, args, outputs) -> matrices`` (one ``scipy.sparse`` dependence matrix of shape
             (output elements, input elements) per input, None where none; see pullback.sparse).
             Default: the batching shorthand's family where it has one (ELEMENTWISE, REDUCTION,

@@ -14,7 +14,7 @@ import math
 
 from .._backend import B
 from .. import _dtype as D
-from ._registry import primitive, Joint, broadcast_shape
+from ._registry import primitive, Joint, broadcast_shape, PER_MATRIX
 from . import _vmap_rules as V
 from ._api import public
 from ._rules import is_tensor, wrap_dim, wrap_dims
@@ -117,42 +117,6 @@ def _batch_front(prim, values, bdims, params, size):
     return out, ((0,) * len(out) if isinstance(out, tuple) else 0)
 
 
-def _per_matrix(prim, node, args, outputs, carriers):
-    """The sparsity rule of an op on a stack of matrices: an output element depends on every
-    element of the matrix (of each input) in its own batch position, on nothing in the others. The
-    inputs' batch dims (all but their last two) broadcast; an output keeps them in front."""
-    import scipy.sparse
-    shapes = {i: args[i]._data.shape for i in range(len(args)) if hasattr(args[i], "_data")}
-    batch = B.broadcast_shapes(*[s[:-2] for s in shapes.values()])
-    n_batch = math.prod(batch)
-    result = []
-    for out in outputs:
-        o_shape = out._data.shape
-        matrices = {}
-        for i in carriers:
-            i_shape = shapes[i]
-            n_in = math.prod(i_shape)
-            if out._data.size == 0 or n_in == 0 or tuple(o_shape[:len(batch)]) != tuple(batch):
-                matrices[i] = scipy.sparse.csr_array((out._data.size, n_in)) if out._data.size * n_in == 0 \
-                    else "dense"
-                continue
-            per_out = out._data.size // n_batch
-            in_batch = i_shape[:-2]
-            n_in_batch = math.prod(in_batch)
-            # the input matrix each output batch position reads (after broadcasting)
-            source = B.broadcast_to(B.arange(n_in_batch).reshape((1,) * (len(batch) - len(in_batch)) + in_batch),
-                                    batch).ravel()
-            rows = B.repeat(source, per_out)                       # output element -> input matrix
-            per_in = n_in // n_in_batch
-            reads = scipy.sparse.csr_array((B.ones(out._data.size), (B.arange(out._data.size), rows)),
-                                           shape=(out._data.size, n_in_batch))
-            members = scipy.sparse.csr_array((B.ones(n_in), (B.repeat(B.arange(n_in_batch), per_in), B.arange(n_in))),
-                                             shape=(n_in_batch, n_in))
-            matrices[i] = (reads @ members).tocsr()
-        result.append(matrices)
-    return result
-
-
 def _batch_all(prim, values, bdims, params, size):
     out, _ = V.all_batched_rule(prim, values, bdims, params, size)
     return out, ((0,) * len(out) if isinstance(out, tuple) else 0)
@@ -200,7 +164,7 @@ def _eigh_jvp(primals, tangents, params, outputs):
 
 
 eigh_ = primitive("linalg_eigh", _eigh_impl, outputs=2, out_dtype="float", grad_name="LinalgEighBackward0",
-                  vjp=Joint(lambda g, ans, needs: _eigh_vjp(g, ans)), jvp=_eigh_jvp, batch=_batch_front, sparsity=_per_matrix)
+                  vjp=Joint(lambda g, ans, needs: _eigh_vjp(g, ans)), jvp=_eigh_jvp, batch=_batch_front, sparsity=PER_MATRIX)
 
 
 def _check_uplo(UPLO):
@@ -365,7 +329,7 @@ def _zeros_row(count, like):
 
 svd_ = primitive("linalg_svd", _svd_impl, outputs=3, out_dtype="float", grad_name="LinalgSvdBackward0",
                  vjp=Joint(lambda g, ans, full_matrices, needs: _svd_vjp(g, ans, full_matrices)),
-                 jvp=_svd_jvp, batch=_batch_front, sparsity=_per_matrix)
+                 jvp=_svd_jvp, batch=_batch_front, sparsity=PER_MATRIX)
 
 
 def _svd(A, full_matrices, fn):
@@ -498,7 +462,7 @@ def _trsolve_jvp(primals, tangents, params, outputs):
 
 trsolve_ = primitive("triangular_solve", _trsolve_impl, inputs="b r", out_dtype="float",
                      grad_name="LinalgSolveTriangularBackward0", vjp=Joint(_trsolve_vjp), jvp=_trsolve_jvp,
-                     batch=_batch_all, sparsity=_per_matrix)
+                     batch=_batch_all, sparsity=PER_MATRIX)
 
 
 def _copyltu(M):
@@ -578,7 +542,7 @@ def _qr_jvp(primals, tangents, params, outputs):
 
 qr_ = primitive("linalg_qr", _qr_impl, outputs=2, out_dtype="float", grad_name="LinalgQrBackward0",
                 vjp=Joint(lambda g, ans, mode, x_shape, needs: _qr_vjp_checked(g, ans, mode, x_shape)),
-                jvp=_qr_jvp, batch=_batch_front, sparsity=_per_matrix)
+                jvp=_qr_jvp, batch=_batch_front, sparsity=PER_MATRIX)
 
 
 def _qr(A, mode, fn):
@@ -837,7 +801,7 @@ def _pinv_jvp(primals, tangents, params, outputs):
 
 
 pinv_ = primitive("linalg_pinv", _pinv_impl, out_dtype="float", grad_name="LinalgPinvBackward0",
-                  vjp=_pinv_vjp, jvp=_pinv_jvp, batch=_batch_pinv, sparsity=_per_matrix)
+                  vjp=_pinv_vjp, jvp=_pinv_jvp, batch=_batch_pinv, sparsity=PER_MATRIX)
 
 
 def _tolerances(A, atol, rtol, fn):
@@ -1121,7 +1085,7 @@ def _block_upper(a, b):
 matrix_exp_ = primitive("linalg_matrix_exp", _expm_impl, out_dtype="float", grad_name="LinalgMatrixExpBackward0",
                         vjp=lambda g, x: _block_upper(_mT(x), g),
                         jvp=lambda primals, tangents, params, outputs: (_block_upper(primals[0], tangents[0]),),
-                        batch=_batch_front, sparsity=_per_matrix)
+                        batch=_batch_front, sparsity=PER_MATRIX)
 
 
 @public(("matrix_exp", "linalg.matrix_exp"), method=True)
@@ -1427,7 +1391,7 @@ def _geqrf_no_derivative(*args):
 # torch records a node whose derivative is not implemented: so does pullback (it raises when used).
 geqrf_ = primitive("geqrf", _geqrf_impl, outputs=2, out_dtype="float", grad_name="GeqrfBackward0",
                    vjp=Joint(lambda g, needs: _geqrf_no_derivative()),
-                   jvp=lambda primals, tangents, params, outputs: _geqrf_no_derivative(), batch=_batch_front, sparsity=_per_matrix)
+                   jvp=lambda primals, tangents, params, outputs: _geqrf_no_derivative(), batch=_batch_front, sparsity=PER_MATRIX)
 
 
 @public("geqrf", method=True)

@@ -16,7 +16,7 @@ import collections
 
 from .._backend import B
 from .. import _dtype as D
-from ._registry import primitive, Joint, broadcast_shape
+from ._registry import primitive, Joint, broadcast_shape, PER_MATRIX
 from . import _registry
 from . import _vmap_rules as V
 from ._api import public, NAMESPACES
@@ -374,7 +374,8 @@ def _batch_solve(prim, values, bdims, params, size):
 # factors and pivots of A (A^T with left=False) and LAPACK's info.
 solve_ = primitive("linalg_solve", _solve_impl, inputs="a b", out_dtype="keep", outputs=4,
                    nondiff_outputs=(1, 2, 3), grad_name="LinalgSolveExBackward0", vjp=Joint(_solve_vjp),
-                   jvp=_solve_jvp, batch=_batch_solve)
+                   jvp=_solve_jvp, batch=_batch_solve,
+                   sparsity=PER_MATRIX)
 
 
 def _solve(A, B_, left, fn, raise_as):
@@ -465,7 +466,8 @@ inv_ = primitive("linalg_inv", _inv_impl, inputs="a", out_dtype="keep", outputs=
                  grad_name="LinalgInvExBackward0", vjp=Joint(_inv_vjp),
                  jvp=lambda primals, tangents, params, outputs: (
                      -matmul_(matmul_(outputs[0], tangents[0]), outputs[0]), None),
-                 batch=_batch_matrices)
+                 batch=_batch_matrices,
+                 sparsity=PER_MATRIX)
 
 
 @public("linalg.inv")
@@ -551,7 +553,8 @@ def _cofactor_jvp(primals, tangents, params, outputs):
 
 # The cofactor matrix det(A) A^{-T}: det's gradient, finite for singular matrices.
 cofactor_ = primitive("cofactor", _cofactor_impl, inputs="a", out_dtype="keep", vjp=_cofactor_vjp,
-                      jvp=_cofactor_jvp, batch=_batch_matrices)
+                      jvp=_cofactor_jvp, batch=_batch_matrices,
+                      sparsity=PER_MATRIX)
 
 
 def _det_impl(a):
@@ -563,7 +566,8 @@ det_ = primitive("linalg_det", _det_impl, inputs="a", out_dtype="keep", grad_nam
                  jvp=lambda primals, tangents, params, outputs: (
                      _sum(cofactor_(primals[0]) * tangents[0], axis=(primals[0].ndim - 2, primals[0].ndim - 1),
                           keepdim=False),),
-                 batch=_batch_matrices)
+                 batch=_batch_matrices,
+                 sparsity=PER_MATRIX)
 
 
 @public("linalg.det")
@@ -618,7 +622,8 @@ slogdet_ = primitive("linalg_slogdet", _slogdet_impl, inputs="a", out_dtype="kee
                      jvp=lambda primals, tangents, params, outputs: (None, _sum(
                          _mT(inv_(primals[0], fn=None)[0]) * tangents[0],
                          axis=(primals[0].ndim - 2, primals[0].ndim - 1), keepdim=False), None, None),
-                     batch=_batch_matrices)
+                     batch=_batch_matrices,
+                     sparsity=PER_MATRIX)
 
 
 @public("linalg.slogdet")
@@ -689,7 +694,8 @@ def _solve_tri_jvp(primals, tangents, params, outputs):
 # X = A^{-1} B for triangular A (only its triangle is read).
 solve_triangular_ = primitive("linalg_solve_triangular", _trsm, inputs="a b", out_dtype="keep",
                               grad_name="LinalgSolveTriangularBackward0", vjp=Joint(_solve_tri_vjp),
-                              jvp=_solve_tri_jvp, batch=_batch_matrices)
+                              jvp=_solve_tri_jvp, batch=_batch_matrices,
+                              sparsity=PER_MATRIX)
 
 
 def _solve_tri_right_vjp(g, a, ans, upper, unitriangular, needs):
@@ -710,7 +716,7 @@ def _solve_tri_right_jvp(primals, tangents, params, outputs):
 solve_triangular_right_ = primitive(
     "linalg_solve_triangular_right", lambda a, b, upper, unitriangular: _trsm(a, b, upper, unitriangular, side=1),
     inputs="a b", out_dtype="keep", grad_name="LinalgSolveTriangularBackward0", vjp=Joint(_solve_tri_right_vjp),
-    jvp=_solve_tri_right_jvp, batch=_batch_matrices)
+    jvp=_solve_tri_right_jvp, batch=_batch_matrices, sparsity=PER_MATRIX)
 
 
 def _triangular_solve_vjp(g, b, a, ans, upper, transpose, unitriangular, needs):
@@ -741,7 +747,7 @@ triangular_solve_ = primitive(
     "triangular_solve", lambda b, a, upper, transpose, unitriangular: _trsm(
         _mTa(a) if transpose else a, b, upper != transpose, unitriangular),
     inputs="b a", out_dtype="keep", grad_name="TriangularSolveBackward0", vjp=Joint(_triangular_solve_vjp),
-    jvp=_triangular_solve_jvp, batch=_batch_matrices)
+    jvp=_triangular_solve_jvp, batch=_batch_matrices, sparsity=PER_MATRIX)
 
 
 @public("linalg.solve_triangular")
@@ -887,11 +893,13 @@ def _cholesky_jvp(primals, tangents, params, outputs):
 # The lower Cholesky factor L (A = L L^T, the lower triangle of A read) and LAPACK's info.
 cholesky_ = primitive("linalg_cholesky", _cholesky_impl, inputs="a", out_dtype="keep", outputs=2,
                       nondiff_outputs=(1,), grad_name="LinalgCholeskyExBackward0", vjp=Joint(_cholesky_vjp),
-                      jvp=_cholesky_jvp, batch=_batch_matrices)
+                      jvp=_cholesky_jvp, batch=_batch_matrices,
+                      sparsity=PER_MATRIX)
 # The same, as the deprecated torch.cholesky, whose backward node torch names apart.
 cholesky_old_ = primitive("cholesky", _cholesky_impl, inputs="a", out_dtype="keep", outputs=2,
                           nondiff_outputs=(1,), grad_name="CholeskyBackward0", vjp=Joint(_cholesky_vjp),
-                          jvp=_cholesky_jvp, batch=_batch_matrices)
+                          jvp=_cholesky_jvp, batch=_batch_matrices,
+                          sparsity=PER_MATRIX)
 
 
 def _cholesky(A, upper, fn, raise_as, arg="input"):
@@ -985,7 +993,8 @@ def _cholesky_solve_jvp(primals, tangents, params, outputs):
 
 cholesky_solve_ = primitive("cholesky_solve", _potrs, inputs="b l", out_dtype="keep",
                             grad_name="CholeskySolveBackward0", vjp=Joint(_cholesky_solve_vjp),
-                            jvp=_cholesky_solve_jvp, batch=_batch_matrices)
+                            jvp=_cholesky_solve_jvp, batch=_batch_matrices,
+                            sparsity=PER_MATRIX)
 
 
 @public(method=True)
@@ -1038,7 +1047,8 @@ def _cholesky_inverse_jvp(primals, tangents, params, outputs):
 
 
 cholesky_inverse_ = primitive("cholesky_inverse", _cholesky_inverse_impl, inputs="l", out_dtype="keep",
-                              vjp=_cholesky_inverse_vjp, jvp=_cholesky_inverse_jvp, batch=_batch_matrices)
+                              vjp=_cholesky_inverse_vjp, jvp=_cholesky_inverse_jvp, batch=_batch_matrices,
+                              sparsity=PER_MATRIX)
 
 
 @public(method=True)
@@ -1135,7 +1145,8 @@ lu_unpack_ = primitive("lu_unpack", _lu_unpack_impl, inputs="lu", out_dtype="kee
                        grad_name="LuUnpackBackward0", vjp=Joint(_lu_unpack_vjp),
                        jvp=lambda primals, tangents, params, outputs: _unpack_parts(
                            tangents[0], *primals[0].shape[-2:]),
-                       batch=_batch_matrices)
+                       batch=_batch_matrices,
+                       sparsity=PER_MATRIX)
 
 
 def _lu_solve_trans(left, adjoint):
@@ -1194,7 +1205,8 @@ def _lu_solve_jvp(primals, tangents, params, outputs):
 
 lu_solve_ = primitive("linalg_lu_solve", _lu_solve_impl, inputs="lu piv b", out_dtype="keep",
                       grad_name="LinalgLuSolveBackward0", vjp=Joint(_lu_solve_vjp), jvp=_lu_solve_jvp,
-                      batch=_batch_lu_solve)
+                      batch=_batch_lu_solve,
+                      sparsity=PER_MATRIX)
 
 
 def _np_dtype(x):
@@ -1299,7 +1311,8 @@ def _lu_factor_jvp(primals, tangents, params, outputs):
 # Packed LU factors (L below the diagonal, U on and above it), 1-based pivots and LAPACK's info.
 lu_factor_ = primitive("linalg_lu_factor", _lu_factor_impl, inputs="a", out_dtype="keep", outputs=3,
                        nondiff_outputs=(1, 2), grad_name="LinalgLuFactorExBackward0", vjp=Joint(_lu_factor_vjp),
-                       jvp=_lu_factor_jvp, batch=_batch_matrices)
+                       jvp=_lu_factor_jvp, batch=_batch_matrices,
+                       sparsity=PER_MATRIX)
 
 
 def _lu_factor(A, pivot, fn, raise_as):

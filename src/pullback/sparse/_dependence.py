@@ -152,5 +152,42 @@ def dense(prim, node, args, outputs, carriers):
     return [{i: "dense" for i in carriers} for _ in outputs]
 
 
+def per_matrix(prim, node, args, outputs, carriers):
+    """The sparsity rule of an op on a stack of matrices: an output element depends on every
+    element of the matrix (of each input) in its own batch position, on nothing in the others. The
+    inputs' batch dims (all but their last two) broadcast; an output keeps them in front."""
+    sparse = _sparse()
+    shapes = {i: args[i]._data.shape for i in range(len(args)) if hasattr(args[i], "_data")}
+    batch = np.broadcast_shapes(*[s[:-2] for s in shapes.values()])
+    n_batch = _numel(batch)
+    result = []
+    for out in outputs:
+        o_shape = out._data.shape
+        matrices = {}
+        for i in carriers:
+            i_shape = shapes[i]
+            n_in = _numel(i_shape)
+            if out._data.size == 0 or n_in == 0 or tuple(o_shape[:len(batch)]) != tuple(batch):
+                matrices[i] = sparse.csr_array((out._data.size, n_in)) if out._data.size * n_in == 0 \
+                    else "dense"
+                continue
+            per_out = out._data.size // n_batch
+            in_batch = i_shape[:-2]
+            n_in_batch = _numel(in_batch)
+            # the input matrix each output batch position reads (after broadcasting)
+            source = np.broadcast_to(np.arange(n_in_batch).reshape((1,) * (len(batch) - len(in_batch)) + in_batch),
+                                    batch).ravel()
+            rows = np.repeat(source, per_out)                       # output element -> input matrix
+            per_in = n_in // n_in_batch
+            reads = sparse.csr_array((np.ones(out._data.size), (np.arange(out._data.size), rows)),
+                                           shape=(out._data.size, n_in_batch))
+            members = sparse.csr_array((np.ones(n_in), (np.repeat(np.arange(n_in_batch), per_in), np.arange(n_in))),
+                                             shape=(n_in_batch, n_in))
+            matrices[i] = (reads @ members).tocsr()
+        result.append(matrices)
+    return result
+
+
 RULES = {"elementwise": elementwise, "reduction": reduction, "along_axis": along_axis,
-         "index_map": index_map, "scatter": scatter, "dense": dense}
+         "index_map": index_map, "scatter": scatter, "per_matrix": per_matrix,
+         "dense": dense}
