@@ -7,7 +7,9 @@ sin(x[i]) x[i]^2``, (J2) a Gray-Scott reaction-diffusion residual on a 100 x 100
 a 5-point Laplacian), (H1) the chained Rosenbrock function. For each: the first call (detection,
 colouring and evaluation), a prepared call (evaluation only), the colours. ``--dense`` also times
 a dense Jacobian at the same size (pullback's ``func.jacfwd`` and ``torch.func.jacfwd``, once each: a
-10,000 x 10,000 float64 matrix is 800 MB) and reports the ratio.
+10,000 x 10,000 float64 matrix is 800 MB) and reports the ratio. Where asdex is installed (``pip
+install asdex``, which brings jax), the same problems run through ``asdex.jacobian``/``asdex.hessian``
+(detection and colouring) and their ``jax.jit``-compiled calls, interleaved with pullback's.
 """
 import os
 import sys
@@ -41,6 +43,28 @@ def rosenbrock(m, x):
     return ((x[1:] - x[:-1] ** 2) ** 2).sum() * 100 + ((1 - x[:-1]) ** 2).sum()
 
 
+def _jax_problems():
+    import jax
+    import jax.numpy as jnp
+    jax.config.update("jax_enable_x64", True)
+
+    def stencil_jax(x):
+        inner = x[1:-1]
+        return x[:-2] - 2 * inner + x[2:] + jnp.sin(inner) * inner ** 2
+
+    def gray_scott_jax(x, du=0.16, dv=0.08, feed=0.035, kill=0.065):
+        def laplacian(w):
+            p = jnp.pad(w, 1)
+            return p[:-2, 1:-1] + p[2:, 1:-1] + p[1:-1, :-2] + p[1:-1, 2:] - 4 * w
+        u, v = x[0], x[1]
+        uvv = u * v * v
+        return jnp.stack([du * laplacian(u) - uvv + feed * (1 - u), dv * laplacian(v) + uvv - (feed + kill) * v])
+
+    def rosenbrock_jax(x):
+        return ((x[1:] - x[:-1] ** 2) ** 2).sum() * 100 + ((1 - x[:-1]) ** 2).sum()
+    return [stencil_jax, gray_scott_jax, rosenbrock_jax]
+
+
 PROBLEMS = [
     ("J1 1-D stencil, n = 10,000", "jacobian", stencil, (10_000,)),
     ("J2 Gray-Scott 2 x 100 x 100, n = 20,000", "jacobian", gray_scott, (2, 100, 100)),
@@ -48,10 +72,29 @@ PROBLEMS = [
 ]
 
 
+def _asdex(kind, f_jax, shape, x):
+    """asdex's preparation (detection + colouring) time and its jitted call, or None."""
+    try:
+        import asdex
+        import jax
+    except ImportError:
+        return None
+    xj = jax.numpy.asarray(x)
+    start = time.perf_counter()
+    prepared = (asdex.jacobian if kind == "jacobian" else asdex.hessian)(f_jax, xj)
+    prepare_time = time.perf_counter() - start
+    call = jax.jit(prepared)
+    return prepare_time, lambda: jax.block_until_ready(call(xj))
+
+
 def main(dense):
     import scipy.sparse  # noqa: F401  (imported once, as a program's first call would have it)
     rng = np.random.default_rng(0)
-    for title, kind, f, shape in PROBLEMS:
+    try:
+        jax_fns = _jax_problems()
+    except ImportError:
+        jax_fns = [None] * len(PROBLEMS)
+    for (title, kind, f, shape), f_jax in zip(PROBLEMS, jax_fns):
         x = pullback.tensor(rng.uniform(0.1, 1.0, size=shape))
         fp = (lambda v, f=f: f(pullback, v))
         prepare = pullback.sparse.prepare_jacobian if kind == "jacobian" else pullback.sparse.prepare_hessian
@@ -59,11 +102,21 @@ def main(dense):
         prepared = prepare(fp, x)
         result = prepared(x)
         first = time.perf_counter() - start
-        timing = interleaved({"prepared": lambda: prepared(x)}, rounds=15, inner=3)["prepared"]
+        candidates = {"prepared": lambda: prepared(x)}
+        theirs = _asdex(kind, f_jax, shape, x.numpy()) if f_jax is not None else None
+        if theirs is not None:
+            candidates["asdex"] = theirs[1]
+        times = interleaved(candidates, rounds=15, inner=3)
+        timing = times["prepared"]
         print(f"\n{title}: {result.shape[0]} x {result.shape[1]}, {result.nnz} nonzeros, "
               f"{prepared.n_colors} colours ({prepared.mode})")
         print(f"  first call (detect + colour + evaluate): {first * 1e3:8.1f} ms")
         print(f"  prepared call:                           {timing * 1e3:8.2f} ms")
+        if theirs is not None:
+            print(f"  asdex detection + colouring:             {theirs[0] * 1e3:8.1f} ms   "
+                  f"(pullback's first call {first / theirs[0]:.2f}x)")
+            print(f"  asdex jitted call:                       {times['asdex'] * 1e3:8.2f} ms   "
+                  f"(pullback's prepared call {timing / times['asdex']:.2f}x)")
         if dense and kind == "jacobian" and x.numel() <= 10_000:
             start = time.perf_counter()
             pullback.func.jacfwd(fp)(x)
