@@ -240,6 +240,22 @@ OPS = [
     # ------------------------------------------------------------------ softmax
     OpInfo("softmax", lambda m, x: m.softmax(x, 1), ((2, 4),)),
     OpInfo("log_softmax", lambda m, x: m.log_softmax(x, 0), ((3, 2),)),
+    # ---------------------------------------------------------------- selection (your family)
+    OpInfo("topk", lambda m, x: m.topk(x, 2, dim=1).values, ((3, 4),)),
+    OpInfo("topk_smallest_dim0", lambda m, x: x.topk(3, 0, largest=False)[0], ((4, 2),)),
+    OpInfo("topk_0dim", lambda m, x: m.topk(x, 1).values * x, ((),)),
+    OpInfo("kthvalue", lambda m, x: m.kthvalue(x, 2, 0).values, ((3, 4),)),
+    OpInfo("kthvalue_keepdim", lambda m, x: x.kthvalue(3, keepdim=True)[0], ((2, 5),)),
+    OpInfo("median", lambda m, x: x.median(), ((2, 3),)),
+    OpInfo("median_dim", lambda m, x: m.median(x, 1).values, ((3, 4),)),
+    OpInfo("nanmedian", lambda m, x: m.nanmedian(x), ((5,),)),
+    OpInfo("nanmedian_dim_keepdim", lambda m, x: x.nanmedian(0, keepdim=True).values, ((3, 2),)),
+    OpInfo("mode", lambda m, x: m.mode(x, 0).values, ((3, 4),)),
+    OpInfo("aminmax", lambda m, x: m.aminmax(x, dim=1).min * 2 + m.aminmax(x).max, ((3, 4),), second_order=False),
+    OpInfo("cummax", lambda m, x: m.cummax(x, 1).values, ((3, 4),)),
+    OpInfo("cummin", lambda m, x: x.cummin(0).values, ((4, 3),)),
+    OpInfo("logcumsumexp", lambda m, x: m.logcumsumexp(x, 1), ((3, 4),)),
+    OpInfo("logcumsumexp_dim0", lambda m, x: x.logcumsumexp(0), ((5,),), (-30.0, 30.0)),
 ]
 
 
