@@ -256,6 +256,13 @@ OPS = [
     OpInfo("cummin", lambda m, x: x.cummin(0).values, ((4, 3),)),
     OpInfo("logcumsumexp", lambda m, x: m.logcumsumexp(x, 1), ((3, 4),)),
     OpInfo("logcumsumexp_dim0", lambda m, x: x.logcumsumexp(0), ((5,),), (-30.0, 30.0)),
+    OpInfo("quantile", lambda m, x: m.quantile(x, 0.3), ((3, 4),)),
+    OpInfo("quantile_dim_tensor_q", lambda m, x: m.quantile(x, m.tensor([0.2, 0.75], dtype=x.dtype), dim=1,
+                                                               keepdim=True), ((3, 4),)),
+    OpInfo("quantile_midpoint", lambda m, x: x.quantile(0.5, 0, interpolation="midpoint"), ((4, 3),)),
+    OpInfo("quantile_lower_nearest", lambda m, x: m.quantile(x, 0.4, -1, interpolation="lower")
+           + m.quantile(x, 0.6, -1, interpolation="nearest"), ((2, 6),)),
+    OpInfo("nanquantile", lambda m, x: m.nanquantile(x, 0.4, dim=1), ((3, 5),)),
 ]
 
 

@@ -537,6 +537,119 @@ def logcumsumexp(input, dim, *, out=None):
     return write_out(out, result, "logcumsumexp", (input,))
 
 
+# ----------------------------------------------------------------------------- quantile, nanquantile
+
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _quantile(input, q, dim, keepdim, interpolation, out, name):
+    """torch's algorithm, in pullback's ops (so gradients reach ``input`` through sort and gather, and
+    ``q`` through the interpolation weights): sort along the dim, find each quantile's rank, gather the
+    values below and above it and interpolate."""
+    from .._out import write_out
+    from .._creation import tensor as _tensor
+    from .functions import lerp
+    _check_tensor(input, name)
+    if interpolation not in _INTERPOLATIONS:
+        raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, midpoint or nearest, "
+                           f"but got {interpolation}")
+    if not is_tensor(q):
+        if isinstance(q, bool) or not isinstance(q, (int, float)):
+            raise TypeError(f"{name}() received an invalid combination of arguments - got (Tensor, "
+                            f"{type(q).__name__}), but expected one of:\n * (Tensor input, Tensor q, int dim = None, "
+                            f"bool keepdim = False, *, str interpolation = \"linear\", Tensor out = None)\n * (Tensor "
+                            f"input, float q, int dim = None, bool keepdim = False, *, str interpolation = \"linear\", "
+                            f"Tensor out = None)\n")
+        if not 0 <= q <= 1:
+            raise RuntimeError(f"{name}() q must be in the range [0, 1] but got {float(q):g}")
+    if input.numel() == 0:
+        raise RuntimeError(f"{name}() input tensor must be non-empty")
+    if is_tensor(q) and q.ndim > 1:
+        raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
+    if not input.dtype.is_floating_point or input.dtype.itemsize < 4:
+        raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
+    if is_tensor(q) and q.dtype is not input.dtype:
+        raise RuntimeError(f"{name}() q tensor must be same dtype as the input tensor")
+    if is_tensor(out) and out.dtype is not input.dtype:
+        raise RuntimeError(f"{name}() out tensor must be same dtype as the input tensor")
+    if is_tensor(q):
+        refuse_batched(q, f"{name}() (it checks the values of q)")
+        if q.numel() and not bool(((q >= 0) & (q <= 1)).all()):
+            raise RuntimeError(f"{name}() q values must be in the range [0, 1]")
+        q_rows = q.reshape(-1)
+    else:
+        q_rows = _tensor([float(q)], dtype=input.dtype)
+    if dim is None:
+        values = input.reshape(-1)
+        shape = (1,) * input.ndim if keepdim else ()
+    else:
+        d = wrap_dim(dim, input.ndim)
+        values = S.movedim(input, d, -1) if input.ndim else input.reshape(1)
+        shape = tuple(1 if i == d else n for i, n in enumerate(input.shape) if keepdim or i != d)
+    ordered = sort(values, -1).values          # NaN sorts last
+    n = ordered.shape[-1]
+    lead = tuple(ordered.shape[:-1])
+    qs = q_rows.reshape((1,) * len(lead) + (-1,))
+    if name == "nanquantile":
+        count = (~ordered.isnan()).sum(-1, keepdim=True)
+        ranks = qs * (count - 1)
+        ranks = ranks.masked_fill(ranks < 0, 0)
+    else:
+        ranks = qs * (n - 1)
+        ranks = ranks.masked_fill(ordered[..., -1:].isnan(), n - 1)
+    ranks = ranks.expand(lead + (q_rows.shape[0],))
+    if interpolation == "lower":
+        ranks = ranks.floor()
+    elif interpolation == "higher":
+        ranks = ranks.ceil()
+    elif interpolation == "nearest":
+        ranks = ranks.round()
+    below = ranks.detach().long()
+    result = ordered.gather(-1, below)
+    if interpolation in ("linear", "midpoint"):
+        weights = ranks - below if interpolation == "linear" else ranks.detach() * 0 + 0.5
+        result = lerp(result, ordered.gather(-1, ranks.detach().ceil().long()), weights)
+    result = S.movedim(result, -1, 0).reshape((q_rows.shape[0],) + shape if is_tensor(q) and q.ndim else shape)
+    return write_out(out, result, name, (input,))
+
+
+@public(method=True)
+def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
+    """The ``q``-th quantiles of ``input`` (of all of it, or along ``dim``).
+
+    ``q`` is a number or a 1-D tensor of numbers in [0, 1]; a 1-D ``q`` gives its quantiles along a new
+    first dimension. Between two data points the quantile is interpolated as ``interpolation`` says
+    (``linear``, ``lower``, ``higher``, ``midpoint`` or ``nearest``). A NaN makes its row's quantiles NaN.
+
+    Args:
+        input (Tensor): the input tensor (float32 or float64).
+        q (float or Tensor): the quantiles to compute.
+        dim (int, optional): the dimension to reduce. Default: all of them.
+        keepdim (bool, optional): keep the reduced dims, with size one. Default: False.
+        interpolation (str, optional): how to interpolate between data points. Default: ``"linear"``.
+        out (Tensor, optional): the output tensor.
+
+    Example::
+
+        >>> pullback.quantile(pullback.tensor([0.0, 1.0, 2.0, 3.0]), 0.5)
+        tensor(1.5000)
+    """
+    return _quantile(input, q, dim, keepdim, interpolation, out, "quantile")
+
+
+@public(method=True)
+def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
+    """``quantile`` ignoring NaN: the quantiles of the values that are not NaN (NaN where all are).
+
+    Example::
+
+        >>> pullback.nanquantile(pullback.tensor([0.0, float("nan"), 2.0]), 0.5)
+        tensor(1.)
+    """
+    return _quantile(input, q, dim, keepdim, interpolation, out, "nanquantile")
+
+
+from .sorting import sort  # noqa: E402
 from . import indexing as I  # noqa: E402
 from . import shape as S  # noqa: E402
 from . import reduction as R  # noqa: E402
