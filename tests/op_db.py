@@ -263,6 +263,23 @@ OPS = [
     OpInfo("quantile_lower_nearest", lambda m, x: m.quantile(x, 0.4, -1, interpolation="lower")
            + m.quantile(x, 0.6, -1, interpolation="nearest"), ((2, 6),)),
     OpInfo("nanquantile", lambda m, x: m.nanquantile(x, 0.4, dim=1), ((3, 5),)),
+    OpInfo("searchsorted", lambda m, s, v: m.searchsorted(s.sort().values, v) * v, ((5,), (3, 4))),
+    OpInfo("searchsorted_nd_right", lambda m, s, v: m.searchsorted(s.sort(-1).values, v, right=True) * v,
+           ((2, 5), (2, 3))),
+    OpInfo("bucketize", lambda m, x, b: m.bucketize(x, b.sort().values, out_int32=True) * x, ((2, 3), (4,))),
+    OpInfo("histc", lambda m, x: m.histc(x, bins=4, min=-2, max=2) * x.sum(), ((6,),)),
+    # (torch's histogram output requires grad and its backward raises: the op is given detached inputs)
+    OpInfo("histogram", lambda m, x: m.histogram(x.detach(), 3, range=(-2.0, 2.0), density=True).hist * x[0, 1:],
+           ((2, 4),)),
+    OpInfo("histogram_edges", lambda m, x: m.histogram(x.detach(), m.tensor([-2.0, -0.5, 1.0, 2.0],
+                                                                           dtype=x.dtype))[0] * x[1], ((5,),)),
+    OpInfo("unique", lambda m, x: m.unique((x * 2).floor(), return_counts=True)[1] * x.sum(), ((3, 4),),
+           avoid=(-1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5), tags=("data_dependent",)),
+    OpInfo("unique_consecutive", lambda m, x: m.unique_consecutive(x.floor(), return_inverse=True)[1] * x, ((6,),),
+           avoid=(-1.0, 0.0, 1.0), tags=("data_dependent",)),
+    OpInfo("bincount", lambda m, x: m.bincount((x * 2).long(), minlength=2) * x.sum(), ((5,),), POS,
+           avoid=(0.5, 1.0, 1.5), tags=("data_dependent",)),
+    OpInfo("argwhere", lambda m, x: m.argwhere(x > 0) * x.sum(), ((2, 3),), avoid=(0.0,), tags=("data_dependent",)),
 ]
 
 

@@ -649,6 +649,472 @@ def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear", ou
     return _quantile(input, q, dim, keepdim, interpolation, out, "nanquantile")
 
 
+# ----------------------------------------------------------------------------- searchsorted, bucketize
+
+def _searchsorted_impl(seq, values, right, out_int32):
+    """A binary search per value, torch's: the first position whose element is not below the value
+    (``right``: not at or below it), each comparison as torch's so NaN lands where torch's does."""
+    values = B.asarray(values)
+    n = seq.shape[-1]
+    dtype = B.int32 if out_int32 else B.int64
+    if values.size == 0 or n == 0:
+        return B.zeros(values.shape, dtype=dtype)
+    if seq.ndim == 1:
+        rows, flat = seq[None, :], values.reshape(1, -1)
+    else:
+        rows, flat = seq.reshape(-1, n), values.reshape(-1, values.shape[-1] if values.ndim else 1)
+    lo = B.zeros(flat.shape, dtype=B.int64)
+    hi = B.full(flat.shape, n, dtype=B.int64)
+    with B.errstate(invalid="ignore"):
+        while True:
+            active = lo < hi
+            if not active.any():
+                break
+            mid = lo + ((hi - lo) >> 1)
+            at = B.take_along_axis(rows, B.minimum(mid, n - 1), axis=1)
+            right_of = ~(at > flat) if right else ~(at >= flat)
+            lo = B.where(active & right_of, mid + 1, lo)
+            hi = B.where(active & ~right_of, mid, hi)
+    return lo.reshape(values.shape).astype(dtype)
+
+
+def _batch_searchsorted(prim, values, bdims, params, size):
+    seq, x = values
+    if bdims[0] is None and seq.ndim == 1:  # every sample searches one sequence: any shape of values
+        return prim.bind((seq, x), params), bdims[1]
+    if V.logical_ndim(seq, bdims[0]) == 1:  # one sequence per sample: the values of each in one row
+        seq = V.expand_batch(seq, bdims[0], size)
+        x = V.expand_batch(x, bdims[1], size)
+        shape = tuple(x.shape)
+        return S._reshape(prim.bind((seq, S._reshape(x, shape=(size, -1))), params), shape=shape), 0
+    # N-D sequences: the batch dim leads both, as one more matching leading dim
+    return prim.bind((V.expand_batch(seq, bdims[0], size), V.expand_batch(x, bdims[1], size)), params), 0
+
+
+searchsorted_ = primitive("searchsorted", _searchsorted_impl, inputs="seq values", out_dtype="keep",
+                          batch=_batch_searchsorted)
+
+
+def _shape_list(shape):
+    return "[" + ", ".join(str(n) for n in shape) + "]"
+
+
+def _search(seq, input, right, side, out_int32, out, sorter, name):
+    from .._out import write_out
+    where = "torch.searchsorted(): "
+    if side is not None:
+        if side not in ("left", "right"):
+            raise RuntimeError(f"{where}side can only be 'left' or 'right' but got {side}")
+        if right and side == "left":
+            raise RuntimeError(f"{where}side and right can't be set to opposites, got side of left while right was True")
+        right = side == "right"
+    if out is not None and is_tensor(out) and out.dtype is not (D.int32 if out_int32 else D.int64):
+        raise RuntimeError(f"{where}output tensor's dtype is wrong, it can only be Int(int32) or Long(int64) depending "
+                           f"on whether out_int32 flag is True, but we got output tensor's dtype "
+                           f"{D.CPP_TYPE_NAMES[out.dtype]} and out_int32 flag is {bool(out_int32)}")
+    if sorter is not None:
+        if sorter.dtype is not D.int64:
+            raise RuntimeError(f"{where}sorter must be a tensor of long dtype but got dtype {D.CPP_TYPE_NAMES[sorter.dtype]}")
+        if tuple(sorter.shape) != tuple(seq.shape):
+            raise RuntimeError(f"{where}boundary and sorter must have the same size, but got boundary tensor "
+                               f"{_shape_list(seq.shape)}and got sorter tensor {_shape_list(sorter.shape)}")
+    if seq.ndim == 0:
+        raise RuntimeError(f"{where}boundaries tensor should have positive dimension, but got 0 dimension")
+    scalar = not is_tensor(input)
+    if scalar:
+        if seq.ndim != 1:
+            raise RuntimeError(f"{where}input value can be a scalar only when boundaries tensor dimension is 1, but we "
+                               f"got boundaries tensor dim({seq.ndim}) and input value's dim(0) numel(1)")
+    elif seq.ndim != 1 and (seq.ndim != input.ndim or tuple(seq.shape[:-1]) != tuple(input.shape[:-1])):
+        raise RuntimeError(f"{where}boundaries tensor should be 1 dimension or the first N-1 dimensions of boundaries "
+                           f"tensor and input value tensor must match, but we got boundaries tensor "
+                           f"{_shape_list(seq.shape)} and input value tensor {_shape_list(input.shape)}")
+    for t in (seq,) if scalar else (seq, input):
+        if t.dtype is D.bool:
+            raise NotImplementedError(f"\"{name}_out_cpu\" not implemented for 'Bool'")
+    if sorter is not None:
+        refuse_batched(sorter, f"{where}sorter")
+        if sorter.numel() and (int(sorter.min()) < 0 or int(sorter.max()) >= seq.shape[-1]):
+            raise RuntimeError(f"{where}sorter index out of range")
+        seq = seq.detach().gather(-1, sorter)
+    if scalar:
+        from .._creation import tensor as _tensor
+        input = _tensor(input, dtype=seq.dtype if not isinstance(input, float) or seq.dtype.is_floating_point
+                        else D.get_default_dtype())
+    result = searchsorted_.bind((seq.detach(), input.detach()), {"right": bool(right), "out_int32": bool(out_int32)})
+    return write_out(out, result, name, ())
+
+
+@public()
+def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, out=None, sorter=None):
+    """For each value in ``input``, the index in ``sorted_sequence`` (sorted along its last dim) where
+    it would be inserted to keep it sorted: the first position holding a value not below it, or with
+    ``right=True`` (``side="right"``) one above it.
+
+    ``sorted_sequence`` is 1-D, or N-D with the first N-1 dims of ``input``: each row is searched for
+    the values in the matching row of ``input``. ``sorter`` gives the indices that sort an unsorted
+    ``sorted_sequence``.
+
+    Args:
+        sorted_sequence (Tensor): the sorted sequence(s).
+        input (Tensor or Scalar): the values to insert.
+        out_int32 (bool, optional): int32 indices instead of int64. Default: False.
+        right (bool, optional): the last insertion point among equal values. Default: False.
+        side (str, optional): ``"left"`` or ``"right"``, as ``right``.
+        out (Tensor, optional): the output tensor.
+        sorter (LongTensor, optional): the indices that sort ``sorted_sequence`` along its last dim.
+
+    Example::
+
+        >>> pullback.searchsorted(pullback.tensor([1, 3, 5, 7]), pullback.tensor([3, 6]))
+        tensor([1, 3])
+    """
+    _check_tensor(sorted_sequence, "searchsorted")
+    return _search(sorted_sequence, input, right, side, out_int32, out, sorter, "searchsorted")
+
+
+@public()
+def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
+    """The index of the bucket each value of ``input`` falls in, the buckets bounded by the sorted 1-D
+    ``boundaries``: ``i`` with ``boundaries[i-1] < x <= boundaries[i]`` (``right=True``:
+    ``boundaries[i-1] <= x < boundaries[i]``).
+
+    Example::
+
+        >>> pullback.bucketize(pullback.tensor([1, 5, 9]), pullback.tensor([1, 3, 5, 7]))
+        tensor([0, 2, 4])
+    """
+    _check_tensor(boundaries, "bucketize")
+    if boundaries.ndim != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries.ndim})")
+    return _search(boundaries, input, right, None, out_int32, out, None, "bucketize")
+
+
+# ----------------------------------------------------------------------------- counting
+
+def _batch_per_sample(prim, values, bdims, params, size):
+    """A primitive whose output shape does not depend on the values: each sample on its own, stacked."""
+    args = [V.expand_batch(v, d, size) if d is not None else v for v, d in zip(values, bdims)]
+    outs = [prim.bind(tuple(a[b] if d is not None else a for a, d in zip(args, bdims)), params) for b in range(size)]
+    if isinstance(outs[0], tuple):
+        return tuple(S.stack([o[k] for o in outs]) for k in range(len(outs[0]))), (0,) * len(outs[0])
+    return S.stack(outs), 0
+
+
+def _torch_linspace(start, end, steps, dtype):
+    """torch's linspace in ``dtype``: from both ends toward the middle, so ``end`` is exact."""
+    start, end = dtype.type(start), dtype.type(end)
+    if steps == 1:
+        return B.asarray([start], dtype=dtype)
+    step = (end - start) / dtype.type(steps - 1)
+    idx = B.arange(steps)
+    half = steps // 2
+    with B.errstate(invalid="ignore", over="ignore"):
+        return B.where(idx < half, start + step * idx.astype(dtype), end - step * (steps - idx - 1).astype(dtype))
+
+
+def _bin_positions(x, edges, search):
+    """The bin of each element of ``x`` (-1: outside the edges or NaN), as torch's histogram kernel
+    finds it: linear interpolation between the outer edges, corrected against the neighbouring edges
+    (``search="local"``), or a binary search over all edges (``search="binary"``)."""
+    n_edges = edges.shape[0]
+    left, right = edges[0], edges[-1]
+    with B.errstate(invalid="ignore"):
+        inside = (x >= left) & (x <= right)
+    xs = B.where(inside, x, left)
+    if search == "binary":
+        pos = B.searchsorted(edges, xs, side="right") - 1
+    else:
+        with B.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            pos = ((xs - left) * x.dtype.type(n_edges - 1) / (right - left)).astype(B.int64)
+        if search == "local":
+            lo = B.maximum(pos - 1, 0)
+            hi = B.minimum(pos + 2, n_edges)
+            found = lo.copy()
+            for j in range(3):  # upper_bound among edges[lo:hi]: how many of them are <= x
+                at = lo + j
+                found += (at < hi) & (edges[B.minimum(at, n_edges - 1)] <= xs)
+            pos = found - 1
+    pos = B.where(pos == n_edges - 1, pos - 1, pos)  # the last bin holds its right edge
+    return B.where(inside, pos, -1)
+
+
+def _counts(x, weight, edges, search):
+    x = x.reshape(-1)
+    pos = _bin_positions(x, edges, search)
+    keep = pos >= 0
+    if weight is None:
+        return B.bincount(pos[keep], minlength=edges.shape[0] - 1).astype(x.dtype)
+    hist = B.zeros(edges.shape[0] - 1, dtype=x.dtype)
+    B.add.at(hist, pos[keep], weight.reshape(-1)[keep])  # summed in order in x's dtype, as torch's kernel
+    return hist
+
+
+def _histc_impl(x, bins, min, max):
+    lo, hi = float(min), float(max)
+    if lo == hi and x.size:
+        lo, hi = float(B.min(x)), float(B.max(x))
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    if not (B.isfinite(lo) and B.isfinite(hi)):
+        raise RuntimeError(f"torch.histc: range of [{_num(lo)}, {_num(hi)}] is not finite")
+    if not lo < hi:
+        raise RuntimeError("torch.histc: max must be larger than min")
+    return _counts(x, None, _torch_linspace(lo, hi, bins + 1, x.dtype), "linear")
+
+
+def _num(v):
+    return str(int(v)) if float(v).is_integer() else repr(float(v))
+
+
+histc_ = primitive("histc", _histc_impl, out_dtype="keep", batch=_batch_per_sample)
+
+
+def _check_histogram_input(input, name):
+    if not input.dtype.is_floating_point or input.dtype.itemsize < 4:
+        raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{D.CPP_TYPE_NAMES[input.dtype]}'")
+
+
+@public(method=True)
+def histc(input, bins=100, min=0, max=0, *, out=None):  # noqa: A002
+    """A histogram of ``input``: ``bins`` equal-width bins between ``min`` and ``max`` (both 0: the
+    smallest and largest element). Elements outside the range, and NaN, are not counted.
+
+    Example::
+
+        >>> pullback.histc(pullback.tensor([1.0, 2.0, 1.0]), bins=4, min=0, max=3)
+        tensor([0., 2., 1., 0.])
+    """
+    from .._out import write_out
+    _check_tensor(input, "histc")
+    _check_histogram_input(input, "histc")
+    if bins <= 0:
+        raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
+    result = histc_.bind((input.detach(),), {"bins": int(bins), "min": min, "max": max})
+    return write_out(out, result, "histc", (input,))
+
+
+def _histogram_impl(x, weight, bins, range, density):
+    if isinstance(bins, int):
+        if range is not None:
+            lo, hi = float(range[0]), float(range[1])
+        elif x.size:
+            lo, hi = float(B.min(x)), float(B.max(x))
+        else:
+            lo, hi = 0.0, 1.0
+        if not (B.isfinite(lo) and B.isfinite(hi)):
+            raise RuntimeError(f"torch.histogramdd: dimension 0's range [{_num(lo)}, {_num(hi)}] is not finite")
+        if not lo <= hi:
+            raise RuntimeError(f"torch.histogramdd: min should not exceed max, but got min {_num(lo)} max {_num(hi)} "
+                               "for dimension 0")
+        if lo == hi:
+            lo, hi = lo - 0.5, hi + 0.5
+        edges = _torch_linspace(lo, hi, bins + 1, x.dtype)
+        search = "local"
+    else:
+        edges, search = B.asarray(bins, dtype=x.dtype), "binary"
+    hist = _counts(x, weight, edges, search)
+    if density:
+        with B.errstate(invalid="ignore", divide="ignore"):
+            hist = hist / hist.sum() / B.diff(edges)
+    return hist, edges
+
+
+histogram_ = primitive("histogram", lambda x, edges, weight, bins, range, density:
+                       _histogram_impl(x, weight, bins if edges is None else edges, range, density),
+                       inputs="x edges weight", out_dtype="keep", outputs=2, batch=_batch_per_sample)
+
+
+@public(method=True)
+def histogram(input, bins, *, range=None, weight=None, density=False, out=None):  # noqa: A002
+    """A histogram of ``input``: a named tuple ``(hist, bin_edges)``.
+
+    ``bins`` is a number of equal-width bins over ``range`` (default: from the smallest to the largest
+    element), or a 1-D tensor of increasing bin edges. Each bin holds its left edge, the last also its
+    right edge. ``weight`` weighs each element; ``density`` divides by the total and the bin widths.
+
+    Example::
+
+        >>> pullback.histogram(pullback.tensor([1.0, 2.0, 1.0]), bins=4, range=(0.0, 3.0))
+        pullback.return_types.histogram(
+        hist=tensor([0., 2., 1., 0.]),
+        bin_edges=tensor([0.0000, 0.7500, 1.5000, 2.2500, 3.0000]))
+    """
+    _check_tensor(input, "histogram")
+    _check_histogram_input(input, "histogram")
+    if weight is not None:
+        if weight.dtype is not input.dtype:
+            raise RuntimeError(f"torch.histogramdd: if weight tensor is provided, it should have the same dtype as "
+                               f"the input tensor, but got input dtype {input.dtype.name.capitalize()} and weight dtype "
+                               f"{weight.dtype.name.capitalize()}")
+        if tuple(weight.shape) != tuple(input.shape):
+            raise RuntimeError("torch.histogramdd: if weight tensor is provided it should have the same shape as the "
+                               "input tensor excluding its innermost dimension")
+    edges = None
+    if is_tensor(bins):
+        if bins.ndim != 1:
+            raise RuntimeError(f"torch.histogramdd(): bins tensor should have one dimension, but got {bins.ndim} "
+                               "dimensions in the bins tensor for dimension 0")
+        if bins.numel() == 0:
+            raise RuntimeError("torch.histogramdd(): bins tensor should have at least 1 element, but got 0 elements "
+                               "in the bins tensor for dimension 0")
+        if bins.dtype is not input.dtype:
+            raise RuntimeError(f"torch.histogramdd: input tensor and bins tensors should have the same dtype, but got "
+                               f"input {input.dtype.name} and bins for dimension 0 {bins.dtype.name}")
+        refuse_batched(bins, "histogram(): bins")
+        edges, params = bins.detach(), {"bins": None, "range": None, "density": bool(density)}
+    else:
+        if int(bins) <= 0:
+            raise RuntimeError(f"torch.histogramdd: bins must be > 0, but got {bins} for dimension 0")
+        params = {"bins": int(bins), "range": None if range is None else tuple(float(r) for r in range),
+                  "density": bool(density)}
+    hist, bin_edges = histogram_.bind((input.detach(), edges, None if weight is None else weight.detach()), params)
+    return _finish_pair("histogram", (hist, bin_edges), out, input, fields=("hist", "bin_edges"))
+
+
+@public(method=True)
+def bincount(input, weights=None, minlength=0):
+    """How many times each non-negative integer occurs in the 1-D ``input`` (its ``weights`` summed,
+    when given), for 0 to ``max(input)`` and at least ``minlength`` of them.
+
+    Example::
+
+        >>> pullback.bincount(pullback.tensor([0, 1, 1, 3]))
+        tensor([1, 2, 0, 1])
+    """
+    from .._tensor import Tensor
+    _check_tensor(input, "bincount")
+    refuse_batched(input, "bincount (its output size depends on the values)")
+    if input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{D.CPP_TYPE_NAMES[input.dtype]}'")
+    if minlength < 0:
+        raise RuntimeError("minlength should be >= 0")
+    data = input._data
+    if input.ndim != 1 or (data.size and data.min() < 0):
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if weights is None:
+        return Tensor._make(B.bincount(data.astype(B.int64), minlength=minlength).astype(B.int64))
+    refuse_batched(weights, "bincount")
+    if weights.ndim != 1 or weights.shape[0] != data.shape[0]:
+        raise RuntimeError("weights should be 1-d and have the same length as input")
+    out_dtype = weights._data.dtype if weights.dtype in (D.float32, D.float64) else B.float64
+    return Tensor._make(B.bincount(data.astype(B.int64), weights=weights._data.astype(B.float64),
+                                   minlength=minlength).astype(out_dtype))
+
+
+@public(method=True)
+def argwhere(input):
+    """The indices of the nonzero elements of ``input``: an (n, ndim) int64 tensor, ``nonzero(input)``.
+
+    Example::
+
+        >>> pullback.argwhere(pullback.tensor([[0, 1], [2, 0]]))
+        tensor([[0, 1],
+                [1, 0]])
+    """
+    _check_tensor(input, "argwhere")
+    return I.nonzero(input)
+
+
+# ----------------------------------------------------------------------------- unique
+
+def _unique_results(output, inverse, counts, return_inverse, return_counts):
+    from .._tensor import Tensor
+    results = [Tensor._make(output)]
+    if return_inverse:
+        results.append(Tensor._make(inverse.astype(B.int64)))
+    if return_counts:
+        results.append(Tensor._make(counts.astype(B.int64)))
+    return results[0] if len(results) == 1 else tuple(results)
+
+
+def _unique_dim_rows(data, dim):
+    """``data`` with ``dim`` moved first, and its size; torch's errors for a 0-dim tensor and for
+    empty slices."""
+    if data.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    d = wrap_dim(dim, data.ndim)
+    moved = B.moveaxis(data, d, 0)
+    if moved.shape[0] and moved.size == 0:
+        raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so unique cannot be applied")
+    return moved, moved.shape[0], d
+
+
+@public(method=True)
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
+    """The distinct elements of ``input`` in ascending order (with ``dim``, its distinct slices along
+    ``dim``, in lexicographic order). Each NaN is distinct.
+
+    Returns the unique values, and when asked ``inverse_indices`` (where each element of ``input``
+    went) and ``counts`` (how often each occurs), as a tuple.
+
+    Args:
+        input (Tensor): the input tensor.
+        sorted (bool, optional): sort the result (it always is). Default: True.
+        return_inverse (bool, optional): also return the inverse indices. Default: False.
+        return_counts (bool, optional): also return the counts. Default: False.
+        dim (int, optional): the dimension whose slices are compared. Default: all elements.
+
+    Example::
+
+        >>> pullback.unique(pullback.tensor([3, 1, 3, 2]), return_counts=True)
+        (tensor([1, 2, 3]), tensor([1, 1, 2]))
+    """
+    _check_tensor(input, "unique")
+    refuse_batched(input, "unique (its output size depends on the values)")
+    data = input._data
+    if dim is None:
+        flat = data.reshape(-1)
+        output, inverse, counts = B.unique(flat, return_inverse=True, return_counts=True, equal_nan=False)
+        return _unique_results(output, inverse.reshape(data.shape), counts, return_inverse, return_counts)
+    moved, n, d = _unique_dim_rows(data, dim)
+    if n == 0:
+        return _unique_results(data.copy(), B.zeros(0), B.zeros(0), return_inverse, return_counts)
+    rows = moved.reshape(n, -1)
+    order = B.lexsort(rows.T[::-1])
+    ordered = rows[order]
+    new = B.ones(n, dtype=bool)
+    new[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
+    group = B.cumsum(new) - 1
+    inverse = B.empty(n, dtype=B.int64)
+    inverse[order] = group
+    counts = B.bincount(group)
+    output = B.moveaxis(moved[order[new]], 0, d)
+    return _unique_results(B.ascontiguousarray(output), inverse, counts, return_inverse, return_counts)
+
+
+@public(method=True)
+def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+    """``input`` with each run of equal consecutive elements (with ``dim``: slices along ``dim``)
+    reduced to one; with ``return_inverse`` and ``return_counts``, where each element went and each
+    run's length.
+
+    Example::
+
+        >>> pullback.unique_consecutive(pullback.tensor([1, 1, 2, 2, 3, 1]))
+        tensor([1, 2, 3, 1])
+    """
+    _check_tensor(input, "unique_consecutive")
+    refuse_batched(input, "unique_consecutive (its output size depends on the values)")
+    data = input._data
+    if dim is None:
+        rows, shape = data.reshape(-1, 1), data.shape
+    else:
+        moved, n, d = _unique_dim_rows(data, dim)
+        rows, shape = moved.reshape(n, -1) if n else moved.reshape(0, 1), (n,)
+    n = rows.shape[0]
+    new = B.ones(n, dtype=bool)
+    if n:
+        new[1:] = (rows[1:] != rows[:-1]).any(axis=1) if rows.shape[1] else False
+    group = B.cumsum(new) - 1
+    counts = B.diff(B.append(B.flatnonzero(new), n))
+    if dim is None:
+        output = data.reshape(-1)[new]
+    else:
+        output = B.ascontiguousarray(B.moveaxis(moved[new], 0, d))
+    return _unique_results(output, group.reshape(shape), counts, return_inverse, return_counts)
+
+
 from .sorting import sort  # noqa: E402
 from . import indexing as I  # noqa: E402
 from . import shape as S  # noqa: E402
