@@ -382,6 +382,28 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
 
 # ----------------------------------------------------------------------------- aminmax
 
+def _aminmax_impl(x, axis, keepdim):
+    return B.amin(x, axis=axis, keepdims=keepdim), B.amax(x, axis=axis, keepdims=keepdim)
+
+
+def _aminmax_vjp(g, x, ans, axis, keepdim):
+    # Each cotangent shared by the elements equal to its extremum, as amin's and amax's.
+    total = None
+    for gk, extremum in zip(g, ans):
+        if gk is not None:
+            part = R._evenly_distributed(gk, x, extremum, axis, keepdim)
+            total = part if total is None else total + part
+    return (total,)
+
+
+def _aminmax_jvp(primals, tangents, params, outputs):
+    return tuple(R._extremum_jvp(primals, tangents, params, (o,))[0] for o in outputs)
+
+
+aminmax_ = primitive("aminmax", _aminmax_impl, out_dtype="keep", outputs=2, grad_name="AminmaxBackward0",
+                     vjp=Joint(_aminmax_vjp), jvp=_aminmax_jvp, batch=REDUCTION)
+
+
 @public(method=True)
 def aminmax(input, *, dim=None, keepdim=False, out=None):
     """The minimum and the maximum of ``input`` (along ``dim`` when given): a named tuple ``(min, max)``.
@@ -412,7 +434,7 @@ def aminmax(input, *, dim=None, keepdim=False, out=None):
             raise IndexError(f"aminmax: Expected reduction dim {d} to have non-zero size.")
         axis = (d,) if input.ndim else None
     params = {"axis": axis, "keepdim": bool(keepdim) and input.ndim > 0}
-    results = (R.amin_.bind((input,), params), R.amax_.bind((input,), params))
+    results = aminmax_.bind((input,), params)
     return _finish_pair("aminmax", results, out, input, fields=("min", "max"))
 
 
