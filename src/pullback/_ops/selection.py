@@ -36,6 +36,12 @@ def _named(name, fields=("values", "indices")):
     return _NAMED[key]
 
 
+def _scalar_name(dtype):
+    """torch's ScalarType name of a dtype ("Float", "Long"), as its dispatch errors print it."""
+    from .._inplace import _TYPE_NAMES
+    return _TYPE_NAMES[dtype.name]
+
+
 def _check_tensor(input, fn):
     if not is_tensor(input):
         raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
@@ -155,6 +161,8 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     k = int(k)
     if not 0 <= k <= x.shape[d]:
         raise RuntimeError("selected index k out of range")
+    if zero_dim:  # torch gives a 0-dim tensor its own element for k = 0 too
+        k = 1
     values, indices = topk_.bind((x,), {"k": k, "axis": d, "largest": bool(largest), "sorted": bool(sorted)})
     if zero_dim:
         values, indices = values.reshape(()), indices.reshape(())
@@ -253,7 +261,7 @@ def _median(input, dim, keepdim, out, name):
                          name, (input,))
     x, d, zero_dim = _one_dim(input, dim)
     if x.shape[d] == 0:
-        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+        raise IndexError(f"median(): Expected reduction dim {d} to have non-zero size.")
     values, indices = median_dim.bind((x,), {"axis": d, "keepdim": keepdim and not zero_dim, "ignore_nan": ignore_nan})
     return _finish_pair(name, (values, indices), out, input)
 
@@ -552,7 +560,7 @@ def logcumsumexp(input, dim, *, out=None):
     _check_tensor(input, "logcumsumexp")
     x, d, zero_dim = _one_dim(input, dim)
     if not x.dtype.is_floating_point:
-        raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for '{D.CPP_TYPE_NAMES[x.dtype]}'")
+        raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for '{_scalar_name(x.dtype)}'")
     result = logcumsumexp_.bind((x,), {"axis": d})
     if zero_dim:
         result = result.reshape(())
@@ -573,7 +581,7 @@ def _quantile(input, q, dim, keepdim, interpolation, out, name):
     from .functions import lerp
     _check_tensor(input, name)
     if interpolation not in _INTERPOLATIONS:
-        raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, midpoint or nearest, "
+        raise RuntimeError(f"quantile() interpolation must be one of linear, lower, higher, midpoint or nearest, "
                            f"but got {interpolation}")
     if not is_tensor(q):
         if isinstance(q, bool) or not isinstance(q, (int, float)):
@@ -583,21 +591,21 @@ def _quantile(input, q, dim, keepdim, interpolation, out, name):
                             f"input, float q, int dim = None, bool keepdim = False, *, str interpolation = \"linear\", "
                             f"Tensor out = None)\n")
         if not 0 <= q <= 1:
-            raise RuntimeError(f"{name}() q must be in the range [0, 1] but got {float(q):g}")
+            raise RuntimeError(f"quantile() q must be in the range [0, 1] but got {float(q):g}")
     if input.numel() == 0:
-        raise RuntimeError(f"{name}() input tensor must be non-empty")
+        raise RuntimeError(f"quantile() input tensor must be non-empty")
     if is_tensor(q) and q.ndim > 1:
-        raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
+        raise RuntimeError(f"quantile() q must be a scalar or 1D tensor")
     if not input.dtype.is_floating_point or input.dtype.itemsize < 4:
-        raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
+        raise RuntimeError(f"quantile() input tensor must be either float or double dtype")
     if is_tensor(q) and q.dtype is not input.dtype:
-        raise RuntimeError(f"{name}() q tensor must be same dtype as the input tensor")
+        raise RuntimeError(f"quantile() q tensor must be same dtype as the input tensor")
     if is_tensor(out) and out.dtype is not input.dtype:
-        raise RuntimeError(f"{name}() out tensor must be same dtype as the input tensor")
+        raise RuntimeError(f"quantile() out tensor must be same dtype as the input tensor")
     if is_tensor(q):
-        refuse_batched(q, f"{name}() (it checks the values of q)")
+        refuse_batched(q, "quantile() (it checks the values of q)")
         if q.numel() and not bool(((q >= 0) & (q <= 1)).all()):
-            raise RuntimeError(f"{name}() q values must be in the range [0, 1]")
+            raise RuntimeError(f"quantile() q values must be in the range [0, 1]")
         q_rows = q.reshape(-1)
     else:
         q_rows = _tensor([float(q)], dtype=input.dtype)
@@ -733,10 +741,11 @@ def _search(seq, input, right, side, out_int32, out, sorter, name):
     if out is not None and is_tensor(out) and out.dtype is not (D.int32 if out_int32 else D.int64):
         raise RuntimeError(f"{where}output tensor's dtype is wrong, it can only be Int(int32) or Long(int64) depending "
                            f"on whether out_int32 flag is True, but we got output tensor's dtype "
-                           f"{D.CPP_TYPE_NAMES[out.dtype]} and out_int32 flag is {bool(out_int32)}")
+                           f"{_scalar_name(out.dtype)} and out_int32 flag is {bool(out_int32)}")
     if sorter is not None:
         if sorter.dtype is not D.int64:
-            raise RuntimeError(f"{where}sorter must be a tensor of long dtype but got dtype {D.CPP_TYPE_NAMES[sorter.dtype]}")
+            raise RuntimeError(f"{where}sorter must be a tensor of long dtype but got dtype "
+                               f"{_scalar_name(sorter.dtype)}")
         if tuple(sorter.shape) != tuple(seq.shape):
             raise RuntimeError(f"{where}boundary and sorter must have the same size, but got boundary tensor "
                                f"{_shape_list(seq.shape)}and got sorter tensor {_shape_list(sorter.shape)}")
@@ -886,15 +895,24 @@ def _histc_impl(x, bins, min, max):
 
 
 def _num(v):
-    return str(int(v)) if float(v).is_integer() else repr(float(v))
+    """A bound as C++ streams print it: 2, 0.5, inf, -nan."""
+    v = float(v)
+    if v != v:
+        return "-nan" if B.signbit(v) else "nan"
+    if v in (INF, -INF):
+        return "inf" if v > 0 else "-inf"
+    return str(int(v)) if v.is_integer() else f"{v:g}"
+
+
+INF = float("inf")
 
 
 histc_ = primitive("histc", _histc_impl, out_dtype="keep", batch=_batch_per_sample)
 
 
-def _check_histogram_input(input, name):
+def _check_histogram_input(input, kernel):
     if not input.dtype.is_floating_point or input.dtype.itemsize < 4:
-        raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{D.CPP_TYPE_NAMES[input.dtype]}'")
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_scalar_name(input.dtype)}'")
 
 
 @public(method=True)
@@ -909,7 +927,7 @@ def histc(input, bins=100, min=0, max=0, *, out=None):  # noqa: A002
     """
     from .._out import write_out
     _check_tensor(input, "histc")
-    _check_histogram_input(input, "histc")
+    _check_histogram_input(input, "histogram_cpu")
     if bins <= 0:
         raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
     result = histc_.bind((input.detach(),), {"bins": int(bins), "min": min, "max": max})
@@ -963,31 +981,39 @@ def histogram(input, bins, *, range=None, weight=None, density=False, out=None):
         bin_edges=tensor([0.0000, 0.7500, 1.5000, 2.2500, 3.0000]))
     """
     _check_tensor(input, "histogram")
-    _check_histogram_input(input, "histogram")
+    _check_histogram_input(input, "histogramdd")
+    where = "torch.histogramdd: "
     if weight is not None:
         if weight.dtype is not input.dtype:
-            raise RuntimeError(f"torch.histogramdd: if weight tensor is provided, it should have the same dtype as "
-                               f"the input tensor, but got input dtype {input.dtype.name.capitalize()} and weight dtype "
-                               f"{weight.dtype.name.capitalize()}")
+            raise RuntimeError(f"{where}if weight tensor is provided, input tensor and weight tensor should have the "
+                               f"same dtype, but got input({D.CPP_TYPE_NAMES[input.dtype]}), and "
+                               f"weight({D.CPP_TYPE_NAMES[weight.dtype]})")
         if tuple(weight.shape) != tuple(input.shape):
-            raise RuntimeError("torch.histogramdd: if weight tensor is provided it should have the same shape as the "
-                               "input tensor excluding its innermost dimension")
+            raise RuntimeError(f"{where}if weight tensor is provided it should have the same shape as the input tensor "
+                               f"excluding its innermost dimension, but got input with shape "
+                               f"{_shape_list((input.numel(), 1))} and weight with shape {_shape_list(weight.shape)}")
     edges = None
     if is_tensor(bins):
         if bins.ndim != 1:
-            raise RuntimeError(f"torch.histogramdd(): bins tensor should have one dimension, but got {bins.ndim} "
-                               "dimensions in the bins tensor for dimension 0")
+            raise RuntimeError(f"{where}bins tensor should have one dimension, but got {bins.ndim} dimensions in the "
+                               "bins tensor for dimension 0")
         if bins.numel() == 0:
-            raise RuntimeError("torch.histogramdd(): bins tensor should have at least 1 element, but got 0 elements "
-                               "in the bins tensor for dimension 0")
+            raise RuntimeError(f"{where}bins tensor should have at least 1 element, but got 0 elements in the bins "
+                               "tensor for dimension 0")
         if bins.dtype is not input.dtype:
-            raise RuntimeError(f"torch.histogramdd: input tensor and bins tensors should have the same dtype, but got "
-                               f"input {input.dtype.name} and bins for dimension 0 {bins.dtype.name}")
+            raise RuntimeError(f"{where}input tensor and bins tensors should have the same dtype, but got input with "
+                               f"dtype {D.CPP_TYPE_NAMES[input.dtype]} and bins for dimension 0 with dtype "
+                               f"{D.CPP_TYPE_NAMES[bins.dtype]}")
+        if bins.numel() == 1:
+            raise RuntimeError("torch.histogram(): bins must be > 0, but got 0 for dimension 0")
         refuse_batched(bins, "histogram(): bins")
         edges, params = bins.detach(), {"bins": None, "range": None, "density": bool(density)}
     else:
         if int(bins) <= 0:
-            raise RuntimeError(f"torch.histogramdd: bins must be > 0, but got {bins} for dimension 0")
+            raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
+        if range is not None and len(range) != 2:
+            raise RuntimeError(f"{where}for a 1-dimensional histogram range should have 2 elements, but got "
+                               f"{len(range)}")
         params = {"bins": int(bins), "range": None if range is None else tuple(float(r) for r in range),
                   "density": bool(density)}
     hist, bin_edges = histogram_.bind((input.detach(), edges, None if weight is None else weight.detach()), params)
@@ -1008,7 +1034,7 @@ def bincount(input, weights=None, minlength=0):
     _check_tensor(input, "bincount")
     refuse_batched(input, "bincount (its output size depends on the values)")
     if input.dtype.is_floating_point:
-        raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{D.CPP_TYPE_NAMES[input.dtype]}'")
+        raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{_scalar_name(input.dtype)}'")
     if minlength < 0:
         raise RuntimeError("minlength should be >= 0")
     data = input._data
