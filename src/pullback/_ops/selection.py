@@ -117,8 +117,32 @@ def _stable_order(x, axis, descending=False):
 # ----------------------------------------------------------------------------- topk
 
 def _topk_impl(x, k, axis, largest, sorted):
-    order = _stable_order(x, axis, descending=largest)
-    indices = B.take(order, B.arange(k), axis=axis)
+    n = x.shape[axis]
+    if k == 0 or k * 8 > n or x.size == 0 or x.dtype.kind not in "fiu":
+        order = _stable_order(x, axis, descending=largest)
+        indices = B.take(order, B.arange(k), axis=axis)
+        return B.take_along_axis(x, indices, axis=axis), indices
+    # k much smaller than n: partition to find the k-th value, keep what beats it and the first of
+    # the elements equal to it, then sort those k stably (the same answer as the full stable sort).
+    rows, moved_shape = _last(x, axis)
+    kth = n - k if largest else k - 1
+    threshold = B.partition(rows, kth, axis=-1)[:, kth:kth + 1]
+    with B.errstate(invalid="ignore"):
+        if x.dtype.kind == "f":  # NaN is above every number
+            nan_rows, nan_threshold = B.isnan(rows), B.isnan(threshold)
+            equal = (rows == threshold) | (nan_rows & nan_threshold)
+            beats = ((rows > threshold) | (nan_rows & ~nan_threshold)) if largest else \
+                ((rows < threshold) | (~nan_rows & nan_threshold))
+        else:
+            equal = rows == threshold
+            beats = rows > threshold if largest else rows < threshold
+    need = k - beats.sum(axis=-1, keepdims=True)
+    chosen = beats | (equal & (B.cumsum(equal, axis=-1) <= need))
+    positions = B.nonzero(chosen)[1].reshape(rows.shape[0], k)
+    from .sorting import _sort_impl
+    order = _sort_impl(B.take_along_axis(rows, positions, axis=-1), 1, largest)[1]
+    indices = B.take_along_axis(positions, order, axis=-1).astype(B.int64)
+    indices = _back(indices, moved_shape, axis, True)
     return B.take_along_axis(x, indices, axis=axis), indices
 
 
@@ -211,7 +235,15 @@ median_dim = primitive("median_dim", _median_dim_impl, out_dtype="keep", outputs
 
 def _median_all_impl(x, axis, keepdim, ignore_nan=False):
     if axis is None:
-        x, axis = x.reshape(-1), 0
+        flat = x.reshape(-1)
+        if x.dtype.kind == "f":
+            nan = B.isnan(flat)
+            if nan.any():
+                if not ignore_nan or nan.all():
+                    return B.asarray(B.nan, dtype=x.dtype)
+                flat = flat[~nan]
+        middle = (flat.shape[0] - 1) // 2  # the lower of the two middles
+        return B.asarray(B.partition(flat, middle)[middle])
     return _median_dim_impl(x, axis, keepdim, ignore_nan)[0]
 
 
