@@ -371,6 +371,11 @@ def test_vmap_refuses_what_depends_on_the_values():
     lambda m, t: m.mode(t[:0], 0), lambda m, t: m.aminmax(t[:0]), lambda m, t: m.aminmax(t[:, :0], dim=1),
     lambda m, t: m.logcumsumexp(t.long(), 0), lambda m, t: m.cummax(t, 2),
     lambda m, t: m.topk(t, 1, out=(m.zeros(1), m.zeros(1))),
+    lambda m, t: m.topk(t, 1.5), lambda m, t: m.kthvalue(t, 2.0), lambda m, t: m.median(t, dim=None),
+    lambda m, t: m.nanmedian(t, dim=None), lambda m, t: m.mode(t, dim=None),
+    lambda m, t: m.topk(t > 1, 1), lambda m, t: m.kthvalue(t > 1, 1), lambda m, t: m.median(t > 1),
+    lambda m, t: m.median(t > 1, 0), lambda m, t: m.nanmedian(t > 1), lambda m, t: m.nanmedian(t > 1, 1),
+    lambda m, t: m.histc(t > 1), lambda m, t: m.logcumsumexp(t > 1, 0),
 ])
 def test_errors_as_torch(fn):
     _raises_as_torch(fn, [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
@@ -434,7 +439,8 @@ def test_histc_and_histogram_as_torch():
     x = np.random.default_rng(8).standard_normal(50)
     x[[3, 7]] = [NAN, 7.0]
     for dtype in ("float64", "float32"):
-        for fn in (lambda m, t: m.histc(t[t == t]), lambda m, t: m.histc(t, 7, -1, 1), lambda m, t: t[t == t].histc(5, 2, 2),
+        for fn in (lambda m, t: m.histc(t[t == t]), lambda m, t: m.histc(t, 7, -1, 1),
+                   lambda m, t: t[t == t].histc(5, 2, 2),
                    lambda m, t: m.histc(t[:1], 3), lambda m, t: m.histc(t[t == t], 9),
                    lambda m, t: m.histogram(t[t == t], 6), lambda m, t: m.histogram(t, 4, range=(-1.0, 1.0)),
                    lambda m, t: t.histogram(5, range=(0.0, 0.0), density=True),
@@ -479,7 +485,8 @@ def test_unique_as_torch():
                lambda m, t: t.unique_consecutive(return_inverse=True, return_counts=True)):
         _same(fn, x)
     for fn in (lambda m, t: m.unique(t, dim=0, return_inverse=True, return_counts=True),
-               lambda m, t: m.unique(t, dim=1, return_counts=True), lambda m, t: m.unique(t, dim=-1, return_inverse=True),
+               lambda m, t: m.unique(t, dim=1, return_counts=True),
+               lambda m, t: m.unique(t, dim=-1, return_inverse=True),
                lambda m, t: m.unique(t.long(), dim=0, return_inverse=True),
                lambda m, t: m.unique_consecutive(t[[0, 2, 1, 3]], dim=0, return_counts=True),
                lambda m, t: m.unique_consecutive(t, dim=1, return_inverse=True),

@@ -1,4 +1,5 @@
-"""The selection family: selection and counting: topk, kthvalue, median, mode, quantile, unique, searchsorted, histograms.
+"""The selection family: selection and counting: topk, kthvalue, median, mode, quantile, unique, searchsorted,
+histograms.
 
 The selecting ops (topk, kthvalue, median and nanmedian along a dim, mode, cummax, cummin) return
 values taken from ``x`` and the indices they came from: their VJP scatters (adds) the cotangent
@@ -40,6 +41,21 @@ def _scalar_name(dtype):
     """torch's ScalarType name of a dtype ("Float", "Long"), as its dispatch errors print it."""
     from .._inplace import _TYPE_NAMES
     return _TYPE_NAMES[dtype.name]
+
+
+def _int_arg(value, fn, name, position=None):
+    """An int argument, with torch's TypeError for anything else (a float, None)."""
+    if isinstance(value, bool) or not isinstance(value, (int, B.integer)):
+        if is_tensor(value) and value.ndim == 0 and not value.dtype.is_floating_point:
+            return int(value.item())
+        where = f"argument '{name}'" + (f" (position {position})" if position else "")
+        raise TypeError(f"{fn}(): {where} must be int, not {type(value).__name__}")
+    return int(value)
+
+
+def _refuse_bool(input, message, error=NotImplementedError):
+    if input.dtype is D.bool:
+        raise error(message)
 
 
 def _check_tensor(input, fn):
@@ -181,8 +197,9 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
         indices=tensor([1, 3]))
     """
     _check_tensor(input, "topk")
-    x, d, zero_dim = _one_dim(input, dim)
-    k = int(k)
+    k = _int_arg(k, "topk", "k", 2)
+    _refuse_bool(input, "topk does not support bool dtypes on CPU", RuntimeError)
+    x, d, zero_dim = _one_dim(input, _int_arg(dim, "topk", "dim", 3))
     if not 0 <= k <= x.shape[d]:
         raise RuntimeError("selected index k out of range")
     if zero_dim:  # torch gives a 0-dim tensor its own element for k = 0 too
@@ -280,10 +297,16 @@ median_all = primitive("median_all", _median_all_impl, out_dtype="keep",
                        vjp=_median_all_vjp, jvp=_median_all_jvp, batch=V.single_axis_reduction_rule)
 
 
+_WHOLE = object()  # median() without a dim (torch refuses dim=None)
+
+
 def _median(input, dim, keepdim, out, name):
     _check_tensor(input, name)
     ignore_nan = name == "nanmedian"
-    if dim is None:
+    if dim is not _WHOLE:
+        dim = _int_arg(dim, name, "dim")
+    _refuse_bool(input, f"\"median_{'cpu' if dim is _WHOLE else 'out'}\" not implemented for 'Bool'")
+    if dim is _WHOLE:
         from .._out import write_out
         if input.numel() == 0:  # NaN; for integers torch gives the lowest integer
             from .._creation import full
@@ -299,7 +322,7 @@ def _median(input, dim, keepdim, out, name):
 
 
 @public(method=True)
-def median(input, dim=None, keepdim=False, *, out=None):
+def median(input, dim=_WHOLE, keepdim=False, *, out=None):
     """The median of the values in ``input``: the lower of the two middle values when there is an even
     number of them. NaN is the median of a tensor holding NaN.
 
@@ -322,7 +345,7 @@ def median(input, dim=None, keepdim=False, *, out=None):
 
 
 @public(method=True)
-def nanmedian(input, dim=None, keepdim=False, *, out=None):
+def nanmedian(input, dim=_WHOLE, keepdim=False, *, out=None):
     """The median of the values in ``input`` that are not NaN (NaN where all are): ``median`` ignoring NaN.
 
     Args:
@@ -381,7 +404,7 @@ def mode(input, dim=-1, keepdim=False, *, out=None):
         indices=tensor(2))
     """
     _check_tensor(input, "mode")
-    x, d, zero_dim = _one_dim(input, dim)
+    x, d, zero_dim = _one_dim(input, _int_arg(dim, "mode", "dim"))
     if x.shape[d] == 0:
         raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
     values, indices = mode_.bind((x,), {"axis": d, "keepdim": keepdim and not zero_dim})
@@ -408,8 +431,9 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
         indices=tensor(2))
     """
     _check_tensor(input, "kthvalue")
-    x, d, zero_dim = _one_dim(input, dim)
-    k = int(k)
+    k = _int_arg(k, "kthvalue", "k", 2)
+    _refuse_bool(input, "\"kthvalue_cpu\" not implemented for 'Bool'")
+    x, d, zero_dim = _one_dim(input, _int_arg(dim, "kthvalue", "dim", 3))
     if x.shape[d] == 0:
         raise IndexError(f"kthvalue(): Expected reduction dim {d} to have non-zero size.")
     if not 1 <= k <= x.shape[d]:
@@ -768,7 +792,8 @@ def _search(seq, input, right, side, out_int32, out, sorter, name):
         if side not in ("left", "right"):
             raise RuntimeError(f"{where}side can only be 'left' or 'right' but got {side}")
         if right and side == "left":
-            raise RuntimeError(f"{where}side and right can't be set to opposites, got side of left while right was True")
+            raise RuntimeError(f"{where}side and right can't be set to opposites, got side of left while right was "
+                               "True")
         right = side == "right"
     if out is not None and is_tensor(out) and out.dtype is not (D.int32 if out_int32 else D.int64):
         raise RuntimeError(f"{where}output tensor's dtype is wrong, it can only be Int(int32) or Long(int64) depending "
@@ -959,7 +984,7 @@ def histc(input, bins=100, min=0, max=0, *, out=None):  # noqa: A002
     """
     from .._out import write_out
     _check_tensor(input, "histc")
-    _check_histogram_input(input, "histogram_cpu")
+    _check_histogram_input(input, "linspace_cpu" if input.dtype is D.bool else "histogram_cpu")
     if bins <= 0:
         raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
     result = histc_.bind((input.detach(),), {"bins": int(bins), "min": min, "max": max})
