@@ -510,3 +510,24 @@ def test_float32_histogram_edges_are_torchs_linspace():
         warnings.simplefilter("error")
         edges = pullback.histogram(x, 7).bin_edges
     np.testing.assert_array_equal(edges.numpy(), torch.histogram(torch.tensor(x.numpy()), 7).bin_edges.numpy())
+
+
+@pytest.mark.parametrize("fn", [
+    lambda m, a: m.topk(a, 2).values, lambda m, a: m.kthvalue(a, 2, 0).values, lambda m, a: m.median(a).reshape(1),
+    lambda m, a: m.median(a, 1).values, lambda m, a: m.nanmedian(a).reshape(1), lambda m, a: m.mode(a, 0).values,
+    lambda m, a: m.aminmax(a, dim=1).max, lambda m, a: m.cummax(a, 1).values, lambda m, a: m.logcumsumexp(a, 0),
+    lambda m, a: m.logcumsumexp(a, 1) ** 2, lambda m, a: m.quantile(a, 0.3, 1),
+])
+@pytest.mark.parametrize("transform", ["jacfwd", "vmap_jacrev", "hessian"])
+def test_composed_transforms_as_torch(fn, transform):
+    x = np.random.default_rng(9).standard_normal((3, 4, 5))
+
+    def run(m):
+        F = m.func
+        if transform == "jacfwd":
+            return F.jacfwd(lambda a: fn(m, a))(m.tensor(x[0]))
+        if transform == "vmap_jacrev":
+            return F.vmap(F.jacrev(lambda a: fn(m, a)))(m.tensor(x))
+        return F.jacfwd(F.jacrev(lambda a: (fn(m, a) * fn(m, a)).sum()))(m.tensor(x[0]))
+
+    np.testing.assert_allclose(run(pullback).numpy(), run(torch).numpy(), rtol=1e-9, atol=1e-10)

@@ -568,35 +568,46 @@ def cummin(input, dim, *, out=None):
 
 # ----------------------------------------------------------------------------- logcumsumexp
 
-def _logcumsumexp_impl(x, axis):
+def _logcumsumexp_impl(x, axis, reverse=False):
+    if not x.shape[axis]:
+        return x.copy()
     with B.errstate(invalid="ignore", over="ignore"):
-        return B.logaddexp.accumulate(x, axis=axis) if x.shape[axis] else x.copy()
+        if reverse:  # log(sum_{i >= j} exp(x_i)): the VJP's own sum, from the end
+            return B.flip(B.logaddexp.accumulate(B.flip(x, axis), axis=axis), axis)
+        return B.logaddexp.accumulate(x, axis=axis)
 
 
-def _reverse_logcumsumexp(x, axis):
-    return S.flip(logcumsumexp_(S.flip(x, (axis,)), axis=axis), (axis,))
-
-
-def _logcumsumexp_vjp(g, x, ans, axis):
+def _logcumsumexp_vjp(g, x, ans, axis, reverse):
+    # grad_i = sum_{j >= i} g_j exp(x_i - ans_j) (j <= i for the reverse sum): the positive and
+    # negative parts of g each summed in log space by the sum in the other direction (torch's
+    # formula, the lowest finite number standing for log 0).
     if x.shape[axis] == 1:  # the identity along one element
         return g
-    # grad_i = sum_{j >= i} g_j exp(x_i - ans_j), its positive and negative parts each summed in log
-    # space (torch's formula, with the lowest finite number standing for log 0).
     lowest = float(B.finfo(getattr(getattr(g, "dtype", None), "np", g.dtype)).min)
     log_abs = E.log(E.abs(g))
     positive = E.where(g > 0, log_abs, lowest)
     negative = E.where(g < 0, log_abs, lowest)
-    return (E.exp(_reverse_logcumsumexp(positive - ans, axis) + x)
-            - E.exp(_reverse_logcumsumexp(negative - ans, axis) + x))
+    other = {"axis": axis, "reverse": not reverse}
+    return (E.exp(logcumsumexp_(positive - ans, **other) + x) - E.exp(logcumsumexp_(negative - ans, **other) + x))
+
+
+def _cumulative_sum(x, axis, reverse):
+    total = R.cumsum_(x, axis=axis)
+    if reverse:  # sum_{i >= j} x_i (a flip here would meet flip's rules under nested transforms)
+        return R._sum(x, axis=(axis,), keepdim=True) - total + x
+    return total
 
 
 def _logcumsumexp_jvp(primals, tangents, params, outputs):
     # d ans_j = sum_{i <= j} exp(x_i) t_i / sum_{i <= j} exp(x_i), exponents shifted by the max.
-    (x,), (t,), axis = primals, tangents, params["axis"]
+    (x,), (t,), axis, reverse = primals, tangents, params["axis"], params.get("reverse", False)
     if x.shape[axis] == 0:
         return (t,)
     e = E.exp(x - R.amax_(x, axis=(axis,), keepdim=True))
-    return (R.cumsum_(e * t, axis=axis) / R.cumsum_(e, axis=axis),)
+    total = _cumulative_sum(e, axis, reverse)
+    # Where every shifted exponential so far underflows to 0, torch's tangent is 0 (not 0 / 0).
+    empty = total == 0
+    return (E.where(empty, 0.0, _cumulative_sum(e * t, axis, reverse) / E.where(empty, 1.0, total)),)
 
 
 logcumsumexp_ = primitive("logcumsumexp", _logcumsumexp_impl, out_dtype="keep", grad_name="LogcumsumexpBackward0",
@@ -617,7 +628,7 @@ def logcumsumexp(input, dim, *, out=None):
     x, d, zero_dim = _one_dim(input, dim)
     if not x.dtype.is_floating_point:
         raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for '{_scalar_name(x.dtype)}'")
-    result = logcumsumexp_.bind((x,), {"axis": d})
+    result = logcumsumexp_.bind((x,), {"axis": d, "reverse": False})
     if zero_dim:
         result = result.reshape(())
     return write_out(out, result, "logcumsumexp", (input,))
