@@ -25,7 +25,11 @@ _NAMED = {}
 
 
 def _named(name, fields=("values", "indices")):
-    """A named tuple type that prints as ``pullback.return_types.<name>(...)``, as torch's do."""
+    """A named tuple type that prints as ``pullback.return_types.<name>(...)``, as torch's do (the
+    (values, indices) ones shared with sort and max)."""
+    if fields == ("values", "indices"):
+        from .functions import _return_type
+        return _return_type(name)
     key = (name, fields)
     if key not in _NAMED:
         base = collections.namedtuple(name, fields)
@@ -58,9 +62,9 @@ def _refuse_bool(input, message, error=NotImplementedError):
         raise error(message)
 
 
-def _check_tensor(input, fn):
+def _check_tensor(input, fn, name="input", position=1):
     if not is_tensor(input):
-        raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+        raise TypeError(f"{fn}(): argument '{name}' (position {position}) must be Tensor, not {type(input).__name__}")
 
 
 def _write_pair(out, results, input, fn, dtypes):
@@ -74,9 +78,10 @@ def _write_pair(out, results, input, fn, dtypes):
 
 
 def _finish_pair(name, results, out, input, fields=("values", "indices")):
-    if out is not None:
+    if out is not None:  # torch's out= variants return their own type: topk_out, aminmax_out
         results = _write_pair(out, results, input, name, (input.dtype, D.int64) if fields[1] == "indices"
                               else (input.dtype, input.dtype))
+        name += "_out"
     return _named(name, fields)(*results)
 
 
@@ -297,7 +302,14 @@ median_all = primitive("median_all", _median_all_impl, out_dtype="keep",
                        vjp=_median_all_vjp, jvp=_median_all_jvp, batch=V.single_axis_reduction_rule)
 
 
-_WHOLE = object()  # median() without a dim (torch refuses dim=None)
+class _Whole:
+    """The default of median's dim: the whole tensor (torch refuses an explicit dim=None)."""
+
+    def __repr__(self):
+        return "<the whole tensor>"
+
+
+_WHOLE = _Whole()
 
 
 def _median(input, dim, keepdim, out, name):
@@ -868,7 +880,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
         >>> pullback.searchsorted(pullback.tensor([1, 3, 5, 7]), pullback.tensor([3, 6]))
         tensor([1, 3])
     """
-    _check_tensor(sorted_sequence, "searchsorted")
+    _check_tensor(sorted_sequence, "searchsorted", "sorted_sequence")
     return _search(sorted_sequence, input, right, side, out_int32, out, sorter, "searchsorted")
 
 
@@ -883,7 +895,7 @@ def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
         >>> pullback.bucketize(pullback.tensor([1, 5, 9]), pullback.tensor([1, 3, 5, 7]))
         tensor([0, 2, 4])
     """
-    _check_tensor(boundaries, "bucketize")
+    _check_tensor(boundaries, "bucketize", "boundaries", 2)
     if boundaries.ndim != 1:
         raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries.ndim})")
     return _search(boundaries, input, right, None, out_int32, out, None, "bucketize")
