@@ -23,6 +23,9 @@ KNOWN_DIFFERENT = {
     "F.binary_cross_entropy": "MeanBackward0",
     "F.pad_circular": "CopySlices",           # torch's name() spells it torch::autograd::CopySlices
     "scatter_0dim": "ViewBackward0",          # a 0-dim scatter runs on one element, viewed back as 0-dim
+    # quantile's last step: torch squeezes its result in place (squeeze_), pullback reshapes it
+    "quantile": "ViewBackward0", "quantile_dim_tensor_q": "ViewBackward0", "quantile_midpoint": "ViewBackward0",
+    "nanquantile": "ViewBackward0",
 }
 
 

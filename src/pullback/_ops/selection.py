@@ -43,8 +43,7 @@ def _named(name, fields=("values", "indices")):
 
 def _scalar_name(dtype):
     """torch's ScalarType name of a dtype ("Float", "Long"), as its dispatch errors print it."""
-    from .._inplace import _TYPE_NAMES
-    return _TYPE_NAMES[dtype.name]
+    return D.SCALAR_TYPE_NAMES[dtype.name]
 
 
 def _int_arg(value, fn, name, position=None):
@@ -131,7 +130,6 @@ def _back(rows, moved_shape, axis, keepdim, n_kept=None):
 
 
 def _stable_order(x, axis, descending=False):
-    from .sorting import _sort_impl
     return _sort_impl(x, axis, descending)[1]
 
 
@@ -160,7 +158,6 @@ def _topk_impl(x, k, axis, largest, sorted):
     need = k - beats.sum(axis=-1, keepdims=True)
     chosen = beats | (equal & (B.cumsum(equal, axis=-1) <= need))
     positions = B.nonzero(chosen)[1].reshape(rows.shape[0], k)
-    from .sorting import _sort_impl
     order = _sort_impl(B.take_along_axis(rows, positions, axis=-1), 1, largest)[1]
     indices = B.take_along_axis(positions, order, axis=-1).astype(B.int64)
     indices = _back(indices, moved_shape, axis, True)
@@ -1243,7 +1240,7 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     return _unique_results(output, group.reshape(shape), counts, return_inverse, return_counts)
 
 
-from .sorting import sort  # noqa: E402
+from .sorting import sort, _sort_impl  # noqa: E402
 from . import indexing as I  # noqa: E402
 from . import shape as S  # noqa: E402
 from . import reduction as R  # noqa: E402
