@@ -214,8 +214,27 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
 
 # ----------------------------------------------------------------------------- kthvalue, median, mode
 
+def _stable_kth(x, kth, axis):
+    """The index along ``axis`` of the element at position ``kth`` of the stable ascending order (NaN
+    last), found by partition: the (kth - #smaller + 1)-th occurrence of the kth value. keepdim shape."""
+    if x.dtype.kind not in "fiu" or x.size == 0:
+        return B.take(_stable_order(x, axis), B.asarray([kth]), axis=axis)
+    rows, moved_shape = _last(x, axis)
+    value = B.partition(rows, kth, axis=-1)[:, kth:kth + 1]
+    with B.errstate(invalid="ignore"):
+        if x.dtype.kind == "f":  # NaN above every number
+            nan_rows, nan_value = B.isnan(rows), B.isnan(value)
+            equal = (rows == value) | (nan_rows & nan_value)
+            smaller = (rows < value) | (~nan_rows & nan_value)
+        else:
+            equal, smaller = rows == value, rows < value
+    need = kth + 1 - smaller.sum(axis=-1, keepdims=True)
+    index = B.argmax(B.cumsum(equal, axis=-1) >= need, axis=-1)[:, None].astype(B.int64)
+    return _back(index, moved_shape, axis, True)
+
+
 def _kthvalue_impl(x, k, axis, keepdim):
-    indices = B.take(_stable_order(x, axis), B.asarray([k - 1]), axis=axis)
+    indices = _stable_kth(x, k - 1, axis)
     values = B.take_along_axis(x, indices, axis=axis)
     if not keepdim:
         values, indices = values.squeeze(axis), indices.squeeze(axis)
@@ -239,8 +258,11 @@ def _median_position(x, axis, ignore_nan):
 
 
 def _median_dim_impl(x, axis, keepdim, ignore_nan=False):
-    position = _median_position(x, axis, ignore_nan)
-    indices = B.take_along_axis(_stable_order(x, axis), position, axis=axis)
+    if x.dtype.kind in "iu" or (x.dtype.kind == "f" and not B.isnan(x).any()):
+        indices = _stable_kth(x, (x.shape[axis] - 1) // 2, axis)  # no NaN: one position for every row
+    else:
+        position = _median_position(x, axis, ignore_nan)
+        indices = B.take_along_axis(_stable_order(x, axis), position, axis=axis)
     values = B.take_along_axis(x, indices, axis=axis)
     if not keepdim:
         values, indices = values.squeeze(axis), indices.squeeze(axis)
