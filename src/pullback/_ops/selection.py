@@ -570,7 +570,13 @@ def _cumulative(input, dim, out, prim, name):
 @public(method=True)
 def cummax(input, dim, *, out=None):
     """The running maximum of ``input`` along ``dim`` and the index of each (the latest of equal
-    values; NaN, once met, is the maximum): a named tuple ``(values, indices)``.
+    values; NaN, once met, is the maximum): a named tuple ``(values, indices)``. The gradient of each
+    value goes to the element it came from.
+
+    Args:
+        input (Tensor): the input tensor.
+        dim (int): the dimension to run along.
+        out (tuple, optional): the output tuple of (Tensor, LongTensor).
 
     Example::
 
@@ -585,7 +591,13 @@ def cummax(input, dim, *, out=None):
 @public(method=True)
 def cummin(input, dim, *, out=None):
     """The running minimum of ``input`` along ``dim`` and the index of each (the latest of equal
-    values; NaN, once met, is the minimum): a named tuple ``(values, indices)``.
+    values; NaN, once met, is the minimum): a named tuple ``(values, indices)``. The gradient of each
+    value goes to the element it came from.
+
+    Args:
+        input (Tensor): the input tensor.
+        dim (int): the dimension to run along.
+        out (tuple, optional): the output tuple of (Tensor, LongTensor).
 
     Example::
 
@@ -648,6 +660,11 @@ logcumsumexp_ = primitive("logcumsumexp", _logcumsumexp_impl, out_dtype="keep", 
 @public(method=True)
 def logcumsumexp(input, dim, *, out=None):
     """``log(cumsum(exp(input), dim))``, computed without overflow.
+
+    Args:
+        input (Tensor): the input tensor (floating point).
+        dim (int): the dimension to run along.
+        out (Tensor, optional): the output tensor.
 
     Example::
 
@@ -768,6 +785,15 @@ def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=N
 @public(method=True)
 def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
     """``quantile`` ignoring NaN: the quantiles of the values that are not NaN (NaN where all are).
+
+    Args:
+        input (Tensor): the input tensor (float32 or float64).
+        q (float or Tensor): the quantiles to compute, in [0, 1].
+        dim (int, optional): the dimension to reduce. Default: all of them.
+        keepdim (bool, optional): keep the reduced dims, with size one. Default: False.
+        interpolation (str, optional): ``"linear"``, ``"lower"``, ``"higher"``, ``"midpoint"`` or
+            ``"nearest"``. Default: ``"linear"``.
+        out (Tensor, optional): the output tensor.
 
     Example::
 
@@ -907,7 +933,14 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
 def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
     """The index of the bucket each value of ``input`` falls in, the buckets bounded by the sorted 1-D
     ``boundaries``: ``i`` with ``boundaries[i-1] < x <= boundaries[i]`` (``right=True``:
-    ``boundaries[i-1] <= x < boundaries[i]``).
+    ``boundaries[i-1] <= x < boundaries[i]``). ``searchsorted(boundaries, input)``.
+
+    Args:
+        input (Tensor or Scalar): the values to place.
+        boundaries (Tensor): the sorted 1-D bucket boundaries.
+        out_int32 (bool, optional): int32 indices instead of int64. Default: False.
+        right (bool, optional): which side of a boundary equal values go to. Default: False.
+        out (Tensor, optional): the output tensor.
 
     Example::
 
@@ -1017,7 +1050,15 @@ def _check_histogram_input(input, kernel):
 @public(method=True)
 def histc(input, bins=100, min=0, max=0, *, out=None):  # noqa: A002
     """A histogram of ``input``: ``bins`` equal-width bins between ``min`` and ``max`` (both 0: the
-    smallest and largest element). Elements outside the range, and NaN, are not counted.
+    smallest and largest element). Elements outside the range, and NaN, are not counted. Not
+    differentiable.
+
+    Args:
+        input (Tensor): the input tensor (float32 or float64).
+        bins (int, optional): the number of bins. Default: 100.
+        min (Scalar, optional): the lower end of the range. Default: 0.
+        max (Scalar, optional): the upper end of the range. Default: 0.
+        out (Tensor, optional): the output tensor.
 
     Example::
 
@@ -1071,6 +1112,15 @@ def histogram(input, bins, *, range=None, weight=None, density=False, out=None):
     ``bins`` is a number of equal-width bins over ``range`` (default: from the smallest to the largest
     element), or a 1-D tensor of increasing bin edges. Each bin holds its left edge, the last also its
     right edge. ``weight`` weighs each element; ``density`` divides by the total and the bin widths.
+    Not differentiable (torch's result requires grad but its backward raises).
+
+    Args:
+        input (Tensor): the input tensor (float32 or float64).
+        bins (int or Tensor): the number of bins, or their edges.
+        range (tuple of float, optional): the lower and upper end of the bins.
+        weight (Tensor, optional): a weight for each element of ``input``.
+        density (bool, optional): a probability density instead of counts. Default: False.
+        out (tuple, optional): the output tuple of two Tensors.
 
     Example::
 
@@ -1124,6 +1174,11 @@ def bincount(input, weights=None, minlength=0):
     """How many times each non-negative integer occurs in the 1-D ``input`` (its ``weights`` summed,
     when given), for 0 to ``max(input)`` and at least ``minlength`` of them.
 
+    Args:
+        input (Tensor): a 1-D tensor of non-negative integers.
+        weights (Tensor, optional): a weight for each element of ``input``.
+        minlength (int, optional): the least number of bins. Default: 0.
+
     Example::
 
         >>> pullback.bincount(pullback.tensor([0, 1, 1, 3]))
@@ -1152,6 +1207,9 @@ def bincount(input, weights=None, minlength=0):
 @public(method=True)
 def argwhere(input):
     """The indices of the nonzero elements of ``input``: an (n, ndim) int64 tensor, ``nonzero(input)``.
+
+    Args:
+        input (Tensor): the input tensor.
 
     Example::
 
@@ -1235,6 +1293,12 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     """``input`` with each run of equal consecutive elements (with ``dim``: slices along ``dim``)
     reduced to one; with ``return_inverse`` and ``return_counts``, where each element went and each
     run's length.
+
+    Args:
+        input (Tensor): the input tensor.
+        return_inverse (bool, optional): also return where each element went. Default: False.
+        return_counts (bool, optional): also return the length of each run. Default: False.
+        dim (int, optional): the dimension whose slices are compared. Default: all elements.
 
     Example::
 
