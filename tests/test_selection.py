@@ -533,3 +533,14 @@ def test_composed_transforms_as_torch(fn, transform):
         return F.jacfwd(F.jacrev(lambda a: (fn(m, a) * fn(m, a)).sum()))(m.tensor(x[0]))
 
     np.testing.assert_allclose(run(pullback).numpy(), run(torch).numpy(), rtol=1e-9, atol=1e-10)
+
+
+def test_float16_as_torch():
+    x = np.random.default_rng(10).standard_normal((3, 40)) * 3
+    for fn in (lambda m, t: m.histc(t, 7), lambda m, t: m.histc(t, 5, -1, 1), lambda m, t: m.topk(t, 3),
+               lambda m, t: m.median(t, 1), lambda m, t: m.median(t), lambda m, t: m.kthvalue(t, 5),
+               lambda m, t: m.cummax(t, 1), lambda m, t: m.aminmax(t, dim=0), lambda m, t: m.unique(t),
+               lambda m, t: m.searchsorted(t.sort().values, t)):
+        _same(fn, x, dtype="float16")
+    for fn in (lambda m, t: m.histogram(t, 3), lambda m, t: m.quantile(t, 0.5)):
+        _raises_as_torch(fn, x, dtype="float16")

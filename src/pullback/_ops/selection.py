@@ -1043,7 +1043,8 @@ histc_ = primitive("histc", _histc_impl, out_dtype="keep", batch=_batch_per_samp
 
 
 def _check_histogram_input(input, kernel):
-    if not input.dtype.is_floating_point or input.dtype.itemsize < 4:
+    # (histc takes float16 too; histogram takes float32 and float64 only)
+    if not input.dtype.is_floating_point or (input.dtype.itemsize < 4 and kernel == "histogramdd"):
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{_scalar_name(input.dtype)}'")
 
 
