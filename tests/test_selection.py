@@ -544,3 +544,26 @@ def test_float16_as_torch():
         _same(fn, x, dtype="float16")
     for fn in (lambda m, t: m.histogram(t, 3), lambda m, t: m.quantile(t, 0.5)):
         _raises_as_torch(fn, x, dtype="float16")
+
+
+def test_vmap_over_q_sorter_and_bins_as_torch():
+    rng = np.random.default_rng(11)
+    x, q = rng.standard_normal((3, 5)), rng.uniform(0, 1, (3, 2))
+    for in_dims in ((0, 0), (None, 0), (0, None)):
+        xa, qa = (x if in_dims[0] is not None else x[0]), (q if in_dims[1] is not None else q[0])
+        expected = torch.vmap(lambda a, b: torch.nanquantile(a, b, 0), in_dims=in_dims)(torch.tensor(xa),
+                                                                                      torch.tensor(qa))
+        actual = pullback.vmap(lambda a, b: pullback.nanquantile(a, b, 0), in_dims=in_dims)(pullback.tensor(xa),
+                                                                                            pullback.tensor(qa))
+        S.assert_same(actual, expected)
+    with pytest.raises(RuntimeError, match=r"quantile\(\) q values must be in the range \[0, 1\]"):
+        pullback.vmap(pullback.quantile)(pullback.tensor(x), pullback.tensor(q * 3))
+    seq = rng.standard_normal((3, 6))
+    sorter, values = np.argsort(seq, 1), rng.standard_normal((3, 4))
+    S.assert_same(pullback.vmap(lambda s, o, v: pullback.searchsorted(s, v, sorter=o))(
+                      pullback.tensor(seq), pullback.tensor(sorter), pullback.tensor(values)),
+                  torch.vmap(lambda s, o, v: torch.searchsorted(s, v, sorter=o))(
+                      torch.tensor(seq), torch.tensor(sorter), torch.tensor(values)))
+    edges = np.sort(rng.standard_normal((3, 4)), 1)
+    S.assert_same(pullback.vmap(lambda a, b: pullback.histogram(a, b).hist)(pullback.tensor(x), pullback.tensor(edges)),
+                  torch.vmap(lambda a, b: torch.histogram(a, b).hist)(torch.tensor(x), torch.tensor(edges)))

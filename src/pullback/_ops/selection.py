@@ -13,6 +13,7 @@ import collections
 
 from .._backend import B
 from .. import _dtype as D
+from .. import _levels
 from ._registry import primitive, Joint, REDUCTION, ALONG_AXIS, refuse_batched
 from . import _vmap_rules as V
 from ._api import public
@@ -59,6 +60,14 @@ def _int_arg(value, fn, name, position=None):
 def _refuse_bool(input, message, error=NotImplementedError):
     if input.dtype is D.bool:
         raise error(message)
+
+
+def _all_samples(t):
+    """The values of ``t`` as an array; under vmap, of every sample (the batched tensor's own
+    values), so that a check of the values holds for each sample, as torch's per-sample one does."""
+    while _levels.batched(t):
+        t = t._value
+    return t._data
 
 
 def _check_tensor(input, fn, name="input", position=1):
@@ -696,7 +705,7 @@ def _quantile(input, q, dim, keepdim, interpolation, out, name):
     from .functions import lerp
     _check_tensor(input, name)
     if interpolation not in _INTERPOLATIONS:
-        raise RuntimeError(f"quantile() interpolation must be one of linear, lower, higher, midpoint or nearest, "
+        raise RuntimeError("quantile() interpolation must be one of linear, lower, higher, midpoint or nearest, "
                            f"but got {interpolation}")
     if not is_tensor(q):
         if isinstance(q, bool) or not isinstance(q, (int, float)):
@@ -708,19 +717,19 @@ def _quantile(input, q, dim, keepdim, interpolation, out, name):
         if not 0 <= q <= 1:
             raise RuntimeError(f"quantile() q must be in the range [0, 1] but got {float(q):g}")
     if input.numel() == 0:
-        raise RuntimeError(f"quantile() input tensor must be non-empty")
+        raise RuntimeError("quantile() input tensor must be non-empty")
     if is_tensor(q) and q.ndim > 1:
-        raise RuntimeError(f"quantile() q must be a scalar or 1D tensor")
+        raise RuntimeError("quantile() q must be a scalar or 1D tensor")
     if not input.dtype.is_floating_point or input.dtype.itemsize < 4:
-        raise RuntimeError(f"quantile() input tensor must be either float or double dtype")
+        raise RuntimeError("quantile() input tensor must be either float or double dtype")
     if is_tensor(q) and q.dtype is not input.dtype:
-        raise RuntimeError(f"quantile() q tensor must be same dtype as the input tensor")
+        raise RuntimeError("quantile() q tensor must be same dtype as the input tensor")
     if is_tensor(out) and out.dtype is not input.dtype:
-        raise RuntimeError(f"quantile() out tensor must be same dtype as the input tensor")
+        raise RuntimeError("quantile() out tensor must be same dtype as the input tensor")
     if is_tensor(q):
-        refuse_batched(q, "quantile() (it checks the values of q)")
-        if q.numel() and not bool(((q >= 0) & (q <= 1)).all()):
-            raise RuntimeError(f"quantile() q values must be in the range [0, 1]")
+        values = _all_samples(q)
+        if values.size and not ((values >= 0) & (values <= 1)).all():
+            raise RuntimeError("quantile() q values must be in the range [0, 1]")
         q_rows = q.reshape(-1)
     else:
         q_rows = _tensor([float(q)], dtype=input.dtype)
@@ -865,7 +874,7 @@ def _search(seq, input, right, side, out_int32, out, sorter, name):
         right = side == "right"
     if out is not None and is_tensor(out) and out.dtype is not (D.int32 if out_int32 else D.int64):
         raise RuntimeError(f"{where}output tensor's dtype is wrong, it can only be Int(int32) or Long(int64) depending "
-                           f"on whether out_int32 flag is True, but we got output tensor's dtype "
+                           "on whether out_int32 flag is True, but we got output tensor's dtype "
                            f"{_scalar_name(out.dtype)} and out_int32 flag is {bool(out_int32)}")
     if sorter is not None:
         if sorter.dtype is not D.int64:
@@ -883,14 +892,14 @@ def _search(seq, input, right, side, out_int32, out, sorter, name):
                                f"got boundaries tensor dim({seq.ndim}) and input value's dim(0) numel(1)")
     elif seq.ndim != 1 and (seq.ndim != input.ndim or tuple(seq.shape[:-1]) != tuple(input.shape[:-1])):
         raise RuntimeError(f"{where}boundaries tensor should be 1 dimension or the first N-1 dimensions of boundaries "
-                           f"tensor and input value tensor must match, but we got boundaries tensor "
+                           "tensor and input value tensor must match, but we got boundaries tensor "
                            f"{_shape_list(seq.shape)} and input value tensor {_shape_list(input.shape)}")
     for t in (seq,) if scalar else (seq, input):
         if t.dtype is D.bool:
             raise NotImplementedError(f"\"{name}_out_cpu\" not implemented for 'Bool'")
     if sorter is not None:
-        refuse_batched(sorter, f"{where}sorter")
-        if sorter.numel() and (int(sorter.min()) < 0 or int(sorter.max()) >= seq.shape[-1]):
+        values = _all_samples(sorter)
+        if values.size and (values.min() < 0 or values.max() >= seq.shape[-1]):
             raise RuntimeError(f"{where}sorter index out of range")
         seq = seq.detach().gather(-1, sorter)
     if scalar:
@@ -1140,7 +1149,7 @@ def histogram(input, bins, *, range=None, weight=None, density=False, out=None):
                                f"weight({D.CPP_TYPE_NAMES[weight.dtype]})")
         if tuple(weight.shape) != tuple(input.shape):
             raise RuntimeError(f"{where}if weight tensor is provided it should have the same shape as the input tensor "
-                               f"excluding its innermost dimension, but got input with shape "
+                               "excluding its innermost dimension, but got input with shape "
                                f"{_shape_list((input.numel(), 1))} and weight with shape {_shape_list(weight.shape)}")
     edges = None
     if is_tensor(bins):
@@ -1156,7 +1165,6 @@ def histogram(input, bins, *, range=None, weight=None, density=False, out=None):
                                f"{D.CPP_TYPE_NAMES[bins.dtype]}")
         if bins.numel() == 1:
             raise RuntimeError("torch.histogram(): bins must be > 0, but got 0 for dimension 0")
-        refuse_batched(bins, "histogram(): bins")
         edges, params = bins.detach(), {"bins": None, "range": None, "density": bool(density)}
     else:
         if int(bins) <= 0:
