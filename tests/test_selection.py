@@ -567,3 +567,14 @@ def test_vmap_over_q_sorter_and_bins_as_torch():
     edges = np.sort(rng.standard_normal((3, 4)), 1)
     S.assert_same(pullback.vmap(lambda a, b: pullback.histogram(a, b).hist)(pullback.tensor(x), pullback.tensor(edges)),
                   torch.vmap(lambda a, b: torch.histogram(a, b).hist)(torch.tensor(x), torch.tensor(edges)))
+
+
+def test_mode_with_nan_as_torch():
+    # Up to 16 elements torch's mode is exact (an insertion sort of (value, index) pairs, in which NaN
+    # stays where it is): pullback follows it, NaN included.
+    rng = np.random.default_rng(12)
+    for n in (1, 2, 5, 16):
+        x = rng.integers(-2, 3, size=(40, n)).astype(float)
+        x[rng.random((40, n)) < 0.3] = NAN
+        _same(lambda m, t: m.mode(t, 1), x)
+        _same(lambda m, t: m.mode(t.t(), 0, keepdim=True), x, dtype="float32")

@@ -418,7 +418,36 @@ def _mode_impl(x, axis, keepdim):
     best = B.argmax(length, axis=-1)[:, None]
     indices = B.take_along_axis(order, best, axis=-1).astype(B.int64)
     values = B.take_along_axis(s, best, axis=-1)
+    if x.dtype.kind == "f" and 0 < n <= 16:
+        for r in B.flatnonzero(B.isnan(rows).any(axis=-1)):
+            values[r, 0], indices[r, 0] = _torch_small_mode(rows[r])
     return _back(values, moved_shape, axis, keepdim), _back(indices, moved_shape, axis, keepdim)
+
+
+def _torch_small_mode(row):
+    """torch's mode of one row of at most 16 elements holding NaN: its std::sort of (value, index)
+    pairs by ``<`` is then an insertion sort, in which NaN compares false both ways and so stays
+    where it is; the first longest run of ``!=``-distinct values, at its last element, is the mode."""
+    pairs = [(v, i) for i, v in enumerate(row.tolist())]
+    for i in range(1, len(pairs)):
+        item = pairs[i]
+        if item[0] < pairs[0][0]:
+            pairs[1:i + 1] = pairs[:i]
+            pairs[0] = item
+        else:
+            j = i
+            while item[0] < pairs[j - 1][0]:
+                pairs[j] = pairs[j - 1]
+                j -= 1
+            pairs[j] = item
+    best, best_count, count = pairs[0], 0, 0
+    for i, (v, _) in enumerate(pairs):
+        count += 1
+        if i == len(pairs) - 1 or v != pairs[i + 1][0]:
+            if count > best_count:
+                best, best_count = pairs[i], count
+            count = 0
+    return best
 
 
 mode_ = primitive("mode", _mode_impl, out_dtype="keep", outputs=2, nondiff_outputs=(1,),
