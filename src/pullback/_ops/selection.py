@@ -18,6 +18,8 @@ from ._registry import primitive, Joint, REDUCTION, ALONG_AXIS, refuse_batched
 from . import _vmap_rules as V
 from ._api import public
 from ._rules import is_tensor, wrap_dim, expand_back
+# values at one index along a reduced dim (max(dim)'s rules): the cotangent scattered back to it
+from .reduction import _value_selecting_vjp, _value_selecting_jvp
 
 
 # ----------------------------------------------------------------------------- named tuples
@@ -104,23 +106,6 @@ def _along_vjp(g, ans, x_shape, axis):
 
 def _along_jvp(primals, tangents, params, outputs):
     return (I.take_along(tangents[0], outputs[1]._data, axis=params["axis"]), None)
-
-
-def _reduced_vjp(g, ans, x_shape, axis, keepdim):
-    """values = x at one index along ``axis`` (the dim reduced away unless keepdim)."""
-    if g[0] is None:
-        return (None,)
-    gv, indices = g[0], ans[1]
-    if not keepdim:
-        gv, indices = S.unsqueeze(gv, axis), S.unsqueeze(indices, axis)
-    return (I.put_along(gv, indices, axis=axis, shape=tuple(x_shape)),)
-
-
-def _reduced_jvp(primals, tangents, params, outputs):
-    (t,), indices, axis = tangents, outputs[1]._data, params["axis"]
-    if not params["keepdim"]:
-        return (S.squeeze(I.take_along(t, B.expand_dims(indices, axis), axis=axis), axis), None)
-    return (I.take_along(t, indices, axis=axis), None)
 
 
 def _last(x, axis):
@@ -251,7 +236,8 @@ def _kthvalue_impl(x, k, axis, keepdim):
 
 
 kthvalue_ = primitive("kthvalue", _kthvalue_impl, out_dtype="keep", outputs=2, nondiff_outputs=(1,),
-                      grad_name="KthvalueBackward0", vjp=Joint(_reduced_vjp), jvp=_reduced_jvp, batch=REDUCTION)
+                      grad_name="KthvalueBackward0", vjp=Joint(_value_selecting_vjp), jvp=_value_selecting_jvp,
+                      batch=REDUCTION)
 
 
 def _median_position(x, axis, ignore_nan):
@@ -280,7 +266,7 @@ def _median_dim_impl(x, axis, keepdim, ignore_nan=False):
 
 median_dim = primitive("median_dim", _median_dim_impl, out_dtype="keep", outputs=2, nondiff_outputs=(1,),
                        grad_name=lambda p, s: "NanmedianBackward1" if p.get("ignore_nan") else "MedianBackward1",
-                       vjp=Joint(_reduced_vjp), jvp=_reduced_jvp, batch=REDUCTION)
+                       vjp=Joint(_value_selecting_vjp), jvp=_value_selecting_jvp, batch=REDUCTION)
 
 
 def _median_all_impl(x, axis, keepdim, ignore_nan=False):
@@ -451,7 +437,8 @@ def _torch_small_mode(row):
 
 
 mode_ = primitive("mode", _mode_impl, out_dtype="keep", outputs=2, nondiff_outputs=(1,),
-                  grad_name="ModeBackward0", vjp=Joint(_reduced_vjp), jvp=_reduced_jvp, batch=REDUCTION)
+                  grad_name="ModeBackward0", vjp=Joint(_value_selecting_vjp), jvp=_value_selecting_jvp,
+                  batch=REDUCTION)
 
 
 @public(method=True)
