@@ -578,3 +578,15 @@ def test_mode_with_nan_as_torch():
         x[rng.random((40, n)) < 0.3] = NAN
         _same(lambda m, t: m.mode(t, 1), x)
         _same(lambda m, t: m.mode(t.t(), 0, keepdim=True), x, dtype="float32")
+
+
+def test_unique_dim_with_nan_and_empty_dims_as_torch():
+    # Up to 16 slices with NaN torch's order is its insertion sort's (NaN compares false both ways).
+    rng = np.random.default_rng(13)
+    for n in (2, 5, 16):
+        x = rng.integers(-1, 2, size=(n, 2)).astype(float)
+        x[rng.random((n, 2)) < 0.2] = NAN
+        _same(lambda m, t: m.unique(t, dim=0, return_inverse=True, return_counts=True), x)
+        _same(lambda m, t: m.unique(t.t(), dim=1, return_counts=True), x)
+    for fn in (lambda m, t: m.unique(t, dim=0), lambda m, t: m.unique_consecutive(t, dim=1, return_counts=True)):
+        _raises_as_torch(fn, np.zeros((0, 0)))

@@ -410,22 +410,29 @@ def _mode_impl(x, axis, keepdim):
     return _back(values, moved_shape, axis, keepdim), _back(indices, moved_shape, axis, keepdim)
 
 
-def _torch_small_mode(row):
-    """torch's mode of one row of at most 16 elements holding NaN: its std::sort of (value, index)
-    pairs by ``<`` is then an insertion sort, in which NaN compares false both ways and so stays
-    where it is; the first longest run of ``!=``-distinct values, at its last element, is the mode."""
-    pairs = [(v, i) for i, v in enumerate(row.tolist())]
-    for i in range(1, len(pairs)):
-        item = pairs[i]
-        if item[0] < pairs[0][0]:
-            pairs[1:i + 1] = pairs[:i]
-            pairs[0] = item
+def _torch_insertion_sort(items, less):
+    """libstdc++'s std::sort of at most 16 items: an insertion sort. With NaN, ``less`` is false
+    both ways and the order is the algorithm's own, which is what torch returns there."""
+    items = list(items)
+    for i in range(1, len(items)):
+        item = items[i]
+        if less(item, items[0]):
+            items[1:i + 1] = items[:i]
+            items[0] = item
         else:
             j = i
-            while item[0] < pairs[j - 1][0]:
-                pairs[j] = pairs[j - 1]
+            while less(item, items[j - 1]):
+                items[j] = items[j - 1]
                 j -= 1
-            pairs[j] = item
+            items[j] = item
+    return items
+
+
+def _torch_small_mode(row):
+    """torch's mode of one row of at most 16 elements holding NaN: its std::sort of (value, index)
+    pairs by ``<`` leaves NaN where it is; the first longest run of ``!=``-distinct values, at its
+    last element, is the mode."""
+    pairs = _torch_insertion_sort([(v, i) for i, v in enumerate(row.tolist())], lambda a, b: a[0] < b[0])
     best, best_count, count = pairs[0], 0, 0
     for i, (v, _) in enumerate(pairs):
         count += 1
@@ -1267,7 +1274,19 @@ def _unique_dim_rows(data, dim):
     moved = B.moveaxis(data, d, 0)
     if moved.shape[0] and moved.size == 0:
         raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so unique cannot be applied")
+    if not moved.shape[0] and data.shape.count(0) > 1:
+        raise RuntimeError("Number of zero sized dimensions is more than one, so unique cannot be applied ")
     return moved, moved.shape[0], d
+
+
+def _lexicographic_less(a, b):
+    """torch's unique(dim) order of two slices: the first element that is < or > decides."""
+    for x, y in zip(a, b):
+        if x < y:
+            return True
+        if x > y:
+            return False
+    return False
 
 
 @public(method=True)
@@ -1301,7 +1320,11 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     if n == 0:
         return _unique_results(data.copy(), B.zeros(0), B.zeros(0), return_inverse, return_counts)
     rows = moved.reshape(n, -1)
-    order = B.lexsort(rows.T[::-1])
+    if n <= 16 and data.dtype.kind == "f" and B.isnan(rows).any():  # torch's own order there
+        lists = rows.tolist()
+        order = B.asarray(_torch_insertion_sort(range(n), lambda i, j: _lexicographic_less(lists[i], lists[j])))
+    else:
+        order = B.lexsort(rows.T[::-1])
     ordered = rows[order]
     new = B.ones(n, dtype=bool)
     new[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
