@@ -590,3 +590,11 @@ def test_unique_dim_with_nan_and_empty_dims_as_torch():
         _same(lambda m, t: m.unique(t.t(), dim=1, return_counts=True), x)
     for fn in (lambda m, t: m.unique(t, dim=0), lambda m, t: m.unique_consecutive(t, dim=1, return_counts=True)):
         _raises_as_torch(fn, np.zeros((0, 0)))
+
+
+def test_histogram_with_unsorted_edges_as_torch():
+    # torch bins each element by std::upper_bound over the edges as given, sorted or not.
+    rng = np.random.default_rng(14)
+    for _ in range(40):
+        x, edges = rng.standard_normal(30) * 3, rng.standard_normal(int(rng.integers(2, 7))) * 3
+        _same(lambda m, t, e: m.histogram(t, e), x, edges, dtype="float64")

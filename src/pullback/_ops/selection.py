@@ -1017,8 +1017,8 @@ def _bin_positions(x, edges, search):
     with B.errstate(invalid="ignore"):
         inside = (x >= left) & (x <= right)
     xs = B.where(inside, x, left)
-    if search == "binary":
-        pos = B.searchsorted(edges, xs, side="right") - 1
+    if search == "binary":  # std::upper_bound's steps, which NumPy's searchsorted does not take on unsorted edges
+        pos = _searchsorted_impl(edges, xs, True, False) - 1
     else:
         with B.errstate(invalid="ignore", divide="ignore", over="ignore"):
             pos = ((xs - left) * x.dtype.type(n_edges - 1) / (right - left)).astype(B.int64)
