@@ -598,3 +598,27 @@ def test_histogram_with_unsorted_edges_as_torch():
     for _ in range(40):
         x, edges = rng.standard_normal(30) * 3, rng.standard_normal(int(rng.integers(2, 7))) * 3
         _same(lambda m, t, e: m.histogram(t, e), x, edges, dtype="float64")
+
+
+def test_histogramdd_as_torch():
+    rng = np.random.default_rng(15)
+    points = rng.standard_normal((30, 3))
+    for dtype in ("float64", "float32"):
+        for fn in (lambda m, t: m.histogramdd(t, 2), lambda m, t: m.histogramdd(t, [2, 3, 1], density=True),
+                   lambda m, t: m.histogramdd(t.reshape(5, 6, 3), (3, 2, 2), weight=t[:, 0].reshape(5, 6).abs()),
+                   lambda m, t: m.histogramdd(t, 2, range=[-1.0, 1.0, 0.0, 0.0, -3.0, 3.0]),
+                   lambda m, t: m.histogramdd(t[:, :2], [m.tensor([-1.0, 0.0, 2.0], dtype=t.dtype),
+                                                        m.tensor([1.0, -1.0, 0.5, 3.0], dtype=t.dtype)], density=True),
+                   lambda m, t: m.histogramdd(t[:0], [2, 2, 2]), lambda m, t: m.histogramdd(t[:, :0], 2)):
+            _same(fn, points, dtype=dtype)
+    for fn in (lambda m, t: m.histogramdd(t[:, 0], 2), lambda m, t: m.histogramdd(t, [1, 1]),
+               lambda m, t: m.histogramdd(t, [m.tensor([0.0, 1.0], dtype=t.dtype)]),
+               lambda m, t: m.histogramdd(t, 2, range=[0.0, 1.0]), lambda m, t: m.histogramdd(t, 2, weight=t[:4, 0]),
+               lambda m, t: m.histogramdd(t, 2, weight=t[:, 0].float()), lambda m, t: m.histogramdd(t.long(), 2),
+               lambda m, t: m.histogramdd(t, [2, 0, 1]), lambda m, t: m.histogramdd(t, 2, range=[0.0, 1.0, 2.0, 1.0,
+                                                                                                   0.0, 1.0]),
+               lambda m, t: m.histogramdd(t[:, :2], [m.tensor([0.0, 1.0], dtype=t.dtype),
+                                                    m.tensor([[1.0, 2.0]], dtype=t.dtype)]),
+               lambda m, t: m.histogramdd(t[:, :2], [m.tensor([0.0, 1.0], dtype=t.dtype),
+                                                    m.tensor([1.0], dtype=t.dtype)])):
+        _raises_as_torch(fn, points, dtype="float64")

@@ -265,7 +265,9 @@ def assert_same(actual, expected, *, rtol=None, atol=None, what="output"):
 
 
 def assert_same_one(actual, expected, *, rtol, atol, what):
-    if isinstance(expected, torch.Tensor):
+    if isinstance(expected, list):  # a nested sequence (histogramdd's tuple of bin edges)
+        assert_same(actual, expected, rtol=rtol, atol=atol, what=what)
+    elif isinstance(expected, torch.Tensor):
         assert isinstance(actual, torch.Tensor), f"{what}: torch gives a tensor, pullback {actual!r}"
         assert actual.dtype == expected.dtype, f"{what}: dtype {actual.dtype}, torch's is {expected.dtype}"
         assert actual.shape == expected.shape, f"{what}: shape {tuple(actual.shape)}, torch's is {tuple(expected.shape)}"

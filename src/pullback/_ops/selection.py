@@ -1107,23 +1107,28 @@ def histc(input, bins=100, min=0, max=0, *, out=None):  # noqa: A002
     return write_out(out, result, "histc", (input,))
 
 
+def _equal_width_edges(column, bins, bounds, dim):
+    """The ``bins + 1`` edges of dimension ``dim``: over ``bounds`` (default: the column's smallest and
+    largest value; 0 and 1 without values), widened by 0.5 each way when they are equal."""
+    if bounds is not None:
+        lo, hi = float(bounds[0]), float(bounds[1])
+    elif column.size:
+        lo, hi = float(B.min(column)), float(B.max(column))
+    else:
+        lo, hi = 0.0, 1.0
+    if not (B.isfinite(lo) and B.isfinite(hi)):
+        raise RuntimeError(f"torch.histogramdd: dimension {dim}'s range [{_num(lo)}, {_num(hi)}] is not finite")
+    if not lo <= hi:
+        raise RuntimeError(f"torch.histogramdd: min should not exceed max, but got min {_num(lo)} max {_num(hi)} "
+                           f"for dimension {dim}")
+    if lo == hi:
+        lo, hi = lo - 0.5, hi + 0.5
+    return _torch_linspace(lo, hi, bins + 1, column.dtype)
+
+
 def _histogram_impl(x, weight, bins, range, density):
     if isinstance(bins, int):
-        if range is not None:
-            lo, hi = float(range[0]), float(range[1])
-        elif x.size:
-            lo, hi = float(B.min(x)), float(B.max(x))
-        else:
-            lo, hi = 0.0, 1.0
-        if not (B.isfinite(lo) and B.isfinite(hi)):
-            raise RuntimeError(f"torch.histogramdd: dimension 0's range [{_num(lo)}, {_num(hi)}] is not finite")
-        if not lo <= hi:
-            raise RuntimeError(f"torch.histogramdd: min should not exceed max, but got min {_num(lo)} max {_num(hi)} "
-                               "for dimension 0")
-        if lo == hi:
-            lo, hi = lo - 0.5, hi + 0.5
-        edges = _torch_linspace(lo, hi, bins + 1, x.dtype)
-        search = "local"
+        edges, search = _equal_width_edges(x.reshape(-1), bins, range, 0), "local"
     else:
         edges, search = B.asarray(bins, dtype=x.dtype), "binary"
     hist = _counts(x, weight, edges, search)
@@ -1131,6 +1136,43 @@ def _histogram_impl(x, weight, bins, range, density):
         with B.errstate(invalid="ignore", divide="ignore"):
             hist = hist / hist.sum() / B.diff(edges)
     return hist, edges
+
+
+def _histogramdd_impl(points, weight, bins, edges, range, density):
+    """points (M, D); ``bins`` D ints (equal-width bins) or ``edges`` D arrays of edges."""
+    dims = points.shape[1]
+    if edges is None:
+        edges = [_equal_width_edges(points[:, d], bins[d], None if range is None else range[2 * d:2 * d + 2], d)
+                 for d in builtins_range(dims)]
+        search = "local"
+    else:
+        search = "binary"
+    sizes = tuple(e.shape[0] - 1 for e in edges)
+    positions = [_bin_positions(points[:, d], edges[d], search) for d in builtins_range(dims)]
+    inside = B.ones(points.shape[0], dtype=bool)
+    for pos in positions:
+        inside &= pos >= 0
+    if not dims:  # points of no coordinates: torch counts none of them
+        return B.zeros((), dtype=points.dtype), edges
+    flat = B.ravel_multi_index(tuple(pos[inside] for pos in positions), sizes)
+    total = int(B.prod(sizes))
+    if weight is None:
+        hist = B.bincount(flat, minlength=total).astype(points.dtype)
+    else:
+        hist = B.zeros(total, dtype=points.dtype)
+        B.add.at(hist, flat, weight.reshape(-1)[inside])  # summed in order in the input's dtype
+    hist = hist.reshape(sizes)
+    if density:
+        with B.errstate(invalid="ignore", divide="ignore"):
+            hist = hist / hist.sum()
+            for d in builtins_range(dims):
+                shape = [1] * dims
+                shape[d] = sizes[d]
+                hist = hist / B.diff(edges[d]).reshape(shape)
+    return hist, edges
+
+
+builtins_range = range
 
 
 histogram_ = primitive("histogram", lambda x, edges, weight, bins, range, density:
@@ -1199,6 +1241,91 @@ def histogram(input, bins, *, range=None, weight=None, density=False, out=None):
                   "density": bool(density)}
     hist, bin_edges = histogram_.bind((input.detach(), edges, None if weight is None else weight.detach()), params)
     return _finish_pair("histogram", (hist, bin_edges), out, input, fields=("hist", "bin_edges"))
+
+
+@public()
+def histogramdd(input, bins, *, range=None, weight=None, density=False):  # noqa: A002
+    """A histogram of points: the last dimension of ``input`` (size D) holds their coordinates, the
+    others are flattened. Returns a named tuple ``(hist, bin_edges)``: a D-dimensional tensor of counts
+    (or summed ``weight``) and a tuple of the D tensors of edges.
+
+    ``bins`` is one int (equal-width bins in every dimension), D ints, or D 1-D tensors of edges;
+    ``range`` gives, for equal-width bins, the lower and upper end of every dimension in turn
+    (default: the smallest and largest coordinate). Each bin holds its left edge, the last of each
+    dimension also its right edge; points outside every bin are not counted. Not differentiable.
+
+    Args:
+        input (Tensor): the points, at least 2-D (float32 or float64).
+        bins (int, sequence of int, or sequence of Tensor): the bins of each dimension.
+        range (sequence of float, optional): 2 D numbers: each dimension's lower and upper end.
+        weight (Tensor, optional): a weight for each point (``input``'s shape without its last dim).
+        density (bool, optional): a probability density instead of counts. Default: False.
+
+    Example::
+
+        >>> pullback.histogramdd(pullback.tensor([[0.0, 1.0], [1.0, 1.0], [2.0, 0.0]]), bins=[2, 2])
+        pullback.return_types.histogramdd(
+        hist=tensor([[0., 1.],
+                [1., 1.]]),
+        bin_edges=(tensor([0., 1., 2.]), tensor([0.0000, 0.5000, 1.0000])))
+    """
+    from .._tensor import Tensor
+    where = "torch.histogramdd: "
+    _check_tensor(input, "histogramdd")
+    _check_histogram_input(input, "histogramdd")
+    if input.ndim < 2:
+        raise RuntimeError(f"{where}input tensor should have at least 2 dimensions")
+    refuse_batched(input, "histogramdd")
+    dims = input.shape[-1]
+    points = input._data.reshape(int(B.prod(input.shape[:-1])), dims)
+    if isinstance(bins, (int, B.integer)) and not isinstance(bins, bool):
+        bins = [int(bins)] * dims
+    bins = list(bins)
+    given_edges = bool(bins) and all(is_tensor(b) for b in bins)
+    if given_edges and len(bins) != dims:
+        raise RuntimeError(f"{where}expected {dims} sequences of bin edges for a {dims}-dimensional histogram but "
+                           f"got {len(bins)}")
+    if not given_edges and len(bins) != dims:
+        raise RuntimeError("histogramdd: The size of bins must be equal to the innermost dimension of the input.")
+    if range is not None and len(range) != 2 * dims:
+        raise RuntimeError(f"{where}for a {dims}-dimensional histogram range should have {2 * dims} elements, but "
+                           f"got {len(range)}")
+    edges = None
+    if given_edges:
+        for d, b in enumerate(bins):
+            if b.ndim != 1:
+                raise RuntimeError(f"{where}bins tensor should have one dimension, but got {b.ndim} dimensions in the "
+                                   f"bins tensor for dimension {d}")
+            if b.numel() == 0:
+                raise RuntimeError(f"{where}bins tensor should have at least 1 element, but got 0 elements in the bins "
+                                   f"tensor for dimension {d}")
+            if b.dtype is not input.dtype:
+                raise RuntimeError(f"{where}input tensor and bins tensors should have the same dtype, but got input "
+                                   f"with dtype {D.CPP_TYPE_NAMES[input.dtype]} and bins for dimension {d} with dtype "
+                                   f"{D.CPP_TYPE_NAMES[b.dtype]}")
+            if b.numel() == 1:
+                raise RuntimeError(f"torch.histogram(): bins must be > 0, but got 0 for dimension {d}")
+            refuse_batched(b, "histogramdd")
+        edges = [b._data for b in bins]
+    else:
+        bins = [_int_arg(b, "histogramdd", "bins") for b in bins]
+        for d, b in enumerate(bins):
+            if b <= 0:
+                raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {b} for dimension {d}")
+    if weight is not None:
+        refuse_batched(weight, "histogramdd")
+        if weight.dtype is not input.dtype:
+            raise RuntimeError(f"{where}if weight tensor is provided, input tensor and weight tensor should have the "
+                               f"same dtype, but got input({D.CPP_TYPE_NAMES[input.dtype]}), and "
+                               f"weight({D.CPP_TYPE_NAMES[weight.dtype]})")
+        if tuple(weight.shape) != tuple(input.shape[:-1]):
+            raise RuntimeError(f"{where}if weight tensor is provided it should have the same shape as the input tensor "
+                               f"excluding its innermost dimension, but got input with shape "
+                               f"{_shape_list(points.shape)} and weight with shape {_shape_list(weight.shape)}")
+    hist, edges = _histogramdd_impl(points, None if weight is None else weight._data, bins, edges,
+                                    None if range is None else [float(r) for r in range], bool(density))
+    results = (Tensor._make(B.asarray(hist)), tuple(Tensor._make(B.array(e, dtype=points.dtype)) for e in edges))
+    return _named("histogramdd", ("hist", "bin_edges"))(*results)
 
 
 @public(method=True)
