@@ -572,7 +572,7 @@ def _cumulative_extremum(x, axis, accumulate):
         return x.copy(), B.zeros(x.shape, dtype=B.int64)
     values = accumulate(x, axis=axis)
     hit = x == values
-    if x.dtype.kind in "fc":
+    if x.dtype.kind in "fc" and B.isnan(B.take(values, [-1], axis=axis)).any():
         hit |= B.isnan(x)  # a NaN is the extremum from there on, at the latest NaN's index
     shape = [1] * x.ndim
     shape[axis] = x.shape[axis]
@@ -845,6 +845,9 @@ def _searchsorted_impl(seq, values, right, out_int32):
     dtype = B.int32 if out_int32 else B.int64
     if values.size == 0 or n == 0:
         return B.zeros(values.shape, dtype=dtype)
+    if seq.ndim == 1 and _plainly_sorted(seq) and not (values.dtype.kind == "f" and B.isnan(values).any()):
+        # A sorted sequence without NaN: NumPy's search finds the same positions, faster.
+        return B.searchsorted(seq, values, side="right" if right else "left").astype(dtype)
     if seq.ndim == 1:
         rows, flat = seq[None, :], values.reshape(1, -1)
     else:
@@ -862,6 +865,13 @@ def _searchsorted_impl(seq, values, right, out_int32):
             lo = B.where(active & right_of, mid + 1, lo)
             hi = B.where(active & ~right_of, mid, hi)
     return lo.reshape(values.shape).astype(dtype)
+
+
+def _plainly_sorted(seq):
+    """Whether a 1-D sequence is sorted and free of NaN (where every binary search agrees)."""
+    if seq.dtype.kind == "f" and B.isnan(seq).any():
+        return False
+    return bool((seq[1:] >= seq[:-1]).all())
 
 
 def _batch_searchsorted(prim, values, bdims, params, size):
