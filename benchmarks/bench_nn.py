@@ -112,15 +112,32 @@ def small_cnn(m, batch=64):
     return run
 
 
-def main():
+def lstm(m, layers=2, hidden=128, seq=32, batch=16, features=64):
+    """nn.LSTM, 2 layers, hidden 128, float32, a (32, 16, 64) sequence: forward + backward of the
+    outputs' sum and the final states'."""
+    m.manual_seed(0)
+    model = m.nn.LSTM(features, hidden, layers)
+    x = m.randn(seq, batch, features)
+
+    def run():
+        model.zero_grad()
+        out, (h, c) = model(x)
+        (out.sum() + h.sum() + c.sum()).backward()
+    return run
+
+
+def main(only=None):
     cases = [
         ("seed MLP 10-64-10, batch 32, cross_entropy: forward + backward", seed_mlp, {}, 40, 20),
         ("MLP 784-1024-1024-10, batch 512, float32: forward + backward + SGD step", big_mlp,
          {"numpy": big_mlp_numpy()}, 10, 1),
         ("gradient penalty, 784-256-1 critic, 64 images: penalty + backward", gradient_penalty, {}, 20, 5),
         ("CNN conv3x3x16 + pool + linear, 64 x 28x28: forward + backward", small_cnn, {}, 10, 2),
+        ("LSTM 2 layers, hidden 128, sequence 32, batch 16, float32: forward + backward", lstm, {}, 10, 2),
     ]
     for title, make, extra, rounds, inner in cases:
+        if only and not any(word.lower() in title.lower() for word in only):
+            continue
         candidates = {"pullback": make(pullback)}
         if torch is not None:
             candidates["torch"] = make(torch)
@@ -129,4 +146,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])   # words: run only the cases whose titles contain one (``bench_nn.py LSTM``)

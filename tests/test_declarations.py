@@ -7,7 +7,7 @@ import sys
 import pytest
 
 import pullback
-from pullback._ops._registry import Primitive, Decompose, JVP_SHORTHANDS, BATCH_SHORTHANDS
+from pullback._ops._registry import Primitive, Decompose, JVP_SHORTHANDS, BATCH_SHORTHANDS, SPARSITY_SHORTHANDS, DENSE
 
 
 def _all_primitives():
@@ -42,6 +42,26 @@ def test_declares_its_rules(where, prim):
         assert prim.jvp is None, f"{where} is not differentiable but declares a JVP rule"
     assert prim.batch is not None, f"{where} declares no batching rule"
     assert prim.batch in BATCH_SHORTHANDS or callable(prim.batch) or isinstance(prim.batch, Decompose)
+    assert prim.sparsity in SPARSITY_SHORTHANDS or callable(prim.sparsity)
+
+
+# Differentiable primitives whose sparsity rule is DENSE (every output element depends on every
+# input element): true, but it costs colours, so the list is kept here, strictly both ways: a new
+# primitive either declares a finer rule or joins the list.
+DENSE_SPARSITY = {
+    "adaptive_avg_pool2d", "adaptive_avg_pool2d_backward", "addmm", "avg_pool2d", "avg_pool2d_backward",
+    "backward_hook_function", "conv2d", "cross_entropy", "einsum", "linear", "linear_nobias", "max_pool2d",
+    "max_pool2d_backward", "max_pool2d_select", "nll_loss", "nuclear_norm", "overwrite", "polar",
+    "lstm_layer", "gru_layer",  # (a recurrence: each step depends on all before it)
+    "addbmm", "addmv", "addr", "vdot",  # (each output element reads whole rows, columns or batches)
+    "baddbmm", "diag_embed_op", "named_index_put", "scatter_reduce_two",
+    "scatter_reduce",
+}
+
+
+def test_dense_sparsity_rules_are_listed():
+    dense = {p.name for _, p in PRIMITIVES if p.differentiable and p.sparsity == DENSE}
+    assert dense == DENSE_SPARSITY
 
 
 def test_unknown_shorthands_are_refused():
@@ -49,3 +69,5 @@ def test_unknown_shorthands_are_refused():
         Primitive("f", lambda x: x, vjp=lambda g: g, jvp="elementwize")
     with pytest.raises(ValueError, match="unknown batching shorthand"):
         Primitive("f", lambda x: x, vjp=lambda g: g, batch="reduce")
+    with pytest.raises(ValueError, match="unknown sparsity shorthand"):
+        Primitive("f", lambda x: x, vjp=lambda g: g, sparsity="diagonal")

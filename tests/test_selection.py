@@ -622,3 +622,29 @@ def test_histogramdd_as_torch():
                lambda m, t: m.histogramdd(t[:, :2], [m.tensor([0.0, 1.0], dtype=t.dtype),
                                                     m.tensor([1.0], dtype=t.dtype)])):
         _raises_as_torch(fn, points, dtype="float64")
+
+
+@pytest.mark.parametrize("fn", [
+    lambda m, x: m.topk(x.reshape(3, 4), 2, 1).values.reshape(-1),
+    lambda m, x: m.topk(x.reshape(3, 4), 2, 0, largest=False).values.reshape(-1),
+    lambda m, x: m.kthvalue(x.reshape(3, 4), 2, 1).values, lambda m, x: m.median(x.reshape(3, 4), 0).values,
+    lambda m, x: m.median(x).reshape(1) * x, lambda m, x: m.mode(x.reshape(4, 3), 1).values,
+    lambda m, x: m.stack(list(m.aminmax(x.reshape(3, 4), dim=1))).reshape(-1),
+    lambda m, x: m.cummax(x.reshape(3, 4), 1).values.reshape(-1),
+    lambda m, x: m.logcumsumexp(x.reshape(2, 6), 1).reshape(-1),
+    lambda m, x: m.quantile(x.reshape(3, 4), 0.3, 1),
+])
+def test_sparsity_patterns_hold_torchs_jacobian(fn):
+    import pullback.sparse as sparse
+    x = np.random.default_rng(16).standard_normal(12)
+    pattern = sparse.jacobian_sparsity(lambda v: fn(pullback, v), pullback.tensor(x)).toarray()
+    jacobian = torch.autograd.functional.jacobian(lambda v: fn(torch, v), torch.tensor(x)).numpy()
+    assert pattern.shape == jacobian.shape
+    assert not np.any((jacobian != 0) & ~pattern.astype(bool))
+
+
+def test_topk_pattern_is_its_lines():
+    import pullback.sparse as sparse
+    x = pullback.tensor(np.random.default_rng(17).standard_normal(12))
+    pattern = sparse.jacobian_sparsity(lambda v: pullback.topk(v.reshape(3, 4), 2, 1).values.reshape(-1), x)
+    np.testing.assert_array_equal(pattern.toarray(), np.kron(np.eye(3), np.ones((2, 4))))

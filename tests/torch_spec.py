@@ -265,7 +265,7 @@ def assert_same(actual, expected, *, rtol=None, atol=None, what="output"):
 
 
 def assert_same_one(actual, expected, *, rtol, atol, what):
-    if isinstance(expected, list):  # a nested sequence (histogramdd's tuple of bin edges)
+    if isinstance(expected, list):   # a nested container (LSTM's (output, (h_n, c_n)))
         assert_same(actual, expected, rtol=rtol, atol=atol, what=what)
     elif isinstance(expected, torch.Tensor):
         assert isinstance(actual, torch.Tensor), f"{what}: torch gives a tensor, pullback {actual!r}"

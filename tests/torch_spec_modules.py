@@ -86,9 +86,16 @@ def assert_same_tensors(actual, expected, what):
         S.assert_same(actual[name], value, what=f"{what} {name}")
 
 
+def _flatten(out):
+    """Nested outputs (LSTM's ``(output, (h_n, c_n))``) as one flat list."""
+    if isinstance(out, (list, tuple)):
+        return [leaf for o in out for leaf in _flatten(o)]
+    return [out]
+
+
 def gradients(lib, module, out, inputs, seed):
     """VJPs of the module's outputs with seeded random cotangents: (input grads, {param: grad})."""
-    outs = S.differentiable_outputs(out)
+    outs = S.differentiable_outputs(_flatten(out))
     params = [(name, p) for name, p in module.named_parameters() if p.requires_grad]
     wrt = list(inputs) + [p for _, p in params]
     if not outs or not wrt:

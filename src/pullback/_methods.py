@@ -60,6 +60,18 @@ Tensor.T = property(_reversed_dims, doc="The Tensor with its dimensions reversed
 Tensor.mT = property(_matrix_transpose, doc="The transpose of the last two dims.")
 
 
+def _adjoint(self):
+    if self.ndim == 0:
+        _warn_identity_on_0dim("Tensor.mH")
+        return self
+    if self.ndim == 1:
+        raise RuntimeError("tensor.mH is only supported on matrices or batches of matrices. Got 1-D tensor.")
+    return S.transpose(self, -2, -1)  # real tensors: the conjugate transpose is the transpose
+
+
+Tensor.mH = property(_adjoint, doc="The conjugate transpose of the last two dims (for real tensors, mT).")
+
+
 # -------------------------------------------------------------------- operators
 def _binary_op(fn, reflected=False):
     """``self <op> other`` through the public function ``fn``; ``reflected``: the reflected

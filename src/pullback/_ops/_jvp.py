@@ -61,6 +61,10 @@ def tangents(prim, primals, tangents_in, params, outputs):
                 env[name] = meta[j][0] if suffix == "_shape" else meta[j][1]
             contribution = rule(*[env[n] for n in prim._rule_args[rule]])
             total = contribution if total is None else total + contribution
+        if total is not None and prim.broadcasting and tuple(total.shape) != tuple(outputs[0].shape):
+            # x + y with a tangent for a broadcast x only (`g` passes through): the output's shape
+            from .shape import _expand
+            total = _expand(total, shape=tuple(outputs[0].shape))
         return (total,)
     if kind == LINEAR:
         args = []
@@ -93,23 +97,25 @@ def tangents(prim, primals, tangents_in, params, outputs):
 
 
 def _transpose(prim, primals, tangents_in, params, outputs):
-    """J t by the double-VJP trick: g -> <J^T g, t> is linear in g, and its gradient is J t."""
+    """J t by the double-VJP trick: g -> J^T g is linear in g, and its VJP at the cotangent t is
+    J t. The tangents enter as that cotangent (not as a sum <J^T g, t>): a batch of tangents (jacfwd,
+    vmap of jvp) then flows through the graph of J^T g as a batch of cotangents, as in jacrev."""
     with enable_grad():
         gs = [(o * 0).detach().requires_grad_(True) if o.dtype.is_floating_point and k not in prim.nondiff_outputs
               else None for k, o in enumerate(outputs)]
         g = gs[0] if prim.n_outputs == 1 else tuple(gs)
         needs = tuple(t is not None for t in tangents_in)
         results = prim.run_vjp(g, _rule_values(prim, primals, outputs), params, _meta(primals), needs)
-        total = None
+        outs, cotangents = [], []
         for r, t, p in zip(results, tangents_in, primals):
-            if r is None or t is None:
+            if r is None or t is None or not getattr(r, "requires_grad", False):
                 continue
             if tuple(r.shape) != tuple(p.shape):
                 r = sum_to(r, tuple(p.shape))
-            term = (r * t).sum()
-            total = term if total is None else total + term
+            outs.append(r)
+            cotangents.append(t)
         wanted = [x for x in gs if x is not None]
-        if total is None or not total.requires_grad:
+        if not outs:
             return tuple(None for _ in outputs)
-        grads = iter(autograd.grad(total, wanted, create_graph=True, allow_unused=True))
+        grads = iter(autograd.grad(outs, wanted, cotangents, create_graph=True, allow_unused=True))
     return tuple(next(grads) if x is not None else None for x in gs)

@@ -53,10 +53,29 @@ class Decompose:
 #   ALONG_AXIS   one input, every dim kept, an op along ``axis`` (softmax, cumsum)
 #   ALL_BATCHED  every tensor input given the batch dim at the front (unbatched ones broadcast);
 #                for primitives that act on the trailing dims whatever the leading ones are
+# As a sparsity rule (which output elements depend on which input elements; see pullback/sparse):
+#   ELEMENTWISE  output element i depends on element i of each input (after broadcasting)
+#   REDUCTION    an output element depends on the input elements reduced into it (``axis``)
+#   ALONG_AXIS   an output element depends on the whole line along ``axis`` through it
+#   INDEX_MAP    each output element is a copy of at most one input element (views, cat, pad,
+#                gathers): the forward run on the inputs' element numbers says which
+#   SCATTER      each input element goes to at most one output element, where several may add
+#                up (scatter-add, a view written back): the VJP run on the output's element
+#                numbers says which
+#   PER_MATRIX   an op on stacks of matrices (the last two dims): an output element depends on
+#                every element of the input matrices at its own batch position
+#   DENSE        every output element depends on every input element: true of anything, so the
+#                rule of a primitive that declares none (a superset: never a missed entry)
 ELEMENTWISE, LINEAR, MULTILINEAR, TRANSPOSE = "elementwise", "linear", "multilinear", "transpose"
 REDUCTION, ALONG_AXIS, ALL_BATCHED = "reduction", "along_axis", "all_batched"
+INDEX_MAP, SCATTER, PER_MATRIX, DENSE = "index_map", "scatter", "per_matrix", "dense"
 JVP_SHORTHANDS = (ELEMENTWISE, LINEAR, MULTILINEAR, TRANSPOSE)
 BATCH_SHORTHANDS = (ELEMENTWISE, REDUCTION, ALONG_AXIS, ALL_BATCHED)
+SPARSITY_SHORTHANDS = (ELEMENTWISE, REDUCTION, ALONG_AXIS, INDEX_MAP, SCATTER, PER_MATRIX, DENSE)
+
+# Functions called with (node, args, outputs) each time a Node is recorded: pullback.sparse
+# traces dependencies this way. Empty unless a tracer runs (one truth test per recorded op).
+RECORD_OBSERVERS = []
 
 
 def zero_cotangent(g):
@@ -122,11 +141,17 @@ class Primitive:
         batch: the vmap rule: a shorthand (ELEMENTWISE, REDUCTION, ALONG_AXIS, ALL_BATCHED), a
             ``Decompose``, or a function ``(prim, values, bdims, params, size) -> (out, out_bdims)``
             on the unwrapped values, their batch dims (None: unbatched) and the batch size.
+        sparsity: which output elements depend on which input elements: a shorthand
+            (ELEMENTWISE, REDUCTION, ALONG_AXIS, INDEX_MAP, SCATTER, PER_MATRIX, DENSE) or a function
+            ``(node, args, outputs) -> matrices`` (one ``scipy.sparse`` dependence matrix of shape
+            (output elements, input elements) per input, None where none; see pullback.sparse).
+            Default: the batching shorthand's family where it has one (ELEMENTWISE, REDUCTION,
+            ALONG_AXIS), INDEX_MAP for a view, else DENSE.
     """
 
     def __init__(self, name, impl, *, inputs="x", vjp=None, grad_name=None, out_dtype="promote",
                  outputs=1, nondiff_outputs=(), broadcasting=False, view=False, variadic=False,
-                 jvp=None, batch=None):
+                 jvp=None, batch=None, sparsity=None):
         self.name = name
         self.impl = impl
         # A variadic primitive (cat, stack) takes any number of tensor inputs; its Joint rule
@@ -146,6 +171,11 @@ class Primitive:
             raise ValueError(f"primitive {name!r}: unknown batching shorthand {batch!r}")
         self.jvp = jvp
         self.batch = batch
+        if isinstance(sparsity, str) and sparsity not in SPARSITY_SHORTHANDS:
+            raise ValueError(f"primitive {name!r}: unknown sparsity shorthand {sparsity!r}")
+        if sparsity is None:
+            sparsity = batch if batch in (ELEMENTWISE, REDUCTION, ALONG_AXIS) else INDEX_MAP if view else DENSE
+        self.sparsity = sparsity
         self.differentiable = vjp is not None
         # bind's shortest path records a Node for one output that is not a view
         self._records_simply = self.differentiable and not view and outputs == 1
@@ -377,6 +407,9 @@ class Primitive:
         node = Node(self, params, tuple(nodes), tuple(nrs), saved, tuple(meta), self.grad_name)
         if anomaly_mode._state.enabled:
             anomaly_mode.record(node)
+        if RECORD_OBSERVERS:
+            for observe in RECORD_OBSERVERS:
+                observe(node, args, outputs)
         return node
 
     def _save_plan(self, mask):

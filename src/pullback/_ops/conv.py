@@ -6,7 +6,7 @@ Shapes follow PyTorch: inputs (N, C, H, W), weights (O, C/groups, KH, KW), unfol
 (N, C*KH*KW, L) with L = OH*OW output positions.
 """
 from .._backend import B
-from ._registry import primitive, Joint, LINEAR, MULTILINEAR
+from ._registry import primitive, Joint, LINEAR, MULTILINEAR, INDEX_MAP, SCATTER
 from . import _vmap_rules as V
 
 
@@ -64,11 +64,11 @@ unfold_ = primitive("unfold", _unfold_impl, out_dtype="keep", grad_name="Im2ColB
                     vjp=lambda g, x_shape, kernel, stride, padding, dilation:
                         fold_(g, size=tuple(x_shape[2:]), kernel=kernel, stride=stride, padding=padding,
                               dilation=dilation),
-                    jvp=LINEAR, batch=_batch_merged_into_n)
+                    jvp=LINEAR, batch=_batch_merged_into_n, sparsity=INDEX_MAP)
 fold_ = primitive("fold", _fold_impl, out_dtype="keep", grad_name="Col2ImBackward0",
                   vjp=lambda g, kernel, stride, padding, dilation:
                       unfold_(g, kernel=kernel, stride=stride, padding=padding, dilation=dilation),
-                  jvp=LINEAR, batch=_batch_merged_into_n)
+                  jvp=LINEAR, batch=_batch_merged_into_n, sparsity=SCATTER)
 
 
 def _grouped(cols, groups):

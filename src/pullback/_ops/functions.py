@@ -102,7 +102,9 @@ _UNARY_DOCS = {
     "bitwise_not": (E.bitwise_not, "bitwise NOT of an integer or bool Tensor"),
 }
 
-_UNARY_ALIASES = {"asin": ("arcsin",), "acos": ("arccos",), "atan": ("arctan",), "abs": ("absolute",)}
+_UNARY_ALIASES = {"erf": ("special.erf",), "sigmoid": ("special.expit",), "expm1": ("special.expm1",),
+                  "log1p": ("special.log1p",), "asin": ("arcsin",), "acos": ("arccos",), "atan": ("arctan",),
+                  "abs": ("absolute",)}
 _NO_INPLACE = {"isnan", "isinf", "isfinite", "maximum", "minimum"}  # (torch has no isnan_, maximum_...)
 
 for _name, (_prim, _what) in _UNARY_DOCS.items():
@@ -170,7 +172,7 @@ def square(input, *, out=None):
     return _written(out, E.pow(input, 2), "square", (input,))
 
 
-@public(method=True, inplace=True)
+@public(("round", "special.round"), method=True, inplace=True)
 def round(input, *, decimals=None, out=None):  # noqa: A001
     """Rounds to ``decimals`` decimal places (half to even); its gradient is 0.
 
@@ -907,7 +909,7 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=N
     return _spread(R.std_, "std", input, dim, unbiased, keepdim, correction, out, numpy_names)
 
 
-@public(method=True)
+@public(("logsumexp", "special.logsumexp"), method=True)
 def logsumexp(input, dim=None, keepdim=False, *, out=None, **numpy_names):
     """``log(sum(exp(input), dim))``, computed stably (``dim`` is required, as in PyTorch)."""
     _check_tensor(input, "logsumexp")
@@ -1123,7 +1125,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
 
 
 # --------------------------------------------------------------------- softmax
-@public(method=True)
+@public(("softmax", "special.softmax"), method=True)
 def softmax(input, dim=None, dtype=None, _stacklevel=3):
     """``exp(x) / sum(exp(x), dim)``, computed stably, with a fused VJP."""
     _check_tensor(input, "softmax")
@@ -1147,7 +1149,7 @@ def _softmax_of_integers(name, input, axis):
     raise E.not_implemented(f"{name}_{last}kernel_impl", input.dtype)
 
 
-@public(method=True)
+@public(("log_softmax", "special.log_softmax"), method=True)
 def log_softmax(input, dim=None, dtype=None, _stacklevel=3):
     """``x - logsumexp(x, dim)``, computed stably, with a fused VJP."""
     _check_tensor(input, "log_softmax")

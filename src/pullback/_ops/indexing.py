@@ -10,7 +10,7 @@ import warnings
 from .._backend import B
 from .. import _dtype as D
 from .. import _levels
-from ._registry import primitive, refuse_batched, broadcast_shape, LINEAR, ELEMENTWISE, TRANSPOSE
+from ._registry import primitive, refuse_batched, broadcast_shape, LINEAR, ELEMENTWISE, TRANSPOSE, INDEX_MAP, SCATTER
 from ._api import public
 from . import _vmap_rules as V
 from ._rules import is_tensor, wrap_dim
@@ -457,7 +457,7 @@ getitem = primitive("getitem", _getitem_impl, out_dtype="keep", view=True, grad_
 index_add_zeros = primitive("index_add_zeros", _index_add_zeros_impl, out_dtype="keep",
                             grad_name="IndexPutBackward0",
                             vjp=lambda g, index, basic: getitem(g, index=index, basic=basic),
-                            jvp=LINEAR, batch=_batch_index_add_zeros)
+                            jvp=LINEAR, batch=_batch_index_add_zeros, sparsity=SCATTER)
 
 
 def value_shape_error(value_shape, target_shape, basic, dtype=B.float32):
@@ -567,7 +567,7 @@ index_put = primitive("index_put", _index_put_impl, inputs="x v", out_dtype=_ind
                       grad_name="IndexPutBackward0",
                       vjp=(lambda g, index, accumulate: g if accumulate else index_put(g, 0.0, index=index, accumulate=False),
                            _value_grad),
-                      jvp=LINEAR, batch=_batch_index_put)
+                      jvp=LINEAR, batch=_batch_index_put, sparsity=SCATTER)
 
 
 def apply_view_chain(x, chain):
@@ -589,7 +589,7 @@ view_scatter = primitive("view_scatter", _view_scatter_impl, inputs="base value"
                          grad_name="CopySlices",
                          vjp=(lambda g, chain: view_scatter(g, 0.0, chain=chain),
                               lambda g, chain: apply_view_chain(g, chain)),
-                         jvp=LINEAR, batch=V.not_batchable)
+                         jvp=LINEAR, batch=V.not_batchable, sparsity=INDEX_MAP)
 
 
 # -------------------------------------------------------- along-a-dimension ops
@@ -642,11 +642,11 @@ take_along = primitive("take_along", _take_along_impl, inputs="x indices", out_d
                        grad_name="GatherBackward0",
                        vjp=(lambda g, indices, axis, x_shape: put_along(g, indices, axis=axis, shape=tuple(x_shape)),
                             None),
-                       jvp=LINEAR, batch=_batch_take_along)
+                       jvp=LINEAR, batch=_batch_take_along, sparsity=INDEX_MAP)
 put_along = primitive("put_along", _put_along_impl, inputs="g indices", out_dtype="keep",
                       grad_name="ScatterAddBackward0",
                       vjp=(lambda g, indices, axis: take_along(g, indices, axis=axis), None),
-                      jvp=LINEAR, batch=_batch_put_along)
+                      jvp=LINEAR, batch=_batch_put_along, sparsity=SCATTER)
 
 
 def _along_grid(indices, axis):
@@ -699,7 +699,7 @@ scatter_ = primitive("scatter", _scatter_impl, inputs="x indices src", out_dtype
                      vjp=(lambda g, indices, axis, add: g if add else scatter_(g, indices, 0.0, axis=axis, add=False),
                           None,
                           lambda g, indices, axis, src_shape: _src_grad(g, indices, axis, src_shape)),
-                     jvp=LINEAR, batch=_batch_scatter)
+                     jvp=LINEAR, batch=_batch_scatter, sparsity=SCATTER)
 
 
 def _scatter_reduce_impl(x, indices, src, axis, reduce):
@@ -1096,3 +1096,18 @@ def nonzero(input, *, out=None, as_tuple=False):
     return _write_out(out, result, "nonzero", (input,))
 
 from .shape import movedim, expand, _reshape, _refuse_aliased_out  # noqa: E402  (shape is loaded above this)
+
+
+# ------------------------------------------------------------ composition family additions
+def _named_index_put_impl(x, v, index, accumulate=False, name="IndexPutBackward0"):
+    return _index_put_impl(x, v, index, accumulate)
+
+
+# index_put under the backward name of the op it serves (index_add, index_copy, select_scatter...):
+# the same forward, rules and batching as index_put.
+named_index_put = primitive("named_index_put", _named_index_put_impl, inputs="x v", out_dtype=_index_put_dtype,
+                            grad_name=lambda p, s: p.get("name", "IndexPutBackward0"),
+                            vjp=(lambda g, index, accumulate:
+                                 g if accumulate else index_put(g, 0.0, index=index, accumulate=False),
+                                 _value_grad),
+                            jvp=LINEAR, batch=_batch_index_put)

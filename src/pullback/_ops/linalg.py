@@ -104,14 +104,52 @@ def _batch_matmul(prim, values, bdims, params, size):
     return out, 0
 
 
+def _matmul_sparsity(prim, node, args, outputs, carriers):
+    """out[..., i, j] = sum_l x[..., i, l] y[..., l, j]: out[i, j] depends on x[i, l] where y[l, j]
+    may be nonzero, and on y[l, j] where x[i, l] may be. An operand that depends on the input may
+    be nonzero anywhere; a constant one only where it is (its zeros are the same at every point)."""
+    import scipy.sparse as sp
+    x, y = (a._data for a in args)
+    xm = x.reshape(1, -1) if x.ndim == 1 else x  # vectors as one-row / one-column matrices
+    ym = y.reshape(-1, 1) if y.ndim == 1 else y
+    maybe_x = B.ones(xm.shape, dtype=bool) if 0 in carriers else xm != 0
+    maybe_y = B.ones(ym.shape, dtype=bool) if 1 in carriers else ym != 0
+    batch = B.broadcast_shapes(xm.shape[:-2], ym.shape[:-2])
+    n, k, p = xm.shape[-2], xm.shape[-1], ym.shape[-1]
+    x_batches = B.broadcast_to(B.arange(int(B.prod(xm.shape[:-2], dtype=B.int64))).reshape(xm.shape[:-2]), batch).ravel()
+    y_batches = B.broadcast_to(B.arange(int(B.prod(ym.shape[:-2], dtype=B.int64))).reshape(ym.shape[:-2]), batch).ravel()
+    mx = maybe_x.reshape(-1, n, k)
+    my = maybe_y.reshape(-1, k, p)
+    blocks = {0: [], 1: []}
+    for b, (xb, yb) in enumerate(zip(x_batches, y_batches)):
+        if 0 in carriers:  # rows (i, j), columns (i, l): y[l, j]
+            blocks[0].append((b, xb, sp.kron(sp.identity(n), sp.csr_array(my[yb].T))))
+        if 1 in carriers:  # rows (i, j), columns (l, j): x[i, l]
+            blocks[1].append((b, yb, sp.kron(sp.csr_array(mx[xb]), sp.identity(p))))
+    n_out = outputs[0]._data.size
+    matrices = {}
+    for i, parts in blocks.items():
+        if i not in carriers:
+            continue
+        size = args[i]._data.size
+        rows, cols = [], []
+        for b, ib, block in parts:
+            block = sp.coo_array(block)
+            rows.append(block.row + b * n * p)
+            cols.append(block.col + ib * block.shape[1])
+        rows, cols = B.concatenate(rows), B.concatenate(cols)
+        matrices[i] = sp.csr_array((B.ones(len(rows)), (rows, cols)), shape=(n_out, size))
+    return [matrices]
+
+
 matmul_ = primitive("matmul", B.matmul, inputs="x y", grad_name=_matmul_name, vjp=Joint(_matmul_vjp),
-                    jvp=MULTILINEAR, batch=_batch_matmul)
+                    jvp=MULTILINEAR, batch=_batch_matmul, sparsity=_matmul_sparsity)
 # A vector times a stack of matrices: NumPy's matmul sums in another order than PyTorch's (float32
 # results differ in the last digits); einsum sums over k in order, as PyTorch does. The same op
 # otherwise (its rules are matmul's), kept apart so that the common matmul pays nothing for it.
 vecmat_ = primitive("matmul", lambda x, y: B.einsum("k,...kj->...j", x, y), inputs="x y", grad_name=_matmul_name,
                     vjp=Joint(_matmul_vjp), jvp=MULTILINEAR,
-                    batch=lambda prim, *rest: _batch_matmul(matmul_, *rest))
+                    batch=lambda prim, *rest: _batch_matmul(matmul_, *rest), sparsity=_matmul_sparsity)
 
 
 # ----------------------------------------------------------- matmul's checks

@@ -91,7 +91,7 @@ def _prod_impl(x, axis, keepdim, dtype=None):
 
 _prod = primitive("prod", _prod_impl, out_dtype=_sum_dtype,
                   grad_name=lambda p, s: "ProdBackward0" if p["axis"] is None else "ProdBackward1",
-                  vjp=_prod_vjp, jvp=_prod_jvp, batch=V.single_axis_reduction_rule)
+                  vjp=_prod_vjp, jvp=_prod_jvp, batch=V.single_axis_reduction_rule, sparsity=REDUCTION)
 
 
 def _evenly_distributed(g, x, ans, axis, keepdim):
@@ -305,7 +305,8 @@ def _norm_vjp(g, x, ans, ord, axis, keepdim):
         mask = (abs_(x) == n) * 1.0
         count = _sum(mask, axis=axis, keepdim=True)
         return gx * sign(x) * mask / count
-    return where(n == 0, 0.0, gx * sign(x) * abs_(x) ** (ord - 1) / n ** (ord - 1))
+    zero = n == 0  # (a safe denominator there, so that the second derivative is 0, not nan)
+    return where(zero, 0.0, gx * sign(x) * abs_(x) ** (ord - 1) / where(zero, 1.0, n) ** (ord - 1))
 
 
 def _norm_jvp(primals, tangents, params, outputs):

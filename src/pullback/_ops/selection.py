@@ -158,8 +158,27 @@ def _topk_impl(x, k, axis, largest, sorted):
     return B.take_along_axis(x, indices, axis=axis), indices
 
 
+def _line_sparsity(prim, node, args, outputs, carriers):
+    """Each selected value depends on the line of input elements along ``axis`` it was chosen from
+    (which of them depends on the values: the whole line is the structural answer)."""
+    from ..sparse import _dependence as SD
+    (i,) = carriers
+    axis = node.params["axis"]
+    groups, n_groups = SD._reduced_groups(args[i]._data.shape, {axis})
+    lines = SD._group_matrix(groups, n_groups)
+    result = []
+    for k, out in enumerate(outputs):
+        if k in prim.nondiff_outputs:
+            result.append({})
+            continue
+        out_groups, _ = SD._reduced_groups(out._data.shape, {axis})
+        result.append({i: (SD._group_matrix(out_groups, n_groups).T @ lines).tocsr()})
+    return result
+
+
 topk_ = primitive("topk", _topk_impl, out_dtype="keep", outputs=2, nondiff_outputs=(1,),
-                  grad_name="TopkBackward0", vjp=Joint(_along_vjp), jvp=_along_jvp, batch=ALONG_AXIS)
+                  grad_name="TopkBackward0", vjp=Joint(_along_vjp), jvp=_along_jvp, batch=ALONG_AXIS,
+                  sparsity=_line_sparsity)
 
 
 def _one_dim(input, dim):
@@ -313,7 +332,8 @@ def _median_all_jvp(primals, tangents, params, outputs):
 
 median_all = primitive("median_all", _median_all_impl, out_dtype="keep",
                        grad_name=lambda p, s: "NanmedianBackward0" if p.get("ignore_nan") else "MedianBackward0",
-                       vjp=_median_all_vjp, jvp=_median_all_jvp, batch=V.single_axis_reduction_rule)
+                       vjp=_median_all_vjp, jvp=_median_all_jvp, batch=V.single_axis_reduction_rule,
+                       sparsity=REDUCTION)
 
 
 class _Whole:

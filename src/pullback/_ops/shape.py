@@ -2,7 +2,7 @@
 (cat, stack, flip, roll, repeat, tril, ...). Every VJP is another shape op."""
 from .._backend import B
 from .. import _dtype as D
-from ._registry import primitive, Joint, LINEAR
+from ._registry import primitive, Joint, LINEAR, INDEX_MAP, SCATTER
 from ._api import public
 from . import _vmap_rules as V
 from ._rules import wrap_dim, wrap_dims, as_shape, is_tensor
@@ -118,7 +118,7 @@ _permute = primitive("permute", lambda x, dims: B.transpose(x, dims), out_dtype=
                      jvp=LINEAR, batch=_batch_permute)
 _flip = primitive("flip", lambda x, dims: B.flip(x, axis=dims).copy(), out_dtype="keep",
                   vjp=lambda g, dims: _flip(g, dims=dims),
-                  jvp=LINEAR, batch=_batch_flip)
+                  jvp=LINEAR, batch=_batch_flip, sparsity=INDEX_MAP)
 
 
 def _batch_roll(prim, values, bdims, params, size):
@@ -133,7 +133,7 @@ def _batch_roll(prim, values, bdims, params, size):
 
 _roll = primitive("roll", lambda x, shifts, dims: B.roll(x, shifts, axis=dims), out_dtype="keep",
                   vjp=lambda g, shifts, dims: _roll(g, shifts=tuple(-s for s in shifts) if isinstance(shifts, tuple) else -shifts, dims=dims),
-                  jvp=LINEAR, batch=_batch_roll)
+                  jvp=LINEAR, batch=_batch_roll, sparsity=INDEX_MAP)
 
 
 def _repeat_vjp(g, x_shape, repeats):
@@ -154,11 +154,13 @@ def _batch_repeat(prim, values, bdims, params, size):
 
 
 _repeat = primitive("repeat", lambda x, repeats: B.tile(x, repeats), out_dtype="keep", vjp=_repeat_vjp,
-                    jvp=LINEAR, batch=_batch_repeat)
+                    jvp=LINEAR, batch=_batch_repeat, sparsity=INDEX_MAP)
 _tril = primitive("tril", lambda x, diagonal: B.tril(x, diagonal), out_dtype="keep",
-                  vjp=lambda g, diagonal: _tril(g, diagonal=diagonal), jvp=LINEAR, batch=V.trailing_dims_rule)
+                  vjp=lambda g, diagonal: _tril(g, diagonal=diagonal), jvp=LINEAR, batch=V.trailing_dims_rule,
+                  sparsity=INDEX_MAP)
 _triu = primitive("triu", lambda x, diagonal: B.triu(x, diagonal), out_dtype="keep",
-                  vjp=lambda g, diagonal: _triu(g, diagonal=diagonal), jvp=LINEAR, batch=V.trailing_dims_rule)
+                  vjp=lambda g, diagonal: _triu(g, diagonal=diagonal), jvp=LINEAR, batch=V.trailing_dims_rule,
+                  sparsity=INDEX_MAP)
 
 
 def _diagonal_view(x, offset, dim1, dim2):
@@ -211,13 +213,14 @@ _diagonal = primitive("diagonal", _diagonal_view, out_dtype="keep", view=True,
                       jvp=LINEAR, batch=_batch_diagonal)
 _diag_embed = primitive("diag_embed", _diag_embed_impl, out_dtype="keep", grad_name="DiagonalScatterBackward0",
                         vjp=lambda g, offset, dim1, dim2: _diagonal(g, offset=offset, dim1=dim1, dim2=dim2),
-                        jvp=LINEAR, batch=_batch_diag_embed)
+                        jvp=LINEAR, batch=_batch_diag_embed, sparsity=INDEX_MAP)
 _diag_2d = primitive("diag_2d", lambda x, offset: B.diagonal(x, offset).copy(), out_dtype="keep",
                      grad_name="DiagonalBackward0_copy",
                      vjp=lambda g, x_shape, offset: _diag_embed(g, shape=tuple(x_shape), offset=offset, dim1=0, dim2=1),
-                     jvp=LINEAR, batch=_batch_diag_2d)
+                     jvp=LINEAR, batch=_batch_diag_2d, sparsity=INDEX_MAP)
 _diag_1d = primitive("diag", lambda x, offset: B.diag(x, offset), out_dtype="keep", grad_name="DiagEmbedBackward0",
-                     vjp=lambda g, offset: _diagonal(g, offset=offset, dim1=0, dim2=1), jvp=LINEAR, batch=_batch_diag_1d)
+                     vjp=lambda g, offset: _diagonal(g, offset=offset, dim1=0, dim2=1), jvp=LINEAR,
+                     batch=_batch_diag_1d, sparsity=INDEX_MAP)
 
 
 def _batch_split(prim, values, bdims, params, size):
@@ -294,11 +297,11 @@ def _batch_join(prim, values, bdims, params, size):
 
 
 _cat = primitive("cat", lambda *xs, axis: B.concatenate(xs, axis=axis), variadic=True,
-                 out_dtype=_cat_dtype, vjp=Joint(_cat_vjp), jvp=LINEAR, batch=_batch_join)
+                 out_dtype=_cat_dtype, vjp=Joint(_cat_vjp), jvp=LINEAR, batch=_batch_join, sparsity=INDEX_MAP)
 _stack = primitive("stack", lambda *xs, axis: B.stack(xs, axis=axis), variadic=True, out_dtype=_cat_dtype,
                    vjp=Joint(lambda g, axis, needs: [g[(slice(None),) * axis + (i,)] if n else None
                                                      for i, n in enumerate(needs)]),
-                   jvp=LINEAR, batch=_batch_join)
+                   jvp=LINEAR, batch=_batch_join, sparsity=INDEX_MAP)
 
 
 def _unfold_view(x, dimension, size, step):
@@ -350,7 +353,7 @@ _unfold = primitive("unfold_dim", _unfold_view, out_dtype="keep", view=True, gra
 _unfold_backward = primitive("unfold_backward", _unfold_backward_impl, out_dtype="keep",
                              grad_name="UnfoldBackwardBackward0",
                              vjp=lambda g, dimension, size, step: _unfold(g, dimension=dimension, size=size, step=step),
-                             jvp=LINEAR, batch=_batch_unfold_backward)
+                             jvp=LINEAR, batch=_batch_unfold_backward, sparsity=SCATTER)
 
 
 # ----------------------------------------------------------------- public API
@@ -948,3 +951,12 @@ def vstack(tensors):
 
 from ._rules import sum_to  # noqa: E402
 from .reduction import _sum  # noqa: E402
+
+
+# ------------------------------------------------------------ composition family additions
+# A reshape torch records as _unsafe_view (kron, tensordot's results): the same op, torch's backward name.
+_unsafe_view = _reshaping("unsafe_view", "UnsafeViewBackward0")
+# diag_embed as torch records it (DiagEmbedBackward0): the embedding primitive under torch's name.
+_diag_embed_op = primitive("diag_embed_op", _diag_embed_impl, out_dtype="keep", grad_name="DiagEmbedBackward0",
+                           vjp=lambda g, offset, dim1, dim2: _diagonal(g, offset=offset, dim1=dim1, dim2=dim2),
+                           jvp=LINEAR, batch=_batch_diag_embed)

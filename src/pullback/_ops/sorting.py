@@ -6,7 +6,7 @@ tangent with the same indices; the indices are piecewise constant, never differe
 """
 from .._backend import B
 from .. import _dtype as D
-from ._registry import primitive, Joint
+from ._registry import primitive, Joint, ALONG_AXIS
 from . import _vmap_rules as V
 from ._api import public
 from ._rules import is_tensor, wrap_dim
@@ -55,7 +55,8 @@ def _batch_sort(prim, values, bdims, params, size):
 
 
 sort_ = primitive("sort", _sort_impl, out_dtype="keep", outputs=2, nondiff_outputs=(1,),
-                  grad_name="SortBackward0", vjp=Joint(_sort_vjp), jvp=_sort_jvp, batch=_batch_sort)
+                  grad_name="SortBackward0", vjp=Joint(_sort_vjp), jvp=_sort_jvp, batch=_batch_sort,
+                  sparsity=ALONG_AXIS)
 
 
 def _sorted(input, dim, descending, fn):

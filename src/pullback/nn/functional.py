@@ -108,7 +108,7 @@ def gelu(input, approximate="none"):
         return input * 0.5 * (F.tanh(inner) + 1.0)
     if approximate != "none":
         raise RuntimeError(f"approximate argument must be either none or tanh, got {approximate!r}")
-    return input * 0.5 * (F.erf(input * (1.0 / math.sqrt(2.0))) + 1.0)
+    return N.gelu(input)
 
 
 def silu(input, inplace=False):

@@ -1,12 +1,13 @@
-"""``nn.utils``: gradient clipping and parameters as one vector."""
+"""``nn.utils``: gradient clipping, parameters as one vector, and ``rnn`` (padded and packed sequences)."""
 import math
 
 from ..._backend import B
 from ..._tensor import Tensor
 from ...autograd import grad_mode
 from ..._ops import shape as S
+from . import rnn  # noqa: F401
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters", "rnn"]
 
 
 def _as_list(parameters):
