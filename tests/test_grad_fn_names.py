@@ -37,6 +37,9 @@ KNOWN_DIFFERENT = {
     # special: composites of other ops where torch has a kernel of its own
     "ldexp": "MulBackward0", "nansum": "SumBackward1",            # x * exp2(y); a sum of where(isnan)
     "mvlgamma": "AddBackward0", "special.multigammaln": "AddBackward0",  # a sum of lgammas, plus a constant
+    # quantile's last step: torch squeezes its result in place (squeeze_), pullback reshapes it
+    "quantile": "ViewBackward0", "quantile_dim_tensor_q": "ViewBackward0", "quantile_midpoint": "ViewBackward0",
+    "nanquantile": "ViewBackward0",
 }
 # composition family: composites whose last op is not torch's fused kernel
 KNOWN_DIFFERENT.update({
