@@ -69,8 +69,9 @@ class NAdam(Optimizer):
         denom = sqrt(exp_avg_sq / bias_correction2) + group["eps"]
         if isinstance(x, Tensor):  # differentiable, as torch: the coefficients from the (float32) Tensor
             prod = unaliased(mu_product)
-            x += g * (-lr * (1.0 - mu) / (1.0 - prod)) / denom
-            x += unaliased(exp_avg) * (-lr * mu_next / (1.0 - prod * mu_next)) / denom
+            # (a number over a Tensor is its reciprocal times the number, in the Tensor's float32, as torch)
+            x += g * ((1.0 - prod).reciprocal() * (-lr * (1.0 - mu))) / denom
+            x += unaliased(exp_avg) * ((1.0 - prod * mu_next).reciprocal() * (-lr * mu_next)) / denom
         else:
             prod = float(mu_product._data)
             x += (-lr * (1.0 - mu) / (1.0 - prod)) * (g / denom)

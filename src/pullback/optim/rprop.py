@@ -1,7 +1,7 @@
 """ASGD and Rprop, as ``torch.optim.ASGD`` / ``Rprop``."""
 from .._tensor import Tensor
 from .optimizer import (Optimizer, advance_step, check_lr, clamp_into, hyperparameter, scalar_state, sign,
-                        state_array, where)
+                        state_array, unaliased, where)
 
 
 class ASGD(Optimizer):
@@ -66,7 +66,7 @@ class Rprop(Optimizer):
         step_size *= factor
         clamp_into(step_size, *group["step_sizes"])
         g = where(direction < 0, 0.0, g, x)
-        x -= sign(g) * step_size
+        x -= sign(g) * unaliased(step_size)
         if isinstance(prev, Tensor):
             prev.copy_(g)
         else:
