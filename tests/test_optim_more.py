@@ -481,3 +481,134 @@ def test_schedulers_drive_training_as_torch():
         return w.detach().numpy()
     for name in ("Adam", "SGD"):
         np.testing.assert_allclose(run(pullback, name), run(torch, name), rtol=1e-11, atol=1e-12)
+
+
+# ---------------------------------------------------------------- swa_utils
+
+def _models():
+    """The same small model (with a BatchNorm) in torch and in pullback."""
+    torch.manual_seed(0)
+    t_model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4), torch.nn.Linear(4, 2))
+    p_model = pullback.nn.Sequential(pullback.nn.Linear(3, 4), pullback.nn.BatchNorm1d(4), pullback.nn.Linear(4, 2))
+    with pullback.no_grad():
+        for p, t in zip(p_model.parameters(), t_model.parameters()):
+            p.copy_(pullback.tensor(t.detach().numpy()))
+    return p_model, t_model
+
+
+AVERAGING = [
+    ("swa", lambda m: {}),
+    ("ema-multi", lambda m: {"multi_avg_fn": m.optim.swa_utils.get_ema_multi_avg_fn(0.8)}),
+    ("ema", lambda m: {"avg_fn": m.optim.swa_utils.get_ema_avg_fn(0.7)}),
+    ("swa-multi", lambda m: {"multi_avg_fn": m.optim.swa_utils.get_swa_multi_avg_fn()}),
+    ("swa-fn", lambda m: {"avg_fn": m.optim.swa_utils.get_swa_avg_fn()}),
+    ("ema-buffers", lambda m: {"multi_avg_fn": m.optim.swa_utils.get_ema_multi_avg_fn(0.5), "use_buffers": True}),
+    ("swa-buffers", lambda m: {"use_buffers": True}),
+]
+
+
+@pytest.mark.parametrize("name,kwargs", AVERAGING, ids=[a[0] for a in AVERAGING])
+def test_averaged_model_matches_torch(name, kwargs):
+    rng = np.random.default_rng(5)
+    data = [rng.standard_normal((6, 3)).astype(np.float32) for _ in range(5)]
+    results = []
+    for m, model in zip((pullback, torch), _models()):
+        averaged = m.optim.swa_utils.AveragedModel(model, **kwargs(m))
+        opt = m.optim.SGD(model.parameters(), lr=0.1, momentum=0.5)
+        for x in data:
+            opt.zero_grad()
+            model(m.tensor(x)).pow(2).sum().backward()
+            opt.step()
+            averaged.update_parameters(model)
+        averaged.eval()
+        out = averaged(m.tensor(data[0])).detach().numpy()
+        state = {k: v.detach().numpy() for k, v in averaged.state_dict().items()}
+        results.append((out, state, int(averaged.n_averaged)))
+    (out, state, n), (t_out, t_state, t_n) = results
+    assert n == t_n == len(data)
+    assert sorted(state) == sorted(t_state)
+    for key in t_state:
+        assert state[key].dtype == t_state[key].dtype, key
+        np.testing.assert_allclose(state[key], t_state[key], rtol=1e-5, atol=1e-6, err_msg=key)
+    np.testing.assert_allclose(out, t_out, rtol=1e-5, atol=1e-6)
+
+
+def test_averaged_model_is_a_copy_and_forwards():
+    model, _ = _models()
+    averaged = pullback.optim.swa_utils.AveragedModel(model)
+    assert all(p is not q for p, q in zip(averaged.parameters(), model.parameters()))
+    assert averaged.n_averaged.dtype == pullback.int64 and averaged.n_averaged.item() == 0
+    model.eval()
+    averaged.eval()
+    x = pullback.ones(2, 3)
+    np.testing.assert_array_equal(averaged(x).detach().numpy(), model(x).detach().numpy())
+
+
+def test_update_bn_matches_torch():
+    rng = np.random.default_rng(6)
+    data = [rng.standard_normal((5, 3)).astype(np.float32) for _ in range(4)]
+    stats = []
+    for m, model in zip((pullback, torch), _models()):
+        model.eval()
+        m.optim.swa_utils.update_bn([(m.tensor(x), 0) for x in data[:2]] + [m.tensor(x) for x in data[2:]], model)
+        bn = model[1]
+        assert not model.training and bn.momentum == 0.1
+        stats.append((bn.running_mean.numpy(), bn.running_var.numpy(), int(bn.num_batches_tracked)))
+    for a, b in zip(*stats):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    pullback.optim.swa_utils.update_bn([pullback.ones(2, 3)], pullback.nn.Linear(3, 1))  # no BatchNorm: nothing
+
+
+SWALR_CONFIGS = [
+    dict(swa_lr=0.05),
+    dict(swa_lr=[0.01, 0.3], anneal_epochs=3, anneal_strategy="linear"),
+    dict(swa_lr=0.02, anneal_epochs=0),
+    dict(swa_lr=0.5, anneal_epochs=1, anneal_strategy="cos"),
+]
+
+
+@pytest.mark.parametrize("kwargs", SWALR_CONFIGS, ids=[str(i) for i in range(len(SWALR_CONFIGS))])
+def test_swalr_matches_torch(kwargs):
+    def make(m, o):
+        return m.optim.swa_utils.SWALR(o, **kwargs)
+    _assert_same_history(_schedule(pullback, make, "SGD", steps=14)[0], _schedule(torch, make, "SGD", steps=14)[0])
+    _, opt, sched = _schedule(pullback, make, "SGD", steps=4)
+    saved = sched.state_dict()
+    assert "anneal_func" not in saved
+    opt2 = _sgd(pullback)
+    sched2 = make(pullback, opt2)
+    opt2.load_state_dict(opt.state_dict())
+    sched2.load_state_dict(saved)
+    for _ in range(5):
+        for o, s in ((opt, sched), (opt2, sched2)):
+            o.step()
+            s.step()
+        assert sched2.get_last_lr() == sched.get_last_lr()
+
+
+SWA_ERRORS = [
+    lambda m, o: m.optim.swa_utils.get_ema_multi_avg_fn(1.5),
+    lambda m, o: m.optim.swa_utils.get_ema_avg_fn(-0.1),
+    lambda m, o: m.optim.swa_utils.AveragedModel(m.nn.Linear(2, 2), avg_fn=m.optim.swa_utils.get_swa_avg_fn(),
+                                                 multi_avg_fn=m.optim.swa_utils.get_swa_multi_avg_fn()),
+    lambda m, o: m.optim.swa_utils.SWALR(o, 0.1, anneal_strategy="exp"),
+    lambda m, o: m.optim.swa_utils.SWALR(o, 0.1, anneal_epochs=-1),
+    lambda m, o: m.optim.swa_utils.SWALR(o, 0.1, anneal_epochs=2.5),
+    lambda m, o: m.optim.swa_utils.SWALR(o, [0.1, 0.2, 0.3]),
+]
+
+
+@pytest.mark.parametrize("index", range(len(SWA_ERRORS)))
+def test_swa_errors_match_torch(index):
+    with pytest.raises(Exception) as theirs:
+        SWA_ERRORS[index](torch, _sgd(torch))
+    with pytest.raises(type(theirs.value)) as ours:
+        SWA_ERRORS[index](pullback, _sgd(pullback))
+    assert str(ours.value) == str(theirs.value)
+
+
+def test_swalr_get_lr_warns_as_torch():
+    for m in (pullback, torch):
+        sched = m.optim.swa_utils.SWALR(_sgd(m), 0.1)
+        with pytest.warns(UserWarning, match="please use `get_last_lr\\(\\)`"):
+            sched.get_lr()

@@ -7,4 +7,4 @@ from .adadelta import Adadelta, Adamax  # noqa: F401
 from .nadam import NAdam, RAdam  # noqa: F401
 from .rprop import ASGD, Rprop  # noqa: F401
 from .lbfgs import LBFGS  # noqa: F401
-from . import lr_scheduler  # noqa: F401
+from . import lr_scheduler, swa_utils  # noqa: F401
