@@ -612,3 +612,46 @@ def test_swalr_get_lr_warns_as_torch():
         sched = m.optim.swa_utils.SWALR(_sgd(m), 0.1)
         with pytest.warns(UserWarning, match="please use `get_last_lr\\(\\)`"):
             sched.get_lr()
+
+
+def test_lbfgs_state_dict_resumes_and_handles_missing_grads():
+    """Two steps, saved and loaded into a new LBFGS on a copy of the parameters: the next steps
+    are the original's; a parameter that gets no gradient stays put (its part of the flat
+    gradient is zeros), as torch's."""
+    def setup(m):
+        w, b, loss_fn = _problem(m, "float64")
+        unused = m.ones(3, dtype=m.float64, requires_grad=True)
+        return [w, b, unused], loss_fn
+
+    def closure_for(opt, loss_fn):
+        def closure():
+            opt.zero_grad()
+            loss = loss_fn()
+            loss.backward()
+            return loss
+        return closure
+
+    runs = []
+    for m in (pullback, torch):
+        params, loss_fn = setup(m)
+        opt = m.optim.LBFGS(params, line_search_fn="strong_wolfe", history_size=3, max_iter=4)
+        for _ in range(2):
+            opt.step(closure_for(opt, loss_fn))
+        runs.append((params, opt, loss_fn))
+    params, opt, loss_fn = runs[0]
+    copies, copy_loss_fn = setup(pullback)
+    with pullback.no_grad():
+        for p, q in zip(copies, params):
+            p.copy_(q)
+    resumed = pullback.optim.LBFGS(copies, line_search_fn="strong_wolfe", history_size=3, max_iter=4)
+    resumed.load_state_dict(opt.state_dict())
+    t_params, t_opt, t_loss_fn = runs[1]
+    for _ in range(2):
+        opt.step(closure_for(opt, loss_fn))
+        resumed.step(closure_for(resumed, copy_loss_fn))
+        t_opt.step(closure_for(t_opt, t_loss_fn))
+    for p, q, t in zip(params, copies, t_params):
+        np.testing.assert_allclose(q.detach().numpy(), p.detach().numpy(), rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(p.detach().numpy(), t.detach().numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_array_equal(params[2].detach().numpy(), np.ones(3))
+    assert resumed.state[copies[0]]["n_iter"] == opt.state[params[0]]["n_iter"] == t_opt.state[t_params[0]]["n_iter"]
