@@ -1,7 +1,6 @@
 """Adadelta, Adamax, NAdam, RAdam, ASGD, Rprop, LBFGS and the schedulers beyond torch's optim_db
 (MultiplicativeLR, CyclicLR, CosineAnnealingWarmRestarts, OneCycleLR, SequentialLR,
 ChainedScheduler...) and optim.swa_utils, against torch on the same problems, step by step."""
-import math
 import warnings
 
 import numpy as np
@@ -101,7 +100,6 @@ def test_state_dict_round_trip_resumes_identically():
         resumed.load_state_dict(opt.state_dict())
         for o, params in ((opt, opt.param_groups[0]["params"]), (resumed, (w, b))):
             o.zero_grad()
-            _, _, fn = _problem(pullback, "float64")
             loss = sum(((p - 0.5) ** 2).sum() for p in params)
             loss.backward()
             o.step()

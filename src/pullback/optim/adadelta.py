@@ -6,7 +6,19 @@ from .optimizer import (Optimizer, absolute, advance_step, check_lr, hyperparame
 class Adadelta(Optimizer):
     """Adadelta: ``s = rho s + (1 - rho) g^2``, ``d = sqrt(a + eps) / sqrt(s + eps) * g``,
     ``a = rho a + (1 - rho) d^2``, ``p -= lr * d``; weight decay adds ``weight_decay * p`` to the
-    gradient."""
+    gradient.
+
+    Args:
+        params (iterable): parameters (or dicts of parameter groups) to optimize.
+        lr (float or Tensor, optional): the factor applied to the delta (default: 1.0).
+        rho (float, optional): the running averages' decay (default: 0.9).
+        eps (float, optional): added inside the square roots (default: 1e-6).
+        weight_decay (float, optional): L2 penalty (default: 0).
+        foreach, capturable, differentiable (bool, optional): as torch's; foreach is accepted and
+            ignored, capturable (CUDA graphs) is refused at the first step, differentiable records
+            the step in the graph.
+        maximize (bool, optional): maximize the objective instead of minimizing it (default: False).
+    """
 
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *, capturable=False,
                  maximize=False, differentiable=False):
@@ -40,7 +52,20 @@ class Adadelta(Optimizer):
 
 class Adamax(Optimizer):
     """Adamax (Adam with the infinity norm): ``m = b1 m + (1 - b1) g``,
-    ``u = max(b2 u, |g| + eps)``, ``p -= lr / (1 - b1^t) * m / u``."""
+    ``u = max(b2 u, |g| + eps)``, ``p -= lr / (1 - b1^t) * m / u``.
+
+    Args:
+        params (iterable): parameters (or dicts of parameter groups) to optimize.
+        lr (float or Tensor, optional): learning rate (default: 2e-3).
+        betas (tuple[float, float], optional): decay of the first moment and of the infinity norm
+            (default: (0.9, 0.999)).
+        eps (float, optional): added to ``|g|`` (default: 1e-8).
+        weight_decay (float, optional): L2 penalty (default: 0).
+        foreach, capturable, differentiable (bool, optional): as torch's; foreach is accepted and
+            ignored, capturable (CUDA graphs) is refused at the first step, differentiable records
+            the step in the graph.
+        maximize (bool, optional): maximize the objective instead of minimizing it (default: False).
+    """
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None, *,
                  maximize=False, differentiable=False, capturable=False):

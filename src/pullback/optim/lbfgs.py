@@ -100,7 +100,29 @@ def _unwrap(a):
 class LBFGS(Optimizer):
     """L-BFGS. ``step(closure)`` runs up to ``max_iter`` iterations (``max_eval`` evaluations of
     ``closure``, which recomputes the loss and the gradients), keeping the last ``history_size``
-    curvature pairs across steps. One parameter group only."""
+    curvature pairs across steps. One parameter group only.
+
+    Args:
+        params (iterable): parameters to optimize (one group).
+        lr (float or Tensor, optional): learning rate (default: 1).
+        max_iter (int, optional): iterations per ``step`` (default: 20).
+        max_eval (int, optional): closure evaluations per ``step`` (default: ``max_iter * 5 // 4``).
+        tolerance_grad (float, optional): stop when every gradient element is this small (default: 1e-7).
+        tolerance_change (float, optional): stop when the loss or the parameters change less
+            (default: 1e-9).
+        history_size (int, optional): the number of curvature pairs kept (default: 100).
+        line_search_fn (str, optional): ``"strong_wolfe"`` or None, a fixed step (default: None).
+
+    Example::
+
+        >>> opt = pullback.optim.LBFGS([x], line_search_fn="strong_wolfe")
+        >>> def closure():
+        ...     opt.zero_grad()
+        ...     loss = f(x)
+        ...     loss.backward()
+        ...     return loss
+        >>> opt.step(closure)
+    """
 
     def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7, tolerance_change=1e-9,
                  history_size=100, line_search_fn=None):

@@ -39,7 +39,22 @@ def _moments(state, x, g, beta1, beta2):
 class NAdam(Optimizer):
     """NAdam: Adam with Nesterov momentum, whose coefficient ``mu_t = b1 (1 - 0.96^(t psi) / 2)``
     warms up with ``momentum_decay`` ``psi``:
-    ``p -= lr ((1 - mu_t) / (1 - prod mu) g + mu_{t+1} / (1 - prod mu * mu_{t+1}) m) / (sqrt(v / (1 - b2^t)) + eps)``."""
+    ``p -= lr ((1 - mu_t) / (1 - prod mu) g + mu_{t+1} / (1 - prod mu * mu_{t+1}) m) / (sqrt(v / (1 - b2^t)) + eps)``.
+
+    Args:
+        params (iterable): parameters (or dicts of parameter groups) to optimize.
+        lr (float or Tensor, optional): learning rate (default: 2e-3).
+        betas (tuple[float, float], optional): the moments' decays (default: (0.9, 0.999)).
+        eps (float, optional): added to the denominator (default: 1e-8).
+        weight_decay (float, optional): weight decay (default: 0).
+        momentum_decay (float, optional): ``psi`` (default: 4e-3).
+        decoupled_weight_decay (bool, optional): decay the weights as AdamW (NAdamW) instead of
+            adding an L2 gradient (default: False).
+        foreach, capturable, differentiable (bool, optional): as torch's; foreach is accepted and
+            ignored, capturable (CUDA graphs) is refused at the first step, differentiable records
+            the step in the graph.
+        maximize (bool, optional): maximize the objective instead of minimizing it (default: False).
+    """
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
                  decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
@@ -80,7 +95,21 @@ class NAdam(Optimizer):
 
 class RAdam(Optimizer):
     """RAdam: Adam whose adaptive step is rectified by the variance of its estimate, and
-    replaced by plain momentum SGD while that variance is intractable (``rho_t <= 5``)."""
+    replaced by plain momentum SGD while that variance is intractable (``rho_t <= 5``).
+
+    Args:
+        params (iterable): parameters (or dicts of parameter groups) to optimize.
+        lr (float or Tensor, optional): learning rate (default: 1e-3).
+        betas (tuple[float, float], optional): the moments' decays (default: (0.9, 0.999)).
+        eps (float, optional): added to the denominator (default: 1e-8).
+        weight_decay (float, optional): weight decay (default: 0).
+        decoupled_weight_decay (bool, optional): decay the weights as AdamW instead of adding an
+            L2 gradient (default: False).
+        foreach, capturable, differentiable (bool, optional): as torch's; foreach is accepted and
+            ignored, capturable (CUDA graphs) is refused at the first step, differentiable records
+            the step in the graph.
+        maximize (bool, optional): maximize the objective instead of minimizing it (default: False).
+    """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, decoupled_weight_decay=False,
                  *, foreach=None, maximize=False, capturable=False, differentiable=False):

@@ -6,7 +6,20 @@ from .optimizer import (Optimizer, advance_step, check_lr, clamp_into, hyperpara
 
 class ASGD(Optimizer):
     """Averaged SGD: ``p = p (1 - lambd eta) - eta g``; the average ``ax`` follows ``p`` from step
-    ``t0`` on (``mu = 1 / max(1, t - t0)``); ``eta = lr / (1 + lambd lr t)^alpha``."""
+    ``t0`` on (``mu = 1 / max(1, t - t0)``); ``eta = lr / (1 + lambd lr t)^alpha``.
+
+    Args:
+        params (iterable): parameters (or dicts of parameter groups) to optimize.
+        lr (float or Tensor, optional): learning rate (default: 1e-2).
+        lambd (float, optional): decay term (default: 1e-4).
+        alpha (float, optional): power of the ``eta`` update (default: 0.75).
+        t0 (float, optional): the step at which averaging starts (default: 1e6).
+        weight_decay (float, optional): L2 penalty (default: 0).
+        foreach, capturable, differentiable (bool, optional): as torch's; foreach is accepted and
+            ignored, capturable (CUDA graphs) is refused at the first step, differentiable records
+            the step in the graph.
+        maximize (bool, optional): maximize the objective instead of minimizing it (default: False).
+    """
 
     def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0, foreach=None,
                  maximize=False, differentiable=False, capturable=False):
@@ -44,7 +57,20 @@ class ASGD(Optimizer):
 class Rprop(Optimizer):
     """Resilient backpropagation: each element's step size grows by ``etas[1]`` while its gradient
     keeps its sign and shrinks by ``etas[0]`` when it flips (within ``step_sizes``); the parameter
-    moves by the step size against the gradient's sign (not at all just after a flip)."""
+    moves by the step size against the gradient's sign (not at all just after a flip).
+
+    Args:
+        params (iterable): parameters (or dicts of parameter groups) to optimize.
+        lr (float or Tensor, optional): the initial step size (default: 1e-2).
+        etas (tuple[float, float], optional): the decrease and increase factors
+            (default: (0.5, 1.2)).
+        step_sizes (tuple[float, float], optional): the least and greatest step sizes
+            (default: (1e-6, 50)).
+        foreach, capturable, differentiable (bool, optional): as torch's; foreach is accepted and
+            ignored, capturable (CUDA graphs) is refused at the first step, differentiable records
+            the step in the graph.
+        maximize (bool, optional): maximize the objective instead of minimizing it (default: False).
+    """
 
     def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *, capturable=False, foreach=None,
                  maximize=False, differentiable=False):
