@@ -409,7 +409,13 @@ LambdaLR.load_state_dict = _load_lambdas_state_dict
 
 class MultiplicativeLR(LRScheduler):
     """Multiplies each group's rate by ``lr_lambda(epoch)`` every epoch (one function, or one per
-    parameter group)."""
+    parameter group).
+
+    Args:
+        optimizer (Optimizer): the wrapped optimizer.
+        lr_lambda (callable or list): epoch -> factor, or one such function per group.
+        last_epoch (int, optional): the last epoch's index, to resume (default: -1).
+    """
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
         self.optimizer = optimizer
@@ -467,7 +473,22 @@ class CyclicLR(LRScheduler):
     """Cycles each rate between ``base_lr`` and ``max_lr`` (triangle waves of ``step_size_up`` +
     ``step_size_down`` iterations, scaled per cycle or per iteration by the ``mode``'s or a custom
     ``scale_fn``), and the momentum inversely between ``max_momentum`` and ``base_momentum``.
-    Step it after every batch."""
+    Step it after every batch.
+
+    Args:
+        optimizer (Optimizer): the wrapped optimizer.
+        base_lr, max_lr (float or list): the cycle's bounds (per group, as lists).
+        step_size_up, step_size_down (int, optional): iterations climbing and descending
+            (default: 2000, and ``step_size_down`` as ``step_size_up``).
+        mode (str, optional): ``"triangular"``, ``"triangular2"`` (halving each cycle) or
+            ``"exp_range"`` (scaled by ``gamma ** iteration``) (default: ``"triangular"``).
+        gamma (float, optional): ``exp_range``'s base (default: 1.0).
+        scale_fn (callable, optional): a custom scale, replacing the mode's.
+        scale_mode (str, optional): ``scale_fn`` of ``"cycle"`` or ``"iterations"`` (default: ``"cycle"``).
+        cycle_momentum (bool, optional): cycle the momentum (or beta1) too (default: True).
+        base_momentum, max_momentum (float or list, optional): its bounds (default: 0.8, 0.9).
+        last_epoch (int, optional): the last batch's index, to resume (default: -1).
+    """
 
     def __init__(self, optimizer, base_lr, max_lr, step_size_up=2000, step_size_down=None, mode="triangular",
                  gamma=1.0, scale_fn=None, scale_mode="cycle", cycle_momentum=True, base_momentum=0.8,
@@ -542,7 +563,15 @@ class CyclicLR(LRScheduler):
 class CosineAnnealingWarmRestarts(LRScheduler):
     """Cosine annealing from each base rate to ``eta_min`` over ``T_i`` epochs, restarting at the
     base rate; ``T_0`` epochs at first, ``T_mult`` times more after each restart.
-    ``step(epoch)`` accepts fractional epochs (a step per batch)."""
+    ``step(epoch)`` accepts fractional epochs (a step per batch).
+
+    Args:
+        optimizer (Optimizer): the wrapped optimizer.
+        T_0 (int): epochs until the first restart.
+        T_mult (int, optional): the growth of the period after each restart (default: 1).
+        eta_min (float, optional): the least learning rate (default: 0.0).
+        last_epoch (int, optional): the last epoch's index, to resume (default: -1).
+    """
 
     def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):  # noqa: N803 (PyTorch's names)
         if T_0 <= 0 or not isinstance(T_0, int):
@@ -595,7 +624,21 @@ class OneCycleLR(LRScheduler):
     """The 1cycle policy: each rate climbs from ``max_lr / div_factor`` to ``max_lr`` over the first
     ``pct_start`` of ``total_steps`` and anneals (cosine or linearly) to
     ``initial_lr / final_div_factor``; the momentum moves inversely. ``three_phase``: back down to
-    the initial rate symmetrically, then to the minimum. Step it after every batch."""
+    the initial rate symmetrically, then to the minimum. Step it after every batch.
+
+    Args:
+        optimizer (Optimizer): the wrapped optimizer.
+        max_lr (float or list): the peak rate (per group, as a list).
+        total_steps (int, optional): the cycle's length; or give ``epochs`` and ``steps_per_epoch``.
+        pct_start (float, optional): the fraction of the cycle spent climbing (default: 0.3).
+        anneal_strategy (str, optional): ``"cos"`` or ``"linear"`` (default: ``"cos"``).
+        cycle_momentum (bool, optional): cycle the momentum (or beta1) inversely (default: True).
+        base_momentum, max_momentum (float or list, optional): its bounds (default: 0.85, 0.95).
+        div_factor (float, optional): ``initial_lr = max_lr / div_factor`` (default: 25.0).
+        final_div_factor (float, optional): ``min_lr = initial_lr / final_div_factor`` (default: 1e4).
+        three_phase (bool, optional): the three-phase schedule (default: False).
+        last_epoch (int, optional): the last batch's index, to resume (default: -1).
+    """
 
     def __init__(self, optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None, pct_start=0.3,
                  anneal_strategy="cos", cycle_momentum=True, base_momentum=0.85, max_momentum=0.95, div_factor=25.0,
@@ -702,7 +745,14 @@ class _Composite(LRScheduler):
 
 class SequentialLR(_Composite):
     """Runs ``schedulers`` one after another, switching at each of the ``milestones`` epochs (the
-    next scheduler starts from its epoch 0)."""
+    next scheduler starts from its epoch 0).
+
+    Args:
+        optimizer (Optimizer): the wrapped optimizer (that of every scheduler).
+        schedulers (list): the schedulers, in order.
+        milestones (list[int]): the epochs at which the next one takes over.
+        last_epoch (int, optional): the last epoch's index (default: -1).
+    """
 
     def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
         if len(schedulers) < 1:
@@ -744,7 +794,12 @@ class SequentialLR(_Composite):
 
 
 class ChainedScheduler(_Composite):
-    """Steps every one of ``schedulers`` at each ``step()``: their factors compose."""
+    """Steps every one of ``schedulers`` at each ``step()``: their factors compose.
+
+    Args:
+        schedulers (sequence): the schedulers (of one optimizer).
+        optimizer (Optimizer, optional): that optimizer (default: the first scheduler's).
+    """
 
     def __init__(self, schedulers, optimizer=None):
         if len(schedulers) < 1:

@@ -74,7 +74,15 @@ class AveragedModel(Module):
     ``model``'s: ``update_parameters(model)`` folds in the current values, by the running mean
     (SWA), or by ``avg_fn`` (one tensor at a time) or ``multi_avg_fn`` (lists, in place), as from
     ``get_ema_multi_avg_fn``. ``n_averaged`` (a long buffer) counts the updates. Calling it runs
-    the averaged copy."""
+    the averaged copy.
+
+    Args:
+        model (Module): the model to average (copied).
+        device (optional): where to put the copy.
+        avg_fn (callable, optional): ``(averaged, current, n_averaged) -> new average``.
+        multi_avg_fn (callable, optional): ``(averaged_list, current_list, n_averaged)``, in place.
+        use_buffers (bool, optional): average the buffers too, instead of copying them (default: False).
+    """
 
     def __init__(self, model, device=None, avg_fn=None, multi_avg_fn=None, use_buffers=False):
         super().__init__()
@@ -162,7 +170,15 @@ def update_bn(loader, model, device=None):
 
 class SWALR(LRScheduler):
     """Anneals each group's learning rate to ``swa_lr`` over ``anneal_epochs`` epochs (cosine or
-    linearly), then keeps it there: the schedule of the SWA phase."""
+    linearly), then keeps it there: the schedule of the SWA phase.
+
+    Args:
+        optimizer (Optimizer): the wrapped optimizer.
+        swa_lr (float or list): the rate to anneal to (per group, as a list).
+        anneal_epochs (int, optional): epochs of annealing (default: 10).
+        anneal_strategy (str, optional): ``"cos"`` or ``"linear"`` (default: ``"cos"``).
+        last_epoch (int, optional): the last epoch's index, to resume (default: -1).
+    """
 
     def __init__(self, optimizer, swa_lr, anneal_epochs=10, anneal_strategy="cos", last_epoch=-1):
         for value, group in zip(_format_param("swa_lr", optimizer, swa_lr), optimizer.param_groups):
