@@ -653,3 +653,36 @@ def test_lbfgs_state_dict_resumes_and_handles_missing_grads():
         np.testing.assert_allclose(p.detach().numpy(), t.detach().numpy(), rtol=1e-9, atol=1e-12)
     np.testing.assert_array_equal(params[2].detach().numpy(), np.ones(3))
     assert resumed.state[copies[0]]["n_iter"] == opt.state[params[0]]["n_iter"] == t_opt.state[t_params[0]]["n_iter"]
+
+
+RESUMABLE = [
+    lambda m, o, e: m.optim.lr_scheduler.OneCycleLR(o, 0.5, total_steps=20, last_epoch=e),
+    lambda m, o, e: m.optim.lr_scheduler.CyclicLR(o, 0.01, 0.1, step_size_up=3, last_epoch=e),
+    lambda m, o, e: m.optim.lr_scheduler.CosineAnnealingWarmRestarts(o, 3, T_mult=2, last_epoch=e),
+    lambda m, o, e: m.optim.lr_scheduler.MultiplicativeLR(o, lambda k: 0.9, last_epoch=e),
+    lambda m, o, e: m.optim.swa_utils.SWALR(o, 0.05, anneal_epochs=4, last_epoch=e),
+]
+
+
+@pytest.mark.parametrize("index", range(len(RESUMABLE)))
+def test_scheduler_resumed_with_last_epoch_matches_torch(index):
+    """A scheduler made again with ``last_epoch`` after five steps (on the optimizer the first
+    one drove), as torch's: its warnings aside, the same rates from there on."""
+    make = RESUMABLE[index]
+    runs = []
+    for m in (pullback, torch):
+        opt = _sgd(m)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sched = make(m, opt, -1)
+            for _ in range(5):
+                opt.step()
+                sched.step()
+            resumed = make(m, opt, 5)
+            history = [(list(resumed.get_last_lr()), _group_view(opt))]
+            for _ in range(6):
+                opt.step()
+                resumed.step()
+                history.append((list(resumed.get_last_lr()), _group_view(opt)))
+        runs.append(history)
+    _assert_same_history(*runs)
