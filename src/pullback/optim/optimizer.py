@@ -249,3 +249,37 @@ def advance_step(state):
 
 def new_step():
     return tensor(0.0)
+
+
+def absolute(a):
+    """``|a|`` of an array or a Tensor."""
+    return a.abs() if isinstance(a, Tensor) else B.abs(a)
+
+
+def sign(a):
+    """The elementwise sign of an array or a Tensor."""
+    return a.sign() if isinstance(a, Tensor) else B.sign(a)
+
+
+def where(condition, a, b, like):
+    """``where(condition, a, b)`` with ``like``'s kind (array or Tensor) and dtype."""
+    if isinstance(like, Tensor):
+        from .._ops.elementwise import where as where_
+        return where_(condition, a, b)
+    return B.where(condition, a, b).astype(like.dtype, copy=False)
+
+
+def clamp_into(out, low, high):
+    """Clamps ``out`` to ``[low, high]`` in place, on arrays or Tensors."""
+    if isinstance(out, Tensor):
+        out.clamp_(low, high)
+    else:
+        B.clip(out, low, high, out=out)
+
+
+def scalar_state(state, key, value):
+    """The 0-dim float32 state entry ``key`` (created as ``value``), as a Tensor (torch keeps
+    ``step``, NAdam's ``mu_product``, ASGD's ``eta`` and ``mu`` so)."""
+    if key not in state:
+        state[key] = tensor(float(value))
+    return state[key]
