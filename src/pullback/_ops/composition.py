@@ -4,14 +4,20 @@ The fused ops are primitives of their own (one pass, torch's backward names); th
 composites of other primitives, exact and differentiable through them.
 """
 import builtins
+import itertools
 import math
+import warnings
 
 from .._backend import B
 from .. import _dtype as D
+from .. import _levels
+from .. import _creation  # (a module: it sits above the ops and imports them)
 from ._registry import primitive, Joint, Decompose, broadcast_shape, refuse_batched, ELEMENTWISE
 from ._api import public
 from ._rules import is_tensor, wrap_dim
 from . import elementwise as E
+from . import functions as F
+from . import indexing as I
 from . import linalg as L
 from . import shape as S
 from . import reduction as R
@@ -176,7 +182,7 @@ def _fused_product(name):
                 grad_b(g, a, b) * alpha if needs[2] else None)
 
     def jvp(primals, tangents, params, outputs):
-        (c, a, b), (tc, ta, tb) = primals, tangents
+        (_, a, b), (tc, ta, tb) = primals, tangents
         beta, alpha = params["beta"], params["alpha"]
         terms = [tc * beta if tc is not None else None,
                  product(ta, b) * alpha if ta is not None else None,
@@ -871,7 +877,6 @@ def block_diag(*tensors):
         tensor([[1., 0., 0.],
                 [0., 1., 1.]])
     """
-    from .. import _creation
     blocks = []
     for i, t in enumerate(tensors):
         _check_tensor(t, "block_diag", "tensors", 1)
@@ -912,7 +917,6 @@ def meshgrid(*tensors, indexing=None):
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
     if indexing is None:
-        import warnings
         warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the indexing "
                       "argument.", UserWarning, stacklevel=2)
         indexing = "ij"
@@ -987,8 +991,6 @@ def combinations(input, r=2, with_replacement=False):
                 [1, 3],
                 [2, 3]])
     """
-    import itertools
-    from .. import _creation
     _check_tensor(input, "combinations")
     if input.ndim != 1:
         raise RuntimeError(f"Expect a 1D vector, but got shape [{', '.join(map(str, input.shape))}]")
@@ -999,7 +1001,6 @@ def combinations(input, r=2, with_replacement=False):
     pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
     rows = list(pick(range(input.shape[0]), r))
     index = B.array(rows, dtype=B.int64).reshape(len(rows), r)
-    from . import indexing as I
     columns = [I.index_select(input, 0, _creation.tensor(index[:, j])) for j in range(r)]
     return S.stack(columns, 1)
 
@@ -1016,7 +1017,6 @@ def _sizes(shape):
 
 
 def _put_at(input, src, index, accumulate=False, name="IndexPutBackward0"):
-    from . import indexing as I
     return I.named_index_put(input, src, index=index, accumulate=accumulate, name=name)
 
 
@@ -1098,12 +1098,10 @@ def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
     n = input.ndim
     d1, d2 = wrap_dim(dim1, n), wrap_dim(dim2, n)
     shape = tuple(input.shape)
-    from .. import _creation
     mask = S._diag_embed(_creation.ones(tuple(target.shape), dtype=D.bool), shape=shape, offset=offset,
                          dim1=d1, dim2=d2)
     placed = S._diag_embed(src if src.dtype is input.dtype else src.to(input.dtype), shape=shape, offset=offset,
                            dim1=d1, dim2=d2)
-    from . import indexing as I
     return I.where_(mask, placed, input)
 
 
@@ -1272,7 +1270,6 @@ def index_put(input, indices, values, accumulate=False):
         >>> pullback.zeros(3).index_put((pullback.tensor([0, 0]),), pullback.tensor(1.), accumulate=True)
         tensor([2., 0., 0.])
     """
-    from . import indexing as I
     _check_tensor(input, "index_put")
     _check_tensor(values, "index_put", "values", 3)
     if not isinstance(indices, (tuple, list)):
@@ -1286,7 +1283,6 @@ def index_put(input, indices, values, accumulate=False):
         for i in indices:
             if is_tensor(i) and i.dtype is D.bool:
                 refuse_batched(i, "index_put() with a batched mask")
-                from .. import _creation
                 expanded.extend(_creation.tensor(n) for n in B.nonzero(i._data))
             else:
                 expanded.append(i)
@@ -1323,7 +1319,6 @@ def take(input, index, *, out=None):
     if idx.size and (n == 0 or idx.min() < -n or idx.max() >= n):
         bad = idx[(idx < -n) | (idx >= n)].flat[0]
         raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
-    from . import indexing as I
     flat = S._reshape(input, shape=(n,))
     idx = B.where(idx < 0, idx + n, idx)
     result = I.getitem(flat, index=(idx,), basic=False, name="TakeBackward0")
@@ -1389,7 +1384,6 @@ def masked_scatter(input, mask, source):
         >>> pullback.zeros(3).masked_scatter(pullback.tensor([True, False, True]), pullback.tensor([1., 2., 3.]))
         tensor([1., 0., 2.])
     """
-    from . import indexing as I
     _check_tensor(input, "masked_scatter")
     _check_tensor(mask, "masked_scatter", "mask", 2)
     _check_tensor(source, "masked_scatter", "source", 3)
@@ -1430,8 +1424,6 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
         >>> pullback.repeat_interleave(pullback.tensor([1, 2]), 2)
         tensor([1, 1, 2, 2])
     """
-    from .. import _creation
-    from . import indexing as I
     _check_tensor(input, "repeat_interleave")
     if repeats is None:  # the counts form
         counts = input
@@ -1519,7 +1511,6 @@ def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None, pi
 
 
 def _triangle_indices(row, col, offset, dtype, fn):
-    from .. import _creation
     dtype = D.int64 if dtype is None else dtype
     if dtype not in (D.int64, D.int32):
         raise E.not_implemented("tril_indices" if fn is B.tril_indices else "triu_indices", dtype)
@@ -1547,7 +1538,6 @@ def unravel_index(indices, shape):
         >>> pullback.unravel_index(pullback.tensor([4, 1]), (2, 3))
         (tensor([1, 0]), tensor([1, 1]))
     """
-    from .. import _creation
     if not is_tensor(indices):
         raise TypeError(f"expected 'indices' to be integer dtype, but got {type(indices)}")
     if indices.dtype.is_floating_point or indices.dtype is D.bool:
@@ -1579,7 +1569,6 @@ def _minus(a, b):
 
 
 def _spread_and_mean(fn, spread, input, dim, unbiased, keepdim, correction):
-    from . import functions as F
     _check_tensor(input, fn)
     if isinstance(dim, bool):  # the var_mean(input, unbiased) overload
         dim, unbiased = None, dim
@@ -1605,7 +1594,6 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
         >>> pullback.var_mean(pullback.tensor([1., 2., 3.]))
         (tensor(1.), tensor(2.))
     """
-    from . import functions as F
     return _spread_and_mean("var_mean", F.var, input, dim, unbiased, keepdim, correction)
 
 
@@ -1625,7 +1613,6 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
         >>> pullback.std_mean(pullback.tensor([1., 2., 3.]))
         (tensor(1.), tensor(2.))
     """
-    from . import functions as F
     return _spread_and_mean("std_mean", F.std, input, dim, unbiased, keepdim, correction)
 
 
@@ -1651,7 +1638,6 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
         tensor([[ 1., -1.],
                 [-1.,  1.]])
     """
-    import warnings
     _check_tensor(input, "cov")
     if input.ndim > 2:
         raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an input with "
@@ -1697,7 +1683,6 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
         else:
             norm = _minus(w_sum, E.div(E.mul(R._sum(E.mul(w, aweights), axis=None, keepdim=False), correction),
                                       w_sum))
-    from .. import _levels
     if not _levels.batched(norm) and (norm if isinstance(norm, (int, builtins.float))
                                       else builtins.float(norm.item())) <= 0:
         warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less than the number of "
@@ -1831,7 +1816,6 @@ def _trapezoid(fn, y, x, dx, dim):
     d = wrap_dim(dim, y.ndim)
     n = y.shape[d]
     if n == 0:
-        from .. import _creation
         shape = tuple(s for k, s in enumerate(y.shape) if k != d)
         dt = y.dtype if y.dtype.is_floating_point else D.get_default_dtype()
         if x is not None and is_tensor(x):
@@ -1880,7 +1864,6 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
         >>> pullback.cumulative_trapezoid(pullback.tensor([1., 2., 3.]))
         tensor([1.5000, 4.0000])
     """
-    from . import functions as F
     _check_x("cumulative_trapezoid", y, x, dim)
     _check_tensor(y, "cumulative_trapezoid", "y", 1)
     d = wrap_dim(dim, y.ndim)
@@ -1910,7 +1893,6 @@ def renorm(input, p, dim, maxnorm):
         tensor([[0.6000, 0.8000],
                 [0.3000, 0.4000]])
     """
-    from . import functions as F
     _check_tensor(input, "renorm")
     if not input.dtype.is_floating_point:
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
@@ -1924,7 +1906,6 @@ def renorm(input, p, dim, maxnorm):
     d = wrap_dim(dim, input.ndim)
     others = tuple(k for k in range(input.ndim) if k != d)
     norms = F.norm(input, p, others, True)
-    from . import indexing as I
     factor = I.where_(E.gt(norms, maxnorm), E.div(maxnorm, _plus(norms, 1e-7)), 1.0)
     return E.mul(input, factor)
 
@@ -1939,7 +1920,6 @@ def _copy_variant(name, view, method=False):
             result = tuple(r.clone() for r in result)
             if out is None:
                 return result
-            from .._out import write_out
             return [write_out(o, r, name, (input,)) for o, r in zip(out, result)]
         return _written(out, result.clone(), name, (input,))
     fn.__name__ = fn.__qualname__ = name
@@ -2024,7 +2004,6 @@ def _identity(reduce, dtype):
 
 def _counts(shape, indices, axis, include_self, dtype):
     """How many values each position of the result averages (at least 1)."""
-    from . import indexing as I
     count = B.zeros(shape, dtype=B.int64)
     B.add.at(count, I._along_grid(indices, axis), 1)
     if include_self:
@@ -2034,7 +2013,6 @@ def _counts(shape, indices, axis, include_self, dtype):
 
 
 def _scatter_reduce_impl(x, indices, src, axis, reduce, include_self, name=None):
-    from . import indexing as I
     out = x.copy()
     where = I._along_grid(indices, axis)
     values = src[I._slices_to(indices.shape)]
@@ -2055,7 +2033,6 @@ def _data(t):
 
 
 def _scatter_reduce_vjp(g, x, indices, src, ans, axis, reduce, include_self, needs):
-    from . import indexing as I
     cut = I._slices_to(indices.shape)
     src_shape = tuple(src.shape)
 
@@ -2104,7 +2081,6 @@ def _scatter_reduce_vjp(g, x, indices, src, ans, axis, reduce, include_self, nee
 
 
 def _batch_scatter_reduce(prim, values, bdims, params, size):
-    from . import indexing as I
     return I._batch_scatter(prim, values, bdims, params, size)
 
 
@@ -2136,7 +2112,6 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True, out=Non
         >>> pullback.zeros(2).scatter_reduce(0, pullback.tensor([0, 0, 1]), pullback.tensor([1., 3., 2.]), "amax")
         tensor([3., 2.])
     """
-    from . import indexing as I
     reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)  # torch takes the old names too
     if reduce not in _REDUCE_UFUNCS:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")

@@ -11,14 +11,18 @@ multi_dot and the small helpers are composites of these and of the other familie
 import builtins
 import collections
 import math
+import warnings
 
 from .._backend import B
 from .. import _dtype as D
 from ._registry import primitive, Joint, broadcast_shape, PER_MATRIX
 from . import _vmap_rules as V
-from ._api import public
+from ._api import public, NAMESPACES
 from ._rules import is_tensor, wrap_dim, wrap_dims
-
+from .. import _creation
+from .._levels import batched
+from .._out import write_out
+from ..autograd import grad_mode
 
 # ------------------------------------------------------------------ helpers (arrays and Tensors)
 def _np_dtype(x):
@@ -105,7 +109,6 @@ def _check_lapack(A, kernel):
 def _written(out, result, fn, inputs):
     if out is None:
         return result
-    from .._out import write_out
     if isinstance(result, tuple):
         return type(result)(*[write_out(o, r, fn, inputs) for o, r in zip(out, result)])
     return write_out(out, result, fn, inputs)
@@ -220,7 +223,6 @@ def eigvalsh(A, UPLO="L", *, out=None):
 # ------------------------------------------------------------------------------------ svd
 def _linalg_error(message):
     """torch's LinAlgError (a RuntimeError) where the solve family declares it, else a RuntimeError."""
-    from ._api import NAMESPACES
     return NAMESPACES["linalg"].get("LinAlgError", RuntimeError)(message)
 
 
@@ -406,7 +408,6 @@ def svd(input, some=True, compute_uv=True, *, out=None):
     else:
         S = _svd(input, False, "linalg.svd")[1]
         m, n = input.shape[-2:]
-        from .. import _creation
         batch = tuple(input.shape[:-2])
         U = _creation.zeros(batch + (m, m), dtype=S.dtype)
         V_ = _creation.zeros(batch + (n, n), dtype=S.dtype)
@@ -451,7 +452,7 @@ def _trsolve_vjp(g, ans, r, trans, needs):
 # division by R^T, as triangular solves (an explicit inverse loses float32 digits).
 def _trsolve_jvp(primals, tangents, params, outputs):
     """dX = (db - X d op(R)) op(R)^-1."""
-    (b, r), (db, dr), X = primals, tangents, outputs[0]
+    (_, r), (db, dr), X = primals, tangents, outputs[0]
     rhs = db
     if dr is not None:
         dop = _triu(dr, diagonal=0)
@@ -830,7 +831,6 @@ def _float_or_double(t):
 
 
 def _levels_batched(t):
-    from .._levels import batched
     return batched(t)
 
 
@@ -934,7 +934,6 @@ def lstsq(A, B_, rcond=None, *, driver=None):
     empty = A.new_zeros((0,))
     rank, sv, residuals = A.new_zeros((0,), dtype=D.int64), empty, empty
     if driver != "gels":
-        from .. import _creation
         with _no_grad():
             S = svd_.bind((A.detach(),), {"full_matrices": False})[1]
             tol = S[..., :1] * (rtol if rtol is not None else B.finfo(A.dtype.np).eps * builtins.max(m, n))
@@ -959,7 +958,6 @@ def _rank_inputs(A, atol, rtol, hermitian, fn):
             S = svd_.bind((A.detach(),), {"full_matrices": False})[1]
         a, r = _tolerances(A, atol, rtol, fn)
         if S.shape[-1] == 0:
-            from .. import _creation
             return _creation.zeros(tuple(A.shape[:-2]), dtype=D.int64)
         top = F.amax(S, -1, True)
         tol = E.maximum(top * r[..., None], a[..., None].astype(A.dtype.np))
@@ -1045,17 +1043,14 @@ def _singular(A):
 
 
 def _creation_tensor(a):
-    from .. import _creation
     return _creation.tensor(a)
 
 
 def _linalg_namespace():
-    from ._api import NAMESPACES
     return type("ns", (), NAMESPACES["linalg"])
 
 
 def _no_grad():
-    from ..autograd import grad_mode
     return grad_mode.no_grad()
 
 
@@ -1218,7 +1213,6 @@ def cross(input, other, dim=None, *, out=None):
     _check_tensor(input, "cross", "input")
     _check_tensor(other, "cross", "other", 2)
     if dim is None:
-        import warnings
         warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the dim "
                       "explicitly or simply use torch.linalg.cross.\nThe default value of dim will change to agree "
                       "with that of linalg.cross in a future release.", UserWarning, stacklevel=2)
@@ -1259,7 +1253,6 @@ def vander(x, *, N=None):
     n = N if N is not None else (x.shape[-1] if x.ndim else 0)
     if n <= 1:
         raise RuntimeError("N must be greater than 1.")
-    from .. import _creation
     if x.ndim == 0:
         x = _reshape(x, shape=(1,))
     # The powers by repeated products: exact polynomials, whose derivatives are too (the

@@ -2,7 +2,6 @@
 defaults, then one primitive call (or a short composition)."""
 import builtins
 import collections
-import math
 
 from .._backend import B
 from .. import _dtype as D

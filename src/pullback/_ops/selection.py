@@ -20,6 +20,10 @@ from ._api import public
 from ._rules import is_tensor, wrap_dim, expand_back
 # values at one index along a reduced dim (max(dim)'s rules): the cotangent scattered back to it
 from .reduction import _value_selecting_vjp, _value_selecting_jvp
+from .functions import _return_type, lerp
+from .._creation import full, tensor as _tensor
+from .._out import write_out
+from .._tensor import Tensor
 
 
 # ----------------------------------------------------------------------------- named tuples
@@ -31,7 +35,6 @@ def _named(name, fields=("values", "indices")):
     """A named tuple type that prints as ``pullback.return_types.<name>(...)``, as torch's do (the
     (values, indices) ones shared with sort and max)."""
     if fields == ("values", "indices"):
-        from .functions import _return_type
         return _return_type(name)
     key = (name, fields)
     if key not in _NAMED:
@@ -79,7 +82,6 @@ def _check_tensor(input, fn, name="input", position=1):
 
 def _write_pair(out, results, input, fn, dtypes):
     """``out=(a, b)`` for a function returning two tensors."""
-    from .._out import write_out
     if not isinstance(out, (tuple, list)) or len(out) != 2:
         raise TypeError(f"{fn}(): argument 'out' must be tuple of Tensors")
     for o, dt in zip(out, dtypes):
@@ -353,9 +355,7 @@ def _median(input, dim, keepdim, out, name):
         dim = _int_arg(dim, name, "dim")
     _refuse_bool(input, f"\"median_{'cpu' if dim is _WHOLE else 'out'}\" not implemented for 'Bool'")
     if dim is _WHOLE:
-        from .._out import write_out
         if input.numel() == 0:  # NaN; for integers torch gives the lowest integer
-            from .._creation import full
             fill = float("nan") if input.dtype.is_floating_point else int(B.iinfo(input.dtype.np).min)
             return write_out(out, full((), fill, dtype=input.dtype), name, (input,))
         return write_out(out, median_all.bind((input,), {"axis": None, "keepdim": False, "ignore_nan": ignore_nan}),
@@ -723,7 +723,6 @@ def logcumsumexp(input, dim, *, out=None):
         >>> pullback.logcumsumexp(pullback.tensor([0.0, 0.0]), 0)
         tensor([0.0000, 0.6931])
     """
-    from .._out import write_out
     _check_tensor(input, "logcumsumexp")
     x, d, zero_dim = _one_dim(input, dim)
     if not x.dtype.is_floating_point:
@@ -743,9 +742,6 @@ def _quantile(input, q, dim, keepdim, interpolation, out, name):
     """torch's algorithm, in pullback's ops (so gradients reach ``input`` through sort and gather, and
     ``q`` through the interpolation weights): sort along the dim, find each quantile's rank, gather the
     values below and above it and interpolate."""
-    from .._out import write_out
-    from .._creation import tensor as _tensor
-    from .functions import lerp
     _check_tensor(input, name)
     if interpolation not in _INTERPOLATIONS:
         raise RuntimeError("quantile() interpolation must be one of linear, lower, higher, midpoint or nearest, "
@@ -916,7 +912,6 @@ def _shape_list(shape):
 
 
 def _search(seq, input, right, side, out_int32, out, sorter, name):
-    from .._out import write_out
     where = "torch.searchsorted(): "
     if side is not None:
         if side not in ("left", "right"):
@@ -956,7 +951,6 @@ def _search(seq, input, right, side, out_int32, out, sorter, name):
             raise RuntimeError(f"{where}sorter index out of range")
         seq = seq.detach().gather(-1, sorter)
     if scalar:
-        from .._creation import tensor as _tensor
         input = _tensor(input, dtype=seq.dtype if not isinstance(input, float) or seq.dtype.is_floating_point
                         else D.get_default_dtype())
     result = searchsorted_.bind((seq.detach(), input.detach()), {"right": bool(right), "out_int32": bool(out_int32)})
@@ -1128,7 +1122,6 @@ def histc(input, bins=100, min=0, max=0, *, out=None):  # noqa: A002
         >>> pullback.histc(pullback.tensor([1.0, 2.0, 1.0]), bins=4, min=0, max=3)
         tensor([0., 2., 1., 0.])
     """
-    from .._out import write_out
     _check_tensor(input, "histc")
     _check_histogram_input(input, "linspace_cpu" if input.dtype is D.bool else "histogram_cpu")
     if bins <= 0:
@@ -1299,7 +1292,6 @@ def histogramdd(input, bins, *, range=None, weight=None, density=False):  # noqa
                 [1., 1.]]),
         bin_edges=(tensor([0., 1., 2.]), tensor([0.0000, 0.5000, 1.0000])))
     """
-    from .._tensor import Tensor
     where = "torch.histogramdd: "
     _check_tensor(input, "histogramdd")
     _check_histogram_input(input, "histogramdd")
@@ -1373,7 +1365,6 @@ def bincount(input, weights=None, minlength=0):
         >>> pullback.bincount(pullback.tensor([0, 1, 1, 3]))
         tensor([1, 2, 0, 1])
     """
-    from .._tensor import Tensor
     _check_tensor(input, "bincount")
     refuse_batched(input, "bincount (its output size depends on the values)")
     if input.dtype.is_floating_point:
@@ -1413,7 +1404,6 @@ def argwhere(input):
 # ----------------------------------------------------------------------------- unique
 
 def _unique_results(output, inverse, counts, return_inverse, return_counts):
-    from .._tensor import Tensor
     results = [Tensor._make(output)]
     if return_inverse:
         results.append(Tensor._make(inverse.astype(B.int64)))

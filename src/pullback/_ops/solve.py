@@ -21,6 +21,7 @@ from . import _registry
 from . import _vmap_rules as V
 from ._api import public, NAMESPACES
 from ._rules import is_tensor
+from .._out import write_out
 
 
 class LinAlgError(RuntimeError):
@@ -290,7 +291,6 @@ def _named_out(name, fields, results, out, fn, inputs):
         raise TypeError(f"{fn}(): argument 'out' must be tuple of Tensors, not {type(out).__name__}")
     if len(out) != len(results):
         raise TypeError(f"expected tuple of {len(results)} elements but got {len(out)}")
-    from .._out import write_out
     written = [write_out(o, r, fn, inputs) for o, r in zip(out, results)]
     return _named(name + "_out", fields)(*written)
 
@@ -298,7 +298,6 @@ def _named_out(name, fields, results, out, fn, inputs):
 def _write(out, result, fn, inputs):
     if out is None:
         return result
-    from .._out import write_out  # _out sits above the ops (it imports Tensor)
     return write_out(out, result, fn, inputs)
 
 
@@ -1063,7 +1062,7 @@ def cholesky_inverse(input, upper=False, *, out=None):
     """
     _check_tensor(input, "cholesky_inverse", "input", 1)
     if input.ndim < 2:
-        raise RuntimeError(f"cholesky_inverse: The input tensor A must have at least 2 dimensions.")
+        raise RuntimeError("cholesky_inverse: The input tensor A must have at least 2 dimensions.")
     _check_square(input, "cholesky_inverse")
     _check_kernel_dtype(input, "cholesky_inverse_out_cpu")
     return _write(out, cholesky_inverse_(_mT(input) if upper else input), "cholesky_inverse", (input,))

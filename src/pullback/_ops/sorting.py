@@ -11,7 +11,8 @@ from . import _vmap_rules as V
 from ._api import public
 from ._rules import is_tensor, wrap_dim
 from . import indexing as I
-
+from .functions import _return_type
+from .._out import write_out
 
 def _sort_impl(x, axis, descending):
     if x.ndim == 0:  # a 0-dim tensor is its own sort, at index 0
@@ -89,8 +90,6 @@ def sort(input, dim=-1, descending=False, *, stable=False, out=None, axis=None):
         values=tensor([1., 2., 3.]),
         indices=tensor([1, 2, 0]))
     """
-    from .functions import _return_type
-    from .._out import write_out  # _out sits above the ops (it imports Tensor)
     values, indices = _sorted(input, dim if axis is None else axis, descending, "sort")
     if out is None:
         return _return_type("sort")(values, indices)
@@ -119,7 +118,6 @@ def argsort(input, dim=-1, descending=False, *, stable=False, out=None, axis=Non
         >>> pullback.argsort(pullback.tensor([3, 1, 2]))
         tensor([1, 2, 0])
     """
-    from .._out import write_out
     if out is not None:
         I._check_out_dtype(out, D.int64)
     return write_out(out, _sorted(input, dim if axis is None else axis, descending, "argsort")[1], "argsort",
@@ -136,7 +134,6 @@ def msort(input, *, out=None):
         tensor([[1, 1],
                 [2, 3]])
     """
-    from .._out import write_out
     if out is not None:
         I._check_out_dtype(out, D.int64)
     return write_out(out, _sorted(input, 0, False, "msort")[0], "msort", (input,))

@@ -6,15 +6,20 @@ fast) or NumPy's; every VJP is written in pullback's own ops, so gradients of gr
 Each public function checks its input, refuses the dtypes PyTorch's kernels refuse (with PyTorch's
 error), and binds one primitive.
 """
+import collections
 import math
 
 from .._backend import B
 from .. import _dtype as D
-from ._registry import primitive, zero_cotangent, Joint, ELEMENTWISE
+from ._registry import primitive, zero_cotangent, Joint, ELEMENTWISE, refuse_batched
 from ._rules import is_tensor
 from ._api import public
 from . import elementwise as E
 from .elementwise import elementwise, not_implemented
+from .functions import _invalid_combination, float_power, nansum, sum as sum_
+from .shape import unsqueeze
+from .._creation import arange, ones_like
+from .._tensor import Tensor
 
 SQRT_PI = math.sqrt(math.pi)
 SQRT_2PI = math.sqrt(2.0 * math.pi)
@@ -414,7 +419,6 @@ def isreal(input):
         tensor([True, True])
     """
     _check_tensor(input, "isreal")
-    from .._creation import ones_like
     return ones_like(input, dtype=D.bool)
 
 
@@ -457,7 +461,6 @@ def frexp(input, *, out=None):
 
 
 def _frexp_type():
-    import collections
     global _FREXP_TYPE
     if _FREXP_TYPE is None:
         base = collections.namedtuple("frexp", ["mantissa", "exponent"])
@@ -489,7 +492,6 @@ def _binary(prim, name, what, other="other", numbers=(False, True), example="[1.
             raise TypeError(f"{error_name}() takes 2 arguments ({other!r} is the second)")
         if not is_tensor(input) and not (numbers[0] and isinstance(input, _NUMBERS) and is_tensor(other_)):
             if numbers[0] or numbers[1]:
-                from .functions import _invalid_combination
                 raise _invalid_combination(error_name, (input, other_), _signatures(other, numbers))
             _check_tensor(input, error_name)
         if not is_tensor(other_) and not (numbers[1] and isinstance(other_, _NUMBERS)):
@@ -588,7 +590,6 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
         >>> pullback.nanmean(pullback.tensor([1.0, float("nan"), 3.0]))
         tensor(2.)
     """
-    from .functions import nansum, sum as sum_
     _check_tensor(input, "nanmean")
     if not input.dtype.is_floating_point and not (dtype is not None and dtype.is_floating_point):
         raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype but got "
@@ -610,9 +611,7 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
         >>> pullback.isin(pullback.tensor([1, 2, 3]), pullback.tensor([2, 5]))
         tensor([False,  True, False])
     """
-    from .._tensor import Tensor
     if not is_tensor(elements) and not is_tensor(test_elements):
-        from .functions import _invalid_combination
         raise _invalid_combination("isin", (elements, test_elements), (
             "(Tensor elements, Tensor test_elements, *, bool assume_unique = False, bool invert = False, "
             "Tensor out = None)",
@@ -620,7 +619,6 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
             "Tensor out = None)",
             "(Tensor elements, Number test_element, *, bool assume_unique = False, bool invert = False, "
             "Tensor out = None)"))
-    from ._registry import refuse_batched
     for t in (elements, test_elements):
         if is_tensor(t):
             refuse_batched(t, "isin")
@@ -748,11 +746,8 @@ def _mvlgamma_public(name):
             raise TypeError(f"{error_name}(): argument 'p' (position 2) must be int, not {type(p).__name__}")
         if p < 1:
             raise RuntimeError("p has to be greater than or equal to 1")
-        from .shape import unsqueeze
-        from .functions import sum as sum_
         x = input if input.dtype.is_floating_point else input.to(D.get_default_dtype())
         # log Gamma_p(x) = p (p - 1) / 4 log(pi) + sum_{j < p} lgamma(x - j / 2)
-        from .._creation import arange
         shifts = arange(0, -p / 2, -0.5, dtype=x.dtype)[:p]
         total = sum_(lgamma(unsqueeze(x, -1) + shifts), -1) + p * (p - 1) / 4 * math.log(math.pi)
         return _written(out, total, error_name, (input,))
@@ -806,7 +801,6 @@ public("__irshift__", method=True, export=False)(_inplace_shift_operator("bitwis
 
 def _float_power_inplace(self, exponent):
     """``self.float_power_(exponent)``: ``self`` must already be float64, the dtype of the result."""
-    from .functions import float_power
     if self.dtype is not D.float64:
         raise RuntimeError(f"the base given to float_power_ has dtype {self.dtype._tensor_type[:-6]} but the "
                            "operation's result requires dtype Double")
@@ -814,7 +808,6 @@ def _float_power_inplace(self, exponent):
 
 
 def _declare_float_power_inplace():
-    from .functions import float_power
     public("float_power", method=True, inplace=True, export=False, method_form=float_power)(_float_power_inplace)
 
 
