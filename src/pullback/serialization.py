@@ -17,8 +17,6 @@ import io
 import os
 import pickle
 import struct
-import sys
-import zipfile
 
 from ._backend import B
 from . import _dtype as D
@@ -156,6 +154,7 @@ def _record_name(f):
 
 def _write_record(zf, name, data):
     """Writes ``data`` stored (uncompressed) with its bytes 64-byte aligned in the file, as torch does."""
+    import zipfile
     info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
     info.compress_type = zipfile.ZIP_STORED
     info.external_attr = 0o600 << 16
@@ -189,6 +188,7 @@ def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_seriali
     if not _use_new_zipfile_serialization:
         raise NotImplementedError("pullback.save writes only the zip file format "
                                   "(_use_new_zipfile_serialization=True)")
+    import zipfile
     pkl = io.BytesIO()
     pickler = _Pickler(pkl)
     pickler.dump(obj)
@@ -443,6 +443,7 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         >>> pullback.load(io.BytesIO(buf.getvalue()), weights_only=True)
         [1, tensor([2, 3])]
     """
+    import zipfile
     _check_location(map_location)
     if isinstance(f, (str, os.PathLike)):
         with open(f, "rb") as fh:
