@@ -291,3 +291,70 @@ def test_a_tensor_reaching_past_its_storage_is_refused():
     with pytest.raises(RuntimeError, match="runs past its storage"):
         pullback.load(crafted(evil, [("0", store)]))
     assert pullback.load(crafted(pkl, [("0", store)])).tolist() == [1.0] * 4
+
+
+# ---------------------------------------------------------------- safetensors
+
+from pullback.utils import safetensors as pst  # noqa: E402
+
+
+def st_tensors(lib):
+    return {"w": lib.tensor(np.arange(6.0, dtype=np.float32).reshape(2, 3)), "i8": lib.tensor(np.array([1, -2], np.int8)),
+            "flag": lib.tensor(np.array(True)), "empty": lib.tensor(np.zeros((0, 2), np.float16)),
+            "big": lib.tensor(np.array([2 ** 40])), "d": lib.tensor(np.array([0.1, 0.2])),
+            "u8": lib.tensor(np.array([255], np.uint8)), "i16": lib.tensor(np.array([-3], np.int16)),
+            "i32": lib.tensor(np.array([7], np.int32))}
+
+
+def test_safetensors_bytes_equal_the_reference_package():
+    st = pytest.importorskip("safetensors.torch")
+    theirs = st.save(st_tensors(torch), metadata={"format": "pt"})
+    assert pst.save(st_tensors(pullback), metadata={"format": "pt"}) == theirs
+    ours = pst.load(theirs)
+    for k, v in st_tensors(torch).items():
+        assert_same(ours[k], v)
+    back = st.load(pst.save(st_tensors(pullback)))
+    for k, v in st_tensors(torch).items():
+        assert torch.equal(back[k], v) and back[k].dtype == v.dtype
+
+
+def test_safetensors_files(tmp_path):
+    path = tmp_path / "m.safetensors"
+    pst.save_file(st_tensors(pullback), path, metadata={"step": "3"})
+    back = pst.load_file(str(path))
+    assert back["w"].is_contiguous() and list(back)[0] == "big"     # the widest first: aligned
+    theirs = st_tensors(torch)
+    for k in theirs:
+        assert_same(back[k], theirs[k])
+    with pst.safe_open(path, framework="pt") as f:
+        assert f.keys() == sorted(theirs) and f.metadata() == {"step": "3"}
+        assert_same(f.get_tensor("w"), theirs["w"])
+        with pytest.raises(KeyError, match="does not contain tensor nope"):
+            f.get_tensor("nope")
+    header_len = int.from_bytes(path.read_bytes()[:8], "little")
+    assert header_len % 8 == 0
+    try:
+        import safetensors.torch as st
+    except ImportError:
+        return
+    for k, v in st.load_file(str(path)).items():
+        assert torch.equal(v, theirs[k])
+
+
+def test_safetensors_errors():
+    with pytest.raises(ValueError, match="non contiguous tensor: `t`"):
+        pst.save({"t": pullback.ones(2, 3).t()})
+    with pytest.raises(ValueError, match="metadata must be a dict of str to str"):
+        pst.save({"t": pullback.ones(1)}, metadata={"n": 1})
+    good = pst.save({"t": pullback.ones(2)})
+    with pytest.raises(RuntimeError, match="HeaderTooSmall"):
+        pst.load(b"\x00")
+    with pytest.raises(RuntimeError, match="InvalidHeaderLength"):
+        pst.load((10 ** 6).to_bytes(8, "little") + b"{}")
+    with pytest.raises(RuntimeError, match="MetadataIncompleteBuffer"):
+        pst.load(good + b"\x00" * 4)
+    with pytest.raises(RuntimeError, match="TensorInvalidInfo"):
+        pst.load(good.replace(b'"shape":[2]', b'"shape":[3]'))
+    bf = pst.save({"t": pullback.ones(2, dtype=pullback.float16)}).replace(b'"F16"', b'"BF16"')
+    with pytest.raises(RuntimeError, match="bfloat16"):
+        pst.load(bf)
