@@ -358,3 +358,16 @@ def test_safetensors_errors():
     bf = pst.save({"t": pullback.ones(2, dtype=pullback.float16)}).replace(b'"F16"', b'"BF16"')
     with pytest.raises(RuntimeError, match="bfloat16"):
         pst.load(bf)
+
+
+def test_numpy_shares_memory_as_torch():
+    def run(lib):
+        t = lib.zeros(3)
+        a = t.numpy()
+        t.add_(1)
+        t[0] = 5
+        a[1] = -7
+        x = np.zeros(2)
+        lib.from_numpy(x).add_(3)
+        return a.tolist(), t.tolist(), x.tolist()
+    assert run(pullback) == run(torch)
