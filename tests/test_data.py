@@ -263,3 +263,20 @@ def test_training_loop_over_a_dataloader():
             loss.backward()
             opt.step()
     assert float(((model(x) - y) ** 2).mean()) < 1e-3
+
+
+def test_collate_with_an_extended_map_matches_torch():
+    class Box:
+        def __init__(self, v):
+            self.v = v
+
+    def build(lib, data):
+        from importlib import import_module
+        collate_mod = import_module(lib.__name__ + (".utils.data._utils.collate" if lib is torch else ".utils.data._collate"))
+
+        def box_fn(batch, *, collate_fn_map=None):
+            return sum(b.v for b in batch)
+        fmap = dict(collate_mod.default_collate_fn_map)
+        fmap[Box] = box_fn
+        return collate_mod.collate([(Box(1), 2.0), (Box(3), 4.0)], collate_fn_map=fmap)
+    same(build)

@@ -371,3 +371,12 @@ def test_numpy_shares_memory_as_torch():
         lib.from_numpy(x).add_(3)
         return a.tolist(), t.tolist(), x.tolist()
     assert run(pullback) == run(torch)
+
+
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
+def test_torch_files_of_other_pickle_protocols_load():
+    for proto in (2, 3, 4, 5):
+        buf = io.BytesIO()
+        torch.save({"w": torch.arange(3), "t": (1.5, "x")}, buf, pickle_protocol=proto)
+        got = pullback.load(io.BytesIO(buf.getvalue()))
+        assert got["w"].tolist() == [0, 1, 2] and got["t"] == (1.5, "x")

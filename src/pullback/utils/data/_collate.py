@@ -4,6 +4,7 @@ import copy
 import re
 
 from ..._backend import B
+from ..._tensor import Tensor
 
 _STR_OR_OBJECT = re.compile(r"[SaUO]")
 _ERR = "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
@@ -41,23 +42,10 @@ def _str_fn(batch, *, collate_fn_map=None):
     return batch
 
 
-def _build_map():
-    from ..._tensor import Tensor
-    return {Tensor: _tensor_fn, B.ndarray: _numpy_array_fn, (B.bool_, B.number, B.object_): _numpy_scalar_fn,
-            float: _float_fn, int: _int_fn, str: _str_fn, bytes: _str_fn}
-
-
-class _LazyMap(dict):
-    """``default_collate_fn_map``, filled on first use (pullback's Tensor is not importable here yet)."""
-
-    def _fill(self):
-        if not getattr(self, "_filled", False):
-            self._filled = True
-            for k, v in _build_map().items():
-                self.setdefault(k, v)
-
-
-default_collate_fn_map = _LazyMap()
+# The collate function of each type: the exact type first, then each key by isinstance, in order.
+default_collate_fn_map = {Tensor: _tensor_fn, B.ndarray: _numpy_array_fn,
+                          (B.bool_, B.number, B.object_): _numpy_scalar_fn,
+                          float: _float_fn, int: _int_fn, str: _str_fn, bytes: _str_fn}
 
 
 def collate(batch, *, collate_fn_map=None):
@@ -69,8 +57,6 @@ def collate(batch, *, collate_fn_map=None):
         batch: a list of samples.
         collate_fn_map (dict): maps a type (or tuple of types) to ``fn(batch, *, collate_fn_map)``.
     """
-    if isinstance(collate_fn_map, _LazyMap):
-        collate_fn_map._fill()
     elem = batch[0]
     elem_type = type(elem)
     if collate_fn_map is not None:
@@ -139,7 +125,6 @@ def default_convert(data):
     Args:
         data: a single sample.
     """
-    from ..._tensor import Tensor
     from ... import as_tensor
     elem_type = type(data)
     if isinstance(data, Tensor):
