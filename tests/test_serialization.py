@@ -380,3 +380,26 @@ def test_torch_files_of_other_pickle_protocols_load():
         torch.save({"w": torch.arange(3), "t": (1.5, "x")}, buf, pickle_protocol=proto)
         got = pullback.load(io.BytesIO(buf.getvalue()))
         assert got["w"].tolist() == [0, 1, 2] and got["t"] == (1.5, "x")
+
+
+class Config:
+    def __init__(self, lr, tag):
+        self.lr, self.tag = lr, tag
+
+
+def test_add_safe_globals_allows_a_trusted_class():
+    blob = to_bytes(pullback.save, {"cfg": Config(0.1, "run"), "w": pullback.ones(2)})
+    with pytest.raises(pickle.UnpicklingError, match=f"global {__name__}.Config"):
+        pullback.load(io.BytesIO(blob))
+    with torch.serialization.safe_globals([Config]):            # torch reads the same file
+        theirs = torch.load(io.BytesIO(blob), weights_only=True)
+    try:
+        pullback.serialization.add_safe_globals([Config])
+        assert pullback.serialization.get_safe_globals() == [Config]
+        ours = pullback.load(io.BytesIO(blob))
+    finally:
+        pullback.serialization.clear_safe_globals()
+    assert isinstance(ours["cfg"], Config) and (ours["cfg"].lr, ours["cfg"].tag) == (theirs["cfg"].lr, theirs["cfg"].tag)
+    assert_same(ours["w"], theirs["w"])
+    with pytest.raises(pickle.UnpicklingError):
+        pullback.load(io.BytesIO(blob))

@@ -329,6 +329,47 @@ def _allowed_globals():
 
 _ALLOWED = None
 _DICT_TYPES = (dict, collections.OrderedDict, collections.Counter)
+_NEW_TYPES = (collections.OrderedDict, collections.Counter, set, frozenset, bytearray, complex)
+_USER_SAFE = {}  # (module, name) -> object, from add_safe_globals
+
+
+def _global_name(obj):
+    return getattr(obj, "__module__", None), getattr(obj, "__qualname__", getattr(obj, "__name__", None))
+
+
+def add_safe_globals(safe_globals):
+    """Marks globals as safe for ``pullback.load`` (as ``torch.serialization.add_safe_globals``): a
+    file may then name them, call them, create their instances and set those instances' state.
+    Only add what you trust: an allowed global runs when the file is loaded.
+
+    Args:
+        safe_globals (list): objects (classes, functions), or ``(object, "module.name")`` pairs to
+            allow the object under another name.
+    """
+    for item in safe_globals:
+        if isinstance(item, tuple):
+            obj, full = item
+            module, _, name = full.rpartition(".")
+        else:
+            obj = item
+            module, name = _global_name(obj)
+        if not module or not name:
+            raise ValueError(f"add_safe_globals: cannot tell the module and name of {obj!r}")
+        _USER_SAFE[(module, name)] = obj
+
+
+def get_safe_globals():
+    """The globals added by ``add_safe_globals``."""
+    return list(_USER_SAFE.values())
+
+
+def clear_safe_globals():
+    """Forgets the globals added by ``add_safe_globals``."""
+    _USER_SAFE.clear()
+
+
+def _user_class(cls):
+    return isinstance(cls, type) and any(cls is v for v in _USER_SAFE.values())
 
 
 class _Unpickler(pickle._Unpickler):
@@ -352,10 +393,13 @@ class _Unpickler(pickle._Unpickler):
                 module = _compat_pickle.IMPORT_MAPPING[module]
         found = _ALLOWED.get((module, name))
         if found is None:
+            found = _USER_SAFE.get((module, name))
+        if found is None:
             raise pickle.UnpicklingError(
                 f"pullback.load refused to load the global {module}.{name}: it is not an allowed global. "
                 "Only tensors, storages, dtypes, torch.Size, torch.device and plain containers and numbers are "
-                "loaded (the weights-only rule, as torch.load(weights_only=True)); nothing in the file was run.")
+                "loaded (the weights-only rule, as torch.load(weights_only=True)); nothing in the file was run. "
+                "If you trust this global, allow it with pullback.serialization.add_safe_globals.")
         return found
 
     def persistent_load(self, pid):
@@ -371,6 +415,9 @@ class _Unpickler(pickle._Unpickler):
             for k, v in state.items():
                 setattr(inst, k, v)  # e.g. a state_dict's _metadata
             return
+        if _user_class(type(inst)):
+            self.stack.append(state)
+            return pickle._Unpickler.load_build(self)
         raise pickle.UnpicklingError(f"pullback.load: refused to set the state of a {type(inst).__name__} object")
 
     dispatch[pickle.BUILD[0]] = _load_build
@@ -393,7 +440,7 @@ class _Unpickler(pickle._Unpickler):
     def _load_newobj(self):
         args = self.stack.pop()
         cls = self.stack.pop()
-        if cls not in (collections.OrderedDict, collections.Counter, set, frozenset, bytearray, complex):
+        if cls not in _NEW_TYPES and not _user_class(cls):
             raise pickle.UnpicklingError(f"pullback.load: refused to create a {cls!r} object")
         self.append(cls.__new__(cls, *args))
 
@@ -403,7 +450,7 @@ class _Unpickler(pickle._Unpickler):
         kwargs = self.stack.pop()
         args = self.stack.pop()
         cls = self.stack.pop()
-        if cls not in (collections.OrderedDict, collections.Counter, set, frozenset, bytearray, complex):
+        if cls not in _NEW_TYPES and not _user_class(cls):
             raise pickle.UnpicklingError(f"pullback.load: refused to create a {cls!r} object")
         self.append(cls.__new__(cls, *args, **kwargs))
 
@@ -491,4 +538,4 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     return unpickler.load()
 
 
-__all__ = ["save", "load"]
+__all__ = ["save", "load", "add_safe_globals", "get_safe_globals", "clear_safe_globals"]

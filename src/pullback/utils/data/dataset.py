@@ -13,7 +13,11 @@ class Dataset:
 
     A subclass may also define ``__getitems__(indices)`` returning the list of samples of a batch
     at once; the DataLoader then calls it instead of ``__getitem__`` once per index.
+    ``Dataset[T]`` is accepted in type hints (it is ``Dataset``).
     """
+
+    def __class_getitem__(cls, item):
+        return cls
 
     def __getitem__(self, index):
         raise NotImplementedError("Subclasses of Dataset should implement __getitem__.")

@@ -8,7 +8,11 @@ from . import _random
 
 
 class Sampler:
-    """The base class of samplers: an ``__iter__`` over dataset indices (and usually ``__len__``)."""
+    """The base class of samplers: an ``__iter__`` over dataset indices (and usually ``__len__``).
+    ``Sampler[int]`` is accepted in type hints (it is ``Sampler``)."""
+
+    def __class_getitem__(cls, item):
+        return cls
 
     def __init__(self, data_source=None):
         pass
