@@ -193,22 +193,24 @@ def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_seriali
     pickler = _Pickler(pkl)
     pickler.dump(obj)
     prefix = _record_name(f)
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
-        _write_record(zf, f"{prefix}/data.pkl", pkl.getvalue())
+    if isinstance(f, (str, os.PathLike)):
+        with open(f, "wb") as fh:
+            _write_archive(fh, prefix, pkl.getvalue(), pickler.storages)
+    else:
+        _write_archive(f, prefix, pkl.getvalue(), pickler.storages)
+
+
+def _write_archive(fh, prefix, pkl, storages):
+    import zipfile
+    with zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+        _write_record(zf, f"{prefix}/data.pkl", pkl)
         _write_record(zf, f"{prefix}/.format_version", b"1")
         _write_record(zf, f"{prefix}/.storage_alignment", str(_ALIGNMENT).encode())
         _write_record(zf, f"{prefix}/byteorder", b"little")
-        for ref in pickler.storages:
-            _write_record(zf, f"{prefix}/data/{ref.key}", ref.array.tobytes())
+        for ref in storages:  # the array's own bytes, not a copy
+            _write_record(zf, f"{prefix}/data/{ref.key}", memoryview(ref.array).cast("B"))
         _write_record(zf, f"{prefix}/version", b"3\n")
         _write_record(zf, f"{prefix}/.data/serialization_id", b"0" * 40)
-    data = out.getvalue()
-    if isinstance(f, (str, os.PathLike)):
-        with open(f, "wb") as fh:
-            fh.write(data)
-    else:
-        f.write(data)
 
 
 # ---------------------------------------------------------------- reading
@@ -494,13 +496,25 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     _check_location(map_location)
     if isinstance(f, (str, os.PathLike)):
         with open(f, "rb") as fh:
-            data = fh.read()
-    else:
-        data = f.read()
-    if not data.startswith(b"PK"):
+            return _load_archive(fh, map_location, pickle_load_args)
+    seekable = getattr(f, "seekable", None)
+    if not (callable(seekable) and seekable()):
+        f = io.BytesIO(f.read())
+    return _load_archive(f, map_location, pickle_load_args)
+
+
+def _load_archive(fh, map_location, pickle_load_args):
+    import zipfile
+    start = fh.tell()
+    magic = fh.read(4)
+    fh.seek(start)
+    if not magic.startswith(b"PK"):
         raise RuntimeError("pullback.load reads PyTorch's zip file format only; this file is not a zip archive "
                            "(a file from torch.save(..., _use_new_zipfile_serialization=False) is not supported)")
-    zf = zipfile.ZipFile(io.BytesIO(data))
+    try:
+        zf = zipfile.ZipFile(fh)
+    except zipfile.BadZipFile as e:
+        raise RuntimeError(f"pullback.load: not a valid zip archive ({e})") from None
     names = zf.namelist()
     pkl = [n for n in names if n == "data.pkl" or n.endswith("/data.pkl")]
     if not pkl:
@@ -522,11 +536,16 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         record = f"{prefix}data/{key}"
         if record not in names:
             raise RuntimeError(f"pullback.load: the archive has no record {record}")
-        raw = zf.read(record)
+        info = zf.getinfo(record)
+        raw = bytearray(info.file_size)
+        with zf.open(info) as src:
+            got = src.readinto(raw)
         dtype = storage_type.np.newbyteorder("<" if byteorder == "little" else ">")
-        if len(raw) % dtype.itemsize:
+        if got != len(raw) or len(raw) % dtype.itemsize:
             raise RuntimeError(f"pullback.load: the record {record} is not a whole number of elements")
-        arr = B.frombuffer(raw, dtype=dtype).astype(storage_type.np, copy=True)
+        arr = B.frombuffer(raw, dtype=dtype)   # writable, owns its bytes: no copy
+        if not dtype.isnative:
+            arr = arr.astype(storage_type.np)
         if callable(map_location) and not isinstance(map_location, (str, _Device, dict)):
             mapped = map_location(Tensor._make(arr), location)
             if isinstance(mapped, Tensor):
