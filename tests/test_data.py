@@ -272,7 +272,7 @@ def test_collate_with_an_extended_map_matches_torch():
 
     def build(lib, data):
         from importlib import import_module
-        collate_mod = import_module(lib.__name__ + (".utils.data._utils.collate" if lib is torch else ".utils.data._collate"))
+        collate_mod = import_module(lib.__name__ + ".utils.data._utils.collate")
 
         def box_fn(batch, *, collate_fn_map=None):
             return sum(b.v for b in batch)
