@@ -214,6 +214,7 @@ def _errors():
         lambda lib, data: data.ConcatDataset([range(2)])[-3],
         lambda lib, data: setattr(data.DataLoader(range(3)), "batch_size", 3),
         lambda lib, data: data.Dataset()[0],
+        lambda lib, data: type("Doubled", (data.Subset,), {"__getitem__": lambda self, i: 2 * i})(range(3), [0]),
         lambda lib, data: len(data.ChainDataset([range(2)])),
     ]
 
