@@ -403,3 +403,31 @@ def test_add_safe_globals_allows_a_trusted_class():
     assert_same(ours["w"], theirs["w"])
     with pytest.raises(pickle.UnpicklingError):
         pullback.load(io.BytesIO(blob))
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None)
+@given(shape=st.lists(st.integers(0, 4), min_size=0, max_size=3), dtype=st.sampled_from(DTYPES),
+       view=st.sampled_from(["none", "t", "slice", "step", "flip", "expand"]), seed=st.integers(0, 2 ** 16))
+def test_random_tensors_and_views_move_both_ways_exactly(shape, dtype, view, seed):
+    a = (np.random.default_rng(seed).normal(size=shape) * 50).astype(dtype)
+
+    def make(lib):
+        t = lib.tensor(a)
+        if view == "t" and t.dim() >= 2:
+            t = t.transpose(0, 1)
+        elif view == "slice" and t.dim() >= 1:
+            t = t[1:]
+        elif view == "step" and t.dim() >= 1:
+            t = t[::2]
+        elif view == "flip" and t.dim() >= 1:
+            t = t.flip(0)
+        elif view == "expand":
+            t = t.unsqueeze(0).expand(2, *t.shape)
+        return [t, lib.tensor(a)]
+    theirs = make(torch)
+    from_ours = torch.load(io.BytesIO(to_bytes(pullback.save, make(pullback))), weights_only=True)
+    assert_same_torch(from_ours, theirs)
+    assert_same(pullback.load(io.BytesIO(to_bytes(torch.save, theirs))), theirs)
