@@ -225,11 +225,26 @@ def test_a_dtype_pullback_lacks_is_a_clear_error():
         pullback.load(io.BytesIO(to_bytes(torch.save, torch.ones(2, dtype=torch.bfloat16))))
 
 
-def test_not_a_zip_file():
+def test_torch_legacy_format_loads():
+    theirs = build(torch)
     buf = io.BytesIO()
-    torch.save(torch.ones(1), buf, _use_new_zipfile_serialization=False)
-    with pytest.raises(RuntimeError, match="zip file format"):
-        pullback.load(io.BytesIO(buf.getvalue()))
+    torch.save(theirs, buf, _use_new_zipfile_serialization=False)
+    ours = pullback.load(io.BytesIO(buf.getvalue()))
+    for k in theirs:
+        assert_same(ours[k], theirs[k])
+    ours["views"][1][0, 0] = -5.0                       # views still share their storage
+    assert ours["views"][0][1, 0, 0].item() == -5.0
+
+
+def test_not_a_torch_file():
+    with pytest.raises(RuntimeError, match="neither PyTorch's zip format nor its legacy format"):
+        pullback.load(io.BytesIO(b"hello, world"))
+    with pytest.raises(RuntimeError, match="Invalid magic number"):
+        pullback.load(io.BytesIO(pickle.dumps(12345, protocol=2)))
+    head = b"".join(pickle.dumps(v, protocol=2) for v in (torch.serialization.MAGIC_NUMBER, 1001, {"little_endian": True}))
+    evil = head + pickle.dumps(os.system, protocol=2) + pickle.dumps([], protocol=2)
+    with pytest.raises(pickle.UnpicklingError, match="(posix|os).system"):
+        pullback.load(io.BytesIO(evil))
 
 
 # ---------------------------------------------------------------- the weights-only rule

@@ -405,10 +405,12 @@ class _Unpickler(pickle._Unpickler):
         return found
 
     def persistent_load(self, pid):
-        if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage"
+        if self._storage_loader is None:
+            raise pickle.UnpicklingError("pullback.load: a storage where none is expected")
+        if not (isinstance(pid, tuple) and len(pid) in (5, 6) and pid[0] == "storage"
                 and isinstance(pid[1], _StorageType) and isinstance(pid[2], str)):
             raise pickle.UnpicklingError(f"pullback.load: unsupported persistent id {pid!r}")
-        return self._storage_loader(pid[1], pid[2], pid[3], pid[4])
+        return self._storage_loader(*pid[1:])
 
     def _load_build(self):
         state = self.stack.pop()
@@ -469,7 +471,8 @@ def _check_location(map_location):
 
 
 def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None, **pickle_load_args):
-    """Loads an object saved by ``pullback.save`` or ``torch.save`` (PyTorch's zip format).
+    """Loads an object saved by ``pullback.save`` or ``torch.save`` (PyTorch's zip format, or its
+    legacy format from ``_use_new_zipfile_serialization=False``).
 
     Loading never runs code from the file: only tensors, parameters, dtypes, ``torch.Size``,
     ``torch.device``, ``OrderedDict``, dicts, lists, tuples, sets, numbers, strings, bytes and None
@@ -509,8 +512,7 @@ def _load_archive(fh, map_location, pickle_load_args):
     magic = fh.read(4)
     fh.seek(start)
     if not magic.startswith(b"PK"):
-        raise RuntimeError("pullback.load reads PyTorch's zip file format only; this file is not a zip archive "
-                           "(a file from torch.save(..., _use_new_zipfile_serialization=False) is not supported)")
+        return _load_legacy(fh, map_location, pickle_load_args)
     try:
         zf = zipfile.ZipFile(fh)
     except zipfile.BadZipFile as e:
@@ -555,6 +557,62 @@ def _load_archive(fh, map_location, pickle_load_args):
 
     unpickler = _Unpickler(io.BytesIO(zf.read(pkl[0])), load_storage, **pickle_load_args)
     return unpickler.load()
+
+
+_LEGACY_MAGIC, _LEGACY_PROTOCOL = 0x1950A86A20F9469CFC6C, 1001
+
+
+def _load_legacy(fh, map_location, pickle_load_args):
+    """PyTorch's format before the zip (``_use_new_zipfile_serialization=False``): pickles of the magic
+    number, the protocol version, the system info and the object, the storage keys, then each
+    storage as an int64 element count and its bytes."""
+    def plain():
+        return _Unpickler(fh, None, **pickle_load_args).load()
+    try:
+        magic = plain()
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, KeyError, IndexError) as e:
+        raise RuntimeError(f"pullback.load: neither PyTorch's zip format nor its legacy format ({e})") from None
+    if magic != _LEGACY_MAGIC:
+        raise RuntimeError("Invalid magic number; corrupt file?")
+    version = plain()
+    if version != _LEGACY_PROTOCOL:
+        raise RuntimeError(f"Invalid protocol version: {version}")
+    sys_info = plain()
+    little = not isinstance(sys_info, dict) or sys_info.get("little_endian", True)
+    storages = {}
+
+    def load_storage(storage_type, root_key, location, numel, view_metadata=None):
+        if isinstance(storage_type.np, str):
+            raise RuntimeError(f"pullback.load: the file holds a {storage_type.np} tensor "
+                               f"(torch.{storage_type.name}); pullback has no {storage_type.np} dtype")
+        if not isinstance(numel, int) or numel < 0:
+            raise pickle.UnpicklingError("pullback.load: a storage's size must be a non-negative int")
+        if root_key not in storages:
+            storages[root_key] = B.zeros(numel, dtype=storage_type.np)   # filled after the object
+        root = storages[root_key]
+        if view_metadata is not None:
+            _key, offset, size = view_metadata
+            return root[offset:offset + size]
+        return root
+
+    result = _Unpickler(fh, load_storage, **pickle_load_args).load()
+    keys = plain()
+    if not isinstance(keys, list):
+        raise RuntimeError("pullback.load: the legacy file's storage keys are not a list")
+    for key in keys:
+        if key not in storages:
+            raise RuntimeError(f"pullback.load: storage key {key!r} not found in the file's object")
+        arr = storages[key]
+        head = fh.read(8)
+        if len(head) != 8:
+            raise RuntimeError("pullback.load: the legacy file ends before its storages")
+        count = int.from_bytes(head, "little" if little else "big", signed=True)
+        nbytes = count * arr.itemsize
+        raw = fh.read(nbytes)
+        if count != arr.size or len(raw) != nbytes:
+            raise RuntimeError(f"pullback.load: storage {key!r} holds {count} elements, {arr.size} expected")
+        arr[...] = B.frombuffer(raw, dtype=arr.dtype.newbyteorder("<" if little else ">"))
+    return result
 
 
 __all__ = ["save", "load", "add_safe_globals", "get_safe_globals", "clear_safe_globals"]
