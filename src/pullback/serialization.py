@@ -484,7 +484,7 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         f (str, os.PathLike or file-like): the file name, or a binary file object.
         map_location: accepted for PyTorch's signature: everything loads on the CPU (a device other
             than the CPU is an error; a callable is called as ``map_location(storage, location)`` and
-            its result kept when it is a tensor).
+            its result kept when it is a tensor; zip format only).
         weights_only (bool, optional): accepted; loading is always weights-only.
         mmap (bool, optional): accepted, no effect (the storages are read into memory).
 
