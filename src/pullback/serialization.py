@@ -6,7 +6,7 @@ aligned), ``<name>/byteorder``, ``<name>/version`` and the few records PyTorch a
 a tensor is ``torch._utils._rebuild_tensor_v2(storage, offset, size, stride, requires_grad,
 OrderedDict())`` and a storage the persistent id ``('storage', torch.<Type>Storage, key, 'cpu',
 numel)``: ``torch.load(..., weights_only=True)`` reads what ``pullback.save`` writes, and
-``pullback.load`` reads what ``torch.save`` writes.
+``pullback.load`` reads what ``torch.save`` writes (and PyTorch's legacy, pre-zip format).
 
 Loading never runs code from the file: the unpickler resolves only an allow-list of globals (the
 tensor and parameter rebuilders, storage types, dtypes, ``torch.Size``, ``torch.device``,
