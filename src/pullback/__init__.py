@@ -88,3 +88,5 @@ class _Cuda:
 
 cuda = _Cuda()
 __version__ = "0.1.0"
+from .utils.data._random import Generator  # noqa: F401,E402
+from .serialization import save, load  # noqa: F401,E402

@@ -1,2 +1,4 @@
-"""pullback.utils: ``checkpoint``."""
+"""pullback.utils: ``checkpoint``, ``data`` (datasets and the DataLoader), ``safetensors``."""
 from . import checkpoint  # noqa: F401
+from . import data  # noqa: F401
+from . import safetensors  # noqa: F401
