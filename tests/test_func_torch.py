@@ -450,3 +450,35 @@ def test_vmap_errors_as_torch(name):
             call()
         return type(info.value).__name__, str(info.value)
     assert program(pullback) == program(torch)
+
+
+@pytest.mark.parametrize("name", ["grad", "jacrev", "jacfwd", "hessian", "vjp", "jvp"])
+def test_a_closed_over_parameter_keeps_its_graph_as_torchs(name):
+    """A transform's result depends on the parameters its function closes over: it keeps the graph
+    to them (loss.backward() reaches them), and only that graph, as torch.func's results do."""
+    x = np.random.default_rng(0).normal(size=3)
+    w = np.random.default_rng(1).normal(size=3)
+
+    def run(m, x, w, f):
+        if name == "vjp":
+            return m.func.vjp(f, x)[1](m.ones(3, dtype=m.float64))[0]
+        if name == "jvp":
+            return m.func.jvp(f, (x,), (m.ones(3, dtype=m.float64),))[1]
+        scalar = name in ("grad", "hessian")
+        return getattr(m.func, name)((lambda v: f(v).sum()) if scalar else f)(x)
+
+    results = {}
+    for m in (pullback, torch):
+        xt, wt = m.tensor(x), m.tensor(w, requires_grad=True)
+        out = run(m, xt, wt, lambda v: m.sin(v) * wt * v)
+        assert out.requires_grad
+        results[m.__name__] = (out.detach().numpy(), m.autograd.grad((out * out).sum(), wt)[0].numpy())
+        assert not run(m, xt, wt, lambda v: m.sin(v) * v).requires_grad  # nothing from outside: no graph
+    np.testing.assert_allclose(results["pullback"][0], results["torch"][0], rtol=1e-12)
+    np.testing.assert_allclose(results["pullback"][1], results["torch"][1], rtol=1e-12)
+
+
+def test_vmap_of_hessian_carries_no_graph():
+    x = pullback.randn(3, 2, dtype=pullback.float64)
+    assert not pullback.func.vmap(pullback.func.hessian(lambda v: pullback.sin(v).sum()))(x).requires_grad
+    assert not pullback.func.vmap(pullback.func.jacfwd(pullback.func.jacrev(lambda v: pullback.sin(v).sum())))(x).requires_grad

@@ -50,6 +50,7 @@ def _prepare(x, tangent_levels=frozenset()):
         leaf = u.view_as(u)                       # keeps the outer graph: higher-order derivatives
     else:
         leaf = forward_ad.alias(u).requires_grad_(True)
+        leaf._transform_leaf = True  # the transform's own: its graph ends with the transform
         for level, t in (u.__dict__.get("_fw_grads") or {}).items():
             forward_ad.set_tangent(leaf, level, t)
     return _rewrap(leaf, chain), leaf, u.requires_grad
@@ -62,14 +63,38 @@ def _nested(own=0):
 
 
 def _finalize(result, inputs):
-    """Outside every transform, results for inputs that do not require grad carry no graph
-    (the graph kept for composition is dropped), as torch.func's do."""
-    if _levels.stack():   # a vmap, dual or grad level is open
-        return result
-    if any(isinstance(x, Tensor) and x.requires_grad for x in _flatten(inputs)[0]):
+    """Unless an enclosing transform differentiates them, results keep only the graph that reaches
+    tensors from outside the transform (an input that requires grad, a parameter the function
+    closes over), as torch.func's do: the graph to the transform's own stand-in inputs, kept for
+    composition, is dropped. A vmap around the transform differentiates nothing."""
+    if _nested():   # an enclosing grad or dual level will differentiate the result
         return result
     leaves, rebuild = _flatten(result)
-    return rebuild([x.detach() if isinstance(x, Tensor) else x for x in leaves])
+    return rebuild([x.detach() if isinstance(x, Tensor) and x.requires_grad and not _reaches_outside(x) else x
+                    for x in leaves])
+
+
+def _reaches_outside(t):
+    """Whether ``t``'s graph reaches a leaf that is not a transform's own stand-in input."""
+    t = _peel(t)[0]
+    if not t.requires_grad:
+        return False
+    if t.grad_fn is None:
+        return not getattr(t, "_transform_leaf", False)
+    seen = set()
+    stack = [t.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        variable = getattr(node, "variable", None)
+        if variable is not None:  # a leaf's accumulator
+            if not getattr(variable, "_transform_leaf", False):
+                return True
+            continue
+        stack.extend(node.next_nodes)
+    return False
 
 
 def _argnums(argnums, n):
@@ -125,7 +150,8 @@ def grad_and_value(func, argnums=0, has_aux=False):
                     raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, got "
                                        f"tensor with {output.ndim} dims. Maybe you wanted to use the vjp or jacrev "
                                        "APIs instead?")
-                keep = any(p[2] for parts in prepared.values() for p in parts) or _nested(own=1)
+                keep = any(p[2] for parts in prepared.values() for p in parts) or _nested(own=1) or \
+                    _reaches_outside(output)
                 all_leaves = [p[1] for i in nums for p in prepared[i]]
                 ou, _ = _peel(output)
                 grads = _differentiate([output], all_leaves, [_creation.ones_like(ou)], keep)
@@ -193,7 +219,8 @@ def vjp(func, *primals, has_aux=False):
     if has_aux:
         output, aux = output
     out_leaves, out_rebuild = _flatten(output)
-    keep = any(p[2] for p in parts) or _nested()
+    keep = any(p[2] for p in parts) or _nested() or \
+        any(_reaches_outside(o) for o in out_leaves if isinstance(o, Tensor))
 
     def vjp_fn(*cotangents):
         cot_leaves = _flatten(cotangents[0] if len(cotangents) == 1 else cotangents)[0]
