@@ -250,3 +250,52 @@ def test_random_programs_patterns_contain_the_jacobian(program, seed):
     dense = _torch_jacobian(f, x)
     pattern = _pattern(f, x).toarray()
     assert not (dense != 0)[~pattern].any()
+
+
+def _random_symmetric_pattern(rng, n, density):
+    upper = np.triu(rng.uniform(size=(n, n)) < density, 1)
+    return upper | upper.T | np.eye(n, dtype=bool)
+
+
+def _is_star_colouring(adjacent, colors):
+    """Checked by brute force: neighbours differ, and no path on four vertices alternates two colours."""
+    n = len(colors)
+    nbrs = [np.flatnonzero(adjacent[v] & (np.arange(n) != v)) for v in range(n)]
+    for v in range(n):
+        for w in nbrs[v]:
+            if colors[v] == colors[w]:
+                return False
+            for x in nbrs[w]:
+                if x == v or colors[x] != colors[v]:
+                    continue
+                for y in nbrs[x]:
+                    if y not in (v, w) and colors[y] == colors[w]:
+                        return False
+    return True
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_star_colouring_is_valid_and_recovers_every_entry(seed):
+    import scipy.sparse
+    from pullback.sparse._compressed import Decompression
+    rng = np.random.default_rng(seed)
+    n = 40
+    adjacent = _random_symmetric_pattern(rng, n, [0.03, 0.08, 0.15][seed % 3])
+    colors = sparse.star_coloring(scipy.sparse.csr_array(adjacent))
+    assert _is_star_colouring(adjacent, colors)
+    values = np.where(adjacent, rng.normal(size=(n, n)), 0.0)
+    H = np.triu(values) + np.triu(values, 1).T  # symmetric, with that pattern
+    decompress = Decompression(scipy.sparse.csr_array(adjacent), colors, "symmetric")
+    seeds = np.zeros((colors.max() + 1, n))
+    seeds[colors, np.arange(n)] = 1.0
+    np.testing.assert_array_equal(decompress((H @ seeds.T).T).toarray(), H)
+
+
+def test_star_colouring_needs_fewer_colours_on_a_stencil_hessian():
+    f, shape = HESSIAN_CASES["stencil_energy"]
+    x = pullback.tensor(np.random.default_rng(9).normal(size=shape))
+    hess = sparse.prepare_hessian(lambda v: f(pullback, v), x)
+    assert hess.coloring == "star"
+    assert hess.n_colors < sparse.column_coloring(hess.sparsity).max() + 1
+    adjacent = hess.sparsity.toarray()
+    assert _is_star_colouring(adjacent, hess.colors)

@@ -13,11 +13,11 @@ the colouring groups columns (forward mode, JVPs) or rows (reverse mode, VJPs) t
 and one vmapped JVP or VJP over the colours gives every nonzero. Results are SciPy sparse arrays.
 """
 from . import _trace
-from ._coloring import column_coloring, row_coloring
+from ._coloring import column_coloring, row_coloring, star_coloring
 from ._picture import spy
 
 __all__ = ["jacobian_sparsity", "hessian_sparsity", "jacobian", "hessian", "prepare_jacobian",
-           "prepare_hessian", "column_coloring", "row_coloring", "spy"]
+           "prepare_hessian", "column_coloring", "row_coloring", "star_coloring", "spy"]
 
 
 def _check_input(x, fn):
@@ -130,12 +130,17 @@ class PreparedHessian(PreparedJacobian):
         self.shape = tuple(x.shape)
         self.sparsity = sparsity
         self.mode = "hessian"  # products H v from a batched double backward
-        self.colors = column_coloring(sparsity)
-        self._decompress = Decompression(sparsity, self.colors, "forward")
+        columns, star = column_coloring(sparsity), star_coloring(sparsity)
+        if star is not None and len(star) and star.max() < columns.max():
+            self.colors, recovery = star, "symmetric"
+        else:
+            self.colors, recovery = columns, "forward"
+        self.coloring = "star" if recovery == "symmetric" else "column"
+        self._decompress = Decompression(sparsity, self.colors, recovery)
 
     def __repr__(self):
         n = self.sparsity.shape[0]
-        return f"PreparedHessian({n}x{n}, {self.sparsity.nnz} nonzeros, {self.n_colors} colors)"
+        return f"PreparedHessian({n}x{n}, {self.sparsity.nnz} nonzeros, {self.n_colors} colors, {self.coloring} coloring)"
 
 
 def prepare_jacobian(f, x, *, mode=None):

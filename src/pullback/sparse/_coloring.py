@@ -7,10 +7,10 @@ greedy in largest-first order is the classic choice (Gebremedhin, Manne and Poth
 your Jacobian? Graph coloring for computing derivatives", SIAM Review 2005). Rows are coloured the
 same way on the transpose, for VJPs.
 
-For a symmetric Hessian a star colouring (every path on four vertices uses at least three colours)
-needs fewer colours still; here, as a first step, a Hessian's columns are coloured as a Jacobian's
-(each entry read directly from one Hessian-vector product), which is valid and, for banded
-Hessians such as a chained Rosenbrock function's, as small.
+For a symmetric Hessian a star colouring (neighbours differ, and every path on four vertices uses
+at least three colours) needs fewer colours still, and each entry is still read directly from one
+product (``_compressed.py``); ``prepare_hessian`` takes it where it has fewer colours than the
+columns' colouring.
 """
 import numpy as np
 
@@ -41,3 +41,45 @@ def row_coloring(pattern):
     """Colours for the rows of ``pattern``: two rows that share a column get different colours."""
     return column_coloring(pattern.T)
 
+
+
+def star_coloring(pattern, budget=2_000_000):
+    """A star colouring of a symmetric pattern's adjacency graph (the diagonal ignored): neighbours
+    get different colours and every path on four vertices uses at least three, so each Hessian
+    entry is read directly from one Hessian-vector product (``H[i, j]`` from the product of
+    ``j``'s colour where ``j`` is the only neighbour of ``i`` in it, else from ``i``'s colour in
+    row ``j``). Greedy, largest degree first (Gebremedhin, Manne and Pothen 2005, Algorithm 4.1).
+
+    It looks three steps out from each vertex; where that would cost more than ``budget`` steps in
+    all (dense rows), returns None and the caller colours columns instead.
+    """
+    import scipy.sparse
+    p = scipy.sparse.csr_array(pattern, dtype=np.float64, copy=True)  # (setdiag must not reach the caller's)
+    p.setdiag(0)
+    p.eliminate_zeros()
+    starts, ends = p.indptr[:-1].tolist(), p.indptr[1:].tolist()
+    flat = p.indices.tolist()
+    neighbours = [flat[s:e] for s, e in zip(starts, ends)]
+    degree = np.diff(p.indptr)
+    if int((degree.astype(np.int64) ** 3).sum()) > budget:
+        return None
+    colors = [-1] * p.shape[0]
+    for v in np.argsort(-degree, kind="stable").tolist():
+        forbidden = set()
+        for w in neighbours[v]:
+            cw = colors[w]
+            if cw >= 0:
+                forbidden.add(cw)
+            for x in neighbours[w]:
+                cx = colors[x]
+                if cx < 0 or cx in forbidden:
+                    continue
+                if cw < 0:
+                    forbidden.add(cx)  # v and x two steps apart through an uncoloured w
+                elif any(colors[y] == cw for y in neighbours[x] if y != w):
+                    forbidden.add(cx)  # v, w, x, y would alternate two colours
+        c = 0
+        while c in forbidden:
+            c += 1
+        colors[v] = c
+    return np.array(colors, dtype=np.int64)

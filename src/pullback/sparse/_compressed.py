@@ -24,8 +24,17 @@ class Decompression:
         rows = np.repeat(np.arange(m), np.diff(self.pattern.indptr))
         cols = self.pattern.indices
         # J[rows[k], cols[k]] is product colors[...] at the other index.
-        self.read = (colors[rows], cols) if mode == "reverse" else (colors[cols], rows)
-        seeded = m if mode == "reverse" else n
+        if mode == "symmetric":
+            # A star colouring: H[i, j] is in j's colour at row i where j is i's only neighbour of
+            # that colour, else in i's colour at row j (the star condition makes one of them so).
+            import scipy.sparse
+            one_hot = scipy.sparse.csr_array((np.ones(n), (np.arange(n), colors)), shape=(n, self.n_colors))
+            counts = (scipy.sparse.csr_array(self.pattern, dtype=np.float64) @ one_hot).toarray()
+            alone = counts[rows, colors[cols]] == 1
+            self.read = (np.where(alone, colors[cols], colors[rows]), np.where(alone, rows, cols))
+        else:
+            self.read = (colors[rows], cols) if mode == "reverse" else (colors[cols], rows)
+        seeded = m if mode == "reverse" else n  # (symmetric: columns, as forward mode)
         self._seeds = np.zeros((self.n_colors, seeded))
         self._seeds[colors, np.arange(seeded)] = 1.0
 
