@@ -87,4 +87,5 @@ class _Cuda:
 
 
 cuda = _Cuda()
+from . import distributions  # noqa: F401,E402  (pure Python on the ops above: cheap)
 __version__ = "0.1.0"

@@ -1,0 +1,18 @@
+"""pullback.distributions: probability distributions, as ``torch.distributions``.
+
+Parameters are pullback Tensors, so gradients flow through ``log_prob``, ``entropy``, ``cdf`` and the
+reparameterized ``rsample`` (where torch's is reparameterized) to the parameters.
+"""
+from . import constraints
+from .discrete import Bernoulli, Binomial, Categorical, OneHotCategorical, Poisson
+from .distribution import Distribution, ExponentialFamily
+from .kl import kl_divergence, register_kl
+from .multivariate import Dirichlet, Independent, MultivariateNormal
+from .univariate import Beta, Cauchy, Chi2, Exponential, Gamma, Gumbel, Laplace, LogNormal, Normal, StudentT, Uniform
+
+__all__ = [
+    "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet", "Distribution",
+    "Exponential", "ExponentialFamily", "Gamma", "Gumbel", "Independent", "Laplace", "LogNormal",
+    "MultivariateNormal", "Normal", "OneHotCategorical", "Poisson", "StudentT", "Uniform", "constraints",
+    "kl_divergence", "register_kl",
+]
