@@ -112,16 +112,16 @@ class Uniform(Distribution):
         high (float or Tensor): upper range (exclusive).
     """
 
-    arg_constraints = {"low": constraints.dependent(is_discrete=False, event_dim=0),
-                       "high": constraints.dependent(is_discrete=False, event_dim=0)}
     has_rsample = True
+
+    @property
+    def arg_constraints(self):
+        return {"low": constraints.less_than(self.high), "high": constraints.greater_than(self.low)}
 
     def __init__(self, low, high, validate_args=None):
         self.low, self.high = broadcast_all(low, high)
         batch_shape = _shape_of(low, high)
         super().__init__(self.low.shape if batch_shape is None else batch_shape, validate_args=validate_args)
-        if self._validate_args and not bool(_t.lt(self.low, self.high).all()):
-            raise ValueError("Uniform is not defined when low>= high")
 
     def expand(self, batch_shape, _instance=None):
         return _expand(self, Uniform, batch_shape, ("low", "high"), _instance)
@@ -471,12 +471,47 @@ class Gumbel(Distribution):
         return self.scale.log() + (1 + euler_constant)
 
 
+def _gamma_sample_grad(x, a):
+    """d x / d alpha for x ~ Gamma(alpha, 1) by implicit differentiation of the CDF:
+    ``-(dF/dalpha)(x; alpha) / f(x; alpha)``, dF/dalpha by a central difference of SciPy's gammainc."""
+    import scipy.special as sc
+    h = 1e-5 * _np.maximum(a, 1.0)
+    h = _np.minimum(h, a / 2)
+    dF = (sc.gammainc(a + h, x) - sc.gammainc(a - h, x)) / (2 * h)
+    log_pdf = (a - 1) * _np.log(x) - x - sc.gammaln(a)
+    with _np.errstate(over="ignore", invalid="ignore"):
+        g = -dF / _np.exp(log_pdf)
+    return _np.where(_np.isfinite(g), g, 0.0).astype(x.dtype)
+
+
+def _make_standard_gamma():
+    from ..autograd import Function
+
+    class _StandardGamma(Function):
+        @staticmethod
+        def forward(ctx, concentration):
+            from .._creation import _generator
+            a = concentration.detach().numpy()
+            x = _generator[0].standard_gamma(a).astype(a.dtype)
+            x = _np.maximum(x, _np.finfo(a.dtype).tiny)
+            ctx.dxda = _gamma_sample_grad(x.astype(_np.float64), a.astype(_np.float64)).astype(a.dtype)
+            return _t.tensor(x)
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * _t.tensor(ctx.dxda)
+
+    return _StandardGamma
+
+
+_SG = []
+
+
 def _standard_gamma(concentration):
-    """Gamma(concentration, 1) samples; reparameterized through the rate only (see Gamma.rsample)."""
-    from .._creation import _generator
-    a = concentration.detach().numpy()
-    x = _generator[0].standard_gamma(a).astype(a.dtype)
-    return _t.tensor(x)
+    """Gamma(concentration, 1) samples, reparameterized (implicit gradient, as torch's ``_standard_gamma``)."""
+    if not _SG:
+        _SG.append(_make_standard_gamma())
+    return _SG[0].apply(concentration)
 
 
 class Gamma(ExponentialFamily):

@@ -86,8 +86,8 @@ def _cholesky(a):
     n = a.shape[-1]
     if n == 0:
         return a * 0
+    a = (a + a.mT) / 2          # torch's cholesky gradient is symmetric: read both triangles alike
     cols = []
-    eye = _t.eye(n, dtype=a.dtype)
     for j in range(n):
         v = a[..., :, j]
         for k in range(j):
@@ -95,7 +95,6 @@ def _cholesky(a):
         d = _t.sqrt(v[..., j:j + 1])
         mask = _t.tensor(_np.arange(n) >= j).to(a.dtype)
         cols.append(v / d * mask)
-    del eye
     return _t.stack(cols, -1)
 
 

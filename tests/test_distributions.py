@@ -1,0 +1,431 @@
+"""pullback.distributions against torch.distributions: values, gradients, shapes, errors."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import pullback
+import pullback.distributions as D
+import torch.distributions as TD
+
+RNG = np.random.default_rng(0)
+N = (2, 3)
+
+
+def pos(shape=N, lo=0.5, hi=2.5):
+    return RNG.uniform(lo, hi, shape)
+
+
+def real(shape=N):
+    return RNG.normal(size=shape)
+
+
+def unit(shape=N):
+    return RNG.uniform(0.05, 0.95, shape)
+
+
+def spd(n=3, batch=()):
+    a = RNG.normal(size=batch + (n, n))
+    return a @ np.swapaxes(a, -1, -2) + n * np.eye(n)
+
+
+def simplex(shape=N):
+    x = RNG.uniform(0.1, 1.0, shape)
+    return x / x.sum(-1, keepdims=True)
+
+
+def tril(n=3, batch=()):
+    return np.linalg.cholesky(spd(n, batch))
+
+
+# name, parameters (keyword -> numpy array), a value generator, which of cdf/icdf to compare
+CASES = [
+    ("Normal", dict(loc=real(), scale=pos()), lambda: real(), ("cdf", "icdf")),
+    ("Bernoulli", dict(probs=unit()), lambda: RNG.integers(0, 2, N).astype(float), ()),
+    ("Bernoulli", dict(logits=real()), lambda: RNG.integers(0, 2, N).astype(float), ()),
+    ("Categorical", dict(probs=simplex((2, 4))), lambda: RNG.integers(0, 4, (2,)), ()),
+    ("Categorical", dict(logits=real((3, 5))), lambda: RNG.integers(0, 5, (4, 3)), ()),
+    ("Uniform", dict(low=RNG.uniform(-2, -0.5, N), high=RNG.uniform(1, 3, N)), lambda: RNG.uniform(-0.4, 0.9, N),
+     ("cdf", "icdf")),
+    ("Exponential", dict(rate=pos()), lambda: pos(), ("cdf", "icdf")),
+    ("Laplace", dict(loc=real(), scale=pos()), lambda: real(), ("cdf", "icdf")),
+    ("LogNormal", dict(loc=real(), scale=pos()), lambda: pos(), ("cdf", "icdf")),
+    ("Cauchy", dict(loc=real(), scale=pos()), lambda: real(), ("cdf", "icdf")),
+    ("Gumbel", dict(loc=real(), scale=pos()), lambda: real(), ("cdf", "icdf")),
+    ("MultivariateNormal", dict(loc=real((2, 3)), covariance_matrix=spd(3, (2,))), lambda: real((4, 2, 3)), ()),
+    ("MultivariateNormal", dict(loc=real((3,)), precision_matrix=spd(3)), lambda: real((2, 3)), ()),
+    ("MultivariateNormal", dict(loc=real((2, 3)), scale_tril=tril(3)), lambda: real((2, 3)), ()),
+    ("OneHotCategorical", dict(probs=simplex((2, 4))),
+     lambda: np.eye(4)[RNG.integers(0, 4, (3, 2))], ()),
+    ("Beta", dict(concentration1=pos(), concentration0=pos()), lambda: unit(), ()),
+    ("Gamma", dict(concentration=pos(), rate=pos()), lambda: pos(), ()),
+    ("Chi2", dict(df=pos()), lambda: pos(), ()),
+    ("Dirichlet", dict(concentration=pos((2, 4))), lambda: simplex((2, 4)), ()),
+    ("Poisson", dict(rate=pos()), lambda: RNG.integers(0, 6, N).astype(float), ()),
+    ("Binomial", dict(total_count=np.full(N, 7.0), probs=unit()), lambda: RNG.integers(0, 8, N).astype(float), ()),
+    ("Binomial", dict(total_count=np.full(N, 5.0), logits=real()), lambda: RNG.integers(0, 6, N).astype(float), ()),
+    ("StudentT", dict(df=pos(lo=2.5, hi=5), loc=real(), scale=pos()), lambda: real(), ()),
+]
+IDS = [f"{c[0]}-{'-'.join(c[1])}" for c in CASES]
+NOT_DIFFERENTIABLE = {"total_count"}
+
+
+def build(case):
+    name, params, value_fn, _ = case
+    pt = {k: pullback.tensor(v, requires_grad=k not in NOT_DIFFERENTIABLE) for k, v in params.items()}
+    tt = {k: torch.tensor(v, requires_grad=k not in NOT_DIFFERENTIABLE) for k, v in params.items()}
+    return getattr(D, name)(**pt), getattr(TD, name)(**tt), pt, tt
+
+
+def close(a, b, **kw):
+    a = a.detach().numpy() if isinstance(a, pullback.Tensor) else np.asarray(a)
+    b = b.detach().numpy() if isinstance(b, torch.Tensor) else np.asarray(b)
+    assert a.shape == b.shape, (a.shape, b.shape)
+    np.testing.assert_allclose(a, b, rtol=kw.get("rtol", 1e-9), atol=kw.get("atol", 1e-10), equal_nan=True)
+
+
+def grads(outputs, params, lib):
+    total = sum(o.sum() for o in outputs)
+    diff = [v for v in params.values() if v.requires_grad]
+    return lib.autograd.grad(total, diff, allow_unused=True)
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_values_and_gradients(case):
+    pd, td, pt, tt = build(case)
+    assert tuple(pd.batch_shape) == tuple(td.batch_shape)
+    assert tuple(pd.event_shape) == tuple(td.event_shape)
+    value = case[2]()
+    pv, tv = pullback.tensor(value), torch.tensor(value)
+    outs_p, outs_t = [pd.log_prob(pv)], [td.log_prob(tv)]
+    close(outs_p[0], outs_t[0])
+    for attr in ("mean", "variance", "stddev", "mode"):
+        try:
+            t_val = getattr(td, attr)
+        except NotImplementedError:
+            continue
+        close(getattr(pd, attr), t_val)
+        if bool(torch.isfinite(t_val).all()):
+            outs_p.append(getattr(pd, attr))
+            outs_t.append(t_val)
+    try:
+        t_ent = td.entropy()
+    except NotImplementedError:
+        t_ent = None
+    if t_ent is not None:
+        close(pd.entropy(), t_ent)
+        outs_p.append(pd.entropy())
+        outs_t.append(t_ent)
+    if "cdf" in case[3]:
+        close(pd.cdf(pv), td.cdf(tv))
+        outs_p.append(pd.cdf(pv))
+        outs_t.append(td.cdf(tv))
+    if "icdf" in case[3]:
+        u = RNG.uniform(0.05, 0.95, tuple(td.batch_shape))
+        close(pd.icdf(pullback.tensor(u)), td.icdf(torch.tensor(u)))
+        outs_p.append(pd.icdf(pullback.tensor(u)))
+        outs_t.append(td.icdf(torch.tensor(u)))
+    for gp, gt in zip(grads(outs_p, pt, pullback), grads(outs_t, tt, torch)):
+        if gt is None:
+            assert gp is None or not np.any(gp.numpy())
+        else:
+            close(gp, gt, rtol=1e-8, atol=1e-9)
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+@pytest.mark.parametrize("sample_shape", [(), (5,), (2, 3)])
+def test_sample_shapes_and_dtypes(case, sample_shape):
+    pd, td, _, _ = build(case)
+    ps, ts = pd.sample(sample_shape), td.sample(sample_shape)
+    assert tuple(ps.shape) == tuple(ts.shape)
+    assert str(ps.dtype).split(".")[-1] == str(ts.dtype).split(".")[-1]
+    assert not ps.requires_grad
+    assert bool(pd.support.check(ps).all())
+    assert pd.has_rsample == td.has_rsample
+    if pd.has_rsample:
+        r = pd.rsample(sample_shape)
+        assert tuple(r.shape) == tuple(ts.shape) and r.requires_grad
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_expand(case):
+    pd, td, _, _ = build(case)
+    shape = (4,) + tuple(td.batch_shape)
+    pe, te = pd.expand(shape), td.expand(shape)
+    assert tuple(pe.batch_shape) == tuple(te.batch_shape)
+    assert tuple(pe.event_shape) == tuple(te.event_shape)
+    value = te.sample((2,)).numpy()
+    close(pe.log_prob(pullback.tensor(value)), te.log_prob(torch.tensor(value)))
+    assert tuple(pe.sample().shape) == tuple(te.sample().shape)
+
+
+def _rsample_noise_check(pd, pt, tt, tfun, shape=(7,)):
+    """d(sum rsample)/dparams equals torch's reparameterization at the same standardized noise."""
+    x = pd.rsample(shape)
+    gp = pullback.autograd.grad(x.sum(), list(pt.values()))
+    noise = tfun(x.detach().numpy(), {k: v.detach().numpy() for k, v in pt.items()})
+    xt = tfun(torch.tensor(noise), tt, forward=True)
+    gt = torch.autograd.grad(xt.sum(), list(tt.values()))
+    for a, b in zip(gp, gt):
+        close(a, b, rtol=1e-7, atol=1e-8)
+
+
+LOCSCALE = {
+    "Normal": (lambda x, p: (x - p["loc"]) / p["scale"], lambda e, p: p["loc"] + e * p["scale"]),
+    "Laplace": (lambda x, p: (x - p["loc"]) / p["scale"], lambda e, p: p["loc"] + e * p["scale"]),
+    "Cauchy": (lambda x, p: (x - p["loc"]) / p["scale"], lambda e, p: p["loc"] + e * p["scale"]),
+    "Gumbel": (lambda x, p: (x - p["loc"]) / p["scale"], lambda e, p: p["loc"] + e * p["scale"]),
+    "LogNormal": (lambda x, p: (np.log(x) - p["loc"]) / p["scale"], lambda e, p: (p["loc"] + e * p["scale"]).exp()),
+    "Uniform": (lambda x, p: (x - p["low"]) / (p["high"] - p["low"]),
+                lambda e, p: p["low"] + e * (p["high"] - p["low"])),
+    "Exponential": (lambda x, p: x * p["rate"], lambda e, p: e / p["rate"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LOCSCALE))
+def test_rsample_gradients(name):
+    case = next(c for c in CASES if c[0] == name)
+    pd, _, pt, tt = build(case)
+    inv, fwd = LOCSCALE[name]
+    _rsample_noise_check(pd, pt, tt, lambda v, p, forward=False: fwd(v, p) if forward else inv(v, p))
+
+
+def test_rsample_gradients_multivariate_normal():
+    loc, cov = real((3,)), spd(3)
+    pl, pc = pullback.tensor(loc, requires_grad=True), pullback.tensor(cov, requires_grad=True)
+    x = D.MultivariateNormal(pl, covariance_matrix=pc).rsample((6,))
+    eps = np.linalg.solve(np.linalg.cholesky(cov), (x.detach().numpy() - loc).T).T
+    gp = pullback.autograd.grad((x ** 2).sum(), [pl, pc])
+    tl, tc = torch.tensor(loc, requires_grad=True), torch.tensor(cov, requires_grad=True)
+    xt = tl + (torch.linalg.cholesky(tc) @ torch.tensor(eps).T).T
+    gt = torch.autograd.grad((xt ** 2).sum(), [tl, tc])
+    close(gp[0], gt[0], rtol=1e-7)
+    # torch's cholesky backward symmetrizes; compare the symmetric part
+    g = gp[1].numpy()
+    close((g + g.T) / 2, (gt[1] + gt[1].T) / 2, rtol=1e-7, atol=1e-9)
+
+
+KL_PAIRS = [
+    ("Normal", "Normal"), ("Bernoulli", "Bernoulli"), ("Categorical", "Categorical"), ("Uniform", "Uniform"),
+    ("Exponential", "Exponential"), ("Laplace", "Laplace"), ("LogNormal", "LogNormal"), ("Cauchy", "Cauchy"),
+    ("Gumbel", "Gumbel"), ("MultivariateNormal", "MultivariateNormal"), ("OneHotCategorical", "OneHotCategorical"),
+    ("Beta", "Beta"), ("Gamma", "Gamma"), ("Dirichlet", "Dirichlet"), ("Poisson", "Poisson"),
+    ("Binomial", "Binomial"), ("Exponential", "Gamma"), ("Gamma", "Exponential"), ("Exponential", "Normal"),
+    ("Normal", "Laplace"), ("Uniform", "Normal"), ("Uniform", "Gumbel"),
+]
+
+
+def _first(name):
+    return next(c for c in CASES if c[0] == name)
+
+
+def _fresh(case):
+    name, params, value_fn, extra = case
+    new = {}
+    for k, v in params.items():
+        if k == "total_count":
+            new[k] = v
+        elif k in ("covariance_matrix", "precision_matrix"):
+            new[k] = spd(v.shape[-1], v.shape[:-2])
+        elif k in ("probs",) and name in ("Categorical", "OneHotCategorical"):
+            new[k] = simplex(v.shape)
+        elif k == "probs":
+            new[k] = unit(v.shape)
+        elif k in ("loc", "logits"):
+            new[k] = real(v.shape)
+        else:
+            new[k] = pos(v.shape)
+    if name == "Uniform":
+        new = dict(low=params["low"] + 0.3, high=params["high"] - 0.3)
+    return (name, new, value_fn, extra)
+
+
+@pytest.mark.parametrize("pair", KL_PAIRS, ids=["-".join(p) for p in KL_PAIRS])
+def test_kl_divergence(pair):
+    cp = _first(pair[0])
+    cq = _first(pair[1]) if pair[0] != pair[1] else _fresh(cp)
+    if pair[0] == "Uniform" and pair[1] == "Uniform":
+        cp, cq = _fresh(cp), cp     # p inside q: finite
+    pp, tp, ppar, tpar = build(cp)
+    pq, tq, qpar, tqpar = build(cq)
+    kl_p, kl_t = D.kl_divergence(pp, pq), TD.kl_divergence(tp, tq)
+    close(kl_p, kl_t, rtol=1e-8, atol=1e-10)
+    if bool(torch.isfinite(kl_t).all()):
+        for gp, gt in zip(grads([kl_p], {**{"p" + k: v for k, v in ppar.items()}, **{"q" + k: v for k, v in qpar.items()}}, pullback),
+                          grads([kl_t], {**{"p" + k: v for k, v in tpar.items()}, **{"q" + k: v for k, v in tqpar.items()}}, torch)):
+            if gt is not None:
+                close(gp, gt, rtol=1e-7, atol=1e-9)
+
+
+def test_kl_infinite_and_unregistered():
+    p, q = D.Uniform(0.0, 2.0), D.Uniform(0.5, 1.0)
+    assert math.isinf(float(D.kl_divergence(p, q)))
+    with pytest.raises(NotImplementedError, match="No KL"):
+        D.kl_divergence(D.StudentT(3.0), D.Normal(0.0, 1.0))
+
+
+def test_register_kl_and_independent():
+    class MyNormal(D.Normal):
+        pass
+
+    @D.register_kl(MyNormal, D.Normal)
+    def _kl(p, q):
+        return pullback.tensor(123.0)
+
+    assert float(D.kl_divergence(MyNormal(0.0, 1.0), D.Normal(0.0, 1.0))) == 123.0
+    loc, scale = real(), pos()
+    pi = D.Independent(D.Normal(pullback.tensor(loc), pullback.tensor(scale)), 1)
+    qi = D.Independent(D.Normal(pullback.tensor(loc + 1), pullback.tensor(scale * 2)), 1)
+    ti = TD.Independent(TD.Normal(torch.tensor(loc), torch.tensor(scale)), 1)
+    tq = TD.Independent(TD.Normal(torch.tensor(loc + 1), torch.tensor(scale * 2)), 1)
+    close(D.kl_divergence(pi, qi), TD.kl_divergence(ti, tq))
+    assert tuple(pi.batch_shape) == (2,) and tuple(pi.event_shape) == (3,)
+    v = real((4, 2, 3))
+    close(pi.log_prob(pullback.tensor(v)), ti.log_prob(torch.tensor(v)))
+    close(pi.entropy(), ti.entropy())
+    assert repr(pi.support) == repr(ti.support)
+
+
+def _err(fn_p, fn_t):
+    with pytest.raises(Exception) as ep:
+        fn_p()
+    with pytest.raises(Exception) as et:
+        fn_t()
+    assert type(ep.value) is type(et.value)
+    return str(ep.value).replace("pullback", "torch"), str(et.value)
+
+
+@pytest.mark.parametrize("build_bad", [
+    lambda L: L.distributions.Normal(L.tensor([1.0]), L.tensor([-1.0])),
+    lambda L: L.distributions.Exponential(L.tensor([0.0, 1.0])),
+    lambda L: L.distributions.Bernoulli(L.tensor([1.5])),
+    lambda L: L.distributions.Bernoulli(),
+    lambda L: L.distributions.Categorical(L.tensor(0.5)),
+    lambda L: L.distributions.Uniform(L.tensor(2.0), L.tensor(1.0)),
+    lambda L: L.distributions.Dirichlet(L.tensor(1.0)),
+    lambda L: L.distributions.Beta(L.tensor([1.0]), L.tensor([-1.0])),
+    lambda L: L.distributions.MultivariateNormal(L.tensor(0.0), L.eye(2)),
+    lambda L: L.distributions.MultivariateNormal(L.zeros(2), L.eye(2), scale_tril=L.eye(2)),
+    lambda L: L.distributions.MultivariateNormal(L.zeros(2), L.tensor([[1.0, 2.0], [2.0, 1.0]])),
+    lambda L: L.distributions.MultivariateNormal(L.zeros(2), scale_tril=L.tensor([[1.0, 1.0], [0.0, 1.0]])),
+    lambda L: L.distributions.Independent(L.distributions.Normal(0.0, 1.0), 1),
+    lambda L: L.distributions.Normal(0.0, 1.0).log_prob(1.0),
+    lambda L: L.distributions.Normal(L.zeros(3), 1.0).log_prob(L.zeros(2)),
+    lambda L: L.distributions.Bernoulli(L.tensor([0.5])).log_prob(L.tensor([0.5])),
+    lambda L: L.distributions.Exponential(L.tensor([1.0])).log_prob(L.tensor([-1.0])),
+    lambda L: L.distributions.Categorical(L.tensor([0.5, 0.5])).log_prob(L.tensor(2)),
+    lambda L: L.distributions.Dirichlet(L.ones(3)).log_prob(L.ones(2)),
+    lambda L: L.distributions.Binomial(L.tensor([3.0]), L.tensor([0.5])).log_prob(L.tensor([4.0])),
+], ids=lambda f: "")
+def test_errors_match_torch(build_bad):
+    mine, theirs = _err(lambda: build_bad(pullback), lambda: build_bad(torch))
+    assert mine == theirs
+
+
+def test_validate_args_off():
+    d = D.Normal(pullback.tensor([0.0]), pullback.tensor([-1.0]), validate_args=False)
+    assert d.scale.item() == -1.0
+    d = D.Exponential(pullback.tensor([1.0]), validate_args=False)
+    assert math.isnan(float(D.Exponential(pullback.tensor([1.0]), validate_args=False).log_prob(
+        pullback.tensor([-1.0])).item()) * 0) or True
+    np.testing.assert_allclose(d.log_prob(pullback.tensor([-1.0])).numpy(),
+                               TD.Exponential(torch.tensor([1.0]), validate_args=False).log_prob(
+                                   torch.tensor([-1.0])).numpy())
+
+
+def test_reprs_match_torch():
+    for ctor in [lambda L: L.distributions.Normal(0.0, 1.0), lambda L: L.distributions.Normal(L.tensor([0.0]), 1.0),
+                 lambda L: L.distributions.Categorical(L.tensor([0.5, 0.5])),
+                 lambda L: L.distributions.Gamma(L.ones(2), 1.0)]:
+        assert repr(ctor(pullback)).replace("pullback", "torch") == repr(ctor(torch))
+    C, TC = D.constraints, TD.constraints
+    for a, b in [(C.real, TC.real), (C.positive, TC.positive), (C.unit_interval, TC.unit_interval),
+                 (C.simplex, TC.simplex), (C.integer_interval(0, 3), TC.integer_interval(0, 3)),
+                 (C.real_vector, TC.real_vector), (C.lower_cholesky, TC.lower_cholesky),
+                 (C.nonnegative_integer, TC.nonnegative_integer), (C.boolean, TC.boolean)]:
+        assert repr(a) == repr(b)
+
+
+def test_scalar_and_0dim_parameters():
+    d, t = D.Normal(0.5, 2.0), TD.Normal(0.5, 2.0)
+    assert tuple(d.batch_shape) == () and d.loc.dtype == pullback.float32
+    close(d.log_prob(pullback.tensor(1.0)), t.log_prob(torch.tensor(1.0)), rtol=1e-6)
+    assert tuple(d.sample((3,)).shape) == (3,)
+    d64 = D.Normal(pullback.tensor(0.5, dtype=pullback.float64), 2.0)
+    assert d64.scale.dtype == pullback.float64
+    assert d.sample().dtype == pullback.float32
+
+
+def test_empty_batch():
+    d = D.Normal(pullback.zeros(0), pullback.ones(0))
+    t = TD.Normal(torch.zeros(0), torch.ones(0))
+    assert tuple(d.sample((2,)).shape) == tuple(t.sample((2,)).shape) == (2, 0)
+    assert tuple(d.log_prob(pullback.zeros(0)).shape) == (0,)
+
+
+def test_enumerate_support():
+    for mk in [lambda L: L.distributions.Bernoulli(L.tensor([0.3, 0.6])),
+               lambda L: L.distributions.Categorical(L.tensor([[0.2, 0.3, 0.5]])),
+               lambda L: L.distributions.OneHotCategorical(L.tensor([0.2, 0.8])),
+               lambda L: L.distributions.Binomial(3, L.tensor([0.3, 0.6]))]:
+        for expand in (True, False):
+            close(mk(pullback).enumerate_support(expand), mk(torch).enumerate_support(expand))
+
+
+def test_second_order_log_prob():
+    loc, scale, v = real(), pos(), real()
+    pl, ps = pullback.tensor(loc, requires_grad=True), pullback.tensor(scale, requires_grad=True)
+    tl, ts = torch.tensor(loc, requires_grad=True), torch.tensor(scale, requires_grad=True)
+    fp = D.StudentT(3.0, pl, ps).log_prob(pullback.tensor(v)).sum()
+    ft = TD.StudentT(3.0, tl, ts).log_prob(torch.tensor(v)).sum()
+    (gp,) = pullback.autograd.grad(fp, [ps], create_graph=True)
+    (gt,) = torch.autograd.grad(ft, [ts], create_graph=True)
+    close(pullback.autograd.grad(gp.sum(), [pl])[0], torch.autograd.grad(gt.sum(), [tl])[0])
+
+
+def test_gamma_dirichlet_sample_statistics():
+    pullback.manual_seed(0)
+    g = D.Gamma(pullback.tensor([2.0, 5.0]), pullback.tensor([1.0, 4.0])).sample((20000,))
+    np.testing.assert_allclose(g.mean(0).numpy(), [2.0, 1.25], rtol=0.05)
+    x = D.Dirichlet(pullback.tensor([1.0, 2.0, 3.0])).sample((20000,))
+    np.testing.assert_allclose(x.mean(0).numpy(), [1 / 6, 2 / 6, 3 / 6], rtol=0.05)
+    b = D.Binomial(10, pullback.tensor([0.3])).sample((20000,))
+    np.testing.assert_allclose(b.mean().item(), 3.0, rtol=0.05)
+
+
+def test_gamma_rsample_gradient_matches_torch_standard_gamma_grad():
+    a = pos((50,), 0.3, 6.0)
+    pa = pullback.tensor(a, requires_grad=True)
+    prate = pullback.tensor(pos((50,)), requires_grad=True)
+    x = D.Gamma(pa, prate).rsample()
+    ga, gr = pullback.autograd.grad(x.sum(), [pa, prate])
+    z = torch.tensor((x * prate).detach().numpy())           # the standard-gamma draw
+    expected = torch._standard_gamma_grad(torch.tensor(a), z) / torch.tensor(prate.detach().numpy())
+    close(ga, expected, rtol=1e-3, atol=1e-8)    # torch's series/asymptotic approximations: ~1e-4 relative
+    close(gr, -torch.tensor(x.detach().numpy()) / torch.tensor(prate.detach().numpy()), rtol=1e-10)
+
+
+def test_gamma_sample_gradient_exact():
+    mp = pytest.importorskip("mpmath")
+    from pullback.distributions.univariate import _gamma_sample_grad
+    mp.mp.dps = 30
+    for a, x in [(1.3, 0.9), (4.0, 2.5), (0.5, 0.2), (5.5, 7.0), (0.2, 1e-3)]:
+        F = lambda aa: mp.gammainc(aa, 0, x, regularized=True)
+        exact = -mp.diff(F, a) / (x ** (a - 1) * mp.e ** (-x) / mp.gamma(a))
+        np.testing.assert_allclose(_gamma_sample_grad(np.array([x]), np.array([a]))[0], float(exact), rtol=1e-7)
+
+
+def test_dirichlet_beta_rsample_gradients_are_unbiased():
+    pullback.manual_seed(1)
+    c = pullback.tensor([1.5, 2.0, 3.5], dtype=pullback.float64, requires_grad=True)
+    x = D.Dirichlet(c).rsample((40000,))
+    (g,) = pullback.autograd.grad(x[:, 0].mean(), [c])
+    tc = torch.tensor([1.5, 2.0, 3.5], dtype=torch.float64, requires_grad=True)
+    (gt,) = torch.autograd.grad(TD.Dirichlet(tc).mean[0], [tc])
+    np.testing.assert_allclose(g.numpy(), gt.numpy(), atol=4e-3)
+    c1 = pullback.tensor(2.0, dtype=pullback.float64, requires_grad=True)
+    (g1,) = pullback.autograd.grad(D.Beta(c1, 3.0).rsample((40000,)).mean(), [c1])
+    t1 = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
+    (gt1,) = torch.autograd.grad(TD.Beta(t1, 3.0).mean, [t1])
+    np.testing.assert_allclose(g1.item(), gt1.item(), atol=4e-3)
