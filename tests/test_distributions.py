@@ -429,3 +429,83 @@ def test_dirichlet_beta_rsample_gradients_are_unbiased():
     t1 = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
     (gt1,) = torch.autograd.grad(TD.Beta(t1, 3.0).mean, [t1])
     np.testing.assert_allclose(g1.item(), gt1.item(), atol=4e-3)
+
+
+EDGE_CASES = {
+ "studentT var": lambda L, M: M.StudentT(L.tensor([0.5, 1.5, 3.0])).variance,
+ "studentT mean": lambda L, M: M.StudentT(L.tensor([0.5, 1.5, 3.0])).mean,
+ "bern mode": lambda L, M: M.Bernoulli(L.tensor([0.2, 0.5, 0.7])).mode,
+ "bern lp 0/1": lambda L, M: M.Bernoulli(L.tensor([0., 1., 0.3])).log_prob(L.tensor([0., 1., 1.])),
+ "bern ent 0/1": lambda L, M: M.Bernoulli(L.tensor([0., 1., 0.3])).entropy(),
+ "bern kl inf": lambda L, M: M.kl_divergence(M.Bernoulli(L.tensor([0.5, 0.0])), M.Bernoulli(L.tensor([0.0, 0.3]))),
+ "cat ent zero": lambda L, M: M.Categorical(L.tensor([0., 0.3, 0.7])).entropy(),
+ "cat kl zero": lambda L, M: M.kl_divergence(M.Categorical(L.tensor([0., 0.3, 0.7])), M.Categorical(L.tensor([0.2, 0., 0.8]))),
+ "cat logits": lambda L, M: M.Categorical(L.tensor([0., 0.3, 0.7])).logits,
+ "binom lp p0": lambda L, M: M.Binomial(5, L.tensor([0.0, 1.0])).log_prob(L.tensor([0., 5.])),
+ "binom mode": lambda L, M: M.Binomial(5, L.tensor([0.0, 0.5, 1.0])).mode,
+ "gamma mode": lambda L, M: M.Gamma(L.tensor([0.5, 3.]), 2.).mode,
+ "dir mode": lambda L, M: M.Dirichlet(L.tensor([[0.5, 0.7, 0.2], [2., 3., 4.]])).mode,
+ "beta mode": lambda L, M: M.Beta(L.tensor([2., 3.]), L.tensor([4., 0.5])).mode,
+ "unif lp out": lambda L, M: M.Uniform(0., 1., validate_args=False).log_prob(L.tensor([-1., 0.5, 1.0])),
+ "unif cdf": lambda L, M: M.Uniform(0., 2.).cdf(L.tensor([0., 0.5, 2.0])),
+ "exp lp 0": lambda L, M: M.Exponential(2.).log_prob(L.tensor([0.])),
+ "gamma lp 0": lambda L, M: M.Gamma(L.tensor([1., 2.]), 1.).log_prob(L.tensor([0., 0.])),
+ "poisson lp": lambda L, M: M.Poisson(L.tensor([0., 2.])).log_prob(L.tensor([0., 3.])),
+ "cauchy mean": lambda L, M: M.Cauchy(L.zeros(2), 1.).mean,
+ "unif mode": lambda L, M: M.Uniform(L.zeros(2), 1.).mode,
+ "cat mean": lambda L, M: M.Categorical(L.tensor([[0.2, 0.8]])).mean,
+ "lognormal repr": lambda L, M: repr(M.LogNormal(0., 1.)),
+ "beta repr": lambda L, M: repr(M.Beta(1., 1.)),
+ "mvn repr": lambda L, M: repr(M.MultivariateNormal(L.zeros(2), L.eye(2))),
+ "indep repr": lambda L, M: repr(M.Independent(M.Normal(L.zeros(2), 1.), 1)),
+ "onehot repr": lambda L, M: repr(M.OneHotCategorical(L.tensor([0.5, 0.5]))),
+ "bern repr": lambda L, M: repr(M.Bernoulli(logits=L.tensor([0.5, 0.5]))),
+ "binom repr": lambda L, M: repr(M.Binomial(3, L.tensor([0.5, 0.5]))),
+ "unif repr": lambda L, M: repr(M.Uniform(L.zeros(2), 1.)),
+ "mvn f32 lp": lambda L, M: M.MultivariateNormal(L.zeros(2), L.tensor([[2., .3], [.3, 1.]])).log_prob(L.ones(3, 2)),
+ "mvn cov from tril": lambda L, M: M.MultivariateNormal(L.zeros(2), scale_tril=L.tensor([[2., 0], [.3, 1.]])).covariance_matrix,
+ "mvn prec from cov": lambda L, M: M.MultivariateNormal(L.zeros(2), L.tensor([[2., .3], [.3, 1.]])).precision_matrix,
+ "mvn tril from prec": lambda L, M: M.MultivariateNormal(L.zeros(2), precision_matrix=L.tensor([[2., .3], [.3, 1.]])).scale_tril,
+ "mvn var": lambda L, M: M.MultivariateNormal(L.zeros(2, 2), L.tensor([[2., .3], [.3, 1.]])).variance,
+ "mvn ent batch": lambda L, M: M.MultivariateNormal(L.zeros(3, 2), L.tensor([[2., .3], [.3, 1.]])).entropy(),
+ "mvn kl dims": lambda L, M: M.kl_divergence(M.MultivariateNormal(L.zeros(3), L.eye(3)), M.MultivariateNormal(L.zeros(2), L.eye(2))),
+ "binom kl err": lambda L, M: M.kl_divergence(M.Binomial(3, L.tensor([0.5])), M.Binomial(5, L.tensor([0.5]))),
+ "binom ent inhom": lambda L, M: M.Binomial(L.tensor([3., 5.]), L.tensor([0.5, 0.5])).entropy(),
+ "indep kl ndims": lambda L, M: M.kl_divergence(M.Independent(M.Normal(L.zeros(2, 2), 1.), 1), M.Independent(M.Normal(L.zeros(2, 2), 1.), 2)),
+ "perplexity": lambda L, M: M.Normal(L.zeros(2), 2.).perplexity(),
+ "sample dtype cat": lambda L, M: M.Categorical(L.tensor([0.5, 0.5])).sample((3,)).dtype == L.int64 and L.tensor(1.) or L.tensor(0.),
+ "onehot lp": lambda L, M: M.OneHotCategorical(L.tensor([0.2, 0.8])).log_prob(L.tensor([[0., 1.], [1., 0.]])),
+ "stud ent": lambda L, M: M.StudentT(L.tensor([1.5, 4.]), 1., 2.).entropy(),
+ "lognormal mode": lambda L, M: M.LogNormal(L.tensor([0.5]), 1.).mode,
+ "expand bad": lambda L, M: M.Normal(L.zeros(2), 1.).expand((3,)).batch_shape,
+ "lp val dtype int": lambda L, M: M.Poisson(L.tensor([2.])).log_prob(L.tensor([3])),
+ "gamma lp number": lambda L, M: M.Gamma(2., 1.).log_prob(L.tensor(1.5)),
+}
+
+
+@pytest.mark.parametrize("label", sorted(EDGE_CASES))
+def test_edge_cases_match_torch(label):
+    """Degenerate parameters, infinite KLs, modes, reprs and error texts, each computed by both libraries."""
+    f = EDGE_CASES[label]
+    try:
+        a = f(pullback, D)
+    except Exception as e:
+        a = e
+    try:
+        b = f(torch, TD)
+    except Exception as e:
+        b = e
+    if isinstance(b, Exception):
+        assert type(a) is type(b) and str(a).replace("pullback", "torch") == str(b)
+    elif isinstance(b, str):
+        assert a.replace("pullback", "torch") == b
+    else:
+        assert str(a.dtype).split(".")[-1] == str(b.dtype).split(".")[-1]
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-5, atol=1e-6, equal_nan=True)
+
+
+def test_vmap_log_prob():
+    f = lambda loc, scale: D.Normal(loc, scale, validate_args=False).log_prob(pullback.tensor(0.3))
+    loc, scale = real((4,)), pos((4,))
+    close(pullback.vmap(f)(pullback.tensor(loc), pullback.tensor(scale)),
+          TD.Normal(torch.tensor(loc), torch.tensor(scale)).log_prob(torch.tensor(0.3)))

@@ -277,7 +277,8 @@ class Dirichlet(ExponentialFamily):
     def mode(self):
         import pullback.nn.functional as F
         concentrationm1 = (self.concentration - 1).clamp(min=0.0)
-        mode = concentrationm1 / concentrationm1.sum(-1, True)
+        total = concentrationm1.sum(-1, True)
+        mode = concentrationm1 / _t.where(total == 0, 1.0, total)
         mask = (self.concentration < 1).all(dim=-1, keepdim=True)
         hot = F.one_hot(concentrationm1.argmax(dim=-1), concentrationm1.shape[-1]).to(mode.dtype)
         return _t.where(mask, hot, mode)

@@ -90,8 +90,9 @@ def _cholesky(a):
     cols = []
     for j in range(n):
         v = a[..., :, j]
-        for k in range(j):
-            v = v - cols[k] * cols[k][..., j:j + 1]
+        if j:
+            lc = _t.stack(cols, -1)                                    # (..., n, j): the columns so far
+            v = v - (lc @ lc[..., j, :].unsqueeze(-1)).squeeze(-1)
         d = _t.sqrt(v[..., j:j + 1])
         mask = _t.tensor(_np.arange(n) >= j).to(a.dtype)
         cols.append(v / d * mask)
