@@ -66,6 +66,14 @@ CASES = [
     ("Binomial", dict(total_count=np.full(N, 7.0), probs=unit()), lambda: RNG.integers(0, 8, N).astype(float), ()),
     ("Binomial", dict(total_count=np.full(N, 5.0), logits=real()), lambda: RNG.integers(0, 6, N).astype(float), ()),
     ("StudentT", dict(df=pos(lo=2.5, hi=5), loc=real(), scale=pos()), lambda: real(), ()),
+    ("Geometric", dict(probs=unit()), lambda: RNG.integers(0, 6, N).astype(float), ()),
+    ("Geometric", dict(logits=real()), lambda: RNG.integers(0, 6, N).astype(float), ()),
+    ("HalfNormal", dict(scale=pos()), lambda: pos(), ("cdf", "icdf")),
+    ("HalfCauchy", dict(scale=pos()), lambda: pos(), ("cdf", "icdf")),
+    ("Multinomial", dict(total_count=4, probs=simplex((2, 3))),
+     lambda: np.stack([RNG.multinomial(4, [0.2, 0.3, 0.5], (5,)) for _ in range(2)], 1).astype(float), ()),
+    ("Multinomial", dict(total_count=3, logits=real((4,))), lambda: RNG.multinomial(3, [0.25] * 4, (2,)).astype(float),
+     ()),
 ]
 IDS = [f"{c[0]}-{'-'.join(c[1])}" for c in CASES]
 NOT_DIFFERENTIABLE = {"total_count"}
@@ -73,8 +81,10 @@ NOT_DIFFERENTIABLE = {"total_count"}
 
 def build(case):
     name, params, value_fn, _ = case
-    pt = {k: pullback.tensor(v, requires_grad=k not in NOT_DIFFERENTIABLE) for k, v in params.items()}
-    tt = {k: torch.tensor(v, requires_grad=k not in NOT_DIFFERENTIABLE) for k, v in params.items()}
+    pt = {k: pullback.tensor(v, requires_grad=k not in NOT_DIFFERENTIABLE) if isinstance(v, np.ndarray) else v
+          for k, v in params.items()}
+    tt = {k: torch.tensor(v, requires_grad=k not in NOT_DIFFERENTIABLE) if isinstance(v, np.ndarray) else v
+          for k, v in params.items()}
     return getattr(D, name)(**pt), getattr(TD, name)(**tt), pt, tt
 
 
@@ -87,7 +97,7 @@ def close(a, b, **kw):
 
 def grads(outputs, params, lib):
     total = sum(o.sum() for o in outputs)
-    diff = [v for v in params.values() if v.requires_grad]
+    diff = [v for v in params.values() if getattr(v, "requires_grad", False)]
     return lib.autograd.grad(total, diff, allow_unused=True)
 
 
@@ -212,7 +222,8 @@ KL_PAIRS = [
     ("Gumbel", "Gumbel"), ("MultivariateNormal", "MultivariateNormal"), ("OneHotCategorical", "OneHotCategorical"),
     ("Beta", "Beta"), ("Gamma", "Gamma"), ("Dirichlet", "Dirichlet"), ("Poisson", "Poisson"),
     ("Binomial", "Binomial"), ("Exponential", "Gamma"), ("Gamma", "Exponential"), ("Exponential", "Normal"),
-    ("Normal", "Laplace"), ("Uniform", "Normal"), ("Uniform", "Gumbel"),
+    ("Normal", "Laplace"), ("Uniform", "Normal"), ("Uniform", "Gumbel"), ("Geometric", "Geometric"),
+    ("HalfNormal", "HalfNormal"),
 ]
 
 
@@ -224,7 +235,7 @@ def _fresh(case):
     name, params, value_fn, extra = case
     new = {}
     for k, v in params.items():
-        if k == "total_count":
+        if k == "total_count" or not isinstance(v, np.ndarray):
             new[k] = v
         elif k in ("covariance_matrix", "precision_matrix"):
             new[k] = spd(v.shape[-1], v.shape[:-2])
@@ -479,7 +490,21 @@ EDGE_CASES = {
  "lognormal mode": lambda L, M: M.LogNormal(L.tensor([0.5]), 1.).mode,
  "expand bad": lambda L, M: M.Normal(L.zeros(2), 1.).expand((3,)).batch_shape,
  "lp val dtype int": lambda L, M: M.Poisson(L.tensor([2.])).log_prob(L.tensor([3])),
- "gamma lp number": lambda L, M: M.Gamma(2., 1.).log_prob(L.tensor(1.5)),
+ "gamma lp number": lambda L, M: M.Gamma(2., 1.).log_prob(L.tensor(1.5)),')[0])
+cases = {
+ "geom bad": lambda L, M: M.Geometric(L.tensor([0.0, 0.5])),
+ "geom lp p1": lambda L, M: M.Geometric(L.tensor([1.0, 0.5])).log_prob(L.tensor([0., 2.])),
+ "geom ent": lambda L, M: M.Geometric(L.tensor([1.0, 0.5])).entropy(),
+ "multi lp": lambda L, M: M.Multinomial(3, L.tensor([0.0, 0.5, 0.5])).log_prob(L.tensor([0., 1., 2.])),
+ "multi bad": lambda L, M: M.Multinomial(L.tensor(3), L.tensor([0.5, 0.5])),
+ "multi sample": lambda L, M: M.Multinomial(3, L.tensor([0.5, 0.5])).sample((4,)).sum(-1),
+ "multi support": lambda L, M: M.Multinomial(3, L.tensor([0.5, 0.5])).log_prob(L.tensor([3., 1.])),
+ "halfnormal lp neg": lambda L, M: M.HalfNormal(1., validate_args=False).log_prob(L.tensor([-1., 1.])),
+ "halfnormal repr": lambda L, M: repr(M.HalfNormal(L.ones(2))),
+ "halfcauchy repr": lambda L, M: repr(M.HalfCauchy(L.ones(2))),
+ "halfcauchy mean": lambda L, M: M.HalfCauchy(L.ones(2)).mean,
+ "halfcauchy var": lambda L, M: M.HalfCauchy(L.ones(2)).variance,
+ "multi zero": lambda L, M: M.Multinomial(0, L.tensor([0.5, 0.5])).sample((2,)),
 }
 
 

@@ -7,6 +7,7 @@ import pullback as _t
 
 from .discrete import Bernoulli, Binomial, Categorical, OneHotCategorical, Poisson
 from .distribution import Distribution
+from .extra import Geometric, HalfNormal
 from .multivariate import Dirichlet, Independent, MultivariateNormal, _batch_mahalanobis
 from .univariate import Beta, Cauchy, Exponential, Gamma, Gumbel, Laplace, LogNormal, Normal, Uniform
 from .utils import _broadcast_shape, _solve_lower, _sum_rightmost, euler_constant
@@ -239,6 +240,16 @@ def _kl_cauchy_cauchy(p, q):
     t1 = ((p.scale + q.scale).pow(2) + (p.loc - q.loc).pow(2)).log()
     t2 = (4 * p.scale * q.scale).log()
     return t1 - t2
+
+
+@register_kl(Geometric, Geometric)
+def _kl_geometric_geometric(p, q):
+    return -p.entropy() - _t.log1p(-q.probs) / p.probs - q.logits
+
+
+@register_kl(HalfNormal, HalfNormal)
+def _kl_halfnormal_halfnormal(p, q):
+    return _kl_normal_normal(p.base_dist, q.base_dist)
 
 
 @register_kl(Independent, Independent)
