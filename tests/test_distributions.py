@@ -490,8 +490,7 @@ EDGE_CASES = {
  "lognormal mode": lambda L, M: M.LogNormal(L.tensor([0.5]), 1.).mode,
  "expand bad": lambda L, M: M.Normal(L.zeros(2), 1.).expand((3,)).batch_shape,
  "lp val dtype int": lambda L, M: M.Poisson(L.tensor([2.])).log_prob(L.tensor([3])),
- "gamma lp number": lambda L, M: M.Gamma(2., 1.).log_prob(L.tensor(1.5)),')[0])
-cases = {
+ "gamma lp number": lambda L, M: M.Gamma(2., 1.).log_prob(L.tensor(1.5)),
  "geom bad": lambda L, M: M.Geometric(L.tensor([0.0, 0.5])),
  "geom lp p1": lambda L, M: M.Geometric(L.tensor([1.0, 0.5])).log_prob(L.tensor([0., 2.])),
  "geom ent": lambda L, M: M.Geometric(L.tensor([1.0, 0.5])).entropy(),
