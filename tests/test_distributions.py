@@ -553,3 +553,70 @@ def test_gamma_cdf():
     exact = [float(mp.diff(lambda aa: mp.gammainc(aa, 0, float(x), regularized=True), float(ai)))
              for ai, x in zip(a[0], v[0])]
     np.testing.assert_allclose(ga.numpy()[0], exact, rtol=1e-6)
+
+
+TRANSFORMS = [
+    lambda L, p: [L.distributions.ExpTransform()],
+    lambda L, p: [L.distributions.AffineTransform(p["a"], p["b"]), L.distributions.ExpTransform()],
+    lambda L, p: [L.distributions.AffineTransform(0.5, -2.0)],
+    lambda L, p: [L.distributions.SigmoidTransform()],
+    lambda L, p: [L.distributions.TanhTransform(), L.distributions.AffineTransform(1.0, 3.0)],
+    lambda L, p: [L.distributions.ExpTransform(), L.distributions.PowerTransform(p["b"])],
+    lambda L, p: [L.distributions.SoftplusTransform()],
+    lambda L, p: [L.distributions.AffineTransform(p["a"], p["b"], event_dim=1)],
+    lambda L, p: [L.distributions.ExpTransform().inv.inv, L.distributions.ExpTransform().inv,
+                  L.distributions.ComposeTransform([L.distributions.SigmoidTransform()])],
+]
+
+
+@pytest.mark.parametrize("k", range(len(TRANSFORMS)))
+def test_transformed_distribution(k):
+    raw = dict(loc=real(), scale=pos(), a=real(), b=pos())
+    pp = {n: pullback.tensor(v, requires_grad=True) for n, v in raw.items()}
+    tp = {n: torch.tensor(v, requires_grad=True) for n, v in raw.items()}
+    P = D.TransformedDistribution(D.Normal(pp["loc"], pp["scale"]), TRANSFORMS[k](pullback, pp))
+    T = TD.TransformedDistribution(TD.Normal(tp["loc"], tp["scale"]), TRANSFORMS[k](torch, tp))
+    assert tuple(P.batch_shape) == tuple(T.batch_shape) and tuple(P.event_shape) == tuple(T.event_shape)
+    assert repr(P.support) == repr(T.support)
+    y = T.sample((4,)).numpy()
+    outs_p = [P.log_prob(pullback.tensor(y))]
+    outs_t = [T.log_prob(torch.tensor(y))]
+    if not T.event_shape:
+        outs_p += [P.cdf(pullback.tensor(y))]
+        outs_t += [T.cdf(torch.tensor(y))]
+        u = RNG.uniform(0.1, 0.9, N)
+        outs_p += [P.icdf(pullback.tensor(u))]
+        outs_t += [T.icdf(torch.tensor(u))]
+    for a, b in zip(outs_p, outs_t):
+        close(a, b, rtol=1e-8, atol=1e-10)
+    for a, b in zip(grads(outs_p, pp, pullback), grads(outs_t, tp, torch)):
+        if b is None:
+            assert a is None or not np.any(a.numpy())
+        else:
+            close(a, b, rtol=1e-7, atol=1e-9)
+    assert tuple(P.rsample((2,)).shape) == tuple(T.rsample((2,)).shape)
+    assert tuple(P.expand((3,) + tuple(T.batch_shape)).sample().shape) == \
+        tuple(T.expand((3,) + tuple(T.batch_shape)).sample().shape)
+
+
+def test_transforms_api():
+    for L in (pullback, torch):
+        M = L.distributions
+        t = M.ExpTransform()
+        assert t.inv.inv is t and t == M.ExpTransform() and t.sign == 1
+        assert repr(t.inv) == "_InverseTransform(ExpTransform())"
+        x = L.tensor([0.5, -1.0])
+        assert np.allclose(t.inv(t(x)).numpy(), x.numpy())
+        c = M.ComposeTransform([M.ExpTransform(), M.AffineTransform(1.0, 2.0)])
+        assert np.allclose(c.inv(c(x)).numpy(), x.numpy())
+    p = D.TransformedDistribution(D.Normal(0.0, 1.0), [D.ExpTransform()])
+    q = D.TransformedDistribution(D.Normal(1.0, 2.0), [D.ExpTransform()])
+    close(D.kl_divergence(p, q), TD.kl_divergence(TD.TransformedDistribution(TD.Normal(0.0, 1.0), [TD.ExpTransform()]),
+                                                   TD.TransformedDistribution(TD.Normal(1.0, 2.0), [TD.ExpTransform()])),
+          rtol=1e-6)
+    mine, theirs = _err(lambda: D.TransformedDistribution(D.Normal(0.0, 1.0), 3),
+                        lambda: TD.TransformedDistribution(TD.Normal(0.0, 1.0), 3))
+    assert mine == theirs
+    mine, theirs = _err(lambda: D.TransformedDistribution(D.Normal(0.0, 1.0), [3]),
+                        lambda: TD.TransformedDistribution(TD.Normal(0.0, 1.0), [3]))
+    assert mine == theirs

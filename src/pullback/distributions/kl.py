@@ -8,6 +8,7 @@ import pullback as _t
 from .discrete import Bernoulli, Binomial, Categorical, OneHotCategorical, Poisson
 from .distribution import Distribution
 from .extra import Geometric, HalfNormal
+from .transforms import TransformedDistribution
 from .multivariate import Dirichlet, Independent, MultivariateNormal, _batch_mahalanobis
 from .univariate import Beta, Cauchy, Exponential, Gamma, Gumbel, Laplace, LogNormal, Normal, Uniform
 from .utils import _broadcast_shape, _solve_lower, _sum_rightmost, euler_constant
@@ -250,6 +251,15 @@ def _kl_geometric_geometric(p, q):
 @register_kl(HalfNormal, HalfNormal)
 def _kl_halfnormal_halfnormal(p, q):
     return _kl_normal_normal(p.base_dist, q.base_dist)
+
+
+@register_kl(TransformedDistribution, TransformedDistribution)
+def _kl_transformed_transformed(p, q):
+    if p.transforms != q.transforms:
+        raise NotImplementedError
+    if p.event_shape != q.event_shape:
+        raise NotImplementedError
+    return kl_divergence(p.base_dist, q.base_dist)
 
 
 @register_kl(Independent, Independent)
