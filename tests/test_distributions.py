@@ -620,3 +620,64 @@ def test_transforms_api():
     mine, theirs = _err(lambda: D.TransformedDistribution(D.Normal(0.0, 1.0), [3]),
                         lambda: TD.TransformedDistribution(TD.Normal(0.0, 1.0), [3]))
     assert mine == theirs
+
+
+@pytest.mark.parametrize("kind", ["normal", "mvn", "independent", "batched"])
+def test_mixture_same_family(kind):
+    raw = dict(logits=real((3,)), loc=real((3,)), scale=pos((3,)))
+    if kind == "mvn":
+        raw = dict(logits=real((3,)), loc=real((3, 2)), scale_tril=tril(2, (3,)))
+    if kind == "independent":
+        raw = dict(logits=real((3,)), loc=real((3, 2)), scale=pos((3, 2)))
+    if kind == "batched":
+        raw = dict(logits=real((4, 3)), loc=real((4, 3)), scale=pos((4, 3)))
+
+    def make(L, p):
+        M = L.distributions
+        mix = M.Categorical(logits=p["logits"])
+        if kind == "mvn":
+            comp = M.MultivariateNormal(p["loc"], scale_tril=p["scale_tril"])
+        elif kind == "independent":
+            comp = M.Independent(M.Normal(p["loc"], p["scale"]), 1)
+        else:
+            comp = M.Normal(p["loc"], p["scale"])
+        return M.MixtureSameFamily(mix, comp)
+
+    pp = {n: pullback.tensor(v, requires_grad=True) for n, v in raw.items()}
+    tp = {n: torch.tensor(v, requires_grad=True) for n, v in raw.items()}
+    P, T = make(pullback, pp), make(torch, tp)
+    assert tuple(P.batch_shape) == tuple(T.batch_shape) and tuple(P.event_shape) == tuple(T.event_shape)
+    x = T.sample((5,)).numpy()
+    outs_p = [P.log_prob(pullback.tensor(x)), P.mean, P.variance]
+    outs_t = [T.log_prob(torch.tensor(x)), T.mean, T.variance]
+    if kind in ("normal", "batched"):
+        outs_p.append(P.cdf(pullback.tensor(x)))
+        outs_t.append(T.cdf(torch.tensor(x)))
+    for a, b in zip(outs_p, outs_t):
+        close(a, b)
+    for a, b in zip(grads(outs_p, pp, pullback), grads(outs_t, tp, torch)):
+        close(a, b, rtol=1e-8, atol=1e-9)
+    for shape in [(), (6,), (2, 3)]:
+        assert tuple(P.sample(shape).shape) == tuple(T.sample(shape).shape)
+    assert tuple(P.expand((2,) + tuple(T.batch_shape)).sample().shape) == \
+        tuple(T.expand((2,) + tuple(T.batch_shape)).sample().shape)
+
+
+def test_mixture_errors_and_repr():
+    for bad in [lambda L: L.distributions.MixtureSameFamily(L.distributions.Normal(0.0, 1.0),
+                                                            L.distributions.Normal(L.zeros(2), 1.0)),
+                lambda L: L.distributions.MixtureSameFamily(L.distributions.Categorical(L.ones(3)),
+                                                            L.distributions.Normal(L.zeros(2), 1.0)),
+                lambda L: L.distributions.MixtureSameFamily(L.distributions.Categorical(L.ones(3)), 3)]:
+        mine, theirs = _err(lambda: bad(pullback), lambda: bad(torch))
+        assert mine == theirs
+    make = lambda L: L.distributions.MixtureSameFamily(L.distributions.Categorical(L.ones(3)),
+                                                       L.distributions.Normal(L.zeros(3), 1.0))
+    assert repr(make(pullback)).replace("pullback", "torch") == repr(make(torch))
+
+
+def test_forward_mode_log_prob():
+    loc, scale, v = real((3,)), pos((3,)), real((3,))
+    fp = lambda l: D.StudentT(4.0, l, pullback.tensor(scale)).log_prob(pullback.tensor(v))
+    ft = lambda l: TD.StudentT(4.0, l, torch.tensor(scale)).log_prob(torch.tensor(v))
+    close(pullback.func.jacfwd(fp)(pullback.tensor(loc)), torch.func.jacfwd(ft)(torch.tensor(loc)))

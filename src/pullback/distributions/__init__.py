@@ -8,6 +8,7 @@ from .discrete import Bernoulli, Binomial, Categorical, OneHotCategorical, Poiss
 from .distribution import Distribution, ExponentialFamily
 from .extra import Geometric, HalfCauchy, HalfNormal, Multinomial
 from .kl import kl_divergence, register_kl
+from .mixture import MixtureSameFamily
 from .multivariate import Dirichlet, Independent, MultivariateNormal
 from . import transforms
 from .transforms import (AbsTransform, AffineTransform, ComposeTransform, ExpTransform, PowerTransform,
@@ -20,6 +21,6 @@ __all__ = [
     "SoftplusTransform", "TanhTransform", "Transform", "identity_transform",
     "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet", "Distribution",
     "Exponential", "ExponentialFamily", "Gamma", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Independent", "Laplace", "LogNormal",
-    "Multinomial", "MultivariateNormal", "Normal", "OneHotCategorical", "Poisson", "StudentT", "TransformedDistribution", "Uniform", "constraints",
+    "MixtureSameFamily", "Multinomial", "MultivariateNormal", "Normal", "OneHotCategorical", "Poisson", "StudentT", "TransformedDistribution", "Uniform", "constraints",
     "kl_divergence", "register_kl", "transforms",
 ]
