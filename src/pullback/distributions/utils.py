@@ -88,11 +88,22 @@ def _cholesky(a):
         return a * 0
     a = (a + a.mT) / 2          # torch's cholesky gradient is symmetric: read both triangles alike
     cols = []
+    check = True
     for j in range(n):
         v = a[..., :, j]
         if j:
             lc = _t.stack(cols, -1)                                    # (..., n, j): the columns so far
             v = v - (lc @ lc[..., j, :].unsqueeze(-1)).squeeze(-1)
+        if check:
+            try:
+                pivot = v[..., j].detach().numpy()
+            except RuntimeError:            # batched under vmap: the values cannot be read
+                check = False
+            else:
+                if not (pivot > 0).all():
+                    raise RuntimeError("linalg.cholesky: The factorization could not be completed because the "
+                                       f"input is not positive-definite (the leading minor of order {j + 1} is "
+                                       "not positive-definite).")
         d = _t.sqrt(v[..., j:j + 1])
         mask = _t.tensor(_np.arange(n) >= j).to(a.dtype)
         cols.append(v / d * mask)
