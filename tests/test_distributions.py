@@ -689,3 +689,29 @@ def test_vmap_multivariate_normal():
     f = lambda loc, cov: D.MultivariateNormal(loc, cov, validate_args=False).log_prob(pullback.tensor(x))
     close(pullback.vmap(f)(pullback.tensor(locs), pullback.tensor(covs)),
           TD.MultivariateNormal(torch.tensor(locs), torch.tensor(covs)).log_prob(torch.tensor(x)))
+
+
+def test_set_default_validate_args():
+    try:
+        D.Distribution.set_default_validate_args(False)
+        assert float(D.Normal(0.0, -1.0).scale) == -1.0
+    finally:
+        D.Distribution.set_default_validate_args(True)
+    with pytest.raises(ValueError):
+        D.Normal(0.0, -1.0)
+    with pytest.raises(ValueError):
+        D.Distribution.set_default_validate_args(3)
+
+
+@pytest.mark.parametrize("name", ["Normal", "Gamma", "Beta", "Categorical", "MultivariateNormal", "Binomial"])
+def test_float32(name):
+    case = _first(name)
+    params = {k: (v.astype(np.float32) if isinstance(v, np.ndarray) else v) for k, v in case[1].items()}
+    pd_ = getattr(D, name)(**{k: pullback.tensor(v) for k, v in params.items()})
+    td_ = getattr(TD, name)(**{k: torch.tensor(v) for k, v in params.items()})
+    value = case[2]()
+    value = value.astype(np.float32) if value.dtype == np.float64 else value
+    lp, tlp = pd_.log_prob(pullback.tensor(value)), td_.log_prob(torch.tensor(value))
+    assert lp.dtype == pullback.float32 and tlp.dtype == torch.float32
+    np.testing.assert_allclose(lp.numpy(), tlp.numpy(), rtol=2e-5, atol=2e-5)
+    assert str(pd_.sample().dtype).split(".")[-1] == str(td_.sample().dtype).split(".")[-1]
