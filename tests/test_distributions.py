@@ -72,11 +72,29 @@ CASES = [
     ("HalfCauchy", dict(scale=pos()), lambda: pos(), ("cdf", "icdf")),
     ("Multinomial", dict(total_count=4, probs=simplex((2, 3))),
      lambda: np.stack([RNG.multinomial(4, [0.2, 0.3, 0.5], (5,)) for _ in range(2)], 1).astype(float), ()),
+    ("NegativeBinomial", dict(total_count=pos(), probs=unit()), lambda: RNG.integers(0, 6, N).astype(float), ()),
+    ("NegativeBinomial", dict(total_count=pos(), logits=real()), lambda: RNG.integers(0, 6, N).astype(float), ()),
+    ("Weibull", dict(scale=pos(), concentration=pos()), lambda: pos(), ("cdf", "icdf")),
+    ("Pareto", dict(scale=pos(), alpha=pos(lo=2.5, hi=4)), lambda: 3 + pos(), ("cdf", "icdf")),
+    ("RelaxedBernoulli", dict(temperature=pos(()), probs=unit()), lambda: unit(), ()),
+    ("LogitRelaxedBernoulli", dict(temperature=pos(()), logits=real()), lambda: real(), ()),
+    ("RelaxedOneHotCategorical", dict(temperature=pos(()), logits=real((2, 4))), lambda: simplex((3, 2, 4)), ()),
+    ("ExpRelaxedCategorical", dict(temperature=pos(()), probs=simplex((2, 4))), lambda: np.log(simplex((3, 2, 4))),
+     ()),
     ("Multinomial", dict(total_count=3, logits=real((4,))), lambda: RNG.multinomial(3, [0.25] * 4, (2,)).astype(float),
      ()),
 ]
 IDS = [f"{c[0]}-{'-'.join(c[1])}" for c in CASES]
 NOT_DIFFERENTIABLE = {"total_count"}
+
+
+def _classes(name):
+    if hasattr(TD, name):
+        return getattr(D, name), getattr(TD, name)
+    from pullback.distributions import extra2
+    import torch.distributions.relaxed_bernoulli as rb
+    import torch.distributions.relaxed_categorical as rc
+    return getattr(extra2, name), getattr(rb, name, None) or getattr(rc, name)
 
 
 def build(case):
@@ -85,7 +103,8 @@ def build(case):
           for k, v in params.items()}
     tt = {k: torch.tensor(v, requires_grad=k not in NOT_DIFFERENTIABLE) if isinstance(v, np.ndarray) else v
           for k, v in params.items()}
-    return getattr(D, name)(**pt), getattr(TD, name)(**tt), pt, tt
+    P, T = _classes(name)
+    return P(**pt), T(**tt), pt, tt
 
 
 def close(a, b, **kw):
@@ -223,7 +242,7 @@ KL_PAIRS = [
     ("Beta", "Beta"), ("Gamma", "Gamma"), ("Dirichlet", "Dirichlet"), ("Poisson", "Poisson"),
     ("Binomial", "Binomial"), ("Exponential", "Gamma"), ("Gamma", "Exponential"), ("Exponential", "Normal"),
     ("Normal", "Laplace"), ("Uniform", "Normal"), ("Uniform", "Gumbel"), ("Geometric", "Geometric"),
-    ("HalfNormal", "HalfNormal"),
+    ("HalfNormal", "HalfNormal"), ("Pareto", "Pareto"),
 ]
 
 

@@ -6,6 +6,7 @@ reparameterized ``rsample`` (where torch's is reparameterized) to the parameters
 from . import constraints
 from .discrete import Bernoulli, Binomial, Categorical, OneHotCategorical, Poisson
 from .distribution import Distribution, ExponentialFamily
+from .extra2 import NegativeBinomial, Pareto, RelaxedBernoulli, RelaxedOneHotCategorical, Weibull
 from .extra import Geometric, HalfCauchy, HalfNormal, Multinomial
 from .kl import kl_divergence, register_kl
 from .mixture import MixtureSameFamily
@@ -17,6 +18,8 @@ from .transforms import (AbsTransform, AffineTransform, ComposeTransform, ExpTra
 from .univariate import Beta, Cauchy, Chi2, Exponential, Gamma, Gumbel, Laplace, LogNormal, Normal, StudentT, Uniform
 
 __all__ = [
+    "NegativeBinomial", "Pareto", "RelaxedBernoulli",
+    "RelaxedOneHotCategorical", "Weibull",
     "AbsTransform", "AffineTransform", "ComposeTransform", "ExpTransform", "PowerTransform", "SigmoidTransform",
     "SoftplusTransform", "TanhTransform", "Transform", "identity_transform",
     "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet", "Distribution",

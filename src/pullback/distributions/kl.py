@@ -8,6 +8,7 @@ import pullback as _t
 from .discrete import Bernoulli, Binomial, Categorical, OneHotCategorical, Poisson
 from .distribution import Distribution
 from .extra import Geometric, HalfNormal
+from .extra2 import Pareto
 from .transforms import TransformedDistribution
 from .multivariate import Dirichlet, Independent, MultivariateNormal, _batch_mahalanobis
 from .univariate import Beta, Cauchy, Exponential, Gamma, Gumbel, Laplace, LogNormal, Normal, Uniform
@@ -260,6 +261,16 @@ def _kl_transformed_transformed(p, q):
     if p.event_shape != q.event_shape:
         raise NotImplementedError
     return kl_divergence(p.base_dist, q.base_dist)
+
+
+@register_kl(Pareto, Pareto)
+def _kl_pareto_pareto(p, q):
+    scale_ratio = p.scale / q.scale
+    alpha_ratio = q.alpha / p.alpha
+    t1 = q.alpha * scale_ratio.log()
+    t2 = -alpha_ratio.log()
+    result = t1 + t2 + alpha_ratio - 1
+    return _t.where(p.support.lower_bound < q.support.lower_bound, math.inf, result)
 
 
 @register_kl(Independent, Independent)
