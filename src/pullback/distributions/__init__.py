@@ -7,6 +7,7 @@ from . import constraints
 from .discrete import Bernoulli, Binomial, Categorical, OneHotCategorical, Poisson
 from .distribution import Distribution, ExponentialFamily
 from .extra2 import NegativeBinomial, Pareto, RelaxedBernoulli, RelaxedOneHotCategorical, Weibull
+from .extra3 import FisherSnedecor, Kumaraswamy, LowRankMultivariateNormal
 from .extra import Geometric, HalfCauchy, HalfNormal, Multinomial
 from .kl import kl_divergence, register_kl
 from .mixture import MixtureSameFamily
@@ -18,7 +19,7 @@ from .transforms import (AbsTransform, AffineTransform, ComposeTransform, ExpTra
 from .univariate import Beta, Cauchy, Chi2, Exponential, Gamma, Gumbel, Laplace, LogNormal, Normal, StudentT, Uniform
 
 __all__ = [
-    "NegativeBinomial", "Pareto", "RelaxedBernoulli",
+    "NegativeBinomial", "Pareto", "RelaxedBernoulli", "FisherSnedecor", "Kumaraswamy", "LowRankMultivariateNormal",
     "RelaxedOneHotCategorical", "Weibull",
     "AbsTransform", "AffineTransform", "ComposeTransform", "ExpTransform", "PowerTransform", "SigmoidTransform",
     "SoftplusTransform", "TanhTransform", "Transform", "identity_transform",
