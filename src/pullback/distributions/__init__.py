@@ -8,6 +8,7 @@ from .discrete import Bernoulli, Binomial, Categorical, OneHotCategorical, Poiss
 from .distribution import Distribution, ExponentialFamily
 from .extra2 import NegativeBinomial, Pareto, RelaxedBernoulli, RelaxedOneHotCategorical, Weibull
 from .extra3 import FisherSnedecor, Kumaraswamy, LowRankMultivariateNormal
+from .extra4 import InverseGamma, OneHotCategoricalStraightThrough, VonMises
 from .extra import Geometric, HalfCauchy, HalfNormal, Multinomial
 from .kl import kl_divergence, register_kl
 from .mixture import MixtureSameFamily
@@ -20,6 +21,7 @@ from .univariate import Beta, Cauchy, Chi2, Exponential, Gamma, Gumbel, Laplace,
 
 __all__ = [
     "NegativeBinomial", "Pareto", "RelaxedBernoulli", "FisherSnedecor", "Kumaraswamy", "LowRankMultivariateNormal",
+    "InverseGamma", "OneHotCategoricalStraightThrough", "VonMises",
     "RelaxedOneHotCategorical", "Weibull",
     "AbsTransform", "AffineTransform", "ComposeTransform", "ExpTransform", "PowerTransform", "SigmoidTransform",
     "SoftplusTransform", "TanhTransform", "Transform", "identity_transform",
