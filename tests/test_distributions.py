@@ -89,6 +89,7 @@ CASES = [
     ("VonMises", dict(loc=real(), concentration=pos(lo=0.1, hi=8)), lambda: RNG.uniform(-3, 3, N), ()),
     ("OneHotCategoricalStraightThrough", dict(probs=simplex((2, 4))),
      lambda: np.eye(4)[RNG.integers(0, 4, (3, 2))], ()),
+    ("LogisticNormal", dict(loc=real((2, 3)), scale=pos((2, 3))), lambda: simplex((5, 2, 4)), ()),
     ("Multinomial", dict(total_count=3, logits=real((4,))), lambda: RNG.multinomial(3, [0.25] * 4, (2,)).astype(float),
      ()),
 ]
@@ -761,3 +762,51 @@ def test_float32(name):
     assert lp.dtype == pullback.float32 and tlp.dtype == torch.float32
     np.testing.assert_allclose(lp.numpy(), tlp.numpy(), rtol=2e-5, atol=2e-5)
     assert str(pd_.sample().dtype).split(".")[-1] == str(td_.sample().dtype).split(".")[-1]
+
+
+def _constraints(L):
+    C = L.distributions.constraints
+    return [C.real, C.positive, C.nonnegative, C.greater_than(2.0), C.less_than(1.0), C.unit_interval,
+            C.interval(-1.0, 2.0), C.half_open_interval(0.0, 1.0), C.simplex, C.real_vector,
+            C.independent(C.positive, 1), C.lower_cholesky]
+
+
+@pytest.mark.parametrize("k", range(12))
+@pytest.mark.parametrize("registry", ["biject_to", "transform_to"])
+def test_constraint_registry(k, registry):
+    cp, ct = _constraints(pullback)[k], _constraints(torch)[k]
+    fp, ft = getattr(D, registry), getattr(TD, registry)
+    try:
+        tt = ft(ct)
+    except NotImplementedError as e:
+        with pytest.raises(NotImplementedError) as ep:
+            fp(cp)
+        assert str(ep.value) == str(e)
+        return
+    tp = fp(cp)
+    assert repr(tp) == repr(tt)
+    shape = (2, 3, 3) if k == 11 else (2, 3)
+    x = real(shape)
+    yp, yt = tp(pullback.tensor(x)), tt(torch.tensor(x))
+    close(yp, yt, rtol=1e-10)
+    assert bool(cp.check(yp).all())
+    if tt.bijective:
+        close(tp.inv(yp), tt.inv(yt), rtol=1e-7, atol=1e-9)
+        close(tp.log_abs_det_jacobian(pullback.tensor(x), yp), tt.log_abs_det_jacobian(torch.tensor(x), yt), rtol=1e-9)
+    try:
+        ladj_t = tt.log_abs_det_jacobian(torch.tensor(x), yt)
+    except NotImplementedError:
+        return
+    close(tp.log_abs_det_jacobian(pullback.tensor(x), yp), ladj_t, rtol=1e-9)
+
+
+def test_stick_breaking_shapes_and_gradients():
+    x = real((2, 3))
+    px, tx = pullback.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    P, T = D.StickBreakingTransform(), TD.StickBreakingTransform()
+    yp, yt = P(px), T(tx)
+    close(yp, yt)
+    assert tuple(P.forward_shape((2, 3))) == tuple(T.forward_shape((2, 3)))
+    assert tuple(P.inverse_shape((2, 4))) == tuple(T.inverse_shape((2, 4)))
+    lp, lt = P.log_abs_det_jacobian(px, yp).sum() + yp[..., 0].sum(), T.log_abs_det_jacobian(tx, yt).sum() + yt[..., 0].sum()
+    close(pullback.autograd.grad(lp, [px])[0], torch.autograd.grad(lt, [tx])[0])

@@ -157,3 +157,39 @@ class OneHotCategoricalStraightThrough(OneHotCategorical):
 
     def __repr__(self):
         return "OneHotCategoricalStraightThrough()"
+
+
+class LogisticNormal(TransformedDistribution):
+    """A logistic-normal distribution: ``StickBreakingTransform`` applied to ``Normal(loc, scale)``.
+
+    Args:
+        loc (float or Tensor): mean of the base distribution.
+        scale (float or Tensor): standard deviation of the base distribution.
+    """
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.simplex
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=None):
+        from .transforms import StickBreakingTransform
+        from .univariate import Normal
+        base_dist = Normal(loc, scale, validate_args=validate_args)
+        if not base_dist.batch_shape:
+            base_dist = base_dist.expand([1])
+        super().__init__(base_dist, StickBreakingTransform(), validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(LogisticNormal, _instance)
+        return TransformedDistribution.expand(self, batch_shape, _instance=new)
+
+    @property
+    def loc(self):
+        return self.base_dist.base_dist.loc
+
+    @property
+    def scale(self):
+        return self.base_dist.base_dist.scale
+
+    def __repr__(self):
+        return Distribution.__repr__(self)

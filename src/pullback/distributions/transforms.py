@@ -5,6 +5,8 @@ Only transforms that keep the shape are here (event_dim 0, or an AffineTransform
 import math
 import numbers
 
+import numpy as _np
+
 import pullback as _t
 
 from . import constraints
@@ -14,6 +16,7 @@ from .utils import _finfo, _sum_rightmost, clamp_probs
 
 __all__ = ["Transform", "ComposeTransform", "ExpTransform", "AffineTransform", "SigmoidTransform",
            "TanhTransform", "AbsTransform", "PowerTransform", "SoftplusTransform", "identity_transform",
+           "SoftmaxTransform", "StickBreakingTransform", "LowerCholeskyTransform", "IndependentTransform",
            "TransformedDistribution"]
 
 
@@ -216,6 +219,16 @@ class ComposeTransform(Transform):
         for part in self.parts:
             x = part(x)
         return x
+
+    def forward_shape(self, shape):
+        for part in self.parts:
+            shape = part.forward_shape(shape)
+        return shape
+
+    def inverse_shape(self, shape):
+        for part in reversed(self.parts):
+            shape = part.inverse_shape(shape)
+        return shape
 
     def log_abs_det_jacobian(self, x, y):
         if not self.parts:
@@ -452,6 +465,160 @@ class AffineTransform(Transform):
         return result.expand(tuple(shape))
 
 
+def _diag_embed(d):
+    return d.unsqueeze(-1) * _t.eye(d.shape[-1], dtype=d.dtype)
+
+
+def _clipped_sigmoid(x):
+    fi = _finfo(x.dtype)
+    return _t.clamp(_t.sigmoid(x), min=float(fi.tiny), max=1.0 - float(fi.eps))
+
+
+class SoftmaxTransform(Transform):
+    """Maps real vectors to the simplex by ``exp`` and normalization (not bijective)."""
+
+    domain = constraints.real_vector
+    codomain = constraints.simplex
+
+    def __eq__(self, other):
+        return isinstance(other, SoftmaxTransform)
+
+    def _call(self, x):
+        probs = (x - x.max(-1, True)[0]).exp()
+        return probs / probs.sum(-1, True)
+
+    def _inverse(self, y):
+        return y.log()
+
+    def forward_shape(self, shape):
+        if len(shape) < 1:
+            raise ValueError("Too few dimensions on input")
+        return shape
+
+    inverse_shape = forward_shape
+
+
+class StickBreakingTransform(Transform):
+    """Maps an unconstrained vector of size ``K - 1`` onto the ``K``-simplex by stick breaking (bijective)."""
+
+    domain = constraints.real_vector
+    codomain = constraints.simplex
+    bijective = True
+
+    def __eq__(self, other):
+        return isinstance(other, StickBreakingTransform)
+
+    def _offset(self, n, dtype, k):
+        return _t.tensor(float(k) - _np.arange(1, n + 1, dtype=_np.float64), dtype=dtype)
+
+    def _call(self, x):
+        import pullback.nn.functional as F
+        offset = self._offset(x.shape[-1], x.dtype, x.shape[-1] + 1)
+        z = _clipped_sigmoid(x - offset.log())
+        z_cumprod = (1 - z).cumprod(-1)
+        return F.pad(z, [0, 1], value=1) * F.pad(z_cumprod, [1, 0], value=1)
+
+    def _inverse(self, y):
+        y_crop = y[..., :-1]
+        offset = self._offset(y_crop.shape[-1], y.dtype, y.shape[-1])
+        sf = 1 - y_crop.cumsum(-1)
+        sf = _t.clamp(sf, min=float(_finfo(y.dtype).tiny))
+        return y_crop.log() - sf.log() + offset.log()
+
+    def log_abs_det_jacobian(self, x, y):
+        offset = self._offset(x.shape[-1], x.dtype, x.shape[-1] + 1)
+        x = x - offset.log()
+        return (-x + _t.nn.functional.logsigmoid(x) + y[..., :-1].log()).sum(-1)
+
+    def forward_shape(self, shape):
+        if len(shape) < 1:
+            raise ValueError("Too few dimensions on input")
+        return tuple(shape[:-1]) + (shape[-1] + 1,)
+
+    def inverse_shape(self, shape):
+        if len(shape) < 1:
+            raise ValueError("Too few dimensions on input")
+        return tuple(shape[:-1]) + (shape[-1] - 1,)
+
+
+class LowerCholeskyTransform(Transform):
+    """Maps unconstrained matrices to lower-triangular matrices with a positive diagonal (tril + exp)."""
+
+    domain = constraints.independent(constraints.real, 2)
+    codomain = constraints.lower_cholesky
+
+    def __eq__(self, other):
+        return isinstance(other, LowerCholeskyTransform)
+
+    def _call(self, x):
+        return x.tril(-1) + _diag_embed(x.diagonal(dim1=-2, dim2=-1).exp())
+
+    def _inverse(self, y):
+        return y.tril(-1) + _diag_embed(y.diagonal(dim1=-2, dim2=-1).log())
+
+
+class IndependentTransform(Transform):
+    """Wraps a transform, treating ``reinterpreted_batch_ndims`` extra rightmost dims as dependent.
+
+    Args:
+        base_transform (Transform): a base transform.
+        reinterpreted_batch_ndims (int): the number of extra rightmost dimensions to treat as dependent.
+    """
+
+    def __init__(self, base_transform, reinterpreted_batch_ndims, cache_size=0):
+        super().__init__(cache_size=cache_size)
+        self.base_transform = base_transform.with_cache(cache_size)
+        self.reinterpreted_batch_ndims = reinterpreted_batch_ndims
+
+    def with_cache(self, cache_size=1):
+        if self._cache_size == cache_size:
+            return self
+        return IndependentTransform(self.base_transform, self.reinterpreted_batch_ndims, cache_size=cache_size)
+
+    def __eq__(self, other):
+        return (isinstance(other, IndependentTransform) and self.base_transform == other.base_transform
+                and self.reinterpreted_batch_ndims == other.reinterpreted_batch_ndims)
+
+    @property
+    def domain(self):
+        return constraints.independent(self.base_transform.domain, self.reinterpreted_batch_ndims)
+
+    @property
+    def codomain(self):
+        return constraints.independent(self.base_transform.codomain, self.reinterpreted_batch_ndims)
+
+    @property
+    def bijective(self):
+        return self.base_transform.bijective
+
+    @property
+    def sign(self):
+        return self.base_transform.sign
+
+    def _call(self, x):
+        if x.dim() < self.domain.event_dim:
+            raise ValueError("Too few dimensions on input")
+        return self.base_transform(x)
+
+    def _inverse(self, y):
+        if y.dim() < self.codomain.event_dim:
+            raise ValueError("Too few dimensions on input")
+        return self.base_transform.inv(y)
+
+    def log_abs_det_jacobian(self, x, y):
+        result = self.base_transform.log_abs_det_jacobian(x, y)
+        return _sum_rightmost(result, self.reinterpreted_batch_ndims)
+
+    def __repr__(self):
+        return f"{self.__class__.__name__}({repr(self.base_transform)}, {self.reinterpreted_batch_ndims})"
+
+    def forward_shape(self, shape):
+        return self.base_transform.forward_shape(shape)
+
+    def inverse_shape(self, shape):
+        return self.base_transform.inverse_shape(shape)
+
+
 class TransformedDistribution(Distribution):
     """A base distribution with a list of transforms applied: ``X ~ base``, ``Y = f(X)``.
 
@@ -477,20 +644,27 @@ class TransformedDistribution(Distribution):
         if len(base_shape) < transform.domain.event_dim:
             raise ValueError(f"base_distribution needs to have shape with size at least "
                              f"{transform.domain.event_dim}, but got {_t.Size(base_shape)}.")
+        forward_shape = tuple(transform.forward_shape(base_shape))
+        expanded_base_shape = tuple(transform.inverse_shape(forward_shape))
+        if base_shape != expanded_base_shape:
+            base_batch_shape = expanded_base_shape[:len(expanded_base_shape) - base_event_dim]
+            base_distribution = base_distribution.expand(base_batch_shape)
         reinterpreted_batch_ndims = transform.domain.event_dim - base_event_dim
         if reinterpreted_batch_ndims > 0:
             base_distribution = Independent(base_distribution, reinterpreted_batch_ndims)
         self.base_dist = base_distribution
         change = transform.codomain.event_dim - transform.domain.event_dim
         event_dim = max(transform.codomain.event_dim, base_event_dim + change)
-        cut = len(base_shape) - event_dim
-        super().__init__(base_shape[:cut], base_shape[cut:], validate_args=validate_args)
+        cut = len(forward_shape) - event_dim
+        super().__init__(forward_shape[:cut], forward_shape[cut:], validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(TransformedDistribution, _instance)
         batch_shape = _t.Size(batch_shape)
-        base_batch_shape = tuple(batch_shape) + tuple(self.event_shape)[:len(self.event_shape)
-                                                                        - len(self.base_dist.event_shape)]
+        shape = tuple(batch_shape) + tuple(self.event_shape)
+        for t in reversed(self.transforms):
+            shape = tuple(t.inverse_shape(shape))
+        base_batch_shape = shape[:len(shape) - len(self.base_dist.event_shape)]
         new.base_dist = self.base_dist.expand(base_batch_shape)
         new.transforms = self.transforms
         Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
