@@ -810,3 +810,14 @@ def test_stick_breaking_shapes_and_gradients():
     assert tuple(P.inverse_shape((2, 4))) == tuple(T.inverse_shape((2, 4)))
     lp, lt = P.log_abs_det_jacobian(px, yp).sum() + yp[..., 0].sum(), T.log_abs_det_jacobian(tx, yt).sum() + yt[..., 0].sum()
     close(pullback.autograd.grad(lp, [px])[0], torch.autograd.grad(lt, [tx])[0])
+
+
+def test_torch_module_layout():
+    import importlib
+    for module, name in [("normal", "Normal"), ("relaxed_bernoulli", "LogitRelaxedBernoulli"),
+                         ("relaxed_categorical", "ExpRelaxedCategorical"), ("multivariate_normal", "MultivariateNormal"),
+                         ("transformed_distribution", "TransformedDistribution"), ("kl", "register_kl"),
+                         ("constraint_registry", "biject_to"), ("utils", "broadcast_all"), ("exp_family",
+                                                                                            "ExponentialFamily")]:
+        assert hasattr(importlib.import_module(f"pullback.distributions.{module}"), name)
+        assert hasattr(importlib.import_module(f"torch.distributions.{module}"), name)
