@@ -8,7 +8,7 @@ from .discrete import Bernoulli, Binomial, Categorical, OneHotCategorical, Poiss
 from .distribution import Distribution, ExponentialFamily
 from .extra2 import NegativeBinomial, Pareto, RelaxedBernoulli, RelaxedOneHotCategorical, Weibull
 from .extra3 import FisherSnedecor, Kumaraswamy, LowRankMultivariateNormal
-from .extra4 import InverseGamma, LogisticNormal, OneHotCategoricalStraightThrough, VonMises  # noqa: I001
+from .extra4 import InverseGamma, LogisticNormal, OneHotCategoricalStraightThrough, VonMises
 from .constraint_registry import biject_to, transform_to
 from .extra import Geometric, HalfCauchy, HalfNormal, Multinomial
 from .kl import kl_divergence, register_kl

@@ -1,8 +1,6 @@
 """NegativeBinomial, Weibull, Pareto and the relaxed (Concrete / Gumbel-softmax) distributions."""
 import numbers
 
-import numpy as _np
-
 import pullback as _t
 
 from . import constraints

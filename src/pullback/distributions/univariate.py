@@ -354,7 +354,7 @@ class LogNormal(Distribution):
         return self.base_dist.entropy() + self.loc
 
     def __repr__(self):
-        return f"LogNormal()"
+        return "LogNormal()"
 
 
 class Cauchy(Distribution):

@@ -1,5 +1,4 @@
 """Helpers shared by the distributions (as ``torch.distributions.utils``)."""
-import math
 import numbers
 
 import numpy as _np
