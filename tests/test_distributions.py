@@ -538,6 +538,7 @@ EDGE_CASES = {
  "pareto support": lambda L, M: M.Pareto(2., 2.).log_prob(L.tensor(1.)),
  "inversegamma cdf": lambda L, M: M.InverseGamma(L.tensor([2., 3.]), L.tensor([1., 0.5])).cdf(L.tensor([0.4, 2.])),
  "vonmises sample range": lambda L, M: L.tensor(float(M.VonMises(L.zeros(3), L.tensor([0.01, 1., 50.])).sample((500,)).abs().max() <= math.pi)),
+ "mvn lower triangle only": lambda L, M: M.MultivariateNormal(L.zeros(2), L.tensor([[2., 5.], [.3, 1.]]), validate_args=False).log_prob(L.ones(2)),
  "mvn not pd": lambda L, M: M.MultivariateNormal(L.zeros(2), L.tensor([[1., 2.], [2., 1.]]), validate_args=False),
  "geom bad": lambda L, M: M.Geometric(L.tensor([0.0, 0.5])),
  "geom lp p1": lambda L, M: M.Geometric(L.tensor([1.0, 0.5])).log_prob(L.tensor([0., 2.])),

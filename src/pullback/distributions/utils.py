@@ -85,7 +85,11 @@ def _cholesky(a):
     n = a.shape[-1]
     if n == 0:
         return a * 0
-    a = (a + a.mT) / 2          # torch's cholesky gradient is symmetric: read both triangles alike
+    # torch's cholesky reads the lower triangle, and its gradient is symmetric: the value of the
+    # symmetric matrix built from the lower triangle, the gradient of (a + a^T) / 2
+    sym = (a + a.mT) / 2
+    lower = a.detach().tril()
+    a = sym + (lower + lower.tril(-1).mT - sym.detach())
     cols = []
     check = True
     for j in range(n):
