@@ -822,3 +822,30 @@ def test_torch_module_layout():
                                                                                             "ExponentialFamily")]:
         assert hasattr(importlib.import_module(f"pullback.distributions.{module}"), name)
         assert hasattr(importlib.import_module(f"torch.distributions.{module}"), name)
+
+
+def test_hessian_multivariate_normal_log_prob():
+    loc, cov, x = real((3,)), spd(3), real((3,))
+    fp = lambda l, c: D.MultivariateNormal(l, c).log_prob(pullback.tensor(x))
+    ft = lambda l, c: TD.MultivariateNormal(l, c).log_prob(torch.tensor(x))
+    hp = pullback.autograd.functional.hessian(lambda l: fp(l, pullback.tensor(cov)), pullback.tensor(loc))
+    ht = torch.autograd.functional.hessian(lambda l: ft(l, torch.tensor(cov)), torch.tensor(loc))
+    close(hp, ht, rtol=1e-9)
+    # mixed second derivative d/dcov (d/dloc log_prob), through the Cholesky factor
+    pl, pc = pullback.tensor(loc, requires_grad=True), pullback.tensor(cov, requires_grad=True)
+    tl, tc = torch.tensor(loc, requires_grad=True), torch.tensor(cov, requires_grad=True)
+    (gp,) = pullback.autograd.grad(fp(pl, pc), [pl], create_graph=True)
+    (gt,) = torch.autograd.grad(ft(tl, tc), [tl], create_graph=True)
+    (hp2,) = pullback.autograd.grad(gp.sum(), [pc])
+    (ht2,) = torch.autograd.grad(gt.sum(), [tc])
+    h = hp2.numpy()
+    close((h + h.T) / 2, (ht2 + ht2.T) / 2, rtol=1e-8, atol=1e-10)
+
+
+def test_per_sample_gradients_with_vmap():
+    xs, loc, scale = real((5,)), 0.3, 1.7
+    f = lambda l, x: D.Laplace(l, pullback.tensor(scale), validate_args=False).log_prob(x)
+    g = pullback.vmap(pullback.func.grad(f), in_dims=(None, 0))(pullback.tensor(loc), pullback.tensor(xs))
+    ft = lambda l, x: TD.Laplace(l, torch.tensor(scale), validate_args=False).log_prob(x)
+    gt = torch.func.vmap(torch.func.grad(ft), in_dims=(None, 0))(torch.tensor(loc), torch.tensor(xs))
+    close(g, gt)
