@@ -87,6 +87,16 @@ class _Cuda:
 
 
 cuda = _Cuda()
+
+
+def __getattr__(name):
+    # pullback.distributions is imported on first use (it is ~5% of `import pullback` otherwise)
+    if name == "distributions":
+        import importlib
+        return importlib.import_module(".distributions", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __version__ = "0.1.0"
 from .utils.data._random import Generator  # noqa: F401,E402
 from .serialization import save, load  # noqa: F401,E402
