@@ -603,3 +603,13 @@ def test_copy_shape_errors_match_torch(a, b):
     def make(lib):
         return lambda: lib.zeros(a).copy_(lib.ones(b))
     assert _raised(make(pullback)) == _raised(make(torch))
+
+
+def test_broadcast_tensors_mismatch_raises_torchs_error():
+    torch = pytest.importorskip("torch")
+    for m in (torch, pullback):
+        with pytest.raises(RuntimeError, match=r"The size of tensor a \(3\) must match the size of tensor b \(4\) "
+                                               r"at non-singleton dimension 1"):
+            m.broadcast_tensors(m.ones(2, 3), m.ones(4))
+    a, b = pullback.broadcast_tensors(pullback.ones(2, 1), pullback.ones(3))
+    assert tuple(a.shape) == tuple(b.shape) == (2, 3)

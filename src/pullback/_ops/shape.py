@@ -2,7 +2,7 @@
 (cat, stack, flip, roll, repeat, tril, ...). Every VJP is another shape op."""
 from .._backend import B
 from .. import _dtype as D
-from ._registry import primitive, Joint, LINEAR, INDEX_MAP, SCATTER
+from ._registry import primitive, Joint, LINEAR, INDEX_MAP, SCATTER, broadcast_shape
 from ._api import public
 from . import _vmap_rules as V
 from ._rules import wrap_dim, wrap_dims, as_shape, is_tensor
@@ -570,8 +570,8 @@ def broadcast_to(input, size):
 
 @public()
 def broadcast_tensors(*tensors):
-    """Broadcasts the given Tensors to a common shape."""
-    shape = B.broadcast_shapes(*[tuple(t.shape) for t in tensors])
+    """Broadcasts the given Tensors to a common shape (PyTorch's error naming the first mismatch)."""
+    shape = broadcast_shape([tuple(t.shape) for t in tensors])
     return tuple(expand(t, shape) for t in tensors)
 
 
