@@ -129,3 +129,26 @@ def test_module_matches_torch(info, dtype):
     for (name, b), (_, tb) in zip(module.named_buffers(), twin.named_buffers()):
         np.testing.assert_allclose(b.numpy(), tb.numpy(), **tol)
     assert repr(module).replace("pullback.", "torch.") == repr(twin)
+
+
+PADDINGS = ["ConstantPad1d(2, 3.5)", "ConstantPad2d((1, 2, 3, 4), 1.0)", "ConstantPad3d(1, -2.0)", "ZeroPad1d((1, 2))",
+            "ZeroPad2d(2)", "ZeroPad3d((1, 0, 2, 1, 0, 1))", "ReflectionPad1d(2)", "ReflectionPad2d((1, 2, 2, 1))",
+            "ReflectionPad3d(1)", "ReplicationPad1d((3, 1))", "ReplicationPad2d(1)", "ReplicationPad3d((1, 2, 0, 1, 2, 0))",
+            "CircularPad1d(1)", "CircularPad2d((1, 2, 2, 1))", "CircularPad3d(1)"]
+
+
+@pytest.mark.parametrize("spec", PADDINGS)
+def test_padding_modules_print_and_pad_as_torchs(spec):
+    torch = pytest.importorskip("torch")
+    ours, theirs = eval("nn." + spec), eval("torch.nn." + spec)
+    assert repr(ours) == repr(theirs)
+    n = int(spec.split("Pad")[1][0])
+    x = np.random.default_rng(0).normal(size=(2, 3, 4, 5, 6)[-(n + 2):])
+    xp = pullback.tensor(x, requires_grad=True)
+    xt = torch.tensor(x, requires_grad=True)
+    yp, yt = ours(xp), theirs(xt)
+    np.testing.assert_array_equal(yp.detach().numpy(), yt.detach().numpy())
+    g = np.random.default_rng(1).normal(size=tuple(yt.shape))
+    yp.backward(pullback.tensor(g))
+    yt.backward(torch.tensor(g))
+    np.testing.assert_allclose(xp.grad.numpy(), xt.grad.numpy(), rtol=1e-12)
