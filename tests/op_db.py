@@ -535,6 +535,15 @@ OPS = [
     OpInfo("bincount", lambda m, x: m.bincount((x * 2).long(), minlength=2) * x.sum(), ((5,),), POS,
            avoid=(0.5, 1.0, 1.5), tags=("data_dependent",)),
     OpInfo("argwhere", lambda m, x: m.argwhere(x > 0) * x.sum(), ((2, 3),), avoid=(0.0,), tags=("data_dependent",)),
+    # ---------------------------------------------------------------- attention
+    OpInfo("F.scaled_dot_product_attention", lambda m, q, k, v: m.nn.functional.scaled_dot_product_attention(q, k, v),
+           ((2, 3, 4), (2, 5, 4), (2, 5, 3))),
+    OpInfo("F.scaled_dot_product_attention_causal", lambda m, q, k, v: m.nn.functional.scaled_dot_product_attention(
+        q, k, v, is_causal=True, scale=0.7), ((2, 3, 4), (2, 5, 4), (2, 5, 3))),
+    OpInfo("F.scaled_dot_product_attention_bias", lambda m, q, k, v, b: m.nn.functional.scaled_dot_product_attention(
+        q, k, v, attn_mask=b), ((2, 3, 4), (2, 5, 4), (2, 5, 3), (3, 5))),
+    OpInfo("F.scaled_dot_product_attention_gqa", lambda m, q, k, v: m.nn.functional.scaled_dot_product_attention(
+        q, k, v, enable_gqa=True), ((1, 4, 3, 2), (1, 2, 5, 2), (1, 2, 5, 3))),
 ]
 
 

@@ -23,9 +23,7 @@ KNOWN_DIFFERENT = {
     "F.binary_cross_entropy": "MeanBackward0",
     "F.pad_circular": "CopySlices",           # torch's name() spells it torch::autograd::CopySlices
     "scatter_0dim": "ViewBackward0",          # a 0-dim scatter runs on one element, viewed back as 0-dim
-    # decompositions: the rows end in a 3-D @ 3-D matmul, which pullback names as bmm (torch's matmul
-    # ends with an unsafe view), or the op is a composite whose last op differs from torch's kernel
-    "linalg.svd_wide": "BmmBackward0", "linalg.svd_full": "BmmBackward0", "linalg.qr_wide": "BmmBackward0",
+    # decompositions: composites whose last op differs from torch's kernel
     "linalg.matrix_norm_-2": "UnsqueezeBackward0",   # keepdim: unsqueezed in place (torch permutes back)
     "linalg.lstsq": "MmBackward0",                   # pinv(A) @ B
     "linalg.cond": "DivBackward0",                   # S[..., 0] / S[..., -1]

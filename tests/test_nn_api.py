@@ -582,3 +582,23 @@ def test_class_loss_weight_dtype_mismatch_raises_torchs_error(loss, input_dtype,
             getattr(lib.nn.functional, loss)(x, lib.tensor([0, 1]), weight=w)
         return str(info.value)
     assert error(pullback) == error(torch)
+
+
+def test_scaled_dot_product_attention_errors_and_masks_as_torchs():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    q, k, v = rng.normal(size=(2, 3, 4)), rng.normal(size=(2, 5, 4)), rng.normal(size=(2, 5, 3))
+    mask = rng.uniform(size=(3, 5)) < 0.7
+    mask[:, 0] = True  # every query attends somewhere
+    results = []
+    for m in (torch, pullback):
+        F = m.nn.functional
+        tq, tk, tv = (m.tensor(a) for a in (q, k, v))
+        with pytest.raises(RuntimeError, match="Explicit attn_mask should not be set when is_causal=True"):
+            F.scaled_dot_product_attention(tq, tk, tv, attn_mask=m.tensor(mask), is_causal=True)
+        with pytest.raises(RuntimeError, match="but got query.dtype: double key.dtype: float and value.dtype: double"):
+            F.scaled_dot_product_attention(tq, tk.float(), tv)
+        results.append([F.scaled_dot_product_attention(tq, tk, tv, attn_mask=m.tensor(mask)).numpy(),
+                        F.scaled_dot_product_attention(tq, tk, tv, is_causal=True, scale=0.3).numpy()])
+    for ours, theirs in zip(results[1], results[0]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)

@@ -1039,10 +1039,10 @@ def bmm(input, mat2, *, out=None):
         raise RuntimeError("batch1 must be a 3D tensor")
     if mat2.ndim != 3:
         raise RuntimeError("batch2 must be a 3D tensor")
-    error = L.bmm_error(input, mat2)  # no broadcasting: the batch sizes must match too
+    error = L.bmm_error(input, mat2) or L.matmul_error(input, mat2)  # no broadcasting: batch sizes must match
     if error is not None:
         raise error
-    return matmul(input, mat2, out=out)
+    return _written(out, L.bmm_.bind((input, mat2), {}), "bmm", (input, mat2))
 
 
 @public(method=True)

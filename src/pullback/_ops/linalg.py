@@ -51,9 +51,7 @@ def _matmul_name(params, shapes):
         return "SqueezeBackward4"
     if rx == 2 and ry == 2:
         return "MmBackward0"
-    if rx == 3 and ry == 3 and shapes[0][0] == shapes[1][0]:
-        return "BmmBackward0"
-    return "UnsafeViewBackward0"
+    return "UnsafeViewBackward0"  # (torch's matmul ends batched products with a view; bmm_ is BmmBackward0)
 
 
 def _batch_matmul(prim, values, bdims, params, size):
@@ -150,6 +148,11 @@ matmul_ = primitive("matmul", B.matmul, inputs="x y", grad_name=_matmul_name, vj
 vecmat_ = primitive("matmul", lambda x, y: B.einsum("k,...kj->...j", x, y), inputs="x y", grad_name=_matmul_name,
                     vjp=Joint(_matmul_vjp), jvp=MULTILINEAR,
                     batch=lambda prim, *rest: _batch_matmul(matmul_, *rest), sparsity=_matmul_sparsity)
+
+
+# torch.bmm: the same op under its own node name (torch.matmul of 3-D operands ends with a view).
+bmm_ = primitive("matmul", B.matmul, inputs="x y", grad_name="BmmBackward0", vjp=Joint(_matmul_vjp),
+                 jvp=MULTILINEAR, batch=lambda prim, *rest: _batch_matmul(matmul_, *rest), sparsity=_matmul_sparsity)
 
 
 # ----------------------------------------------------------- matmul's checks

@@ -1128,3 +1128,6 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
         raise RuntimeError(f"output with shape {list(input.shape)} doesn't match the broadcast shape "
                            f"{list(_broadcast_shape(input.shape, target.shape))}")
     return _reduce(F.softplus(-target * input), reduction)
+
+
+from ._attention import scaled_dot_product_attention  # noqa: E402,F401  (it uses this module's dropout)
