@@ -602,3 +602,40 @@ def test_scaled_dot_product_attention_errors_and_masks_as_torchs():
                         F.scaled_dot_product_attention(tq, tk, tv, is_causal=True, scale=0.3).numpy()])
     for ours, theirs in zip(results[1], results[0]):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("options, call", [
+    ({}, {}),
+    ({"batch_first": True}, {"need_weights": False}),
+    ({"kdim": 5, "vdim": 3, "bias": False}, {"average_attn_weights": False}),
+    ({"add_bias_kv": True, "add_zero_attn": True}, {"key_padding_mask": "pad"}),
+    ({}, {"attn_mask": "causal", "is_causal": True, "need_weights": False}),
+    ({"batch_first": True}, {"attn_mask": "float", "key_padding_mask": "pad"}),
+])
+def test_multihead_attention_matches_torch(options, call):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    L, S, N, E = 3, 4, 2, 6
+    batch_first = options.get("batch_first", False)
+    shape = (lambda n, w: (N, n, w)) if batch_first else (lambda n, w: (n, N, w))
+    q, k, v = rng.normal(size=shape(L, E)), rng.normal(size=shape(S, options.get("kdim", E))), \
+        rng.normal(size=shape(S, options.get("vdim", E)))
+    masks = {"pad": np.array([[False, False, True, False], [False, True, False, False]]),
+             "causal": np.triu(np.ones((L, S), dtype=bool), 1), "float": rng.normal(size=(L, S))}
+    torch.manual_seed(0)
+    theirs = torch.nn.MultiheadAttention(E, 2, dtype=torch.float64, **options)
+    ours = pullback.nn.MultiheadAttention(E, 2, dtype=pullback.float64, **options)
+    ours.load_state_dict({name: pullback.tensor(t.detach().numpy()) for name, t in theirs.state_dict().items()})
+    outs = []
+    for m, module in ((torch, theirs), (pullback, ours)):
+        inputs = [m.tensor(a, requires_grad=True) for a in (q, k, v)]
+        kwargs = {name: (m.tensor(masks[value]) if isinstance(value, str) else value) for name, value in call.items()}
+        out, weights = module(*inputs, **kwargs)
+        (out.sum() + (0 if weights is None else (weights ** 2).sum())).backward()
+        outs.append([out.detach().numpy(), None if weights is None else weights.detach().numpy()]
+                    + [t.grad.numpy() for t in inputs] + [p.grad.numpy() for p in module.parameters()])
+    for a, b in zip(outs[1], outs[0]):
+        if b is None:
+            assert a is None
+        else:
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)

@@ -1130,4 +1130,4 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     return _reduce(F.softplus(-target * input), reduction)
 
 
-from ._attention import scaled_dot_product_attention  # noqa: E402,F401  (it uses this module's dropout)
+from ._attention import scaled_dot_product_attention, multi_head_attention_forward  # noqa: E402,F401  (they use this module)
