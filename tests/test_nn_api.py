@@ -639,3 +639,25 @@ def test_multihead_attention_matches_torch(options, call):
             assert a is None
         else:
             np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("norm_first, activation", [(False, "relu"), (True, "gelu")])
+def test_transformer_matches_torch(norm_first, activation):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    src, tgt = rng.normal(size=(2, 5, 8)), rng.normal(size=(2, 4, 8))
+    torch.manual_seed(0)
+    kwargs = dict(d_model=8, nhead=2, num_encoder_layers=2, num_decoder_layers=1, dim_feedforward=16, dropout=0.0,
+                  activation=activation, batch_first=True, norm_first=norm_first)
+    theirs = torch.nn.Transformer(dtype=torch.float64, **kwargs)
+    ours = pullback.nn.Transformer(dtype=pullback.float64, **kwargs)
+    ours.load_state_dict({name: pullback.tensor(t.detach().numpy()) for name, t in theirs.state_dict().items()})
+    results = []
+    for m, model in ((torch, theirs), (pullback, ours)):
+        s, t = m.tensor(src, requires_grad=True), m.tensor(tgt, requires_grad=True)
+        mask = m.nn.Transformer.generate_square_subsequent_mask(4, dtype=m.float64)
+        out = model(s, t, tgt_mask=mask, tgt_is_causal=True)
+        (out ** 2).sum().backward()
+        results.append([out.detach().numpy(), s.grad.numpy(), t.grad.numpy()] + [p.grad.numpy() for p in model.parameters()])
+    for a, b in zip(results[1], results[0]):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-11)

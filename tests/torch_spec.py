@@ -65,6 +65,10 @@ def to_pb(obj, memo=None):
         return getattr(pullback, str(obj).replace("torch.", ""), obj)
     if isinstance(obj, torch.Generator):
         raise Unsupported("torch.Generator argument")
+    if callable(obj) and obj is getattr(torch.nn.functional, getattr(obj, "__name__", ""), None):
+        return getattr(pullback.nn.functional, obj.__name__)  # an activation passed as a function
+    if isinstance(obj, torch.nn.Module):
+        return _module_to_pb(obj, memo)
     if isinstance(obj, complex):
         raise Unsupported("complex scalar")
     if isinstance(obj, tuple) and hasattr(obj, "_fields"):
@@ -74,6 +78,25 @@ def to_pb(obj, memo=None):
     if isinstance(obj, dict):
         return {k: to_pb(v, memo) for k, v in obj.items()}
     return obj
+
+
+def _module_to_pb(module, memo):
+    """A pullback twin of a torch module passed as a constructor argument (a Transformer's layer,
+    its norm), built from the torch module's own settings; its parameters are torch's."""
+    nn = pullback.nn
+    name = type(module).__name__
+    if name == "LayerNorm":
+        twin = nn.LayerNorm(module.normalized_shape, eps=module.eps, elementwise_affine=module.elementwise_affine,
+                            bias=module.bias is not None)
+    elif name in ("TransformerEncoderLayer", "TransformerDecoderLayer"):
+        attn = module.self_attn
+        twin = getattr(nn, name)(attn.embed_dim, attn.num_heads, module.linear1.out_features, module.dropout.p,
+                                 to_pb(module.activation, memo), module.norm1.eps, attn.batch_first,
+                                 module.norm_first, module.linear1.bias is not None)
+    else:
+        raise Unsupported(f"a {name} module as an argument")
+    twin.load_state_dict(to_pb(module.state_dict(), memo))
+    return twin.to(pb_dtype(next(module.parameters()).dtype)) if any(True for _ in module.parameters()) else twin
 
 
 def _tensor_to_pb(tensor, memo):

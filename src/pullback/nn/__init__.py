@@ -10,6 +10,8 @@ from .modules.loss import (CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, SmoothL1L
 from .modules.conv import Conv1d, Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d  # noqa: F401
 from .modules.normalization import LayerNorm, BatchNorm1d, BatchNorm2d, Dropout, Embedding  # noqa: F401
 from .modules.attention import MultiheadAttention  # noqa: F401
+from .modules.transformer import (TransformerEncoderLayer, TransformerDecoderLayer, TransformerEncoder,  # noqa: F401
+                                  TransformerDecoder, Transformer)
 from .modules.padding import (ConstantPad1d, ConstantPad2d, ConstantPad3d, ZeroPad1d, ZeroPad2d,  # noqa: F401
                               ZeroPad3d, ReflectionPad1d, ReflectionPad2d, ReflectionPad3d, ReplicationPad1d,
                               ReplicationPad2d, ReplicationPad3d, CircularPad1d, CircularPad2d, CircularPad3d)

@@ -96,14 +96,22 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     if is_causal and attn_mask is None:
         raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the Transformer module "
                            "method `generate_square_subsequent_mask` to create this mask.")
-    if use_separate_proj_weight:
-        w_q, w_k, w_v = q_proj_weight, k_proj_weight, v_proj_weight
-    else:
-        w_q, w_k, w_v = S.chunk(in_proj_weight, 3)
     b_q, b_k, b_v = (None,) * 3 if in_proj_bias is None else S.chunk(in_proj_bias, 3)
-    q = functional.linear(query, w_q, b_q)
-    k = functional.linear(key, w_k, b_k) if static_k is None else None
-    v = functional.linear(value, w_v, b_v) if static_v is None else None
+    if not use_separate_proj_weight and query is key and key is value and static_k is None and static_v is None:
+        # self-attention: one product with the packed weight (torch's rounding, and one GEMM)
+        q, k, v = S.chunk(functional.linear(query, in_proj_weight, in_proj_bias), 3, dim=-1)
+    else:
+        if use_separate_proj_weight:
+            w_q, w_k, w_v = q_proj_weight, k_proj_weight, v_proj_weight
+        else:
+            w_q, w_k, w_v = S.chunk(in_proj_weight, 3)
+        q = functional.linear(query, w_q, b_q)
+        if not use_separate_proj_weight and key is value and static_k is None and static_v is None:
+            k, v = S.chunk(functional.linear(key, S.cat([w_k, w_v]), None if b_k is None else S.cat([b_k, b_v])),
+                           2, dim=-1)
+        else:
+            k = functional.linear(key, w_k, b_k) if static_k is None else None
+            v = functional.linear(value, w_v, b_v) if static_v is None else None
     attn_mask = _additive(attn_mask, q.dtype)
     key_padding_mask = _additive(key_padding_mask, q.dtype)
     if attn_mask is not None and attn_mask.dim() == 2:
@@ -145,9 +153,9 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         if not batched:
             out, weights = S.squeeze(out, 1), S.squeeze(weights, 0)
         return out, weights
-    if attn_mask is not None:
-        attn_mask = attn_mask.reshape(bsz, -1, tgt_len, src_len) if attn_mask.shape[0] != 1 else \
-            S.unsqueeze(attn_mask, 0)
+    if attn_mask is not None:  # (1 or N * heads, L or 1, S) -> (1 or N, heads, L or 1, S)
+        attn_mask = S.unsqueeze(attn_mask, 0) if attn_mask.shape[0] == 1 else \
+            attn_mask.reshape(bsz, num_heads, -1, src_len)
     q, k, v = (t.reshape(bsz, num_heads, t.shape[1], head_dim) for t in (q, k, v))
     out = scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, False)
     out = out.permute(2, 0, 1, 3).reshape(bsz * tgt_len, embed_dim)
