@@ -347,6 +347,45 @@ def training():
     check("the MLP separates the spirals (accuracy >= 0.95)", accuracy >= 0.95, f"{accuracy:.3f}")
 
 
+def recurrent_training():
+    section("Training an LSTM: is the sum of a sequence of +-1 steps positive?")
+    torch.manual_seed(0)
+    steps = torch.randint(0, 2, (512, 12, 1)).float() * 2 - 1
+    labels = (steps.sum(dim=(1, 2)) > 0).long()
+    lstm, head = nn.LSTM(1, 16, batch_first=True), nn.Linear(16, 2)
+    optimizer = torch.optim.Adam(list(lstm.parameters()) + list(head.parameters()), lr=0.02)
+    start = time.perf_counter()
+    for epoch in range(30):
+        for first in range(0, len(steps), 64):
+            out, (h, c) = lstm(steps[first:first + 64])
+            loss = nn.functional.cross_entropy(head(h[-1]), labels[first:first + 64])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    with torch.no_grad():
+        accuracy = (head(lstm(steps)[1][0][-1]).argmax(dim=1) == labels).float().mean().item()
+    print(f"final accuracy: {accuracy:.3f} ({time.perf_counter() - start:.1f} s)")
+    check("the LSTM learns the sign of the sum (accuracy >= 0.95)", accuracy >= 0.95, f"{accuracy:.3f}")
+    # One directional derivative of the loss in the recurrent weights, against float64 central differences.
+    lstm64, head64 = lstm.double(), head.double()
+    x64, weight = steps[:8].double(), lstm64.weight_hh_l0
+    direction = torch.randn(weight.shape, dtype=torch.float64)
+
+    def loss_at(w):
+        with torch.no_grad():
+            weight.copy_(w)
+        return nn.functional.cross_entropy(head64(lstm64(x64)[1][0][-1]), labels[:8])
+    w0 = weight.detach().clone()
+    lstm64.zero_grad()
+    loss_at(w0).backward()
+    analytic = (weight.grad * direction).sum().item()
+    eps = 1e-6
+    numeric = (loss_at(w0 + eps * direction).item() - loss_at(w0 - eps * direction).item()) / (2 * eps)
+    loss_at(w0)
+    check("d loss / d weight_hh_l0 along a random direction matches float64 finite differences",
+          abs(analytic - numeric) < 1e-6 * max(1.0, abs(numeric)), f"{analytic:.9f} vs {numeric:.9f}")
+
+
 def common_pitfalls():
     section("Common pitfalls")
     x = torch.randn(2, 2, requires_grad=True)
@@ -371,7 +410,7 @@ def common_pitfalls():
 
 SECTIONS = [scalar_loss, non_scalar_outputs, mathematical_verification, linear_transformation,
             jacobian_functional, jacobian_row_by_row, jacobians_three_ways, batched_linear_vjp, intermediate_layers,
-            gradient_penalty_section, common_pitfalls, training]
+            gradient_penalty_section, common_pitfalls, training, recurrent_training]
 
 
 def main():
