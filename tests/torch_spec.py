@@ -234,7 +234,7 @@ def run_pullback(fn, sample):
 UNCOMPARABLE_VALUES = frozenset({
     "bernoulli", "empty", "empty_like", "new_empty", "empty_strided", "new_empty_strided", "multinomial",
     "normal", "normal.number_mean", "normal.in_place", "rand_like", "randn", "randn_like", "randint",
-    "randint_like", "nn.functional.dropout", "uniform", "cauchy", "exponential", "geometric", "log_normal",
+    "randint_like", "nn.functional.dropout", "nn.functional.rrelu", "uniform", "cauchy", "exponential", "geometric", "log_normal",
 })
 
 

@@ -4,7 +4,9 @@ from .modules.module import Module  # noqa: F401
 from .modules.container import Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict  # noqa: F401
 from .modules.linear import Identity, Linear, Bilinear, Flatten, Unflatten  # noqa: F401
 from .modules.activation import (ReLU, LeakyReLU, ELU, GELU, SiLU, Tanh, Sigmoid, Softplus, Softmax,  # noqa: F401
-                                 LogSoftmax, Hardtanh)
+                                 LogSoftmax, Hardtanh, GLU, PReLU, CELU, SELU, Hardsigmoid, Hardswish, Mish,
+                                 Softsign, Tanhshrink, LogSigmoid, Threshold, Hardshrink, Softshrink, ReLU6,
+                                 Softmin, Softmax2d, RReLU)
 from .modules.loss import (CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, SmoothL1Loss, HuberLoss, BCELoss,  # noqa: F401
                            BCEWithLogitsLoss, KLDivLoss)
 from .modules.conv import Conv1d, Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d  # noqa: F401

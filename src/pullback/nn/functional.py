@@ -163,6 +163,191 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
     return F.softmax(-input, _softmax_dim("softmin", input, dim), dtype)
 
 
+def elu_(input, alpha=1.0):
+    """In-place ``elu``."""
+    return elu(input, alpha, True)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    """In-place ``leaky_relu``."""
+    return leaky_relu(input, negative_slope, True)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    """In-place ``hardtanh``."""
+    return hardtanh(input, min_val, max_val, True)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``.
+
+    Example::
+
+        >>> pullback.nn.functional.celu(pullback.tensor([-1.0, 2.0]), alpha=2.0)
+        tensor([-0.7869,  2.0000])
+    """
+    _check(input, "celu")
+    _check_floating(input, "elu_cpu")
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+    if alpha == 1:
+        return _maybe_inplace(input, inplace, lambda x: N.elu_.bind((x,), {"alpha": 1.0}))
+    return _maybe_inplace(input, inplace, lambda x: N.elu_.bind((x * (1.0 / alpha),), {"alpha": 1.0}) * alpha)
+
+
+def celu_(input, alpha=1.0):
+    """In-place ``celu``."""
+    return celu(input, alpha, True)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input, inplace=False):
+    """``scale * elu(x, alpha)`` with the self-normalizing constants ``alpha = 1.6733``,
+    ``scale = 1.0507``."""
+    _check(input, "selu")
+    _check_floating(input, "elu_cpu")
+    return _maybe_inplace(input, inplace, lambda x: N.elu_.bind((x,), {"alpha": _SELU_ALPHA}) * _SELU_SCALE)
+
+
+def selu_(input):
+    """In-place ``selu``."""
+    return selu(input, True)
+
+
+def hardsigmoid(input, inplace=False):
+    """``relu6(x + 3) / 6``: 0 below -3, 1 above 3, linear between."""
+    _check(input, "hardsigmoid")
+    _check_floating(input, "hardsigmoid_cpu")
+    return _maybe_inplace(input, inplace,
+                          lambda x: N.hardtanh_.bind((x + 3.0,), {"lo": 0.0, "hi": 6.0}) * (1.0 / 6.0))
+
+
+def hardswish(input, inplace=False):
+    """``x * relu6(x + 3) / 6``."""
+    _check(input, "hardswish")
+    _check_floating(input, "hardswish_cpu")
+    return _maybe_inplace(input, inplace,
+                          lambda x: x * N.hardtanh_.bind((x + 3.0,), {"lo": 0.0, "hi": 6.0}) * (1.0 / 6.0))
+
+
+def softsign(input):
+    """``x / (1 + |x|)``."""
+    _check(input, "softsign")
+    return input / (F.abs(input) + 1)
+
+
+def tanhshrink(input):
+    """``x - tanh(x)``."""
+    _check(input, "tanhshrink")
+    return input - F.tanh(input)
+
+
+def threshold(input, threshold, value, inplace=False):
+    """``x`` where ``x > threshold``, ``value`` elsewhere (integer inputs keep their dtype)."""
+    _check(input, "threshold")
+    if not input.dtype.is_floating_point and input.dtype is not D.bool:
+        value = int(value)
+    return _maybe_inplace(input, inplace, lambda x: E.where_(x > threshold, x, _scalar_like(x, value)))
+
+
+def _scalar_like(x, value):
+    """``value`` as a 0-dim tensor of ``x``'s dtype (so ``where`` keeps that dtype)."""
+    return Tensor._make(B.asarray(value, dtype=x._data.dtype))
+
+
+def threshold_(input, threshold, value):
+    """In-place ``threshold``."""
+    return globals()["threshold"](input, threshold, value, True)
+
+
+def _check_lambd(input, lambd):
+    if lambd < 0:
+        lim = "1.79769e+308" if input.dtype is D.float64 else "3.40282e+38"
+        raise RuntimeError(f"lambda must be in range [0, {lim}] for input dtype {input.dtype._tensor_type[:-6]}, "
+                           f"but found {lambd:g}")
+
+
+def hardshrink(input, lambd=0.5):
+    """``x`` where ``|x| > lambd``, 0 elsewhere."""
+    _check(input, "hardshrink")
+    _check_floating(input, "hardshrink_cpu")
+    return E.where_(F.logical_or(input > lambd, input < -lambd), input, _scalar_like(input, 0))
+
+
+def softshrink(input, lambd=0.5):
+    """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, 0 between."""
+    _check(input, "softshrink")
+    _check_floating(input, "softshrink_check")
+    _check_lambd(input, lambd)
+    zero = _scalar_like(input, 0)
+    return E.where_(input > lambd, input - lambd, E.where_(input < -lambd, input + lambd, zero))
+
+
+def glu(input, dim=-1):
+    """Gated linear unit: ``a * sigmoid(b)`` with ``a, b`` the two halves of ``input`` along ``dim``.
+
+    Example::
+
+        >>> pullback.nn.functional.glu(pullback.tensor([1.0, 2.0, 0.0, 0.0]))
+        tensor([0.5000, 1.0000])
+    """
+    _check(input, "glu")
+    if input.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    dim = wrap_dim(dim, input.ndim)
+    n = input.shape[dim]
+    if n % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {dim} is size {n}")
+    _check_floating(input, "glu_cpu")
+    a = S.narrow(input, dim, 0, n // 2)
+    b = S.narrow(input, dim, n // 2, n // 2)
+    return a * F.sigmoid(b)
+
+
+def prelu(input, weight):
+    """``x`` where ``x > 0``, ``weight * x`` elsewhere; ``weight`` has one element or one per
+    channel (dim 1 of an input of two or more dims)."""
+    _check(input, "prelu")
+    if weight.ndim > 1:
+        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {weight.ndim}")
+    channels = input.shape[1] if input.ndim >= 2 else 1
+    count = weight.numel()
+    if count != 1 and input.ndim == 0:
+        raise RuntimeError("Not allow zero-dim input tensor.")
+    if count != 1 and count != channels:
+        raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = {count} "
+                           f"and channel size = {channels}.")
+    if count != 1 and input.ndim > 2:
+        weight = S.reshape(weight, *((-1,) + (1,) * (input.ndim - 2)))
+    elif count == 1 and weight.ndim:
+        weight = S.reshape(weight, ())
+    return E.where_(input > 0, input, input * weight)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Randomized leaky ReLU: in training each negative element is scaled by a slope drawn from
+    ``U(lower, upper)``; in evaluation by ``(lower + upper) / 2``."""
+    _check(input, "rrelu")
+    _check_floating(input, "leaky_relu_cpu")
+    if lower > upper:
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+
+    def draw(x):
+        slope = rand(*x.shape, dtype=x.dtype) * (upper - lower) + lower
+        return E.where_(x >= 0, x, x * slope)
+    return _maybe_inplace(input, inplace, draw)
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    """In-place ``rrelu``."""
+    return rrelu(input, lower, upper, training, True)
+
+
 # ------------------------------------------------------------------- layers
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias``.
