@@ -63,6 +63,8 @@ def to_pb(obj, memo=None):
         return str(obj)
     if isinstance(obj, torch.memory_format):
         return getattr(pullback, str(obj).replace("torch.", ""), obj)
+    if isinstance(obj, torch.nn.PairwiseDistance):   # a distance_function argument
+        return pullback.nn.PairwiseDistance(obj.norm, obj.eps, obj.keepdim)
     if isinstance(obj, torch.Generator):
         raise Unsupported("torch.Generator argument")
     if isinstance(obj, complex):

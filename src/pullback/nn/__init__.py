@@ -8,7 +8,10 @@ from .modules.activation import (ReLU, LeakyReLU, ELU, GELU, SiLU, Tanh, Sigmoid
                                  Softsign, Tanhshrink, LogSigmoid, Threshold, Hardshrink, Softshrink, ReLU6,
                                  Softmin, Softmax2d, RReLU)
 from .modules.loss import (CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, SmoothL1Loss, HuberLoss, BCELoss,  # noqa: F401
-                           BCEWithLogitsLoss, KLDivLoss)
+                           BCEWithLogitsLoss, KLDivLoss, MarginRankingLoss, SoftMarginLoss, HingeEmbeddingLoss,
+                           CosineEmbeddingLoss, MultiLabelSoftMarginLoss, MultiMarginLoss, MultiLabelMarginLoss,
+                           GaussianNLLLoss, PoissonNLLLoss, TripletMarginLoss, TripletMarginWithDistanceLoss)
+from .modules.distance import PairwiseDistance, CosineSimilarity  # noqa: F401
 from .modules.conv import Conv1d, Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d  # noqa: F401
 from .modules.normalization import LayerNorm, BatchNorm1d, BatchNorm2d, Dropout, Embedding  # noqa: F401
 from .modules.rnn import RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell  # noqa: F401

@@ -1313,3 +1313,253 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
         raise RuntimeError(f"output with shape {list(input.shape)} doesn't match the broadcast shape "
                            f"{list(_broadcast_shape(input.shape, target.shape))}")
     return _reduce(F.softplus(-target * input), reduction)
+
+
+def _check_reduction(reduction):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+    """``max(0, -target * (input1 - input2) + margin)``, for targets of +1 and -1."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if input1.ndim != input2.ndim or input1.ndim != target.ndim:
+        raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+                           f"input1: {input1.shape}, input2: {input2.shape}, target: {target.shape} ")
+    return _reduce(F.clamp(-target * (input1 - input2) + margin, min=0), reduction)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+    """``input`` where ``target == 1``, ``max(0, margin - input)`` where ``target == -1``."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    zero = _scalar_like(input, 0) if input.dtype.is_floating_point else 0.0
+    below = E.where_(target != 1, F.clamp(margin - input, min=0), zero)
+    return _reduce(below + E.where_(target != -1, input, zero), reduction)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+    """``1 - cos(x1, x2)`` where ``target == 1``, ``max(0, cos(x1, x2) - margin)`` where
+    ``target == -1``; ``x1, x2`` of shape ``(N, D)`` with target ``(N,)``, or ``(D,)`` with a 0-dim target."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    dim = target.ndim
+    if dim > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    want = 2 if dim == 1 else 1
+    if input1.ndim != want or input2.ndim != want:
+        raise RuntimeError(f"{dim}D target tensor expects {want}D input tensors, but found inputs with sizes "
+                           f"{list(input1.shape)} and {list(input2.shape)}.")
+    prod = F.sum(input1 * input2, dim)
+    mag1 = F.sum(input1 * input1, dim) + 1e-12
+    mag2 = F.sum(input2 * input2, dim) + 1e-12
+    cos = prod / F.sqrt(mag1 * mag2)
+    zero = _scalar_like(cos, 0)
+    out = E.where_(target == 1, 1 - cos, zero) + E.where_(target == -1, F.clamp(cos - margin, min=0), zero)
+    return _reduce(out, reduction)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """The mean over classes of the binary logistic losses of ``input`` against 0/1 ``target``."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    class_dim = input.ndim - 1
+    loss = F.sum(loss, class_dim) / input.shape[class_dim]
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not valid")
+    return _reduce(loss, reduction)
+
+
+def _class_onehot(target, c, dtype):
+    """Class indices as a one-hot float Tensor (classes last)."""
+    return Tensor._make(B.eye(c, dtype=dtype.np)[target._data])
+
+
+def _check_margin_input(shape):
+    if not ((len(shape) == 2 and shape[1] != 0) or (len(shape) == 1 and shape[0] != 0) or not shape):
+        raise RuntimeError(f"Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+                           f"{list(shape)}")
+
+
+def _check_long_target(target):
+    if target.dtype is not D.int64:
+        raise RuntimeError(f"expected scalar type Long but found {D.SCALAR_TYPE_NAMES[target.dtype.name]}")
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
+                      reduction="mean"):
+    """Multi-class hinge loss: ``sum_{i != y} max(0, margin - x[y] + x[i])^p / C`` per sample
+    (times ``weight[y]``), for ``(N, C)`` or ``(C,)`` inputs and class indices ``target``."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if p != 1 and p != 2:
+        raise ValueError("only p == 1 and p == 2 supported")
+    if weight is not None and weight.ndim != 1:
+        raise ValueError("weight must be one-dimensional")
+    _check_reduction(reduction)
+    shape = tuple(input.shape)
+    _check_margin_input(shape)
+    n, c = (1, shape[0] if shape else 1) if len(shape) < 2 else shape
+    if not (target.ndim <= 1 and target.numel() == n):
+        raise RuntimeError(f"multi_margin_loss: target tensor should be 1-D with size equal to the number of input "
+                           f"samples (batch size). Expected target size [{n}], but got {list(target.shape)}. Input "
+                           f"has shape {list(shape)}.")
+    if weight is not None and weight.numel() != c:
+        raise RuntimeError(f"inconsistent weight size, expected {c} but got {list(weight.shape)}")
+    _check_long_target(target)
+    t = target._data.reshape(-1)
+    if t.size and (t.min() < 0 or t.max() >= c):
+        raise RuntimeError("target out of range")
+    x = S.reshape(input, n, c)
+    onehot = _class_onehot(Tensor._make(t), c, input.dtype)
+    xy = F.sum(x * onehot, 1, keepdim=True)
+    z = F.clamp(x - xy + margin, min=0)
+    if p == 2:
+        z = z * z
+    z = z * (1 - onehot)
+    if weight is not None:
+        z = z * S.unsqueeze(getitem(weight, index=(t,), basic=False), 1)
+    loss = F.sum(z, 1) / c
+    if reduction == "none":
+        return S.reshape(loss, *target.shape) if len(shape) < 2 else loss
+    return _reduce(loss, reduction)
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """Multi-label hinge loss: ``sum_{j in y, i not in y} max(0, 1 - (x[j] - x[i])) / C`` per
+    sample; ``target`` holds the classes of each sample, ended by the first -1."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    shape = tuple(input.shape)
+    _check_margin_input(shape)
+    if tuple(target.shape) != shape:
+        raise RuntimeError(f"inconsistent target size: {list(target.shape)} for input of size: {list(shape)}")
+    _check_long_target(target)
+    n, c = (1, shape[0] if shape else 1) if len(shape) < 2 else shape
+    t = target._data.reshape(n, c)
+    if t.size and (t.min() < -1 or t.max() >= c):
+        raise RuntimeError("argument #2 'target' is out of range")
+    counts = B.zeros((n, c))
+    for row in range(n):
+        for k in t[row]:
+            if k < 0:
+                break
+            counts[row, k] += 1
+    is_target = (counts > 0).astype(input.dtype.np)
+    # pair (j, i): j a target, i not one; counted as often as j is listed
+    mask = Tensor._make((counts[:, :, None] * (1 - is_target[:, None, :])).astype(input.dtype.np))
+    x = S.reshape(input, n, c)
+    z = F.clamp(1 - S.unsqueeze(x, 2) + S.unsqueeze(x, 1), min=0) * mask
+    loss = F.sum(z, (1, 2)) / c
+    if reduction == "none":
+        return S.reshape(loss, ()) if len(shape) < 2 else loss
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """Gaussian negative log likelihood ``0.5 (log var + (input - target)^2 / var)`` (plus
+    ``0.5 log 2 pi`` with ``full``); ``var`` clamped at ``eps`` (its gradient passing unclamped),
+    of ``input``'s shape, or one dim fewer, or with one dim of size 1, or a float."""
+    if isinstance(var, float):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        var = ones(*input.shape, dtype=input.dtype) * var
+    elif bool((var._data < 0).any()):
+        raise ValueError("var has negative entry/entries")
+    if tuple(var.shape) != tuple(input.shape):
+        if tuple(input.shape)[:-1] == tuple(var.shape):
+            var = S.unsqueeze(var, -1)
+        elif not (input.ndim == var.ndim and sum(y for x, y in zip(input.shape, var.shape) if x != y) == 1):
+            raise ValueError("var is of incorrect size")
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not valid")
+    plain = var.detach()
+    var = var + (F.clamp(plain, min=eps) - plain)
+    d = input - target
+    loss = (F.log(var) + d * d / var) * 0.5
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
+                     reduction="mean"):
+    """Poisson negative log likelihood: ``exp(input) - target * input`` (``log_input``) or
+    ``input - target * log(input + eps)``; ``full`` adds Stirling's term where ``target > 1``."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    loss = F.exp(input) - target * input if log_input else input - target * F.log(input + eps)
+    if full:
+        above = target.detach() > 1
+        safe = E.where_(above, target, _scalar_like(target, 1) if target.dtype.is_floating_point else 1.0)
+        stirling = safe * F.log(safe) - safe + F.log(safe * (2 * math.pi)) * 0.5
+        loss = loss + E.where_(above, stirling, _scalar_like(stirling, 0))
+    return _reduce(loss, reduction)
+
+
+def _check_triplet_dims(anchor, positive, negative):
+    a, p, n = anchor.ndim, positive.ndim, negative.ndim
+    if not (a == p == n):
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number of "
+                           f"dimensions, but got: anchor {a}D, positive {p}D, and negative {n}D inputs")
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
+                        reduce=None, reduction="mean"):
+    """``max(0, margin + d(anchor, positive) - d(anchor, negative))`` with ``d`` the
+    ``p``-norm :func:`pairwise_distance` (``swap``: the smaller of ``d(a, n)`` and ``d(p, n)``)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    _check_triplet_dims(anchor, positive, negative)
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = F.minimum(d_neg, pairwise_distance(positive, negative, p, eps))
+    return _reduce(F.clamp(d_pos - d_neg + margin, min=0), reduction)
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0, swap=False,
+                                      reduction="mean"):
+    """:func:`triplet_margin_loss` with any ``distance_function(x1, x2)`` (default
+    :func:`pairwise_distance`)."""
+    _check_reduction(reduction)
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    _check_triplet_dims(anchor, positive, negative)
+    dist = pairwise_distance if distance_function is None else distance_function
+    d_pos, d_neg = dist(anchor, positive), dist(anchor, negative)
+    if swap:
+        d_neg = F.minimum(d_neg, dist(positive, negative))
+    return _reduce(F.clamp(margin + d_pos - d_neg, min=0), reduction)
+
+
+def pdist(input, p=2):
+    """The ``p``-norm distances between the rows of a ``(N, M)`` input, for each pair ``i < j``
+    in row-major order: ``N (N - 1) / 2`` values."""
+    _check(input, "pdist")
+    if input.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError("pdist only supports floating-point dtypes")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    n = input.shape[0]
+    i, j = B.triu_indices(n, 1)
+    diff = getitem(input, index=(i,), basic=False) - getitem(input, index=(j,), basic=False)
+    return _vector_norm_safe(diff, p)
+
+
+def _vector_norm_safe(diff, p):
+    """The ``p``-norm of each row of ``diff``, with a zero gradient where a row is all zeros."""
+    if p == 0:   # a count: differentiable, with a zero gradient, as PyTorch's
+        return F.sum(F.ne(diff, 0).to(diff.dtype), 1) + F.sum(diff, 1) * 0
+    if diff.shape[0] == 0:
+        return F.sum(diff, 1)
+    zero = Tensor._make(B.all(diff._data == 0, axis=1, keepdims=True))
+    safe = E.where_(zero, _scalar_like(diff, 1), diff)
+    norm = F.norm(safe, p, 1)
+    return E.where_(S.squeeze(zero, 1), _scalar_like(norm, 0), norm)
