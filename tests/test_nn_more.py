@@ -329,3 +329,111 @@ LOSS_ERRORS = [
 @pytest.mark.parametrize("name,fn", LOSS_ERRORS, ids=[e[0] for e in LOSS_ERRORS])
 def test_loss_errors_as_torch(name, fn):
     _same_error(fn)
+
+
+# ----------------------------------------------------------------- normalization
+NORM_CASES = [
+    ("group_norm", lambda m, x, w, b: m.nn.functional.group_norm(x, 2, w, b, eps=1e-3), ((3, 4, 5), (4,), (4,))),
+    ("group_norm_4d_no_affine", lambda m, x: m.nn.functional.group_norm(x, 3), ((2, 6, 2, 3),)),
+    ("instance_norm_affine", lambda m, x, w, b: m.nn.functional.instance_norm(x, weight=w, bias=b), ((2, 3, 5), (3,),
+                                                                                                    (3,))),
+    ("instance_norm_3d", lambda m, x: m.nn.functional.instance_norm(x), ((2, 2, 3, 2, 2),)),
+    ("rms_norm", lambda m, x, w: m.nn.functional.rms_norm(x, (3, 4), w), ((2, 3, 4), (3, 4))),
+    ("rms_norm_default_eps", lambda m, x: m.nn.RMSNorm(4, elementwise_affine=False).to(x.dtype)(x), ((3, 4),)),
+    ("local_response_norm_3d", lambda m, x: m.nn.functional.local_response_norm(x, 3, 0.5, 0.6, 1.5), ((2, 5, 3),)),
+    ("local_response_norm_4d_even", lambda m, x: m.nn.LocalResponseNorm(4, 0.3)(x), ((2, 5, 2, 3),)),
+    ("local_response_norm_5d", lambda m, x: m.nn.functional.local_response_norm(x, 2, 0.2), ((1, 4, 2, 2, 2),)),
+]
+
+
+@pytest.mark.parametrize("name,fn,shapes", NORM_CASES, ids=[c[0] for c in NORM_CASES])
+def test_normalization_as_torch(name, fn, shapes):
+    rng = np.random.default_rng(len(name))
+    arrays = [rng.uniform(-2, 2, s) for s in shapes]
+    pb, th = _pair(arrays)
+    out_pb, out_th = fn(pullback, *pb), fn(torch, *th)
+    _close(out_pb, out_th)
+    cot = rng.standard_normal(tuple(out_th.shape))
+    for a, e in zip(pullback.autograd.grad(out_pb, pb, pullback.tensor(cot)),
+                    torch.autograd.grad(out_th, th, torch.tensor(cot))):
+        _close(a, e)
+    assert pullback.autograd.gradgradcheck(lambda *xs: fn(pullback, *xs), pb)
+
+
+@pytest.mark.parametrize("name,dims", [("InstanceNorm1d", (3, 5)), ("InstanceNorm2d", (3, 4, 2)),
+                                       ("InstanceNorm3d", (3, 2, 2, 3))])
+@pytest.mark.parametrize("batched", [True, False])
+def test_instance_norm_running_stats_as_torch(name, dims, batched):
+    rng = np.random.default_rng(1)
+    shape = ((2,) if batched else ()) + dims
+    ours = getattr(pullback.nn, name)(3, affine=True, track_running_stats=True, momentum=0.3).double()
+    theirs = getattr(torch.nn, name)(3, affine=True, track_running_stats=True, momentum=0.3).double()
+    for step in range(2):
+        x = rng.standard_normal(shape)
+        _close(ours(pullback.tensor(x)), theirs(torch.tensor(x)))
+    for key in ("running_mean", "running_var", "num_batches_tracked"):
+        _close(getattr(ours, key), getattr(theirs, key))
+    ours.eval(), theirs.eval()
+    x = rng.standard_normal(shape)
+    _close(ours(pullback.tensor(x)), theirs(torch.tensor(x)))
+    assert repr(ours) == repr(theirs)
+
+
+def test_instance_norm_cumulative_average_momentum_none():
+    rng = np.random.default_rng(2)
+    ours = pullback.nn.InstanceNorm1d(2, track_running_stats=True, momentum=None).double()
+    theirs = torch.nn.InstanceNorm1d(2, track_running_stats=True, momentum=None).double()
+    for _ in range(3):
+        x = rng.standard_normal((3, 2, 4))
+        ours(pullback.tensor(x)), theirs(torch.tensor(x))
+    _close(ours.running_mean, theirs.running_mean)
+    _close(ours.running_var, theirs.running_var)
+
+
+def test_batch_norm_3d_as_torch():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 3, 2, 2, 2))
+    ours, theirs = pullback.nn.BatchNorm3d(3).double(), torch.nn.BatchNorm3d(3).double()
+    _close(ours(pullback.tensor(x)), theirs(torch.tensor(x)))
+    _close(ours.running_var, theirs.running_var)
+    assert repr(ours) == repr(theirs)
+
+
+@pytest.mark.parametrize("make", [
+    lambda nn: nn.GroupNorm(2, 4), lambda nn: nn.GroupNorm(1, 3, affine=False), lambda nn: nn.RMSNorm([2, 3], 1e-3),
+    lambda nn: nn.RMSNorm(3), lambda nn: nn.LocalResponseNorm(3, k=2.0), lambda nn: nn.InstanceNorm2d(3),
+    lambda nn: nn.InstanceNorm3d(2, affine=True, bias=False),
+])
+def test_normalization_reprs_and_state_as_torch(make):
+    ours, theirs = make(pullback.nn), make(torch.nn)
+    assert repr(ours) == repr(theirs)
+    assert sorted(ours.state_dict()) == sorted(theirs.state_dict())
+
+
+NORM_ERRORS = [
+    ("group_norm_1d", lambda m: m.nn.functional.group_norm(m.ones(3), 1)),
+    ("group_norm_groups", lambda m: m.nn.functional.group_norm(m.ones(2, 3), 2)),
+    ("group_norm_weight", lambda m: m.nn.functional.group_norm(m.ones(2, 4), 2, m.ones(3))),
+    ("group_norm_one_value", lambda m: m.nn.functional.group_norm(m.ones(1, 2), 2)),
+    ("group_norm_module", lambda m: m.nn.GroupNorm(2, 3)),
+    ("rms_norm_shape", lambda m: m.nn.functional.rms_norm(m.ones(2, 3), (4,))),
+    ("rms_norm_weight", lambda m: m.nn.functional.rms_norm(m.ones(2, 3), (3,), m.ones(2))),
+    ("rms_norm_empty_shape", lambda m: m.nn.functional.rms_norm(m.ones(2, 3), ())),
+    ("rms_norm_int", lambda m: m.nn.functional.rms_norm(m.ones(2, 3, dtype=m.int64), (3,))),
+    ("lrn_2d", lambda m: m.nn.functional.local_response_norm(m.ones(2, 3), 2)),
+    ("instance_norm_one_spatial", lambda m: m.nn.functional.instance_norm(m.ones(2, 3))),
+    ("instance_norm_stats_size", lambda m: m.nn.functional.instance_norm(m.ones(2, 3, 4), m.zeros(2), m.ones(2))),
+    ("instance_norm_module_dims", lambda m: m.nn.InstanceNorm2d(3)(m.ones(3, 4))),
+    ("instance_norm_module_features", lambda m: m.nn.InstanceNorm1d(4, affine=True)(m.ones(2, 3, 5))),
+    ("batch_norm_3d_dims", lambda m: m.nn.BatchNorm3d(3)(m.ones(2, 3, 4, 4))),
+]
+
+
+@pytest.mark.parametrize("name,fn", NORM_ERRORS, ids=[e[0] for e in NORM_ERRORS])
+def test_normalization_errors_as_torch(name, fn):
+    _same_error(fn)
+
+
+def test_instance_norm_feature_mismatch_warns_without_affine():
+    with pytest.warns(UserWarning, match="does not match num_features"):
+        pullback.nn.InstanceNorm1d(4)(pullback.ones(2, 3, 5))

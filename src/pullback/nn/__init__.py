@@ -13,6 +13,8 @@ from .modules.loss import (CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, SmoothL1L
                            GaussianNLLLoss, PoissonNLLLoss, TripletMarginLoss, TripletMarginWithDistanceLoss)
 from .modules.distance import PairwiseDistance, CosineSimilarity  # noqa: F401
 from .modules.conv import Conv1d, Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d  # noqa: F401
-from .modules.normalization import LayerNorm, BatchNorm1d, BatchNorm2d, Dropout, Embedding  # noqa: F401
+from .modules.normalization import (LayerNorm, BatchNorm1d, BatchNorm2d, Dropout, Embedding, BatchNorm3d,  # noqa: F401
+                                    InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, GroupNorm, RMSNorm,
+                                    LocalResponseNorm)
 from .modules.rnn import RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell  # noqa: F401
 from . import functional, init, utils  # noqa: F401

@@ -935,6 +935,169 @@ def _check_batch_norm_args(input, running_mean, running_var, weight, bias, train
                            else "mixed dtype (CPU): all inputs must share same datatype.")
 
 
+def _channel_shape(input):
+    return (1, -1) + (1,) * (input.ndim - 2)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalizes each of ``num_groups`` groups of channels of each sample (``(N, C, *)``) to
+    zero mean and unit (biased) variance, then scales by ``weight`` and shifts by ``bias`` per channel.
+
+    Example::
+
+        >>> out = pullback.nn.functional.group_norm(pullback.randn(2, 4, 3), 2)
+    """
+    _check(input, "group_norm")
+    if input.ndim < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.ndim}")
+    shape = tuple(input.shape)
+    n, c = shape[0], shape[1]
+    if num_groups <= 0 or c % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of "
+                           f"shape {list(shape)} and num_groups={num_groups}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and (t.ndim != 1 or t.numel() != c):
+            raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, "
+                               f"but got {name} of shape {list(t.shape)} and input of shape {list(shape)}")
+    _check_floating(input, "group_norm")
+    size = n * c // num_groups
+    for d in shape[2:]:
+        size *= d
+    if size == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size "
+                         f"{[n * c // num_groups, num_groups] + list(shape[2:])}")
+    if input.numel() == 0:
+        return input.clone()
+    grouped = S.reshape(input, n, num_groups, -1)
+    mean = F.mean(grouped, 2, keepdim=True)
+    centered = grouped - mean
+    var = F.mean(centered * centered, 2, keepdim=True)
+    out = S.reshape(centered * F.rsqrt(var + eps), *shape)
+    if weight is not None:
+        out = out * S.reshape(weight, *_channel_shape(input))
+    if bias is not None:
+        out = out + S.reshape(bias, *_channel_shape(input))
+    return out
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5):
+    """Normalizes each channel of each sample (``(N, C, *)``) over its spatial dims; with
+    ``use_input_stats`` the running statistics (if given) are updated with the batch mean of the
+    samples' statistics, otherwise they normalize the input.
+
+    Example::
+
+        >>> out = pullback.nn.functional.instance_norm(pullback.randn(2, 3, 5))
+    """
+    _check(input, "instance_norm")
+    shape = tuple(input.shape)
+    if use_input_stats:
+        spatial = 1
+        for d in shape[2:]:
+            spatial *= d
+        if spatial == 1:
+            raise ValueError(f"Expected more than 1 spatial element when training, got input size "
+                             f"{_size(shape)}")
+    n, c = shape[0], shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var)):
+        if t is not None and t.numel() != c:
+            raise RuntimeError(f"{name} should contain {n * c} elements not {t.numel() * n}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.numel() != c:
+            raise RuntimeError(f"{name} should contain {n * c} elements not {t.numel() * n}")
+    if not use_input_stats and (running_mean is None or running_var is None):
+        raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats is false")
+    _check_floating(input, "batch_norm")
+    cshape = _channel_shape(input)
+    if use_input_stats:
+        dims = tuple(range(2, input.ndim))
+        mean = F.mean(input, dims, keepdim=True)
+        centered = input - mean
+        var = F.mean(centered * centered, dims, keepdim=True)
+        if running_mean is not None and running_var is not None:
+            m = input.numel() // (n * c) if n * c else 0
+            with grad_mode.no_grad():
+                batch_mean = F.mean(S.reshape(mean.detach(), n, c), 0)
+                batch_var = F.mean(S.reshape(var.detach(), n, c), 0) * (m / (m - 1))
+                running_mean.mul_(1 - momentum).add_(batch_mean * momentum)
+                running_var.mul_(1 - momentum).add_(batch_var * momentum)
+    else:
+        centered = input - S.reshape(running_mean, *cshape)
+        var = S.reshape(running_var, *cshape)
+    out = centered * F.rsqrt(var + eps)
+    if weight is not None:
+        out = out * S.reshape(weight, *cshape)
+    if bias is not None:
+        out = out + S.reshape(bias, *cshape)
+    return out
+
+
+def _size(shape):
+    from .._size import Size
+    return Size(shape)
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """``input / sqrt(mean(input^2) + eps) * weight`` over the trailing ``normalized_shape``
+    dims; ``eps`` defaults to the dtype's machine epsilon.
+
+    Example::
+
+        >>> pullback.nn.functional.rms_norm(pullback.tensor([[3.0, 4.0]]), (2,))
+        tensor([[0.8485, 1.1314]])
+    """
+    _check(input, "rms_norm")
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    shape = tuple(int(d) for d in normalized_shape)
+    if not shape:
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one "
+                           "element, but got normalized_shape = []")
+    if weight is not None and tuple(weight.shape) != shape:
+        raise RuntimeError(f"Expected weight to be of same shape as normalized_shape, but got weight of shape "
+                           f"{list(weight.shape)} and normalized_shape = {list(shape)}")
+    sizes = tuple(input.shape)
+    if len(sizes) < len(shape) or sizes[len(sizes) - len(shape):] != shape:
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
+                           f"[*{', '.join(map(str, shape))}], but got input of size{list(sizes)}")
+    _check_floating(input, "rms_norm")
+    if eps is None:
+        eps = float(B.finfo(input._data.dtype).eps)
+    dims = tuple(range(input.ndim - len(shape), input.ndim))
+    out = input * F.rsqrt(F.mean(input * input, dims, keepdim=True) + eps)
+    return out if weight is None else out * weight
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """Divides each element by ``(k + alpha * mean of the squares of ``size`` neighbouring
+    channels)^beta`` (``(N, C, *)``, the window centered, zero-padded).
+
+    Example::
+
+        >>> out = pullback.nn.functional.local_response_norm(pullback.randn(2, 6, 4), 3)
+    """
+    _check(input, "local_response_norm")
+    if input.ndim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality                          input (got {input.ndim} "
+                         "dimensions)")
+    if input.numel() == 0:
+        return input
+    c = input.shape[1]
+    sq = input * input
+    widths = ((0, 0), (size // 2, (size - 1) // 2)) + ((0, 0),) * (input.ndim - 2)
+    padded = N.pad_.bind((sq,), {"widths": widths, "value": 0})
+    total = S.narrow(padded, 1, 0, c)
+    for o in range(1, size):
+        total = total + S.narrow(padded, 1, o, c)
+    if input.dtype.is_floating_point:
+        mean = total * (1.0 / size)
+    else:   # PyTorch averages integers with an integer (truncating) average pool
+        mean = F.floor_divide(total, size)
+    div = F.pow(mean * alpha + k, beta)
+    return input / div
+
+
 # -------------------------------------------------------------------- losses
 def _reduce(loss, reduction):
     if reduction == "mean":
