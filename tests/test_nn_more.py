@@ -437,3 +437,31 @@ def test_normalization_errors_as_torch(name, fn):
 def test_instance_norm_feature_mismatch_warns_without_affine():
     with pytest.warns(UserWarning, match="does not match num_features"):
         pullback.nn.InstanceNorm1d(4)(pullback.ones(2, 3, 5))
+
+
+# --------------------------------------------------------------------------- vmap
+VMAP_CASES = [
+    ("glu", lambda m, a: m.nn.functional.glu(a, 1)),
+    ("prelu", lambda m, a: m.nn.functional.prelu(a, m.tensor([0.1, 0.2, 0.3, 0.4], dtype=a.dtype))),
+    ("hardswish", lambda m, a: m.nn.functional.hardswish(a * 4)),
+    ("softshrink", lambda m, a: m.nn.functional.softshrink(a)),
+    ("celu", lambda m, a: m.nn.functional.celu(a, 0.5)),
+    ("threshold", lambda m, a: m.nn.functional.threshold(a, 0.1, 2.0)),
+    ("group_norm", lambda m, a: m.nn.functional.group_norm(a.unsqueeze(0), 3)),
+    ("rms_norm", lambda m, a: m.nn.functional.rms_norm(a, (4,))),
+    ("local_response_norm", lambda m, a: m.nn.functional.local_response_norm(a.unsqueeze(0), 2)),
+    ("pdist", lambda m, a: m.nn.functional.pdist(a)),
+    ("multi_margin", lambda m, a: m.nn.functional.multi_margin_loss(a, m.tensor([0, 3, 1]))),
+    ("multilabel_margin", lambda m, a: m.nn.functional.multilabel_margin_loss(
+        a, m.tensor([[0, -1, 0, 0], [1, 2, -1, 0], [3, 3, 3, 3]]))),
+    ("cosine_embedding", lambda m, a: m.nn.functional.cosine_embedding_loss(a, a * 2 + 1, m.tensor([1.0, -1.0, 1.0]))),
+    ("triplet", lambda m, a: m.nn.functional.triplet_margin_loss(a, a + 1, a * a)),
+]
+
+
+@pytest.mark.filterwarnings("ignore:There is a performance drop")
+@pytest.mark.parametrize("name,fn", VMAP_CASES, ids=[c[0] for c in VMAP_CASES])
+def test_vmap_as_torch(name, fn):
+    x = np.random.default_rng(4).standard_normal((2, 3, 4))
+    _close(pullback.func.vmap(lambda a: fn(pullback, a))(pullback.tensor(x)),
+           torch.func.vmap(lambda a: fn(torch, a))(torch.tensor(x)))

@@ -1604,12 +1604,9 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     t = target._data.reshape(n, c)
     if t.size and (t.min() < -1 or t.max() >= c):
         raise RuntimeError("argument #2 'target' is out of range")
+    listed = B.cumprod(t >= 0, axis=1).astype(bool)   # the entries before each row's first -1
     counts = B.zeros((n, c))
-    for row in range(n):
-        for k in t[row]:
-            if k < 0:
-                break
-            counts[row, k] += 1
+    B.add.at(counts, (B.nonzero(listed)[0], t[listed]), 1)
     is_target = (counts > 0).astype(input.dtype.np)
     # pair (j, i): j a target, i not one; counted as often as j is listed
     mask = Tensor._make((counts[:, :, None] * (1 - is_target[:, None, :])).astype(input.dtype.np))
@@ -1722,7 +1719,7 @@ def _vector_norm_safe(diff, p):
         return F.sum(F.ne(diff, 0).to(diff.dtype), 1) + F.sum(diff, 1) * 0
     if diff.shape[0] == 0:
         return F.sum(diff, 1)
-    zero = Tensor._make(B.all(diff._data == 0, axis=1, keepdims=True))
-    safe = E.where_(zero, _scalar_like(diff, 1), diff)
+    zero = F.logical_not(F.any(F.ne(diff, 0), 1, keepdim=True))   # ops, not the data: vmap sees per-sample rows
+    safe = E.where_(zero, 1.0, diff)
     norm = F.norm(safe, p, 1)
-    return E.where_(S.squeeze(zero, 1), _scalar_like(norm, 0), norm)
+    return E.where_(S.squeeze(zero, 1), 0.0, norm)
