@@ -1,6 +1,8 @@
 """Activations, losses and normalization modules of the "nnmore" family: values and gradients
 against torch (computed by torch), second order by finite differences, errors as torch's, and
 the edge cases the ModuleInfo and OpInfo databases leave out (inplace, integer, empty, 0-dim)."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -164,6 +166,10 @@ ERRORS = [
     ("hardshrink_int", lambda m: m.nn.functional.hardshrink(m.tensor([1, 2]))),
     ("softshrink_int", lambda m: m.nn.functional.softshrink(m.tensor([1, 2]))),
     ("rrelu_int", lambda m: m.nn.functional.rrelu(m.tensor([1, 2]))),
+    ("prelu_promoting", lambda m: m.nn.functional.prelu(m.ones(2, 4), m.ones(4, dtype=m.float64))),
+    ("prelu_long_float", lambda m: m.nn.functional.prelu(m.ones(2, 4, dtype=m.int64), m.ones(4))),
+    ("prelu_long", lambda m: m.nn.functional.prelu(m.ones(2, 4, dtype=m.int64), m.ones(4, dtype=m.int64))),
+    ("threshold_bool", lambda m: m.nn.functional.threshold(m.ones(2, dtype=m.bool), 0.5, 0)),
 ]
 
 
@@ -426,12 +432,39 @@ NORM_ERRORS = [
     ("instance_norm_module_dims", lambda m: m.nn.InstanceNorm2d(3)(m.ones(3, 4))),
     ("instance_norm_module_features", lambda m: m.nn.InstanceNorm1d(4, affine=True)(m.ones(2, 3, 5))),
     ("batch_norm_3d_dims", lambda m: m.nn.BatchNorm3d(3)(m.ones(2, 3, 4, 4))),
+    ("group_norm_int", lambda m: m.nn.functional.group_norm(m.ones(2, 4, 3, dtype=m.int64), 2)),
+    ("group_norm_mixed_float", lambda m: m.nn.functional.group_norm(m.ones(2, 4), 2, m.ones(4, dtype=m.float64))),
+    ("group_norm_mixed_double", lambda m: m.nn.GroupNorm(2, 4)(m.ones(2, 4, dtype=m.float64))),
+    ("instance_norm_int", lambda m: m.nn.functional.instance_norm(m.ones(2, 4, 3, dtype=m.int64))),
+    ("instance_norm_mixed", lambda m: m.nn.functional.instance_norm(m.ones(2, 4, 3, dtype=m.float64),
+                                                                    weight=m.ones(4))),
 ]
 
 
 @pytest.mark.parametrize("name,fn", NORM_ERRORS, ids=[e[0] for e in NORM_ERRORS])
 def test_normalization_errors_as_torch(name, fn):
     _same_error(fn)
+
+
+def test_rms_norm_keeps_input_dtype_with_other_weight_dtype():
+    x = np.random.default_rng(5).standard_normal((2, 4))
+    for xd, wd in [("float32", "float64"), ("float64", "float32")]:
+        out = pullback.nn.functional.rms_norm(pullback.tensor(x, dtype=getattr(pullback, xd)), (4,),
+                                              pullback.ones(4, dtype=getattr(pullback, wd)) * 0.5)
+        with warnings.catch_warnings():   # torch: "Mismatch dtype between input and weight" (once)
+            warnings.simplefilter("ignore")
+            exp = torch.nn.functional.rms_norm(torch.tensor(x, dtype=getattr(torch, xd)), (4,),
+                                               torch.ones(4, dtype=getattr(torch, wd)) * 0.5)
+        assert str(out.dtype).split(".")[1] == str(exp.dtype).split(".")[1]
+        _close(out, exp, rtol=1e-6)
+
+
+def test_margin_ranking_integer_inputs_as_torch():
+    args = [[1, 2, 3], [2, 2, 1], [1, -1, 1]]
+    out = pullback.nn.functional.margin_ranking_loss(*[pullback.tensor(a) for a in args])
+    exp = torch.nn.functional.margin_ranking_loss(*[torch.tensor(a) for a in args])
+    assert out.dtype is pullback.float32
+    _close(out, exp)
 
 
 def test_instance_norm_feature_mismatch_warns_without_affine():

@@ -248,9 +248,14 @@ def tanhshrink(input):
 def threshold(input, threshold, value, inplace=False):
     """``x`` where ``x > threshold``, ``value`` elsewhere (integer inputs keep their dtype)."""
     _check(input, "threshold")
-    if not input.dtype.is_floating_point and input.dtype is not D.bool:
+    if input.dtype is D.bool:
+        raise E.not_implemented("threshold_cpu", input.dtype)
+    if not input.dtype.is_floating_point:
         value = int(value)
     return _maybe_inplace(input, inplace, lambda x: E.where_(x > threshold, x, _scalar_like(x, value)))
+
+
+_threshold = threshold
 
 
 def _scalar_like(x, value):
@@ -260,7 +265,7 @@ def _scalar_like(x, value):
 
 def threshold_(input, threshold, value):
     """In-place ``threshold``."""
-    return globals()["threshold"](input, threshold, value, True)
+    return _threshold(input, threshold, value, True)
 
 
 def _check_lambd(input, lambd):
@@ -320,6 +325,11 @@ def prelu(input, weight):
     if count != 1 and count != channels:
         raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = {count} "
                            f"and channel size = {channels}.")
+    if input.dtype is not weight.dtype:
+        names = D.SCALAR_TYPE_NAMES
+        raise RuntimeError(f"prelu: Type promoting not supported. Got {names[input.dtype.name]} and "
+                           f"{names[weight.dtype.name]}")
+    _check_floating(input, "prelu_cpu")
     if count != 1 and input.ndim > 2:
         weight = S.reshape(weight, *((-1,) + (1,) * (input.ndim - 2)))
     elif count == 1 and weight.ndim:
@@ -939,6 +949,13 @@ def _channel_shape(input):
     return (1, -1) + (1,) * (input.ndim - 2)
 
 
+def _check_mixed_dtype(input, *params):
+    """PyTorch's CPU normalization kernels: parameters of the input's dtype only."""
+    if any(t is not None and t.dtype is not input.dtype for t in params):
+        raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float" if input.dtype is D.float32
+                           else "mixed dtype (CPU): all inputs must share same datatype.")
+
+
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalizes each of ``num_groups`` groups of channels of each sample (``(N, C, *)``) to
     zero mean and unit (biased) variance, then scales by ``weight`` and shifts by ``bias`` per channel.
@@ -959,7 +976,8 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         if t is not None and (t.ndim != 1 or t.numel() != c):
             raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, "
                                f"but got {name} of shape {list(t.shape)} and input of shape {list(shape)}")
-    _check_floating(input, "group_norm")
+    _check_floating(input, "GroupNormKernelImpl")
+    _check_mixed_dtype(input, weight, bias)
     size = n * c // num_groups
     for d in shape[2:]:
         size *= d
@@ -1009,6 +1027,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     if not use_input_stats and (running_mean is None or running_var is None):
         raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats is false")
     _check_floating(input, "batch_norm")
+    _check_mixed_dtype(input, weight, bias, running_mean, running_var)
     cshape = _channel_shape(input)
     if use_input_stats:
         dims = tuple(range(2, input.ndim))
@@ -1066,7 +1085,10 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
         eps = float(B.finfo(input._data.dtype).eps)
     dims = tuple(range(input.ndim - len(shape), input.ndim))
     out = input * F.rsqrt(F.mean(input * input, dims, keepdim=True) + eps)
-    return out if weight is None else out * weight
+    if weight is None:
+        return out
+    out = out * weight
+    return out if out.dtype is input.dtype else out.to(input.dtype)   # PyTorch's result has the input's dtype
 
 
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
@@ -1490,7 +1512,7 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
     if input1.ndim != input2.ndim or input1.ndim != target.ndim:
         raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
                            f"input1: {input1.shape}, input2: {input2.shape}, target: {target.shape} ")
-    return _reduce(F.clamp(-target * (input1 - input2) + margin, min=0), reduction)
+    return _reduce(F.clamp(-target * (input1 - input2) + float(margin), min=0), reduction)
 
 
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):

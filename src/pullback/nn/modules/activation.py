@@ -2,7 +2,10 @@
 import warnings
 
 from .module import Module
+from ..parameter import Parameter
 from .. import functional as F
+from .. import init as init_
+from ... import _creation
 
 
 class ReLU(Module):
@@ -195,15 +198,12 @@ class PReLU(Module):
 
     def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
         super().__init__()
-        from ..parameter import Parameter
-        from ... import _creation
         self.num_parameters, self.init = num_parameters, init
         self.weight = Parameter(_creation.full((num_parameters,), init, dtype=dtype))
 
     def reset_parameters(self):
         """Fills the slopes with ``init``."""
-        from .. import init as _init
-        _init.constant_(self.weight, self.init)
+        init_.constant_(self.weight, self.init)
 
     def forward(self, input):
         return F.prelu(input, self.weight)
