@@ -498,3 +498,24 @@ def test_vmap_as_torch(name, fn):
     x = np.random.default_rng(4).standard_normal((2, 3, 4))
     _close(pullback.func.vmap(lambda a: fn(pullback, a))(pullback.tensor(x)),
            torch.func.vmap(lambda a: fn(torch, a))(torch.tensor(x)))
+
+
+# -------------------------------------------------------------------- forward mode
+JVP_CASES = [c for c in VMAP_CASES if c[0] not in ("threshold",)] + [
+    ("instance_norm", lambda m, a: m.nn.functional.instance_norm(a.unsqueeze(0))),
+    ("selu", lambda m, a: m.nn.functional.selu(a)),
+    ("mish", lambda m, a: m.nn.functional.mish(a)),
+    ("poisson_nll", lambda m, a: m.nn.functional.poisson_nll_loss(a, a * a, full=True)),
+]
+
+
+@pytest.mark.parametrize("name,fn", JVP_CASES, ids=[c[0] for c in JVP_CASES])
+def test_jvp_as_torch(name, fn):
+    rng = np.random.default_rng(6)
+    x, t = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    out, tangent = pullback.func.jvp(lambda a: fn(pullback, a), (pullback.tensor(x),), (pullback.tensor(t),))
+    # torch's forward AD lacks pdist and the margin losses: its reverse-mode Jacobian times the tangent
+    exp_out = fn(torch, torch.tensor(x))
+    jac = torch.autograd.functional.jacobian(lambda a: fn(torch, a), torch.tensor(x))
+    _close(out, exp_out)
+    _close(tangent, (jac.reshape(exp_out.numel(), -1) @ torch.tensor(t).reshape(-1)).reshape(exp_out.shape))
