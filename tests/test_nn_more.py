@@ -279,6 +279,13 @@ def test_gaussian_nll_variance_clamped_with_identity_gradient():
            torch.nn.functional.gaussian_nll_loss(torch.tensor(x), torch.tensor(y), 0.5))
 
 
+def test_gaussian_nll_integer_var_is_a_type_error_as_torch():
+    with pytest.raises(TypeError):
+        torch.nn.functional.gaussian_nll_loss(torch.ones(2), torch.ones(2), 1)
+    with pytest.raises(TypeError):
+        pullback.nn.functional.gaussian_nll_loss(pullback.ones(2), pullback.ones(2), 1)
+
+
 def test_pdist_gradient_zero_for_equal_rows():
     x = pullback.zeros(3, 2, requires_grad=True)
     pullback.nn.functional.pdist(x).sum().backward()
@@ -327,6 +334,7 @@ LOSS_ERRORS = [
     ("triplet_distance_dims", lambda m: m.nn.functional.triplet_margin_with_distance_loss(
         m.ones(3, 2), m.ones(3), m.ones(3, 2))),
     ("pdist_1d", lambda m: m.nn.functional.pdist(m.ones(3))),
+    ("multilabel_soft_margin_0d", lambda m: m.nn.functional.multilabel_soft_margin_loss(m.tensor(1.0), m.tensor(1.0))),
     ("pdist_int", lambda m: m.nn.functional.pdist(m.ones(3, 2, dtype=m.int64))),
     ("pdist_negative_p", lambda m: m.nn.functional.pdist(m.ones(3, 2), -1)),
 ]

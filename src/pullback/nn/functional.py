@@ -1551,6 +1551,8 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
     if weight is not None:
         loss = loss * weight
+    if input.ndim == 0:
+        raise IndexError("Dimension specified as -1 but tensor has no dimensions")
     class_dim = input.ndim - 1
     loss = F.sum(loss, class_dim) / input.shape[class_dim]
     if reduction not in ("mean", "sum", "none"):
@@ -1648,6 +1650,8 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
         if var < 0:
             raise ValueError("var has negative entry/entries")
         var = ones(*input.shape, dtype=input.dtype) * var
+    elif not isinstance(var, Tensor):   # torch.any(var < 0) of a Python number
+        raise TypeError(f"any(): argument 'input' (position 1) must be Tensor, not {type(var < 0).__name__}")
     elif bool((var._data < 0).any()):
         raise ValueError("var has negative entry/entries")
     if tuple(var.shape) != tuple(input.shape):
