@@ -63,6 +63,7 @@ def relu_(input):
 
 def relu6(input, inplace=False):
     """``min(max(x, 0), 6)``."""
+    _check(input, "relu6")
     return hardtanh(input, 0, 6, inplace)
 
 
@@ -120,12 +121,14 @@ def silu(input, inplace=False):
 
 def mish(input, inplace=False):
     """``x * tanh(softplus(x))``."""
+    _check(input, "mish")
     _check_floating(input, "mish_cpu")
     return _maybe_inplace(input, inplace, lambda x: x * F.tanh(F.softplus(x)))
 
 
 def logsigmoid(input):
     """``log(sigmoid(x))``, stable: ``-softplus(-x)``."""
+    _check(input, "log_sigmoid")
     _check_floating(input, "log_sigmoid_cpu")
     return -F.softplus(-input)
 
@@ -269,9 +272,9 @@ def threshold_(input, threshold, value):
 
 
 def _check_lambd(input, lambd):
-    if lambd < 0:
-        lim = "1.79769e+308" if input.dtype is D.float64 else "3.40282e+38"
-        raise RuntimeError(f"lambda must be in range [0, {lim}] for input dtype {input.dtype._tensor_type[:-6]}, "
+    top = float(B.finfo(input._data.dtype).max)
+    if not 0 <= lambd <= top:
+        raise RuntimeError(f"lambda must be in range [0, {top:g}] for input dtype {input.dtype._tensor_type[:-6]}, "
                            f"but found {lambd:g}")
 
 
