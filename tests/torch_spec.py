@@ -63,6 +63,8 @@ def to_pb(obj, memo=None):
         return str(obj)
     if isinstance(obj, torch.memory_format):
         return getattr(pullback, str(obj).replace("torch.", ""), obj)
+    if isinstance(obj, torch.nn.PairwiseDistance):   # a distance_function argument
+        return pullback.nn.PairwiseDistance(obj.norm, obj.eps, obj.keepdim)
     if isinstance(obj, torch.Generator):
         raise Unsupported("torch.Generator argument")
     if callable(obj) and obj is getattr(torch.nn.functional, getattr(obj, "__name__", ""), None):
@@ -257,7 +259,7 @@ def run_pullback(fn, sample):
 UNCOMPARABLE_VALUES = frozenset({
     "bernoulli", "empty", "empty_like", "new_empty", "empty_strided", "new_empty_strided", "multinomial",
     "normal", "normal.number_mean", "normal.in_place", "rand_like", "randn", "randn_like", "randint",
-    "randint_like", "nn.functional.dropout", "uniform", "cauchy", "exponential", "geometric", "log_normal",
+    "randint_like", "nn.functional.dropout", "nn.functional.rrelu", "uniform", "cauchy", "exponential", "geometric", "log_normal",
 })
 
 

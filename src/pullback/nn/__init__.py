@@ -4,11 +4,18 @@ from .modules.module import Module  # noqa: F401
 from .modules.container import Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict  # noqa: F401
 from .modules.linear import Identity, Linear, Bilinear, Flatten, Unflatten  # noqa: F401
 from .modules.activation import (ReLU, LeakyReLU, ELU, GELU, SiLU, Tanh, Sigmoid, Softplus, Softmax,  # noqa: F401
-                                 LogSoftmax, Hardtanh)
+                                 LogSoftmax, Hardtanh, GLU, PReLU, CELU, SELU, Hardsigmoid, Hardswish, Mish,
+                                 Softsign, Tanhshrink, LogSigmoid, Threshold, Hardshrink, Softshrink, ReLU6,
+                                 Softmin, Softmax2d, RReLU)
 from .modules.loss import (CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, SmoothL1Loss, HuberLoss, BCELoss,  # noqa: F401
-                           BCEWithLogitsLoss, KLDivLoss)
+                           BCEWithLogitsLoss, KLDivLoss, MarginRankingLoss, SoftMarginLoss, HingeEmbeddingLoss,
+                           CosineEmbeddingLoss, MultiLabelSoftMarginLoss, MultiMarginLoss, MultiLabelMarginLoss,
+                           GaussianNLLLoss, PoissonNLLLoss, TripletMarginLoss, TripletMarginWithDistanceLoss)
+from .modules.distance import PairwiseDistance, CosineSimilarity  # noqa: F401
 from .modules.conv import Conv1d, Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d  # noqa: F401
-from .modules.normalization import LayerNorm, BatchNorm1d, BatchNorm2d, Dropout, Embedding  # noqa: F401
+from .modules.normalization import (LayerNorm, BatchNorm1d, BatchNorm2d, Dropout, Embedding, BatchNorm3d,  # noqa: F401
+                                    InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, GroupNorm, RMSNorm,
+                                    LocalResponseNorm)
 from .modules.attention import MultiheadAttention  # noqa: F401
 from .modules.transformer import (TransformerEncoderLayer, TransformerDecoderLayer, TransformerEncoder,  # noqa: F401
                                   TransformerDecoder, Transformer)

@@ -63,6 +63,7 @@ def relu_(input):
 
 def relu6(input, inplace=False):
     """``min(max(x, 0), 6)``."""
+    _check(input, "relu6")
     return hardtanh(input, 0, 6, inplace)
 
 
@@ -120,12 +121,14 @@ def silu(input, inplace=False):
 
 def mish(input, inplace=False):
     """``x * tanh(softplus(x))``."""
+    _check(input, "mish")
     _check_floating(input, "mish_cpu")
     return _maybe_inplace(input, inplace, lambda x: x * F.tanh(F.softplus(x)))
 
 
 def logsigmoid(input):
     """``log(sigmoid(x))``, stable: ``-softplus(-x)``."""
+    _check(input, "log_sigmoid")
     _check_floating(input, "log_sigmoid_cpu")
     return -F.softplus(-input)
 
@@ -161,6 +164,201 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """``softmax(-input, dim)``."""
     _check(input, "softmin")
     return F.softmax(-input, _softmax_dim("softmin", input, dim), dtype)
+
+
+def elu_(input, alpha=1.0):
+    """In-place ``elu``."""
+    return elu(input, alpha, True)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    """In-place ``leaky_relu``."""
+    return leaky_relu(input, negative_slope, True)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    """In-place ``hardtanh``."""
+    return hardtanh(input, min_val, max_val, True)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``.
+
+    Example::
+
+        >>> pullback.nn.functional.celu(pullback.tensor([-1.0, 2.0]), alpha=2.0)
+        tensor([-0.7869,  2.0000])
+    """
+    _check(input, "celu")
+    _check_floating(input, "elu_cpu")
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+    if alpha == 1:
+        return _maybe_inplace(input, inplace, lambda x: N.elu_.bind((x,), {"alpha": 1.0}))
+    return _maybe_inplace(input, inplace, lambda x: N.elu_.bind((x * (1.0 / alpha),), {"alpha": 1.0}) * alpha)
+
+
+def celu_(input, alpha=1.0):
+    """In-place ``celu``."""
+    return celu(input, alpha, True)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input, inplace=False):
+    """``scale * elu(x, alpha)`` with the self-normalizing constants ``alpha = 1.6733``,
+    ``scale = 1.0507``."""
+    _check(input, "selu")
+    _check_floating(input, "elu_cpu")
+    return _maybe_inplace(input, inplace, lambda x: N.elu_.bind((x,), {"alpha": _SELU_ALPHA}) * _SELU_SCALE)
+
+
+def selu_(input):
+    """In-place ``selu``."""
+    return selu(input, True)
+
+
+def hardsigmoid(input, inplace=False):
+    """``relu6(x + 3) / 6``: 0 below -3, 1 above 3, linear between."""
+    _check(input, "hardsigmoid")
+    _check_floating(input, "hardsigmoid_cpu")
+    return _maybe_inplace(input, inplace,
+                          lambda x: N.hardtanh_.bind((x + 3.0,), {"lo": 0.0, "hi": 6.0}) * (1.0 / 6.0))
+
+
+def hardswish(input, inplace=False):
+    """``x * relu6(x + 3) / 6``."""
+    _check(input, "hardswish")
+    _check_floating(input, "hardswish_cpu")
+    return _maybe_inplace(input, inplace,
+                          lambda x: x * N.hardtanh_.bind((x + 3.0,), {"lo": 0.0, "hi": 6.0}) * (1.0 / 6.0))
+
+
+def softsign(input):
+    """``x / (1 + |x|)``."""
+    _check(input, "softsign")
+    return input / (F.abs(input) + 1)
+
+
+def tanhshrink(input):
+    """``x - tanh(x)``."""
+    _check(input, "tanhshrink")
+    return input - F.tanh(input)
+
+
+def threshold(input, threshold, value, inplace=False):
+    """``x`` where ``x > threshold``, ``value`` elsewhere (integer inputs keep their dtype)."""
+    _check(input, "threshold")
+    if input.dtype is D.bool:
+        raise E.not_implemented("threshold_cpu", input.dtype)
+    if not input.dtype.is_floating_point:
+        value = int(value)
+    return _maybe_inplace(input, inplace, lambda x: E.where_(x > threshold, x, _scalar_like(x, value)))
+
+
+_threshold = threshold
+
+
+def _scalar_like(x, value):
+    """``value`` as a 0-dim tensor of ``x``'s dtype (so ``where`` keeps that dtype)."""
+    return Tensor._make(B.asarray(value, dtype=x._data.dtype))
+
+
+def threshold_(input, threshold, value):
+    """In-place ``threshold``."""
+    return _threshold(input, threshold, value, True)
+
+
+def _check_lambd(input, lambd):
+    top = float(B.finfo(input._data.dtype).max)
+    if not 0 <= lambd <= top:
+        raise RuntimeError(f"lambda must be in range [0, {top:g}] for input dtype {input.dtype._tensor_type[:-6]}, "
+                           f"but found {lambd:g}")
+
+
+def hardshrink(input, lambd=0.5):
+    """``x`` where ``|x| > lambd``, 0 elsewhere."""
+    _check(input, "hardshrink")
+    _check_floating(input, "hardshrink_cpu")
+    return E.where_(F.logical_or(input > lambd, input < -lambd), input, _scalar_like(input, 0))
+
+
+def softshrink(input, lambd=0.5):
+    """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, 0 between."""
+    _check(input, "softshrink")
+    _check_floating(input, "softshrink_check")
+    _check_lambd(input, lambd)
+    zero = _scalar_like(input, 0)
+    return E.where_(input > lambd, input - lambd, E.where_(input < -lambd, input + lambd, zero))
+
+
+def glu(input, dim=-1):
+    """Gated linear unit: ``a * sigmoid(b)`` with ``a, b`` the two halves of ``input`` along ``dim``.
+
+    Example::
+
+        >>> pullback.nn.functional.glu(pullback.tensor([1.0, 2.0, 0.0, 0.0]))
+        tensor([0.5000, 1.0000])
+    """
+    _check(input, "glu")
+    if input.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    dim = wrap_dim(dim, input.ndim)
+    n = input.shape[dim]
+    if n % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {dim} is size {n}")
+    _check_floating(input, "glu_cpu")
+    a = S.narrow(input, dim, 0, n // 2)
+    b = S.narrow(input, dim, n // 2, n // 2)
+    return a * F.sigmoid(b)
+
+
+def prelu(input, weight):
+    """``x`` where ``x > 0``, ``weight * x`` elsewhere; ``weight`` has one element or one per
+    channel (dim 1 of an input of two or more dims)."""
+    _check(input, "prelu")
+    if weight.ndim > 1:
+        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {weight.ndim}")
+    channels = input.shape[1] if input.ndim >= 2 else 1
+    count = weight.numel()
+    if count != 1 and input.ndim == 0:
+        raise RuntimeError("Not allow zero-dim input tensor.")
+    if count != 1 and count != channels:
+        raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = {count} "
+                           f"and channel size = {channels}.")
+    if input.dtype is not weight.dtype:
+        names = D.SCALAR_TYPE_NAMES
+        raise RuntimeError(f"prelu: Type promoting not supported. Got {names[input.dtype.name]} and "
+                           f"{names[weight.dtype.name]}")
+    _check_floating(input, "prelu_cpu")
+    if count != 1 and input.ndim > 2:
+        weight = S.reshape(weight, *((-1,) + (1,) * (input.ndim - 2)))
+    elif count == 1 and weight.ndim:
+        weight = S.reshape(weight, ())
+    return E.where_(input > 0, input, input * weight)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Randomized leaky ReLU: in training each negative element is scaled by a slope drawn from
+    ``U(lower, upper)``; in evaluation by ``(lower + upper) / 2``."""
+    _check(input, "rrelu")
+    _check_floating(input, "leaky_relu_cpu")
+    if lower > upper:
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+
+    def draw(x):
+        slope = rand(*x.shape, dtype=x.dtype) * (upper - lower) + lower
+        return E.where_(x >= 0, x, x * slope)
+    return _maybe_inplace(input, inplace, draw)
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    """In-place ``rrelu``."""
+    return rrelu(input, lower, upper, training, True)
 
 
 # ------------------------------------------------------------------- layers
@@ -750,6 +948,181 @@ def _check_batch_norm_args(input, running_mean, running_var, weight, bias, train
                            else "mixed dtype (CPU): all inputs must share same datatype.")
 
 
+def _channel_shape(input):
+    return (1, -1) + (1,) * (input.ndim - 2)
+
+
+def _check_mixed_dtype(input, *params):
+    """PyTorch's CPU normalization kernels: parameters of the input's dtype only."""
+    if any(t is not None and t.dtype is not input.dtype for t in params):
+        raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float" if input.dtype is D.float32
+                           else "mixed dtype (CPU): all inputs must share same datatype.")
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalizes each of ``num_groups`` groups of channels of each sample (``(N, C, *)``) to
+    zero mean and unit (biased) variance, then scales by ``weight`` and shifts by ``bias`` per channel.
+
+    Example::
+
+        >>> out = pullback.nn.functional.group_norm(pullback.randn(2, 4, 3), 2)
+    """
+    _check(input, "group_norm")
+    if input.ndim < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.ndim}")
+    shape = tuple(input.shape)
+    n, c = shape[0], shape[1]
+    if num_groups <= 0 or c % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of "
+                           f"shape {list(shape)} and num_groups={num_groups}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and (t.ndim != 1 or t.numel() != c):
+            raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, "
+                               f"but got {name} of shape {list(t.shape)} and input of shape {list(shape)}")
+    _check_floating(input, "GroupNormKernelImpl")
+    _check_mixed_dtype(input, weight, bias)
+    size = n * c // num_groups
+    for d in shape[2:]:
+        size *= d
+    if size == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size "
+                         f"{[n * c // num_groups, num_groups] + list(shape[2:])}")
+    if input.numel() == 0:
+        return input.clone()
+    grouped = S.reshape(input, n, num_groups, -1)
+    mean = F.mean(grouped, 2, keepdim=True)
+    centered = grouped - mean
+    var = F.mean(centered * centered, 2, keepdim=True)
+    out = S.reshape(centered * F.rsqrt(var + eps), *shape)
+    if weight is not None:
+        out = out * S.reshape(weight, *_channel_shape(input))
+    if bias is not None:
+        out = out + S.reshape(bias, *_channel_shape(input))
+    return out
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5):
+    """Normalizes each channel of each sample (``(N, C, *)``) over its spatial dims; with
+    ``use_input_stats`` the running statistics (if given) are updated with the batch mean of the
+    samples' statistics, otherwise they normalize the input.
+
+    Example::
+
+        >>> out = pullback.nn.functional.instance_norm(pullback.randn(2, 3, 5))
+    """
+    _check(input, "instance_norm")
+    shape = tuple(input.shape)
+    if use_input_stats:
+        spatial = 1
+        for d in shape[2:]:
+            spatial *= d
+        if spatial == 1:
+            raise ValueError(f"Expected more than 1 spatial element when training, got input size "
+                             f"{_size(shape)}")
+    n, c = shape[0], shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var)):
+        if t is not None and t.numel() != c:
+            raise RuntimeError(f"{name} should contain {n * c} elements not {t.numel() * n}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.numel() != c:
+            raise RuntimeError(f"{name} should contain {n * c} elements not {t.numel() * n}")
+    if not use_input_stats and (running_mean is None or running_var is None):
+        raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats is false")
+    _check_floating(input, "batch_norm")
+    _check_mixed_dtype(input, weight, bias, running_mean, running_var)
+    cshape = _channel_shape(input)
+    if use_input_stats:
+        dims = tuple(range(2, input.ndim))
+        mean = F.mean(input, dims, keepdim=True)
+        centered = input - mean
+        var = F.mean(centered * centered, dims, keepdim=True)
+        if running_mean is not None and running_var is not None:
+            m = input.numel() // (n * c) if n * c else 0
+            with grad_mode.no_grad():
+                batch_mean = F.mean(S.reshape(mean.detach(), n, c), 0)
+                batch_var = F.mean(S.reshape(var.detach(), n, c), 0) * (m / (m - 1))
+                running_mean.mul_(1 - momentum).add_(batch_mean * momentum)
+                running_var.mul_(1 - momentum).add_(batch_var * momentum)
+    else:
+        centered = input - S.reshape(running_mean, *cshape)
+        var = S.reshape(running_var, *cshape)
+    out = centered * F.rsqrt(var + eps)
+    if weight is not None:
+        out = out * S.reshape(weight, *cshape)
+    if bias is not None:
+        out = out + S.reshape(bias, *cshape)
+    return out
+
+
+def _size(shape):
+    from .._size import Size
+    return Size(shape)
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """``input / sqrt(mean(input^2) + eps) * weight`` over the trailing ``normalized_shape``
+    dims; ``eps`` defaults to the dtype's machine epsilon.
+
+    Example::
+
+        >>> pullback.nn.functional.rms_norm(pullback.tensor([[3.0, 4.0]]), (2,))
+        tensor([[0.8485, 1.1314]])
+    """
+    _check(input, "rms_norm")
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    shape = tuple(int(d) for d in normalized_shape)
+    if not shape:
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one "
+                           "element, but got normalized_shape = []")
+    if weight is not None and tuple(weight.shape) != shape:
+        raise RuntimeError(f"Expected weight to be of same shape as normalized_shape, but got weight of shape "
+                           f"{list(weight.shape)} and normalized_shape = {list(shape)}")
+    sizes = tuple(input.shape)
+    if len(sizes) < len(shape) or sizes[len(sizes) - len(shape):] != shape:
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
+                           f"[*{', '.join(map(str, shape))}], but got input of size{list(sizes)}")
+    _check_floating(input, "rms_norm")
+    if eps is None:
+        eps = float(B.finfo(input._data.dtype).eps)
+    dims = tuple(range(input.ndim - len(shape), input.ndim))
+    out = input * F.rsqrt(F.mean(input * input, dims, keepdim=True) + eps)
+    if weight is None:
+        return out
+    out = out * weight
+    return out if out.dtype is input.dtype else out.to(input.dtype)   # PyTorch's result has the input's dtype
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """Divides each element by ``(k + alpha * mean of the squares of ``size`` neighbouring
+    channels)^beta`` (``(N, C, *)``, the window centered, zero-padded).
+
+    Example::
+
+        >>> out = pullback.nn.functional.local_response_norm(pullback.randn(2, 6, 4), 3)
+    """
+    _check(input, "local_response_norm")
+    if input.ndim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality                          input (got {input.ndim} "
+                         "dimensions)")
+    if input.numel() == 0:
+        return input
+    c = input.shape[1]
+    sq = input * input
+    widths = ((0, 0), (size // 2, (size - 1) // 2)) + ((0, 0),) * (input.ndim - 2)
+    padded = N.pad_.bind((sq,), {"widths": widths, "value": 0})
+    total = S.narrow(padded, 1, 0, c)
+    for o in range(1, size):
+        total = total + S.narrow(padded, 1, o, c)
+    if input.dtype.is_floating_point:
+        mean = total * (1.0 / size)
+    else:   # PyTorch averages integers with an integer (truncating) average pool
+        mean = F.floor_divide(total, size)
+    div = F.pow(mean * alpha + k, beta)
+    return input / div
+
+
 # -------------------------------------------------------------------- losses
 def _reduce(loss, reduction):
     if reduction == "mean":
@@ -1128,6 +1501,257 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
         raise RuntimeError(f"output with shape {list(input.shape)} doesn't match the broadcast shape "
                            f"{list(_broadcast_shape(input.shape, target.shape))}")
     return _reduce(F.softplus(-target * input), reduction)
+
+
+def _check_reduction(reduction):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+    """``max(0, -target * (input1 - input2) + margin)``, for targets of +1 and -1."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if input1.ndim != input2.ndim or input1.ndim != target.ndim:
+        raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+                           f"input1: {input1.shape}, input2: {input2.shape}, target: {target.shape} ")
+    return _reduce(F.clamp(-target * (input1 - input2) + float(margin), min=0), reduction)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+    """``input`` where ``target == 1``, ``max(0, margin - input)`` where ``target == -1``."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    zero = _scalar_like(input, 0) if input.dtype.is_floating_point else 0.0
+    below = E.where_(target != 1, F.clamp(margin - input, min=0), zero)
+    return _reduce(below + E.where_(target != -1, input, zero), reduction)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+    """``1 - cos(x1, x2)`` where ``target == 1``, ``max(0, cos(x1, x2) - margin)`` where
+    ``target == -1``; ``x1, x2`` of shape ``(N, D)`` with target ``(N,)``, or ``(D,)`` with a 0-dim target."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    dim = target.ndim
+    if dim > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    want = 2 if dim == 1 else 1
+    if input1.ndim != want or input2.ndim != want:
+        raise RuntimeError(f"{dim}D target tensor expects {want}D input tensors, but found inputs with sizes "
+                           f"{list(input1.shape)} and {list(input2.shape)}.")
+    prod = F.sum(input1 * input2, dim)
+    mag1 = F.sum(input1 * input1, dim) + 1e-12
+    mag2 = F.sum(input2 * input2, dim) + 1e-12
+    cos = prod / F.sqrt(mag1 * mag2)
+    zero = _scalar_like(cos, 0)
+    out = E.where_(target == 1, 1 - cos, zero) + E.where_(target == -1, F.clamp(cos - margin, min=0), zero)
+    return _reduce(out, reduction)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """The mean over classes of the binary logistic losses of ``input`` against 0/1 ``target``."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    if input.ndim == 0:
+        raise IndexError("Dimension specified as -1 but tensor has no dimensions")
+    class_dim = input.ndim - 1
+    loss = F.sum(loss, class_dim) / input.shape[class_dim]
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not valid")
+    return _reduce(loss, reduction)
+
+
+def _class_onehot(target, c, dtype):
+    """Class indices as a one-hot float Tensor (classes last)."""
+    return Tensor._make(B.eye(c, dtype=dtype.np)[target._data])
+
+
+def _check_margin_input(shape):
+    if not ((len(shape) == 2 and shape[1] != 0) or (len(shape) == 1 and shape[0] != 0) or not shape):
+        raise RuntimeError(f"Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+                           f"{list(shape)}")
+
+
+def _check_long_target(target):
+    if target.dtype is not D.int64:
+        raise RuntimeError(f"expected scalar type Long but found {D.SCALAR_TYPE_NAMES[target.dtype.name]}")
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
+                      reduction="mean"):
+    """Multi-class hinge loss: ``sum_{i != y} max(0, margin - x[y] + x[i])^p / C`` per sample
+    (times ``weight[y]``), for ``(N, C)`` or ``(C,)`` inputs and class indices ``target``."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if p != 1 and p != 2:
+        raise ValueError("only p == 1 and p == 2 supported")
+    if weight is not None and weight.ndim != 1:
+        raise ValueError("weight must be one-dimensional")
+    _check_reduction(reduction)
+    shape = tuple(input.shape)
+    _check_margin_input(shape)
+    n, c = (1, shape[0] if shape else 1) if len(shape) < 2 else shape
+    if not (target.ndim <= 1 and target.numel() == n):
+        raise RuntimeError(f"multi_margin_loss: target tensor should be 1-D with size equal to the number of input "
+                           f"samples (batch size). Expected target size [{n}], but got {list(target.shape)}. Input "
+                           f"has shape {list(shape)}.")
+    if weight is not None and weight.numel() != c:
+        raise RuntimeError(f"inconsistent weight size, expected {c} but got {list(weight.shape)}")
+    _check_long_target(target)
+    t = target._data.reshape(-1)
+    if t.size and (t.min() < 0 or t.max() >= c):
+        raise RuntimeError("target out of range")
+    x = S.reshape(input, n, c)
+    onehot = _class_onehot(Tensor._make(t), c, input.dtype)
+    xy = F.sum(x * onehot, 1, keepdim=True)
+    z = F.clamp(x - xy + margin, min=0)
+    if p == 2:
+        z = z * z
+    z = z * (1 - onehot)
+    if weight is not None:
+        z = z * S.unsqueeze(getitem(weight, index=(t,), basic=False), 1)
+    loss = F.sum(z, 1) / c
+    if reduction == "none":
+        return S.reshape(loss, *target.shape) if len(shape) < 2 else loss
+    return _reduce(loss, reduction)
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """Multi-label hinge loss: ``sum_{j in y, i not in y} max(0, 1 - (x[j] - x[i])) / C`` per
+    sample; ``target`` holds the classes of each sample, ended by the first -1."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    shape = tuple(input.shape)
+    _check_margin_input(shape)
+    if tuple(target.shape) != shape:
+        raise RuntimeError(f"inconsistent target size: {list(target.shape)} for input of size: {list(shape)}")
+    _check_long_target(target)
+    n, c = (1, shape[0] if shape else 1) if len(shape) < 2 else shape
+    t = target._data.reshape(n, c)
+    if t.size and (t.min() < -1 or t.max() >= c):
+        raise RuntimeError("argument #2 'target' is out of range")
+    listed = B.cumprod(t >= 0, axis=1).astype(bool)   # the entries before each row's first -1
+    counts = B.zeros((n, c))
+    B.add.at(counts, (B.nonzero(listed)[0], t[listed]), 1)
+    is_target = (counts > 0).astype(input.dtype.np)
+    # pair (j, i): j a target, i not one; counted as often as j is listed
+    mask = Tensor._make((counts[:, :, None] * (1 - is_target[:, None, :])).astype(input.dtype.np))
+    x = S.reshape(input, n, c)
+    z = F.clamp(1 - S.unsqueeze(x, 2) + S.unsqueeze(x, 1), min=0) * mask
+    loss = F.sum(z, (1, 2)) / c
+    if reduction == "none":
+        return S.reshape(loss, ()) if len(shape) < 2 else loss
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """Gaussian negative log likelihood ``0.5 (log var + (input - target)^2 / var)`` (plus
+    ``0.5 log 2 pi`` with ``full``); ``var`` clamped at ``eps`` (its gradient passing unclamped),
+    of ``input``'s shape, or one dim fewer, or with one dim of size 1, or a float."""
+    if isinstance(var, float):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        var = ones(*input.shape, dtype=input.dtype) * var
+    elif not isinstance(var, Tensor):   # torch.any(var < 0) of a Python number
+        raise TypeError(f"any(): argument 'input' (position 1) must be Tensor, not {type(var < 0).__name__}")
+    elif bool((var._data < 0).any()):
+        raise ValueError("var has negative entry/entries")
+    if tuple(var.shape) != tuple(input.shape):
+        if tuple(input.shape)[:-1] == tuple(var.shape):
+            var = S.unsqueeze(var, -1)
+        elif not (input.ndim == var.ndim and sum(y for x, y in zip(input.shape, var.shape) if x != y) == 1):
+            raise ValueError("var is of incorrect size")
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not valid")
+    plain = var.detach()
+    var = var + (F.clamp(plain, min=eps) - plain)
+    d = input - target
+    loss = (F.log(var) + d * d / var) * 0.5
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
+                     reduction="mean"):
+    """Poisson negative log likelihood: ``exp(input) - target * input`` (``log_input``) or
+    ``input - target * log(input + eps)``; ``full`` adds Stirling's term where ``target > 1``."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    loss = F.exp(input) - target * input if log_input else input - target * F.log(input + eps)
+    if full:
+        above = target.detach() > 1
+        safe = E.where_(above, target, _scalar_like(target, 1) if target.dtype.is_floating_point else 1.0)
+        stirling = safe * F.log(safe) - safe + F.log(safe * (2 * math.pi)) * 0.5
+        loss = loss + E.where_(above, stirling, _scalar_like(stirling, 0))
+    return _reduce(loss, reduction)
+
+
+def _check_triplet_dims(anchor, positive, negative):
+    a, p, n = anchor.ndim, positive.ndim, negative.ndim
+    if not (a == p == n):
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number of "
+                           f"dimensions, but got: anchor {a}D, positive {p}D, and negative {n}D inputs")
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
+                        reduce=None, reduction="mean"):
+    """``max(0, margin + d(anchor, positive) - d(anchor, negative))`` with ``d`` the
+    ``p``-norm :func:`pairwise_distance` (``swap``: the smaller of ``d(a, n)`` and ``d(p, n)``)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    _check_triplet_dims(anchor, positive, negative)
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = F.minimum(d_neg, pairwise_distance(positive, negative, p, eps))
+    return _reduce(F.clamp(d_pos - d_neg + margin, min=0), reduction)
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0, swap=False,
+                                      reduction="mean"):
+    """:func:`triplet_margin_loss` with any ``distance_function(x1, x2)`` (default
+    :func:`pairwise_distance`)."""
+    _check_reduction(reduction)
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    _check_triplet_dims(anchor, positive, negative)
+    dist = pairwise_distance if distance_function is None else distance_function
+    d_pos, d_neg = dist(anchor, positive), dist(anchor, negative)
+    if swap:
+        d_neg = F.minimum(d_neg, dist(positive, negative))
+    return _reduce(F.clamp(margin + d_pos - d_neg, min=0), reduction)
+
+
+def pdist(input, p=2):
+    """The ``p``-norm distances between the rows of a ``(N, M)`` input, for each pair ``i < j``
+    in row-major order: ``N (N - 1) / 2`` values."""
+    _check(input, "pdist")
+    if input.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError("pdist only supports floating-point dtypes")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    n = input.shape[0]
+    i, j = B.triu_indices(n, 1)
+    diff = getitem(input, index=(i,), basic=False) - getitem(input, index=(j,), basic=False)
+    return _vector_norm_safe(diff, p)
+
+
+def _vector_norm_safe(diff, p):
+    """The ``p``-norm of each row of ``diff``, with a zero gradient where a row is all zeros."""
+    if p == 0:   # a count: differentiable, with a zero gradient, as PyTorch's
+        return F.sum(F.ne(diff, 0).to(diff.dtype), 1) + F.sum(diff, 1) * 0
+    if diff.shape[0] == 0:
+        return F.sum(diff, 1)
+    zero = F.logical_not(F.any(F.ne(diff, 0), 1, keepdim=True))   # ops, not the data: vmap sees per-sample rows
+    safe = E.where_(zero, 1.0, diff)
+    norm = F.norm(safe, p, 1)
+    return E.where_(S.squeeze(zero, 1), 0.0, norm)
 
 
 from ._attention import scaled_dot_product_attention, multi_head_attention_forward  # noqa: E402,F401  (they use this module)
