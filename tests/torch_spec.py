@@ -319,7 +319,11 @@ def _expected(compute):
 def random_sample(op, sample):
     """Whether this sample's values are random where its op's others are not (attention with
     dropout): compared by structure only, and its gradients not at all."""
-    return op_id(op) == "nn.functional.scaled_dot_product_attention" and sample.kwargs.get("dropout_p", 0.0) > 0
+    if op_id(op) == "nn.functional.scaled_dot_product_attention":
+        return sample.kwargs.get("dropout_p", 0.0) > 0
+    if op_id(op) == "nn.functional.multi_head_attention_forward":  # dropout_p is the 11th argument
+        return sample.kwargs.get("training", True) and sample.args[9] > 0
+    return False
 
 
 def check_forward(op, fn, sample):
