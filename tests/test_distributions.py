@@ -101,10 +101,10 @@ NOT_DIFFERENTIABLE = {"total_count"}
 def _classes(name):
     if hasattr(TD, name):
         return getattr(D, name), getattr(TD, name)
-    from pullback.distributions import extra2
+    from pullback.distributions import relaxed_and_heavy_tailed
     import torch.distributions.relaxed_bernoulli as rb
     import torch.distributions.relaxed_categorical as rc
-    return getattr(extra2, name), getattr(rb, name, None) or getattr(rc, name)
+    return getattr(relaxed_and_heavy_tailed, name), getattr(rb, name, None) or getattr(rc, name)
 
 
 def build(case):

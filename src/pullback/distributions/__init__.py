@@ -6,11 +6,13 @@ reparameterized ``rsample`` (where torch's is reparameterized) to the parameters
 from . import constraints
 from .discrete import Bernoulli, Binomial, Categorical, OneHotCategorical, Poisson
 from .distribution import Distribution, ExponentialFamily
-from .extra2 import NegativeBinomial, Pareto, RelaxedBernoulli, RelaxedOneHotCategorical, Weibull
-from .extra3 import FisherSnedecor, Kumaraswamy, LowRankMultivariateNormal
-from .extra4 import InverseGamma, LogisticNormal, OneHotCategoricalStraightThrough, VonMises
+from .relaxed_and_heavy_tailed import (NegativeBinomial, Pareto, RelaxedBernoulli, RelaxedOneHotCategorical,
+                                       Weibull)
+from .ratio_and_low_rank import FisherSnedecor, Kumaraswamy, LowRankMultivariateNormal
+from .inverse_circular_logistic import (InverseGamma, LogisticNormal, OneHotCategoricalStraightThrough,
+                                        VonMises)
 from .constraint_registry import biject_to, transform_to
-from .extra import Geometric, HalfCauchy, HalfNormal, Multinomial
+from .half_and_counting import Geometric, HalfCauchy, HalfNormal, Multinomial
 from .kl import kl_divergence, register_kl
 from .mixture import MixtureSameFamily
 from .multivariate import Dirichlet, Independent, MultivariateNormal
@@ -38,19 +40,19 @@ __all__ = [
 def _alias_torch_module_names():
     """``from pullback.distributions.normal import Normal`` as torch's module layout allows."""
     import sys
-    from . import discrete, distribution as _distribution, extra, extra2, extra3, extra4, mixture, multivariate
-    from . import univariate
+    from . import discrete, distribution as _distribution, mixture, multivariate, univariate
+    from . import half_and_counting as hc, relaxed_and_heavy_tailed as rh, ratio_and_low_rank as rl
+    from . import inverse_circular_logistic as ic
     layout = {
         "bernoulli": discrete, "binomial": discrete, "categorical": discrete, "one_hot_categorical": discrete,
-        "poisson": discrete, "multinomial": extra, "geometric": extra, "half_normal": extra, "half_cauchy": extra,
+        "poisson": discrete, "multinomial": hc, "geometric": hc, "half_normal": hc, "half_cauchy": hc,
         "normal": univariate, "uniform": univariate, "exponential": univariate, "laplace": univariate,
         "log_normal": univariate, "cauchy": univariate, "gumbel": univariate, "gamma": univariate,
         "chi2": univariate, "beta": univariate, "studentT": univariate, "dirichlet": multivariate,
         "independent": multivariate, "multivariate_normal": multivariate, "mixture_same_family": mixture,
-        "negative_binomial": extra2, "weibull": extra2, "pareto": extra2, "relaxed_bernoulli": extra2,
-        "relaxed_categorical": extra2, "kumaraswamy": extra3, "fishersnedecor": extra3,
-        "lowrank_multivariate_normal": extra3, "inverse_gamma": extra4, "von_mises": extra4,
-        "logistic_normal": extra4, "exp_family": _distribution, "transformed_distribution": transforms,
+        "negative_binomial": rh, "weibull": rh, "pareto": rh, "relaxed_bernoulli": rh, "relaxed_categorical": rh,
+        "kumaraswamy": rl, "fishersnedecor": rl, "lowrank_multivariate_normal": rl, "inverse_gamma": ic,
+        "von_mises": ic, "logistic_normal": ic, "exp_family": _distribution, "transformed_distribution": transforms,
     }
     for name, module in layout.items():
         sys.modules.setdefault(f"{__name__}.{name}", module)

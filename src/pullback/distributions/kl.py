@@ -7,8 +7,8 @@ import pullback as _t
 
 from .discrete import Bernoulli, Binomial, Categorical, OneHotCategorical, Poisson
 from .distribution import Distribution
-from .extra import Geometric, HalfNormal
-from .extra2 import Pareto
+from .half_and_counting import Geometric, HalfNormal
+from .relaxed_and_heavy_tailed import Pareto
 from .transforms import TransformedDistribution
 from .multivariate import Dirichlet, Independent, MultivariateNormal, _batch_mahalanobis
 from .univariate import Beta, Cauchy, Exponential, Gamma, Gumbel, Laplace, LogNormal, Normal, Uniform
