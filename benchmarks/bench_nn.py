@@ -126,6 +126,20 @@ def lstm(m, layers=2, hidden=128, seq=32, batch=16, features=64):
     return run
 
 
+def transformer_layer(m, d_model=128, nhead=4, seq=64, batch=8):
+    """nn.TransformerEncoderLayer (d_model 128, 4 heads, feed-forward 512, no dropout), float32,
+    batch_first (8, 64, 128): forward + backward of the output's sum."""
+    m.manual_seed(0)
+    layer = m.nn.TransformerEncoderLayer(d_model, nhead, dim_feedforward=4 * d_model, dropout=0.0, batch_first=True)
+    x = m.randn(batch, seq, d_model, requires_grad=True)
+
+    def run():
+        layer.zero_grad()
+        x.grad = None
+        layer(x).sum().backward()
+    return run
+
+
 def main(only=None):
     cases = [
         ("seed MLP 10-64-10, batch 32, cross_entropy: forward + backward", seed_mlp, {}, 40, 20),
@@ -134,6 +148,8 @@ def main(only=None):
         ("gradient penalty, 784-256-1 critic, 64 images: penalty + backward", gradient_penalty, {}, 20, 5),
         ("CNN conv3x3x16 + pool + linear, 64 x 28x28: forward + backward", small_cnn, {}, 10, 2),
         ("LSTM 2 layers, hidden 128, sequence 32, batch 16, float32: forward + backward", lstm, {}, 10, 2),
+        ("TransformerEncoderLayer d_model 128, 4 heads, sequence 64, batch 8, float32: forward + backward",
+         transformer_layer, {}, 10, 2),
     ]
     for title, make, extra, rounds, inner in cases:
         if only and not any(word.lower() in title.lower() for word in only):
