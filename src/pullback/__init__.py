@@ -100,3 +100,5 @@ def __getattr__(name):
 __version__ = "0.1.0"
 from .utils.data._random import Generator  # noqa: F401,E402
 from .serialization import save, load  # noqa: F401,E402
+from ._compile import compile  # noqa: F401,E402,A004
+from . import compiler  # noqa: F401,E402

@@ -8,7 +8,7 @@ from . import _dtype as D
 from ._tensor import Tensor, check_device
 from ._ops._rules import as_shape
 from ._ops import shape as _shape_ops
-from . import _levels
+from . import _levels, _tape
 from ._ops import _registry
 
 # PyTorch's default generator starts from this seed, so a fresh process is reproducible.
@@ -51,8 +51,14 @@ def set_rng_state(state):
     _generator[0].bit_generator.state = state
 
 
-def _random(shape, draw):
-    """Random numbers of ``shape`` from ``draw(shape)``, following vmap's ``randomness``."""
+def _redraw(draw, generator, shape):
+    """``draw(rng, shape)`` from ``generator`` or, without one, the default generator as it is now
+    (a compiled step draws its numbers from the stream where the step replays)."""
+    return draw(generator or _generator[0], shape)
+
+
+def _random(shape, draw, generator=None):
+    """Random numbers of ``shape`` from ``draw(rng, shape)``, following vmap's ``randomness``."""
     level = _levels.top(_levels.VMAP) if _levels.OPEN[0] else None
     if level is not None:
         mode = level.randomness
@@ -62,8 +68,10 @@ def _random(shape, draw):
                                "out of vmap")
         if mode == "different":
             from .func._batching import wrap
-            return wrap(Tensor._make(draw((level.size,) + tuple(shape))), 0, level.number)
-    return Tensor._make(draw(tuple(shape)))
+            return wrap(Tensor._make(_redraw(draw, generator, (level.size,) + tuple(shape))), 0, level.number)
+    if _tape.ACTIVE[0] is None:
+        return Tensor._make(_redraw(draw, generator, tuple(shape)))
+    return Tensor._make(_tape.call(_redraw, draw, generator, tuple(shape)))
 
 
 def _finish(data, dtype, requires_grad):
@@ -454,8 +462,7 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """
     check_device(device)
     dt = _random_dtype(dtype)
-    rng = generator or _generator[0]
-    t = _random(_creation_shape(size), lambda shape: rng.random(shape).astype(dt.np))
+    t = _random(_creation_shape(size), lambda rng, shape: rng.random(shape).astype(dt.np), generator)
     return t.requires_grad_(True) if requires_grad else t
 
 
@@ -468,8 +475,7 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """
     check_device(device)
     dt = _random_dtype(dtype)
-    rng = generator or _generator[0]
-    t = _random(_creation_shape(size), lambda shape: rng.standard_normal(shape).astype(dt.np))
+    t = _random(_creation_shape(size), lambda rng, shape: rng.standard_normal(shape).astype(dt.np), generator)
     return t.requires_grad_(True) if requires_grad else t
 
 
@@ -481,9 +487,8 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
             low, high, size = 0, low, high
         else:
             raise TypeError("randint() missing required argument 'size'")
-    rng = generator or _generator[0]
     dt = D.as_dtype(dtype) if dtype is not None else D.int64
-    return _random(as_shape((size,)), lambda shape: rng.integers(low, high, size=shape).astype(dt.np))
+    return _random(as_shape((size,)), lambda rng, shape: rng.integers(low, high, size=shape).astype(dt.np), generator)
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):

@@ -14,7 +14,7 @@ from ._backend import B
 from . import _dtype as D, _errors
 from .autograd import grad_mode
 from ._tensor import Tensor
-from . import _levels
+from . import _levels, _tape
 from ._ops import _registry, shape as S
 from ._ops.elementwise import overwrite
 from ._ops.indexing import (normalize_index, index_put, view_scatter, apply_view_chain, getitem,
@@ -49,11 +49,23 @@ def _write(self, out):
         raise RuntimeError(f"result type {D.SCALAR_TYPE_NAMES[out.dtype.name]} can't be cast to the desired output "
                            f"type {D.SCALAR_TYPE_NAMES[self.dtype.name]}")
     try:
-        self._data[...] = out._data
+        if _tape.ACTIVE[0] is None:
+            self._data[...] = out._data
+        else:
+            _tape.ACTIVE[0].see(self)
+            _tape.call(_tape.assign, self._data, out._data)
     except ValueError:
         raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers "
                            "to a single memory location. Please clone() the tensor before performing the "
                            "operation.") from None
+
+
+def _copy(t):
+    """A copy of ``t``'s array (recorded while a compiled step is being recorded)."""
+    if _tape.ACTIVE[0] is None:
+        return t._data.copy()
+    _tape.ACTIVE[0].see(t)
+    return _tape.call(_tape.copy, t._data)
 
 
 def _batched_inplace(self, out):
@@ -100,7 +112,7 @@ def apply_inplace(self, fn, *args, **kwargs):
         return self
     if self._base is not None:
         return _apply_inplace_on_view(self, fn, args, kwargs)
-    snapshot = Tensor._make(self._data.copy(), grad_fn=self.grad_fn, output_nr=self._output_nr,
+    snapshot = Tensor._make(_copy(self), grad_fn=self.grad_fn, output_nr=self._output_nr,
                             requires_grad=self._requires_grad)
     _copy_tangents(self, snapshot)
     out = fn(snapshot, *args, **kwargs)
@@ -125,7 +137,7 @@ def _copy_tangents(source, target):
 
 
 def _with_tangents(self):
-    snapshot = Tensor._make(self._data.copy())
+    snapshot = Tensor._make(_copy(self))
     _copy_tangents(self, snapshot)
     return snapshot
 
@@ -136,10 +148,10 @@ def _apply_inplace_on_view(view, fn, args, kwargs):
     """
     base = view._base
     chain = view._view_chain
-    snapshot = Tensor._make(view._data.copy(), grad_fn=view.grad_fn, output_nr=view._output_nr,
+    snapshot = Tensor._make(_copy(view), grad_fn=view.grad_fn, output_nr=view._output_nr,
                             requires_grad=view._requires_grad)
     new_values = fn(snapshot, *args, **kwargs)
-    base_snapshot = Tensor._make(base._data.copy(), grad_fn=base.grad_fn, output_nr=base._output_nr,
+    base_snapshot = Tensor._make(_copy(base), grad_fn=base.grad_fn, output_nr=base._output_nr,
                                  requires_grad=base._requires_grad)
     try:
         new_base = view_scatter(base_snapshot, new_values, chain=chain)
@@ -176,7 +188,7 @@ def setitem(self, index, value):
             apply_inplace(self, lambda s, v: _put_in_two_stages(s, v, first, second), value)
         else:
             _check_allowed(self)
-            _write_index(self._data[first], second, False, value)
+            _write_index(_getitem(self, first), second, False, value)
             self._bump_version()
     except RuntimeError as e:
         if str(e).startswith("expand(") and isinstance(value, Tensor) and second is None and basic:
@@ -279,17 +291,34 @@ def _setitem_normalized(self, idx, basic, value):
                                      and not self.dtype.is_complex):
         # A copy into an integer or bool view is not differentiable (torch's copy_ into it).
         _check_allowed(self)
+        if _tape.ACTIVE[0] is not None:
+            _tape.ACTIVE[0].see(self)
         _write_index(self._data, idx, basic, value)
         self._bump_version()
         return
     apply_inplace(self, lambda s, v: index_put(s, v, index=idx, accumulate=False), value)
 
 
+def _getitem(t, index):
+    if _tape.ACTIVE[0] is None:
+        return t._data[index]
+    _tape.ACTIVE[0].see(t)
+    return _tape.call(_tape.getitem, t._data, index)
+
+
 def _write_index(data, idx, basic, value):
     """``data[idx] = value`` on arrays, with PyTorch's errors."""
-    v = value._data if isinstance(value, Tensor) else value
+    if isinstance(value, Tensor):
+        if _tape.ACTIVE[0] is not None:
+            _tape.ACTIVE[0].see(value)
+        v = value._data
+    else:
+        v = value
     try:
-        data[idx] = v
+        if _tape.ACTIVE[0] is None:
+            data[idx] = v
+        else:
+            _tape.call(_tape.setitem, data, idx, v)
     except (IndexError, ValueError, TypeError) as e:
         if "read-only" in str(e):
             raise RuntimeError("unsupported operation: more than one element of the written-to tensor "

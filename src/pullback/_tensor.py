@@ -5,7 +5,7 @@ import weakref
 
 from ._backend import B
 from . import _dtype as D
-from . import _errors
+from . import _errors, _tape
 from ._size import Size
 from ._ops import _registry
 from .autograd import grad_mode
@@ -123,6 +123,8 @@ class Tensor:
         t._output_nr = output_nr
         t._version_counter = version_counter if version_counter is not None else [0]
         t._is_inference = grad_mode._state.inference
+        if _tape.ACTIVE[0] is not None:
+            _tape.born(t)
         return t
 
     # --------------------------------------------------------------- metadata
@@ -253,6 +255,8 @@ class Tensor:
     def grad(self):
         if self.grad_fn is not None and not self._retains_grad:
             warnings.warn(_errors.NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
+        if _tape.ACTIVE[0] is not None and self._grad is not None:
+            _tape.ACTIVE[0].see_grad(self)
         return self._grad
 
     @grad.setter
@@ -624,3 +628,4 @@ def _wrap_dim(dim, ndim):
 
 
 _registry._set_tensor_class(Tensor)
+_tape._Tensor[0] = Tensor

@@ -15,7 +15,7 @@ from ..autograd import grad_mode
 from ..autograd.graph import Node, SavedTensor, ZeroCotangent
 from ..autograd import anomaly_mode
 from ..autograd import forward_ad
-from .. import _levels
+from .. import _levels, _tape
 from .._levels import OPEN
 
 
@@ -76,6 +76,7 @@ SPARSITY_SHORTHANDS = (ELEMENTWISE, REDUCTION, ALONG_AXIS, INDEX_MAP, SCATTER, P
 # Functions called with (node, args, outputs) each time a Node is recorded: pullback.sparse
 # traces dependencies this way. Empty unless a tracer runs (one truth test per recorded op).
 RECORD_OBSERVERS = []
+ALL = []  # every Primitive, in declaration order (pullback.compile swaps their impls while recording)
 
 
 def zero_cotangent(g):
@@ -154,6 +155,7 @@ class Primitive:
                  jvp=None, batch=None, sparsity=None):
         self.name = name
         self.impl = impl
+        ALL.append(self)
         # A variadic primitive (cat, stack) takes any number of tensor inputs; its Joint rule
         # sees their shapes as `shapes`.
         self.variadic = variadic
@@ -274,9 +276,9 @@ class Primitive:
                     raise
                 if requires and self._records_simply and grad_mode._state.enabled:
                     if type(out) is not ndarray:
-                        out = B.asarray(out)
+                        out = B.asarray(out) if _tape.ACTIVE[0] is None else _tape.call(_tape.asarray, out)
                     if out.dtype is not dt and self.same_dtype_out is not False:
-                        out = out.astype(dt)
+                        out = out.astype(dt) if _tape.ACTIVE[0] is None else _tape.call(_tape.astype, out, dt)
                     result = tensor._make(out, None, 0, True)
                     node = result.grad_fn = self._record(args, params, (result,))
                     if self.saves_ans:
@@ -363,7 +365,7 @@ class Primitive:
             if isinstance(a, _Tensor):
                 d = a._data
                 if compute_dt is not None and d.dtype != compute_dt.np:
-                    d = d.astype(compute_dt.np)
+                    d = d.astype(compute_dt.np) if _tape.ACTIVE[0] is None else _tape.call(_tape.astype, d, compute_dt.np)
                 datas.append(d)
             else:
                 datas.append(a)
@@ -499,9 +501,9 @@ def _common_dtype(args):
 
 def _wrap(out, out_dt, version_counter, base, view_step=None):
     if type(out) is not ndarray:
-        out = B.asarray(out)
+        out = B.asarray(out) if _tape.ACTIVE[0] is None else _tape.call(_tape.asarray, out)
     if out_dt is not None and out.dtype != out_dt.np:
-        out = out.astype(out_dt.np)
+        out = out.astype(out_dt.np) if _tape.ACTIVE[0] is None else _tape.call(_tape.astype, out, out_dt.np)
     t = _Tensor._make(out, version_counter=version_counter)
     if base is not None and version_counter is not None:
         # A view remembers its root base and the view ops from it (see _inplace.py).
@@ -522,7 +524,10 @@ _Tensor = None  # set by _tensor.py once Tensor exists (the registry sits below 
 
 
 def refuse_batched(x, where):
-    """Raises where the values of a vmap-batched tensor would be read (see Note [Batched values])."""
+    """Raises where the values of a vmap-batched tensor would be read (see Note [Batched values]);
+    a graph break where a compiled step is being recorded (see Note [Recording a step])."""
+    if _tape.ACTIVE[0] is not None:
+        _tape.graph_break(f"Tensor {where}" if where.startswith(".") else f"Tensor {where} conversion")
     if _levels.batched(x):
         if where == ".item()":
             raise RuntimeError("vmap: It looks like you're calling .item() on a Tensor. We don't support vmap over "

@@ -11,7 +11,7 @@ from .._backend import B
 from .grad_mode import (no_grad, enable_grad, set_grad_enabled, inference_mode,  # noqa: F401
                         is_grad_enabled, is_inference_mode_enabled)
 from . import engine as _engine
-from .. import _levels
+from .. import _levels, _tape
 from .._ops import _registry
 
 
@@ -36,7 +36,9 @@ def _make_grads(outputs, grads, as_tensor):
             if grad.shape != out.shape:
                 raise RuntimeError(_errors.mismatch_in_shape(i, grad.shape, i, out.shape))
             if not as_tensor:
-                grad = grad._data if grad.dtype is out.dtype else grad._data.astype(out.dtype.np)
+                if _tape.ACTIVE[0] is not None:
+                    _tape.ACTIVE[0].see(grad)
+                grad = grad._data if grad.dtype is out.dtype else _tape.call(_tape.astype, grad._data, out.dtype.np)
             elif grad.dtype is not out.dtype:
                 grad = grad.to(out.dtype)
             result.append(grad)

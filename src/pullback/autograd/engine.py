@@ -32,6 +32,7 @@ from . import grad_mode
 from .graph import AccumulateGrad, Node, ZeroCotangent
 from . import anomaly_mode
 from .._ops import _registry
+from .. import _tape
 
 
 def run_backward(roots, root_grads, *, inputs=None, retain_graph=False, create_graph=False,
@@ -103,12 +104,15 @@ def run_backward(roots, root_grads, *, inputs=None, retain_graph=False, create_g
                     if type(r) is ndarray and r.shape == shape and r.dtype is dtype:
                         checked = r  # the common case, decided in three comparisons
                     elif type(r) is dtype.type and shape == () and not as_tensor:
-                        checked = B.asarray(r)  # a NumPy scalar (arithmetic on 0-dim arrays gives one)
+                        # a NumPy scalar (arithmetic on 0-dim arrays gives one)
+                        checked = B.asarray(r) if _tape.ACTIVE[0] is None else _tape.call(_tape.asarray, r)
                     elif type(r) is ZeroCotangent:
                         zeros_seen = True
                         checked = r = ZeroCotangent(shape, dtype)  # a zero of the input's shape
+                    elif _tape.ACTIVE[0] is None or as_tensor:
+                        checked = _check_gradient(node.name(), i, r, shape, dtype, as_tensor)
                     else:
-                        checked = _check_gradient(node, i, r, shape, dtype, as_tensor)
+                        checked = _tape.call(_check_gradient, node.name(), i, r, shape, dtype, False)
                     if type(child) is not AccumulateGrad:
                         buffers.add(child, nrs[i], checked, False)
                     elif _to_leaf(p, node, child, checked, r, grads, results):
@@ -262,6 +266,10 @@ class _Buffers(dict):
             pass
         elif self.as_tensor:
             buf[nr] = current + g
+        elif _tape.ACTIVE[0] is not None:
+            buf[nr] = _tape.call(_tape.add_into, current, g) if (node, nr) in self.owned \
+                else _tape.call(_tape.add, current, g)
+            self.owned.add((node, nr))
         elif (node, nr) in self.owned:
             B.add(current, g, out=current)
         else:
@@ -339,8 +347,8 @@ def _any_gradient(grads):
     return False
 
 
-def _check_gradient(node, index, r, shape, dtype, as_tensor):
-    """A cotangent ``r`` for input ``index`` of ``node`` as that input's shape and (NumPy) dtype: summed
+def _check_gradient(name, index, r, shape, dtype, as_tensor):
+    """A cotangent ``r`` for input ``index`` of node ``name`` as that input's shape and (NumPy) dtype: summed
     back where the input was broadcast, PyTorch's error for any other shape."""
     if not as_tensor and type(r) is not ndarray:
         r = B.asarray(r)
@@ -348,7 +356,7 @@ def _check_gradient(node, index, r, shape, dtype, as_tensor):
         # (imported here: the op families import autograd, which imports this module, first)
         from .._ops._rules import is_broadcastable_to, sum_to
         if not is_broadcastable_to(shape, r.shape):
-            raise RuntimeError(_errors.invalid_gradient(node.name(), index, r.shape, shape))
+            raise RuntimeError(_errors.invalid_gradient(name, index, r.shape, shape))
         r = sum_to(r, shape)
         if not as_tensor and type(r) is not ndarray:  # summed down to (): NumPy gives a scalar
             r = B.asarray(r)
@@ -393,10 +401,15 @@ def _to_grad(t, g, owned):
     if type(g) is ZeroCotangent:
         if t._grad is None:
             t._grad = _registry._Tensor._make(g.materialize())
-    elif t._grad is None:
+            if _tape.ACTIVE[0] is not None:
+                _tape.ACTIVE[0].note_deliver(t, t._grad._data)
+        return
+    if _tape.ACTIVE[0] is not None:
+        _tape.ACTIVE[0].note_deliver(t, g)
+    if t._grad is None:
         t._grad = _registry._Tensor._make(g if owned else g.copy())
     else:
-        _accumulate_into(t, g, False, False)
+        _accumulate_into(t, g, False, False, noted=True)
 
 
 def _to_leaf(p, node, child, g, r, grads, results):
@@ -433,12 +446,18 @@ def _run_leaf(p, node, g):
     if p.accumulate and (p.input_set is None or id(t) in p.input_set):
         _accumulate_into(t, g, owned, p.as_tensor)
         if t._post_accumulate_hooks:
+            _tape.graph_break("a post-accumulate-grad hook")
             for fn in list(t._post_accumulate_hooks.values()):
                 fn(t)
 
 
-def _accumulate_into(tensor, g, owned, as_tensor):
+def _accumulate_into(tensor, g, owned, as_tensor, noted=False):
     Tensor = _registry._Tensor
+    if _tape.ACTIVE[0] is not None and not noted:
+        if as_tensor:
+            _tape.graph_break("backward(create_graph=True) accumulating into .grad")
+        else:
+            _tape.ACTIVE[0].note_deliver(tensor, g)
     if as_tensor:
         tensor._grad = g if tensor._grad is None else tensor._grad + g
     elif tensor._grad is None:
@@ -460,6 +479,7 @@ def _unwrap_from_hook(r, as_tensor):
 
 
 def _run_tensor_hooks(hooks, g, as_tensor):
+    _tape.graph_break("a backward hook")
     for fn in list(hooks.values()):
         r = fn(_wrap_for_hook(g, as_tensor))
         if r is not None:
@@ -469,6 +489,7 @@ def _run_tensor_hooks(hooks, g, as_tensor):
 
 def _run_pre_hooks(node, grads, as_tensor):
     """A node's tensor hooks, retain_grad() captures and pre-hooks, in PyTorch's order."""
+    _tape.graph_break("a backward hook")
     if node._tensor_pre_hooks:
         for nr, hooks in node._tensor_pre_hooks.items():
             if grads[nr] is not None and hooks:
@@ -487,6 +508,7 @@ def _run_pre_hooks(node, grads, as_tensor):
 
 
 def _run_post_hooks(node, results, grads, as_tensor):
+    _tape.graph_break("a backward hook")
     for fn in list(node._post_hooks.values()):
         r = fn(tuple(_wrap_for_hook(x, as_tensor) if x is not None else None for x in results),
                tuple(_wrap_for_hook(g, as_tensor) if g is not None else None for g in grads))

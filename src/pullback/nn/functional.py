@@ -15,7 +15,7 @@ from .._ops import functions as F
 from .._ops import shape as S
 from .._ops import elementwise as E
 from .._ops import nn as N
-from .. import _levels
+from .. import _levels, _tape
 from .._ops import _registry
 from .._ops import conv as C
 from .._ops import pooling as P
@@ -1228,10 +1228,13 @@ def _class_targets(input, target, weight, ignore_index, reduction):
     c = input._data.shape[1]
     dt = input._data.dtype
     ignored = None
-    if weight is None and t.size and not 0 <= ignore_index < c and _all_classes_valid(t, c):  # the common case
-        safe = t
+    if weight is None and t.size and not 0 <= ignore_index < c and _tape.value_guard(_all_classes_valid, t, c):
+        safe = t                                                      # the common case
         wt = None                                                     # every row weighs 1
         total = float(t.size)
+        if _tape.ACTIVE[0] is not None:
+            return {"target": _tape.call(B.reshape, safe, -1), "weights": None, "reduction": reduction,
+                    "total_weight": total, "ignored": None}
     else:
         valid = t != ignore_index
         safe = B.where(valid, t, 0)
@@ -1347,7 +1350,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             and input._data.dtype.kind == "f"):
         _check_class_target(input, target, weight)
         params = _class_targets(input, target, weight, ignore_index, reduction)
-        params["cache"] = {}
+        params["cache"] = _tape.Scratch()
         return N.cross_entropy_.bind((input,), params)
     class_dim = 0 if input.ndim == 1 else 1
     c = input.shape[class_dim]

@@ -12,6 +12,7 @@ import warnings
 import weakref
 
 from .._tensor import Tensor
+from .. import _tape
 from .optimizer import Optimizer
 
 EPOCH_DEPRECATION_WARNING = (
@@ -67,6 +68,10 @@ def _set_group_value(group, key, value):
 
 class LRScheduler:
     """Base class: ``step()`` advances ``last_epoch`` and sets each group's ``lr`` from ``get_lr()``."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _tape.wrap_opaque_methods(cls, ("step",))  # a compiled step calls step() again at replay
 
     _is_initial = False
 
@@ -820,3 +825,6 @@ class ChainedScheduler(_Composite):
 
 class _LRScheduler(LRScheduler):
     pass
+
+
+_tape.wrap_opaque_methods(LRScheduler, ("step",))

@@ -11,6 +11,7 @@ import copy
 import warnings
 
 from .._backend import B
+from .. import _tape
 from .._creation import tensor
 from .._ops.elementwise import maximum
 from .._tensor import Tensor
@@ -28,6 +29,15 @@ required = _Required()
 
 class Optimizer:
     """Base class: holds ``param_groups`` (dicts of params and hyperparameters) and ``state``."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # A compiled step calls step() and zero_grad() again at replay (see Note [Recording a step]).
+        _tape.wrap_opaque_methods(cls, ("step", "zero_grad"))
+
+    def _compile_writes(self):
+        """The tensors a replayed ``step()`` or ``zero_grad()`` may write: the parameters."""
+        return [p for group in self.param_groups for p in group["params"]]
 
     def __init__(self, params, defaults):
         self.defaults = defaults
@@ -283,3 +293,6 @@ def scalar_state(state, key, value):
     if key not in state:
         state[key] = tensor(float(value))
     return state[key]
+
+
+_tape.wrap_opaque_methods(Optimizer, ("step", "zero_grad"))

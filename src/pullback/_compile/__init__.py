@@ -1,0 +1,270 @@
+"""``pullback.compile``: record one call of a step as a tape of array operations, replay it later.
+
+How a compiled function runs a call:
+
+1. guards: the call's signature (the shapes, dtypes and requires_grad of its Tensor arguments,
+   the values of the others, grad mode, and the identity of the Tensors, modules and optimizers
+   its closure and globals name) picks a cached program;
+2. without one, the call runs eagerly while every array operation is recorded (Note [Recording a
+   step] in ``_tape.py``). A recording is trusted only once two recordings of the signature agree
+   (the same operations, the same constants bit for bit): so the first two calls of a signature
+   run eagerly, and anything the recorder could not see (a value computed outside pullback's ops)
+   shows up as a disagreement, never as a silently stale replay;
+3. with one, the program (``_program.py``: one flat Python function, one line per array
+   operation) runs on the arguments' arrays and the external Tensors where they live now.
+
+A graph break (Python reading tensor values: ``.item()``, ``bool(t)``, ``.tolist()``,
+``.numpy()``, a backward hook) makes that signature run eagerly from then on, with one warning
+naming the file and line; ``fullgraph=True`` raises there instead.
+"""
+import functools
+import warnings
+
+from .. import _tape
+from ..autograd import grad_mode
+from .. import _levels
+from .._tensor import Tensor
+from ._record import run_recorded, same, unrecorded_writes
+from ._program import Program, MISS
+
+CACHE_LIMIT = 8  # recordings per function before it stays eager (torch.compile's recompile limit)
+
+
+def _flatten(x, into):
+    """The Tensors inside (nested tuples, lists, dicts of) arguments, and a hashable key of the rest."""
+    t = type(x)
+    if isinstance(x, Tensor):
+        into.append(x)
+        d = x._data
+        return ("T", d.shape, d.dtype, x._requires_grad, x.grad_fn is None)
+    if t is tuple or t is list:
+        return (t.__name__,) + tuple(_flatten(v, into) for v in x)
+    if t is dict:
+        return ("dict",) + tuple((k, _flatten(v, into)) for k, v in x.items())
+    try:
+        hash(x)
+    except TypeError:
+        return ("id", id(x))
+    return (t, x) if t in (int, float, bool, str, type(None)) else ("obj", id(x), _state_key(x))
+
+
+def _state_key(x):
+    """The identities of the Tensors a module or optimizer holds (a replaced parameter re-records)."""
+    from ..nn.modules.module import Module
+    from ..optim.optimizer import Optimizer
+    if isinstance(x, Tensor):
+        return id(x)
+    if isinstance(x, Module):
+        return tuple((id(p), p._data.shape) for p in _module_tensors(x))
+    if isinstance(x, Optimizer):
+        return tuple(id(p) for group in x.param_groups for p in group["params"])
+    return None
+
+
+def _module_tensors(module):
+    stack = [module]
+    while stack:
+        m = stack.pop()
+        for p in m._parameters.values():
+            if p is not None:
+                yield p
+        for b in m._buffers.values():
+            if b is not None:
+                yield b
+        stack.extend(c for c in m._modules.values() if c is not None)
+
+
+def _closure_names(fn):
+    """The closure cells and global names ``fn`` reads (its own and its nested functions')."""
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return (), ()
+    names, stack = set(), [code]
+    while stack:
+        c = stack.pop()
+        names.update(c.co_names)
+        stack.extend(k for k in c.co_consts if hasattr(k, "co_names"))
+    return tuple(fn.__closure__ or ()), tuple(sorted(n for n in names if n in fn.__globals__))
+
+
+def _output_template(out, rec, arg_ids):
+    if isinstance(out, Tensor):
+        if id(out) in arg_ids:
+            return ("same", out)
+        data = out._data
+        if id(data) not in rec.slots and id(out) not in rec.born:
+            return ("same", out)  # a Tensor that existed before the call (a parameter): itself
+        rec.see(out)
+        return ("tensor", rec.slots[id(data)], out._requires_grad and grad_mode._state.enabled)
+    t = type(out)
+    if t is tuple or t is list:
+        return (t.__name__, tuple(_output_template(v, rec, arg_ids) for v in out))
+    if isinstance(out, tuple):
+        return ("typed", t, tuple(_output_template(v, rec, arg_ids) for v in out))
+    if t is dict:
+        return ("dict", tuple((k, _output_template(v, rec, arg_ids)) for k, v in out.items()))
+    if t in (int, float, bool, str, type(None)):
+        return ("lit", out)
+    return None  # something a replay cannot rebuild
+
+
+class _Signature:
+    __slots__ = ("program", "pending", "disagreements", "eager")
+
+    def __init__(self):
+        self.program = None
+        self.pending = None      # the first recording, waiting for a second to agree with it
+        self.disagreements = 0
+        self.eager = False
+
+
+class CompiledFunction:
+    """What ``pullback.compile(fn)`` returns: call it as ``fn``."""
+
+    def __init__(self, fn, fullgraph=False, dynamic=False):
+        self._fn = fn
+        self._fullgraph = fullgraph
+        self._dynamic = dynamic
+        self._signatures = {}
+        self._warned = False
+        self._closure = _closure_names(fn)
+        functools.update_wrapper(self, fn)
+
+    def __get__(self, obj, objtype=None):
+        return self if obj is None else functools.partial(self, obj)
+
+    def _key(self, args, kwargs, tensors):
+        cells, names = self._closure
+        g = self._fn.__globals__ if names else None
+        closure = tuple(_state_key(c.cell_contents) if _is_guarded(c) else None for c in cells) + \
+            tuple(_state_key(g[n]) for n in names if n in g)
+        return (_flatten(args, tensors), _flatten(kwargs, tensors), grad_mode._state.enabled, closure)
+
+    def __call__(self, *args, **kwargs):
+        if _tape.ACTIVE[0] is not None or _levels.OPEN[0]:
+            return self._fn(*args, **kwargs)  # inside a recording or a transform: the plain function
+        tensors = []
+        key = self._key(args, kwargs, tensors)
+        sig = self._signatures.get(key)
+        if sig is not None and sig.program is not None:
+            out = sig.program(tensors)
+            if out is not MISS:
+                return out
+            sig.program = None
+        if sig is None:
+            if len(self._signatures) >= CACHE_LIMIT:
+                self._warn(f"{CACHE_LIMIT} signatures recorded; further ones run eagerly")
+                return self._fn(*args, **kwargs)
+            sig = self._signatures[key] = _Signature()
+        if sig.eager:
+            return self._fn(*args, **kwargs)
+        return self._record(sig, args, kwargs, tensors)
+
+    def _record(self, sig, args, kwargs, tensors):
+        rec = _tape.Recorder(self._fullgraph)
+        for t in tensors:
+            rec.add_argument(t)
+        out = run_recorded(rec, self._fn, args, kwargs)
+        if rec.breaks:
+            what, where = rec.breaks[0]
+            self._warn(f"graph break: {what} at {where}; this signature runs eagerly")
+            sig.eager = True
+            return out
+        arg_ids = {id(t): i for i, t in enumerate(tensors)}
+        _tape.ACTIVE[0] = rec
+        try:
+            template = _output_template(out, rec, arg_ids)
+        finally:
+            _tape.ACTIVE[0] = None
+        if template is None or _contains_none(template):
+            self._warn(f"the result ({type(out).__name__}) cannot be rebuilt by a replay; this signature runs eagerly")
+            sig.eager = True
+            return out
+        bad = unrecorded_writes(rec)
+        if bad:
+            self._warn("a tensor was written outside pullback's operations; this signature runs eagerly")
+            sig.eager = True
+            return out
+        recording = (rec.entries, template)
+        if sig.pending is not None and same(sig.pending[0], recording):
+            sig.program = Program(rec, tensors, template)
+            sig.pending = None
+        else:
+            if sig.pending is not None:
+                sig.disagreements += 1
+                if sig.disagreements >= 2:
+                    self._warn("two recordings of the same call disagree (a value computed outside pullback's "
+                               "operations); this signature runs eagerly")
+                    sig.eager = True
+            sig.pending = (recording, rec)
+        return out
+
+    def _warn(self, message):
+        if not self._warned:
+            self._warned = True
+            warnings.warn(f"pullback.compile({getattr(self._fn, '__qualname__', self._fn)!s}): {message}",
+                          UserWarning, stacklevel=3)
+
+
+def _is_guarded(cell):
+    try:
+        cell.cell_contents
+    except ValueError:  # an empty cell (a name assigned later)
+        return False
+    return True
+
+
+def _contains_none(template):
+    if template is None:
+        return True
+    if template[0] in ("tuple", "list"):
+        return any(_contains_none(t) for t in template[1])
+    if template[0] == "typed":
+        return any(_contains_none(t) for t in template[2])
+    if template[0] == "dict":
+        return any(_contains_none(t) for _, t in template[1])
+    return False
+
+
+def compile(model=None, *, fullgraph=False, dynamic=None, backend="pullback", mode=None, options=None,
+            disable=False):
+    """Compiles ``model`` (a function or a Module): later calls replay its recorded array operations.
+
+    The first calls with a given signature run eagerly while pullback records every array
+    operation they perform (forward, ``backward()``/``autograd.grad``, in-place writes, random
+    draws, gradients written to ``.grad``); ``optimizer.step()``, ``optimizer.zero_grad()`` and
+    ``scheduler.step()`` inside are called again at each replay. Once two recordings of a
+    signature agree, calls replay the tape as one flat Python function on arrays: the same NumPy
+    calls on the same values in the same order, so results are bitwise those of the eager run.
+
+    Args:
+        model (callable or Module): the function to compile; usable as a decorator, with or without
+            arguments.
+        fullgraph (bool): raise at a graph break (Python reading tensor values) instead of running
+            that signature eagerly with a warning.
+        dynamic (bool, optional): accepted; a new shape is a new signature (re-recorded).
+        backend, mode, options: accepted for ``torch.compile``'s signature; ignored.
+        disable (bool): return ``model`` unchanged.
+
+    Example::
+
+        >>> @pullback.compile
+        ... def step(x, y):
+        ...     opt.zero_grad()
+        ...     loss = F.mse_loss(model(x), y)
+        ...     loss.backward()
+        ...     opt.step()
+        ...     return loss.detach()
+    """
+    if model is None:
+        return lambda m: compile(m, fullgraph=fullgraph, dynamic=dynamic, backend=backend, mode=mode,
+                                 options=options, disable=disable)
+    if disable:
+        return model
+    from ..nn.modules.module import Module
+    if isinstance(model, Module):
+        from ._module import compile_module
+        return compile_module(model, fullgraph=fullgraph, dynamic=dynamic)
+    if not callable(model):
+        raise RuntimeError(f"compile(): expected a callable or a Module, got {type(model).__name__}")
+    return CompiledFunction(model, fullgraph=fullgraph, dynamic=bool(dynamic))

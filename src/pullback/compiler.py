@@ -1,0 +1,93 @@
+"""``pullback.compiler``: what ``pullback.compile`` recorded for a call (``explain``)."""
+import collections
+
+from . import _tape
+
+__all__ = ["explain", "ExplainOutput", "disable", "is_compiling"]
+
+
+class ExplainOutput:
+    """What ``explain`` found: the tape's length, its operations by kind, the constants shared
+    between calls, the entries dead code elimination dropped, and any graph breaks with their
+    lines."""
+
+    def __init__(self, recorded, replayed, ops_by_kind, shared_constants, graph_breaks, source):
+        self.recorded = recorded
+        self.replayed = replayed
+        self.ops_by_kind = ops_by_kind
+        self.shared_constants = shared_constants
+        self.graph_breaks = graph_breaks
+        self.graph_break_count = len(graph_breaks)
+        self.source = source
+
+    def __repr__(self):
+        lines = [f"Tape length: {self.recorded} entries recorded, {self.replayed} replayed "
+                 f"({self.recorded - self.replayed} dead)",
+                 f"Constants shared between calls: {self.shared_constants}",
+                 f"Graph break count: {self.graph_break_count}"]
+        for what, where in self.graph_breaks:
+            lines.append(f"  {what} at {where}")
+        lines.append("Operations by kind:")
+        for kind, n in self.ops_by_kind.most_common():
+            lines.append(f"  {kind}: {n}")
+        return "\n".join(lines)
+
+
+def _kind(entry):
+    if entry[0] == "op":
+        fn = entry[1]
+        return getattr(fn, "__name__", type(fn).__name__).lstrip("_")
+    if entry[0] == "opaque":
+        return f"{entry[1].__qualname__} (called again)"
+    return {"load": "load external tensor", "loadgrad": "read .grad", "const": "constant",
+            "deliver": "into .grad"}[entry[0]]
+
+
+def explain(fn, *args, **kwargs):
+    """Runs ``fn(*args, **kwargs)`` once while recording, as ``pullback.compile`` would, and
+    reports the tape: its length, its operations by kind, what the replay keeps, and any graph
+    breaks with the file and line that caused them.
+
+    Example::
+
+        >>> def f(x):
+        ...     return (x.sin() * 2).sum()
+        >>> pullback.compiler.explain(f, pullback.ones(3)).graph_break_count
+        0
+    """
+    from ._compile import _flatten, _output_template, _contains_none
+    from ._compile._record import run_recorded
+    from ._compile._program import Program
+    fn = getattr(fn, "_fn", fn)
+    tensors = []
+    _flatten((args, kwargs), tensors)
+    rec = _tape.Recorder()
+    for t in tensors:
+        rec.add_argument(t)
+    out = run_recorded(rec, fn, args, kwargs)
+    kinds = collections.Counter(_kind(e) for e in rec.entries)
+    if rec.breaks:
+        return ExplainOutput(len(rec.entries), 0, kinds, 0, rec.breaks, None)
+    _tape.ACTIVE[0] = rec
+    try:
+        template = _output_template(out, rec, {id(t): i for i, t in enumerate(tensors)})
+    finally:
+        _tape.ACTIVE[0] = None
+    if template is None or _contains_none(template):
+        return ExplainOutput(len(rec.entries), 0, kinds, 0, [("a result a replay cannot rebuild", "")], None)
+    program = Program(rec, tensors, template)
+    recorded, replayed = program.count()
+    return ExplainOutput(recorded, replayed, kinds, program.shared_constants,
+                         [], program.source)
+
+
+def disable(fn=None, recursive=True):
+    """Returns ``fn`` unchanged (``torch.compiler.disable``): pullback only compiles what
+    ``pullback.compile`` wraps."""
+    return fn if fn is not None else (lambda f: f)
+
+
+def is_compiling():
+    """Whether a compiled function is being recorded now."""
+    return _tape.ACTIVE[0] is not None
+
