@@ -206,6 +206,7 @@ def as_tensor(data, dtype=None, device=None):
     if isinstance(data, B.ndarray):
         arr = data if dtype is None else data.astype(D.as_dtype(dtype).np, copy=False)
         D.from_numpy_dtype(arr.dtype)
+        _tape.graph_break("as_tensor of a NumPy array (an array read inside the step)")
         return Tensor._make(arr)
     return tensor(data, dtype=dtype)
 
@@ -218,6 +219,7 @@ def from_numpy(ndarray):
     if not isinstance(ndarray, B.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
     D.from_numpy_dtype(ndarray.dtype)
+    _tape.graph_break("from_numpy (a NumPy array read inside the step)")
     return Tensor._make(ndarray)
 
 

@@ -31,7 +31,7 @@ from ._backend import B, ndarray
 ACTIVE = [None]  # the Recorder of the call being recorded, or None
 
 
-class GraphBreak(Exception):
+class GraphBreak(RuntimeError):
     """Raised inside a recorded call (with ``fullgraph=True``) where Python reads tensor values."""
 
 
@@ -73,6 +73,7 @@ class Recorder:
         self.entries = []      # ("op", fn, args, kwargs, outs) / ("load", slot, tensor) / ("loadgrad", slot, tensor)
                                # / ("const", slot, array) / ("deliver", tensor, slot) / ("opaque", fn, args, kwargs)
         self.born = {}         # id(Tensor) -> Tensor made during the call
+        self.loaded_from = {}  # external slot -> its Tensor
         self.externals = {}    # id(Tensor) -> (Tensor, snapshot of its values when first read)
         self.written = set()   # slots written in place by recorded ops
         self.opaque_owned = set()  # id(Tensor) of tensors an opaque call may write (optimizer params)
@@ -103,6 +104,7 @@ class Recorder:
         else:
             k = self._new_slot(data, "ext")
             self.externals[id(tensor)] = (tensor, data.copy())
+            self.loaded_from[k] = tensor
             self.entries.append(("load", k, tensor))
 
     def see_grad(self, tensor):
@@ -155,15 +157,31 @@ class Recorder:
         finally:
             self.depth -= 1
         writes = getattr(fn, "_writes", None)
-        if writes is not None and type(targs[writes]) is Slot:
-            self.written.add(targs[writes])
+        if writes is not None:
+            if type(targs[writes]) is Slot:
+                self.written.add(targs[writes])
+        elif _returns_known(self.slots, out):
+            return out  # an identity (a rule passing g on): nothing new to compute at replay
         self.entries.append(("op", fn, targs, tkwargs, self.out(out)))
         return out
 
     def note_deliver(self, tensor, g):
         """The engine is putting the array ``g`` into ``tensor.grad`` (a replay does it with
-        ``deliver``)."""
-        self.entries.append(("deliver", tensor, self.ref(g)))
+        ``deliver``). A Tensor made during the call (an interpolated input made a leaf) is the
+        replay's business only if it is returned, and then ``.grad`` cannot follow it: the
+        output template refuses it."""
+        if id(tensor) not in self.born:
+            self.entries.append(("deliver", tensor, self.ref(g)))
+
+    def set_grad(self, tensor, value):
+        """``tensor.grad = value`` (None or a Tensor) in the step."""
+        if id(tensor) in self.born:
+            return
+        if value is None:
+            self.entries.append(("setgrad", tensor, None))
+        else:
+            self.see(value)
+            self.entries.append(("setgrad", tensor, self.slots[id(value._data)]))
 
     def graph_break(self, what):
         where = _user_frame()
@@ -171,6 +189,15 @@ class Recorder:
         if self.fullgraph:
             raise GraphBreak(f"pullback.compile(fullgraph=True): {what} at {where} reads tensor values, "
                              "which a compiled step cannot replay")
+
+
+def _returns_known(slots, out):
+    """Whether every array in ``out`` is one the tape already has (the op made nothing new)."""
+    if type(out) is ndarray or isinstance(out, B.generic):
+        return id(out) in slots
+    if type(out) in (tuple, list):
+        return all(o is None or _returns_known(slots, o) for o in out) and any(o is not None for o in out)
+    return False
 
 
 def deliver(tensor, g, owned):
@@ -200,15 +227,18 @@ def graph_break(what):
         rec.graph_break(what)
 
 
-def value_guard(predicate, array, *extra):
-    """``predicate(array, *extra)``, a Python decision on an argument's values (a fast path taken
-    when every target is a valid class): a replay checks it again before it starts, and records
-    again where it no longer holds. On an array the step computed it is a graph break."""
+def value_guard(predicate, tensor, *extra):
+    """``predicate(tensor's array, *extra)``, a Python decision on the values of an argument or
+    an external Tensor (a fast path taken when every target is a valid class): a replay checks it
+    again before it starts, and records again where it no longer holds. On a Tensor the step
+    computed it is a graph break."""
+    array = tensor._data
     result = predicate(array, *extra)
     rec = ACTIVE[0]
     if rec is not None and not rec.depth:
+        rec.see(tensor)
         k = rec.slots.get(id(array))
-        if k is not None and rec.kinds[k] == "arg":
+        if k is not None and rec.kinds[k] in ("arg", "ext"):
             rec.value_guards.append((predicate, k, extra, result))
         else:
             rec.graph_break(f"a decision on tensor values ({predicate.__name__})")

@@ -269,6 +269,8 @@ class Tensor:
                 raise RuntimeError("assigned grad has data of a different size")
             if value.dtype is not self.dtype:
                 raise RuntimeError("assigned grad has data of a different type")
+        if _tape.ACTIVE[0] is not None:
+            _tape.ACTIVE[0].set_grad(self, value)
         self._grad = value
 
     @property
@@ -279,10 +281,13 @@ class Tensor:
     def data(self):
         """This Tensor's values as a new Tensor outside the graph. Unlike ``detach()``, in-place
         changes through ``.data`` are invisible to autograd's version checks."""
+        if _tape.ACTIVE[0] is not None:
+            _tape.ACTIVE[0].see(self)  # the alias reads (and writes) this Tensor's array at replay
         return Tensor._make(self._data)
 
     @data.setter
     def data(self, value):
+        _tape.graph_break("assigning .data")
         self._data = value._data if isinstance(value, Tensor) else B.asarray(value)
 
     def _edge(self):
@@ -327,6 +332,8 @@ class Tensor:
         """
         # Not an autograd view: in-place changes to it are allowed even if self requires grad
         # (PyTorch's "non-differentiable view"); the shared version counter still catches them.
+        if _tape.ACTIVE[0] is not None:
+            _tape.ACTIVE[0].see(self)
         return Tensor._make(self._data, version_counter=self._version_counter)
 
     def detach_(self):

@@ -23,7 +23,9 @@ import warnings
 from .. import _tape
 from ..autograd import grad_mode
 from .. import _levels
+from .._backend import B
 from .._tensor import Tensor
+from ._node import CompiledFunction
 from ._record import run_recorded, same, unrecorded_writes
 from ._program import Program, MISS
 
@@ -55,10 +57,22 @@ def _state_key(x):
     if isinstance(x, Tensor):
         return id(x)
     if isinstance(x, Module):
-        return tuple((id(p), p._data.shape) for p in _module_tensors(x))
+        return (tuple((id(p), p._data.shape) for p in _module_tensors(x)),
+                tuple(m.training for m in _modules(x)))
     if isinstance(x, Optimizer):
         return tuple(id(p) for group in x.param_groups for p in group["params"])
     return None
+
+
+def _modules(module):
+    stack, seen = [module], set()
+    while stack:
+        m = stack.pop()
+        if id(m) in seen:
+            continue
+        seen.add(id(m))
+        yield m
+        stack.extend(c for c in m._modules.values() if c is not None)
 
 
 def _module_tensors(module):
@@ -94,6 +108,8 @@ def _output_template(out, rec, arg_ids):
         data = out._data
         if id(data) not in rec.slots and id(out) not in rec.born:
             return ("same", out)  # a Tensor that existed before the call (a parameter): itself
+        if out._grad is not None:
+            return None  # a Tensor made in the call that received a .grad: a replay cannot rebuild it
         rec.see(out)
         return ("tensor", rec.slots[id(data)], out._requires_grad and grad_mode._state.enabled)
     t = type(out)
@@ -118,7 +134,7 @@ class _Signature:
         self.eager = False
 
 
-class CompiledFunction:
+class CompiledCallable:
     """What ``pullback.compile(fn)`` returns: call it as ``fn``."""
 
     def __init__(self, fn, fullgraph=False, dynamic=False):
@@ -128,6 +144,8 @@ class CompiledFunction:
         self._signatures = {}
         self._warned = False
         self._closure = _closure_names(fn)
+        self.recordings = 0  # calls that ran eagerly while recording
+        self.replays = 0     # calls that replayed a program
         functools.update_wrapper(self, fn)
 
     def __get__(self, obj, objtype=None):
@@ -138,6 +156,9 @@ class CompiledFunction:
         g = self._fn.__globals__ if names else None
         closure = tuple(_state_key(c.cell_contents) if _is_guarded(c) else None for c in cells) + \
             tuple(_state_key(g[n]) for n in names if n in g)
+        owner = getattr(self._fn, "__self__", None)
+        if owner is not None:  # a bound method (a module's __call__): its object's state
+            closure += (_state_key(owner),)
         return (_flatten(args, tensors), _flatten(kwargs, tensors), grad_mode._state.enabled, closure)
 
     def __call__(self, *args, **kwargs):
@@ -147,8 +168,9 @@ class CompiledFunction:
         key = self._key(args, kwargs, tensors)
         sig = self._signatures.get(key)
         if sig is not None and sig.program is not None:
-            out = sig.program(tensors)
+            out = _replay(sig.program, tensors)
             if out is not MISS:
+                self.replays += 1
                 return out
             sig.program = None
         if sig is None:
@@ -161,6 +183,7 @@ class CompiledFunction:
         return self._record(sig, args, kwargs, tensors)
 
     def _record(self, sig, args, kwargs, tensors):
+        self.recordings += 1
         rec = _tape.Recorder(self._fullgraph)
         for t in tensors:
             rec.add_argument(t)
@@ -185,9 +208,17 @@ class CompiledFunction:
             self._warn("a tensor was written outside pullback's operations; this signature runs eagerly")
             sig.eager = True
             return out
+        backward = None
+        differentiable = _differentiable_outputs(out, template)
+        if differentiable:
+            backward = _record_backward(rec, differentiable, tensors)
+            if backward is None or rec.breaks:
+                self._warn("the backward of the result cannot be recorded; this signature runs eagerly")
+                sig.eager = True
+                return out
         recording = (rec.entries, template)
         if sig.pending is not None and same(sig.pending[0], recording):
-            sig.program = Program(rec, tensors, template)
+            sig.program = Program(rec, tensors, template, backward)
             sig.pending = None
         else:
             if sig.pending is not None:
@@ -204,6 +235,88 @@ class CompiledFunction:
             self._warned = True
             warnings.warn(f"pullback.compile({getattr(self._fn, '__qualname__', self._fn)!s}): {message}",
                           UserWarning, stacklevel=3)
+
+
+def _differentiable_outputs(out, template):
+    """The result's Tensors that the template marks as requiring grad, in the template's order."""
+    found = []
+
+    def walk(value, tpl):
+        kind = tpl[0]
+        if kind == "tensor":
+            if tpl[2]:
+                found.append(value)
+        elif kind in ("tuple", "list"):
+            for v, t in zip(value, tpl[1]):
+                walk(v, t)
+        elif kind == "typed":
+            for v, t in zip(value, tpl[2]):
+                walk(v, t)
+        elif kind == "dict":
+            for key, t in tpl[1]:
+                walk(value[key], t)
+    walk(out, template)
+    return found
+
+
+def _record_backward(rec, outputs, arg_tensors):
+    """Records, onto ``rec`` after a mark, the backward of ``outputs`` into the Tensors their graph
+    reaches (the arguments that require grad, the leaves): the compiled node's VJP. Returns
+    (mark, seed slots, gradient slots per input) and stores the inputs on ``rec``."""
+    from ..autograd import grad as autograd_grad
+    inputs = _graph_inputs(outputs, arg_tensors)
+    if not inputs:
+        return None
+    mark = len(rec.entries)
+    seeds = [Tensor._make(B.zeros(o._data.shape, o._data.dtype)) for o in outputs]
+    seed_slots = [rec._new_slot(g._data, "seed") for g in seeds]
+    grads = run_recorded(rec, autograd_grad, (outputs, inputs, seeds),
+                         dict(retain_graph=True, allow_unused=True))
+    _tape.ACTIVE[0] = rec
+    try:
+        for g in grads:
+            if g is not None:
+                rec.see(g)
+    finally:
+        _tape.ACTIVE[0] = None
+    rec.backward_inputs = inputs
+    return mark, seed_slots, [None if g is None else rec.slots[id(g._data)] for g in grads]
+
+
+def _graph_inputs(outputs, arg_tensors):
+    """The Tensors a compiled node takes gradients for: the arguments that require grad, and the
+    leaves the outputs' graph reaches."""
+    from ..autograd.graph import AccumulateGrad
+    inputs = [t for t in arg_tensors if t._requires_grad]
+    taken = {id(t) for t in inputs}
+    stops = {id(t.grad_fn) for t in inputs if t.grad_fn is not None}
+    seen, stack = set(), [o.grad_fn for o in outputs if o.grad_fn is not None]
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen or id(node) in stops:
+            continue
+        seen.add(id(node))
+        if type(node) is AccumulateGrad:
+            t = node.variable
+            if id(t) not in taken:
+                taken.add(id(t))
+                inputs.append(t)
+            continue
+        stack.extend(node.next_nodes)
+    return inputs
+
+
+def _replay(program, tensors):
+    if program.backward is None:
+        return program.forward(tensors)
+    replayed = program.forward(tensors)
+    if replayed is MISS:
+        return MISS
+    result, diff, saved = replayed
+    inputs = [tensors[i] if i is not None else t for i, t in program.input_refs(tensors)]
+    if grad_mode._state.enabled and any(t._requires_grad for t in inputs):
+        CompiledFunction.apply(program, tensors, saved, diff, *inputs)
+    return result
 
 
 def _is_guarded(cell):
@@ -267,4 +380,4 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="pullback", mo
         return compile_module(model, fullgraph=fullgraph, dynamic=dynamic)
     if not callable(model):
         raise RuntimeError(f"compile(): expected a callable or a Module, got {type(model).__name__}")
-    return CompiledFunction(model, fullgraph=fullgraph, dynamic=bool(dynamic))
+    return CompiledCallable(model, fullgraph=fullgraph, dynamic=bool(dynamic))

@@ -55,11 +55,12 @@ def _slots_in(x, into):
 
 
 class Program:
-    """The replayable form of one recording: ``program(arg_tensors)`` returns the outputs' template
-    filled, or MISS."""
+    """The replayable form of one recording. ``program.forward(arg_tensors)`` replays the call and
+    returns its result (MISS where a guard fails); with a recorded backward (the call returned
+    Tensors that require grad) it returns ``(result, differentiable outputs, saved arrays)`` and
+    ``program.backward(arg_tensors, saved, cotangents)`` replays the backward into the inputs."""
 
-    def __init__(self, rec, arg_tensors, out_template):
-        self.entries = rec.entries
+    def __init__(self, rec, arg_tensors, out_template, backward=None):
         self.kinds = rec.kinds
         self.values = rec.values
         self.arg_slots = [rec.slots[id(t._data)] for t in arg_tensors]
@@ -67,172 +68,233 @@ class Program:
         self.out_template = out_template
         self.written = rec.written
         self.value_guards = rec.value_guards
-        self.live = self._live_entries()
-        self.source, self.function = self._generate()
+        self.loaded_from = rec.loaded_from
+        self.backward_spec = backward
+        mark = len(rec.entries) if backward is None else backward[0]
+        self.entries = rec.entries[:mark]
+        self.backward_entries = rec.entries[mark:]
+        roots = _slots_in(out_template, [])
+        if backward is not None:
+            _, seeds, grads = backward
+            self.backward_live, backward_needs = _live(self.backward_entries, [k for k in grads if k is not None])
+            produced = set(seeds)
+            for e in self.backward_entries:
+                if e[0] == "op":
+                    produced.update(_slots_in(e[4], []))
+                elif e[0] in ("load", "loadgrad", "const"):
+                    produced.add(e[1])
+            self.saved_slots = sorted(k for k in backward_needs if k not in produced)
+        else:
+            self.saved_slots = []
+        self.live, _ = _live(self.entries, roots + self.saved_slots)
+        self.shared_constants = 0
+        self.backward_inputs = getattr(rec, "backward_inputs", ())
+        self.seed_shapes = [rec.values[k].shape for k in backward[1]] if backward is not None else []
+        self.source, self.forward, self.backward = self._generate()
 
-    # --------------------------------------------------------------- analysis
-    def _live_entries(self):
-        """Per entry, whether it must run: effects always; an op or load when a later live entry,
-        an effect or the outputs read what it makes."""
-        needed = set(_slots_in(self.out_template, []))
-        live = [False] * len(self.entries)
-        for i in range(len(self.entries) - 1, -1, -1):
-            e = self.entries[i]
-            kind = e[0]
-            if kind == "op":
-                outs = _slots_in(e[4], [])
-                if getattr(e[1], "_writes", None) is not None or any(k in needed for k in outs):
-                    live[i] = True
-                    needed.update(_slots_in((e[2], e[3]), []))
-            elif kind in ("load", "loadgrad", "const"):
-                live[i] = e[1] in needed
-            else:  # deliver, opaque
-                live[i] = True
-                if kind == "deliver":
-                    needed.add(e[2])
-        return live
+    def input_refs(self, arg_tensors):
+        """Per input of the backward: (its argument position, None) or (None, the Tensor)."""
+        return [(self.arg_ids[id(t)], None) if id(t) in self.arg_ids else (None, t) for t in self.backward_inputs]
 
     def _escaping(self):
         """Slots whose arrays reach the caller (outputs, .grad): never shared between calls."""
         out = set(_slots_in(self.out_template, []))
-        for e in self.entries:
-            if e[0] == "deliver":
+        for e in self.entries + self.backward_entries:
+            if e[0] in ("deliver", "setgrad") and e[2] is not None:
                 out.add(e[2])
+        if self.backward_spec is not None:
+            out.update(k for k in self.backward_spec[2] if k is not None)
         return out
 
     # --------------------------------------------------------------- code
     def _generate(self):
-        objects = {"MISS": MISS, "deliver": _tape.deliver, "Tensor": _tape._Tensor[0]}
-        escaping = self._escaping()
-        consts = {}       # slot -> name of a shared constant
-        loaded = set()    # external slots loaded since the last opaque call
-        ext_of = {}       # external slot -> its load entry
-        lines = []
+        emit = _Emitter(self)
         guards = []
-        tensor_names = {}
+        forward = [f"v{k} = A[{i}]._data" for i, k in enumerate(self.arg_slots)]
+        emit.entries(self.entries, self.live, forward, guards)
+        for n, (predicate, k, extra, result) in enumerate(self.value_guards):
+            emit.objects[f"G{n}"] = (predicate, extra)
+            array = (f"A[{self.arg_slots.index(k)}]._data" if k in self.arg_slots
+                     else f"{emit.tensor_ref(self.loaded_from[k])}._data")
+            guards.append(f"bool(G{n}[0]({array}, *G{n}[1])) is {bool(result)!r}")
+        diff = []
+        result = emit.output(self.out_template, forward, diff)
+        if self.backward_spec is None:
+            forward.append(f"return {result}")
+        else:
+            saved = "".join(emit.name(k, forward) + ", " for k in self.saved_slots)
+            forward.append(f"return {result}, [{', '.join(diff)}], ({saved})")
+        head = ["def forward(A):"]
+        if guards:
+            head.append("    if not (" + " and\n            ".join(guards) + "):")
+            head.append("        return MISS")
+        source = "\n".join(head + ["    " + line for line in forward]) + "\n"
+        if self.backward_spec is not None:
+            _, seeds, grads = self.backward_spec
+            emit.reset()
+            backward = [f"({''.join(f'v{k}, ' for k in self.saved_slots)}) = S",
+                        f"({''.join(f'v{k}, ' for k in seeds)}) = G"]
+            emit.entries(self.backward_entries, self.backward_live, backward, [])
+            backward.append("return (" + "".join((emit.name(k, backward) if k is not None else "None") + ", "
+                                               for k in grads) + ")")
+            source += "\n\ndef backward(A, S, G):\n" + "\n".join("    " + line for line in backward) + "\n"
+        self.shared_constants = len(emit.consts)
+        namespace = dict(emit.objects)
+        exec(compile(source, "<pullback.compile>", "exec"), namespace)
+        return source, namespace["forward"], namespace.get("backward")
 
-        def tensor_ref(t):
-            i = self.arg_ids.get(id(t))
-            if i is not None:
-                return f"A[{i}]"
-            name = tensor_names.get(id(t))
-            if name is None:
-                name = tensor_names[id(t)] = f"E{len(tensor_names)}"
-                objects[name] = t
-            return name
+    def count(self):
+        """(entries recorded, entries replayed)."""
+        return (len(self.entries) + len(self.backward_entries),
+                sum(self.live) + sum(getattr(self, "backward_live", ())))
 
-        def name(k):
-            if k in consts:
-                return consts[k]
-            if k in ext_of and k not in loaded:
-                emit_load(ext_of[k])
-            return f"v{k}"
 
-        def emit_load(e):
-            kind, k, t = e
-            attr = "_data" if kind == "load" else "_grad._data"
-            lines.append(f"v{k} = {tensor_ref(t)}.{attr}")
-            loaded.add(k)
+def _live(entries, roots):
+    """Per entry, whether it must run: effects always; an op or a load when a later live entry,
+    an effect or a root reads what it makes. Also the slots the live entries read."""
+    needed = set(roots)
+    live = [False] * len(entries)
+    for i in range(len(entries) - 1, -1, -1):
+        e = entries[i]
+        kind = e[0]
+        if kind == "op":
+            if getattr(e[1], "_writes", None) is not None or any(k in needed for k in _slots_in(e[4], [])):
+                live[i] = True
+                needed.update(_slots_in((e[2], e[3]), []))
+        elif kind in ("load", "loadgrad", "const"):
+            live[i] = e[1] in needed
+        else:  # deliver, setgrad, opaque
+            live[i] = True
+            if kind in ("deliver", "setgrad") and e[2] is not None:
+                needed.add(e[2])
+    return live, needed
 
-        for i, k in enumerate(self.arg_slots):
-            lines.append(f"v{k} = A[{i}]._data")
-        deliveries = {}
-        for e in self.entries:
+
+class _Emitter:
+    """Writes tape entries as lines of Python, with the names they use in one namespace."""
+
+    def __init__(self, program):
+        self.p = program
+        self.objects = {"MISS": MISS, "deliver": _tape.deliver, "Tensor": _tape._Tensor[0]}
+        self.escaping = program._escaping()
+        self.consts = {}        # slot -> name of a constant shared between calls
+        self.tensor_names = {}
+        self.deliveries = {}
+        for e in program.entries + program.backward_entries:
             if e[0] == "deliver":
-                deliveries[e[2]] = deliveries.get(e[2], 0) + 1
-        for e, live in zip(self.entries, self.live):
-            if not live:
+                self.deliveries[e[2]] = self.deliveries.get(e[2], 0) + 1
+        self.reset()
+
+    def reset(self):
+        self.loaded = set()     # external slots loaded since the last opaque call
+        self.ext_of = {}        # external slot -> its load entry
+
+    def tensor_ref(self, t):
+        i = self.p.arg_ids.get(id(t))
+        if i is not None:
+            return f"A[{i}]"
+        name = self.tensor_names.get(id(t))
+        if name is None:
+            name = self.tensor_names[id(t)] = f"E{len(self.tensor_names)}"
+            self.objects[name] = t
+        return name
+
+    def name(self, k, lines):
+        if k in self.consts:
+            return self.consts[k]
+        if k in self.ext_of and k not in self.loaded:
+            self._load(self.ext_of[k], lines)
+        return f"v{k}"
+
+    def _load(self, e, lines):
+        kind, k, t = e
+        attr = "_data" if kind == "load" else "_grad._data"
+        lines.append(f"v{k} = {self.tensor_ref(t)}.{attr}")
+        self.loaded.add(k)
+
+    def entries(self, entries, live, lines, guards):
+        p, objects = self.p, self.objects
+        name = lambda k: self.name(k, lines)  # noqa: E731
+        outputs = set(_slots_in(p.out_template, []))
+        for e, is_live in zip(entries, live):
+            if not is_live:
                 continue
             kind = e[0]
             if kind in ("load", "loadgrad"):
                 _, k, t = e
-                ref = tensor_ref(t)
-                v = self.values[k]
+                ref = self.tensor_ref(t)
+                v = p.values[k]
+                objects[f"L_dt{k}"] = v.dtype
                 if kind == "load":
                     guards.append(f"{ref}._data.shape == {v.shape!r} and {ref}._data.dtype is L_dt{k} "
                                   f"and {ref}._requires_grad is {t._requires_grad!r}")
                 else:
                     guards.append(f"{ref}._grad is not None and {ref}._grad._data.shape == {v.shape!r} "
                                   f"and {ref}._grad._data.dtype is L_dt{k}")
-                objects[f"L_dt{k}"] = v.dtype
-                ext_of[k] = e
-                emit_load(e)
+                self.ext_of[k] = e
+                self._load(e, lines)
             elif kind == "const":
                 _, k, value = e
                 cname = f"C{k}"
                 objects[cname] = value
-                if k in self.written or k in escaping:
+                if k in p.written or k in self.escaping:
                     lines.append(f"v{k} = {cname}.copy()")
                 else:
-                    consts[k] = cname
+                    self.consts[k] = cname
             elif kind == "op":
                 _, fn, args, kwargs, outs = e
                 fname = f"F{len(objects)}"
                 objects[fname] = fn
                 call = ", ".join([_render(a, name, objects) for a in args] +
                                  [f"{key}={_render(v, name, objects)}" for key, v in kwargs.items()])
-                target = self._targets(outs)
+                target = _targets(outs)
                 lines.append(f"{target} = {fname}({call})" if target else f"{fname}({call})")
             elif kind == "deliver":
                 _, t, k = e
-                v = self.values[k]
-                owned = (self.kinds[k] == "op" and type(v) is ndarray and v.base is None
-                         and deliveries[k] == 1 and k not in _slots_in(self.out_template, []))
-                lines.append(f"deliver({tensor_ref(t)}, {name(k)}, {owned!r})")
+                v = p.values[k]
+                owned = (p.kinds[k] == "op" and type(v) is ndarray and v.base is None
+                         and self.deliveries[k] == 1 and k not in outputs)
+                lines.append(f"deliver({self.tensor_ref(t)}, {name(k)}, {owned!r})")
+            elif kind == "setgrad":
+                _, t, k = e
+                lines.append(f"{self.tensor_ref(t)}._grad = " + ("None" if k is None else f"Tensor._make({name(k)})"))
             else:  # opaque
                 _, method, args, kwargs = e
                 mname = f"M{len(objects)}"
                 objects[mname] = (method, args, kwargs)
                 lines.append(f"{mname}[0](*{mname}[1], **{mname}[2])")
-                loaded.clear()
-        for n, (predicate, k, extra, result) in enumerate(self.value_guards):
-            objects[f"G{n}"] = (predicate, extra)
-            guards.append(f"bool(G{n}[0]({self._arg_array(k)}, *G{n}[1])) is {bool(result)!r}")
-        lines.append("return " + self._render_output(self.out_template, name, objects, tensor_ref))
-        head = ["def replay(A):"]
-        if guards:
-            head.append("    if not (" + " and\n            ".join(guards) + "):")
-            head.append("        return MISS")
-        source = "\n".join(head + ["    " + line for line in lines]) + "\n"
-        self.shared_constants = len(consts)
-        namespace = dict(objects)
-        exec(compile(source, "<pullback.compile>", "exec"), namespace)
-        return source, namespace["replay"]
+                self.loaded.clear()
 
-    def _arg_array(self, k):
-        return f"A[{self.arg_slots.index(k)}]._data"
-
-    @staticmethod
-    def _targets(outs):
-        if type(outs) is Slot:
-            return f"v{outs}"
-        if type(outs) in (tuple, list):
-            return "(" + "".join((f"v{o}" if type(o) is Slot else "_") + ", " for o in outs) + ")"
-        return None
-
-    def _render_output(self, tpl, name, objects, tensor_ref):
+    def output(self, tpl, lines, diff):
+        """Source building the call's result; Tensors that require grad are named in ``diff``."""
         kind = tpl[0]
         if kind == "tensor":
             _, k, requires_grad = tpl
-            return f"Tensor._make({name(k)}, requires_grad={requires_grad!r})"
+            made = f"Tensor._make({self.name(k, lines)})"
+            if not requires_grad:
+                return made
+            var = f"o{len(diff)}"
+            lines.append(f"{var} = {made}")
+            diff.append(var)
+            return var
         if kind == "same":
-            return tensor_ref(tpl[1])
+            return self.tensor_ref(tpl[1])
         if kind in ("tuple", "list"):
-            items = [self._render_output(t, name, objects, tensor_ref) for t in tpl[1]]
-            body = "".join(i + ", " for i in items)
+            body = "".join(self.output(t, lines, diff) + ", " for t in tpl[1])
             return f"({body})" if kind == "tuple" else f"[{body}]"
         if kind == "dict":
-            return "{" + ", ".join(f"{_render(key, name, objects)}: {self._render_output(t, name, objects, tensor_ref)}"
+            return "{" + ", ".join(f"{_render(key, None, self.objects)}: {self.output(t, lines, diff)}"
                                    for key, t in tpl[1]) + "}"
-        if kind == "typed":  # a namedtuple or other tuple subclass
-            objects[f"T{len(objects)}"] = tpl[1]
-            items = [self._render_output(t, name, objects, tensor_ref) for t in tpl[2]]
-            return f"T{len(objects) - 1}(*({''.join(i + ', ' for i in items)}))"
-        return _render(tpl[1], name, objects)
+        if kind == "typed":  # a namedtuple or another tuple subclass
+            tname = f"T{len(self.objects)}"
+            self.objects[tname] = tpl[1]
+            return f"{tname}(*({''.join(self.output(t, lines, diff) + ', ' for t in tpl[2])}))"
+        return _render(tpl[1], None, self.objects)
 
-    def __call__(self, arg_tensors):
-        return self.function(arg_tensors)
 
-    def count(self):
-        """(entries recorded, entries replayed)."""
-        return len(self.entries), sum(self.live)
+def _targets(outs):
+    if type(outs) is Slot:
+        return f"v{outs}"
+    if type(outs) in (tuple, list):
+        return "(" + "".join((f"v{o}" if type(o) is Slot else "_") + ", " for o in outs) + ")"
+    return None

@@ -462,6 +462,14 @@ class Primitive:
             env["shapes"] = [m[0] if m else None for m in input_meta]
         rules = self.rules
         getters = self._rule_getters
+        if _tape.ACTIVE[0] is not None and type(g) is not _Tensor and not (type(g) is tuple and any(
+                type(x) is _Tensor for x in g)):
+            # Recording a compiled step: each rule call on arrays is one entry of the tape.
+            env["needs"] = tuple([bool(n) for n in needs])
+            if type(rules) is Joint:
+                return _tape.call(rules.fn, *getters[rules.fn](env))
+            return [_tape.call(rule, *getters[rule](env)) if rule is not None and needs[i] else None
+                    for i, rule in enumerate(rules)]
         if type(rules) is Joint:
             return rules.fn(*getters[rules.fn](env))
         out = []

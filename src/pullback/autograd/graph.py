@@ -347,10 +347,6 @@ class Node:
                     v = _unpack(v, self, as_tensor)
                 values[name] = v  # (anything else, a number or a shape, is kept as it is)
         g = grad_outputs[0] if prim.n_outputs == 1 else tuple(grad_outputs)  # many: a tuple
-        if _tape.ACTIVE[0] is not None and not as_tensor:
-            # A compiled step replays the rules on arrays, as this plain pass runs them.
-            return _tape.call(prim.run_vjp, g, values, self.params, self.input_meta,
-                              tuple([bool(n) for n in needs]))
         return prim.run_vjp(g, values, self.params, self.input_meta, needs)
 
 

@@ -1228,7 +1228,7 @@ def _class_targets(input, target, weight, ignore_index, reduction):
     c = input._data.shape[1]
     dt = input._data.dtype
     ignored = None
-    if weight is None and t.size and not 0 <= ignore_index < c and _tape.value_guard(_all_classes_valid, t, c):
+    if weight is None and t.size and not 0 <= ignore_index < c and _tape.value_guard(_all_classes_valid, target, c):
         safe = t                                                      # the common case
         wt = None                                                     # every row weighs 1
         total = float(t.size)

@@ -4,6 +4,7 @@ import collections
 from collections import OrderedDict
 
 from ..._tensor import Tensor
+from ... import _tape
 from ... import _dtype as D
 from ...autograd import grad_mode
 from ...autograd.graph import RemovableHandle, _HookDict, add_hook
@@ -309,6 +310,7 @@ class Module:
             p.requires_grad_(requires_grad)
         return self
 
+    @_tape.opaque  # a compiled step calls it again at replay
     def zero_grad(self, set_to_none=True):
         """Resets the gradients of every parameter (to None, or to zeros in place)."""
         if not set_to_none:
