@@ -1,0 +1,330 @@
+"""pullback.compile: replays agree with eager runs bit for bit, guards re-record, graph breaks fall
+back (or raise with fullgraph=True), randomness follows the generator, and the compiled node's
+backward matches eager gradients (also against torch)."""
+import warnings
+
+import numpy as np
+import pytest
+
+import pullback
+import pullback.nn as nn
+import pullback.nn.functional as F
+
+torch = pytest.importorskip("torch")
+
+
+def bits(t):
+    return t.detach().numpy().tobytes()
+
+
+def same_bits(a, b):
+    return all(bits(x) == bits(y) for x, y in zip(a, b))
+
+
+def quiet(fn):
+    """Compiles ``fn``, failing on any warning (a graph break or a disagreement would warn)."""
+    compiled = pullback.compile(fn)
+
+    def call(*args, **kwargs):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            return compiled(*args, **kwargs)
+    call.compiled = compiled
+    return call
+
+
+# ------------------------------------------------------------------ replays
+def test_a_chain_replays_and_matches_eager_bitwise():
+    x = pullback.tensor([0.3, -1.2, 2.0], requires_grad=True)
+    v = pullback.tensor([1.0, 0.5, -2.0])
+    runs = []
+
+    def chain(x):
+        runs.append(1)  # Python side effects run only while recording
+        y = x
+        for _ in range(20):
+            y = pullback.sin(y) * 1.5 + y.exp() * 0.1
+        return y.detach(), pullback.autograd.grad(y, x, v)[0]
+
+    step = quiet(chain)
+    for _ in range(6):
+        got = step(x)
+        want = chain(x)
+        assert same_bits(got, want)
+    assert step.compiled.recordings == 2 and step.compiled.replays == 4
+    assert len(runs) == 6 + 2  # six eager reference calls, two recordings
+
+
+def test_the_backward_matches_torch_and_central_differences():
+    x64 = np.array([0.2, -0.7, 1.3])
+
+    def f(m, x):
+        y = (m.tanh(x) * x.exp()).sum() + (x ** 3).mean()
+        return y
+
+    step = quiet(lambda x: pullback.autograd.grad(f(pullback, x), x)[0])
+    x = pullback.tensor(x64, requires_grad=True)
+    for _ in range(3):
+        g = step(x)
+    xt = torch.tensor(x64, requires_grad=True)
+    gt, = torch.autograd.grad(f(torch, xt), xt)
+    np.testing.assert_allclose(g.numpy(), gt.numpy(), rtol=1e-12)
+    h = 1e-6
+    fd = [(f(pullback, pullback.tensor(x64 + h * e)).item() - f(pullback, pullback.tensor(x64 - h * e)).item()) / (2 * h)
+          for e in np.eye(3)]
+    np.testing.assert_allclose(g.numpy(), fd, rtol=1e-7)
+
+
+def _train(compiled, opt_name, steps=100, manual=False):
+    pullback.manual_seed(0)
+    model = nn.Sequential(nn.Linear(10, 64), nn.ReLU(), nn.Linear(64, 10))
+    params = list(model.parameters())
+    opt = None
+    if opt_name == "sgd":
+        opt = pullback.optim.SGD(params, lr=0.1, momentum=0.9, nesterov=True)
+    elif opt_name == "adam":
+        opt = pullback.optim.Adam(params, lr=1e-3, weight_decay=1e-4)
+    sched = pullback.optim.lr_scheduler.StepLR(opt, step_size=10, gamma=0.5) if opt is not None else None
+
+    def step(x, y):
+        if opt is None:
+            model.zero_grad()
+        else:
+            opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        if opt is None:
+            with pullback.no_grad():
+                for p in params:
+                    p -= 0.1 * p.grad
+        else:
+            opt.step()
+            sched.step()
+        return loss.detach()
+
+    run = quiet(step) if compiled else step
+    pullback.manual_seed(1)
+    losses = []
+    for _ in range(steps):
+        x = pullback.randn(32, 10)
+        y = pullback.randint(0, 10, (32,))
+        losses.append(run(x, y))
+    return params, losses, run
+
+
+@pytest.mark.parametrize("opt_name", ["sgd", "adam", None])
+def test_100_training_steps_compiled_equal_eager_bitwise(opt_name):
+    eager_params, eager_losses, _ = _train(False, opt_name)
+    params, losses, run = _train(True, opt_name)
+    assert same_bits(params, eager_params)
+    assert same_bits(losses, eager_losses)
+    assert run.compiled.replays == 98
+
+
+def test_gradient_penalty_step_double_backward_bitwise():
+    def make():
+        pullback.manual_seed(0)
+        critic = nn.Sequential(nn.Linear(12, 16), nn.LeakyReLU(0.2), nn.Linear(16, 1))
+        opt = pullback.optim.SGD(critic.parameters(), lr=0.05)
+        real, fake = pullback.randn(8, 12), pullback.randn(8, 12)
+
+        def step():
+            opt.zero_grad()
+            alpha = pullback.rand(8, 1)
+            xi = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+            out = critic(xi)
+            g = pullback.autograd.grad(out, xi, pullback.ones_like(out), create_graph=True)[0]
+            penalty = ((g.norm(2, dim=1) - 1) ** 2).mean()
+            (out.mean() + 10 * penalty).backward()
+            opt.step()
+            return penalty.detach()
+        return critic, step
+
+    critic_a, eager = make()
+    a = [eager() for _ in range(10)]
+    critic_b, step = make()
+    step = quiet(step)
+    b = [step() for _ in range(10)]
+    assert same_bits(a, b) and same_bits(list(critic_a.parameters()), list(critic_b.parameters()))
+    assert step.compiled.replays == 8
+
+
+def test_random_draws_follow_the_generator_stream():
+    def noisy(x):
+        return x + pullback.randn(3) + pullback.rand(3) + F.dropout(x, 0.5)
+
+    step = quiet(noisy)
+    x = pullback.ones(3)
+    pullback.manual_seed(5)
+    got = [step(x) for _ in range(5)]
+    pullback.manual_seed(5)
+    want = [noisy(x) for _ in range(5)]
+    assert same_bits(got, want)
+    pullback.manual_seed(5)  # a new generator object: the replay draws from it
+    assert bits(step(x)) == bits(want[0])
+
+
+def test_in_place_writes_into_arguments_and_captured_tensors_replay():
+    def make(acc):
+        def f(x):
+            x.mul_(2)
+            x[0] = -1.0
+            acc.add_(x)
+            return x.sum()
+        return f
+
+    acc, eager_acc = pullback.zeros(3), pullback.zeros(3)
+    step, eager = quiet(make(acc)), make(eager_acc)
+    for k in range(5):
+        x = pullback.arange(3.0) + k
+        xe = x.clone()
+        assert bits(step(x)) == bits(eager(xe))
+        assert bits(x) == bits(xe)
+    assert bits(acc) == bits(eager_acc)
+    assert step.compiled.replays == 3
+
+
+# ------------------------------------------------------------------ guards
+def test_a_new_shape_dtype_or_requires_grad_records_again():
+    calls = []
+
+    def f(x):
+        calls.append(x.shape)
+        return (x * 2).sum()
+
+    step = quiet(f)
+    for shape in [(3,), (3,), (3,), (4,), (4,), (4,)]:
+        assert step(pullback.ones(shape)).item() == 2 * shape[0]
+    assert step(pullback.ones(3, dtype=pullback.float64)).dtype is pullback.float64
+    assert step.compiled.recordings == 5 and step.compiled.replays == 2
+
+
+def test_a_replaced_parameter_records_again():
+    model = nn.Linear(3, 1)
+    step = quiet(lambda x: model(x).detach())
+    x = pullback.ones(2, 3)
+    for _ in range(3):
+        step(x)
+    model.weight = nn.Parameter(pullback.full((1, 3), 2.0))
+    nn.init.zeros_(model.bias)
+    assert step(x).tolist() == [[6.0], [6.0]]
+
+
+def test_train_and_eval_are_different_signatures():
+    model = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.9))
+    step = quiet(lambda x: model(x))
+    x = pullback.ones(5, 4)
+    for _ in range(3):
+        step(x)
+    model.eval()
+    for _ in range(3):
+        assert bits(step(x)) == bits(model(x))
+
+
+def test_targets_outside_the_fast_path_fall_back_to_a_new_recording():
+    logits = pullback.randn(4, 3, requires_grad=True)
+
+    def loss(y):
+        return F.cross_entropy(logits, y, ignore_index=-100).detach()
+
+    step = quiet(loss)
+    y = pullback.tensor([0, 1, 2, 1])
+    for _ in range(3):
+        step(y)
+    ignored = pullback.tensor([0, -100, 2, 1])
+    assert bits(step(ignored)) == bits(loss(ignored))
+    assert step.compiled.recordings == 3
+
+
+# ------------------------------------------------------------------ graph breaks
+def test_a_graph_break_warns_once_with_the_line_and_runs_eagerly():
+    def f(x):
+        if x.sum().item() > 0:  # Python reads a value
+            return x * 2
+        return x * 3
+
+    step = pullback.compile(f)
+    with pytest.warns(UserWarning, match=r"graph break: Tensor \.item\(\) at .*test_compile\.py:\d+"):
+        assert step(pullback.ones(2)).tolist() == [2.0, 2.0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert step(-pullback.ones(2)).tolist() == [-3.0, -3.0]  # eager: the other branch, no second warning
+    assert step.replays == 0
+
+
+def test_fullgraph_raises_at_the_break():
+    step = pullback.compile(lambda x: x * 2 if bool(x.sum() > 0) else x, fullgraph=True)
+    with pytest.raises(RuntimeError, match="fullgraph=True"):
+        step(pullback.ones(2))
+
+
+@pytest.mark.parametrize("read", [lambda t: t.tolist(), lambda t: t.numpy(), lambda t: float(t.sum())])
+def test_other_value_reads_break(read):
+    step = pullback.compile(lambda x: (read(x), x + 1)[1], fullgraph=True)
+    with pytest.raises(RuntimeError, match="graph break|fullgraph"):
+        step(pullback.ones(2))
+
+
+def test_a_backward_hook_breaks():
+    def f(x):
+        y = x * 2
+        y.register_hook(lambda g: g * 3)
+        return pullback.autograd.grad(y.sum(), x)[0]
+
+    step = pullback.compile(f)
+    x = pullback.ones(2, requires_grad=True)
+    with pytest.warns(UserWarning, match="backward hook"):
+        assert step(x).tolist() == [6.0, 6.0]
+
+
+# ------------------------------------------------------------------ modules and the compiled node
+def test_compiled_module_outputs_backward_through_one_compiled_node():
+    pullback.manual_seed(0)
+    model = nn.Sequential(nn.Linear(5, 8), nn.Tanh(), nn.Linear(8, 2))
+    cmodel = pullback.compile(model)
+    x = pullback.randn(4, 5)
+    for _ in range(3):
+        model.zero_grad()
+        out = cmodel(x)
+        out.pow(2).sum().backward()
+        compiled_grads = [p.grad.clone() for p in model.parameters()]
+        model.zero_grad()
+        model(x).pow(2).sum().backward()
+        assert same_bits(compiled_grads, [p.grad for p in model.parameters()])
+    assert out.grad_fn.name() == "CompiledFunctionBackward"
+    assert list(cmodel.state_dict())[0] == "_orig_mod.0.weight"
+    assert cmodel._compiled_forward.replays == 1
+
+
+def test_compiled_function_gradient_into_an_argument():
+    f = pullback.compile(lambda x: (x.sin() * x).sum())
+    for _ in range(3):
+        x = pullback.tensor([0.5, 1.5], requires_grad=True)
+        f(x).backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.cos([0.5, 1.5]) * [0.5, 1.5] + np.sin([0.5, 1.5]), rtol=1e-6)
+
+
+# ------------------------------------------------------------------ explain and the API
+def test_explain_reports_the_tape_and_breaks():
+    x = pullback.ones(3, requires_grad=True)
+    report = pullback.compiler.explain(lambda x: pullback.autograd.grad((x.sin() * 2).sum(), x)[0], x)
+    assert report.graph_break_count == 0 and report.recorded >= 4
+    assert report.ops_by_kind["sin"] == 1
+    broken = pullback.compiler.explain(lambda x: x * x.sum().item(), x)
+    assert broken.graph_break_count == 1 and "test_compile.py" in broken.graph_breaks[0][1]
+    assert "Graph break count: 1" in repr(broken)
+
+
+def test_decorator_forms_and_disable():
+    @pullback.compile
+    def a(x):
+        return x + 1
+
+    @pullback.compile(fullgraph=True)
+    def b(x):
+        return x + 2
+
+    assert a(pullback.zeros(1)).item() == 1 and b(pullback.zeros(1)).item() == 2
+    f = lambda x: x  # noqa: E731
+    assert pullback.compile(f, disable=True) is f
+    assert pullback.compiler.is_compiling() is False
