@@ -20,7 +20,7 @@ naming the file and line; ``fullgraph=True`` raises there instead.
 import functools
 import warnings
 
-from .. import _tape
+from .. import _tape, _creation
 from ..autograd import grad_mode
 from .. import _levels
 from .._backend import B
@@ -168,7 +168,7 @@ class CompiledCallable:
         key = self._key(args, kwargs, tensors)
         sig = self._signatures.get(key)
         if sig is not None and sig.program is not None:
-            out = _replay(sig.program, tensors)
+            out = _replay(sig.program, tensors, self._fn, args, kwargs)
             if out is not MISS:
                 self.replays += 1
                 return out
@@ -306,16 +306,18 @@ def _graph_inputs(outputs, arg_tensors):
     return inputs
 
 
-def _replay(program, tensors):
+def _replay(program, tensors, fn, args, kwargs):
     if program.backward is None:
         return program.forward(tensors)
+    rng_state = _creation.get_rng_state() if program.pure and program.random else None
     replayed = program.forward(tensors)
     if replayed is MISS:
         return MISS
     result, diff, saved = replayed
-    inputs = [tensors[i] if i is not None else t for i, t in program.input_refs(tensors)]
+    inputs = [tensors[i] if i is not None else t for i, t in program.input_refs]
     if grad_mode._state.enabled and any(t._requires_grad for t in inputs):
-        CompiledFunction.apply(program, tensors, saved, diff, *inputs)
+        recompute = (fn, args, kwargs, rng_state) if program.pure else None
+        CompiledFunction.apply(program, tensors, saved, diff, recompute, *inputs)
     return result
 
 

@@ -92,9 +92,13 @@ class Program:
         self.seed_shapes = [rec.values[k].shape for k in backward[1]] if backward is not None else []
         self.source, self.forward, self.backward = self._generate()
 
-    def input_refs(self, arg_tensors):
-        """Per input of the backward: (its argument position, None) or (None, the Tensor)."""
-        return [(self.arg_ids[id(t)], None) if id(t) in self.arg_ids else (None, t) for t in self.backward_inputs]
+        # Per input of the backward: (its argument position, None) or (None, the Tensor).
+        self.input_refs = [(self.arg_ids[id(t)], None) if id(t) in self.arg_ids else (None, t)
+                           for t in self.backward_inputs]
+        # A call with no effect but its result can be recomputed eagerly (a double backward).
+        self.pure = not any(e[0] in ("deliver", "setgrad", "opaque") or
+                            e[0] == "op" and getattr(e[1], "_writes", None) is not None for e in self.entries)
+        self.random = any(e[0] == "op" and getattr(e[1], "__name__", "") == "_redraw" for e in self.entries)
 
     def _escaping(self):
         """Slots whose arrays reach the caller (outputs, .grad): never shared between calls."""

@@ -531,11 +531,17 @@ def primitive(name, impl, **kwargs):
 _Tensor = None  # set by _tensor.py once Tensor exists (the registry sits below Tensor)
 
 
+# The reads of tensor values into Python (and shapes made from values) that a compiled step
+# cannot replay: graph breaks (see Note [Recording a step]).
+_VALUE_READS = {".item()", ".tolist()", ".numpy()", "conversion to a NumPy array", "bool",
+                "tensor(...) of a batched tensor", "isclose/allclose"}
+
+
 def refuse_batched(x, where):
     """Raises where the values of a vmap-batched tensor would be read (see Note [Batched values]);
     a graph break where a compiled step is being recorded (see Note [Recording a step])."""
-    if _tape.ACTIVE[0] is not None:
-        _tape.graph_break(f"Tensor {where}" if where.startswith(".") else f"Tensor {where} conversion")
+    if _tape.ACTIVE[0] is not None and (where in _VALUE_READS or "depends on" in where):
+        _tape.graph_break(f"Tensor {where}" if where.startswith(".") else where)
     if _levels.batched(x):
         if where == ".item()":
             raise RuntimeError("vmap: It looks like you're calling .item() on a Tensor. We don't support vmap over "
