@@ -1,0 +1,317 @@
+"""nn.functional's 1-d pools, adaptive max pools and power-average (LP) pools.
+
+Each is a composite: a 1-d pool is the 2-d pool (``_ops/pooling.py``) of an ``(N, C, 1, L)``
+view, adaptive max pooling a gather of the input at the indices ``adaptive_max_pool2d_indices``
+finds, and an LP pool an average pool of ``x ** p``. Gradients, JVPs and batching rules of every
+order come from those parts. The argument checks are PyTorch's, in its order, with its messages
+(its 1-d pools check differently from the 2-d ones they run, and differently with and without
+``return_indices``).
+"""
+from .. import _dtype as D
+from .._tensor import Tensor
+from .._ops import pooling as P
+from .._ops import shape as S
+from .._ops.indexing import take_along
+
+
+def _check(input, fn):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+
+
+def _one_int(value, fn, name, position, *, parsed_as=None, optional=False):
+    """A 1-d pooling argument as one int (None for an omitted or empty ``stride``), with the
+    messages of PyTorch's ``check1d``."""
+    if value is None and optional:
+        return None
+    values = P.int_tuple(value, parsed_as or fn, name, position)
+    if optional and not values:
+        return None
+    if len(values) != 1:
+        raise RuntimeError(f"{fn}() argument '{name}' should contain one int (got {len(values)})")
+    return values[0]
+
+
+def _check_2_to_3_dims(input, fn):
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.ndim}-dimensional tensor for argument #1 "
+                           f"'self' (while checking arguments for {fn})")
+
+
+def _row(input):
+    """The ``(N, C, 1, L)`` (or ``(C, 1, L)``) view a 1-d pool pools in 2-d."""
+    return S.unsqueeze(input, -2)
+
+
+# ------------------------------------------------------------------ max_pool1d
+_MAX1D_SIZES = {"kernel_size": "must be an int, list of ints or tuple of ints",
+                "stride": "must be None, an int, list of ints, or tuple of ints",
+                "padding": "must be an int, list of ints, or tuple of ints",
+                "dilation": "must be an int, list of ints or tuple of ints"}
+
+
+def _max_pool1d_args(input, kernel_size, stride, padding, dilation, ceil_mode):
+    """max_pool1d's own checks (without ``return_indices``): kernel, stride, padding, dilation and
+    the output length."""
+    shape = tuple(input.shape)
+    values = {}
+    for position, (name, value) in enumerate((("kernel_size", kernel_size), ("stride", stride),
+                                              ("padding", padding), ("dilation", dilation)), 2):
+        values[name] = None if value is None else P.int_tuple(value, "max_pool1d", name, position)
+    if input.ndim not in (2, 3) or 0 in shape[-2:]:
+        raise RuntimeError("max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size for "
+                           f"input, but got:{list(shape)}")
+    for name, v in values.items():
+        if v is not None and len(v) != 1 and not (name == "stride" and not v):
+            raise RuntimeError(f"max_pool1d() {name} {_MAX1D_SIZES[name]} of size 1 but got size {len(v)}")
+    k = values["kernel_size"][0]
+    s = k if not values["stride"] else values["stride"][0]
+    p, d = values["padding"][0], values["dilation"][0]
+    if k <= 0:
+        raise RuntimeError(f"max_pool1d() kernel_size must be greater than zero, but got {k}")
+    if s <= 0:
+        raise RuntimeError(f"max_pool1d() stride must be greater than zero, but got {s}")
+    if p < 0:
+        raise RuntimeError(f"max_pool1d() padding must be non-negative, but got {p}")
+    if p > k // 2:
+        raise RuntimeError(f"max_pool1d() padding should be at most half of kernel size, but got padding={p} and "
+                           f"kernel_size={k}")
+    if d <= 0:
+        raise RuntimeError(f"max_pool1d() dilation must be greater than zero, but got {d}")
+    out = P.pool_out_size(shape[-1], k, s, p, d, ceil_mode)
+    if out <= 0:
+        raise RuntimeError(f"max_pool1d() Invalid computed output size: {out}")
+    return k, s, p, d, out
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """The maximum over each window of a ``(N, C, L)`` or ``(C, L)`` input.
+
+    Args:
+        input (Tensor): the input (floating point; any real dtype with ``return_indices``).
+        kernel_size (int or tuple): the window's length.
+        stride (int or tuple, optional): the window's step. Default: ``kernel_size``.
+        padding (int or tuple): implicit ``-inf`` padding on each side, at most half the kernel.
+        dilation (int or tuple): the step between a window's elements. Default: 1.
+        ceil_mode (bool): round the output length up (a last, partial window). Default: False.
+        return_indices (bool): also return each maximum's position along ``L``.
+
+    Example::
+
+        >>> F.max_pool1d(torch.tensor([[[1., 3., 2., 5.]]]), 2)
+        tensor([[[3., 5.]]])
+    """
+    if return_indices:
+        return _max_pool1d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
+    _check(input, "max_pool1d")
+    k, s, p, d, out = _max_pool1d_args(input, kernel_size, stride, padding, dilation, ceil_mode)
+    if not (input.dtype.is_floating_point):
+        raise P.not_implemented_for("max_pool1d_impl", input.dtype)
+    params = {"kernel": (1, k), "stride": (1, s), "padding": (0, p), "dilation": (1, d), "out_size": (1, out)}
+    return S.squeeze(P.max_pool2d_.bind((_row(input),), params), -2)
+
+
+def _max_pool1d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode):
+    # PyTorch runs max_pool2d on the (N, C, 1, L) view here, with max_pool2d's checks.
+    fn, parsed_as = "max_pool1d", "max_pool1d_with_indices"
+    _check(input, parsed_as)
+    values = [_one_int(v, fn, name, position, parsed_as=parsed_as, optional=name == "stride") if v is not None
+              else None for position, (name, v) in enumerate((("kernel_size", kernel_size), ("stride", stride),
+                                                               ("padding", padding), ("dilation", dilation)), 2)]
+    _check_2_to_3_dims(input, fn)
+    k, s, p, d = values
+    kernel, stride, padding, dilation = (1, k), (1, k if s is None else s), (0, p), (1, d)
+    row = _row(input)
+    out_size = P.pool2d_out_size(tuple(row.shape), kernel, stride, padding, dilation, ceil_mode)
+    if input.dtype is D.bool:
+        raise P.not_implemented_for("max_pool2d", input.dtype)
+    params = {"kernel": kernel, "stride": stride, "padding": padding, "dilation": dilation, "out_size": out_size}
+    out = P.max_pool2d_.bind((row,), params)
+    indices = P.max_pool2d_indices.bind((row, out), params)
+    return S.squeeze(out, -2), S.squeeze(indices, -2)
+
+
+# ------------------------------------------------------------------ avg_pool1d
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """The mean over each window of a ``(N, C, L)`` or ``(C, L)`` input.
+
+    Args:
+        input (Tensor): the input (floating point or int64; integers divide truncating).
+        kernel_size (int or tuple): the window's length.
+        stride (int or tuple, optional): the window's step. Default: ``kernel_size``.
+        padding (int or tuple): implicit zero padding on each side, at most half the kernel.
+        ceil_mode (bool): round the output length up (a last, partial window). Default: False.
+        count_include_pad (bool): count the padding in each window's divisor. Default: True.
+
+    Example::
+
+        >>> F.avg_pool1d(torch.tensor([[[1., 3., 2., 6.]]]), 2)
+        tensor([[[2., 4.]]])
+    """
+    fn = "avg_pool1d"
+    _check(input, fn)
+    parsed = [P.int_tuple(v, fn, name, position) if v is not None else None
+              for position, (name, v) in enumerate((("kernel_size", kernel_size), ("stride", stride),
+                                                    ("padding", padding)), 2)]
+    _check_2_to_3_dims(input, fn)
+    k = _one_int(parsed[0], fn, "kernel_size", 2)
+    s = _one_int(parsed[1], fn, "stride", 3, optional=True)
+    p = _one_int(parsed[2], fn, "padding", 4)
+    kernel, stride, padding = (1, k), (1, k if s is None else s), (0, p)
+    row = _row(input)
+    out_size = P.pool2d_out_size(tuple(row.shape), kernel, stride, padding, (1, 1), ceil_mode)
+    if not (input.dtype.is_floating_point or input.dtype is D.int64):
+        raise P.not_implemented_for("avg_pool2d", input.dtype)
+    divisor = P.avg_pool_divisors(tuple(row.shape[-2:]), kernel, stride, padding, out_size, count_include_pad, None)
+    out = P.avg_pool2d_.bind((row,), {"kernel": kernel, "stride": stride, "padding": padding, "out_size": out_size,
+                                      "divisor": divisor})
+    return S.squeeze(out, -2)
+
+
+# ------------------------------------------------------------------ adaptive pools
+def adaptive_avg_pool1d(input, output_size):
+    """Averages each row of a ``(N, C, L)`` or ``(C, L)`` input into ``output_size`` cells; cell i
+    covers ``[floor(i * L / out), ceil((i + 1) * L / out))``.
+
+    Example::
+
+        >>> F.adaptive_avg_pool1d(torch.tensor([[1., 2., 3., 4., 5.]]), 2)
+        tensor([[2.0000, 4.0000]])
+    """
+    from .functional import adaptive_avg_pool2d
+    fn = "adaptive_avg_pool1d"
+    _check(input, fn)
+    size = P.int_tuple(output_size, fn, "output_size", 2)
+    _check_2_to_3_dims(input, fn)
+    out = _one_int(size, fn, "output_size", 2)
+    return S.squeeze(adaptive_avg_pool2d(_row(input), (1, out)), -2)
+
+
+def _adaptive_max_pool(input, size, fn):
+    """The pooled values and indices of an adaptive max pool of the last two dims into ``size``,
+    after the checks PyTorch's adaptive_max_pool2d makes past its arguments' parsing."""
+    shape = tuple(input.shape)
+    if min(size) < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(size)}: "
+                           f"{list(shape[:-2] + tuple(size))}")
+    if not input.dtype.is_floating_point:
+        raise P.not_implemented_for("adaptive_max_pool2d", input.dtype)
+    bounds = (P.adaptive_bounds(shape[-2], size[0]), P.adaptive_bounds(shape[-1], size[1]))
+    indices = P.adaptive_max_pool2d_indices.bind((input,), {"bounds": bounds})
+    lead = shape[:-2]
+    flat = S.reshape(input, *lead, shape[-2] * shape[-1])
+    gathered = take_along(flat, S.reshape(indices, *lead, size[0] * size[1]), axis=len(lead))
+    return S.reshape(gathered, *lead, *size), indices
+
+
+def _non_batch_dims_nonempty(shape, fn):
+    for i in range(1, len(shape)):
+        if shape[i] == 0:
+            raise RuntimeError(f"{fn}(): Expected input to have non-zero size for non-batch dimensions, but input has "
+                               f"sizes {list(shape)} with dimension {i} being empty")
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """The maximum of each of ``output_size`` cells of each plane of a ``(N, C, H, W)`` or
+    ``(C, H, W)`` input; cell i covers rows ``[floor(i * H / OH), ceil((i + 1) * H / OH))``,
+    columns alike.
+
+    Args:
+        input (Tensor): the input (floating point).
+        output_size (int or tuple): (OH, OW); None keeps that dim's size.
+        return_indices (bool): also return each maximum's flat position in its ``H * W`` plane.
+
+    Example::
+
+        >>> F.adaptive_max_pool2d(torch.arange(9.).reshape(1, 3, 3), 2)
+        tensor([[[4., 5.],
+                 [7., 8.]]])
+    """
+    fn = "adaptive_max_pool2d"
+    _check(input, fn)
+    shape = tuple(input.shape)
+    if isinstance(output_size, (tuple, list)):
+        if len(shape) <= len(output_size):
+            raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
+        output_size = [shape[i - len(output_size)] if v is None else v for i, v in enumerate(output_size)]
+    elif not P.is_int(output_size):
+        raise TypeError(f"object of type '{type(output_size).__name__}' has no len()")
+    size = P.int_tuple(output_size, fn, "output_size", 2)
+    size = size * 2 if len(size) == 1 and P.is_int(output_size) else size
+    if len(size) != 2:
+        raise RuntimeError(f"{fn}(): internal error: output_size.size() must be 2")
+    if len(shape) not in (3, 4):
+        raise RuntimeError(f"{fn}(): Expected 3D or 4D tensor, but got: {list(shape)}")
+    _non_batch_dims_nonempty(shape, fn)
+    out, indices = _adaptive_max_pool(input, size, fn)
+    return (out, indices) if return_indices else out
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """The maximum of each of ``output_size`` cells of each row of a ``(N, C, L)`` or ``(C, L)``
+    input; cell i covers ``[floor(i * L / out), ceil((i + 1) * L / out))``.
+
+    Args:
+        return_indices (bool): also return each maximum's position along ``L``.
+
+    Example::
+
+        >>> F.adaptive_max_pool1d(torch.tensor([[1., 5., 3., 4., 2.]]), 2)
+        tensor([[5., 4.]])
+    """
+    fn = "adaptive_max_pool1d"
+    _check(input, fn)
+    size = P.int_tuple(output_size, fn, "output_size", 2)
+    _check_2_to_3_dims(input, fn)
+    n = _one_int(size, fn, "output_size", 2)
+    _non_batch_dims_nonempty(tuple(input.shape), fn)
+    out, indices = _adaptive_max_pool(_row(input), (1, n), fn)
+    out, indices = S.squeeze(out, -2), S.squeeze(indices, -2)
+    return (out, indices) if return_indices else out
+
+
+# ------------------------------------------------------------------ power-average pools
+def _signed(norm_type, x):
+    return x if norm_type > 0 else -x
+
+
+def _lp_root(total_mean, norm_type, window):
+    # sign(m) * relu(|m|) equals m, but its derivative at m == 0 is 0, not 1: PyTorch's gradient
+    # of a window that sums to zero.
+    return (total_mean.sign() * total_mean.abs().relu()).mul(window).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """``(sum over each window of x ** p) ** (1 / p)`` over a ``(N, C, L)`` or ``(C, L)`` input
+    (``p = norm_type``; a partial window of ``ceil_mode`` is scaled up to a whole one's size;
+    ``p = inf`` the largest magnitude, ``-inf`` the smallest).
+
+    Example::
+
+        >>> F.lp_pool1d(torch.tensor([[[3., 4., 1., 0.]]]), 2, 2)
+        tensor([[[5., 1.]]])
+    """
+    if isinstance(norm_type, (int, float)) and norm_type in (float("inf"), -float("inf")):   # the largest or smallest magnitude
+        return _signed(norm_type, max_pool1d(_signed(norm_type, input.abs()), kernel_size, stride, 0, 1, ceil_mode))
+    out = avg_pool1d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    if not P.is_int(kernel_size):
+        raise TypeError(f"mul(): argument 'other' (position 1) must be Tensor, not {type(kernel_size).__name__}")
+    return _lp_root(out, norm_type, kernel_size)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """``(sum over each window of x ** p) ** (1 / p)`` over a ``(N, C, H, W)`` or ``(C, H, W)``
+    input (``p = norm_type``; a partial window of ``ceil_mode`` is scaled up to a whole one's
+    size; ``p = inf`` the largest magnitude, ``-inf`` the smallest).
+
+    Example::
+
+        >>> F.lp_pool2d(torch.tensor([[[3., 4.], [0., 0.]]]), 2, 2)
+        tensor([[[5.]]])
+    """
+    from .functional import avg_pool2d, max_pool2d
+    kh, kw = kernel_size if isinstance(kernel_size, (tuple, list)) else (kernel_size, kernel_size)
+    if isinstance(norm_type, (int, float)) and norm_type in (float("inf"), -float("inf")):
+        return _signed(norm_type, max_pool2d(_signed(norm_type, input.abs()), kernel_size, stride, 0, 1, ceil_mode))
+    out = avg_pool2d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    return _lp_root(out, norm_type, kh * kw)
