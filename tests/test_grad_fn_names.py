@@ -51,6 +51,13 @@ KNOWN_DIFFERENT.update({
     "renorm": "MulBackward0", "renorm_p1": "MulBackward0",  # the input times the scale factors
     "gradient": "CatBackward0", "gradient_coordinates": "CatBackward0",  # the ends and the inside, joined
 })
+# pooling and convolution composites
+KNOWN_DIFFERENT.update({
+    "F.adaptive_max_pool2d": "ViewBackward0",             # a gather at the maxima, viewed as (OH, OW)
+    "F.adaptive_max_pool2d_unbatched": "ViewBackward0",
+    "F.conv_transpose1d": "SqueezeBackward1",             # the 2-d one of height 1, squeezed
+    "F.conv_transpose2d": "AddBackward0",                 # fold of a matmul, plus the bias
+})
 
 
 @pytest.mark.parametrize("op", OPS, ids=[op.name for op in OPS])

@@ -121,7 +121,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     Example::
 
         >>> F.conv_transpose2d(torch.ones(1, 1, 2, 2), torch.ones(1, 1, 2, 2), stride=2).shape
-        torch.Size([1, 1, 4, 4])
+        pullback.Size([1, 1, 4, 4])
     """
     return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 2,
                            "conv_transpose2d")

@@ -106,7 +106,7 @@ class _ConvTransposeNd(_ConvNd):
         for size, lo, hi in zip(output_size, smallest, largest):
             if not lo <= size <= hi:
                 raise ValueError(f"requested an output size of {output_size}, but valid sizes range from {smallest} "
-                                 f"to {largest} (for an input of {list(input.shape)[non_spatial:]})")
+                                 f"to {largest} (for an input of {input.shape[non_spatial:]})")
         return tuple(size - lo for size, lo in zip(output_size, smallest))
 
 
