@@ -564,6 +564,8 @@ OPS = [
         x, w, b, stride=(2, 1), padding=(1, 0), output_padding=(1, 0)), ((2, 3, 4, 3), (3, 2, 3, 2), (2,))),
     OpInfo("F.conv_transpose2d_dilated_unbatched", lambda m, x, w: m.nn.functional.conv_transpose2d(
         x, w, stride=2, padding=2, output_padding=(2, 1), dilation=3), ((2, 3, 3), (2, 1, 2, 3))),
+    OpInfo("F.adaptive_avg_pool3d", lambda m, x: m.nn.functional.adaptive_avg_pool3d(x, (2, None, 3)),
+           ((1, 2, 5, 3, 4),)),
 ]
 
 

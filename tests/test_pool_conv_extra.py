@@ -43,6 +43,9 @@ CASES = [
     ("lp_pool2d", lambda m, x: m.nn.functional.lp_pool2d(x, 2, (2, 3)), [(1, 2, 6, 7)]),
     ("lp_pool1d_inf", lambda m, x: m.nn.functional.lp_pool1d(x, float("inf"), 2), [(2, 3, 8)]),
     ("lp_pool2d_minus_inf", lambda m, x: m.nn.functional.lp_pool2d(x, -float("inf"), 2), [(2, 4, 6)]),
+    ("adaptive_avg_pool3d", lambda m, x: m.nn.functional.adaptive_avg_pool3d(x, (3, 2, 4)), [(2, 2, 5, 3, 7)]),
+    ("adaptive_avg_pool3d_unbatched", lambda m, x: m.nn.functional.adaptive_avg_pool3d(x, (None, 5, 2)),
+     [(2, 4, 3, 5)]),
     ("conv_transpose1d", lambda m, x, w, b: m.nn.functional.conv_transpose1d(x, w, b, 2, 1, 1, 2, 1),
      [(2, 4, 5), (4, 3, 3), (6,)]),
     ("conv_transpose1d_unbatched", lambda m, x, w: m.nn.functional.conv_transpose1d(x, w, dilation=3, padding=2),
@@ -158,7 +161,8 @@ def test_empty_batches_as_torch():
         _close(call(pullback, p), call(torch, t))
 
 
-_X3, _X4, _W1, _W2 = "m.randn(1, 2, 5)", "m.randn(1, 2, 5, 6)", "m.randn(2, 3, 3)", "m.randn(2, 3, 3, 3)"
+_X3, _X4, _X5 = "m.randn(1, 2, 5)", "m.randn(1, 2, 5, 6)", "m.randn(1, 2, 3, 4, 5)"
+_W1, _W2 = "m.randn(2, 3, 3)", "m.randn(2, 3, 3, 3)"
 
 ERROR_CALLS = [
     # max_pool1d without indices: its own checks
@@ -190,6 +194,10 @@ ERROR_CALLS = [
     "F.adaptive_max_pool2d(X4[0, 0], (2, 2))", "F.adaptive_max_pool2d(X4[0, 0], 2)", "F.adaptive_max_pool2d(X4, 2.5)",
     "F.adaptive_max_pool2d(X4.int(), 2)", "F.adaptive_max_pool2d(X4[None], 2)", "F.adaptive_max_pool2d(X4.bool(), 2)",
     "F.adaptive_max_pool2d(X4[:, :, :0], 2)", "F.adaptive_max_pool2d(X3.int(), -1)",
+    "F.adaptive_avg_pool3d(X5, (2, 2))", "F.adaptive_avg_pool3d(X5[0, 0], (2, 2, 2))",
+    "F.adaptive_avg_pool3d(X5[0, 0], 2)", "F.adaptive_avg_pool3d(X5, (2, -1, 2))",
+    "F.adaptive_avg_pool3d(X5[:, :, :0], 2)", "F.adaptive_avg_pool3d(X5.int(), 2)", "F.adaptive_avg_pool3d(X5.long(), 1)",
+    "F.adaptive_avg_pool3d(X5, 2.5)", "F.adaptive_avg_pool3d(X5[:, :0], 2)",
     # LP pools
     "F.lp_pool1d(X3, 2, (2, 2))", "F.lp_pool1d(X3, 2, 0)", "F.lp_pool2d(X3, 2, 0)", "F.lp_pool1d(X3, 2, (3,))",
     "F.lp_pool2d(X3, 2, 3)",
@@ -211,7 +219,7 @@ ERROR_CALLS = [
 def _outcome(m, call):
     env = {"m": m, "F": m.nn.functional}
     m.manual_seed(0)
-    env.update(X3=eval(_X3, env), X4=eval(_X4, env), W1=eval(_W1, env), W2=eval(_W2, env))
+    env.update(X3=eval(_X3, env), X4=eval(_X4, env), X5=eval(_X5, env), W1=eval(_W1, env), W2=eval(_W2, env))
     try:
         eval(call, env)
     except Exception as e:  # noqa: BLE001  (the error is the outcome compared)
@@ -277,7 +285,7 @@ def test_conv_transpose_construction_errors_as_torch(name, args, kwargs):
 @pytest.mark.parametrize("name,args,kwargs", [
     ("MaxPool1d", (3,), {"stride": 2, "padding": 1, "ceil_mode": True}), ("AvgPool1d", (3, 2, 1), {}),
     ("AdaptiveAvgPool1d", (4,), {}), ("AdaptiveMaxPool1d", (4,), {"return_indices": True}),
-    ("AdaptiveMaxPool2d", ((3, None),), {}), ("LPPool1d", (2, 3), {"stride": 2}), ("LPPool2d", (1.5, (2, 3)), {}),
+    ("AdaptiveMaxPool2d", ((3, None),), {}), ("AdaptiveAvgPool3d", ((3, None, 2),), {}), ("LPPool1d", (2, 3), {"stride": 2}), ("LPPool2d", (1.5, (2, 3)), {}),
     ("ConvTranspose1d", (2, 4, 3), {"stride": 2, "output_padding": 1, "bias": False}),
     ("ConvTranspose2d", (2, 4, 3), {"dilation": 2, "groups": 2}),
 ])

@@ -315,3 +315,48 @@ def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
         return _signed(norm_type, max_pool2d(_signed(norm_type, input.abs()), kernel_size, stride, 0, 1, ceil_mode))
     out = avg_pool2d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
     return _lp_root(out, norm_type, kh * kw)
+
+
+# ------------------------------------------------------------------ 3-d adaptive average pooling
+def adaptive_avg_pool3d(input, output_size):
+    """Averages each ``(D, H, W)`` volume of a ``(N, C, D, H, W)`` or ``(C, D, H, W)`` input into
+    ``output_size`` cells, each dim split as :func:`adaptive_avg_pool2d` splits its two. The mean
+    is separable: the 2-d adaptive pool of each ``(H, W)`` plane, then of the ``D`` rows of those.
+
+    Example::
+
+        >>> F.adaptive_avg_pool3d(torch.arange(8.).reshape(1, 2, 2, 2), 1)
+        tensor([[[[3.5000]]]])
+    """
+    from .._ops import functions as F
+    fn = "adaptive_avg_pool3d"
+    _check(input, fn)
+    shape = tuple(input.shape)
+    if isinstance(output_size, (tuple, list)):
+        if len(shape) <= len(output_size):
+            raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
+        output_size = [shape[i - len(output_size)] if v is None else v for i, v in enumerate(output_size)]
+    elif not P.is_int(output_size):
+        raise TypeError(f"object of type '{type(output_size).__name__}' has no len()")
+    size = P.int_tuple(output_size, fn, "output_size", 2)
+    size = size * 3 if len(size) == 1 and P.is_int(output_size) else size
+    if len(size) != 3:
+        raise RuntimeError(f"{fn}: output_size must be 3")
+    if min(size) < 0:
+        raise RuntimeError(f"{fn}: elements of output_size must be greater than or equal to 0 but received "
+                           f"{{{size[0]}, {size[1]},{size[2]}}}")
+    if len(shape) not in (4, 5):
+        raise RuntimeError(f"{fn}(): Expected 4D or 5D tensor, but got {list(shape)}")
+    if size == (1, 1, 1):  # as PyTorch: a global mean, before the size and dtype checks
+        return F.mean(input, (-3, -2, -1), keepdim=True)
+    _non_batch_dims_nonempty(shape, fn)
+    if not input.dtype.is_floating_point:
+        raise P.not_implemented_for("adaptive_avg_pool3d_cpu", input.dtype)
+    od, oh, ow = size
+    planes = P.adaptive_avg_pool2d_.bind((input,), {"bounds": (P.adaptive_bounds(shape[-2], oh),
+                                                               P.adaptive_bounds(shape[-1], ow))})
+    lead = shape[:-3]
+    rows = S.reshape(planes, *lead, shape[-3], oh * ow)
+    out = P.adaptive_avg_pool2d_.bind((rows,), {"bounds": (P.adaptive_bounds(shape[-3], od),
+                                                           P.adaptive_bounds(oh * ow, oh * ow))})
+    return S.reshape(out, *lead, od, oh, ow)

@@ -1,5 +1,6 @@
-"""The 1-d pooling modules, the adaptive max pools and the power-average (LP) pools, over
-nn.functional's forms (the 2-d max, average and adaptive average pools are in conv.py)."""
+"""The 1-d pooling modules, the adaptive max pools, the power-average (LP) pools and the 3-d
+adaptive average pool, over nn.functional's forms (the 2-d max, average and adaptive average
+pools are in conv.py)."""
 from .module import Module
 from .. import functional as F
 
@@ -113,3 +114,14 @@ class LPPool2d(_LPPool):
 
     def forward(self, input):
         return F.lp_pool2d(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+
+
+class AdaptiveAvgPool3d(_AdaptivePool):
+    """Averages each ``(D, H, W)`` volume of ``(N, C, D, H, W)`` or ``(C, D, H, W)`` inputs into
+    ``output_size`` cells; None keeps that dim's size."""
+
+    def __init__(self, output_size):
+        super().__init__(output_size)
+
+    def forward(self, input):
+        return F.adaptive_avg_pool3d(input, self.output_size)
