@@ -566,6 +566,8 @@ OPS = [
         x, w, stride=2, padding=2, output_padding=(2, 1), dilation=3), ((2, 3, 3), (2, 1, 2, 3))),
     OpInfo("F.adaptive_avg_pool3d", lambda m, x: m.nn.functional.adaptive_avg_pool3d(x, (2, None, 3)),
            ((1, 2, 5, 3, 4),)),
+    OpInfo("F.avg_pool3d", lambda m, x: m.nn.functional.avg_pool3d(x, (2, 3, 2), (2, 1, 2), (1, 1, 0), ceil_mode=True,
+                                                                   count_include_pad=False), ((1, 2, 5, 4, 5),)),
 ]
 
 

@@ -1,4 +1,4 @@
-"""The 1-d, adaptive max and LP pools and the transposed convolutions against torch: values,
+"""The 1-d, adaptive max, LP and 3-d average pools and the transposed convolutions against torch: values,
 indices, first and second derivatives, vmap, errors (type and message), and the modules'
 ``output_size``, construction errors and reprs."""
 import numpy as np
@@ -45,6 +45,9 @@ CASES = [
     ("lp_pool2d_minus_inf", lambda m, x: m.nn.functional.lp_pool2d(x, -float("inf"), 2), [(2, 4, 6)]),
     ("adaptive_avg_pool3d", lambda m, x: m.nn.functional.adaptive_avg_pool3d(x, (3, 2, 4)), [(2, 2, 5, 3, 7)]),
     ("adaptive_avg_pool3d_unbatched", lambda m, x: m.nn.functional.adaptive_avg_pool3d(x, (None, 5, 2)),
+     [(2, 4, 3, 5)]),
+    ("avg_pool3d", lambda m, x: m.nn.functional.avg_pool3d(x, 3, (2, 1, 2), 1, ceil_mode=True), [(1, 2, 6, 5, 7)]),
+    ("avg_pool3d_divisor", lambda m, x: m.nn.functional.avg_pool3d(x, (2, 2, 3), 1, (1, 0, 1), divisor_override=-3),
      [(2, 4, 3, 5)]),
     ("conv_transpose1d", lambda m, x, w, b: m.nn.functional.conv_transpose1d(x, w, b, 2, 1, 1, 2, 1),
      [(2, 4, 5), (4, 3, 3), (6,)]),
@@ -198,6 +201,10 @@ ERROR_CALLS = [
     "F.adaptive_avg_pool3d(X5[0, 0], 2)", "F.adaptive_avg_pool3d(X5, (2, -1, 2))",
     "F.adaptive_avg_pool3d(X5[:, :, :0], 2)", "F.adaptive_avg_pool3d(X5.int(), 2)", "F.adaptive_avg_pool3d(X5.long(), 1)",
     "F.adaptive_avg_pool3d(X5, 2.5)", "F.adaptive_avg_pool3d(X5[:, :0], 2)",
+    "F.avg_pool3d(X5, 2, 50, -1)", "F.avg_pool3d(X5, 2, 50, 4)", "F.avg_pool3d(X5[0, 0, 0], 2)",
+    "F.avg_pool3d(X5, 2, divisor_override=0)", "F.avg_pool3d(X5, (2, 2))", "F.avg_pool3d(X5, 2, 0)", "F.avg_pool3d(X5, 6)",
+    "F.avg_pool3d(X5.int(), 2)", "F.avg_pool3d(X5[:, :0], 2)", "F.avg_pool3d(X5, 2, (1, 1))",
+    "F.avg_pool3d(X5, 2, divisor_override=1.5)", "F.avg_pool3d(X5, 2, padding=(1, 1))", "F.avg_pool3d(X5.bool(), 2)",
     # LP pools
     "F.lp_pool1d(X3, 2, (2, 2))", "F.lp_pool1d(X3, 2, 0)", "F.lp_pool2d(X3, 2, 0)", "F.lp_pool1d(X3, 2, (3,))",
     "F.lp_pool2d(X3, 2, 3)",
@@ -285,7 +292,8 @@ def test_conv_transpose_construction_errors_as_torch(name, args, kwargs):
 @pytest.mark.parametrize("name,args,kwargs", [
     ("MaxPool1d", (3,), {"stride": 2, "padding": 1, "ceil_mode": True}), ("AvgPool1d", (3, 2, 1), {}),
     ("AdaptiveAvgPool1d", (4,), {}), ("AdaptiveMaxPool1d", (4,), {"return_indices": True}),
-    ("AdaptiveMaxPool2d", ((3, None),), {}), ("AdaptiveAvgPool3d", ((3, None, 2),), {}), ("LPPool1d", (2, 3), {"stride": 2}), ("LPPool2d", (1.5, (2, 3)), {}),
+    ("AdaptiveMaxPool2d", ((3, None),), {}), ("AdaptiveAvgPool3d", ((3, None, 2),), {}),
+    ("AvgPool3d", (3, 2, 1), {"divisor_override": 2}), ("LPPool1d", (2, 3), {"stride": 2}), ("LPPool2d", (1.5, (2, 3)), {}),
     ("ConvTranspose1d", (2, 4, 3), {"stride": 2, "output_padding": 1, "bias": False}),
     ("ConvTranspose2d", (2, 4, 3), {"dilation": 2, "groups": 2}),
 ])

@@ -12,6 +12,7 @@ from .._tensor import Tensor
 from .._ops import pooling as P
 from .._ops import shape as S
 from .._ops.indexing import take_along
+from .._backend import B
 
 
 def _check(input, fn):
@@ -360,3 +361,83 @@ def adaptive_avg_pool3d(input, output_size):
     out = P.adaptive_avg_pool2d_.bind((rows,), {"bounds": (P.adaptive_bounds(shape[-3], od),
                                                            P.adaptive_bounds(oh * ow, oh * ow))})
     return S.reshape(out, *lead, od, oh, ow)
+
+
+# ------------------------------------------------------------------ 3-d average pooling
+_TRIPLE_RULES = {"kernel_size": "must be a single int, or a tuple of three ints",
+                 "stride": "must be omitted, a single int, or a tuple of three ints",
+                 "padding": "must be a single int, or a tuple of three ints"}
+
+
+def _triple(value, name, position):
+    if value is None and name == "stride":
+        return None
+    values = P.int_tuple(value, "avg_pool3d", name, position)
+    if len(values) == 1:
+        return values * 3
+    if not values and name == "stride":
+        return None
+    if len(values) != 3:
+        raise RuntimeError(f"avg_pool3d: {name} {_TRIPLE_RULES[name]}")
+    return values
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """The mean over each window of a ``(N, C, D, H, W)`` or ``(C, D, H, W)`` input; the arguments
+    as :func:`avg_pool2d`'s, three values each. A composite: the window sums of each ``(H, W)``
+    plane (the 2-d pool), then of the ``D`` rows of those, divided once by the 3-d divisor.
+
+    Example::
+
+        >>> F.avg_pool3d(torch.arange(8.).reshape(1, 2, 2, 2), 2)
+        tensor([[[[3.5000]]]])
+    """
+    kernel, stride, padding = (_triple(v, name, i) for i, (name, v) in
+                               enumerate((("kernel_size", kernel_size), ("stride", stride), ("padding", padding)), 2))
+    stride = kernel if stride is None else stride
+    if divisor_override is not None and not P.is_int(divisor_override):
+        raise TypeError(f"avg_pool3d(): argument 'divisor_override' must be int, not {type(divisor_override).__name__}")
+    if divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    _check(input, "avg_pool3d")
+    shape = tuple(input.shape)
+    if input.ndim not in (4, 5):
+        raise RuntimeError("non-empty 4D or 5D (batch mode) tensor expected for input")
+    out = []
+    for k, s, p, n in zip(kernel, stride, padding, shape[-3:]):
+        if s == 0:
+            raise RuntimeError("stride should not be zero")
+        if p < 0:
+            raise RuntimeError(f"pad must be non-negative, but got pad: {p}")
+        if p > k // 2:
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p}, "
+                               f"kernel_size={k} and dilation=1")
+        out.append(P.pool_out_size(n, k, s, p, 1, ceil_mode))
+    if 0 in shape[1:] or (input.ndim == 4 and shape[0] == 0):
+        raise RuntimeError("avg_pool3d(): Expected input's non-batch dimensions to have positive length, but input "
+                           f"has a shape of {list(shape)} and non-batch dimension 0 has length zero!")
+    if any(n < k for n, k in zip(shape[-3:], kernel)):
+        (t, h, w), (kt, kh, kw) = shape[-3:], kernel
+        raise RuntimeError(f"input image (T: {t} H: {h} W: {w}) smaller than kernel size (kT: {kt} kH: {kh} kW: {kw})")
+    if min(out) < 1:
+        c, (t, h, w) = shape[-4], shape[-3:]
+        raise RuntimeError(f"Given input size: ({c}x{t}x{h}x{w}). Calculated output size: "
+                           f"({c}x{out[0]}x{out[1]}x{out[2]}). Output size is too small")
+    if not (input.dtype.is_floating_point or input.dtype is D.int64):
+        raise P.not_implemented_for("avg_pool3d_out_frame", input.dtype)
+    od, oh, ow = out
+    # The sums of each plane's windows (divisor 1), then of the depth windows of those, divided
+    # by the 3-d divisor: the product of the depth and the plane divisors, or divisor_override.
+    plane_divisor = P.avg_pool_divisors(shape[-2:], kernel[1:], stride[1:], padding[1:], (oh, ow),
+                                        count_include_pad, divisor_override)
+    depth_divisor = P.avg_pool_divisors((shape[-3], 1), (kernel[0], 1), (stride[0], 1), (padding[0], 0), (od, 1),
+                                        count_include_pad, None if divisor_override is None else 1)
+    divisor = (depth_divisor * plane_divisor.reshape(1, -1)).astype(B.int64)
+    sums = P.avg_pool2d_.bind((input,), {"kernel": kernel[1:], "stride": stride[1:], "padding": padding[1:],
+                                         "out_size": (oh, ow), "divisor": B.ones((oh, ow), dtype=B.int64)})
+    lead = shape[:-3]
+    rows = S.reshape(sums, *lead, shape[-3], oh * ow)
+    pooled = P.avg_pool2d_.bind((rows,), {"kernel": (kernel[0], 1), "stride": (stride[0], 1),
+                                          "padding": (padding[0], 0), "out_size": (od, oh * ow), "divisor": divisor})
+    return S.reshape(pooled, *lead, od, oh, ow)

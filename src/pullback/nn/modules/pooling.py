@@ -1,5 +1,5 @@
 """The 1-d pooling modules, the adaptive max pools, the power-average (LP) pools and the 3-d
-adaptive average pool, over nn.functional's forms (the 2-d max, average and adaptive average
+average pools, over nn.functional's forms (the 2-d max, average and adaptive average
 pools are in conv.py)."""
 from .module import Module
 from .. import functional as F
@@ -125,3 +125,23 @@ class AdaptiveAvgPool3d(_AdaptivePool):
 
     def forward(self, input):
         return F.adaptive_avg_pool3d(input, self.output_size)
+
+
+class AvgPool3d(Module):
+    """The mean over each window of ``(N, C, D, H, W)`` or ``(C, D, H, W)`` inputs (see
+    :func:`~pullback.nn.functional.avg_pool3d`)."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+                 divisor_override=None):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding = padding
+        self.ceil_mode, self.count_include_pad, self.divisor_override = ceil_mode, count_include_pad, divisor_override
+
+    def forward(self, input):
+        return F.avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad, self.divisor_override)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
