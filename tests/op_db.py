@@ -568,6 +568,9 @@ OPS = [
            ((1, 2, 5, 3, 4),)),
     OpInfo("F.avg_pool3d", lambda m, x: m.nn.functional.avg_pool3d(x, (2, 3, 2), (2, 1, 2), (1, 1, 0), ceil_mode=True,
                                                                    count_include_pad=False), ((1, 2, 5, 4, 5),)),
+    OpInfo("F.conv3d", lambda m, x, w, b: m.nn.functional.conv3d(x, w, b, stride=(2, 1, 1), padding=(1, 0, 1),
+                                                               dilation=(1, 2, 1), groups=2),
+           ((1, 4, 5, 5, 3), (2, 2, 2, 2, 2), (2,))),
 ]
 
 

@@ -59,6 +59,7 @@ KNOWN_DIFFERENT.update({
     "F.conv_transpose2d": "AddBackward0",                 # fold of a matmul, plus the bias
     "F.adaptive_avg_pool3d": "ViewBackward0",             # two 2-d adaptive pools, viewed as (OD, OH, OW)
     "F.avg_pool3d": "ViewBackward0",                      # two 2-d average pools, viewed as (OD, OH, OW)
+    "F.conv3d": "AddBackward0",                           # a conv2d over the depth slices, plus the bias
 })
 
 

@@ -1,4 +1,4 @@
-"""The 1-d, adaptive max, LP and 3-d average pools and the transposed convolutions against torch: values,
+"""The 1-d, adaptive max, LP and 3-d average pools, the 3-d and transposed convolutions against torch: values,
 indices, first and second derivatives, vmap, errors (type and message), and the modules'
 ``output_size``, construction errors and reprs."""
 import numpy as np
@@ -49,6 +49,10 @@ CASES = [
     ("avg_pool3d", lambda m, x: m.nn.functional.avg_pool3d(x, 3, (2, 1, 2), 1, ceil_mode=True), [(1, 2, 6, 5, 7)]),
     ("avg_pool3d_divisor", lambda m, x: m.nn.functional.avg_pool3d(x, (2, 2, 3), 1, (1, 0, 1), divisor_override=-3),
      [(2, 4, 3, 5)]),
+    ("conv3d", lambda m, x, w, b: m.nn.functional.conv3d(x, w, b, (2, 1, 2), (1, 1, 0), (2, 1, 1), 3),
+     [(2, 6, 7, 4, 5), (3, 2, 2, 3, 2), (3,)]),
+    ("conv3d_same_unbatched", lambda m, x, w: m.nn.functional.conv3d(x, w, padding="same", dilation=(1, 2, 1)),
+     [(2, 4, 5, 3), (3, 2, 2, 2, 3)]),
     ("conv_transpose1d", lambda m, x, w, b: m.nn.functional.conv_transpose1d(x, w, b, 2, 1, 1, 2, 1),
      [(2, 4, 5), (4, 3, 3), (6,)]),
     ("conv_transpose1d_unbatched", lambda m, x, w: m.nn.functional.conv_transpose1d(x, w, dilation=3, padding=2),
@@ -205,6 +209,9 @@ ERROR_CALLS = [
     "F.avg_pool3d(X5, 2, divisor_override=0)", "F.avg_pool3d(X5, (2, 2))", "F.avg_pool3d(X5, 2, 0)", "F.avg_pool3d(X5, 6)",
     "F.avg_pool3d(X5.int(), 2)", "F.avg_pool3d(X5[:, :0], 2)", "F.avg_pool3d(X5, 2, (1, 1))",
     "F.avg_pool3d(X5, 2, divisor_override=1.5)", "F.avg_pool3d(X5, 2, padding=(1, 1))", "F.avg_pool3d(X5.bool(), 2)",
+    "F.conv3d(X5.bool(), m.randn(3, 2, 2, 2, 2).bool())", "F.conv3d(X5[0, 0, 0], m.randn(3, 2, 2, 2, 2))",
+    "F.conv3d(X5, m.randn(3, 2, 2, 2, 2), stride=(1, 1))", "F.conv3d(X5, m.randn(3, 2, 4, 2, 2))",
+    "F.conv3d(X5, m.randn(3, 2, 2, 2, 2), padding='same', stride=2)", "F.conv3d(X5, m.randn(3, 2, 2, 2))",
     # LP pools
     "F.lp_pool1d(X3, 2, (2, 2))", "F.lp_pool1d(X3, 2, 0)", "F.lp_pool2d(X3, 2, 0)", "F.lp_pool1d(X3, 2, (3,))",
     "F.lp_pool2d(X3, 2, 3)",
@@ -295,6 +302,7 @@ def test_conv_transpose_construction_errors_as_torch(name, args, kwargs):
     ("AdaptiveMaxPool2d", ((3, None),), {}), ("AdaptiveAvgPool3d", ((3, None, 2),), {}),
     ("AvgPool3d", (3, 2, 1), {"divisor_override": 2}), ("LPPool1d", (2, 3), {"stride": 2}), ("LPPool2d", (1.5, (2, 3)), {}),
     ("ConvTranspose1d", (2, 4, 3), {"stride": 2, "output_padding": 1, "bias": False}),
+    ("Conv3d", (2, 4, (1, 2, 3)), {"stride": 2, "padding": 1, "groups": 2}),
     ("ConvTranspose2d", (2, 4, 3), {"dilation": 2, "groups": 2}),
 ])
 def test_reprs_and_parameters_as_torch(name, args, kwargs):
