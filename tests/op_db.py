@@ -571,6 +571,10 @@ OPS = [
     OpInfo("F.conv3d", lambda m, x, w, b: m.nn.functional.conv3d(x, w, b, stride=(2, 1, 1), padding=(1, 0, 1),
                                                                dilation=(1, 2, 1), groups=2),
            ((1, 4, 5, 5, 3), (2, 2, 2, 2, 2), (2,))),
+    OpInfo("F.max_pool3d", lambda m, x: m.nn.functional.max_pool3d(x, (3, 2, 2), (2, 1, 2), 1, (1, 2, 1),
+                                                                   ceil_mode=True), ((1, 2, 6, 5, 6),)),
+    OpInfo("F.max_pool3d_indices", lambda m, x: m.nn.functional.max_pool3d(x, 2, 1, return_indices=True)[0],
+           ((2, 3, 4, 3),)),
 ]
 
 

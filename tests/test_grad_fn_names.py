@@ -60,6 +60,8 @@ KNOWN_DIFFERENT.update({
     "F.adaptive_avg_pool3d": "ViewBackward0",             # two 2-d adaptive pools, viewed as (OD, OH, OW)
     "F.avg_pool3d": "ViewBackward0",                      # two 2-d average pools, viewed as (OD, OH, OW)
     "F.conv3d": "AddBackward0",                           # a conv2d over the depth slices, plus the bias
+    "F.max_pool3d": "SelectBackward0",                    # 2-d pools of the depth slices, the best depth picked
+    "F.max_pool3d_indices": "SelectBackward0",
 })
 
 

@@ -1,4 +1,4 @@
-"""The 1-d, adaptive max, LP and 3-d average pools, the 3-d and transposed convolutions against torch: values,
+"""The 1-d, adaptive max, LP and 3-d pools, the 3-d and transposed convolutions against torch: values,
 indices, first and second derivatives, vmap, errors (type and message), and the modules'
 ``output_size``, construction errors and reprs."""
 import numpy as np
@@ -53,6 +53,9 @@ CASES = [
      [(2, 6, 7, 4, 5), (3, 2, 2, 3, 2), (3,)]),
     ("conv3d_same_unbatched", lambda m, x, w: m.nn.functional.conv3d(x, w, padding="same", dilation=(1, 2, 1)),
      [(2, 4, 5, 3), (3, 2, 2, 2, 3)]),
+    ("max_pool3d", lambda m, x: m.nn.functional.max_pool3d(x, 3, (2, 1, 2), 1, (2, 1, 1), ceil_mode=True,
+                                                           return_indices=True), [(1, 2, 7, 5, 6)]),
+    ("max_pool3d_unbatched", lambda m, x: m.nn.functional.max_pool3d(x, (2, 3, 2), 1, (1, 1, 0)), [(2, 4, 5, 3)]),
     ("conv_transpose1d", lambda m, x, w, b: m.nn.functional.conv_transpose1d(x, w, b, 2, 1, 1, 2, 1),
      [(2, 4, 5), (4, 3, 3), (6,)]),
     ("conv_transpose1d_unbatched", lambda m, x, w: m.nn.functional.conv_transpose1d(x, w, dilation=3, padding=2),
@@ -121,7 +124,9 @@ def test_vmap_matches_a_loop(name, fn, shapes):
     lambda m, x: m.nn.functional.max_pool1d(x, 2, return_indices=True),
     lambda m, x: m.nn.functional.avg_pool1d(x, 3, 2, 1),
     lambda m, x: m.nn.functional.lp_pool1d(x, 2, 2),
-], ids=["max_pool1d_indices", "avg_pool1d", "lp_pool1d"])
+    lambda m, x: m.nn.functional.max_pool3d(x[None], 2, return_indices=True),
+    lambda m, x: m.nn.functional.avg_pool3d(x[None], 2, 1, 1),
+], ids=["max_pool1d_indices", "avg_pool1d", "lp_pool1d", "max_pool3d", "avg_pool3d"])
 def test_dtypes_as_torch(call, dtype):
     """Integer inputs: a value where torch gives one (max_pool1d with indices, avg_pool1d of int64,
     lp_pool1d's float result), else torch's NotImplementedError."""
@@ -150,6 +155,16 @@ def test_adaptive_max_pool_picks_maxima_as_torch():
     for size in [(1, 2), (2, 3), (3, 3), (2, 2), (3, 6)]:
         expected = torch.nn.functional.adaptive_max_pool2d(torch.tensor(x), size, return_indices=True)
         _close(pullback.nn.functional.adaptive_max_pool2d(pullback.tensor(x), size, return_indices=True), expected)
+
+
+def test_max_pool3d_picks_maxima_as_torch():
+    """Ties across depths: the first depth; NaN: the last NaN in the window's scan (depth first)."""
+    x = np.random.default_rng(3).standard_normal((1, 1, 4, 3, 3))
+    x[0, 0, 0, 0, 0] = x[0, 0, 1, 1, 1] = np.nan
+    x[0, 0, 2, 2, 2] = x[0, 0, 3, 2, 2] = x[0, 0, 3, 0, 1] = 5.0
+    for kwargs in [dict(kernel_size=2, stride=1), dict(kernel_size=3, stride=1, padding=1)]:
+        _close(pullback.nn.functional.max_pool3d(pullback.tensor(x), return_indices=True, **kwargs),
+               torch.nn.functional.max_pool3d(torch.tensor(x), return_indices=True, **kwargs))
 
 
 def test_max_pool1d_nan_and_padding_as_torch():
@@ -212,6 +227,11 @@ ERROR_CALLS = [
     "F.conv3d(X5.bool(), m.randn(3, 2, 2, 2, 2).bool())", "F.conv3d(X5[0, 0, 0], m.randn(3, 2, 2, 2, 2))",
     "F.conv3d(X5, m.randn(3, 2, 2, 2, 2), stride=(1, 1))", "F.conv3d(X5, m.randn(3, 2, 4, 2, 2))",
     "F.conv3d(X5, m.randn(3, 2, 2, 2, 2), padding='same', stride=2)", "F.conv3d(X5, m.randn(3, 2, 2, 2))",
+    "F.max_pool3d(X5, 2, 50, -1)", "F.max_pool3d(X5, 2, 50, 4)", "F.max_pool3d(X5[0, 0, 0], 2)",
+    "F.max_pool3d(X5, (2, 2))", "F.max_pool3d(X5, 2, 0)", "F.max_pool3d(X5, 8)", "F.max_pool3d(X5.bool(), 2)",
+    "F.max_pool3d(X5[:, :0], 2)", "F.max_pool3d(X5, 2, (1, 1))", "F.max_pool3d(X5, 2, dilation=0)",
+    "F.max_pool3d(X5, 2, dilation=(1, 1))", "F.max_pool3d(X5, 2, padding=(1, 1))", "F.max_pool3d(X5[:, :, :0], 2)",
+    "F.max_pool3d(X5, 2.0, return_indices=True)", "F.max_pool3d(X5, 2.0)",
     # LP pools
     "F.lp_pool1d(X3, 2, (2, 2))", "F.lp_pool1d(X3, 2, 0)", "F.lp_pool2d(X3, 2, 0)", "F.lp_pool1d(X3, 2, (3,))",
     "F.lp_pool2d(X3, 2, 3)",
@@ -303,6 +323,7 @@ def test_conv_transpose_construction_errors_as_torch(name, args, kwargs):
     ("AvgPool3d", (3, 2, 1), {"divisor_override": 2}), ("LPPool1d", (2, 3), {"stride": 2}), ("LPPool2d", (1.5, (2, 3)), {}),
     ("ConvTranspose1d", (2, 4, 3), {"stride": 2, "output_padding": 1, "bias": False}),
     ("Conv3d", (2, 4, (1, 2, 3)), {"stride": 2, "padding": 1, "groups": 2}),
+    ("MaxPool3d", ((2, 3, 2),), {"dilation": 2, "return_indices": True}),
     ("ConvTranspose2d", (2, 4, 3), {"dilation": 2, "groups": 2}),
 ])
 def test_reprs_and_parameters_as_torch(name, args, kwargs):

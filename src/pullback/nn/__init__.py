@@ -16,7 +16,7 @@ from .modules.conv import (Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspos
                            AdaptiveAvgPool2d)
 from .modules.pooling import (MaxPool1d, AvgPool1d, AdaptiveAvgPool1d, AdaptiveMaxPool1d,  # noqa: F401
                               AdaptiveMaxPool2d, LPPool1d, LPPool2d, AdaptiveAvgPool3d,
-                              AvgPool3d)
+                              AvgPool3d, MaxPool3d)
 from .modules.normalization import (LayerNorm, BatchNorm1d, BatchNorm2d, Dropout, Embedding, BatchNorm3d,  # noqa: F401
                                     InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, GroupNorm, RMSNorm,
                                     LocalResponseNorm)

@@ -11,7 +11,9 @@ from .. import _dtype as D
 from .._tensor import Tensor
 from .._ops import pooling as P
 from .._ops import shape as S
-from .._ops.indexing import take_along
+from .._ops.indexing import take_along, getitem
+from .._ops import nn as N
+from .._creation import arange
 from .._backend import B
 
 
@@ -441,3 +443,104 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     pooled = P.avg_pool2d_.bind((rows,), {"kernel": (kernel[0], 1), "stride": (stride[0], 1),
                                           "padding": (padding[0], 0), "out_size": (od, oh * ow), "divisor": divisor})
     return S.reshape(pooled, *lead, od, oh, ow)
+
+
+# ------------------------------------------------------------------ 3-d max pooling
+_MAX3D_RULES = {"kernel_size": "must either be a single int, or a tuple of three ints",
+                "stride": "must either be omitted, a single int, or a tuple of three ints",
+                "padding": "must either be a single int, or a tuple of three ints",
+                "dilation": "must be either a single int, or a tuple of three ints"}
+
+
+def _max_pool3d_args(input, kernel_size, stride, padding, dilation, ceil_mode, fn):
+    """max_pool3d's kernel, stride, padding, dilation and output size, after PyTorch's checks."""
+    parsed = {}
+    for position, (name, value) in enumerate((("kernel_size", kernel_size), ("stride", stride),
+                                              ("padding", padding), ("dilation", dilation)), 2):
+        if value is None and name == "stride":
+            parsed[name] = None
+            continue
+        values = P.int_tuple(value, fn, name, position)
+        if len(values) == 1:
+            values = values * 3
+        elif not values and name == "stride":
+            values = None
+        elif len(values) != 3:
+            raise RuntimeError(f"max_pool3d: {name} {_MAX3D_RULES[name]}")
+        parsed[name] = values
+    kernel, padding, dilation = parsed["kernel_size"], parsed["padding"], parsed["dilation"]
+    stride = kernel if parsed["stride"] is None else parsed["stride"]
+    shape = tuple(input.shape)
+    if input.ndim not in (4, 5):
+        raise RuntimeError("non-empty 4D or 5D (batch mode) tensor expected for input")
+    out = []
+    for k, s, p, d, n in zip(kernel, stride, padding, dilation, shape[-3:]):
+        if s == 0:
+            raise RuntimeError("stride should not be zero")
+        if p < 0:
+            raise RuntimeError(f"pad must be non-negative, but got pad: {p}")
+        if p > int(((k - 1) * d + 1) / 2):
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p}, "
+                               f"kernel_size={k} and dilation={d}")
+        out.append(P.pool_out_size(n, k, s, p, d, ceil_mode))
+    if min(dilation) <= 0:
+        raise RuntimeError("dilation should be greater than zero, but got dilationT: {} dilationH: {} "
+                           "dilationW: {}".format(*dilation))
+    if 0 in shape[1:] or (input.ndim == 4 and shape[0] == 0):
+        raise RuntimeError("max_pool3d_with_indices_out_cpu_template(): Expected input's non-batch dimensions to "
+                           f"have positive length, but input has a shape of {list(shape)} and non-batch dimension 0 "
+                           "has length zero!")
+    if min(out) < 1:
+        c, (t, h, w) = shape[-4], shape[-3:]
+        raise RuntimeError(f"Given input size: ({c}x{t}x{h}x{w}). Calculated output size: "
+                           f"({c}x{out[0]}x{out[1]}x{out[2]}). Output size is too small")
+    return kernel, stride, padding, dilation, tuple(out)
+
+
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """The maximum over each window of a ``(N, C, D, H, W)`` or ``(C, D, H, W)`` input; the
+    arguments as :func:`max_pool2d`'s, three values each (indices: flat positions in the
+    ``D * H * W`` volume). A composite: for each kernel depth, the 2-d max pool of the depth
+    slices it meets; then the maximum over the kernel depths (the first, on a tie, as PyTorch
+    scans the window depth first).
+
+    Example::
+
+        >>> F.max_pool3d(torch.arange(8.).reshape(1, 2, 2, 2), 2)
+        tensor([[[[7.]]]])
+    """
+    fn = "max_pool3d_with_indices" if return_indices else "max_pool3d"
+    _check(input, fn)
+    kernel, stride, padding, dilation, (od, oh, ow) = _max_pool3d_args(input, kernel_size, stride, padding,
+                                                                       dilation, ceil_mode, fn)
+    if input.dtype is D.bool:
+        raise P.not_implemented_for("max_pool3d", input.dtype)
+    shape = tuple(input.shape)
+    (kd, _, _), (sd, _, _), (pd, _, _), (dd, _, _) = kernel, stride, padding, dilation
+    end = pd + P._extra_end_padding(shape[-3], od, kd, sd, pd, dd)
+    x = input
+    if pd or end:   # depths outside the input never win: they hold the lowest value
+        widths = ((0, 0),) * (input.ndim - 3) + ((pd, end), (0, 0), (0, 0))
+        x = N.pad_.bind((x,), {"widths": widths, "value": P._lowest(input._data.dtype)})
+    params = {"kernel": kernel[1:], "stride": stride[1:], "padding": padding[1:], "dilation": dilation[1:],
+              "out_size": (oh, ow)}
+    depth = (Ellipsis, slice(None), slice(None))
+    slices = [getitem(x, index=(Ellipsis, slice(i * dd, i * dd + sd * (od - 1) + 1, sd)) + depth[1:], basic=True)
+              for i in range(kd)]                                                       # (..., OD, H, W)
+    pooled = [P.max_pool2d_.bind((s,), params) for s in slices]                         # (..., OD, OH, OW)
+    stacked = S.stack(pooled, 0).detach()
+    which = stacked.argmax(0)                      # the first maximum over the kernel depths
+    if input.dtype.is_floating_point:              # but a NaN wins, the last one as PyTorch scans
+        nan = stacked.isnan()
+        last_nan = (kd - 1) - nan.flip(0).to(D.int64).argmax(0)
+        which = last_nan.where(nan.any(0), which)
+    out = take_along(S.stack(pooled, 0), S.unsqueeze(which, 0), axis=0)[0]
+    if not return_indices:
+        return out
+    # The flat position of each maximum: its depth (od * sd - pd + which * dd) and its position in
+    # that depth's plane (the 2-d pool's index).
+    h, w = shape[-2:]
+    planes = S.stack([P.max_pool2d_indices.bind((s, p), params) for s, p in zip(slices, pooled)], 0)
+    plane_index = take_along(planes, S.unsqueeze(which, 0), axis=0)[0]
+    starts = arange(od, dtype=D.int64).reshape(od, 1, 1) * sd - pd
+    return out, (starts + which * dd) * (h * w) + plane_index

@@ -1,5 +1,5 @@
 """The 1-d pooling modules, the adaptive max pools, the power-average (LP) pools and the 3-d
-average pools, over nn.functional's forms (the 2-d max, average and adaptive average
+max and average pools, over nn.functional's forms (the 2-d max, average and adaptive average
 pools are in conv.py)."""
 from .module import Module
 from .. import functional as F
@@ -145,3 +145,12 @@ class AvgPool3d(Module):
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxPool3d(MaxPool1d):
+    """The maximum over each window of ``(N, C, D, H, W)`` or ``(C, D, H, W)`` inputs (see
+    :func:`~pullback.nn.functional.max_pool3d`)."""
+
+    def forward(self, input):
+        return F.max_pool3d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)
