@@ -294,7 +294,8 @@ def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
         >>> F.lp_pool1d(torch.tensor([[[3., 4., 1., 0.]]]), 2, 2)
         tensor([[[5., 1.]]])
     """
-    if isinstance(norm_type, (int, float)) and norm_type in (float("inf"), -float("inf")):   # the largest or smallest magnitude
+    # p = +-inf: the largest or smallest magnitude
+    if isinstance(norm_type, (int, float)) and norm_type in (float("inf"), -float("inf")):
         return _signed(norm_type, max_pool1d(_signed(norm_type, input.abs()), kernel_size, stride, 0, 1, ceil_mode))
     out = avg_pool1d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
     if not P.is_int(kernel_size):
