@@ -544,6 +544,37 @@ OPS = [
         q, k, v, attn_mask=b), ((2, 3, 4), (2, 5, 4), (2, 5, 3), (3, 5))),
     OpInfo("F.scaled_dot_product_attention_gqa", lambda m, q, k, v: m.nn.functional.scaled_dot_product_attention(
         q, k, v, enable_gqa=True), ((1, 4, 3, 2), (1, 2, 5, 2), (1, 2, 5, 3))),
+    # ------------------------------------------------ 1-d, adaptive max and LP pools; transposed conv
+    OpInfo("F.max_pool1d", lambda m, x: m.nn.functional.max_pool1d(x, 3, 2, 1, 2, ceil_mode=True), ((2, 3, 9),)),
+    OpInfo("F.max_pool1d_indices", lambda m, x: m.nn.functional.max_pool1d(x, 2, 1, return_indices=True)[0],
+           ((3, 7),)),
+    OpInfo("F.avg_pool1d", lambda m, x: m.nn.functional.avg_pool1d(x, 3, 2, 1, ceil_mode=True,
+                                                                   count_include_pad=False), ((2, 3, 8),)),
+    OpInfo("F.adaptive_avg_pool1d", lambda m, x: m.nn.functional.adaptive_avg_pool1d(x, 4), ((2, 7),)),
+    OpInfo("F.adaptive_max_pool1d", lambda m, x: m.nn.functional.adaptive_max_pool1d(x, 3), ((2, 2, 7),)),
+    OpInfo("F.adaptive_max_pool2d", lambda m, x: m.nn.functional.adaptive_max_pool2d(x, (3, 2)), ((2, 2, 5, 7),)),
+    OpInfo("F.adaptive_max_pool2d_unbatched", lambda m, x: m.nn.functional.adaptive_max_pool2d(x, (None, 4)),
+           ((2, 3, 6),)),
+    OpInfo("F.lp_pool1d", lambda m, x: m.nn.functional.lp_pool1d(x, 2, 3, 2), ((2, 3, 8),), POS),
+    OpInfo("F.lp_pool2d_ceil", lambda m, x: m.nn.functional.lp_pool2d(x, 1.5, (2, 3), 2, ceil_mode=True),
+           ((1, 2, 5, 6),), POS),
+    OpInfo("F.conv_transpose1d", lambda m, x, w, b: m.nn.functional.conv_transpose1d(
+        x, w, b, stride=3, padding=1, output_padding=2, groups=2, dilation=2), ((2, 4, 5), (4, 3, 3), (6,))),
+    OpInfo("F.conv_transpose2d", lambda m, x, w, b: m.nn.functional.conv_transpose2d(
+        x, w, b, stride=(2, 1), padding=(1, 0), output_padding=(1, 0)), ((2, 3, 4, 3), (3, 2, 3, 2), (2,))),
+    OpInfo("F.conv_transpose2d_dilated_unbatched", lambda m, x, w: m.nn.functional.conv_transpose2d(
+        x, w, stride=2, padding=2, output_padding=(2, 1), dilation=3), ((2, 3, 3), (2, 1, 2, 3))),
+    OpInfo("F.adaptive_avg_pool3d", lambda m, x: m.nn.functional.adaptive_avg_pool3d(x, (2, None, 3)),
+           ((1, 2, 5, 3, 4),)),
+    OpInfo("F.avg_pool3d", lambda m, x: m.nn.functional.avg_pool3d(x, (2, 3, 2), (2, 1, 2), (1, 1, 0), ceil_mode=True,
+                                                                   count_include_pad=False), ((1, 2, 5, 4, 5),)),
+    OpInfo("F.conv3d", lambda m, x, w, b: m.nn.functional.conv3d(x, w, b, stride=(2, 1, 1), padding=(1, 0, 1),
+                                                               dilation=(1, 2, 1), groups=2),
+           ((1, 4, 5, 5, 3), (2, 2, 2, 2, 2), (2,))),
+    OpInfo("F.max_pool3d", lambda m, x: m.nn.functional.max_pool3d(x, (3, 2, 2), (2, 1, 2), 1, (1, 2, 1),
+                                                                   ceil_mode=True), ((1, 2, 6, 5, 6),)),
+    OpInfo("F.max_pool3d_indices", lambda m, x: m.nn.functional.max_pool3d(x, 2, 1, return_indices=True)[0],
+           ((2, 3, 4, 3),)),
 ]
 
 

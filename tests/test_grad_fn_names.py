@@ -51,6 +51,18 @@ KNOWN_DIFFERENT.update({
     "renorm": "MulBackward0", "renorm_p1": "MulBackward0",  # the input times the scale factors
     "gradient": "CatBackward0", "gradient_coordinates": "CatBackward0",  # the ends and the inside, joined
 })
+# pooling and convolution composites
+KNOWN_DIFFERENT.update({
+    "F.adaptive_max_pool2d": "ViewBackward0",             # a gather at the maxima, viewed as (OH, OW)
+    "F.adaptive_max_pool2d_unbatched": "ViewBackward0",
+    "F.conv_transpose1d": "SqueezeBackward1",             # the 2-d one of height 1, squeezed
+    "F.conv_transpose2d": "AddBackward0",                 # fold of a matmul, plus the bias
+    "F.adaptive_avg_pool3d": "ViewBackward0",             # two 2-d adaptive pools, viewed as (OD, OH, OW)
+    "F.avg_pool3d": "ViewBackward0",                      # two 2-d average pools, viewed as (OD, OH, OW)
+    "F.conv3d": "AddBackward0",                           # a conv2d over the depth slices, plus the bias
+    "F.max_pool3d": "SelectBackward0",                    # 2-d pools of the depth slices, the best depth picked
+    "F.max_pool3d_indices": "SelectBackward0",
+})
 
 
 @pytest.mark.parametrize("op", OPS, ids=[op.name for op in OPS])

@@ -1,6 +1,7 @@
 """Convolution: ``unfold`` (im2col, a strided view copied once) and its adjoint ``fold``, and
 ``conv2d`` as one primitive: im2col plus one matmul forward, and a VJP written with fold,
-unfold and matmul, so that convolutions are differentiable to any order.
+unfold and matmul, so that convolutions are differentiable to any order. ``conv_transpose2d``
+is a composite of matmul and fold (conv2d's input gradient), ``conv3d`` one of conv2d.
 
 Shapes follow PyTorch: inputs (N, C, H, W), weights (O, C/groups, KH, KW), unfolded columns
 (N, C*KH*KW, L) with L = OH*OW output positions.
@@ -124,6 +125,59 @@ conv2d_ = primitive("conv2d", _conv2d_impl, inputs="x w", grad_name="Convolution
                     vjp=Joint(_conv2d_vjp), jvp=MULTILINEAR, batch=_batch_conv2d)
 
 
-from .shape import _reshape, _transpose  # noqa: E402
+def conv_transpose2d(x, w, stride, padding, output_padding, dilation, groups):
+    """The transposed convolution of (N, Cin, H, W) with (Cin, Cout/groups, KH, KW): the gradient
+    of a conv2d with respect to its input, as a composite (a matmul spreading each input pixel
+    over a kernel-sized patch, and fold summing the patches), so that its derivatives of every
+    order and its batching come from matmul's and fold's. Arguments already checked."""
+    n, cin, h, wd = (int(v) for v in x.shape)
+    cout_g, kernel = int(w.shape[1]), tuple(int(v) for v in w.shape[2:])
+    ck = cout_g * kernel[0] * kernel[1]
+    xg = _reshape(x, shape=(n, groups, cin // groups, h * wd))                          # (N, G, Cin/G, L)
+    wg = _reshape(w, shape=(1, groups, cin // groups, ck))                              # (1, G, Cin/G, CK)
+    cols = _reshape(matmul_(_mT(wg), xg), shape=(n, groups * ck, h * wd))               # (N, G*CK, L)
+    # The canvas the windows cover, before the padding is cropped off and output_padding added.
+    full = tuple((i - 1) * s + d * (k - 1) + 1 for i, s, d, k in zip((h, wd), stride, dilation, kernel))
+    fold_params = dict(kernel=kernel, stride=tuple(stride), dilation=tuple(dilation))
+    if not any(output_padding):
+        return fold_(cols, size=tuple(f - 2 * p for f, p in zip(full, padding)), padding=tuple(padding), **fold_params)
+    # output_padding rows (at most max(stride, dilation) - 1) may reach past the canvas: fold the
+    # whole canvas, extend it with zeros, then crop the padding.
+    out = fold_(cols, size=full, padding=(0, 0), **fold_params)
+    widths = ((0, 0), (0, 0)) + tuple((0, max(0, op - p)) for op, p in zip(output_padding, padding))
+    if any(hi for _, hi in widths):
+        out = pad_.bind((out,), {"widths": widths, "value": 0})
+    sizes = [f - 2 * p + op for f, p, op in zip(full, padding, output_padding)]
+    return getitem(out, index=(slice(None), slice(None)) + tuple(slice(p, p + o) for p, o in zip(padding, sizes)),
+                   basic=True)
+
+
+def conv3d(x, w, stride, padding, dilation, groups):
+    """The 3-D convolution of (N, C, D, H, W) with (O, C/groups, KD, KH, KW), as a composite: the
+    depth slices each kernel depth meets, stacked as channels (within each group), make a batch
+    of N * OD images that one conv2d convolves with the kernel's depths as channels. Derivatives
+    and batching come from conv2d's, the slices', the stack's and the reshapes'. Arguments
+    already checked."""
+    (sd, sh, sw), (pd, ph, pw), (dd, dh, dw) = stride, padding, dilation
+    if pd:
+        x = pad_.bind((x,), {"widths": ((0, 0), (0, 0), (pd, pd), (0, 0), (0, 0)), "value": 0})
+    n, c, d, h, wd = (int(v) for v in x.shape)
+    o, cg, kernel = int(w.shape[0]), int(w.shape[1]), tuple(int(v) for v in w.shape[2:])
+    od = (d - dd * (kernel[0] - 1) - 1) // sd + 1
+    slices = [_reshape(getitem(x, index=(slice(None), slice(None), slice(kd * dd, kd * dd + sd * (od - 1) + 1, sd)),
+                               basic=True), shape=(n, groups, cg, od, h, wd))
+              for kd in range(kernel[0])]                                              # (N, G, C/G, OD, H, W)
+    planes = _permute(_stack(*slices, axis=2), dims=(0, 4, 1, 2, 3, 5, 6))             # (N, OD, G, KD, C/G, H, W)
+    planes = _reshape(planes, shape=(n * od, groups * kernel[0] * cg, h, wd))
+    taps = _reshape(_transpose(w, dim0=1, dim1=2), shape=(o, kernel[0] * cg) + kernel[1:])   # (O, KD*C/G, KH, KW)
+    out = conv2d_.bind((planes, taps), {"kernel": kernel[1:], "stride": (sh, sw), "padding": (ph, pw),
+                                        "dilation": (dh, dw), "groups": groups})       # (N*OD, O, OH, OW)
+    out = _reshape(out, shape=(n, od, o) + tuple(int(v) for v in out.shape[2:]))
+    return _transpose(out, dim0=1, dim1=2)
+
+
+from .shape import _reshape, _transpose, _permute, _stack  # noqa: E402
 from .linalg import matmul_, _mT  # noqa: E402
 from .reduction import _sum  # noqa: E402
+from .nn import pad_  # noqa: E402
+from .indexing import getitem  # noqa: E402

@@ -1,5 +1,5 @@
-"""Pooling primitives (max, average, adaptive average over the last two dims) and the index
-maps of reflect / replicate / circular padding.
+"""Pooling primitives (max, average, adaptive average over the last two dims; the argmax of
+adaptive max pooling) and the index maps of reflect / replicate / circular padding.
 
 Shapes follow PyTorch: inputs (N, C, H, W) or (C, H, W), each (H, W) plane pooled alone; an
 output cell (oy, ox) pools the window of rows ``oy * stride - padding + i * dilation`` (i <
@@ -212,7 +212,8 @@ def _avg_pool2d_backward_impl(g, size, kernel, stride, padding, out_size, diviso
     # Each output's share spread over its window: the adjoint of summing windows is fold.
     g = _divide(g, divisor)
     n, c, oh, ow = g.shape
-    cols = B.broadcast_to(g[:, :, None, None], (n, c) + tuple(kernel) + (oh, ow)).reshape(n, -1, oh * ow)
+    cols = B.broadcast_to(g[:, :, None, None], (n, c) + tuple(kernel) + (oh, ow))
+    cols = cols.reshape(n, c * kernel[0] * kernel[1], oh * ow)       # (not -1: there may be no planes)
     extended = tuple(s + _extra_end_padding(s, o, k, st, p, 1)
                      for s, o, k, st, p in zip(size, out_size, kernel, stride, padding))
     return C._fold_impl(cols, extended, kernel, stride, padding, (1, 1))[:, :, :size[0], :size[1]]
@@ -287,6 +288,40 @@ adaptive_avg_pool2d_backward_ = primitive("adaptive_avg_pool2d_backward", _adapt
                                           out_dtype="keep", grad_name="AdaptiveAvgPool2DBackwardBackward0",
                                           vjp=lambda g, bounds: adaptive_avg_pool2d_(g, bounds=bounds),
                                           jvp=LINEAR, batch=ALL_BATCHED)
+
+
+# ------------------------------------------------------------------ adaptive max pooling
+def _cell_positions(bounds):
+    """(OUT, K): the input positions of each adaptive cell, its last one repeated up to the
+    longest cell's length K (a repeat never changes a maximum, nor which element is first)."""
+    starts, ends = (B.asarray(b, dtype=B.int64) for b in bounds)
+    k = int((ends - starts).max()) if len(starts) else 1
+    return B.minimum(starts[:, None] + B.arange(k)[None, :], ends[:, None] - 1)
+
+
+def _adaptive_argmax_impl(x, bounds):
+    """adaptive_max_pool2d's indices: each cell's maximum as its flat position (row * W + col) in
+    the input plane, as PyTorch picks it: the first maximum in scan order, or the last NaN."""
+    h, w = x.shape[-2:]
+    rows, cols = _cell_positions(bounds[0]), _cell_positions(bounds[1])        # (OH, KH), (OW, KW)
+    flat = rows[:, None, :, None] * w + cols[None, :, None, :]                  # (OH, OW, KH, KW)
+    flat = flat.reshape(flat.shape[:2] + (-1,))
+    candidates = x.reshape(x.shape[:-2] + (h * w,))[..., flat]                 # (..., OH, OW, K)
+    if not candidates.size:
+        return B.zeros(candidates.shape[:-1], dtype=B.int64)
+    code = B.argmax(candidates, axis=-1)
+    if candidates.dtype.kind == "f":
+        nan = B.isnan(candidates)
+        if nan.any():                              # argmax takes the first NaN; PyTorch the last
+            last = nan.shape[-1] - 1 - B.argmax(nan[..., ::-1], axis=-1)
+            code = B.where(nan.any(axis=-1), last, code)
+    return B.take_along_axis(B.broadcast_to(flat, candidates.shape), code[..., None], axis=-1)[..., 0]
+
+
+# Not differentiable: the pooled values are a gather of the input at these indices (see
+# nn.functional.adaptive_max_pool2d), whose derivatives of every order come from the gather's.
+adaptive_max_pool2d_indices = primitive("adaptive_max_pool2d_indices", _adaptive_argmax_impl, out_dtype="keep",
+                                        batch=ALL_BATCHED)
 
 
 # ------------------------------------------------------------------ padding index maps

@@ -12,7 +12,11 @@ from .modules.loss import (CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, SmoothL1L
                            CosineEmbeddingLoss, MultiLabelSoftMarginLoss, MultiMarginLoss, MultiLabelMarginLoss,
                            GaussianNLLLoss, PoissonNLLLoss, TripletMarginLoss, TripletMarginWithDistanceLoss)
 from .modules.distance import PairwiseDistance, CosineSimilarity  # noqa: F401
-from .modules.conv import Conv1d, Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d  # noqa: F401
+from .modules.conv import (Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, MaxPool2d, AvgPool2d,  # noqa: F401
+                           AdaptiveAvgPool2d)
+from .modules.pooling import (MaxPool1d, AvgPool1d, AdaptiveAvgPool1d, AdaptiveMaxPool1d,  # noqa: F401
+                              AdaptiveMaxPool2d, LPPool1d, LPPool2d, AdaptiveAvgPool3d,
+                              AvgPool3d, MaxPool3d)
 from .modules.normalization import (LayerNorm, BatchNorm1d, BatchNorm2d, Dropout, Embedding, BatchNorm3d,  # noqa: F401
                                     InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, GroupNorm, RMSNorm,
                                     LocalResponseNorm)

@@ -652,12 +652,14 @@ def _check_conv(input, weight, bias, stride, padding, dilation, groups):
         raise RuntimeError(f"expected scalar type {input.dtype._tensor_type[:-6]} but found "
                            f"{weight.dtype._tensor_type[:-6]}")
     if input.dtype is D.bool:
-        raise NotImplementedError("\"slow_conv2d_cpu\" not implemented for 'Bool'")
+        kernel_name = "compute_columns3d" if n == 3 else "slow_conv2d_cpu"
+        raise NotImplementedError(f"\"{kernel_name}\" not implemented for 'Bool'")
     return stride, padding, dilation
 
 
 def _conv(input, weight, bias, stride, padding, dilation, groups, n, name):
-    """An ``n``-d convolution (n = 1 or 2) of a batched or unbatched input, as the conv2d primitive."""
+    """An ``n``-d convolution (n = 1, 2 or 3) of a batched or unbatched input, as the conv2d
+    primitive (a 3-d one: a sum of conv2d over the kernel's depth, see ``_ops/conv.py``)."""
     _check(input, name)
     if input.ndim not in (n + 1, n + 2):
         raise RuntimeError(f"Expected {n + 1}D (unbatched) or {n + 2}D (batched) input to {name}, but got input of "
@@ -679,10 +681,13 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, n, name):
     if n == 1:   # a conv2d of height 1
         input, weight = S.unsqueeze(input, 2), S.unsqueeze(weight, 2)
         stride, padding, dilation = (1,) + stride, (0,) + padding, (1,) + dilation
-    out = C.conv2d_.bind((input, weight), {"kernel": tuple(weight.shape[2:]), "stride": stride, "padding": padding,
-                                           "dilation": dilation, "groups": groups})
+    if n == 3:
+        out = C.conv3d(input, weight, stride, padding, dilation, groups)
+    else:
+        out = C.conv2d_.bind((input, weight), {"kernel": tuple(weight.shape[2:]), "stride": stride,
+                                               "padding": padding, "dilation": dilation, "groups": groups})
     if bias is not None:
-        out = out + S.reshape(bias, 1, -1, 1, 1)
+        out = out + S.reshape(bias, 1, -1, *([1] * max(n, 2)))
     if n == 1:
         out = S.squeeze(out, 2)
     return S.squeeze(out, 0) if unbatched else out
@@ -711,6 +716,18 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D convolution of ``(N, C, L)`` (or ``(C, L)``) with ``(O, C/groups, K)``; the arguments
     as :func:`conv2d`'s, one value per dim."""
     return _conv(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-D convolution of ``(N, C, D, H, W)`` (or ``(C, D, H, W)``) with ``(O, C/groups, KD, KH, KW)``;
+    the arguments as :func:`conv2d`'s, three values each.
+
+    Example::
+
+        >>> pullback.nn.functional.conv3d(pullback.randn(1, 2, 4, 4, 4), pullback.randn(3, 2, 3, 3, 3)).shape
+        pullback.Size([1, 3, 2, 2, 2])
+    """
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 3, "conv3d")
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
@@ -1758,3 +1775,7 @@ def _vector_norm_safe(diff, p):
 
 
 from ._attention import scaled_dot_product_attention, multi_head_attention_forward  # noqa: E402,F401  (they use this module)
+from .functional_pooling import (max_pool1d, avg_pool1d, adaptive_avg_pool1d, adaptive_max_pool1d,  # noqa: E402,F401
+                                 adaptive_max_pool2d, lp_pool1d, lp_pool2d, adaptive_avg_pool3d,
+                                 avg_pool3d, max_pool3d)
+from .functional_conv import conv_transpose1d, conv_transpose2d  # noqa: E402,F401

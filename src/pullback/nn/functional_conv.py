@@ -1,0 +1,140 @@
+"""nn.functional's transposed convolutions: conv2d's input gradient as an op of its own, a
+composite of matmul and fold (``_ops/conv.py``'s ``conv_transpose2d``); a 1-d one is the 2-d one
+of height 1. The argument checks are PyTorch's, in its order, with its messages (which speak of
+height and width for 1-d inputs too: PyTorch runs those as 2-d as well).
+"""
+from .. import _dtype as D
+from .._tensor import Tensor
+from .._ops import conv as C
+from .._ops import shape as S
+from .._ops.pooling import int_tuple
+
+
+def _params(value, name, n, fn, position):
+    v = int_tuple(value, fn, name, position)
+    if len(v) == 1:
+        v = v * n
+    if len(v) != n:
+        raise RuntimeError(f"expected {name} to be a single integer value or a list of {n} values to match the "
+                           f"convolution dimensions, but got {name}={list(v)}")
+    return v
+
+
+def _check_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, fn):
+    """PyTorch's checks of a transposed convolution's arguments (``input`` batched, 2-d or as given);
+    returns the spatial parameters as tuples."""
+    if weight.ndim < 3:
+        raise RuntimeError("weight should have at least three dimensions")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    n = weight.ndim - 2
+    stride = _params(stride, "stride", n, fn, 4)
+    padding = _params(padding, "padding", n, fn, 5)
+    output_padding = _params(output_padding, "output_padding", n, fn, 6)
+    dilation = _params(dilation, "dilation", n, fn, 8)
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(p < 0 for p in padding):
+        raise RuntimeError("negative padding is not supported")
+    if any(p < 0 for p in output_padding):
+        raise RuntimeError("negative output_padding is not supported")
+    w, x = list(weight.shape), list(input.shape)
+    if weight.ndim != input.ndim:
+        raise RuntimeError(f"Expected {weight.ndim}-dimensional input for {weight.ndim}-dimensional weight {w}, but "
+                           f"got {input.ndim}-dimensional input of size {x} instead")
+    if w[0] < groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, but got "
+                           f"weight of size {w} instead")
+    if w[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but "
+                           f"got weight of size [{w}] instead")
+    if x[1] != w[0]:
+        raise RuntimeError(f"Given transposed=1, weight of size {w}, expected input{x} to have {w[0]} channels, but "
+                           f"got {x[1]} channels instead")
+    if bias is not None and (bias.ndim != 1 or bias.shape[0] != w[1] * groups):
+        raise RuntimeError(f"Given transposed=1, weight of size {w}, expected bias to be 1-dimensional with "
+                           f"{w[1] * groups} elements, but got bias of size {list(bias.shape)} instead")
+    if weight.dtype is not input.dtype:
+        raise RuntimeError(f"expected scalar type {input.dtype._tensor_type[:-6]} but found "
+                           f"{weight.dtype._tensor_type[:-6]}")
+    return stride, padding, output_padding, dilation
+
+
+def _check_2d_shapes(x_shape, kernel, stride, padding, output_padding, dilation):
+    """The checks PyTorch's 2-d transposed convolution kernel makes (on the height-1 view for 1-d)."""
+    (dh, dw), (sh, sw), (oph, opw) = dilation, stride, output_padding
+    if dh <= 0 or dw <= 0:
+        raise RuntimeError(f"dilation should be greater than zero, but got dilation_height: {dh}, "
+                           f"dilation_width: {dw}")
+    if not ((opw < sw or opw < dw) and (oph < sh or oph < dh)):
+        raise RuntimeError(f"output padding must be smaller than either stride or dilation, but got "
+                           f"output_padding_height: {oph} output_padding_width: {opw} stride_height: {sh} "
+                           f"stride_width: {sw} dilation_height: {dh} dilation_width: {dw}")
+    h, w = x_shape[-2:]
+    out = [(i - 1) * s - 2 * p + d * (k - 1) + 1 + op
+           for i, s, p, d, k, op in zip((h, w), stride, padding, dilation, kernel, output_padding)]
+    if out[0] < 1 or out[1] < 1:
+        raise RuntimeError(f"Given input size per channel: ({h} x {w}). Calculated output size per channel: "
+                           f"({out[0]} x {out[1]}). Output size is too small")
+
+
+def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, n, fn):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    if isinstance(padding, str):
+        raise TypeError(f"{fn}(): argument 'padding' must be tuple of ints, not str")
+    if input.ndim not in (n + 1, n + 2):
+        raise RuntimeError(f"Expected {n + 1}D (unbatched) or {n + 2}D (batched) input to {fn}, but got input of "
+                           f"size: {list(input.shape)}")
+    unbatched = input.ndim == n + 1
+    if unbatched:
+        input = S.unsqueeze(input, 0)
+    stride, padding, output_padding, dilation = _check_transpose(input, weight, bias, stride, padding,
+                                                                 output_padding, groups, dilation, fn)
+    if n == 1:   # PyTorch's 1-d transposed convolution is the 2-d one of height 1
+        input, weight = S.unsqueeze(input, 2), S.unsqueeze(weight, 2)
+        stride, padding, output_padding, dilation = (1,) + stride, (0,) + padding, (0,) + output_padding, \
+            (1,) + dilation
+    _check_2d_shapes(tuple(input.shape), tuple(weight.shape[2:]), stride, padding, output_padding, dilation)
+    if input.dtype is D.bool:
+        raise NotImplementedError("\"slow_conv_transpose2d_out_cpu\" not implemented for 'Bool'")
+    out = C.conv_transpose2d(input, weight, stride, padding, output_padding, dilation, groups)
+    if bias is not None:   # PyTorch adds a bias of another dtype in the input's
+        out = out + S.reshape(bias.to(input.dtype), 1, -1, 1, 1)
+    if n == 1:
+        out = S.squeeze(out, 2)
+    return S.squeeze(out, 0) if unbatched else out
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """2-D transposed convolution ("deconvolution") of ``(N, Cin, H, W)`` (or ``(Cin, H, W)``) with
+    ``(Cin, Cout/groups, KH, KW)``: the gradient of :func:`conv2d` with respect to its input. The
+    output has ``(H - 1) * stride - 2 * padding + dilation * (KH - 1) + output_padding + 1`` rows,
+    columns alike.
+
+    Args:
+        stride, padding, dilation (int or pair): those of the convolution this one transposes.
+        output_padding (int or pair): rows and columns added at the end (smaller than the
+            stride or the dilation), picking one of the input sizes a strided conv2d maps alike.
+        groups (int): splits the channels into groups convolved separately.
+
+    Example::
+
+        >>> F.conv_transpose2d(torch.ones(1, 1, 2, 2), torch.ones(1, 1, 2, 2), stride=2).shape
+        pullback.Size([1, 1, 4, 4])
+    """
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 2,
+                           "conv_transpose2d")
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """1-D transposed convolution of ``(N, Cin, L)`` (or ``(Cin, L)``) with ``(Cin, Cout/groups, K)``;
+    the arguments as :func:`conv_transpose2d`'s, one value each.
+
+    Example::
+
+        >>> F.conv_transpose1d(torch.ones(1, 1, 3), torch.ones(1, 1, 2))
+        tensor([[[1., 2., 2., 1.]]])
+    """
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 1,
+                           "conv_transpose1d")
