@@ -328,3 +328,35 @@ def test_decorator_forms_and_disable():
     f = lambda x: x  # noqa: E731
     assert pullback.compile(f, disable=True) is f
     assert pullback.compiler.is_compiling() is False
+
+
+def test_a_module_replaced_by_a_copy_or_changed_attribute_records_again():
+    import copy
+    holder = {"model": nn.Linear(2, 1)}
+    step = quiet(lambda x: holder["model"](x).detach())
+    x = pullback.ones(1, 2)
+    for _ in range(3):
+        step(x)
+    twin = copy.deepcopy(holder["model"])
+    with pullback.no_grad():
+        twin.weight.fill_(1.0)
+        twin.bias.fill_(0.0)
+    holder["model"] = twin
+    assert step(x).item() == 2.0
+
+
+def test_a_plain_python_attribute_of_a_module_is_guarded():
+    class Scaled(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.scale = 2.0
+
+        def forward(self, x):
+            return x * self.scale
+
+    model = Scaled()
+    step = quiet(lambda x: model(x))
+    for _ in range(3):
+        assert step(pullback.ones(1)).item() == 2.0
+    model.scale = 5.0
+    assert step(pullback.ones(1)).item() == 5.0

@@ -471,8 +471,7 @@ class Tensor:
     # NumPy defers to Tensor's reflected operators instead of swallowing it as an array.
     __array_ufunc__ = None
 
-    def __hash__(self):
-        return id(self)
+    __hash__ = object.__hash__  # by identity, as torch's (in C: optimizers hash every parameter each step)
 
     def __repr__(self, *, tensor_contents=None):
         from ._printing import tensor_repr

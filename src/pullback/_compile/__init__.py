@@ -18,6 +18,7 @@ A graph break (Python reading tensor values: ``.item()``, ``bool(t)``, ``.tolist
 naming the file and line; ``fullgraph=True`` raises there instead.
 """
 import functools
+import types
 import warnings
 
 from .. import _tape, _creation
@@ -25,6 +26,7 @@ from ..autograd import grad_mode
 from .. import _levels
 from .._backend import B
 from .._tensor import Tensor
+from ..nn.modules import module as _nn_module
 from ._node import CompiledFunction
 from ._record import run_recorded, same, unrecorded_writes
 from ._program import Program, MISS
@@ -50,18 +52,41 @@ def _flatten(x, into):
     return (t, x) if t in (int, float, bool, str, type(None)) else ("obj", id(x), _state_key(x))
 
 
-def _state_key(x):
-    """The identities of the Tensors a module or optimizer holds (a replaced parameter re-records)."""
-    from ..nn.modules.module import Module
-    from ..optim.optimizer import Optimizer
+def _state_key(x, depth=0):
+    """What a replay of a step that reads ``x`` assumed about it: a Tensor's identity; for a
+    module, the identities of its parameters and buffers, its training flags and its plain Python
+    attributes (numbers, strings, flags), recomputed only when a module changed (``STATE_VERSION``);
+    inside dicts, lists, tuples and plain objects' attributes, two levels deep, the same for what
+    they hold. An optimizer or scheduler needs none: its ``step()`` runs again at replay."""
     if isinstance(x, Tensor):
         return id(x)
-    if isinstance(x, Module):
-        return (tuple((id(p), p._data.shape) for p in _module_tensors(x)),
-                tuple(m.training for m in _modules(x)))
-    if isinstance(x, Optimizer):
-        return tuple(id(p) for group in x.param_groups for p in group["params"])
+    if isinstance(x, _nn_module.Module):
+        cached = x.__dict__.get("_compile_state")
+        if cached is not None and cached[0] == _nn_module.STATE_VERSION[0] and cached[1] == id(x):
+            return cached[2]  # (a copied module carries the cache of another object: the id tells)
+        key = (tuple((id(p), p._data.shape) for p in _module_tensors(x)),
+               tuple((m.training, tuple((k, v) for k, v in m.__dict__.items() if type(v) in _PLAIN))
+                     for m in _modules(x)))
+        x.__dict__["_compile_state"] = (_nn_module.STATE_VERSION[0], id(x), key)
+        return key
+    if depth < 2:
+        t = type(x)
+        if t is dict:
+            items = x.items()
+        elif t is list or t is tuple:
+            items = enumerate(x)
+        else:
+            d = getattr(x, "__dict__", None)
+            if (type(d) is not dict or callable(x) or isinstance(x, (type, types.ModuleType))
+                    or getattr(x, "_compile_opaque", False)):
+                return None
+            items = d.items()
+        held = tuple((k, key) for k, key in ((k, _state_key(v, depth + 1)) for k, v in items) if key)
+        return held or None
     return None
+
+
+_PLAIN = (int, float, bool, str, type(None))
 
 
 def _modules(module):

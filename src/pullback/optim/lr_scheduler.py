@@ -69,6 +69,8 @@ def _set_group_value(group, key, value):
 class LRScheduler:
     """Base class: ``step()`` advances ``last_epoch`` and sets each group's ``lr`` from ``get_lr()``."""
 
+    _compile_opaque = True  # pullback.compile calls its step() again at replay: nothing to guard
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         _tape.wrap_opaque_methods(cls, ("step",))  # a compiled step calls step() again at replay

@@ -30,6 +30,8 @@ required = _Required()
 class Optimizer:
     """Base class: holds ``param_groups`` (dicts of params and hyperparameters) and ``state``."""
 
+    _compile_opaque = True  # pullback.compile calls its step() again at replay: nothing to guard
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         # A compiled step calls step() and zero_grad() again at replay (see Note [Recording a step]).
@@ -99,11 +101,6 @@ class Optimizer:
         """Resets the gradients of every parameter (to None, or zeros in place)."""
         zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
-    def _params_with_grad(self, group):
-        for p in group["params"]:
-            if p._grad is not None:  # the slot: reading .grad of a non-leaf (differentiable) would warn
-                yield p
-
     def step(self, closure=None):
         """Performs one update; ``closure`` re-evaluates the model and returns the loss."""
         loss = None
@@ -111,23 +108,29 @@ class Optimizer:
             with grad_mode.enable_grad():
                 loss = closure()
         differentiable = bool(self.defaults["differentiable"])
+        states, update = self.state, self._update
         with grad_mode.set_grad_enabled(differentiable):
             for group in self.param_groups:
                 if differentiable and group.get("foreach") and not self._foreach_differentiable:
                     raise AssertionError("_foreach ops don't support autograd")
                 capturable = group.get("capturable") and not group.get("fused")  # fused: no such check
-                for p in self._params_with_grad(group):
+                for p in group["params"]:
+                    grad = p._grad  # the slot: reading .grad of a non-leaf (differentiable) would warn
+                    if grad is None:
+                        continue
                     if capturable:  # CUDA graphs: pullback's tensors, like torch's CPU ones, cannot be captured
                         raise AssertionError("If capturable=True, params and state_steps must be on supported "
                                              "devices: ['cuda', 'xpu', 'hpu', 'privateuseone', 'xla'].")
-                    state = self.state.setdefault(p, {})
+                    state = states.get(p)
+                    if state is None:
+                        state = states[p] = {}
                     if differentiable:  # on the Tensors, recorded (in-place Tensor ops bump the version)
-                        self._update(p, p, p._grad, state, group)
+                        update(p, p, grad, state, group)
                     else:
-                        self._update(p, p._data, p._grad._data, state, group)
+                        update(p, p._data, grad._data, state, group)
                         p._bump_version()
                     if not state:  # an optimizer without state for this group (SGD without momentum)
-                        del self.state[p]
+                        del states[p]
         return loss
 
     _foreach_differentiable = False  # torch's foreach implementation records the step (SGD's does)

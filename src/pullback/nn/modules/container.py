@@ -2,7 +2,7 @@
 import operator
 from collections import OrderedDict
 
-from .module import Module, _addindent
+from .module import Module, _addindent, bump_state
 from ..parameter import Parameter
 from ..._tensor import Tensor
 
@@ -18,6 +18,7 @@ class _ModuleSequence(Module):
         return idx % size
 
     def _renumber(self, modules):
+        bump_state()
         self._modules.clear()
         for i, m in enumerate(modules):
             self._modules[str(i)] = m
@@ -139,6 +140,7 @@ class ModuleDict(Module):
         self.add_module(key, module)
 
     def __delitem__(self, key):
+        bump_state()
         del self._modules[key]
 
     def __len__(self):
@@ -160,9 +162,11 @@ class ModuleDict(Module):
         return self._modules.values()
 
     def pop(self, key):
+        bump_state()
         return self._modules.pop(key)
 
     def clear(self):
+        bump_state()
         self._modules.clear()
 
     def update(self, modules):
@@ -239,6 +243,7 @@ class ParameterDict(Module):
         self.register_parameter(key, param)
 
     def __delitem__(self, key):
+        bump_state()
         del self._parameters[key]
 
     def __len__(self):

@@ -14,6 +14,15 @@ from ._backward_hooks import BackwardHookState
 _IncompatibleKeys = collections.namedtuple("_IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
+# Bumped by every change to a module's attributes, parameters, buffers, children or training
+# mode: pullback.compile recomputes its guard on a module only when this moved.
+STATE_VERSION = [0]
+
+
+def bump_state():
+    STATE_VERSION[0] += 1
+
+
 def zero_grads(parameters, set_to_none=True):
     """Sets each parameter's ``.grad`` to None, or (``set_to_none=False``) zeroes it in place."""
     for p in parameters:
@@ -76,6 +85,7 @@ class Module:
 
     # ---------------------------------------------------------- registration
     def __setattr__(self, name, value):
+        STATE_VERSION[0] += 1
         d = self.__dict__
         params = d.get("_parameters")
         if isinstance(value, Parameter):
@@ -125,6 +135,7 @@ class Module:
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name):
+        STATE_VERSION[0] += 1
         d = self.__dict__
         for key in ("_parameters", "_buffers", "_modules"):
             if name in d[key]:
@@ -159,6 +170,7 @@ class Module:
                              "created explicitly. To express '{name}' as a function of another Tensor, compute "
                              "the value in the forward() method.")
         self._parameters[name] = param
+        STATE_VERSION[0] += 1
 
     def register_buffer(self, name, tensor, persistent=True):
         """Adds a buffer (state that is not a parameter, e.g. running statistics); a
@@ -172,6 +184,7 @@ class Module:
             raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
                             "(torch Tensor or None required)")
         self._buffers[name] = tensor
+        STATE_VERSION[0] += 1
         if persistent:
             self._non_persistent_buffers_set.discard(name)
         else:
@@ -185,6 +198,7 @@ class Module:
         if hasattr(self, name) and name not in self._modules:
             raise KeyError(f"attribute '{name}' already exists")
         self._modules[name] = module
+        STATE_VERSION[0] += 1
 
     register_module = add_module
 
@@ -298,6 +312,7 @@ class Module:
             raise ValueError("training mode is expected to be boolean")
         for m in self.modules():
             m.__dict__["training"] = mode
+        STATE_VERSION[0] += 1
         return self
 
     def eval(self):
