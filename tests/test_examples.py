@@ -1,6 +1,7 @@
 """Every example runs; those marked deterministic print exactly what PyTorch prints when only
 their import lines are switched back to torch."""
 import glob
+import re
 import os
 import subprocess
 import sys
@@ -41,3 +42,25 @@ def test_example_runs_with_only_its_imports_changed(path):
         for ours, theirs in IMPORTS:
             torch_source = torch_source.replace(ours, theirs)
         assert _run(torch_source).replace("torch.", "pullback.") == out
+
+
+def _compiled_source(source):
+    """The example with each of its top-level functions compiled (``@torch.compile``)."""
+    return re.sub(r"^def ", "@torch.compile\ndef ", source, flags=re.M)
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[os.path.basename(p) for p in EXAMPLES])
+def test_example_prints_the_same_with_its_functions_compiled(path):
+    """pullback.compile on every function an example defines: identical output (a function that
+    cannot be replayed runs eagerly, with a warning on stderr)."""
+    source = open(path).read()
+    assert _run(_compiled_source(source)) == _run(source)
+
+
+def test_train_spirals_compiled_trains_identically():
+    path = os.path.join(ROOT, "examples", "train_spirals.py")
+    eager = subprocess.run([sys.executable, path], capture_output=True, text=True, env=ENV, timeout=300)
+    compiled = subprocess.run([sys.executable, "-W", "error::UserWarning", path, "--compile"], capture_output=True,
+                              text=True, env=ENV, timeout=300)
+    assert compiled.returncode == 0, compiled.stderr
+    assert compiled.stdout == eager.stdout
