@@ -8,11 +8,12 @@ __all__ = ["explain", "ExplainOutput", "disable", "is_compiling"]
 
 class ExplainOutput:
     """What ``explain`` found: the tape's length, its operations by kind, the constants shared
-    between calls, the entries dead code elimination dropped, and any graph breaks with their
-    lines."""
+    between calls, the output buffers reused across calls, the entries dead code elimination
+    dropped, and any graph breaks with their lines."""
 
-    def __init__(self, recorded, replayed, ops_by_kind, shared_constants, graph_breaks, source):
+    def __init__(self, recorded, replayed, ops_by_kind, shared_constants, graph_breaks, source, reused_buffers=0):
         self.recorded = recorded
+        self.reused_buffers = reused_buffers
         self.replayed = replayed
         self.ops_by_kind = ops_by_kind
         self.shared_constants = shared_constants
@@ -24,6 +25,7 @@ class ExplainOutput:
         lines = [f"Tape length: {self.recorded} entries recorded, {self.replayed} replayed "
                  f"({self.recorded - self.replayed} dead)",
                  f"Constants shared between calls: {self.shared_constants}",
+                 f"Output buffers reused across calls: {self.reused_buffers}",
                  f"Graph break count: {self.graph_break_count}"]
         for what, where in self.graph_breaks:
             lines.append(f"  {what} at {where}")
@@ -77,8 +79,8 @@ def explain(fn, *args, **kwargs):
         return ExplainOutput(len(rec.entries), 0, kinds, 0, [("a result a replay cannot rebuild", "")], None)
     program = Program(rec, tensors, template)
     recorded, replayed = program.count()
-    return ExplainOutput(recorded, replayed, kinds, program.shared_constants,
-                         [], program.source)
+    return ExplainOutput(recorded, replayed, kinds, program.shared_constants, [], program.source,
+                         program.reused_buffers)
 
 
 def disable(fn=None, recursive=True):

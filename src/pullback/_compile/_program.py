@@ -10,10 +10,15 @@ gradients read) are the function's first lines: a miss returns before anything i
 import math
 
 from .. import _tape
-from .._backend import ndarray
+from .._backend import B, ndarray
 from .._tape import Slot
 
 MISS = object()  # what a replay returns when a guard fails (the caller records again)
+
+
+class _Named(str):
+    """A name already in the generated function's namespace."""
+    __slots__ = ()
 
 
 def _render(x, names, objects):
@@ -21,6 +26,8 @@ def _render(x, names, objects):
     t = type(x)
     if t is Slot:
         return names(x)
+    if t is _Named:
+        return str(x)
     if x is None or t is bool or t is int or t is str:
         return repr(x)
     if t is float and math.isfinite(x):
@@ -110,6 +117,20 @@ class Program:
             out.update(k for k in self.backward_spec[2] if k is not None)
         return out
 
+    def _reaching_out(self, escaping):
+        """The slots whose arrays may be seen after the call: those that escape, those the
+        backward keeps, and every input of an op that may return a view of it (anything but a
+        ufunc) or keep it (a primitive with a scratch space) when that op's result reaches out."""
+        out = set(escaping) | set(self.saved_slots)
+        for e in reversed(self.entries + self.backward_entries):
+            if e[0] != "op":
+                continue
+            fn, args, kwargs, outs = e[1], e[2], e[3], e[4]
+            keeps = any(type(v) is _tape.Scratch for v in kwargs.values())
+            if keeps or (_as_ufunc(fn, kwargs)[0] is None and any(k in out for k in _slots_in(outs, []))):
+                out.update(_slots_in((args, kwargs), []))
+        return out
+
     # --------------------------------------------------------------- code
     def _generate(self):
         emit = _Emitter(self)
@@ -143,6 +164,7 @@ class Program:
                                                for k in grads) + ")")
             source += "\n\ndef backward(A, S, G):\n" + "\n".join("    " + line for line in backward) + "\n"
         self.shared_constants = len(emit.consts)
+        self.reused_buffers = emit.buffers
         namespace = dict(emit.objects)
         exec(compile(source, "<pullback.compile>", "exec"), namespace)
         return source, namespace["forward"], namespace.get("backward")
@@ -181,6 +203,8 @@ class _Emitter:
         self.p = program
         self.objects = {"MISS": MISS, "deliver": _tape.deliver, "Tensor": _tape._Tensor[0]}
         self.escaping = program._escaping()
+        self.reach_out = program._reaching_out(self.escaping)
+        self.buffers = 0        # ufunc results written into arrays reused across calls
         self.consts = {}        # slot -> name of a constant shared between calls
         self.tensor_names = {}
         self.deliveries = {}
@@ -247,10 +271,17 @@ class _Emitter:
                     self.consts[k] = cname
             elif kind == "op":
                 _, fn, args, kwargs, outs = e
+                ufunc, plain_kwargs = _as_ufunc(fn, kwargs)
+                buffer = None
+                if ufunc is not None:
+                    fn, kwargs = ufunc, plain_kwargs
+                    args = self._typed_literals(args)
+                    buffer = self._buffer(outs)
                 fname = f"F{len(objects)}"
                 objects[fname] = fn
                 call = ", ".join([_render(a, name, objects) for a in args] +
-                                 [f"{key}={_render(v, name, objects)}" for key, v in kwargs.items()])
+                                 [f"{key}={_render(v, name, objects)}" for key, v in kwargs.items()] +
+                                 ([buffer] if buffer else []))
                 target = _targets(outs)
                 lines.append(f"{target} = {fname}({call})" if target else f"{fname}({call})")
             elif kind == "deliver":
@@ -268,6 +299,40 @@ class _Emitter:
                 objects[mname] = (method, args, kwargs)
                 lines.append(f"{mname}[0](*{mname}[1], **{mname}[2])")
                 self.loaded.clear()
+
+    def _typed_literals(self, args):
+        """A ufunc's Python float operands as 0-d arrays of its float operands' dtype: NumPy
+        converts a Python float to that dtype on every call (NEP 50), so the result is the same
+        and the conversion is done once."""
+        dtypes = {self.p.values[a].dtype for a in args if type(a) is Slot}
+        if len(dtypes) != 1 or not any(type(a) is float for a in args):
+            return args
+        dt = dtypes.pop()
+        if dt.kind != "f":
+            return args
+        out = []
+        for a in args:
+            if type(a) is float:
+                name = f"K{len(self.objects)}"
+                self.objects[name] = B.asarray(a, dtype=dt)
+                out.append(_Named(name))
+            else:
+                out.append(a)
+        return tuple(out)
+
+    def _buffer(self, outs):
+        """An output array allocated once and reused by every replay (``out=``), for a ufunc
+        result that does not leave the call (not returned, not put in ``.grad``, not kept for the
+        backward, not aliased by something that is)."""
+        if type(outs) is not Slot or outs in self.reach_out:
+            return None
+        v = self.p.values[outs]
+        if type(v) is not ndarray or not v.ndim:
+            return None
+        name = f"O{outs}"
+        self.objects[name] = B.empty_like(v)
+        self.buffers += 1
+        return name
 
     def output(self, tpl, lines, diff):
         """Source building the call's result; Tensors that require grad are named in ``diff``."""
@@ -294,6 +359,17 @@ class _Emitter:
             self.objects[tname] = tpl[1]
             return f"{tname}(*({''.join(self.output(t, lines, diff) + ', ' for t in tpl[2])}))"
         return _render(tpl[1], None, self.objects)
+
+
+def _as_ufunc(fn, kwargs):
+    """(the single-output NumPy ufunc an entry calls, its keyword arguments), or (None, None):
+    ``fn`` itself, or the ufunc a wrapper declares it is for these arguments (``_replays_as``)."""
+    form = getattr(fn, "_replays_as", None)
+    if form is not None and (form[1] is None or form[1](**kwargs)):
+        return form[0], {}
+    if type(fn) is B.ufunc and not kwargs and fn.nout == 1:
+        return fn, kwargs
+    return None, None
 
 
 def _targets(outs):

@@ -45,6 +45,12 @@ div = elementwise("div", B.true_divide, inputs="x y", broadcasting=True, out_dty
                   vjp=(lambda g, y: g / y,
                        lambda g, x, y: -g * x / (y * y)))
 
+# What a compiled step may call instead (the same NumPy call, without the wrapper around it).
+add.impl._replays_as = (B.add, lambda alpha=1: alpha == 1)
+sub.impl._replays_as = (B.subtract, lambda alpha=1: alpha == 1)
+mul.rules[0]._replays_as = mul.rules[1]._replays_as = (B.multiply, None)
+div.rules[0]._replays_as = (B.true_divide, None)
+
 
 def _check_integer_divisor(x, y, kernel):
     """PyTorch has no kernel for bool operands, and refuses integer division (and remainder) by zero,
