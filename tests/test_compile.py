@@ -377,3 +377,24 @@ def test_results_of_earlier_calls_stay_valid_when_buffers_are_reused():
         assert bits(head) == bits(want_head) and bits(total) == bits(want_total)
     report = pullback.compiler.explain(f, pullback.ones(2, 2))
     assert report.reused_buffers >= 1  # (x * 2.0 + 1.0) and its sine never leave the call
+
+
+def test_a_data_dependent_shape_breaks():
+    step = pullback.compile(lambda x: x[x > 0].sum(), fullgraph=True)
+    with pytest.raises(RuntimeError, match="depends on"):
+        step(pullback.tensor([1.0, -1.0, 2.0]))
+
+
+def test_too_many_signatures_run_eagerly_with_one_warning():
+    step = pullback.compile(lambda x: x + 1)
+    with pytest.warns(UserWarning, match="signatures recorded"):
+        for n in range(1, 12):
+            assert step(pullback.zeros(n)).shape == (n,)
+
+
+def test_integer_literals_meet_float_arrays_as_numpy_would():
+    f = lambda x: (x * 3 + 1) / 7  # noqa: E731
+    step = quiet(f)
+    for _ in range(4):
+        x = pullback.tensor([0.1, 2.5, -3.25], dtype=pullback.float32)
+        assert bits(step(x)) == bits(f(x)) and step(x).dtype is pullback.float32

@@ -193,7 +193,13 @@ class CompiledCallable:
         key = self._key(args, kwargs, tensors)
         sig = self._signatures.get(key)
         if sig is not None and sig.program is not None:
-            out = _replay(sig.program, tensors, self._fn, args, kwargs)
+            program = sig.program
+            if not program.running.acquire(blocking=False):
+                return self._fn(*args, **kwargs)  # replaying in another thread: this call runs eagerly
+            try:
+                out = _replay(program, tensors, self._fn, args, kwargs)
+            finally:
+                program.running.release()
             if out is not MISS:
                 self.replays += 1
                 return out

@@ -8,6 +8,7 @@ guards (the shapes, dtypes and requires_grad of the external Tensors, the presen
 gradients read) are the function's first lines: a miss returns before anything is written.
 """
 import math
+import threading
 
 from .. import _tape
 from .._backend import B, ndarray
@@ -95,6 +96,7 @@ class Program:
             self.saved_slots = []
         self.live, _ = _live(self.entries, roots + self.saved_slots)
         self.shared_constants = 0
+        self.running = threading.Lock()  # its reused buffers serve one replay at a time
         self.backward_inputs = getattr(rec, "backward_inputs", ())
         self.seed_shapes = [rec.values[k].shape for k in backward[1]] if backward is not None else []
         self.source, self.forward, self.backward = self._generate()
@@ -301,18 +303,18 @@ class _Emitter:
                 self.loaded.clear()
 
     def _typed_literals(self, args):
-        """A ufunc's Python float operands as 0-d arrays of its float operands' dtype: NumPy
-        converts a Python float to that dtype on every call (NEP 50), so the result is the same
-        and the conversion is done once."""
+        """A ufunc's Python number operands as 0-d arrays of its float operands' dtype: NumPy
+        converts a Python float or int to that dtype on every call (NEP 50), so the result is the
+        same and the conversion is done once."""
         dtypes = {self.p.values[a].dtype for a in args if type(a) is Slot}
-        if len(dtypes) != 1 or not any(type(a) is float for a in args):
+        if len(dtypes) != 1 or not any(type(a) in (float, int) for a in args):
             return args
         dt = dtypes.pop()
         if dt.kind != "f":
             return args
         out = []
         for a in args:
-            if type(a) is float:
+            if type(a) in (float, int):
                 name = f"K{len(self.objects)}"
                 self.objects[name] = B.asarray(a, dtype=dt)
                 out.append(_Named(name))

@@ -9,7 +9,7 @@ import warnings
 
 from .._backend import B
 from .. import _dtype as D
-from .. import _levels
+from .. import _levels, _tape
 from ._registry import primitive, refuse_batched, broadcast_shape, LINEAR, ELEMENTWISE, TRANSPOSE, INDEX_MAP, SCATTER
 from ._api import public
 from . import _vmap_rules as V
@@ -68,6 +68,15 @@ def _index_items(index):
     return (index,)
 
 
+def _record_index(item):
+    """An index tensor met while a compiled step is recorded: its array is read where it lives
+    at replay; a boolean mask makes a result whose size depends on the values (a graph break)."""
+    if is_tensor(item):
+        _tape.ACTIVE[0].see(item)
+    if item.dtype == bool or (is_tensor(item) and item.dtype is D.bool):
+        _tape.graph_break("indexing with a boolean mask (its output size depends on the values)")
+
+
 def _classify(item):
     """One index item as ``(kind, value)``: kind "int", "slice", "none", "ellipsis", "bool" (a
     Python or 0-dim bool: a new dim, indexed) or "array" (advanced: integers or a bool mask)."""
@@ -91,6 +100,8 @@ def _classify(item):
                 return "bool", bool(item.item())
             if not dt.is_floating_point:
                 return "int", int(item.item())
+        if _tape.ACTIVE[0] is not None:
+            _record_index(item)
         return "array", _index_array(item)
     if isinstance(item, (list, tuple)):
         return "array", _index_array(item)
