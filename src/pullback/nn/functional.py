@@ -607,6 +607,22 @@ def _same_padding(input, weight, stride, dilation):
     return input, tuple(t // 2 for t in totals)
 
 
+def check_conv_weight(input, weight, groups):
+    """torch's checks of a (transposed) convolution's weight against the input's rank and the
+    groups; the two shapes as lists."""
+    w, x = list(weight.shape), list(input.shape)
+    if weight.ndim != input.ndim:
+        raise RuntimeError(f"Expected {weight.ndim}-dimensional input for {weight.ndim}-dimensional weight {w}, but "
+                           f"got {input.ndim}-dimensional input of size {x} instead")
+    if w[0] < groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, but got "
+                           f"weight of size {w} instead")
+    if w[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but "
+                           f"got weight of size [{w}] instead")
+    return w, x
+
+
 def _check_conv(input, weight, bias, stride, padding, dilation, groups):
     """PyTorch's checks of a convolution's arguments, in its order, with its messages; returns
     ``stride``, ``padding`` and ``dilation`` as one int per spatial dim. ``input`` is batched."""
@@ -626,16 +642,7 @@ def _check_conv(input, weight, bias, stride, padding, dilation, groups):
         raise RuntimeError("negative padding is not supported")
     if any(d <= 0 for d in dilation):
         raise RuntimeError("dilation should be greater than zero")
-    w, x = list(weight.shape), list(input.shape)
-    if weight.ndim != input.ndim:
-        raise RuntimeError(f"Expected {weight.ndim}-dimensional input for {weight.ndim}-dimensional weight {w}, but "
-                           f"got {input.ndim}-dimensional input of size {x} instead")
-    if w[0] < groups:
-        raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, but got "
-                           f"weight of size {w} instead")
-    if w[0] % groups:
-        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but "
-                           f"got weight of size [{w}] instead")
+    w, x = check_conv_weight(input, weight, groups)
     if x[1] != w[1] * groups:
         raise RuntimeError(f"Given groups={groups}, weight of size {w}, expected input{x} to have {w[1] * groups} "
                            f"channels, but got {x[1]} channels instead")

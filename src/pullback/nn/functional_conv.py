@@ -8,6 +8,7 @@ from .._tensor import Tensor
 from .._ops import conv as C
 from .._ops import shape as S
 from .._ops.pooling import int_tuple
+from .functional import check_conv_weight  # (functional imports this module at its end)
 
 
 def _params(value, name, n, fn, position):
@@ -38,16 +39,7 @@ def _check_transpose(input, weight, bias, stride, padding, output_padding, group
         raise RuntimeError("negative padding is not supported")
     if any(p < 0 for p in output_padding):
         raise RuntimeError("negative output_padding is not supported")
-    w, x = list(weight.shape), list(input.shape)
-    if weight.ndim != input.ndim:
-        raise RuntimeError(f"Expected {weight.ndim}-dimensional input for {weight.ndim}-dimensional weight {w}, but "
-                           f"got {input.ndim}-dimensional input of size {x} instead")
-    if w[0] < groups:
-        raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, but got "
-                           f"weight of size {w} instead")
-    if w[0] % groups:
-        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but "
-                           f"got weight of size [{w}] instead")
+    w, x = check_conv_weight(input, weight, groups)
     if x[1] != w[0]:
         raise RuntimeError(f"Given transposed=1, weight of size {w}, expected input{x} to have {w[0]} channels, but "
                            f"got {x[1]} channels instead")

@@ -214,6 +214,20 @@ def _non_batch_dims_nonempty(shape, fn):
                                f"sizes {list(shape)} with dimension {i} being empty")
 
 
+def _adaptive_output_size(input, output_size, fn, n):
+    """An adaptive pool's ``output_size`` read as torch reads it (None keeps the input's size; one
+    int stands for ``n``), with the input's shape."""
+    shape = tuple(input.shape)
+    if isinstance(output_size, (tuple, list)):
+        if len(shape) <= len(output_size):
+            raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
+        output_size = [shape[i - len(output_size)] if v is None else v for i, v in enumerate(output_size)]
+    elif not P.is_int(output_size):
+        raise TypeError(f"object of type '{type(output_size).__name__}' has no len()")
+    size = P.int_tuple(output_size, fn, "output_size", 2)
+    return shape, size * n if len(size) == 1 and P.is_int(output_size) else size
+
+
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     """The maximum of each of ``output_size`` cells of each plane of a ``(N, C, H, W)`` or
     ``(C, H, W)`` input; cell i covers rows ``[floor(i * H / OH), ceil((i + 1) * H / OH))``,
@@ -232,15 +246,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     """
     fn = "adaptive_max_pool2d"
     _check(input, fn)
-    shape = tuple(input.shape)
-    if isinstance(output_size, (tuple, list)):
-        if len(shape) <= len(output_size):
-            raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
-        output_size = [shape[i - len(output_size)] if v is None else v for i, v in enumerate(output_size)]
-    elif not P.is_int(output_size):
-        raise TypeError(f"object of type '{type(output_size).__name__}' has no len()")
-    size = P.int_tuple(output_size, fn, "output_size", 2)
-    size = size * 2 if len(size) == 1 and P.is_int(output_size) else size
+    shape, size = _adaptive_output_size(input, output_size, fn, 2)
     if len(size) != 2:
         raise RuntimeError(f"{fn}(): internal error: output_size.size() must be 2")
     if len(shape) not in (3, 4):
@@ -335,15 +341,7 @@ def adaptive_avg_pool3d(input, output_size):
     from .._ops import functions as F
     fn = "adaptive_avg_pool3d"
     _check(input, fn)
-    shape = tuple(input.shape)
-    if isinstance(output_size, (tuple, list)):
-        if len(shape) <= len(output_size):
-            raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
-        output_size = [shape[i - len(output_size)] if v is None else v for i, v in enumerate(output_size)]
-    elif not P.is_int(output_size):
-        raise TypeError(f"object of type '{type(output_size).__name__}' has no len()")
-    size = P.int_tuple(output_size, fn, "output_size", 2)
-    size = size * 3 if len(size) == 1 and P.is_int(output_size) else size
+    shape, size = _adaptive_output_size(input, output_size, fn, 3)
     if len(size) != 3:
         raise RuntimeError(f"{fn}: output_size must be 3")
     if min(size) < 0:
