@@ -94,11 +94,14 @@ def __getattr__(name):
     if name == "distributions":
         import importlib
         return importlib.import_module(".distributions", __name__)
+    if name in ("compile", "compiler"):  # imported on first use, as distributions
+        import importlib
+        compiled = importlib.import_module("._compile", __name__)
+        globals().update(compile=compiled.compile, compiler=importlib.import_module(".compiler", __name__))
+        return globals()[name]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __version__ = "0.1.0"
 from .utils.data._random import Generator  # noqa: F401,E402
 from .serialization import save, load  # noqa: F401,E402
-from ._compile import compile  # noqa: F401,E402,A004
-from . import compiler  # noqa: F401,E402
