@@ -398,3 +398,53 @@ def test_integer_literals_meet_float_arrays_as_numpy_would():
     for _ in range(4):
         x = pullback.tensor([0.1, 2.5, -3.25], dtype=pullback.float32)
         assert bits(step(x)) == bits(f(x)) and step(x).dtype is pullback.float32
+
+
+class _LastStep(nn.Module):
+    def __init__(self, rnn, width):
+        super().__init__()
+        self.rnn, self.head = rnn, nn.Linear(width, 5)
+
+    def forward(self, x):
+        out = self.rnn(x)
+        out = out[0] if isinstance(out, tuple) else out
+        return self.head(out[:, -1])
+
+
+ARCHITECTURES = {
+    "conv-batchnorm-pool": (lambda: nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
+                                                  nn.Flatten(), nn.Linear(36, 5)),
+                            lambda: pullback.randn(6, 3, 8, 8)),
+    "embedding-layernorm": (lambda: nn.Sequential(nn.Embedding(20, 8), nn.LayerNorm(8), nn.Flatten(), nn.Linear(32, 5)),
+                            lambda: pullback.randint(0, 20, (6, 4))),
+    "lstm": (lambda: _LastStep(nn.LSTM(3, 8, batch_first=True, num_layers=2), 8), lambda: pullback.randn(6, 5, 3)),
+    "transformer-dropout": (lambda: _LastStep(nn.TransformerEncoderLayer(8, 2, 16, batch_first=True, dropout=0.1), 8),
+                            lambda: pullback.randn(6, 5, 8)),
+    "batchnorm1d-gelu-dropout": (lambda: nn.Sequential(nn.Linear(7, 16), nn.BatchNorm1d(16), nn.GELU(), nn.Dropout(0.3),
+                                                       nn.Linear(16, 5)),
+                                 lambda: pullback.randn(6, 7)),
+}
+
+
+@pytest.mark.parametrize("name", list(ARCHITECTURES))
+def test_architectures_train_compiled_bitwise_with_their_buffers(name):
+    make_net, make_x = ARCHITECTURES[name]
+    runs = []
+    for compiled in (False, True):
+        pullback.manual_seed(0)
+        net = make_net()
+        opt = pullback.optim.AdamW(net.parameters(), lr=1e-2)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(net(x), y)
+            loss.backward()
+            opt.step()
+            return loss.detach()
+        run = quiet(step) if compiled else step
+        pullback.manual_seed(1)
+        losses = [run(make_x(), pullback.randint(0, 5, (6,))) for _ in range(6)]
+        runs.append((losses, list(net.state_dict().values()), run))
+    (eager_losses, eager_state, _), (losses, state, run) = runs
+    assert same_bits(losses, eager_losses) and same_bits(state, eager_state)  # running statistics too
+    assert run.compiled.replays == 4
