@@ -100,6 +100,7 @@ class Program:
         self.backward_inputs = getattr(rec, "backward_inputs", ())
         self.seed_shapes = [rec.values[k].shape for k in backward[1]] if backward is not None else []
         self.source, self.forward, self.backward = self._generate()
+        self.values = None  # the recording's arrays were needed only to write the code
 
         # Per input of the backward: (its argument position, None) or (None, the Tensor).
         self.input_refs = [(self.arg_ids[id(t)], None) if id(t) in self.arg_ids else (None, t)
