@@ -448,3 +448,21 @@ def test_architectures_train_compiled_bitwise_with_their_buffers(name):
     (eager_losses, eager_state, _), (losses, state, run) = runs
     assert same_bits(losses, eager_losses) and same_bits(state, eager_state)  # running statistics too
     assert run.compiled.replays == 4
+
+
+def test_every_sampler_replays_from_the_generator_stream():
+    probs = pullback.tensor([[0.1, 0.6, 0.3], [0.5, 0.25, 0.25]])
+    mean = pullback.tensor([0.0, 10.0])
+
+    def draw(x):
+        return (x + pullback.normal(mean, 2.0) + pullback.bernoulli(x.sigmoid()),
+                pullback.multinomial(probs, 2), pullback.randperm(5), pullback.randint(0, 9, (2,)))
+
+    step = quiet(draw)
+    x = pullback.zeros(2)
+    pullback.manual_seed(3)
+    got = [step(x) for _ in range(5)]
+    pullback.manual_seed(3)
+    want = [draw(x) for _ in range(5)]
+    assert all(same_bits(a, b) for a, b in zip(got, want))
+    assert step.compiled.replays == 3

@@ -495,9 +495,22 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
     """A random permutation of ``0 .. n-1``."""
-    rng = generator or _generator[0]
     dt = D.as_dtype(dtype) if dtype is not None else D.int64
-    return _finish(rng.permutation(n).astype(dt.np), None, requires_grad)
+    return _finish(_drawn(_permutation, n, dt.np, generator), None, requires_grad)
+
+
+def _permutation(n, dtype, generator):
+    return (generator or _generator[0]).permutation(n).astype(dtype)
+
+
+def _drawn(draw, *args):
+    """``draw(*args)`` (its last argument the generator, or None for the default one as it is
+    then), recorded as one operation while a compiled step is recorded: a replay draws again."""
+    if _tape.ACTIVE[0] is not None:
+        for a in args:
+            if isinstance(a, Tensor):
+                _tape.ACTIVE[0].see(a)
+    return _tape.call(draw, *[a._data if isinstance(a, Tensor) else a for a in args])
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
@@ -505,10 +518,8 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
     """Normal random numbers: ``mean`` and ``std`` may be numbers (then ``size`` is needed) or
     Tensors (the result has their broadcast shape)."""
     check_device(device)
-    rng = generator or _generator[0]
     m = mean._data if isinstance(mean, Tensor) else mean
     s = std._data if isinstance(std, Tensor) else std
-    _check_std(s)
     if size is None:
         shape = B.broadcast_shapes(B.shape(m), B.shape(s))
     else:
@@ -517,8 +528,13 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
         dt = (mean if isinstance(mean, Tensor) else std).dtype
     else:
         dt = _random_dtype(dtype if dtype is not None or out is None else out.dtype)
-    result = _finish((m + s * rng.standard_normal(shape)).astype(dt.np), None, requires_grad)
+    result = _finish(_drawn(_normal, mean, std, tuple(shape), dt.np, generator), None, requires_grad)
     return _written(out, result, "normal")
+
+
+def _normal(m, s, shape, dtype, generator):
+    _check_std(s)
+    return (m + s * (generator or _generator[0]).standard_normal(shape)).astype(dtype)
 
 
 def _check_std(std):
@@ -558,19 +574,28 @@ def bernoulli(input, p=None, *, generator=None, out=None):
     the dtype and shape of ``input``."""
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f'"bernoulli_tensor_cpu_p_" not implemented for \'{input.dtype._tensor_type[:-6]}\'')
-    prob = input._data if p is None else p
+    result = Tensor._make(_drawn(_bernoulli, input if p is None else p, input._data.shape, input._data.dtype,
+                                 generator))
+    return _written(out, result, "bernoulli")
+
+
+def _bernoulli(prob, shape, dtype, generator):
     if not ((0 <= B.asarray(prob)) & (B.asarray(prob) <= 1)).all():
         raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error message "
                            "be improved?  If so, please report an enhancement request to PyTorch.)")
-    rng = generator or _generator[0]
-    result = Tensor._make((rng.random(input._data.shape) < prob).astype(input._data.dtype))
-    return _written(out, result, "bernoulli")
+    return ((generator or _generator[0]).random(shape) < prob).astype(dtype)
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
     """Samples ``num_samples`` indices per row of ``input`` (1-D or 2-D) with probabilities
     proportional to its entries (without replacement unless ``replacement``)."""
-    p = _multinomial_probabilities(input, num_samples, replacement, out)
+    _multinomial_checks(input, num_samples, replacement, out)
+    result = Tensor._make(_drawn(_multinomial, input, num_samples, replacement, generator))
+    return _written(out, result, "multinomial")
+
+
+def _multinomial(data, num_samples, replacement, generator):
+    p = _multinomial_probabilities(data, replacement, num_samples)
     rng = generator or _generator[0]
     rows = p.reshape(-1, p.shape[-1])
     if replacement:
@@ -583,12 +608,11 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
         with B.errstate(divide="ignore", invalid="ignore"):
             keys = rng.standard_exponential(rows.shape) / rows
         picked = B.argsort(keys, axis=1, kind="stable")[:, :num_samples]
-    result = Tensor._make(picked.reshape(p.shape[:-1] + (num_samples,)).astype(B.int64))
-    return _written(out, result, "multinomial")
+    return picked.reshape(p.shape[:-1] + (num_samples,)).astype(B.int64)
 
 
-def _multinomial_probabilities(input, num_samples, replacement, out):
-    """``input`` as float64 rows, after PyTorch's checks (its messages)."""
+def _multinomial_checks(input, num_samples, replacement, out):
+    """PyTorch's checks of multinomial's arguments before it reads the probabilities."""
     if input.ndim not in (1, 2):
         raise RuntimeError("prob_dist must be 1 or 2 dim")
     if not input.dtype.is_floating_point:
@@ -603,7 +627,11 @@ def _multinomial_probabilities(input, num_samples, replacement, out):
         raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
     if n > 2 ** 24:
         raise RuntimeError("number of categories cannot exceed 2^24")
-    p = input._data.astype(B.float64)
+
+
+def _multinomial_probabilities(data, replacement, num_samples):
+    """The probabilities as float64 rows, after PyTorch's checks of their values (its messages)."""
+    p = data.astype(B.float64)
     negative_or_nan = ~(p >= 0)
     infinite = B.isinf(p)
     if not replacement or num_samples == 1:  # PyTorch's sampling by exponential race checks first
