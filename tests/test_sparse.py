@@ -299,3 +299,25 @@ def test_star_colouring_needs_fewer_colours_on_a_stencil_hessian():
     assert hess.n_colors < sparse.column_coloring(hess.sparsity).max() + 1
     adjacent = hess.sparsity.toarray()
     assert _is_star_colouring(adjacent, hess.colors)
+
+
+def test_prepared_calls_replay_compiled_and_follow_what_f_reads():
+    import numpy as np
+    state = {"alpha": 0.5}
+    weight = pullback.tensor(np.linspace(1.0, 2.0, 30))
+
+    def f(x):
+        return x[:-1] * x[1:] * state["alpha"] + pullback.sin(x)[:-1] * weight[:-1]
+
+    x0 = pullback.tensor(np.linspace(-1.0, 1.0, 30))
+    jac = pullback.sparse.prepare_jacobian(f, x0)
+    dense = lambda x: pullback.autograd.functional.jacobian(f, x).numpy()  # noqa: E731
+    for k in range(5):
+        x = x0 * (k + 1)
+        np.testing.assert_array_equal(jac(x).toarray(), dense(x))
+    assert jac._products.replays == 3
+    with pullback.no_grad():
+        weight.mul_(3.0)               # read where it lives: the replay sees it
+    np.testing.assert_array_equal(jac(x0).toarray(), dense(x0))
+    state["alpha"] = 2.0               # a number in a dict the closure holds: guarded, recorded again
+    np.testing.assert_array_equal(jac(x0).toarray(), dense(x0))

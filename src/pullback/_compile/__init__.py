@@ -60,6 +60,8 @@ def _state_key(x, depth=0):
     they hold. An optimizer or scheduler needs none: its ``step()`` runs again at replay."""
     if isinstance(x, Tensor):
         return id(x)
+    if type(x) in _PLAIN:
+        return (type(x), x)  # a number, string or flag the function may read
     if isinstance(x, _nn_module.Module):
         cached = x.__dict__.get("_compile_state")
         if cached is not None and cached[0] == _nn_module.STATE_VERSION[0] and cached[1] == id(x):
@@ -71,6 +73,8 @@ def _state_key(x, depth=0):
         return key
     if depth < 2:
         t = type(x)
+        if (t is dict or t is list or t is tuple) and len(x) > _WALKED:
+            return ("many", id(x), len(x))  # (a big container is guarded by identity and length only)
         if t is dict:
             items = x.items()
         elif t is list or t is tuple:
@@ -87,6 +91,7 @@ def _state_key(x, depth=0):
 
 
 _PLAIN = (int, float, bool, str, type(None))
+_WALKED = 64  # the most items of a container the guards look into
 
 
 def _modules(module):
@@ -162,13 +167,15 @@ class _Signature:
 class CompiledCallable:
     """What ``pullback.compile(fn)`` returns: call it as ``fn``."""
 
-    def __init__(self, fn, fullgraph=False, dynamic=False):
+    def __init__(self, fn, fullgraph=False, dynamic=False, *, guard_also=(), warn=True):
         self._fn = fn
         self._fullgraph = fullgraph
         self._dynamic = dynamic
         self._signatures = {}
-        self._warned = False
-        self._closure = _closure_names(fn)
+        self._warned = not warn  # (pullback.sparse compiles users' functions: its fallback is silent)
+        # The closure cells and globals the guards read: fn's, and those of the functions in
+        # guard_also (a function fn calls through an attribute, as pullback.sparse's evaluation does).
+        self._closures = [(_closure_names(g), getattr(g, "__globals__", None)) for g in (fn, *guard_also)]
         self.recordings = 0  # calls that ran eagerly while recording
         self.replays = 0     # calls that replayed a program
         functools.update_wrapper(self, fn)
@@ -177,10 +184,10 @@ class CompiledCallable:
         return self if obj is None else functools.partial(self, obj)
 
     def _key(self, args, kwargs, tensors):
-        cells, names = self._closure
-        g = self._fn.__globals__ if names else None
-        closure = tuple(_state_key(c.cell_contents) if _is_guarded(c) else None for c in cells) + \
-            tuple(_state_key(g[n]) for n in names if n in g)
+        closure = ()
+        for (cells, names), g in self._closures:
+            closure += tuple(_state_key(c.cell_contents) if _is_guarded(c) else None for c in cells) + \
+                tuple(_state_key(g[n]) for n in names if n in g)
         owner = getattr(self._fn, "__self__", None)
         if owner is not None:  # a bound method (a module's __call__): its object's state
             closure += (_state_key(owner),)

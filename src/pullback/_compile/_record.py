@@ -4,7 +4,7 @@ recording is sound before it is trusted."""
 import types
 
 from .._backend import B, ndarray
-from .. import _tape, _levels
+from .. import _tape
 from .._tensor import Tensor
 from .._ops import _registry
 
@@ -14,8 +14,6 @@ _plain_bind = _registry.Primitive.bind
 def _recording_bind(self, args, params):
     rec = _tape.ACTIVE[0]
     if rec is not None and not rec.depth:
-        if _levels.OPEN[0]:
-            rec.graph_break("a torch.func transform or forward-mode AD")
         for a in args:
             if isinstance(a, Tensor):
                 rec.see(a)

@@ -462,8 +462,8 @@ class Primitive:
             env["shapes"] = [m[0] if m else None for m in input_meta]
         rules = self.rules
         getters = self._rule_getters
-        if _tape.ACTIVE[0] is not None and type(g) is not _Tensor and not (type(g) is tuple and any(
-                type(x) is _Tensor for x in g)):
+        if _tape.ACTIVE[0] is not None and not isinstance(g, _Tensor) and not (type(g) is tuple and any(
+                isinstance(x, _Tensor) for x in g)):
             # Recording a compiled step: each rule call on arrays is one entry of the tape.
             env["needs"] = tuple([bool(n) for n in needs])
             if type(rules) is Joint:

@@ -83,9 +83,11 @@ class PreparedJacobian:
         mode: ``"forward"`` or ``"reverse"``.
     """
 
+    _products = None  # the compiled evaluation, made at the first call
+
     def __init__(self, f, x, sparsity, mode):
         from ._compressed import Decompression
-        self.f = f
+        self.f = self._user_f = f
         self.shape = tuple(x.shape)
         self.sparsity = sparsity
         if mode not in (None, "forward", "reverse"):
@@ -109,10 +111,18 @@ class PreparedJacobian:
     def __call__(self, x):
         if tuple(x.shape) != self.shape:
             raise RuntimeError(f"prepared Jacobian: expected x of shape {self.shape}, got {tuple(x.shape)}")
-        from ._compressed import compressed_products
         if not self.sparsity.nnz:  # nothing depends on x: no product to take
             return self._decompress(None)
-        return self._decompress(compressed_products(self.f, x, self._decompress.seeds(x), self.mode))
+        seeds = self._decompress.seeds(x)
+        if self._products is None:
+            # The products are compiled (pullback.compile): from the third call on, one replay of
+            # the vmapped JVP's (or batched VJP's) array operations. A function the recorder cannot
+            # replay stays eager, silently: the results are the same either way.
+            from .._compile import CompiledCallable
+            from ._compressed import product_tensor
+            self._products = CompiledCallable(lambda x, seeds: product_tensor(self.f, x, seeds, self.mode),
+                                              guard_also=(self._user_f,), warn=False)
+        return self._decompress(self._products(x, seeds).numpy())
 
     def __repr__(self):
         m, n = self.sparsity.shape
@@ -126,7 +136,7 @@ class PreparedHessian(PreparedJacobian):
 
     def __init__(self, f, x, sparsity):
         from ._compressed import Decompression
-        self.f = _gradient_of(f)
+        self.f, self._user_f = _gradient_of(f), f
         self.shape = tuple(x.shape)
         self.sparsity = sparsity
         self.mode = "hessian"  # products H v from a batched double backward

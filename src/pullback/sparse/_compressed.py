@@ -50,20 +50,24 @@ class Decompression:
 
 
 def compressed_products(f, x, seeds, mode):
-    """The products of the Jacobian of ``f`` at ``x`` with each seed, as a NumPy array of shape
-    (colours, elements): ``J v`` (forward), ``u^T J`` (reverse) or, where ``f`` is a gradient
-    function built with ``create_graph``, ``H v`` (hessian)."""
-    from .. import autograd
+    """The products of the Jacobian of ``f`` at ``x`` with each seed (a Tensor), as a NumPy
+    array of shape (colours, elements): ``J v`` (forward), ``u^T J`` (reverse) or, where ``f`` is
+    a gradient function built with ``create_graph``, ``H v`` (hessian)."""
     if seeds.shape[0] == 0:
         return np.zeros((0, 0))
+    return product_tensor(f, x, seeds, mode).numpy()
+
+
+def product_tensor(f, x, seeds, mode):
+    """``compressed_products`` as a Tensor (what a prepared Jacobian compiles and replays)."""
+    from .. import autograd
     if mode == "forward":
         from ..func import jvp, vmap
         point = x.detach()
         shaped = seeds.reshape((seeds.shape[0],) + tuple(x.shape))
-        products = vmap(lambda v: jvp(f, (point,), (v,))[1].reshape(-1))(shaped)
-        return products.detach().numpy()
+        return vmap(lambda v: jvp(f, (point,), (v,))[1].reshape(-1))(shaped).detach()
     x0 = x.detach().requires_grad_(True)
     with autograd.grad_mode.enable_grad():
         y = f(x0).reshape(-1)
     (products,) = autograd.grad(y, x0, seeds, is_grads_batched=True, allow_unused=True, materialize_grads=True)
-    return products.detach().reshape(seeds.shape[0], -1).numpy()
+    return products.detach().reshape(seeds.shape[0], -1)
