@@ -6,6 +6,15 @@ module turns those inputs into pullback values, finds pullback's counterpart of 
 compares what the two libraries compute. ``test_spec_ops.py`` and ``tools/spec_survey.py`` drive it;
 ``spec_known_failures.json`` lists, with the difference seen, the samples known to differ.
 
+Where a float32 (float16, bfloat16) comparison fails, the float64 referee decides (``spec_referee``):
+the same case rerun with torch in float64 (the sample's floating tensors, upcast exactly; a module's
+parameters and buffers too) is the exact reference ``r``, and pullback's ``a`` is accepted against
+torch's ``t`` if, for each compared tensor and every element ``i``,
+``|a_i - r_i| <= 2 * max_j |t_j - r_j| + atol + rtol * |r_i|`` (torch's default ``rtol, atol`` for
+the dtype): pullback is as accurate as torch, whatever order its BLAS sums in. Where no float64 rerun
+is possible (an op without float64, random values, torch raising) the failure stands; tensors of
+other dtypes (integers, bool, float64) are compared as before.
+
 Without torch (or without ``expecttest``, which ``torch.testing._internal`` imports) ``HAVE_TORCH`` is
 False and the spec tests skip as a whole.
 """
@@ -16,6 +25,7 @@ import types
 import numpy as np
 
 import pullback
+import spec_referee
 
 try:  # the oracle extra: torch and expecttest
     import torch
@@ -276,28 +286,71 @@ def assert_same_meta(actual, expected, what="output"):
     assert actual.shape == expected.shape, f"{what}: shape {tuple(actual.shape)}, torch's is {tuple(expected.shape)}"
 
 
-def assert_same(actual, expected, *, rtol=None, atol=None, what="output"):
-    """pullback's ``actual`` against torch's ``expected``: values, shapes, dtypes, container shape."""
+class Reference:
+    """torch's float64 rerun of a case, computed once and only when the referee is asked
+    (``compute()`` raising means no reference: the original failure stands)."""
+
+    def __init__(self, compute):
+        self._compute, self._done, self._value, self._error = compute, False, None, None
+
+    def get(self):
+        if not self._done:
+            self._done = True
+            try:
+                self._value = self._compute()
+            except Exception as e:  # noqa: BLE001  (any failure of the rerun: no reference)
+                self._error = f"{type(e).__name__}: {str(e)[:160]}"
+        if self._error is not None:
+            raise spec_referee.NoReference(f"float64 referee: no float64 rerun ({self._error})")
+        return self._value
+
+
+def _part(reference, pick):
+    """The sub-reference ``pick(value)`` of a Reference (None stays None)."""
+    return None if reference is None else Reference(lambda: pick(reference.get()))
+
+
+def _referee(failure, actual, expected, reference):
+    """Re-raises the AssertionError ``failure`` unless the float64 referee accepts the tensor
+    ``actual`` (see ``spec_referee``); ``reference`` is a Reference of torch's float64 tensor."""
+    if reference is None or not spec_referee.is_low_precision(expected):
+        raise failure
+    try:
+        problem = spec_referee.verdict(actual, expected, reference.get())
+    except spec_referee.NoReference as e:
+        problem = str(e)
+    if problem is not None:
+        raise AssertionError(f"{failure}\n{problem}") from None
+
+
+def assert_same(actual, expected, *, rtol=None, atol=None, what="output", reference=None):
+    """pullback's ``actual`` against torch's ``expected``: values, shapes, dtypes, container shape.
+    With ``reference`` (a Reference of torch's float64 result), a low-precision tensor whose values
+    differ is refereed against it."""
     expected = plain(expected)
     actual = to_torch(actual)
     if isinstance(expected, list):
         assert isinstance(actual, list), f"{what}: torch returns a sequence, pullback a {type(actual).__name__}"
         assert len(actual) == len(expected), f"{what}: {len(actual)} results, torch gives {len(expected)}"
         for i, (a, e) in enumerate(zip(actual, expected)):
-            assert_same_one(a, e, rtol=rtol, atol=atol, what=f"{what}[{i}]")
+            assert_same_one(a, e, rtol=rtol, atol=atol, what=f"{what}[{i}]",
+                            reference=_part(reference, lambda r, i=i: plain(r)[i]))
     else:
-        assert_same_one(actual, expected, rtol=rtol, atol=atol, what=what)
+        assert_same_one(actual, expected, rtol=rtol, atol=atol, what=what, reference=reference)
 
 
-def assert_same_one(actual, expected, *, rtol, atol, what):
+def assert_same_one(actual, expected, *, rtol, atol, what, reference=None):
     if isinstance(expected, list):   # a nested container (LSTM's (output, (h_n, c_n)))
-        assert_same(actual, expected, rtol=rtol, atol=atol, what=what)
+        assert_same(actual, expected, rtol=rtol, atol=atol, what=what, reference=reference)
     elif isinstance(expected, torch.Tensor):
         assert isinstance(actual, torch.Tensor), f"{what}: torch gives a tensor, pullback {actual!r}"
         assert actual.dtype == expected.dtype, f"{what}: dtype {actual.dtype}, torch's is {expected.dtype}"
         assert actual.shape == expected.shape, f"{what}: shape {tuple(actual.shape)}, torch's is {tuple(expected.shape)}"
-        torch.testing.assert_close(actual, expected.detach(), rtol=rtol, atol=atol, equal_nan=True,
-                                   check_stride=False, msg=lambda m: f"{what}: {m}")
+        try:
+            torch.testing.assert_close(actual, expected.detach(), rtol=rtol, atol=atol, equal_nan=True,
+                                       check_stride=False, msg=lambda m: f"{what}: {m}")
+        except AssertionError as failure:
+            _referee(failure, actual, expected, reference)
     elif isinstance(expected, (bool, int, float)) and not isinstance(actual, torch.Tensor):
         assert type(actual) is type(expected) and (actual == expected or (actual != actual and expected != expected)), \
             f"{what}: {actual!r}, torch gives {expected!r}"
@@ -326,26 +379,76 @@ def random_sample(op, sample):
     return False
 
 
+def as_float64(obj):
+    """Copies of the torch tensors in ``obj`` (new leaves, requires_grad kept), the floating ones
+    upcast exactly to float64: the inputs of the referee's float64 rerun."""
+    def copy(t):
+        dtype = torch.float64 if t.is_floating_point() else t.dtype
+        return t.detach().to(dtype, copy=True).requires_grad_(t.requires_grad)
+
+    return map_tensors(copy, obj)
+
+
+def _has_low_precision(obj):
+    found = []
+    map_tensors(lambda t: found.append(spec_referee.is_low_precision(t)), obj)
+    return any(found)
+
+
+def _no_float64():
+    raise Unsupported("torch has no float64 for this op")
+
+
+def _float64_rerun(op, sample, compute):
+    """A Reference running ``compute(float64 sample values)`` with torch, or None where the
+    referee has nothing to decide (no low-precision tensor in the sample). The values are copied
+    now, before torch runs the sample (which an in-place op would change)."""
+    values = sample_args(sample)
+    if not _has_low_precision(values):
+        return None
+    if torch.float64 not in op.supported_dtypes("cpu"):
+        return Reference(_no_float64)
+    upcast = as_float64(values)
+    return Reference(lambda: compute(upcast))
+
+
 def check_forward(op, fn, sample):
-    """pullback's result on one sample against torch's (structure only for UNCOMPARABLE_VALUES)."""
+    """pullback's result on one sample against torch's (structure only for UNCOMPARABLE_VALUES);
+    low-precision values that differ are refereed against torch's float64 rerun."""
+    random = op_id(op) in UNCOMPARABLE_VALUES or random_sample(op, sample)
+    reference = None if random else _float64_rerun(op, sample, lambda v: op.op(*v[0], **v[1]))
     expected = _expected(lambda: run_torch(op, sample))
     actual = run_pullback(fn, sample)
-    random = op_id(op) in UNCOMPARABLE_VALUES or random_sample(op, sample)
-    (assert_same_meta if random else assert_same)(actual, expected)
+    if random:
+        assert_same_meta(actual, expected)
+    else:
+        assert_same(actual, expected, reference=reference)
 
 
 def check_gradients(op, fn, index, sample):
-    """First- and (where torch has them) second-order VJPs of one sample against torch's."""
+    """First- and (where torch has them) second-order VJPs of one sample against torch's;
+    low-precision gradients that differ are refereed against torch's float64 rerun."""
     if random_sample(op, sample):
         raise Unsupported("random values (dropout): no torch gradient to compare with")
     second = op.supports_gradgrad
+    draws = dtype_name_of(sample.input)
+    reference = _float64_rerun(op, sample, lambda v: gradients(torch, lambda a, k: op.op(*a, **k), v, sample,
+                                                               second, index, round_to=draws))
     expected = _expected(lambda: gradients(torch, lambda a, k: op.op(*a, **k), sample_args(sample), sample,
                                            second, index))
     actual = gradients(pullback, lambda a, k: fn(*a, **k), to_pb(sample_args(sample)), sample, second, index)
     assert (actual is None) == (expected is None), "torch and pullback differ on what is differentiable"
     if expected is not None:
-        assert_same_gradients(actual[0], expected[0], what="grad")
-        assert_same_gradients(actual[1], expected[1], what="gradgrad")
+        assert_same_gradients(actual[0], expected[0], what="grad", reference=_part(reference, lambda r: r[0]))
+        assert_same_gradients(actual[1], expected[1], what="gradgrad", reference=_part(reference, lambda r: r[1]))
+
+
+def dtype_name_of(value):
+    """The low-precision floating dtype name of a torch tensor, else None: the dtype the float64
+    rerun rounds its random cotangents to, so that they are the original run's."""
+    if isinstance(value, torch.Tensor) and spec_referee.is_low_precision(value):
+        return spec_referee.dtype_name(value)
+    return None
 
 
 # ----------------------------------------------------------------------------- gradients
@@ -382,10 +485,18 @@ def _vjp(lib, outs, inputs, cotangents, create_graph):
     return lib.autograd.grad(outs, inputs, cotangents, allow_unused=True, create_graph=create_graph)
 
 
-def gradients(lib, call, sample_values, sample, second_order, seed):
+def draw(lib, rng, like, round_to=None):
+    """A seeded standard normal tensor shaped and typed ``like``, rounded first to the dtype named
+    ``round_to`` when given (the float64 rerun's draws are then the low-precision run's)."""
+    values = lib.tensor(rng.standard_normal(tuple(like.shape)), dtype=getattr(lib, round_to or "float64"))
+    return values.to(like.dtype)
+
+
+def gradients(lib, call, sample_values, sample, second_order, seed, round_to=None):
     """First (and second) order VJPs of one sample with seeded random cotangents, as numpy arrays.
 
-    ``call(args, kwargs)`` runs the op; the same seed gives torch and pullback the same cotangents.
+    ``call(args, kwargs)`` runs the op; the same seed gives torch and pullback the same cotangents
+    (``round_to``: see ``draw``).
     """
     args, kwargs = sample_values
     inputs = leaves((args, kwargs))
@@ -394,7 +505,7 @@ def gradients(lib, call, sample_values, sample, second_order, seed):
     if not inputs or not outs:
         return None
     rng = np.random.default_rng(seed)
-    cotangents = [lib.tensor(rng.standard_normal(tuple(o.shape)), dtype=o.dtype) for o in outs]
+    cotangents = [draw(lib, rng, o, round_to) for o in outs]
     grads = _vjp(lib, outs, inputs, cotangents, create_graph=second_order)
     result = [_as_array(g) for g in grads]
     if not second_order:
@@ -402,7 +513,7 @@ def gradients(lib, call, sample_values, sample, second_order, seed):
     pairs = [(g, inp) for g, inp in zip(grads, inputs) if g is not None and g.requires_grad]
     if not pairs:  # no gradient depends on the inputs: every second-order gradient is zero
         return result, [None] * len(inputs)
-    weights = [lib.tensor(rng.standard_normal(tuple(g.shape)), dtype=g.dtype) for g, _ in pairs]
+    weights = [draw(lib, rng, g, round_to) for g, _ in pairs]
     seconds = _vjp(lib, [g for g, _ in pairs], inputs, weights, create_graph=False)
     return result, [_as_array(g) for g in seconds]
 
@@ -417,7 +528,9 @@ def _as_array(gradient):
     return gradient.detach().numpy().copy()
 
 
-def assert_same_gradients(actual, expected, *, rtol=None, atol=None, what="grad"):
+def assert_same_gradients(actual, expected, *, rtol=None, atol=None, what="grad", reference=None):
+    """Two lists of gradients (NumPy arrays or None); with ``reference`` (a Reference of torch's
+    float64 list), a low-precision gradient whose values differ is refereed against it."""
     assert (actual is None) == (expected is None), f"{what}: pullback {actual is not None}, torch {expected is not None}"
     if expected is None:
         return
@@ -428,8 +541,11 @@ def assert_same_gradients(actual, expected, *, rtol=None, atol=None, what="grad"
             other = a if e is None else e
             assert other is None or not np.any(other), f"{what}[{i}]: pullback {a is not None}, torch {e is not None}"
             continue
-        torch.testing.assert_close(torch.from_numpy(a), torch.from_numpy(e), rtol=rtol, atol=atol,
-                                   equal_nan=True, msg=lambda m: f"{what}[{i}]: {m}")
+        try:
+            torch.testing.assert_close(torch.from_numpy(a), torch.from_numpy(e), rtol=rtol, atol=atol,
+                                       equal_nan=True, msg=lambda m: f"{what}[{i}]: {m}")
+        except AssertionError as failure:
+            _referee(failure, a, e, _part(reference, lambda r, i=i: r[i]))
 
 
 # ----------------------------------------------------------------------------- error inputs

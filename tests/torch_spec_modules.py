@@ -6,6 +6,13 @@ and forward arguments. ``check_module`` builds both modules from the same constr
 copies torch's parameters and buffers into pullback's, and compares the forward outputs, the
 buffers after the forward (running statistics), and the input and parameter gradients for the same
 seeded cotangents. ``test_spec_modules.py`` drives it.
+
+In float32, a compared tensor (an output, a buffer, a gradient) whose values differ from torch's is
+refereed against torch's float64 rerun of the same input (the module built alike, its parameters
+and buffers then upcast exactly to float64, the forward inputs too, the same cotangents): accepted
+if ``|a_i - r_i| <= 2 * max_j |t_j - r_j| + atol + rtol * |r_i|`` for every element ``i`` of
+pullback's ``a``, torch's ``t`` and the float64 ``r``, with torch's default float32 ``rtol, atol``
+(see ``spec_referee``). Random modules have no referee.
 """
 import functools
 
@@ -73,17 +80,42 @@ def check_module(info, module_input, dtype_name, mode, seed):
     expected = S._expected(lambda: theirs(*torch_args[0], **torch_args[1]))
     actual = ours(*pb_args[0], **pb_args[1])
     random = module_name(info) in RANDOM_MODULES
-    (S.assert_same_meta if random else S.assert_same)(actual, expected)
-    assert_same_tensors(dict(ours.named_buffers()), dict(theirs.named_buffers()), "buffer")
-    if not random:
-        assert_same_gradients(ours, actual, S.leaves(pb_args), theirs, expected, S.leaves(torch_args), seed)
+    if random:
+        S.assert_same_meta(actual, expected)
+        assert_same_tensors(dict(ours.named_buffers()), dict(theirs.named_buffers()), "buffer")
+        return
+    reference = None
+    if dtype_name in S.spec_referee.TOLERANCES:
+        reference = S.Reference(lambda: float64_run(info, module_input, dtype_name, mode, seed))
+    S.assert_same(actual, expected, reference=S._part(reference, lambda r: r["output"]))
+    assert_same_tensors(dict(ours.named_buffers()), dict(theirs.named_buffers()), "buffer",
+                        reference=S._part(reference, lambda r: r["buffers"]))
+    assert_same_gradients(ours, actual, S.leaves(pb_args), theirs, expected, S.leaves(torch_args), seed,
+                          reference=S._part(reference, lambda r: r["gradients"]))
 
 
-def assert_same_tensors(actual, expected, what):
-    """Two ``{name: tensor}`` dicts: the same names, and for each the same values, dtype and shape."""
+def float64_run(info, module_input, dtype_name, mode, seed):
+    """The referee's float64 rerun of one input with torch: the module built as ``build_modules``
+    builds it, in ``dtype_name``, then upcast to float64 (parameters and buffers exactly), the
+    forward inputs upcast alike, the cotangents the ``dtype_name`` run's. Returns the output, the
+    buffers after the forward and the gradients."""
+    ctor, forward = module_input.constructor_input, module_input.forward_input
+    torch.manual_seed(0)
+    module = info.module_cls(*fresh(ctor.args), **fresh(ctor.kwargs)).to(getattr(torch, dtype_name))
+    module = module.to(torch.float64).train(mode == "train")
+    args, kwargs = S.as_float64((forward.args, forward.kwargs))
+    out = module(*args, **kwargs)
+    return {"output": out, "buffers": dict(module.named_buffers()),
+            "gradients": gradients(torch, module, out, S.leaves((args, kwargs)), seed, round_to=dtype_name)}
+
+
+def assert_same_tensors(actual, expected, what, reference=None):
+    """Two ``{name: tensor}`` dicts: the same names, and for each the same values, dtype and shape
+    (refereed against ``reference``'s float64 dict where given)."""
     assert sorted(actual) == sorted(expected), f"{what}s {sorted(actual)}, torch's are {sorted(expected)}"
     for name, value in expected.items():
-        S.assert_same(actual[name], value, what=f"{what} {name}")
+        S.assert_same(actual[name], value, what=f"{what} {name}",
+                      reference=S._part(reference, lambda r, name=name: r[name]))
 
 
 def _flatten(out):
@@ -93,30 +125,33 @@ def _flatten(out):
     return [out]
 
 
-def gradients(lib, module, out, inputs, seed):
-    """VJPs of the module's outputs with seeded random cotangents: (input grads, {param: grad})."""
+def gradients(lib, module, out, inputs, seed, round_to=None):
+    """VJPs of the module's outputs with seeded random cotangents: (input grads, {param: grad})
+    (``round_to``: see ``torch_spec.draw``)."""
     outs = S.differentiable_outputs(_flatten(out))
     params = [(name, p) for name, p in module.named_parameters() if p.requires_grad]
     wrt = list(inputs) + [p for _, p in params]
     if not outs or not wrt:
         return None
     rng = np.random.default_rng(seed)
-    cotangents = [lib.tensor(rng.standard_normal(tuple(o.shape)), dtype=o.dtype) for o in outs]
+    cotangents = [S.draw(lib, rng, o, round_to) for o in outs]
     grads = [None if g is None else g.detach().numpy().copy()
              for g in lib.autograd.grad(outs, wrt, cotangents, allow_unused=True)]
     return grads[:len(inputs)], dict(zip((name for name, _ in params), grads[len(inputs):]))
 
 
-def assert_same_gradients(ours, actual, pb_inputs, theirs, expected, torch_inputs, seed):
+def assert_same_gradients(ours, actual, pb_inputs, theirs, expected, torch_inputs, seed, reference=None):
+    """Input and parameter gradients, refereed against ``reference``'s float64 ones where given."""
     mine = gradients(pullback, ours, actual, pb_inputs, seed)
     torchs = gradients(torch, theirs, expected, torch_inputs, seed)
     assert (mine is None) == (torchs is None), "torch and pullback differ on what is differentiable"
     if torchs is None:
         return
-    S.assert_same_gradients(mine[0], torchs[0], what="input grad")
+    S.assert_same_gradients(mine[0], torchs[0], what="input grad", reference=S._part(reference, lambda r: r[0]))
     assert sorted(mine[1]) == sorted(torchs[1]), f"parameters {sorted(mine[1])}, torch's are {sorted(torchs[1])}"
     for name in torchs[1]:
-        S.assert_same_gradients([mine[1][name]], [torchs[1][name]], what=f"grad of {name}")
+        S.assert_same_gradients([mine[1][name]], [torchs[1][name]], what=f"grad of {name}",
+                                reference=S._part(reference, lambda r, name=name: [r[1][name]]))
 
 
 def module_error_inputs(info):
