@@ -105,3 +105,4 @@ def __getattr__(name):
 __version__ = "0.1.0"
 from .utils.data._random import Generator  # noqa: F401,E402
 from .serialization import save, load  # noqa: F401,E402
+from .utils.dlpack import from_dlpack  # noqa: F401,E402

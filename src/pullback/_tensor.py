@@ -434,6 +434,18 @@ class Tensor:
             raise RuntimeError(_errors.NUMPY_REQUIRES_GRAD)
         return self._data
 
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        """This Tensor's memory as a DLPack capsule (``torch.from_dlpack(t)`` shares it)."""
+        if self._requires_grad and grad_mode._state.enabled:
+            raise RuntimeError("Can't export tensors that require gradient, use tensor.detach()")
+        kwargs = {} if max_version is None else {"max_version": max_version}
+        if copy is not None:
+            kwargs["copy"] = copy
+        return self._data.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self):
+        return (1, 0)  # kDLCPU, device 0
+
     def __array__(self, dtype=None, copy=None):
         _registry.refuse_batched(self, "conversion to a NumPy array")
         if self._requires_grad and grad_mode._state.enabled:
