@@ -476,3 +476,14 @@ def test_numbers_in_containers_the_closure_holds_are_guarded():
         assert step(pullback.ones(1)).item() == 3.0
     config["shift"][0] = -1.0
     assert step(pullback.ones(1)).item() == 1.0
+
+
+def test_compiler_reset_forgets_recordings():
+    step = quiet(lambda x: x * 2)
+    for _ in range(3):
+        step(pullback.ones(2))
+    assert step.compiled.replays == 1
+    pullback.compiler.reset()
+    step(pullback.ones(2))
+    assert step.compiled.recordings == 3 and step.compiled.replays == 1
+    assert pullback.compiler.list_backends() == ["pullback"] and not pullback.compiler.is_dynamo_compiling()

@@ -3,7 +3,8 @@ import collections
 
 from . import _tape
 
-__all__ = ["explain", "ExplainOutput", "disable", "is_compiling"]
+__all__ = ["explain", "ExplainOutput", "disable", "is_compiling", "is_dynamo_compiling", "reset", "list_backends",
+           "allow_in_graph"]
 
 
 class ExplainOutput:
@@ -92,4 +93,26 @@ def disable(fn=None, recursive=True):
 def is_compiling():
     """Whether a compiled function is being recorded now."""
     return _tape.ACTIVE[0] is not None
+
+
+is_dynamo_compiling = is_compiling
+
+
+def reset():
+    """Forgets every recording of every compiled function (``torch.compiler.reset``): the next
+    calls record again."""
+    from ._compile import COMPILED
+    for compiled in list(COMPILED):
+        compiled._signatures.clear()
+        compiled._warned = False
+
+
+def list_backends(exclude_tags=()):
+    """The backends ``compile`` accepts: pullback records and replays NumPy calls, whatever the name."""
+    return ["pullback"]
+
+
+def allow_in_graph(fn):
+    """Returns ``fn``: pullback records whatever array operations a function makes."""
+    return fn
 

@@ -19,6 +19,7 @@ naming the file and line; ``fullgraph=True`` raises there instead.
 """
 import functools
 import types
+import weakref
 import warnings
 
 from .. import _tape, _creation
@@ -32,6 +33,7 @@ from ._record import run_recorded, same, unrecorded_writes
 from ._program import Program, MISS
 
 CACHE_LIMIT = 8  # recordings per function before it stays eager (torch.compile's recompile limit)
+COMPILED = weakref.WeakSet()  # every compiled function (compiler.reset() clears their caches)
 
 
 def _flatten(x, into):
@@ -176,6 +178,7 @@ class CompiledCallable:
         # The closure cells and globals the guards read: fn's, and those of the functions in
         # guard_also (a function fn calls through an attribute, as pullback.sparse's evaluation does).
         self._closures = [(_closure_names(g), getattr(g, "__globals__", None)) for g in (fn, *guard_also)]
+        COMPILED.add(self)
         self.recordings = 0  # calls that ran eagerly while recording
         self.replays = 0     # calls that replayed a program
         functools.update_wrapper(self, fn)
