@@ -98,6 +98,11 @@ def as_dtype(d):
                         + ", ".join(repr(x) for x in ALL_DTYPES)) from None
 
 
+def kernel_name(dtype):
+    """The name torch's kernels give a dtype in their errors: ``Float`` for float32 (FloatTensor)."""
+    return dtype._tensor_type[:-6]
+
+
 def from_numpy_dtype(np_dtype):
     try:
         return _FROM_NP[B.dtype(np_dtype)]

@@ -109,3 +109,9 @@ def as_shape(size):
 
 
 from . import shape as _shape  # noqa: E402  (a module: shape may still be importing this one)
+
+
+def check_tensor(x, fn, arg="A", pos=1):
+    """torch's TypeError for an argument ``arg`` (at ``pos``) of ``fn`` that is not a Tensor."""
+    if not is_tensor(x):
+        raise TypeError(f"{fn}(): argument '{arg}' (position {pos}) must be Tensor, not {type(x).__name__}")

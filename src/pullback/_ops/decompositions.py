@@ -18,7 +18,7 @@ from .. import _dtype as D
 from ._registry import primitive, Joint, broadcast_shape, PER_MATRIX
 from . import _vmap_rules as V
 from ._api import public, NAMESPACES
-from ._rules import is_tensor, wrap_dim, wrap_dims
+from ._rules import is_tensor, check_tensor, wrap_dim, wrap_dims
 from .. import _creation
 from .._levels import batched
 from .._out import write_out
@@ -74,13 +74,10 @@ def _result_type(name, fields):
     return _RESULT_TYPES[name]
 
 
-def _type_name(dtype):
-    return dtype._tensor_type[:-6]  # FloatTensor -> Float
+_type_name = D.kernel_name
 
 
-def _check_tensor(x, fn, arg="A", pos=1):
-    if not is_tensor(x):
-        raise TypeError(f"{fn}(): argument '{arg}' (position {pos}) must be Tensor, not {type(x).__name__}")
+_check_tensor = check_tensor
 
 
 def _check_matrix(A, fn, name="A"):

@@ -156,8 +156,7 @@ bmm_ = primitive("matmul", B.matmul, inputs="x y", grad_name="BmmBackward0", vjp
 
 
 # ----------------------------------------------------------- matmul's checks
-def _kernel_name(dtype):
-    return dtype._tensor_type[:-6]  # FloatTensor -> Float, as torch's kernels name dtypes
+_kernel_name = D.kernel_name
 
 
 def _dims(shape):

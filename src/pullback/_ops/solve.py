@@ -20,7 +20,7 @@ from ._registry import primitive, Joint, broadcast_shape, PER_MATRIX
 from . import _registry
 from . import _vmap_rules as V
 from ._api import public, NAMESPACES
-from ._rules import is_tensor
+from ._rules import is_tensor, check_tensor
 from .._out import write_out
 
 
@@ -235,13 +235,10 @@ def _named(name, fields):
 
 
 # ------------------------------------------------------------------ checks (torch's texts)
-def _kernel_name(dtype):
-    return dtype._tensor_type[:-6]  # FloatTensor -> Float
+_kernel_name = D.kernel_name
 
 
-def _check_tensor(x, fn, arg, pos):
-    if not is_tensor(x):
-        raise TypeError(f"{fn}(): argument '{arg}' (position {pos}) must be Tensor, not {type(x).__name__}")
+_check_tensor = check_tensor
 
 
 def _check_float(x, fn, kernel=None):
