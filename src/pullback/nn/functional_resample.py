@@ -1,0 +1,298 @@
+"""nn.functional's resampling: interpolate (and the deprecated upsample functions), pixel and
+channel shuffles, grid_sample and affine_grid, max_unpool.
+
+Every function is a composite of existing primitives, so gradients of every order, JVPs and
+batching rules come from those parts:
+
+- interpolate is separable: along each spatial dim in turn, a gather of the input at index arrays
+  computed from the shapes alone (``getitem`` with a static advanced index) and, for the
+  interpolating modes, a sum of those gathers weighted by constant arrays (two taps for linear,
+  four for cubic); ``area`` is an adaptive average pool. The indices and weights are computed in
+  the precision PyTorch's CPU kernels compute them (float32 for float32 inputs), so the same
+  source pixels are picked;
+- the shuffles are reshapes and permutes;
+- grid_sample gathers at indices computed from the grid's values (tensor ops: the indices are
+  constant for the derivative, the weights are not, so the grid gets its gradient);
+- max_unpool writes the input at the indices into zeros (``index_put``; its gradient is the gather
+  at those indices, as PyTorch's).
+"""
+import math
+import warnings
+
+from .._backend import B
+from .. import _dtype as D
+from .._tensor import Tensor
+from .._ops import shape as S
+from .._ops import elementwise as E
+from .._ops import pooling as P
+from .._ops.indexing import getitem, take_along
+
+
+def _check(input, fn, name="input", position=1):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{fn}(): argument '{name}' (position {position}) must be Tensor, not {type(input).__name__}")
+
+
+def _constant(array):
+    return Tensor._make(B.ascontiguousarray(array))
+
+
+def _compute_dtype(dtype):
+    """The precision PyTorch's CPU kernels compute indices and weights in (its opmath type)."""
+    return B.float64 if dtype is D.float64 else B.float32
+
+
+# ------------------------------------------------------------------ interpolate: sizes and checks
+_MODES_TEXT = "nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact"
+_NEEDS = {"linear": 3, "bilinear": 4, "trilinear": 5}
+
+
+def _is_integer(x):
+    return isinstance(x, int) and not isinstance(x, bool) or (isinstance(x, Tensor) and x.ndim == 0
+                                                               and not x.dtype.is_floating_point)
+
+
+def _sizes(input, size, scale_factor, mode, recompute_scale_factor):
+    """(output size, scale factors or None) as F.interpolate reads its arguments."""
+    dim = input.ndim - 2
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    if size is not None:
+        scales = None
+        if isinstance(size, (list, tuple)):
+            if len(size) != dim:
+                raise ValueError("Input and output must have the same number of spatial dimensions, but got input with "
+                                 f"spatial dimensions of {list(input.shape[2:])} and output size of {size}. Please "
+                                 "provide input tensor in (N, C, d1, d2, ...,dK) format and output size in (o1, o2, "
+                                 "...,oK) format.")
+            if not all(_is_integer(x) for x in size):
+                raise TypeError("expected size to be one of int or Tuple[int] or Tuple[int, int] or Tuple[int, int, "
+                                f"int], but got size with types {[type(x) for x in size]}")
+            out = [int(x) for x in size]
+        else:
+            if not _is_integer(size):
+                raise TypeError(f"upsample(): argument 'output_size' must be tuple of ints, but found element of "
+                                f"type {type(size).__name__} at pos 0")
+            out = [int(size)] * dim
+    elif scale_factor is not None:
+        out = None
+        if isinstance(scale_factor, (list, tuple)):
+            if len(scale_factor) != dim:
+                raise ValueError("Input and scale_factor must have the same number of spatial dimensions, but got "
+                                 f"input with spatial dimensions of {list(input.shape[2:])} and scale_factor of shape "
+                                 f"{scale_factor}. Please provide input tensor in (N, C, d1, d2, ...,dK) format and "
+                                 "scale_factor in (s1, s2, ...,sK) format.")
+            scales = [float(s) for s in scale_factor]
+        else:
+            scales = [float(scale_factor)] * dim
+    else:
+        raise ValueError("either size or scale_factor should be defined")
+    if recompute_scale_factor and size is not None:
+        raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
+    if out is None:
+        # The output size is the truncated product (PyTorch's C++ and its Python recompute path alike);
+        # recompute_scale_factor (always, for area) then forgets the scales.
+        out = [int(n * s) for n, s in zip(input.shape[2:], scales)]
+        if recompute_scale_factor or mode == "area":
+            scales = None
+    return out, scales
+
+
+def _check_sizes(input, out):
+    shape = tuple(input.shape)
+    spatial = shape[2:]
+    if min(spatial) > 0 and min(out) > 0 and any(n == 0 for n in shape[1:2]):
+        raise RuntimeError(f"Non-empty {input.ndim}D data tensor expected but got a tensor with sizes {list(shape)}")
+    if min(spatial) <= 0 or min(out) <= 0:
+        names = "DHW"[3 - len(out):]
+        given = ", ".join(f"{n}: {v}" for n, v in zip(names, spatial))
+        wanted = ", ".join(f"{n}: {v}" for n, v in zip(names, out))
+        joint = " and output " if len(out) == 1 else " output "
+        raise RuntimeError(f"Input and output sizes should be greater than 0, but got input ({given}){joint}({wanted})")
+
+
+def _kernel_dtype_check(input, mode):
+    name = input.dtype
+    if name.is_floating_point:
+        return
+    kernel = {"nearest": "compute_indices_weights_nearest", "nearest-exact": "compute_indices_weights_nearest",
+              "linear": "compute_indices_weights_linear", "trilinear": "compute_indices_weights_linear",
+              "bilinear": "upsample_bilinear2d_channels_last", "bicubic": "compute_indices_weights_cubic",
+              "area": "adaptive_avg_pool2d"}[mode]
+    if name is D.uint8 and mode in ("nearest", "nearest-exact"):
+        return
+    if name is D.uint8 and mode in ("bilinear", "bicubic"):
+        # PyTorch runs these in fixed point with its own rounding; not reproduced here.
+        raise NotImplementedError(f"interpolate(): mode '{mode}' on uint8 inputs is not supported by pullback")
+    raise P.not_implemented_for(kernel, name)
+
+
+# ------------------------------------------------------------------ interpolate: indices and weights
+def _inverse_scale(scale, n_in, n_out, ft):
+    """PyTorch's compute_scales_value: 1 / scale where a positive scale was given, else in / out."""
+    if scale is not None and scale > 0:
+        return ft(1.0 / scale)
+    return ft(n_in) / ft(n_out)
+
+
+def _nearest_indices(n_in, n_out, scale, exact):
+    if not exact and n_out == n_in:
+        return B.arange(n_out)
+    if not exact and n_out == 2 * n_in:
+        return B.arange(n_out) >> 1
+    # PyTorch computes these in float32 whatever the input's dtype.
+    s = _inverse_scale(scale, n_in, n_out, B.float32)
+    dst = B.arange(n_out, dtype=B.float32) + (B.float32(0.5) if exact else B.float32(0))
+    return B.minimum(B.floor(dst * s).astype(B.int64), n_in - 1)
+
+
+def _source(n_in, n_out, align_corners, scale, ft, cubic):
+    """The real source coordinate of each output position (area_pixel_compute_source_index)."""
+    dst = B.arange(n_out, dtype=ft)
+    if align_corners:
+        s = ft(n_in - 1) / ft(n_out - 1) if n_out > 1 else ft(0)
+        return s * dst
+    s = _inverse_scale(scale, n_in, n_out, ft)
+    src = s * (dst + ft(0.5)) - ft(0.5)
+    return src if cubic else B.maximum(src, ft(0))
+
+
+def _linear_taps(n_in, n_out, align_corners, scale, ft):
+    """The two source indices and weights of each output position along one dim."""
+    if n_in == n_out:
+        i = B.arange(n_out)
+        return [(i, B.ones(n_out, dtype=ft))]
+    src = _source(n_in, n_out, align_corners, scale, ft, cubic=False)
+    i0 = B.minimum(B.floor(src).astype(B.int64), n_in - 1)
+    l1 = B.clip(src - i0.astype(ft), ft(0), ft(1))
+    i1 = i0 + (i0 < n_in - 1)
+    return [(i0, ft(1) - l1), (i1, l1)]
+
+
+def _cubic_taps(n_in, n_out, align_corners, scale, ft):
+    """The four source indices (clamped to the input) and cubic-convolution weights (A = -0.75)
+    of each output position along one dim."""
+    src = _source(n_in, n_out, align_corners, scale, ft, cubic=True)
+    i = B.floor(src).astype(B.int64)
+    t = src - i.astype(ft)
+    a = ft(-0.75)
+
+    def near(x):   # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):    # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    weights = (far(t + 1), near(t), near(1 - t), far(2 - t))
+    return [(B.clip(i - 1 + k, 0, n_in - 1), w) for k, w in enumerate(weights)]
+
+
+def _along(x, axis, index):
+    """``x`` gathered at the static integer array ``index`` along ``axis`` (counted from the end)."""
+    return getitem(x, index=(Ellipsis, B.asarray(index, dtype=B.int64)) + (slice(None),) * (-axis - 1), basic=False)
+
+
+def _weighted(x, axis, taps):
+    """``sum_k w_k * x[idx_k]`` along ``axis`` (counted from the end)."""
+    out = None
+    for index, weight in taps:
+        w = _constant(weight.astype(x._data.dtype).reshape((-1,) + (1,) * (-axis - 1)))
+        term = _along(x, axis, index) * w
+        out = term if out is None else out + term
+    return out
+
+
+def _separable(input, out, scales, mode, align_corners):
+    x = input
+    n = len(out)
+    ft = _compute_dtype(input.dtype)
+    for k in range(n):
+        axis = k - n
+        n_in, n_out = input.shape[axis], out[k]
+        scale = None if scales is None else scales[k]
+        if mode in ("nearest", "nearest-exact"):
+            x = _along(x, axis, _nearest_indices(n_in, n_out, scale, mode == "nearest-exact"))
+        elif mode == "bicubic":
+            x = _weighted(x, axis, _cubic_taps(n_in, n_out, align_corners, scale, ft))
+        else:
+            x = _weighted(x, axis, _linear_taps(n_in, n_out, align_corners, scale, ft))
+    return x
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    """Resamples the spatial dims of a ``(N, C, d1, ..., dK)`` input (K = 1, 2 or 3) to ``size``
+    or by ``scale_factor``.
+
+    Args:
+        input (Tensor): the input.
+        size (int or tuple of ints, optional): the output's spatial size.
+        scale_factor (float or tuple of floats, optional): the multiplier of each spatial size.
+        mode (str): ``'nearest'``, ``'nearest-exact'``, ``'linear'`` (3-D), ``'bilinear'``,
+            ``'bicubic'`` (4-D), ``'trilinear'`` (5-D) or ``'area'``. Default: ``'nearest'``.
+        align_corners (bool, optional): for the interpolating modes, whether the corner pixels'
+            centres of the input and output coincide. Default: False.
+        recompute_scale_factor (bool, optional): compute the scales from the output size rather
+            than use ``scale_factor`` in the interpolation.
+        antialias (bool): not supported (pullback raises NotImplementedError).
+
+    Example::
+
+        >>> F.interpolate(torch.tensor([[[1., 2.]]]), scale_factor=2, mode='linear')
+        tensor([[[1.0000, 1.2500, 1.7500, 2.0000]]])
+    """
+    if mode in ("nearest", "area", "nearest-exact"):
+        if align_corners is not None:
+            raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear | "
+                             "bicubic | trilinear")
+    elif align_corners is None:
+        align_corners = False
+    if not isinstance(input, Tensor):
+        raise AttributeError(f"'{type(input).__name__}' object has no attribute 'dim'")
+    out, scales = _sizes(input, size, scale_factor, mode, recompute_scale_factor)
+    if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and input.ndim == 4):
+        raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a 4-D "
+                         "tensor as input")
+    ndim = input.ndim
+    if mode == "lanczos" and ndim == 4:
+        if align_corners:
+            raise ValueError("Lanczos mode does not support align_corners=True")
+        if not antialias:
+            raise ValueError("Lanczos mode requires antialias=True")
+    supported = mode in ("nearest", "nearest-exact", "area") and ndim in (3, 4, 5) or _NEEDS.get(mode) == ndim \
+        or (mode in ("bicubic", "lanczos") and ndim == 4)
+    if not supported:
+        if mode in _NEEDS and ndim in (3, 4, 5):
+            raise NotImplementedError(f"Got {ndim}D input, but {mode} mode needs {_NEEDS[mode]}D input")
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {ndim}D) for the "
+                                  f"modes: {_MODES_TEXT} (got {mode})")
+    if antialias:
+        raise NotImplementedError(f"interpolate(): antialias=True (mode '{mode}') is not supported by pullback")
+    if mode == "area":
+        from . import functional as F
+        pool = {3: F.adaptive_avg_pool1d, 4: F.adaptive_avg_pool2d, 5: F.adaptive_avg_pool3d}[ndim]
+        return pool(input, out if ndim > 3 else out[0])
+    _check_sizes(input, out)
+    _kernel_dtype_check(input, mode)
+    return _separable(input, out, scales, mode, align_corners)
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """Deprecated: :func:`interpolate` (with a warning, as PyTorch's)."""
+    warnings.warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` instead.", stacklevel=2)
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    """Deprecated: :func:`interpolate` with ``mode='nearest'`` (with a warning, as PyTorch's)."""
+    warnings.warn("`nn.functional.upsample_nearest` is deprecated. Use `nn.functional.interpolate` instead.",
+                  stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    """Deprecated: :func:`interpolate` with ``mode='bilinear'`` and ``align_corners=True`` (with a
+    warning, as PyTorch's)."""
+    warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` instead.",
+                  stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
