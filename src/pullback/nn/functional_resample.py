@@ -296,3 +296,91 @@ def upsample_bilinear(input, size=None, scale_factor=None):
     warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` instead.",
                   stacklevel=2)
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+# ------------------------------------------------------------------ pixel and channel shuffles
+def _int_arg(value, fn, name, position):
+    if not P.is_int(value):
+        raise TypeError(f"{fn}(): argument '{name}' (position {position}) must be int, not {type(value).__name__}")
+    return int(value)
+
+
+def pixel_shuffle(input, upscale_factor):
+    """Rearranges a ``(*, C * r^2, H, W)`` input into ``(*, C, H * r, W * r)`` (``r`` the
+    ``upscale_factor``): each group of ``r^2`` channels becomes an ``r x r`` block of pixels.
+
+    Example::
+
+        >>> F.pixel_shuffle(torch.arange(4.).reshape(1, 4, 1, 1), 2)
+        tensor([[[[0., 1.],
+                  [2., 3.]]]])
+    """
+    fn = "pixel_shuffle"
+    _check(input, fn)
+    r = _int_arg(upscale_factor, fn, "upscale_factor", 2)
+    if input.ndim < 3:
+        raise RuntimeError(f"pixel_shuffle expects input to have at least 3 dimensions, but got input with "
+                           f"{input.ndim} dimension(s)")
+    if r <= 0:
+        raise RuntimeError(f"pixel_shuffle expects a positive upscale_factor, but got {r}")
+    *lead, c, h, w = input.shape
+    if c % (r * r):
+        raise RuntimeError("pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of "
+                           f"upscale_factor, but input.size(-3)={c} is not divisible by {r * r}")
+    n = len(lead)
+    x = S.reshape(input, *lead, c // (r * r), r, r, h, w)
+    x = S.permute(x, *range(n), n, n + 3, n + 1, n + 4, n + 2)
+    return S.reshape(x, *lead, c // (r * r), h * r, w * r)
+
+
+def pixel_unshuffle(input, downscale_factor):
+    """The inverse of :func:`pixel_shuffle`: ``(*, C, H * r, W * r)`` into ``(*, C * r^2, H, W)``.
+
+    Example::
+
+        >>> F.pixel_unshuffle(torch.arange(4.).reshape(1, 1, 2, 2), 2).flatten()
+        tensor([0., 1., 2., 3.])
+    """
+    fn = "pixel_unshuffle"
+    _check(input, fn)
+    r = _int_arg(downscale_factor, fn, "downscale_factor", 2)
+    if input.ndim < 3:
+        raise RuntimeError(f"pixel_unshuffle expects input to have at least 3 dimensions, but got input with "
+                           f"{input.ndim} dimension(s)")
+    if r <= 0:
+        raise RuntimeError(f"pixel_unshuffle expects a positive downscale_factor, but got {r}")
+    *lead, c, h, w = input.shape
+    if h % r:
+        raise RuntimeError(f"pixel_unshuffle expects height to be divisible by downscale_factor, but "
+                           f"input.size(-2)={h} is not divisible by {r}")
+    if w % r:
+        raise RuntimeError(f"pixel_unshuffle expects width to be divisible by downscale_factor, but "
+                           f"input.size(-1)={w} is not divisible by {r}")
+    n = len(lead)
+    x = S.reshape(input, *lead, c, h // r, r, w // r, r)
+    x = S.permute(x, *range(n), n, n + 2, n + 4, n + 1, n + 3)
+    return S.reshape(x, *lead, c * r * r, h // r, w // r)
+
+
+def channel_shuffle(input, groups):
+    """Splits the channels (dim 1) of a ``(N, C, *)`` input into ``groups`` groups and interleaves
+    them: channel ``g * (C / groups) + k`` moves to ``k * groups + g``.
+
+    Example::
+
+        >>> F.channel_shuffle(torch.arange(4.).reshape(1, 4, 1), 2).flatten()
+        tensor([0., 2., 1., 3.])
+    """
+    fn = "channel_shuffle"
+    _check(input, fn)
+    g = _int_arg(groups, fn, "groups", 2)
+    if g <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of groups:{g}")
+    if input.ndim <= 2:
+        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with sizes "
+                           f"{list(input.shape)}")
+    n, c, *rest = input.shape
+    if c % g:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels and {g} groups.")
+    x = S.reshape(input, n, g, c // g, *rest)
+    return S.reshape(S.transpose(x, 1, 2), n, c, *rest)
