@@ -384,3 +384,239 @@ def channel_shuffle(input, groups):
         raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels and {g} groups.")
     x = S.reshape(input, n, g, c // g, *rest)
     return S.reshape(S.transpose(x, 1, 2), n, c, *rest)
+
+
+# ------------------------------------------------------------------ grid_sample and affine_grid
+_GRID_WARNING = ("Default grid_sample and affine_grid behavior has changed to align_corners=False since 1.3.0. Please "
+                 "specify align_corners=True if the old behavior is desired. See the documentation of grid_sample for "
+                 "details.")
+
+
+def _unnormalize(coord, size, align_corners):
+    """A grid coordinate in [-1, 1] as a pixel coordinate along a dim of ``size`` pixels."""
+    if align_corners:
+        return (coord + 1) / 2 * (size - 1)
+    return ((coord + 1) * size - 1) / 2
+
+
+def _clip(x, size):
+    # The bounds count as outside: the gradient there is 0, as PyTorch's clip_coordinates_set_grad.
+    x = E.where_(x <= 0, x * 0, x)
+    return E.where_(x >= size - 1, x * 0 + (size - 1), x)
+
+
+def _reflect(x, twice_low, twice_high):
+    """``x`` reflected into [twice_low / 2, twice_high / 2] by the edges, as often as it takes."""
+    if twice_low == twice_high:
+        return x * 0
+    low, span = twice_low / 2, (twice_high - twice_low) / 2
+    distance = (x - low).abs()
+    flips = (distance / span).floor().detach()
+    extra = distance.fmod(span)
+    return E.where_(flips.fmod(2) == 0, extra + low, span - extra + low)
+
+
+def _pad_coordinate(x, size, padding_mode, align_corners):
+    if padding_mode == "border":
+        return _clip(x, size)
+    if padding_mode == "reflection":
+        x = _reflect(x, 0, 2 * (size - 1)) if align_corners else _reflect(x, -1, 2 * size - 1)
+        return _clip(x, size)
+    return x
+
+
+def _gather_points(flat, coords, sizes):
+    """The input values at the integer coordinates ``coords`` (one (N, P) float tensor per spatial
+    dim, outermost first) of ``flat`` (N, C, prod(sizes)), and the (N, 1, P) mask of those inside."""
+    n, c = flat.shape[:2]
+    inside, index = None, None
+    for coord, size in zip(coords, sizes):
+        ok = (coord >= 0) & (coord <= size - 1)
+        inside = ok if inside is None else inside & ok
+        part = coord.clamp(0, size - 1).to(D.int64)
+        index = part if index is None else index * size + part
+    points = index.shape[-1]
+    values = take_along(flat, S.expand(S.unsqueeze(index, 1), n, c, points), axis=2)
+    return values, S.unsqueeze(inside, 1).to(flat.dtype)
+
+
+def _cubic_weights(t):
+    a = -0.75
+
+    def near(x):
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
+
+
+def _grid_checks(input, grid, mode):
+    shape, grid_shape = list(input.shape), list(grid.shape)
+    if input.ndim not in (4, 5) or input.ndim != grid.ndim:
+        raise RuntimeError(f"grid_sampler(): expected 4D or 5D input and grid with same number of dimensions, but "
+                           f"got input with sizes {shape} and grid with sizes {grid_shape}")
+    if shape[0] != grid_shape[0]:
+        raise RuntimeError(f"grid_sampler(): expected grid and input to have same batch size, but got input with "
+                           f"sizes {shape} and grid with sizes {grid_shape}")
+    if grid_shape[-1] != input.ndim - 2:
+        raise RuntimeError(f"grid_sampler(): expected grid to have size {input.ndim - 2} in last dimension, but got "
+                           f"grid with sizes {grid_shape}")
+    for i in range(2, input.ndim):
+        if shape[i] <= 0:
+            raise RuntimeError(f"grid_sampler(): expected input to have non-empty spatial dimensions, but input has "
+                               f"sizes {shape} with dimension {i} being empty")
+    if mode == "bicubic" and input.ndim != 4:
+        raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
+    if input.dtype is not grid.dtype:
+        raise RuntimeError(f"expected scalar type {D.SCALAR_TYPE_NAMES[input.dtype.name]} but found "
+                           f"{D.SCALAR_TYPE_NAMES[grid.dtype.name]}")
+    if not input.dtype.is_floating_point:
+        raise P.not_implemented_for(f"grid_sampler_{input.ndim - 2}d_cpu_kernel_impl" if input.ndim == 4
+                                    else "grid_sampler_3d_cpu", input.dtype)
+
+
+def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
+    """Samples a ``(N, C, H, W)`` (or ``(N, C, D, H, W)``) input at the points of a
+    ``(N, Ho, Wo, 2)`` (or ``(N, Do, Ho, Wo, 3)``) grid of normalized coordinates: ``(-1, -1)`` is
+    the top-left corner, ``(1, 1)`` the bottom-right; the last grid dim holds ``(x, y[, z])``.
+
+    Args:
+        input (Tensor): the input (floating point).
+        grid (Tensor): the sampling points, of the input's dtype.
+        mode (str): ``'bilinear'`` (trilinear for 5-D inputs), ``'nearest'`` or ``'bicubic'``
+            (4-D only). Default: ``'bilinear'``.
+        padding_mode (str): the values outside the input: ``'zeros'``, ``'border'`` (the nearest
+            edge's) or ``'reflection'`` (reflected by the edges). Default: ``'zeros'``.
+        align_corners (bool, optional): whether -1 and 1 are the centres of the corner pixels
+            (True) or their outer edges (False). Default: False (with a warning when left out).
+
+    Example::
+
+        >>> F.grid_sample(torch.arange(4.).reshape(1, 1, 2, 2), torch.zeros(1, 1, 1, 2), align_corners=True)
+        tensor([[[[1.5000]]]])
+    """
+    if mode not in ("bilinear", "nearest", "bicubic"):
+        raise ValueError("nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or 'bicubic', but "
+                         f"got: '{mode}'")
+    if padding_mode not in ("zeros", "border", "reflection"):
+        raise ValueError("nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or 'reflection', "
+                         f"but got: '{padding_mode}'")
+    if align_corners is None:
+        warnings.warn(_GRID_WARNING, stacklevel=2)
+        align_corners = False
+    _check(input, "grid_sampler")
+    _check(grid, "grid_sampler", "grid", 2)
+    _grid_checks(input, grid, mode)
+    sizes = tuple(input.shape[2:])                       # outermost first: (H, W) or (D, H, W)
+    n, c = input.shape[:2]
+    out_shape = tuple(grid.shape[1:-1])
+    points = math.prod(out_shape)
+    flat = S.reshape(input, n, c, math.prod(sizes))
+    g = S.reshape(grid, n, points, len(sizes))
+    # The grid's last dim is (x, y[, z]): innermost dim first.
+    raw = [_unnormalize(getitem(g, index=(Ellipsis, len(sizes) - 1 - k), basic=True), size, align_corners)
+           for k, size in enumerate(sizes)]
+    if mode == "bicubic":
+        out = _bicubic_sample(flat, raw, sizes, padding_mode, align_corners)
+    else:
+        coords = [_pad_coordinate(x, size, padding_mode, align_corners) for x, size in zip(raw, sizes)]
+        out = _nearest_sample(flat, coords, sizes) if mode == "nearest" else _linear_sample(flat, coords, sizes)
+    return S.reshape(out, n, c, *out_shape)
+
+
+def _nearest_sample(flat, coords, sizes):
+    values, inside = _gather_points(flat, [x.detach().round() for x in coords], sizes)
+    return values * inside
+
+
+def _linear_sample(flat, coords, sizes):
+    lows = [x.detach().floor() for x in coords]
+    out = None
+    for corner in range(2 ** len(sizes)):
+        ends, weight = [], None
+        for k, (x, low) in enumerate(zip(coords, lows)):
+            high = (corner >> (len(sizes) - 1 - k)) & 1
+            ends.append(low + high)
+            w = x - low if high else low + 1 - x
+            weight = w if weight is None else weight * w
+        values, inside = _gather_points(flat, ends, sizes)
+        term = values * (S.unsqueeze(weight, 1) * inside)
+        out = term if out is None else out + term
+    return out
+
+
+def _bicubic_sample(flat, raw, sizes, padding_mode, align_corners):
+    (y, x), (h, w) = raw, sizes
+    y0, x0 = y.detach().floor(), x.detach().floor()
+    wy, wx = _cubic_weights(y - y0), _cubic_weights(x - x0)
+    out = None
+    for i in range(4):
+        row = None
+        ty = _pad_coordinate(y0 + (i - 1), h, padding_mode, align_corners)
+        for j in range(4):
+            tx = _pad_coordinate(x0 + (j - 1), w, padding_mode, align_corners)
+            values, inside = _gather_points(flat, [ty, tx], sizes)
+            term = values * inside * S.unsqueeze(wx[j], 1)
+            row = term if row is None else row + term
+        term = row * S.unsqueeze(wy[i], 1)
+        out = term if out is None else out + term
+    return out
+
+
+def _base_coordinates(n, align_corners, dtype):
+    if n <= 1:
+        return B.zeros(1, dtype=dtype)
+    r = B.linspace(-1, 1, n, dtype=dtype)
+    return r if align_corners else r * dtype((n - 1) / n)
+
+
+def affine_grid(theta, size, align_corners=None):
+    """The ``(N, H, W, 2)`` (or ``(N, D, H, W, 3)``) sampling grid of a batch of affine maps
+    ``theta`` (``(N, 2, 3)`` or ``(N, 3, 4)``) for an output of ``size`` ``(N, C, H, W)`` (or
+    ``(N, C, D, H, W)``), to pass to :func:`grid_sample`.
+
+    Example::
+
+        >>> F.affine_grid(torch.tensor([[[1., 0., 0.], [0., 1., 0.]]]), [1, 1, 1, 2], align_corners=True)
+        tensor([[[[-1.,  0.],
+                  [ 1.,  0.]]]])
+    """
+    if align_corners is None:
+        warnings.warn(_GRID_WARNING, stacklevel=2)
+        align_corners = False
+    if not theta.dtype.is_floating_point:
+        raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
+    size = list(size)
+    if len(size) == 4:
+        if theta.ndim != 3 or tuple(theta.shape[-2:]) != (2, 3):
+            raise ValueError(f"Expected a batch of 2D affine matrices of shape Nx2x3 for size {size}. Got "
+                             f"torch.Size({list(theta.shape)}).")
+        spatial = size[-2:]
+    elif len(size) == 5:
+        if theta.ndim != 3 or tuple(theta.shape[-2:]) != (3, 4):
+            raise ValueError(f"Expected a batch of 3D affine matrices of shape Nx3x4 for size {size}. Got "
+                             f"torch.Size({list(theta.shape)}).")
+        spatial = size[-3:]
+    else:
+        raise NotImplementedError("affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, "
+                                  f"respectively. Got size {size}.")
+    if align_corners and min(spatial) == 1:
+        warnings.warn("Since version 1.3.0, affine_grid behavior has changed for unit-size grids when "
+                      "align_corners=True. This is not an intended use case of affine_grid. See the documentation of "
+                      "affine_grid for details.", stacklevel=2)
+    elif min(size) <= 0:
+        raise ValueError(f"Expected non-zero, positive output size. Got {size}")
+    k = len(spatial)
+    if theta.shape[0] != size[0]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{size[0]}, {k + 1}] but "
+                           f"got: [{theta.shape[0]}, {k + 1}].")
+    dtype = theta._data.dtype.type
+    axes = [_base_coordinates(m, align_corners, dtype) for m in spatial]   # outermost first
+    mesh = B.meshgrid(*axes, indexing="ij")
+    # Each point's (x, y[, z], 1): the innermost dim's coordinate first.
+    base = B.stack([mesh[i] for i in reversed(range(k))] + [B.ones_like(mesh[0])], axis=-1)
+    base = _constant(base.reshape(1, -1, k + 1))
+    grid = base @ S.transpose(theta, 1, 2)
+    return S.reshape(grid, size[0], *spatial, k)
