@@ -620,3 +620,129 @@ def affine_grid(theta, size, align_corners=None):
     base = _constant(base.reshape(1, -1, k + 1))
     grid = base @ S.transpose(theta, 1, 2)
     return S.reshape(grid, size[0], *spatial, k)
+
+
+# ------------------------------------------------------------------ max_unpool
+def _tuple_of(value, n):
+    if isinstance(value, (list, tuple)):
+        values = tuple(value)
+        return values * n if len(values) == 1 else values
+    return (value,) * n
+
+
+def _unpool_output_size(input, kernel, stride, padding, output_size):
+    n = len(kernel)
+    default = [(input.shape[-n + d] - 1) * stride[d] + kernel[d] - 2 * padding[d] for d in range(n)]
+    if output_size is None:
+        out = default
+    else:
+        given = list(output_size)
+        if len(given) == n + 2:
+            given = given[2:]
+        if len(given) != n:
+            raise ValueError(f"output_size should be a sequence containing {n} or {n + 2} elements, but it has a "
+                             f"length of '{len(given)}'")
+        for d in range(n):
+            low, high = default[d] - stride[d], default[d] + stride[d]
+            if not low < given[d] < high:
+                raise ValueError(f'invalid output_size "{output_size}" (dim {d} must be between {low} and {high})')
+        out = given
+    for d in range(n):
+        if out[d] < 0:
+            raise ValueError("max_unpooling: output_size must contain non-negative spatial dimensions, but got "
+                             f"output_size[{d}]={out[d]}")
+    return [int(v) for v in out]
+
+
+def _max_unpool(input, indices, out, fn, stride=None):
+    """``input`` written at ``indices`` (flat positions in each output plane or volume) into zeros
+    of the spatial size ``out``: PyTorch's max_unpooling{2,3}d on a batched or unbatched input."""
+    from .._ops._registry import refuse_batched
+    from .._ops.indexing import scatter_
+    k = len(out)
+    _check(input, fn)
+    _check(indices, fn, "indices", 2)
+    if indices.dtype is not D.int64:
+        raise RuntimeError(f"elements in indices should be type int64 but got: {D.SCALAR_TYPE_NAMES[indices.dtype.name]}")
+    if input.ndim not in (k + 1, k + 2):
+        raise RuntimeError(f"Input to max_unpooling{k}d should be a {k + 1}d or {k + 2}d Tensor, but got a tensor "
+                           f"with {input.ndim} dimensions.")
+    if stride is not None and min(stride) <= 0:
+        raise RuntimeError(f"strides should be greater than zero, but got stride: {list(stride)}")
+    if tuple(indices.shape) != tuple(input.shape):
+        raise RuntimeError(f"Expected shape of indices to be same as that of the input tensor ({list(input.shape)}) "
+                           f"but got indices tensor with shape: {list(indices.shape)}")
+    shape = tuple(input.shape)
+    for i in range(input.ndim - k - 1, input.ndim):
+        if shape[i] == 0:
+            raise RuntimeError(f"max_unpooling{k}d_forward_out_cpu(): Expected input to have non-zero size for "
+                               f"non-batch dimensions, but got {list(shape)} with dimension {i} being empty.")
+    if not input.dtype.is_floating_point:
+        raise P.not_implemented_for(f"max_unpool{k}d", input.dtype)
+    refuse_batched(indices, f"max_unpool{k}d with batched indices")
+    lead = shape[:-k]
+    volume = math.prod(out)
+    index = B.ascontiguousarray(indices._data).reshape(*lead, -1)
+    bad = (index < 0) | (index >= volume)
+    if bad.any():
+        raise RuntimeError(f"Found an invalid max index: {int(index[bad][0])} (output volumes are of size "
+                           f"{'x'.join(str(v) for v in out)})")
+    zeros = _constant(B.zeros(lead + (volume,), dtype=input._data.dtype))
+    flat = scatter_(zeros, index, S.reshape(input, *lead, -1), axis=len(lead), add=False)
+    return S.reshape(flat, *lead, *out)
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """A partial inverse of :func:`max_pool1d`: zeros of the pooled input's length, with each value
+    of ``input`` at its position in ``indices`` (what ``max_pool1d(..., return_indices=True)`` gave).
+
+    Args:
+        input (Tensor): the pooled values, ``(N, C, L)`` or ``(C, L)``.
+        indices (Tensor): their positions (int64, ``input``'s shape).
+        kernel_size, stride, padding: the pool's (``stride`` defaults to ``kernel_size``).
+        output_size (optional): the output's length, when the pool's input length is ambiguous.
+
+    Example::
+
+        >>> F.max_unpool1d(torch.tensor([[[5., 7.]]]), torch.tensor([[[1, 2]]]), 2)
+        tensor([[[0., 5., 7., 0.]]])
+    """
+    kernel = _tuple_of(kernel_size, 1)
+    stride = kernel if stride is None else _tuple_of(stride, 1)
+    out = _unpool_output_size(input, kernel, stride, _tuple_of(padding, 1), output_size)
+    if isinstance(input, Tensor) and isinstance(indices, Tensor):
+        return S.squeeze(_max_unpool(S.unsqueeze(input, -1), S.unsqueeze(indices, -1), out + [1], "max_unpool2d"), -1)
+    return _max_unpool(input, indices, out + [1], "max_unpool2d")
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """A partial inverse of :func:`max_pool2d`: zeros of the pooled input's size, with each value of
+    ``input`` (``(N, C, H, W)`` or ``(C, H, W)``) at its flat position in ``indices``; the
+    arguments as :func:`max_unpool1d`'s, two values each.
+
+    Example::
+
+        >>> F.max_unpool2d(torch.tensor([[[[5.]]]]), torch.tensor([[[[3]]]]), 2)
+        tensor([[[[0., 0.],
+                  [0., 5.]]]])
+    """
+    kernel = _tuple_of(kernel_size, 2)
+    stride = kernel if stride is None else _tuple_of(stride, 2)
+    out = _unpool_output_size(input, kernel, stride, _tuple_of(padding, 2), output_size)
+    return _max_unpool(input, indices, out, "max_unpool2d")
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """A partial inverse of :func:`max_pool3d`: zeros of the pooled input's size, with each value of
+    ``input`` (``(N, C, D, H, W)`` or ``(C, D, H, W)``) at its flat position in ``indices``; the
+    arguments as :func:`max_unpool1d`'s, three values each.
+
+    Example::
+
+        >>> F.max_unpool3d(torch.tensor([[[[[5.]]]]]), torch.tensor([[[[[7]]]]]), 2).flatten()
+        tensor([0., 0., 0., 0., 0., 0., 0., 5.])
+    """
+    kernel = _tuple_of(kernel_size, 3)
+    stride = kernel if stride is None else _tuple_of(stride, 3)
+    out = _unpool_output_size(input, kernel, stride, _tuple_of(padding, 3), output_size)
+    return _max_unpool(input, indices, out, "max_unpool3d", stride=stride)
