@@ -436,7 +436,10 @@ def _gather_points(flat, coords, sizes):
         part = coord.clamp(0, size - 1).to(D.int64)
         index = part if index is None else index * size + part
     points = index.shape[-1]
-    values = take_along(flat, S.expand(S.unsqueeze(index, 1), n, c, points), axis=2)
+    index = S.expand(S.unsqueeze(index, 1), n, c, points)
+    if type(index) is Tensor:   # not batched by vmap: a constant index (take_along batches only arrays)
+        index = index._data
+    values = take_along(flat, index, axis=2)
     return values, S.unsqueeze(inside, 1).to(flat.dtype)
 
 
