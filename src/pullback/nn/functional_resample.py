@@ -457,15 +457,15 @@ def _cubic_weights(t):
 
 def _grid_checks(input, grid, mode):
     shape, grid_shape = list(input.shape), list(grid.shape)
-    if input.ndim not in (4, 5) or input.ndim != grid.ndim:
-        raise RuntimeError(f"grid_sampler(): expected 4D or 5D input and grid with same number of dimensions, but "
-                           f"got input with sizes {shape} and grid with sizes {grid_shape}")
     if shape[0] != grid_shape[0]:
         raise RuntimeError(f"grid_sampler(): expected grid and input to have same batch size, but got input with "
                            f"sizes {shape} and grid with sizes {grid_shape}")
     if grid_shape[-1] != input.ndim - 2:
         raise RuntimeError(f"grid_sampler(): expected grid to have size {input.ndim - 2} in last dimension, but got "
                            f"grid with sizes {grid_shape}")
+    if input.ndim != grid.ndim or input.ndim not in (4, 5):
+        raise RuntimeError(f"grid_sampler(): expected {4 if input.ndim == 4 else 5}D input and grid with same number "
+                           f"of dimensions, but got input with sizes {shape} and grid with sizes {grid_shape}")
     for i in range(2, input.ndim):
         if shape[i] <= 0:
             raise RuntimeError(f"grid_sampler(): expected input to have non-empty spatial dimensions, but input has "
@@ -590,7 +590,7 @@ def affine_grid(theta, size, align_corners=None):
         warnings.warn(_GRID_WARNING, stacklevel=2)
         align_corners = False
     if not theta.dtype.is_floating_point:
-        raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
+        raise ValueError(f"Expected theta to have floating point type, but got torch.{theta.dtype.name}")
     size = list(size)
     if len(size) == 4:
         if theta.ndim != 3 or tuple(theta.shape[-2:]) != (2, 3):
