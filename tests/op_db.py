@@ -575,6 +575,42 @@ OPS = [
                                                                    ceil_mode=True), ((1, 2, 6, 5, 6),)),
     OpInfo("F.max_pool3d_indices", lambda m, x: m.nn.functional.max_pool3d(x, 2, 1, return_indices=True)[0],
            ((2, 3, 4, 3),)),
+    # ------------------------------------------------ resampling: interpolate, shuffles, grid_sample, unpool
+    OpInfo("F.interpolate_nearest", lambda m, x: m.nn.functional.interpolate(x, size=7), ((2, 3, 4),)),
+    OpInfo("F.interpolate_nearest_exact", lambda m, x: m.nn.functional.interpolate(
+        x, scale_factor=(1.7, 0.6), mode="nearest-exact"), ((1, 2, 4, 5),)),
+    OpInfo("F.interpolate_linear", lambda m, x: m.nn.functional.interpolate(x, size=7, mode="linear",
+                                                                           align_corners=True), ((2, 3, 4),)),
+    OpInfo("F.interpolate_bilinear", lambda m, x: m.nn.functional.interpolate(x, scale_factor=(1.7, 0.6),
+                                                                             mode="bilinear"), ((1, 2, 4, 5),)),
+    OpInfo("F.interpolate_bicubic", lambda m, x: m.nn.functional.interpolate(x, size=(6, 3), mode="bicubic"),
+           ((1, 2, 4, 5),)),
+    OpInfo("F.interpolate_trilinear", lambda m, x: m.nn.functional.interpolate(
+        x, size=(4, 3, 5), mode="trilinear", align_corners=True), ((1, 1, 3, 4, 2),)),
+    OpInfo("F.interpolate_area", lambda m, x: m.nn.functional.interpolate(x, size=(3, 4), mode="area"),
+           ((1, 2, 5, 7),)),
+    OpInfo("F.pixel_shuffle", lambda m, x: m.nn.functional.pixel_shuffle(x, 2), ((1, 8, 2, 3),)),
+    OpInfo("F.pixel_unshuffle", lambda m, x: m.nn.functional.pixel_unshuffle(x, 2), ((2, 4, 6),)),
+    OpInfo("F.channel_shuffle", lambda m, x: m.nn.functional.channel_shuffle(x, 3), ((2, 6, 3),)),
+    OpInfo("F.grid_sample", lambda m, x, g: m.nn.functional.grid_sample(x, g, align_corners=False),
+           ((2, 2, 4, 5), (2, 3, 2, 2)), (-1.2, 1.2)),
+    OpInfo("F.grid_sample_border_corners", lambda m, x, g: m.nn.functional.grid_sample(
+        x, g, padding_mode="border", align_corners=True), ((1, 2, 4, 5), (1, 3, 2, 2)), (-1.2, 1.2)),
+    OpInfo("F.grid_sample_bicubic_reflection", lambda m, x, g: m.nn.functional.grid_sample(
+        x, g, mode="bicubic", padding_mode="reflection", align_corners=False), ((1, 2, 4, 5), (1, 3, 2, 2)),
+           (-1.5, 1.5)),
+    OpInfo("F.grid_sample_nearest", lambda m, x, g: m.nn.functional.grid_sample(
+        x, g.detach(), mode="nearest", align_corners=False), ((1, 2, 4, 5), (1, 3, 2, 2)), (-1.2, 1.2)),
+    OpInfo("F.grid_sample_3d_reflection", lambda m, x, g: m.nn.functional.grid_sample(
+        x, g, padding_mode="reflection", align_corners=True), ((1, 2, 3, 4, 3), (1, 2, 2, 1, 3)), (-1.5, 1.5)),
+    OpInfo("F.affine_grid", lambda m, t: m.nn.functional.affine_grid(t, [2, 1, 3, 4], align_corners=False),
+           ((2, 2, 3),)),
+    OpInfo("F.affine_grid_3d", lambda m, t: m.nn.functional.affine_grid(t, [1, 1, 2, 3, 2], align_corners=True),
+           ((1, 3, 4),)),
+    OpInfo("F.max_unpool2d", lambda m, x: m.nn.functional.max_unpool2d(
+        x, _idx(m, [[[[0, 3], [9, 6]], [[5, 2], [8, 15]]]]), 2), ((1, 2, 2, 2),)),
+    OpInfo("F.max_unpool1d", lambda m, x: m.nn.functional.max_unpool1d(
+        x, _idx(m, [[1, 2, 4], [0, 3, 1]]), 3, 2, 1), ((2, 3),)),
 ]
 
 

@@ -27,4 +27,6 @@ from .modules.padding import (ConstantPad1d, ConstantPad2d, ConstantPad3d, ZeroP
                               ZeroPad3d, ReflectionPad1d, ReflectionPad2d, ReflectionPad3d, ReplicationPad1d,
                               ReplicationPad2d, ReplicationPad3d, CircularPad1d, CircularPad2d, CircularPad3d)
 from .modules.rnn import RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell  # noqa: F401
+from .modules.resample import (Upsample, UpsamplingNearest2d, UpsamplingBilinear2d, PixelShuffle,  # noqa: F401
+                               PixelUnshuffle, ChannelShuffle, Fold, Unfold, MaxUnpool1d, MaxUnpool2d, MaxUnpool3d)
 from . import functional, init, utils  # noqa: F401
