@@ -65,6 +65,21 @@ KNOWN_DIFFERENT.update({
 })
 
 
+# resampling composites (torch's are fused kernels: UpsampleBilinear2DBackward0, GridSampler2DBackward0, ...)
+KNOWN_DIFFERENT.update({
+    "F.interpolate_nearest": "IndexBackward0", "F.interpolate_nearest_exact": "IndexBackward0",  # a gather per dim
+    "F.interpolate_linear": "AddBackward0", "F.interpolate_bilinear": "AddBackward0",  # gathers, weighted and summed
+    "F.interpolate_bicubic": "AddBackward0", "F.interpolate_trilinear": "AddBackward0",
+    "F.pixel_shuffle": "ViewBackward0", "F.pixel_unshuffle": "ViewBackward0",  # a reshape, a permute, a reshape
+    "F.channel_shuffle": "ViewBackward0",
+    "F.grid_sample": "ViewBackward0", "F.grid_sample_border_corners": "ViewBackward0",  # corner gathers, weighted
+    "F.grid_sample_bicubic_reflection": "ViewBackward0", "F.grid_sample_nearest": "ViewBackward0",
+    "F.grid_sample_3d_reflection": "ViewBackward0",
+    "F.affine_grid": "ViewBackward0", "F.affine_grid_3d": "ViewBackward0",  # the base grid times theta, viewed
+    "F.max_unpool2d": "ViewBackward0",  # a scatter at the indices, viewed as the output
+})
+
+
 @pytest.mark.parametrize("op", OPS, ids=[op.name for op in OPS])
 def test_grad_fn_name_matches_torch(op):
     arrays = sample_inputs(op, rng_for(op.name))
