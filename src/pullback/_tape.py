@@ -3,11 +3,13 @@
 Note [Recording a step]
 While ``ACTIVE[0]`` holds a ``Recorder``, every array computation pullback makes is written onto
 its tape as ``outputs = fn(*args, **kwargs)`` with the arrays among the arguments replaced by slot
-numbers: each primitive's ``impl`` (forward, and the VJP rules, which run on Tensors while
-recording so that their arithmetic goes through primitives too), the dtype casts of promotion, the
-writes of in-place ops, the random draws, the engine's deliveries of gradients into ``.grad``, and
-opaque Python calls (``optimizer.step()``, ``zero_grad()``, a scheduler's ``step()``) that replay
-by calling them again. An array the tape did not make is classified where it is first read:
+numbers: each primitive's ``impl`` on arrays, each VJP rule call of a plain backward pass (as one
+entry: the rule's own NumPy arithmetic replays exactly as eager runs it; under ``create_graph`` the
+rules run on Tensors and their primitives are recorded one by one), the dtype casts of promotion,
+the engine's cotangent sums, the writes of in-place ops, the random draws, the deliveries of
+gradients into ``.grad`` and ``.grad`` assignments, and opaque Python calls (``optimizer.step()``,
+``zero_grad()``, a scheduler's ``step()``) that replay by calling them again. An array the tape did
+not make is classified where it is first read:
 
 - the array of a Tensor argument: an argument slot (read from the argument at replay);
 - the array of a Tensor that existed before the call (a parameter, a closed-over tensor): an
@@ -71,7 +73,8 @@ class Recorder:
         self.values = []       # slot -> the array it held while recording (keeps ids unique)
         self.kinds = []        # slot -> "arg", "ext", "grad", "const", "op"
         self.entries = []      # ("op", fn, args, kwargs, outs) / ("load", slot, tensor) / ("loadgrad", slot, tensor)
-                               # / ("const", slot, array) / ("deliver", tensor, slot) / ("opaque", fn, args, kwargs)
+                               # / ("const", slot, array) / ("deliver", tensor, slot) / ("setgrad", tensor, slot)
+                               # / ("opaque", fn, args, kwargs)
         self.born = {}         # id(Tensor) -> Tensor made during the call
         self.loaded_from = {}  # external slot -> its Tensor
         self.externals = {}    # id(Tensor) -> (Tensor, snapshot of its values when first read)
