@@ -487,3 +487,22 @@ def test_compiler_reset_forgets_recordings():
     step(pullback.ones(2))
     assert step.compiled.recordings == 3 and step.compiled.replays == 1
     assert pullback.compiler.list_backends() == ["pullback"] and not pullback.compiler.is_dynamo_compiling()
+
+
+def test_a_step_returning_the_loss_it_backpropagated():
+    model = nn.Linear(3, 2)
+    opt = pullback.optim.SGD(model.parameters(), lr=0.1)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    compiled = quiet(step)
+    for _ in range(4):
+        loss = compiled(pullback.ones(4, 3), pullback.zeros(4, 2))
+    assert loss.requires_grad and loss.grad_fn.name() == "CompiledFunctionBackward"
+    with pytest.raises(RuntimeError, match="Trying to backward through the graph a second time"):
+        loss.backward()

@@ -30,7 +30,7 @@ from .._tensor import Tensor
 from ..nn.modules import module as _nn_module
 from ._node import CompiledFunction
 from ._record import run_recorded, same, unrecorded_writes
-from ._program import Program, MISS
+from ._program import Program, MISS, RELEASED
 
 CACHE_LIMIT = 8  # recordings per function before it stays eager (torch.compile's recompile limit)
 COMPILED = weakref.WeakSet()  # every compiled function (compiler.reset() clears their caches)
@@ -252,7 +252,10 @@ class CompiledCallable:
         backward = None
         differentiable = _differentiable_outputs(out, template)
         if differentiable:
-            backward = _record_backward(rec, differentiable, tensors)
+            try:
+                backward = _record_backward(rec, differentiable, tensors)
+            except Exception:  # noqa: BLE001  (the eager result stands; only the replay is given up)
+                backward = None
             if backward is None or rec.breaks:
                 self._warn("the backward of the result cannot be recorded; this signature runs eagerly")
                 sig.eager = True
@@ -303,11 +306,17 @@ def _differentiable_outputs(out, template):
 def _record_backward(rec, outputs, arg_tensors):
     """Records, onto ``rec`` after a mark, the backward of ``outputs`` into the Tensors their graph
     reaches (the arguments that require grad, the leaves): the compiled node's VJP. Returns
-    (mark, seed slots, gradient slots per input) and stores the inputs on ``rec``."""
+    (mark, seed slots, gradient slots per input), or RELEASED where the step has already run
+    backward through that graph, and stores the inputs on ``rec``."""
     from ..autograd import grad as autograd_grad
-    inputs = _graph_inputs(outputs, arg_tensors)
+    inputs, released = _graph_inputs(outputs, arg_tensors)
     if not inputs:
         return None
+    rec.backward_inputs = inputs
+    if released:
+        # The step ran backward() through its result already (``loss.backward(); return loss``):
+        # a replay's result says so too, with torch's error if it is differentiated again.
+        return RELEASED
     mark = len(rec.entries)
     seeds = [Tensor._make(B.zeros(o._data.shape, o._data.dtype)) for o in outputs]
     seed_slots = [rec._new_slot(g._data, "seed") for g in seeds]
@@ -320,7 +329,6 @@ def _record_backward(rec, outputs, arg_tensors):
                 rec.see(g)
     finally:
         _tape.ACTIVE[0] = None
-    rec.backward_inputs = inputs
     return mark, seed_slots, [None if g is None else rec.slots[id(g._data)] for g in grads]
 
 
@@ -332,11 +340,13 @@ def _graph_inputs(outputs, arg_tensors):
     taken = {id(t) for t in inputs}
     stops = {id(t.grad_fn) for t in inputs if t.grad_fn is not None}
     seen, stack = set(), [o.grad_fn for o in outputs if o.grad_fn is not None]
+    released = False
     while stack:
         node = stack.pop()
         if node is None or id(node) in seen or id(node) in stops:
             continue
         seen.add(id(node))
+        released = released or getattr(node, "released", False)
         if type(node) is AccumulateGrad:
             t = node.variable
             if id(t) not in taken:
@@ -344,11 +354,11 @@ def _graph_inputs(outputs, arg_tensors):
                 inputs.append(t)
             continue
         stack.extend(node.next_nodes)
-    return inputs
+    return inputs, released
 
 
 def _replay(program, tensors, fn, args, kwargs):
-    if program.backward is None:
+    if program.backward_spec is None:
         return program.forward(tensors)
     rng_state = _creation.get_rng_state() if program.pure and program.random else None
     replayed = program.forward(tensors)

@@ -11,6 +11,7 @@ from .. import _creation
 from .._tensor import Tensor
 from ..autograd import grad_mode
 from ..autograd.function import Function
+from ..autograd.graph import backward_twice_message
 
 
 class CompiledFunction(Function):
@@ -26,6 +27,8 @@ class CompiledFunction(Function):
 
     @staticmethod
     def backward(ctx, *grads):
+        if ctx.program.released:
+            raise RuntimeError(backward_twice_message(ctx))
         head = (None,) * 5
         if grad_mode.is_grad_enabled():
             return head + _differentiable_backward(ctx, grads)

@@ -15,6 +15,7 @@ from .._backend import B, ndarray
 from .._tape import Slot
 
 MISS = object()  # what a replay returns when a guard fails (the caller records again)
+RELEASED = "released"  # the backward spec of a call whose result's graph it consumed itself
 
 
 class _Named(str):
@@ -77,12 +78,13 @@ class Program:
         self.written = rec.written
         self.value_guards = rec.value_guards
         self.loaded_from = rec.loaded_from
+        self.released = backward == RELEASED
         self.backward_spec = backward
-        mark = len(rec.entries) if backward is None else backward[0]
+        mark = len(rec.entries) if backward is None or self.released else backward[0]
         self.entries = rec.entries[:mark]
         self.backward_entries = rec.entries[mark:]
         roots = _slots_in(out_template, [])
-        if backward is not None:
+        if backward is not None and not self.released:
             _, seeds, grads = backward
             self.backward_live, backward_needs = _live(self.backward_entries, [k for k in grads if k is not None])
             produced = set(seeds)
@@ -98,7 +100,7 @@ class Program:
         self.shared_constants = 0
         self.running = threading.Lock()  # its reused buffers serve one replay at a time
         self.backward_inputs = getattr(rec, "backward_inputs", ())
-        self.seed_shapes = [rec.values[k].shape for k in backward[1]] if backward is not None else []
+        self.seed_shapes = [rec.values[k].shape for k in backward[1]] if backward and not self.released else []
         self.source, self.forward, self.backward = self._generate()
         self.values = None  # the recording's arrays were needed only to write the code
 
@@ -116,7 +118,7 @@ class Program:
         for e in self.entries + self.backward_entries:
             if e[0] in ("deliver", "setgrad") and e[2] is not None:
                 out.add(e[2])
-        if self.backward_spec is not None:
+        if self.backward_spec is not None and not self.released:
             out.update(k for k in self.backward_spec[2] if k is not None)
         return out
 
@@ -157,7 +159,7 @@ class Program:
             head.append("    if not (" + " and\n            ".join(guards) + "):")
             head.append("        return MISS")
         source = "\n".join(head + ["    " + line for line in forward]) + "\n"
-        if self.backward_spec is not None:
+        if self.backward_spec is not None and not self.released:
             _, seeds, grads = self.backward_spec
             emit.reset()
             backward = [f"({''.join(f'v{k}, ' for k in self.saved_slots)}) = S",
