@@ -77,6 +77,8 @@ def _random(shape, draw, generator=None):
 def _finish(data, dtype, requires_grad):
     if dtype is not None:
         data = data.astype(D.as_dtype(dtype).np, copy=False)
+    if _tape.ACTIVE[0] is not None:
+        _tape.constant(data)  # (a draw is recorded already; anything else here is made from Python values)
     t = Tensor._make(data)
     if requires_grad:
         t.requires_grad_(True)

@@ -83,6 +83,7 @@ class Recorder:
         self.breaks = []       # (what, where)
         self.value_guards = []  # (predicate, argument slot, extra arguments): checked before a replay
         self.depth = 0         # > 0 inside an impl: nested array work is the outer entry's
+        self.trusted = {}      # id(array) -> array made by a creation function: a constant
 
     # ------------------------------------------------------------- slots
     def _new_slot(self, obj, kind):
@@ -102,13 +103,27 @@ class Recorder:
         if id(data) in self.slots:
             return
         if id(tensor) in self.born:
-            k = self._new_slot(data, "const")
-            self.entries.append(("const", k, data.copy()))
+            self._constant(data)
         else:
             k = self._new_slot(data, "ext")
             self.externals[id(tensor)] = (tensor, data.copy())
             self.loaded_from[k] = tensor
             self.entries.append(("load", k, tensor))
+
+    def _constant(self, array):
+        """The slot of an array the tape did not make: a constant if a creation function made it
+        (zeros, arange, tensor(data), the implicit 1 of backward()); anything else was computed
+        outside the recorded operations, maybe from the step's values, and is a graph break
+        (a replay would use it stale)."""
+        k = self._new_slot(array, "const")
+        self.entries.append(("const", k, array.copy()))
+        if id(array) not in self.trusted and not self.depth:
+            self.graph_break("an array computed outside pullback's recorded operations")
+        return k
+
+    def trust(self, array):
+        """``array`` was made by a creation function from Python values and shapes: a constant."""
+        self.trusted[id(array)] = array
 
     def see_grad(self, tensor):
         """``tensor.grad`` read in the step: a grad the tape did not deliver is read at replay."""
@@ -122,10 +137,7 @@ class Recorder:
         t = type(x)
         if t is ndarray:
             k = self.slots.get(id(x))
-            if k is None:
-                k = self._new_slot(x, "const")
-                self.entries.append(("const", k, x.copy()))
-            return k
+            return self._constant(x) if k is None else k
         if t is tuple or t is list:
             return t(self.ref(v) for v in x)
         if t is dict:
@@ -224,6 +236,15 @@ def born(tensor):
     ACTIVE[0].born[id(tensor)] = tensor
 
 
+def constant(array):
+    """Marks ``array`` (made by a creation function, from shapes and Python values) as a
+    constant a compiled step may keep; returns it."""
+    rec = ACTIVE[0]
+    if rec is not None:
+        rec.trust(array)
+    return array
+
+
 def graph_break(what):
     rec = ACTIVE[0]
     if rec is not None and not rec.depth:
@@ -246,6 +267,16 @@ def value_guard(predicate, tensor, *extra):
         else:
             rec.graph_break(f"a decision on tensor values ({predicate.__name__})")
     return result
+
+
+def check(fn, *args):
+    """``fn(*args)``, a check of values that raises torch's error (indices in range): a compiled
+    step runs it again at replay, before the op that relies on it (``fn`` is marked ``_effect``)."""
+    rec = ACTIVE[0]
+    if rec is None or rec.depth:
+        return fn(*args)
+    fn._effect = True
+    return rec.run(fn, args, {})
 
 
 def call(fn, *args, **kwargs):

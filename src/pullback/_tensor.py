@@ -408,8 +408,10 @@ class Tensor:
             # The common `loss.backward()`: straight to the engine with an implicit 1.
             engine = _engine or _load_engine()
             one = B.array(1, dtype=self._data.dtype)
-            engine.run_backward((self,), (one if not self._data.ndim else B.ones(self._data.shape, one.dtype),),
-                                retain_graph=bool(retain_graph))
+            seed = one if not self._data.ndim else B.ones(self._data.shape, one.dtype)
+            if _tape.ACTIVE[0] is not None:
+                _tape.constant(seed)
+            engine.run_backward((self,), (seed,), retain_graph=bool(retain_graph))
             return
         from .autograd import backward
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)

@@ -43,7 +43,7 @@ def _kind(entry):
     if entry[0] == "opaque":
         return f"{entry[1].__qualname__} (called again)"
     return {"load": "load external tensor", "loadgrad": "read .grad", "const": "constant",
-            "deliver": "into .grad"}[entry[0]]
+            "deliver": "into .grad", "setgrad": ".grad assigned"}[entry[0]]
 
 
 def explain(fn, *args, **kwargs):
@@ -68,14 +68,14 @@ def explain(fn, *args, **kwargs):
     for t in tensors:
         rec.add_argument(t)
     out = run_recorded(rec, fn, args, kwargs)
-    kinds = collections.Counter(_kind(e) for e in rec.entries)
-    if rec.breaks:
-        return ExplainOutput(len(rec.entries), 0, kinds, 0, rec.breaks, None)
     _tape.ACTIVE[0] = rec
     try:
         template = _output_template(out, rec, {id(t): i for i, t in enumerate(tensors)})
     finally:
         _tape.ACTIVE[0] = None
+    kinds = collections.Counter(_kind(e) for e in rec.entries)
+    if rec.breaks:
+        return ExplainOutput(len(rec.entries), 0, kinds, 0, rec.breaks, None)
     if template is None or _contains_none(template):
         return ExplainOutput(len(rec.entries), 0, kinds, 0, [("a result a replay cannot rebuild", "")], None)
     program = Program(rec, tensors, template)

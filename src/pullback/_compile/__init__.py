@@ -229,17 +229,17 @@ class CompiledCallable:
         for t in tensors:
             rec.add_argument(t)
         out = run_recorded(rec, self._fn, args, kwargs)
+        arg_ids = {id(t): i for i, t in enumerate(tensors)}
+        _tape.ACTIVE[0] = rec
+        try:
+            template = _output_template(out, rec, arg_ids)  # (a result computed outside the ops breaks too)
+        finally:
+            _tape.ACTIVE[0] = None
         if rec.breaks:
             what, where = rec.breaks[0]
             self._warn(f"graph break: {what} at {where}; this signature runs eagerly")
             sig.eager = True
             return out
-        arg_ids = {id(t): i for i, t in enumerate(tensors)}
-        _tape.ACTIVE[0] = rec
-        try:
-            template = _output_template(out, rec, arg_ids)
-        finally:
-            _tape.ACTIVE[0] = None
         if template is None or _contains_none(template):
             self._warn(f"the result ({type(out).__name__}) cannot be rebuilt by a replay; this signature runs eagerly")
             sig.eager = True

@@ -189,7 +189,8 @@ def _live(entries, roots):
         e = entries[i]
         kind = e[0]
         if kind == "op":
-            if getattr(e[1], "_writes", None) is not None or any(k in needed for k in _slots_in(e[4], [])):
+            if (getattr(e[1], "_writes", None) is not None or getattr(e[1], "_effect", False)
+                    or any(k in needed for k in _slots_in(e[4], []))):
                 live[i] = True
                 needed.update(_slots_in((e[2], e[3]), []))
         elif kind in ("load", "loadgrad", "const"):

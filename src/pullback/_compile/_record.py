@@ -4,7 +4,7 @@ recording is sound before it is trusted."""
 import types
 
 from .._backend import B, ndarray
-from .. import _tape
+from .. import _tape, _levels
 from .._tensor import Tensor
 from .._ops import _registry
 
@@ -16,12 +16,19 @@ def _recording_bind(self, args, params):
     if rec is not None and not rec.depth:
         for a in args:
             if isinstance(a, Tensor):
-                rec.see(a)
+                _see(rec, a)
             elif type(a) in (list, tuple):
                 for b in a:
                     if isinstance(b, Tensor):
-                        rec.see(b)
+                        _see(rec, b)
     return _plain_bind(self, args, params)
+
+
+def _see(rec, tensor):
+    # A vmap wrapper's own array is a placeholder no op reads: its batching rule binds again on
+    # the Tensor inside, which is seen then.
+    if not (_levels.OPEN[0] and _levels.batched(tensor)):
+        rec.see(tensor)
 
 
 def _recording_impl(impl):

@@ -410,8 +410,12 @@ class Primitive:
         if anomaly_mode._state.enabled:
             anomaly_mode.record(node)
         if RECORD_OBSERVERS:
-            for observe in RECORD_OBSERVERS:
-                observe(node, args, outputs)
+            recording, _tape.ACTIVE[0] = _tape.ACTIVE[0], None  # (an observer's own array work is its own)
+            try:
+                for observe in RECORD_OBSERVERS:
+                    observe(node, args, outputs)
+            finally:
+                _tape.ACTIVE[0] = recording
         return node
 
     def _save_plan(self, mask):

@@ -758,6 +758,8 @@ def _check_index_tensor(index, fn, batched_ok=False):
         refuse_batched(index, f"{fn}() with a batched index")
     if not is_tensor(index):
         raise TypeError(f"{fn}(): argument 'index' (position 3) must be Tensor, not {type(index).__name__}")
+    if _tape.ACTIVE[0] is not None:
+        _tape.ACTIVE[0].see(index)  # (its array is read at replay, and its range checked again)
     return index._data
 
 
@@ -868,13 +870,13 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
     shape = tuple(input.shape)
     if idx.size:
         _check_gather_shape(shape, idx, d)
-        _checkin_bounds(idx, _size_at(shape, d), d)
+        _tape.check(_checkin_bounds, idx, _size_at(shape, d), d)
     x = _at_least_1d(input)
     if _levels.batched(index) and idx.ndim == x.ndim:  # per-sample indices: the op reads them under vmap
         result = take_along(x, index, axis=d)
         return result if out is None else _write_gathered(out, result, "gather", (input, index))
     refuse_batched(index, "gather() with a batched index")
-    result = _shaped_like(take_along(x, _index_like(idx, x.ndim), axis=d), idx.shape)
+    result = _shaped_like(take_along(x, _tape.call(_index_like, idx, x.ndim), axis=d), idx.shape)
     return result if out is None else _write_gathered(out, result, "gather", (input, index))
 
 
@@ -920,7 +922,7 @@ def _scatter_checked(input, dim, index, src, fn):
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
     if idx.size:
         _check_scatter_shape(tuple(input.shape), idx, d, src)
-        _checkin_bounds(idx, _size_at(tuple(input.shape), d), d)
+        _tape.check(_checkin_bounds, idx, _size_at(tuple(input.shape), d), d)
     return d, idx
 
 
@@ -1006,12 +1008,17 @@ def index_select(input, dim, index, *, out=None):
     if input.ndim == 0 and idx.size != 1:
         raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {idx.size} value(s)")
     size = _size_at(tuple(input.shape), d)
-    if idx.size and (idx.min() < 0 or idx.max() >= size):
-        raise _index_select_error(tuple(input.shape), d, idx, size)
+    _tape.check(_check_index_select, idx, tuple(input.shape), d, size)
     x = _at_least_1d(input)
-    result = getitem(x, index=(slice(None),) * d + (idx.reshape(-1),), basic=False, name="IndexSelectBackward0")
+    result = getitem(x, index=(slice(None),) * d + (_tape.call(B.reshape, idx, -1),), basic=False,
+                     name="IndexSelectBackward0")
     result = _shaped_like(result, ()) if input.ndim == 0 else result
     return result if out is None else _write_gathered(out, result, "index_select", (input, index))
+
+
+def _check_index_select(idx, shape, d, size):
+    if idx.size and (idx.min() < 0 or idx.max() >= size):
+        raise _index_select_error(shape, d, idx, size)
 
 
 def _index_select_error(shape, d, idx, size):

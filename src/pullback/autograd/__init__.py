@@ -49,7 +49,7 @@ def _make_grads(outputs, grads, as_tensor):
                 if not out.dtype.is_floating_point:
                     raise RuntimeError("grad can be implicitly created only for real scalar "
                                        f"outputs but got {out.dtype}")
-                ones = B.ones(out._data.shape, dtype=out.dtype.np)
+                ones = _tape.constant(B.ones(out._data.shape, dtype=out.dtype.np))
                 result.append(Tensor._make(ones) if as_tensor else ones)
             else:
                 result.append(None)

@@ -143,7 +143,7 @@ class ZeroCotangent:
         self.dtype = dtype
 
     def materialize(self):
-        return B.zeros(self.shape, self.dtype)
+        return _tape.constant(B.zeros(self.shape, self.dtype))
 
 
 class _SavedDetails:

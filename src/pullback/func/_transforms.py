@@ -9,6 +9,7 @@ import functools
 
 from .._tensor import Tensor
 from .. import autograd
+from .. import _tape
 from ..autograd import forward_ad
 from ..autograd.grad_mode import enable_grad
 from .._ops import shape as S
@@ -309,7 +310,7 @@ def _basis_rows(like, start, stop):
     n = like.numel()
     rows = B.zeros((stop - start, n), dtype=like.dtype.np)
     rows[B.arange(stop - start), B.arange(start, stop)] = 1
-    return S.reshape(Tensor._make(rows), stop - start, *like.shape)
+    return S.reshape(Tensor._make(_tape.constant(rows)), stop - start, *like.shape)
 
 
 def _of_selected(func, args, nums):

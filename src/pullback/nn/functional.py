@@ -437,9 +437,10 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     rows = weight.shape[0]
     padding_idx = _embedding_padding_idx(padding_idx, rows)
     refuse_batched(input, "embedding with batched indices")
+    if _tape.ACTIVE[0] is not None:
+        _tape.ACTIVE[0].see(input)
     idx = input._data
-    if idx.size and (idx.min() < 0 or idx.max() >= rows):
-        raise IndexError("index out of range in self")
+    _tape.check(_check_embedding_indices, idx, rows)
     if max_norm is not None:
         _embedding_renorm_(weight, idx, max_norm, norm_type)
     out = getitem(weight, index=(idx,), basic=False, name="EmbeddingBackward0")
@@ -1242,6 +1243,11 @@ def _all_classes_valid(t, c):
         return False
 
 
+def _check_embedding_indices(idx, rows):
+    if idx.size and (idx.min() < 0 or idx.max() >= rows):
+        raise IndexError("index out of range in self")
+
+
 def _class_targets(input, target, weight, ignore_index, reduction):
     """Checks class-index targets; the static parameters of the nll/cross-entropy primitives:
     safe targets, each row's class weight (0 where ignored) and the total weight."""
@@ -1260,6 +1266,10 @@ def _class_targets(input, target, weight, ignore_index, reduction):
             return {"target": _tape.call(B.reshape, safe, -1), "weights": None, "reduction": reduction,
                     "total_weight": total, "ignored": None}
     else:
+        # The total weight (and which rows are ignored) is a number read off the targets' values:
+        # a compiled step cannot replay it.
+        _tape.graph_break("a class-index loss with class weights or ignored targets (its normaliser is read off "
+                          "the targets)")
         valid = t != ignore_index
         safe = B.where(valid, t, 0)
         if safe.size and (safe.min() < 0 or safe.max() >= c):
