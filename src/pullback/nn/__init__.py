@@ -27,4 +27,13 @@ from .modules.padding import (ConstantPad1d, ConstantPad2d, ConstantPad3d, ZeroP
                               ZeroPad3d, ReflectionPad1d, ReflectionPad2d, ReflectionPad3d, ReplicationPad1d,
                               ReplicationPad2d, ReplicationPad3d, CircularPad1d, CircularPad2d, CircularPad3d)
 from .modules.rnn import RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell  # noqa: F401
+from .parameter import UninitializedParameter, UninitializedBuffer  # noqa: F401
+from .modules.conv_pool_3d import ConvTranspose3d, AdaptiveMaxPool3d, LPPool3d  # noqa: F401
+from .modules.lazy import (LazyModuleMixin, LazyLinear, LazyConv1d, LazyConv2d, LazyConv3d,  # noqa: F401
+                           LazyConvTranspose1d, LazyConvTranspose2d, LazyConvTranspose3d, LazyBatchNorm1d,
+                           LazyBatchNorm2d, LazyBatchNorm3d, LazyInstanceNorm1d, LazyInstanceNorm2d,
+                           LazyInstanceNorm3d)
+from .modules.dropout_more import Dropout1d, Dropout2d, Dropout3d, AlphaDropout, FeatureAlphaDropout  # noqa: F401
+from .modules.embedding_bag import EmbeddingBag  # noqa: F401
+from .modules.sync_batchnorm import SyncBatchNorm  # noqa: F401
 from . import functional, init, utils  # noqa: F401
