@@ -575,6 +575,23 @@ OPS = [
                                                                    ceil_mode=True), ((1, 2, 6, 5, 6),)),
     OpInfo("F.max_pool3d_indices", lambda m, x: m.nn.functional.max_pool3d(x, 2, 1, return_indices=True)[0],
            ((2, 3, 4, 3),)),
+    # ------------------------------------------------ 3-d transposed conv, adaptive max and LP pools; bags
+    OpInfo("F.conv_transpose3d", lambda m, x, w, b: m.nn.functional.conv_transpose3d(
+        x, w, b, stride=(2, 1, 2), padding=(1, 0, 1), output_padding=(1, 0, 0), groups=2, dilation=(1, 2, 1)),
+        ((1, 4, 3, 2, 3), (4, 1, 2, 2, 2), (2,))),
+    OpInfo("F.conv_transpose3d_output_padding_unbatched", lambda m, x, w: m.nn.functional.conv_transpose3d(
+        x, w, stride=3, padding=(0, 1, 0), output_padding=(2, 1, 0)), ((2, 2, 2, 2), (2, 3, 2, 1, 2))),
+    OpInfo("F.adaptive_max_pool3d", lambda m, x: m.nn.functional.adaptive_max_pool3d(x, (2, 3, None)),
+           ((1, 2, 5, 4, 3),)),
+    OpInfo("F.lp_pool3d", lambda m, x: m.nn.functional.lp_pool3d(x, 2, (2, 2, 3), (2, 1, 2)), ((1, 2, 4, 4, 5),), POS),
+    OpInfo("F.embedding_bag_sum_weighted", lambda m, w, psw: m.nn.functional.embedding_bag(
+        _idx(m, [1, 0, 3, 1, 2, 3]), w, _idx(m, [0, 2, 2, 5]), mode="sum", per_sample_weights=psw),
+        ((4, 3), (6,))),
+    OpInfo("F.embedding_bag_mean_padding", lambda m, w: m.nn.functional.embedding_bag(
+        _idx(m, [[1, 0, 3], [2, 2, 0], [0, 0, 0]]), w, mode="mean", padding_idx=0), ((4, 3),)),
+    OpInfo("F.embedding_bag_max_last_offset", lambda m, w: m.nn.functional.embedding_bag(
+        _idx(m, [1, 0, 3, 1, 2, 3, 0]), w, _idx(m, [0, 3, 3, 6]), mode="max", include_last_offset=True),
+        ((4, 3),)),
 ]
 
 

@@ -296,6 +296,10 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         raise RuntimeError(f"Index {int(bad[0])} of input takes value {int(idx[bad[0]])} which is not in the valid "
                            f"range [0, {rows_n})")
     starts, ends = _bags(idx, offsets_arr, include_last_offset)
+    if mode == "max" and include_last_offset and ends.size:
+        # PyTorch's max kernel runs the last bag to the end of the input whatever the last
+        # offset says (sum and mean stop at it); the oracle decides.
+        ends = B.concatenate([ends[:-1], B.asarray([idx.shape[0]], dtype=B.int64)])
     return _reduce_bags(weight, idx, starts, ends, mode, per_sample_weights, padding_idx, scale_grad_by_freq)
 
 
