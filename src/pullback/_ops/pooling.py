@@ -540,7 +540,7 @@ def _adaptive_argmax3d_impl(x, bounds):
     depths, rows, cols = (_cell_positions(b) for b in bounds)                   # (OD, KD), (OH, KH), (OW, KW)
     flat = (depths[:, None, None, :, None, None] * (h * w) + rows[None, :, None, None, :, None] * w
             + cols[None, None, :, None, None, :])                              # (OD, OH, OW, KD, KH, KW)
-    flat = flat.reshape(flat.shape[:3] + (-1,))
+    flat = flat.reshape(flat.shape[:3] + (depths.shape[1] * rows.shape[1] * cols.shape[1],))
     candidates = x.reshape(x.shape[:-3] + (d * h * w,))[..., flat]             # (..., OD, OH, OW, K)
     if not candidates.size:
         return B.zeros(candidates.shape[:-1], dtype=B.int64)

@@ -195,7 +195,10 @@ def _bags(idx, offsets, include_last_offset):
         raise RuntimeError(f"offsets[-1] can not be greater than input's length {n} but got offsets[-1] of "
                            f"{int(offs[-1])}")
     if include_last_offset:
-        starts, ends = offs[:-1], offs[1:]
+        # The last offset should be the input's length (CSR); where it is less, PyTorch's generic
+        # kernel (every float64 case, max and padding_idx in every dtype) still runs the last bag
+        # to the end of the input, and so does this (its float32 sum and mean stop at the offset).
+        starts, ends = offs[:-1], B.concatenate([offs[1:-1], B.asarray([n], dtype=B.int64)]) if offs.size > 1 else offs[1:]
     else:
         starts, ends = offs, B.concatenate([offs[1:], B.asarray([n], dtype=B.int64)])
     return starts, ends
@@ -215,7 +218,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         scale_grad_by_freq (bool): divides each row's gradient by how often it is read (not for max).
         mode (str): ``'sum'``, ``'mean'`` (default) or ``'max'``.
         per_sample_weights (Tensor, optional): a weight per index, with ``mode='sum'`` only.
-        include_last_offset (bool): ``offsets`` ends with the end of the last bag.
+        include_last_offset (bool): ``offsets`` ends with the end of the last bag (the input's
+            length; a smaller last offset is read as the length, as PyTorch's generic kernel does).
         padding_idx (int, optional): this row is left out of every bag (and gets no gradient).
 
     An empty bag gives zeros.
@@ -239,8 +243,9 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension {weight.ndim}")
     if input.ndim == 2:
         if offsets is not None:
+            kind = "<class 'pullback.Tensor'>" if isinstance(offsets, Tensor) else str(type(offsets))
             raise ValueError("if input is 2D, then offsets has to be None, as input is treated is a mini-batch of fixed "
-                             f"length sequences. However, found offsets of type {type(offsets)}")
+                             f"length sequences. However, found offsets of type {kind}")
         rows, width = input.shape
         offsets_arr = B.arange(0, rows * width, max(width, 1), dtype=B.int64)[:rows]
         include_last_offset = False
@@ -296,10 +301,6 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         raise RuntimeError(f"Index {int(bad[0])} of input takes value {int(idx[bad[0]])} which is not in the valid "
                            f"range [0, {rows_n})")
     starts, ends = _bags(idx, offsets_arr, include_last_offset)
-    if mode == "max" and include_last_offset and ends.size:
-        # PyTorch's max kernel runs the last bag to the end of the input whatever the last
-        # offset says (sum and mean stop at it); the oracle decides.
-        ends = B.concatenate([ends[:-1], B.asarray([idx.shape[0]], dtype=B.int64)])
     return _reduce_bags(weight, idx, starts, ends, mode, per_sample_weights, padding_idx, scale_grad_by_freq)
 
 
