@@ -592,6 +592,19 @@ OPS = [
     OpInfo("F.embedding_bag_max_last_offset", lambda m, w: m.nn.functional.embedding_bag(
         _idx(m, [1, 0, 3, 1, 2, 3, 0]), w, _idx(m, [0, 3, 3, 6]), mode="max", include_last_offset=True),
         ((4, 3),)),
+    # CTC: through a log_softmax (torch's gradient is that of the loss on normalized log-probabilities);
+    # torch has no second derivative
+    OpInfo("F.ctc_loss_padded", lambda m, x: m.nn.functional.ctc_loss(
+        x.log_softmax(2), _idx(m, [[1, 2, 2], [3, 1, 0], [2, 0, 0]]), [6, 5, 4], [3, 2, 1], reduction="sum"),
+        ((6, 3, 4),), second_order=False),
+    OpInfo("F.ctc_loss_concatenated_mean_blank", lambda m, x: m.nn.functional.ctc_loss(
+        x.log_softmax(2), _idx(m, [0, 1, 1, 2, 0]), _idx(m, [5, 6]), _idx(m, [3, 2]), blank=3), ((6, 2, 4),),
+        second_order=False),
+    OpInfo("F.ctc_loss_zero_infinity", lambda m, x: m.nn.functional.ctc_loss(
+        x.log_softmax(-1), _idx(m, [[1, 1, 1], [1, 2, 1]]), [3, 5], [3, 2], reduction="none", zero_infinity=True),
+        ((5, 2, 3),), second_order=False),
+    OpInfo("F.ctc_loss_unbatched", lambda m, x: m.nn.functional.ctc_loss(
+        x.log_softmax(-1), _idx(m, [2, 1]), _idx(m, 4), _idx(m, 2), reduction="none"), ((5, 3),), second_order=False),
 ]
 
 

@@ -514,3 +514,93 @@ def test_sync_batchnorm_errors_and_conversion():
     assert [type(m).__name__ for m in converted.modules()] == ["Sequential", "Linear", "SyncBatchNorm",
                                                                "Sequential", "SyncBatchNorm"]
     assert converted[1].weight is model[1].weight
+
+
+# ------------------------------------------------------------------ CTC loss
+CTC = [
+    ({"reduction": "none"}, [[1, 2, 2], [3, 1, 0], [2, 2, 2]], [8, 5, 6], [3, 2, 3]),
+    ({"reduction": "sum", "blank": 2}, [[1, 0, 3], [3, 3, 1], [0, 1, 0]], [8, 8, 3], [3, 3, 1]),
+    ({"reduction": "mean"}, [1, 2, 3, 3, 1], [8, 7, 2], [2, 3, 0]),
+    ({"reduction": "none"}, [[1, 1, 1], [1, 2, 1], [3, 0, 0]], [3, 5, 0], [3, 2, 1]),      # infeasible: inf, NaN grads
+    ({"reduction": "mean", "zero_infinity": True}, [[1, 1, 1], [1, 2, 1], [3, 0, 0]], [3, 5, 0], [3, 2, 0]),
+    ({"reduction": "sum", "zero_infinity": True}, [[1, 1, 1], [1, 2, 1], [3, 0, 0]], [3, 5, 8], [3, 2, 1]),
+]
+
+
+@pytest.mark.parametrize("kwargs,targets,input_lengths,target_lengths", CTC, ids=[str(i) for i in range(len(CTC))])
+def test_ctc_loss_as_torch(kwargs, targets, input_lengths, target_lengths):
+    torch.manual_seed(0)
+    for normalized in (True, False):
+        x = torch.randn(8, 3, 4, dtype=torch.float64)
+        lp = (x.log_softmax(2) if normalized else x).requires_grad_()
+        args_t = (lp, torch.tensor(targets), torch.tensor(input_lengths), torch.tensor(target_lengths))
+        lpp = pb(lp)
+        args_p = (lpp, pullback.tensor(targets), pullback.tensor(input_lengths), pullback.tensor(target_lengths))
+        expected = torch.nn.functional.ctc_loss(*args_t, **kwargs)
+        actual = F.ctc_loss(*args_p, **kwargs)
+        np.testing.assert_allclose(actual.detach().numpy(), expected.detach().numpy(), rtol=1e-10)
+        g = torch.randn_like(expected)
+        np.testing.assert_allclose(pullback.autograd.grad(actual, lpp, pb(g))[0].numpy(),
+                                   torch.autograd.grad(expected, lp, g)[0].numpy(), rtol=1e-9, atol=1e-12)
+        module, module_t = nn.CTCLoss(**kwargs), torch.nn.CTCLoss(**kwargs)
+        np.testing.assert_allclose(module(*args_p).detach().numpy(), module_t(*args_t).detach().numpy(), rtol=1e-10)
+
+
+def test_ctc_loss_gradient_by_finite_differences():
+    """Through a log_softmax (the form of torch's gradient), the VJP is the derivative."""
+    rng = np.random.default_rng(0)
+    x = pullback.tensor(rng.standard_normal((5, 2, 3)), requires_grad=True)
+
+    def f(v):
+        return F.ctc_loss(v.log_softmax(2), pullback.tensor([[1, 2], [2, 0]]), [5, 4], [2, 1], reduction="sum")
+
+    (g,) = pullback.autograd.grad(f(x), x)
+    eps, numeric = 1e-6, np.zeros(x.shape)
+    for i in np.ndindex(*x.shape):
+        d = np.zeros(x.shape)
+        d[i] = eps
+        numeric[i] = (float(f(x.detach() + pullback.tensor(d))) - float(f(x.detach() - pullback.tensor(d)))) / (2 * eps)
+    np.testing.assert_allclose(g.numpy(), numeric, atol=1e-7)
+
+
+def test_ctc_loss_unbatched_float32_and_vmap():
+    torch.manual_seed(0)
+    lp = torch.randn(6, 5, dtype=torch.float32).log_softmax(1).requires_grad_()
+    expected = torch.nn.functional.ctc_loss(lp, torch.tensor([1, 3]), torch.tensor(6), torch.tensor(2), reduction="none")
+    lpp = pb(lp)
+    actual = F.ctc_loss(lpp, pullback.tensor([1, 3]), pullback.tensor(6), pullback.tensor(2), reduction="none")
+    assert actual.dtype is pullback.float32 and tuple(actual.shape) == ()
+    np.testing.assert_allclose(actual.detach().numpy(), expected.detach().numpy(), rtol=1e-6)
+    batch = pullback.randn(4, 6, 2, 5, dtype=pullback.float64).log_softmax(-1)
+    targets = pullback.tensor([[1, 3], [2, 0]])
+
+    def loss(v):
+        return F.ctc_loss(v, targets, [6, 4], [2, 1], reduction="sum")
+
+    got = pullback.func.vmap(loss)(batch)
+    np.testing.assert_allclose(got.numpy(), [float(loss(b)) for b in batch], rtol=1e-12)
+    grads = pullback.func.vmap(pullback.func.grad(loss))(batch)
+    for b, gb in zip(batch, grads):
+        np.testing.assert_allclose(gb.numpy(), pullback.func.grad(loss)(b).numpy(), rtol=1e-12)
+
+
+def test_ctc_loss_errors_as_torch():
+    lp = torch.randn(6, 2, 4).log_softmax(2)
+    tg, tl = torch.tensor([[1, 2, 1], [1, 2, 1]]), torch.tensor([3, 2])
+    cases = [((lp, tg, torch.tensor([7, 6]), tl), {}), ((lp, tg, torch.tensor([6, 6]), torch.tensor([4, 2])), {}),
+             ((lp, tg, torch.tensor([6]), tl), {}), ((lp, tg, torch.tensor([6, 6]), tl), {"blank": 4}),
+             ((lp, tg, torch.tensor([6, 6]), tl), {"blank": -1}), ((lp.double().long(), tg, torch.tensor([6, 6]), tl), {}),
+             ((lp, tg, torch.tensor([6, 6]), tl), {"reduction": "foo"}),
+             ((lp, tg.reshape(-1)[:4], torch.tensor([6, 6]), tl), {}),
+             ((lp, tg, torch.tensor([6, 6]), torch.tensor([-1, 2])), {}), ((lp, tg, torch.tensor([-1, 6]), tl), {}),
+             ((lp, tg, torch.tensor([6., 6]), tl), {}), ((lp[0], tg, torch.tensor([6, 6]), tl), {})]
+    for args, kw in cases:
+        same_error(lambda: F.ctc_loss(*[pullback.tensor(a.numpy()) for a in args], **kw),
+                   lambda: torch.nn.functional.ctc_loss(*args, **kw))
+    # No second derivative, in either library.
+    lpt = lp.clone().requires_grad_()
+    lpp = pb(lpt)
+    (gt,) = torch.autograd.grad(torch.nn.functional.ctc_loss(lpt, tg, [6, 6], [3, 2]), lpt, create_graph=True)
+    (gp,) = pullback.autograd.grad(F.ctc_loss(lpp, pullback.tensor(tg.numpy()), [6, 6], [3, 2]), lpp, create_graph=True)
+    same_error(lambda: pullback.autograd.grad(gp.sum(), lpp), lambda: torch.autograd.grad(gt.sum(), lpt))
+    assert repr(nn.CTCLoss(blank=1, zero_infinity=True)) == repr(torch.nn.CTCLoss(blank=1, zero_infinity=True))

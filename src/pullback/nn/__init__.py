@@ -36,4 +36,5 @@ from .modules.lazy import (LazyModuleMixin, LazyLinear, LazyConv1d, LazyConv2d, 
 from .modules.dropout_more import Dropout1d, Dropout2d, Dropout3d, AlphaDropout, FeatureAlphaDropout  # noqa: F401
 from .modules.embedding_bag import EmbeddingBag  # noqa: F401
 from .modules.sync_batchnorm import SyncBatchNorm  # noqa: F401
+from .modules.loss_ctc import CTCLoss  # noqa: F401
 from . import functional, init, utils  # noqa: F401

@@ -1787,4 +1787,4 @@ from .functional_pooling import (max_pool1d, avg_pool1d, adaptive_avg_pool1d, ad
                                  avg_pool3d, max_pool3d)
 from .functional_conv import conv_transpose1d, conv_transpose2d  # noqa: E402,F401
 from .functional_misc import (conv_transpose3d, adaptive_max_pool3d, lp_pool3d, dropout1d, dropout2d,  # noqa: E402,F401
-                              dropout3d, alpha_dropout, feature_alpha_dropout, embedding_bag)
+                              dropout3d, alpha_dropout, feature_alpha_dropout, embedding_bag, ctc_loss)

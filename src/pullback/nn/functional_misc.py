@@ -334,3 +334,96 @@ def _reduce_bags(weight, idx, starts, ends, mode, per_sample_weights, padding_id
     if per_sample_weights is not None:
         matrix = matrix * S.unsqueeze(per_sample_weights, 0)
     return F.matmul(matrix, rows)
+
+
+# ------------------------------------------------------------------ CTC loss
+def _lengths(value, name, batch):
+    """``input_lengths`` / ``target_lengths`` (a list, a tuple or an integer tensor) as a tuple."""
+    if isinstance(value, Tensor):
+        if value.dtype.is_floating_point or value.dtype is D.bool:
+            raise RuntimeError(f"{name} must be integral")
+        refuse_batched(value, f"ctc_loss with batched {name}")
+        values = tuple(int(v) for v in value._data.reshape(-1))
+    elif isinstance(value, (list, tuple)):
+        values = tuple(int(v) for v in value)
+    else:
+        raise TypeError(f"ctc_loss(): argument '{name}' must be tuple of ints or Tensor, not {type(value).__name__}")
+    if len(values) != batch:
+        raise RuntimeError(f"{name} must be of size batch_size")
+    return values
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
+    """The Connectionist Temporal Classification loss: ``-log`` of the probability of each
+    target summed over all its alignments to the inputs (blanks and repeats collapsed).
+
+    Args:
+        log_probs (Tensor): ``(T, N, C)`` or ``(T, C)`` log-probabilities (log_softmax outputs).
+        targets (Tensor): ``(N, S)`` padded targets, or their concatenation (1-d).
+        input_lengths, target_lengths (Tensor or list): each sample's lengths.
+        blank (int): the blank label. Default: 0.
+        reduction (str): ``'none'``, ``'mean'`` (each loss divided by its target length, then
+            the batch mean) or ``'sum'``.
+        zero_infinity (bool): infinite losses (targets too long for their inputs) and their
+            gradients become zeros.
+
+    The gradient is PyTorch's: that of the loss of ``log_softmax(log_probs)`` (equal to the
+    plain gradient up to the normalization's direction; the same for log_softmax outputs).
+
+    Example::
+
+        >>> lp = torch.full((2, 1, 2), math.log(0.5))
+        >>> F.ctc_loss(lp, torch.tensor([[1]]), [2], [1], reduction="sum")
+        tensor(0.2877)
+    """
+    from .._ops.ctc import ctc_loss_
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    _check_input(log_probs, "ctc_loss")
+    if not log_probs.dtype.is_floating_point or log_probs.dtype is D.float16:
+        raise NotImplementedError(f"\"ctc_loss_cpu\" not implemented for '{log_probs.dtype._tensor_type[:-6]}'")
+    unbatched = log_probs.ndim == 2
+    lp = S.unsqueeze(log_probs, 1) if unbatched else log_probs
+    if lp.ndim != 3:
+        raise RuntimeError(f"ctc_loss: expected log_probs of 2 or 3 dims (T, N, C), got {log_probs.ndim}")
+    t_max, batch, classes = (int(v) for v in lp.shape)
+    if not 0 <= blank < classes:
+        raise RuntimeError("blank must be in label range")
+    in_lengths = _lengths(input_lengths, "input_lengths", batch)
+    tg_lengths = _lengths(target_lengths, "target_lengths", batch)
+    refuse_batched(targets, "ctc_loss with batched targets")
+    tg = targets._data.astype(B.int64) if isinstance(targets, Tensor) else B.asarray(targets, dtype=B.int64)
+    if unbatched and tg.ndim == 1:
+        tg = tg[None]
+    if tg.ndim == 2:
+        longest = max(tg_lengths, default=0)
+        if tg.shape[1] < longest:
+            raise RuntimeError(f"Expected tensor to have size at least {longest} at dimension 1, but got size "
+                               f"{tg.shape[1]} for argument #2 'targets' (while checking arguments for "
+                               "ctc_loss_allocate_outputs)")
+    else:
+        total = sum(tg_lengths)
+        if tg.shape[0] != total:
+            raise RuntimeError(f"Expected tensor to have size {total} at dimension 0, but got size {tg.shape[0]} for "
+                               "argument #2 'targets' (while checking arguments for ctc_loss_allocate_outputs)")
+    for name, values, top in (("input_lengths", in_lengths, t_max), ("target_lengths", tg_lengths, None)):
+        for v in values:
+            if v < 0:
+                raise RuntimeError(f"Expected {name} to have value at least 0, but got value {v} (while checking "
+                                   "arguments for ctc_loss_allocate_outputs)")
+            if top is not None and v > top:
+                raise RuntimeError(f"Expected {name} to have value at most {top}, but got value {v} (while checking "
+                                   "arguments for ctc_loss_allocate_outputs)")
+    if tg.ndim == 2:
+        per_sample = tuple(tuple(int(v) for v in tg[n, :tg_lengths[n]]) for n in range(batch))
+    else:
+        ends = B.cumsum(B.asarray((0,) + tg_lengths, dtype=B.int64))
+        per_sample = tuple(tuple(int(v) for v in tg[ends[n]:ends[n + 1]]) for n in range(batch))
+    loss = ctc_loss_(S.transpose(lp, 0, 1), targets=per_sample, input_lengths=in_lengths, blank=int(blank),
+                     zero_infinity=bool(zero_infinity))                                          # (N,)
+    if reduction == "sum":
+        return F.sum(loss)
+    if reduction == "mean":
+        divisor = Tensor._make(B.maximum(B.asarray(tg_lengths, dtype=loss.dtype.np), 1))
+        return F.mean(loss / divisor)
+    return S.squeeze(loss, 0) if unbatched else loss
