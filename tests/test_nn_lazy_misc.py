@@ -159,6 +159,12 @@ def test_uninitialized_tensors_as_torch():
     assert repr(nn.UninitializedBuffer()) == repr(torch.nn.UninitializedBuffer())
     assert p.requires_grad and not nn.UninitializedBuffer().requires_grad
     same_error(lambda: p.shape, lambda: p_t.shape)
+    assert tuple(p.size()) == tuple(p_t.size()) == (0,)
+    for method in ("numel", "dim", "detach", "clone"):
+        with pytest.raises(ValueError, match=f"Attempted to use an uninitialized parameter in <method '{method}'"):
+            getattr(p, method)()
+        with pytest.raises(ValueError, match=f"Attempted to use an uninitialized parameter in <method '{method}'"):
+            getattr(p_t, method)()
     assert p.dtype is pullback.float32 and p.to(pullback.float64).dtype is pullback.float64
     assert type(p.to(pullback.float64)) is nn.UninitializedParameter
     b = nn.UninitializedBuffer(dtype=pullback.float64)

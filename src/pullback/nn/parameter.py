@@ -88,8 +88,24 @@ class UninitializedTensorMixin:
     def shape(self):
         raise RuntimeError(_SHAPE_ERROR)
 
-    def size(self, dim=None):
-        raise RuntimeError(_SHAPE_ERROR)
+    def _refuse(self, method):
+        raise ValueError(f"Attempted to use an uninitialized parameter in <method '{method}' of 'pullback.Tensor' "
+                         "objects>. This error happens when you are using a `LazyModule` or explicitly manipulating "
+                         f"`pullback.nn.parameter.{type(self).__name__}` objects. When using LazyModules Call "
+                         "`forward` with a dummy batch to initialize the parameters before calling pullback functions")
+
+    # The reads PyTorch refuses on an uninitialized tensor (its shape, above, and these).
+    def numel(self):
+        self._refuse("numel")
+
+    def dim(self):
+        self._refuse("dim")
+
+    def detach(self):
+        self._refuse("detach")
+
+    def clone(self, *args, **kwargs):
+        self._refuse("clone")
 
     def to(self, *args, **kwargs):
         # A dtype change keeps the tensor uninitialized (as PyTorch's ``to`` on one does), so that a
