@@ -611,6 +611,36 @@ OPS = [
         x, _idx(m, [[[[0, 3], [9, 6]], [[5, 2], [8, 15]]]]), 2), ((1, 2, 2, 2),)),
     OpInfo("F.max_unpool1d", lambda m, x: m.nn.functional.max_unpool1d(
         x, _idx(m, [[1, 2, 4], [0, 3, 1]]), 3, 2, 1), ((2, 3),)),
+    # ------------------------------------------------ 3-d transposed conv, adaptive max and LP pools; bags
+    OpInfo("F.conv_transpose3d", lambda m, x, w, b: m.nn.functional.conv_transpose3d(
+        x, w, b, stride=(2, 1, 2), padding=(1, 0, 1), output_padding=(1, 0, 0), groups=2, dilation=(1, 2, 1)),
+        ((1, 4, 3, 2, 3), (4, 1, 2, 2, 2), (2,))),
+    OpInfo("F.conv_transpose3d_output_padding_unbatched", lambda m, x, w: m.nn.functional.conv_transpose3d(
+        x, w, stride=3, padding=(0, 1, 0), output_padding=(2, 1, 0)), ((2, 2, 2, 2), (2, 3, 2, 1, 2))),
+    OpInfo("F.adaptive_max_pool3d", lambda m, x: m.nn.functional.adaptive_max_pool3d(x, (2, 3, None)),
+           ((1, 2, 5, 4, 3),)),
+    OpInfo("F.lp_pool3d", lambda m, x: m.nn.functional.lp_pool3d(x, 2, (2, 2, 3), (2, 1, 2)), ((1, 2, 4, 4, 5),), POS),
+    OpInfo("F.embedding_bag_sum_weighted", lambda m, w, psw: m.nn.functional.embedding_bag(
+        _idx(m, [1, 0, 3, 1, 2, 3]), w, _idx(m, [0, 2, 2, 5]), mode="sum", per_sample_weights=psw),
+        ((4, 3), (6,))),
+    OpInfo("F.embedding_bag_mean_padding", lambda m, w: m.nn.functional.embedding_bag(
+        _idx(m, [[1, 0, 3], [2, 2, 0], [0, 0, 0]]), w, mode="mean", padding_idx=0), ((4, 3),)),
+    OpInfo("F.embedding_bag_max_last_offset", lambda m, w: m.nn.functional.embedding_bag(
+        _idx(m, [1, 0, 3, 1, 2, 3, 0]), w, _idx(m, [0, 3, 3, 6]), mode="max", include_last_offset=True),
+        ((4, 3),)),
+    # CTC: through a log_softmax (torch's gradient is that of the loss on normalized log-probabilities);
+    # torch has no second derivative
+    OpInfo("F.ctc_loss_padded", lambda m, x: m.nn.functional.ctc_loss(
+        x.log_softmax(2), _idx(m, [[1, 2, 2], [3, 1, 0], [2, 0, 0]]), [6, 5, 4], [3, 2, 1], reduction="sum"),
+        ((6, 3, 4),), second_order=False),
+    OpInfo("F.ctc_loss_concatenated_mean_blank", lambda m, x: m.nn.functional.ctc_loss(
+        x.log_softmax(2), _idx(m, [0, 1, 1, 2, 0]), _idx(m, [5, 6]), _idx(m, [3, 2]), blank=3), ((6, 2, 4),),
+        second_order=False),
+    OpInfo("F.ctc_loss_zero_infinity", lambda m, x: m.nn.functional.ctc_loss(
+        x.log_softmax(-1), _idx(m, [[1, 1, 1], [1, 2, 1]]), [3, 5], [3, 2], reduction="none", zero_infinity=True),
+        ((5, 2, 3),), second_order=False),
+    OpInfo("F.ctc_loss_unbatched", lambda m, x: m.nn.functional.ctc_loss(
+        x.log_softmax(-1), _idx(m, [2, 1]), _idx(m, 4), _idx(m, 2), reduction="none"), ((5, 3),), second_order=False),
 ]
 
 

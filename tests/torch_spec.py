@@ -270,6 +270,8 @@ UNCOMPARABLE_VALUES = frozenset({
     "bernoulli", "empty", "empty_like", "new_empty", "empty_strided", "new_empty_strided", "multinomial",
     "normal", "normal.number_mean", "normal.in_place", "rand_like", "randn", "randn_like", "randint",
     "randint_like", "nn.functional.dropout", "nn.functional.rrelu", "uniform", "cauchy", "exponential", "geometric", "log_normal",
+    "nn.functional.dropout2d", "nn.functional.dropout3d", "nn.functional.alpha_dropout",
+    "nn.functional.feature_alpha_dropout.with_train",
 })
 
 

@@ -65,6 +65,16 @@ def build_modules(info, module_input, dtype_name):
     theirs = info.module_cls(*fresh(ctor.args), **fresh(ctor.kwargs)).to(getattr(torch, dtype_name))
     ours = pullback_module_cls(info)(*S.to_pb(fresh(ctor.args)), **S.to_pb(fresh(ctor.kwargs)))
     ours = ours.to(S.pb_dtype(getattr(torch, dtype_name)))
+    if getattr(info, "is_lazy", False):
+        # A lazy module has no state to copy before its first call: both infer their shapes from a
+        # dry run on the forward input, and become their eager class (the load checks the shapes).
+        forward = module_input.forward_input
+        with torch.no_grad():
+            theirs(*fresh(forward.args), **fresh(forward.kwargs))
+        with pullback.no_grad():
+            ours(*S.to_pb(fresh(forward.args)), **S.to_pb(fresh(forward.kwargs)))
+        assert type(ours).__name__ == type(theirs).__name__, \
+            f"after its first call the module is a {type(ours).__name__}, torch's a {type(theirs).__name__}"
     ours.load_state_dict(S.to_pb(theirs.state_dict()))
     return theirs, ours
 

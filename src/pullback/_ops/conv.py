@@ -181,3 +181,34 @@ from .linalg import matmul_, _mT  # noqa: E402
 from .reduction import _sum  # noqa: E402
 from .nn import pad_  # noqa: E402
 from .indexing import getitem  # noqa: E402
+
+
+def conv_transpose3d(x, w, stride, padding, output_padding, dilation, groups):
+    """The transposed 3-D convolution of (N, Cin, D, H, W) with (Cin, Cout/groups, KD, KH, KW), as a
+    composite over depth: one conv_transpose2d of every depth slice, the kernel depths as extra
+    output channels (within each group), gives each slice's contribution to the KD output depths
+    it reaches; a fold along depth (kernel KD, the depth stride and dilation) sums them into
+    place and crops the depth padding. Derivatives and batching come from the parts'.
+    Arguments already checked."""
+    (sd, sh, sw), (pd, ph, pw), (opd, oph, opw), (dd, dh, dw) = stride, padding, output_padding, dilation
+    n, cin, d, h, wd = (int(v) for v in x.shape)
+    cout_g, kd = int(w.shape[1]), int(w.shape[2])
+    kernel_hw = tuple(int(v) for v in w.shape[3:])
+    cout = cout_g * groups
+    planes = _reshape(_transpose(x, dim0=1, dim1=2), shape=(n * d, cin, h, wd))          # (N*D, Cin, H, W)
+    taps = _reshape(w, shape=(cin, cout_g * kd) + kernel_hw)                             # (Cin, Cout/G*KD, KH, KW)
+    out = conv_transpose2d(planes, taps, (sh, sw), (ph, pw), (oph, opw), (dh, dw), groups)  # (N*D, Cout*KD, OH, OW)
+    oh, ow = int(out.shape[2]), int(out.shape[3])
+    cols = _permute(_reshape(out, shape=(n, d, cout, kd, oh, ow)), dims=(0, 2, 4, 5, 3, 1))  # (N, Cout, OH, OW, KD, D)
+    cols = _reshape(cols, shape=(n, cout * oh * ow * kd, d))
+    full = (d - 1) * sd + dd * (kd - 1) + 1
+    fold_params = dict(kernel=(kd, 1), stride=(sd, 1), dilation=(dd, 1))
+    if not opd:
+        depth = fold_(cols, size=(full - 2 * pd, 1), padding=(pd, 0), **fold_params)
+    else:   # output_padding depths may reach past the canvas: fold it whole, extend, crop
+        depth = fold_(cols, size=(full, 1), padding=(0, 0), **fold_params)
+        if opd > pd:
+            depth = pad_.bind((depth,), {"widths": ((0, 0), (0, 0), (0, opd - pd), (0, 0)), "value": 0})
+        depth = getitem(depth, index=(slice(None), slice(None), slice(pd, full - pd + opd)), basic=True)
+    od = int(depth.shape[2])
+    return _permute(_reshape(depth, shape=(n, cout, oh, ow, od)), dims=(0, 1, 4, 2, 3))

@@ -529,3 +529,30 @@ def pad_index(shape, widths, mode, k):
     return (Ellipsis,) + B.ix_(*sources), name
 
 
+
+
+# ------------------------------------------------------------------ 3-d adaptive max pooling
+def _adaptive_argmax3d_impl(x, bounds):
+    """adaptive_max_pool3d's indices: each cell's maximum as its flat position in the input
+    volume (``(d * H + h) * W + w``), the first maximum in depth, row, column order, or the last
+    NaN, as PyTorch picks it."""
+    d, h, w = x.shape[-3:]
+    depths, rows, cols = (_cell_positions(b) for b in bounds)                   # (OD, KD), (OH, KH), (OW, KW)
+    flat = (depths[:, None, None, :, None, None] * (h * w) + rows[None, :, None, None, :, None] * w
+            + cols[None, None, :, None, None, :])                              # (OD, OH, OW, KD, KH, KW)
+    flat = flat.reshape(flat.shape[:3] + (depths.shape[1] * rows.shape[1] * cols.shape[1],))
+    candidates = x.reshape(x.shape[:-3] + (d * h * w,))[..., flat]             # (..., OD, OH, OW, K)
+    if not candidates.size:
+        return B.zeros(candidates.shape[:-1], dtype=B.int64)
+    code = B.argmax(candidates, axis=-1)
+    if candidates.dtype.kind == "f":
+        nan = B.isnan(candidates)
+        if nan.any():                              # argmax takes the first NaN; PyTorch the last
+            last = nan.shape[-1] - 1 - B.argmax(nan[..., ::-1], axis=-1)
+            code = B.where(nan.any(axis=-1), last, code)
+    return B.take_along_axis(B.broadcast_to(flat, candidates.shape), code[..., None], axis=-1)[..., 0]
+
+
+# Not differentiable, as adaptive_max_pool2d_indices: the values are a gather at these indices.
+adaptive_max_pool3d_indices = primitive("adaptive_max_pool3d_indices", _adaptive_argmax3d_impl, out_dtype="keep",
+                                        batch=ALL_BATCHED)

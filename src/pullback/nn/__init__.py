@@ -29,4 +29,14 @@ from .modules.padding import (ConstantPad1d, ConstantPad2d, ConstantPad3d, ZeroP
 from .modules.rnn import RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell  # noqa: F401
 from .modules.resample import (Upsample, UpsamplingNearest2d, UpsamplingBilinear2d, PixelShuffle,  # noqa: F401
                                PixelUnshuffle, ChannelShuffle, Fold, Unfold, MaxUnpool1d, MaxUnpool2d, MaxUnpool3d)
+from .parameter import UninitializedParameter, UninitializedBuffer  # noqa: F401
+from .modules.conv_pool_3d import ConvTranspose3d, AdaptiveMaxPool3d, LPPool3d  # noqa: F401
+from .modules.lazy import (LazyModuleMixin, LazyLinear, LazyConv1d, LazyConv2d, LazyConv3d,  # noqa: F401
+                           LazyConvTranspose1d, LazyConvTranspose2d, LazyConvTranspose3d, LazyBatchNorm1d,
+                           LazyBatchNorm2d, LazyBatchNorm3d, LazyInstanceNorm1d, LazyInstanceNorm2d,
+                           LazyInstanceNorm3d)
+from .modules.dropout_more import Dropout1d, Dropout2d, Dropout3d, AlphaDropout, FeatureAlphaDropout  # noqa: F401
+from .modules.embedding_bag import EmbeddingBag  # noqa: F401
+from .modules.sync_batchnorm import SyncBatchNorm  # noqa: F401
+from .modules.loss_ctc import CTCLoss  # noqa: F401
 from . import functional, init, utils  # noqa: F401

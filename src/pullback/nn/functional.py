@@ -1799,3 +1799,5 @@ from .functional_conv import conv_transpose1d, conv_transpose2d  # noqa: E402,F4
 from .functional_resample import (interpolate, upsample, upsample_nearest, upsample_bilinear, pixel_shuffle,  # noqa: E402,F401
                                   pixel_unshuffle, channel_shuffle, grid_sample, affine_grid, max_unpool1d,
                                   max_unpool2d, max_unpool3d)
+from .functional_misc import (conv_transpose3d, adaptive_max_pool3d, lp_pool3d, dropout1d, dropout2d,  # noqa: E402,F401
+                              dropout3d, alpha_dropout, feature_alpha_dropout, embedding_bag, ctc_loss)

@@ -130,3 +130,56 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     """
     return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 1,
                            "conv_transpose1d")
+
+
+def _check_3d_shapes(x_shape, kernel, stride, padding, output_padding, dilation):
+    """The checks PyTorch's 3-d transposed convolution kernel makes."""
+    if min(dilation) <= 0:
+        raise RuntimeError("dilation should be greater than zero, but got dilation_depth: {}, dilation_height: {}, "
+                           "dilation_width: {}".format(*dilation))
+    if not all(op < s or op < d for op, s, d in zip(output_padding, stride, dilation)):
+        raise RuntimeError("output padding must be smaller than either stride or dilation, but got "
+                           "output_padding_depth: {} output_padding_height: {} output_padding_width: {} "
+                           "stride_depth: {} stride_height: {} stride_width: {} dilation_depth: {} "
+                           "dilation_height: {} dilation_width: {}".format(*output_padding, *stride, *dilation))
+    size = x_shape[-3:]
+    out = [(i - 1) * s - 2 * p + d * (k - 1) + 1 + op
+           for i, s, p, d, k, op in zip(size, stride, padding, dilation, kernel, output_padding)]
+    if min(out) < 1:
+        raise RuntimeError("Given input size per channel: ({} x {} x {}). Calculated output size per channel: "
+                           "({} x {} x {}). Output size is too small".format(*size, *out))
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """3-D transposed convolution of ``(N, Cin, D, H, W)`` (or ``(Cin, D, H, W)``) with
+    ``(Cin, Cout/groups, KD, KH, KW)``: the gradient of :func:`conv3d` with respect to its input;
+    the arguments as :func:`conv_transpose2d`'s, three values each.
+
+    Example::
+
+        >>> F.conv_transpose3d(torch.ones(1, 1, 2, 2, 2), torch.ones(1, 1, 2, 2, 2), stride=2).shape
+        pullback.Size([1, 1, 4, 4, 4])
+    """
+    fn = "conv_transpose3d"
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    if isinstance(padding, str):
+        raise TypeError(f"{fn}(): argument 'padding' must be tuple of ints, not str")
+    if input.ndim not in (4, 5):
+        raise RuntimeError(f"Expected 4D (unbatched) or 5D (batched) input to {fn}, but got input of "
+                           f"size: {list(input.shape)}")
+    unbatched = input.ndim == 4
+    if unbatched:
+        input = S.unsqueeze(input, 0)
+    stride, padding, output_padding, dilation = _check_transpose(input, weight, bias, stride, padding,
+                                                                 output_padding, groups, dilation, fn)
+    if weight.ndim != 5:
+        raise RuntimeError(f"Expected 5D (batched) input to {fn}, but got input of size: {list(input.shape)}")
+    _check_3d_shapes(tuple(input.shape), tuple(weight.shape[2:]), stride, padding, output_padding, dilation)
+    if not (input.dtype.is_floating_point or input.dtype is D.int64):
+        raise NotImplementedError(f"\"slow_conv_transpose3d_out_cpu\" not implemented for "
+                                  f"'{input.dtype._tensor_type[:-6]}'")
+    out = C.conv_transpose3d(input, weight, stride, padding, output_padding, dilation, groups)
+    if bias is not None:
+        out = out + S.reshape(bias.to(input.dtype), 1, -1, 1, 1, 1)
+    return S.squeeze(out, 0) if unbatched else out

@@ -543,3 +543,65 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     plane_index = take_along(planes, S.unsqueeze(which, 0), axis=0)[0]
     starts = arange(od, dtype=D.int64).reshape(od, 1, 1) * sd - pd
     return out, (starts + which * dd) * (h * w) + plane_index
+
+
+# ------------------------------------------------------------------ 3-d adaptive max pooling
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    """The maximum of each of ``output_size`` cells of each volume of a ``(N, C, D, H, W)`` or
+    ``(C, D, H, W)`` input, each dim split as :func:`adaptive_max_pool2d` splits its two. A
+    gather of the input at the maxima ``adaptive_max_pool3d_indices`` finds.
+
+    Args:
+        input (Tensor): the input (floating point).
+        output_size (int or tuple): (OD, OH, OW); None keeps that dim's size.
+        return_indices (bool): also return each maximum's flat position in its ``D * H * W`` volume.
+
+    Example::
+
+        >>> F.adaptive_max_pool3d(torch.arange(8.).reshape(1, 2, 2, 2), 1)
+        tensor([[[[7.]]]])
+    """
+    fn = "adaptive_max_pool3d"
+    _check(input, fn)
+    shape, size = _adaptive_output_size(input, output_size, fn, 3)
+    if len(size) != 3:
+        raise RuntimeError(f"{fn}(): internal error: output_size.size() must be 3")
+    if len(shape) not in (4, 5):
+        raise RuntimeError(f"{fn}(): Expected 4D or 5D tensor, but got: {list(shape)}")
+    _non_batch_dims_nonempty(shape, fn)
+    if min(size) < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(size)}: "
+                           f"{list(shape[:-3] + tuple(size))}")
+    if not input.dtype.is_floating_point:
+        raise P.not_implemented_for("adaptive_max_pool3d_cpu", input.dtype)
+    bounds = tuple(P.adaptive_bounds(n, o) for n, o in zip(shape[-3:], size))
+    indices = P.adaptive_max_pool3d_indices.bind((input,), {"bounds": bounds})
+    lead = shape[:-3]
+    flat = S.reshape(input, *lead, shape[-3] * shape[-2] * shape[-1])
+    gathered = take_along(flat, S.reshape(indices, *lead, size[0] * size[1] * size[2]), axis=len(lead))
+    out = S.reshape(gathered, *lead, *size)
+    return (out, indices) if return_indices else out
+
+
+# ------------------------------------------------------------------ 3-d power-average pooling
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """``(sum over each window of x ** p) ** (1 / p)`` over a ``(N, C, D, H, W)`` or
+    ``(C, D, H, W)`` input (``p = norm_type``; a partial window of ``ceil_mode`` is scaled up to a
+    whole one's size; ``p = inf`` the largest magnitude, ``-inf`` the smallest).
+
+    Example::
+
+        >>> F.lp_pool3d(torch.tensor([[[[3., 4.], [0., 0.]]]]), 2, (1, 2, 2))
+        tensor([[[[5.]]]])
+    """
+    if isinstance(kernel_size, (tuple, list)):
+        if len(kernel_size) != 3:
+            raise ValueError(f"{'not enough' if len(kernel_size) < 3 else 'too many'} values to unpack (expected 3"
+                             f"{', got ' + str(len(kernel_size)) if len(kernel_size) < 3 else ''})")
+        kd, kh, kw = kernel_size
+    else:
+        kd = kh = kw = kernel_size
+    if isinstance(norm_type, (int, float)) and norm_type in (float("inf"), -float("inf")):
+        return _signed(norm_type, max_pool3d(_signed(norm_type, input.abs()), kernel_size, stride, 0, 1, ceil_mode))
+    out = avg_pool3d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    return _lp_root(out, norm_type, kd * kh * kw)

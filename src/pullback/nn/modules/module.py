@@ -8,7 +8,7 @@ from ... import _tape
 from ... import _dtype as D
 from ...autograd import grad_mode
 from ...autograd.graph import RemovableHandle, _HookDict, add_hook
-from ..parameter import Parameter, Buffer
+from ..parameter import Parameter, Buffer, is_lazy
 from ._backward_hooks import BackwardHookState
 
 _IncompatibleKeys = collections.namedtuple("_IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -411,16 +411,25 @@ class Module:
         for module_prefix, module in self.named_modules(prefix=prefix.rstrip(".")):
             dot = module_prefix + "." if module_prefix else ""
             for name, p in module._parameters.items():
-                if p is not None:
-                    destination[dot + name] = p if keep_vars else p.detach()
+                if p is not None:   # an uninitialized (lazy) one is itself, as PyTorch's
+                    destination[dot + name] = p if keep_vars or is_lazy(p) else p.detach()
             for name, b in module._buffers.items():
                 if b is not None and name not in module._non_persistent_buffers_set:
-                    destination[dot + name] = b if keep_vars else b.detach()
+                    destination[dot + name] = b if keep_vars or is_lazy(b) else b.detach()
         return destination
 
     def load_state_dict(self, state_dict, strict=True, assign=False):
         """Copies parameters and buffers from ``state_dict``. With ``strict``, missing or
         unexpected keys raise PyTorch's error; returns ``(missing_keys, unexpected_keys)``."""
+        # A lazy module's uninitialized parameters and buffers take the shapes of the initialized
+        # ones loaded into them (PyTorch's lazy load hook); uninitialized ones loaded stay so.
+        for module_prefix, module in self.named_modules():
+            dot = module_prefix + "." if module_prefix else ""
+            for store in (module._parameters, module._buffers):
+                for name, target in store.items():
+                    source = state_dict.get(dot + name)
+                    if is_lazy(target) and isinstance(source, Tensor) and not is_lazy(source):
+                        target.materialize(source.shape)
         own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
@@ -432,6 +441,8 @@ class Module:
             if not isinstance(source, Tensor):
                 errors.append(f'While copying the parameter named "{key}", expected torch.Tensor or Tensor-like '
                               f"object from checkpoint but received {type(source)}")
+                continue
+            if is_lazy(target):   # an uninitialized one loaded into an uninitialized one: nothing to copy
                 continue
             if tuple(source.shape) != tuple(target.shape):
                 errors.append(f"size mismatch for {key}: copying a param with shape {source.shape} from "
