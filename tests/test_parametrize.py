@@ -407,9 +407,91 @@ def test_spectral_norm_one_dim_weight_and_errors():
                lambda: pnn.utils.parametrizations.spectral_norm(p, n_power_iterations=0))
 
 
-def test_orthogonal_not_implemented():
-    with pytest.raises(NotImplementedError, match="orthogonal"):
-        pnn.utils.parametrizations.orthogonal(pnn.Linear(2, 2))
+# ------------------------------------------------------------------ parametrizations.orthogonal
+def _holder(lib, shape):
+    """A module with one float64 Parameter ``weight`` of ``shape`` (a batch of matrices too)."""
+    m = lib.nn.Module()
+    m.weight = lib.nn.Parameter(lib.zeros(*shape, dtype=lib.float64))
+    return m
+
+
+ORTH_SHAPES = [(3, 3), (5, 3), (3, 5), (2, 4, 4), (2, 3, 5)]
+
+
+@pytest.mark.parametrize("trivial", [True, False], ids=["base", "no_base"])
+@pytest.mark.parametrize("orth_map", ["matrix_exp", "cayley", "householder", None])
+@pytest.mark.parametrize("shape", ORTH_SHAPES, ids=str)
+def test_orthogonal(shape, orth_map, trivial):
+    torch.manual_seed(4)
+    t, p = _holder(torch, shape), _holder(pullback, shape)
+    with torch.no_grad():
+        t.weight.normal_()
+    load_from_torch(p, t)
+    torch.nn.utils.parametrizations.orthogonal(t, orthogonal_map=orth_map, use_trivialization=trivial)
+    pnn.utils.parametrizations.orthogonal(p, orthogonal_map=orth_map, use_trivialization=trivial)
+    assert list(p.state_dict()) == list(t.state_dict())
+    assert p.parametrizations.weight[0].orthogonal_map.name == t.parametrizations.weight[0].orthogonal_map.name
+    noise = 0.3 * torch.randn(*shape, dtype=torch.float64)
+    if t.parametrizations.weight[0].orthogonal_map.name == "householder":
+        noise = noise.tril(-1) if shape[-2] >= shape[-1] else noise.triu(1)   # the diagonal holds signs
+    with torch.no_grad():   # move off the starting point (-I with a base): a generic X
+        t.parametrizations.weight.original.add_(noise)
+    load_from_torch(p, t)   # torch's base (its random completion of a tall matrix) too
+    close(p.weight, t.weight, 1e-10)
+    q = p.weight.detach().numpy()
+    gram = q.swapaxes(-1, -2) @ q if shape[-2] >= shape[-1] else q @ q.swapaxes(-1, -2)
+    np.testing.assert_allclose(gram, np.broadcast_to(np.eye(min(shape[-2:])), gram.shape), atol=1e-10)
+    probe = torch.randn(*shape, dtype=torch.float64)
+    (t.weight * probe).sum().backward()
+    (p.weight * pb(probe)).sum().backward()
+    close(p.parametrizations.weight.original.grad, t.parametrizations.weight.original.grad, 1e-9)
+    # assignment: an orthonormal matrix comes back as it was (or the maps refuse, as torch's do)
+    target = torch.linalg.qr(torch.randn(*shape, dtype=torch.float64) if shape[-2] >= shape[-1]
+                             else torch.randn(*shape, dtype=torch.float64).mT)[0]
+    target = target if shape[-2] >= shape[-1] else target.mT
+    map_name = t.parametrizations.weight[0].orthogonal_map.name
+    if not trivial and map_name != "householder":
+        same_error(lambda: setattr(t, "weight", target), lambda: setattr(p, "weight", pb(target)))
+        return
+    t.weight = target
+    p.weight = pb(target)
+    close(p.weight, target, 1e-10)
+    close(p.weight, t.weight, 1e-10)
+    close(p.parametrizations.weight.original, t.parametrizations.weight.original, 1e-10)
+
+
+def test_orthogonal_training_steps():
+    torch.manual_seed(5)
+    t, p = torch.nn.Linear(3, 5).double(), pnn.Linear(3, 5).double()
+    torch.nn.utils.parametrizations.orthogonal(t)
+    pnn.utils.parametrizations.orthogonal(p)
+    load_from_torch(p, t)
+    _sgd_steps(t, p, torch.randn(4, 3, dtype=torch.float64))
+
+
+def test_orthogonal_gradcheck():
+    for orth_map in ("matrix_exp", "cayley", "householder"):
+        m = _holder(pullback, (4, 3))
+        pnn.utils.parametrizations.orthogonal(m, orthogonal_map=orth_map, use_trivialization=False)
+        f = m.parametrizations.weight[0]
+        x = pullback.tensor(np.random.default_rng(6).standard_normal((4, 3)) * 0.5, requires_grad=True)
+        if orth_map == "householder":   # the diagonal holds the columns' signs, not parameters
+            assert pullback.autograd.gradcheck(lambda y: f(y.tril(-1) + pullback.eye(4, 3, dtype=y.dtype)), (x,))
+        else:
+            assert pullback.autograd.gradcheck(f, (x,))
+
+
+def test_orthogonal_errors():
+    t, p = _fresh()
+    same_error(lambda: torch.nn.utils.parametrizations.orthogonal(t, "bias"),
+               lambda: pnn.utils.parametrizations.orthogonal(p, "bias"))
+    same_error(lambda: torch.nn.utils.parametrizations.orthogonal(t, "foo"),
+               lambda: pnn.utils.parametrizations.orthogonal(p, "foo"))
+    same_error(lambda: torch.nn.utils.parametrizations.orthogonal(t, orthogonal_map="qr"),
+               lambda: pnn.utils.parametrizations.orthogonal(p, orthogonal_map="qr"))
+    torch.nn.utils.parametrizations.orthogonal(t)
+    pnn.utils.parametrizations.orthogonal(p)
+    same_error(lambda: setattr(t, "weight", torch.zeros(3, 2)), lambda: setattr(p, "weight", pullback.zeros(3, 2)))
 
 
 # ----------------------------------------------------------------- old-style weight norm, spectral norm
