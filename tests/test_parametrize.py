@@ -569,3 +569,16 @@ def test_old_spectral_norm_errors():
     same_error(lambda: torch.nn.utils.spectral_norm(t, n_power_iterations=0),
                lambda: pnn.utils.spectral_norm(p, n_power_iterations=0))
     same_error(lambda: torch.nn.utils.spectral_norm(t, "foo"), lambda: pnn.utils.spectral_norm(p, "foo"))
+
+
+def test_functional_call_and_func_grad_through_a_parametrization():
+    t, p = pair(3, 4)
+    torch.nn.utils.parametrizations.weight_norm(t)
+    pnn.utils.parametrizations.weight_norm(p)
+    x = torch.randn(2, 3, dtype=torch.float64)
+    gt = torch.func.grad(lambda ps: torch.func.functional_call(t, ps, (x,)).pow(2).sum())(dict(t.named_parameters()))
+    gp = pullback.func.grad(lambda ps: pullback.func.functional_call(p, ps, (pb(x),)).pow(2).sum())(
+        dict(p.named_parameters()))
+    assert list(gp) == list(gt)
+    for k in gt:
+        close(gp[k], gt[k], 1e-10)
