@@ -1,4 +1,6 @@
-"""``nn.utils``: gradient clipping, parameters as one vector, and ``rnn`` (padded and packed sequences)."""
+"""``nn.utils``: gradient clipping, parameters as one vector, ``rnn`` (padded and packed sequences),
+``parametrize`` and ``parametrizations`` (weight and spectral norm), and the old hook-based
+``weight_norm`` and ``spectral_norm``."""
 import math
 
 from ..._backend import B
@@ -6,8 +8,12 @@ from ..._tensor import Tensor
 from ...autograd import grad_mode
 from ..._ops import shape as S
 from . import rnn  # noqa: F401
+from . import parametrize, parametrizations  # noqa: F401
+from .weight_norm import weight_norm, remove_weight_norm, spectral_norm, remove_spectral_norm
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters", "rnn"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters", "rnn",
+           "parametrize", "parametrizations", "weight_norm", "remove_weight_norm", "spectral_norm",
+           "remove_spectral_norm"]
 
 
 def _as_list(parameters):
