@@ -29,6 +29,7 @@ from .autograd.grad_mode import (no_grad, enable_grad, set_grad_enabled, inferen
 from . import autograd  # noqa: F401
 from . import linalg, special  # noqa: F401,E402  (after every @public declaration is made)
 from . import sparse  # noqa: F401,E402
+from . import signal  # noqa: F401,E402
 from . import nn, optim, utils, func  # noqa: F401,E402
 from .func import vmap  # noqa: F401,E402
 from . import _inplace as _inplace_ops
