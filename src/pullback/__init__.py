@@ -14,13 +14,13 @@ from ._tensor import (Tensor, _Device as device, memory_format, contiguous_forma
                       preserve_format, channels_last, channels_last_3d)
 from ._tensor import (FloatTensor, DoubleTensor, HalfTensor, ByteTensor, CharTensor, ShortTensor,  # noqa: F401
                       IntTensor, LongTensor, BoolTensor)
+from ._ops import special_functions2 as _special_functions2  # noqa: F401,E402  (more of torch.special)
 from . import _methods  # noqa: F401  (installs Tensor methods and operators)
 from ._creation import (tensor, as_tensor, asarray, from_numpy, zeros, ones, full, empty, arange,  # noqa: F401
                         linspace, logspace, eye, zeros_like, ones_like, full_like, empty_like, rand, randn,
                         randint, randperm, normal, rand_like, randn_like, randint_like, bernoulli,
                         multinomial, manual_seed, seed, initial_seed, get_rng_state, set_rng_state)
 from ._ops import functions as _functions, shape as _shape, indexing as _indexing, sorting as _sorting  # noqa: F401
-from ._ops import special_functions2 as _special_functions2  # noqa: F401,E402  (more of torch.special)
 from ._ops._api import EXPORTS as _EXPORTS
 globals().update(_EXPORTS)  # every function declared @public (see _ops/_api.py)
 from ._printing import set_printoptions  # noqa: F401

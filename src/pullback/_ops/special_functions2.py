@@ -12,6 +12,8 @@ from ._api import public
 from ._rules import is_tensor
 from .elementwise import elementwise
 from .functions import _invalid_combination
+from . import elementwise as E
+from . import special as S
 from .special import _check_tensor, _written, _NUMBERS
 
 
@@ -163,3 +165,41 @@ for _name, (_first, _step, _what) in _FAMILIES.items():
     _prim = elementwise(_name, _polynomial_impl(_name), inputs="x n", broadcasting=True, out_dtype="float")
     globals()[_name] = _prim
     public("special." + _name)(_polynomial_public(_prim, _name, _what))
+
+
+# ------------------------------------------------------------ regularized incomplete gamma
+def _gammainc_impl(name):
+    def impl(a, x):
+        import scipy.special
+        out = getattr(scipy.special, name)(a.astype(B.float64), x.astype(B.float64))  # SciPy's float32 loop is coarser
+        return B.asarray(out).astype(B.result_type(a, x), copy=False)
+    impl.__name__ = f"_{name}_impl"
+    return impl
+
+
+def _no_input_derivative(name):
+    def rule(g):
+        raise NotImplementedError(f"the derivative for '{name}: input' is not implemented.")
+    return rule
+
+
+def _gamma_density(x, a):
+    # d/dx P(a, x) = x^(a - 1) e^-x / Gamma(a)
+    return E.exp((a - 1) * E.log(x) - x - S.lgamma(a))
+
+
+igamma_ = elementwise("igamma", _gammainc_impl("gammainc"), inputs="a x", broadcasting=True,
+                      out_dtype=S._float_only("igamma_cpu"),
+                      vjp=(_no_input_derivative("igamma"), lambda g, a, x: g * _gamma_density(x, a)))
+igammac_ = elementwise("igammac", _gammainc_impl("gammaincc"), inputs="a x", broadcasting=True,
+                       out_dtype=S._float_only("igammac_cpu"),
+                       vjp=(_no_input_derivative("igammac"), lambda g, a, x: -g * _gamma_density(x, a)))
+
+for _names, _prim, _what in [
+        (("igamma", "special.gammainc"), igamma_, "the regularized lower incomplete gamma function P(input, other)"),
+        (("igammac", "special.gammaincc"), igammac_,
+         "the regularized upper incomplete gamma function Q(input, other) = 1 - P(input, other)")]:
+    for _name in _names:
+        public(_name, method="." not in _name, inplace="." not in _name)(
+            S._binary(_prim, _name, _what + " (differentiable in ``other`` only, as in PyTorch)", "other",
+                      (False, False), example="[1.0, 2.0]), pullback.tensor([0.5, 3.0]"))
