@@ -575,6 +575,24 @@ OPS = [
                                                                    ceil_mode=True), ((1, 2, 6, 5, 6),)),
     OpInfo("F.max_pool3d_indices", lambda m, x: m.nn.functional.max_pool3d(x, 2, 1, return_indices=True)[0],
            ((2, 3, 4, 3),)),
+    # ------------------------------------- incomplete gamma, distances, real forms (differentiable)
+    OpInfo("igamma_x", lambda m, x: m.igamma(m.tensor([0.5, 1.5, 3.0], dtype=x.dtype), x), ((3,),), POS),
+    OpInfo("special.gammaincc_x", lambda m, x: m.special.gammaincc(m.tensor([[0.7], [2.0]], dtype=x.dtype), x),
+           ((2, 3),), POS),
+    OpInfo("cdist", lambda m, x, y: m.cdist(x, y), ((2, 3, 2), (2, 4, 2))),
+    OpInfo("cdist_mm", lambda m, x, y: m.cdist(x, y, compute_mode="use_mm_for_euclid_dist"), ((3, 2), (1, 4, 2))),
+    OpInfo("cdist_p1", lambda m, x, y: m.cdist(x, y, p=1.0), ((3, 2), (4, 2)), second_order=False, tags=("kinks",)),
+    OpInfo("cdist_p3", lambda m, x, y: m.cdist(x, y, p=3.0), ((3, 2), (4, 2))),
+    OpInfo("cdist_inf", lambda m, x, y: m.cdist(x, y, p=float("inf")), ((3, 2), (4, 2)), second_order=False,
+           tags=("kinks",)),
+    OpInfo("dist", lambda m, x, y: m.dist(x, y), ((2, 3), (3,))),
+    OpInfo("dist_p3", lambda m, x, y: x.dist(y, 3), ((2, 3), (2, 3))),
+    OpInfo("fill_tensor_value", lambda m, x, v: m.fill(x, v) * x, ((3,), ())),
+    OpInfo("angle", lambda m, x: m.angle(x) * x, ((4,),), avoid=(0.0,)),
+    OpInfo("H", lambda m, x: x.H * 2, ((2, 3),)),
+    OpInfo("constant_pad_nd", lambda m, x: m.constant_pad_nd(x, (1, -1, 2, 0), 0.5), ((2, 3),)),
+    OpInfo("unsafe_split", lambda m, x: m.cat([p * (i + 1) for i, p in enumerate(m.unsafe_split(x, 2, 1))], 1),
+           ((2, 5),)),
 ]
 
 

@@ -2337,7 +2337,8 @@ def angle(input, *, out=None):
     x = input if input.dtype.is_floating_point else input.to(D.get_default_dtype())
     # x itself where it is NaN: the result depends on x (and requires grad with it, as torch's),
     # with a zero gradient wherever x is a number
-    return _written(out, E.where_(E.isnan(x), x, E.where_(x < 0, math.pi, 0.0)), "angle", (input,))
+    half_turns = E.where_(x < 0, _creation.full_like(x, math.pi), _creation.zeros_like(x))  # (in x's dtype)
+    return _written(out, E.where_(E.isnan(x), x, half_turns), "angle", (input,))
 
 
 def _H(self):
@@ -2345,8 +2346,8 @@ def _H(self):
         warnings.warn("Tensor.H is deprecated on 0-D tensors. Consider using x.conj().", UserWarning, stacklevel=2)
         return self
     if self.ndim != 2:
-        extra = ". For batches of matrices, consider using tensor.mH" if self.ndim > 2 else ""
-        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self.ndim}-D tensor{extra}")
+        extra = " For batches of matrices, consider using tensor.mH" if self.ndim > 2 else ""
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self.ndim}-D tensor.{extra}")
     return S.transpose(self, 0, 1)  # the conjugate transpose of a real matrix is its transpose
 
 
@@ -2489,7 +2490,8 @@ def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=Non
     ``physical_layout`` (pullback's are zero-filled and contiguous; the layout is checked)."""
     size, physical_layout = tuple(size), tuple(physical_layout)
     if len(size) != len(physical_layout):
-        raise RuntimeError("Number of dimensions in size does not match the length of the physical_layout")
+        raise RuntimeError("Number of dimensions in size does not match the length of the physical_layout; i.e. "
+                           f"len(size) = {len(size)} is not equal to len(physical_layout) = {len(physical_layout)}")
     seen = set()
     for i, d in enumerate(physical_layout):
         if not 0 <= d < len(size):  # (no negative dims, as in PyTorch)
