@@ -32,6 +32,7 @@ from . import sparse  # noqa: F401,E402
 from . import signal  # noqa: F401,E402
 from . import nn, optim, utils, func  # noqa: F401,E402
 from .func import vmap  # noqa: F401,E402
+from . import masked  # noqa: F401,E402  (after nn: its normalizations are nn.functional's)
 from . import _inplace as _inplace_ops
 
 

@@ -7,8 +7,7 @@ The arguments after ``M`` are keyword-only and are checked as PyTorch checks the
 """
 import math
 
-import numpy as np
-
+from .._backend import B
 from .. import _dtype as D
 from .._creation import tensor as _tensor
 
@@ -28,13 +27,13 @@ def _check(name, M, dtype, layout):
 
 
 def _window(values, dtype, requires_grad):
-    return _tensor(np.asarray(values, dtype=np.float64).astype(dtype.np), dtype=dtype, requires_grad=requires_grad)
+    return _tensor(B.asarray(values, dtype=B.float64).astype(dtype.np), dtype=dtype, requires_grad=requires_grad)
 
 
 def _points(M, sym):
     """The sample positions 0..N-1 of the symmetric window the result is cut from, and N."""
     n = M if sym else M + 1
-    return np.arange(n, dtype=np.float64), n
+    return B.arange(n, dtype=B.float64), n
 
 
 def _build(name, M, sym, dtype, layout, requires_grad, values):
@@ -42,9 +41,9 @@ def _build(name, M, sym, dtype, layout, requires_grad, values):
     length N (M, or M + 1 for a periodic one), cut to M points. M == 0 is empty, M == 1 is [1]."""
     dtype = _check(name, M, dtype, layout)
     if M == 0:
-        return _window(np.zeros(0), dtype, requires_grad)
+        return _window(B.zeros(0), dtype, requires_grad)
     if M == 1:
-        return _window(np.ones(1), dtype, requires_grad)
+        return _window(B.ones(1), dtype, requires_grad)
     n, N = _points(M, sym)
     return _window(values(n, N)[:M], dtype, requires_grad)
 
@@ -75,7 +74,7 @@ def general_cosine(M, *, a, sym=True, dtype=None, layout=None, device=None, requ
 
     def values(n, N):
         phase = 2 * math.pi * n / (N - 1)
-        return sum((-1) ** k * float(c) * np.cos(k * phase) for k, c in enumerate(a))
+        return sum((-1) ** k * float(c) * B.cos(k * phase) for k, c in enumerate(a))
     return _build("general_cosine", M, sym, dtype, layout, requires_grad, values)
 
 
@@ -187,7 +186,7 @@ def bartlett(M, *, sym=True, dtype=None, layout=None, device=None, requires_grad
         tensor([0.0000, 0.5000, 1.0000, 0.5000, 0.0000])
     """
     return _build("bartlett", M, sym, dtype, layout, requires_grad,
-                  lambda n, N: 1 - np.abs(2 * n / (N - 1) - 1))
+                  lambda n, N: 1 - B.abs(2 * n / (N - 1) - 1))
 
 
 def cosine(M, *, sym=True, dtype=None, layout=None, device=None, requires_grad=False):
@@ -204,7 +203,7 @@ def cosine(M, *, sym=True, dtype=None, layout=None, device=None, requires_grad=F
         >>> pullback.signal.windows.cosine(5)
         tensor([0.3090, 0.8090, 1.0000, 0.8090, 0.3090])
     """
-    return _build("cosine", M, sym, dtype, layout, requires_grad, lambda n, N: np.sin(math.pi * (n + 0.5) / N))
+    return _build("cosine", M, sym, dtype, layout, requires_grad, lambda n, N: B.sin(math.pi * (n + 0.5) / N))
 
 
 def exponential(M, *, center=None, tau=1.0, sym=True, dtype=None, layout=None, device=None, requires_grad=False):
@@ -231,7 +230,7 @@ def exponential(M, *, center=None, tau=1.0, sym=True, dtype=None, layout=None, d
 
     def values(n, N):
         middle = (N - 1) / 2 if center is None else float(center)
-        return np.exp(-np.abs(n - middle) / tau)
+        return B.exp(-B.abs(n - middle) / tau)
     return _build("exponential", M, sym, dtype, layout, requires_grad, values)
 
 
@@ -253,7 +252,7 @@ def gaussian(M, *, std=1.0, sym=True, dtype=None, layout=None, device=None, requ
     if std <= 0:
         raise ValueError(f"Standard deviation must be positive, got: {std} instead.")
     return _build("gaussian", M, sym, dtype, layout, requires_grad,
-                  lambda n, N: np.exp(-((n - (N - 1) / 2) / std) ** 2 / 2))
+                  lambda n, N: B.exp(-((n - (N - 1) / 2) / std) ** 2 / 2))
 
 
 def kaiser(M, *, beta=12.0, sym=True, dtype=None, layout=None, device=None, requires_grad=False):
@@ -275,5 +274,5 @@ def kaiser(M, *, beta=12.0, sym=True, dtype=None, layout=None, device=None, requ
         raise ValueError(f"beta must be non-negative, got: {beta} instead.")
 
     def values(n, N):
-        return np.i0(beta * np.sqrt(np.clip(1 - (2 * n / (N - 1) - 1) ** 2, 0, None))) / np.i0(beta)
+        return B.i0(beta * B.sqrt(B.clip(1 - (2 * n / (N - 1) - 1) ** 2, 0, None))) / B.i0(beta)
     return _build("kaiser", M, sym, dtype, layout, requires_grad, values)
