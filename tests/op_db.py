@@ -593,6 +593,17 @@ OPS = [
     OpInfo("constant_pad_nd", lambda m, x: m.constant_pad_nd(x, (1, -1, 2, 0), 0.5), ((2, 3),)),
     OpInfo("unsafe_split", lambda m, x: m.cat([p * (i + 1) for i, p in enumerate(m.unsafe_split(x, 2, 1))], 1),
            ((2, 5),)),
+    # ------------------------------------------------------------ torch.masked (composites)
+    OpInfo("masked.sum", lambda m, x: m.masked.sum(x, 1, mask=_idx(m, [[True, False, True], [False, True, True]])),
+           ((2, 3),)),
+    OpInfo("masked.var", lambda m, x: m.masked.var(x, 1, correction=0, mask=_idx(m, [[True, False, True],
+                                                                                     [True, True, True]])), ((2, 3),)),
+    OpInfo("masked.softmax", lambda m, x: m.masked.softmax(x, 1, mask=_idx(m, [[True, False, True], [True, True, False]])),
+           ((2, 3),)),
+    OpInfo("masked.norm", lambda m, x: m.masked.norm(x, 3.0, 0, mask=_idx(m, [[True, False, True], [True, True, False]])),
+           ((2, 3),)),
+    OpInfo("masked.logsumexp", lambda m, x: m.masked.logsumexp(x, (0, 1), mask=_idx(m, [True, False, True])),
+           ((2, 3),)),
 ]
 
 

@@ -358,3 +358,80 @@ def test_dist_matches_torch_and_finite_differences(p):
                      - pullback.dist(pullback.tensor(a - e), pullback.tensor(b), p).item()) / (2 * h)
         np.testing.assert_allclose(g.numpy(), fd, rtol=1e-5, atol=1e-8)
     assert math.isclose(ours.item(), theirs.item(), rel_tol=1e-12)
+
+
+# ----------------------------------------------------------------- torch.masked
+MASKED = [("sum", {}), ("sum", {"dim": (0, 2), "keepdim": True}), ("prod", {"dim": 1}), ("amax", {"dim": 1}),
+          ("amin", {}), ("mean", {"dim": 2}), ("norm", {"ord": 3.0, "dim": 1}), ("norm", {"ord": -math.inf}),
+          ("var", {"dim": 1}), ("std", {"dim": (0, 1), "correction": 0}), ("var", {"unbiased": False}),
+          ("logsumexp", {"dim": 2}), ("softmax", {"dim": 1}), ("log_softmax", {"dim": 2}), ("softmin", {"dim": 0}),
+          ("cumsum", {"dim": 1}), ("cumprod", {"dim": 2}), ("normalize", {"ord": 2.0, "dim": 1})]
+
+
+def _masked_case():
+    x = RNG.standard_normal((3, 4, 2))
+    mask = RNG.random((3, 4, 2)) > 0.3
+    mask[:, 0, :] = True  # every row along each dim keeps an element: finite values everywhere
+    mask[0, :, 0] = True
+    mask[:, :, 0] = True
+    return x, mask
+
+
+@pytest.mark.parametrize("name,kwargs", MASKED, ids=[f"{n}{i}" for i, (n, _) in enumerate(MASKED)])
+def test_masked_values_and_gradients_match_torch(name, kwargs):
+    x, mask = _masked_case()
+    xp, xt = pullback.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ours = getattr(pullback.masked, name)(xp, mask=pullback.tensor(mask), **kwargs)
+    theirs = getattr(torch.masked, name)(xt, mask=torch.tensor(mask), **kwargs)
+    _same(ours, theirs, rtol=1e-12, atol=1e-12)
+    w = RNG.standard_normal(tuple(theirs.shape))
+    g, = pullback.autograd.grad(ours, xp, pullback.tensor(w))
+    gt, = torch.autograd.grad(theirs, xt, torch.tensor(w))
+    _same(g, gt, rtol=1e-10, atol=1e-12)
+    assert not g.numpy()[~mask].any() or name in ("mean", "var", "std", "normalize")  # masked out: no gradient
+
+
+@pytest.mark.parametrize("name,kwargs", [("sum", {"dim": 1}), ("var", {"dim": 1, "correction": 0}), ("softmax", {"dim": 1}),
+                                         ("norm", {"ord": 2.0, "dim": 1})])
+def test_masked_gradients_match_finite_differences_and_vmap(name, kwargs):
+    x, mask = _masked_case()
+    m = pullback.tensor(mask)
+    w = pullback.tensor(RNG.standard_normal(tuple(getattr(pullback.masked, name)(pullback.tensor(x), mask=m,
+                                                                                  **kwargs).shape)))
+
+    def f(v):
+        return (getattr(pullback.masked, name)(v, mask=m, **kwargs) * w).sum()
+    xp = pullback.tensor(x, requires_grad=True)
+    g, = pullback.autograd.grad(f(xp), xp)
+    h, fd = 1e-6, np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[i] = h
+        fd[i] = (f(pullback.tensor(x + e)).item() - f(pullback.tensor(x - e)).item()) / (2 * h)
+    np.testing.assert_allclose(g.numpy(), fd, rtol=1e-6, atol=1e-8)
+    batched = vmap(lambda v: getattr(pullback.masked, name)(v, mask=m[0], **{**kwargs, "dim": 0}))(pullback.tensor(x))
+    loop = pullback.stack([getattr(pullback.masked, name)(pullback.tensor(r), mask=m[0], **{**kwargs, "dim": 0})
+                           for r in x])
+    np.testing.assert_allclose(batched.numpy(), loop.numpy(), rtol=1e-12)
+
+
+def test_masked_dtypes_and_errors_match_torch():
+    a = np.array([[1, 5, 3], [4, 2, 6]])
+    mask = np.array([[True, False, True], [False, True, True]])
+    for name in ("sum", "prod", "amax", "amin", "argmax", "argmin", "logsumexp"):
+        _same(getattr(pullback.masked, name)(pullback.tensor(a), mask=pullback.tensor(mask)),
+              getattr(torch.masked, name)(torch.tensor(a), mask=torch.tensor(mask)), rtol=1e-6)
+    _same(pullback.masked.median(pullback.tensor(a), mask=pullback.tensor(mask)),
+          torch.masked.median(torch.tensor(a), mask=torch.tensor(mask)))
+    _same(pullback.masked.median(pullback.tensor(a * 1.0), 0, mask=pullback.tensor(mask)),
+          torch.masked.median(torch.tensor(a * 1.0), 0, mask=torch.tensor(mask)))
+    _same(pullback.masked.sum(pullback.tensor(a * 1.0), 1, mask=pullback.tensor([True, False, False])),
+          torch.masked.sum(torch.tensor(a * 1.0), 1, mask=torch.tensor([True, False, False])))
+    _same(pullback.masked.logaddexp(pullback.tensor([0.0, 1.0]), pullback.tensor([0.0, 2.0]),
+                                    other_mask=pullback.tensor([True, False])),
+          torch.masked.logaddexp(torch.tensor([0.0, 1.0]), torch.tensor([0.0, 2.0]), other_mask=torch.tensor([True, False])))
+    for call in (lambda m: m.masked.mean(m.tensor(a)), lambda m: m.masked.sum(m.zeros(2, 3), (1, 1)),
+                 lambda m: m.masked.sum(m.zeros(2, 3), 2),
+                 lambda m: m.masked.sum(m.zeros(3), mask=m.ones(2, 3, dtype=m.bool)),
+                 lambda m: m.masked.median(m.tensor(a), mask=m.tensor([[True, True, True], [False, False, False]]))):
+        _raises_as_torch(lambda: call(pullback), lambda: call(torch))
