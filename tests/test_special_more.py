@@ -435,3 +435,20 @@ def test_masked_dtypes_and_errors_match_torch():
                  lambda m: m.masked.sum(m.zeros(3), mask=m.ones(2, 3, dtype=m.bool)),
                  lambda m: m.masked.median(m.tensor(a), mask=m.tensor([[True, True, True], [False, False, False]]))):
         _raises_as_torch(lambda: call(pullback), lambda: call(torch))
+
+
+@pytest.mark.parametrize("mode", ["use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist"])
+def test_cdist_gradient_at_zero_distance_is_zero_as_torch(mode):
+    a, b = [[1.0, 2.0], [3.0, 4.0]], [[1.0, 2.0]]
+    xp, xt = pullback.tensor(a, dtype=pullback.float64, requires_grad=True), torch.tensor(a, dtype=torch.float64,
+                                                                                           requires_grad=True)
+    g, = pullback.autograd.grad(pullback.cdist(xp, pullback.tensor(b, dtype=pullback.float64), compute_mode=mode).sum(), xp)
+    gt, = torch.autograd.grad(torch.cdist(xt, torch.tensor(b, dtype=torch.float64), compute_mode=mode).sum(), xt)
+    _same(g, gt, rtol=1e-12)
+
+
+def test_shape_and_size_errors_match_torch():
+    _raises_as_torch(lambda: pullback.broadcast_shapes((-1,)), lambda: torch.broadcast_shapes((-1,)))
+    _raises_as_torch(lambda: pullback.empty_strided((2, 3), (1,)), lambda: torch.empty_strided((2, 3), (1,)))
+    _raises_as_torch(lambda: pullback.nonzero_static(pullback.tensor([1, 0]), size=-1),
+                     lambda: torch.nonzero_static(torch.tensor([1, 0]), size=-1))

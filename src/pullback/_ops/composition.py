@@ -2418,9 +2418,8 @@ def broadcast_shapes(*shapes):
     result = []
     for index, shape in enumerate(shapes):
         shape = (shape,) if isinstance(shape, (int, B.integer)) else tuple(shape)
-        for size in shape:
-            if size < 0:
-                raise RuntimeError(f"Trying to create tensor with negative dimension {size}: {list(shape)}")
+        if any(size < 0 for size in shape):
+            raise ValueError("Attempting to broadcast a dimension with negative length!")
         if len(shape) > len(result):
             result = [1] * (len(shape) - len(result)) + result
         for k in range(1, len(shape) + 1):
@@ -2470,7 +2469,7 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
     """An uninitialized tensor of ``size`` (pullback's are zero-filled and contiguous: ``stride`` is
     checked for its length only, as a layout hint)."""
     if len(stride) != len(size):
-        raise RuntimeError("mismatch in length of strides and shape")
+        raise RuntimeError(f"dimensionality of sizes ({len(size)}) must match dimensionality of strides ({len(stride)})")
     return _empty_sized(size, dtype, requires_grad, "empty_strided")
 
 
@@ -2536,7 +2535,7 @@ def nonzero_static(input, *, size, fill_value=-1):
     """
     _check_tensor(input, "nonzero_static")
     if size < 0:
-        raise RuntimeError(f"nonzero_static: 'size' must be an non-negative integer, but got size: {size}")
+        raise RuntimeError("nonzero_static: 'size' must be an non-negative integer")
     return nonzero_static_.bind((input,), {"size": int(size), "fill_value": int(fill_value)})
 
 
@@ -2614,7 +2613,11 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
         ones2 = _creation.ones(batch + (cols, 1), dtype=x2.dtype)
         a = S.cat([x1 * -2, F.sum(x1 * x1, -1, keepdim=True), ones1], -1)
         b = S.cat([x2, ones2, F.sum(x2 * x2, -1, keepdim=True)], -1)
-        return E.sqrt(F.clamp(F.matmul(a, S.transpose(b, -2, -1)), min=0.0))
+        squares = F.matmul(a, S.transpose(b, -2, -1))
+        # rounding can make a square slightly negative, and sqrt's slope is infinite at 0: where the
+        # square is not positive the distance is 0 with a zero gradient (no NaN from inf * 0)
+        positive = squares > 0
+        return E.where_(positive, E.sqrt(E.where_(positive, squares, 1.0)), 0.0)
     from .decompositions import vector_norm
     differences = S.unsqueeze(x1, -2) - S.unsqueeze(x2, -3)
     return vector_norm(differences, p, -1)

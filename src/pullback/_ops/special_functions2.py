@@ -17,15 +17,13 @@ from . import special as S
 from .special import _check_tensor, _written, _NUMBERS
 
 
-def _scipy_unary(name, float64=False):
-    """The forward of ``scipy.special.<name>``; with ``float64`` it computes in float64 and casts
-    back (SciPy's float32 loops of these differ from PyTorch's beyond float32 tolerance)."""
+def _scipy_unary(name):
+    """The forward of ``scipy.special.<name>``, computed in float64 and rounded once to the input's
+    dtype (SciPy's float32 loops are coarser than PyTorch's float32 kernels)."""
     def impl(x):
         import scipy.special
         fn = getattr(scipy.special, name) if name != "airy_ai" else (lambda v: scipy.special.airy(v)[0])
-        if float64 and x.dtype != B.float64:
-            return B.asarray(fn(x.astype(B.float64))).astype(x.dtype)
-        return B.asarray(fn(x)).astype(x.dtype, copy=False)
+        return B.asarray(fn(x.astype(B.float64))).astype(x.dtype, copy=False)
     impl.__name__ = f"_{name}_impl"
     return impl
 
@@ -38,18 +36,18 @@ def _spherical_j0_impl(x):
 
 
 _UNARY = [  # (torch's name, forward, what)
-    ("airy_ai", _scipy_unary("airy_ai", True), "the Airy function Ai"),
-    ("bessel_j0", _scipy_unary("j0", True), "the Bessel function of the first kind of order 0"),
-    ("bessel_j1", _scipy_unary("j1", True), "the Bessel function of the first kind of order 1"),
-    ("bessel_y0", _scipy_unary("y0", True), "the Bessel function of the second kind of order 0"),
-    ("bessel_y1", _scipy_unary("y1", True), "the Bessel function of the second kind of order 1"),
-    ("modified_bessel_i0", _scipy_unary("i0", True), "the modified Bessel function of the first kind of order 0"),
-    ("modified_bessel_i1", _scipy_unary("i1", True), "the modified Bessel function of the first kind of order 1"),
-    ("modified_bessel_k0", _scipy_unary("k0", True), "the modified Bessel function of the second kind of order 0"),
-    ("modified_bessel_k1", _scipy_unary("k1", True), "the modified Bessel function of the second kind of order 1"),
-    ("scaled_modified_bessel_k0", _scipy_unary("k0e", True),
+    ("airy_ai", _scipy_unary("airy_ai"), "the Airy function Ai"),
+    ("bessel_j0", _scipy_unary("j0"), "the Bessel function of the first kind of order 0"),
+    ("bessel_j1", _scipy_unary("j1"), "the Bessel function of the first kind of order 1"),
+    ("bessel_y0", _scipy_unary("y0"), "the Bessel function of the second kind of order 0"),
+    ("bessel_y1", _scipy_unary("y1"), "the Bessel function of the second kind of order 1"),
+    ("modified_bessel_i0", _scipy_unary("i0"), "the modified Bessel function of the first kind of order 0"),
+    ("modified_bessel_i1", _scipy_unary("i1"), "the modified Bessel function of the first kind of order 1"),
+    ("modified_bessel_k0", _scipy_unary("k0"), "the modified Bessel function of the second kind of order 0"),
+    ("modified_bessel_k1", _scipy_unary("k1"), "the modified Bessel function of the second kind of order 1"),
+    ("scaled_modified_bessel_k0", _scipy_unary("k0e"),
      "the exponentially scaled modified Bessel function of the second kind of order 0, exp(x) K0(x)"),
-    ("scaled_modified_bessel_k1", _scipy_unary("k1e", True),
+    ("scaled_modified_bessel_k1", _scipy_unary("k1e"),
      "the exponentially scaled modified Bessel function of the second kind of order 1, exp(x) K1(x)"),
     ("spherical_bessel_j0", _spherical_j0_impl, "the spherical Bessel function of the first kind of order 0"),
 ]
