@@ -214,9 +214,11 @@ def test_random_fill_errors_match_torch(call):
 # ----------------------------------------------------------------- real forms of complex ops
 def test_complex_ops_on_real_tensors():
     x = pullback.tensor([[1.0, -2.0], [3.0, 4.0]], requires_grad=True)
-    for name in ("conj", "resolve_conj", "resolve_neg", "conj_physical", "real"):
+    for name in ("conj", "resolve_conj", "resolve_neg", "conj_physical"):
         assert getattr(pullback, name)(x) is x and getattr(x, name)() is x
+    assert pullback.real(x) is x and x.real is x  # (a property, as torch's)
     _raises_as_torch(lambda: pullback.imag(x), lambda: torch.imag(torch.tensor([1.0])))
+    _raises_as_torch(lambda: x.imag, lambda: torch.tensor([1.0]).imag)
     t = torch.tensor([-1.0, 0.0, 2.0, float("nan")])
     _same(pullback.angle(pullback.tensor(t.numpy())), torch.angle(t))
     _same(pullback.angle(pullback.tensor([-1, 0, 2])), torch.angle(torch.tensor([-1, 0, 2])))

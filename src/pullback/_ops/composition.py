@@ -2312,11 +2312,12 @@ def _identity_public(name):
     return fn
 
 
-for _name in ("conj", "resolve_conj", "resolve_neg", "conj_physical", "real"):
+for _name in ("conj", "resolve_conj", "resolve_neg", "conj_physical"):
     public(_name, method=True)(_identity_public(_name))
+real = public("real")(_identity_public("real"))  # (Tensor.real is a property: see _declare_properties)
 
 
-@public(method=True)
+@public()
 def imag(input):
     """The imaginary part: refused for real tensors, as in PyTorch (pullback's dtypes are all real)."""
     _check_tensor(input, "imag")
@@ -2351,13 +2352,15 @@ def _H(self):
     return S.transpose(self, 0, 1)  # the conjugate transpose of a real matrix is its transpose
 
 
-def _declare_H():
-    # A property, as torch's (PyTorch's other matrix properties, mT and mH, sit in _methods.py)
+def _declare_properties():
+    # Properties, as torch's (the matrix properties mT and mH sit in _methods.py)
     from .._tensor import Tensor
     Tensor.H = property(_H, doc="The conjugate transpose of a matrix (for real tensors, its transpose).")
+    Tensor.real = property(real, doc="The real part: for real tensors, the tensor itself.")
+    Tensor.imag = property(imag, doc="The imaginary part: refused for real tensors, as in PyTorch.")
 
 
-_declare_H()
+_declare_properties()
 
 
 @public("__rdiv__", method=True, export=False)
