@@ -2387,8 +2387,7 @@ def fill(input, value):
     if not is_tensor(value):
         value = _creation.tensor(value)
     everywhere = _creation.ones(tuple(input.shape), dtype=D.bool)
-    filled = E.where_(everywhere, value.to(input.dtype), input)
-    return filled
+    return E.where_(everywhere, value.to(input.dtype), input)  # input's gradient: 0 (where's rule)
 
 
 @public()
@@ -2462,7 +2461,7 @@ def constant_pad_nd(input, pad, value=0):
     return _pad(input, tuple(pad), "constant", value)
 
 
-def _empty_sized(size, dtype, requires_grad, fn):
+def _empty_sized(size, dtype, requires_grad):
     from .._size import Size
     return _creation.empty(Size(size), dtype=dtype, requires_grad=requires_grad)
 
@@ -2473,7 +2472,7 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
     checked for its length only, as a layout hint)."""
     if len(stride) != len(size):
         raise RuntimeError(f"dimensionality of sizes ({len(size)}) must match dimensionality of strides ({len(stride)})")
-    return _empty_sized(size, dtype, requires_grad, "empty_strided")
+    return _empty_sized(size, dtype, requires_grad)
 
 
 def new_empty_strided(self, size, stride, *, dtype=None, layout=None, device=None, requires_grad=False,
@@ -2502,7 +2501,7 @@ def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=Non
         if d in seen:
             raise RuntimeError("Duplicate dim not allowed")
         seen.add(d)
-    return _empty_sized(size, dtype, requires_grad, "empty_permuted")
+    return _empty_sized(size, dtype, requires_grad)
 
 
 def _nonzero_static_impl(x, size, fill_value):
