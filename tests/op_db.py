@@ -641,6 +641,36 @@ OPS = [
         ((5, 2, 3),), second_order=False),
     OpInfo("F.ctc_loss_unbatched", lambda m, x: m.nn.functional.ctc_loss(
         x.log_softmax(-1), _idx(m, [2, 1]), _idx(m, 4), _idx(m, 2), reduction="none"), ((5, 3),), second_order=False),
+    # ------------------------------------- incomplete gamma, distances, real forms (differentiable)
+    # (cdist and dist are composites: a final product keeps their backward names comparable with torch's)
+    OpInfo("igamma_x", lambda m, x: m.igamma(m.tensor([0.5, 1.5, 3.0], dtype=x.dtype), x), ((3,),), POS),
+    OpInfo("special.gammaincc_x", lambda m, x: m.special.gammaincc(m.tensor([[0.7], [2.0]], dtype=x.dtype), x),
+           ((2, 3),), POS),
+    OpInfo("cdist", lambda m, x, y: m.cdist(x, y) * 2, ((2, 3, 2), (2, 4, 2))),
+    OpInfo("cdist_mm", lambda m, x, y: m.cdist(x, y, compute_mode="use_mm_for_euclid_dist") * 2, ((3, 2), (1, 4, 2))),
+    OpInfo("cdist_p1", lambda m, x, y: m.cdist(x, y, p=1.0) * 2, ((3, 2), (4, 2)), second_order=False, tags=("kinks",)),
+    OpInfo("cdist_p3", lambda m, x, y: m.cdist(x, y, p=3.0) * 2, ((3, 2), (4, 2))),
+    OpInfo("cdist_inf", lambda m, x, y: m.cdist(x, y, p=float("inf")) * 2, ((3, 2), (4, 2)), second_order=False,
+           tags=("kinks",)),
+    OpInfo("dist", lambda m, x, y: m.dist(x, y) * 2, ((2, 3), (3,))),
+    OpInfo("dist_p3", lambda m, x, y: x.dist(y, 3) * 2, ((2, 3), (2, 3))),
+    OpInfo("fill_tensor_value", lambda m, x, v: m.fill(x, v) * x, ((3,), ())),
+    OpInfo("angle", lambda m, x: m.angle(x) * x, ((4,),), avoid=(0.0,)),
+    OpInfo("H", lambda m, x: x.H * 2, ((2, 3),)),
+    OpInfo("constant_pad_nd", lambda m, x: m.constant_pad_nd(x, (1, -1, 2, 0), 0.5), ((2, 3),)),
+    OpInfo("unsafe_split", lambda m, x: m.cat([p * (i + 1) for i, p in enumerate(m.unsafe_split(x, 2, 1))], 1),
+           ((2, 5),)),
+    # ------------------------------------------------------------ torch.masked (composites)
+    OpInfo("masked.sum", lambda m, x: m.masked.sum(x, 1, mask=_idx(m, [[True, False, True], [False, True, True]])),
+           ((2, 3),)),
+    OpInfo("masked.var", lambda m, x: m.masked.var(x, 1, correction=0, mask=_idx(m, [[True, False, True],
+                                                                                     [True, True, True]])), ((2, 3),)),
+    OpInfo("masked.softmax", lambda m, x: m.masked.softmax(x, 1, mask=_idx(m, [[True, False, True], [True, True, False]])),
+           ((2, 3),)),
+    OpInfo("masked.norm", lambda m, x: m.masked.norm(x, 3.0, 0, mask=_idx(m, [[True, False, True], [True, True, False]])),
+           ((2, 3),)),
+    OpInfo("masked.logsumexp", lambda m, x: m.masked.logsumexp(x, (0, 1), mask=_idx(m, [True, False, True])),
+           ((2, 3),)),
 ]
 
 

@@ -14,6 +14,7 @@ from ._tensor import (Tensor, _Device as device, memory_format, contiguous_forma
                       preserve_format, channels_last, channels_last_3d)
 from ._tensor import (FloatTensor, DoubleTensor, HalfTensor, ByteTensor, CharTensor, ShortTensor,  # noqa: F401
                       IntTensor, LongTensor, BoolTensor)
+from ._ops import special_functions2 as _special_functions2  # noqa: F401,E402  (more of torch.special)
 from . import _methods  # noqa: F401  (installs Tensor methods and operators)
 from ._creation import (tensor, as_tensor, asarray, from_numpy, zeros, ones, full, empty, arange,  # noqa: F401
                         linspace, logspace, eye, zeros_like, ones_like, full_like, empty_like, rand, randn,
@@ -28,8 +29,10 @@ from .autograd.grad_mode import (no_grad, enable_grad, set_grad_enabled, inferen
 from . import autograd  # noqa: F401
 from . import linalg, special  # noqa: F401,E402  (after every @public declaration is made)
 from . import sparse  # noqa: F401,E402
+from . import signal  # noqa: F401,E402
 from . import nn, optim, utils, func  # noqa: F401,E402
 from .func import vmap  # noqa: F401,E402
+from . import masked  # noqa: F401,E402  (after nn: its normalizations are nn.functional's)
 from . import _inplace as _inplace_ops
 
 

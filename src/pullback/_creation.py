@@ -676,3 +676,73 @@ def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=Fals
 def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
     """A Tensor of ``data`` (this Tensor's dtype unless ``dtype`` is given): ``Tensor.new_tensor``."""
     return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+# ------------------------------------------------------------- in-place random fills
+def _fill_random(self, draw, generator):
+    """Fills ``self`` in place with ``draw(rng, shape)`` from pullback's generator (or ``generator``)."""
+    dt = self.dtype.np
+    return self.copy_(_random(tuple(self.shape), lambda rng, shape: B.asarray(draw(rng, shape)).astype(dt),
+                              generator))
+
+
+def _continuous(self, kernel):
+    if not self.dtype.is_floating_point:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{self.dtype._tensor_type[:-6]}'")
+
+
+def uniform_(self, from_=0.0, to=1.0, *, generator=None, **kwargs):
+    """Fills this Tensor with numbers drawn uniformly from ``[from, to)``, in place."""
+    from_ = kwargs.pop("from", from_)  # torch's keyword is `from`, a Python keyword
+    _continuous(self, "check_uniform_bounds")
+    if from_ > to:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={_scalar_str(from_)} "
+                           f"> to={_scalar_str(to)}")
+    return _fill_random(self, lambda rng, shape: rng.uniform(from_, to, shape), generator)
+
+
+def exponential_(self, lambd=1.0, *, generator=None):
+    """Fills this Tensor with exponentially distributed numbers of rate ``lambd``, in place."""
+    if not self.dtype.is_floating_point:
+        raise RuntimeError("Exponential distribution is a continuous probability distribution. dtype must be a "
+                           f"floating point but you specified {self.dtype._tensor_type[:-6]}")
+    if not lambd > 0:
+        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={_scalar_str(lambd)}")
+    return _fill_random(self, lambda rng, shape: rng.exponential(1.0 / lambd, shape), generator)
+
+
+def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+    """Fills this Tensor with Cauchy distributed numbers (``median``, scale ``sigma``), in place."""
+    if not self.dtype.is_floating_point:
+        raise RuntimeError("Cauchy distribution is a continuous probability distribution. dtype must be a "
+                           f"floating point but you specified {D.CPP_TYPE_NAMES[self.dtype]}")
+    if not sigma > 0:
+        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={_scalar_str(sigma)}")
+    return _fill_random(self, lambda rng, shape: median + sigma * rng.standard_cauchy(shape), generator)
+
+
+def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+    """Fills this Tensor with numbers whose log is normal (``mean``, ``std``), in place."""
+    _continuous(self, "log_normal_cpu")
+    if not std > 0:
+        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={_scalar_str(std)}")
+    return _fill_random(self, lambda rng, shape: rng.lognormal(mean, std, shape), generator)
+
+
+def geometric_(self, p, *, generator=None):
+    """Fills this Tensor with geometrically distributed numbers (trials up to the first success of
+    probability ``p``: 1, 2, ...), in place."""
+    if self.dtype is D.bool:
+        raise NotImplementedError("\"geometric_cpu\" not implemented for 'Bool'")
+    if not 0 < p < 1:
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={_scalar_str(p)}")
+    return _fill_random(self, lambda rng, shape: rng.geometric(p, shape), generator)
+
+
+def _declare_random_fills():
+    from ._ops._api import public
+    for fn in (uniform_, exponential_, cauchy_, log_normal_, geometric_):
+        public(method=True, export=False)(fn)
+
+
+_declare_random_fills()

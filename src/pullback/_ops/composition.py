@@ -23,6 +23,7 @@ from . import shape as S
 from . import reduction as R
 from .functions import _check_tensor, _written
 from .._out import write_out
+from . import _vmap_rules as V
 
 _INT_KINDS = "iub"
 
@@ -2291,3 +2292,334 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):
             raise RuntimeError("torch.gradient expected each dimension size to be at least edge_order+1")
     f = input if input.dtype.is_floating_point else input.to(D.get_default_dtype())
     return tuple(_gradient_along(f, d, h, edge_order) for d, h in zip(wrapped, spacings))
+
+
+# ============================================================ real-dtype forms and aliases
+# pullback's dtypes are all real: the complex-number ops are what PyTorch does on real tensors
+# (conj, resolve_conj, resolve_neg, conj_physical and real return the input itself, as PyTorch's do).
+def _identity_public(name):
+    def fn(input):
+        _check_tensor(input, name)
+        return input
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"""``{name}`` of a real tensor: the tensor itself (pullback's dtypes are all real).
+
+    Example::
+
+        >>> x = pullback.tensor([1.0, -2.0]); pullback.{name}(x) is x
+        True
+    """
+    return fn
+
+
+for _name in ("conj", "resolve_conj", "resolve_neg", "conj_physical"):
+    public(_name, method=True)(_identity_public(_name))
+real = public("real")(_identity_public("real"))  # (Tensor.real is a property: see _declare_properties)
+
+
+@public()
+def imag(input):
+    """The imaginary part: refused for real tensors, as in PyTorch (pullback's dtypes are all real)."""
+    _check_tensor(input, "imag")
+    raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+
+
+@public(method=True)
+def angle(input, *, out=None):
+    """The angle (argument) of each element as a complex number: 0 for non-negative reals, pi for
+    negative ones, NaN for NaN; integer and bool inputs give the default float dtype. Its gradient is 0.
+
+    Example::
+
+        >>> pullback.angle(pullback.tensor([-1.0, 0.0, 2.0]))
+        tensor([3.1416, 0.0000, 0.0000])
+    """
+    _check_tensor(input, "angle")
+    x = input if input.dtype.is_floating_point else input.to(D.get_default_dtype())
+    # x itself where it is NaN: the result depends on x (and requires grad with it, as torch's),
+    # with a zero gradient wherever x is a number
+    half_turns = E.where_(x < 0, _creation.full_like(x, math.pi), _creation.zeros_like(x))  # (in x's dtype)
+    return _written(out, E.where_(E.isnan(x), x, half_turns), "angle", (input,))
+
+
+def _H(self):
+    if self.ndim == 0:
+        warnings.warn("Tensor.H is deprecated on 0-D tensors. Consider using x.conj().", UserWarning, stacklevel=2)
+        return self
+    if self.ndim != 2:
+        extra = " For batches of matrices, consider using tensor.mH" if self.ndim > 2 else ""
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self.ndim}-D tensor.{extra}")
+    return S.transpose(self, 0, 1)  # the conjugate transpose of a real matrix is its transpose
+
+
+def _declare_properties():
+    # Properties, as torch's (the matrix properties mT and mH sit in _methods.py)
+    from .._tensor import Tensor
+    Tensor.H = property(_H, doc="The conjugate transpose of a matrix (for real tensors, its transpose).")
+    Tensor.real = property(real, doc="The real part: for real tensors, the tensor itself.")
+    Tensor.imag = property(imag, doc="The imaginary part: refused for real tensors, as in PyTorch.")
+
+
+_declare_properties()
+
+
+@public("__rdiv__", method=True, export=False)
+def _rdiv(self, other):
+    """``other / self`` (Python 2's name for ``__rtruediv__``, which PyTorch keeps)."""
+    if not is_tensor(self):  # Tensor.__rdiv__(2, t): torch fails looking up the number's reciprocal
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute 'reciprocal'")
+    return self.__rtruediv__(other)
+
+
+@public()
+def fill(input, value):
+    """A tensor of ``input``'s shape and dtype filled with ``value`` (a number or a 0-dim tensor);
+    its gradient is 0 for ``input`` and the sum of the cotangent for a tensor ``value``.
+
+    Example::
+
+        >>> pullback.fill(pullback.zeros(2), 3.0)
+        tensor([3., 3.])
+    """
+    _check_tensor(input, "fill")
+    if is_tensor(value) and value.ndim != 0:
+        raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} dimensions.")
+    if not is_tensor(value):
+        value = _creation.tensor(value)
+    everywhere = _creation.ones(tuple(input.shape), dtype=D.bool)
+    return E.where_(everywhere, value.to(input.dtype), input)  # input's gradient: 0 (where's rule)
+
+
+@public()
+def scalar_tensor(s, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+    """A 0-dim tensor holding the number ``s``, of ``dtype`` (default: the default float dtype,
+    even for integers and bools).
+
+    Example::
+
+        >>> pullback.scalar_tensor(-5)
+        tensor(-5.)
+    """
+    dtype = D.get_default_dtype() if dtype is None else dtype
+    return _creation.tensor(s.item() if is_tensor(s) else s, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+@public()
+def broadcast_shapes(*shapes):
+    """The shape tensors of the given shapes broadcast to (a ``Size``), without making any.
+
+    Args:
+        *shapes (int or sequence of ints): the shapes.
+
+    Example::
+
+        >>> pullback.broadcast_shapes((2, 1), (3,))
+        pullback.Size([2, 3])
+    """
+    from .._size import Size
+    result = []
+    for index, shape in enumerate(shapes):
+        shape = (shape,) if isinstance(shape, (int, B.integer)) else tuple(shape)
+        if any(size < 0 for size in shape):
+            raise ValueError("Attempting to broadcast a dimension with negative length!")
+        if len(shape) > len(result):
+            result = [1] * (len(shape) - len(result)) + result
+        for k in range(1, len(shape) + 1):
+            have, size = result[-k], shape[-k]
+            if have == 1:
+                result[-k] = size
+            elif size not in (1, have):
+                raise RuntimeError(f"Attempting to broadcast a dimension of length {size} at {-k}! Mismatching "
+                                   f"argument at index {index} had {tuple(shape)}; but expected shape should be "
+                                   f"broadcastable to {result}")
+    return Size(result)
+
+
+@public(method=True)
+def unsafe_chunk(input, chunks, dim=0):
+    """``chunk`` (PyTorch's unsafe form skips its view checks; pullback's chunks are the same)."""
+    return S.chunk(input, chunks, dim)
+
+
+@public(method=True)
+def unsafe_split(input, split_size, dim=0):
+    """``split`` (PyTorch's unsafe form skips its view checks; pullback's pieces are the same)."""
+    return S.split(input, split_size, dim)
+
+
+@public()
+def constant_pad_nd(input, pad, value=0):
+    """Pads (or, with negative sizes, crops) the last ``len(pad) // 2`` dims with ``value``: the
+    constant mode of ``nn.functional.pad``.
+
+    Example::
+
+        >>> pullback.constant_pad_nd(pullback.ones(1, 2), (1, 0), 5.0)
+        tensor([[5., 1., 1.]])
+    """
+    from ..nn.functional import pad as _pad
+    return _pad(input, tuple(pad), "constant", value)
+
+
+def _empty_sized(size, dtype, requires_grad):
+    from .._size import Size
+    return _creation.empty(Size(size), dtype=dtype, requires_grad=requires_grad)
+
+
+@public()
+def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+    """An uninitialized tensor of ``size`` (pullback's are zero-filled and contiguous: ``stride`` is
+    checked for its length only, as a layout hint)."""
+    if len(stride) != len(size):
+        raise RuntimeError(f"dimensionality of sizes ({len(size)}) must match dimensionality of strides ({len(stride)})")
+    return _empty_sized(size, dtype, requires_grad)
+
+
+def new_empty_strided(self, size, stride, *, dtype=None, layout=None, device=None, requires_grad=False,
+                      pin_memory=False):
+    """``empty_strided`` with ``self``'s dtype by default."""
+    return empty_strided(size, stride, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
+
+
+public("new_empty_strided", method=True, export=False)(new_empty_strided)
+
+
+@public()
+def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=None, requires_grad=False,
+                   pin_memory=False):
+    """An uninitialized tensor of ``size`` whose memory is laid out in the dim order
+    ``physical_layout`` (pullback's are zero-filled and contiguous; the layout is checked)."""
+    size, physical_layout = tuple(size), tuple(physical_layout)
+    if len(size) != len(physical_layout):
+        raise RuntimeError("Number of dimensions in size does not match the length of the physical_layout; i.e. "
+                           f"len(size) = {len(size)} is not equal to len(physical_layout) = {len(physical_layout)}")
+    seen = set()
+    for i, d in enumerate(physical_layout):
+        if not 0 <= d < len(size):  # (no negative dims, as in PyTorch)
+            raise RuntimeError(f"Dimension out of range (expected to be between 0 and {len(size) - 1}, but got {d} at "
+                               f"index {i}).  NB: negative dims not currently supported; file an issue if you want it.")
+        if d in seen:
+            raise RuntimeError("Duplicate dim not allowed")
+        seen.add(d)
+    return _empty_sized(size, dtype, requires_grad)
+
+
+def _nonzero_static_impl(x, size, fill_value):
+    idx = B.stack(B.nonzero(x.reshape(1) if x.ndim == 0 else x), axis=1).astype(B.int64)
+    if x.ndim == 0:  # a 0-dim input's rows have no columns
+        idx = idx[:, :0]
+    out = B.full((size, x.ndim), fill_value, dtype=B.int64)
+    n = builtins.min(size, idx.shape[0])
+    out[:n] = idx[:n]
+    return out
+
+
+def _batch_nonzero_static(prim, values, bdims, params, size):
+    # each sample's rows are its own (the size is fixed, so the results stack)
+    x = V.to_front(values[0], bdims[0])
+    return S.stack([prim.bind((x[b],), params) for b in range(x.shape[0])]), 0
+
+
+nonzero_static_ = primitive("nonzero_static", _nonzero_static_impl, out_dtype="keep", batch=_batch_nonzero_static)
+
+
+@public(method=True)
+def nonzero_static(input, *, size, fill_value=-1):
+    """The indices of the nonzero elements, as ``nonzero``, in a fixed number ``size`` of rows: cut
+    to the first ``size`` or padded with rows of ``fill_value``.
+
+    Example::
+
+        >>> pullback.nonzero_static(pullback.tensor([0, 3, 4]), size=3)
+        tensor([[ 1],
+                [ 2],
+                [-1]])
+    """
+    _check_tensor(input, "nonzero_static")
+    if size < 0:
+        raise RuntimeError("nonzero_static: 'size' must be an non-negative integer")
+    return nonzero_static_.bind((input,), {"size": int(size), "fill_value": int(fill_value)})
+
+
+# ============================================================ distances
+_CDIST_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist")
+
+
+@public(method=True)
+def dist(input, other, p=2):
+    """The ``p``-norm of ``input - other`` (broadcast), over all elements: a 0-dim tensor.
+
+    Args:
+        input (Tensor): the first tensor.
+        other (Tensor): the second tensor.
+        p (float): the norm's order (``inf``, ``-inf`` and 0 included). Default: 2.
+
+    Example::
+
+        >>> pullback.dist(pullback.tensor([1.0, 2.0]), pullback.tensor([4.0, 6.0]))
+        tensor(5.)
+    """
+    _check_tensor(input, "dist")
+    _check_tensor(other, "dist", "other", 2)
+    from .decompositions import vector_norm
+    return vector_norm(input - other, p)
+
+
+@public()
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
+    """The ``p``-norm distances between each row of ``x1`` and each row of ``x2``, per batch:
+    ``x1`` of shape ``(B..., P, M)`` and ``x2`` of ``(B..., R, M)`` give ``(B..., P, R)`` (the
+    batch dims broadcast).
+
+    Args:
+        x1 (Tensor): the first rows.
+        x2 (Tensor): the second rows.
+        p (float): the norm's order, at least 0 (``inf`` included). Default: 2.
+        compute_mode (str): for p = 2, whether the distances come from the matrix product
+            ``|a|^2 - 2 a.b + |b|^2`` (``'use_mm_for_euclid_dist'``; faster, as accurate as its
+            rounding allows), from the differences (``'donot_use_mm_for_euclid_dist'``), or the
+            product only when P or R exceeds 25 (the default).
+
+    Example::
+
+        >>> pullback.cdist(pullback.tensor([[0.0, 0.0]]), pullback.tensor([[3.0, 4.0], [1.0, 0.0]]))
+        tensor([[5., 1.]])
+    """
+    _check_tensor(x1, "cdist", "x1")
+    _check_tensor(x2, "cdist", "x2", 2)
+    if compute_mode not in _CDIST_MODES:
+        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
+    for name, x in (("X1", x1), ("X2", x2)):
+        if x.ndim < 2:
+            raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: {x.ndim}D")
+    for name, x in (("X1", x1), ("X2", x2)):
+        if not x.dtype.is_floating_point:
+            raise RuntimeError(f"cdist only supports floating-point dtypes, {name} got: {_kernel(x.dtype)}")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}")
+    if x1.dtype is not x2.dtype:
+        raise RuntimeError(f"expected scalar type {_kernel(x1.dtype)} but found {_kernel(x2.dtype)}")
+    if p < 0:
+        raise RuntimeError("cdist only supports non-negative p values")
+    rows, cols = x1.shape[-2], x2.shape[-2]
+    batch = broadcast_shape((tuple(x1.shape[:-2]), tuple(x2.shape[:-2])))
+    x1 = S.expand(x1, batch + tuple(x1.shape[-2:]))
+    x2 = S.expand(x2, batch + tuple(x2.shape[-2:]))
+    if x1.shape[-1] == 0:  # no coordinates: every distance is 0
+        return _creation.zeros(batch + (rows, cols), dtype=x1.dtype) + E.mul(F.sum(x1) + F.sum(x2), 0.0)
+    by_product = p == 2 and (compute_mode == "use_mm_for_euclid_dist" or (
+        compute_mode == _CDIST_MODES[0] and (rows > 25 or cols > 25)))
+    if by_product:
+        # |a - b|^2 = [-2a, |a|^2, 1] . [b, 1, |b|^2]: one product of the augmented rows
+        ones1 = _creation.ones(batch + (rows, 1), dtype=x1.dtype)
+        ones2 = _creation.ones(batch + (cols, 1), dtype=x2.dtype)
+        a = S.cat([x1 * -2, F.sum(x1 * x1, -1, keepdim=True), ones1], -1)
+        b = S.cat([x2, ones2, F.sum(x2 * x2, -1, keepdim=True)], -1)
+        squares = F.matmul(a, S.transpose(b, -2, -1))
+        # rounding can make a square slightly negative, and sqrt's slope is infinite at 0: where the
+        # square is not positive the distance is 0 with a zero gradient (no NaN from inf * 0)
+        positive = squares > 0
+        return E.where_(positive, E.sqrt(E.where_(positive, squares, 1.0)), 0.0)
+    from .decompositions import vector_norm
+    differences = S.unsqueeze(x1, -2) - S.unsqueeze(x2, -3)
+    return vector_norm(differences, p, -1)
