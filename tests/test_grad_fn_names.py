@@ -80,6 +80,17 @@ KNOWN_DIFFERENT.update({
 })
 
 
+# 3-d transposed convolution, adaptive max pooling, bags and CTC
+KNOWN_DIFFERENT.update({
+    "F.conv_transpose3d": "AddBackward0",                # 2-d transposed convolutions per depth slice, a depth fold, + bias
+    "F.adaptive_max_pool3d": "ViewBackward0",            # a gather at the maxima, viewed as (OD, OH, OW)
+    "F.embedding_bag_sum_weighted": "MmBackward0",       # a gather, then a membership matrix product per bag
+    "F.embedding_bag_mean_padding": "MmBackward0",
+    "F.embedding_bag_max_last_offset": "WhereBackward0",  # a masked maximum per bag
+    "F.ctc_loss_zero_infinity": "CtcLossBackward0",      # zero_infinity inside the one CTC primitive (torch: a where after)
+})
+
+
 @pytest.mark.parametrize("op", OPS, ids=[op.name for op in OPS])
 def test_grad_fn_name_matches_torch(op):
     arrays = sample_inputs(op, rng_for(op.name))

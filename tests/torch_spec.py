@@ -206,6 +206,8 @@ def pullback_op(op):
     """
     found = _resolve(pullback, op.name)
     method = getattr(pullback.Tensor, op.name, None)
+    if found is None and method is None and op.name in UNCOMPARABLE_VALUES:
+        method = getattr(pullback.Tensor, op.name + "_", None)  # a random fill: uniform is Tensor.uniform_
     if found is None and method is None:
         return None
     fn = op.op
@@ -270,7 +272,7 @@ UNCOMPARABLE_VALUES = frozenset({
     "bernoulli", "empty", "empty_like", "new_empty", "empty_strided", "new_empty_strided", "multinomial",
     "normal", "normal.number_mean", "normal.in_place", "rand_like", "randn", "randn_like", "randint",
     "randint_like", "nn.functional.dropout", "nn.functional.rrelu", "uniform", "cauchy", "exponential", "geometric", "log_normal",
-    "nn.functional.dropout2d", "nn.functional.dropout3d", "nn.functional.alpha_dropout",
+    "nn.functional.dropout2d", "nn.functional.dropout3d", "nn.functional.alpha_dropout", "empty_permuted",
     "nn.functional.feature_alpha_dropout.with_train",
 })
 
