@@ -51,10 +51,18 @@ def set_rng_state(state):
     _generator[0].bit_generator.state = state
 
 
+def _numpy_rng(generator):
+    """The NumPy generator a draw uses: ``generator``'s (a pullback.Generator), or pullback's
+    default one as it is now."""
+    if generator is None:
+        return _generator[0]
+    return getattr(generator, "_rng", generator)
+
+
 def _redraw(draw, generator, shape):
     """``draw(rng, shape)`` from ``generator`` or, without one, the default generator as it is now
     (a compiled step draws its numbers from the stream where the step replays)."""
-    return draw(generator or _generator[0], shape)
+    return draw(_numpy_rng(generator), shape)
 
 
 def _random(shape, draw, generator=None):
@@ -502,7 +510,7 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
 
 
 def _permutation(n, dtype, generator):
-    return (generator or _generator[0]).permutation(n).astype(dtype)
+    return _numpy_rng(generator).permutation(n).astype(dtype)
 
 
 def _drawn(draw, *args):
@@ -536,7 +544,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
 
 def _normal(m, s, shape, dtype, generator):
     _check_std(s)
-    return (m + s * (generator or _generator[0]).standard_normal(shape)).astype(dtype)
+    return (m + s * _numpy_rng(generator).standard_normal(shape)).astype(dtype)
 
 
 def _check_std(std):
@@ -585,7 +593,7 @@ def _bernoulli(prob, shape, dtype, generator):
     if not ((0 <= B.asarray(prob)) & (B.asarray(prob) <= 1)).all():
         raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error message "
                            "be improved?  If so, please report an enhancement request to PyTorch.)")
-    return ((generator or _generator[0]).random(shape) < prob).astype(dtype)
+    return (_numpy_rng(generator).random(shape) < prob).astype(dtype)
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
@@ -598,7 +606,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
 
 def _multinomial(data, num_samples, replacement, generator):
     p = _multinomial_probabilities(data, replacement, num_samples)
-    rng = generator or _generator[0]
+    rng = _numpy_rng(generator)
     rows = p.reshape(-1, p.shape[-1])
     if replacement:
         cumulative = B.cumsum(rows, axis=1)
