@@ -178,6 +178,7 @@ class CompiledCallable:
         # The closure cells and globals the guards read: fn's, and those of the functions in
         # guard_also (a function fn calls through an attribute, as pullback.sparse's evaluation does).
         self._closures = [(_closure_names(g), getattr(g, "__globals__", None)) for g in (fn, *guard_also)]
+        self._last_identity = self._last_closure_key = None
         COMPILED.add(self)
         self.recordings = 0  # calls that ran eagerly while recording
         self.replays = 0     # calls that replayed a program
@@ -187,14 +188,26 @@ class CompiledCallable:
         return self if obj is None else functools.partial(self, obj)
 
     def _key(self, args, kwargs, tensors):
-        closure = ()
+        return (_flatten(args, tensors), _flatten(kwargs, tensors), grad_mode._state.enabled, self._closure_key())
+
+    def _closure_key(self):
+        """The guards' view of what the closures and globals hold (``_state_key`` of each). When
+        the same objects are there as at the last call, none of them a container or a plain
+        object (which change without telling), and no module changed, the last key stands."""
+        held = []
         for (cells, names), g in self._closures:
-            closure += tuple(_state_key(c.cell_contents) if _is_guarded(c) else None for c in cells) + \
-                tuple(_state_key(g[n]) for n in names if n in g)
+            held.extend(c.cell_contents if _is_guarded(c) else None for c in cells)
+            held.extend(g[n] for n in names if n in g)
         owner = getattr(self._fn, "__self__", None)
         if owner is not None:  # a bound method (a module's __call__): its object's state
-            closure += (_state_key(owner),)
-        return (_flatten(args, tensors), _flatten(kwargs, tensors), grad_mode._state.enabled, closure)
+            held.append(owner)
+        identity = (tuple(map(id, held)), _nn_module.STATE_VERSION[0])
+        if identity == self._last_identity:
+            return self._last_closure_key
+        key = tuple(_state_key(v) for v in held)
+        if all(_keeps_its_key(v) for v in held):
+            self._last_identity, self._last_closure_key = identity, key
+        return key
 
     def __call__(self, *args, **kwargs):
         if _tape.ACTIVE[0] is not None or _levels.OPEN[0]:
@@ -370,6 +383,12 @@ def _replay(program, tensors, fn, args, kwargs):
         recompute = (fn, args, kwargs, rng_state) if program.pure else None
         CompiledFunction.apply(program, tensors, saved, diff, recompute, *inputs)
     return result
+
+
+def _keeps_its_key(v):
+    """Whether ``v``'s guard key can only change with its identity or a module's STATE_VERSION."""
+    return (v is None or type(v) in _PLAIN or isinstance(v, (Tensor, _nn_module.Module, types.ModuleType, type))
+            or callable(v) or getattr(v, "_compile_opaque", False))
 
 
 def _is_guarded(cell):

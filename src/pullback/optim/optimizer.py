@@ -109,7 +109,9 @@ class Optimizer:
                 loss = closure()
         differentiable = bool(self.defaults["differentiable"])
         states, update = self.state, self._update
-        with grad_mode.set_grad_enabled(differentiable):
+        previous = grad_mode._state.enabled  # (set and restored by hand: step() runs every iteration)
+        grad_mode._set_enabled(differentiable)
+        try:
             for group in self.param_groups:
                 if differentiable and group.get("foreach") and not self._foreach_differentiable:
                     raise AssertionError("_foreach ops don't support autograd")
@@ -131,6 +133,8 @@ class Optimizer:
                         p._bump_version()
                     if not state:  # an optimizer without state for this group (SGD without momentum)
                         del states[p]
+        finally:
+            grad_mode._set_enabled(previous)
         return loss
 
     _foreach_differentiable = False  # torch's foreach implementation records the step (SGD's does)
