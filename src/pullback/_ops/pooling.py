@@ -299,14 +299,9 @@ def _cell_positions(bounds):
     return B.minimum(starts[:, None] + B.arange(k)[None, :], ends[:, None] - 1)
 
 
-def _adaptive_argmax_impl(x, bounds):
-    """adaptive_max_pool2d's indices: each cell's maximum as its flat position (row * W + col) in
-    the input plane, as PyTorch picks it: the first maximum in scan order, or the last NaN."""
-    h, w = x.shape[-2:]
-    rows, cols = _cell_positions(bounds[0]), _cell_positions(bounds[1])        # (OH, KH), (OW, KW)
-    flat = rows[:, None, :, None] * w + cols[None, :, None, :]                  # (OH, OW, KH, KW)
-    flat = flat.reshape(flat.shape[:2] + (-1,))
-    candidates = x.reshape(x.shape[:-2] + (h * w,))[..., flat]                 # (..., OH, OW, K)
+def _argmax_positions(candidates, flat):
+    """Per cell, the input position (from ``flat``) of its maximum among ``candidates`` (..., K),
+    as PyTorch picks it: the first maximum in scan order, or the last NaN."""
     if not candidates.size:
         return B.zeros(candidates.shape[:-1], dtype=B.int64)
     code = B.argmax(candidates, axis=-1)
@@ -316,6 +311,17 @@ def _adaptive_argmax_impl(x, bounds):
             last = nan.shape[-1] - 1 - B.argmax(nan[..., ::-1], axis=-1)
             code = B.where(nan.any(axis=-1), last, code)
     return B.take_along_axis(B.broadcast_to(flat, candidates.shape), code[..., None], axis=-1)[..., 0]
+
+
+def _adaptive_argmax_impl(x, bounds):
+    """adaptive_max_pool2d's indices: each cell's maximum as its flat position (row * W + col) in
+    the input plane, as PyTorch picks it: the first maximum in scan order, or the last NaN."""
+    h, w = x.shape[-2:]
+    rows, cols = _cell_positions(bounds[0]), _cell_positions(bounds[1])        # (OH, KH), (OW, KW)
+    flat = rows[:, None, :, None] * w + cols[None, :, None, :]                  # (OH, OW, KH, KW)
+    flat = flat.reshape(flat.shape[:2] + (-1,))
+    candidates = x.reshape(x.shape[:-2] + (h * w,))[..., flat]                 # (..., OH, OW, K)
+    return _argmax_positions(candidates, flat)
 
 
 # Not differentiable: the pooled values are a gather of the input at these indices (see
@@ -542,15 +548,7 @@ def _adaptive_argmax3d_impl(x, bounds):
             + cols[None, None, :, None, None, :])                              # (OD, OH, OW, KD, KH, KW)
     flat = flat.reshape(flat.shape[:3] + (depths.shape[1] * rows.shape[1] * cols.shape[1],))
     candidates = x.reshape(x.shape[:-3] + (d * h * w,))[..., flat]             # (..., OD, OH, OW, K)
-    if not candidates.size:
-        return B.zeros(candidates.shape[:-1], dtype=B.int64)
-    code = B.argmax(candidates, axis=-1)
-    if candidates.dtype.kind == "f":
-        nan = B.isnan(candidates)
-        if nan.any():                              # argmax takes the first NaN; PyTorch the last
-            last = nan.shape[-1] - 1 - B.argmax(nan[..., ::-1], axis=-1)
-            code = B.where(nan.any(axis=-1), last, code)
-    return B.take_along_axis(B.broadcast_to(flat, candidates.shape), code[..., None], axis=-1)[..., 0]
+    return _argmax_positions(candidates, flat)
 
 
 # Not differentiable, as adaptive_max_pool2d_indices: the values are a gather at these indices.
