@@ -2,6 +2,7 @@
 max and average pools, over nn.functional's forms (the 2-d max, average and adaptive average
 pools are in conv.py)."""
 from .module import Module
+from .conv import _AvgPoolNd
 from .. import functional as F
 
 
@@ -127,24 +128,13 @@ class AdaptiveAvgPool3d(_AdaptivePool):
         return F.adaptive_avg_pool3d(input, self.output_size)
 
 
-class AvgPool3d(Module):
+class AvgPool3d(_AvgPoolNd):
     """The mean over each window of ``(N, C, D, H, W)`` or ``(C, D, H, W)`` inputs (see
-    :func:`~pullback.nn.functional.avg_pool3d`)."""
-
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-                 divisor_override=None):
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
-        self.ceil_mode, self.count_include_pad, self.divisor_override = ceil_mode, count_include_pad, divisor_override
+    :func:`~pullback.nn.functional.avg_pool3d`); the constructor's arguments as AvgPool2d's."""
 
     def forward(self, input):
         return F.avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad, self.divisor_override)
-
-    def extra_repr(self):
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class MaxPool3d(MaxPool1d):
