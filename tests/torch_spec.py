@@ -380,6 +380,8 @@ def random_sample(op, sample):
         return sample.kwargs.get("dropout_p", 0.0) > 0
     if op_id(op) == "nn.functional.multi_head_attention_forward":  # dropout_p is the 11th argument
         return sample.kwargs.get("training", True) and sample.args[9] > 0
+    if op_id(op) in ("nn.functional.fractional_max_pool2d", "nn.functional.fractional_max_pool3d"):
+        return sample.kwargs.get("_random_samples") is None  # windows drawn from each library's own stream
     return False
 
 

@@ -554,3 +554,56 @@ def _adaptive_argmax3d_impl(x, bounds):
 # Not differentiable, as adaptive_max_pool2d_indices: the values are a gather at these indices.
 adaptive_max_pool3d_indices = primitive("adaptive_max_pool3d_indices", _adaptive_argmax3d_impl, out_dtype="keep",
                                         batch=ALL_BATCHED)
+
+
+# ------------------------------------------------------------------ fractional max pooling
+def fractional_starts(u, size, out, kernel):
+    """The window starts (..., out) of fractional max pooling along a dim of length ``size``
+    drawn from samples ``u`` (...,) in [0, 1), as PyTorch computes them in the samples' dtype:
+    ``floor((i + u) * alpha) - floor(u * alpha)`` with ``alpha = (size - kernel) / (out - 1)``,
+    the last window flush with the end."""
+    last = B.full(u.shape + (1,), size - kernel, dtype=B.int64)
+    if out <= 1:
+        return last[..., :out]
+    dt = u.dtype if u.dtype in (B.float32, B.float64) else B.float32   # half / bfloat16: float arithmetic
+    u = u.astype(dt)
+    alpha = dt.type(size - kernel) / dt.type(out - 1)
+    i = B.arange(out - 1).astype(dt)
+    starts = ((i + u[..., None]) * alpha).astype(B.int64) - (u * alpha).astype(B.int64)[..., None]
+    return B.concatenate([starts, last], axis=-1)
+
+
+def _size(shape):
+    n = 1
+    for v in shape:
+        n *= int(v)
+    return n
+
+
+def _fractional_argmax_impl(x, samples, out_size, kernel, columns):
+    """fractional_max_pool2d / 3d's indices: x (..., *spatial) and samples (..., len(spatial))
+    with the same leading dims; sample column ``columns[d]`` places the windows of spatial dim d.
+    Each window's maximum as its flat position in its plane (volume), the first maximum in scan
+    order or the last NaN, as PyTorch picks it."""
+    nd = len(out_size)
+    spatial = x.shape[-nd:]
+    lead = x.shape[:-nd]
+    samples = B.broadcast_to(samples, lead + samples.shape[-1:])
+    flat = B.zeros(lead + (1,) * (2 * nd), dtype=B.int64)
+    for d, (n, o, k) in enumerate(zip(spatial, out_size, kernel)):
+        starts = fractional_starts(samples[..., columns[d]], n, o, k)            # (..., O_d)
+        pos = starts[..., :, None] + B.arange(k)                                # (..., O_d, K_d)
+        shape = [1] * (2 * nd)
+        shape[d], shape[nd + d] = o, k
+        flat = flat + (pos * _size(spatial[d + 1:])).reshape(lead + tuple(shape))
+    flat = B.broadcast_to(flat, lead + tuple(out_size) + tuple(kernel))
+    flat = flat.reshape(lead + tuple(out_size) + (_size(kernel),))                      # (..., *out, K)
+    planes = x.reshape(lead + (_size(spatial),))            # explicit sizes: -1 fails on empty batches
+    candidates = B.take_along_axis(planes, flat.reshape(lead + (_size(flat.shape[len(lead):]),)), axis=-1)
+    candidates = candidates.reshape(flat.shape)
+    return _argmax_positions(candidates, flat)
+
+
+# Not differentiable, as adaptive_max_pool2d_indices: the values are a gather at these indices.
+fractional_max_pool_indices = primitive("fractional_max_pool_indices", _fractional_argmax_impl, inputs="x samples",
+                                        out_dtype="keep", batch=ALL_BATCHED)

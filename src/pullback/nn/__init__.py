@@ -39,4 +39,5 @@ from .modules.dropout_more import Dropout1d, Dropout2d, Dropout3d, AlphaDropout,
 from .modules.embedding_bag import EmbeddingBag  # noqa: F401
 from .modules.sync_batchnorm import SyncBatchNorm  # noqa: F401
 from .modules.loss_ctc import CTCLoss  # noqa: F401
+from .modules.fractional import FractionalMaxPool2d, FractionalMaxPool3d  # noqa: F401
 from . import functional, init, utils  # noqa: F401

@@ -1794,7 +1794,8 @@ def _vector_norm_safe(diff, p):
 from ._attention import scaled_dot_product_attention, multi_head_attention_forward  # noqa: E402,F401  (they use this module)
 from .functional_pooling import (max_pool1d, avg_pool1d, adaptive_avg_pool1d, adaptive_max_pool1d,  # noqa: E402,F401
                                  adaptive_max_pool2d, lp_pool1d, lp_pool2d, adaptive_avg_pool3d,
-                                 avg_pool3d, max_pool3d)
+                                 avg_pool3d, max_pool3d,
+                                 fractional_max_pool2d, fractional_max_pool3d)
 from .functional_conv import conv_transpose1d, conv_transpose2d  # noqa: E402,F401
 from .functional_resample import (interpolate, upsample, upsample_nearest, upsample_bilinear, pixel_shuffle,  # noqa: E402,F401
                                   pixel_unshuffle, channel_shuffle, grid_sample, affine_grid, max_unpool1d,

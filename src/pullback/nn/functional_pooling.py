@@ -605,3 +605,125 @@ def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
         return _signed(norm_type, max_pool3d(_signed(norm_type, input.abs()), kernel_size, stride, 0, 1, ceil_mode))
     out = avg_pool3d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
     return _lp_root(out, norm_type, kd * kh * kw)
+
+
+# ------------------------------------------------------------------ fractional max pooling
+_FRACTIONAL_NAMES = {2: ("fractional_max_pool2d", "fractional_max_pool2d", "a single Int or tuple of Ints"),
+                     3: ("fractional_max_pool3d", "fractional_max_pool3d_out", "a single Int or tuple of three Ints")}
+_DIM_WORDS = {2: ("height", "width"), 3: ("time", "height", "width")}
+
+
+def _fractional_ints(value, nd, fn, what, kind):
+    values = tuple(value) if isinstance(value, (tuple, list)) else (value,)
+    if len(values) not in (1, nd):
+        raise RuntimeError(f"{fn}: {what} must either be {kind}")
+    return tuple(int(v) for v in values) * (nd if len(values) == 1 else 1)
+
+
+def _fractional_max_pool(input, kernel_size, output_size, output_ratio, _random_samples, nd):
+    """Values and indices of fractional max pooling over the last ``nd`` dims, after torch's
+    checks in torch's order; the window starts come from ``_random_samples`` (drawn with
+    pullback.rand when None), the values are a gather at the maxima."""
+    fn, cfn, kind = _FRACTIONAL_NAMES[nd]
+    if output_size is None and output_ratio is None:
+        raise ValueError(f"{fn} requires specifying either an output_size or an output_ratio")
+    _check(input, fn)
+    shape = tuple(input.shape)
+    if output_size is None:
+        if nd == 2 and len(output_ratio) > 2:
+            raise ValueError(f"{fn} requires output_ratio to either be a single Int or tuple of Ints.")
+        ratio = tuple(output_ratio) if isinstance(output_ratio, (tuple, list)) else (output_ratio,) * nd
+        if len(shape) < nd:
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-max(len(shape), 1)}, "
+                             f"{max(len(shape), 1) - 1}], but got {-nd})")
+        output_size = [int(shape[d - nd] * ratio[d]) for d in range(nd)]
+    if _random_samples is None:
+        if len(shape) < nd + 1:
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-max(len(shape), 1)}, "
+                             f"{max(len(shape), 1) - 1}], but got {-nd - 1})")
+        from .. import _creation
+        n_batch = 1 if len(shape) == nd + 1 else shape[0]
+        _random_samples = _creation.rand(n_batch, shape[-nd - 1], nd, dtype=input.dtype)
+    kernel = _fractional_ints(kernel_size, nd, fn, "kernel_size", kind)
+    size = _fractional_ints(output_size, nd, fn, "output_size", kind)
+    if len(shape) not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{cfn}(): Expected {nd + 1}D or {nd + 2}D tensor, but got: {list(shape)}")
+    for i in range(1, len(shape)):
+        if shape[i] == 0:
+            raise RuntimeError(f"{cfn}(): Expected input to have non-zero size for non-batch dimensions, but got"
+                               f"{list(shape)} with dimension {i} being empty.")
+    for word, n, o, k in zip(_DIM_WORDS[nd], shape[-nd:], size, kernel):
+        if (o + k - 1 > n) if nd == 2 else (o + k - 1 >= n):
+            raise RuntimeError(f"{cfn}(): pool {word} {k} too large relative to input {word} {n}")
+    if min(size) < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(size)}: "
+                           f"{list(shape[:-nd] + tuple(size))}")
+    samples = _random_samples
+    if samples.dim() != 3:
+        raise RuntimeError(f"Expect _random_samples to have 3 dimensions, got {samples.dim()}")
+    if samples.shape[1] != shape[-nd - 1]:
+        raise RuntimeError("Expect _random_samples.size(1) equals to input channel size.")
+    if samples.shape[2] != nd:
+        raise RuntimeError(f"Expect _random_samples.size(2) equals to {nd}; got {samples.shape[2]}.")
+    if samples.dtype != input.dtype:
+        raise RuntimeError("Expect _random_samples to have the same dtype as input")
+    if not input.dtype.is_floating_point:
+        raise P.not_implemented_for(f"{cfn}_frame" if nd == 3 else f"{fn}_out_frame", input.dtype)
+    n_batch = 1 if len(shape) == nd + 1 else shape[0]
+    if samples.shape[0] < n_batch:
+        raise RuntimeError(f"Expect _random_samples.size(0) to be at least {n_batch}, got {samples.shape[0]}")
+    samples = samples.detach()[:n_batch]
+    if len(shape) == nd + 1:
+        samples = samples[0]
+    columns = (1, 0) if nd == 2 else (0, 1, 2)   # torch's: the 2-d samples are (width, height)
+    indices = P.fractional_max_pool_indices.bind((input, samples),
+                                                 {"out_size": size, "kernel": kernel, "columns": columns})
+    lead = shape[:-nd]
+    count, plane = 1, 1
+    for o, n in zip(size, shape[-nd:]):
+        count, plane = count * o, plane * n
+    flat = S.reshape(input, *lead, plane)
+    gathered = take_along(flat, S.reshape(indices, *lead, count), axis=len(lead))
+    return S.reshape(gathered, *lead, *size), indices
+
+
+def fractional_max_pool2d(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                          _random_samples=None):
+    """2-d fractional max pooling (Graham, 2014) of a ``(N, C, H, W)`` or ``(C, H, W)`` input:
+    the maximum over ``kernel_size`` windows whose starts step pseudo-randomly so that
+    ``output_size`` (or ``output_ratio`` of the input's size) windows cover each dim.
+
+    Args:
+        input (Tensor): the input (floating point).
+        kernel_size (int or tuple): (kH, kW).
+        output_size (int or tuple): (oH, oW); needs ``oH + kH - 1 <= H``, width alike.
+        output_ratio (float or tuple): the output's size as a fraction of the input's.
+        return_indices (bool): also return each maximum's flat position in its ``H * W`` plane.
+        _random_samples (Tensor): ``(N, C, 2)`` samples in [0, 1) (input's dtype) placing the
+            windows (width, then height); drawn with :func:`pullback.rand` when None.
+
+    Example::
+
+        >>> u = torch.tensor([[[0.5, 0.5]]])
+        >>> F.fractional_max_pool2d(torch.arange(16.).reshape(1, 1, 4, 4), 2, output_size=2, _random_samples=u)
+        tensor([[[[ 5.,  7.],
+                  [13., 15.]]]])
+    """
+    out, indices = _fractional_max_pool(input, kernel_size, output_size, output_ratio, _random_samples, 2)
+    return (out, indices) if return_indices else out
+
+
+def fractional_max_pool3d(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                          _random_samples=None):
+    """3-d fractional max pooling of a ``(N, C, T, H, W)`` or ``(C, T, H, W)`` input, each dim's
+    windows placed as :func:`fractional_max_pool2d` places them (needs ``oT + kT - 1 < T``, the
+    other dims alike; the ``(N, C, 3)`` samples are in time, height, width order).
+
+    Example::
+
+        >>> u = torch.full((1, 1, 3), 0.5)
+        >>> F.fractional_max_pool3d(torch.arange(27.).reshape(1, 1, 3, 3, 3), 2, output_size=1, _random_samples=u)
+        tensor([[[[[26.]]]]])
+    """
+    out, indices = _fractional_max_pool(input, kernel_size, output_size, output_ratio, _random_samples, 3)
+    return (out, indices) if return_indices else out
