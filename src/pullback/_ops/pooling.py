@@ -565,9 +565,8 @@ def fractional_starts(u, size, out, kernel):
     last = B.full(u.shape + (1,), size - kernel, dtype=B.int64)
     if out <= 1:
         return last[..., :out]
-    dt = u.dtype if u.dtype in (B.float32, B.float64) else B.float32   # half / bfloat16: float arithmetic
-    u = u.astype(dt)
-    alpha = dt.type(size - kernel) / dt.type(out - 1)
+    dt = u.dtype                                   # each step rounded to it, as PyTorch's scalar_t arithmetic
+    alpha = B.asarray(size - kernel, dtype=dt) / B.asarray(out - 1, dtype=dt)
     i = B.arange(out - 1).astype(dt)
     starts = ((i + u[..., None]) * alpha).astype(B.int64) - (u * alpha).astype(B.int64)[..., None]
     return B.concatenate([starts, last], axis=-1)
