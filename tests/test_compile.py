@@ -540,3 +540,17 @@ def test_no_replay_keeps_a_value_computed_outside_the_recorded_operations():
             warnings.simplefilter("ignore")  # one_hot reads the values outside the ops: eager, with a warning
             assert bits(onehot(i)) == bits(F.one_hot(i, 4))
     assert select.compiled.replays == 3 and onehot.replays == 0
+
+
+def test_a_double_backward_through_a_compiled_noisy_call_recomputes_the_same_noise():
+    noisy = pullback.compile(lambda x: (x ** 3 * pullback.normal(1.0, 0.5, (3,))).sum())
+    for k in range(4):
+        x = pullback.tensor([0.5, -1.0, 2.0], requires_grad=True)
+        pullback.manual_seed(k)
+        y = noisy(x)
+        g, = pullback.autograd.grad(y, x, create_graph=True)
+        h, = pullback.autograd.grad(g.sum(), x)
+        pullback.manual_seed(k)
+        w = pullback.normal(1.0, 0.5, (3,))
+        np.testing.assert_allclose(h.numpy(), (6 * x * w).detach().numpy(), rtol=1e-6)
+    assert noisy.replays == 2

@@ -621,6 +621,12 @@ def _multinomial(data, num_samples, replacement, generator):
     return picked.reshape(p.shape[:-1] + (num_samples,)).astype(B.int64)
 
 
+# The draws a compiled step replays from the generator stream (a double backward through a compiled
+# call restores the stream before it recomputes the call).
+for _draw in (_redraw, _permutation, _normal, _bernoulli, _multinomial):
+    _draw._draws = True
+
+
 def _multinomial_checks(input, num_samples, replacement, out):
     """PyTorch's checks of multinomial's arguments before it reads the probabilities."""
     if input.ndim not in (1, 2):

@@ -110,7 +110,7 @@ class Program:
         # A call with no effect but its result can be recomputed eagerly (a double backward).
         self.pure = not any(e[0] in ("deliver", "setgrad", "opaque") or
                             e[0] == "op" and getattr(e[1], "_writes", None) is not None for e in self.entries)
-        self.random = any(e[0] == "op" and getattr(e[1], "__name__", "") == "_redraw" for e in self.entries)
+        self.random = any(e[0] == "op" and getattr(e[1], "_draws", False) for e in self.entries)
 
     def _escaping(self):
         """Slots whose arrays reach the caller (outputs, .grad): never shared between calls."""
