@@ -554,3 +554,27 @@ def test_a_double_backward_through_a_compiled_noisy_call_recomputes_the_same_noi
         w = pullback.normal(1.0, 0.5, (3,))
         np.testing.assert_allclose(h.numpy(), (6 * x * w).detach().numpy(), rtol=1e-6)
     assert noisy.replays == 2
+
+
+def test_gradient_clipping_replays_with_each_calls_gradients():
+    def run(compiled):
+        pullback.manual_seed(0)
+        model = nn.Linear(4, 2)
+        opt = pullback.optim.SGD(model.parameters(), lr=0.5)
+
+        def step(x, y):
+            opt.zero_grad()
+            F.mse_loss(model(x), y).backward()
+            norm = nn.utils.clip_grad_norm_(model.parameters(), 0.1)
+            nn.utils.clip_grad_value_(model.parameters(), 0.05)
+            opt.step()
+            return norm
+        run_step = quiet(step) if compiled else step
+        pullback.manual_seed(1)
+        norms = [run_step(pullback.randn(8, 4) * (i + 1), pullback.randn(8, 2)) for i in range(6)]
+        return norms, list(model.parameters()), run_step
+
+    eager_norms, eager_params, _ = run(False)
+    norms, params, step = run(True)
+    assert same_bits(norms, eager_norms) and same_bits(params, eager_params)
+    assert step.compiled.replays == 4

@@ -171,6 +171,10 @@ class Recorder:
             out = fn(*args, **kwargs)
         finally:
             self.depth -= 1
+        if _has_scalar(out):
+            # NumPy scalars are no identities to key slots on (np.True_ is one object for every
+            # True): the entry returns 0-dim arrays, here and at replay.
+            fn, out = _ArrayResult(fn), _as_arrays(out)
         writes = getattr(fn, "_writes", None)
         if writes is not None:
             if type(targs[writes]) is Slot:
@@ -204,6 +208,39 @@ class Recorder:
         if self.fullgraph:
             raise GraphBreak(f"pullback.compile(fullgraph=True): {what} at {where} reads tensor values, "
                              "which a compiled step cannot replay")
+
+
+def _has_scalar(out):
+    if isinstance(out, B.generic):
+        return True
+    return type(out) in (tuple, list) and any(isinstance(o, B.generic) for o in out)
+
+
+def _as_arrays(out):
+    if isinstance(out, B.generic):
+        return B.asarray(out)
+    return type(out)(B.asarray(o) if isinstance(o, B.generic) else o for o in out)
+
+
+class _ArrayResult:
+    """``fn`` with its NumPy-scalar results as 0-dim arrays (see ``Recorder.run``)."""
+    __slots__ = ("fn",)
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __call__(self, *args, **kwargs):
+        return _as_arrays(self.fn(*args, **kwargs))
+
+    def __eq__(self, other):
+        return type(other) is _ArrayResult and other.fn is self.fn
+
+    __hash__ = None
+
+    def __getattr__(self, name):
+        if name in ("_draws", "_effect", "__name__"):  # its marks (not _replays_as: its result differs)
+            return getattr(self.fn, name)
+        raise AttributeError(name)
 
 
 def _returns_known(slots, out):

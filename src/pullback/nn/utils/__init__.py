@@ -24,26 +24,27 @@ def _as_list(parameters):
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
     """Scales the gradients in place so that their joint ``norm_type``-norm is at most
-    ``max_norm``; returns the total norm before clipping (a Tensor)."""
+    ``max_norm``; returns the total norm before clipping (a Tensor).
+
+    As torch computes it: each gradient's norm in its dtype, the norm of those norms, then every
+    gradient times ``min(max_norm / (total + 1e-6), 1)``, all Tensor ops (so a compiled step
+    replays the clipping with the gradients of each call)."""
     grads = [p.grad for p in _as_list(parameters) if p.grad is not None]
     norm_type = float(norm_type)
     if not grads:
         return Tensor._make(B.asarray(0.0, dtype=B.float32))
-    arrays = [g._data for g in grads]
-    if norm_type == math.inf:
-        total = max(float(B.abs(a).max()) if a.size else 0.0 for a in arrays)
-    else:
-        total = float(sum(float((B.abs(a.astype(B.float64)) ** norm_type).sum()) for a in arrays) ** (1.0 / norm_type))
-    if error_if_nonfinite and not math.isfinite(total):
-        raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, "
-                           "so it cannot be clipped. To disable this error and scale the gradients by the "
-                           "non-finite norm anyway, set `error_if_nonfinite=False`")
-    coef = max_norm / (total + 1e-6)
-    if coef < 1:
-        with grad_mode.no_grad():
-            for g in grads:
-                g.mul_(coef)
-    return Tensor._make(B.asarray(total, dtype=grads[0]._data.dtype))
+    from ... import linalg
+    with grad_mode.no_grad():
+        norms = [linalg.vector_norm(g, norm_type) for g in grads]
+        total = linalg.vector_norm(S.stack(norms), norm_type)
+        if error_if_nonfinite and bool(total.isnan() | total.isinf()):
+            raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, "
+                               "so it cannot be clipped. To disable this error and scale the gradients by the "
+                               "non-finite norm anyway, set `error_if_nonfinite=False`")
+        coef = (max_norm / (total + 1e-6)).clamp(max=1.0)
+        for g in grads:
+            g.mul_(coef.to(g.dtype))
+    return total
 
 
 def clip_grad_value_(parameters, clip_value, foreach=None):
