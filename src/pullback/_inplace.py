@@ -324,7 +324,14 @@ def _write_index(data, idx, basic, value):
             raise RuntimeError("unsupported operation: more than one element of the written-to tensor "
                                "refers to a single memory location. Please clone() the tensor before "
                                "performing the operation.") from None
-        put_after_failure(data, idx, v, e)
+        _tape.call(_put_after_failure, data, idx, v, e)  # (the write, recorded as one)
+
+
+def _put_after_failure(data, idx, v, e):
+    put_after_failure(data, idx, v, e)
+
+
+_put_after_failure._writes = 0
 
 
 def zero_(self):
