@@ -8,17 +8,11 @@ from .._tensor import Tensor
 from .._ops import conv as C
 from .._ops import shape as S
 from .._ops.pooling import int_tuple
-from .functional import check_conv_weight  # (functional imports this module at its end)
+from .functional import check_conv_weight, _conv_param  # (functional imports this module at its end)
 
 
 def _params(value, name, n, fn, position):
-    v = int_tuple(value, fn, name, position)
-    if len(v) == 1:
-        v = v * n
-    if len(v) != n:
-        raise RuntimeError(f"expected {name} to be a single integer value or a list of {n} values to match the "
-                           f"convolution dimensions, but got {name}={list(v)}")
-    return v
+    return _conv_param(int_tuple(value, fn, name, position), name, n)
 
 
 def _check_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, fn):

@@ -2,28 +2,17 @@
 max and average pools, over nn.functional's forms (the 2-d max, average and adaptive average
 pools are in conv.py)."""
 from .module import Module
-from .conv import _AvgPoolNd
+from .conv import _AvgPoolNd, _MaxPoolNd
 from .. import functional as F
 
 
-class MaxPool1d(Module):
+class MaxPool1d(_MaxPoolNd):
     """The maximum over each window of ``(N, C, L)`` or ``(C, L)`` inputs (see
     :func:`~pullback.nn.functional.max_pool1d`)."""
-
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding, self.dilation = padding, dilation
-        self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
     def forward(self, input):
         return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
                             ceil_mode=self.ceil_mode, return_indices=self.return_indices)
-
-    def extra_repr(self):
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
 
 def _single(v):
@@ -137,7 +126,7 @@ class AvgPool3d(_AvgPoolNd):
                             self.count_include_pad, self.divisor_override)
 
 
-class MaxPool3d(MaxPool1d):
+class MaxPool3d(_MaxPoolNd):
     """The maximum over each window of ``(N, C, D, H, W)`` or ``(C, D, H, W)`` inputs (see
     :func:`~pullback.nn.functional.max_pool3d`)."""
 
