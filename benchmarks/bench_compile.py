@@ -20,6 +20,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
 sys.path.insert(0, os.path.dirname(__file__))
 import pullback  # noqa: E402
 from bench_core import interleaved, torch  # noqa: E402
+from bench_nn import gradient_penalty as penalty  # noqa: E402  (the tutorial's WGAN-GP step)
 
 A, C = 1.0001, 0.001
 
@@ -119,25 +120,6 @@ def seed_mlp_by_hand(optimizer=None, batch=32):
                 m2 += 0.001 * g * g
                 w -= 1e-3 * (m1 / c1) / (np.sqrt(m2 / c2) + 1e-8)
         return loss, grads
-    return step
-
-
-def penalty(m, batch=64):
-    """The tutorial's WGAN-GP penalty (784-256-1 critic, LeakyReLU 0.2): double backward into the critic."""
-    m.manual_seed(0)
-    critic = m.nn.Sequential(m.nn.Flatten(), m.nn.Linear(784, 256), m.nn.LeakyReLU(0.2), m.nn.Linear(256, 1))
-    real = m.randn(batch, 1, 28, 28)
-    fake = m.randn(batch, 1, 28, 28)
-
-    def step():
-        critic.zero_grad()
-        alpha = m.rand(batch, 1, 1, 1)
-        interpolated = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
-        out = critic(interpolated)
-        g = m.autograd.grad(out, interpolated, m.ones_like(out), create_graph=True)[0]
-        p = ((g.view(batch, -1).norm(2, dim=1) - 1) ** 2).mean()
-        p.backward()
-        return p.detach()
     return step
 
 

@@ -5,7 +5,6 @@ return bitwise what the eager function returns, or raise the same exception type
 fine: the call then runs eagerly.)"""
 import warnings
 
-import numpy as np
 import pytest
 
 import pullback

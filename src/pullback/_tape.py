@@ -268,11 +268,6 @@ _Tensor = [None]  # filled by _tensor.py (this module sits below it)
 
 
 # ----------------------------------------------------------------- hooks for the core modules
-def born(tensor):
-    """Tensor._make's hook: a Tensor made while recording."""
-    ACTIVE[0].born[id(tensor)] = tensor
-
-
 def constant(array):
     """Marks ``array`` (made by a creation function, from shapes and Python values) as a
     constant a compiled step may keep; returns it."""

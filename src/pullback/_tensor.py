@@ -123,8 +123,6 @@ class Tensor:
         t._output_nr = output_nr
         t._version_counter = version_counter if version_counter is not None else [0]
         t._is_inference = grad_mode._state.inference
-        if _tape.ACTIVE[0] is not None:
-            _tape.born(t)
         return t
 
     # --------------------------------------------------------------- metadata

@@ -58,21 +58,12 @@ def explain(fn, *args, **kwargs):
         >>> pullback.compiler.explain(f, pullback.ones(3)).graph_break_count
         0
     """
-    from ._compile import _flatten, _output_template, _contains_none
-    from ._compile._record import run_recorded
+    from ._compile import _flatten, _contains_none, record_call
     from ._compile._program import Program
     fn = getattr(fn, "_fn", fn)
     tensors = []
     _flatten((args, kwargs), tensors)
-    rec = _tape.Recorder()
-    for t in tensors:
-        rec.add_argument(t)
-    out = run_recorded(rec, fn, args, kwargs)
-    _tape.ACTIVE[0] = rec
-    try:
-        template = _output_template(out, rec, {id(t): i for i, t in enumerate(tensors)})
-    finally:
-        _tape.ACTIVE[0] = None
+    rec, out, template = record_call(fn, args, kwargs, tensors)
     kinds = collections.Counter(_kind(e) for e in rec.entries)
     if rec.breaks:
         return ExplainOutput(len(rec.entries), 0, kinds, 0, rec.breaks, None)

@@ -172,7 +172,6 @@ class CompiledCallable:
     def __init__(self, fn, fullgraph=False, dynamic=False, *, guard_also=(), warn=True):
         self._fn = fn
         self._fullgraph = fullgraph
-        self._dynamic = dynamic
         self._signatures = {}
         self._warned = not warn  # (pullback.sparse compiles users' functions: its fallback is silent)
         # The closure cells and globals the guards read: fn's, and those of the functions in
@@ -238,16 +237,7 @@ class CompiledCallable:
 
     def _record(self, sig, args, kwargs, tensors):
         self.recordings += 1
-        rec = _tape.Recorder(self._fullgraph)
-        for t in tensors:
-            rec.add_argument(t)
-        out = run_recorded(rec, self._fn, args, kwargs)
-        arg_ids = {id(t): i for i, t in enumerate(tensors)}
-        _tape.ACTIVE[0] = rec
-        try:
-            template = _output_template(out, rec, arg_ids)  # (a result computed outside the ops breaks too)
-        finally:
-            _tape.ACTIVE[0] = None
+        rec, out, template = record_call(self._fn, args, kwargs, tensors, self._fullgraph)
         if rec.breaks:
             what, where = rec.breaks[0]
             self._warn(f"graph break: {what} at {where}; this signature runs eagerly")
@@ -292,6 +282,21 @@ class CompiledCallable:
             self._warned = True
             warnings.warn(f"pullback.compile({getattr(self._fn, '__qualname__', self._fn)!s}): {message}",
                           UserWarning, stacklevel=3)
+
+
+def record_call(fn, args, kwargs, tensors, fullgraph=False):
+    """Runs ``fn(*args, **kwargs)`` recorded, ``tensors`` its Tensor arguments in order; returns
+    the Recorder, the result and the result's template (None where a replay cannot rebuild it)."""
+    rec = _tape.Recorder(fullgraph)
+    for t in tensors:
+        rec.add_argument(t)
+    out = run_recorded(rec, fn, args, kwargs)
+    _tape.ACTIVE[0] = rec
+    try:  # (a result computed outside the recorded ops is a graph break too)
+        template = _output_template(out, rec, {id(t): i for i, t in enumerate(tensors)})
+    finally:
+        _tape.ACTIVE[0] = None
+    return rec, out, template
 
 
 def _differentiable_outputs(out, template):

@@ -31,6 +31,20 @@ def _see(rec, tensor):
         rec.see(tensor)
 
 
+_plain_make = Tensor.__dict__["_make"]
+
+
+@classmethod
+def _recording_make(cls, *args, **kwargs):
+    """Tensor._make while recording: the Tensors made during the call are noted (``born``), so
+    that an array no op made is told from a Tensor that existed before (Note [Recording a step])."""
+    t = _plain_make.__func__(cls, *args, **kwargs)
+    rec = _tape.ACTIVE[0]
+    if rec is not None:
+        rec.born[id(t)] = t
+    return t
+
+
 def _recording_impl(impl):
     def run(*args, **params):
         rec = _tape.ACTIVE[0]
@@ -50,11 +64,13 @@ def run_recorded(rec, fn, args, kwargs):
     for p, impl in zip(prims, plain):
         p.impl = _recording_impl(impl)
     _registry.Primitive.bind = _recording_bind
+    Tensor._make = _recording_make
     _tape.ACTIVE[0] = rec
     try:
         return fn(*args, **kwargs)
     finally:
         _tape.ACTIVE[0] = None
+        Tensor._make = _plain_make
         _registry.Primitive.bind = _plain_bind
         for p, impl in zip(prims, plain):
             p.impl = impl

@@ -20,7 +20,6 @@ def column_coloring(pattern):
     row get different colours. Returns an int64 array, colours 0, 1, ..."""
     import scipy.sparse
     p = scipy.sparse.csc_array(pattern, dtype=np.float64)
-    n = p.shape[1]
     conflicts = scipy.sparse.csr_array(p.T @ p)  # columns sharing a row
     conflicts.setdiag(0)
     conflicts.eliminate_zeros()
