@@ -108,12 +108,7 @@ def remove_weight_norm(module, name="weight"):
     Raises:
         ValueError: no weight norm on ``name``.
     """
-    for k, hook in module._forward_pre_hooks.items():
-        if isinstance(hook, WeightNorm) and hook.name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[k]
-            return module
-    raise ValueError(f"weight_norm of '{name}' not found in {module}")
+    return _remove_hook(module, name, WeightNorm, "weight_norm")
 
 
 class SpectralNorm:
@@ -214,10 +209,15 @@ def remove_spectral_norm(module, name="weight"):
     Raises:
         ValueError: no spectral norm on ``name``.
     """
+    return _remove_hook(module, name, SpectralNorm, "spectral_norm")
+
+
+def _remove_hook(module, name, kind, label):
+    """Removes the ``kind`` forward pre-hook on ``name`` (restoring the plain Parameter); torch's
+    ValueError where there is none."""
     for k, hook in module._forward_pre_hooks.items():
-        if isinstance(hook, SpectralNorm) and hook.name == name:
+        if isinstance(hook, kind) and hook.name == name:
             hook.remove(module)
             del module._forward_pre_hooks[k]
             return module
-    raise ValueError(f"spectral_norm of '{name}' not found in {module}")
-
+    raise ValueError(f"{label} of '{name}' not found in {module}")
