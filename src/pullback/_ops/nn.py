@@ -7,7 +7,7 @@ from .._backend import B
 from ._registry import primitive, Joint, zero_cotangent, Decompose, ELEMENTWISE, LINEAR, ALONG_AXIS, INDEX_MAP, SCATTER
 from . import _vmap_rules as V
 from .reduction import _sum
-from .elementwise import exp, elementwise, _erf_impl
+from .elementwise import exp, elementwise
 
 
 def _row_max(x, axis):
@@ -74,49 +74,6 @@ elu_ = primitive("elu", lambda x, alpha: B.where(x > 0, x, alpha * B.expm1(B.min
                  vjp=_elu_vjp, jvp=ELEMENTWISE, batch=ELEMENTWISE)
 hardtanh_ = primitive("hardtanh", lambda x, lo, hi: B.clip(x, lo, hi), out_dtype="keep",   # integers stay integers
                       vjp=lambda g, x, lo, hi: g * _interval(x, lo, hi), jvp=ELEMENTWISE, batch=ELEMENTWISE)
-
-
-# Exact GELU, x Phi(x), as one primitive (torch's GeluBackward0). Its second output is Phi(x),
-# never differentiable, kept for the backward: the slope Phi(x) + x phi(x) then costs no second
-# erf. gelu_slope takes Phi(x) as an input its rule never differentiates, and its rule for x is
-# the total derivative phi(x) (2 - x^2), written in ops for the orders above. Each step works in
-# place: on a large activation the passes over memory are the cost.
-_SQRT_HALF = 0.7071067811865476
-_INV_SQRT_2PI = 0.3989422804014327
-
-
-def _gelu_impl(x):
-    cdf = B.asarray(_erf_impl(B.asarray(B.multiply(x, B.asarray(_SQRT_HALF, dtype=x.dtype)))))
-    cdf += B.asarray(1.0, dtype=cdf.dtype)
-    cdf *= B.asarray(0.5, dtype=cdf.dtype)
-    return B.multiply(x, cdf), cdf
-
-
-def _gelu_slope_impl(x, cdf):
-    out = B.asarray(B.multiply(x, x))  # cdf + x phi(x)
-    out *= B.asarray(-0.5, dtype=out.dtype)
-    B.exp(out, out=out)
-    out *= B.asarray(_INV_SQRT_2PI, dtype=out.dtype)
-    out *= x
-    out += cdf
-    return out
-
-
-def _batch_gelu(prim, values, bdims, params, size):
-    return prim.bind((V.to_front(values[0], bdims[0]),), params), (0, 0)
-
-
-gelu_slope = elementwise("gelu_slope", _gelu_slope_impl, inputs="x cdf", out_dtype="float",
-                         vjp=(lambda g, x: g * exp(x * x * -0.5) * (2.0 - x * x) * _INV_SQRT_2PI, None))
-gelu_ = primitive("gelu", _gelu_impl, out_dtype="float", outputs=2, nondiff_outputs=(1,), grad_name="GeluBackward0",
-                  vjp=Joint(lambda g, x, ans: (g[0] * gelu_slope(x, ans[1]),)),
-                  jvp=lambda primals, tangents, params, outputs: (tangents[0] * gelu_slope(primals[0], outputs[1]), None),
-                  batch=_batch_gelu, sparsity=ELEMENTWISE)
-
-
-def gelu(x):
-    """Exact GELU of a Tensor: ``x * Phi(x)`` (the first output of the primitive)."""
-    return gelu_.bind((x,), {})[0]
 
 
 def _interval(x, lo, hi):

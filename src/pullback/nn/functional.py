@@ -21,6 +21,7 @@ from .._ops import conv as C
 from .._ops import pooling as P
 from .._ops import linalg as L
 from .._ops.indexing import getitem
+from .._ops.gelu import gelu as _exact_gelu
 from .._ops import _registry
 from .._ops._registry import refuse_batched
 from .._ops._rules import wrap_dim
@@ -109,7 +110,7 @@ def gelu(input, approximate="none"):
         return input * 0.5 * (F.tanh(inner) + 1.0)
     if approximate != "none":
         raise RuntimeError(f"approximate argument must be either none or tanh, got {approximate!r}")
-    return N.gelu(input)
+    return _exact_gelu(input)
 
 
 def silu(input, inplace=False):
