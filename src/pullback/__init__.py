@@ -9,6 +9,7 @@
 from . import _dtype
 from ._dtype import (dtype, float16, half, float32, float, float64, double, uint8, int8, int16, short,  # noqa: F401,A004
                      int32, int, int64, long, bool, get_default_dtype, set_default_dtype, promote_types)
+from ._typeinfo import finfo, iinfo  # noqa: F401
 from ._size import Size  # noqa: F401
 from ._tensor import (Tensor, _Device as device, memory_format, contiguous_format,  # noqa: F401
                       preserve_format, channels_last, channels_last_3d)
