@@ -33,6 +33,8 @@ from . import sparse  # noqa: F401,E402
 from . import signal  # noqa: F401,E402
 from . import nn, optim, utils, func  # noqa: F401,E402
 from .func import vmap  # noqa: F401,E402
+from .nn._toplevel import EXPORTS as _NN_EXPORTS  # noqa: E402
+globals().update(_NN_EXPORTS)  # torch.conv2d, torch.pixel_shuffle, torch.dropout...
 from . import masked  # noqa: F401,E402  (after nn: its normalizations are nn.functional's)
 from . import _inplace as _inplace_ops
 
