@@ -1493,6 +1493,10 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if tuple(input.shape) != tuple(target.shape):
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
+    for name, given in (("weight", weight), ("pos_weight", pos_weight)):
+        if given is not None and getattr(given, "requires_grad", False) and grad_mode.is_grad_enabled():
+            raise RuntimeError(f"The function 'binary_cross_entropy_with_logits' is not differentiable with respect "
+                               f"to argument '{name}'. This input cannot have requires_grad True.")
     log_sigmoid_neg = F.softplus(input)          # -log(1 - sigmoid(x)) = log(1 + e^x)
     if pos_weight is None:
         loss = log_sigmoid_neg - target * input
