@@ -35,6 +35,8 @@ from . import nn, optim, utils, func  # noqa: F401,E402
 from .func import vmap  # noqa: F401,E402
 from .nn._toplevel import EXPORTS as _NN_EXPORTS  # noqa: E402
 globals().update(_NN_EXPORTS)  # torch.conv2d, torch.pixel_shuffle, torch.dropout...
+from ._namespace import EXPORTS as _NAMESPACE_EXPORTS  # noqa: E402
+globals().update(_NAMESPACE_EXPORTS)  # torch.exp_, torch.set_num_threads, torch.hann_window...
 from . import masked  # noqa: F401,E402  (after nn: its normalizations are nn.functional's)
 from . import _inplace as _inplace_ops
 
