@@ -5,7 +5,7 @@ import sys
 import textwrap
 
 import numpy as np
-import torch
+import pytest
 
 import pullback
 
@@ -36,6 +36,7 @@ def test_inf_and_nan_arithmetic_is_silent_but_numpy_keeps_its_warnings():
 
 
 def test_the_silenced_values_are_torch_values():
+    torch = pytest.importorskip("torch")
     values = [0., -1., 1e30, float("inf"), float("nan")]
     for name in ["log", "sqrt", "reciprocal", "exp", "atanh", "cosh"]:
         ours = getattr(pullback, name)(pullback.tensor(values)).numpy()

@@ -4,7 +4,8 @@ import warnings
 
 import numpy as np
 import pytest
-import torch
+
+torch = pytest.importorskip("torch")
 
 import pullback
 from pullback._namespace import IN_PLACE_METHODS
