@@ -9,7 +9,9 @@ the settings are recorded and reported back as torch's are, and change nothing e
 import builtins
 import warnings
 
-from . import _tensor, _dtype as D
+from . import _tensor, _dtype as D, linalg
+from ._creation import tensor, ones
+from ._ops._api import EXPORTS as _PUBLIC   # (the op functions: trunc, vstack)
 from .autograd import anomaly_mode
 from .signal import windows as _windows
 
@@ -33,7 +35,7 @@ def _in_place_function(name):
 
 def fix(input, *, out=None):
     """fix(input, *, out=None) -> Tensor: an alias of ``trunc``."""
-    from . import trunc
+    trunc = _PUBLIC["trunc"]
     return trunc(input, out=out) if out is not None else trunc(input)
 
 
@@ -44,7 +46,7 @@ def fix_(input):
 
 def row_stack(tensors, *, out=None):
     """row_stack(tensors, *, out=None) -> Tensor: an alias of ``vstack``."""
-    from . import vstack
+    vstack = _PUBLIC["vstack"]
     return vstack(tensors, out=out) if out is not None else vstack(tensors)
 
 
@@ -67,7 +69,6 @@ def chain_matmul(*matrices, out=None):
     warnings.warn("torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
                   "torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather than "
                   "multiple parameters.", UserWarning, stacklevel=2)
-    from . import linalg
     if len(matrices) == 1:
         return matrices[0].clone()
     return linalg.multi_dot(list(matrices), out=out) if out is not None else linalg.multi_dot(list(matrices))
@@ -79,14 +80,12 @@ _MISSING = object()
 def vander(x, N=None, increasing=False):
     """vander(x, N=None, increasing=False) -> Tensor: the Vandermonde matrix of a 1-D ``x``, its
     columns the powers ``x^(N-1) ... x^0`` (``x^0 ... x^(N-1)`` when ``increasing``)."""
-    from . import linalg
     if x.dim() != 1:
         raise RuntimeError("x must be a one-dimensional tensor.")
     if N is not None and N < 0:
         raise RuntimeError("N must be non-negative.")
     N = x.shape[0] if N is None else N
     if N <= 1:  # (linalg.vander wants two columns at least)
-        from . import ones
         return ones((x.shape[0], 1), dtype=x.dtype) if N == 1 else x.unsqueeze(-1)[:, :0].detach().clone()
     powers = linalg.vander(x, N=N)
     return powers if increasing else powers.flip(-1)
@@ -95,8 +94,6 @@ def vander(x, N=None, increasing=False):
 def range(start=0, end=_MISSING, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """range(start=0, end, step=1, *, dtype=None, ...) -> Tensor: ``start, start + step, ...`` up to
     ``end`` included, in the default dtype (deprecated, as in torch, for ``arange``)."""
-    from . import tensor
-    from ._dtype import get_default_dtype
     warnings.warn("torch.range is deprecated and will be removed in a future release because its behavior is "
                   "inconsistent with Python's range builtin. Instead, use torch.arange, which produces values in "
                   "[start, end).", UserWarning, stacklevel=2)
@@ -108,7 +105,7 @@ def range(start=0, end=_MISSING, step=1, *, out=None, dtype=None, layout=None, d
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     count = int((end - start) // step) + 1
     values = [start + i * step for i in builtins.range(count)]
-    return tensor(values, dtype=dtype or get_default_dtype(), requires_grad=requires_grad)
+    return tensor(values, dtype=dtype or D.get_default_dtype(), requires_grad=requires_grad)
 
 
 def can_cast(from_, to):
