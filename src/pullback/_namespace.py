@@ -35,8 +35,7 @@ def _in_place_function(name):
 
 def fix(input, *, out=None):
     """fix(input, *, out=None) -> Tensor: an alias of ``trunc``."""
-    trunc = _PUBLIC["trunc"]
-    return trunc(input, out=out) if out is not None else trunc(input)
+    return _PUBLIC["trunc"](input, out=out)
 
 
 def fix_(input):
@@ -71,7 +70,7 @@ def chain_matmul(*matrices, out=None):
                   "multiple parameters.", UserWarning, stacklevel=2)
     if len(matrices) == 1:
         return matrices[0].clone()
-    return linalg.multi_dot(list(matrices), out=out) if out is not None else linalg.multi_dot(list(matrices))
+    return linalg.multi_dot(list(matrices), out=out)
 
 
 _MISSING = object()
@@ -297,6 +296,4 @@ is_anomaly_check_nan_enabled = anomaly_mode.is_anomaly_check_nan_enabled
 EXPORTS = {name: _in_place_function(name) for name in IN_PLACE_METHODS}
 EXPORTS.update({name: value for name, value in dict(globals()).items()
                 if callable(value) and not name.startswith("_") and getattr(value, "__module__", None) == __name__})
-EXPORTS.update(hann_window=hann_window, hamming_window=hamming_window, bartlett_window=bartlett_window,
-               blackman_window=blackman_window, kaiser_window=kaiser_window,
-               is_anomaly_enabled=is_anomaly_enabled, is_anomaly_check_nan_enabled=is_anomaly_check_nan_enabled)
+EXPORTS.update(is_anomaly_enabled=is_anomaly_enabled, is_anomaly_check_nan_enabled=is_anomaly_check_nan_enabled)
