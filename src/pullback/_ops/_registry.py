@@ -280,7 +280,8 @@ class Primitive:
                     if out.dtype is not dt and self.same_dtype_out is not False:
                         out = out.astype(dt) if _tape.ACTIVE[0] is None else _tape.call(_tape.astype, out, dt)
                     result = tensor._make(out, None, 0, True)
-                    node = result.grad_fn = self._record(args, params, (result,))
+                    node = result.grad_fn = (self._record_one(args[0], params, (result,)) if self.n_inputs == 1
+                                             and len(datas) == 1 else self._record(args, params, (result,)))
                     if self.saves_ans:
                         node.saved["ans"] = SavedTensor(result, is_output=True)
                     if OPEN[0] and forward_ad.active():
@@ -406,16 +407,33 @@ class Primitive:
             saved[names[i]] = SavedTensor(a) if isinstance(a, tensor) else a
         if self.saves_all_inputs:
             saved["xs"] = tuple(SavedTensor(a) if isinstance(a, tensor) else a for a in args)
-        node = Node(self, params, tuple(nodes), tuple(nrs), saved, tuple(meta), self.grad_name)
-        if anomaly_mode._state.enabled:
-            anomaly_mode.record(node)
-        if RECORD_OBSERVERS:
-            recording, _tape.ACTIVE[0] = _tape.ACTIVE[0], None  # (an observer's own array work is its own)
-            try:
-                for observe in RECORD_OBSERVERS:
-                    observe(node, args, outputs)
-            finally:
-                _tape.ACTIVE[0] = recording
+        meta = tuple(meta)
+        shared = _SHARED_META.get(meta)
+        if shared is None:
+            shared = _share_meta(meta)
+        node = Node(self, params, tuple(nodes), tuple(nrs), saved, shared, self.grad_name)
+        if anomaly_mode._state.enabled or RECORD_OBSERVERS:
+            _observe(node, args, outputs)
+        return node
+
+    def _record_one(self, a, params, outputs):
+        """``_record`` for a primitive of one input, ``a``, a Tensor that requires grad (bind's
+        fast path: most ops of an eager chain), without the general loop over the inputs."""
+        d = a._data
+        fn = a.grad_fn
+        if fn is None:
+            fn, nr = a._edge()
+        else:
+            nr = a._output_nr
+        meta = ((d.shape, d.dtype),)
+        shared = _SHARED_META.get(meta)
+        if shared is None:
+            shared = _share_meta(meta)
+        # (with one input, the inputs its rule names are all the rules name: saved_inputs)
+        saved = {self.input_names[0]: SavedTensor(a)} if self.saved_inputs else {}
+        node = Node(self, params, (fn,), (nr,), saved, shared, self.grad_name)
+        if anomaly_mode._state.enabled or RECORD_OBSERVERS:
+            _observe(node, (a,), outputs)
         return node
 
     def _save_plan(self, mask):
@@ -480,6 +498,32 @@ class Primitive:
         for i, rule in enumerate(rules):
             out.append(rule(*getters[rule](env)) if rule is not None and needs[i] else None)
         return out
+
+
+# Nodes with the same input shapes and dtypes share one input_meta tuple: a long graph then holds
+# one per distinct signature instead of one per node, and the cyclic GC, whose full passes walk every
+# tracked object of a live graph, has one object fewer per node to walk.
+_SHARED_META = {}
+
+
+def _observe(node, args, outputs):
+    """Tells anomaly mode and the record observers (pullback.sparse) of a new node."""
+    if anomaly_mode._state.enabled:
+        anomaly_mode.record(node)
+    if RECORD_OBSERVERS:
+        recording, _tape.ACTIVE[0] = _tape.ACTIVE[0], None  # (an observer's own array work is its own)
+        try:
+            for observe in RECORD_OBSERVERS:
+                observe(node, args, outputs)
+        finally:
+            _tape.ACTIVE[0] = recording
+
+
+def _share_meta(meta):
+    if len(_SHARED_META) >= 4096:  # (bounded: a program of ever-new shapes does not grow it forever)
+        _SHARED_META.clear()
+    _SHARED_META[meta] = meta
+    return meta
 
 
 _PY_SCALARS = {float: 2, int: 1}

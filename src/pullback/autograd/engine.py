@@ -48,6 +48,8 @@ def run_backward(roots, root_grads, *, inputs=None, retain_graph=False, create_g
     p = _Pass(roots, root_grads, inputs, accumulate, as_tensor)  # discover, prune, the first buffers
     buffers, needed, deps, heap, leaves = p.buffers, p.needed, p.deps, p.heap, []
     anomaly = anomaly_mode.is_anomaly_enabled()
+    targets = p.targets
+    simple = needed is None and not anomaly  # the inline case below may apply
     zeros_seen = False  # whether a ZeroCotangent is in flight (looked for only then)
     ready = None  # the latest-created ready node, kept off the heap while it is the next to run anyway
     previous_mode = grad_mode.is_grad_enabled()
@@ -76,14 +78,14 @@ def run_backward(roots, root_grads, *, inputs=None, retain_graph=False, create_g
             if type(node) is AccumulateGrad:
                 _run_leaf(p, node, grads[0])
                 continue
-            if p.targets is not None:
+            if targets is not None:
                 _capture(p, node, grads)
 
             # Run the node. Per input, whether its cotangent is wanted: the next node itself is truthy exactly then.
             children = node.next_nodes
             needs = children if needed is None else tuple([c is not None and c in needed for c in children])
-            if len(grads) == 1 and grads[0] is not None and not (all_zero or anomaly or node._post_hooks) \
-                    and needed is None and any(children):
+            if simple and len(grads) == 1 and grads[0] is not None and not (all_zero or node._post_hooks) \
+                    and any(children):
                 # The common case of _run_node, inline: one output, its cotangent, no hooks or checks.
                 results = node.apply(grads, needs, as_tensor)
                 if len(results) != len(children):
@@ -114,7 +116,10 @@ def run_backward(roots, root_grads, *, inputs=None, retain_graph=False, create_g
                     else:
                         checked = _tape.call(_check_gradient, node.name(), i, r, shape, dtype, False)
                     if type(child) is not AccumulateGrad:
-                        buffers.add(child, nrs[i], checked, False)
+                        if child.n_outputs == 1 and child not in buffers:
+                            buffers[child] = [checked]  # a first contribution, held by reference
+                        else:
+                            buffers.add(child, nrs[i], checked, False)
                     elif _to_leaf(p, node, child, checked, r, grads, results):
                         continue  # straight into .grad: the leaf's node is never scheduled
                 left = deps[child] - 1
