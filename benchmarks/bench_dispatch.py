@@ -16,15 +16,6 @@ for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(var, "1")
 
 sys.path.insert(0, os.path.dirname(__file__))
-from before_after import import_before  # noqa: E402  (puts this checkout's src first on sys.path)
-import pullback  # noqa: E402
-
-try:
-    import torch  # noqa: E402
-    torch.set_num_threads(1)
-except ImportError:
-    torch = None
-
 
 def small_chain(m, ops=100):
     x = m.tensor([0.5, 1.0, -0.5], requires_grad=True)
@@ -73,16 +64,28 @@ def interleaved(candidates, rounds):
     return {name: statistics.median(t) for name, t in times.items()}
 
 
+# (title, case, rounds); isolated.py runs the same cases with each candidate in its own process.
+CASES = [("100-op chain of tiny elementwise ops, forward + backward", "small_chain", 200),
+         ("100,000-op 0-dim chain, forward + backward", "scalar_chain", 15),
+         ("the tutorial's jacobian (3 -> 2)", "tutorial_jacobian", 300)]
+
+
 def main():
+    # (imported here, not at the top: isolated.py's workers import these cases without both libraries)
+    from before_after import import_before  # (puts this checkout's src first on sys.path)
+    import pullback
+    try:
+        import torch
+        torch.set_num_threads(1)
+    except ImportError:
+        torch = None
     modules = {"pullback": pullback}
     if len(sys.argv) > 1:
         modules["before"] = import_before(sys.argv[1])
     if torch is not None:
         modules["torch"] = torch
-    for title, make, rounds in [("100-op chain of tiny elementwise ops, forward + backward", small_chain, 200),
-                                ("100,000-op 0-dim chain, forward + backward", scalar_chain, 15),
-                                ("the tutorial's jacobian (3 -> 2)", tutorial_jacobian, 300)]:
-        result = interleaved({name: make(m) for name, m in modules.items()}, rounds)
+    for title, case, rounds in CASES:
+        result = interleaved({name: globals()[case](m) for name, m in modules.items()}, rounds)
         print(f"\n{title} (us per op)")
         for name, t in result.items():
             extra = f"   {t / result['torch']:.2f}x torch" if "torch" in result else ""

@@ -48,7 +48,7 @@ def run_backward(roots, root_grads, *, inputs=None, retain_graph=False, create_g
     p = _Pass(roots, root_grads, inputs, accumulate, as_tensor)  # discover, prune, the first buffers
     buffers, needed, deps, heap, leaves = p.buffers, p.needed, p.deps, p.heap, []
     anomaly = anomaly_mode.is_anomaly_enabled()
-    targets = p.targets
+    capture_at = p.capture_at  # the non-leaf nodes whose cotangents are gradients of ``inputs``
     simple = needed is None and not anomaly  # the inline case below may apply
     zeros_seen = False  # whether a ZeroCotangent is in flight (looked for only then)
     ready = None  # the latest-created ready node, kept off the heap while it is the next to run anyway
@@ -78,7 +78,7 @@ def run_backward(roots, root_grads, *, inputs=None, retain_graph=False, create_g
             if type(node) is AccumulateGrad:
                 _run_leaf(p, node, grads[0])
                 continue
-            if targets is not None:
+            if capture_at is not None and node in capture_at:
                 _capture(p, node, grads)
 
             # Run the node. Per input, whether its cotangent is wanted: the next node itself is truthy exactly then.
@@ -148,7 +148,7 @@ class _Pass:
     the gradients of ``inputs`` are read off and what it captured, the cotangent buffers, and the
     nodes ready at the start."""
 
-    __slots__ = ("inputs", "accumulate", "as_tensor", "targets", "captured", "input_set", "needed",
+    __slots__ = ("inputs", "accumulate", "as_tensor", "targets", "capture_at", "captured", "input_set", "needed",
                  "plain_leaves", "buffers", "deps", "heap")
 
     def __init__(self, roots, root_grads, inputs, accumulate, as_tensor):
@@ -158,6 +158,7 @@ class _Pass:
         root_edges = [t._edge() for t in roots]  # (first: a root leaf's accumulator is made here)
         self.inputs, self.accumulate, self.as_tensor = inputs, accumulate, as_tensor
         self.targets = targets = _targets(inputs) if inputs is not None else None
+        self.capture_at = {node for node, _ in targets} if targets is not None else None
         self.captured = [None] * len(inputs) if inputs is not None else None
         self.input_set = {id(t) for t in inputs} if accumulate and inputs is not None else None
         # Leaves that only accumulate into .grad (no inputs=, no create_graph): the leaf shortcuts.
@@ -216,7 +217,9 @@ def _discover(root_nodes, with_parents):
 
 
 def _prune(targets, root_nodes, deps, parents):
-    """The nodes on a path from a root to a target; ``deps`` is recounted over them alone."""
+    """The nodes on a path from a root to a target, ``deps`` recounted over them alone; None when
+    that is every node (the common case: the pass then runs as one without ``inputs``, whose
+    leaves are all targets)."""
     needed = set()
     stack = [node for node, _ in targets if node in root_nodes or node in deps]
     needed.update(stack)
@@ -226,6 +229,8 @@ def _prune(targets, root_nodes, deps, parents):
             if parent not in needed:
                 needed.add(parent)
                 stack.append(parent)
+    if len(needed) == len(deps) + sum(1 for node in root_nodes if node not in deps):
+        return None
     deps.clear()
     for node in needed:
         for child in node.next_nodes:

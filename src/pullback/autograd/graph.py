@@ -176,6 +176,13 @@ class SavedTensor:
             self.details = None
             return
         self.source = None
+        if not hooks and not _levels.OPEN[0] and (tensor.grad_fn is not None or not tensor._requires_grad):
+            # The common output (an op's result saved by its own node): its facts are those of every
+            # output of its number, one shared record (shape and dtype are read off the array).
+            self.grad_fn = None
+            key = (tensor._requires_grad, tensor._output_nr)
+            self.details = _PLAIN_OUTPUTS.get(key) or _plain_output(key)
+            return
         d = self.details = _SavedDetails()
         d.shape, d.dtype = data.shape, data.dtype
         d.is_output = is_output
@@ -198,7 +205,7 @@ class SavedTensor:
 
     @property
     def shape(self):
-        return self.data.shape if self.details is None else self.details.shape
+        return self.data.shape if self.data is not None else self.details.shape
 
     def _version_error(self, grad_fn, output_nr, dtype):
         vc = self.version_counter
@@ -228,7 +235,7 @@ class SavedTensor:
             if t is not None and t.grad_fn is None:
                 raise RuntimeError(_errors.DETACHED_SAVED)
         if self.version_counter[0] != self.version:
-            raise self._version_error(grad_fn, d.output_nr, d.dtype)
+            raise self._version_error(grad_fn, d.output_nr, d.dtype if self.data is None else self.data.dtype)
         data = self.data
         if d.unpack_hook is not None:
             unpacked = d.unpack_hook(d.packed)
@@ -238,6 +245,20 @@ class SavedTensor:
         if d.leaf is not None:
             return d.leaf
         return _rebuild(data, grad_fn, d.output_nr, self.version_counter, d.attributes)
+
+
+_PLAIN_OUTPUTS = {}  # (requires_grad, output_nr) -> the details every such saved output shares
+
+
+def _plain_output(key):
+    d = _SavedDetails()
+    d.shape = d.dtype = None  # (the saved array's own)
+    d.is_output = True
+    d.requires_grad, d.output_nr = key
+    d.leaf = d.tensor_ref = d.packed = d.unpack_hook = None
+    d.attributes = _NO_ATTRIBUTES
+    _PLAIN_OUTPUTS[key] = d
+    return d
 
 
 def _rebuild(data, grad_fn, output_nr, version_counter, attributes):
