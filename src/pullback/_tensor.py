@@ -9,6 +9,7 @@ from . import _errors, _tape
 from ._size import Size
 from ._ops import _registry
 from .autograd import grad_mode
+from .autograd.grad_mode import INFERENCE_THREADS as _INFERENCE_THREADS
 from .autograd import anomaly_mode
 from .autograd.graph import AccumulateGrad, add_hook
 
@@ -111,7 +112,7 @@ class Tensor:
         self.grad_fn = grad_fn
         self._output_nr = output_nr
         self._version_counter = version_counter if version_counter is not None else [0]
-        self._is_inference = grad_mode._state.inference
+        self._is_inference = grad_mode._state.inference if grad_mode.INFERENCE_THREADS[0] else False
 
     @classmethod
     def _make(cls, data, grad_fn=None, output_nr=0, requires_grad=False, version_counter=None):
@@ -122,7 +123,7 @@ class Tensor:
         t.grad_fn = grad_fn
         t._output_nr = output_nr
         t._version_counter = version_counter if version_counter is not None else [0]
-        t._is_inference = grad_mode._state.inference
+        t._is_inference = grad_mode._state.inference if _INFERENCE_THREADS[0] else False
         return t
 
     # --------------------------------------------------------------- metadata

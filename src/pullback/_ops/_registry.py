@@ -12,8 +12,10 @@ from .._backend import B, ndarray
 from .. import _dtype as D
 from .._dtype import result_type
 from ..autograd import grad_mode
-from ..autograd.graph import Node, SavedTensor, ZeroCotangent
+from ..autograd.grad_mode import GRAD_OFF_THREADS
+from ..autograd.graph import SavedTensor, ZeroCotangent, new_node
 from ..autograd import anomaly_mode
+from ..autograd.anomaly_mode import ENABLED_THREADS as ANOMALY_THREADS
 from ..autograd import forward_ad
 from .. import _levels, _tape
 from .._levels import OPEN
@@ -274,7 +276,7 @@ class Primitive:
                 except ValueError:
                     self._check_broadcast(datas)
                     raise
-                if requires and self._records_simply and grad_mode._state.enabled:
+                if requires and self._records_simply and (not GRAD_OFF_THREADS[0] or grad_mode._state.enabled):
                     if type(out) is not ndarray:
                         out = B.asarray(out) if _tape.ACTIVE[0] is None else _tape.call(_tape.asarray, out)
                     if out.dtype is not dt and self.same_dtype_out is not False:
@@ -313,7 +315,7 @@ class Primitive:
 
     def _finish(self, args, params, out, requires, out_dt):
         """Wraps the forward's arrays as Tensors; records the Node when ``requires``."""
-        requires = requires and self.differentiable and grad_mode._state.enabled
+        requires = requires and self.differentiable and (not GRAD_OFF_THREADS[0] or grad_mode._state.enabled)
         vc = None
         if self.view and isinstance(args[0], _Tensor):
             first = out[0] if self.n_outputs != 1 else out
@@ -416,8 +418,8 @@ class Primitive:
         if shared is None:
             shared = _share_meta(meta)
         nrs = tuple(nrs) if later_output else _FIRST_OUTPUTS.get(len(nrs)) or tuple(nrs)
-        node = Node(self, params, tuple(nodes), nrs, saved, shared, self.grad_name)
-        if anomaly_mode._state.enabled or RECORD_OBSERVERS:
+        node = new_node(self, params, tuple(nodes), nrs, saved, shared, self.grad_name)
+        if ANOMALY_THREADS[0] and anomaly_mode._state.enabled or RECORD_OBSERVERS:
             _observe(node, args, outputs)
         return node
 
@@ -436,8 +438,8 @@ class Primitive:
             shared = _share_meta(meta)
         # (with one input, the inputs its rule names are all the rules name: saved_inputs)
         saved = {self.input_names[0]: SavedTensor(a)} if self.saved_inputs else {}
-        node = Node(self, params, (fn,), (nr,) if nr else _FIRST_OUTPUT, saved, shared, self.grad_name)
-        if anomaly_mode._state.enabled or RECORD_OBSERVERS:
+        node = new_node(self, params, (fn,), (nr,) if nr else _FIRST_OUTPUT, saved, shared, self.grad_name)
+        if ANOMALY_THREADS[0] and anomaly_mode._state.enabled or RECORD_OBSERVERS:
             _observe(node, (a,), outputs)
         return node
 

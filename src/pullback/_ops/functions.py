@@ -40,20 +40,26 @@ def _written(out, result, fn, inputs):
     return result if out is None else write_out(out, result, fn, inputs)
 
 
+_NO_PARAMS = {}  # (shared by the nodes of parameterless unary ops: no node changes its params)
+
+
 def _unary(prim, torch_name, doc):
     refused = _REFUSED_KINDS.get(torch_name)
+    # (_written inline: these are the hottest public functions)
     if refused is None:
         def fn(input, *, out=None):
             if not isinstance(input, _registry._Tensor):
                 _check_tensor(input, torch_name)
-            return _written(out, prim.bind((input,), {}), torch_name, (input,))
+            result = prim.bind((input,), _NO_PARAMS)
+            return result if out is None else write_out(out, result, torch_name, (input,))
     else:
         def fn(input, *, out=None):
             if not isinstance(input, _registry._Tensor):
                 _check_tensor(input, torch_name)
             if input._data.dtype.kind in refused:
                 raise _refusal(refused[input._data.dtype.kind], input.dtype)
-            return _written(out, prim.bind((input,), {}), torch_name, (input,))
+            result = prim.bind((input,), _NO_PARAMS)
+            return result if out is None else write_out(out, result, torch_name, (input,))
     fn.__name__ = fn.__qualname__ = torch_name
     fn.__doc__ = doc
     return fn

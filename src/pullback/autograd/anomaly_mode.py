@@ -26,7 +26,17 @@ def is_anomaly_check_nan_enabled():
     return _state.check_nan
 
 
+# How many threads have anomaly detection on: while none has, recording a node skips the
+# thread-local read (see grad_mode.GRAD_OFF_THREADS).
+ENABLED_THREADS = [0]
+_count_lock = threading.Lock()
+
+
 def _set(mode, check_nan):
+    mode = bool(mode)
+    if mode != _state.enabled:
+        with _count_lock:
+            ENABLED_THREADS[0] += 1 if mode else -1
     _state.enabled = mode
     _state.check_nan = check_nan
 

@@ -165,8 +165,10 @@ class _Pass:
         self.plain_leaves = accumulate and targets is None and not as_tensor
 
         root_nodes = {node for node, _ in root_edges}
-        self.deps, parents = _discover(root_nodes, targets is not None)
-        self.needed = needed = None if targets is None else _prune(targets, root_nodes, self.deps, parents)
+        self.deps, parents, every_sink_a_target = _discover(root_nodes, self.capture_at)
+        # With inputs=, only the nodes on a path to one are run, unless that is all of them (every
+        # path ends at an input: the common case, as in a Jacobian's rows).
+        self.needed = needed = None if every_sink_a_target else _prune(targets, root_nodes, self.deps, parents)
         self.buffers = _Buffers(as_tensor)
         for (node, nr), g in zip(root_edges, root_grads):
             if g is not None and (needed is None or node in needed):
@@ -191,20 +193,26 @@ def _targets(inputs):
     return targets
 
 
-def _discover(root_nodes, with_parents):
+def _discover(root_nodes, targets_at):
     """Every node reachable from ``root_nodes``, with the number of edges pointing at it.
 
     Returns ``deps`` (node -> count; a node is discovered when it first gets one) and, when
-    ``with_parents``, the consumers of each node (for ``_prune``), else None.
+    ``targets_at`` (the nodes where gradients of ``inputs`` are read off) is given, the consumers
+    of each node (for ``_prune``) and whether every sink (a node with no edge out: a leaf's
+    accumulator, mostly) is among them; without it, None and True.
     """
     deps = {}
+    with_parents = targets_at is not None
     parents = {} if with_parents else None
+    every_sink_a_target = True
     stack = list(root_nodes)
     while stack:
         node = stack.pop()
+        sink = True
         for child in node.next_nodes:
             if child is None:
                 continue
+            sink = False
             if child in deps:
                 deps[child] += 1
             else:
@@ -213,13 +221,14 @@ def _discover(root_nodes, with_parents):
                     stack.append(child)
             if with_parents:
                 parents.setdefault(child, []).append(node)
-    return deps, parents
+        if sink and with_parents and node not in targets_at:
+            every_sink_a_target = False
+    return deps, parents, every_sink_a_target
 
 
 def _prune(targets, root_nodes, deps, parents):
     """The nodes on a path from a root to a target, ``deps`` recounted over them alone; None when
-    that is every node (the common case: the pass then runs as one without ``inputs``, whose
-    leaves are all targets)."""
+    that is every node (the pass then runs as one without ``inputs``)."""
     needed = set()
     stack = [node for node, _ in targets if node in root_nodes or node in deps]
     needed.update(stack)

@@ -14,6 +14,13 @@ class _State(threading.local):
 
 _state = _State()
 
+# How many threads have grad mode off, and how many are in inference mode. While a count is 0 (the
+# common case), every thread has that mode's default, and the hot paths (bind, Tensor._make) know
+# it without reading the thread-local state, which costs a few hundred instructions per op.
+GRAD_OFF_THREADS = [0]
+INFERENCE_THREADS = [0]
+_counts_lock = threading.Lock()
+
 
 def is_grad_enabled():
     """Returns True if grad mode is currently enabled."""
@@ -21,7 +28,19 @@ def is_grad_enabled():
 
 
 def _set_enabled(mode):
+    mode = bool(mode)
+    if mode != _state.enabled:
+        with _counts_lock:
+            GRAD_OFF_THREADS[0] += -1 if mode else 1
     _state.enabled = mode
+
+
+def _set_inference(mode):
+    mode = bool(mode)
+    if mode != _state.inference:
+        with _counts_lock:
+            INFERENCE_THREADS[0] += 1 if mode else -1
+    _state.inference = mode
 
 
 def is_inference_mode_enabled():
@@ -119,9 +138,9 @@ class inference_mode(_GradModeContext):
         self._prev = (is_grad_enabled(), is_inference_mode_enabled())
         if self.mode:
             _set_enabled(False)
-            _state.inference = True
+            _set_inference(True)
 
     def __exit__(self, *exc):
         _set_enabled(self._prev[0])
-        _state.inference = self._prev[1]
+        _set_inference(self._prev[1])
         return False

@@ -76,6 +76,17 @@ class _HooksState(threading.local):
 
 
 _hooks_state = _HooksState()
+# How many threads have saved-tensor hooks: while none has, saving skips the thread-local read
+# (see grad_mode.GRAD_OFF_THREADS).
+_HOOKED_THREADS = [0]
+_hooked_lock = threading.Lock()
+
+
+def _set_hooks_stack(stack):
+    if (stack is None) != (_hooks_state.stack is None):
+        with _hooked_lock:
+            _HOOKED_THREADS[0] += -1 if stack is None else 1
+    _hooks_state.stack = stack
 
 
 def _saved_tensors_hooks_stack():
@@ -100,14 +111,14 @@ class saved_tensors_hooks:
 
     def __enter__(self):
         if _hooks_state.stack is None:
-            _hooks_state.stack = []
+            _set_hooks_stack([])
         _hooks_state.stack.append((self.pack_hook, self.unpack_hook))
         return self
 
     def __exit__(self, *exc):
         _hooks_state.stack.pop()
         if not _hooks_state.stack:
-            _hooks_state.stack = None
+            _set_hooks_stack(None)
         return False
 
 
@@ -119,10 +130,10 @@ class disable_saved_tensors_hooks:
 
     def __enter__(self):
         self._prev = _hooks_state.stack
-        _hooks_state.stack = None
+        _set_hooks_stack(None)
 
     def __exit__(self, *exc):
-        _hooks_state.stack = self._prev
+        _set_hooks_stack(self._prev)
         return False
 
 
@@ -169,7 +180,7 @@ class SavedTensor:
         self.data = data = tensor._data
         self.version_counter = vc = tensor._version_counter
         self.version = vc[0]
-        hooks = _hooks_state.stack
+        hooks = _hooks_state.stack if _HOOKED_THREADS[0] else None
         if not is_output and not hooks:  # the common case: an input, saved as it is
             self.grad_fn = tensor.grad_fn
             self.source = tensor
@@ -286,22 +297,7 @@ class Node:
     _pre_hooks = None
     _post_hooks = None
 
-    def __init__(self, prim, params, next_nodes, next_nrs, saved, input_meta, name, n_outputs=1):
-        self.prim = prim
-        self.n_outputs = n_outputs
-        self.params = params
-        # Per input, the node its gradient goes to (None where it needs none) and which of that
-        # node's outputs it is. Two flat tuples, not a tuple of (node, nr) pairs: every tuple a long
-        # graph keeps that holds a node is one more object for each cyclic-GC pass to walk, and the
-        # full passes are what a long eager chain spends most of its GC time on.
-        self.next_nodes = next_nodes
-        self.next_nrs = next_nrs
-        self.saved = saved
-        # (shape, NumPy dtype) per input, None for non-tensors. NumPy dtypes, not pullback's: a tuple
-        # of untracked objects is untracked by the cyclic GC, and a long graph holds one per input.
-        self.input_meta = input_meta
-        self.seq = next(_sequence)
-        self._name = name
+    # (made by new_node, below: no __init__)
 
     @property
     def metadata(self):
@@ -370,6 +366,28 @@ class Node:
         g = grad_outputs[0] if prim.n_outputs == 1 else tuple(grad_outputs)  # many: a tuple
         return prim.run_vjp(g, values, self.params, self.input_meta, needs)
 
+
+
+def new_node(prim, params, next_nodes, next_nrs, saved, input_meta, name, _new=object.__new__):
+    """A Node of ``prim`` (a class without ``__init__``: each recorded op comes through here, and a
+    type call with its ``__init__`` frame costs about a third of making a node)."""
+    node = _new(Node)
+    node.prim = prim
+    node.params = params
+    node.n_outputs = 1  # (the primitive of several outputs sets its count)
+    # Per input, the node its gradient goes to (None where it needs none) and which of that
+    # node's outputs it is. Two flat tuples, not a tuple of (node, nr) pairs: every tuple a long
+    # graph keeps that holds a node is one more object for each cyclic-GC pass to walk, and the
+    # full passes are what a long eager chain spends most of its GC time on.
+    node.next_nodes = next_nodes
+    node.next_nrs = next_nrs
+    node.saved = saved
+    # (shape, NumPy dtype) per input, None for non-tensors. NumPy dtypes, not pullback's: a tuple
+    # of untracked objects is untracked by the cyclic GC, and a long graph holds one per input.
+    node.input_meta = input_meta
+    node.seq = next(_sequence)
+    node._name = name
+    return node
 
 
 def _unpack(value, node, as_tensor):
