@@ -130,3 +130,13 @@ def test_is_broadcastable_to_refuses_what_torch_refuses(shape, target):
     with pytest.raises(RuntimeError):
         torch.zeros(shape).expand(target)
     assert not is_broadcastable_to(shape, target)
+
+
+def test_inference_tensors_report_is_inference_as_torch():
+    torch = pytest.importorskip("torch")
+    for lib in (pullback, torch):
+        x = lib.ones(2, requires_grad=True)
+        with lib.inference_mode():
+            inside = x * 2
+        outside = x * 2
+        assert (inside.is_inference(), outside.is_inference()) == (True, False)

@@ -223,6 +223,10 @@ class Tensor:
             raise RuntimeError(_errors.INT_REQUIRES_GRAD_ATTR)
         self._requires_grad = value
 
+    def is_inference(self):
+        """Returns True if this Tensor was made in ``inference_mode`` (an inference tensor)."""
+        return self._is_inference
+
     def requires_grad_(self, requires_grad=True):
         """Sets ``requires_grad`` in place and returns this Tensor.
 

@@ -12,7 +12,7 @@ from .._backend import B, ndarray
 from .. import _dtype as D
 from .._dtype import result_type
 from ..autograd import grad_mode
-from ..autograd.grad_mode import GRAD_OFF_THREADS
+from ..autograd.grad_mode import GRAD_OFF_THREADS, INFERENCE_THREADS
 from ..autograd.graph import SavedTensor, ZeroCotangent, new_node
 from ..autograd import anomaly_mode
 from ..autograd.anomaly_mode import ENABLED_THREADS as ANOMALY_THREADS
@@ -132,7 +132,9 @@ class Primitive:
         out_dtype: ``"promote"`` (PyTorch promotion over the inputs), ``"float"`` (promotion,
             then integers go to the default float dtype), ``"bool"`` (inputs promoted, output
             bool), ``"keep"`` (no casting: the output keeps the dtype the forward gives), or a
-            function ``(args, params) -> (compute dtype or None, result dtype or None)``.
+            function ``(args, params) -> (compute dtype or None, result dtype or None)``;
+            ``keeps_float_dtype``: that function gives floating inputs of one dtype (with Python
+            numbers) that dtype, so such calls need not run it.
         outputs: number of outputs (-1: as many as the forward returns); ``nondiff_outputs``
             lists outputs that never require grad.
         broadcasting: the inputs broadcast against each other (used by batching rules; the
@@ -154,7 +156,7 @@ class Primitive:
 
     def __init__(self, name, impl, *, inputs="x", vjp=None, grad_name=None, out_dtype="promote",
                  outputs=1, nondiff_outputs=(), broadcasting=False, view=False, variadic=False,
-                 jvp=None, batch=None, sparsity=None):
+                 jvp=None, batch=None, sparsity=None, keeps_float_dtype=False):
         self.name = name
         self.impl = impl
         ALL.append(self)
@@ -186,7 +188,9 @@ class Primitive:
         # For bind's fast path (inputs all Tensors of one dtype): True when the output has that
         # dtype, False when it keeps the forward's, None when the dtype rule must run.
         self.same_dtype_out = {"promote": True, "keep": False}.get(out_dtype) if isinstance(out_dtype, str) else None
-        self.float_out = out_dtype == "float"  # same dtype out for floating inputs
+        # Same dtype out for floating inputs of one dtype (with Python numbers): "float", or a dtype
+        # rule that says so (keeps_float_dtype), so that such calls take bind's fast path.
+        self.float_out = out_dtype == "float" or keeps_float_dtype
         if variadic and vjp is not None and not isinstance(vjp, Joint):
             raise ValueError(f"variadic primitive {name!r} needs a Joint VJP rule")
         if vjp is None or isinstance(vjp, Joint):
@@ -272,7 +276,7 @@ class Primitive:
                 pass  # a number that promotes the Tensors (a float with integers, an int with bools)
             elif self.same_dtype_out is not None or (self.float_out and dt is not None and dt.kind == "f"):
                 try:
-                    out = self.impl(*datas, **params)
+                    out = self.impl(*datas, **params) if params else self.impl(*datas)
                 except ValueError:
                     self._check_broadcast(datas)
                     raise
@@ -281,7 +285,13 @@ class Primitive:
                         out = B.asarray(out) if _tape.ACTIVE[0] is None else _tape.call(_tape.asarray, out)
                     if out.dtype is not dt and self.same_dtype_out is not False:
                         out = out.astype(dt) if _tape.ACTIVE[0] is None else _tape.call(_tape.astype, out, dt)
-                    result = tensor._make(out, None, 0, True)
+                    # Tensor._make(out, requires_grad=True), inline (the hottest line of eager code)
+                    result = _new_object(tensor)
+                    result._data = out
+                    result._requires_grad = True
+                    result._output_nr = 0
+                    result._version_counter = [0]
+                    result._is_inference = grad_mode._state.inference if INFERENCE_THREADS[0] else False
                     node = result.grad_fn = (self._record_one(args[0], params, (result,)) if self.n_inputs == 1
                                              and len(datas) == 1 else self._record(args, params, (result,)))
                     if self.saves_ans:
@@ -539,6 +549,7 @@ def _share_meta(meta):
     return meta
 
 
+_new_object = object.__new__
 _PY_SCALARS = {float: 2, int: 1}
 _FAST_SCALARS = {float: "f", int: "i"}
 

@@ -170,7 +170,7 @@ def _pow_name(params, shapes):
 
 
 pow = elementwise("pow", _pow_impl, inputs="x y", broadcasting=True, out_dtype=_pow_dtype,  # noqa: A001
-                  grad_name=_pow_name, vjp=(_pow_grad_x, _pow_grad_y))
+                  keeps_float_dtype=True, grad_name=_pow_name, vjp=(_pow_grad_x, _pow_grad_y))
 
 def _atan2_grad_y(g, x, y):
     if x.dtype == B.bool_ or x.dtype is D.bool:  # PyTorch's formula negates x

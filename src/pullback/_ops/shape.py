@@ -296,9 +296,17 @@ def _batch_join(prim, values, bdims, params, size):
     return prim.bind(args, dict(params, axis=params["axis"] + 1)), 0
 
 
+def _stack_impl(*xs, axis):
+    # (NumPy's stack, without its Python-level checks: stack() checked the shapes, and the arrays
+    # are arrays; a NumPy scalar, from a 0-dim op, is made one by the new axis)
+    new_axis = (slice(None),) * axis + (None,)
+    return B.concatenate([x[new_axis] for x in xs], axis=axis)
+
+
 _cat = primitive("cat", lambda *xs, axis: B.concatenate(xs, axis=axis), variadic=True,
-                 out_dtype=_cat_dtype, vjp=Joint(_cat_vjp), jvp=LINEAR, batch=_batch_join, sparsity=INDEX_MAP)
-_stack = primitive("stack", lambda *xs, axis: B.stack(xs, axis=axis), variadic=True, out_dtype=_cat_dtype,
+                 out_dtype=_cat_dtype, keeps_float_dtype=True, vjp=Joint(_cat_vjp), jvp=LINEAR, batch=_batch_join,
+                 sparsity=INDEX_MAP)
+_stack = primitive("stack", _stack_impl, variadic=True, out_dtype=_cat_dtype, keeps_float_dtype=True,
                    vjp=Joint(lambda g, axis, needs: [g[(slice(None),) * axis + (i,)] if n else None
                                                      for i, n in enumerate(needs)]),
                    jvp=LINEAR, batch=_batch_join, sparsity=INDEX_MAP)
@@ -926,10 +934,10 @@ def stack(tensors, dim=0):
                 [3, 4]])
     """
     tensors = _check_tensors(tensors, "stack")
-    shape = tuple(tensors[0].shape)
+    shape = tensors[0]._data.shape
     d = wrap_dim(dim, len(shape) + 1)  # torch checks the dim before the sizes
     for i, t in enumerate(tensors):
-        if tuple(t.shape) != shape:
+        if t._data.shape != shape:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got [{', '.join(map(str, shape))}] "
                                f"at entry 0 and [{', '.join(map(str, t.shape))}] at entry {i}")
     return _stack(*tensors, axis=d)
