@@ -140,3 +140,29 @@ def test_inference_tensors_report_is_inference_as_torch():
             inside = x * 2
         outside = x * 2
         assert (inside.is_inference(), outside.is_inference()) == (True, False)
+
+
+def test_modes_stay_per_thread_with_the_fast_path_counts():
+    # bind skips the thread-local read while no thread has left a mode's default: a thread under
+    # no_grad / inference_mode / anomaly mode must not change what another records, and the counts
+    # come back to 0.
+    import threading
+    from pullback.autograd import anomaly_mode, grad_mode
+    x = pullback.ones(2, requires_grad=True)
+    entered, release, seen = threading.Event(), threading.Event(), {}
+
+    def other():
+        with pullback.no_grad(), pullback.inference_mode(), pullback.autograd.detect_anomaly():
+            seen["inside"] = (x * 2).requires_grad
+            entered.set()
+            release.wait()
+
+    worker = threading.Thread(target=other)
+    worker.start()
+    entered.wait()
+    y = x * 2
+    assert y.requires_grad and not y.is_inference() and not pullback.is_anomaly_enabled()
+    release.set()
+    worker.join()
+    assert seen["inside"] is False
+    assert grad_mode.GRAD_OFF_THREADS[0] == grad_mode.INFERENCE_THREADS[0] == anomaly_mode.ENABLED_THREADS[0] == 0

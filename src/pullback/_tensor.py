@@ -112,7 +112,7 @@ class Tensor:
         self.grad_fn = grad_fn
         self._output_nr = output_nr
         self._version_counter = version_counter if version_counter is not None else [0]
-        self._is_inference = grad_mode._state.inference if grad_mode.INFERENCE_THREADS[0] else False
+        self._is_inference = grad_mode._state.inference if _INFERENCE_THREADS[0] else False
 
     @classmethod
     def _make(cls, data, grad_fn=None, output_nr=0, requires_grad=False, version_counter=None):

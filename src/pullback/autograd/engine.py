@@ -48,7 +48,7 @@ def run_backward(roots, root_grads, *, inputs=None, retain_graph=False, create_g
     p = _Pass(roots, root_grads, inputs, accumulate, as_tensor)  # discover, prune, the first buffers
     buffers, needed, deps, heap, leaves = p.buffers, p.needed, p.deps, p.heap, []
     anomaly = anomaly_mode.is_anomaly_enabled()
-    capture_at = p.capture_at  # the non-leaf nodes whose cotangents are gradients of ``inputs``
+    capture_at = p.capture_at  # the nodes whose cotangents are gradients of ``inputs`` (or None)
     simple = needed is None and not anomaly  # the inline case below may apply
     zeros_seen = False  # whether a ZeroCotangent is in flight (looked for only then)
     ready = None  # the latest-created ready node, kept off the heap while it is the next to run anyway
