@@ -386,7 +386,6 @@ class Primitive:
 
     def _record(self, args, params, outputs):
         nodes = []
-        nrs = []
         meta = []
         mask = 0  # bit i: input i requires grad (picks what the rules of those inputs name)
         later_output = False  # whether an input is a later output (output_nr > 0) of its node
@@ -398,21 +397,16 @@ class Primitive:
                 if a._requires_grad:
                     mask |= 1 << i
                     fn = a.grad_fn
-                    if fn is not None:
-                        nodes.append(fn)
-                        nr = a._output_nr
-                        nrs.append(nr)
-                        if nr:
-                            later_output = True
-                    else:
-                        nodes.append(a._edge()[0])  # the leaf's accumulator
-                        nrs.append(0)
+                    if fn is None:
+                        fn = a._edge()[0]  # the leaf's accumulator
+                    elif a._output_nr:
+                        later_output = True
+                    nodes.append(fn)
                     continue
             else:
                 # A constant array (inside a VJP rule) still has a shape a Joint rule may need.
                 meta.append((a.shape, None) if isinstance(a, ndarray) else None)
             nodes.append(None)
-            nrs.append(0)
         saved = {}
         names = self.input_names
         to_save = self._save_plans.get(mask)
@@ -427,7 +421,7 @@ class Primitive:
         shared = _SHARED_META.get(meta)
         if shared is None:
             shared = _share_meta(meta)
-        nrs = tuple(nrs) if later_output else _FIRST_OUTPUTS.get(len(nrs)) or tuple(nrs)
+        nrs = _output_nrs(args, nodes) if later_output else _FIRST_OUTPUTS.get(len(nodes)) or (0,) * len(nodes)
         node = new_node(self, params, tuple(nodes), nrs, saved, shared, self.grad_name)
         if ANOMALY_THREADS[0] and anomaly_mode._state.enabled or RECORD_OBSERVERS:
             _observe(node, args, outputs)
@@ -527,6 +521,11 @@ _SHARED_META = {}
 # for the same reason (and one allocation fewer per op).
 _FIRST_OUTPUTS = {n: (0,) * n for n in range(1, 9)}
 _FIRST_OUTPUT = _FIRST_OUTPUTS[1]
+
+
+def _output_nrs(args, nodes):
+    """Per input, which output of its node it is (0 where it needs no gradient or is a leaf)."""
+    return tuple(a._output_nr if node is not None and a.grad_fn is not None else 0 for a, node in zip(args, nodes))
 
 
 def _observe(node, args, outputs):
