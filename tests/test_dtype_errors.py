@@ -172,3 +172,33 @@ def test_clamp_with_a_nan_tensor_bound_gives_nan(call):
     for m in (pullback, torch):
         results.append(eval("m." + call, {"m": m, "x": m.tensor(x, dtype=m.float64), "b": m.tensor(b, dtype=m.float64)}))
     np.testing.assert_array_equal(results[0].numpy(), results[1].numpy())
+
+
+@pytest.mark.parametrize("weight", [("float64", 0.25), ("int64", 2)])
+def test_lerp_takes_a_zero_dim_weight_of_any_dtype_as_torch(weight):
+    # (found by the program fuzzer: torch reads a 0-dim weight whatever its dtype; a 1-element
+    # 1-dim one of another dtype is still refused)
+    dtype, value = weight
+    results = []
+    for lib in (pullback, torch):
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        b = lib.tensor([3.0, 5.0], requires_grad=True)
+        w = lib.tensor(value, dtype=getattr(lib, dtype), requires_grad=dtype == "float64")
+        y = lib.lerp(a, b, w)
+        y.sum().backward()
+        results.append((y.detach().numpy(), str(y.dtype).split(".")[-1], y.grad_fn.name(), a.grad.numpy(),
+                        None if w.grad is None else (w.grad.item(), str(w.grad.dtype).split(".")[-1])))
+    (p_y, p_dt, p_name, p_ga, p_gw), (t_y, t_dt, t_name, t_ga, t_gw) = results
+    np.testing.assert_allclose(p_y, t_y)
+    np.testing.assert_allclose(p_ga, t_ga)
+    assert (p_dt, p_name, p_gw) == (t_dt, t_name, t_gw)
+    with pytest.raises(RuntimeError, match="expected dtype float for `weight` but got dtype double"):
+        pullback.lerp(pullback.ones(2), pullback.ones(2), pullback.tensor([0.5], dtype=pullback.float64))
+
+
+def test_lerp_with_a_zero_dim_bool_weight_as_torch_forward():
+    # (torch's backward of this one fails inside torch: "Subtraction ... with two bool tensors")
+    for weight in (True, False):
+        p = pullback.lerp(pullback.tensor([1.0, 2.0]), pullback.tensor([3.0, 5.0]), pullback.tensor(weight))
+        t = torch.lerp(torch.tensor([1.0, 2.0]), torch.tensor([3.0, 5.0]), torch.tensor(weight))
+        np.testing.assert_array_equal(p.numpy(), t.numpy())

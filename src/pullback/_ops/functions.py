@@ -420,7 +420,10 @@ def lerp(input, end, weight, *, out=None):
     dt = input._data.dtype
     if end._data.dtype is not dt or dt.kind != "f" or (isinstance(weight, _registry._Tensor)
                                                        and weight._data.dtype is not dt):
-        _check_lerp_dtypes(input, end, weight)
+        if end._data.dtype is dt and dt.kind == "f" and weight._data.ndim == 0:
+            weight = weight.to(input.dtype)  # torch takes a 0-dim weight of any dtype (its gradient in that dtype)
+        else:
+            _check_lerp_dtypes(input, end, weight)
     return _written(out, E.lerp.bind((input, end, weight), {}), "lerp", (input, end, weight))
 
 
