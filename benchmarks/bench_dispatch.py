@@ -6,6 +6,7 @@ Three cases, each where Python overhead is all the cost: a 100-op chain of tiny 
 (3 floats) forward + backward, a 100,000-op chain of 0-dim tensors with backward, and the
 tutorial's Jacobian (``jacobian`` of a 3 -> 2 function). With OLD_SRC (the ``src`` directory of
 another checkout) that version runs in the same interleaved rounds, as ``pullback_before``.
+``isolated.py`` runs the same cases with each candidate in a process of its own (why: there).
 """
 import os
 import statistics
