@@ -227,8 +227,8 @@ def _discover(root_nodes, targets_at):
 
 
 def _prune(targets, root_nodes, deps, parents):
-    """The nodes on a path from a root to a target, ``deps`` recounted over them alone; None when
-    that is every node (the pass then runs as one without ``inputs``)."""
+    """The nodes on a path from a root to a target; ``deps`` is recounted over them alone (run only
+    when some sink is not a target, so never every node: ``_discover``)."""
     needed = set()
     stack = [node for node, _ in targets if node in root_nodes or node in deps]
     needed.update(stack)
@@ -238,8 +238,6 @@ def _prune(targets, root_nodes, deps, parents):
             if parent not in needed:
                 needed.add(parent)
                 stack.append(parent)
-    if len(needed) == len(deps) + sum(1 for node in root_nodes if node not in deps):
-        return None
     deps.clear()
     for node in needed:
         for child in node.next_nodes:
